@@ -1,0 +1,1 @@
+"""Eventing: event types, the bus, and the pluggy hook specifications."""

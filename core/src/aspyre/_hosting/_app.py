@@ -1,0 +1,242 @@
+"""The built application: run it, publish it, or drive it from tests."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from .._eventing._events import BeforeStartEvent
+from .._model._endpoints import EndpointAnnotation
+from .._model._graph import DistributedApplicationModel
+from .._model._resources import IResource, IResourceWithConnectionString
+from .._model._values import ValueContext
+
+if TYPE_CHECKING:
+    import httpx
+
+    from .._orchestrator._logs import ResourceLoggerService
+    from .._orchestrator._notifications import ResourceNotificationService
+    from .._orchestrator._orchestrator import Orchestrator
+    from ._builder import DistributedApplicationBuilder
+
+__all__ = ["DistributedApplication"]
+
+log = logging.getLogger("aspyre")
+
+
+class DistributedApplication:
+    """An app model, built and validated, ready to run or to publish.
+
+    ``app.run()`` blocks: in run mode until Ctrl-C / SIGTERM (then everything stops), in
+    publish mode until the publisher wrote its output. From async code (tests)::
+
+        async with app:                      # starts every resource, stops them on exit
+            await app.resource_notifications.wait_for_resource_healthy("api")
+    """
+
+    def __init__(self, builder: DistributedApplicationBuilder) -> None:
+        self._builder = builder
+        self.model = DistributedApplicationModel(builder.resources)
+        self.execution_context = builder.execution_context
+        self.eventing = builder.eventing
+        self.plugin_manager = builder.plugin_manager
+        self.app_host_path: Path = builder.app_host_path
+        self._orchestrator: Orchestrator | None = None
+        self._exit_stack: contextlib.AsyncExitStack | None = None
+        self.options = AppOptions()
+        if self.execution_context.is_publish_mode:
+            for r in self.model:
+                for ep in r.annotations.all(EndpointAnnotation):
+                    ep.publish_mode = True
+
+    # -- construction shortcut ------------------------------------------------------------------------
+    @staticmethod
+    def create_builder(
+        args: Sequence[str] | None = None,
+        *,
+        app_host_path: str | Path | None = None,
+        load_plugins: bool = True,
+    ) -> DistributedApplicationBuilder:
+        """A new builder. ``args`` default to ``sys.argv[1:]`` (``--publisher``, ``--output-path``...).
+
+        ``app_host_path`` defaults to the file that calls this: relative paths, persistent
+        container names and the secrets store are keyed on it.
+        """
+        from ._builder import DistributedApplicationBuilder, _caller_file
+
+        if app_host_path is None:
+            app_host_path = _caller_file(1)
+        return DistributedApplicationBuilder(args, app_host_path=app_host_path, load_plugins=load_plugins)
+
+    @property
+    def builder(self) -> DistributedApplicationBuilder:
+        return self._builder
+
+    def get_resource(self, name: str) -> IResource:
+        return self.model[name]
+
+    # -- services (run mode) -----------------------------------------------------------------------
+    def _orch(self) -> Orchestrator:
+        if self._orchestrator is None:
+            if self.execution_context.is_publish_mode:
+                raise RuntimeError("The app is in publish mode: there is nothing running to observe or control.")
+            from .._orchestrator._orchestrator import Orchestrator
+
+            self._orchestrator = Orchestrator(self)
+        return self._orchestrator
+
+    @property
+    def resource_notifications(self) -> ResourceNotificationService:
+        return self._orch().notifications
+
+    @property
+    def resource_loggers(self) -> ResourceLoggerService:
+        return self._orch().loggers
+
+    # -- publish ------------------------------------------------------------------------------------
+    async def publish_async(self) -> Path:
+        """Fire the before-start event, then run the publisher chosen on the command line."""
+        from .._publishing import run_publisher
+
+        ctx = self.execution_context
+        if not ctx.is_publish_mode:
+            raise RuntimeError("publish_async() needs publish mode (--publisher NAME --output-path DIR)")
+        await self.eventing.publish(BeforeStartEvent(app=self))
+        return await run_publisher(self)
+
+    # -- run ----------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Start the app (run mode): returns once every resource has been launched (or is waiting)."""
+        if self._exit_stack is not None:
+            raise RuntimeError("The app is already started")
+        stack = contextlib.AsyncExitStack()
+        await stack.__aenter__()
+        try:
+            await self._orch().start(stack)
+        except BaseException:
+            await stack.aclose()
+            raise
+        self._exit_stack = stack
+
+    async def stop(self) -> None:
+        """Stop every resource (gracefully) and release what the app created."""
+        stack, self._exit_stack = self._exit_stack, None
+        if stack is not None:
+            await stack.aclose()
+
+    async def __aenter__(self) -> DistributedApplication:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        with anyio.CancelScope(shield=True):
+            await self.stop()
+
+    async def run_async(self) -> int:
+        """Publish, or start and keep running until SIGINT/SIGTERM. Returns an exit code."""
+        if self.execution_context.is_publish_mode:
+            await self.publish_async()
+            return 0
+        async with self:
+            await self._orch().wait_until_stopped()
+        return self._orch().exit_code()
+
+    def run(self) -> None:
+        """Blocking ``run_async``; exits the process with a non-zero code if a resource failed to start."""
+        code = anyio.run(self._run_with_signals)
+        if code:
+            sys.exit(code)
+
+    async def _run_with_signals(self) -> int:
+        if self.execution_context.is_publish_mode:
+            return await self.run_async()
+        result = 0
+        async with anyio.create_task_group() as tg:
+
+            async def watch_signals() -> None:
+                with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                    count = 0
+                    async for signum in signals:
+                        count += 1
+                        if count == 1:
+                            log.info("%s received: stopping (send it again to force)", signal.Signals(signum).name)
+                            self._orch().request_stop()
+                        else:
+                            log.warning("forced stop")
+                            self._orch().request_stop(force=True)
+                            tg.cancel_scope.cancel()
+
+            tg.start_soon(watch_signals)
+            result = await self.run_async()
+            tg.cancel_scope.cancel()
+        return result
+
+    # -- control & inspection ---------------------------------------------------------------------------
+    async def start_resource(self, name: str) -> None:
+        """Start a resource that is NotStarted (explicit start) or stopped."""
+        await self._orch().start_resource(self.model[name])
+
+    async def stop_resource(self, name: str) -> None:
+        await self._orch().stop_resource(self.model[name])
+
+    async def execute_command(self, name: str, command: str) -> Any:
+        return await self._orch().execute_command(self.model[name], command)
+
+    async def get_connection_string(self, name: str) -> str | None:
+        """The live connection string of a resource, as the app host sees it."""
+        r = self.model[name]
+        if not isinstance(r, IResourceWithConnectionString):
+            raise TypeError(f"Resource {name!r} has no connection string")
+        return await r.connection_string_expression.get_value(ValueContext(None, execution_context=self.execution_context))
+
+    def get_endpoint(self, name: str, endpoint_name: str | None = None) -> str:
+        """The URL of a resource's endpoint (default: ``http``, then ``https``, then the first)."""
+        r = self.model[name]
+        eps = r.annotations.all(EndpointAnnotation)
+        if not eps:
+            raise LookupError(f"Resource {name!r} has no endpoints")
+        if endpoint_name is None:
+            by_name = {e.name.casefold(): e for e in eps}
+            ep = by_name.get("http") or by_name.get("https") or eps[0]
+        else:
+            found = [e for e in eps if e.name.casefold() == endpoint_name.casefold()]
+            if not found:
+                raise LookupError(f"Resource {name!r} has no endpoint {endpoint_name!r}")
+            ep = found[0]
+        alloc = ep.allocation()
+        if alloc is None:
+            raise RuntimeError(f"Endpoint {ep.name!r} of {name!r} is not allocated: start the app first")
+        return alloc.url
+
+    def http_client(self, name: str, endpoint_name: str | None = None, **kwargs: Any) -> httpx.AsyncClient:
+        """An ``httpx.AsyncClient`` whose base URL is the resource's endpoint."""
+        import httpx
+
+        kwargs.setdefault("trust_env", False)
+        return httpx.AsyncClient(base_url=self.get_endpoint(name, endpoint_name), **kwargs)
+
+
+class AppOptions:
+    """Run-mode knobs (the pytest plugin changes some)."""
+
+    def __init__(self) -> None:
+        from .._model._annotations import WaitBehavior
+
+        #: What waiters do when a dependency fails, unless the wait says otherwise.
+        self.default_wait_behavior: WaitBehavior = WaitBehavior.STOP_ON_RESOURCE_UNAVAILABLE
+        #: Ignore fixed host ports of containers (tests), choosing free ones instead.
+        self.randomize_ports: bool = False
+        #: Seconds between SIGTERM and SIGKILL when stopping a process or container.
+        self.stop_grace_period: float = 10.0
+        #: Seconds to wait for the container runtime before declaring it unhealthy.
+        self.container_runtime_timeout: float = 5.0

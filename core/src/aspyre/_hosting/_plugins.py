@@ -1,0 +1,253 @@
+"""Plugins from entry points: scanned once per process, loaded one name at a time, failures isolated.
+
+Entry-point groups:
+
+``aspyre.builder_methods``
+    ``name = "pkg.module:function"``: ``builder.<name>(...)`` calls ``function(builder, ...)``.
+``aspyre.resource_methods``
+    ``name = "pkg.module:function"``: ``resource_builder.<name>(...)`` calls
+    ``function(resource_builder, ...)``; the function declares the resource types it applies to
+    with :func:`resource_extension`. Several distributions may use the same name for different
+    resource types (``with_data_volume``).
+``aspyre.hooks``
+    a module or object with ``@aspyre.hookimpl`` functions, registered with the plugin manager.
+``aspyre.publishers``
+    ``name = "pkg.module:PublisherClass"``: ``--publisher name``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib.metadata
+import threading
+import traceback
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+import attrs
+
+__all__ = [
+    "GROUP_BUILDER_METHODS",
+    "GROUP_HOOKS",
+    "GROUP_PUBLISHERS",
+    "GROUP_RESOURCE_METHODS",
+    "KNOWN_INTEGRATIONS",
+    "PluginEntry",
+    "PluginLoadError",
+    "PluginRegistry",
+    "builder_extension",
+    "registry",
+    "resource_extension",
+]
+
+GROUP_BUILDER_METHODS = "aspyre.builder_methods"
+GROUP_RESOURCE_METHODS = "aspyre.resource_methods"
+GROUP_HOOKS = "aspyre.hooks"
+GROUP_PUBLISHERS = "aspyre.publishers"
+GROUPS = (GROUP_BUILDER_METHODS, GROUP_RESOURCE_METHODS, GROUP_HOOKS, GROUP_PUBLISHERS)
+
+#: Methods of the integrations we know about, and the distribution that provides each.
+KNOWN_INTEGRATIONS: dict[str, str] = {
+    "add_redis": "aspyre-redis",
+    "with_redis_commander": "aspyre-redis",
+    "with_redis_insight": "aspyre-redis",
+    "add_postgres": "aspyre-postgres",
+    "add_database": "aspyre-postgres",
+    "with_pgadmin": "aspyre-postgres",
+    "with_pgweb": "aspyre-postgres",
+    "add_talking_clock": "aspyre-talking-clock",
+}
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+APPLIES_TO_ATTR = "__aspyre_applies_to__"
+
+
+def resource_extension(*resource_types: type) -> Callable[[F], F]:
+    """Declare which resource types a resource-builder extension method applies to::
+
+        @aspyre.resource_extension(RedisResource)
+        def with_persistence(builder, interval=60, keys_changed_threshold=1): ...
+    """
+    if not resource_types or not all(isinstance(t, type) for t in resource_types):
+        raise TypeError("resource_extension() needs one or more resource types")
+
+    def mark(fn: F) -> F:
+        setattr(fn, APPLIES_TO_ATTR, tuple(resource_types))
+        return fn
+
+    return mark
+
+
+def builder_extension(fn: F) -> F:
+    """Mark a function as an app-builder extension method (documentation only; optional)."""
+    return fn
+
+
+class PluginLoadError(ImportError):
+    """A plugin's entry point could not be loaded. Names the distribution and the entry point."""
+
+    def __init__(self, entry: PluginEntry, error: BaseException) -> None:
+        self.entry = entry
+        self.error = error
+        super().__init__(
+            f"Plugin {entry.name!r} (entry point {entry.value!r} in group {entry.group!r}) from distribution "
+            f"{entry.distribution} {entry.version} failed to load: {type(error).__name__}: {error}. "
+            f"Reinstall or upgrade {entry.distribution}, or uninstall it if you do not use it."
+        )
+
+
+@attrs.define(eq=False)
+class PluginEntry:
+    """One entry point of one of aspyre's groups, loaded on first use."""
+
+    group: str
+    name: str
+    value: str
+    distribution: str
+    version: str
+    _ep: importlib.metadata.EntryPoint | None = attrs.field(default=None, repr=False)
+    _loaded: Any = attrs.field(default=None, init=False, repr=False)
+    _state: str = attrs.field(default="unloaded", init=False)
+    error: BaseException | None = attrs.field(default=None, init=False, repr=False)
+    error_traceback: str | None = attrs.field(default=None, init=False, repr=False)
+
+    @property
+    def is_loaded(self) -> bool:
+        return self._state == "loaded"
+
+    @property
+    def failed(self) -> bool:
+        return self._state == "failed"
+
+    def load(self) -> Any:
+        """Import the object (once). Raises :class:`PluginLoadError` if it cannot be imported."""
+        if self._state == "loaded":
+            return self._loaded
+        if self._state == "failed":
+            assert self.error is not None
+            raise PluginLoadError(self, self.error)
+        try:
+            if self._ep is None:
+                self._ep = importlib.metadata.EntryPoint(name=self.name, value=self.value, group=self.group)
+            obj = self._ep.load()
+        except Exception as exc:
+            self._state = "failed"
+            self.error = exc
+            self.error_traceback = traceback.format_exc()
+            raise PluginLoadError(self, exc) from exc
+        self._loaded = obj
+        self._state = "loaded"
+        return obj
+
+
+class PluginRegistry:
+    """Every aspyre entry point of the installed distributions, read once per process."""
+
+    def __init__(self, entries: Iterable[PluginEntry] | None = None) -> None:
+        self._lock = threading.Lock()
+        self._entries: list[PluginEntry] | None = list(entries) if entries is not None else None
+        self.scan_count = 0
+
+    def _scan(self) -> list[PluginEntry]:
+        with self._lock:
+            if self._entries is not None:
+                return self._entries
+            entries: list[PluginEntry] = []
+            seen_dists: set[str] = set()
+            # One pass over the installed distributions (what entry_points() does on every call).
+            for dist in importlib.metadata.distributions():
+                eps = [ep for ep in dist.entry_points if ep.group in GROUPS]
+                if not eps:
+                    continue
+                dist_name = dist.metadata["Name"] or "<unknown>"
+                key = dist_name.lower().replace("_", "-")
+                if key in seen_dists:  # the same distribution twice on sys.path: the first wins
+                    continue
+                seen_dists.add(key)
+                for ep in eps:
+                    entries.append(PluginEntry(ep.group, ep.name, ep.value, dist_name, dist.version, ep))
+            self.scan_count += 1
+            self._entries = entries
+            return entries
+
+    def refresh(self) -> None:
+        """Forget the scan (the next lookup scans again): for tests that install plugins."""
+        with self._lock:
+            self._entries = None
+
+    def add(self, entry: PluginEntry) -> None:
+        """Register an entry as if it came from an installed distribution (tests, embedding)."""
+        self._scan().append(entry)
+
+    def entries(self, group: str | None = None) -> list[PluginEntry]:
+        return [e for e in self._scan() if group is None or e.group == group]
+
+    def names(self, group: str) -> list[str]:
+        return sorted({e.name for e in self.entries(group)})
+
+    def find(self, group: str, name: str) -> list[PluginEntry]:
+        return [e for e in self.entries(group) if e.name == name]
+
+    @property
+    def failures(self) -> list[PluginEntry]:
+        return [e for e in self._scan() if e.failed]
+
+    # -- lookups used by the builders --------------------------------------------------------------
+    def builder_method(self, name: str) -> Callable[..., Any] | None:
+        """The ``aspyre.builder_methods`` function called ``name``; ``None`` if none is installed.
+
+        If several distributions provide the name, the first that loads wins; if none loads,
+        the error of the first is raised.
+        """
+        candidates = self.find(GROUP_BUILDER_METHODS, name)
+        first_error: PluginLoadError | None = None
+        for entry in candidates:
+            try:
+                fn = entry.load()
+            except PluginLoadError as exc:
+                first_error = first_error or exc
+                continue
+            if callable(fn):
+                return fn  # type: ignore[no-any-return]
+        if first_error is not None:
+            raise first_error
+        return None
+
+    def resource_methods(self, name: str) -> list[tuple[PluginEntry, Callable[..., Any]]]:
+        """Every loaded ``aspyre.resource_methods`` function called ``name`` with its entry."""
+        out: list[tuple[PluginEntry, Callable[..., Any]]] = []
+        errors: list[PluginLoadError] = []
+        for entry in self.find(GROUP_RESOURCE_METHODS, name):
+            try:
+                out.append((entry, entry.load()))
+            except PluginLoadError as exc:
+                errors.append(exc)
+        if not out and errors:
+            raise errors[0]
+        return out
+
+    def suggestions(self, name: str, group: str, builtins: Iterable[str]) -> str:
+        """A hint for a missing method: close matches and, for known integrations, what to install."""
+        parts: list[str] = []
+        dist = KNOWN_INTEGRATIONS.get(name)
+        if dist is not None and not self.find(group, name):
+            parts.append(f"{name}() comes from the {dist} distribution: pip install {dist}")
+        pool = set(builtins) | set(self.names(group))
+        if group == GROUP_BUILDER_METHODS:
+            pool |= {k for k in KNOWN_INTEGRATIONS if k.startswith("add_")}
+        else:
+            pool |= {k for k in KNOWN_INTEGRATIONS if not k.startswith("add_") or k == "add_database"}
+        close = difflib.get_close_matches(name, sorted(pool), n=3, cutoff=0.6)
+        close = [c for c in close if c != name]
+        if close:
+            parts.append("did you mean " + ", ".join(f"{c}()" for c in close) + "?")
+        return "; ".join(parts)
+
+
+_registry = PluginRegistry()
+
+
+def registry() -> PluginRegistry:
+    """The process-wide plugin registry."""
+    return _registry

@@ -1,0 +1,433 @@
+"""Annotations: typed pieces of data attached to a resource, and the collection that holds them."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar, overload
+
+import attrs
+
+if TYPE_CHECKING:
+    from ._resources import IResource
+    from ._snapshot import ResourceSnapshot
+
+__all__ = [
+    "Annotations",
+    "CommandLineArgsAnnotation",
+    "CommandLineArgsCallbackAnnotation",
+    "CommandLineArgsCallbackContext",
+    "ConnectionPropertyAnnotation",
+    "ContainerImageAnnotation",
+    "ContainerImagePullPolicy",
+    "ContainerImagePullPolicyAnnotation",
+    "ContainerLifetime",
+    "ContainerLifetimeAnnotation",
+    "ContainerMountAnnotation",
+    "ContainerMountType",
+    "ContainerNameAnnotation",
+    "ContainerNetworkAliasAnnotation",
+    "ContainerRuntimeArgsAnnotation",
+    "DockerfileBuildAnnotation",
+    "EnvironmentAnnotation",
+    "EnvironmentCallbackAnnotation",
+    "EnvironmentCallbackContext",
+    "ExplicitStartAnnotation",
+    "HealthCheckAnnotation",
+    "HealthCheckContext",
+    "HealthCheckResult",
+    "KnownRelationshipTypes",
+    "ManifestPublishingCallbackAnnotation",
+    "MutationBehavior",
+    "ReferenceAnnotation",
+    "ReferenceEnvironmentAnnotation",
+    "ReferenceEnvironmentFlags",
+    "ResourceAnnotation",
+    "ResourceCommandAnnotation",
+    "ResourceRelationshipAnnotation",
+    "ResourceSnapshotAnnotation",
+    "ResourceUrlAnnotation",
+    "WaitAnnotation",
+    "WaitBehavior",
+    "WaitType",
+]
+
+
+class ResourceAnnotation:
+    """Optional base class for annotations. Any object can be an annotation; lookups are by type."""
+
+    __slots__ = ()
+
+
+class MutationBehavior(enum.Enum):
+    """How :meth:`Annotations.add` treats existing annotations of the same type."""
+
+    APPEND = "append"
+    REPLACE = "replace"
+
+
+A = TypeVar("A")
+
+
+class Annotations:
+    """The ordered annotations of a resource.
+
+    >>> anns = Annotations()
+    >>> _ = anns.add(ExplicitStartAnnotation())
+    >>> anns.last(ExplicitStartAnnotation) is not None
+    True
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Sequence[object] = ()) -> None:
+        self._items: list[object] = list(items)
+
+    def add(self, annotation: A, behavior: MutationBehavior = MutationBehavior.APPEND) -> A:
+        """Add ``annotation``; with ``REPLACE`` first remove every annotation of exactly its type."""
+        if behavior is MutationBehavior.REPLACE:
+            self._items = [a for a in self._items if type(a) is not type(annotation)]
+        self._items.append(annotation)
+        return annotation
+
+    def remove(self, annotation: object) -> None:
+        self._items = [a for a in self._items if a is not annotation]
+
+    def remove_all(self, kind: type[object]) -> None:
+        self._items = [a for a in self._items if not isinstance(a, kind)]
+
+    def all(self, kind: type[A]) -> list[A]:
+        """Every annotation that is an instance of ``kind``, in the order they were added."""
+        return [a for a in self._items if isinstance(a, kind)]
+
+    @overload
+    def last(self, kind: type[A]) -> A | None: ...
+    @overload
+    def last(self, kind: type[A], default: A) -> A: ...
+    def last(self, kind: type[A], default: A | None = None) -> A | None:
+        """The most recently added annotation of ``kind``, or ``default``."""
+        for a in reversed(self._items):
+            if isinstance(a, kind):
+                return a
+        return default
+
+    def has(self, kind: type[object]) -> bool:
+        return any(isinstance(a, kind) for a in self._items)
+
+    def __iter__(self) -> Iterator[object]:
+        return iter(list(self._items))
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, annotation: object) -> bool:
+        return any(a is annotation for a in self._items)
+
+    def __repr__(self) -> str:
+        return f"Annotations({[type(a).__name__ for a in self._items]})"
+
+
+# --------------------------------------------------------------------------- environment & args
+
+
+@attrs.frozen
+class EnvironmentAnnotation(ResourceAnnotation):
+    """One environment variable: a literal or a deferred value."""
+
+    name: str
+    value: object
+
+
+@attrs.define
+class EnvironmentCallbackContext:
+    """What an environment callback receives; it writes into ``environment``."""
+
+    resource: IResource
+    environment: dict[str, object]
+    execution_context: Any
+    logger: Any = None
+
+
+@attrs.frozen
+class EnvironmentCallbackAnnotation(ResourceAnnotation):
+    """A callback, sync or async, that adds environment variables when they are computed."""
+
+    callback: Callable[[EnvironmentCallbackContext], Awaitable[None] | None]
+
+
+@attrs.frozen
+class CommandLineArgsAnnotation(ResourceAnnotation):
+    """Arguments appended to the command line, literals or deferred values."""
+
+    args: tuple[object, ...]
+
+
+@attrs.define
+class CommandLineArgsCallbackContext:
+    resource: IResource
+    args: list[object]
+    execution_context: Any
+    logger: Any = None
+
+
+@attrs.frozen
+class CommandLineArgsCallbackAnnotation(ResourceAnnotation):
+    callback: Callable[[CommandLineArgsCallbackContext], Awaitable[None] | None]
+
+
+class ReferenceEnvironmentFlags(enum.Flag):
+    """Which variables :meth:`with_reference` injects."""
+
+    NONE = 0
+    CONNECTION_STRING = enum.auto()
+    CONNECTION_PROPERTIES = enum.auto()
+    SERVICE_DISCOVERY = enum.auto()
+    ENDPOINTS = enum.auto()
+    ALL = CONNECTION_STRING | CONNECTION_PROPERTIES | SERVICE_DISCOVERY | ENDPOINTS
+
+
+@attrs.frozen
+class ReferenceEnvironmentAnnotation(ResourceAnnotation):
+    flags: ReferenceEnvironmentFlags
+
+
+@attrs.frozen
+class ReferenceAnnotation(ResourceAnnotation):
+    """``with_reference``: the destination receives the source's connection information.
+
+    ``endpoint_name`` is set when one endpoint was referenced (``with_reference(ep)``);
+    ``connection_name`` overrides the name used in variable names.
+    """
+
+    source: IResource
+    connection_name: str | None = None
+    optional: bool = False
+    endpoint_name: str | None = None
+    #: Whether connection-string variables are wanted (False for endpoint-only references).
+    use_connection_string: bool = True
+    #: Whether service-discovery variables are wanted.
+    use_service_discovery: bool = True
+
+
+@attrs.frozen
+class ConnectionPropertyAnnotation(ResourceAnnotation):
+    """An extra connection property (``{NAME}_{PROPERTY}`` on referencing resources)."""
+
+    name: str
+    value: object
+
+
+# --------------------------------------------------------------------------- lifecycle
+
+
+class WaitType(enum.Enum):
+    WAIT_UNTIL_HEALTHY = "healthy"
+    WAIT_UNTIL_STARTED = "started"
+    WAIT_FOR_COMPLETION = "completion"
+
+
+class WaitBehavior(enum.Enum):
+    """What a waiter does when the resource it waits for fails or stops."""
+
+    #: Keep waiting (the dependency may be restarted).
+    WAIT_ON_RESOURCE_UNAVAILABLE = "wait"
+    #: Give up: the waiter becomes FailedToStart with a reason naming the dependency.
+    STOP_ON_RESOURCE_UNAVAILABLE = "stop"
+
+
+@attrs.frozen
+class WaitAnnotation(ResourceAnnotation):
+    resource: IResource
+    wait_type: WaitType
+    exit_code: int = 0
+    behavior: WaitBehavior | None = None
+
+
+@attrs.frozen
+class ExplicitStartAnnotation(ResourceAnnotation):
+    """Do not start the resource automatically; ``app.start_resource(name)`` starts it."""
+
+
+class HealthStatus(enum.Enum):
+    """Aspire's health statuses, ordered from worst to best."""
+
+    UNHEALTHY = "Unhealthy"
+    DEGRADED = "Degraded"
+    HEALTHY = "Healthy"
+
+    @property
+    def rank(self) -> int:
+        return {"Unhealthy": 0, "Degraded": 1, "Healthy": 2}[self.value]
+
+
+@attrs.frozen
+class HealthCheckResult:
+    status: HealthStatus
+    description: str | None = None
+    exception: str | None = None
+
+    @classmethod
+    def healthy(cls, description: str | None = None) -> HealthCheckResult:
+        return cls(HealthStatus.HEALTHY, description)
+
+    @classmethod
+    def unhealthy(cls, description: str | None = None, exception: BaseException | None = None) -> HealthCheckResult:
+        return cls(HealthStatus.UNHEALTHY, description, None if exception is None else repr(exception))
+
+    @classmethod
+    def degraded(cls, description: str | None = None) -> HealthCheckResult:
+        return cls(HealthStatus.DEGRADED, description)
+
+
+@attrs.define
+class HealthCheckContext:
+    """What a health check receives: the resource it checks and the resource being reported."""
+
+    resource: IResource
+    app: Any = None
+
+
+HealthCheckCallable = Callable[[HealthCheckContext], Any]
+
+
+@attrs.frozen
+class HealthCheckAnnotation(ResourceAnnotation):
+    """A health check of the resource: ``check`` returns a result or a bool, sync or async."""
+
+    key: str
+    check: Callable[[HealthCheckContext], Any]
+
+
+class KnownRelationshipTypes:
+    WAIT_FOR = "WaitFor"
+    REFERENCE = "Reference"
+    PARENT = "Parent"
+
+
+@attrs.frozen
+class ResourceRelationshipAnnotation(ResourceAnnotation):
+    resource: IResource
+    type: str
+
+
+@attrs.frozen
+class ResourceSnapshotAnnotation(ResourceAnnotation):
+    initial_snapshot: ResourceSnapshot
+
+
+@attrs.frozen
+class ResourceUrlAnnotation(ResourceAnnotation):
+    """A URL shown for the resource; a relative ``url`` is appended to each endpoint's URL."""
+
+    url: str
+    display_text: str | None = None
+    endpoint_name: str | None = None
+
+
+@attrs.frozen
+class ResourceCommandAnnotation(ResourceAnnotation):
+    """A named command that can be run against the resource (``app.execute_command``)."""
+
+    name: str
+    display_name: str
+    execute: Callable[..., Any]
+    description: str | None = None
+    #: ``snapshot -> "enabled" | "disabled" | "hidden"``
+    update_state: Callable[[Any], str] | None = None
+
+
+@attrs.frozen
+class ManifestPublishingCallbackAnnotation(ResourceAnnotation):
+    """Writes the resource's manifest entry itself; ``callback=None`` excludes it from the manifest."""
+
+    callback: Callable[[Any], Awaitable[None] | None] | None
+
+    @classmethod
+    def ignore(cls) -> ManifestPublishingCallbackAnnotation:
+        return cls(None)
+
+
+# --------------------------------------------------------------------------- containers
+
+
+@attrs.frozen
+class ContainerImageAnnotation(ResourceAnnotation):
+    """``[registry/]image[:tag|@sha256:digest]``."""
+
+    image: str
+    tag: str | None = "latest"
+    registry: str | None = None
+    sha256: str | None = None
+
+    @property
+    def full_name(self) -> str:
+        base = f"{self.registry}/{self.image}" if self.registry else self.image
+        if self.sha256:
+            return f"{base}@sha256:{self.sha256}"
+        return f"{base}:{self.tag or 'latest'}"
+
+
+class ContainerMountType(enum.Enum):
+    BIND_MOUNT = "bind"
+    VOLUME = "volume"
+
+
+@attrs.frozen
+class ContainerMountAnnotation(ResourceAnnotation):
+    """A bind mount (``source`` is a path) or a volume (``source`` is a name, ``None`` = anonymous)."""
+
+    source: str | None
+    target: str
+    type: ContainerMountType
+    read_only: bool = False
+
+
+class ContainerLifetime(enum.Enum):
+    #: Removed when the app host stops (the default).
+    SESSION = "session"
+    #: Kept across runs of the app host, reused while its configuration is unchanged.
+    PERSISTENT = "persistent"
+
+
+@attrs.frozen
+class ContainerLifetimeAnnotation(ResourceAnnotation):
+    lifetime: ContainerLifetime
+
+
+class ContainerImagePullPolicy(enum.Enum):
+    MISSING = "missing"
+    ALWAYS = "always"
+    NEVER = "never"
+
+
+@attrs.frozen
+class ContainerImagePullPolicyAnnotation(ResourceAnnotation):
+    policy: ContainerImagePullPolicy
+
+
+@attrs.frozen
+class ContainerNameAnnotation(ResourceAnnotation):
+    name: str
+
+
+@attrs.frozen
+class ContainerNetworkAliasAnnotation(ResourceAnnotation):
+    alias: str
+
+
+@attrs.frozen
+class ContainerRuntimeArgsAnnotation(ResourceAnnotation):
+    """Extra options for creating the container, as ``docker run`` flags (``--memory=256m``)."""
+
+    args: tuple[str, ...]
+
+
+@attrs.frozen
+class DockerfileBuildAnnotation(ResourceAnnotation):
+    """Build the resource's image from a Dockerfile (publish mode writes ``container.v1``)."""
+
+    context: Path
+    dockerfile: Path
+    stage: str | None = None
+    build_args: tuple[tuple[str, object], ...] = ()

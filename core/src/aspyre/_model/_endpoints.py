@@ -1,0 +1,291 @@
+"""Endpoints: the annotation that declares one, its allocated addresses, and references to it."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import attrs
+
+from ._names import name_key, validate_name
+from ._values import KnownNetworks, ValueContext
+
+if TYPE_CHECKING:
+    from ._resources import IResource
+
+__all__ = [
+    "AllocatedEndpoint",
+    "EndpointAnnotation",
+    "EndpointNotAllocatedError",
+    "EndpointProperty",
+    "EndpointReference",
+    "EndpointReferenceExpression",
+    "Protocol",
+]
+
+
+class Protocol(enum.Enum):
+    """Transport protocol of an endpoint."""
+
+    TCP = "tcp"
+    UDP = "udp"
+
+
+class EndpointNotAllocatedError(RuntimeError):
+    """A live endpoint value was read before the endpoint had an address."""
+
+
+def _default_transport(scheme: str, protocol: Protocol) -> str:
+    return "http" if scheme in ("http", "https") else protocol.value
+
+
+@attrs.frozen
+class AllocatedEndpoint:
+    """Where an endpoint can be reached from one network."""
+
+    address: str
+    port: int
+    scheme: str
+    network: str = KnownNetworks.LOCALHOST
+    #: The port the workload listens on, when the orchestrator chose it.
+    target_port: int | None = None
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://{self.address}:{self.port}"
+
+    @property
+    def host_and_port(self) -> str:
+        return f"{self.address}:{self.port}"
+
+
+def _validate_endpoint_name(_: object, __: object, value: str) -> None:
+    validate_name("Endpoint", value)
+
+
+@attrs.define(eq=False)
+class EndpointAnnotation:
+    """A network endpoint of a resource.
+
+    ``port`` is the port on the host (``None``: chosen at run time); ``target_port`` the port
+    the workload listens on (for processes without one, chosen at run time and handed over
+    through ``env``). ``scheme`` defaults to the protocol's name, ``name`` to the scheme and
+    ``transport`` to ``http`` for http/https schemes, else the protocol.
+    """
+
+    name: str = attrs.field(validator=_validate_endpoint_name)
+    scheme: str = "tcp"
+    protocol: Protocol = Protocol.TCP
+    transport: str = ""
+    port: int | None = None
+    target_port: int | None = None
+    is_external: bool = False
+    is_proxied: bool = True
+    tls_enabled: bool = False
+    #: Name of an environment variable that receives the target port.
+    env: str | None = None
+    #: Addresses per network, filled by the orchestrator in run mode.
+    allocated: dict[str, AllocatedEndpoint] = attrs.field(factory=dict, repr=False)
+    #: Set in publish mode so reading a live value can say why there is none.
+    publish_mode: bool = attrs.field(default=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.transport:
+            self.transport = _default_transport(self.scheme, self.protocol)
+        for p, what in ((self.port, "port"), (self.target_port, "target_port")):
+            if p is not None and not (isinstance(p, int) and 0 < p < 65536):
+                raise ValueError(f"Endpoint {self.name!r}: {what} must be an int between 1 and 65535, got {p!r}")
+
+    def allocation(self, network: str = KnownNetworks.LOCALHOST) -> AllocatedEndpoint | None:
+        return self.allocated.get(network)
+
+    @property
+    def is_allocated(self) -> bool:
+        return KnownNetworks.LOCALHOST in self.allocated
+
+
+class EndpointProperty(enum.Enum):
+    """A part of an endpoint's address, usable as a value."""
+
+    URL = "url"
+    HOST = "host"
+    IPV4_HOST = "ipv4host"
+    PORT = "port"
+    SCHEME = "scheme"
+    TARGET_PORT = "targetPort"
+    HOST_AND_PORT = "hostAndPort"
+    TLS_ENABLED = "tlsEnabled"
+
+
+@attrs.frozen(eq=False)
+class EndpointReference:
+    """A reference to a named endpoint of a resource.
+
+    Used as a value it resolves to the endpoint's URL, as seen from the resource that uses it
+    (a container sees other containers by name on the container network, host processes see
+    ``127.0.0.1:port``). The live properties (``url``, ``host``, ``port``...) read the address
+    from the host's point of view, or from ``network`` when given, and raise
+    :class:`EndpointNotAllocatedError` before the endpoint has one.
+    """
+
+    resource: IResource
+    endpoint_name: str
+    network: str | None = None
+
+    # -- the annotation -------------------------------------------------------------------------
+    @property
+    def exists(self) -> bool:
+        return self._find() is not None
+
+    def _find(self) -> EndpointAnnotation | None:
+        key = name_key(self.endpoint_name)
+        for a in self.resource.annotations.all(EndpointAnnotation):
+            if name_key(a.name) == key:
+                return a
+        return None
+
+    @property
+    def annotation(self) -> EndpointAnnotation:
+        a = self._find()
+        if a is None:
+            names = [e.name for e in self.resource.annotations.all(EndpointAnnotation)]
+            raise LookupError(
+                f"Resource {self.resource.name!r} has no endpoint named {self.endpoint_name!r} "
+                f"(its endpoints: {', '.join(names) if names else 'none'}). Add one with with_endpoint(name=...)."
+            )
+        return a
+
+    @property
+    def scheme(self) -> str:
+        return self.annotation.scheme
+
+    @property
+    def tls_enabled(self) -> bool:
+        return self.annotation.tls_enabled
+
+    # -- live values ----------------------------------------------------------------------------
+    def allocated_for(self, network: str | None = None) -> AllocatedEndpoint:
+        ann = self.annotation
+        net = network or self.network or KnownNetworks.LOCALHOST
+        alloc = ann.allocated.get(net)
+        if alloc is None:
+            if ann.publish_mode:
+                raise EndpointNotAllocatedError(
+                    f"Endpoint {ann.name!r} of resource {self.resource.name!r} has no live address in publish mode: "
+                    "use the endpoint as a value (with_environment, ReferenceExpression) so the manifest gets "
+                    f"the placeholder {{{self.resource.name}.bindings.{ann.name}.url}}."
+                )
+            raise EndpointNotAllocatedError(
+                f"Endpoint {ann.name!r} of resource {self.resource.name!r} has not been allocated yet "
+                f"(network {net!r}). Live endpoint values exist in run mode once the app has started "
+                "(after the after-endpoints-allocated event); to use one in configuration, pass the endpoint "
+                "as a value (with_environment, ReferenceExpression) and it is resolved when needed."
+            )
+        return alloc
+
+    @property
+    def is_allocated(self) -> bool:
+        ann = self._find()
+        return ann is not None and (self.network or KnownNetworks.LOCALHOST) in ann.allocated
+
+    @property
+    def url(self) -> str:
+        return self.allocated_for().url
+
+    @property
+    def host(self) -> str:
+        return self.allocated_for().address
+
+    @property
+    def port(self) -> int:
+        return self.allocated_for().port
+
+    @property
+    def target_port(self) -> int | None:
+        ann = self.annotation
+        if ann.target_port is not None:
+            return ann.target_port
+        for alloc in ann.allocated.values():
+            if alloc.target_port is not None:
+                return alloc.target_port
+        return None
+
+    # -- value protocols ------------------------------------------------------------------------
+    @property
+    def value_expression(self) -> str:
+        return f"{{{self.resource.name}.bindings.{self.endpoint_name}.url}}"
+
+    @property
+    def references(self) -> Sequence[object]:
+        return (self.resource,)
+
+    async def get_value(self, context: ValueContext) -> str | None:
+        return await self.property(EndpointProperty.URL).get_value(context)
+
+    def __repr__(self) -> str:
+        return f"EndpointReference({self.resource.name!r}, {self.endpoint_name!r})"
+
+    # Defined last: inside the class body the name shadows the ``property`` builtin.
+    def property(self, prop: EndpointProperty) -> EndpointReferenceExpression:
+        """A value for one part of the endpoint's address."""
+        return EndpointReferenceExpression(self, EndpointProperty(prop))
+
+
+_PROPERTY_EXPRESSIONS = {
+    EndpointProperty.URL: "url",
+    EndpointProperty.HOST: "host",
+    EndpointProperty.IPV4_HOST: "host",
+    EndpointProperty.PORT: "port",
+    EndpointProperty.SCHEME: "scheme",
+    EndpointProperty.TARGET_PORT: "targetPort",
+    EndpointProperty.TLS_ENABLED: "tlsEnabled",
+}
+
+
+@attrs.frozen(eq=False)
+class EndpointReferenceExpression:
+    """One property of an endpoint, as a value (``ep.property(EndpointProperty.PORT)``)."""
+
+    endpoint: EndpointReference
+    property: EndpointProperty
+
+    @property
+    def value_expression(self) -> str:
+        base = f"{{{self.endpoint.resource.name}.bindings.{self.endpoint.endpoint_name}"
+        if self.property is EndpointProperty.HOST_AND_PORT:
+            return f"{base}.host}}:{base}.port}}"
+        return f"{base}.{_PROPERTY_EXPRESSIONS[self.property]}}}"
+
+    @property
+    def references(self) -> Sequence[object]:
+        return (self.endpoint.resource,)
+
+    async def get_value(self, context: ValueContext) -> str | None:
+        ep = self.endpoint
+        ann = ep.annotation
+        prop = self.property
+        if prop is EndpointProperty.SCHEME:
+            return ann.scheme
+        if prop is EndpointProperty.TLS_ENABLED:
+            return "true" if ann.tls_enabled else "false"
+        network = ep.network or context.network
+        if prop is EndpointProperty.TARGET_PORT:
+            tp = ep.target_port
+            if tp is None:
+                ep.allocated_for(network)  # raises the clear error when unallocated
+                tp = ep.target_port
+            return None if tp is None else str(tp)
+        alloc = ep.allocated_for(network)
+        if prop is EndpointProperty.URL:
+            return alloc.url
+        if prop in (EndpointProperty.HOST, EndpointProperty.IPV4_HOST):
+            return alloc.address
+        if prop is EndpointProperty.PORT:
+            return str(alloc.port)
+        if prop is EndpointProperty.HOST_AND_PORT:
+            return alloc.host_and_port
+        raise AssertionError(prop)  # pragma: no cover
+
+    def __repr__(self) -> str:
+        return f"EndpointReferenceExpression({self.value_expression!r})"

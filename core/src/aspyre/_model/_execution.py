@@ -1,0 +1,40 @@
+"""Run mode or publish mode."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+
+import attrs
+
+__all__ = ["ExecutionContext", "Operation"]
+
+
+class Operation(enum.Enum):
+    """What the app host was asked to do."""
+
+    RUN = "run"
+    PUBLISH = "publish"
+
+
+@attrs.frozen
+class ExecutionContext:
+    """Whether the app host runs the app or publishes it, and with which publisher.
+
+    Decided once, from the command line, when the builder is created::
+
+        python apphost.py                                   # run mode
+        python apphost.py --publisher manifest --output-path out/   # publish mode
+    """
+
+    operation: Operation = Operation.RUN
+    publisher_name: str | None = None
+    output_path: Path | None = None
+
+    @property
+    def is_run_mode(self) -> bool:
+        return self.operation is Operation.RUN
+
+    @property
+    def is_publish_mode(self) -> bool:
+        return self.operation is Operation.PUBLISH

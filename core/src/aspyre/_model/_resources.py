@@ -1,0 +1,447 @@
+"""Resources: the base class, the capability protocols, and the built-in resource types."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import ClassVar, Protocol, runtime_checkable
+
+import attrs
+
+from ._annotations import (
+    Annotations,
+    ConnectionPropertyAnnotation,
+    ContainerImageAnnotation,
+    ContainerLifetime,
+    ContainerLifetimeAnnotation,
+)
+from ._endpoints import EndpointAnnotation, EndpointReference
+from ._names import name_key, validate_name
+from ._values import ReferenceExpression, ValueContext
+
+__all__ = [
+    "ConnectionStringParameterResource",
+    "ConnectionStringReference",
+    "ConnectionStringResource",
+    "ContainerResource",
+    "ExecutableResource",
+    "GenerateParameterDefault",
+    "IResource",
+    "IResourceWithArgs",
+    "IResourceWithConnectionString",
+    "IResourceWithEndpoints",
+    "IResourceWithEnvironment",
+    "IResourceWithParent",
+    "IResourceWithServiceDiscovery",
+    "IResourceWithWaitSupport",
+    "IResourceWithoutLifetime",
+    "MissingParameterValueError",
+    "ParameterResource",
+    "PythonAppResource",
+    "Resource",
+    "capability_names",
+]
+
+
+# --------------------------------------------------------------------------- capabilities
+#
+# Capabilities are Protocols. The "marker" ones (a resource either has the capability or
+# not) carry one class-level flag so that ``isinstance`` can tell them apart at run time; a
+# resource class declares a capability by inheriting the protocol, which also sets the flag.
+
+
+@runtime_checkable
+class IResource(Protocol):
+    """Anything with a name and annotations is a resource."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def annotations(self) -> Annotations: ...
+
+
+@runtime_checkable
+class IResourceWithEnvironment(IResource, Protocol):
+    """Receives environment variables (``with_environment``, ``with_reference``)."""
+
+    supports_environment: ClassVar[bool] = True
+
+
+@runtime_checkable
+class IResourceWithArgs(IResource, Protocol):
+    """Receives command-line arguments (``with_args``)."""
+
+    supports_args: ClassVar[bool] = True
+
+
+@runtime_checkable
+class IResourceWithEndpoints(IResource, Protocol):
+    """Has network endpoints (``with_endpoint``, ``get_endpoint``)."""
+
+    supports_endpoints: ClassVar[bool] = True
+
+
+@runtime_checkable
+class IResourceWithServiceDiscovery(IResourceWithEndpoints, Protocol):
+    """Can be passed to ``with_reference`` to hand its endpoints over as service-discovery variables."""
+
+    supports_service_discovery: ClassVar[bool] = True
+
+
+@runtime_checkable
+class IResourceWithWaitSupport(IResource, Protocol):
+    """Can wait for other resources (``wait_for``)."""
+
+    supports_wait: ClassVar[bool] = True
+
+
+@runtime_checkable
+class IResourceWithoutLifetime(IResource, Protocol):
+    """Inert data: has no lifecycle of its own, waits on it are skipped."""
+
+    without_lifetime: ClassVar[bool] = True
+
+
+@runtime_checkable
+class IResourceWithParent(IResource, Protocol):
+    """A child resource: starts after its parent, stops with it, inherits its health checks."""
+
+    @property
+    def parent(self) -> IResource: ...
+
+
+@runtime_checkable
+class IResourceWithConnectionString(IResource, Protocol):
+    """Has a connection string that ``with_reference`` hands over as ``ConnectionStrings__{name}``."""
+
+    @property
+    def connection_string_expression(self) -> ReferenceExpression: ...
+
+    def connection_properties(self) -> Sequence[tuple[str, object]]:
+        """``(PropertyName, value)`` pairs injected as ``{NAME}_{PROPERTYNAME}``."""
+        ...
+
+
+_CAPABILITIES: tuple[tuple[type, str], ...] = (
+    (IResourceWithEnvironment, "environment"),
+    (IResourceWithArgs, "args"),
+    (IResourceWithEndpoints, "endpoints"),
+    (IResourceWithServiceDiscovery, "service-discovery"),
+    (IResourceWithWaitSupport, "wait-support"),
+    (IResourceWithConnectionString, "connection-string"),
+    (IResourceWithParent, "parent"),
+    (IResourceWithoutLifetime, "without-lifetime"),
+)
+
+
+def capability_names(resource: object) -> list[str]:
+    """The capabilities ``resource`` has, in words (for messages and ``aspyre describe``)."""
+    return [label for proto, label in _CAPABILITIES if isinstance(resource, proto)]
+
+
+# --------------------------------------------------------------------------- base
+
+
+def _validate_resource_name(_: object, __: object, value: str) -> None:
+    validate_name("Resource", value)
+
+
+@attrs.define(eq=False)
+class Resource:
+    """Base class of resources: a validated name and an ordered list of annotations.
+
+    Resources are data. Behaviour comes from annotations and event subscriptions; subclasses
+    add typed fields and declare capabilities by inheriting the capability protocols.
+    """
+
+    #: The type shown in snapshots and ``aspyre describe``; subclasses override it.
+    resource_type: ClassVar[str] = "Resource"
+
+    name: str = attrs.field(validator=_validate_resource_name)
+    annotations: Annotations = attrs.field(factory=Annotations, kw_only=True, repr=False)
+
+    @property
+    def key(self) -> str:
+        """The case-insensitive identity of the name."""
+        return name_key(self.name)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r})"
+
+
+def _endpoint_reference(resource: IResource, name: str) -> EndpointReference:
+    return EndpointReference(resource, name)
+
+
+# --------------------------------------------------------------------------- containers & processes
+
+
+@attrs.define(eq=False, repr=False)
+class ContainerResource(
+    Resource,
+    IResourceWithEnvironment,
+    IResourceWithArgs,
+    IResourceWithEndpoints,
+    IResourceWithWaitSupport,
+):
+    """A container started from an image."""
+
+    resource_type: ClassVar[str] = "Container"
+
+    entrypoint: str | None = attrs.field(default=None, kw_only=True)
+
+    def get_endpoint(self, name: str) -> EndpointReference:
+        return _endpoint_reference(self, name)
+
+    @property
+    def image(self) -> ContainerImageAnnotation | None:
+        return self.annotations.last(ContainerImageAnnotation)
+
+    @property
+    def lifetime(self) -> ContainerLifetime:
+        ann = self.annotations.last(ContainerLifetimeAnnotation)
+        return ContainerLifetime.SESSION if ann is None else ann.lifetime
+
+
+@attrs.define(eq=False, repr=False)
+class ExecutableResource(
+    Resource,
+    IResourceWithEnvironment,
+    IResourceWithArgs,
+    IResourceWithServiceDiscovery,
+    IResourceWithWaitSupport,
+):
+    """A process started from a command, in a working directory.
+
+    Unlike Aspire's, aspyre's executables support service discovery: ``with_reference(exe)``
+    hands over all of its endpoints (a Python service is often started as a plain command).
+    """
+
+    resource_type: ClassVar[str] = "Executable"
+
+    command: str = attrs.field(kw_only=True)
+    working_dir: Path = attrs.field(kw_only=True, converter=Path)
+
+    def get_endpoint(self, name: str) -> EndpointReference:
+        return _endpoint_reference(self, name)
+
+
+@attrs.define(eq=False, repr=False)
+class PythonAppResource(ExecutableResource):
+    """A Python script or module run with a chosen interpreter (Aspire's project resource, for Python).
+
+    ``command`` is the interpreter; the script (or ``-m module``) comes first in the arguments.
+    """
+
+    resource_type: ClassVar[str] = "PythonApp"
+
+    script_path: Path | None = attrs.field(default=None, kw_only=True)
+    module: str | None = attrs.field(default=None, kw_only=True)
+
+    @property
+    def interpreter(self) -> str:
+        return self.command
+
+    def entry_args(self) -> list[str]:
+        """The interpreter arguments that select the app (``-u script`` or ``-u -m module``)."""
+        if self.module is not None:
+            return ["-u", "-m", self.module]
+        assert self.script_path is not None
+        return ["-u", str(self.script_path)]
+
+
+def default_python_interpreter(app_dir: Path, venv: Path | None) -> str:
+    """The interpreter for a python app: the given venv's, ``<app dir>/.venv``'s, or this one."""
+    candidates = [venv] if venv is not None else [app_dir / ".venv"]
+    for v in candidates:
+        for rel in ("bin/python", "Scripts/python.exe"):
+            p = v / rel
+            if p.exists():
+                return str(p)
+    if venv is not None:
+        raise FileNotFoundError(f"virtual environment {str(venv)!r} has no Python interpreter (bin/python)")
+    return sys.executable
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+class MissingParameterValueError(LookupError):
+    """A parameter was used but has no value."""
+
+
+@attrs.frozen
+class GenerateParameterDefault:
+    """Generate a random value (Aspire's ``GenerateParameterDefault``)."""
+
+    min_length: int = 22
+    lower: bool = True
+    upper: bool = True
+    numeric: bool = True
+    special: bool = True
+    min_lower: int = 0
+    min_upper: int = 0
+    min_numeric: int = 0
+    min_special: int = 0
+
+    def generate(self) -> str:
+        from ._secrets import generate_password
+
+        return generate_password(self)
+
+
+@attrs.define(eq=False, repr=False)
+class ParameterResource(Resource):
+    """A value supplied from outside the app model: configuration, a default, or a generated secret.
+
+    In run mode its value comes from, in order: the ``value`` given in code, the environment
+    variable ``Parameters__{name}`` (or with ``-`` as ``_``), the app host's secrets store
+    (generated values are saved there), the default. In publish mode it is ``{name.value}``.
+    """
+
+    resource_type: ClassVar[str] = "Parameter"
+
+    secret: bool = attrs.field(default=False, kw_only=True)
+    #: A constant value given in code.
+    value_in_code: str | None = attrs.field(default=None, kw_only=True)
+    #: A constant default (``str``) or a generator (:class:`GenerateParameterDefault`).
+    default: str | GenerateParameterDefault | None = attrs.field(default=None, kw_only=True)
+    #: Publish a constant value as the manifest default.
+    publish_value_as_default: bool = attrs.field(default=False, kw_only=True)
+    description: str | None = attrs.field(default=None, kw_only=True)
+    #: Where the value was read from in run mode (filled by the app).
+    _value: str | None = attrs.field(default=None, init=False)
+    _value_source: str | None = attrs.field(default=None, init=False)
+
+    @property
+    def is_connection_string(self) -> bool:
+        return False
+
+    @property
+    def configuration_key(self) -> str:
+        return f"Parameters__{self.name}"
+
+    @property
+    def has_value(self) -> bool:
+        return self._value is not None
+
+    @property
+    def value_source(self) -> str | None:
+        return self._value_source
+
+    def set_value(self, value: str, source: str) -> None:
+        self._value = value
+        self._value_source = source
+
+    @property
+    def value(self) -> str:
+        """The live value (run mode); raises :class:`MissingParameterValueError` if there is none."""
+        if self._value is None:
+            raise MissingParameterValueError(
+                f"Parameter {self.name!r} has no value. Set the environment variable "
+                f"{self.configuration_key} (or {self.configuration_key.replace('-', '_')}), give a value in "
+                "code, or a default."
+            )
+        return self._value
+
+    # value protocols
+    @property
+    def value_expression(self) -> str:
+        return f"{{{self.name}.value}}"
+
+    @property
+    def references(self) -> Sequence[object]:
+        return ()
+
+    async def get_value(self, context: ValueContext) -> str | None:
+        return self.value
+
+
+@attrs.define(eq=False, repr=False)
+class ConnectionStringParameterResource(ParameterResource, IResourceWithConnectionString):
+    """``add_connection_string(name)``: a connection string supplied from outside (``ConnectionStrings__{name}``)."""
+
+    resource_type: ClassVar[str] = "ConnectionString"
+
+    environment_variable: str | None = attrs.field(default=None, kw_only=True)
+
+    @property
+    def is_connection_string(self) -> bool:
+        return True
+
+    @property
+    def configuration_key(self) -> str:
+        return f"ConnectionStrings__{self.name}"
+
+    @property
+    def connection_string_expression(self) -> ReferenceExpression:
+        return ReferenceExpression.format("{}", _ParameterValue(self))
+
+    def connection_properties(self) -> Sequence[tuple[str, object]]:
+        return [(a.name, a.value) for a in self.annotations.all(ConnectionPropertyAnnotation)]
+
+
+@attrs.frozen(eq=False)
+class _ParameterValue:
+    """The parameter's value as a slot (so a connection-string parameter is not its own reference)."""
+
+    parameter: ParameterResource
+
+    @property
+    def value_expression(self) -> str:
+        return self.parameter.value_expression
+
+    @property
+    def references(self) -> Sequence[object]:
+        return (self.parameter,)
+
+    async def get_value(self, context: ValueContext) -> str | None:
+        return self.parameter.value
+
+
+@attrs.define(eq=False, repr=False)
+class ConnectionStringResource(Resource, IResourceWithConnectionString, IResourceWithWaitSupport):
+    """A connection string composed from other values (``add_connection_string(name, expr)``)."""
+
+    resource_type: ClassVar[str] = "ConnectionString"
+
+    expression: ReferenceExpression = attrs.field(kw_only=True)
+    environment_variable: str | None = attrs.field(default=None, kw_only=True)
+
+    @property
+    def connection_string_expression(self) -> ReferenceExpression:
+        return self.expression
+
+    def connection_properties(self) -> Sequence[tuple[str, object]]:
+        return [(a.name, a.value) for a in self.annotations.all(ConnectionPropertyAnnotation)]
+
+
+@attrs.frozen(eq=False)
+class ConnectionStringReference:
+    """A resource's connection string, as a value (``{name.connectionString}`` in manifests)."""
+
+    resource: IResourceWithConnectionString
+    optional: bool = False
+
+    @property
+    def value_expression(self) -> str:
+        return f"{{{self.resource.name}.connectionString}}"
+
+    @property
+    def references(self) -> Sequence[object]:
+        return (self.resource,)
+
+    async def get_value(self, context: ValueContext) -> str | None:
+        value = await self.resource.connection_string_expression.get_value(context)
+        if not value and not self.optional:
+            raise LookupError(f"The connection string for the resource {self.resource.name!r} is not available.")
+        return value
+
+    def __repr__(self) -> str:
+        return f"ConnectionStringReference({self.resource.name!r})"
+
+
+def find_endpoints(resource: IResource) -> list[EndpointAnnotation]:
+    return resource.annotations.all(EndpointAnnotation)

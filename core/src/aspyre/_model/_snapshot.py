@@ -1,0 +1,168 @@
+"""Immutable snapshots of a resource's live state (Aspire's ``CustomResourceSnapshot``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from ._annotations import HealthStatus
+
+__all__ = [
+    "EnvironmentVariableSnapshot",
+    "HealthReportSnapshot",
+    "KnownResourceStates",
+    "KnownResourceTypes",
+    "RelationshipSnapshot",
+    "ResourcePropertySnapshot",
+    "ResourceSnapshot",
+    "ResourceStateSnapshot",
+    "StateStyle",
+    "UrlSnapshot",
+]
+
+
+class KnownResourceStates:
+    """Aspire's state names. Any other text is a custom state."""
+
+    NOT_STARTED = "NotStarted"
+    WAITING = "Waiting"
+    STARTING = "Starting"
+    RUNNING = "Running"
+    RUNTIME_UNHEALTHY = "RuntimeUnhealthy"
+    STOPPING = "Stopping"
+    EXITED = "Exited"
+    FINISHED = "Finished"
+    FAILED_TO_START = "FailedToStart"
+    ACTIVE = "Active"
+
+    TERMINAL_STATES = frozenset({FINISHED, FAILED_TO_START, EXITED})
+
+    @classmethod
+    def is_terminal(cls, state: str | None) -> bool:
+        return state in cls.TERMINAL_STATES
+
+
+class KnownResourceTypes:
+    EXECUTABLE = "Executable"
+    PYTHON_APP = "PythonApp"
+    CONTAINER = "Container"
+    PARAMETER = "Parameter"
+    CONNECTION_STRING = "ConnectionString"
+
+
+class StateStyle:
+    SUCCESS = "success"
+    ERROR = "error"
+    INFO = "info"
+    WARNING = "warning"
+
+
+@attrs.frozen
+class ResourceStateSnapshot:
+    text: str
+    style: str | None = None
+
+
+@attrs.frozen
+class ResourcePropertySnapshot:
+    name: str
+    value: object
+    is_sensitive: bool = False
+
+
+@attrs.frozen
+class EnvironmentVariableSnapshot:
+    name: str
+    value: str | None
+    is_from_spec: bool = True
+    is_sensitive: bool = False
+
+
+@attrs.frozen
+class UrlSnapshot:
+    name: str | None
+    url: str
+    is_internal: bool = False
+    display_text: str | None = None
+
+
+@attrs.frozen
+class RelationshipSnapshot:
+    resource_name: str
+    type: str
+
+
+@attrs.frozen
+class HealthReportSnapshot:
+    name: str
+    status: HealthStatus | None
+    description: str | None = None
+    exception_text: str | None = None
+    last_run_at: dt.datetime | None = None
+
+
+def _tuple(x: Any) -> tuple[Any, ...]:
+    return tuple(x)
+
+
+@attrs.frozen
+class ResourceSnapshot:
+    """What a resource looks like right now. Never mutated: ``publish_update`` makes a new one.
+
+    ``health_status`` is computed as Aspire does: ``None`` unless the state is Running; Running
+    with no reports is Healthy; otherwise the worst report, a pending report counting as Unhealthy.
+    """
+
+    resource_type: str
+    state: ResourceStateSnapshot | None = None
+    creation_time_stamp: dt.datetime | None = None
+    start_time_stamp: dt.datetime | None = None
+    stop_time_stamp: dt.datetime | None = None
+    exit_code: int | None = None
+    health_reports: tuple[HealthReportSnapshot, ...] = attrs.field(default=(), converter=_tuple)
+    environment_variables: tuple[EnvironmentVariableSnapshot, ...] = attrs.field(default=(), converter=_tuple)
+    urls: tuple[UrlSnapshot, ...] = attrs.field(default=(), converter=_tuple)
+    properties: tuple[ResourcePropertySnapshot, ...] = attrs.field(default=(), converter=_tuple)
+    relationships: tuple[RelationshipSnapshot, ...] = attrs.field(default=(), converter=_tuple)
+    is_hidden: bool = False
+    version: int = 0
+
+    @property
+    def state_text(self) -> str | None:
+        return None if self.state is None else self.state.text
+
+    @property
+    def health_status(self) -> HealthStatus | None:
+        if self.state_text != KnownResourceStates.RUNNING:
+            return None
+        if not self.health_reports:
+            return HealthStatus.HEALTHY
+        worst = HealthStatus.HEALTHY
+        for r in self.health_reports:
+            status = r.status or HealthStatus.UNHEALTHY
+            if status.rank < worst.rank:
+                worst = status
+        return worst
+
+    def property_value(self, name: str, default: object = None) -> object:
+        for p in self.properties:
+            if p.name == name:
+                return p.value
+        return default
+
+    def with_state(self, text: str, style: str | None = None) -> ResourceSnapshot:
+        return attrs.evolve(self, state=ResourceStateSnapshot(text, style))
+
+    def with_property(self, name: str, value: object, *, is_sensitive: bool = False) -> ResourceSnapshot:
+        props = [p for p in self.properties if p.name != name]
+        props.append(ResourcePropertySnapshot(name, value, is_sensitive))
+        return attrs.evolve(self, properties=tuple(props))
+
+    def evolve(self, **changes: Any) -> ResourceSnapshot:
+        return attrs.evolve(self, **changes)
+
+
+SnapshotUpdate = Callable[[ResourceSnapshot], ResourceSnapshot]

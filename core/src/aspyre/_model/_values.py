@@ -1,0 +1,383 @@
+"""Deferred values: things that become a string in run mode and a placeholder in publish mode.
+
+Three faces, as in Aspire:
+
+* :class:`ValueProvider` - ``await value.get_value(context)`` gives the live string (run mode);
+* :class:`ManifestExpressionProvider` - ``value.value_expression`` gives the manifest placeholder
+  (``{api.bindings.http.url}``, ``{cache.connectionString}``, ``{api-key.value}``);
+* :class:`ValueWithReferences` - ``value.references`` lists what the value depends on, so the
+  dependency graph can be derived by walking values.
+
+:class:`ReferenceExpression` composes literals and values; it is itself all three.
+"""
+
+from __future__ import annotations
+
+import string
+import urllib.parse
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import attrs
+
+if TYPE_CHECKING:
+    from ._execution import ExecutionContext
+
+__all__ = [
+    "KnownNetworks",
+    "ManifestExpressionProvider",
+    "ReferenceExpression",
+    "ReferenceExpressionBuilder",
+    "SupportsResource",
+    "ValueContext",
+    "ValueProvider",
+    "ValueWithReferences",
+    "as_value",
+    "iter_references",
+    "manifest_expression",
+    "resolve_value",
+]
+
+
+class KnownNetworks:
+    """Identifiers of the networks an endpoint can be reached from."""
+
+    #: Host processes (and the app host) reach endpoints on the loopback interface.
+    LOCALHOST = "localhost"
+    #: Containers reach each other on the session's container network by resource name.
+    CONTAINER = "aspyre-container-network"
+
+
+@attrs.frozen
+class ValueContext:
+    """What a value needs to know to resolve itself.
+
+    ``caller`` is the resource whose environment or arguments are being computed (``None`` when
+    the app host itself asks), ``network`` the network the caller reaches other resources from.
+    """
+
+    caller: object | None = None
+    network: str = KnownNetworks.LOCALHOST
+    execution_context: ExecutionContext | None = None
+
+
+@runtime_checkable
+class ValueProvider(Protocol):
+    """A value that can be resolved to a string at run time."""
+
+    async def get_value(self, context: ValueContext) -> str | None:
+        """Return the live value for ``context`` (``None`` when the value is absent)."""
+        ...
+
+
+@runtime_checkable
+class ManifestExpressionProvider(Protocol):
+    """A value that has a placeholder in the deployment manifest."""
+
+    @property
+    def value_expression(self) -> str:
+        """The manifest placeholder, e.g. ``{api.bindings.http.url}``."""
+        ...
+
+
+@runtime_checkable
+class ValueWithReferences(Protocol):
+    """A value that depends on resources or on other values."""
+
+    @property
+    def references(self) -> Sequence[object]:
+        """The resources and values this value uses directly."""
+        ...
+
+
+@runtime_checkable
+class SupportsResource(Protocol):
+    """Anything that stands for a resource (a resource builder, for example)."""
+
+    @property
+    def resource(self) -> Any:
+        """The resource."""
+        ...
+
+
+def as_value(obj: object) -> object:
+    """Normalise something a user may pass where a value is expected.
+
+    Strings stay strings; ``int``/``float``/``bool`` become strings; a resource builder stands
+    for its resource; a resource with a connection string stands for a reference to that
+    connection string; parameters and other value providers stand for themselves.
+    """
+    from ._resources import ConnectionStringReference, IResourceWithConnectionString, ParameterResource
+
+    if isinstance(obj, str):
+        return obj
+    if isinstance(obj, bool):
+        return "true" if obj else "false"
+    if isinstance(obj, (int, float)):
+        return str(obj)
+    if not isinstance(obj, (ValueProvider, ManifestExpressionProvider)) and isinstance(obj, SupportsResource):
+        obj = obj.resource
+    if isinstance(obj, ParameterResource):
+        return obj
+    if isinstance(obj, IResourceWithConnectionString):
+        return ConnectionStringReference(obj)
+    if isinstance(obj, ValueProvider) and isinstance(obj, ManifestExpressionProvider):
+        return obj
+    raise TypeError(
+        f"{type(obj).__name__} cannot be used as a value: pass a str, a number, a parameter, an "
+        "endpoint reference, a ReferenceExpression or a resource with a connection string"
+    )
+
+
+async def resolve_value(value: object, context: ValueContext) -> str | None:
+    """Resolve ``value`` (a str or a value provider) to its live string."""
+    if value is None or isinstance(value, str):
+        return value
+    value = as_value(value)
+    if isinstance(value, str):
+        return value
+    assert isinstance(value, ValueProvider)
+    return await value.get_value(context)
+
+
+def manifest_expression(value: object) -> str:
+    """The manifest form of ``value``: literals as they are, providers as their placeholder."""
+    value = as_value(value)
+    if isinstance(value, str):
+        return value
+    assert isinstance(value, ManifestExpressionProvider)
+    return value.value_expression
+
+
+def iter_references(value: object) -> Iterator[object]:
+    """Every object ``value`` refers to, recursively (depth first, each object once)."""
+    seen: set[int] = set()
+
+    def walk(v: object) -> Iterator[object]:
+        if isinstance(v, ValueWithReferences):
+            for ref in v.references:
+                if id(ref) in seen:
+                    continue
+                seen.add(id(ref))
+                yield ref
+                yield from walk(ref)
+
+    yield from walk(value)
+
+
+def _uri_encode(text: str) -> str:
+    return urllib.parse.quote(text, safe="")
+
+
+_FORMATS = {"uri": _uri_encode}
+
+
+@attrs.frozen
+class _Slot:
+    value: object
+    format: str | None = None
+
+
+@attrs.frozen(eq=False)
+class ReferenceExpression:
+    """A string made of literals and deferred values.
+
+    Build one with :meth:`format` (``str.format`` syntax: positional ``{}``/``{0}`` and keyword
+    ``{name}`` slots, ``{{``/``}}`` for literal braces, and the ``:uri`` format spec to
+    percent-encode a slot) or with :class:`ReferenceExpressionBuilder`::
+
+        url = ReferenceExpression.format("{}/health", api.get_endpoint("http"))
+        dsn = ReferenceExpression.format("redis://:{pw:uri}@{hp}", pw=password, hp=ep.property(HOST_AND_PORT))
+
+    In run mode ``await expr.get_value(ctx)`` fills every slot with its live value; in publish
+    mode ``expr.value_expression`` fills them with manifest placeholders. Plain strings and
+    numbers passed as slot values become literals.
+    """
+
+    parts: tuple[str | _Slot, ...]
+
+    # -- construction -------------------------------------------------------------------------
+    @classmethod
+    def format(cls, template: str, /, *args: object, **kwargs: object) -> ReferenceExpression:
+        """Make an expression from a ``str.format``-style template."""
+        builder = ReferenceExpressionBuilder()
+        auto = 0
+        used_auto = used_manual = False
+        for literal, field_name, spec, conversion in string.Formatter().parse(template):
+            if literal:
+                builder.append_literal(literal)
+            if field_name is None:
+                continue
+            if conversion:
+                raise ValueError(f"conversion '!{conversion}' is not supported in a ReferenceExpression template")
+            if field_name == "":
+                if used_manual:
+                    raise ValueError("cannot switch from manual field numbering to automatic field numbering")
+                used_auto = True
+                index: int | str = auto
+                auto += 1
+            elif field_name.isdigit():
+                if used_auto:
+                    raise ValueError("cannot switch from automatic field numbering to manual field numbering")
+                used_manual = True
+                index = int(field_name)
+            else:
+                if not field_name.isidentifier():
+                    raise ValueError(f"unsupported field {field_name!r} in ReferenceExpression template")
+                index = field_name
+            try:
+                value = args[index] if isinstance(index, int) else kwargs[index]
+            except IndexError:
+                raise IndexError(
+                    f"ReferenceExpression template {template!r} needs positional value #{index}, "
+                    f"but {len(args)} were given"
+                ) from None
+            except KeyError:
+                raise KeyError(f"ReferenceExpression template {template!r} needs a value for {index!r}") from None
+            builder.append_formatted(value, spec or None)
+        return builder.build()
+
+    @classmethod
+    def empty(cls) -> ReferenceExpression:
+        """An expression with nothing in it."""
+        return cls(())
+
+    # -- inspection ---------------------------------------------------------------------------
+    @property
+    def value_providers(self) -> tuple[object, ...]:
+        """The values in the slots, in order."""
+        return tuple(p.value for p in self.parts if isinstance(p, _Slot))
+
+    @property
+    def string_formats(self) -> tuple[str | None, ...]:
+        """The format spec of each slot (``None`` or ``"uri"``)."""
+        return tuple(p.format for p in self.parts if isinstance(p, _Slot))
+
+    @property
+    def format_string(self) -> str:
+        """The template with numbered slots (``{0}``, ``{1}``...) and escaped braces."""
+        out: list[str] = []
+        i = 0
+        for p in self.parts:
+            if isinstance(p, str):
+                out.append(p.replace("{", "{{").replace("}", "}}"))
+            else:
+                out.append("{%d%s}" % (i, f":{p.format}" if p.format else ""))
+                i += 1
+        return "".join(out)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.parts
+
+    @property
+    def references(self) -> Sequence[object]:
+        return self.value_providers
+
+    @property
+    def value_expression(self) -> str:
+        out: list[str] = []
+        for p in self.parts:
+            if isinstance(p, str):
+                out.append(p)
+            else:
+                out.append(manifest_expression(p.value))
+        return "".join(out)
+
+    async def get_value(self, context: ValueContext) -> str | None:
+        if not self.parts:
+            return None
+        out: list[str] = []
+        for p in self.parts:
+            if isinstance(p, str):
+                out.append(p)
+                continue
+            resolved = await resolve_value(p.value, context)
+            text = "" if resolved is None else resolved
+            if p.format:
+                text = _FORMATS[p.format](text)
+            out.append(text)
+        return "".join(out)
+
+    def __str__(self) -> str:
+        return self.value_expression
+
+    def __repr__(self) -> str:
+        return f"ReferenceExpression({self.value_expression!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ReferenceExpression):
+            return NotImplemented
+        if len(self.parts) != len(other.parts):
+            return False
+        for a, b in zip(self.parts, other.parts):
+            if isinstance(a, str) or isinstance(b, str):
+                if a != b:
+                    return False
+            elif a.format != b.format or not _same_value(a.value, b.value):
+                return False
+        return True
+
+    def __hash__(self) -> int:
+        return hash(self.value_expression)
+
+
+def _same_value(a: object, b: object) -> bool:
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    try:
+        return bool(a == b)
+    except Exception:  # pragma: no cover - defensive
+        return False
+
+
+class ReferenceExpressionBuilder:
+    """Build a :class:`ReferenceExpression` piece by piece::
+
+        b = ReferenceExpressionBuilder()
+        b.append_literal("Host=").append_formatted(ep.property(EndpointProperty.HOST))
+        expr = b.build()
+    """
+
+    def __init__(self) -> None:
+        self._parts: list[str | _Slot] = []
+
+    @property
+    def is_empty(self) -> bool:
+        return not self._parts
+
+    def append_literal(self, text: str) -> ReferenceExpressionBuilder:
+        """Append literal text."""
+        if not isinstance(text, str):
+            raise TypeError(f"append_literal takes a str, not {type(text).__name__}")
+        if text:
+            if self._parts and isinstance(self._parts[-1], str):
+                self._parts[-1] = self._parts[-1] + text
+            else:
+                self._parts.append(text)
+        return self
+
+    def append_formatted(self, value: object, format: str | None = None) -> ReferenceExpressionBuilder:
+        """Append a value; strings and numbers become literals, a nested expression is kept whole."""
+        if format is not None and format not in _FORMATS:
+            raise ValueError(f"unsupported format {format!r} in ReferenceExpression (supported: {sorted(_FORMATS)})")
+        normalised = as_value(value)
+        if isinstance(normalised, str):
+            return self.append_literal(_FORMATS[format](normalised) if format else normalised)
+        self._parts.append(_Slot(normalised, format))
+        return self
+
+    def append_value_provider(self, value: object, format: str | None = None) -> ReferenceExpressionBuilder:
+        """Alias of :meth:`append_formatted`, for readers coming from Aspire."""
+        return self.append_formatted(value, format)
+
+    def extend(self, values: Iterable[object]) -> ReferenceExpressionBuilder:
+        for v in values:
+            self.append_formatted(v)
+        return self
+
+    def build(self) -> ReferenceExpression:
+        """The expression built so far."""
+        return ReferenceExpression(tuple(self._parts))

@@ -1,0 +1,1 @@
+"""Run mode: scheduling, snapshots, logs, health checks, containers and processes."""
