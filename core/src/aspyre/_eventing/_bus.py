@@ -194,6 +194,21 @@ class DistributedApplicationEventing:
             for call in calls:
                 tg.start_soon(self._guarded, event, call)
 
+    async def publish_hooks_only(self, event: Event) -> None:
+        """Deliver ``event`` to the pluggy hooks only (awaiting awaitable results)."""
+        pm = self._plugin_manager
+        if pm is None or not event.hook_name:
+            return
+        caller = getattr(pm.hook, event.hook_name, None)
+        if caller is None:
+            return
+        results: list[object] = list(caller(event=event))
+        try:
+            while results:
+                await _maybe_await(results.pop(0))
+        finally:
+            _close_awaitables(results)
+
     async def _guarded(self, event: Event, call: Callable[[], Awaitable[None]]) -> None:
         try:
             await call()

@@ -139,8 +139,9 @@ class DistributedApplication:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        with anyio.CancelScope(shield=True):
-            await self.stop()
+        # Not shielded here: the task group entered in start() must be exited from its own scope;
+        # the shutdown work inside is shielded.
+        await self.stop()
 
     async def run_async(self) -> int:
         """Publish, or start and keep running until SIGINT/SIGTERM. Returns an exit code."""

@@ -1,0 +1,113 @@
+"""Health checks: run while a resource is Running; the first healthy result raises resource-ready."""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import anyio
+import attrs
+
+from .._model._annotations import HealthCheckAnnotation, HealthCheckContext, HealthCheckResult, HealthStatus
+from .._model._graph import parents_of
+from .._model._resources import IResource
+from .._model._snapshot import HealthReportSnapshot, KnownResourceStates, ResourceSnapshot
+
+__all__ = ["HealthSettings", "collect_health_checks", "monitor_health", "run_health_check"]
+
+
+@attrs.frozen
+class HealthSettings:
+    #: First retry delay while unhealthy; doubles on each failure up to ``unhealthy_max``.
+    unhealthy_initial: float = 0.1
+    unhealthy_max: float = 2.0
+    #: Delay between checks once healthy.
+    healthy_interval: float = 30.0
+    #: Time limit of one check.
+    check_timeout: float = 10.0
+
+
+def collect_health_checks(resource: IResource) -> list[HealthCheckAnnotation]:
+    """The resource's own checks, then its ancestors' (a child is also checked with its parent's)."""
+    out: list[HealthCheckAnnotation] = []
+    seen: set[int] = set()
+    todo: list[IResource] = [resource]
+    while todo:
+        r = todo.pop(0)
+        if id(r) in seen:
+            continue
+        seen.add(id(r))
+        out.extend(a for a in r.annotations.all(HealthCheckAnnotation) if all(a.key != o.key for o in out))
+        todo.extend(parents_of(r))
+    return out
+
+
+async def run_health_check(check: HealthCheckAnnotation, context: HealthCheckContext, timeout: float) -> HealthReportSnapshot:
+    now = dt.datetime.now(dt.timezone.utc)
+    try:
+        with anyio.fail_after(timeout):
+            result: Any = check.check(context)
+            if inspect.isawaitable(result):
+                result = await result
+    except TimeoutError:
+        return HealthReportSnapshot(check.key, HealthStatus.UNHEALTHY, f"timed out after {timeout:g} s", None, now)
+    except Exception as exc:
+        return HealthReportSnapshot(check.key, HealthStatus.UNHEALTHY, str(exc) or type(exc).__name__, repr(exc), now)
+    if isinstance(result, bool):
+        result = HealthCheckResult(HealthStatus.HEALTHY if result else HealthStatus.UNHEALTHY)
+    if not isinstance(result, HealthCheckResult):
+        return HealthReportSnapshot(
+            check.key, HealthStatus.UNHEALTHY, f"health check returned {result!r}, not a HealthCheckResult or bool", None, now
+        )
+    return HealthReportSnapshot(check.key, result.status, result.description, result.exception, now)
+
+
+def pending_reports(resource: IResource) -> tuple[HealthReportSnapshot, ...]:
+    return tuple(HealthReportSnapshot(c.key, None) for c in collect_health_checks(resource))
+
+
+async def monitor_health(
+    resource: IResource,
+    *,
+    app: Any,
+    publish_update: Callable[[IResource, Callable[[ResourceSnapshot], ResourceSnapshot]], ResourceSnapshot],
+    get_snapshot: Callable[[IResource], ResourceSnapshot | None],
+    fire_ready: Callable[[IResource], Awaitable[None]],
+    state_changed: Callable[[], Awaitable[None]],
+    settings: HealthSettings,
+) -> None:
+    """Check ``resource`` until cancelled; call ``fire_ready`` once, the first time all checks pass."""
+    checks = collect_health_checks(resource)
+    if not checks:
+        await fire_ready(resource)
+        return
+    context = HealthCheckContext(resource, app)
+    failures = 0
+    ready_fired = False
+    while True:
+        snap = get_snapshot(resource)
+        if snap is None or snap.state_text != KnownResourceStates.RUNNING:
+            return
+        reports: list[HealthReportSnapshot] = [None] * len(checks)  # type: ignore[list-item]
+
+        async def run(i: int, c: HealthCheckAnnotation) -> None:
+            reports[i] = await run_health_check(c, context, settings.check_timeout)
+
+        async with anyio.create_task_group() as tg:
+            for i, c in enumerate(checks):
+                tg.start_soon(run, i, c)
+        publish_update(resource, lambda s: attrs.evolve(s, health_reports=tuple(reports)))
+        healthy = all(r.status is HealthStatus.HEALTHY for r in reports)
+        if healthy:
+            failures = 0
+            if not ready_fired:
+                ready_fired = True
+                await fire_ready(resource)
+            delay = settings.healthy_interval
+        else:
+            failures += 1
+            delay = min(settings.unhealthy_initial * (2 ** (failures - 1)), settings.unhealthy_max)
+        with anyio.move_on_after(delay):
+            await state_changed()

@@ -1,0 +1,105 @@
+"""Running processes with anyio: output captured line by line, graceful stop in a shielded finally."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import anyio
+import anyio.abc
+from anyio.streams.buffered import BufferedByteReceiveStream
+
+__all__ = ["ProcessLaunchError", "run_process"]
+
+MAX_LINE = 1 << 20
+
+
+class ProcessLaunchError(RuntimeError):
+    """The process could not be started (command not found, bad working directory...)."""
+
+
+async def _pump(stream: anyio.abc.ByteReceiveStream | None, on_line: Callable[[str, bool], None], is_error: bool) -> None:
+    if stream is None:
+        return
+    buffered = BufferedByteReceiveStream(stream)
+    while True:
+        try:
+            raw = await buffered.receive_until(b"\n", MAX_LINE)
+        except anyio.IncompleteRead:
+            rest = bytes(buffered.buffer)
+            if rest:
+                on_line(rest.decode(errors="replace"), is_error)
+            return
+        except anyio.DelimiterNotFound:
+            chunk = await buffered.receive_exactly(MAX_LINE)
+            on_line(chunk.decode(errors="replace"), is_error)
+            continue
+        except (anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError):
+            return
+        on_line(raw.decode(errors="replace").rstrip("\r"), is_error)
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    """Signal the process group we created (``start_new_session``); the leader is still ours (not reaped)."""
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        pass
+    except PermissionError:
+        os.kill(pid, sig)
+
+
+async def run_process(
+    command: str,
+    args: Sequence[str],
+    *,
+    env: Mapping[str, str],
+    cwd: Path,
+    on_line: Callable[[str, bool], None],
+    on_started: Callable[[int], None] | None = None,
+    grace_period: float = 10.0,
+) -> int:
+    """Run ``command args`` until it exits; return its exit code.
+
+    stdout and stderr go to ``on_line(line, is_stderr)``. If the calling task is cancelled, the
+    process group gets SIGTERM, then SIGKILL after ``grace_period`` seconds; this happens in a
+    shielded scope, so cancellation never skips it.
+    """
+    if not Path(cwd).is_dir():
+        raise ProcessLaunchError(f"working directory {str(cwd)!r} does not exist")
+    try:
+        process = await anyio.open_process(
+            [command, *args],
+            env=dict(env),
+            cwd=str(cwd),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+    except FileNotFoundError as exc:
+        raise ProcessLaunchError(f"command {command!r} not found ({exc.strerror}); check the path or PATH") from exc
+    except PermissionError as exc:
+        raise ProcessLaunchError(f"command {command!r} cannot be executed ({exc.strerror})") from exc
+    if on_started is not None:
+        on_started(process.pid)
+    returncode: int | None = None
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(_pump, process.stdout, on_line, False)
+            tg.start_soon(_pump, process.stderr, on_line, True)
+            returncode = await process.wait()
+        return returncode
+    finally:
+        with anyio.CancelScope(shield=True):
+            if process.returncode is None:
+                _signal_group(process.pid, signal.SIGTERM)
+                with anyio.move_on_after(grace_period):
+                    await process.wait()
+                if process.returncode is None:
+                    _signal_group(process.pid, signal.SIGKILL)
+                    await process.wait()
+            await process.aclose()

@@ -1,0 +1,80 @@
+"""Shared fixtures.
+
+Docker: tests marked ``@pytest.mark.docker`` (or using the ``docker_client`` fixture) need a
+reachable Docker engine. Without one they skip, with a reason, unless ``ASPYRE_REQUIRE_DOCKER=1``
+(CI sets it), in which case they fail.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REQUIRE_DOCKER = os.environ.get("ASPYRE_REQUIRE_DOCKER") == "1"
+
+
+def _docker_problem() -> str | None:
+    try:
+        import docker
+    except ImportError as exc:  # pragma: no cover
+        return f"the docker SDK is not installed ({exc})"
+    try:
+        client = docker.from_env(timeout=5)
+        client.ping()
+        client.close()
+    except Exception as exc:
+        return f"no Docker engine reachable ({type(exc).__name__}: {exc}); run ../shared/container-fixtures/setup-docker.sh"
+    return None
+
+
+_DOCKER_PROBLEM: list[str | None] = []
+
+
+def docker_problem() -> str | None:
+    if not _DOCKER_PROBLEM:
+        _DOCKER_PROBLEM.append(_docker_problem())
+    return _DOCKER_PROBLEM[0]
+
+
+def require_docker() -> None:
+    """Skip (or fail under ASPYRE_REQUIRE_DOCKER=1) when there is no Docker engine."""
+    problem = docker_problem()
+    if problem is None:
+        return
+    if REQUIRE_DOCKER:
+        pytest.fail(f"ASPYRE_REQUIRE_DOCKER=1 but {problem}")
+    pytest.skip(problem)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("docker") is not None:
+        require_docker()
+
+
+@pytest.fixture
+def docker_client() -> Iterator[Any]:
+    require_docker()
+    import docker
+
+    client = docker.from_env()
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_secrets(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Generated secrets go to a temporary store, never the developer's home."""
+    path = tmp_path_factory.mktemp("secrets")
+    monkeypatch.setenv("ASPYRE_SECRETS_DIR", str(path))
+    return path
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
