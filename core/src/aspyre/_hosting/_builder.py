@@ -6,14 +6,15 @@ import functools
 import inspect
 import re
 import sys
+import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 import pluggy
 
-from .._eventing._bus import DistributedApplicationEventing
-from .._eventing._events import (
+from aspyre._eventing._bus import DistributedApplicationEventing
+from aspyre._eventing._events import (
     BeforeResourceStartedEvent,
     ConnectionStringAvailableEvent,
     Event,
@@ -22,8 +23,18 @@ from .._eventing._events import (
     ResourceReadyEvent,
     ResourceStoppedEvent,
 )
-from .._eventing._hookspecs import PROJECT_NAME, HookSpecs
-from .._model._annotations import (
+from aspyre._eventing._hookspecs import PROJECT_NAME, HookSpecs
+from aspyre._hosting._config import SecretsStore, parse_args, resolve_parameter
+from aspyre._hosting._plugins import (
+    APPLIES_TO_ATTR,
+    GROUP_BUILDER_METHODS,
+    GROUP_HOOKS,
+    GROUP_RESOURCE_METHODS,
+    PluginHookError,
+    PluginLoadError,
+    registry,
+)
+from aspyre._model._annotations import (
     CommandLineArgsAnnotation,
     CommandLineArgsCallbackAnnotation,
     ConnectionPropertyAnnotation,
@@ -59,12 +70,13 @@ from .._model._annotations import (
     WaitBehavior,
     WaitType,
 )
-from .._model._endpoints import EndpointAnnotation, EndpointReference, Protocol
-from .._model._execution import ExecutionContext
-from .._model._graph import parents_of
-from .._model._names import name_key, validate_name
-from .._model._resources import (
+from aspyre._model._endpoints import EndpointAnnotation, EndpointReference, Protocol
+from aspyre._model._execution import ExecutionContext
+from aspyre._model._graph import lifecycle_parent, parents_of
+from aspyre._model._names import name_key, validate_name
+from aspyre._model._resources import (
     ConnectionStringParameterResource,
+    ConnectionStringReference,
     ConnectionStringResource,
     ContainerResource,
     ExecutableResource,
@@ -80,15 +92,11 @@ from .._model._resources import (
     PythonAppResource,
     default_python_interpreter,
 )
-from .._model._snapshot import ResourceSnapshot
-from .._model._values import ReferenceExpression, SupportsResource, as_value
-from ._config import parse_args
-from ._plugins import GROUP_BUILDER_METHODS, GROUP_HOOKS, GROUP_RESOURCE_METHODS, APPLIES_TO_ATTR, registry
+from aspyre._model._snapshot import ResourceSnapshot
+from aspyre._model._values import ReferenceExpression, SupportsResource, as_value, iter_references
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
-
-    from ._app import DistributedApplication
+    from aspyre._hosting._app import DistributedApplication
 
 __all__ = ["DistributedApplicationBuilder", "DuplicateResourceError", "ResourceBuilder"]
 
@@ -114,7 +122,9 @@ def _require(resource: IResource, capability: type, label: str, method: str) -> 
         )
 
 
-_IMAGE_RE = re.compile(r"^(?P<name>[^@]+?)(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@sha256:(?P<sha>[0-9a-fA-F]{64}))?$")
+_IMAGE_RE = re.compile(
+    r"^(?P<name>[^@]+?)(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@sha256:(?P<sha>[0-9a-fA-F]{64}))?$"
+)
 
 
 def parse_image(reference: str) -> tuple[str | None, str, str | None, str | None]:
@@ -144,20 +154,27 @@ class ResourceBuilder(Generic[R]):
 
     __slots__ = ("_app_builder", "_resource")
 
+    #: Lets values code recognise a builder without asking the instance (whose unknown
+    #: attributes are looked up among the installed extension methods).
+    __aspyre_resource_builder__ = True
+
     def __init__(self, app_builder: DistributedApplicationBuilder, resource: R) -> None:
         self._app_builder = app_builder
         self._resource = resource
 
     @property
     def resource(self) -> R:
+        """The resource this builder configures."""
         return self._resource
 
     @property
     def application_builder(self) -> DistributedApplicationBuilder:
+        """The app builder the resource belongs to."""
         return self._app_builder
 
     @property
     def name(self) -> str:
+        """The resource's name."""
         return self._resource.name
 
     def __repr__(self) -> str:
@@ -165,11 +182,13 @@ class ResourceBuilder(Generic[R]):
 
     # -- extension methods --------------------------------------------------------------------------
     def __getattr__(self, name: str) -> Any:
+        """Find ``name`` among the installed resource-builder extension methods (entry points)."""
         if name.startswith("_"):
             raise AttributeError(name)
         reg = registry()
         candidates = reg.resource_methods(name)
-        matching = []
+        matching: list[tuple[int, Callable[..., Any]]] = []
+        mro = type(self._resource).__mro__
         for entry, fn in candidates:
             applies_to = getattr(fn, APPLIES_TO_ATTR, None)
             if applies_to is None:
@@ -177,9 +196,11 @@ class ResourceBuilder(Generic[R]):
                     f"Extension method {name!r} from {entry.distribution} (entry point {entry.value!r}) does not "
                     "declare the resource types it applies to; decorate it with @aspyre.resource_extension(...)"
                 )
-            if isinstance(self._resource, applies_to):
-                # most specific first: the deepest class in the resource's MRO
-                depth = min(type(self._resource).__mro__.index(t) for t in applies_to if isinstance(self._resource, t))
+            hits = [t for t in applies_to if isinstance(self._resource, t)]
+            if hits:
+                # The most specific first: the deepest class of the resource's MRO (a structural
+                # protocol that is not a base class counts as the least specific).
+                depth = min(mro.index(t) if t in mro else len(mro) for t in hits)
                 matching.append((depth, fn))
         if matching:
             matching.sort(key=lambda x: x[0])
@@ -225,8 +246,10 @@ class ResourceBuilder(Generic[R]):
             )
         if value is None:
             raise TypeError(f"Resource {self._resource.name!r}: with_environment({name!r}) needs a value")
-        if callable(value) and not isinstance(value, (SupportsResource, ReferenceExpression)) and not hasattr(
-            value, "get_value"
+        if (
+            callable(value)
+            and not isinstance(value, (SupportsResource, ReferenceExpression))
+            and not hasattr(value, "get_value")
         ):
             fn = value
 
@@ -235,19 +258,22 @@ class ResourceBuilder(Generic[R]):
 
             return self.with_annotation(EnvironmentCallbackAnnotation(lazy))
         v = as_value(_unwrap(value))
-        target = _unwrap(value)
-        if isinstance(target, IResourceWithConnectionString):
-            self._relate(target, KnownRelationshipTypes.REFERENCE)
+        self._relate_values(v)
         return self.with_annotation(EnvironmentAnnotation(name, v))
 
     def with_args(self, *args: object) -> Self:
         """Append arguments (literals or values), or ``with_args(callback)`` to edit the list."""
         _require(self._resource, IResourceWithArgs, "args", "with_args")
-        if len(args) == 1 and callable(args[0]) and not hasattr(args[0], "get_value") and not isinstance(
-            args[0], (ResourceBuilder, ReferenceExpression)
+        if (
+            len(args) == 1
+            and callable(args[0])
+            and not hasattr(args[0], "get_value")
+            and not isinstance(args[0], (ResourceBuilder, ReferenceExpression))
         ):
             return self.with_annotation(CommandLineArgsCallbackAnnotation(args[0]))
-        return self.with_annotation(CommandLineArgsAnnotation(tuple(as_value(_unwrap(a)) for a in args)))
+        values = tuple(as_value(_unwrap(a)) for a in args)
+        self._relate_values(*values)
+        return self.with_annotation(CommandLineArgsAnnotation(values))
 
     def with_connection_property(self, name: str, value: object) -> Self:
         """Add a connection property (``{NAME}_{PROPERTY}`` on resources that reference this one)."""
@@ -261,41 +287,102 @@ class ResourceBuilder(Generic[R]):
                 return
         self._resource.annotations.add(ResourceRelationshipAnnotation(other, kind))
 
+    def _relate_values(self, *values: object) -> None:
+        """A ``Reference`` relationship to every resource a value uses (as Aspire does)."""
+        for v in values:
+            for obj in (v, *iter_references(v)):
+                if isinstance(obj, IResource) and obj is not self._resource:
+                    self._relate(obj, KnownRelationshipTypes.REFERENCE)
+
     def with_reference(
-        self, source: object, connection_name: str | None = None, *, optional: bool = False
+        self,
+        source: object,
+        connection_name: str | None = None,
+        *,
+        optional: bool = False,
+        name: str | None = None,
     ) -> Self:
         """Hand ``source``'s connection information to this resource as environment variables.
 
-        * a resource with a connection string: ``ConnectionStrings__{name}`` and one
-          ``{NAME}_{PROPERTY}`` per connection property (``CACHE_HOST``, ``CACHE_URI``...);
-        * a resource with service discovery: ``services__{name}__{scheme}__{i}`` and
-          ``{NAME}_{ENDPOINT}`` for each endpoint;
-        * an endpoint reference (``api.get_endpoint("http")``): the same, for that endpoint only.
+        * a resource with a connection string (``cache``): ``ConnectionStrings__cache`` and one
+          ``CACHE_{PROPERTY}`` per connection property (``CACHE_HOST``, ``CACHE_PORT``,
+          ``CACHE_URI``...); ``connection_name`` replaces the name in both, ``optional=True``
+          tolerates an empty connection string;
+        * a resource with service discovery (``api``, an executable or python app): for each of
+          its endpoints ``services__api__{scheme}__{i}`` (``i`` counts per scheme from 0) and
+          ``API_{ENDPOINT}`` (``API_HTTP``), the endpoint's URL; ``name`` replaces the service
+          name (``services__{name}__...``, ``{name}_{ENDPOINT}``, not upper-cased);
+        * an endpoint reference (``api.get_endpoint("http")``, works for containers too): the
+          same, for that endpoint only.
+
+        Which of these are injected is chosen with :meth:`with_reference_environment`. Adds a
+        ``Reference`` relationship.
         """
-        _require(self._resource, IResourceWithEnvironment, "environment", "with_reference")
+        res = self._resource
+        _require(res, IResourceWithEnvironment, "environment", "with_reference")
         if connection_name is not None and not connection_name:
-            raise ValueError("connection_name must not be empty")
+            raise ValueError(f"with_reference() on {res.name!r}: connection_name must not be empty")
+        if name is not None and not name:
+            raise ValueError(f"with_reference() on {res.name!r}: name must not be empty")
         target = _unwrap(source)
         if isinstance(target, EndpointReference):
-            ann = ReferenceAnnotation(
-                target.resource, connection_name, optional, target.endpoint_name, use_connection_string=False
-            )
+            if connection_name is not None or optional:
+                raise ValueError(
+                    f"with_reference({target!r}) on {res.name!r}: an endpoint reference has no connection string; "
+                    "connection_name= and optional= do not apply (use name= to rename the service)."
+                )
+            if not isinstance(target.resource, IResourceWithEndpoints):
+                raise TypeError(f"with_reference(): resource {target.resource.name!r} has no endpoints")
             self._relate(target.resource, KnownRelationshipTypes.REFERENCE)
-            return self.with_annotation(ann)
+            return self.with_annotation(
+                ReferenceAnnotation(
+                    target.resource, None, False, target.endpoint_name, use_connection_string=False, service_name=name
+                )
+            )
         if not isinstance(target, IResource):
-            raise TypeError(f"with_reference() takes a resource, a resource builder or an endpoint reference, not {target!r}")
-        if target is self._resource:
-            raise ValueError(f"Resource {self._resource.name!r} cannot reference itself")
-        if not isinstance(target, (IResourceWithConnectionString, IResourceWithServiceDiscovery)):
+            raise TypeError(
+                f"with_reference() takes a resource, a resource builder or an endpoint reference, not {target!r}"
+            )
+        if target is res:
+            raise ValueError(f"Resource {res.name!r} cannot reference itself")
+        has_connection_string = isinstance(target, IResourceWithConnectionString)
+        has_service_discovery = isinstance(target, IResourceWithServiceDiscovery)
+        if not (has_connection_string or has_service_discovery):
             hint = ""
             if isinstance(target, IResourceWithEndpoints):
                 hint = f" Reference one of its endpoints instead: with_reference({target.name}.get_endpoint('<name>'))."
             raise TypeError(
-                f"with_reference() needs a resource with a connection string or with service discovery; "
-                f"{target.name!r} is a {type(target).__name__}, which has neither.{hint}"
+                f"with_reference() needs a resource with the connection-string or the service-discovery capability "
+                f"(IResourceWithConnectionString, IResourceWithServiceDiscovery); resource {target.name!r} is a "
+                f"{type(target).__name__}, which has neither.{hint}"
             )
+        if name is not None and not has_service_discovery:
+            raise ValueError(
+                f"with_reference({target.name!r}, name={name!r}): named service references are only supported for "
+                "resources with service discovery."
+            )
+        if connection_name is not None and name is not None and not has_connection_string:
+            raise ValueError(
+                f"with_reference({target.name!r}): specify either connection_name or name for a service-discovery "
+                "reference, not both."
+            )
+        if optional and not has_connection_string:
+            raise ValueError(
+                f"with_reference({target.name!r}, optional=True): optional references are only supported for "
+                "resources with a connection string."
+            )
+        service_name = name if has_connection_string else (name if name is not None else connection_name)
         self._relate(target, KnownRelationshipTypes.REFERENCE)
-        return self.with_annotation(ReferenceAnnotation(target, connection_name, optional))
+        return self.with_annotation(
+            ReferenceAnnotation(
+                target,
+                connection_name,
+                optional,
+                use_connection_string=has_connection_string,
+                use_service_discovery=has_service_discovery,
+                service_name=service_name,
+            )
+        )
 
     def with_reference_environment(self, flags: ReferenceEnvironmentFlags) -> Self:
         """Choose which variables ``with_reference`` injects (default: all)."""
@@ -372,6 +459,7 @@ class ResourceBuilder(Generic[R]):
         is_proxied: bool = True,
     ) -> Self:
         """An ``http`` endpoint (named ``http`` unless ``name`` is given)."""
+        _require(self._resource, IResourceWithEndpoints, "endpoints", "with_http_endpoint")
         return self.with_endpoint(port, target_port, "http", name, env, is_proxied)
 
     def with_https_endpoint(
@@ -383,6 +471,7 @@ class ResourceBuilder(Generic[R]):
         is_proxied: bool = True,
     ) -> Self:
         """An ``https`` endpoint (named ``https`` unless ``name`` is given)."""
+        _require(self._resource, IResourceWithEndpoints, "endpoints", "with_https_endpoint")
         return self.with_endpoint(port, target_port, "https", name, env, is_proxied)
 
     def with_external_http_endpoints(self) -> Self:
@@ -405,19 +494,46 @@ class ResourceBuilder(Generic[R]):
         return EndpointReference(self._resource, name)
 
     # -- waits & lifecycle ----------------------------------------------------------------------------
-    def _wait(self, dependency: object, wait_type: WaitType, exit_code: int, behavior: WaitBehavior | None, method: str) -> Self:
-        _require(self._resource, IResourceWithWaitSupport, "wait-support", method)
+    def _wait(
+        self,
+        dependency: object,
+        wait_type: WaitType,
+        exit_code: int,
+        behavior: WaitBehavior | None,
+        method: str,
+        *,
+        relationship: bool = True,
+    ) -> Self:
+        res = self._resource
+        _require(res, IResourceWithWaitSupport, "wait-support", method)
         dep = _unwrap(dependency)
         if not isinstance(dep, IResource):
             raise TypeError(f"{method}() takes a resource or a resource builder, not {dep!r}")
-        if dep is self._resource:
-            raise ValueError(f"Resource {self._resource.name!r} cannot wait for itself.")
-        if any(dep is p for p in parents_of(self._resource)):
+        if dep is res:
+            raise ValueError(f"The {res.name!r} resource cannot wait for itself.")
+        if dep is lifecycle_parent(res):
             raise ValueError(
-                f"Resource {self._resource.name!r} cannot wait for its parent {dep.name!r}: "
-                "a child already starts after its parent."
+                f"The {res.name!r} resource cannot wait for its parent {dep.name!r}: a child already starts after "
+                "its parent."
             )
-        self._relate(dep, KnownRelationshipTypes.WAIT_FOR)
+        if wait_type is not WaitType.WAIT_FOR_COMPLETION:
+            # As in Aspire: waiting for a child also waits for its parent (which may hold the
+            # health checks), and waiting for a connection string to start also waits for the
+            # resources its expression uses; no relationship is recorded for these implicit waits.
+            implicit: list[IResource] = []
+            dep_parent = lifecycle_parent(dep)
+            if dep_parent is not None:
+                implicit.append(dep_parent)
+            if wait_type is WaitType.WAIT_UNTIL_STARTED and isinstance(dep, ConnectionStringResource):
+                for v in dep.expression.value_providers:
+                    used = v.resource if isinstance(v, ConnectionStringReference) else v
+                    if isinstance(used, IResource):
+                        implicit.append(used)
+            for other in implicit:
+                if other is not res and other is not lifecycle_parent(res):
+                    self._wait(other, wait_type, exit_code, behavior, method, relationship=False)
+        if relationship:
+            self._relate(dep, KnownRelationshipTypes.WAIT_FOR)
         return self.with_annotation(WaitAnnotation(dep, wait_type, exit_code, behavior))
 
     def wait_for(self, dependency: object, behavior: WaitBehavior | None = None) -> Self:
@@ -458,9 +574,7 @@ class ResourceBuilder(Generic[R]):
             raise TypeError(f"health check {key!r} must be callable")
         return self.with_annotation(HealthCheckAnnotation(key, check))
 
-    def with_http_health_check(
-        self, path: str = "/", status_code: int = 200, endpoint_name: str | None = None
-    ) -> Self:
+    def with_http_health_check(self, path: str = "/", status_code: int = 200, endpoint_name: str | None = None) -> Self:
         """Healthy when ``GET {endpoint url}{path}`` answers ``status_code``.
 
         The endpoint defaults to the first of ``https``, ``http``.
@@ -491,12 +605,21 @@ class ResourceBuilder(Generic[R]):
         return self
 
     def with_parent_relationship(self, parent: object) -> Self:
-        """Show this resource under ``parent`` (visual only: no lifecycle coupling)."""
+        """Show this resource under ``parent`` (visual only: no lifecycle coupling).
+
+        A resource has at most one parent: declaring a different one raises ``ValueError``.
+        """
         p = _unwrap(parent)
         if not isinstance(p, IResource):
             raise TypeError(f"with_parent_relationship() takes a resource, not {p!r}")
         if p is self._resource:
             raise ValueError(f"Resource {p.name!r} cannot be its own parent")
+        others = [q for q in parents_of(self._resource) if q is not p]
+        if others:
+            raise ValueError(
+                f"Resource {self._resource.name!r} already has the parent {others[0].name!r}; a resource can have "
+                f"only one parent, so {p.name!r} cannot be another."
+            )
         return self.with_relationship(p, KnownRelationshipTypes.PARENT)
 
     def exclude_from_manifest(self) -> Self:
@@ -533,7 +656,10 @@ class ResourceBuilder(Generic[R]):
     # -- containers ---------------------------------------------------------------------------------
     def _container(self, method: str) -> ContainerResource:
         if not isinstance(self._resource, ContainerResource):
-            raise TypeError(f"{method}() applies to containers; {self._resource.name!r} is a {type(self._resource).__name__}")
+            raise TypeError(
+                f"{method}() needs a container resource (ContainerResource); resource {self._resource.name!r} is a "
+                f"{type(self._resource).__name__}, which is not one."
+            )
         return self._resource
 
     def _image(self, method: str) -> ContainerImageAnnotation:
@@ -571,7 +697,9 @@ class ResourceBuilder(Generic[R]):
         import attrs
 
         img = self._image("with_image_sha256")
-        return self.with_annotation(attrs.evolve(img, sha256=digest.removeprefix("sha256:"), tag=None), MutationBehavior.REPLACE)
+        return self.with_annotation(
+            attrs.evolve(img, sha256=digest.removeprefix("sha256:"), tag=None), MutationBehavior.REPLACE
+        )
 
     def with_entrypoint(self, entrypoint: str) -> Self:
         self._container("with_entrypoint").entrypoint = entrypoint
@@ -583,20 +711,25 @@ class ResourceBuilder(Generic[R]):
         src = Path(source).expanduser()
         if not src.is_absolute():
             src = (self._app_builder.app_host_directory / src).resolve()
-        return self.with_annotation(ContainerMountAnnotation(str(src), target, ContainerMountType.BIND_MOUNT, read_only))
+        return self.with_annotation(
+            ContainerMountAnnotation(str(src), target, ContainerMountType.BIND_MOUNT, read_only)
+        )
 
     def with_volume(self, name: str | None, target: str | None = None, read_only: bool = False) -> Self:
         """A named volume (``with_volume("data", "/data")``) or an anonymous one (``with_volume("/data")``)."""
         c = self._container("with_volume")
+        volume: str | None
         if target is None:
             if name is None:
                 raise ValueError(f"with_volume(): container {c.name!r} needs a target path")
-            name, target = None, name
-        if name is None and read_only:
+            volume, mount_point = None, name
+        else:
+            volume, mount_point = name, target
+        if volume is None and read_only:
             raise ValueError(f"Container {c.name!r}: an anonymous volume cannot be read-only; give it a name")
-        if not target.startswith("/"):
-            raise ValueError(f"Container {c.name!r}: volume target {target!r} must be an absolute path")
-        return self.with_annotation(ContainerMountAnnotation(name, target, ContainerMountType.VOLUME, read_only))
+        if not mount_point.startswith("/"):
+            raise ValueError(f"Container {c.name!r}: volume target {mount_point!r} must be an absolute path")
+        return self.with_annotation(ContainerMountAnnotation(volume, mount_point, ContainerMountType.VOLUME, read_only))
 
     def with_container_runtime_args(self, *args: str) -> Self:
         """Extra container options, as ``docker run`` flags (see docs for the supported ones)."""
@@ -610,7 +743,9 @@ class ResourceBuilder(Generic[R]):
 
     def with_image_pull_policy(self, policy: ContainerImagePullPolicy) -> Self:
         self._container("with_image_pull_policy")
-        return self.with_annotation(ContainerImagePullPolicyAnnotation(ContainerImagePullPolicy(policy)), MutationBehavior.REPLACE)
+        return self.with_annotation(
+            ContainerImagePullPolicyAnnotation(ContainerImagePullPolicy(policy)), MutationBehavior.REPLACE
+        )
 
     def with_container_name(self, name: str) -> Self:
         self._container("with_container_name")
@@ -620,8 +755,11 @@ class ResourceBuilder(Generic[R]):
         self._container("with_container_network_alias")
         return self.with_annotation(ContainerNetworkAliasAnnotation(alias))
 
-    def with_dockerfile(self, context: str | Path, dockerfile: str | Path = "Dockerfile", stage: str | None = None) -> Self:
+    def with_dockerfile(
+        self, context: str | Path, dockerfile: str | Path = "Dockerfile", stage: str | None = None
+    ) -> Self:
         """Build the image from a Dockerfile when published (``container.v1``)."""
+        self._container("with_dockerfile")
         ctx = Path(context)
         if not ctx.is_absolute():
             ctx = (self._app_builder.app_host_directory / ctx).resolve()
@@ -632,8 +770,12 @@ class ResourceBuilder(Generic[R]):
 
     # -- executables ----------------------------------------------------------------------------------
     def with_working_directory(self, path: str | Path) -> Self:
+        """Run the process in ``path`` (relative paths are resolved against the app host's directory)."""
         if not isinstance(self._resource, ExecutableResource):
-            raise TypeError(f"with_working_directory() applies to executables; {self._resource.name!r} is not one")
+            raise TypeError(
+                f"with_working_directory() needs an executable resource (ExecutableResource); resource "
+                f"{self._resource.name!r} is a {type(self._resource).__name__}, which is not one."
+            )
         p = Path(path)
         self._resource.working_dir = p if p.is_absolute() else (self._app_builder.app_host_directory / p).resolve()
         return self
@@ -691,12 +833,24 @@ def _public_names(cls: type) -> list[str]:
     return [n for n in dir(cls) if not n.startswith("_")]
 
 
-def _caller_file(depth: int) -> Path | None:
+def _caller_file(depth: int = 0) -> Path | None:
+    """The file of the code that called into aspyre (the app host), or ``None``.
+
+    Skips ``depth`` frames above the caller, then every frame of the ``aspyre`` package, so the
+    answer is the same whether the builder was made directly or through ``create_builder``.
+    ``None`` when that code has no file (``python -c``, a REPL).
+    """
     frame = inspect.currentframe()
     try:
-        for _ in range(depth + 1):
+        frame = frame.f_back if frame is not None else None
+        for _ in range(depth):
             if frame is None:
                 return None
+            frame = frame.f_back
+        while frame is not None:
+            module = frame.f_globals.get("__name__", "")
+            if module != "aspyre" and not str(module).startswith("aspyre."):
+                break
             frame = frame.f_back
         if frame is None:
             return None
@@ -706,11 +860,34 @@ def _caller_file(depth: int) -> Path | None:
         del frame
 
 
+def _failing_hook_plugin(pm: pluggy.PluginManager, hook_name: str, exc: BaseException) -> str | None:
+    """The name of the plugin whose implementation of ``hook_name`` raised ``exc``, if one did."""
+    codes = {
+        impl.function.__code__: impl.plugin_name
+        for impl in getattr(pm.hook, hook_name).get_hookimpls()
+        if hasattr(impl.function, "__code__")
+    }
+    tb = exc.__traceback__
+    found: str | None = None
+    while tb is not None:
+        name = codes.get(tb.tb_frame.f_code)
+        if name is not None:
+            found = name
+        tb = tb.tb_next
+    return found
+
+
 class DistributedApplicationBuilder:
     """Collects resources, then :meth:`build` validates them into a :class:`DistributedApplication`.
 
     Create one with :meth:`DistributedApplication.create_builder`. Methods of installed
     integrations (``add_redis``, ``add_postgres``...) are found through entry points.
+
+    Creating a builder reads the command line (``args``, default ``sys.argv[1:]``) into
+    :attr:`execution_context`, makes one pluggy ``PluginManager`` for the project ``aspyre``,
+    registers every ``aspyre.hooks`` entry point with it (a plugin that cannot be loaded or
+    registered is reported with a ``RuntimeWarning`` and listed in :attr:`plugin_load_errors`,
+    the others still load) and calls the ``aspyre_configure_builder`` hook.
     """
 
     def __init__(
@@ -727,35 +904,55 @@ class DistributedApplicationBuilder:
         self.remaining_args: tuple[str, ...] = parsed.remaining
         self.execution_context: ExecutionContext = parsed.execution_context
         if app_host_path is None:
-            app_host_path = _caller_file(2) or Path.cwd() / "apphost.py"
+            app_host_path = _caller_file() or Path.cwd() / "apphost.py"
         self.app_host_path: Path = Path(app_host_path).resolve()
         self._resources: list[IResource] = []
+        self._secrets_store: SecretsStore | None = None
         self.health_checks: dict[str, Callable[[HealthCheckContext], Any]] = {}
         self.plugin_manager = pluggy.PluginManager(PROJECT_NAME)
         self.plugin_manager.add_hookspecs(HookSpecs)
-        self.plugin_load_errors: list[Exception] = []
+        self.plugin_load_errors: list[PluginLoadError] = []
         self.eventing = DistributedApplicationEventing(self.plugin_manager)
         self._built = False
         if load_plugins:
             self._load_hook_plugins()
-        self.plugin_manager.hook.aspyre_configure_builder(builder=self)
+        try:
+            self.plugin_manager.hook.aspyre_configure_builder(builder=self)
+        except Exception as exc:
+            plugin = _failing_hook_plugin(self.plugin_manager, "aspyre_configure_builder", exc)
+            if plugin is None:
+                raise
+            raise PluginHookError(
+                f"The aspyre_configure_builder hook of plugin {plugin!r} failed: {type(exc).__name__}: {exc}. "
+                "Fix or uninstall that plugin."
+            ) from exc
 
     # -- plugins ------------------------------------------------------------------------------------
     def _load_hook_plugins(self) -> None:
-        import warnings
-
+        pm = self.plugin_manager
         for entry in registry().entries(GROUP_HOOKS):
+            plugin_name = f"{entry.distribution}:{entry.name}"
             try:
                 plugin = entry.load()
-                if self.plugin_manager.is_registered(plugin):
-                    continue
-                self.plugin_manager.register(plugin, name=f"{entry.distribution}:{entry.name}")
+            except PluginLoadError as exc:
+                self._report_plugin_error(exc)
+                continue
+            if pm.is_registered(plugin) or pm.has_plugin(plugin_name):
+                continue
+            try:
+                pm.register(plugin, name=plugin_name)
+                pm.check_pending()  # a hook this version of aspyre does not know
             except Exception as exc:
-                self.plugin_load_errors.append(exc)
-                warnings.warn(f"aspyre: {exc}", RuntimeWarning, stacklevel=4)
-        self.plugin_manager.check_pending()
+                if pm.is_registered(plugin):
+                    pm.unregister(plugin)
+                self._report_plugin_error(PluginLoadError(entry, exc, stage="could not be registered"))
+
+    def _report_plugin_error(self, error: PluginLoadError) -> None:
+        self.plugin_load_errors.append(error)
+        warnings.warn(f"aspyre: {error}", RuntimeWarning, stacklevel=2)
 
     def __getattr__(self, name: str) -> Any:
+        """Find ``name`` among the installed builder extension methods (entry points)."""
         if name.startswith("_"):
             raise AttributeError(name)
         fn = registry().builder_method(name)
@@ -765,6 +962,18 @@ class DistributedApplicationBuilder:
                 f"DistributedApplicationBuilder has no method {name!r}" + (f"; {hint}" if hint else "")
             )
         return functools.partial(fn, self)
+
+    @property
+    def secrets_store(self) -> SecretsStore:
+        """Where generated parameter values of this app host are kept (see :class:`SecretsStore`)."""
+        if self._secrets_store is None:
+            self._secrets_store = SecretsStore(self.app_host_path)
+        return self._secrets_store
+
+    def _resolve_parameter(self, parameter: ParameterResource) -> None:
+        # Publish mode never writes generated values: nothing is going to run with them.
+        store = None if self.execution_context.is_publish_mode else self.secrets_store
+        resolve_parameter(parameter, store)
 
     # -- paths & modes ------------------------------------------------------------------------------
     @property
@@ -796,6 +1005,8 @@ class DistributedApplicationBuilder:
                     f"resource of type {type(existing).__name__} with that name already exists. Resource names "
                     "are case-insensitive."
                 )
+        if isinstance(resource, ParameterResource) and not resource.has_resolver:
+            resource.set_resolver(self._resolve_parameter)
         self._resources.append(resource)
         return ResourceBuilder(self, resource)
 
@@ -812,6 +1023,9 @@ class DistributedApplicationBuilder:
     def add_container(self, name: str, image: str, tag: str | None = None) -> ResourceBuilder[ContainerResource]:
         """A container from ``image`` (``[registry/]name[:tag]``); ``tag`` defaults to ``latest``."""
         validate_name("Resource", name)
+        _, _, inline_tag, _ = parse_image(image)  # a bad image reference fails before anything is added
+        if inline_tag and tag:
+            raise ValueError(f"Container {name!r}: image {image!r} already has a tag; do not also pass tag={tag!r}")
         builder = self.add_resource(ContainerResource(name))
         return builder.with_image(image, tag)
 
@@ -918,8 +1132,8 @@ class DistributedApplicationBuilder:
     # -- build ----------------------------------------------------------------------------------------
     def build(self) -> DistributedApplication:
         """Validate the model (every problem in one :class:`ModelValidationError`) and make the app."""
-        from .._model._graph import ModelValidationError, validate_model
-        from ._app import DistributedApplication
+        from aspyre._hosting._app import DistributedApplication
+        from aspyre._model._graph import ModelValidationError, validate_model
 
         problems = validate_model(self._resources)
         if problems:

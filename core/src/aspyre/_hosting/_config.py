@@ -9,38 +9,62 @@ import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 import attrs
 
-from .._model._execution import ExecutionContext, Operation
-from .._model._resources import GenerateParameterDefault, ParameterResource
+from aspyre._model._execution import ExecutionContext, Operation
+from aspyre._model._resources import GenerateParameterDefault, ParameterResource
 
 __all__ = ["ParsedArgs", "SecretsStore", "app_host_id", "parse_args", "resolve_parameter"]
 
 
 @attrs.frozen
 class ParsedArgs:
+    """The execution context read from the command line, and the arguments aspyre did not use."""
+
     execution_context: ExecutionContext
     remaining: tuple[str, ...]
 
 
+class _ArgumentError(ValueError):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # never exit the app host on a bad flag
+        raise _ArgumentError(message)
+
+
 def _arg_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    p = _Parser(add_help=False, allow_abbrev=False, exit_on_error=False)
     p.add_argument("--publisher", default=None)
-    p.add_argument("--output-path", "-o", dest="output_path", default=None)
-    p.add_argument("--operation", choices=[o.value for o in Operation], default=None)
+    p.add_argument("--output-path", dest="output_path", default=None)
+    p.add_argument("--operation", default=None)
     return p
 
 
 def parse_args(args: Sequence[str]) -> ParsedArgs:
-    """Read Aspire's app host flags: ``--publisher NAME``, ``--output-path DIR``, ``--operation``.
+    """Read Aspire's app host flags: ``--publisher NAME``, ``--output-path DIR``, ``--operation run|publish``.
 
-    ``--publisher`` alone means publish mode; unknown arguments are kept for the app host.
+    As in Aspire: ``--publisher`` without ``--operation`` means publish mode; ``--operation
+    publish`` alone publishes with the ``manifest`` publisher; ``--output-path`` (default: the
+    current directory) only matters in publish mode. Unknown arguments are kept for the app host
+    (``builder.remaining_args``). A flag without its value raises ``ValueError``.
     """
-    ns, rest = _arg_parser().parse_known_args(list(args))
-    operation = Operation(ns.operation) if ns.operation else None
-    if operation is None:
+    try:
+        ns, rest = _arg_parser().parse_known_args(list(args))
+    except (argparse.ArgumentError, _ArgumentError) as exc:
+        raise ValueError(f"Invalid app host arguments {list(args)!r}: {exc}") from None
+    if ns.operation is None:
         operation = Operation.PUBLISH if ns.publisher else Operation.RUN
+    else:
+        try:
+            operation = Operation(ns.operation.lower())
+        except ValueError:
+            raise ValueError(
+                f"Invalid operation {ns.operation!r} specified. Valid operations are 'publish' or 'run'."
+            ) from None
     if operation is Operation.PUBLISH:
         publisher = ns.publisher or "manifest"
         output = Path(ns.output_path) if ns.output_path else Path.cwd()
@@ -87,13 +111,31 @@ class SecretsStore:
         return {str(k): str(v) for k, v in params.items()} if isinstance(params, dict) else {}
 
     def get(self, name: str) -> str | None:
+        """The stored value of parameter ``name``, or ``None``."""
         return self._read().get(name)
 
     def set(self, name: str, value: str) -> None:
+        """Store ``value`` for parameter ``name`` (atomically; the file is readable by its owner only)."""
         params = self._read()
         params[name] = value
+        self._write(params)
+
+    def delete(self, name: str) -> None:
+        """Forget parameter ``name``."""
+        params = self._read()
+        if params.pop(name, None) is not None:
+            self._write(params)
+
+    def set_all(self, params: Mapping[str, str]) -> None:
+        """Replace every stored value."""
+        self._write(dict(params))
+
+    def _write(self, params: Mapping[str, str]) -> None:
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        payload = json.dumps({"app_host": str(self.app_host_path), "parameters": params}, indent=2, sort_keys=True)
+        payload = json.dumps(
+            {"app_host": str(self.app_host_path), "parameters": dict(params)}, indent=2, sort_keys=True
+        )
+        # mkstemp creates the file with mode 0600, so the value is never readable by others.
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".secrets-", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -103,16 +145,6 @@ class SecretsStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-
-    def delete(self, name: str) -> None:
-        params = self._read()
-        if params.pop(name, None) is not None:
-            self.set_all(params)
-
-    def set_all(self, params: Mapping[str, str]) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self.path.write_text(json.dumps({"app_host": str(self.app_host_path), "parameters": dict(params)}))
-        os.chmod(self.path, 0o600)
 
 
 def resolve_parameter(

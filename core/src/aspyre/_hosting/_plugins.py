@@ -33,6 +33,7 @@ __all__ = [
     "GROUP_RESOURCE_METHODS",
     "KNOWN_INTEGRATIONS",
     "PluginEntry",
+    "PluginHookError",
     "PluginLoadError",
     "PluginRegistry",
     "builder_extension",
@@ -66,8 +67,8 @@ APPLIES_TO_ATTR = "__aspyre_applies_to__"
 def resource_extension(*resource_types: type) -> Callable[[F], F]:
     """Declare which resource types a resource-builder extension method applies to::
 
-        @aspyre.resource_extension(RedisResource)
-        def with_persistence(builder, interval=60, keys_changed_threshold=1): ...
+    @aspyre.resource_extension(RedisResource)
+    def with_persistence(builder, interval=60, keys_changed_threshold=1): ...
     """
     if not resource_types or not all(isinstance(t, type) for t in resource_types):
         raise TypeError("resource_extension() needs one or more resource types")
@@ -85,16 +86,23 @@ def builder_extension(fn: F) -> F:
 
 
 class PluginLoadError(ImportError):
-    """A plugin's entry point could not be loaded. Names the distribution and the entry point."""
+    """A plugin's entry point could not be loaded (or registered). Names the distribution and the entry point.
 
-    def __init__(self, entry: PluginEntry, error: BaseException) -> None:
+    ``entry`` is the :class:`PluginEntry`, ``error`` the original exception.
+    """
+
+    def __init__(self, entry: PluginEntry, error: BaseException, stage: str = "failed to load") -> None:
         self.entry = entry
         self.error = error
         super().__init__(
-            f"Plugin {entry.name!r} (entry point {entry.value!r} in group {entry.group!r}) from distribution "
-            f"{entry.distribution} {entry.version} failed to load: {type(error).__name__}: {error}. "
+            f"Plugin {entry.name!r} (entry point {entry.name} = {entry.value!r} in group {entry.group!r}) from "
+            f"distribution {entry.distribution} {entry.version} {stage}: {type(error).__name__}: {error}. "
             f"Reinstall or upgrade {entry.distribution}, or uninstall it if you do not use it."
         )
+
+
+class PluginHookError(RuntimeError):
+    """A plugin's hook implementation raised while the builder was being configured."""
 
 
 @attrs.define(eq=False)
@@ -114,10 +122,12 @@ class PluginEntry:
 
     @property
     def is_loaded(self) -> bool:
+        """Whether the object was imported."""
         return self._state == "loaded"
 
     @property
     def failed(self) -> bool:
+        """Whether importing the object failed (:attr:`error` says why)."""
         return self._state == "failed"
 
     def load(self) -> Any:
@@ -147,7 +157,10 @@ class PluginRegistry:
     def __init__(self, entries: Iterable[PluginEntry] | None = None) -> None:
         self._lock = threading.Lock()
         self._entries: list[PluginEntry] | None = list(entries) if entries is not None else None
+        #: How many times the installed distributions were scanned (once per process, unless refreshed).
         self.scan_count = 0
+        #: Distributions whose metadata could not be read during the scan (skipped).
+        self.scan_errors: list[str] = []
 
     def _scan(self) -> list[PluginEntry]:
         with self._lock:
@@ -157,10 +170,14 @@ class PluginRegistry:
             seen_dists: set[str] = set()
             # One pass over the installed distributions (what entry_points() does on every call).
             for dist in importlib.metadata.distributions():
-                eps = [ep for ep in dist.entry_points if ep.group in GROUPS]
-                if not eps:
+                try:
+                    eps = [ep for ep in dist.entry_points if ep.group in GROUPS]
+                    if not eps:
+                        continue
+                    dist_name = dist.metadata["Name"] or "<unknown>"
+                except Exception as exc:  # unreadable metadata: not ours to fix, never fatal
+                    self.scan_errors.append(f"{getattr(dist, '_path', dist)}: {type(exc).__name__}: {exc}")
                     continue
-                dist_name = dist.metadata["Name"] or "<unknown>"
                 key = dist_name.lower().replace("_", "-")
                 if key in seen_dists:  # the same distribution twice on sys.path: the first wins
                     continue
@@ -181,16 +198,20 @@ class PluginRegistry:
         self._scan().append(entry)
 
     def entries(self, group: str | None = None) -> list[PluginEntry]:
+        """The entries of ``group`` (all of aspyre's groups when ``None``), in scan order."""
         return [e for e in self._scan() if group is None or e.group == group]
 
     def names(self, group: str) -> list[str]:
+        """The entry-point names of ``group``, sorted."""
         return sorted({e.name for e in self.entries(group)})
 
     def find(self, group: str, name: str) -> list[PluginEntry]:
+        """The entries of ``group`` called ``name`` (several distributions may provide one)."""
         return [e for e in self.entries(group) if e.name == name]
 
     @property
     def failures(self) -> list[PluginEntry]:
+        """The entries that were tried and failed to load."""
         return [e for e in self._scan() if e.failed]
 
     # -- lookups used by the builders --------------------------------------------------------------

@@ -196,8 +196,11 @@ class ReferenceEnvironmentAnnotation(ResourceAnnotation):
 class ReferenceAnnotation(ResourceAnnotation):
     """``with_reference``: the destination receives the source's connection information.
 
-    ``endpoint_name`` is set when one endpoint was referenced (``with_reference(ep)``);
-    ``connection_name`` overrides the name used in variable names.
+    ``connection_name`` replaces the source's name in the connection-string variables
+    (``ConnectionStrings__{connection_name}``, ``{CONNECTION_NAME}_{PROPERTY}``);
+    ``service_name`` replaces it in the service-discovery variables
+    (``services__{service_name}__...``, ``{service_name}_{ENDPOINT}``). ``endpoint_name`` is set
+    when one endpoint was referenced (``with_reference(api.get_endpoint("http"))``).
     """
 
     source: IResource
@@ -208,6 +211,7 @@ class ReferenceAnnotation(ResourceAnnotation):
     use_connection_string: bool = True
     #: Whether service-discovery variables are wanted.
     use_service_discovery: bool = True
+    service_name: str | None = None
 
 
 @attrs.frozen

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import enum
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -53,10 +54,12 @@ class AllocatedEndpoint:
 
     @property
     def url(self) -> str:
+        """``scheme://address:port``."""
         return f"{self.scheme}://{self.address}:{self.port}"
 
     @property
     def host_and_port(self) -> str:
+        """``address:port``."""
         return f"{self.address}:{self.port}"
 
 
@@ -98,10 +101,12 @@ class EndpointAnnotation:
                 raise ValueError(f"Endpoint {self.name!r}: {what} must be an int between 1 and 65535, got {p!r}")
 
     def allocation(self, network: str = KnownNetworks.LOCALHOST) -> AllocatedEndpoint | None:
+        """The address on ``network``, or ``None`` before allocation."""
         return self.allocated.get(network)
 
     @property
     def is_allocated(self) -> bool:
+        """Whether the endpoint has an address on the host's network."""
         return KnownNetworks.LOCALHOST in self.allocated
 
 
@@ -136,6 +141,7 @@ class EndpointReference:
     # -- the annotation -------------------------------------------------------------------------
     @property
     def exists(self) -> bool:
+        """Whether the resource has an endpoint of this name (names compare case-insensitively)."""
         return self._find() is not None
 
     def _find(self) -> EndpointAnnotation | None:
@@ -147,6 +153,7 @@ class EndpointReference:
 
     @property
     def annotation(self) -> EndpointAnnotation:
+        """The endpoint's annotation; :class:`LookupError` naming the resource's endpoints if there is none."""
         a = self._find()
         if a is None:
             names = [e.name for e in self.resource.annotations.all(EndpointAnnotation)]
@@ -158,14 +165,21 @@ class EndpointReference:
 
     @property
     def scheme(self) -> str:
+        """The endpoint's URI scheme (``http``, ``tcp``...)."""
         return self.annotation.scheme
 
     @property
     def tls_enabled(self) -> bool:
-        return self.annotation.tls_enabled
+        """Whether the endpoint uses TLS; ``False`` while the endpoint does not exist (as in Aspire)."""
+        a = self._find()
+        return a is not None and a.tls_enabled
 
     # -- live values ----------------------------------------------------------------------------
     def allocated_for(self, network: str | None = None) -> AllocatedEndpoint:
+        """The address on ``network`` (default: the reference's network, else the host's).
+
+        Raises :class:`EndpointNotAllocatedError` before the orchestrator allocated one.
+        """
         ann = self.annotation
         net = network or self.network or KnownNetworks.LOCALHOST
         alloc = ann.allocated.get(net)
@@ -186,23 +200,28 @@ class EndpointReference:
 
     @property
     def is_allocated(self) -> bool:
+        """Whether the endpoint exists and has an address (on the reference's network, else the host's)."""
         ann = self._find()
         return ann is not None and (self.network or KnownNetworks.LOCALHOST) in ann.allocated
 
     @property
     def url(self) -> str:
+        """Live ``scheme://host:port``; :class:`EndpointNotAllocatedError` before allocation."""
         return self.allocated_for().url
 
     @property
     def host(self) -> str:
+        """Live host; :class:`EndpointNotAllocatedError` before allocation."""
         return self.allocated_for().address
 
     @property
     def port(self) -> int:
+        """Live port; :class:`EndpointNotAllocatedError` before allocation."""
         return self.allocated_for().port
 
     @property
     def target_port(self) -> int | None:
+        """The port the workload listens on: declared, else chosen by the orchestrator, else ``None``."""
         ann = self.annotation
         if ann.target_port is not None:
             return ann.target_port
@@ -214,13 +233,16 @@ class EndpointReference:
     # -- value protocols ------------------------------------------------------------------------
     @property
     def value_expression(self) -> str:
-        return f"{{{self.resource.name}.bindings.{self.endpoint_name}.url}}"
+        """``{resource.bindings.endpoint.url}``."""
+        return self.property(EndpointProperty.URL).value_expression
 
     @property
     def references(self) -> Sequence[object]:
+        """The resource that owns the endpoint."""
         return (self.resource,)
 
     async def get_value(self, context: ValueContext) -> str | None:
+        """The live URL, as seen from ``context.network`` (or the reference's network)."""
         return await self.property(EndpointProperty.URL).get_value(context)
 
     def __repr__(self) -> str:
@@ -250,18 +272,25 @@ class EndpointReferenceExpression:
     endpoint: EndpointReference
     property: EndpointProperty
 
-    @property
+    @builtins.property
     def value_expression(self) -> str:
+        """``{resource.bindings.endpoint.<property>}``; ``HOST_AND_PORT`` is ``{..host}:{..port}``."""
         base = f"{{{self.endpoint.resource.name}.bindings.{self.endpoint.endpoint_name}"
         if self.property is EndpointProperty.HOST_AND_PORT:
             return f"{base}.host}}:{base}.port}}"
         return f"{base}.{_PROPERTY_EXPRESSIONS[self.property]}}}"
 
-    @property
+    @builtins.property
     def references(self) -> Sequence[object]:
+        """The resource that owns the endpoint."""
         return (self.endpoint.resource,)
 
     async def get_value(self, context: ValueContext) -> str | None:
+        """The live property; :class:`EndpointNotAllocatedError` before allocation.
+
+        ``SCHEME`` and ``TLS_ENABLED`` are known from the declaration and never raise;
+        ``TARGET_PORT`` too when it was declared.
+        """
         ep = self.endpoint
         ann = ep.annotation
         prop = self.property
@@ -279,8 +308,10 @@ class EndpointReferenceExpression:
         alloc = ep.allocated_for(network)
         if prop is EndpointProperty.URL:
             return alloc.url
-        if prop in (EndpointProperty.HOST, EndpointProperty.IPV4_HOST):
+        if prop is EndpointProperty.HOST:
             return alloc.address
+        if prop is EndpointProperty.IPV4_HOST:
+            return "127.0.0.1" if alloc.address == "localhost" else alloc.address
         if prop is EndpointProperty.PORT:
             return str(alloc.port)
         if prop is EndpointProperty.HOST_AND_PORT:

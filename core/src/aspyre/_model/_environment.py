@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import inspect
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from ._annotations import (
     CommandLineArgsAnnotation,
     CommandLineArgsCallbackAnnotation,
     CommandLineArgsCallbackContext,
+    ConnectionPropertyAnnotation,
     EnvironmentAnnotation,
     EnvironmentCallbackAnnotation,
     EnvironmentCallbackContext,
@@ -18,6 +20,7 @@ from ._annotations import (
     ReferenceEnvironmentFlags,
 )
 from ._endpoints import EndpointAnnotation, EndpointProperty, EndpointReference
+from ._names import name_key
 from ._resources import (
     ConnectionStringReference,
     IResource,
@@ -37,17 +40,20 @@ __all__ = [
     "reference_variables",
 ]
 
-_PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def encode_env_name(name: str) -> str:
-    """Aspire's environment-variable name encoding: non-alphanumerics become ``_``."""
-    if _PLAIN_NAME.match(name):
+    """Aspire's environment-variable name encoding.
+
+    A name that already is a plain identifier (``[A-Za-z_][A-Za-z0-9_]*``) stays as it is;
+    otherwise every character that is not an ASCII letter or digit becomes ``_``, and a
+    leading ASCII digit gets a ``_`` in front: ``my-api`` -> ``my_api``, ``1db`` -> ``_1db``.
+    """
+    if not name or _PLAIN_NAME.fullmatch(name):
         return name
-    out = re.sub(r"[^A-Za-z0-9_]", "_", name)
-    if out and out[0].isdigit():
-        out = "_" + out
-    return out
+    out = "".join(ch if ch.isascii() and ch.isalnum() else "_" for ch in name)
+    return "_" + out if "0" <= name[0] <= "9" else out
 
 
 def is_secret_value(value: object) -> bool:
@@ -57,37 +63,94 @@ def is_secret_value(value: object) -> bool:
     return any(isinstance(r, ParameterResource) and r.secret for r in iter_references(value))
 
 
+def _connection_variables(
+    annotation: ReferenceAnnotation, flags: ReferenceEnvironmentFlags
+) -> list[tuple[str, object]]:
+    source = annotation.source
+    if not (annotation.use_connection_string and isinstance(source, IResourceWithConnectionString)):
+        return []
+    out: list[tuple[str, object]] = []
+    name = source.name if annotation.connection_name is None else annotation.connection_name
+    if flags & ReferenceEnvironmentFlags.CONNECTION_STRING:
+        var = getattr(source, "environment_variable", None) or f"ConnectionStrings__{name}"
+        out.append((var, ConnectionStringReference(source, annotation.optional)))
+    if flags & ReferenceEnvironmentFlags.CONNECTION_PROPERTIES:
+        prefix = f"{encode_env_name(name).upper()}_" if name else ""
+        for prop, value in source.connection_properties():
+            out.append((f"{prefix}{prop.upper()}", value))
+        for extra in source.annotations.all(ConnectionPropertyAnnotation):
+            out.append((f"{prefix}{extra.name.upper()}", extra.value))
+    return out
+
+
+def _discoverable(annotation: ReferenceAnnotation) -> bool:
+    source = annotation.source
+    if not annotation.use_service_discovery:
+        return False
+    if annotation.endpoint_name is not None:
+        return isinstance(source, IResourceWithEndpoints)
+    return isinstance(source, IResourceWithServiceDiscovery)
+
+
+def _group_key(annotation: ReferenceAnnotation) -> tuple[int, str | None]:
+    return id(annotation.source), annotation.service_name
+
+
+def _endpoint_variables(
+    group: list[ReferenceAnnotation], flags: ReferenceEnvironmentFlags, existing: Mapping[str, object]
+) -> list[tuple[str, object]]:
+    """Service-discovery variables for every reference to one source under one service name.
+
+    As in Aspire, references to the same source are merged: the endpoints taken are all of them
+    if one reference was to the whole resource, else the union of the referenced ones, in the
+    order the source declares them. ``services__`` indexes count per scheme from 0 and skip
+    keys that are already set.
+    """
+    first = group[0]
+    source = first.source
+    use_all = any(a.endpoint_name is None for a in group)
+    wanted = {name_key(a.endpoint_name) for a in group if a.endpoint_name is not None}
+    service_name = source.name if first.service_name is None else first.service_name
+    service_key = source.name.upper() if first.service_name is None else first.service_name
+    taken = set(existing)
+    out: list[tuple[str, object]] = []
+    next_index: dict[str, int] = {}
+    for ep in source.annotations.all(EndpointAnnotation):
+        if not use_all and name_key(ep.name) not in wanted:
+            continue
+        ref = EndpointReference(source, ep.name)
+        if flags & ReferenceEnvironmentFlags.ENDPOINTS:
+            var = f"{encode_env_name(service_key)}_{encode_env_name(ep.name).upper()}"
+            out.append((var, ref))
+            taken.add(var)
+        if flags & ReferenceEnvironmentFlags.SERVICE_DISCOVERY:
+            scheme_key = ep.scheme.lower()
+            index = next_index.get(scheme_key, 0)
+            key = f"services__{service_name}__{ep.scheme}__{index}"
+            while key in taken:
+                index += 1
+                key = f"services__{service_name}__{ep.scheme}__{index}"
+            out.append((key, ref))
+            taken.add(key)
+            next_index[scheme_key] = index + 1
+    return out
+
+
 def reference_variables(
     annotation: ReferenceAnnotation, flags: ReferenceEnvironmentFlags = ReferenceEnvironmentFlags.ALL
 ) -> list[tuple[str, object]]:
-    """The variables ``with_reference`` injects for one reference, as ``(name, value)`` pairs."""
-    source = annotation.source
-    out: list[tuple[str, object]] = []
-    name = annotation.connection_name or source.name
-    if annotation.use_connection_string and isinstance(source, IResourceWithConnectionString):
-        if flags & ReferenceEnvironmentFlags.CONNECTION_STRING:
-            var = getattr(source, "environment_variable", None) or f"ConnectionStrings__{name}"
-            out.append((var, ConnectionStringReference(source, annotation.optional)))
-        if flags & ReferenceEnvironmentFlags.CONNECTION_PROPERTIES:
-            prefix = encode_env_name(name).upper()
-            for prop, value in source.connection_properties():
-                out.append((f"{prefix}_{encode_env_name(prop).upper()}", value))
-    discoverable = isinstance(source, IResourceWithServiceDiscovery) or (
-        annotation.endpoint_name is not None and isinstance(source, IResourceWithEndpoints)
-    )
-    if annotation.use_service_discovery and discoverable:
-        endpoints = source.annotations.all(EndpointAnnotation)
-        if annotation.endpoint_name is not None:
-            endpoints = [e for e in endpoints if e.name.casefold() == annotation.endpoint_name.casefold()]
-        per_scheme: dict[str, int] = {}
-        for ep in endpoints:
-            ref = EndpointReference(source, ep.name)
-            if flags & ReferenceEnvironmentFlags.SERVICE_DISCOVERY:
-                i = per_scheme.get(ep.scheme, 0)
-                per_scheme[ep.scheme] = i + 1
-                out.append((f"services__{name}__{ep.scheme}__{i}", ref))
-            if flags & ReferenceEnvironmentFlags.ENDPOINTS:
-                out.append((f"{encode_env_name(name).upper()}_{encode_env_name(ep.name).upper()}", ref))
+    """The variables one ``with_reference`` injects on its own, as ``(name, value)`` pairs.
+
+    * a source with a connection string: ``ConnectionStrings__{name}`` (or the source's
+      ``environment_variable``) and ``{NAME}_{PROPERTY}`` for each connection property;
+    * a source with service discovery, or one referenced endpoint: ``{NAME}_{ENDPOINT}`` and
+      ``services__{name}__{scheme}__{i}`` for each endpoint.
+
+    :func:`compute_environment` merges several references to the same source the way Aspire does.
+    """
+    out = _connection_variables(annotation, flags)
+    if _discoverable(annotation):
+        out.extend(_endpoint_variables([annotation], flags, {}))
     return out
 
 
@@ -108,14 +171,22 @@ async def compute_environment(
     env: dict[str, object] = {}
     flags_ann = resource.annotations.last(ReferenceEnvironmentAnnotation)
     flags = ReferenceEnvironmentFlags.ALL if flags_ann is None else flags_ann.flags
+    groups: dict[tuple[int, str | None], list[ReferenceAnnotation]] = {}
+    for ref_ann in resource.annotations.all(ReferenceAnnotation):
+        if _discoverable(ref_ann):
+            groups.setdefault(_group_key(ref_ann), []).append(ref_ann)
     for ann in resource.annotations:
         if isinstance(ann, EndpointAnnotation) and ann.env:
             env[ann.env] = EndpointReference(resource, ann.name).property(EndpointProperty.TARGET_PORT)
         elif isinstance(ann, EnvironmentAnnotation):
             env[ann.name] = ann.value
         elif isinstance(ann, ReferenceAnnotation):
-            for k, v in reference_variables(ann, flags):
+            for k, v in _connection_variables(ann, flags):
                 env[k] = v
+            group = groups.pop(_group_key(ann), None) if _discoverable(ann) else None
+            if group is not None:  # the first reference of its group emits the whole group
+                for k, v in _endpoint_variables(group, flags, env):
+                    env[k] = v
         elif isinstance(ann, EnvironmentCallbackAnnotation):
             await _call(ann.callback, EnvironmentCallbackContext(resource, env, execution_context, logger))
     return env

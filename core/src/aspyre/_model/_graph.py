@@ -6,12 +6,14 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from ._annotations import (
     CommandLineArgsAnnotation,
+    ConnectionPropertyAnnotation,
     EnvironmentAnnotation,
     KnownRelationshipTypes,
     ReferenceAnnotation,
     ResourceRelationshipAnnotation,
     WaitAnnotation,
 )
+from ._endpoints import EndpointAnnotation, EndpointReference, EndpointReferenceExpression
 from ._names import name_key
 from ._resources import IResource, IResourceWithConnectionString, IResourceWithParent
 from ._values import iter_references
@@ -20,8 +22,10 @@ __all__ = [
     "DistributedApplicationModel",
     "ModelValidationError",
     "direct_dependencies",
+    "lifecycle_parent",
     "parents_of",
     "start_dependencies",
+    "value_objects",
     "validate_model",
 ]
 
@@ -35,15 +39,37 @@ class ModelValidationError(ValueError):
         super().__init__(f"The app model has {len(self.problems)} problem(s):\n{lines}")
 
 
-def parents_of(resource: IResource) -> list[IResource]:
-    """Every distinct parent declared for ``resource`` (a valid model has at most one)."""
-    found: list[IResource] = []
+def lifecycle_parent(resource: IResource) -> IResource | None:
+    """The parent a child resource starts after and stops with (``IResourceWithParent.parent``)."""
     if isinstance(resource, IResourceWithParent):
-        found.append(resource.parent)
+        return resource.parent
+    return None
+
+
+def parents_of(resource: IResource) -> list[IResource]:
+    """Every distinct parent declared for ``resource``: its lifecycle parent and any ``Parent``
+    relationship (``with_parent_relationship``). A valid model has at most one."""
+    found: list[IResource] = []
+    parent = lifecycle_parent(resource)
+    if parent is not None:
+        found.append(parent)
     for rel in resource.annotations.all(ResourceRelationshipAnnotation):
         if rel.type == KnownRelationshipTypes.PARENT and all(rel.resource is not p for p in found):
             found.append(rel.resource)
     return found
+
+
+def value_objects(resource: IResource) -> list[object]:
+    """The values ``resource`` is configured with: environment and arguments (callbacks are opaque
+    until run time), its connection string and connection properties."""
+    values: list[object] = [e.value for e in resource.annotations.all(EnvironmentAnnotation)]
+    for a in resource.annotations.all(CommandLineArgsAnnotation):
+        values.extend(a.args)
+    if isinstance(resource, IResourceWithConnectionString):
+        values.append(resource.connection_string_expression)
+        values.extend(v for _, v in resource.connection_properties())
+    values.extend(a.value for a in resource.annotations.all(ConnectionPropertyAnnotation))
+    return values
 
 
 def _value_resources(values: Iterable[object]) -> Iterator[IResource]:
@@ -55,11 +81,22 @@ def _value_resources(values: Iterable[object]) -> Iterator[IResource]:
                 yield ref
 
 
+def _endpoint_uses(values: Iterable[object]) -> Iterator[EndpointReference]:
+    for v in values:
+        for obj in (v, *iter_references(v)):
+            if isinstance(obj, EndpointReference):
+                yield obj
+            elif isinstance(obj, EndpointReferenceExpression):
+                yield obj.endpoint
+
+
 def direct_dependencies(resource: IResource) -> list[IResource]:
     """What ``resource`` depends on: its parent, what it waits for, what it references.
 
     References are found by walking every value in its environment and arguments (callbacks
-    are opaque until run time), its ``with_reference`` sources and its connection string.
+    are opaque until run time), its ``with_reference`` sources, its connection string and its
+    connection properties. Relationships other than the lifecycle parent are informational
+    and not dependencies (as in Aspire).
     """
     out: list[IResource] = []
 
@@ -67,25 +104,24 @@ def direct_dependencies(resource: IResource) -> list[IResource]:
         if r is not resource and all(r is not o for o in out):
             out.append(r)
 
-    for p in parents_of(resource):
-        add(p)
+    parent = lifecycle_parent(resource)
+    if parent is not None:
+        add(parent)
     for w in resource.annotations.all(WaitAnnotation):
         add(w.resource)
     for ref in resource.annotations.all(ReferenceAnnotation):
         add(ref.source)
-    values: list[object] = [e.value for e in resource.annotations.all(EnvironmentAnnotation)]
-    for a in resource.annotations.all(CommandLineArgsAnnotation):
-        values.extend(a.args)
-    if isinstance(resource, IResourceWithConnectionString):
-        values.append(resource.connection_string_expression)
-    for r in _value_resources(values):
+    for r in _value_resources(value_objects(resource)):
         add(r)
     return out
 
 
 def start_dependencies(resource: IResource) -> list[IResource]:
-    """What must happen before ``resource`` starts: its parent starts, its waits are satisfied."""
-    out = list(parents_of(resource))
+    """What must happen before ``resource`` starts: its lifecycle parent starts, its waits are satisfied."""
+    out: list[IResource] = []
+    parent = lifecycle_parent(resource)
+    if parent is not None:
+        out.append(parent)
     for w in resource.annotations.all(WaitAnnotation):
         if all(w.resource is not o for o in out):
             out.append(w.resource)
@@ -129,65 +165,94 @@ def _path(cycle: list[IResource]) -> str:
     return " -> ".join(f"'{r.name}'" for r in [*cycle, cycle[0]])
 
 
+def _names(resources: Iterable[IResource]) -> str:
+    return ", ".join(repr(r.name) for r in resources)
+
+
 def validate_model(resources: Sequence[IResource]) -> list[str]:
-    """Every problem in the model, in words. Empty when the model is valid."""
+    """Every problem in the model, in words. Empty when the model is valid.
+
+    Checked: duplicate names (case-insensitive); references, waits, parents and relationships
+    to resources that are not in the model; endpoints used that the resource does not declare;
+    a resource with more than one parent; parent cycles; waits on oneself or on one's parent;
+    wait cycles (including "a child starts after its parent").
+    """
     problems: list[str] = []
+
+    def problem(text: str) -> None:
+        if text not in problems:
+            problems.append(text)
+
     by_key: dict[str, list[IResource]] = {}
     for r in resources:
         by_key.setdefault(name_key(r.name), []).append(r)
     for group in by_key.values():
         if len(group) > 1:
-            names = ", ".join(f"'{r.name}' ({type(r).__name__})" for r in group)
-            problems.append(
-                f"Multiple resources are named {group[0].name!r}: {names}. Resource names are case-insensitive; "
-                "rename all but one."
+            names = ", ".join(f"{r.name!r} ({type(r).__name__})" for r in group)
+            problem(
+                f"Multiple resources with the name {group[0].name!r}: {names}. Resource names are "
+                "case-insensitive; rename all but one."
             )
     ids = {id(r) for r in resources}
 
     for r in resources:
         for dep in direct_dependencies(r):
             if id(dep) not in ids:
-                problems.append(
+                problem(
                     f"Resource {r.name!r} refers to resource {dep.name!r}, which is not part of this app model. "
                     "Add it with the same builder (builder.add_resource(...))."
                 )
         for rel in r.annotations.all(ResourceRelationshipAnnotation):
-            if id(rel.resource) not in ids and rel.type != KnownRelationshipTypes.PARENT:
-                problems.append(
-                    f"Resource {r.name!r} has a {rel.type!r} relationship to {rel.resource.name!r}, which is not "
-                    "part of this app model."
+            if id(rel.resource) not in ids:
+                problem(
+                    f"Resource {r.name!r} has a {rel.type!r} relationship to resource {rel.resource.name!r}, which "
+                    "is not part of this app model."
+                )
+        used = list(_endpoint_uses(value_objects(r)))
+        used.extend(
+            EndpointReference(a.source, a.endpoint_name)
+            for a in r.annotations.all(ReferenceAnnotation)
+            if a.endpoint_name is not None
+        )
+        for ep in used:
+            if id(ep.resource) in ids and not ep.exists:
+                declared = [e.name for e in ep.resource.annotations.all(EndpointAnnotation)]
+                problem(
+                    f"Resource {r.name!r} uses endpoint {ep.endpoint_name!r} of resource {ep.resource.name!r}, "
+                    f"which has no such endpoint (its endpoints: {', '.join(declared) if declared else 'none'})."
                 )
         parents = parents_of(r)
         if len(parents) > 1:
-            problems.append(
-                f"Resource {r.name!r} has {len(parents)} parents ({', '.join(repr(p.name) for p in parents)}); "
-                "a resource can have only one parent."
+            problem(
+                f"Resource {r.name!r} has {len(parents)} parents ({_names(parents)}); a resource can have only "
+                "one parent."
             )
+        parent = lifecycle_parent(r)
         for w in r.annotations.all(WaitAnnotation):
             if w.resource is r:
-                problems.append(f"Resource {r.name!r} waits for itself; remove that wait.")
-            elif any(w.resource is p for p in parents):
-                problems.append(
-                    f"Resource {r.name!r} waits for its own parent {w.resource.name!r}; a child already starts "
-                    "after its parent, remove that wait."
+                problem(f"The {r.name!r} resource cannot wait for itself; remove that wait.")
+            elif w.resource is parent:
+                problem(
+                    f"The {r.name!r} resource cannot wait for its parent {w.resource.name!r}; a child already "
+                    "starts after its parent, remove that wait."
                 )
 
-    # Parent cycles.
+    # Parent cycles (every kind of parent).
     parent_edges = {id(r): [p for p in parents_of(r) if id(p) in ids] for r in resources}
-    parent_cycles = _find_cycle(resources, parent_edges)
-    for cycle in parent_cycles:
-        problems.append(f"Resources form a parent cycle: {_path(cycle)}. Parents must form a tree.")
+    for cycle in _find_cycle(resources, parent_edges):
+        problem(f"Resources form a parent cycle: {_path(cycle)}. Parents must form a tree.")
 
-    # Start-order cycles (waits, plus "a child starts after its parent"); self-waits reported above.
-    if not parent_cycles:
-        start_edges = {
-            id(r): [d for d in start_dependencies(r) if id(d) in ids and d is not r] for r in resources
-        }
-        for cycle in _find_cycle(resources, start_edges):
-            problems.append(
-                f"Resources wait for each other in a cycle: {_path(cycle)}. None of them could ever start; "
-                "remove one of the waits."
-            )
+    # Start-order cycles: waits, plus "a child starts after its parent" (self-waits reported above).
+    start_edges = {id(r): [d for d in start_dependencies(r) if id(d) in ids and d is not r] for r in resources}
+    for cycle in _find_cycle(resources, start_edges):
+        if all(
+            isinstance(c, IResourceWithParent) and cycle[(i + 1) % len(cycle)] is c.parent for i, c in enumerate(cycle)
+        ):
+            continue  # a pure parent cycle, reported above
+        problem(
+            f"Resources wait for each other in a cycle: {_path(cycle)}. None of them could ever start; "
+            "remove one of the waits."
+        )
     return problems
 
 
@@ -206,6 +271,7 @@ class DistributedApplicationModel:
 
     @property
     def resources(self) -> tuple[IResource, ...]:
+        """The resources, in the order they were added."""
         return self._resources
 
     def __iter__(self) -> Iterator[IResource]:
@@ -226,16 +292,22 @@ class DistributedApplicationModel:
             raise KeyError(f"No resource named {name!r} in the app model") from None
 
     def get(self, name: str) -> IResource | None:
+        """The resource called ``name`` (case-insensitive), or ``None``."""
         return self._by_key.get(name_key(name))
 
     def of_type(self, kind: type) -> list[IResource]:
+        """The resources that are instances of ``kind`` (a class or a capability protocol)."""
         return [r for r in self._resources if isinstance(r, kind)]
 
     def children_of(self, resource: IResource) -> list[IResource]:
+        """The resources whose parent (lifecycle or relationship) is ``resource``."""
         return [r for r in self._resources if any(p is resource for p in parents_of(r))]
 
     def dependencies(self, resource: IResource | str, *, recursive: bool = False) -> list[IResource]:
-        """What ``resource`` depends on (parent, waits, references), directly or transitively."""
+        """What ``resource`` depends on (parent, waits, references in values), directly or transitively.
+
+        See :func:`direct_dependencies`; with ``recursive=True`` the closure, nearest first.
+        """
         r = self[resource] if isinstance(resource, str) else resource
         if not recursive:
             return direct_dependencies(r)

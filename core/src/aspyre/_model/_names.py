@@ -2,58 +2,88 @@
 
 from __future__ import annotations
 
-__all__ = ["InvalidNameError", "validate_name", "name_key"]
+__all__ = ["MAX_NAME_LENGTH", "InvalidNameError", "name_key", "validate_name"]
 
+#: The longest allowed name, in UTF-16 code units as in Aspire (the same as characters for valid names).
 MAX_NAME_LENGTH = 64
+
+#: The rules, in the words of the error messages (the order is the order they are checked in).
+RULE_LENGTH = f"must be between 1 and {MAX_NAME_LENGTH} characters long"
+RULE_CONSECUTIVE_HYPHENS = "cannot contain consecutive hyphens"
+RULE_CHARACTERS = "must contain only ASCII letters, digits, and hyphens"
+RULE_FIRST_CHARACTER = "must start with an ASCII letter"
+RULE_LAST_CHARACTER = "cannot end with a hyphen"
 
 
 class InvalidNameError(ValueError):
     """A resource or endpoint name breaks the naming rules.
 
     ``target`` says what was being named (``"Resource"``, ``"Endpoint"``), ``name`` is the
-    offending name and ``rule`` the rule it broke, in words.
+    offending name and ``rule`` the rule it broke, in words (``"cannot end with a hyphen"``).
+    The message has Aspire's form: ``Resource name 'db-' is invalid. Name cannot end with a hyphen.``
     """
 
     def __init__(self, target: str, name: str, rule: str) -> None:
         self.target = target
         self.name = name
         self.rule = rule
-        super().__init__(f"{target} name {name!r} is invalid. Name must {rule}.")
+        super().__init__(f"{target} name {name!r} is invalid. Name {rule}.")
 
 
 def _is_ascii_letter(ch: str) -> bool:
     return ("a" <= ch <= "z") or ("A" <= ch <= "Z")
 
 
-def _is_ascii_digit(ch: str) -> bool:
-    return "0" <= ch <= "9"
+def _is_ascii_letter_or_digit(ch: str) -> bool:
+    return _is_ascii_letter(ch) or ("0" <= ch <= "9")
+
+
+def _utf16_length(name: str) -> int:
+    # Aspire measures .NET string length (UTF-16 code units); only matters for non-ASCII names,
+    # which are invalid anyway, but it decides which rule the message names.
+    if name.isascii():
+        return len(name)
+    return len(name.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def validate_name(target: str, name: object) -> str:
     """Check ``name`` against Aspire's rules and return it unchanged.
 
-    The rules, checked in Aspire's order: 1 to 64 characters; only ASCII letters, ASCII
-    digits and hyphens; no two hyphens in a row; starts with a letter; does not end with a
-    hyphen. Raises :class:`InvalidNameError` naming the first rule broken.
+    The rules, checked in Aspire's order:
+
+    1. 1 to 64 characters long;
+    2. no two hyphens in a row, and only ASCII letters, ASCII digits and hyphens (checked
+       character by character, so the first offending character decides which is reported);
+    3. starts with an ASCII letter;
+    4. does not end with a hyphen.
+
+    Raises :class:`InvalidNameError` naming the first rule broken, or :class:`TypeError` when
+    ``name`` is not a string.
     """
     if not isinstance(name, str):
         raise TypeError(f"{target} name must be a str, not {type(name).__name__}")
-    if not 1 <= len(name) <= MAX_NAME_LENGTH:
-        raise InvalidNameError(target, name, f"be between 1 and {MAX_NAME_LENGTH} characters long")
-    previous = ""
+    if not 1 <= _utf16_length(name) <= MAX_NAME_LENGTH:
+        raise InvalidNameError(target, name, RULE_LENGTH)
+    previous_hyphen = False
     for ch in name:
-        if ch == "-" and previous == "-":
-            raise InvalidNameError(target, name, "not contain consecutive hyphens")
-        if not (_is_ascii_letter(ch) or _is_ascii_digit(ch) or ch == "-"):
-            raise InvalidNameError(target, name, "contain only ASCII letters, digits, and hyphens")
-        previous = ch
+        if ch == "-":
+            if previous_hyphen:
+                raise InvalidNameError(target, name, RULE_CONSECUTIVE_HYPHENS)
+            previous_hyphen = True
+        elif not _is_ascii_letter_or_digit(ch):
+            raise InvalidNameError(target, name, RULE_CHARACTERS)
+        else:
+            previous_hyphen = False
     if not _is_ascii_letter(name[0]):
-        raise InvalidNameError(target, name, "start with an ASCII letter")
+        raise InvalidNameError(target, name, RULE_FIRST_CHARACTER)
     if name[-1] == "-":
-        raise InvalidNameError(target, name, "not end with a hyphen")
+        raise InvalidNameError(target, name, RULE_LAST_CHARACTER)
     return name
 
 
 def name_key(name: str) -> str:
-    """The key names are compared by: resource and endpoint names are case-insensitive."""
-    return name.casefold()
+    """The key names are compared by: resource and endpoint names are case-insensitive.
+
+    Valid names are ASCII, so lower-casing is Aspire's ordinal-ignore-case comparison.
+    """
+    return name.lower()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import ClassVar, Protocol, runtime_checkable
 
@@ -11,7 +11,6 @@ import attrs
 
 from ._annotations import (
     Annotations,
-    ConnectionPropertyAnnotation,
     ContainerImageAnnotation,
     ContainerLifetime,
     ContainerLifetimeAnnotation,
@@ -311,33 +310,56 @@ class ParameterResource(Resource):
     #: Publish a constant value as the manifest default.
     publish_value_as_default: bool = attrs.field(default=False, kw_only=True)
     description: str | None = attrs.field(default=None, kw_only=True)
-    #: Where the value was read from in run mode (filled by the app).
+    #: The value once known, and where it came from (filled by the resolver or the app).
     _value: str | None = attrs.field(default=None, init=False)
     _value_source: str | None = attrs.field(default=None, init=False)
+    #: Called on the first read of :attr:`value` to look the value up (set by the app builder,
+    #: which knows the environment and the secrets store; the model itself does no I/O).
+    _resolver: Callable[[ParameterResource], object] | None = attrs.field(default=None, init=False)
 
     @property
     def is_connection_string(self) -> bool:
+        """Whether this is a connection string supplied from outside (``add_connection_string(name)``)."""
         return False
 
     @property
     def configuration_key(self) -> str:
+        """The environment variable the value is read from: ``Parameters__{name}``."""
         return f"Parameters__{self.name}"
 
     @property
     def has_value(self) -> bool:
+        """Whether the value is already known (it is looked up on first read)."""
         return self._value is not None
 
     @property
     def value_source(self) -> str | None:
+        """Where the value came from (``"default"``, ``"environment variable ..."``...), once known."""
         return self._value_source
 
     def set_value(self, value: str, source: str) -> None:
+        """Fix the value (``source`` says where it came from, for messages)."""
         self._value = value
         self._value_source = source
 
+    def set_resolver(self, resolver: Callable[[ParameterResource], object] | None) -> None:
+        """Install the function that looks the value up on first read (the app builder does this)."""
+        self._resolver = resolver
+
+    @property
+    def has_resolver(self) -> bool:
+        """Whether a resolver is installed."""
+        return self._resolver is not None
+
     @property
     def value(self) -> str:
-        """The live value (run mode); raises :class:`MissingParameterValueError` if there is none."""
+        """The live value (run mode); raises :class:`MissingParameterValueError` if there is none.
+
+        On first read the resolver installed by the app builder looks it up (environment,
+        secrets store, default, generated default).
+        """
+        if self._value is None and self._resolver is not None:
+            self._resolver(self)
         if self._value is None:
             raise MissingParameterValueError(
                 f"Parameter {self.name!r} has no value. Set the environment variable "
@@ -349,13 +371,16 @@ class ParameterResource(Resource):
     # value protocols
     @property
     def value_expression(self) -> str:
+        """``{name.value}``."""
         return f"{{{self.name}.value}}"
 
     @property
     def references(self) -> Sequence[object]:
+        """A parameter depends on nothing."""
         return ()
 
     async def get_value(self, context: ValueContext) -> str | None:
+        """The live value (see :attr:`value`)."""
         return self.value
 
 
@@ -369,18 +394,27 @@ class ConnectionStringParameterResource(ParameterResource, IResourceWithConnecti
 
     @property
     def is_connection_string(self) -> bool:
+        """Always ``True``."""
         return True
 
     @property
     def configuration_key(self) -> str:
+        """The environment variable the value is read from: ``ConnectionStrings__{name}``."""
         return f"ConnectionStrings__{self.name}"
 
     @property
+    def value_expression(self) -> str:
+        """``{name.connectionString}``, as for every resource with a connection string."""
+        return f"{{{self.name}.connectionString}}"
+
+    @property
     def connection_string_expression(self) -> ReferenceExpression:
+        """The parameter's value (``{name.value}`` in the manifest)."""
         return ReferenceExpression.format("{}", _ParameterValue(self))
 
     def connection_properties(self) -> Sequence[tuple[str, object]]:
-        return [(a.name, a.value) for a in self.annotations.all(ConnectionPropertyAnnotation)]
+        """None of its own (``with_connection_property`` adds some)."""
+        return ()
 
 
 @attrs.frozen(eq=False)
@@ -391,7 +425,7 @@ class _ParameterValue:
 
     @property
     def value_expression(self) -> str:
-        return self.parameter.value_expression
+        return f"{{{self.parameter.name}.value}}"
 
     @property
     def references(self) -> Sequence[object]:
@@ -412,10 +446,12 @@ class ConnectionStringResource(Resource, IResourceWithConnectionString, IResourc
 
     @property
     def connection_string_expression(self) -> ReferenceExpression:
+        """The expression given to ``add_connection_string``."""
         return self.expression
 
     def connection_properties(self) -> Sequence[tuple[str, object]]:
-        return [(a.name, a.value) for a in self.annotations.all(ConnectionPropertyAnnotation)]
+        """None of its own (``with_connection_property`` adds some)."""
+        return ()
 
 
 @attrs.frozen(eq=False)
@@ -427,13 +463,16 @@ class ConnectionStringReference:
 
     @property
     def value_expression(self) -> str:
+        """``{name.connectionString}``."""
         return f"{{{self.resource.name}.connectionString}}"
 
     @property
     def references(self) -> Sequence[object]:
+        """The resource whose connection string this is."""
         return (self.resource,)
 
     async def get_value(self, context: ValueContext) -> str | None:
+        """The live connection string; :class:`LookupError` if it is empty and not ``optional``."""
         value = await self.resource.connection_string_expression.get_value(context)
         if not value and not self.optional:
             raise LookupError(f"The connection string for the resource {self.resource.name!r} is not available.")

@@ -115,12 +115,16 @@ def as_value(obj: object) -> object:
         return "true" if obj else "false"
     if isinstance(obj, (int, float)):
         return str(obj)
-    if not isinstance(obj, (ValueProvider, ManifestExpressionProvider)) and isinstance(obj, SupportsResource):
+    if getattr(type(obj), "__aspyre_resource_builder__", False):
+        # A resource builder (checked on the type: its instances answer unknown attributes).
+        obj = obj.resource  # type: ignore[attr-defined]
+    elif not isinstance(obj, (ValueProvider, ManifestExpressionProvider)) and isinstance(obj, SupportsResource):
         obj = obj.resource
+    if isinstance(obj, IResourceWithConnectionString):
+        # Also a connection-string parameter: its manifest placeholder is ``{name.connectionString}``.
+        return ConnectionStringReference(obj)
     if isinstance(obj, ParameterResource):
         return obj
-    if isinstance(obj, IResourceWithConnectionString):
-        return ConnectionStringReference(obj)
     if isinstance(obj, ValueProvider) and isinstance(obj, ManifestExpressionProvider):
         return obj
     raise TypeError(
@@ -166,10 +170,25 @@ def iter_references(value: object) -> Iterator[object]:
 
 
 def _uri_encode(text: str) -> str:
+    # RFC 3986 unreserved characters stay, everything else is percent-encoded as UTF-8
+    # (what .NET's Uri.EscapeDataString does).
     return urllib.parse.quote(text, safe="")
 
 
+#: The format specs a slot may carry, lower-case (Aspire supports only ``uri``; case-insensitive).
 _FORMATS = {"uri": _uri_encode}
+
+
+def _normalise_format(format: str | None) -> str | None:
+    if format is None or format == "":
+        return None
+    key = format.lower()
+    if key not in _FORMATS:
+        raise ValueError(
+            f"The format {format!r} is not supported in a ReferenceExpression. Supported formats are "
+            "'uri' (encodes a URI component)."
+        )
+    return key
 
 
 @attrs.frozen
@@ -255,27 +274,38 @@ class ReferenceExpression:
 
     @property
     def format_string(self) -> str:
-        """The template with numbered slots (``{0}``, ``{1}``...) and escaped braces."""
+        """Aspire's ``Format``: numbered slots (``{0}``, ``{1}``...) and escaped braces.
+
+        Format specs are not part of it; they are in :attr:`string_formats`.
+        """
         out: list[str] = []
         i = 0
         for p in self.parts:
             if isinstance(p, str):
                 out.append(p.replace("{", "{{").replace("}", "}}"))
             else:
-                out.append("{%d%s}" % (i, f":{p.format}" if p.format else ""))
+                out.append(f"{{{i}}}")
                 i += 1
         return "".join(out)
 
     @property
+    def manifest_expressions(self) -> tuple[str, ...]:
+        """The manifest placeholder of each slot, in order."""
+        return tuple(manifest_expression(p.value) for p in self.parts if isinstance(p, _Slot))
+
+    @property
     def is_empty(self) -> bool:
+        """Whether the expression has neither literals nor slots (its value is ``None``)."""
         return not self.parts
 
     @property
     def references(self) -> Sequence[object]:
+        """The values in the slots (walk them with :func:`iter_references`)."""
         return self.value_providers
 
     @property
     def value_expression(self) -> str:
+        """The manifest form: literals as they are, each slot as its placeholder (format specs are not applied)."""
         out: list[str] = []
         for p in self.parts:
             if isinstance(p, str):
@@ -285,6 +315,10 @@ class ReferenceExpression:
         return "".join(out)
 
     async def get_value(self, context: ValueContext) -> str | None:
+        """The live value: literals as they are, each slot resolved (and percent-encoded for ``:uri``).
+
+        ``None`` for an empty expression; a slot that resolves to ``None`` contributes nothing.
+        """
         if not self.parts:
             return None
         out: list[str] = []
@@ -310,7 +344,7 @@ class ReferenceExpression:
             return NotImplemented
         if len(self.parts) != len(other.parts):
             return False
-        for a, b in zip(self.parts, other.parts):
+        for a, b in zip(self.parts, other.parts, strict=True):
             if isinstance(a, str) or isinstance(b, str):
                 if a != b:
                     return False
@@ -336,9 +370,9 @@ def _same_value(a: object, b: object) -> bool:
 class ReferenceExpressionBuilder:
     """Build a :class:`ReferenceExpression` piece by piece::
 
-        b = ReferenceExpressionBuilder()
-        b.append_literal("Host=").append_formatted(ep.property(EndpointProperty.HOST))
-        expr = b.build()
+    b = ReferenceExpressionBuilder()
+    b.append_literal("Host=").append_formatted(ep.property(EndpointProperty.HOST))
+    expr = b.build()
     """
 
     def __init__(self) -> None:
@@ -346,6 +380,7 @@ class ReferenceExpressionBuilder:
 
     @property
     def is_empty(self) -> bool:
+        """Whether nothing was appended yet."""
         return not self._parts
 
     def append_literal(self, text: str) -> ReferenceExpressionBuilder:
@@ -360,9 +395,12 @@ class ReferenceExpressionBuilder:
         return self
 
     def append_formatted(self, value: object, format: str | None = None) -> ReferenceExpressionBuilder:
-        """Append a value; strings and numbers become literals, a nested expression is kept whole."""
-        if format is not None and format not in _FORMATS:
-            raise ValueError(f"unsupported format {format!r} in ReferenceExpression (supported: {sorted(_FORMATS)})")
+        """Append a value; strings and numbers become literals, a nested expression is kept whole.
+
+        ``format="uri"`` percent-encodes the value (a literal right away, a deferred value when it
+        is resolved); the manifest placeholder is written as it is.
+        """
+        format = _normalise_format(format)
         normalised = as_value(value)
         if isinstance(normalised, str):
             return self.append_literal(_FORMATS[format](normalised) if format else normalised)
@@ -374,6 +412,7 @@ class ReferenceExpressionBuilder:
         return self.append_formatted(value, format)
 
     def extend(self, values: Iterable[object]) -> ReferenceExpressionBuilder:
+        """Append each of ``values`` with :meth:`append_formatted`."""
         for v in values:
             self.append_formatted(v)
         return self

@@ -97,6 +97,16 @@ def _free_port(taken: set[int]) -> int:
     raise RuntimeError("could not find a free port on 127.0.0.1")
 
 
+def _leaves(exc: BaseException) -> list[BaseException]:
+    """The real errors inside (possibly nested) exception groups."""
+    if isinstance(exc, BaseExceptionGroup):
+        out: list[BaseException] = []
+        for e in exc.exceptions:
+            out.extend(_leaves(e))
+        return out
+    return [exc]
+
+
 def _is_process(r: IResource) -> bool:
     return isinstance(r, ExecutableResource)
 
@@ -119,6 +129,7 @@ class _Run:
     health_scope: anyio.CancelScope | None = None
     container: Any = None
     pid: int | None = None
+    exit_code: int | None = None
     started_once: bool = False
     force_start: anyio.Event = attrs.field(factory=anyio.Event)
 
@@ -415,6 +426,7 @@ class Orchestrator:
             raise RuntimeError(f"Resource {r.name!r} is already running")
         run.done = anyio.Event()
         run.force_start = anyio.Event()
+        run.exit_code = None
         scope = anyio.CancelScope()
         run.scope = scope
         created_set = False
@@ -445,7 +457,7 @@ class Orchestrator:
             snap = self.notifications.get_snapshot(r)
             if snap is not None and not S.is_terminal(snap.state_text) and snap.state_text != S.RUNTIME_UNHEALTHY:
                 # Cancelled (stop requested) before or while running.
-                self._set_state(r, S.FINISHED if _is_process(r) else S.EXITED, None)
+                self._set_state(r, S.FINISHED if _is_process(r) else S.EXITED, None, exit_code=run.exit_code)
             with anyio.CancelScope(shield=True):
                 snap = self.notifications.get_snapshot(r)
                 try:
@@ -454,7 +466,8 @@ class Orchestrator:
                     self._logger(r).error("A resource-stopped handler failed: %s: %s", type(exc).__name__, exc)
 
     def _fail(self, r: IResource, exc: BaseException) -> None:
-        self._logger(r).error("Failed to start: %s", exc)
+        for leaf in _leaves(exc):
+            self._logger(r).error("Failed to start: %s", leaf)
         self._failed.append(r.name)
         self._set_state(r, S.FAILED_TO_START, StateStyle.ERROR)
 
@@ -548,6 +561,7 @@ class Orchestrator:
             cwd=r.working_dir,
             on_line=on_line,
             on_started=on_started,
+            on_exit=lambda code: setattr(run, "exit_code", code),
             grace_period=self.options.stop_grace_period,
         )
         style = StateStyle.SUCCESS if code == 0 else StateStyle.ERROR

@@ -15,6 +15,8 @@ from anyio.streams.buffered import BufferedByteReceiveStream
 __all__ = ["ProcessLaunchError", "run_process"]
 
 MAX_LINE = 1 << 20
+#: How long output is still read after the process exited.
+DRAIN_SECONDS = 1.0
 
 
 class ProcessLaunchError(RuntimeError):
@@ -60,6 +62,7 @@ async def run_process(
     cwd: Path,
     on_line: Callable[[str, bool], None],
     on_started: Callable[[int], None] | None = None,
+    on_exit: Callable[[int], None] | None = None,
     grace_period: float = 10.0,
 ) -> int:
     """Run ``command args`` until it exits; return its exit code.
@@ -86,20 +89,40 @@ async def run_process(
         raise ProcessLaunchError(f"command {command!r} cannot be executed ({exc.strerror})") from exc
     if on_started is not None:
         on_started(process.pid)
-    returncode: int | None = None
-    try:
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(_pump, process.stdout, on_line, False)
-            tg.start_soon(_pump, process.stderr, on_line, True)
+    # The pumps live in a shielded scope: when the caller is cancelled they keep reading while the
+    # process shuts down, so its last words reach the log. They end at end-of-file, or when the
+    # drain time after exit runs out (a grandchild may hold the pipes open).
+    pump_scope = anyio.CancelScope(shield=True)
+    pumps_done = anyio.Event()
+
+    async def pumps() -> None:
+        try:
+            with pump_scope:
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(_pump, process.stdout, on_line, False)
+                    tg.start_soon(_pump, process.stderr, on_line, True)
+        finally:
+            pumps_done.set()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(pumps)
+        try:
             returncode = await process.wait()
-        return returncode
-    finally:
-        with anyio.CancelScope(shield=True):
-            if process.returncode is None:
-                _signal_group(process.pid, signal.SIGTERM)
-                with anyio.move_on_after(grace_period):
-                    await process.wait()
+            with anyio.move_on_after(DRAIN_SECONDS):
+                await pumps_done.wait()
+            return returncode
+        finally:
+            with anyio.CancelScope(shield=True):
                 if process.returncode is None:
-                    _signal_group(process.pid, signal.SIGKILL)
-                    await process.wait()
-            await process.aclose()
+                    _signal_group(process.pid, signal.SIGTERM)
+                    with anyio.move_on_after(grace_period):
+                        await process.wait()
+                    if process.returncode is None:
+                        _signal_group(process.pid, signal.SIGKILL)
+                        await process.wait()
+                with anyio.move_on_after(DRAIN_SECONDS):
+                    await pumps_done.wait()
+                pump_scope.cancel()
+                await process.aclose()
+                if on_exit is not None and process.returncode is not None:
+                    on_exit(process.returncode)

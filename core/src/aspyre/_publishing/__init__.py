@@ -1,12 +1,76 @@
-"""Publish mode: the publisher contract and the manifest publisher."""
+"""Publish mode: the publisher contract, the manifest model and the built-in manifest publisher."""
 
 from __future__ import annotations
 
+import logging
+import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["run_publisher"]
+from ._contract import (
+    AmbiguousPublisherError,
+    Publisher,
+    PublishingContext,
+    UnknownPublisherError,
+    publisher_names,
+    resolve_publisher,
+)
+from ._manifest import (
+    MANIFEST_FILE_NAME,
+    ManifestPublisher,
+    ManifestPublishingContext,
+    ManifestPublishingError,
+    build_manifest,
+    manifest_file_path,
+    write_manifest,
+)
+
+__all__ = [
+    "MANIFEST_FILE_NAME",
+    "AmbiguousPublisherError",
+    "ManifestPublisher",
+    "ManifestPublishingContext",
+    "ManifestPublishingError",
+    "Publisher",
+    "PublishingContext",
+    "UnknownPublisherError",
+    "build_manifest",
+    "manifest_file_path",
+    "publisher_names",
+    "resolve_publisher",
+    "run_publisher",
+    "write_manifest",
+]
 
 
-async def run_publisher(app: Any) -> Path:  # replaced by the publishing implementation
-    raise NotImplementedError("publishing is not implemented yet")
+def _output_directory(path: Path | None) -> Path:
+    return Path(os.path.abspath(path if path is not None else os.getcwd()))
+
+
+async def run_publisher(app: Any) -> Path:
+    """Run the publisher named on the command line for ``app`` (publish mode).
+
+    Resolves the publisher (``--publisher NAME``, default ``manifest``) through the
+    ``aspyre.publishers`` entry points, then fires ``BeforePublishEvent``, runs the publisher
+    with the validated model and the output directory, and fires ``AfterPublishEvent``.
+    Returns the path the publisher reported (the manifest file for ``manifest``), else the
+    output directory.
+    """
+    from aspyre._eventing._events import AfterPublishEvent, BeforePublishEvent
+
+    ctx = app.execution_context
+    name = ctx.publisher_name or "manifest"
+    output = _output_directory(ctx.output_path)
+    publisher = resolve_publisher(name)
+    context = PublishingContext(
+        model=app.model,
+        output_path=output,
+        execution_context=ctx,
+        logger=logging.getLogger(f"aspyre.publishing.{name}"),
+        publisher_name=name,
+        app=app,
+    )
+    await app.eventing.publish(BeforePublishEvent(app=app))
+    result = await publisher.publish(context)
+    await app.eventing.publish(AfterPublishEvent(app=app))
+    return Path(result) if result is not None else output

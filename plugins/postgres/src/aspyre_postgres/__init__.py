@@ -1,119 +1,98 @@
-"""PostgreSQL hosting integration for aspyre: ``builder.add_postgres("pg").add_database("appdb")``."""
+"""PostgreSQL hosting integration for aspyre.
+
+::
+
+    pg = builder.add_postgres("pg").with_data_volume().with_pgadmin()
+    db = pg.add_database("appdb")                       # created once the server is ready
+    builder.add_python_app("migrate", "migrate.py").with_reference(db).wait_for(db)
+
+``migrate`` starts once ``appdb`` exists and gets ``ConnectionStrings__appdb`` plus
+``APPDB_HOST``, ``APPDB_PORT``, ``APPDB_USERNAME``, ``APPDB_PASSWORD``, ``APPDB_DATABASENAME``,
+``APPDB_URI`` (``postgresql://user:password@host:port/appdb``) and ``APPDB_JDBCCONNECTIONSTRING``.
+
+The methods are found through entry points (``builder.add_postgres``, ``pg.add_database``,
+``pg.with_data_volume``...); importing this package is only needed for the types and constants.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import ClassVar
-
-import attrs
-
-import aspyre
+from ._checks import ConnectInfo, DatabaseCreationResult, PostgresHealthCheck, create_databases
+from ._extensions import (
+    add_database,
+    add_postgres,
+    generated_volume_name,
+    with_creation_script,
+    with_data_bind_mount,
+    with_data_volume,
+    with_host_port,
+    with_init_files,
+    with_password,
+    with_pgadmin,
+    with_pgweb,
+    with_user_name,
+)
+from ._resources import (
+    DEFAULT_USER_NAME,
+    INIT_FILES_PATH,
+    PGADMIN_IMAGE,
+    PGADMIN_TAG,
+    PGWEB_IMAGE,
+    PGWEB_TAG,
+    POSTGRES_IMAGE,
+    POSTGRES_TAG,
+    PgAdminContainerResource,
+    PgWebContainerResource,
+    PostgresCreateDatabaseScriptAnnotation,
+    PostgresDatabaseResource,
+    PostgresServerResource,
+    data_directory_for_tag,
+    postgres_major_version,
+)
+from ._tools import (
+    PGADMIN_SERVERS_PATH,
+    PGWEB_BOOKMARKS_PATH,
+    pgadmin_config_file,
+    pgadmin_servers,
+    pgweb_bookmarks,
+    pgweb_bookmarks_directory,
+)
 
 __all__ = [
+    "DEFAULT_USER_NAME",
+    "INIT_FILES_PATH",
+    "PGADMIN_IMAGE",
+    "PGADMIN_SERVERS_PATH",
+    "PGADMIN_TAG",
+    "PGWEB_BOOKMARKS_PATH",
+    "PGWEB_IMAGE",
+    "PGWEB_TAG",
     "POSTGRES_IMAGE",
     "POSTGRES_TAG",
+    "ConnectInfo",
+    "DatabaseCreationResult",
+    "PgAdminContainerResource",
+    "PgWebContainerResource",
+    "PostgresCreateDatabaseScriptAnnotation",
     "PostgresDatabaseResource",
+    "PostgresHealthCheck",
     "PostgresServerResource",
     "add_database",
     "add_postgres",
+    "create_databases",
+    "data_directory_for_tag",
+    "generated_volume_name",
+    "pgadmin_config_file",
+    "pgadmin_servers",
+    "pgweb_bookmarks",
+    "pgweb_bookmarks_directory",
+    "postgres_major_version",
+    "with_creation_script",
+    "with_data_bind_mount",
+    "with_data_volume",
+    "with_host_port",
+    "with_init_files",
+    "with_password",
+    "with_pgadmin",
+    "with_pgweb",
+    "with_user_name",
 ]
-
-POSTGRES_IMAGE = "docker.io/library/postgres"
-#: The image tag users get (the one Aspire pins).
-POSTGRES_TAG = "17.6"
-
-
-@attrs.define(eq=False, repr=False)
-class PostgresServerResource(aspyre.ContainerResource, aspyre.IResourceWithConnectionString):
-    """A PostgreSQL server in a container."""
-
-    resource_type: ClassVar[str] = "Container"
-
-    user_name_parameter: aspyre.ParameterResource | None = attrs.field(default=None, kw_only=True)
-    password_parameter: aspyre.ParameterResource = attrs.field(kw_only=True)
-    databases: dict[str, str] = attrs.field(factory=dict, kw_only=True)
-
-    @property
-    def primary_endpoint(self) -> aspyre.EndpointReference:
-        return self.get_endpoint("tcp")
-
-    @property
-    def user_name(self) -> object:
-        return self.user_name_parameter if self.user_name_parameter is not None else "postgres"
-
-    @property
-    def connection_string_expression(self) -> aspyre.ReferenceExpression:
-        ep = self.primary_endpoint
-        return aspyre.ReferenceExpression.format(
-            "Host={host};Port={port};Username={user};Password={pw}",
-            host=ep.property(aspyre.EndpointProperty.HOST),
-            port=ep.property(aspyre.EndpointProperty.PORT),
-            user=self.user_name,
-            pw=self.password_parameter,
-        )
-
-    def connection_properties(self) -> Sequence[tuple[str, object]]:
-        ep = self.primary_endpoint
-        return [
-            ("Host", ep.property(aspyre.EndpointProperty.HOST)),
-            ("Port", ep.property(aspyre.EndpointProperty.PORT)),
-            ("Username", self.user_name),
-            ("Password", self.password_parameter),
-        ]
-
-
-@attrs.define(eq=False, repr=False)
-class PostgresDatabaseResource(aspyre.Resource, aspyre.IResourceWithParent, aspyre.IResourceWithConnectionString):
-    """A database on a PostgreSQL server (a child resource)."""
-
-    resource_type: ClassVar[str] = "PostgresDatabase"
-
-    parent: PostgresServerResource = attrs.field(kw_only=True)
-    database_name: str = attrs.field(kw_only=True)
-
-    @property
-    def connection_string_expression(self) -> aspyre.ReferenceExpression:
-        return aspyre.ReferenceExpression.format(
-            "{};Database={}", aspyre.ConnectionStringReference(self.parent), self.database_name
-        )
-
-    def connection_properties(self) -> Sequence[tuple[str, object]]:
-        return [*self.parent.connection_properties(), ("DatabaseName", self.database_name)]
-
-
-def add_postgres(
-    builder: aspyre.DistributedApplicationBuilder,
-    name: str,
-    user_name: aspyre.ResourceBuilder[aspyre.ParameterResource] | None = None,
-    password: aspyre.ResourceBuilder[aspyre.ParameterResource] | None = None,
-    port: int | None = None,
-) -> aspyre.ResourceBuilder[PostgresServerResource]:
-    """Add a PostgreSQL server (user ``postgres`` and a generated password unless given)."""
-    aspyre.validate_name("Resource", name)
-    if password is None:
-        password = builder.add_parameter(f"{name}-password", secret=True, default=aspyre.GenerateParameterDefault())
-    resource = PostgresServerResource(
-        name,
-        user_name_parameter=None if user_name is None else user_name.resource,
-        password_parameter=password.resource,
-    )
-    rb = builder.add_resource(resource)
-    rb.with_image(POSTGRES_IMAGE, POSTGRES_TAG).with_endpoint(port=port, target_port=5432, name="tcp", scheme="tcp")
-    rb.with_environment("POSTGRES_HOST_AUTH_METHOD", "scram-sha-256")
-    rb.with_environment("POSTGRES_INITDB_ARGS", "--auth-host=scram-sha-256 --auth-local=scram-sha-256")
-    rb.with_environment("POSTGRES_USER", resource.user_name)
-    rb.with_environment("POSTGRES_PASSWORD", password)
-    return rb
-
-
-@aspyre.resource_extension(PostgresServerResource)
-def add_database(
-    builder: aspyre.ResourceBuilder[PostgresServerResource], name: str, database_name: str | None = None
-) -> aspyre.ResourceBuilder[PostgresDatabaseResource]:
-    """Add a database (created when the server is ready) as a child of the server."""
-    server = builder.resource
-    db_name = database_name or name
-    server.databases[name] = db_name
-    return builder.application_builder.add_resource(
-        PostgresDatabaseResource(name, parent=server, database_name=db_name)
-    )

@@ -1,0 +1,249 @@
+"""Run mode: health checks and database creation, with psycopg in worker threads."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import anyio.to_thread
+import attrs
+
+import aspyre
+
+from ._resources import DEFAULT_USER_NAME, PostgresDatabaseResource, PostgresServerResource, data_directory_for_tag
+
+if TYPE_CHECKING:
+    import logging
+
+__all__ = [
+    "CONNECT_TIMEOUT",
+    "ConnectInfo",
+    "DatabaseCreationResult",
+    "PostgresHealthCheck",
+    "connect_info",
+    "create_databases",
+    "describe_connection_error",
+]
+
+#: Seconds a health check or the database creation waits for a connection (libpq's minimum is 2).
+CONNECT_TIMEOUT = 5
+#: The maintenance database the server check and database creation connect to.
+MAINTENANCE_DATABASE = "postgres"
+#: SQLSTATEs: duplicate_database, invalid_password, invalid_catalog_name.
+SQLSTATE_DUPLICATE_DATABASE = "42P04"
+SQLSTATE_INVALID_PASSWORD = "28P01"
+SQLSTATE_INVALID_CATALOG_NAME = "3D000"
+
+
+@attrs.frozen(repr=False)
+class ConnectInfo:
+    """How the app host reaches a server (host port on 127.0.0.1), for one database."""
+
+    host: str
+    port: int
+    user: str
+    password: str
+    dbname: str
+
+    def kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for ``psycopg.connect``."""
+        return {
+            "host": self.host,
+            "port": self.port,
+            "user": self.user,
+            "password": self.password,
+            "dbname": self.dbname,
+            "connect_timeout": CONNECT_TIMEOUT,
+            "application_name": "aspyre",
+        }
+
+    def __repr__(self) -> str:  # never show the password
+        return f"ConnectInfo({self.user}@{self.host}:{self.port}/{self.dbname})"
+
+
+async def connect_info(server: PostgresServerResource, dbname: str) -> ConnectInfo:
+    """The live connection details of ``server`` from the app host, for database ``dbname``."""
+    endpoint = server.primary_endpoint
+    context = aspyre.ValueContext(network=aspyre.KnownNetworks.LOCALHOST)
+    user = await aspyre.resolve_value(server.user_name, context)
+    password = await aspyre.resolve_value(server.password_parameter, context)
+    return ConnectInfo(endpoint.host, endpoint.port, user or DEFAULT_USER_NAME, password or "", dbname)
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    state = getattr(exc, "sqlstate", None)
+    return state if isinstance(state, str) else None
+
+
+def _message(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+def _persistent_data_mount(server: PostgresServerResource) -> aspyre.ContainerMountAnnotation | None:
+    """The volume or bind mount that keeps the server's data directory across runs, if any."""
+    image = server.image
+    data_dir = data_directory_for_tag(image.tag if image is not None else None)
+    candidates = (data_dir, "/var/lib/postgresql", "/var/lib/postgresql/data")
+    for mount in reversed(server.annotations.all(aspyre.ContainerMountAnnotation)):
+        if mount.source and mount.target.rstrip("/") in candidates:
+            return mount
+    return None
+
+
+def describe_connection_error(server: PostgresServerResource, info: ConnectInfo, exc: BaseException) -> str:
+    """A health-report description for a failed connection that says what to do when it can.
+
+    A refused password on a server whose data lives in a volume almost always means the volume
+    was initialised (on an earlier run) with another password: the image sets the password only
+    when it initialises an empty data directory.
+    """
+    text = _message(exc)
+    if _sqlstate(exc) == SQLSTATE_INVALID_PASSWORD or "password authentication failed" in text:
+        base = f'password authentication failed for user "{info.user}"'
+        mount = _persistent_data_mount(server)
+        if mount is None:
+            return f"{base} on server {server.name!r}: {text}"
+        password = server.password_parameter.name
+        if mount.type is aspyre.ContainerMountType.VOLUME:
+            return (
+                f"{base}: the data volume {mount.source} was initialised with a different password; remove the "
+                f"volume or restore the password. The PostgreSQL image sets the password only when it initialises "
+                f"an empty data directory, so a changed value of parameter {password!r} (or of the user name) is "
+                f"not applied to existing data. To start over: docker volume rm {mount.source}"
+            )
+        return (
+            f"{base}: the data directory {mount.source} (bind mount) was initialised with a different password; "
+            f"empty the directory or restore the password. The PostgreSQL image sets the password only when it "
+            f"initialises an empty data directory, so a changed value of parameter {password!r} (or of the user "
+            "name) is not applied to existing data."
+        )
+    return text
+
+
+@attrs.define(eq=False)
+class PostgresHealthCheck:
+    """Healthy when the app host can connect to the database and run ``SELECT 1``.
+
+    The server's check connects to the ``postgres`` database; a database's check connects to
+    that database, so it passes only once the database exists.
+    """
+
+    server: PostgresServerResource
+    database: PostgresDatabaseResource | None = None
+
+    @property
+    def dbname(self) -> str:
+        return MAINTENANCE_DATABASE if self.database is None else self.database.database_name
+
+    def __repr__(self) -> str:
+        target = self.server.name if self.database is None else f"{self.server.name}/{self.database.database_name}"
+        return f"PostgresHealthCheck({target})"
+
+    async def __call__(self, context: aspyre.HealthCheckContext) -> aspyre.HealthCheckResult:
+        if self.database is not None and not self.database.creation_attempted:
+            # Connecting now would only log "database does not exist" in the server's log.
+            return aspyre.HealthCheckResult.unhealthy(
+                f"waiting for server {self.server.name!r} to be ready and create database "
+                f"{self.database.database_name!r}"
+            )
+        info = await connect_info(self.server, self.dbname)
+        try:
+            version = await anyio.to_thread.run_sync(_probe, info, abandon_on_cancel=True)
+        except Exception as exc:
+            return aspyre.HealthCheckResult.unhealthy(self._describe(info, exc))
+        where = f"database {info.dbname!r} on {info.host}:{info.port}"
+        return aspyre.HealthCheckResult.healthy(f"connected to {where} ({version})")
+
+    def _describe(self, info: ConnectInfo, exc: BaseException) -> str:
+        text = _message(exc)
+        db = self.database
+        if db is not None and (_sqlstate(exc) == SQLSTATE_INVALID_CATALOG_NAME or "does not exist" in text):
+            failure = db.creation_error
+            if failure is not None:
+                return f"database {db.database_name!r} could not be created on server {self.server.name!r}: {failure}"
+            return (
+                f"database {db.database_name!r} does not exist yet on server {self.server.name!r} "
+                "(it is created once the server is ready)"
+            )
+        return describe_connection_error(self.server, info, exc)
+
+
+def _probe(info: ConnectInfo) -> str:
+    import psycopg
+
+    with psycopg.connect(**info.kwargs()) as conn:
+        row = conn.execute("SELECT current_setting('server_version')").fetchone()
+    return f"PostgreSQL {row[0]}" if row else "PostgreSQL"
+
+
+@attrs.frozen
+class DatabaseCreationResult:
+    """What happened to one database: ``created``, ``exists`` or ``failed`` (with the error)."""
+
+    resource: PostgresDatabaseResource
+    outcome: str
+    error: str | None = None
+
+
+def _create_sync(info: ConnectInfo, databases: list[PostgresDatabaseResource]) -> list[DatabaseCreationResult]:
+    import psycopg
+    from psycopg import sql
+
+    results: list[DatabaseCreationResult] = []
+    with psycopg.connect(**info.kwargs(), autocommit=True) as conn:
+        for db in databases:
+            script = db.creation_script
+            try:
+                if script is None:
+                    conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db.database_name)))
+                else:
+                    conn.execute(script)
+            except psycopg.Error as exc:
+                if _sqlstate(exc) == SQLSTATE_DUPLICATE_DATABASE:
+                    results.append(DatabaseCreationResult(db, "exists"))
+                else:
+                    results.append(DatabaseCreationResult(db, "failed", _message(exc)))
+            else:
+                results.append(DatabaseCreationResult(db, "created"))
+    return results
+
+
+async def create_databases(
+    server: PostgresServerResource, logger: logging.Logger | None = None
+) -> list[DatabaseCreationResult]:
+    """Create every database added to ``server`` (its creation script, else ``CREATE DATABASE``).
+
+    A database that already exists is fine. A database that cannot be created is reported in
+    the log and in its health check; the others are still created. Raises if the server cannot
+    be reached at all.
+    """
+    databases = list(server.database_resources)
+    if not databases:
+        return []
+    for db in databases:
+        db.creation_error = None
+    info = await connect_info(server, MAINTENANCE_DATABASE)
+    try:
+        results = await anyio.to_thread.run_sync(_create_sync, info, databases, abandon_on_cancel=True)
+    except Exception as exc:
+        text = describe_connection_error(server, info, exc)
+        for db in databases:
+            db.creation_error = f"could not connect to the server: {text}"
+        raise RuntimeError(f"Could not create the databases of PostgreSQL server {server.name!r}: {text}") from exc
+    finally:
+        for db in databases:
+            db.creation_attempted = True
+    for result in results:
+        name = result.resource.database_name
+        if result.outcome == "failed":
+            result.resource.creation_error = result.error
+            if logger is not None:
+                logger.error("Failed to create database %r: %s", name, result.error)
+        elif logger is not None and result.outcome == "exists":
+            logger.info("Database %r already exists", name)
+        elif logger is not None and result.resource.creation_script is not None:
+            logger.info("Ran the creation script of database %r", name)
+        elif logger is not None:
+            logger.info("Created database %r", name)
+    return results

@@ -1,0 +1,337 @@
+"""The builder methods: ``builder.add_postgres(...)`` and the ``with_*`` methods of its resources."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aspyre
+
+from ._checks import PostgresHealthCheck, create_databases
+from ._resources import (
+    INIT_FILES_PATH,
+    PGADMIN_IMAGE,
+    PGADMIN_TAG,
+    PGWEB_IMAGE,
+    PGWEB_TAG,
+    POSTGRES_IMAGE,
+    POSTGRES_TAG,
+    PRIMARY_ENDPOINT_NAME,
+    PgAdminContainerResource,
+    PgWebContainerResource,
+    PostgresCreateDatabaseScriptAnnotation,
+    PostgresDatabaseResource,
+    PostgresServerResource,
+    data_directory_for_tag,
+)
+from ._tools import (
+    PGADMIN_SERVERS_PATH,
+    PGWEB_BOOKMARKS_PATH,
+    on_pgadmin_starting,
+    on_pgweb_starting,
+    pgadmin_config_file,
+    pgweb_bookmarks_directory,
+)
+
+__all__ = [
+    "add_database",
+    "add_postgres",
+    "with_creation_script",
+    "with_data_bind_mount",
+    "with_data_volume",
+    "with_host_port",
+    "with_init_files",
+    "with_password",
+    "with_pgadmin",
+    "with_pgweb",
+    "with_user_name",
+]
+
+ServerBuilder = aspyre.ResourceBuilder[PostgresServerResource]
+DatabaseBuilder = aspyre.ResourceBuilder[PostgresDatabaseResource]
+PgAdminBuilder = aspyre.ResourceBuilder[PgAdminContainerResource]
+PgWebBuilder = aspyre.ResourceBuilder[PgWebContainerResource]
+H = TypeVar("H", PgAdminContainerResource, PgWebContainerResource)
+
+#: Relationship types shown between a server and its helpers.
+PGADMIN_RELATIONSHIP = "PgAdmin"
+PGWEB_RELATIONSHIP = "PgWeb"
+
+
+def _parameter(value: object, what: str, resource: str) -> aspyre.ParameterResource:
+    target = getattr(value, "resource", value)
+    if not isinstance(target, aspyre.ParameterResource):
+        raise TypeError(
+            f"PostgreSQL server {resource!r}: {what} must be a parameter (builder.add_parameter(...)), "
+            f"not {type(value).__name__}"
+        )
+    return target
+
+
+# --------------------------------------------------------------------------- server
+
+
+def add_postgres(
+    builder: aspyre.DistributedApplicationBuilder,
+    name: str,
+    user_name: aspyre.ResourceBuilder[aspyre.ParameterResource] | aspyre.ParameterResource | None = None,
+    password: aspyre.ResourceBuilder[aspyre.ParameterResource] | aspyre.ParameterResource | None = None,
+    port: int | None = None,
+) -> ServerBuilder:
+    """Add a PostgreSQL server container (image ``docker.io/library/postgres:17.6``).
+
+    * ``user_name``: a parameter; default user ``postgres``.
+    * ``password``: a parameter; default a generated secret parameter ``{name}-password``, kept in
+      the app host's secrets store so a data volume keeps accepting it on the next run.
+    * ``port``: the host port; default a free one.
+
+    The server's endpoint is ``tcp`` (target port 5432). It is healthy once the app host can
+    connect to its ``postgres`` database; databases added with ``add_database`` are created as
+    soon as it is ready.
+    """
+    aspyre.validate_name("Resource", name)
+    if password is None:
+        password_parameter = builder.add_parameter(
+            f"{name}-password", secret=True, default=aspyre.GenerateParameterDefault()
+        ).resource
+    else:
+        password_parameter = _parameter(password, "password", name)
+    user_parameter = None if user_name is None else _parameter(user_name, "user_name", name)
+    server = PostgresServerResource(name, user_name_parameter=user_parameter, password_parameter=password_parameter)
+    rb = builder.add_resource(server)
+    rb.with_image(POSTGRES_IMAGE, POSTGRES_TAG)
+    rb.with_endpoint(port=port, target_port=5432, name=PRIMARY_ENDPOINT_NAME, scheme="tcp")
+    rb.with_environment("POSTGRES_HOST_AUTH_METHOD", "scram-sha-256")
+    rb.with_environment("POSTGRES_INITDB_ARGS", "--auth-host=scram-sha-256 --auth-local=scram-sha-256")
+
+    def credentials(context: aspyre.EnvironmentCallbackContext) -> None:
+        # Read when the environment is computed, so with_user_name/with_password apply.
+        context.environment["POSTGRES_USER"] = server.user_name
+        context.environment["POSTGRES_PASSWORD"] = server.password_parameter
+
+    rb.with_environment(credentials)
+    rb.with_health_check(f"{name}_check", PostgresHealthCheck(server))
+
+    async def on_ready(event: aspyre.ResourceReadyEvent) -> None:
+        logger = event.app.resource_loggers.get_logger(server) if event.app is not None else None
+        await create_databases(server, logger)
+
+    builder.eventing.subscribe(aspyre.ResourceReadyEvent, on_ready, resource=server)
+    return rb
+
+
+@aspyre.resource_extension(PostgresServerResource)
+def add_database(builder: ServerBuilder, name: str, database_name: str | None = None) -> DatabaseBuilder:
+    """Add a database to the server: a child resource, created when the server is ready.
+
+    ``database_name`` defaults to ``name``. Its connection string is the server's plus
+    ``;Database={database_name}``; resources that ``wait_for`` it start only once it exists.
+    """
+    server = builder.resource
+    aspyre.validate_name("Resource", name)
+    db_name = name if database_name is None else database_name
+    database = PostgresDatabaseResource(name, parent=server, database_name=db_name)
+    db_builder = builder.application_builder.add_resource(database)
+    server.databases.setdefault(name, db_name)
+    server.database_resources.append(database)
+    db_builder.with_health_check(f"{name}_check", PostgresHealthCheck(server, database))
+    return db_builder
+
+
+@aspyre.resource_extension(PostgresDatabaseResource)
+def with_creation_script(builder: DatabaseBuilder, script: str) -> DatabaseBuilder:
+    """Create the database with this SQL instead of ``CREATE DATABASE "<name>"``.
+
+    The script runs on a connection to the ``postgres`` database in autocommit mode, so it can
+    only hold statements for the server (``CREATE DATABASE ... OWNER ... TEMPLATE ...``), not
+    tables: use ``with_init_files`` or a migration app for those.
+    """
+    if not isinstance(script, str) or not script.strip():
+        raise ValueError(f"PostgreSQL database {builder.resource.name!r}: the creation script must be non-empty SQL")
+    return builder.with_annotation(PostgresCreateDatabaseScriptAnnotation(script), aspyre.MutationBehavior.REPLACE)
+
+
+def _data_directory(builder: ServerBuilder) -> str:
+    image = builder.resource.image
+    return data_directory_for_tag(image.tag if image is not None else POSTGRES_TAG)
+
+
+_VOLUME_CHAR = re.compile(r"[A-Za-z0-9_.-]")
+
+
+def _sanitize_volume_part(text: str) -> str:
+    out = []
+    for i, ch in enumerate(text):
+        ok = ch.isascii() and (ch.isalnum() if i == 0 else bool(_VOLUME_CHAR.fullmatch(ch)))
+        out.append(ch if ok else "_")
+    return "".join(out)
+
+
+def generated_volume_name(builder: aspyre.ResourceBuilder[Any], suffix: str) -> str:
+    """``{app}-{hash}-{resource}-{suffix}``, stable for one app host (as Aspire names data volumes).
+
+    ``app`` is the app host's directory name, ``hash`` the first 10 hex digits of the SHA-256 of
+    its lower-cased path: two app hosts never share a volume by accident.
+    """
+    path = builder.application_builder.app_host_path
+    app = _sanitize_volume_part(path.parent.name or "app").lower()
+    digest = hashlib.sha256(str(path).lower().encode()).hexdigest()[:10]
+    return f"{app}-{digest}-{builder.resource.name}-{suffix}"
+
+
+@aspyre.resource_extension(PostgresServerResource)
+def with_data_volume(builder: ServerBuilder, name: str | None = None, read_only: bool = False) -> ServerBuilder:
+    """Keep the server's data in a named volume (default ``{app}-{hash}-{name}-data``).
+
+    The volume is mounted at ``/var/lib/postgresql/data`` (``/var/lib/postgresql`` for image
+    tags 18 and later). It outlives the app host: the next run finds the same data, users and
+    password. The image sets the password only when it initialises an empty volume; see the
+    docs on changing it.
+    """
+    volume = name if name is not None else generated_volume_name(builder, "data")
+    return builder.with_volume(volume, _data_directory(builder), read_only)
+
+
+@aspyre.resource_extension(PostgresServerResource)
+def with_data_bind_mount(builder: ServerBuilder, source: str | Path, read_only: bool = False) -> ServerBuilder:
+    """Keep the server's data in a host directory (relative to the app host's directory)."""
+    if not str(source):
+        raise ValueError(f"PostgreSQL server {builder.resource.name!r}: with_data_bind_mount() needs a source path")
+    return builder.with_bind_mount(source, _data_directory(builder), read_only)
+
+
+@aspyre.resource_extension(PostgresServerResource)
+def with_init_files(builder: ServerBuilder, source: str | Path) -> ServerBuilder:
+    """Run SQL/shell scripts when the server initialises an empty data directory.
+
+    ``source`` is a directory (its ``*.sql``, ``*.sql.gz``, ``*.sh`` files run in name order) or
+    a single file, relative to the app host's directory. It is bind-mounted read-only at
+    ``/docker-entrypoint-initdb.d`` (Aspire copies the files into the container instead).
+    """
+    server = builder.resource
+    path = Path(source).expanduser()
+    if not path.is_absolute():
+        path = (builder.application_builder.app_host_directory / path).resolve()
+    if not path.exists():
+        raise FileNotFoundError(
+            f"PostgreSQL server {server.name!r}: init files {str(path)!r} do not exist; give a directory of "
+            "*.sql / *.sh scripts or one script file"
+        )
+    existing = [
+        m for m in server.annotations.all(aspyre.ContainerMountAnnotation) if m.target.startswith(INIT_FILES_PATH)
+    ]
+    target = INIT_FILES_PATH if path.is_dir() else f"{INIT_FILES_PATH}/{path.name}"
+    for mount in existing:
+        if mount.target == INIT_FILES_PATH or target == INIT_FILES_PATH or mount.target == target:
+            raise ValueError(
+                f"PostgreSQL server {server.name!r} already has init files from {mount.source!r} at {mount.target}; "
+                "put all scripts in one directory, or add single files with different names"
+            )
+    return builder.with_bind_mount(path, target, read_only=True)
+
+
+@aspyre.resource_extension(PostgresServerResource, PgAdminContainerResource, PgWebContainerResource)
+def with_host_port(builder: aspyre.ResourceBuilder[Any], port: int | None) -> aspyre.ResourceBuilder[Any]:
+    """Expose the server (its ``tcp`` endpoint) or pgAdmin/pgweb (``http``) on this host port (``None``: a free one)."""
+    if port is not None and not (isinstance(port, int) and 0 < port < 65536):
+        raise ValueError(f"Resource {builder.resource.name!r}: host port must be 1-65535 or None, not {port!r}")
+    endpoint = PRIMARY_ENDPOINT_NAME if isinstance(builder.resource, PostgresServerResource) else "http"
+
+    def configure(annotation: aspyre.EndpointAnnotation) -> None:
+        annotation.port = port
+
+    return builder.with_endpoint_configuration(endpoint, configure)
+
+
+@aspyre.resource_extension(PostgresServerResource)
+def with_password(
+    builder: ServerBuilder, password: aspyre.ResourceBuilder[aspyre.ParameterResource] | aspyre.ParameterResource
+) -> ServerBuilder:
+    """Use this parameter as the password (replaces the generated one)."""
+    builder.resource.password_parameter = _parameter(password, "password", builder.resource.name)
+    return builder
+
+
+@aspyre.resource_extension(PostgresServerResource)
+def with_user_name(
+    builder: ServerBuilder, user_name: aspyre.ResourceBuilder[aspyre.ParameterResource] | aspyre.ParameterResource
+) -> ServerBuilder:
+    """Use this parameter as the user name (instead of ``postgres``)."""
+    builder.resource.user_name_parameter = _parameter(user_name, "user_name", builder.resource.name)
+    return builder
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _existing(builder: ServerBuilder, kind: type[H]) -> aspyre.ResourceBuilder[H] | None:
+    app_builder = builder.application_builder
+    for r in app_builder.resources:
+        if isinstance(r, kind):
+            return app_builder.create_resource_builder(r)
+    return None
+
+
+@aspyre.resource_extension(PostgresServerResource)
+def with_pgadmin(
+    builder: ServerBuilder,
+    configure: Callable[[PgAdminBuilder], object] | None = None,
+    container_name: str = "pgadmin",
+) -> ServerBuilder:
+    """Add pgAdmin 4 (one per app), listing every PostgreSQL server of the app.
+
+    ``configure`` receives pgAdmin's resource builder (``with_host_port``, ``with_image_tag``...);
+    ``container_name`` is its resource name. Calling this on another server reuses the same
+    pgAdmin. pgAdmin runs without a login (desktop mode) and is left out of manifests.
+    """
+    helper = _existing(builder, PgAdminContainerResource)
+    if helper is None:
+        app_builder = builder.application_builder
+        helper = app_builder.add_resource(PgAdminContainerResource(container_name))
+        helper.with_image(PGADMIN_IMAGE, PGADMIN_TAG)
+        helper.with_http_endpoint(target_port=80, name="http")
+        helper.with_environment("PGADMIN_CONFIG_MASTER_PASSWORD_REQUIRED", "False")
+        helper.with_environment("PGADMIN_CONFIG_SERVER_MODE", "False")
+        helper.with_environment("PGADMIN_DEFAULT_EMAIL", "admin@domain.com")
+        helper.with_environment("PGADMIN_DEFAULT_PASSWORD", "admin")
+        helper.with_bind_mount(pgadmin_config_file(app_builder.app_host_path), PGADMIN_SERVERS_PATH, read_only=True)
+        helper.with_http_health_check("/browser")
+        helper.exclude_from_manifest()
+        app_builder.eventing.subscribe(aspyre.BeforeResourceStartedEvent, on_pgadmin_starting, resource=helper)
+    if configure is not None:
+        configure(helper)
+    helper.with_relationship(builder.resource, PGADMIN_RELATIONSHIP)
+    return builder
+
+
+@aspyre.resource_extension(PostgresServerResource)
+def with_pgweb(
+    builder: ServerBuilder,
+    configure: Callable[[PgWebBuilder], object] | None = None,
+    container_name: str = "pgweb",
+) -> ServerBuilder:
+    """Add pgweb (one per app), with a bookmark for every PostgreSQL database of the app.
+
+    ``configure`` receives pgweb's resource builder; ``container_name`` is its resource name.
+    Calling this on another server reuses the same pgweb. It is left out of manifests.
+    """
+    helper = _existing(builder, PgWebContainerResource)
+    if helper is None:
+        app_builder = builder.application_builder
+        helper = app_builder.add_resource(PgWebContainerResource(container_name))
+        helper.with_image(PGWEB_IMAGE, PGWEB_TAG)
+        helper.with_http_endpoint(target_port=8081, name="http")
+        helper.with_args(f"--bookmarks-dir={PGWEB_BOOKMARKS_PATH}", "--sessions")
+        helper.with_bind_mount(
+            pgweb_bookmarks_directory(app_builder.app_host_path), PGWEB_BOOKMARKS_PATH, read_only=True
+        )
+        helper.with_http_health_check()
+        helper.exclude_from_manifest()
+        app_builder.eventing.subscribe(aspyre.BeforeResourceStartedEvent, on_pgweb_starting, resource=helper)
+    if configure is not None:
+        configure(helper)
+    helper.with_relationship(builder.resource, PGWEB_RELATIONSHIP)
+    return builder

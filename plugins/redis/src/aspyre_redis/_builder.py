@@ -1,0 +1,430 @@
+"""``builder.add_redis(...)`` and the ``with_*`` methods of Redis resource builders.
+
+These functions are registered as entry points (``aspyre.builder_methods`` and
+``aspyre.resource_methods``), so app hosts call them as methods and never import this package.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aspyre
+
+from ._health import RedisHealthCheck
+from ._resources import (
+    PRIMARY_ENDPOINT_NAME,
+    REDIS_COMMANDER_IMAGE,
+    REDIS_COMMANDER_TAG,
+    REDIS_IMAGE,
+    REDIS_INSIGHT_IMAGE,
+    REDIS_INSIGHT_TAG,
+    REDIS_PORT,
+    REDIS_SCHEME,
+    REDIS_TAG,
+    RedisCommanderResource,
+    RedisInsightResource,
+    RedisPersistenceAnnotation,
+    RedisResource,
+)
+
+__all__ = [
+    "add_redis",
+    "data_volume_name",
+    "with_data_bind_mount",
+    "with_data_volume",
+    "with_host_port",
+    "with_password",
+    "with_persistence",
+    "with_redis_commander",
+    "with_redis_insight",
+]
+
+C = TypeVar("C", bound=aspyre.ContainerResource)
+
+#: Where Redis (and Redis Insight) keep their data inside the container.
+DATA_DIRECTORY = "/data"
+#: Relationship types shown between a helper container and the Redis resources it serves.
+RELATIONSHIP_COMMANDER = "RedisCommander"
+RELATIONSHIP_INSIGHT = "RedisInsight"
+
+
+# --------------------------------------------------------------------------- add_redis
+
+
+def add_redis(
+    builder: aspyre.DistributedApplicationBuilder,
+    name: str,
+    port: int | None = None,
+    password: aspyre.ResourceBuilder[aspyre.ParameterResource] | aspyre.ParameterResource | None = None,
+) -> aspyre.ResourceBuilder[RedisResource]:
+    """Add a Redis server container (``docker.io/library/redis:8.6``).
+
+    ``port`` is the host port (``None``: a free one is chosen at each run). ``password`` is a
+    parameter; without one, a secret parameter ``{name}-password`` is added whose value is
+    generated on the first run (letters and digits only, so it fits in the connection string)
+    and kept in the app host's secrets store. The password reaches the server through the
+    ``REDIS_PASSWORD`` environment variable, never on its command line.
+
+    Resources that reference it receive ``ConnectionStrings__{name}`` (``host:port,password=...``)
+    and ``{NAME}_HOST``, ``{NAME}_PORT``, ``{NAME}_PASSWORD``, ``{NAME}_URI``
+    (``redis://:password@host:port``). A health check PINGs the server, so ``wait_for(cache)``
+    waits until Redis answers.
+    """
+    aspyre.validate_name("Resource", name)
+    _check_port(name, port)
+    if password is None:
+        password_name = f"{name}-password"
+        if len(password_name) > 64:
+            raise ValueError(
+                f"Redis resource name {name!r} is too long for its generated password parameter "
+                f"{password_name!r} (names have at most 64 characters): use a shorter name or pass password="
+            )
+        parameter = builder.add_parameter(
+            password_name, secret=True, default=aspyre.GenerateParameterDefault(special=False)
+        ).resource
+    else:
+        parameter = _parameter(name, password)
+
+    resource = RedisResource(name, password_parameter=parameter)
+    rb = builder.add_resource(resource)
+    if password is None:
+
+        async def drop_unused_password(event: aspyre.BeforeStartEvent) -> None:
+            await _exclude_if_unused(event, resource, parameter)
+
+        builder.eventing.subscribe(aspyre.BeforeStartEvent, drop_unused_password)
+    rb.with_image(REDIS_IMAGE, REDIS_TAG)
+    rb.with_endpoint(port=port, target_port=REDIS_PORT, scheme=REDIS_SCHEME, name=PRIMARY_ENDPOINT_NAME)
+    rb.with_entrypoint("/bin/sh")
+    rb.with_environment(_server_environment)
+    rb.with_args(_server_arguments)
+    rb.with_health_check(f"{name}_check", RedisHealthCheck(resource))
+    return rb
+
+
+def _check_port(name: str, port: object) -> None:
+    if port is not None and (isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536):
+        raise ValueError(f"Redis resource {name!r}: port must be an int between 1 and 65535 or None, got {port!r}")
+
+
+def _parameter(name: str, password: object) -> aspyre.ParameterResource:
+    target = password.resource if isinstance(password, aspyre.ResourceBuilder) else password
+    if not isinstance(target, aspyre.ParameterResource):
+        raise TypeError(
+            f"Redis resource {name!r}: the password must be a parameter (builder.add_parameter(name, secret=True)) "
+            f"or None, not {type(password).__name__}"
+        )
+    return target
+
+
+async def _exclude_if_unused(
+    event: aspyre.BeforeStartEvent, resource: RedisResource, generated: aspyre.ParameterResource
+) -> None:
+    """Publish mode: leave the generated password out of the manifest once nothing uses it.
+
+    ``with_password`` replaces it (or turns authentication off); a deployment tool should then
+    not be asked to generate an unused secret.
+    """
+    app = event.app
+    context = app.execution_context
+    if resource.password_parameter is generated or not context.is_publish_mode:
+        return
+    for r in app.model:
+        if r is generated:
+            continue
+        values: list[object] = list((await aspyre.compute_environment(r, context)).values())
+        values.extend(await aspyre.compute_arguments(r, context))
+        if isinstance(r, aspyre.IResourceWithConnectionString):
+            values.append(r.connection_string_expression)
+            values.extend(v for _, v in r.connection_properties())
+        if any(_uses(v, generated) for v in values):
+            return
+    generated.annotations.add(aspyre.ManifestPublishingCallbackAnnotation.ignore(), aspyre.MutationBehavior.REPLACE)
+
+
+def _uses(value: object, target: object) -> bool:
+    todo: list[object] = [value]
+    seen: set[int] = set()
+    while todo:
+        v = todo.pop()
+        if v is target:
+            return True
+        if id(v) in seen:
+            continue
+        seen.add(id(v))
+        if isinstance(v, aspyre.ValueWithReferences):
+            todo.extend(v.references)
+    return False
+
+
+def _server_environment(context: aspyre.EnvironmentCallbackContext) -> None:
+    resource = context.resource
+    assert isinstance(resource, RedisResource)
+    if resource.password_parameter is not None:
+        context.environment["REDIS_PASSWORD"] = resource.password_parameter
+
+
+def _server_arguments(context: aspyre.CommandLineArgsCallbackContext) -> None:
+    """``-c "exec redis-server [--requirepass "$REDIS_PASSWORD"] [--save I N]"`` for ``/bin/sh``.
+
+    ``exec`` makes redis-server the container's main process, so a stop request (SIGTERM)
+    reaches it: it saves its snapshot and exits at once instead of being killed after the grace
+    period. Arguments added with ``with_args`` are handed to redis-server through ``"$@"``.
+    """
+    resource = context.resource
+    assert isinstance(resource, RedisResource)
+    words = ["exec", "redis-server"]
+    if resource.password_parameter is not None:
+        words += ["--requirepass", '"$REDIS_PASSWORD"']
+    persistence = resource.persistence
+    if persistence is not None:
+        words += ["--save", str(persistence.interval), str(persistence.keys_changed_threshold)]
+    extra = _has_other_arguments(resource)
+    if extra:
+        words.append('"$@"')
+    context.args.extend(["-c", " ".join(words)])
+    if extra:
+        context.args.append("redis-server")  # $0 of the shell; what follows is "$@"
+
+
+def _has_other_arguments(resource: aspyre.IResource) -> bool:
+    for ann in resource.annotations:
+        if isinstance(ann, aspyre.CommandLineArgsAnnotation) and ann.args:
+            return True
+        if isinstance(ann, aspyre.CommandLineArgsCallbackAnnotation) and ann.callback is not _server_arguments:
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------- server options
+
+
+@aspyre.resource_extension(RedisResource)
+def with_password(
+    builder: aspyre.ResourceBuilder[RedisResource],
+    password: aspyre.ResourceBuilder[aspyre.ParameterResource] | aspyre.ParameterResource | None,
+) -> aspyre.ResourceBuilder[RedisResource]:
+    """Use ``password`` (a parameter) as the server's password; ``None`` turns authentication off."""
+    builder.resource.password_parameter = None if password is None else _parameter(builder.name, password)
+    return builder
+
+
+@aspyre.resource_extension(RedisResource)
+def with_persistence(
+    builder: aspyre.ResourceBuilder[RedisResource],
+    interval: float | dt.timedelta = 60,
+    keys_changed_threshold: int = 1,
+) -> aspyre.ResourceBuilder[RedisResource]:
+    """Snapshot the data to ``/data`` every ``interval`` seconds when at least
+    ``keys_changed_threshold`` keys changed (``redis-server --save 60 1`` by default).
+
+    Redis also saves when it is stopped. Replaces earlier persistence settings; use with
+    ``with_data_volume()`` or ``with_data_bind_mount()`` to keep the snapshots across runs.
+    """
+    name = builder.name
+    seconds = interval.total_seconds() if isinstance(interval, dt.timedelta) else interval
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 1 or seconds != int(seconds):
+        raise ValueError(
+            f"Redis resource {name!r}: the persistence interval must be a whole number of seconds >= 1 "
+            f"(redis-server --save takes seconds), got {interval!r}"
+        )
+    if (
+        isinstance(keys_changed_threshold, bool)
+        or not isinstance(keys_changed_threshold, int)
+        or keys_changed_threshold < 0
+    ):
+        raise ValueError(
+            f"Redis resource {name!r}: keys_changed_threshold must be an int >= 0, got {keys_changed_threshold!r}"
+        )
+    return builder.with_annotation(
+        RedisPersistenceAnnotation(int(seconds), keys_changed_threshold), aspyre.MutationBehavior.REPLACE
+    )
+
+
+@aspyre.resource_extension(RedisResource, RedisInsightResource)
+def with_data_volume(
+    builder: aspyre.ResourceBuilder[C], name: str | None = None, read_only: bool = False
+) -> aspyre.ResourceBuilder[C]:
+    """Keep ``/data`` in a named volume (the server's snapshots, or Redis Insight's settings).
+
+    The default name is derived from the app host's location and the resource's name
+    (``{app}-{hash}-{resource}-data``), so it is the same on every run of this app host. On a
+    Redis server this also turns persistence on (``with_persistence()``) unless ``read_only``.
+    Volumes are never removed by aspyre: ``docker volume rm NAME`` deletes the data.
+    """
+    builder.with_volume(name if name is not None else data_volume_name(builder, "data"), DATA_DIRECTORY, read_only)
+    _persist_unless_read_only(builder, read_only)
+    return builder
+
+
+@aspyre.resource_extension(RedisResource, RedisInsightResource)
+def with_data_bind_mount(
+    builder: aspyre.ResourceBuilder[C], source: str | Path, read_only: bool = False
+) -> aspyre.ResourceBuilder[C]:
+    """Mount the host directory ``source`` (relative: to the app host's directory) at ``/data``.
+
+    On a Redis server this also turns persistence on (``with_persistence()``) unless ``read_only``.
+    """
+    if not str(source):
+        raise ValueError(f"Resource {builder.name!r}: with_data_bind_mount() needs a source directory")
+    builder.with_bind_mount(source, DATA_DIRECTORY, read_only)
+    _persist_unless_read_only(builder, read_only)
+    return builder
+
+
+def _persist_unless_read_only(builder: aspyre.ResourceBuilder[Any], read_only: bool) -> None:
+    if isinstance(builder.resource, RedisResource) and not read_only and builder.resource.persistence is None:
+        with_persistence(builder)
+
+
+@aspyre.resource_extension(RedisResource, RedisCommanderResource, RedisInsightResource)
+def with_host_port(builder: aspyre.ResourceBuilder[C], port: int | None) -> aspyre.ResourceBuilder[C]:
+    """Expose the resource on host port ``port`` (``None``: a free port chosen at each run)."""
+    _check_port(builder.name, port)
+    endpoint = PRIMARY_ENDPOINT_NAME if isinstance(builder.resource, RedisResource) else "http"
+
+    def set_port(annotation: aspyre.EndpointAnnotation) -> None:
+        annotation.port = port
+
+    return builder.with_endpoint_configuration(endpoint, set_port)
+
+
+def data_volume_name(builder: aspyre.ResourceBuilder[Any], suffix: str) -> str:
+    """A volume name unique to this app host and resource: ``{app}-{hash}-{resource}-{suffix}``.
+
+    ``app`` is the app host's directory name (characters Docker does not allow in volume names
+    become ``_``), ``hash`` the first 10 hex digits of the SHA-256 of the app host's path, as
+    for Aspire's generated volume names.
+    """
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", suffix):
+        raise ValueError(f"volume name suffix {suffix!r} must match [A-Za-z0-9][A-Za-z0-9_.-]*")
+    path = builder.application_builder.app_host_path
+    app = re.sub(r"[^A-Za-z0-9_.-]", "_", path.parent.name).lstrip("_.-").lower() or "aspyre"
+    digest = hashlib.sha256(str(path).lower().encode()).hexdigest()[:10]
+    return f"{app}-{digest}-{builder.resource.name}-{suffix}"
+
+
+# --------------------------------------------------------------------------- helper containers
+
+H = TypeVar("H", RedisCommanderResource, RedisInsightResource)
+
+
+def _helper(
+    builder: aspyre.ResourceBuilder[RedisResource],
+    kind: type[H],
+    default_name: str,
+    name: str | None,
+    relationship: str,
+    create: Callable[[aspyre.DistributedApplicationBuilder, str], aspyre.ResourceBuilder[H]],
+    configure: Callable[[aspyre.ResourceBuilder[H]], object] | None,
+) -> aspyre.ResourceBuilder[RedisResource]:
+    app_builder = builder.application_builder
+    existing = next((r for r in app_builder.resources if isinstance(r, kind)), None)
+    if existing is not None:
+        helper = app_builder.create_resource_builder(existing)
+    else:
+        helper = create(app_builder, name or default_name)
+        helper.exclude_from_manifest()
+
+        def relate_all(event: aspyre.BeforeStartEvent) -> None:
+            # The helper serves every Redis resource of the app, also those added later.
+            for r in app_builder.resources:
+                if isinstance(r, RedisResource):
+                    helper.with_relationship(r, relationship)
+
+        app_builder.eventing.subscribe(aspyre.BeforeStartEvent, relate_all)
+    helper.with_relationship(builder.resource, relationship)
+    if configure is not None:
+        configure(helper)
+    return builder
+
+
+def _redis_resources(app_builder: aspyre.DistributedApplicationBuilder) -> list[RedisResource]:
+    return [r for r in app_builder.resources if isinstance(r, RedisResource)]
+
+
+def _new_commander(
+    app_builder: aspyre.DistributedApplicationBuilder, name: str
+) -> aspyre.ResourceBuilder[RedisCommanderResource]:
+    hb = app_builder.add_resource(RedisCommanderResource(name))
+    hb.with_image(REDIS_COMMANDER_IMAGE, REDIS_COMMANDER_TAG).with_http_endpoint(target_port=8081, name="http")
+
+    def environment(context: aspyre.EnvironmentCallbackContext) -> None:
+        # REDIS_HOSTS = label:host:port:db[:password],... with each server's address as the helper
+        # (a container) sees it: <resource name>:6379 on the container network.
+        servers = _redis_resources(app_builder)
+        if not servers:
+            return
+        b = aspyre.ReferenceExpressionBuilder()
+        for i, r in enumerate(servers):
+            if i:
+                b.append_literal(",")
+            b.append_literal(f"{r.name}:").append_formatted(r.host).append_literal(":").append_formatted(r.port)
+            b.append_literal(":0")
+            if r.password_parameter is not None:
+                b.append_literal(":").append_formatted(r.password_parameter)
+        context.environment["REDIS_HOSTS"] = b.build()
+
+    hb.with_environment(environment)
+    return hb
+
+
+def _new_insight(
+    app_builder: aspyre.DistributedApplicationBuilder, name: str
+) -> aspyre.ResourceBuilder[RedisInsightResource]:
+    hb = app_builder.add_resource(RedisInsightResource(name))
+    hb.with_image(REDIS_INSIGHT_IMAGE, REDIS_INSIGHT_TAG).with_http_endpoint(target_port=5540, name="http")
+
+    def environment(context: aspyre.EnvironmentCallbackContext) -> None:
+        # One numbered group of RI_REDIS_* variables per server, as the helper sees it.
+        for n, r in enumerate(_redis_resources(app_builder), start=1):
+            env = context.environment
+            env[f"RI_REDIS_HOST{n}"] = r.host
+            env[f"RI_REDIS_PORT{n}"] = r.port
+            env[f"RI_REDIS_ALIAS{n}"] = r.name
+            if r.tls_enabled:
+                env[f"RI_REDIS_TLS{n}"] = "true"
+            if r.password_parameter is not None:
+                env[f"RI_REDIS_PASSWORD{n}"] = r.password_parameter
+
+    hb.with_environment(environment)
+    return hb
+
+
+@aspyre.resource_extension(RedisResource)
+def with_redis_commander(
+    builder: aspyre.ResourceBuilder[RedisResource],
+    configure: Callable[[aspyre.ResourceBuilder[RedisCommanderResource]], object] | None = None,
+    name: str | None = None,
+) -> aspyre.ResourceBuilder[RedisResource]:
+    """Add Redis Commander (a web UI, ``docker.io/rediscommander/redis-commander:latest``).
+
+    There is one per app, named ``rediscommander`` unless ``name`` is given the first time; it
+    connects to every Redis resource of the app (``REDIS_HOSTS``, with their container-network
+    addresses and passwords) and is left out of published manifests. ``configure`` receives its
+    resource builder (``lambda c: c.with_host_port(8081)``).
+    """
+    return _helper(
+        builder, RedisCommanderResource, "rediscommander", name, RELATIONSHIP_COMMANDER, _new_commander, configure
+    )
+
+
+@aspyre.resource_extension(RedisResource)
+def with_redis_insight(
+    builder: aspyre.ResourceBuilder[RedisResource],
+    configure: Callable[[aspyre.ResourceBuilder[RedisInsightResource]], object] | None = None,
+    name: str | None = None,
+) -> aspyre.ResourceBuilder[RedisResource]:
+    """Add Redis Insight (a web UI, ``docker.io/redis/redisinsight:3.0``).
+
+    There is one per app, named ``redisinsight`` unless ``name`` is given the first time; it
+    connects to every Redis resource of the app (``RI_REDIS_HOST1``, ``RI_REDIS_PORT1``,
+    ``RI_REDIS_ALIAS1``, ``RI_REDIS_PASSWORD1``...) and is left out of published manifests.
+    ``configure`` receives its resource builder (``with_host_port``, ``with_data_volume``...).
+    """
+    return _helper(builder, RedisInsightResource, "redisinsight", name, RELATIONSHIP_INSIGHT, _new_insight, configure)

@@ -1,0 +1,113 @@
+"""Annotations: typed lookups (last of type, all of type) and append vs replace."""
+
+from __future__ import annotations
+
+import attrs
+
+import aspyre
+from aspyre import Annotations, MutationBehavior
+
+
+@attrs.frozen
+class Tag(aspyre.ResourceAnnotation):
+    value: str
+
+
+@attrs.frozen
+class SpecialTag(Tag):
+    pass
+
+
+class Plain:
+    """Any object can be an annotation; lookups are by type."""
+
+
+def test_empty_collection() -> None:
+    anns = Annotations()
+    assert len(anns) == 0
+    assert anns.last(Tag) is None
+    assert anns.last(Tag, Tag("default")) == Tag("default")
+    assert anns.all(Tag) == []
+    assert not anns.has(Tag)
+
+
+def test_last_and_all_of_type_follow_insertion_order_and_subclasses() -> None:
+    anns = Annotations()
+    a, b, c = Tag("a"), SpecialTag("b"), Tag("c")
+    plain = Plain()
+    for x in (a, plain, b, c):
+        anns.add(x)
+    assert anns.all(Tag) == [a, b, c]
+    assert anns.all(SpecialTag) == [b]
+    assert anns.all(Plain) == [plain]
+    assert anns.last(Tag) is c
+    assert anns.last(SpecialTag) is b
+    assert list(anns) == [a, plain, b, c]
+    assert plain in anns
+    assert Tag("a") not in anns  # membership is identity, not equality
+
+
+def test_append_keeps_existing_annotations() -> None:
+    anns = Annotations()
+    anns.add(Tag("a"))
+    anns.add(Tag("b"), MutationBehavior.APPEND)
+    assert [t.value for t in anns.all(Tag)] == ["a", "b"]
+
+
+def test_replace_drops_annotations_of_exactly_the_same_type() -> None:
+    anns = Annotations()
+    special = SpecialTag("s")
+    anns.add(Tag("a"))
+    anns.add(special)
+    anns.add(Tag("b"))
+    new = anns.add(Tag("c"), MutationBehavior.REPLACE)
+    assert new == Tag("c")
+    # Tags were replaced; the subclass instance is another type and stays.
+    assert anns.all(Tag) == [special, Tag("c")]
+    assert anns.last(Tag) == Tag("c")
+
+
+def test_remove_and_remove_all() -> None:
+    anns = Annotations()
+    a, b = Tag("a"), Tag("b")
+    anns.add(a)
+    anns.add(b)
+    anns.add(SpecialTag("s"))
+    anns.remove(a)
+    assert anns.all(Tag) == [b, SpecialTag("s")]
+    anns.remove_all(Tag)
+    assert len(anns) == 0
+
+
+def test_iteration_is_a_snapshot() -> None:
+    anns = Annotations([Tag("a")])
+    for _ in anns:
+        anns.add(Tag("more"))  # no infinite loop: iteration works on a copy
+    assert len(anns) == 2
+
+
+def test_builder_methods_append_or_replace_as_aspire(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    builder = aspyre.DistributedApplicationBuilder([], app_host_path=tmp_path / "apphost.py")
+    c = builder.add_container("c", "redis:7")
+    # Replace: the image, the lifetime, explicit start, the manifest callback.
+    c.with_image("valkey/valkey", "8").with_lifetime(aspyre.ContainerLifetime.PERSISTENT)
+    c.with_lifetime(aspyre.ContainerLifetime.SESSION).with_explicit_start().with_explicit_start()
+    anns = c.resource.annotations
+    assert len(anns.all(aspyre.ContainerImageAnnotation)) == 1
+    assert anns.last(aspyre.ContainerImageAnnotation) == aspyre.ContainerImageAnnotation("valkey/valkey", "8")
+    assert [a.lifetime for a in anns.all(aspyre.ContainerLifetimeAnnotation)] == [aspyre.ContainerLifetime.SESSION]
+    assert len(anns.all(aspyre.ExplicitStartAnnotation)) == 1
+    # Append: environment, args, volumes, waits.
+    c.with_environment("A", "1").with_environment("A", "2").with_args("x").with_args("y")
+    c.with_volume("data", "/data").with_volume("/tmp/x")
+    assert [(e.name, e.value) for e in anns.all(aspyre.EnvironmentAnnotation)] == [("A", "1"), ("A", "2")]
+    assert [a.args for a in anns.all(aspyre.CommandLineArgsAnnotation)] == [("x",), ("y",)]
+    assert [(m.source, m.target) for m in anns.all(aspyre.ContainerMountAnnotation)] == [
+        ("data", "/data"),
+        (None, "/tmp/x"),
+    ]
+    # with_annotation takes either behaviour.
+    c.with_annotation(Tag("a")).with_annotation(Tag("b"))
+    assert len(anns.all(Tag)) == 2
+    c.with_annotation(Tag("c"), MutationBehavior.REPLACE)
+    assert anns.all(Tag) == [Tag("c")]
