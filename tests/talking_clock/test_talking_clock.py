@@ -409,3 +409,26 @@ async def test_it_ticks_every_second_by_default() -> None:
     assert recorder.states["clock"][:5] == CLOCK_STATES[:5]
     tick, tock = recorder.states["clock"][2], recorder.states["clock"][3]
     assert (tick, tock) == (("Tick", SUCCESS), ("Tock", SUCCESS))
+
+
+@pytest.mark.anyio
+async def test_the_clock_is_ready_once_running() -> None:
+    # No health checks: healthy as soon as it is Running, so the resource-ready event fires once.
+    builder = _builder()
+    clock = builder.add_talking_clock("clock", interval=FAST)
+    ready = anyio.Event()
+    states_when_ready: list[str | None] = []
+    app_ref: list[aspyre.DistributedApplication] = []
+
+    def on_ready(event: aspyre.ResourceReadyEvent) -> None:
+        snap = app_ref[0].resource_notifications.get_snapshot(event.resource)
+        states_when_ready.append(None if snap is None else snap.state_text)
+        ready.set()
+
+    clock.on_resource_ready(on_ready)
+    app = builder.build()
+    app_ref.append(app)
+    async with app:
+        await ready.wait()
+        await app.resource_notifications.wait_for_resource("clock", "Tock")
+    assert len(states_when_ready) == 1

@@ -249,9 +249,17 @@ def _add_details(node: Tree, d: dict[str, Any]) -> None:
         for w in d["waits"]:
             what = {"healthy": "healthy", "started": "started", "completion": f"completed (exit code {w['exit_code']})"}
             waits.add(f"{escape(w['resource'])}: {what.get(w['until'], w['until'])}")
-    if d["relationships"]:
+    referenced = {r["resource"] for r in d["references"]}
+    waited = {w["resource"] for w in d["waits"]}
+    shown = [
+        rel
+        for rel in d["relationships"]
+        if not (rel["type"] == KnownRelationshipTypes.REFERENCE and rel["resource"] in referenced)
+        and not (rel["type"] == KnownRelationshipTypes.WAIT_FOR and rel["resource"] in waited)
+    ]
+    if shown:
         rels = node.add("[dim]relationships[/]")
-        for rel in d["relationships"]:
+        for rel in shown:
             rels.add(f"{escape(rel['type'])}: {escape(rel['resource'])}")
     if d.get("mounts"):
         mounts = node.add("[dim]mounts[/]")

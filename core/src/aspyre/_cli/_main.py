@@ -23,6 +23,9 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
+#: The width rich lays out for when the output is not a terminal (wide enough never to wrap).
+_PIPE_WIDTH = 1000
+
 _MAIN_EPILOG = """\
 examples:
   aspyre run                                  run ./apphost.py with a live view of its resources
@@ -202,6 +205,9 @@ class _Context:
         self.full_traceback = full_traceback
         self.out: Console = Console(highlight=False)
         self.err: Console = Console(stderr=True, highlight=False)
+        for console in (self.out, self.err):
+            if not console.is_terminal:  # pipes and CI logs: never wrap or crop lines
+                console.width = _PIPE_WIDTH
 
     def error(self, message: str) -> None:
         from rich.markup import escape

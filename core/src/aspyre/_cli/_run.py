@@ -160,6 +160,7 @@ class LiveView:
         self._width = max((len(r.name) for r in app.model), default=0)
         self._snapshots: dict[str, ResourceSnapshot] = {}
         self._live: Live | None = None
+        self._stopped = False
         try:
             import os
 
@@ -176,7 +177,7 @@ class LiveView:
         table = Table(
             box=box.SIMPLE_HEAD,
             title=Text(f"aspyre · {self._title}", style="bold"),
-            caption="Ctrl-C stops the app (twice: force)",
+            caption="stopped" if self._stopped else "Ctrl-C stops the app (twice: force)",
             caption_style="dim",
             title_justify="left",
         )
@@ -196,8 +197,10 @@ class LiveView:
                 continue
             state = snap.state_text or ""
             colour = _STYLE_COLOURS.get(snap.state.style or "", "") if snap.state is not None else ""
-            if snap.exit_code not in (None, 0):
+            if snap.exit_code is not None and snap.exit_code > 0:
                 colour = "bold red"
+            elif snap.exit_code is not None and snap.exit_code < 0:  # stopped by a signal (Ctrl-C: ours)
+                colour = "yellow"
             if state in (KnownResourceStates.FINISHED, KnownResourceStates.EXITED) and not colour:
                 colour = "dim"
             state_cell = Text(state, style=colour)
@@ -210,6 +213,7 @@ class LiveView:
 
     def on_snapshot(self, resource: IResource, snapshot: ResourceSnapshot) -> None:
         self._snapshots[resource.name] = snapshot
+        self._stopped = True
         if self._live is not None:
             self._live.update(self.render())
 
@@ -239,6 +243,7 @@ class LiveView:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        self._stopped = True
         if self._live is not None:
             self._live.update(self.render())
             self._live.stop()

@@ -215,11 +215,15 @@ class DistributedApplication:
 
             reporter = ConsoleReporter(self)
             self.resource_loggers.add_listener(reporter.on_log)
-        async with self, anyio.create_task_group() as tg:
-            if reporter is not None:
-                tg.start_soon(reporter.watch_states)
-            await self._orch().wait_until_stopped()
-            tg.cancel_scope.cancel()
+        async with anyio.create_task_group() as tg:
+            await self.start()
+            try:
+                if reporter is not None:
+                    # Ends by itself once the app stopped (after the final states were printed).
+                    tg.start_soon(reporter.watch_states)
+                await self._orch().wait_until_stopped()
+            finally:
+                await self.stop()
         return self._orch().exit_code()
 
     @property

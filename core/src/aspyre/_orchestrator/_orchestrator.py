@@ -229,7 +229,8 @@ class Orchestrator:
             else:
                 self.notifications.set_ready(r)
 
-        assert self._tg is not None
+        if self._tg is None or self._stopping:  # a monitor that first ran after the stop began
+            return
         self._tg.start_soon(fire)
 
     # -- start ----------------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ import weakref
 from typing import Any, ClassVar
 
 import anyio
+import anyio.lowlevel
 import attrs
 
 import aspyre
@@ -272,6 +273,9 @@ async def _tick_tock(
         tock_hand, lambda s: s.with_state("Waiting on clock tock").evolve(start_time_stamp=now, stop_time_stamp=None)
     )
     control.started.set()
+    # Let the app see the clock Running before the first tick: its health monitor starts (there
+    # are no health checks, so it is healthy) and the resource-ready event fires.
+    await anyio.lowlevel.checkpoint()
 
     success, info = aspyre.StateStyle.SUCCESS, aspyre.StateStyle.INFO
     while True:

@@ -1,0 +1,463 @@
+"""Extension methods from entry points, the plugin registry, and pluggy hooks.
+
+Tests that install throwaway distributions run a fresh interpreter with those distributions on
+``PYTHONPATH``, so the process-wide registry of this test process is never touched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import aspyre
+import aspyre_postgres
+import aspyre_redis
+from aspyre._hosting._plugins import GROUP_BUILDER_METHODS, GROUP_RESOURCE_METHODS
+
+PYTHON = sys.executable
+
+
+@pytest.fixture
+def builder(tmp_path: Path) -> aspyre.DistributedApplicationBuilder:
+    return aspyre.DistributedApplicationBuilder([], app_host_path=tmp_path / "apphost.py")
+
+
+def make_dist(
+    root: Path,
+    name: str,
+    entry_points: dict[str, dict[str, str]],
+    modules: dict[str, str] | None = None,
+    version: str = "1.0",
+) -> None:
+    """Install a distribution by hand: ``<name>-<version>.dist-info`` with METADATA and entry_points.txt."""
+    info = root / f"{name.replace('-', '_')}-{version}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    lines: list[str] = []
+    for group, eps in entry_points.items():
+        lines.append(f"[{group}]")
+        lines.extend(f"{k} = {v}" for k, v in eps.items())
+        lines.append("")
+    (info / "entry_points.txt").write_text("\n".join(lines))
+    for filename, source in (modules or {}).items():
+        (root / filename).write_text(textwrap.dedent(source))
+
+
+def run(code: str, *paths: Path, cwd: Path | None = None) -> Any:
+    """Run ``code`` in a fresh interpreter with ``paths`` on PYTHONPATH; it prints one JSON document."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(str(p) for p in paths)
+    env["PYTHONWARNINGS"] = "default"
+    proc = subprocess.run(
+        [PYTHON, "-c", textwrap.dedent(code)], env=env, cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# --------------------------------------------------------------------------- in this process
+
+
+def test_builder_extension_method(builder: aspyre.DistributedApplicationBuilder) -> None:
+    cache = builder.add_redis("cache")
+    assert isinstance(cache, aspyre.ResourceBuilder)
+    assert isinstance(cache.resource, aspyre_redis.RedisResource)
+    assert builder.resources[-1] is cache.resource
+    # The same function, imported directly (for static typing).
+    direct = aspyre_redis.add_redis(builder, "cache2")
+    assert type(direct.resource) is type(cache.resource)
+
+
+def test_resource_builder_extension_method(builder: aspyre.DistributedApplicationBuilder) -> None:
+    pg = builder.add_postgres("pg")
+    db = pg.add_database("appdb")
+    assert isinstance(db.resource, aspyre_postgres.PostgresDatabaseResource)
+    assert db.resource.parent is pg.resource
+    direct = aspyre_postgres.add_database(pg, "other")
+    assert direct.resource.parent is pg.resource
+    # add_database declares what it applies to; elsewhere it is missing, with the reason.
+    container = builder.add_container("c", "redis")
+    with pytest.raises(AttributeError) as info:
+        container.add_database("x")
+    assert str(info.value) == (
+        "add_database() (from aspyre-postgres) applies to PostgresServerResource; resource 'c' is a ContainerResource."
+    )
+    assert not hasattr(container, "add_database")
+
+
+def test_missing_builder_method_lists_close_matches(builder: aspyre.DistributedApplicationBuilder) -> None:
+    with pytest.raises(AttributeError) as info:
+        builder.add_rediss("x")
+    assert str(info.value) == "DistributedApplicationBuilder has no method 'add_rediss'; did you mean add_redis()?"
+    with pytest.raises(AttributeError, match=r"did you mean add_container\(\)"):
+        builder.add_containr("x", "y")
+    with pytest.raises(AttributeError, match=r"^DistributedApplicationBuilder has no method 'zzz'$"):
+        builder.zzz()
+    with pytest.raises(AttributeError):
+        builder._private  # noqa: B018
+
+
+def test_missing_resource_method_lists_close_matches(builder: aspyre.DistributedApplicationBuilder) -> None:
+    api = builder.add_executable("api", "python")
+    with pytest.raises(AttributeError) as info:
+        api.with_enviroment("A", "1")
+    assert "ResourceBuilder for 'api' (ExecutableResource) has no method 'with_enviroment'" in str(info.value)
+    assert "did you mean with_environment()" in str(info.value)
+
+
+def test_known_integration_that_is_not_installed() -> None:
+    empty = aspyre.PluginRegistry(entries=[])
+    assert empty.suggestions("add_redis", GROUP_BUILDER_METHODS, []) == (
+        "add_redis() comes from the aspyre-redis distribution: pip install aspyre-redis"
+    )
+    hint = empty.suggestions("with_pgadmin", GROUP_RESOURCE_METHODS, [])
+    assert hint.startswith("with_pgadmin() comes from the aspyre-postgres distribution: pip install aspyre-postgres")
+    assert empty.scan_count == 0  # given entries: nothing scanned
+
+
+def test_registry_entries_are_aspyre_groups_only() -> None:
+    reg = aspyre.plugin_registry()
+    entries = reg.entries()
+    assert {e.group for e in entries} <= {
+        "aspyre.builder_methods",
+        "aspyre.resource_methods",
+        "aspyre.hooks",
+        "aspyre.publishers",
+    }
+    names = reg.names(GROUP_BUILDER_METHODS)
+    assert {"add_redis", "add_postgres", "add_talking_clock"} <= set(names)
+    (redis_entry,) = reg.find(GROUP_BUILDER_METHODS, "add_redis")
+    assert (redis_entry.distribution, redis_entry.value) == ("aspyre-redis", "aspyre_redis:add_redis")
+
+
+def test_resource_extension_decorator() -> None:
+    with pytest.raises(TypeError, match="needs one or more resource types"):
+        aspyre.resource_extension()
+    with pytest.raises(TypeError, match="needs one or more resource types"):
+        aspyre.resource_extension("ContainerResource")  # type: ignore[arg-type]
+
+
+def test_one_plugin_manager_per_builder(tmp_path: Path) -> None:
+    a = aspyre.DistributedApplicationBuilder([], app_host_path=tmp_path / "a.py")
+    b = aspyre.DistributedApplicationBuilder([], app_host_path=tmp_path / "b.py")
+    assert a.plugin_manager is not b.plugin_manager
+    assert a.plugin_manager.project_name == "aspyre"
+    assert a.eventing.plugin_manager is a.plugin_manager
+    assert hasattr(a.plugin_manager.hook, "aspyre_configure_builder")
+    for name in dir(aspyre.HookSpecs):
+        if name.startswith("aspyre_"):
+            assert getattr(aspyre.HookSpecs, name).__doc__, f"hookspec {name} has no docstring"
+
+
+# --------------------------------------------------------------------------- fresh interpreters
+
+
+def test_entry_points_are_scanned_once_and_loaded_lazily(tmp_path: Path) -> None:
+    result = run(
+        """
+        import importlib.metadata, json, sys
+        calls = []
+        real = importlib.metadata.distributions
+        def counting(**kw):
+            calls.append(1)
+            return real(**kw)
+        importlib.metadata.distributions = counting
+
+        import aspyre
+        reg = aspyre.plugin_registry()
+        b1 = aspyre.DistributedApplication.create_builder([])
+        loaded_after_builder = sorted(m for m in ("aspyre_redis", "aspyre_postgres") if m in sys.modules)
+        b1.add_redis("cache")
+        after_redis = sorted(m for m in ("aspyre_redis", "aspyre_postgres") if m in sys.modules)
+        pg = b1.add_postgres("pg")
+        pg.add_database("db")
+        b2 = aspyre.DistributedApplication.create_builder([])
+        b2.add_redis("cache")
+        try:
+            b2.add_nothing
+        except AttributeError:
+            pass
+        print(json.dumps({
+            "distributions_calls": len(calls),
+            "scan_count": reg.scan_count,
+            "loaded_after_builder": loaded_after_builder,
+            "after_redis": after_redis,
+        }))
+        """,
+        cwd=tmp_path,
+    )
+    assert result == {
+        "distributions_calls": 1,
+        "scan_count": 1,
+        "loaded_after_builder": [],
+        "after_redis": ["aspyre_redis"],
+    }
+
+
+def test_known_integration_hint_when_it_is_not_installed(tmp_path: Path) -> None:
+    result = run(
+        """
+        import importlib.metadata, json
+        real = importlib.metadata.distributions
+        def without_redis(**kw):  # as if aspyre-redis were not installed
+            return [d for d in real(**kw) if d.metadata["Name"] != "aspyre-redis"]
+        importlib.metadata.distributions = without_redis
+        import aspyre
+        b = aspyre.DistributedApplication.create_builder([])
+        try:
+            b.add_redis("cache")
+        except AttributeError as exc:
+            print(json.dumps(str(exc)))
+        """,
+        cwd=tmp_path,
+    )
+    assert result == (
+        "DistributedApplicationBuilder has no method 'add_redis'; add_redis() comes from the aspyre-redis "
+        "distribution: pip install aspyre-redis"
+    )
+
+
+@pytest.fixture(scope="module")
+def broken_install(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``pip install`` a throwaway project whose entry points are broken, into a target directory."""
+    root = tmp_path_factory.mktemp("broken")
+    project = root / "project"
+    (project / "src" / "broken_plugin").mkdir(parents=True)
+    (project / "pyproject.toml").write_text(
+        textwrap.dedent(
+            """
+            [build-system]
+            requires = ["hatchling>=1.18"]
+            build-backend = "hatchling.build"
+
+            [project]
+            name = "broken-plugin"
+            version = "0.3.1"
+
+            [project.entry-points."aspyre.builder_methods"]
+            add_broken = "broken_plugin:add_broken"
+            add_typo = "aspyre_redis:add_rediss"
+
+            [project.entry-points."aspyre.resource_methods"]
+            with_broken = "broken_plugin:with_broken"
+
+            [project.entry-points."aspyre.hooks"]
+            broken-hooks = "broken_plugin.hooks"
+
+            [tool.hatch.build.targets.wheel]
+            packages = ["src/broken_plugin"]
+            """
+        )
+    )
+    (project / "src" / "broken_plugin" / "__init__.py").write_text("import a_module_that_does_not_exist\n")
+    (project / "src" / "broken_plugin" / "hooks.py").write_text("raise RuntimeError('hooks exploded')\n")
+    target = root / "site"
+    subprocess.run(
+        [PYTHON, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--no-index"]
+        + ["--target", str(target), str(project)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    assert (target / "broken_plugin-0.3.1.dist-info" / "entry_points.txt").exists()
+    return target
+
+
+def test_a_broken_plugin_does_not_break_the_others(broken_install: Path, tmp_path: Path) -> None:
+    result = run(
+        """
+        import json, warnings
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            import aspyre
+            b = aspyre.DistributedApplication.create_builder([])
+        out = {"warnings": [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]}
+        out["hook_errors"] = [type(e.error).__name__ for e in b.plugin_load_errors]
+        cache = b.add_redis("cache")                       # other plugins still work
+        out["redis"] = type(cache.resource).__name__
+        out["database"] = type(b.add_postgres("pg").add_database("db").resource).__name__
+        for name in ("add_broken", "add_typo"):
+            try:
+                getattr(b, name)
+            except aspyre.PluginLoadError as exc:
+                out[name] = {"message": str(exc), "is_import_error": isinstance(exc, ImportError),
+                             "dist": exc.entry.distribution, "cause": type(exc.error).__name__}
+        try:
+            cache.with_broken()
+        except aspyre.PluginLoadError as exc:
+            out["with_broken"] = str(exc)
+        out["failures"] = sorted(e.name for e in aspyre.plugin_registry().failures)
+        print(json.dumps(out))
+        """,
+        broken_install,
+        cwd=tmp_path,
+    )
+    assert result["redis"] == "RedisResource"
+    assert result["database"] == "PostgresDatabaseResource"
+    # The hook plugin that fails to import is reported, not fatal.
+    assert result["hook_errors"] == ["RuntimeError"]
+    (warning,) = result["warnings"]
+    assert "Plugin 'broken-hooks' (entry point broken-hooks = 'broken_plugin.hooks' in group 'aspyre.hooks')" in warning
+    assert "broken-plugin 0.3.1 failed to load: RuntimeError: hooks exploded" in warning
+    # Using a broken name gives the clear error: distribution, entry point, cause, what to do.
+    broken = result["add_broken"]
+    assert broken["message"] == (
+        "Plugin 'add_broken' (entry point add_broken = 'broken_plugin:add_broken' in group 'aspyre.builder_methods') "
+        "from distribution broken-plugin 0.3.1 failed to load: ModuleNotFoundError: No module named "
+        "'a_module_that_does_not_exist'. Reinstall or upgrade broken-plugin, or uninstall it if you do not use it."
+    )
+    assert broken["is_import_error"] is True
+    assert broken["dist"] == "broken-plugin"
+    assert result["add_typo"]["cause"] == "AttributeError"
+    assert "entry point add_typo = 'aspyre_redis:add_rediss'" in result["add_typo"]["message"]
+    assert "entry point with_broken = 'broken_plugin:with_broken' in group 'aspyre.resource_methods'" in result[
+        "with_broken"
+    ]
+    assert result["failures"] == ["add_broken", "add_typo", "broken-hooks", "with_broken"]
+
+
+HOOKS_MODULE = """
+import aspyre
+
+@aspyre.hookimpl
+def aspyre_configure_builder(builder):
+    builder.add_parameter("from-hook", "configured")
+"""
+
+
+def test_configure_builder_hook_runs_for_each_builder(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    make_dist(site, "good-hooks", {"aspyre.hooks": {"good": "good_hooks"}}, {"good_hooks.py": HOOKS_MODULE})
+    make_dist(
+        site,
+        "typo-hooks",
+        {"aspyre.hooks": {"typo": "typo_hooks"}},
+        {"typo_hooks.py": "import aspyre\n@aspyre.hookimpl\ndef aspyre_configure_buildr(builder):\n    pass\n"},
+    )
+    result = run(
+        """
+        import json, warnings
+        import aspyre
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            b1 = aspyre.DistributedApplication.create_builder([])
+            b2 = aspyre.DistributedApplication.create_builder([])
+        print(json.dumps({
+            "resources": [[r.name for r in b.resources] for b in (b1, b2)],
+            "value": b1.resources[0].value,
+            "plugins": sorted(n for n, _ in b1.plugin_manager.list_name_plugin()),
+            "separate": b1.plugin_manager is not b2.plugin_manager,
+            "warnings": [str(w.message) for w in caught],
+        }))
+        """,
+        site,
+        cwd=tmp_path,
+    )
+    assert result["resources"] == [["from-hook"], ["from-hook"]]
+    assert result["value"] == "configured"
+    assert result["plugins"] == ["good-hooks:good"]  # the one with an unknown hook was unregistered
+    assert result["separate"] is True
+    assert len(result["warnings"]) == 2  # reported for each builder
+    assert "Plugin 'typo' (entry point typo = 'typo_hooks' in group 'aspyre.hooks')" in result["warnings"][0]
+    assert "could not be registered: PluginValidationError" in result["warnings"][0]
+    assert "aspyre_configure_buildr" in result["warnings"][0]
+
+
+def test_a_failing_configure_hook_names_the_plugin(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    make_dist(
+        site,
+        "angry-hooks",
+        {"aspyre.hooks": {"angry": "angry_hooks"}},
+        {"angry_hooks.py": "import aspyre\n@aspyre.hookimpl\ndef aspyre_configure_builder(builder):\n    raise KeyError('x')\n"},
+    )
+    result = run(
+        """
+        import json
+        import aspyre
+        try:
+            aspyre.DistributedApplication.create_builder([])
+        except aspyre.PluginHookError as exc:
+            print(json.dumps([str(exc), type(exc.__cause__).__name__]))
+        """,
+        site,
+        cwd=tmp_path,
+    )
+    assert result == [
+        "The aspyre_configure_builder hook of plugin 'angry-hooks:angry' failed: KeyError: 'x'. Fix or uninstall "
+        "that plugin.",
+        "KeyError",
+    ]
+
+
+def test_resource_methods_dispatch_on_the_resource_type(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    make_dist(
+        site,
+        "generic-volumes",
+        {"aspyre.resource_methods": {"with_data_volume": "generic_volumes:with_data_volume"}},
+        {
+            "generic_volumes.py": """
+                import aspyre
+                @aspyre.resource_extension(aspyre.ContainerResource)
+                def with_data_volume(builder):
+                    return "generic"
+            """
+        },
+    )
+    make_dist(
+        site,
+        "redis-volumes",
+        {
+            "aspyre.resource_methods": {
+                "with_data_volume": "redis_volumes:with_data_volume",
+                "undeclared": "redis_volumes:undeclared",
+            }
+        },
+        {
+            "redis_volumes.py": """
+                import aspyre, aspyre_redis
+                @aspyre.resource_extension(aspyre_redis.RedisResource)
+                def with_data_volume(builder):
+                    return "redis"
+                def undeclared(builder):
+                    return None
+            """
+        },
+    )
+    result = run(
+        """
+        import json
+        import aspyre
+        b = aspyre.DistributedApplication.create_builder([])
+        out = [b.add_redis("cache").with_data_volume(), b.add_container("c", "nginx").with_data_volume()]
+        try:
+            b.add_executable("e", "python").with_data_volume()
+        except AttributeError as exc:
+            out.append(str(exc))
+        try:
+            b.add_container("d", "x").undeclared()
+        except TypeError as exc:
+            out.append(str(exc))
+        print(json.dumps(out))
+        """,
+        site,
+        cwd=tmp_path,
+    )
+    assert result[:2] == ["redis", "generic"]  # the most specific declaration wins
+    assert result[2] == (
+        "with_data_volume() (from generic-volumes, redis-volumes) applies to ContainerResource, RedisResource; "
+        "resource 'e' is a ExecutableResource."
+    )
+    assert "Extension method 'undeclared' from redis-volumes" in result[3]
+    assert "@aspyre.resource_extension" in result[3]

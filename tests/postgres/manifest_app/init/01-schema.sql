@@ -1,0 +1,1 @@
+CREATE TABLE report (id serial PRIMARY KEY, title text NOT NULL);
