@@ -249,15 +249,16 @@ def broken_install(tmp_path_factory: pytest.TempPathFactory) -> Path:
             with_broken = "broken_plugin:with_broken"
 
             [project.entry-points."aspyre.hooks"]
-            broken-hooks = "broken_plugin.hooks"
+            broken-hooks = "broken_plugin_hooks"
 
             [tool.hatch.build.targets.wheel]
-            packages = ["src/broken_plugin"]
+            packages = ["src/broken_plugin", "src/broken_plugin_hooks"]
             """
         )
     )
     (project / "src" / "broken_plugin" / "__init__.py").write_text("import a_module_that_does_not_exist\n")
-    (project / "src" / "broken_plugin" / "hooks.py").write_text("raise RuntimeError('hooks exploded')\n")
+    (project / "src" / "broken_plugin_hooks").mkdir()
+    (project / "src" / "broken_plugin_hooks" / "__init__.py").write_text("raise RuntimeError('hooks exploded')\n")
     target = root / "site"
     subprocess.run(
         [PYTHON, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--no-index"]
@@ -303,8 +304,8 @@ def test_a_broken_plugin_does_not_break_the_others(broken_install: Path, tmp_pat
     assert result["database"] == "PostgresDatabaseResource"
     # The hook plugin that fails to import is reported, not fatal.
     assert result["hook_errors"] == ["RuntimeError"]
-    (warning,) = result["warnings"]
-    assert "Plugin 'broken-hooks' (entry point broken-hooks = 'broken_plugin.hooks' in group 'aspyre.hooks')" in warning
+    (warning,) = [w for w in result["warnings"] if "broken" in w]
+    assert "Plugin 'broken-hooks' (entry point broken-hooks = 'broken_plugin_hooks' in group 'aspyre.hooks')" in warning
     assert "broken-plugin 0.3.1 failed to load: RuntimeError: hooks exploded" in warning
     # Using a broken name gives the clear error: distribution, entry point, cause, what to do.
     broken = result["add_broken"]
@@ -320,7 +321,7 @@ def test_a_broken_plugin_does_not_break_the_others(broken_install: Path, tmp_pat
     assert "entry point with_broken = 'broken_plugin:with_broken' in group 'aspyre.resource_methods'" in result[
         "with_broken"
     ]
-    assert result["failures"] == ["add_broken", "add_typo", "broken-hooks", "with_broken"]
+    assert {"add_broken", "add_typo", "broken-hooks", "with_broken"} <= set(result["failures"])
 
 
 HOOKS_MODULE = """
@@ -363,12 +364,14 @@ def test_configure_builder_hook_runs_for_each_builder(tmp_path: Path) -> None:
     )
     assert result["resources"] == [["from-hook"], ["from-hook"]]
     assert result["value"] == "configured"
-    assert result["plugins"] == ["good-hooks:good"]  # the one with an unknown hook was unregistered
+    assert "good-hooks:good" in result["plugins"]
+    assert "typo-hooks:typo" not in result["plugins"]  # registered, found to use an unknown hook, unregistered
     assert result["separate"] is True
-    assert len(result["warnings"]) == 2  # reported for each builder
-    assert "Plugin 'typo' (entry point typo = 'typo_hooks' in group 'aspyre.hooks')" in result["warnings"][0]
-    assert "could not be registered: PluginValidationError" in result["warnings"][0]
-    assert "aspyre_configure_buildr" in result["warnings"][0]
+    warnings = [w for w in result["warnings"] if "typo" in w]
+    assert len(warnings) == 2  # reported for each builder
+    assert "Plugin 'typo' (entry point typo = 'typo_hooks' in group 'aspyre.hooks')" in warnings[0]
+    assert "typo-hooks 1.0 could not be registered: PluginValidationError" in warnings[0]
+    assert "aspyre_configure_buildr" in warnings[0]
 
 
 def test_a_failing_configure_hook_names_the_plugin(tmp_path: Path) -> None:
@@ -404,31 +407,31 @@ def test_resource_methods_dispatch_on_the_resource_type(tmp_path: Path) -> None:
     site.mkdir()
     make_dist(
         site,
-        "generic-volumes",
-        {"aspyre.resource_methods": {"with_data_volume": "generic_volumes:with_data_volume"}},
+        "generic-scratch",
+        {"aspyre.resource_methods": {"with_scratch_space": "generic_scratch:with_scratch_space"}},
         {
-            "generic_volumes.py": """
+            "generic_scratch.py": """
                 import aspyre
                 @aspyre.resource_extension(aspyre.ContainerResource)
-                def with_data_volume(builder):
+                def with_scratch_space(builder):
                     return "generic"
             """
         },
     )
     make_dist(
         site,
-        "redis-volumes",
+        "redis-scratch",
         {
             "aspyre.resource_methods": {
-                "with_data_volume": "redis_volumes:with_data_volume",
-                "undeclared": "redis_volumes:undeclared",
+                "with_scratch_space": "redis_scratch:with_scratch_space",
+                "undeclared": "redis_scratch:undeclared",
             }
         },
         {
-            "redis_volumes.py": """
+            "redis_scratch.py": """
                 import aspyre, aspyre_redis
                 @aspyre.resource_extension(aspyre_redis.RedisResource)
-                def with_data_volume(builder):
+                def with_scratch_space(builder):
                     return "redis"
                 def undeclared(builder):
                     return None
@@ -440,9 +443,9 @@ def test_resource_methods_dispatch_on_the_resource_type(tmp_path: Path) -> None:
         import json
         import aspyre
         b = aspyre.DistributedApplication.create_builder([])
-        out = [b.add_redis("cache").with_data_volume(), b.add_container("c", "nginx").with_data_volume()]
+        out = [b.add_redis("cache").with_scratch_space(), b.add_container("c", "nginx").with_scratch_space()]
         try:
-            b.add_executable("e", "python").with_data_volume()
+            b.add_executable("e", "python").with_scratch_space()
         except AttributeError as exc:
             out.append(str(exc))
         try:
@@ -456,8 +459,8 @@ def test_resource_methods_dispatch_on_the_resource_type(tmp_path: Path) -> None:
     )
     assert result[:2] == ["redis", "generic"]  # the most specific declaration wins
     assert result[2] == (
-        "with_data_volume() (from generic-volumes, redis-volumes) applies to ContainerResource, RedisResource; "
+        "with_scratch_space() (from generic-scratch, redis-scratch) applies to ContainerResource, RedisResource; "
         "resource 'e' is a ExecutableResource."
     )
-    assert "Extension method 'undeclared' from redis-volumes" in result[3]
+    assert "Extension method 'undeclared' from redis-scratch" in result[3]
     assert "@aspyre.resource_extension" in result[3]

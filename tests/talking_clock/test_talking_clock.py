@@ -290,7 +290,7 @@ async def test_stop_and_start_commands() -> None:
         await notifications.wait_for_resource("clock", "Tock")
         await notifications.wait_for_resource("clock-tock-hand", "On")
         await app.execute_command("clock", "start")  # already running: nothing to do
-        lines = [line.content for line in app.resource_loggers.backlog("clock")]
+    lines = [line.content for line in app.resource_loggers.backlog("clock")]
     assert lines.count("Starting Talking Clock...") == 2
     assert lines.count("Talking Clock stopped.") == 2  # the stop command, then the app's stop
     assert stopped == list(NAMES) * 2

@@ -24,6 +24,7 @@ from ._eventing._events import (
     ResourceSnapshotChangedEvent,
     ResourceStoppedEvent,
 )
+from ._cli._loader import AppHostNotFoundError, load_app_host
 from ._eventing._hookspecs import HookSpecs, hookimpl, hookspec
 from ._hosting._app import AppOptions, DistributedApplication
 from ._hosting._builder import DistributedApplicationBuilder, DuplicateResourceError, ResourceBuilder, parse_image
@@ -178,6 +179,7 @@ __all__ = [
     "AllocatedEndpoint",
     "AmbiguousPublisherError",
     "Annotations",
+    "AppHostNotFoundError",
     "AppOptions",
     "BeforePublishEvent",
     "BeforeResourceStartedEvent",
@@ -317,6 +319,7 @@ __all__ = [
     "encode_env_name",
     "hookimpl",
     "hookspec",
+    "load_app_host",
     "manifest_file_path",
     "manifest_from_json",
     "manifest_to_json",

@@ -170,13 +170,30 @@ def _split_passthrough(argv: list[str]) -> tuple[list[str], list[str]]:
     return argv, []
 
 
+def _internal_prefixes() -> tuple[str, ...]:
+    import sysconfig
+
+    import anyio
+
+    prefixes = [
+        str(Path(__file__).resolve().parent.parent) + os.sep,  # aspyre itself
+        str(Path(anyio.__file__).resolve().parent) + os.sep,
+    ]
+    stdlib = sysconfig.get_paths().get("stdlib")
+    if stdlib:
+        prefixes.append(str(Path(stdlib).resolve()) + os.sep)
+    return tuple(prefixes)
+
+
 def _is_internal_frame(filename: str) -> bool:
-    if filename.startswith("<frozen"):
+    """aspyre's, anyio's and the standard library's frames: noise in an app host's error."""
+    if filename.startswith("<frozen") or filename == runpy.__file__:
         return True
-    if filename == runpy.__file__:
-        return True
-    package_dir = str(Path(__file__).resolve().parent.parent)
-    return filename.startswith(package_dir + os.sep)
+    try:
+        resolved = str(Path(filename).resolve())
+    except OSError:  # pragma: no cover
+        resolved = filename
+    return resolved.startswith(_internal_prefixes())
 
 
 def format_user_error(exc: BaseException, *, full: bool = False) -> str:
@@ -185,9 +202,14 @@ def format_user_error(exc: BaseException, *, full: bool = False) -> str:
     if not full:
         frames = [f for f in te.stack if not _is_internal_frame(f.filename)]
         te.stack = traceback.StackSummary.from_list(frames)
-        if not frames:
-            return "".join(te.format_exception_only())
-    return "".join(te.format())
+    text = "".join(te.format() if full or te.stack else te.format_exception_only())
+    # aspyre's exceptions by their public name (aspyre.X), not their private module's.
+    import aspyre
+
+    kind = type(exc)
+    if kind.__module__.startswith("aspyre._") and getattr(aspyre, kind.__name__, None) is kind:
+        text = text.replace(f"{kind.__module__}.{kind.__qualname__}", f"aspyre.{kind.__qualname__}")
+    return text
 
 
 def _unwrap_group(exc: BaseException) -> BaseException:
@@ -309,12 +331,14 @@ def _publish(
 
 
 def _do_publish(ctx: _Context, app: DistributedApplication) -> int:
+    import logging
+
     import anyio
 
     from ._run import AspyreLogging, console_log_handler
 
     try:
-        with AspyreLogging(console_log_handler(ctx.err)):
+        with AspyreLogging(console_log_handler(ctx.err), level=logging.WARNING):
             path = anyio.run(app.publish_async)
     except KeyboardInterrupt:
         raise

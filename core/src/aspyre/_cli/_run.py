@@ -282,19 +282,21 @@ def console_log_handler(console: Console | None = None, stream: TextIO | None = 
 class AspyreLogging:
     """Route the ``aspyre`` logger to the terminal for the duration of a command."""
 
-    def __init__(self, handler: logging.Handler) -> None:
+    def __init__(self, handler: logging.Handler, level: int = logging.INFO) -> None:
         self._handler = handler
         self._logger = logging.getLogger("aspyre")
-        self._level = self._logger.level
+        self._saved_level = self._logger.level
+        self._level = level
 
     def __enter__(self) -> None:
+        self._handler.setLevel(self._level)
         self._logger.addHandler(self._handler)
-        if self._logger.level == logging.NOTSET or self._logger.level > logging.INFO:
-            self._logger.setLevel(logging.INFO)
+        if self._logger.level == logging.NOTSET or self._logger.level > self._level:
+            self._logger.setLevel(self._level)
 
     def __exit__(self, *exc: object) -> None:
         self._logger.removeHandler(self._handler)
-        self._logger.setLevel(self._level)
+        self._logger.setLevel(self._saved_level)
 
 
 async def _run_async(app: DistributedApplication, view: View, show_logs: bool) -> int:

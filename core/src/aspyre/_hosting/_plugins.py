@@ -249,21 +249,21 @@ class PluginRegistry:
         return out
 
     def suggestions(self, name: str, group: str, builtins: Iterable[str]) -> str:
-        """A hint for a missing method: close matches and, for known integrations, what to install."""
-        parts: list[str] = []
+        """A hint for a missing method: for a known integration, the distribution to install;
+        otherwise the closest names among the built-in, installed and known methods."""
         dist = KNOWN_INTEGRATIONS.get(name)
         if dist is not None and not self.find(group, name):
-            parts.append(f"{name}() comes from the {dist} distribution: pip install {dist}")
+            return f"{name}() comes from the {dist} distribution: pip install {dist}"
         pool = set(builtins) | set(self.names(group))
         if group == GROUP_BUILDER_METHODS:
-            pool |= {k for k in KNOWN_INTEGRATIONS if k.startswith("add_")}
+            pool |= {k for k in KNOWN_INTEGRATIONS if k.startswith("add_") and k != "add_database"}
         else:
             pool |= {k for k in KNOWN_INTEGRATIONS if not k.startswith("add_") or k == "add_database"}
-        close = difflib.get_close_matches(name, sorted(pool), n=3, cutoff=0.6)
-        close = [c for c in close if c != name]
-        if close:
-            parts.append("did you mean " + ", ".join(f"{c}()" for c in close) + "?")
-        return "; ".join(parts)
+        pool.discard(name)
+        close = difflib.get_close_matches(name, sorted(pool), n=3, cutoff=0.75)
+        if not close:
+            return ""
+        return "did you mean " + ", ".join(f"{c}()" for c in close) + "?"
 
 
 _registry = PluginRegistry()

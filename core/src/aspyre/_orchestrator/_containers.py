@@ -1175,6 +1175,17 @@ class ContainerRuntime:
         except docker.errors.NotFound:
             pass
 
+    async def persistent_host_ports(
+        self, resource_name: str, container_name: str | None = None
+    ) -> dict[tuple[int, str], int]:
+        """Host ports published by this app host's existing persistent container (empty when none).
+
+        The orchestrator reuses them, so an unchanged persistent container keeps its address.
+        """
+        name = container_name or f"{resource_name}-{self._app_host_hash}"
+        info = await self._call(self._inspect_container, name)
+        return {} if info is None else _host_ports(info)
+
     def iter_handles(self) -> Iterator[ContainerHandle]:
         """Containers started or adopted by this runtime and not yet stopped/removed."""
         return iter(list(self._handles.values()))

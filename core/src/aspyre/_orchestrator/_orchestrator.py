@@ -254,11 +254,24 @@ class Orchestrator:
         await self._publish(BeforeStartEvent(app=self.app))
         self._initial_snapshots()
         self._resolve_parameters()
-        self._allocate_endpoints()
-        if any(_is_container(r) for r in self.model):
+        containers = [r for r in self.model if isinstance(r, ContainerResource)]
+        persistent = [r for r in containers if r.lifetime is ContainerLifetime.PERSISTENT]
+        reuse_ports: dict[int, dict[tuple[int, str], int]] = {}
+        if persistent:
+            # Persistent containers keep their host ports across runs: ask the engine first.
+            await self._connect_runtime()
+            if self._runtime is not None:
+                for r in persistent:
+                    name_ann = r.annotations.last(ContainerNameAnnotation)
+                    with contextlib.suppress(Exception):
+                        reuse_ports[id(r)] = await self._runtime.persistent_host_ports(
+                            r.name, name_ann.name if name_ann is not None else None
+                        )
+        elif containers:
             tg.start_soon(self._connect_runtime)
         else:
             self._runtime_ready.set()
+        self._allocate_endpoints(reuse_ports)
         await self._publish(AfterEndpointsAllocatedEvent(app=self.app))
         for r in self.model:
             await self._publish(InitializeResourceEvent(r, app=self.app), EventDispatchBehavior.NON_BLOCKING_CONCURRENT)
@@ -354,8 +367,11 @@ class Orchestrator:
                     "Parameter %r has no value: set the environment variable %s", r.name, r.configuration_key
                 )
 
-    def _allocate_endpoints(self) -> None:
+    def _allocate_endpoints(self, reuse_ports: dict[int, dict[tuple[int, str], int]] | None = None) -> None:
+        reuse_ports = reuse_ports or {}
         taken = self._ports_taken
+        for ports in reuse_ports.values():
+            taken.update(ports.values())
         for r in self.model:
             for ep in r.annotations.all(EndpointAnnotation):
                 if ep.port is not None and not (self.options.randomize_ports and _is_container(r)):
@@ -365,7 +381,13 @@ class Orchestrator:
                 ep.allocated.clear()
                 if _is_container(r):
                     assert ep.target_port is not None
-                    host_port = ep.port if (ep.port is not None and not self.options.randomize_ports) else _free_port(taken)
+                    previous = reuse_ports.get(id(r), {}).get((ep.target_port, ep.protocol.value))
+                    if ep.port is not None and not self.options.randomize_ports:
+                        host_port = ep.port
+                    elif previous is not None:
+                        host_port = previous
+                    else:
+                        host_port = _free_port(taken)
                     ep.allocated[KnownNetworks.LOCALHOST] = AllocatedEndpoint(
                         "127.0.0.1", host_port, ep.scheme, KnownNetworks.LOCALHOST, ep.target_port
                     )

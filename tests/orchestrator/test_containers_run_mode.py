@@ -1,0 +1,192 @@
+"""Run mode with real containers: name resolution proved by traffic, persistent reuse, orphan cleanup."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+
+import aspyre
+from aspyre import KnownResourceStates as S
+
+pytestmark = [pytest.mark.docker]
+
+PY = sys.executable
+IMAGE = ("redis", "7")
+
+
+def make_builder(tmp_path: Path, name: str = "apphost.py") -> aspyre.DistributedApplicationBuilder:
+    return aspyre.DistributedApplication.create_builder([], app_host_path=tmp_path / name)
+
+
+def _by_label(client: Any, key: str, value: str) -> list[Any]:
+    return list(client.containers.list(all=True, filters={"label": f"{key}={value}"}))
+
+
+@pytest.fixture
+def cleanup_app_host(docker_client: Any, tmp_path: Path) -> Iterator[Path]:
+    """Remove every container, volume and network labelled with this test's app host path."""
+    app_host = tmp_path / "apphost.py"
+    yield app_host
+    label = f"aspyre.app-host={app_host}"
+    for c in docker_client.containers.list(all=True, filters={"label": label}):
+        c.remove(force=True, v=True)
+    for n in docker_client.networks.list(filters={"label": label}):
+        n.remove()
+    for v in docker_client.volumes.list(filters={"label": label}):
+        v.remove(force=True)
+
+
+@pytest.mark.anyio
+async def test_container_to_container_and_host_to_container_traffic(tmp_path: Path, cleanup_app_host: Path) -> None:
+    b = make_builder(tmp_path)
+    cache = b.add_container("cache", *IMAGE).with_endpoint(target_port=6379, name="tcp", scheme="tcp")
+    ep = cache.get_endpoint("tcp")
+    probe = (
+        b.add_container("probe", *IMAGE)
+        .with_entrypoint("/bin/sh")
+        .with_args("-c", 'redis-cli -h "$H" -p "$P" set via ok && redis-cli -h "$H" -p "$P" get via')
+        .with_environment("H", ep.property(aspyre.EndpointProperty.HOST))
+        .with_environment("P", ep.property(aspyre.EndpointProperty.PORT))
+        .wait_for(cache)
+    )
+    host = (
+        b.add_executable(
+            "host",
+            PY,
+            "-c",
+            "import os, redis; c = redis.Redis.from_url(os.environ['URL']); print(c.get('via').decode())",
+        )
+        .with_environment("URL", aspyre.ReferenceExpression.format("redis://{}", ep.property(aspyre.EndpointProperty.HOST_AND_PORT)))
+        .wait_for_completion(probe)
+    )
+    app = b.build()
+    with anyio.fail_after(60):
+        async with app:
+            psnap = await app.resource_notifications.wait_for_resource(probe.resource, S.EXITED)
+            hsnap = await app.resource_notifications.wait_for_resource(host.resource, S.FINISHED)
+            host_env = {e.name: e.value for e in hsnap.environment_variables}
+            probe_env = {e.name: e.value for e in psnap.environment_variables}
+    # a container sees the other by resource name and target port; the host sees 127.0.0.1 and the host port
+    assert probe_env == {"H": "cache", "P": "6379"}
+    assert host_env["URL"] == f"redis://127.0.0.1:{ep.port}"
+    assert psnap.exit_code == 0
+    assert [line.content for line in app.resource_loggers.backlog("probe")] == ["OK", "ok"]
+    assert hsnap.exit_code == 0
+    assert [line.content for line in app.resource_loggers.backlog("host")] == ["ok"]
+
+
+def _run_persistent(tmp_path: Path, value: str) -> tuple[str, bool]:
+    async def main() -> tuple[str, bool]:
+        b = make_builder(tmp_path)
+        (
+            b.add_container("keeper", *IMAGE)
+            .with_endpoint(target_port=6379, name="tcp")
+            .with_lifetime(aspyre.ContainerLifetime.PERSISTENT)
+            .with_environment("MARK", value)
+        )
+        app = b.build()
+        with anyio.fail_after(60):
+            async with app:
+                snap = await app.resource_notifications.wait_for_resource("keeper", S.RUNNING)
+                reused = any("Reusing persistent container" in line.content for line in app.resource_loggers.backlog("keeper"))
+        return str(snap.property_value("container.id")), reused
+
+    return anyio.run(main)
+
+
+def test_persistent_container_is_reused_then_recreated_when_its_configuration_changes(
+    tmp_path: Path, cleanup_app_host: Path, docker_client: Any
+) -> None:
+    first, reused_first = _run_persistent(tmp_path, "a")
+    # the app stopped, the persistent container did not
+    assert docker_client.containers.get(first).status == "running"
+    second, reused_second = _run_persistent(tmp_path, "a")
+    third, reused_third = _run_persistent(tmp_path, "b")
+    assert not reused_first
+    assert (second, reused_second) == (first, True)
+    assert third != first and not reused_third
+    names = [c.name for c in _by_label(docker_client, "aspyre.app-host", str(tmp_path / "apphost.py"))]
+    assert len(names) == 1 and names[0].startswith("keeper-")
+
+
+APPHOST = """
+import aspyre
+builder = aspyre.DistributedApplication.create_builder()
+builder.add_container("{name}", "redis", "7").with_endpoint(target_port=6379, name="tcp").with_volume("/data")
+builder.build().run()
+"""
+
+
+def _start_app_host(path: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen([PY, str(path)], cwd=path.parent, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _wait_for(predicate: Any, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def test_a_sigkilled_app_host_leaks_nothing_beyond_the_next_start(
+    tmp_path: Path, cleanup_app_host: Path, docker_client: Any
+) -> None:
+    first = tmp_path / "apphost.py"
+    first.write_text(APPHOST.format(name="victim"))
+    proc = _start_app_host(first)
+    try:
+        _wait_for(
+            lambda: any(c.status == "running" for c in _by_label(docker_client, "aspyre.resource", "victim")
+                        if c.labels.get("aspyre.app-host") == str(first)),
+            "the first app host's container",
+        )
+        victims = [c for c in _by_label(docker_client, "aspyre.app-host", str(first))]
+        session = victims[0].labels["aspyre.session-id"]
+        assert victims[0].labels["aspyre.owner-pid"] == str(proc.pid)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    # killed hard: its container, network and anonymous volume are still there
+    leftovers = _by_label(docker_client, "aspyre.session-id", session)
+    assert leftovers, "the SIGKILLed app host left nothing behind, so this test proves nothing"
+    volumes = [m["Name"] for m in leftovers[0].attrs["Mounts"] if m["Type"] == "volume"]
+    assert volumes
+    assert docker_client.networks.list(filters={"label": f"aspyre.session-id={session}"})
+
+    # the next app host (a different one: any app host sweeps dead sessions) cleans it up at start
+    second = tmp_path / "other" / "apphost.py"
+    second.parent.mkdir()
+    second.write_text(APPHOST.format(name="survivor"))
+    proc2 = _start_app_host(second)
+    try:
+        _wait_for(
+            lambda: any(c.status == "running" for c in _by_label(docker_client, "aspyre.app-host", str(second))),
+            "the second app host's container",
+        )
+        assert _by_label(docker_client, "aspyre.session-id", session) == []
+        assert docker_client.networks.list(filters={"label": f"aspyre.session-id={session}"}) == []
+        existing = {v.name for v in docker_client.volumes.list()}
+        assert not (set(volumes) & existing)
+        proc2.send_signal(signal.SIGTERM)
+        out, _ = proc2.communicate(timeout=60)
+        assert proc2.returncode == 0, out
+    finally:
+        if proc2.poll() is None:
+            proc2.kill()
+            proc2.wait()
+        for c in _by_label(docker_client, "aspyre.app-host", str(second)):
+            c.remove(force=True, v=True)
+    # a clean stop leaves nothing either
+    assert _by_label(docker_client, "aspyre.app-host", str(second)) == []

@@ -1,0 +1,194 @@
+"""The typed manifest model and its JSON form (cattrs)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import aspyre
+
+from .helpers import schema_errors
+
+# A manifest as Aspire itself writes it (abridged from Aspire's ManifestGenerationTests), including a
+# type aspyre does not model (project.v0) and no "$schema".
+ASPIRE_WRITTEN = """{
+  "resources": {
+    "servicea": {
+      "type": "project.v0",
+      "path": "testproject/TestProject.ServiceA/TestProject.ServiceA.csproj",
+      "env": {
+        "HTTP_PORTS": "{servicea.bindings.http.targetPort}"
+      },
+      "bindings": {
+        "http": {
+          "scheme": "http",
+          "protocol": "tcp",
+          "transport": "http"
+        }
+      }
+    },
+    "redis": {
+      "type": "container.v0",
+      "connectionString": "{redis.bindings.tcp.host}:{redis.bindings.tcp.port},password={redis-password.value}",
+      "image": "docker.io/library/redis:8.6",
+      "entrypoint": "/bin/sh",
+      "args": [
+        "-c",
+        "redis-server --requirepass $REDIS_PASSWORD"
+      ],
+      "env": {
+        "REDIS_PASSWORD": "{redis-password.value}"
+      },
+      "bindings": {
+        "tcp": {
+          "scheme": "redis",
+          "protocol": "tcp",
+          "transport": "tcp",
+          "targetPort": 6379
+        }
+      }
+    },
+    "postgresdb": {
+      "type": "value.v0",
+      "connectionString": "{postgres.connectionString};Database=postgresdb"
+    },
+    "redis-password": {
+      "type": "parameter.v0",
+      "value": "{redis-password.inputs.value}",
+      "inputs": {
+        "value": {
+          "type": "string",
+          "secret": true,
+          "default": {
+            "generate": {
+              "minLength": 22,
+              "special": false
+            }
+          }
+        }
+      }
+    },
+    "redis-password-uri-encoded": {
+      "type": "annotated.string",
+      "value": "{redis-password.value}",
+      "filter": "uri"
+    }
+  }
+}
+"""
+
+
+def test_reads_and_rewrites_a_manifest_written_by_aspire() -> None:
+    manifest = aspyre.manifest_from_json(ASPIRE_WRITTEN)
+    assert manifest.schema is None
+    kinds = {name: type(r).__name__ for name, r in manifest.resources.items()}
+    assert kinds == {
+        "servicea": "ManifestRawResource",
+        "redis": "ManifestContainer",
+        "postgresdb": "ManifestValue",
+        "redis-password": "ManifestParameter",
+        "redis-password-uri-encoded": "ManifestAnnotatedString",
+    }
+    redis = manifest.resources["redis"]
+    assert isinstance(redis, aspyre.ManifestContainer)
+    assert redis.bindings == {"tcp": aspyre.ManifestBinding("redis", "tcp", "tcp", target_port=6379)}
+    password = manifest.resources["redis-password"]
+    assert isinstance(password, aspyre.ManifestParameter)
+    generate = password.inputs["value"].default.generate  # type: ignore[union-attr]
+    assert generate == aspyre.ManifestGenerateDefault(min_length=22, special=False)
+    # byte for byte the same JSON (Aspire writes no trailing newline; aspyre does)
+    assert aspyre.manifest_to_json(manifest) == ASPIRE_WRITTEN
+    assert schema_errors(json.loads(ASPIRE_WRITTEN)) == []
+
+
+def test_every_field_round_trips() -> None:
+    manifest = aspyre.Manifest(
+        {
+            "c": aspyre.ManifestContainer(
+                type="container.v1",
+                connection_string="{c.bindings.tcp.host}",
+                build=aspyre.ManifestBuild(
+                    context="ctx",
+                    dockerfile="ctx/Dockerfile",
+                    stage="final",
+                    build_only=True,
+                    args={"A": "1", "B": None},
+                    secrets={
+                        "S": aspyre.ManifestBuildSecret(type="env", value="{s.value}"),
+                        "F": aspyre.ManifestBuildSecret(type="file", source="../secret.txt"),
+                    },
+                ),
+                entrypoint="/bin/sh",
+                args=("-c", "run"),
+                bind_mounts=(aspyre.ManifestBindMount(source=".", target="/src", read_only=True),),
+                volumes=(aspyre.ManifestVolume(name="data", target="/data", read_only=False),),
+                env={"Z": "z", "A": "a"},
+                bindings={"tcp": aspyre.ManifestBinding("tcp", "tcp", "tcp", port=1, target_port=2, external=True)},
+            ),
+            "p": aspyre.ManifestParameter(
+                connection_string="{p.value}",
+                value="{p.inputs.value}",
+                inputs={"value": aspyre.ManifestParameterInput(default=aspyre.ManifestParameterDefault(value="x"))},
+            ),
+        },
+        schema=None,
+    )
+    text = aspyre.manifest_to_json(manifest)
+    again = aspyre.manifest_from_json(text)
+    assert again == manifest
+    assert aspyre.manifest_to_json(again) == text
+    # maps keep their order: env as written, not sorted
+    assert list(json.loads(text)["resources"]["c"]["env"]) == ["Z", "A"]
+
+
+def test_defaults_are_left_out_and_required_fields_kept() -> None:
+    binding = aspyre.ManifestBinding("http", "tcp", "http")
+    container = aspyre.ManifestContainer(image="nginx:1", bindings={"http": binding})
+    text = aspyre.manifest_to_json(aspyre.Manifest({"web": container}))
+    assert json.loads(text)["resources"]["web"] == {
+        "type": "container.v0",
+        "image": "nginx:1",
+        "bindings": {"http": {"scheme": "http", "protocol": "tcp", "transport": "http"}},
+    }
+    volume = aspyre.manifest_converter_unstructure(aspyre.ManifestVolume(name="d", target="/d", read_only=False)) if hasattr(aspyre, "manifest_converter_unstructure") else None
+    assert volume is None
+
+
+def test_non_ascii_is_escaped_for_stable_bytes() -> None:
+    manifest = aspyre.Manifest({"p": aspyre.ManifestValue(connection_string="Café=ü")})
+    text = aspyre.manifest_to_json(manifest)
+    assert "Caf\\u00e9=\\u00fc" in text
+    assert text.isascii()
+    assert aspyre.manifest_from_json(text) == manifest
+
+
+def test_unknown_types_and_odd_shapes_are_kept_as_raw_entries() -> None:
+    text = json.dumps(
+        {
+            "resources": {
+                "lambda": {"type": "aws.lambda.v0", "handler": "x"},
+                "odd-container": {"type": "container.v0", "image": "x", "replicas": 3},
+                "no-image": {"type": "container.v0"},
+                "err": {"error": "nope"},
+            }
+        }
+    )
+    manifest = aspyre.manifest_from_json(text)
+    assert all(isinstance(r, aspyre.ManifestRawResource) for r in manifest.resources.values())
+    assert manifest.resources["odd-container"].data == {"type": "container.v0", "image": "x", "replicas": 3}  # type: ignore[union-attr]
+    assert json.loads(aspyre.manifest_to_json(manifest)) == json.loads(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[]", 'a manifest is a JSON object with a "resources" object'),
+        ('{"resources": []}', 'a manifest is a JSON object with a "resources" object'),
+        ('{"resources": {}, "extra": 1}', "unexpected top-level manifest keys: extra"),
+        ('{"resources": {}, "$schema": 1}', '"$schema" must be a string'),
+    ],
+)
+def test_malformed_manifests_are_rejected_clearly(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message.replace("$", r"\$")):
+        aspyre.manifest_from_json(text)
