@@ -24,7 +24,8 @@ def test_create_builder_reads_sys_argv(monkeypatch: pytest.MonkeyPatch, tmp_path
     monkeypatch.setattr(sys, "argv", ["apphost.py", "--publisher", "manifest", "--output-path", str(tmp_path), "--x"])
     builder = aspyre.DistributedApplication.create_builder()
     ctx = builder.execution_context
-    assert ctx.is_publish_mode and not ctx.is_run_mode
+    assert ctx.is_publish_mode
+    assert not ctx.is_run_mode
     assert ctx.operation is Operation.PUBLISH
     assert ctx.publisher_name == "manifest"
     assert ctx.output_path == tmp_path
@@ -117,7 +118,8 @@ def test_add_container_parses_the_image(builder: aspyre.DistributedApplicationBu
     assert c.resource.image == aspyre.ContainerImageAnnotation("org/app", "1.2", "ghcr.io")
     assert c.resource.image.full_name == "ghcr.io/org/app:1.2"
     d = builder.add_container("d", "redis", "7")
-    assert d.resource.image is not None and d.resource.image.full_name == "redis:7"
+    assert d.resource.image is not None
+    assert d.resource.image.full_name == "redis:7"
     assert builder.add_container("e", "redis").resource.image == aspyre.ContainerImageAnnotation("redis", "latest")
     with pytest.raises(ValueError, match="already has a tag"):
         builder.add_container("f", "redis:7", "8")
@@ -129,7 +131,8 @@ def test_add_container_parses_the_image(builder: aspyre.DistributedApplicationBu
 def test_image_tag_registry_and_digest(builder: aspyre.DistributedApplicationBuilder) -> None:
     c = builder.add_container("c", "redis:7")
     c.with_image_registry("docker.io").with_image_tag("7.2")
-    assert c.resource.image is not None and c.resource.image.full_name == "docker.io/redis:7.2"
+    assert c.resource.image is not None
+    assert c.resource.image.full_name == "docker.io/redis:7.2"
     c.with_image_sha256("sha256:" + "a" * 64)
     assert c.resource.image.full_name == "docker.io/redis@sha256:" + "a" * 64
     assert c.resource.image.tag is None
@@ -170,7 +173,11 @@ def test_python_app_uses_the_venv_next_to_it(builder: aspyre.DistributedApplicat
 
 
 def test_endpoints(builder: aspyre.DistributedApplicationBuilder) -> None:
-    c = builder.add_container("c", "nginx").with_http_endpoint(port=8080, target_port=80).with_https_endpoint(target_port=443)
+    c = (
+        builder.add_container("c", "nginx")
+        .with_http_endpoint(port=8080, target_port=80)
+        .with_https_endpoint(target_port=443)
+    )
     eps = c.resource.annotations.all(aspyre.EndpointAnnotation)
     assert [(e.name, e.scheme, e.port, e.target_port, e.transport, e.tls_enabled) for e in eps] == [
         ("http", "http", 8080, 80, "http", False),
@@ -232,7 +239,9 @@ def test_event_shortcuts_subscribe_for_the_resource(builder: aspyre.DistributedA
 # --------------------------------------------------------------------------- parameters
 
 
-def test_parameter_from_code_env_and_default(builder: aspyre.DistributedApplicationBuilder, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_parameter_from_code_env_and_default(
+    builder: aspyre.DistributedApplicationBuilder, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("Parameters__from-env", "e1")
     monkeypatch.setenv("Parameters__under_score", "e2")
     monkeypatch.setenv("Parameters__in-code", "ignored")
@@ -245,24 +254,26 @@ def test_parameter_from_code_env_and_default(builder: aspyre.DistributedApplicat
     assert builder.add_parameter("with-default", default="d").resource.value == "d"
     missing = builder.add_parameter("missing", secret=True).resource
     with pytest.raises(aspyre.MissingParameterValueError, match="Set the environment variable Parameters__missing"):
-        missing.value
+        _ = missing.value
     monkeypatch.setenv("Parameters__missing", "late")
     assert missing.value == "late"  # looked up again until found
     with pytest.raises(ValueError, match="cannot be published as the manifest default"):
         builder.add_parameter("both", "x", secret=True, publish_value_as_default=True)
 
 
-def test_generated_parameter_is_persisted(tmp_path: Path, _isolated_secrets: Path) -> None:
+def test_generated_parameter_is_persisted(tmp_path: Path) -> None:
     app_host = tmp_path / "apphost.py"
     first = aspyre.DistributedApplicationBuilder([], app_host_path=app_host)
     spec = GenerateParameterDefault(min_length=30, special=False)
     pw = first.add_parameter("db-password", secret=True, default=spec).resource
     value = pw.value
-    assert len(value) == 30 and value.isalnum()
-    assert pw.value_source is not None and pw.value_source.startswith("generated, saved in")
+    assert len(value) == 30
+    assert value.isalnum()
+    assert pw.value_source is not None
+    assert pw.value_source.startswith("generated, saved in")
 
     store = first.secrets_store
-    assert store.path.parent == _isolated_secrets
+    assert store.path.parent == Path(os.environ["ASPYRE_SECRETS_DIR"])  # isolated by tests/conftest.py
     assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
     data = json.loads(store.path.read_text())
     assert data == {"app_host": str(app_host), "parameters": {"db-password": value}}
@@ -293,7 +304,8 @@ def test_secrets_store(tmp_path: Path) -> None:
     assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
     assert stat.S_IMODE(store.directory.stat().st_mode) == 0o700
     store.delete("a")
-    assert store.get("a") is None and store.get("b") == "2"
+    assert store.get("a") is None
+    assert store.get("b") == "2"
     store.set_all({"c": "3"})
     assert (store.get("b"), store.get("c")) == (None, "3")
     assert stat.S_IMODE(store.path.stat().st_mode) == 0o600

@@ -129,7 +129,10 @@ def test_container_methods_need_a_container(
     builder: aspyre.DistributedApplicationBuilder, method: str, call: Method
 ) -> None:
     exe = builder.add_executable("exe", "python")
-    with pytest.raises(TypeError, match=rf"{method}\(\) needs a container resource \(ContainerResource\); resource 'exe' is a ExecutableResource"):
+    with pytest.raises(
+        TypeError,
+        match=rf"{method}\(\) needs a container resource \(ContainerResource\); resource 'exe' is a ExecutableResource",
+    ):
         call(exe)
     call(builder.add_container("c", "redis"))  # and works on a container
 
@@ -154,7 +157,9 @@ def test_methods_every_resource_has(builder: aspyre.DistributedApplicationBuilde
         assert anns.has(aspyre.ResourceUrlAnnotation)
         assert anns.has(aspyre.ExplicitStartAnnotation)
         assert anns.has(aspyre.ResourceCommandAnnotation)
-        assert anns.last(aspyre.ManifestPublishingCallbackAnnotation) == aspyre.ManifestPublishingCallbackAnnotation(None)
+        assert anns.last(aspyre.ManifestPublishingCallbackAnnotation) == aspyre.ManifestPublishingCallbackAnnotation(
+            None
+        )
         assert anns.has(aspyre.ResourceSnapshotAnnotation)
 
 
@@ -187,7 +192,7 @@ def test_capability_protocols_are_structural(builder: aspyre.DistributedApplicat
             self.name = "duck"
             self.annotations = aspyre.Annotations()
 
-    duck = builder.add_resource(Duck())  # type: ignore[type-var]
+    duck = builder.add_resource(Duck())
     assert isinstance(duck.resource, aspyre.IResource)
     with pytest.raises(TypeError, match="environment capability"):
         duck.with_environment("A", "1")

@@ -261,8 +261,10 @@ def broken_install(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (project / "src" / "broken_plugin_hooks" / "__init__.py").write_text("raise RuntimeError('hooks exploded')\n")
     target = root / "site"
     subprocess.run(
-        [PYTHON, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--no-index"]
-        + ["--target", str(target), str(project)],
+        [
+            *(PYTHON, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--no-index"),
+            *("--target", str(target), str(project)),
+        ],
         check=True,
         capture_output=True,
         timeout=300,
@@ -318,9 +320,10 @@ def test_a_broken_plugin_does_not_break_the_others(broken_install: Path, tmp_pat
     assert broken["dist"] == "broken-plugin"
     assert result["add_typo"]["cause"] == "AttributeError"
     assert "entry point add_typo = 'aspyre_redis:add_rediss'" in result["add_typo"]["message"]
-    assert "entry point with_broken = 'broken_plugin:with_broken' in group 'aspyre.resource_methods'" in result[
-        "with_broken"
-    ]
+    assert (
+        "entry point with_broken = 'broken_plugin:with_broken' in group 'aspyre.resource_methods'"
+        in result["with_broken"]
+    )
     assert {"add_broken", "add_typo", "broken-hooks", "with_broken"} <= set(result["failures"])
 
 
@@ -381,7 +384,9 @@ def test_a_failing_configure_hook_names_the_plugin(tmp_path: Path) -> None:
         site,
         "angry-hooks",
         {"aspyre.hooks": {"angry": "angry_hooks"}},
-        {"angry_hooks.py": "import aspyre\n@aspyre.hookimpl\ndef aspyre_configure_builder(builder):\n    raise KeyError('x')\n"},
+        {
+            "angry_hooks.py": "import aspyre\n@aspyre.hookimpl\ndef aspyre_configure_builder(builder):\n    raise KeyError('x')\n"
+        },
     )
     result = run(
         """

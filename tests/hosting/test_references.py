@@ -97,7 +97,9 @@ def test_connection_string_environment_variable_override(builder: aspyre.Distrib
     assert manifest_env(web) == {"DATABASE_URL": "{db.connectionString}", "EXT_URL": "{ext.connectionString}"}
 
 
-def test_optional_connection_string(builder: aspyre.DistributedApplicationBuilder, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_optional_connection_string(
+    builder: aspyre.DistributedApplicationBuilder, monkeypatch: pytest.MonkeyPatch
+) -> None:
     empty = builder.add_connection_string("empty", ReferenceExpression.empty())
     web = builder.add_executable("web", "python").with_reference(empty, optional=True)
     assert live_env(web) == {"ConnectionStrings__empty": None}
@@ -271,9 +273,13 @@ def test_reference_argument_errors(builder: aspyre.DistributedApplicationBuilder
     db = builder.add_connection_string("db", "Host=h")
     api = builder.add_executable("api", "python").with_http_endpoint()
     web = builder.add_executable("web", "python")
-    with pytest.raises(ValueError, match="named service references are only supported for resources with service discovery"):
+    with pytest.raises(
+        ValueError, match="named service references are only supported for resources with service discovery"
+    ):
         web.with_reference(db, name="x")
-    with pytest.raises(ValueError, match="optional references are only supported for resources with a connection string"):
+    with pytest.raises(
+        ValueError, match="optional references are only supported for resources with a connection string"
+    ):
         web.with_reference(api, optional=True)
     with pytest.raises(ValueError, match="specify either connection_name or name"):
         web.with_reference(api, "a", name="b")

@@ -65,7 +65,9 @@ def test_unknown_resources_referenced(builder: aspyre.DistributedApplicationBuil
     web.with_environment("URL", stranger.get_endpoint("http"))
     web.with_args(ReferenceExpression.format("--key={}", secret))
     problems = problems_of(builder)
-    assert any("Resource 'web' refers to resource 'stranger', which is not part of this app model" in p for p in problems)
+    assert any(
+        "Resource 'web' refers to resource 'stranger', which is not part of this app model" in p for p in problems
+    )
     assert any("Resource 'web' refers to resource 'secret', which is not part of this app model" in p for p in problems)
 
 
@@ -83,7 +85,10 @@ def test_endpoint_that_does_not_exist(builder: aspyre.DistributedApplicationBuil
     web = builder.add_executable("web", "python").with_environment("API", api.get_endpoint("htp"))
     web.with_reference(api.get_endpoint("grpc"))
     problems = problems_of(builder)
-    assert "Resource 'web' uses endpoint 'htp' of resource 'api', which has no such endpoint (its endpoints: http)." in problems
+    assert (
+        "Resource 'web' uses endpoint 'htp' of resource 'api', which has no such endpoint (its endpoints: http)."
+        in problems
+    )
     assert any("uses endpoint 'grpc' of resource 'api'" in p for p in problems)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -74,7 +75,7 @@ def test_endpoint_name_rules_match_the_oracle(name: str) -> None:
     if oracle(name):
         assert aspyre.EndpointAnnotation(name=name).name == name
     else:
-        with pytest.raises(aspyre.InvalidNameError, match="^Endpoint name"):
+        with pytest.raises(aspyre.InvalidNameError, match=r"^Endpoint name"):
             aspyre.EndpointAnnotation(name=name)
 
 
@@ -119,7 +120,9 @@ def builder(tmp_path: Path) -> aspyre.DistributedApplicationBuilder:
         lambda b: b.add_resource(aspyre.Resource("bad_name")),
     ],
 )
-def test_bad_resource_name_raises_at_the_call_and_adds_nothing(builder: aspyre.DistributedApplicationBuilder, add) -> None:  # type: ignore[no-untyped-def]
+def test_bad_resource_name_raises_at_the_call_and_adds_nothing(
+    builder: aspyre.DistributedApplicationBuilder, add: Callable[[aspyre.DistributedApplicationBuilder], object]
+) -> None:
     with pytest.raises(aspyre.InvalidNameError, match=r"Resource name 'bad_name' is invalid\. Name must contain only"):
         add(builder)
     assert builder.resources == ()
@@ -127,7 +130,9 @@ def test_bad_resource_name_raises_at_the_call_and_adds_nothing(builder: aspyre.D
 
 def test_bad_endpoint_name_raises_at_with_endpoint(builder: aspyre.DistributedApplicationBuilder) -> None:
     api = builder.add_executable("api", "python")
-    with pytest.raises(aspyre.InvalidNameError, match=r"Endpoint name 'http-' is invalid\. Name cannot end with a hyphen\."):
+    with pytest.raises(
+        aspyre.InvalidNameError, match=r"Endpoint name 'http-' is invalid\. Name cannot end with a hyphen\."
+    ):
         api.with_http_endpoint(name="http-")
     # A scheme that is not a valid name cannot be the default endpoint name either.
     with pytest.raises(aspyre.InvalidNameError, match=r"Endpoint name 'redis\+tls'"):

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import aspyre
 from aspyre import EndpointProperty, KnownNetworks, ReferenceExpression, ReferenceExpressionBuilder, ValueContext
+from aspyre._model._values import iter_references
 
 
 def resolve(value: object, context: ValueContext | None = None) -> str | None:
@@ -177,7 +178,9 @@ def test_format_examples() -> None:
         ("{", (), {}, ValueError, "Single '{'"),
     ],
 )
-def test_format_errors(template: str, args: tuple[object, ...], kwargs: dict[str, object], error: type, match: str) -> None:
+def test_format_errors(
+    template: str, args: tuple[object, ...], kwargs: dict[str, object], error: type, match: str
+) -> None:
     with pytest.raises(error, match=match):
         ReferenceExpression.format(template, *args, **kwargs)
 
@@ -200,7 +203,7 @@ def test_iter_references_walks_nested_values() -> None:
     pw = aspyre.ParameterResource("pw")
     inner = ReferenceExpression.format("{}:{}", api.get_endpoint("http").property(EndpointProperty.HOST), pw)
     outer = ReferenceExpression.format("x={}", inner)
-    refs = list(aspyre._model._values.iter_references(outer))
+    refs = list(iter_references(outer))
     assert inner in refs
     assert api in refs
     assert pw in refs
@@ -260,7 +263,7 @@ def test_live_values_before_allocation_raise_a_clear_error() -> None:
     assert resolve(ep.property(EndpointProperty.TLS_ENABLED)) == "false"
     assert resolve(ep.property(EndpointProperty.TARGET_PORT)) == "8000"
     # A target port chosen at run time is not known before allocation.
-    grpc = ep.resource.get_endpoint("grpc")
+    grpc = aspyre.EndpointReference(ep.resource, "grpc")
     assert grpc.tls_enabled
     with pytest.raises(aspyre.EndpointNotAllocatedError):
         resolve(grpc.property(EndpointProperty.TARGET_PORT))
@@ -270,7 +273,7 @@ def test_live_values_in_publish_mode_say_why() -> None:
     ep = make_api().get_endpoint("http")
     ep.annotation.publish_mode = True
     with pytest.raises(aspyre.EndpointNotAllocatedError, match=r"publish mode.*\{api\.bindings\.http\.url\}"):
-        ep.url
+        _ = ep.url
 
 
 def test_live_values_after_allocation() -> None:
@@ -300,7 +303,7 @@ def test_missing_endpoint_lists_the_existing_ones() -> None:
     assert not ep.is_allocated
     assert not ep.tls_enabled
     with pytest.raises(LookupError, match=r"Resource 'api' has no endpoint named 'htp' \(its endpoints: http, grpc\)"):
-        ep.url
+        _ = ep.url
 
 
 # --------------------------------------------------------------------------- parameters & connection strings
@@ -310,7 +313,9 @@ def test_parameter_value_and_placeholder() -> None:
     p = aspyre.ParameterResource("api-key", secret=True)
     assert p.value_expression == "{api-key.value}"
     assert manifest(p) == "{api-key.value}"
-    with pytest.raises(aspyre.MissingParameterValueError, match=r"Parameter 'api-key' has no value.*Parameters__api-key"):
+    with pytest.raises(
+        aspyre.MissingParameterValueError, match=r"Parameter 'api-key' has no value.*Parameters__api-key"
+    ):
         resolve(p)
     p.set_value("s3cret", "test")
     assert resolve(p) == "s3cret"
@@ -343,7 +348,7 @@ def test_connection_string_reference() -> None:
     assert ref.references == (cs,)
 
     empty = aspyre.ConnectionStringResource("empty", expression=ReferenceExpression.empty())
-    with pytest.raises(LookupError, match="The connection string for the resource 'empty' is not available."):
+    with pytest.raises(LookupError, match=r"The connection string for the resource 'empty' is not available\."):
         resolve(aspyre.ConnectionStringReference(empty))
     assert resolve(aspyre.ConnectionStringReference(empty, optional=True)) is None
 

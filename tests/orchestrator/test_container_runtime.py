@@ -7,6 +7,7 @@ it afterwards, so a failing test leaks nothing either.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -106,8 +107,8 @@ class Lines:
     def text(self) -> str:
         return "\n".join(line for line, _ in self.items)
 
-    async def wait_for(self, fragment: str, timeout: float = 30) -> None:
-        with anyio.fail_after(timeout):
+    async def wait_for(self, fragment: str) -> None:
+        with anyio.fail_after(30):
             while not any(fragment in line for line, _ in self.items):
                 await self._changed.wait()
 
@@ -127,9 +128,10 @@ def _ping(port: int) -> bool:
 
 
 async def _wait_for_redis(port: int) -> redis.Redis:
-    with anyio.fail_after(30):
-        while not await anyio.to_thread.run_sync(_ping, port):
-            await anyio.sleep(0.05)
+    for _ in range(600):
+        if await anyio.to_thread.run_sync(_ping, port):
+            break
+        await anyio.sleep(0.05)
     return redis.Redis(host="127.0.0.1", port=port, socket_timeout=5, decode_responses=True)
 
 
@@ -476,7 +478,7 @@ async def test_missing_image_is_reported_with_its_name(app_host: Path, docker_cl
     image = "docker.io/library/aspyre-no-such-image:1.2.3"
     runtime = _runtime(app_host)
     try:
-        with pytest.raises(ContainerImageUnavailable, match="aspyre-no-such-image:1.2.3") as caught:
+        with pytest.raises(ContainerImageUnavailable, match=re.escape("aspyre-no-such-image:1.2.3")) as caught:
             await runtime.start_container(ContainerSpec("ghost", image), Lines())
         assert caught.value.image == image
         assert "ghost" in str(caught.value)
@@ -526,7 +528,7 @@ async def test_engine_that_never_answers_does_not_hang(tmp_path: Path) -> None:
         runtime = ContainerRuntime(
             session_id="s", app_host_path=tmp_path / "a.py", docker_host=f"tcp://127.0.0.1:{port}"
         )
-        with anyio.fail_after(30), pytest.raises(ContainerRuntimeUnavailable, match="did not answer|Cannot connect"):
+        with anyio.fail_after(30), pytest.raises(ContainerRuntimeUnavailable, match=r"did not answer|Cannot connect"):
             await runtime.connect(timeout=1)
     await runtime.close()
 

@@ -42,7 +42,9 @@ class QueueChannelResource(aspyre.Resource, aspyre.IResourceWithParent, aspyre.I
 
     @property
     def connection_string_expression(self) -> aspyre.ReferenceExpression:
-        return aspyre.ReferenceExpression.format("{};Channel={}", aspyre.ConnectionStringReference(self.parent), self.channel)
+        return aspyre.ReferenceExpression.format(
+            "{};Channel={}", aspyre.ConnectionStringReference(self.parent), self.channel
+        )
 
     def connection_properties(self) -> Sequence[tuple[str, object]]:
         return [*self.parent.connection_properties(), ("Channel", self.channel)]
@@ -167,9 +169,7 @@ def build_everything(builder: aspyre.DistributedApplicationBuilder) -> None:
     def environment_callback(ctx: aspyre.EnvironmentCallbackContext) -> None:
         mode = "publish" if ctx.execution_context.is_publish_mode else "run"
         ctx.environment["APP_MODE"] = mode
-        ctx.environment["CALLBACK_URL"] = aspyre.ReferenceExpression.format(
-            "{}/callback", worker.get_endpoint("http")
-        )
+        ctx.environment["CALLBACK_URL"] = aspyre.ReferenceExpression.format("{}/callback", worker.get_endpoint("http"))
         # a parameter that is not in the model: written after the model's resources, as Aspire does
         ctx.environment["CALLBACK_SECRET"] = aspyre.ParameterResource("callback-secret", secret=True)
 

@@ -72,7 +72,8 @@ def check_manifest(text: str) -> dict[str, Any]:
 
 
 def assert_round_trips(text: str) -> None:
-    assert text.endswith("}\n") and not text.endswith("\n\n")
+    assert text.endswith("}\n")
+    assert not text.endswith("\n\n")
     manifest = aspyre.manifest_from_json(text)
     assert aspyre.manifest_to_json(manifest) == text
     assert aspyre.manifest_from_json(aspyre.manifest_to_json(manifest)) == manifest
@@ -89,7 +90,9 @@ def assert_golden(name: str, text: str) -> None:
     assert text == expected, f"the manifest differs from {path} (ASPYRE_UPDATE_GOLDEN=1 rewrites it)"
 
 
-def publish_builder(app_dir: Path, output: str = "out", publisher: str = "manifest") -> aspyre.DistributedApplicationBuilder:
+def publish_builder(
+    app_dir: Path, output: str = "out", publisher: str = "manifest"
+) -> aspyre.DistributedApplicationBuilder:
     """A publish-mode builder whose app host lives in ``app_dir``."""
     return aspyre.DistributedApplication.create_builder(
         ["--publisher", publisher, "--output-path", str(app_dir / output)], app_host_path=app_dir / "apphost.py"

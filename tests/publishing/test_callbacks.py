@@ -123,6 +123,7 @@ async def test_a_resource_without_a_manifest_form_gets_aspires_error_entry(
         "error": "This resource does not support generation in the manifest."
     }
     assert any(
-        "'events' (TopicResource) has no manifest form" in r.getMessage() and "exclude_from_manifest()" in r.getMessage()
+        "'events' (TopicResource) has no manifest form" in r.getMessage()
+        and "exclude_from_manifest()" in r.getMessage()
         for r in caplog.records
     )

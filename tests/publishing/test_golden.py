@@ -64,14 +64,19 @@ async def test_the_manifest_is_aspyres_typed_model(tmp_path: Path) -> None:
     api = manifest.resources["api"]
     assert isinstance(api, aspyre.ManifestExecutable)
     assert api.command == "python"
-    assert api.args is not None and api.args[:2] == ("-u", "../api/main.py")
+    assert api.args is not None
+    assert api.args[:2] == ("-u", "../api/main.py")
     frontend = manifest.resources["frontend"]
-    assert isinstance(frontend, aspyre.ManifestContainer) and frontend.type == "container.v1"
-    assert frontend.build == aspyre.ManifestBuild(context="../frontend", dockerfile="../frontend/Dockerfile.prod", stage="runtime")
+    assert isinstance(frontend, aspyre.ManifestContainer)
+    assert frontend.type == "container.v1"
+    assert frontend.build == aspyre.ManifestBuild(
+        context="../frontend", dockerfile="../frontend/Dockerfile.prod", stage="runtime"
+    )
     # the python entry (interpreter arguments and script) is the image's business, not the container's args
     assert frontend.args == ("--theme", "dark")
     topic = manifest.resources["events"]
-    assert isinstance(topic, aspyre.ManifestRawResource) and topic.type == "acme.topic.v0"
+    assert isinstance(topic, aspyre.ManifestRawResource)
+    assert topic.type == "acme.topic.v0"
     assert "dashboard" not in manifest.resources
     # model order, then referenced resources that are not in the model, then formatted parameters
     names = list(manifest.resources)

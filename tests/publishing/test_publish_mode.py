@@ -48,7 +48,9 @@ def test_apphost_publishes_a_manifest_without_docker(tmp_path: Path) -> None:
     assert api["command"] == "python"
     assert api["workingDirectory"] == "../api"
     assert api["args"] == ["-u", "../api/main.py"]
-    assert document["resources"]["web"]["bindMounts"] == [{"source": "../site", "target": "/usr/share/nginx/html", "readOnly": False}]
+    assert document["resources"]["web"]["bindMounts"] == [
+        {"source": "../site", "target": "/usr/share/nginx/html", "readOnly": False}
+    ]
     # nothing was started: the docker SDK and the run-mode orchestrator were never imported
     assert json.loads(report.read_text()) == {"docker_imported": False, "orchestrator_imported": False}
     assert out.splitlines() == ["before-publish manifest", "after-publish"]
@@ -57,7 +59,9 @@ def test_apphost_publishes_a_manifest_without_docker(tmp_path: Path) -> None:
 def test_an_output_path_ending_in_json_names_the_manifest_file(tmp_path: Path) -> None:
     # as azd passes it: --output-path <dir>/<name>.json
     script = app_host(tmp_path)
-    code, _, err = run_app_host(script, ["--publisher", "manifest", "--output-path", "deploy/manifest.json"], env=NO_DOCKER)
+    code, _, err = run_app_host(
+        script, ["--publisher", "manifest", "--output-path", "deploy/manifest.json"], env=NO_DOCKER
+    )
     assert code == 0, err
     check_manifest((tmp_path / "deploy" / "manifest.json").read_text(encoding="utf-8"))
     assert not (tmp_path / "deploy" / "aspire-manifest.json").exists()
@@ -81,7 +85,7 @@ def test_unknown_publisher_on_the_command_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.anyio
-async def test_secret_values_never_appear(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _isolated_secrets: Path) -> None:
+async def test_secret_values_never_appear(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("Parameters__api-key", "TOPSECRET-api-key-value")
     monkeypatch.setenv("ConnectionStrings__legacy", "Server=db.internal;Password=TOPSECRET-legacy")
     builder = publish_builder(tmp_path)
@@ -104,7 +108,9 @@ async def test_secret_values_never_appear(tmp_path: Path, monkeypatch: pytest.Mo
     assert document["resources"]["api"]["args"] == ["--key", "{api-key.value}"]
     # publishing neither reads nor writes the secrets store, nor resolves any parameter
     assert store.path.read_bytes() == before
-    assert not api_key.resource.has_value and not cache.resource.password_parameter.has_value  # type: ignore[union-attr]
+    assert not api_key.resource.has_value
+    assert cache.resource.password_parameter is not None
+    assert not cache.resource.password_parameter.has_value
 
 
 @pytest.mark.anyio
@@ -114,7 +120,9 @@ async def test_reading_a_live_endpoint_value_in_publish_mode_is_a_clear_error(tm
     api = builder.add_executable("api", "acme-api").with_http_endpoint(port=8080)
     app = builder.build()
     endpoint = api.get_endpoint("http")
-    with pytest.raises(aspyre.EndpointNotAllocatedError, match=r"no live address in publish mode.*\{api\.bindings\.http\.url\}"):
+    with pytest.raises(
+        aspyre.EndpointNotAllocatedError, match=r"no live address in publish mode.*\{api\.bindings\.http\.url\}"
+    ):
         _ = endpoint.url
     with pytest.raises(aspyre.EndpointNotAllocatedError, match="publish mode"):
         await endpoint.property(aspyre.EndpointProperty.PORT).get_value(aspyre.ValueContext())

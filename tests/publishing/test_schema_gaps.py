@@ -27,7 +27,8 @@ async def test_anonymous_volume_has_no_name(tmp_path: Path) -> None:
     document = json.loads(text)
     assert document["resources"]["web"]["volumes"] == [{"target": "/var/cache/nginx", "readOnly": False}]
     errors = schema_errors(document)
-    assert len(errors) == 1 and errors[0].startswith("resources/web: ")
+    assert len(errors) == 1
+    assert errors[0].startswith("resources/web: ")
     assert "is not valid under any of the given schemas" in errors[0]
     document["resources"]["web"]["volumes"][0]["name"] = "named"
     assert schema_errors(document) == []
@@ -50,20 +51,27 @@ async def test_unsupported_resource_error_entry(tmp_path: Path) -> None:
 async def test_build_argument_taken_from_the_environment_is_null(tmp_path: Path) -> None:
     builder = publish_builder(tmp_path)
     web = builder.add_container("web", "ignored")
-    web.with_annotation(aspyre.DockerfileBuildAnnotation(tmp_path / "web", tmp_path / "web" / "Dockerfile", build_args=(("TOKEN", None),)))
+    web.with_annotation(
+        aspyre.DockerfileBuildAnnotation(
+            tmp_path / "web", tmp_path / "web" / "Dockerfile", build_args=(("TOKEN", None),)
+        )
+    )
     _, text = await publish(builder)
     assert_round_trips(text)
     document = json.loads(text)
     assert document["resources"]["web"]["build"]["args"] == {"TOKEN": None}
     errors = schema_errors(document)
-    assert len(errors) == 1 and errors[0].startswith("resources/web: ")
+    assert len(errors) == 1
+    assert errors[0].startswith("resources/web: ")
     document["resources"]["web"]["build"]["args"]["TOKEN"] = "value"
     assert schema_errors(document) == []
 
 
 async def test_udp_endpoint_transport(tmp_path: Path) -> None:
     builder = publish_builder(tmp_path)
-    builder.add_container("dns", "coredns/coredns").with_endpoint(target_port=53, name="dns", protocol=aspyre.Protocol.UDP)
+    builder.add_container("dns", "coredns/coredns").with_endpoint(
+        target_port=53, name="dns", protocol=aspyre.Protocol.UDP
+    )
     _, text = await publish(builder)
     assert_round_trips(text)
     document = json.loads(text)
@@ -74,6 +82,7 @@ async def test_udp_endpoint_transport(tmp_path: Path) -> None:
         "targetPort": 53,
     }
     errors = schema_errors(document)
-    assert len(errors) == 1 and errors[0].startswith("resources/dns: ")
+    assert len(errors) == 1
+    assert errors[0].startswith("resources/dns: ")
     document["resources"]["dns"]["bindings"]["dns"]["transport"] = "tcp"
     assert schema_errors(document) == []

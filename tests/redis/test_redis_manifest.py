@@ -80,12 +80,16 @@ def test_manifest_entries_match_aspires(tmp_path: Path) -> None:
 
     cache = resources["cache"]
     assert cache["type"] == "container.v0"
-    assert cache["connectionString"] == "{cache.bindings.tcp.host}:{cache.bindings.tcp.port},password={cache-password.value}"
+    assert (
+        cache["connectionString"]
+        == "{cache.bindings.tcp.host}:{cache.bindings.tcp.port},password={cache-password.value}"
+    )
     assert cache["image"] == "docker.io/library/redis:8.6"
     assert cache["entrypoint"] == "/bin/sh"
     assert cache["env"] == {"REDIS_PASSWORD": "{cache-password.value}"}
     assert cache["bindings"] == {"tcp": {"scheme": "redis", "protocol": "tcp", "transport": "tcp", "targetPort": 6379}}
-    assert cache["args"][0] == "-c" and "--save 60 1" in cache["args"][1]
+    assert cache["args"][0] == "-c"
+    assert "--save 60 1" in cache["args"][1]
     assert cache["volumes"] == [{"name": "cache-data", "target": "/data", "readOnly": False}]
     assert resources["cache-password"]["inputs"]["value"] == {
         "type": "string",
@@ -118,7 +122,10 @@ def test_manifest_entries_match_aspires(tmp_path: Path) -> None:
     assert worker_env["CACHE_URI"] == (
         "{cache.bindings.tcp.scheme}://:{cache-password-uri-encoded.value}@{cache.bindings.tcp.host}:{cache.bindings.tcp.port}"
     )
-    assert worker_env["SESSIONS_URI"] == "{sessions.bindings.tcp.scheme}://{sessions.bindings.tcp.host}:{sessions.bindings.tcp.port}"
+    assert (
+        worker_env["SESSIONS_URI"]
+        == "{sessions.bindings.tcp.scheme}://{sessions.bindings.tcp.host}:{sessions.bindings.tcp.port}"
+    )
 
 
 @pytest.mark.anyio

@@ -70,7 +70,9 @@ def test_add_redis_defaults(tmp_path: Path) -> None:
     assert check.key == "myRedis_check"
 
     pw = r.password_parameter
-    assert pw is not None and pw.name == "myRedis-password" and pw.secret
+    assert pw is not None
+    assert pw.name == "myRedis-password"
+    assert pw.secret
     assert pw.default == aspyre.GenerateParameterDefault(min_length=22, special=False)
     assert pw in b.resources  # so that it is resolved (and its generated value saved) in run mode
 
@@ -201,7 +203,10 @@ async def test_password_goes_through_the_environment_not_the_command_line(tmp_pa
 async def test_with_persistence(tmp_path: Path) -> None:
     b = make_builder(tmp_path)
     cache = b.add_redis("cache").with_persistence()
-    assert await resolved_args(cache.resource) == ["-c", 'exec redis-server --requirepass "$REDIS_PASSWORD" --save 60 1']
+    assert await resolved_args(cache.resource) == [
+        "-c",
+        'exec redis-server --requirepass "$REDIS_PASSWORD" --save 60 1',
+    ]
     cache.with_persistence(dt.timedelta(minutes=5), 100)
     assert (await resolved_args(cache.resource))[1].endswith("--save 300 100")  # type: ignore[union-attr]
     assert len(cache.resource.annotations.all(aspyre_redis.RedisPersistenceAnnotation)) == 1
@@ -238,12 +243,13 @@ def test_data_volume_defaults(tmp_path: Path) -> None:
     assert (mount.target, mount.type, mount.read_only) == ("/data", aspyre.ContainerMountType.VOLUME, False)
     # persistence is turned on
     persistence = cache.resource.persistence
-    assert persistence is not None and (persistence.interval, persistence.keys_changed_threshold) == (60, 1)
+    assert persistence is not None
+    assert (persistence.interval, persistence.keys_changed_threshold) == (60, 1)
 
 
 def test_data_volume_name_is_stable_per_app_host(tmp_path: Path) -> None:
     def name(app_dir: Path) -> str | None:
-        cache = make_builder(app_dir).add_redis("cache").with_data_volume()
+        cache: aspyre.ResourceBuilder[RedisResource] = make_builder(app_dir).add_redis("cache").with_data_volume()
         return cache.resource.annotations.all(aspyre.ContainerMountAnnotation)[0].source
 
     assert name(tmp_path / "a") == name(tmp_path / "a")
@@ -260,7 +266,8 @@ def test_read_only_data_volume_does_not_turn_persistence_on(tmp_path: Path) -> N
 def test_data_volume_keeps_earlier_persistence_settings(tmp_path: Path) -> None:
     cache = make_builder(tmp_path).add_redis("cache").with_persistence(10, 2).with_data_volume()
     persistence = cache.resource.persistence
-    assert persistence is not None and (persistence.interval, persistence.keys_changed_threshold) == (10, 2)
+    assert persistence is not None
+    assert (persistence.interval, persistence.keys_changed_threshold) == (10, 2)
 
 
 @pytest.mark.parametrize("read_only", [False, True])
@@ -302,7 +309,7 @@ def test_methods_come_from_entry_points() -> None:
 
 def test_redis_methods_do_not_apply_to_other_containers(tmp_path: Path) -> None:
     web = make_builder(tmp_path).add_container("web", "nginx")
-    with pytest.raises(AttributeError, match="with_persistence.*RedisResource"):
+    with pytest.raises(AttributeError, match=r"with_persistence.*RedisResource"):
         web.with_persistence()
 
 
@@ -316,11 +323,13 @@ def test_one_redis_commander_serves_every_redis(tmp_path: Path) -> None:
     (commander,) = [r for r in b.resources if isinstance(r, RedisCommanderResource)]
     assert commander.name == "rediscommander"
     image = commander.image
-    assert image is not None and image.full_name == "docker.io/rediscommander/redis-commander:latest"
+    assert image is not None
+    assert image.full_name == "docker.io/rediscommander/redis-commander:latest"
     (ep,) = commander.annotations.all(aspyre.EndpointAnnotation)
     assert (ep.name, ep.scheme, ep.target_port, ep.port) == ("http", "http", 8081, None)
     ignore = commander.annotations.last(aspyre.ManifestPublishingCallbackAnnotation)
-    assert ignore is not None and ignore.callback is None
+    assert ignore is not None
+    assert ignore.callback is None
     rels = [(a.resource, a.type) for a in commander.annotations.all(aspyre.ResourceRelationshipAnnotation)]
     assert rels == [(r1.resource, "RedisCommander"), (r2.resource, "RedisCommander")]
 
@@ -348,7 +357,8 @@ async def test_redis_insight_variables(tmp_path: Path) -> None:
     (insight,) = [r for r in b.resources if isinstance(r, RedisInsightResource)]
     assert insight.name == "redisinsight"
     image = insight.image
-    assert image is not None and image.full_name == "docker.io/redis/redisinsight:3.0"
+    assert image is not None
+    assert image.full_name == "docker.io/redis/redisinsight:3.0"
     assert insight.primary_endpoint.annotation.target_port == 5540
     env = await resolved_env(insight, KnownNetworks.CONTAINER)
     assert list(env.items()) == [
@@ -392,7 +402,8 @@ def test_redis_insight_data_volume(tmp_path: Path) -> None:
     b.add_redis("cache").with_redis_insight(lambda c: c.with_data_volume().with_host_port(5540))
     (insight,) = [r for r in b.resources if isinstance(r, RedisInsightResource)]
     (mount,) = insight.annotations.all(aspyre.ContainerMountAnnotation)
-    assert mount.source is not None and mount.source.endswith("-redisinsight-data")
+    assert mount.source is not None
+    assert mount.source.endswith("-redisinsight-data")
     assert mount.target == "/data"
     assert insight.primary_endpoint.annotation.port == 5540
     with pytest.raises(AttributeError, match="with_persistence"):
@@ -418,7 +429,8 @@ async def test_health_check_before_allocation_is_unhealthy(tmp_path: Path) -> No
     check = aspyre_redis.RedisHealthCheck(cache.resource)
     result = await check(aspyre.HealthCheckContext(cache.resource))
     assert result.status is aspyre.HealthStatus.UNHEALTHY
-    assert result.description is not None and "not been allocated" in result.description
+    assert result.description is not None
+    assert "not been allocated" in result.description
 
 
 async def test_health_check_against_a_closed_port_is_unhealthy(tmp_path: Path) -> None:
@@ -432,4 +444,5 @@ async def test_health_check_against_a_closed_port_is_unhealthy(tmp_path: Path) -
     allocate(cache.resource, port)
     result = await aspyre_redis.RedisHealthCheck(cache.resource, timeout=2)(aspyre.HealthCheckContext(cache.resource))
     assert result.status is aspyre.HealthStatus.UNHEALTHY
-    assert result.description is not None and f"PING 127.0.0.1:{port} failed" in result.description
+    assert result.description is not None
+    assert f"PING 127.0.0.1:{port} failed" in result.description

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 import redis
 import redis.exceptions
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 import aspyre
 import aspyre_redis
@@ -35,10 +37,15 @@ def parse_connection_string(text: str | None) -> tuple[str, int, str | None]:
 
 
 @contextmanager
-def connect(connection_string: str | None, password: str | None | bool = True) -> Iterator[redis.Redis]:
+def connect(connection_string: str | None, password: str | bool | None = True) -> Iterator[redis.Redis]:
     """A redis-py client for ``connection_string``; ``password=True``: the one in it."""
     host, port, pw = parse_connection_string(connection_string)
-    client = redis.Redis(host=host, port=port, password=pw if password is True else password or None)
+    client = redis.Redis(
+        host=host,
+        port=port,
+        password=pw if password is True else password or None,
+        retry=Retry(NoBackoff(), 0),  # a refused password fails at once
+    )
     try:
         yield client
     finally:
@@ -73,13 +80,18 @@ async def test_generated_password_is_required(tmp_path: Path, docker_client: Any
 
         connection_string = await app.get_connection_string("cache")
         _, _, password = parse_connection_string(connection_string)
-        assert password is not None and len(password) >= 22 and password.isalnum()
+        assert password is not None
+        assert len(password) >= 22
+        assert password.isalnum()
         with connect(connection_string) as client:
             assert client.set("greeting", "hello")
             assert client.get("greeting") == b"hello"
         with connect(connection_string, password=None) as client, pytest.raises(redis.exceptions.AuthenticationError):
             client.get("greeting")
-        with connect(connection_string, password="wrong") as client, pytest.raises(redis.exceptions.AuthenticationError):
+        with (
+            connect(connection_string, password="wrong") as client,
+            pytest.raises(redis.exceptions.AuthenticationError),
+        ):
             client.get("greeting")
 
         # The password is in the container's environment, not on its command line (nor in the
@@ -102,7 +114,8 @@ async def test_password_is_kept_across_runs(tmp_path: Path) -> None:
         async with app:
             await app.resource_notifications.wait_for_resource_healthy("cache")
             passwords.append(parse_connection_string(await app.get_connection_string("cache"))[2])
-    assert passwords[0] is not None and passwords[0] == passwords[1]
+    assert passwords[0] is not None
+    assert passwords[0] == passwords[1]
     # another app host gets its own
     b = make_builder(tmp_path / "other")
     b.add_redis("cache")
@@ -152,9 +165,7 @@ async def test_a_process_connects_with_its_environment_only(tmp_path: Path) -> N
     ).wait_for(cache)
     app = b.build()
     async with app:
-        snap = await app.resource_notifications.wait_for_resource(
-            "client", lambda s: S.is_terminal(s.state_text)
-        )
+        snap = await app.resource_notifications.wait_for_resource("client", lambda s: S.is_terminal(s.state_text))
         output = log_text(app, "client")
         assert (snap.state_text, snap.exit_code) == (S.FINISHED, 0), output
         with connect(await app.get_connection_string("cache")) as client:

@@ -7,6 +7,7 @@ from tests. Every public name is re-exported from here.
 
 from __future__ import annotations
 
+from ._cli._loader import AppHostNotFoundError, load_app_host
 from ._eventing._bus import DistributedApplicationEventing, EventDispatchBehavior, EventSubscription
 from ._eventing._events import (
     AfterEndpointsAllocatedEvent,
@@ -24,7 +25,6 @@ from ._eventing._events import (
     ResourceSnapshotChangedEvent,
     ResourceStoppedEvent,
 )
-from ._cli._loader import AppHostNotFoundError, load_app_host
 from ._eventing._hookspecs import HookSpecs, hookimpl, hookspec
 from ._hosting._app import AppOptions, DistributedApplication
 from ._hosting._builder import DistributedApplicationBuilder, DuplicateResourceError, ResourceBuilder, parse_image

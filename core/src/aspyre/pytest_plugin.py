@@ -72,12 +72,14 @@ class AspyreAppFactory:
         self._closed = False
 
     # -- making apps -----------------------------------------------------------------------------------------
-    def create_builder(self, args: Sequence[str] = (), *, app_host_path: str | os.PathLike[str] | None = None) -> DistributedApplicationBuilder:
+    def create_builder(
+        self, args: Sequence[str] = (), *, app_host_path: str | os.PathLike[str] | None = None
+    ) -> DistributedApplicationBuilder:
         """A new, empty builder for a model made in the test (``args`` are not pytest's own).
 
         ``app_host_path`` (default: the test's file) anchors relative paths and the secrets store.
         """
-        path: str | os.PathLike[str] | None = app_host_path
+        path: Path | None = Path(app_host_path) if app_host_path is not None else None
         if path is None and self._item is not None:
             path = getattr(self._item, "path", None)
         return DistributedApplication.create_builder(list(args), app_host_path=path)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from .._model._annotations import (
+from aspyre._model._annotations import (
     ContainerMountAnnotation,
     ExplicitStartAnnotation,
     HealthCheckAnnotation,
@@ -18,10 +18,10 @@ from .._model._annotations import (
     ResourceRelationshipAnnotation,
     WaitAnnotation,
 )
-from .._model._endpoints import EndpointAnnotation
-from .._model._environment import compute_arguments, compute_environment, is_secret_value
-from .._model._graph import parents_of
-from .._model._resources import (
+from aspyre._model._endpoints import EndpointAnnotation
+from aspyre._model._environment import compute_arguments, compute_environment, is_secret_value
+from aspyre._model._graph import parents_of
+from aspyre._model._resources import (
     ContainerResource,
     ExecutableResource,
     GenerateParameterDefault,
@@ -32,15 +32,16 @@ from .._model._resources import (
     PythonAppResource,
     capability_names,
 )
-from .._model._values import manifest_expression
+from aspyre._model._values import manifest_expression
+
 from ._run import resource_order
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.tree import Tree
 
-    from .._hosting._app import DistributedApplication
-    from .._model._resources import IResource
+    from aspyre._hosting._app import DistributedApplication
+    from aspyre._model._resources import IResource
 
 __all__ = ["describe_command", "describe_model"]
 
@@ -273,9 +274,9 @@ def _add_details(node: Tree, d: dict[str, Any]) -> None:
     if d.get("args_error"):
         node.add(f"[red]args could not be computed: {escape(d['args_error'])}[/]")
     if d.get("environment"):
-        env = node.add("[dim]environment[/]")
+        env_node = node.add("[dim]environment[/]")
         for e in d["environment"]:
-            env.add(f"{escape(e['name'])}={_value_text(e)}")
+            env_node.add(f"{escape(e['name'])}={_value_text(e)}")
     if d.get("environment_error"):
         node.add(f"[red]environment could not be computed: {escape(d['environment_error'])}[/]")
 

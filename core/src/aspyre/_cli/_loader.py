@@ -11,11 +11,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .._hosting._app import _LOADING, AppHostLoaded, _AppHostLoading
+from aspyre._hosting._app import _LOADING, AppHostLoaded, _AppHostLoading
 
 if TYPE_CHECKING:
-    from .._hosting._app import DistributedApplication
-    from .._hosting._builder import DistributedApplicationBuilder
+    from aspyre._hosting._app import DistributedApplication
+    from aspyre._hosting._builder import DistributedApplicationBuilder
 
 __all__ = ["AppHostNotFoundError", "AppHostSource", "load_app_host", "resolve_app_host"]
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from ._loader import AppHostNotFoundError, AppHostSource, load_app_host, resolve_app_host
 
 if TYPE_CHECKING:
-    from .._hosting._app import DistributedApplication
+    from aspyre._hosting._app import DistributedApplication
 
 __all__ = ["build_parser", "main"]
 
@@ -88,7 +88,7 @@ def _add_app_host(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``aspyre`` command."""
-    from .. import __version__
+    from aspyre import __version__
 
     fmt = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
@@ -318,9 +318,7 @@ def _run(ctx: _Context, source: AppHostSource, app_args: list[str], *, plain: bo
         return EXIT_FAILED
 
 
-def _publish(
-    ctx: _Context, source: AppHostSource, app_args: list[str], publisher: str, output_path: str | None
-) -> int:
+def _publish(ctx: _Context, source: AppHostSource, app_args: list[str], publisher: str, output_path: str | None) -> int:
     args = ["--publisher", publisher]
     if output_path is not None:
         args += ["--output-path", output_path]
@@ -356,4 +354,3 @@ def _describe(ctx: _Context, source: AppHostSource, app_args: list[str], *, as_j
     if app is None:
         return EXIT_FAILED
     return describe_command(app, ctx.out, as_json=as_json)
-

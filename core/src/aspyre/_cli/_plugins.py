@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from .. import __version__
-from .._hosting._plugins import (
+from aspyre import __version__
+from aspyre._hosting._plugins import (
+    APPLIES_TO_ATTR,
     GROUP_BUILDER_METHODS,
     GROUP_HOOKS,
     GROUP_PUBLISHERS,
     GROUP_RESOURCE_METHODS,
-    APPLIES_TO_ATTR,
     PluginEntry,
     PluginLoadError,
     registry,

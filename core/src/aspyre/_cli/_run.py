@@ -9,17 +9,17 @@ from typing import TYPE_CHECKING, Protocol, TextIO
 
 import anyio
 
-from .._model._annotations import HealthStatus
-from .._model._graph import parents_of
-from .._model._snapshot import KnownResourceStates, ResourceSnapshot, StateStyle
+from aspyre._model._annotations import HealthStatus
+from aspyre._model._graph import parents_of
+from aspyre._model._snapshot import KnownResourceStates, ResourceSnapshot, StateStyle
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
     from rich.live import Live
 
-    from .._hosting._app import DistributedApplication
-    from .._model._resources import IResource
-    from .._orchestrator._logs import LogLine
+    from aspyre._hosting._app import DistributedApplication
+    from aspyre._model._resources import IResource
+    from aspyre._orchestrator._logs import LogLine
 
 __all__ = ["AspyreLogging", "LiveView", "PlainView", "console_log_handler", "resource_order", "run_app", "state_text"]
 
@@ -266,7 +266,13 @@ class _ConsoleLogHandler(logging.Handler):
             if self._console is not None:
                 from rich.text import Text
 
-                style = "bold red" if record.levelno >= logging.ERROR else "yellow" if record.levelno >= logging.WARNING else "dim"
+                style = (
+                    "bold red"
+                    if record.levelno >= logging.ERROR
+                    else "yellow"
+                    if record.levelno >= logging.WARNING
+                    else "dim"
+                )
                 self._console.print(Text(f"aspyre: {level}{message}", style=style), soft_wrap=True)
             else:
                 print(f"aspyre: {level}{message}", file=self._stream or sys.stderr, flush=True)
@@ -352,4 +358,3 @@ def run_app(
             console.print(f"[bold red]error:[/] {message}", highlight=False)
         code = code or 1
     return code
-

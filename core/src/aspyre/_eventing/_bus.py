@@ -120,6 +120,8 @@ class DistributedApplicationEventing:
         self._subscriptions = [s for s in self._subscriptions if s is not subscription]
 
     def subscriptions_for(self, event: Event) -> list[EventSubscription]:
+        if not self._subscriptions:
+            return []
         out = []
         for s in self._subscriptions:
             if not isinstance(event, s.event_type):
@@ -161,6 +163,14 @@ class DistributedApplicationEventing:
         behavior: EventDispatchBehavior = EventDispatchBehavior.BLOCKING_SEQUENTIAL,
     ) -> None:
         """Deliver ``event`` to its subscribers and hooks, as ``behavior`` says."""
+        if behavior is EventDispatchBehavior.BLOCKING_SEQUENTIAL:
+            # The common path, without closures: subscribers in order, then the hooks.
+            for sub in self.subscriptions_for(event):
+                result = sub.handler(event)
+                if inspect.isawaitable(result):
+                    await result
+            await self.publish_hooks_only(event)
+            return
         calls = self._handlers(event)
         if not calls:
             return
@@ -200,9 +210,9 @@ class DistributedApplicationEventing:
         if pm is None or not event.hook_name:
             return
         caller = getattr(pm.hook, event.hook_name, None)
-        if caller is None:
+        if caller is None or not caller.get_hookimpls():
             return
-        results: list[object] = list(caller(event=event))
+        results: list[object] = caller(event=event)
         try:
             while results:
                 await _maybe_await(results.pop(0))

@@ -165,6 +165,8 @@ class CommandLineArgsAnnotation(ResourceAnnotation):
 
 @attrs.define
 class CommandLineArgsCallbackContext:
+    """What an arguments callback receives; it edits ``args`` (literals or deferred values)."""
+
     resource: IResource
     args: list[object]
     execution_context: Any
@@ -173,6 +175,8 @@ class CommandLineArgsCallbackContext:
 
 @attrs.frozen
 class CommandLineArgsCallbackAnnotation(ResourceAnnotation):
+    """A callback, sync or async, that edits the arguments when they are computed."""
+
     callback: Callable[[CommandLineArgsCallbackContext], Awaitable[None] | None]
 
 
@@ -189,6 +193,8 @@ class ReferenceEnvironmentFlags(enum.Flag):
 
 @attrs.frozen
 class ReferenceEnvironmentAnnotation(ResourceAnnotation):
+    """``with_reference_environment``: which variables ``with_reference`` injects on this resource."""
+
     flags: ReferenceEnvironmentFlags
 
 
@@ -226,6 +232,8 @@ class ConnectionPropertyAnnotation(ResourceAnnotation):
 
 
 class WaitType(enum.Enum):
+    """What a wait waits for: healthy (``wait_for``), started (``wait_for_start``), finished (``wait_for_completion``)."""
+
     WAIT_UNTIL_HEALTHY = "healthy"
     WAIT_UNTIL_STARTED = "started"
     WAIT_FOR_COMPLETION = "completion"
@@ -242,6 +250,8 @@ class WaitBehavior(enum.Enum):
 
 @attrs.frozen
 class WaitAnnotation(ResourceAnnotation):
+    """The resource starts only once ``resource`` reached ``wait_type`` (with ``exit_code`` for completion)."""
+
     resource: IResource
     wait_type: WaitType
     exit_code: int = 0
@@ -267,6 +277,8 @@ class HealthStatus(enum.Enum):
 
 @attrs.frozen
 class HealthCheckResult:
+    """What a health check returns: a status, and optionally why."""
+
     status: HealthStatus
     description: str | None = None
     exception: str | None = None
@@ -304,6 +316,8 @@ class HealthCheckAnnotation(ResourceAnnotation):
 
 
 class KnownRelationshipTypes:
+    """Aspire's relationship types (any other text is a custom relationship)."""
+
     WAIT_FOR = "WaitFor"
     REFERENCE = "Reference"
     PARENT = "Parent"
@@ -311,12 +325,16 @@ class KnownRelationshipTypes:
 
 @attrs.frozen
 class ResourceRelationshipAnnotation(ResourceAnnotation):
+    """A named edge to another resource, for display (``Parent`` relationships also count as parents)."""
+
     resource: IResource
     type: str
 
 
 @attrs.frozen
 class ResourceSnapshotAnnotation(ResourceAnnotation):
+    """The snapshot shown before the resource's first update (``with_initial_state``)."""
+
     initial_snapshot: ResourceSnapshot
 
 
@@ -373,6 +391,8 @@ class ContainerImageAnnotation(ResourceAnnotation):
 
 
 class ContainerMountType(enum.Enum):
+    """A bind mount of a host path, or a volume."""
+
     BIND_MOUNT = "bind"
     VOLUME = "volume"
 
@@ -388,6 +408,8 @@ class ContainerMountAnnotation(ResourceAnnotation):
 
 
 class ContainerLifetime(enum.Enum):
+    """Whether a container lives for one run of the app host or across runs."""
+
     #: Removed when the app host stops (the default).
     SESSION = "session"
     #: Kept across runs of the app host, reused while its configuration is unchanged.
@@ -396,10 +418,14 @@ class ContainerLifetime(enum.Enum):
 
 @attrs.frozen
 class ContainerLifetimeAnnotation(ResourceAnnotation):
+    """``with_lifetime``."""
+
     lifetime: ContainerLifetime
 
 
 class ContainerImagePullPolicy(enum.Enum):
+    """When the image is pulled: if missing (default), always, or never."""
+
     MISSING = "missing"
     ALWAYS = "always"
     NEVER = "never"
@@ -407,16 +433,22 @@ class ContainerImagePullPolicy(enum.Enum):
 
 @attrs.frozen
 class ContainerImagePullPolicyAnnotation(ResourceAnnotation):
+    """``with_image_pull_policy``."""
+
     policy: ContainerImagePullPolicy
 
 
 @attrs.frozen
 class ContainerNameAnnotation(ResourceAnnotation):
+    """An explicit container name (``with_container_name``; no suffix is added)."""
+
     name: str
 
 
 @attrs.frozen
 class ContainerNetworkAliasAnnotation(ResourceAnnotation):
+    """An extra name the container has on the container network."""
+
     alias: str
 
 

@@ -46,6 +46,8 @@ class KnownResourceStates:
 
 
 class KnownResourceTypes:
+    """The ``resource_type`` of the built-in resources."""
+
     EXECUTABLE = "Executable"
     PYTHON_APP = "PythonApp"
     CONTAINER = "Container"
@@ -54,6 +56,8 @@ class KnownResourceTypes:
 
 
 class StateStyle:
+    """How a state is shown (Aspire's state styles)."""
+
     SUCCESS = "success"
     ERROR = "error"
     INFO = "info"
@@ -62,12 +66,16 @@ class StateStyle:
 
 @attrs.frozen
 class ResourceStateSnapshot:
+    """A state's text (``KnownResourceStates`` or custom) and style."""
+
     text: str
     style: str | None = None
 
 
 @attrs.frozen
 class ResourcePropertySnapshot:
+    """A named property shown for the resource (sensitive ones are masked)."""
+
     name: str
     value: object
     is_sensitive: bool = False
@@ -75,6 +83,8 @@ class ResourcePropertySnapshot:
 
 @attrs.frozen
 class EnvironmentVariableSnapshot:
+    """An environment variable the resource was started with."""
+
     name: str
     value: str | None
     is_from_spec: bool = True
@@ -83,6 +93,8 @@ class EnvironmentVariableSnapshot:
 
 @attrs.frozen
 class UrlSnapshot:
+    """A URL of the resource (internal ones are not shown to users)."""
+
     name: str | None
     url: str
     is_internal: bool = False
@@ -91,12 +103,16 @@ class UrlSnapshot:
 
 @attrs.frozen
 class RelationshipSnapshot:
+    """A relationship to another resource, by name."""
+
     resource_name: str
     type: str
 
 
 @attrs.frozen
 class HealthReportSnapshot:
+    """The last result of one health check (``status`` ``None``: not run yet)."""
+
     name: str
     status: HealthStatus | None
     description: str | None = None

@@ -811,6 +811,12 @@ class ContainerRuntime:
                         f"container resource '{spec.resource_name}' cannot use that name. Remove it "
                         f"(`docker rm -f {name}`) or choose another name with with_container_name()."
                     )
+                if labels.get(LABEL_APP_HOST_HASH) != self._app_host_hash:
+                    raise ContainerStartError(
+                        f"A container named {name} belongs to another app host ({labels.get(LABEL_APP_HOST, '?')}), "
+                        f"so the persistent container resource '{spec.resource_name}' cannot use that name. Remove it "
+                        f"(`docker rm -f {name}`) or choose another name with with_container_name()."
+                    )
                 running = bool(existing["State"].get("Running"))
                 if labels.get(LABEL_CONFIG_HASH) == config_hash and running:
                     handle = await self._adopt(spec, existing, aliases, on_log)

@@ -314,11 +314,13 @@ class _ComposeWriter:
         value = ""
         comment = f"# {entry.filter}-encoded {entry.value}"
         if base and isinstance(source, aspyre.ManifestParameter):
+            # Derived from the parameter's value on every publish; set by hand only while that value is unknown.
             raw = self.variables.get(self._parameter_variable(base.group(1), source), ("", ""))[0]
             if raw and entry.filter == "uri":
                 value = urllib.parse.quote(raw, safe="")
-            elif not raw:
-                comment += ": set it to the encoded value of " + env_var_name(base.group(1))
+            else:
+                value = self.existing_env.get(var, "")
+                comment += f": set it to the {entry.filter}-encoded value of " + env_var_name(base.group(1))
         self.variables[var] = (value, comment)
         return var
 

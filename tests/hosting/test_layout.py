@@ -1,0 +1,130 @@
+"""The public face and the import arrows: ``aspyre`` exports exactly its public names, plugins use only
+``aspyre``, and the model room imports none of the rooms built on it."""
+
+from __future__ import annotations
+import __future__
+
+import ast
+import inspect
+import types
+from pathlib import Path
+
+import pytest
+
+import aspyre
+
+ROOT = Path(__file__).resolve().parents[2]
+CORE = ROOT / "core" / "src" / "aspyre"
+
+
+def test_all_is_exactly_the_public_names() -> None:
+    public = {
+        name
+        for name, value in vars(aspyre).items()
+        if not name.startswith("_")
+        and not isinstance(value, types.ModuleType)
+        and not isinstance(value, __future__._Feature)  # "annotations", from the __future__ import
+    }
+    assert set(aspyre.__all__) == public
+    assert list(aspyre.__all__) == sorted(aspyre.__all__)
+    assert len(aspyre.__all__) == len(set(aspyre.__all__))
+
+
+def test_public_classes_and_functions_have_docstrings() -> None:
+    undocumented = []
+    for name in aspyre.__all__:
+        obj = getattr(aspyre, name)
+        if (inspect.isclass(obj) or inspect.isfunction(obj)) and not inspect.getdoc(obj):
+            undocumented.append(name)
+    assert undocumented == []
+
+
+def imports_of(path: Path) -> list[tuple[int, str]]:
+    """Every module ``path`` imports (anywhere in the file, TYPE_CHECKING blocks included), absolute."""
+    package = ""
+    if path.is_relative_to(CORE.parent):
+        parts = path.relative_to(CORE.parent).parts
+        package = ".".join(parts[:-1])
+    return imports_in(path.read_text(encoding="utf-8"), package)
+
+
+def imports_in(source: str, package: str) -> list[tuple[int, str]]:
+    """The modules imported by ``source``, a module of ``package`` (relative imports made absolute)."""
+    out: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            out.extend((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                module = ".".join([*base, node.module] if node.module else base)
+            else:
+                module = node.module or ""
+            out.append((node.lineno, module))
+            # "from aspyre import _model" reaches into the package too.
+            out.extend((node.lineno, f"{module}.{alias.name}") for alias in node.names if module == "aspyre")
+    return out
+
+
+def python_files(*dirs: Path) -> list[Path]:
+    return sorted(p for d in dirs for p in d.rglob("*.py"))
+
+
+def test_plugins_and_examples_import_only_the_public_face() -> None:
+    files = python_files(*(ROOT / "plugins").glob("*/src"), ROOT / "examples")
+    assert files, "no plugin sources found"
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line}: {module}"
+        for path in files
+        for line, module in imports_of(path)
+        if module.startswith("aspyre._")
+    ]
+    assert offenders == []
+
+
+@pytest.mark.parametrize(
+    ("room", "forbidden"),
+    [
+        (
+            "_model",
+            ("aspyre._eventing", "aspyre._orchestrator", "aspyre._publishing", "aspyre._hosting", "aspyre._cli"),
+        ),
+        ("_eventing", ("aspyre._orchestrator", "aspyre._publishing", "aspyre._hosting", "aspyre._cli")),
+    ],
+)
+def test_arrows_point_one_way(room: str, forbidden: tuple[str, ...]) -> None:
+    files = python_files(CORE / room)
+    assert files
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line}: {module}"
+        for path in files
+        for line, module in imports_of(path)
+        if module == "aspyre" or module.startswith(forbidden)
+    ]
+    assert offenders == []
+
+
+def test_the_model_room_does_no_io() -> None:
+    """Pure data: no file, process, network or docker modules in the model room."""
+    io_modules = ("os", "subprocess", "socket", "docker", "httpx", "anyio", "asyncio", "shutil", "tempfile")
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line}: {module}"
+        for path in python_files(CORE / "_model")
+        for line, module in imports_of(path)
+        if module.split(".")[0] in io_modules
+    ]
+    assert offenders == []
+
+
+def test_import_checker_sees_relative_and_type_checking_imports() -> None:
+    source = (
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n    from .._hosting._app import DistributedApplication\n"
+        "from . import _names\n"
+        "from aspyre import _orchestrator\n"
+    )
+    modules = [m for _, m in imports_in(source, "aspyre._model")]
+    assert "aspyre._hosting._app" in modules
+    assert "aspyre._model" in modules
+    assert "aspyre._orchestrator" in modules
