@@ -106,7 +106,8 @@ def test_capability_methods(
             call(rb)
         message = str(info.value)
         assert f"{method}() needs a resource with the {label} capability ({protocol})" in message
-        assert f"resource {rb.name!r} is a {type(rb.resource).__name__}" in message
+        kind = type(rb.resource).__name__
+        assert f"resource {rb.name!r} is {'an' if kind[0] in 'AEIOU' else 'a'} {kind}" in message
         checked += 1
     assert checked > 0
 
@@ -131,7 +132,7 @@ def test_container_methods_need_a_container(
     exe = builder.add_executable("exe", "python")
     with pytest.raises(
         TypeError,
-        match=rf"{method}\(\) needs a container resource \(ContainerResource\); resource 'exe' is a ExecutableResource",
+        match=rf"{method}\(\) needs a container resource \(ContainerResource\); resource 'exe' is an ExecutableResource",
     ):
         call(exe)
     call(builder.add_container("c", "redis"))  # and works on a container

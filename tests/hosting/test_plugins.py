@@ -465,7 +465,7 @@ def test_resource_methods_dispatch_on_the_resource_type(tmp_path: Path) -> None:
     assert result[:2] == ["redis", "generic"]  # the most specific declaration wins
     assert result[2] == (
         "with_scratch_space() (from generic-scratch, redis-scratch) applies to ContainerResource, RedisResource; "
-        "resource 'e' is a ExecutableResource."
+        "resource 'e' is an ExecutableResource."
     )
     assert "Extension method 'undeclared' from redis-scratch" in result[3]
     assert "@aspyre.resource_extension" in result[3]

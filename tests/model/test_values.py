@@ -362,3 +362,21 @@ def test_connection_string_parameter() -> None:
     assert db.connection_string_expression.value_expression == "{db.value}"
     db.set_value("Host=h", "test")
     assert resolve(db) == "Host=h"
+
+
+def test_references_compare_by_what_they_refer_to() -> None:
+    api = make_api()
+    other = make_api()
+    assert api.get_endpoint("http") == api.get_endpoint("HTTP")
+    assert hash(api.get_endpoint("http")) == hash(api.get_endpoint("HTTP"))
+    assert api.get_endpoint("http") != other.get_endpoint("http")  # another resource object
+    assert api.get_endpoint("http") != aspyre.EndpointReference(api, "http", KnownNetworks.CONTAINER)
+    host = api.get_endpoint("http").property(EndpointProperty.HOST)
+    assert host == api.get_endpoint("http").property(EndpointProperty.HOST)
+    assert host != api.get_endpoint("http").property(EndpointProperty.PORT)
+    assert ReferenceExpression.format("{}", host) == ReferenceExpression.format(
+        "{}", api.get_endpoint("http").property(EndpointProperty.HOST)
+    )
+    cs = aspyre.ConnectionStringResource("cs", expression=ReferenceExpression.format("x"))
+    assert aspyre.ConnectionStringReference(cs) == aspyre.ConnectionStringReference(cs)
+    assert aspyre.ConnectionStringReference(cs) != aspyre.ConnectionStringReference(cs, optional=True)

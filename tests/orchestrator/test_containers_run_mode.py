@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -65,7 +64,9 @@ async def test_container_to_container_and_host_to_container_traffic(tmp_path: Pa
             "-c",
             "import os, redis; c = redis.Redis.from_url(os.environ['URL']); print(c.get('via').decode())",
         )
-        .with_environment("URL", aspyre.ReferenceExpression.format("redis://{}", ep.property(aspyre.EndpointProperty.HOST_AND_PORT)))
+        .with_environment(
+            "URL", aspyre.ReferenceExpression.format("redis://{}", ep.property(aspyre.EndpointProperty.HOST_AND_PORT))
+        )
         .wait_for_completion(probe)
     )
     app = b.build()
@@ -97,7 +98,9 @@ def _run_persistent(tmp_path: Path, value: str) -> tuple[str, bool]:
         with anyio.fail_after(60):
             async with app:
                 snap = await app.resource_notifications.wait_for_resource("keeper", S.RUNNING)
-                reused = any("Reusing persistent container" in line.content for line in app.resource_loggers.backlog("keeper"))
+                reused = any(
+                    "Reusing persistent container" in line.content for line in app.resource_loggers.backlog("keeper")
+                )
         return str(snap.property_value("container.id")), reused
 
     return anyio.run(main)
@@ -127,7 +130,9 @@ builder.build().run()
 
 
 def _start_app_host(path: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen([PY, str(path)], cwd=path.parent, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [PY, str(path)], cwd=path.parent, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
 
 
 def _wait_for(predicate: Any, what: str, timeout: float = 60) -> None:
@@ -145,8 +150,11 @@ def test_a_sigkilled_app_host_leaks_nothing_beyond_the_next_start(
     proc = _start_app_host(first)
     try:
         _wait_for(
-            lambda: any(c.status == "running" for c in _by_label(docker_client, "aspyre.resource", "victim")
-                        if c.labels.get("aspyre.app-host") == str(first)),
+            lambda: any(
+                c.status == "running"
+                for c in _by_label(docker_client, "aspyre.resource", "victim")
+                if c.labels.get("aspyre.app-host") == str(first)
+            ),
             "the first app host's container",
         )
         victims = [c for c in _by_label(docker_client, "aspyre.app-host", str(first))]

@@ -28,7 +28,7 @@ def script(tmp_path: Path, name: str, code: str) -> str:
 
 async def test_event_order_for_a_process(tmp_path: Path) -> None:
     b = make_builder(tmp_path)
-    job = b.add_executable("job", PY, "-c", "print('hello from job')")
+    b.add_executable("job", PY, "-c", "print('hello from job')")
     seen: list[tuple[str, str | None]] = []
 
     def record(event: aspyre.Event) -> None:
@@ -133,8 +133,12 @@ async def test_wait_for_completion_with_wrong_exit_code_fails_the_waiter(tmp_pat
 async def test_wait_for_completion_then_start(tmp_path: Path) -> None:
     b = make_builder(tmp_path)
     marker = tmp_path / "migrated"
-    job = b.add_executable("job", PY, "-c", f"import pathlib, time; time.sleep(0.3); pathlib.Path({str(marker)!r}).touch()")
-    api = b.add_executable("api", PY, "-c", f"import pathlib, sys; sys.exit(0 if pathlib.Path({str(marker)!r}).exists() else 9)")
+    job = b.add_executable(
+        "job", PY, "-c", f"import pathlib, time; time.sleep(0.3); pathlib.Path({str(marker)!r}).touch()"
+    )
+    api = b.add_executable(
+        "api", PY, "-c", f"import pathlib, sys; sys.exit(0 if pathlib.Path({str(marker)!r}).exists() else 9)"
+    )
     api.wait_for_completion(job)
     states: list[str] = []
     app = b.build()
@@ -142,7 +146,11 @@ async def test_wait_for_completion_then_start(tmp_path: Path) -> None:
 
         async def watch() -> None:
             async for u in app.resource_notifications.watch():
-                if u.resource is api.resource and u.snapshot.state_text and (not states or states[-1] != u.snapshot.state_text):
+                if (
+                    u.resource is api.resource
+                    and u.snapshot.state_text
+                    and (not states or states[-1] != u.snapshot.state_text)
+                ):
                     states.append(u.snapshot.state_text)
 
         async with anyio.create_task_group() as tg:
@@ -154,7 +162,9 @@ async def test_wait_for_completion_then_start(tmp_path: Path) -> None:
     assert states.index(S.WAITING) < states.index(S.RUNNING)
 
 
-@pytest.mark.parametrize("behavior", [aspyre.WaitBehavior.STOP_ON_RESOURCE_UNAVAILABLE, aspyre.WaitBehavior.WAIT_ON_RESOURCE_UNAVAILABLE])
+@pytest.mark.parametrize(
+    "behavior", [aspyre.WaitBehavior.STOP_ON_RESOURCE_UNAVAILABLE, aspyre.WaitBehavior.WAIT_ON_RESOURCE_UNAVAILABLE]
+)
 async def test_failing_dependency(tmp_path: Path, behavior: aspyre.WaitBehavior) -> None:
     b = make_builder(tmp_path)
     dep = b.add_executable("dep", str(tmp_path / "does-not-exist"))
@@ -180,7 +190,7 @@ async def test_failing_dependency(tmp_path: Path, behavior: aspyre.WaitBehavior)
 
 async def test_explicit_start(tmp_path: Path) -> None:
     b = make_builder(tmp_path)
-    job = b.add_executable("job", PY, "-c", "print('ran')").with_explicit_start()
+    b.add_executable("job", PY, "-c", "print('ran')").with_explicit_start()
     app = b.build()
     async with app:
         await anyio.sleep(0.3)
@@ -250,9 +260,7 @@ async def test_missing_parameter_fails_dependents_with_the_variable_name(tmp_pat
 async def test_independent_resources_start_in_parallel(tmp_path: Path) -> None:
     b = make_builder(tmp_path)
     gate = tmp_path / "gate"
-    code = (
-        f"import pathlib, time\nfor _ in range(300):\n    if pathlib.Path({str(gate)!r}).exists(): break\n    time.sleep(0.02)\n"
-    )
+    code = f"import pathlib, time\nfor _ in range(300):\n    if pathlib.Path({str(gate)!r}).exists(): break\n    time.sleep(0.02)\n"
     b.add_executable("one", PY, "-c", code)
     b.add_executable("two", PY, "-c", code)
     app = b.build()
@@ -318,7 +326,9 @@ async def test_watch_replays_then_streams_to_every_subscriber(tmp_path: Path) ->
     assert got[0] == got[1] == ["job:Finished", "job:Custom"]
 
 
-async def test_docker_unreachable_marks_containers_and_runs_the_rest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_docker_unreachable_marks_containers_and_runs_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-docker.sock")
     b = make_builder(tmp_path)
     b.add_container("cache", "redis", "7").with_endpoint(target_port=6379, name="tcp")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import inspect
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 import anyio
@@ -132,8 +132,8 @@ class DistributedApplicationEventing:
         return out
 
     # -- publishing ------------------------------------------------------------------------------
-    def _handlers(self, event: Event) -> list[Callable[[], Awaitable[None]]]:
-        calls: list[Callable[[], Awaitable[None]]] = []
+    def _handlers(self, event: Event) -> list[Callable[[], Coroutine[Any, Any, None]]]:
+        calls: list[Callable[[], Coroutine[Any, Any, None]]] = []
         for sub in self.subscriptions_for(event):
             handler = sub.handler
 
@@ -219,7 +219,7 @@ class DistributedApplicationEventing:
         finally:
             _close_awaitables(results)
 
-    async def _guarded(self, event: Event, call: Callable[[], Awaitable[None]]) -> None:
+    async def _guarded(self, event: Event, call: Callable[[], Coroutine[Any, Any, None]]) -> None:
         try:
             await call()
         except anyio.get_cancelled_exc_class():

@@ -76,7 +76,9 @@ class _AppHostLoading:
             raise ModelValidationError(problems)
 
 
-_LOADING: contextvars.ContextVar[_AppHostLoading | None] = contextvars.ContextVar("aspyre_app_host_loading", default=None)
+_LOADING: contextvars.ContextVar[_AppHostLoading | None] = contextvars.ContextVar(
+    "aspyre_app_host_loading", default=None
+)
 
 
 class DistributedApplication:
@@ -278,7 +280,9 @@ class DistributedApplication:
         r = self.model[name]
         if not isinstance(r, IResourceWithConnectionString):
             raise TypeError(f"Resource {name!r} has no connection string")
-        return await r.connection_string_expression.get_value(ValueContext(None, execution_context=self.execution_context))
+        return await r.connection_string_expression.get_value(
+            ValueContext(None, execution_context=self.execution_context)
+        )
 
     def get_endpoint(self, name: str, endpoint_name: str | None = None) -> str:
         """The URL of a resource's endpoint (default: ``http``, then ``https``, then the first)."""

@@ -114,11 +114,16 @@ def _unwrap(obj: object) -> Any:
     return obj
 
 
+def _a(noun: str) -> str:
+    """``noun`` with its indefinite article (``an ExecutableResource``, ``a ContainerResource``)."""
+    return f"an {noun}" if noun[:1].lower() in "aeiou" else f"a {noun}"
+
+
 def _require(resource: IResource, capability: type, label: str, method: str) -> None:
     if not isinstance(resource, capability):
         raise TypeError(
             f"{method}() needs a resource with the {label} capability ({capability.__name__}); "
-            f"resource {resource.name!r} is a {type(resource).__name__}, which does not have it."
+            f"resource {resource.name!r} is {_a(type(resource).__name__)}, which does not have it."
         )
 
 
@@ -210,7 +215,7 @@ class ResourceBuilder(Generic[R]):
             dists = sorted({e.distribution for e, _ in candidates})
             raise AttributeError(
                 f"{name}() (from {', '.join(dists)}) applies to {', '.join(types)}; resource "
-                f"{self._resource.name!r} is a {type(self._resource).__name__}."
+                f"{self._resource.name!r} is {_a(type(self._resource).__name__)}."
             )
         hint = reg.suggestions(name, GROUP_RESOURCE_METHODS, _public_names(type(self)))
         raise AttributeError(
@@ -353,8 +358,8 @@ class ResourceBuilder(Generic[R]):
                 hint = f" Reference one of its endpoints instead: with_reference({target.name}.get_endpoint('<name>'))."
             raise TypeError(
                 f"with_reference() needs a resource with the connection-string or the service-discovery capability "
-                f"(IResourceWithConnectionString, IResourceWithServiceDiscovery); resource {target.name!r} is a "
-                f"{type(target).__name__}, which has neither.{hint}"
+                f"(IResourceWithConnectionString, IResourceWithServiceDiscovery); resource {target.name!r} is "
+                f"{_a(type(target).__name__)}, which has neither.{hint}"
             )
         if name is not None and not has_service_discovery:
             raise ValueError(
@@ -774,7 +779,7 @@ class ResourceBuilder(Generic[R]):
         if not isinstance(self._resource, ExecutableResource):
             raise TypeError(
                 f"with_working_directory() needs an executable resource (ExecutableResource); resource "
-                f"{self._resource.name!r} is a {type(self._resource).__name__}, which is not one."
+                f"{self._resource.name!r} is {_a(type(self._resource).__name__)}, which is not one."
             )
         p = Path(path)
         self._resource.working_dir = p if p.is_absolute() else (self._app_builder.app_host_directory / p).resolve()

@@ -248,6 +248,19 @@ class EndpointReference:
     def __repr__(self) -> str:
         return f"EndpointReference({self.resource.name!r}, {self.endpoint_name!r})"
 
+    def __eq__(self, other: object) -> bool:
+        """References to the same endpoint (same resource object, name ignoring case, network) are equal."""
+        if not isinstance(other, EndpointReference):
+            return NotImplemented
+        return (
+            self.resource is other.resource
+            and name_key(self.endpoint_name) == name_key(other.endpoint_name)
+            and self.network == other.network
+        )
+
+    def __hash__(self) -> int:
+        return hash((id(self.resource), name_key(self.endpoint_name), self.network))
+
     # Defined last: inside the class body the name shadows the ``property`` builtin.
     def property(self, prop: EndpointProperty) -> EndpointReferenceExpression:
         """A value for one part of the endpoint's address."""
@@ -320,3 +333,12 @@ class EndpointReferenceExpression:
 
     def __repr__(self) -> str:
         return f"EndpointReferenceExpression({self.value_expression!r})"
+
+    def __eq__(self, other: object) -> bool:
+        """The same property of equal endpoint references."""
+        if not isinstance(other, EndpointReferenceExpression):
+            return NotImplemented
+        return self.property is other.property and self.endpoint == other.endpoint
+
+    def __hash__(self) -> int:
+        return hash((self.endpoint, self.property))

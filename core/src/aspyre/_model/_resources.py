@@ -481,6 +481,15 @@ class ConnectionStringReference:
     def __repr__(self) -> str:
         return f"ConnectionStringReference({self.resource.name!r})"
 
+    def __eq__(self, other: object) -> bool:
+        """References to the same resource object, with the same ``optional``, are equal."""
+        if not isinstance(other, ConnectionStringReference):
+            return NotImplemented
+        return self.resource is other.resource and self.optional == other.optional
+
+    def __hash__(self) -> int:
+        return hash((id(self.resource), self.optional))
+
 
 def find_endpoints(resource: IResource) -> list[EndpointAnnotation]:
     return resource.annotations.all(EndpointAnnotation)

@@ -405,6 +405,20 @@ def _explain(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _connect_problem(exc: BaseException) -> str:
+    """A short reason for a failed connection (the SDK wraps the socket error in a long message)."""
+    text = str(exc)
+    if "FileNotFoundError" in text or "No such file or directory" in text:
+        return "the socket does not exist (is the engine running?)"
+    if "PermissionError" in text or "Permission denied" in text:
+        return "permission denied on the socket (add your user to the 'docker' group, or use rootless Docker / Podman)"
+    if "ConnectionRefused" in text or "Connection refused" in text:
+        return "connection refused"
+    if "timed out" in text.lower():
+        return "no answer (timed out)"
+    return _explain(exc)
+
+
 def _random_suffix() -> str:
     return "".join(secrets.choice(string.ascii_lowercase) for _ in range(8))
 
@@ -563,7 +577,7 @@ class ContainerRuntime:
             raise
         except Exception as exc:
             raise ContainerRuntimeUnavailable(
-                f"Cannot connect to a container engine at {where}: {_explain(exc)}. {_HINT}"
+                f"Cannot connect to a container engine at {where}: {_connect_problem(exc)}. {_HINT}"
             ) from exc
         self._client = client
         _log.debug("connected to the container engine at %s", client.api.base_url)

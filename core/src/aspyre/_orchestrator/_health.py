@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -44,24 +45,44 @@ def collect_health_checks(resource: IResource) -> list[HealthCheckAnnotation]:
     return out
 
 
-async def run_health_check(check: HealthCheckAnnotation, context: HealthCheckContext, timeout: float) -> HealthReportSnapshot:
-    now = dt.datetime.now(dt.timezone.utc)
+async def run_health_check(
+    check: HealthCheckAnnotation, context: HealthCheckContext, time_limit: float
+) -> HealthReportSnapshot:
+    now = dt.datetime.now(dt.UTC)
     try:
-        with anyio.fail_after(timeout):
+        with anyio.fail_after(time_limit):
             result: Any = check.check(context)
             if inspect.isawaitable(result):
                 result = await result
     except TimeoutError:
-        return HealthReportSnapshot(check.key, HealthStatus.UNHEALTHY, f"timed out after {timeout:g} s", None, now)
+        return HealthReportSnapshot(check.key, HealthStatus.UNHEALTHY, f"timed out after {time_limit:g} s", None, now)
     except Exception as exc:
         return HealthReportSnapshot(check.key, HealthStatus.UNHEALTHY, str(exc) or type(exc).__name__, repr(exc), now)
     if isinstance(result, bool):
         result = HealthCheckResult(HealthStatus.HEALTHY if result else HealthStatus.UNHEALTHY)
     if not isinstance(result, HealthCheckResult):
         return HealthReportSnapshot(
-            check.key, HealthStatus.UNHEALTHY, f"health check returned {result!r}, not a HealthCheckResult or bool", None, now
+            check.key,
+            HealthStatus.UNHEALTHY,
+            f"health check returned {result!r}, not a HealthCheckResult or bool",
+            None,
+            now,
         )
     return HealthReportSnapshot(check.key, result.status, result.description, result.exception, now)
+
+
+async def _run_into(
+    results: dict[int, HealthReportSnapshot],
+    i: int,
+    check: HealthCheckAnnotation,
+    context: HealthCheckContext,
+    time_limit: float,
+) -> None:
+    results[i] = await run_health_check(check, context, time_limit)
+
+
+def _with_reports(reports: tuple[HealthReportSnapshot, ...], s: ResourceSnapshot) -> ResourceSnapshot:
+    return attrs.evolve(s, health_reports=reports)
 
 
 def pending_reports(resource: IResource) -> tuple[HealthReportSnapshot, ...]:
@@ -90,15 +111,12 @@ async def monitor_health(
         snap = get_snapshot(resource)
         if snap is None or snap.state_text != KnownResourceStates.RUNNING:
             return
-        reports: list[HealthReportSnapshot] = [None] * len(checks)  # type: ignore[list-item]
-
-        async def run(i: int, c: HealthCheckAnnotation) -> None:
-            reports[i] = await run_health_check(c, context, settings.check_timeout)
-
+        results: dict[int, HealthReportSnapshot] = {}
         async with anyio.create_task_group() as tg:
             for i, c in enumerate(checks):
-                tg.start_soon(run, i, c)
-        publish_update(resource, lambda s: attrs.evolve(s, health_reports=tuple(reports)))
+                tg.start_soon(_run_into, results, i, c, context, settings.check_timeout)
+        reports = tuple(results[i] for i in range(len(checks)))
+        publish_update(resource, functools.partial(_with_reports, reports))
         healthy = all(r.status is HealthStatus.HEALTHY for r in reports)
         if healthy:
             failures = 0

@@ -32,7 +32,7 @@ class LogLine:
     line_number: int
     content: str
     is_error: bool = False
-    timestamp: dt.datetime = attrs.field(factory=lambda: dt.datetime.now(dt.timezone.utc))
+    timestamp: dt.datetime = attrs.field(factory=lambda: dt.datetime.now(dt.UTC))
 
 
 class _ResourceLog:

@@ -46,7 +46,7 @@ class ResourceSnapshotUpdate:
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 StateTarget = str | Iterable[str] | Callable[[ResourceSnapshot], bool]
@@ -113,19 +113,31 @@ class ResourceNotificationService:
         if isinstance(update, ResourceSnapshot):
             new = update
         else:
-            base = old if old is not None else ResourceSnapshot(type(r).resource_type if hasattr(type(r), "resource_type") else "Unknown")
+            base = (
+                old if old is not None else ResourceSnapshot(str(getattr(type(r), "resource_type", type(r).__name__)))
+            )
             new = update(base)
             if not isinstance(new, ResourceSnapshot):
-                raise TypeError(f"publish_update for {r.name!r}: the update must return a ResourceSnapshot, got {new!r}")
+                raise TypeError(
+                    f"publish_update for {r.name!r}: the update must return a ResourceSnapshot, got {new!r}"
+                )
         new = attrs.evolve(new, version=(old.version + 1) if old is not None else 1)
-        if new.state_text == KnownResourceStates.RUNNING and (old is None or old.state_text != KnownResourceStates.RUNNING):
-            if new.start_time_stamp is None or (old is not None and old.start_time_stamp == new.start_time_stamp):
-                new = attrs.evolve(new, start_time_stamp=utcnow(), stop_time_stamp=None)
-        if KnownResourceStates.is_terminal(new.state_text) and (old is None or not KnownResourceStates.is_terminal(old.state_text)):
-            if new.stop_time_stamp is None:
-                new = attrs.evolve(new, stop_time_stamp=utcnow())
+        became_running = new.state_text == KnownResourceStates.RUNNING and (
+            old is None or old.state_text != KnownResourceStates.RUNNING
+        )
+        if became_running and (
+            new.start_time_stamp is None or (old is not None and old.start_time_stamp == new.start_time_stamp)
+        ):
+            new = attrs.evolve(new, start_time_stamp=utcnow(), stop_time_stamp=None)
+        became_terminal = KnownResourceStates.is_terminal(new.state_text) and (
+            old is None or not KnownResourceStates.is_terminal(old.state_text)
+        )
+        if became_terminal and new.stop_time_stamp is None:
+            new = attrs.evolve(new, stop_time_stamp=utcnow())
         if new.creation_time_stamp is None:
-            new = attrs.evolve(new, creation_time_stamp=old.creation_time_stamp if old and old.creation_time_stamp else utcnow())
+            new = attrs.evolve(
+                new, creation_time_stamp=old.creation_time_stamp if old and old.creation_time_stamp else utcnow()
+            )
         self._snapshots[key] = new
         item = ResourceSnapshotUpdate(r, new)
         for w in list(self._watchers):
@@ -196,7 +208,9 @@ class ResourceNotificationService:
                 raise anyio.ClosedResourceError("the app stopped while waiting")
             await self._changed.wait()
 
-    async def wait_for_resource(self, resource: IResource | str, target: StateTarget = KnownResourceStates.RUNNING) -> ResourceSnapshot:
+    async def wait_for_resource(
+        self, resource: IResource | str, target: StateTarget = KnownResourceStates.RUNNING
+    ) -> ResourceSnapshot:
         """Wait until the resource's snapshot matches: a state name, several, or a predicate."""
         r = self._resource(resource)
         match = _predicate(target)
@@ -253,7 +267,9 @@ class ResourceNotificationService:
         result: ResourceSnapshot = await self._wait_until(check)
         return result
 
-    async def wait_for_resource_started(self, resource: IResource | str, behavior: WaitBehavior | None = None) -> ResourceSnapshot:
+    async def wait_for_resource_started(
+        self, resource: IResource | str, behavior: WaitBehavior | None = None
+    ) -> ResourceSnapshot:
         r = self._resource(resource)
         behavior = behavior or self.default_wait_behavior
 
@@ -293,7 +309,9 @@ class ResourceNotificationService:
 
     async def wait_for_dependencies(self, resource: IResource, on_waiting: Callable[[], None] | None = None) -> None:
         """Satisfy every wait of ``resource`` (in parallel). Raises if one cannot be satisfied."""
-        waits = [w for w in resource.annotations.all(WaitAnnotation) if not isinstance(w.resource, IResourceWithoutLifetime)]
+        waits = [
+            w for w in resource.annotations.all(WaitAnnotation) if not isinstance(w.resource, IResourceWithoutLifetime)
+        ]
         if not waits:
             return
         if on_waiting is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import math
 import os
@@ -107,6 +108,18 @@ def _leaves(exc: BaseException) -> list[BaseException]:
     return [exc]
 
 
+def _mirror_state(parent: ResourceSnapshot, s: ResourceSnapshot) -> ResourceSnapshot:
+    return s.evolve(state=parent.state, exit_code=parent.exit_code)
+
+
+def _parameter_running(key: str, value: str, secret: bool, s: ResourceSnapshot) -> ResourceSnapshot:
+    return s.with_state(S.RUNNING, StateStyle.SUCCESS).with_property(key, value, is_sensitive=secret)
+
+
+def _with_urls(urls: tuple[UrlSnapshot, ...], s: ResourceSnapshot) -> ResourceSnapshot:
+    return s.evolve(urls=urls)
+
+
 def _is_process(r: IResource) -> bool:
     return isinstance(r, ExecutableResource)
 
@@ -171,7 +184,9 @@ class Orchestrator:
     def _logger(self, r: IResource) -> logging.Logger:
         return self.loggers.get_logger(r)
 
-    async def _publish(self, event: Event, behavior: EventDispatchBehavior = EventDispatchBehavior.BLOCKING_SEQUENTIAL) -> None:
+    async def _publish(
+        self, event: Event, behavior: EventDispatchBehavior = EventDispatchBehavior.BLOCKING_SEQUENTIAL
+    ) -> None:
         await self.app.eventing.publish(event, behavior)
 
     def _on_change(self, r: IResource, new: ResourceSnapshot, old: ResourceSnapshot | None) -> None:
@@ -202,10 +217,8 @@ class Orchestrator:
                     and not _is_process(child)
                     and not _is_container(child)
                 ):
-                    self._update(
-                        child,
-                        lambda s, new=new: s.evolve(state=new.state, exit_code=new.exit_code),
-                    )
+                    mirrored = functools.partial(_mirror_state, new)
+                    self._update(child, mirrored)
 
     async def _monitor(self, r: IResource, scope: anyio.CancelScope) -> None:
         with scope:
@@ -215,9 +228,12 @@ class Orchestrator:
                 publish_update=self._update,
                 get_snapshot=self.notifications.get_snapshot,
                 fire_ready=self._fire_ready,
-                state_changed=lambda: self.notifications.wait_for_resource(r, lambda s: s.state_text != S.RUNNING),
+                state_changed=functools.partial(self._left_running, r),
                 settings=self.health_settings,
             )
+
+    async def _left_running(self, r: IResource) -> None:
+        await self.notifications.wait_for_resource(r, lambda s: s.state_text != S.RUNNING)
 
     async def _fire_ready(self, r: IResource) -> None:
         async def fire() -> None:
@@ -254,18 +270,18 @@ class Orchestrator:
         await self._publish(BeforeStartEvent(app=self.app))
         self._initial_snapshots()
         self._resolve_parameters()
-        containers = [r for r in self.model if isinstance(r, ContainerResource)]
-        persistent = [r for r in containers if r.lifetime is ContainerLifetime.PERSISTENT]
+        containers = [c for c in self.model if isinstance(c, ContainerResource)]
+        persistent = [c for c in containers if c.lifetime is ContainerLifetime.PERSISTENT]
         reuse_ports: dict[int, dict[tuple[int, str], int]] = {}
         if persistent:
             # Persistent containers keep their host ports across runs: ask the engine first.
             await self._connect_runtime()
             if self._runtime is not None:
-                for r in persistent:
-                    name_ann = r.annotations.last(ContainerNameAnnotation)
+                for c in persistent:
+                    name_ann = c.annotations.last(ContainerNameAnnotation)
                     with contextlib.suppress(Exception):
-                        reuse_ports[id(r)] = await self._runtime.persistent_host_ports(
-                            r.name, name_ann.name if name_ann is not None else None
+                        reuse_ports[id(c)] = await self._runtime.persistent_host_ports(
+                            c.name, name_ann.name if name_ann is not None else None
                         )
         elif containers:
             tg.start_soon(self._connect_runtime)
@@ -275,7 +291,9 @@ class Orchestrator:
         await self._publish(AfterEndpointsAllocatedEvent(app=self.app))
         for r in self.model:
             await self._publish(InitializeResourceEvent(r, app=self.app), EventDispatchBehavior.NON_BLOCKING_CONCURRENT)
-            await self._publish(ResourceEndpointsAllocatedEvent(r, app=self.app), EventDispatchBehavior.NON_BLOCKING_CONCURRENT)
+            await self._publish(
+                ResourceEndpointsAllocatedEvent(r, app=self.app), EventDispatchBehavior.NON_BLOCKING_CONCURRENT
+            )
         pending: list[anyio.Event] = []
         for r in self.model:
             if self._auto_starts(r):
@@ -327,9 +345,7 @@ class Orchestrator:
                 snap = snap.evolve(relationships=tuple(snap.relationships) + tuple(rels))
             else:
                 snap = ResourceSnapshot(_resource_type(r), relationships=tuple(rels))
-                if _is_process(r) or _is_container(r):
-                    snap = snap.with_state(S.NOT_STARTED)
-                elif isinstance(r, ConnectionStringResource):
+                if _is_process(r) or _is_container(r) or isinstance(r, ConnectionStringResource):
                     snap = snap.with_state(S.NOT_STARTED)
             if _is_container(r):
                 image = getattr(r, "image", None)
@@ -355,12 +371,7 @@ class Orchestrator:
                 self._logger(r).error("%s", exc)
             if ok:
                 key = "resource.connectionString" if isinstance(r, ConnectionStringParameterResource) else "Value"
-                self._update(
-                    r,
-                    lambda s, r=r, key=key: s.with_state(S.RUNNING, StateStyle.SUCCESS).with_property(
-                        key, r.value, is_sensitive=r.secret
-                    ),
-                )
+                self._update(r, functools.partial(_parameter_running, key, r.value, r.secret))
             else:
                 self._update(r, lambda s: s.with_state("Value missing", StateStyle.WARNING))
                 self._logger(r).warning(
@@ -404,7 +415,7 @@ class Orchestrator:
                     )
             urls = self._urls(r)
             if urls:
-                self._update(r, lambda s, urls=urls: s.evolve(urls=urls))
+                self._update(r, functools.partial(_with_urls, urls))
 
     def _urls(self, r: IResource) -> tuple[UrlSnapshot, ...]:
         out: list[UrlSnapshot] = []
@@ -551,9 +562,7 @@ class Orchestrator:
         return env, args, secret
 
     def _env_snapshot(self, env: dict[str, str], secret: set[str]) -> tuple[EnvironmentVariableSnapshot, ...]:
-        return tuple(
-            EnvironmentVariableSnapshot(k, v, True, k in secret) for k, v in sorted(env.items())
-        )
+        return tuple(EnvironmentVariableSnapshot(k, v, True, k in secret) for k, v in sorted(env.items()))
 
     async def _run_executable(self, r: IResource, created: Callable[[], None]) -> None:
         assert isinstance(r, ExecutableResource)
@@ -570,10 +579,12 @@ class Orchestrator:
             run.pid = pid
             self._update(
                 r,
-                lambda s: s.with_state(S.RUNNING, StateStyle.SUCCESS)
-                .with_property("executable.pid", pid)
-                .with_property("executable.args", args)
-                .evolve(environment_variables=self._env_snapshot(env, secret)),
+                lambda s: (
+                    s.with_state(S.RUNNING, StateStyle.SUCCESS)
+                    .with_property("executable.pid", pid)
+                    .with_property("executable.args", args)
+                    .evolve(environment_variables=self._env_snapshot(env, secret))
+                ),
             )
             created()
 
@@ -650,11 +661,13 @@ class Orchestrator:
         run.container = handle
         self._update(
             r,
-            lambda s: s.with_state(S.RUNNING, StateStyle.SUCCESS)
-            .with_property("container.id", handle.id)
-            .with_property("container.name", handle.name)
-            .with_property("container.args", list(args))
-            .evolve(environment_variables=self._env_snapshot(env, secret)),
+            lambda s: (
+                s.with_state(S.RUNNING, StateStyle.SUCCESS)
+                .with_property("container.id", handle.id)
+                .with_property("container.name", handle.name)
+                .with_property("container.args", list(args))
+                .evolve(environment_variables=self._env_snapshot(env, secret))
+            ),
         )
         if handle.reused:
             self._logger(r).info("Reusing persistent container %s (configuration unchanged)", handle.name)
@@ -678,7 +691,9 @@ class Orchestrator:
     async def _run_connection_string(self, r: ConnectionStringResource) -> None:
         try:
             await self._before_start(r)
-            value = await r.connection_string_expression.get_value(ValueContext(r, execution_context=self.app.execution_context))
+            value = await r.connection_string_expression.get_value(
+                ValueContext(r, execution_context=self.app.execution_context)
+            )
         except anyio.get_cancelled_exc_class():
             raise
         except Exception as exc:
@@ -787,4 +802,3 @@ class Orchestrator:
 class _CommandContext:
     app: Any
     resource: IResource
-

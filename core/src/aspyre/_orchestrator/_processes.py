@@ -23,7 +23,9 @@ class ProcessLaunchError(RuntimeError):
     """The process could not be started (command not found, bad working directory...)."""
 
 
-async def _pump(stream: anyio.abc.ByteReceiveStream | None, on_line: Callable[[str, bool], None], is_error: bool) -> None:
+async def _pump(
+    stream: anyio.abc.ByteReceiveStream | None, on_line: Callable[[str, bool], None], is_error: bool
+) -> None:
     if stream is None:
         return
     buffered = BufferedByteReceiveStream(stream)
@@ -71,7 +73,7 @@ async def run_process(
     process group gets SIGTERM, then SIGKILL after ``grace_period`` seconds; this happens in a
     shielded scope, so cancellation never skips it.
     """
-    if not Path(cwd).is_dir():
+    if not await anyio.Path(cwd).is_dir():
         raise ProcessLaunchError(f"working directory {str(cwd)!r} does not exist")
     try:
         process = await anyio.open_process(
@@ -126,3 +128,4 @@ async def run_process(
                 await process.aclose()
                 if on_exit is not None and process.returncode is not None:
                     on_exit(process.returncode)
+    raise AssertionError("unreachable")  # pragma: no cover - the task group returns or raises
