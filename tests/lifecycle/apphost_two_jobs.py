@@ -1,32 +1,26 @@
 """An app host with two short-lived processes, and no code of any lifecycle extension.
 
 Run by test_state_log.py in a subprocess: whatever the installed ``aspyre.hooks`` plugins do,
-they do through their entry points alone. Prints each process's log as ``name| line``.
+they do through their entry points alone. Like any app host it runs until Ctrl-C / SIGTERM.
+Each process writes the ``ASPYRE_RESOURCE_NAME`` it sees to ``<its name>.out`` in the app
+host's current directory.
 """
 
 from __future__ import annotations
 
+import os
 import sys
-
-import anyio
 
 import aspyre
 
 JOBS = ("job-a", "job-b")
-CODE = "import os; print('my resource name is', os.environ.get('ASPYRE_RESOURCE_NAME'))"
-
-
-async def main() -> None:
-    builder = aspyre.DistributedApplication.create_builder([])
-    for name in JOBS:
-        builder.add_executable(name, sys.executable, "-c", CODE)
-    async with builder.build() as app:
-        for name in JOBS:
-            await app.resource_notifications.wait_for_resource(name, aspyre.KnownResourceStates.FINISHED)
-    for name in JOBS:
-        for line in app.resource_loggers.backlog(name):
-            print(f"{name}| {line.content}")
-
+CODE = (
+    "import os, pathlib, sys; "
+    "pathlib.Path(sys.argv[1] + '.out').write_text(os.environ.get('ASPYRE_RESOURCE_NAME', '<unset>'))"
+)
 
 if __name__ == "__main__":
-    anyio.run(main)
+    builder = aspyre.DistributedApplication.create_builder()
+    for name in JOBS:
+        builder.add_executable(name, sys.executable, "-c", CODE, name, working_dir=os.getcwd())
+    builder.build().run()

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -32,23 +35,68 @@ def _entry() -> aspyre.PluginEntry:
     return found[0]
 
 
-def _run_app_host(tmp_path: Path, state_log: Path | None) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    env.pop("ASPYRE_STATE_LOG", None)
-    if state_log is not None:
-        env["ASPYRE_STATE_LOG"] = str(state_log)
-    env["ASPYRE_SECRETS_DIR"] = str(tmp_path / "secrets")
-    proc = subprocess.run(
-        [sys.executable, "-W", "error", str(APP_HOST)],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert proc.returncode == 0, f"app host failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
-    return proc
+class AppHost:
+    """The example app host in a subprocess, running until it gets SIGINT (like Ctrl-C)."""
+
+    def __init__(self, tmp_path: Path, state_log: Path | None) -> None:
+        env = dict(os.environ)
+        env.pop("ASPYRE_STATE_LOG", None)
+        if state_log is not None:
+            env["ASPYRE_STATE_LOG"] = str(state_log)
+        env["ASPYRE_SECRETS_DIR"] = str(tmp_path / "secrets")
+        self.dir = tmp_path
+        self.proc = subprocess.Popen(
+            [sys.executable, "-W", "error", str(APP_HOST)],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    def wait_for(self, what: str, condition: Callable[[], bool]) -> None:
+        """Wait (up to a generous deadline) until ``condition()``; fail if the app host died first."""
+        deadline = time.monotonic() + 60
+        while not condition():
+            if self.proc.poll() is not None:
+                pytest.fail(f"the app host exited ({self.proc.returncode}) before {what}:\n{self.stop()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"gave up waiting for {what}:\n{self.stop()}")
+            time.sleep(0.02)
+
+    def outputs(self) -> dict[str, str]:
+        """What each process wrote (its ASPYRE_RESOURCE_NAME), once all of them did."""
+        files = {name: self.dir / f"{name}.out" for name in JOBS}
+        self.wait_for("the processes ran", lambda: all(f.exists() and f.read_text() for f in files.values()))
+        return {name: f.read_text() for name, f in files.items()}
+
+    def stop(self) -> str:
+        """Ctrl-C, then the app host's output; it must exit 0."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        try:
+            out, _ = self.proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, _ = self.proc.communicate()
+        assert self.proc.returncode == 0, f"app host exited with {self.proc.returncode}:\n{out}"
+        return out
+
+
+@pytest.fixture
+def app_host_factory(tmp_path: Path) -> Iterator[Callable[[Path | None], AppHost]]:
+    hosts: list[AppHost] = []
+
+    def start(state_log: Path | None) -> AppHost:
+        host = AppHost(tmp_path, state_log)
+        hosts.append(host)
+        return host
+
+    yield start
+    for host in hosts:  # never leave one running
+        if host.proc.poll() is None:
+            host.proc.kill()
+            host.proc.communicate()
 
 
 def test_the_extension_is_an_aspyre_hooks_entry_point() -> None:
@@ -73,35 +121,43 @@ def test_the_app_host_does_not_mention_the_extension() -> None:
     assert "state_log" not in APP_HOST.read_text(encoding="utf-8").replace("test_state_log", "")
 
 
-def test_state_changes_are_logged_through_the_entry_point_alone(tmp_path: Path) -> None:
+def test_state_changes_are_logged_through_the_entry_point_alone(
+    tmp_path: Path, app_host_factory: Callable[[Path | None], AppHost]
+) -> None:
     _entry()
     state_log = tmp_path / "states.log"
-    proc = _run_app_host(tmp_path, state_log)
+    host = app_host_factory(state_log)
+
+    def transitions() -> dict[str, list[tuple[str, str, str]]]:
+        out: dict[str, list[tuple[str, str, str]]] = {name: [] for name in JOBS}
+        for line in state_log.read_text(encoding="utf-8").splitlines()[1:] if state_log.exists() else []:
+            m = LINE.match(line)
+            assert m is not None, f"unexpected line in the state log: {line!r}"
+            out[m["name"]].append((m["old"], m["new"], m["rest"]))
+        return out
+
+    # The before-resource-started hook gave each process its own name.
+    assert host.outputs() == {name: name for name in JOBS}
+    host.wait_for("both processes finished", lambda: all(len(t) == 4 for t in transitions().values()))
+    host.stop()
 
     lines = state_log.read_text(encoding="utf-8").splitlines()
     assert lines[0].endswith(f"--- {APP_HOST} (run, 2 resources)")
-    transitions: dict[str, list[tuple[str, str, str]]] = {name: [] for name in JOBS}
-    for line in lines[1:]:
-        m = LINE.match(line)
-        assert m is not None, f"unexpected line in the state log: {line!r}"
-        transitions[m["name"]].append((m["old"], m["new"], m["rest"]))
-    for name in JOBS:
-        assert transitions[name] == [
+    for name, seen in transitions().items():
+        assert seen == [
             ("-", "NotStarted", ""),
             ("NotStarted", "Starting", ""),
             ("Starting", "Running", ""),
             ("Running", "Finished", " (exit code 0)"),
-        ], f"{name}: {transitions[name]}"
-
-    # The before-resource-started hook gave each process its own name.
-    for name in JOBS:
-        assert f"{name}| my resource name is {name}" in proc.stdout.splitlines()
+        ], name
+    assert len(lines) == 1 + 4 * len(JOBS)
 
 
-def test_without_its_environment_variable_the_extension_does_nothing(tmp_path: Path) -> None:
+def test_without_its_environment_variable_the_extension_does_nothing(
+    tmp_path: Path, app_host_factory: Callable[[Path | None], AppHost]
+) -> None:
     _entry()
-    proc = _run_app_host(tmp_path, None)
+    host = app_host_factory(None)
+    assert host.outputs() == {name: "<unset>" for name in JOBS}
+    host.stop()
     assert list(tmp_path.glob("*.log")) == []
-    for name in JOBS:
-        assert f"{name}| my resource name is None" in proc.stdout.splitlines()
-

@@ -88,5 +88,8 @@ def test_manifest_validates_against_aspires_schema(tmp_path: Path) -> None:
     import jsonschema
 
     validator = jsonschema.Draft7Validator(json.loads(path.read_text(encoding="utf-8")))
-    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(json.loads(publish_app(tmp_path)))]
+    errors = [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+        for e in validator.iter_errors(json.loads(publish_app(tmp_path)))
+    ]
     assert not errors, "\n".join(errors)

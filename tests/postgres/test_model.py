@@ -187,13 +187,21 @@ def test_database_names(tmp_path: Path) -> None:
     db1 = pg1.add_database("db1", "customers1")
     db2 = pg1.add_database("db2", "customers2")
     db3 = builder.add_postgres("postgres2").add_database("db3", "customers1")
-    assert db1.resource.connection_string_expression.value_expression == "{postgres1.connectionString};Database=customers1"
-    assert db2.resource.connection_string_expression.value_expression == "{postgres1.connectionString};Database=customers2"
-    assert db3.resource.connection_string_expression.value_expression == "{postgres2.connectionString};Database=customers1"
+    assert (
+        db1.resource.connection_string_expression.value_expression == "{postgres1.connectionString};Database=customers1"
+    )
+    assert (
+        db2.resource.connection_string_expression.value_expression == "{postgres1.connectionString};Database=customers2"
+    )
+    assert (
+        db3.resource.connection_string_expression.value_expression == "{postgres2.connectionString};Database=customers1"
+    )
     assert pg1.resource.databases == {"db1": "customers1", "db2": "customers2"}
     # a name that needs quoting in a key=value; connection string is quoted as .NET does
     odd = pg1.add_database("odd", "my db;x")
-    assert odd.resource.connection_string_expression.value_expression == '{postgres1.connectionString};Database="my db;x"'
+    assert (
+        odd.resource.connection_string_expression.value_expression == '{postgres1.connectionString};Database="my db;x"'
+    )
 
 
 def test_duplicate_database_names_are_rejected(tmp_path: Path) -> None:
@@ -229,7 +237,9 @@ async def test_referencing_a_database(tmp_path: Path) -> None:
         "APPDB_DATABASENAME": "appdb",
     }
     in_container = await resolved_env(web.resource, IN_CONTAINER)
-    assert in_container["ConnectionStrings__appdb"] == "Host=pg;Port=5432;Username=postgres;Password=pa:ss;Database=appdb"
+    assert (
+        in_container["ConnectionStrings__appdb"] == "Host=pg;Port=5432;Username=postgres;Password=pa:ss;Database=appdb"
+    )
     assert in_container["APPDB_URI"] == "postgresql://postgres:pa%3Ass@pg:5432/appdb"
     # waiting for the database: the app depends on it, the database on its server
     assert any(w.resource is db.resource for w in app.resource.annotations.all(aspyre.WaitAnnotation))
@@ -270,10 +280,10 @@ def test_with_data_volume(tmp_path: Path) -> None:
     assert not mount.read_only
     # {app}-{hash}-{resource}-data: stable for the app host, different for another one
     assert mount.source is not None and mount.source.endswith("-pg-data")
-    assert mount.source == aspyre_postgres.generated_volume_name(pg, "data")
-    assert mount.source.startswith(aspyre_postgres.generated_volume_name(pg, "x")[: -len("pg-x")])
+    assert mount.source == aspyre_postgres.data_volume_name(pg, "data")
+    assert mount.source.startswith(aspyre_postgres.data_volume_name(pg, "x")[: -len("pg-x")])
     other = new_builder(tmp_path / "other").add_postgres("pg")
-    assert aspyre_postgres.generated_volume_name(other, "data") != mount.source
+    assert aspyre_postgres.data_volume_name(other, "data") != mount.source
 
     named = builder.add_postgres("pg2").with_data_volume("mydata", read_only=True)
     [mount2] = named.resource.annotations.all(aspyre.ContainerMountAnnotation)
@@ -357,7 +367,11 @@ def test_pgweb_is_one_container_for_every_database(tmp_path: Path) -> None:
     [pgweb] = [r for r in builder.resources if isinstance(r, PgWebContainerResource)]
     assert pgweb.name == "pgweb"
     image = pgweb.image
-    assert image is not None and (image.registry, image.image, image.tag) == ("example.mycompany.com", "custompgweb", "t")
+    assert image is not None and (image.registry, image.image, image.tag) == (
+        "example.mycompany.com",
+        "custompgweb",
+        "t",
+    )
     [endpoint] = pgweb.annotations.all(aspyre.EndpointAnnotation)
     assert (endpoint.target_port, endpoint.port) == (8081, 1000)
     args = [a for ann in pgweb.annotations.all(aspyre.CommandLineArgsAnnotation) for a in ann.args]

@@ -91,7 +91,9 @@ async def connection_parts(app: aspyre.DistributedApplication, name: str) -> dic
     return dict(part.split("=", 1) for part in text.split(";"))
 
 
-async def connect(app: aspyre.DistributedApplication, name: str, dbname: str | None = None) -> psycopg.AsyncConnection[Any]:
+async def connect(
+    app: aspyre.DistributedApplication, name: str, dbname: str | None = None
+) -> psycopg.AsyncConnection[Any]:
     parts = await connection_parts(app, name)
     return await psycopg.AsyncConnection.connect(
         host=parts["Host"],
@@ -231,7 +233,7 @@ async def test_data_volume_keeps_data_and_the_generated_password(app_host: Path,
         builder = new_builder(app_host)
         pg = builder.add_postgres("pg").with_data_volume()
         pg.add_database("appdb")
-        volume = aspyre_postgres.generated_volume_name(pg, "data")
+        volume = aspyre_postgres.data_volume_name(pg, "data")
         app = builder.build()
         async with app:
             await wait_healthy(app, "appdb")

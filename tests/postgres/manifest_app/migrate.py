@@ -1,1 +1,1 @@
-print('migrating')
+print("migrating")

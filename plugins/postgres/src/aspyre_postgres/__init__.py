@@ -20,7 +20,7 @@ from ._checks import ConnectInfo, DatabaseCreationResult, PostgresHealthCheck, c
 from ._extensions import (
     add_database,
     add_postgres,
-    generated_volume_name,
+    data_volume_name,
     with_creation_script,
     with_data_bind_mount,
     with_data_volume,
@@ -58,7 +58,9 @@ from ._tools import (
 )
 
 __all__ = [
+    "ConnectInfo",
     "DEFAULT_USER_NAME",
+    "DatabaseCreationResult",
     "INIT_FILES_PATH",
     "PGADMIN_IMAGE",
     "PGADMIN_SERVERS_PATH",
@@ -68,8 +70,6 @@ __all__ = [
     "PGWEB_TAG",
     "POSTGRES_IMAGE",
     "POSTGRES_TAG",
-    "ConnectInfo",
-    "DatabaseCreationResult",
     "PgAdminContainerResource",
     "PgWebContainerResource",
     "PostgresCreateDatabaseScriptAnnotation",
@@ -80,7 +80,7 @@ __all__ = [
     "add_postgres",
     "create_databases",
     "data_directory_for_tag",
-    "generated_volume_name",
+    "data_volume_name",
     "pgadmin_config_file",
     "pgadmin_servers",
     "pgweb_bookmarks",

@@ -159,25 +159,18 @@ def _data_directory(builder: ServerBuilder) -> str:
     return data_directory_for_tag(image.tag if image is not None else POSTGRES_TAG)
 
 
-_VOLUME_CHAR = re.compile(r"[A-Za-z0-9_.-]")
+def data_volume_name(builder: aspyre.ResourceBuilder[Any], suffix: str) -> str:
+    """``{app}-{hash}-{resource}-{suffix}``: stable for one app host, as Aspire names data volumes.
 
-
-def _sanitize_volume_part(text: str) -> str:
-    out = []
-    for i, ch in enumerate(text):
-        ok = ch.isascii() and (ch.isalnum() if i == 0 else bool(_VOLUME_CHAR.fullmatch(ch)))
-        out.append(ch if ok else "_")
-    return "".join(out)
-
-
-def generated_volume_name(builder: aspyre.ResourceBuilder[Any], suffix: str) -> str:
-    """``{app}-{hash}-{resource}-{suffix}``, stable for one app host (as Aspire names data volumes).
-
-    ``app`` is the app host's directory name, ``hash`` the first 10 hex digits of the SHA-256 of
-    its lower-cased path: two app hosts never share a volume by accident.
+    ``app`` is the app host's directory name (characters Docker does not allow in volume names
+    become ``_``), ``hash`` the first 10 hex digits of the SHA-256 of the app host's lower-cased
+    path: two app hosts never share a volume by accident. (aspyre-redis names its volumes the
+    same way.)
     """
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", suffix):
+        raise ValueError(f"volume name suffix {suffix!r} must match [A-Za-z0-9][A-Za-z0-9_.-]*")
     path = builder.application_builder.app_host_path
-    app = _sanitize_volume_part(path.parent.name or "app").lower()
+    app = re.sub(r"[^A-Za-z0-9_.-]", "_", path.parent.name).lstrip("_.-").lower() or "aspyre"
     digest = hashlib.sha256(str(path).lower().encode()).hexdigest()[:10]
     return f"{app}-{digest}-{builder.resource.name}-{suffix}"
 
@@ -191,7 +184,7 @@ def with_data_volume(builder: ServerBuilder, name: str | None = None, read_only:
     password. The image sets the password only when it initialises an empty volume; see the
     docs on changing it.
     """
-    volume = name if name is not None else generated_volume_name(builder, "data")
+    volume = name if name is not None else data_volume_name(builder, "data")
     return builder.with_volume(volume, _data_directory(builder), read_only)
 
 
