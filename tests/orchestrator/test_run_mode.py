@@ -343,3 +343,53 @@ async def test_docker_unreachable_marks_containers_and_runs_the_rest(
     assert job.exit_code == 0
     lines = " ".join(line.content for line in app.resource_loggers.backlog("cache"))
     assert "Docker" in lines or "docker" in lines
+
+
+async def test_a_child_process_starts_after_its_parent_and_stops_with_it(tmp_path: Path) -> None:
+    import attrs
+
+    @attrs.define(eq=False, repr=False)
+    class Sidecar(aspyre.ExecutableResource, aspyre.IResourceWithParent):
+        parent: aspyre.IResource = attrs.field(kw_only=True)
+
+    b = make_builder(tmp_path)
+    main = b.add_executable("main", PY, "-c", "import time; print('main up', flush=True); time.sleep(60)")
+    side = Sidecar("side", command=PY, working_dir=tmp_path, parent=main.resource)
+    b.add_resource(side).with_args("-c", "import time; print('side up', flush=True); time.sleep(60)")
+    app = b.build()
+    async with app:
+        s = await app.resource_notifications.wait_for_resource("side", S.RUNNING)
+        m = app.resource_notifications.get_snapshot("main")
+        assert m is not None and m.start_time_stamp is not None and s.start_time_stamp is not None
+        assert m.start_time_stamp <= s.start_time_stamp
+        await app.stop_resource("main")
+        stopped = await app.resource_notifications.wait_for_resource("side", S.FINISHED)
+    assert stopped.state_text == S.FINISHED
+
+
+async def test_a_composed_connection_string_resolves_once_its_resources_run(tmp_path: Path) -> None:
+    b = make_builder(tmp_path)
+    api = b.add_executable("api", PY, "-c", "import time; time.sleep(60)").with_http_endpoint(env="PORT")
+    conn = b.add_connection_string(
+        "api-conn", aspyre.ReferenceExpression.format("Endpoint={};Mode=test", api.get_endpoint("http"))
+    )
+    out = tmp_path / "conn.txt"
+    b.add_executable(
+        "client",
+        PY,
+        "-c",
+        f"import os, pathlib; pathlib.Path({str(out)!r}).write_text(os.environ['ConnectionStrings__api-conn'])",
+    ).with_reference(conn).wait_for(conn)
+    app = b.build()
+    async with app:
+        snap = await app.resource_notifications.wait_for_resource("api-conn", S.RUNNING)
+        await app.resource_notifications.wait_for_resource("client", S.FINISHED)
+        url = app.get_endpoint("api")
+    assert out.read_text() == f"Endpoint={url};Mode=test"
+    assert snap.property_value("resource.connectionString") == f"Endpoint={url};Mode=test"
+    assert connection_string_is_sensitive(snap)
+
+
+def connection_string_is_sensitive(snap: aspyre.ResourceSnapshot) -> bool:
+    """The connection string is marked sensitive in the snapshot."""
+    return any(p.name == "resource.connectionString" and p.is_sensitive for p in snap.properties)

@@ -208,6 +208,11 @@ class Orchestrator:
         elif new.state_text != S.RUNNING and was == S.RUNNING and run.health_scope is not None:
             run.health_scope.cancel()
             run.health_scope = None
+        # Children with a lifecycle of their own stop with their parent.
+        if S.is_terminal(new.state_text) and not S.is_terminal(was):
+            for child in self.model:
+                if isinstance(child, IResourceWithParent) and child.parent is r and self._run(child).scope is not None:
+                    self._tg.start_soon(self.stop_resource, child)
         # Children without a lifecycle of their own mirror their parent's state.
         if was != new.state_text:
             for child in self.model:
@@ -690,6 +695,10 @@ class Orchestrator:
 
     async def _run_connection_string(self, r: ConnectionStringResource) -> None:
         try:
+            # Like Aspire, a composed connection string waits for the resources it names to start.
+            for dep in self.model.dependencies(r):
+                if _is_process(dep) or _is_container(dep):
+                    await self.notifications.wait_for_resource_started(dep)
             await self._before_start(r)
             value = await r.connection_string_expression.get_value(
                 ValueContext(r, execution_context=self.app.execution_context)

@@ -93,8 +93,9 @@ def add_postgres(
     soon as it is ready.
     """
     aspyre.validate_name("Resource", name)
+    generated: aspyre.ParameterResource | None = None
     if password is None:
-        password_parameter = builder.add_parameter(
+        generated = password_parameter = builder.add_parameter(
             f"{name}-password", secret=True, default=aspyre.GenerateParameterDefault()
         ).resource
     else:
@@ -120,7 +121,50 @@ def add_postgres(
         await create_databases(server, logger)
 
     builder.eventing.subscribe(aspyre.ResourceReadyEvent, on_ready, resource=server)
+    if generated is not None:
+        unused_password = generated
+
+        async def drop_unused_password(event: aspyre.BeforeStartEvent) -> None:
+            await _exclude_if_unused(event, server, unused_password)
+
+        builder.eventing.subscribe(aspyre.BeforeStartEvent, drop_unused_password)
     return rb
+
+
+def _refers_to(value: object, target: object) -> bool:
+    todo: list[object] = [value]
+    seen: set[int] = set()
+    while todo:
+        v = todo.pop()
+        if v is target:
+            return True
+        if id(v) not in seen:
+            seen.add(id(v))
+            if isinstance(v, aspyre.ValueWithReferences):
+                todo.extend(v.references)
+    return False
+
+
+async def _exclude_if_unused(
+    event: aspyre.BeforeStartEvent, server: PostgresServerResource, generated: aspyre.ParameterResource
+) -> None:
+    """Publish mode: once ``with_password`` replaced the generated password and nothing uses it,
+    leave it out of the manifest (a deployment should not be asked to generate an unused secret)."""
+    app = event.app
+    context = app.execution_context
+    if server.password_parameter is generated or not context.is_publish_mode:
+        return
+    for r in app.model:
+        if r is generated:
+            continue
+        values: list[object] = list((await aspyre.compute_environment(r, context)).values())
+        values.extend(await aspyre.compute_arguments(r, context))
+        if isinstance(r, aspyre.IResourceWithConnectionString):
+            values.append(r.connection_string_expression)
+            values.extend(v for _, v in r.connection_properties())
+        if any(_refers_to(v, generated) for v in values):
+            return
+    generated.annotations.add(aspyre.ManifestPublishingCallbackAnnotation.ignore(), aspyre.MutationBehavior.REPLACE)
 
 
 @aspyre.resource_extension(PostgresServerResource)
