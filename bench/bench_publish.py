@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import aspyre
 
@@ -27,7 +29,7 @@ def describe(n: int, app_dir: Path) -> aspyre.DistributedApplicationBuilder:
     )
     params: list[aspyre.ResourceBuilder[aspyre.ParameterResource]] = []
     containers: list[aspyre.ResourceBuilder[aspyre.ContainerResource]] = []
-    connections: list[aspyre.ResourceBuilder[object]] = []
+    connections: list[aspyre.ResourceBuilder[Any]] = []
     for i in range(n):
         kind = i % 4
         if kind == 0 or not params:
@@ -88,7 +90,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs per size; the best time of each phase is shown")
     args = parser.parse_args()
     results: dict[int, dict[str, float]] = {}
-    print(f"{'resources':>9} {'describe':>9} {'validate':>9} {'publish':>9} {'total':>9} {'manifest':>10} {'entries':>8}")
+    print(
+        f"{'resources':>9} {'describe':>9} {'validate':>9} {'publish':>9} {'total':>9} {'manifest':>10} {'entries':>8}"
+    )
     for n in args.sizes:
         runs = [run(n) for _ in range(args.repeat)]
         best = {k: min(r[k] for r in runs) for k in runs[0]}
@@ -98,7 +102,7 @@ def main() -> None:
             f"{best['total']:>8.2f}s {best['bytes'] / 1e6:>8.2f}MB {int(best['entries']):>8}"
         )
     sizes = sorted(results)
-    for small, big in zip(sizes, sizes[1:]):
+    for small, big in itertools.pairwise(sizes):
         factor = big / small
         ratios = "  ".join(
             f"{phase} x{results[big][phase] / results[small][phase]:.1f}"

@@ -96,9 +96,12 @@ class Cli:
     def interrupt(self) -> None:
         self.proc.send_signal(signal.SIGINT)
 
-    def finish(self) -> int:
+    def finish(self, timeout: float = LINE_GUARD_SECONDS) -> int:
         """Wait for the command to exit; returns its exit code."""
-        code = self.proc.wait(timeout=LINE_GUARD_SECONDS)
+        try:
+            code = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"aspyre did not exit within {timeout}s\n{self.output()}") from None
         for t in self._threads:
             t.join(timeout=10)
         return code

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import sys
 from pathlib import Path
 
@@ -89,6 +91,40 @@ def test_sigterm_stops_like_ctrl_c(tmp_path: Path, run_cli: type[Cli]) -> None:
     assert cli.finish() == 0, cli.output()
     assert not process_alive(pid)
     assert not any(" | " in line for line in cli.stdout), "--no-logs prints no log lines"
+
+
+@pytest.mark.xfail(
+    strict=True, reason="the orchestrator's request_stop(force=True) does not cut the stop grace period short yet"
+)
+def test_a_second_ctrl_c_forces_the_stop(tmp_path: Path, run_cli: type[Cli]) -> None:
+    write_app_host(
+        tmp_path,
+        """
+        builder.add_executable(
+            "stubborn",
+            sys.executable,
+            "-c",
+            "import os, pathlib, signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+            "pathlib.Path('stubborn.pid').write_text(str(os.getpid())); print('ignoring SIGTERM', flush=True); "
+            "time.sleep(600)",
+        )
+        app = builder.build()
+        app.options.stop_grace_period = 300
+        app.run()
+        """,
+    )
+    cli = run_cli(["run"])
+    cli.wait_for_line(r"^stubborn \| ignoring SIGTERM$")
+    pid = int((tmp_path / "stubborn.pid").read_text())
+    try:
+        cli.interrupt()
+        cli.wait_for_line(_state_line("stubborn", "Stopping"))
+        cli.interrupt()  # the grace period is 300s: only forcing ends this quickly
+        cli.finish(timeout=20)
+        assert not process_alive(pid)
+    finally:
+        if process_alive(pid):
+            os.kill(pid, signal.SIGKILL)
 
 
 def test_run_a_module_with_arguments_for_the_app_host(tmp_path: Path, run_cli: type[Cli]) -> None:

@@ -443,6 +443,11 @@ def test_resource_methods_dispatch_on_the_resource_type(tmp_path: Path) -> None:
             """
         },
     )
+    make_dist(
+        site,
+        "broken-scratch",
+        {"aspyre.resource_methods": {"with_scratch_space": "no_such_module:with_scratch_space"}},
+    )
     result = run(
         """
         import json
@@ -451,7 +456,7 @@ def test_resource_methods_dispatch_on_the_resource_type(tmp_path: Path) -> None:
         out = [b.add_redis("cache").with_scratch_space(), b.add_container("c", "nginx").with_scratch_space()]
         try:
             b.add_executable("e", "python").with_scratch_space()
-        except AttributeError as exc:
+        except aspyre.PluginLoadError as exc:  # the broken one might have applied: it is named
             out.append(str(exc))
         try:
             b.add_container("d", "x").undeclared()
@@ -463,9 +468,9 @@ def test_resource_methods_dispatch_on_the_resource_type(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert result[:2] == ["redis", "generic"]  # the most specific declaration wins
-    assert result[2] == (
-        "with_scratch_space() (from generic-scratch, redis-scratch) applies to ContainerResource, RedisResource; "
-        "resource 'e' is an ExecutableResource."
+    assert result[2].startswith(
+        "Plugin 'with_scratch_space' (entry point with_scratch_space = 'no_such_module:with_scratch_space' in group "
+        "'aspyre.resource_methods') from distribution broken-scratch 1.0 failed to load: ModuleNotFoundError"
     )
     assert "Extension method 'undeclared' from redis-scratch" in result[3]
     assert "@aspyre.resource_extension" in result[3]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
 
 import anyio
 import pytest
@@ -23,9 +22,7 @@ def _builder() -> aspyre.DistributedApplicationBuilder:
 
 
 async def _finished(app: aspyre.DistributedApplication, name: str) -> aspyre.ResourceSnapshot:
-    return await app.resource_notifications.wait_for_resource(
-        name, aspyre.KnownResourceStates.TERMINAL_STATES
-    )
+    return await app.resource_notifications.wait_for_resource(name, aspyre.KnownResourceStates.TERMINAL_STATES)
 
 
 def _log(app: aspyre.DistributedApplication, name: str) -> list[str]:
@@ -53,9 +50,9 @@ async def test_an_async_hook_is_awaited_before_the_resource_starts() -> None:
 async def test_subscribers_run_before_hooks_and_hooks_in_pluggy_order() -> None:
     calls: list[str] = []
 
-    def make(label: str, **opts: Any) -> object:
+    def make(label: str, *, tryfirst: bool = False, trylast: bool = False) -> object:
         class Extension:
-            @aspyre.hookimpl(**opts)
+            @aspyre.hookimpl(tryfirst=tryfirst, trylast=trylast)
             def aspyre_before_resource_started(self, event: aspyre.BeforeResourceStartedEvent) -> None:
                 calls.append(label)
 

@@ -222,3 +222,14 @@ def test_model_lookup(builder: aspyre.DistributedApplicationBuilder) -> None:
         model["nope"]
     assert len(model) == 1
     assert isinstance(model.resources, tuple)
+
+
+def test_long_wait_chains_and_a_cycle_at_their_end(builder: aspyre.DistributedApplicationBuilder) -> None:
+    previous = builder.add_executable("r0", "python")
+    first = previous
+    for i in range(1, 3000):  # deeper than the recursion limit
+        previous = builder.add_executable(f"r{i}", "python").wait_for(previous)
+    first.wait_for(previous)
+    (p,) = problems_of(builder)
+    assert p.startswith("Resources wait for each other in a cycle: 'r0' -> 'r2999' -> 'r2998'")
+    assert "... (2992 more) ... -> 'r2' -> 'r1' -> 'r0'." in p

@@ -247,6 +247,27 @@ async def test_stdout_and_stderr_are_separated_and_partial_lines_flushed(app_hos
 
 @pytest.mark.docker
 @pytest.mark.anyio
+async def test_output_is_followed_across_restarts_by_a_restart_policy(app_host: Path) -> None:
+    runtime = _runtime(app_host)
+    lines = Lines()
+    spec = ContainerSpec(
+        "flaky",
+        REDIS,
+        entrypoint="/bin/sh",
+        args=("-c", "echo run; sleep 0.3; exit 1"),
+        runtime_args=("--restart", "on-failure:2"),
+    )
+    handle = await runtime.start_container(spec, lines)
+    try:
+        assert await runtime.wait(handle) == 1  # the exit after the last retry
+        assert [line for line, _ in lines.items] == ["run", "run", "run"]
+    finally:
+        await runtime.stop(handle, grace=1)
+        await runtime.close()
+
+
+@pytest.mark.docker
+@pytest.mark.anyio
 async def test_stop_honours_the_grace_period_and_removes_anonymous_volumes(app_host: Path, docker_client: Any) -> None:
     import docker.errors
 

@@ -434,3 +434,31 @@ async def test_publish_mode_leaves_the_helpers_out(tmp_path: Path) -> None:
     assert list(resources) == ["pg-password", "pg", "appdb"]
     assert resources["appdb"] == {"type": "value.v0", "connectionString": "{pg.connectionString};Database=appdb"}
     assert not aspyre_postgres.pgadmin_config_file(builder.app_host_path).exists()
+
+
+@pytest.mark.anyio
+async def test_a_replaced_generated_password_is_left_out_of_the_manifest(tmp_path: Path) -> None:
+    builder = new_builder(tmp_path, "--publisher", "manifest", "--output-path", str(tmp_path / "out"))
+    builder.add_postgres("pg").with_password(builder.add_parameter("pw", secret=True))
+    # still used by something else: it stays
+    kept = builder.add_postgres("pg2").with_password(builder.add_parameter("pw2", secret=True))
+    builder.add_executable("tool", "tool").with_environment("OLD_PASSWORD", builder.resources[3])
+    assert builder.resources[3].name == "pg2-password" and kept.resource.password_parameter.name == "pw2"
+    path = await builder.build().publish_async()
+    resources = json.loads(path.read_text())["resources"]
+    assert "pg-password" not in resources
+    assert "pg2-password" in resources
+    assert resources["pg"]["env"]["POSTGRES_PASSWORD"] == "{pw.value}"
+
+
+def test_duplicate_server_names_add_nothing(tmp_path: Path) -> None:
+    builder = new_builder(tmp_path)
+    builder.add_postgres("pg")
+    count = len(builder.resources)
+    with pytest.raises(aspyre.DuplicateResourceError, match="already exists"):
+        builder.add_postgres("PG")
+    assert len(builder.resources) == count, "no orphan password parameter"
+    own = builder.add_parameter("db-password", secret=True)
+    with pytest.raises(aspyre.DuplicateResourceError, match="pass your parameter as password="):
+        builder.add_postgres("db")
+    assert builder.add_postgres("db", password=own).resource.password_parameter is own.resource

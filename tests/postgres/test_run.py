@@ -278,6 +278,8 @@ async def test_data_volume_keeps_data_and_the_generated_password(app_host: Path,
                 f"the data volume {volume} was initialised with a different password; remove the volume or "
                 "restore the password"
             ) in report.description
+            # said once in the server's log too (the console shows states, not health reports)
+            assert logs(app, "pg").count(f"the data volume {volume} was initialised") == 1
             db_snapshot = app.resource_notifications.get_snapshot("appdb")
             assert db_snapshot is not None and db_snapshot.health_status is not aspyre.HealthStatus.HEALTHY
     finally:

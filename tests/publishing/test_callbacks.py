@@ -12,7 +12,7 @@ import pytest
 import aspyre
 
 from .apps import TopicResource
-from .helpers import check_manifest, publish, publish_builder
+from .helpers import assert_round_trips, check_manifest, publish, publish_builder, schema_errors
 
 pytestmark = pytest.mark.anyio
 
@@ -99,6 +99,9 @@ async def test_a_callback_entry_of_a_known_type_with_other_fields_is_kept_as_wri
     with caplog.at_level(logging.WARNING):
         _, text = await publish(builder)
     assert json.loads(text)["resources"]["events"] == odd
+    assert_round_trips(text)
+    # the schema forbids the extra field: the warning was right
+    assert [e.split(": ", 1)[0] for e in schema_errors(json.loads(text))] == ["resources/events"]
     assert any("has type 'value.v0' but not the fields aspyre writes" in r.getMessage() for r in caplog.records)
 
 
@@ -122,6 +125,7 @@ async def test_a_resource_without_a_manifest_form_gets_aspires_error_entry(
     assert json.loads(text)["resources"]["events"] == {
         "error": "This resource does not support generation in the manifest."
     }
+    assert_round_trips(text)  # (the schema rejects error entries: see test_schema_gaps.py)
     assert any(
         "'events' (TopicResource) has no manifest form" in r.getMessage()
         and "exclude_from_manifest()" in r.getMessage()

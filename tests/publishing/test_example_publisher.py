@@ -11,7 +11,7 @@ import pytest
 
 import aspyre
 
-from .helpers import run_app_host
+from .helpers import check_manifest, run_app_host
 
 APPHOSTS = Path(__file__).parent / "apphosts"
 NO_DOCKER = {"DOCKER_HOST": "unix:///nonexistent/aspyre-test/docker.sock"}
@@ -100,3 +100,15 @@ def test_generated_values_are_kept_across_publishes(tmp_path: Path) -> None:
     assert after["CACHE_PASSWORD"] == before["CACHE_PASSWORD"]
     assert after["PG_PASSWORD"] == before["PG_PASSWORD"]
     assert after["GREETING"] == "hi"
+
+
+def test_the_demo_publishes_with_both_publishers(tmp_path: Path) -> None:
+    demo = Path(__file__).resolve().parents[2] / "examples" / "publisher_example" / "demo" / "apphost.py"
+    for publisher in ("manifest", "compose"):
+        code, _, err = run_app_host(
+            demo, ["--publisher", publisher, "--output-path", str(tmp_path / publisher)], env=NO_DOCKER
+        )
+        assert code == 0, err
+    document = check_manifest((tmp_path / "manifest" / "aspire-manifest.json").read_text(encoding="utf-8"))
+    assert document["resources"]["api"]["type"] == "container.v1"
+    assert "api:" in (tmp_path / "compose" / "compose.yaml").read_text(encoding="utf-8")

@@ -7,13 +7,11 @@ point, as in a user's project); its app host starts real Python processes.
 from __future__ import annotations
 
 import os
-import signal
-import textwrap
 from pathlib import Path
 
 import pytest
 
-SERVER = '''
+SERVER = """
 import os, pathlib
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -34,7 +32,7 @@ class Handler(BaseHTTPRequestHandler):
 
 print("server listening on", os.environ["PORT"], flush=True)
 HTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()
-'''
+"""
 
 APP_HOST = """
 import aspyre
@@ -56,6 +54,10 @@ import pytest
 def anyio_backend():
     return "asyncio"
 """
+
+
+#: Arguments of every inner pytest run; the timeout guards against a hang (it is not a speed test).
+INNER_ARGS = ("-p", "no:cacheprovider", "-o", "timeout=120")
 
 
 def process_alive(pid: int) -> bool:
@@ -92,7 +94,7 @@ def test_a_passing_test_starts_the_app_host_and_stops_it(project: pytest.Pyteste
             assert response.text == "hello world"
         """
     )
-    result = project.runpytest_subprocess("-p", "no:cacheprovider")
+    result = project.runpytest_subprocess(*INNER_ARGS)
     result.assert_outcomes(passed=1)
     assert not process_alive(_pid(project))
 
@@ -111,7 +113,7 @@ def test_a_failing_test_reports_the_resource_logs_and_still_cleans_up(project: p
             assert False, "the test fails on purpose"
         """
     )
-    result = project.runpytest_subprocess("-p", "no:cacheprovider")
+    result = project.runpytest_subprocess(*INNER_ARGS)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
@@ -137,7 +139,7 @@ def test_a_passing_test_has_no_log_section(project: pytest.Pytester) -> None:
             await app.resource_notifications.wait_for_resource_healthy("api")
         """
     )
-    result = project.runpytest_subprocess("-p", "no:cacheprovider", "-rA")
+    result = project.runpytest_subprocess(*INNER_ARGS, "-rA")
     result.assert_outcomes(passed=1)
     assert "aspyre resource logs" not in result.stdout.str()
 
@@ -163,7 +165,7 @@ def test_configure_changes_the_model_before_it_starts(project: pytest.Pytester) 
             assert [line.content for line in app.resource_loggers.backlog("extra")] == ["extra ran"]
         """
     )
-    project.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    project.runpytest_subprocess(*INNER_ARGS).assert_outcomes(passed=1)
 
 
 def test_build_change_then_start(project: pytest.Pytester) -> None:
@@ -182,7 +184,7 @@ def test_build_change_then_start(project: pytest.Pytester) -> None:
                 assert (await client.get("/")).text == "hello later"
         """
     )
-    project.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    project.runpytest_subprocess(*INNER_ARGS).assert_outcomes(passed=1)
 
 
 def test_a_builder_made_in_the_test(project: pytest.Pytester) -> None:
@@ -201,7 +203,7 @@ def test_a_builder_made_in_the_test(project: pytest.Pytester) -> None:
             assert [line.content for line in app.resource_loggers.backlog("hello")] == ["['a', 'b']"]
         """
     )
-    project.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    project.runpytest_subprocess(*INNER_ARGS).assert_outcomes(passed=1)
 
 
 def test_waits_give_up_when_a_dependency_fails(pytester: pytest.Pytester) -> None:
@@ -228,7 +230,7 @@ def test_waits_give_up_when_a_dependency_fails(pytester: pytest.Pytester) -> Non
             assert app.failed_resources == ["broken", "waiter"]
         """,
     )
-    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    pytester.runpytest_subprocess(*INNER_ARGS).assert_outcomes(passed=1)
 
 
 def test_an_app_host_that_fails_to_build_fails_the_test_with_its_error(project: pytest.Pytester) -> None:
@@ -249,7 +251,7 @@ def test_an_app_host_that_fails_to_build_fails_the_test_with_its_error(project: 
             await aspyre_app_factory("bad_apphost.py")
         """,
     )
-    result = project.runpytest_subprocess("-p", "no:cacheprovider")
+    result = project.runpytest_subprocess(*INNER_ARGS)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*DuplicateResourceError*'same'*"])
 
@@ -269,7 +271,7 @@ def test_ctrl_c_during_a_test_kills_the_apps_processes(project: pytest.Pytester)
             await anyio.sleep(60)
         """
     )
-    result = project.runpytest_subprocess("-p", "no:cacheprovider")
+    result = project.runpytest_subprocess(*INNER_ARGS)
     assert "KeyboardInterrupt" in result.stdout.str()
     assert not process_alive(_pid(project))
 
@@ -289,7 +291,7 @@ def test_the_plugin_can_be_named_explicitly(project: pytest.Pytester) -> None:
     env_before = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     try:
-        result = project.runpytest_subprocess("-p", "no:cacheprovider", "-p", "anyio", "-p", "aspyre.pytest_plugin")
+        result = project.runpytest_subprocess(*INNER_ARGS, "-p", "anyio", "-p", "aspyre.pytest_plugin")
     finally:
         if env_before is None:
             del os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"]
@@ -298,4 +300,29 @@ def test_the_plugin_can_be_named_explicitly(project: pytest.Pytester) -> None:
     result.assert_outcomes(passed=1)
 
 
-_ = (signal, textwrap)
+def test_works_on_trio_too(project: pytest.Pytester) -> None:
+    project.makeconftest(
+        """
+        import pytest
+
+        @pytest.fixture
+        def anyio_backend():
+            return "trio"
+        """
+    )
+    project.makepyfile(
+        test_api="""
+        import pytest
+        import trio
+
+        @pytest.mark.anyio
+        async def test_api(aspyre_app_factory):
+            trio.lowlevel.current_trio_token()  # really on trio
+            app = await aspyre_app_factory("apphost.py")
+            await app.resource_notifications.wait_for_resource_healthy("api")
+            async with app.http_client("api") as client:
+                assert (await client.get("/")).text == "hello world"
+        """
+    )
+    project.runpytest_subprocess(*INNER_ARGS).assert_outcomes(passed=1)
+    assert not process_alive(_pid(project))

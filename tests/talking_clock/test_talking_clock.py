@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import pytest
+
+import aspyre
 from aspyre_talking_clock import (
     DEFAULT_INTERVAL,
     SOURCE,
@@ -21,8 +23,7 @@ from aspyre_talking_clock import (
     add_talking_clock,
 )
 
-import aspyre
-
+T = TypeVar("T")
 S = aspyre.KnownResourceStates
 SUCCESS, INFO = aspyre.StateStyle.SUCCESS, aspyre.StateStyle.INFO
 NAMES = ("clock", "clock-tick-hand", "clock-tock-hand")
@@ -62,6 +63,12 @@ def _builder(args: list[str] | None = None) -> aspyre.DistributedApplicationBuil
     return aspyre.DistributedApplication.create_builder(args or [])
 
 
+def _generator(it: AsyncIterator[T]) -> AsyncGenerator[T, None]:
+    # watch() methods are async generators (annotated as iterators): close them when done.
+    assert isinstance(it, AsyncGenerator)
+    return it
+
+
 def _state(snapshot: aspyre.ResourceSnapshot) -> State:
     return (snapshot.state_text, None if snapshot.state is None else snapshot.state.style)
 
@@ -74,7 +81,7 @@ class StateRecorder:
         self._changed = anyio.Event()
 
     async def record(self, app: aspyre.DistributedApplication) -> None:
-        async with aclosing(app.resource_notifications.watch()) as updates:
+        async with aclosing(_generator(app.resource_notifications.watch())) as updates:
             async for update in updates:
                 self._add(update)
 
@@ -201,7 +208,7 @@ async def test_the_clock_tells_the_time_in_its_log() -> None:
     builder.add_talking_clock("clock", interval=FAST)
     async with builder.build() as app:
         times = 0
-        async with aclosing(app.resource_loggers.watch("clock")) as lines:
+        async with aclosing(_generator(app.resource_loggers.watch("clock"))) as lines:
             async for line in lines:
                 if line.content.startswith("The time is"):
                     times += 1
@@ -379,7 +386,10 @@ async def test_a_refused_start_fails_the_clock_and_can_be_retried() -> None:
             raise refusals.pop()
 
     builder.eventing.subscribe(aspyre.BeforeResourceStartedEvent, refuse_once, resource=clock)
+    clock.with_explicit_start()
     async with builder.build() as app:
+        with pytest.raises(RuntimeError, match="Talking clock 'clock' failed to start: not now"):
+            await app.execute_command("clock", "start")
         failed = await app.resource_notifications.wait_for_resource("clock", S.FAILED_TO_START)
         assert failed.state is not None
         assert failed.state.style == aspyre.StateStyle.ERROR
@@ -432,3 +442,24 @@ async def test_the_clock_is_ready_once_running() -> None:
         await ready.wait()
         await app.resource_notifications.wait_for_resource("clock", "Tock")
     assert len(states_when_ready) == 1
+
+
+@pytest.mark.anyio
+async def test_the_start_command_works_right_after_the_app_started() -> None:
+    # The clock's lifecycle task may not have run yet when `async with app` returns.
+    builder = _builder()
+    builder.add_talking_clock("clock", interval=FAST).with_explicit_start()
+    async with builder.build() as app:
+        await app.execute_command("clock", "start")
+        snap = app.resource_notifications.get_snapshot("clock")
+        assert snap is not None
+        assert snap.state_text in ("Running", "Tick")
+
+
+@pytest.mark.anyio
+async def test_commands_before_the_app_started() -> None:
+    builder = _builder()
+    builder.add_talking_clock("clock", interval=FAST).with_explicit_start()
+    app = builder.build()
+    with pytest.raises(RuntimeError, match="Talking clock 'clock' is not running: start the app first"):
+        await app.execute_command("clock", "start")

@@ -35,8 +35,10 @@ from ._hosting._plugins import (
     PluginLoadError,
     PluginRegistry,
     builder_extension,
-    registry as plugin_registry,
     resource_extension,
+)
+from ._hosting._plugins import (
+    registry as plugin_registry,
 )
 from ._model._annotations import (
     Annotations,
@@ -152,8 +154,8 @@ from ._publishing import (
 from ._publishing._model import (
     Manifest,
     ManifestAnnotatedString,
-    ManifestBindMount,
     ManifestBinding,
+    ManifestBindMount,
     ManifestBuild,
     ManifestBuildSecret,
     ManifestContainer,

@@ -163,16 +163,21 @@ class AspyreAppFactory:
 
     # -- cleaning up -----------------------------------------------------------------------------------------
     async def aclose(self) -> None:
-        """Stop every started app, the last started first. Never skipped by cancellation."""
+        """Stop every started app, the last started first (stopping itself is shielded from cancellation).
+
+        Called in the fixture's teardown, in the task that started the apps: each app's task
+        group must be left from the task (and the cancel scope) it was entered in.
+        """
         self._closed = True
         errors: list[BaseException] = []
-        with anyio.CancelScope(shield=True):
-            for app in reversed(self._started):
-                try:
-                    await app.stop()
-                except Exception as exc:
-                    errors.append(exc)
-        if self in _LIVE_FACTORIES and not errors:
+        for app in reversed(self._started):
+            try:
+                await app.stop()
+            except Exception as exc:
+                errors.append(exc)
+        if errors:  # something may still run: do not leave it behind
+            self.kill_leftovers()
+        if self in _LIVE_FACTORIES:
             _LIVE_FACTORIES.remove(self)
         if errors:
             raise errors[0]

@@ -209,7 +209,18 @@ class DistributedApplication:
         """Publish, or start and keep running until SIGINT/SIGTERM. Returns an exit code."""
         self._stop_if_loading()
         if self.execution_context.is_publish_mode:
-            await self.publish_async()
+            from .._publishing import AmbiguousPublisherError, UnknownPublisherError
+            from ._plugins import PluginLoadError
+
+            try:
+                path = await self.publish_async()
+            except (UnknownPublisherError, AmbiguousPublisherError, PluginLoadError) as exc:
+                if not self.options.console_output:
+                    raise
+                print(f"aspyre: {exc}", file=sys.stderr)
+                return 1
+            if self.options.console_output:
+                print(f"Published {self.execution_context.publisher_name} to: {path}")
             return 0
         reporter = None
         if self.options.console_output:

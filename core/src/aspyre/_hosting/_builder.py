@@ -210,6 +210,9 @@ class ResourceBuilder(Generic[R]):
         if matching:
             matching.sort(key=lambda x: x[0])
             return functools.partial(matching[0][1], self)
+        failed = [e for e in reg.find(GROUP_RESOURCE_METHODS, name) if e.failed and e.error is not None]
+        if failed:  # the one that would have applied may be the one that is broken: say so
+            raise PluginLoadError(failed[0], failed[0].error) from failed[0].error
         if candidates:
             types = sorted({t.__name__ for _, fn in candidates for t in getattr(fn, APPLIES_TO_ATTR, ())})
             dists = sorted({e.distribution for e, _ in candidates})
@@ -662,8 +665,8 @@ class ResourceBuilder(Generic[R]):
     def _container(self, method: str) -> ContainerResource:
         if not isinstance(self._resource, ContainerResource):
             raise TypeError(
-                f"{method}() needs a container resource (ContainerResource); resource {self._resource.name!r} is a "
-                f"{type(self._resource).__name__}, which is not one."
+                f"{method}() needs a container resource (ContainerResource); resource {self._resource.name!r} is "
+                f"{_a(type(self._resource).__name__)}, which is not one."
             )
         return self._resource
 
@@ -687,18 +690,21 @@ class ResourceBuilder(Generic[R]):
         return self.with_annotation(ann, MutationBehavior.REPLACE)
 
     def with_image_tag(self, tag: str) -> Self:
+        """Use another tag of the image (clears a digest)."""
         import attrs
 
         img = self._image("with_image_tag")
         return self.with_annotation(attrs.evolve(img, tag=tag, sha256=None), MutationBehavior.REPLACE)
 
     def with_image_registry(self, registry_name: str | None) -> Self:
+        """Pull the image from ``registry_name`` (``None``: the default registry)."""
         import attrs
 
         img = self._image("with_image_registry")
         return self.with_annotation(attrs.evolve(img, registry=registry_name), MutationBehavior.REPLACE)
 
     def with_image_sha256(self, digest: str) -> Self:
+        """Pin the image to a digest (``sha256:...`` or the bare hex; clears the tag)."""
         import attrs
 
         img = self._image("with_image_sha256")
@@ -707,6 +713,7 @@ class ResourceBuilder(Generic[R]):
         )
 
     def with_entrypoint(self, entrypoint: str) -> Self:
+        """Replace the image's entrypoint."""
         self._container("with_entrypoint").entrypoint = entrypoint
         return self
 
@@ -747,16 +754,19 @@ class ResourceBuilder(Generic[R]):
         return self.with_annotation(ContainerLifetimeAnnotation(ContainerLifetime(lifetime)), MutationBehavior.REPLACE)
 
     def with_image_pull_policy(self, policy: ContainerImagePullPolicy) -> Self:
+        """When to pull the image: missing (default), always, never."""
         self._container("with_image_pull_policy")
         return self.with_annotation(
             ContainerImagePullPolicyAnnotation(ContainerImagePullPolicy(policy)), MutationBehavior.REPLACE
         )
 
     def with_container_name(self, name: str) -> Self:
+        """Give the container this exact name (no suffix is added)."""
         self._container("with_container_name")
         return self.with_annotation(ContainerNameAnnotation(name), MutationBehavior.REPLACE)
 
     def with_container_network_alias(self, alias: str) -> Self:
+        """Another name the container answers to on the container network."""
         self._container("with_container_network_alias")
         return self.with_annotation(ContainerNetworkAliasAnnotation(alias))
 
@@ -791,21 +801,27 @@ class ResourceBuilder(Generic[R]):
         return self
 
     def on_initialize_resource(self, handler: Callable[[InitializeResourceEvent], Any]) -> Self:
+        """Subscribe ``handler`` to this resource's :class:`InitializeResourceEvent`."""
         return self._on(InitializeResourceEvent, handler)
 
     def on_resource_endpoints_allocated(self, handler: Callable[[ResourceEndpointsAllocatedEvent], Any]) -> Self:
+        """Subscribe ``handler`` to this resource's :class:`ResourceEndpointsAllocatedEvent`."""
         return self._on(ResourceEndpointsAllocatedEvent, handler)
 
     def on_connection_string_available(self, handler: Callable[[ConnectionStringAvailableEvent], Any]) -> Self:
+        """Subscribe ``handler`` to this resource's :class:`ConnectionStringAvailableEvent`."""
         return self._on(ConnectionStringAvailableEvent, handler)
 
     def on_before_resource_started(self, handler: Callable[[BeforeResourceStartedEvent], Any]) -> Self:
+        """Subscribe ``handler`` to this resource's :class:`BeforeResourceStartedEvent`."""
         return self._on(BeforeResourceStartedEvent, handler)
 
     def on_resource_ready(self, handler: Callable[[ResourceReadyEvent], Any]) -> Self:
+        """Subscribe ``handler`` to this resource's :class:`ResourceReadyEvent`."""
         return self._on(ResourceReadyEvent, handler)
 
     def on_resource_stopped(self, handler: Callable[[ResourceStoppedEvent], Any]) -> Self:
+        """Subscribe ``handler`` to this resource's :class:`ResourceStoppedEvent`."""
         return self._on(ResourceStoppedEvent, handler)
 
 
@@ -841,20 +857,16 @@ def _public_names(cls: type) -> list[str]:
 def _caller_file(depth: int = 0) -> Path | None:
     """The file of the code that called into aspyre (the app host), or ``None``.
 
-    Skips ``depth`` frames above the caller, then every frame of the ``aspyre`` package, so the
-    answer is the same whether the builder was made directly or through ``create_builder``.
-    ``None`` when that code has no file (``python -c``, a REPL).
+    Walks up the stack past every frame of the ``aspyre`` package, so the answer is the same
+    whether the builder was made directly or through ``create_builder`` (``depth`` is accepted
+    for compatibility and ignored). ``None`` when that code has no file (``python -c``, a REPL).
     """
     frame = inspect.currentframe()
     try:
         frame = frame.f_back if frame is not None else None
-        for _ in range(depth):
-            if frame is None:
-                return None
-            frame = frame.f_back
         while frame is not None:
-            module = frame.f_globals.get("__name__", "")
-            if module != "aspyre" and not str(module).startswith("aspyre."):
+            module = str(frame.f_globals.get("__name__", ""))
+            if module != "aspyre" and not module.startswith("aspyre."):
                 break
             frame = frame.f_back
         if frame is None:
@@ -912,6 +924,7 @@ class DistributedApplicationBuilder:
             app_host_path = _caller_file() or Path.cwd() / "apphost.py"
         self.app_host_path: Path = Path(app_host_path).resolve()
         self._resources: list[IResource] = []
+        self._by_key: dict[str, IResource] = {}
         self._secrets_store: SecretsStore | None = None
         self.health_checks: dict[str, Callable[[HealthCheckContext], Any]] = {}
         self.plugin_manager = pluggy.PluginManager(PROJECT_NAME)
@@ -983,6 +996,7 @@ class DistributedApplicationBuilder:
     # -- paths & modes ------------------------------------------------------------------------------
     @property
     def app_host_directory(self) -> Path:
+        """The directory of the app host file: relative paths are resolved against it."""
         return self.app_host_path.parent
 
     def _path(self, p: str | Path) -> Path:
@@ -992,6 +1006,7 @@ class DistributedApplicationBuilder:
     # -- resources ----------------------------------------------------------------------------------
     @property
     def resources(self) -> tuple[IResource, ...]:
+        """The resources added so far, in order."""
         return tuple(self._resources)
 
     def add_resource(self, resource: T) -> ResourceBuilder[T]:
@@ -1001,19 +1016,28 @@ class DistributedApplicationBuilder:
         if not isinstance(resource, IResource):
             raise TypeError(f"add_resource() needs a resource (name + annotations), got {resource!r}")
         validate_name("Resource", resource.name)
-        for existing in self._resources:
+        existing = self._index_by_key().get(name_key(resource.name))
+        if existing is not None:
             if existing is resource:
                 raise ValueError(f"Resource {resource.name!r} was already added")
-            if name_key(existing.name) == name_key(resource.name):
-                raise DuplicateResourceError(
-                    f"Cannot add resource of type {type(resource).__name__} with name {resource.name!r} because "
-                    f"resource of type {type(existing).__name__} with that name already exists. Resource names "
-                    "are case-insensitive."
-                )
+            raise DuplicateResourceError(
+                f"Cannot add resource of type {type(resource).__name__} with name {resource.name!r} because "
+                f"resource of type {type(existing).__name__} with that name already exists. Resource names "
+                "are case-insensitive."
+            )
         if isinstance(resource, ParameterResource) and not resource.has_resolver:
             resource.set_resolver(self._resolve_parameter)
         self._resources.append(resource)
+        self._by_key[name_key(resource.name)] = resource
         return ResourceBuilder(self, resource)
+
+    def _index_by_key(self) -> dict[str, IResource]:
+        # Kept in step with add_resource; rebuilt if the list was changed by other means.
+        if len(self._by_key) != len(self._resources):
+            self._by_key = {}
+            for r in self._resources:
+                self._by_key.setdefault(name_key(r.name), r)
+        return self._by_key
 
     def create_resource_builder(self, resource: T) -> ResourceBuilder[T]:
         """A builder for a resource that is already in the model (or any resource object)."""

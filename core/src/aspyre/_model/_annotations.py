@@ -92,9 +92,11 @@ class Annotations:
         return annotation
 
     def remove(self, annotation: object) -> None:
+        """Remove ``annotation`` (this very object) if present."""
         self._items = [a for a in self._items if a is not annotation]
 
     def remove_all(self, kind: type[object]) -> None:
+        """Remove every annotation that is an instance of ``kind``."""
         self._items = [a for a in self._items if not isinstance(a, kind)]
 
     def all(self, kind: type[A]) -> list[A]:
@@ -113,6 +115,7 @@ class Annotations:
         return default
 
     def has(self, kind: type[object]) -> bool:
+        """Whether any annotation is an instance of ``kind``."""
         return any(isinstance(a, kind) for a in self._items)
 
     def __iter__(self) -> Iterator[object]:

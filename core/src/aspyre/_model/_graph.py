@@ -129,40 +129,52 @@ def start_dependencies(resource: IResource) -> list[IResource]:
 
 
 def _find_cycle(nodes: Sequence[IResource], edges: dict[int, list[IResource]]) -> list[list[IResource]]:
-    """Every elementary cycle found by a DFS (one per back edge), as lists of resources."""
-    WHITE, GREY, BLACK = 0, 1, 2
-    color = {id(n): WHITE for n in nodes}
-    stack: list[IResource] = []
+    """The cycles found by a depth-first search (one per back edge), as lists of resources.
+
+    Iterative, so a long chain of waits cannot exhaust the interpreter's recursion limit.
+    """
+    white, grey, black = 0, 1, 2
+    color = {id(n): white for n in nodes}
+    path: list[IResource] = []
+    position: dict[int, int] = {}
     cycles: list[list[IResource]] = []
     seen_keys: set[frozenset[int]] = set()
 
-    def visit(n: IResource) -> None:
-        color[id(n)] = GREY
-        stack.append(n)
-        for m in edges.get(id(n), []):
-            c = color.get(id(m))
-            if c is None:
+    for root in nodes:
+        if color[id(root)] != white:
+            continue
+        color[id(root)] = grey
+        position[id(root)] = 0
+        path.append(root)
+        todo: list[Iterator[IResource]] = [iter(edges.get(id(root), ()))]
+        while todo:
+            m = next(todo[-1], None)
+            if m is None:  # every edge of the node on top explored
+                todo.pop()
+                done = path.pop()
+                del position[id(done)]
+                color[id(done)] = black
                 continue
-            if c == GREY:
-                i = next(i for i, s in enumerate(stack) if s is m)
-                cycle = stack[i:]
+            c = color.get(id(m))
+            if c == grey:
+                cycle = path[position[id(m)] :]
                 key = frozenset(id(x) for x in cycle)
                 if key not in seen_keys:
                     seen_keys.add(key)
                     cycles.append(list(cycle))
-            elif c == WHITE:
-                visit(m)
-        stack.pop()
-        color[id(n)] = BLACK
-
-    for n in nodes:
-        if color[id(n)] == WHITE:
-            visit(n)
+            elif c == white:
+                color[id(m)] = grey
+                position[id(m)] = len(path)
+                path.append(m)
+                todo.append(iter(edges.get(id(m), ())))
     return cycles
 
 
 def _path(cycle: list[IResource]) -> str:
-    return " -> ".join(f"'{r.name}'" for r in [*cycle, cycle[0]])
+    names = [f"'{r.name}'" for r in [*cycle, cycle[0]]]
+    if len(names) > 12:  # a long cycle: its start and end are enough to find it
+        names = [*names[:6], f"... ({len(names) - 9} more) ...", *names[-3:]]
+    return " -> ".join(names)
 
 
 def _names(resources: Iterable[IResource]) -> str:

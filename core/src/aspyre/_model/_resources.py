@@ -17,6 +17,7 @@ from ._annotations import (
 )
 from ._endpoints import EndpointAnnotation, EndpointReference
 from ._names import name_key, validate_name
+from ._protocols import CachedProtocolMeta
 from ._values import ReferenceExpression, ValueContext
 
 __all__ = [
@@ -51,7 +52,7 @@ __all__ = [
 
 
 @runtime_checkable
-class IResource(Protocol):
+class IResource(Protocol, metaclass=CachedProtocolMeta):
     """Anything with a name and annotations is a resource."""
 
     @property
@@ -192,14 +193,17 @@ class ContainerResource(
     entrypoint: str | None = attrs.field(default=None, kw_only=True)
 
     def get_endpoint(self, name: str) -> EndpointReference:
+        """A reference to the endpoint called ``name`` (it may be declared later)."""
         return _endpoint_reference(self, name)
 
     @property
     def image(self) -> ContainerImageAnnotation | None:
+        """The image (``None`` until ``with_image``)."""
         return self.annotations.last(ContainerImageAnnotation)
 
     @property
     def lifetime(self) -> ContainerLifetime:
+        """``SESSION`` unless ``with_lifetime`` said otherwise."""
         ann = self.annotations.last(ContainerLifetimeAnnotation)
         return ContainerLifetime.SESSION if ann is None else ann.lifetime
 
@@ -224,6 +228,7 @@ class ExecutableResource(
     working_dir: Path = attrs.field(kw_only=True, converter=Path)
 
     def get_endpoint(self, name: str) -> EndpointReference:
+        """A reference to the endpoint called ``name`` (it may be declared later)."""
         return _endpoint_reference(self, name)
 
 
@@ -241,6 +246,7 @@ class PythonAppResource(ExecutableResource):
 
     @property
     def interpreter(self) -> str:
+        """The Python interpreter that runs the app (the ``command``)."""
         return self.command
 
     def entry_args(self) -> list[str]:

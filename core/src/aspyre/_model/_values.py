@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
 
+from ._protocols import CachedProtocolMeta
+
 if TYPE_CHECKING:
     from ._execution import ExecutionContext
 
@@ -62,7 +64,7 @@ class ValueContext:
 
 
 @runtime_checkable
-class ValueProvider(Protocol):
+class ValueProvider(Protocol, metaclass=CachedProtocolMeta):
     """A value that can be resolved to a string at run time."""
 
     async def get_value(self, context: ValueContext) -> str | None:
@@ -71,7 +73,7 @@ class ValueProvider(Protocol):
 
 
 @runtime_checkable
-class ManifestExpressionProvider(Protocol):
+class ManifestExpressionProvider(Protocol, metaclass=CachedProtocolMeta):
     """A value that has a placeholder in the deployment manifest."""
 
     @property
@@ -81,7 +83,7 @@ class ManifestExpressionProvider(Protocol):
 
 
 @runtime_checkable
-class ValueWithReferences(Protocol):
+class ValueWithReferences(Protocol, metaclass=CachedProtocolMeta):
     """A value that depends on resources or on other values."""
 
     @property
@@ -91,7 +93,7 @@ class ValueWithReferences(Protocol):
 
 
 @runtime_checkable
-class SupportsResource(Protocol):
+class SupportsResource(Protocol, metaclass=CachedProtocolMeta):
     """Anything that stands for a resource (a resource builder, for example)."""
 
     @property

@@ -17,12 +17,14 @@ See ``docs/containers.md`` for the user-facing behaviour.
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import functools
 import hashlib
 import json
 import logging
 import math
 import os
+import re
 import secrets
 import string
 import threading
@@ -236,11 +238,27 @@ class _Monitor:
         #: True when following was stopped by aspyre while the container may still run.
         self.detached = False
         self.error: BaseException | None = None
+        #: ``State.StartedAt`` of the run being followed; a new value means a restart policy restarted it.
+        self.started_at = ""
 
     # -- called from worker threads / the loop
     def open_stream(self, *, logs: bool) -> Any:
-        """Attach to the container's stdout/stderr (blocking). ``logs=True`` replays earlier output."""
+        """Attach to the container's stdout/stderr (blocking). ``logs=True`` includes earlier output."""
         stream = self._api.attach(self._id, stdout=True, stderr=True, stream=True, logs=logs, demux=True)
+        return self._keep(stream)
+
+    def _open_run_logs(self, previous_finished_at: str, started_at: str) -> Any:
+        """Follow the output of a run that began after *previous_finished_at* (engine time), from its first line.
+
+        Used after a restart policy restarted the container: attaching would miss what the new run
+        wrote before the attach. The logs endpoint does not keep stdout and stderr apart, so these
+        lines are all reported as stdout.
+        """
+        since = _engine_timestamp(previous_finished_at) or max(0.0, _engine_timestamp(started_at) - 1.0)
+        stream = self._api.logs(self._id, stdout=True, stderr=True, stream=True, follow=True, since=since)
+        return self._keep(_StdoutFrames(stream))
+
+    def _keep(self, stream: Any) -> Any:
         with self._lock:
             if self._closing.is_set():
                 _close_stream(stream)
@@ -248,7 +266,8 @@ class _Monitor:
             self._stream = stream
         return stream
 
-    def start(self, stream: Any) -> None:
+    def start(self, stream: Any, started_at: str) -> None:
+        self.started_at = started_at
         self._thread = threading.Thread(
             target=self._run, args=(stream,), name=f"aspyre-container-{self._name}", daemon=True
         )
@@ -305,35 +324,50 @@ class _Monitor:
         return True
 
     def _reattach(self) -> Any:
-        while not self._closing.wait(0.2):
+        """Follow the container again after its output ended while it still runs (or restarts)."""
+        import docker.errors
+
+        while not self._closing.wait(0.1):
             try:
-                return self.open_stream(logs=False)
+                state = self._api.inspect_container(self._id)["State"]
+                if state.get("Restarting"):
+                    continue  # the restart policy's back-off: wait for the next run
+                if not state.get("Running"):
+                    self.exit_code = int(state.get("ExitCode", -1))
+                    return None
+                started_at = str(state.get("StartedAt", ""))
+                if started_at and started_at != self.started_at:
+                    _log.debug("container %s was restarted at %s: following the new run", self._name, started_at)
+                    self.started_at = started_at
+                    # The new run may write before the engine records StartedAt; everything after the
+                    # previous run finished belongs to it.
+                    return self._open_run_logs(str(state.get("FinishedAt", "")), started_at)
+                _log.debug("the output stream of container %s dropped: attaching again", self._name)
+                return self.open_stream(logs=False)  # same run, the connection dropped: new output only
+            except docker.errors.NotFound:
+                return None
             except Exception as exc:
-                if _is_not_found(exc):
-                    return None
                 _log.debug("re-attaching to container %s failed: %s", self._name, exc)
-                if self._record_outcome():
-                    return None
         return None
 
     def _outcome_after_eof(self) -> int | None:
         """After the output ended: the exit code, ``-1`` if the container is gone, ``None`` if it still runs."""
         import docker.errors
-        import requests.exceptions
 
-        try:
-            result = self._api.wait(self._id, timeout=2)
-        except docker.errors.NotFound:
-            return -1
-        except (requests.exceptions.RequestException, docker.errors.APIError):
-            return None  # did not stop within the timeout: still running
-        try:
-            state = self._api.inspect_container(self._id)["State"]
-        except docker.errors.NotFound:
-            state = {}
-        if state.get("Running") or state.get("Restarting"):
-            return None
-        return int(result.get("StatusCode", state.get("ExitCode", -1)))
+        for _ in range(40):
+            try:
+                info = self._api.inspect_container(self._id)
+            except docker.errors.NotFound:
+                return -1
+            state = info["State"]
+            if state.get("Restarting") or str(state.get("StartedAt", "")) != self.started_at:
+                return None  # a restart policy is restarting it (or already did)
+            if not state.get("Running"):
+                return int(state.get("ExitCode", -1))
+            # The output ends a moment before the engine records the exit: look again shortly.
+            if self._closing.wait(0.05):
+                return None
+        return None  # still running: the connection dropped
 
     def _pump(self, stream: Any) -> None:
         decoders = [codecs.getincrementaldecoder("utf-8")("replace") for _ in range(2)]
@@ -370,6 +404,31 @@ class _Monitor:
                 self._on_log(line, is_stderr)
             except Exception:
                 _log.exception("log callback failed for container %s", self._name)
+
+
+class _StdoutFrames:
+    """Adapts a plain byte stream (the logs endpoint) to the ``(stdout, stderr)`` frames of an attach."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def __iter__(self) -> Iterator[tuple[bytes, None]]:
+        for chunk in self._stream:
+            yield (chunk, None)
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+def _engine_timestamp(value: str) -> float:
+    """A Docker RFC 3339 time (nanoseconds, ``Z``) as a UNIX timestamp; 0.0 if unset or unparsable."""
+    match = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)", value)
+    if match is None:
+        return 0.0
+    base, fraction, zone = match.groups()
+    moment = dt.datetime.fromisoformat(base + ("+00:00" if zone == "Z" else zone))
+    timestamp = moment.timestamp() + float(f"0.{fraction or 0}")
+    return max(timestamp, 0.0)
 
 
 def _split_lines(text: str, is_stderr: bool, batch: list[tuple[str, bool]]) -> str:
@@ -891,7 +950,7 @@ class ContainerRuntime:
             with anyio.CancelScope(shield=True):
                 await self._forget(handle, remove=True)
             raise
-        monitor.start(stream)
+        monitor.start(stream, str(info["State"].get("StartedAt", "")))
         handle.host_ports = _host_ports(info)
         handle._anonymous_volumes = _anonymous_volumes(info)
         return handle
@@ -1018,7 +1077,7 @@ class ContainerRuntime:
         if not info["State"].get("Running"):
             monitor.close(detach=False)
             return None
-        monitor.start(stream)
+        monitor.start(stream, str(info["State"].get("StartedAt", "")))
         handle = ContainerHandle(
             id=container_id,
             name=name,

@@ -15,7 +15,7 @@ import re
 import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -41,7 +41,7 @@ from aspyre._model._resources import (
     ParameterResource,
     PythonAppResource,
 )
-from aspyre._model._values import ReferenceExpression, ValueWithReferences, as_value, manifest_expression
+from aspyre._model._values import ManifestExpressionProvider, ReferenceExpression, ValueWithReferences, as_value
 
 from ._contract import PublishingContext
 from ._model import (
@@ -135,6 +135,32 @@ def _single_parameter(expr: ReferenceExpression) -> ParameterResource | None:
     return None
 
 
+# ``isinstance`` against a runtime-checkable Protocol inspects the class's attributes on every call
+# (slow on Python 3.11). The capabilities and value protocols used here are decided by class-level
+# attributes (methods, properties, attrs slots, ClassVar flags), so the answer is cached per class.
+_PROTOCOL_CACHE: dict[tuple[type, type], bool] = {}
+# Classes whose instances ``as_value`` returns unchanged (they are manifest expression providers).
+_DIRECT_VALUE_TYPES: set[type] = {str}
+
+
+def _is(obj: object, protocol: type) -> bool:
+    key = (type(obj), protocol)
+    found = _PROTOCOL_CACHE.get(key)
+    if found is None:
+        found = _PROTOCOL_CACHE[key] = isinstance(obj, protocol)
+    return found
+
+
+def _normalise(value: object) -> object:
+    """``as_value(value)``, skipping the Protocol checks for classes already seen to pass through unchanged."""
+    if type(value) in _DIRECT_VALUE_TYPES:
+        return value
+    normalised = as_value(value)
+    if normalised is value and not isinstance(value, (bool, int, float)):
+        _DIRECT_VALUE_TYPES.add(type(value))
+    return normalised
+
+
 async def _call(callback: Callable[[Any], Awaitable[None] | None], context: Any) -> None:
     result = callback(context)
     if inspect.isawaitable(result):
@@ -162,12 +188,15 @@ class _ManifestWriter:
         self._referenced: dict[str, IResource] = {}
         # id(parameter) -> (parameter, {format: entry name}), in registration order
         self._formatted: dict[int, tuple[ParameterResource, dict[str, str]]] = {}
+        # id(resource) -> (resource, its bindings); the resource is kept so the id stays its own
+        self._bindings: dict[int, tuple[IResource, dict[str, ManifestBinding]]] = {}
 
     # -- the whole model --------------------------------------------------------------------------
     async def write_model(self) -> Manifest:
         for resource in self.model:
             await self.write_resource(resource)
-        leftovers = [r for key, r in self._referenced.items() if key not in self._model_keys]
+        model_keys = {name_key(r.name) for r in self.model}
+        leftovers = [r for key, r in self._referenced.items() if key not in model_keys]
         self._referenced.clear()
         for resource in leftovers:
             await self.write_resource(resource)
@@ -175,10 +204,6 @@ class _ManifestWriter:
             self._write_formatted(param, formats)
         self._formatted.clear()
         return Manifest(dict(self.entries))
-
-    @property
-    def _model_keys(self) -> set[str]:
-        return {name_key(r.name) for r in self.model}
 
     async def write_resource(self, resource: IResource) -> None:
         try:
@@ -245,8 +270,8 @@ class _ManifestWriter:
             return await self.executable_entry(resource)
         if isinstance(resource, ParameterResource):
             return self.parameter_entry(resource)
-        if isinstance(resource, IResourceWithConnectionString):
-            return self.value_entry(resource)
+        if _is(resource, IResourceWithConnectionString):
+            return self.value_entry(cast(IResourceWithConnectionString, resource))
         return ManifestRawResource({"error": UNSUPPORTED_RESOURCE_ERROR})
 
     async def container_entry(self, resource: IResource) -> ManifestContainer:
@@ -373,9 +398,9 @@ class _ManifestWriter:
 
     # -- fields ---------------------------------------------------------------------------------------
     def connection_string(self, resource: IResource) -> str | None:
-        if not isinstance(resource, IResourceWithConnectionString):
+        if not _is(resource, IResourceWithConnectionString):
             return None
-        expr = resource.connection_string_expression
+        expr = cast(IResourceWithConnectionString, resource).connection_string_expression
         self.track(expr)
         return self.expression(expr)
 
@@ -411,7 +436,13 @@ class _ManifestWriter:
         return out
 
     def bindings(self, resource: IResource) -> dict[str, ManifestBinding]:
-        """Aspire's endpoint resolution for publishing (``ResourceExtensions.ResolveEndpoints``)."""
+        """Aspire's endpoint resolution for publishing (``ResourceExtensions.ResolveEndpoints``).
+
+        Computed once per resource, so asking again (from a callback) gives the same ports.
+        """
+        cached = self._bindings.get(id(resource))
+        if cached is not None:
+            return dict(cached[1])
         out: dict[str, ManifestBinding] = {}
         for ep in resource.annotations.all(EndpointAnnotation):
             target: int
@@ -433,7 +464,8 @@ class _ManifestWriter:
                 target_port=target,
                 external=ep.is_external,
             )
-        return out
+        self._bindings[id(resource)] = (resource, out)
+        return dict(out)
 
     def relative_path(self, path: str | os.PathLike[str]) -> str:
         return os.path.relpath(os.path.abspath(path), self.manifest_dir).replace("\\", "/")
@@ -441,7 +473,7 @@ class _ManifestWriter:
     # -- values -------------------------------------------------------------------------------------
     def expression(self, value: object) -> str:
         """The manifest form of ``value``: literals as they are, deferred values as placeholders."""
-        value = as_value(value)
+        value = _normalise(value)
         if isinstance(value, str):
             return value
         if isinstance(value, ReferenceExpression):
@@ -457,7 +489,8 @@ class _ManifestWriter:
                         continue
                 out.append(self.expression(part.value))
             return "".join(out)
-        return manifest_expression(value)
+        # ``_normalise`` let through only strings and manifest expression providers
+        return cast(ManifestExpressionProvider, value).value_expression
 
     def track(self, value: object) -> None:
         """Note the resources ``value`` refers to (written later if they are not in the model)."""
@@ -468,15 +501,16 @@ class _ManifestWriter:
                 for part in v.parts:
                     if not isinstance(part, str) and part.format:
                         self._formatted_name(part.value, part.format)
-            if isinstance(v, IResource):
-                key = name_key(v.name)
+            if _is(v, IResource):
+                resource = cast(IResource, v)
+                key = name_key(resource.name)
                 if key not in self._referenced:
-                    self._referenced[key] = v
+                    self._referenced[key] = resource
                     self._names.add(key)
                 return
-            if isinstance(v, ValueWithReferences):
+            if _is(v, ValueWithReferences):
                 active.add(id(v))
-                for dep in v.references:
+                for dep in cast(ValueWithReferences, v).references:
                     if id(dep) not in active:
                         walk(dep)
                 active.discard(id(v))

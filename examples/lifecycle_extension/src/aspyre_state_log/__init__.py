@@ -49,7 +49,7 @@ def _append(path: Path, line: str) -> None:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def format_line(resource_name: str, previous: str | None, state: str | None, exit_code: int | None = None) -> str:

@@ -27,6 +27,8 @@ __all__ = [
 
 #: Seconds a health check or the database creation waits for a connection (libpq's minimum is 2).
 CONNECT_TIMEOUT = 5
+#: Seconds a database's check waits for its server to try creating it before reporting "waiting".
+CREATION_WAIT = 5.0
 #: The maintenance database the server check and database creation connect to.
 MAINTENANCE_DATABASE = "postgres"
 #: SQLSTATEs: duplicate_database, invalid_password, invalid_catalog_name.
@@ -80,6 +82,10 @@ def _message(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
+def _refused_password(exc: BaseException) -> bool:
+    return _sqlstate(exc) == SQLSTATE_INVALID_PASSWORD or "password authentication failed" in str(exc)
+
+
 def _persistent_data_mount(server: PostgresServerResource) -> aspyre.ContainerMountAnnotation | None:
     """The volume or bind mount that keeps the server's data directory across runs, if any."""
     image = server.image
@@ -99,12 +105,12 @@ def describe_connection_error(server: PostgresServerResource, info: ConnectInfo,
     when it initialises an empty data directory.
     """
     text = _message(exc)
-    if _sqlstate(exc) == SQLSTATE_INVALID_PASSWORD or "password authentication failed" in text:
+    if _refused_password(exc):
         base = f'password authentication failed for user "{info.user}"'
         mount = _persistent_data_mount(server)
-        if mount is None:
-            return f"{base} on server {server.name!r}: {text}"
         password = server.password_parameter.name
+        if mount is None:
+            return f"{base} on server {server.name!r} (the password is the value of parameter {password!r}): {text}"
         if mount.type is aspyre.ContainerMountType.VOLUME:
             return (
                 f"{base}: the data volume {mount.source} was initialised with a different password; remove the "
@@ -123,7 +129,7 @@ def describe_connection_error(server: PostgresServerResource, info: ConnectInfo,
 
 @attrs.define(eq=False)
 class PostgresHealthCheck:
-    """Healthy when the app host can connect to the database and run ``SELECT 1``.
+    """Healthy when the app host can connect to the database and run a query.
 
     The server's check connects to the ``postgres`` database; a database's check connects to
     that database, so it passes only once the database exists.
@@ -131,6 +137,8 @@ class PostgresHealthCheck:
 
     server: PostgresServerResource
     database: PostgresDatabaseResource | None = None
+    #: The last refused-password explanation written to the server's log (written once, not per check).
+    _logged: str | None = attrs.field(default=None, init=False, repr=False)
 
     @property
     def dbname(self) -> str:
@@ -142,7 +150,12 @@ class PostgresHealthCheck:
 
     async def __call__(self, context: aspyre.HealthCheckContext) -> aspyre.HealthCheckResult:
         if self.database is not None and not self.database.creation_attempted:
-            # Connecting now would only log "database does not exist" in the server's log.
+            # Connecting now would only log "database does not exist" in the server's log. Wait a
+            # little for the creation instead, so the database is reported healthy right after it.
+            with anyio.move_on_after(CREATION_WAIT):
+                while not self.database.creation_attempted:
+                    await anyio.sleep(0.05)
+        if self.database is not None and not self.database.creation_attempted:
             return aspyre.HealthCheckResult.unhealthy(
                 f"waiting for server {self.server.name!r} to be ready and create database "
                 f"{self.database.database_name!r}"
@@ -151,21 +164,28 @@ class PostgresHealthCheck:
         try:
             version = await anyio.to_thread.run_sync(_probe, info, abandon_on_cancel=True)
         except Exception as exc:
-            return aspyre.HealthCheckResult.unhealthy(self._describe(info, exc))
+            description = self._describe(info, exc)
+            if self.database is None and _refused_password(exc) and description != self._logged:
+                # The console shows states, not health reports: say it once in the server's log too.
+                self._logged = description
+                app = context.app
+                if app is not None:
+                    app.resource_loggers.get_logger(self.server).warning("%s", description)
+            return aspyre.HealthCheckResult.unhealthy(description)
+        self._logged = None
         where = f"database {info.dbname!r} on {info.host}:{info.port}"
         return aspyre.HealthCheckResult.healthy(f"connected to {where} ({version})")
 
     def _describe(self, info: ConnectInfo, exc: BaseException) -> str:
-        text = _message(exc)
         db = self.database
-        if db is not None and (_sqlstate(exc) == SQLSTATE_INVALID_CATALOG_NAME or "does not exist" in text):
-            failure = db.creation_error
-            if failure is not None:
-                return f"database {db.database_name!r} could not be created on server {self.server.name!r}: {failure}"
-            return (
-                f"database {db.database_name!r} does not exist yet on server {self.server.name!r} "
-                "(it is created once the server is ready)"
-            )
+        missing = f'database "{db.database_name}" does not exist' if db is not None else None
+        if db is not None and (_sqlstate(exc) == SQLSTATE_INVALID_CATALOG_NAME or (missing and missing in str(exc))):
+            where = f"database {db.database_name!r} on server {self.server.name!r}"
+            if db.creation_error is not None:
+                return f"{where} could not be created: {db.creation_error}"
+            if db.creation_script is not None:
+                return f"{where} does not exist: its creation script ran without error but did not create it"
+            return f"{where} does not exist (it was created when the server became ready; was it dropped?)"
         return describe_connection_error(self.server, info, exc)
 
 

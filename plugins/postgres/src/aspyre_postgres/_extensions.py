@@ -93,7 +93,19 @@ def add_postgres(
     soon as it is ready.
     """
     aspyre.validate_name("Resource", name)
+    taken = {r.name.lower(): r for r in builder.resources}
+    if name.lower() in taken:
+        existing = taken[name.lower()]
+        raise aspyre.DuplicateResourceError(
+            f"Cannot add PostgreSQL server {name!r}: resource of type {type(existing).__name__} with that name "
+            "already exists. Resource names are case-insensitive."
+        )
     generated: aspyre.ParameterResource | None = None
+    if password is None and f"{name}-password".lower() in taken:
+        raise aspyre.DuplicateResourceError(
+            f"add_postgres({name!r}) adds a generated password parameter {name + '-password'!r}, but a resource "
+            "with that name already exists; pass your parameter as password= instead"
+        )
     if password is None:
         generated = password_parameter = builder.add_parameter(
             f"{name}-password", secret=True, default=aspyre.GenerateParameterDefault()

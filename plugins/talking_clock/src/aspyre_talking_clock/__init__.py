@@ -167,7 +167,7 @@ def add_talking_clock(
 
 
 def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 class _ClockControl:
@@ -183,6 +183,8 @@ class _ClockControl:
         #: Set when the loop finished and the final state was published (replaced at each start).
         self.stopped = anyio.Event()
         self.stopped.set()
+        #: Why the last start failed (``None``: it did not).
+        self.error: Exception | None = None
         #: The app stopped: nothing will start any more.
         self.closed = False
 
@@ -223,6 +225,7 @@ async def _run_clock(event: aspyre.InitializeResourceEvent) -> None:
             await control.start_requested.wait()
             control.start_requested = anyio.Event()
             control.stopped = anyio.Event()
+            control.error = None
             try:
                 with anyio.CancelScope() as scope:
                     control.loop_scope = scope
@@ -230,6 +233,7 @@ async def _run_clock(event: aspyre.InitializeResourceEvent) -> None:
             except Exception as exc:
                 # A before-resource-started subscriber (or hook) refused the start.
                 control.loop_scope = None
+                control.error = exc
                 logger.error("Failed to start: %s: %s", type(exc).__name__, exc)
                 app.resource_notifications.publish_update(
                     clock, lambda s: s.with_state(S.FAILED_TO_START, aspyre.StateStyle.ERROR)
@@ -250,9 +254,7 @@ async def _run_clock(event: aspyre.InitializeResourceEvent) -> None:
         control.stopped.set()
 
 
-async def _tick_tock(
-    app: Any, clock: TalkingClockResource, logger: logging.Logger, control: _ClockControl
-) -> None:
+async def _tick_tock(app: Any, clock: TalkingClockResource, logger: logging.Logger, control: _ClockControl) -> None:
     notifications = app.resource_notifications
     tick_hand, tock_hand = clock.hands
 
@@ -314,22 +316,28 @@ def _clock_of(context: Any) -> tuple[Any, TalkingClockResource, _ClockControl]:
     clock = context.resource
     if not isinstance(clock, TalkingClockResource):  # pragma: no cover - the commands sit on the clock only
         raise TypeError(f"{clock!r} is not a talking clock")
-    control = _control(context.app, clock)
+    app = context.app
+    control = _control(app, clock)
+    if control is None and app.resource_notifications.get_snapshot(clock) is not None:
+        # The app started but the clock's lifecycle task did not run yet: it will find this.
+        control = _control(app, clock, create=True)
     if control is None or control.closed:
         raise RuntimeError(f"Talking clock {clock.name!r} is not running: start the app first (async with app)")
-    return context.app, clock, control
+    return app, clock, control
 
 
 async def _start_command(context: Any) -> None:
-    """Start the clock (a no-op while it runs); returns once it is Running."""
-    _, _, control = _clock_of(context)
-    if control.loop_scope is not None:  # starting or running already
-        await control.started.wait()
-        return
-    if not control.start_requested.is_set():
+    """Start the clock (a no-op while it runs); returns once it is Running.
+
+    Raises :class:`RuntimeError` if the start was refused (a before-resource-started handler raised).
+    """
+    _, clock, control = _clock_of(context)
+    if control.loop_scope is None and not control.start_requested.is_set():
         control.started = anyio.Event()
         control.start_requested.set()
     await control.started.wait()
+    if control.error is not None:
+        raise RuntimeError(f"Talking clock {clock.name!r} failed to start: {control.error}") from control.error
 
 
 async def _stop_command(context: Any) -> None:

@@ -1,0 +1,111 @@
+"""Start-up cost: ``import aspyre`` + a builder + three plugin methods resolved, against ``python -c pass``.
+
+Every sample is a fresh interpreter (``subprocess``), so module caches in memory do not help;
+files are in the page cache (warm disk) and compiled modules are cached (in a temporary
+``PYTHONPYCACHEPREFIX``, even when ``PYTHONDONTWRITEBYTECODE`` is set), as for an installed
+package after its first run. ``--no-bytecode`` measures compiling every module each time instead.
+
+Scenarios, each timed from outside (process start to exit, ms):
+
+* ``baseline``   ``python -c pass``
+* ``import``     ``import aspyre``
+* ``builder``    ``import aspyre`` + ``DistributedApplication.create_builder([])``
+* ``plugins``    the above + ``builder.add_redis("cache")``, ``builder.add_postgres("pg")`` and
+  ``.add_database("db")``: three extension methods resolved through entry points (one scan) and called
+
+The ``plugins`` scenario also reports, from inside the child, how its time splits between the
+import, the builder, and the three resolutions (the entry-point scan plus importing the two
+plugin modules).
+
+    .venv/bin/python bench/bench_import.py [--repeat 21] [--no-bytecode]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+SCENARIOS = {
+    "baseline": "pass",
+    "import": "import aspyre",
+    "builder": "import aspyre\naspyre.DistributedApplication.create_builder([])",
+    "plugins": "\n".join(
+        [
+            "import time, json",
+            "t0 = time.perf_counter()",
+            "import aspyre",
+            "t1 = time.perf_counter()",
+            "b = aspyre.DistributedApplication.create_builder([])",
+            "t2 = time.perf_counter()",
+            "b.add_redis('cache')",
+            "b.add_postgres('pg').add_database('db')",
+            "t3 = time.perf_counter()",
+            "print(json.dumps([t1 - t0, t2 - t1, t3 - t2]))",
+        ]
+    ),
+}
+
+
+def child_env(cwd: str, bytecode: bool) -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("ASPYRE_SECRETS_DIR", os.path.join(cwd, "secrets"))
+    if bytecode:
+        # Compiled modules cached as for an installed package, but outside the source tree.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = os.path.join(cwd, "pycache")
+    else:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def sample(code: str, cwd: str, env: dict[str, str]) -> tuple[float, str]:
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, check=True)
+    return (time.perf_counter() - start) * 1000, proc.stdout
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=21, help="samples per scenario (interleaved)")
+    parser.add_argument(
+        "--no-bytecode",
+        action="store_true",
+        help="compile every module from source each time (PYTHONDONTWRITEBYTECODE=1)",
+    )
+    args = parser.parse_args()
+
+    times: dict[str, list[float]] = {name: [] for name in SCENARIOS}
+    phases: list[list[float]] = []
+    with tempfile.TemporaryDirectory() as cwd:
+        env = child_env(cwd, bytecode=not args.no_bytecode)
+        for code in SCENARIOS.values():  # warm the page cache and the bytecode cache
+            sample(code, cwd, env)
+        for _ in range(args.repeat):
+            for name, code in SCENARIOS.items():  # interleaved: drift affects all alike
+                ms, out = sample(code, cwd, env)
+                times[name].append(ms)
+                if name == "plugins":
+                    phases.append(json.loads(out))
+
+    base = statistics.median(times["baseline"])
+    cache = "compiled from source every time" if args.no_bytecode else "bytecode cached"
+    print(f"Python {sys.version.split()[0]}, {args.repeat} fresh interpreters per scenario ({cache}), medians")
+    print(f"{'scenario':<10} {'median ms':>10} {'min ms':>8} {'vs baseline':>12} {'extra ms':>9}")
+    for name, values in times.items():
+        med = statistics.median(values)
+        print(f"{name:<10} {med:>10.1f} {min(values):>8.1f} {med / base:>11.2f}x {med - base:>9.1f}")
+    imp, build, resolve = (statistics.median(p[i] for p in phases) * 1000 for i in range(3))
+    print(
+        f"inside the 'plugins' child: import aspyre {imp:.1f} ms, create_builder {build:.1f} ms, "
+        f"3 methods resolved + called {resolve:.1f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
