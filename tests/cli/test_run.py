@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -67,7 +68,9 @@ def test_a_resource_that_fails_to_start_makes_the_exit_code_1(tmp_path: Path, ru
     write_app_host(
         tmp_path,
         """
-        builder.add_executable("broken", str(__import__("pathlib").Path(__file__).parent / "no-such-command"))
+        from pathlib import Path
+
+        builder.add_executable("broken", str(Path(__file__).parent / "no-such-command"))
         builder.add_executable("fine", sys.executable, "-c", "print('fine')")
         builder.build().run()
         """,
@@ -190,8 +193,6 @@ def test_an_error_in_the_app_host_shows_the_users_line(tmp_path: Path) -> None:
 def test_python_apphost_py_runs_the_same_app_host(tmp_path: Path, run_cli: type[Cli]) -> None:
     """The loader does not change what ``python apphost.py`` does."""
     write_app_host(tmp_path, SERVER)
-    import subprocess
-
     proc = subprocess.Popen(
         [sys.executable, "apphost.py"],
         cwd=tmp_path,
@@ -207,7 +208,7 @@ def test_python_apphost_py_runs_the_same_app_host(tmp_path: Path, run_cli: type[
                 break
         pid = int((tmp_path / "server.pid").read_text())
         assert process_alive(pid)
-        proc.send_signal(__import__("signal").SIGINT)
+        proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:

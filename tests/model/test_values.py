@@ -380,3 +380,15 @@ def test_references_compare_by_what_they_refer_to() -> None:
     cs = aspyre.ConnectionStringResource("cs", expression=ReferenceExpression.format("x"))
     assert aspyre.ConnectionStringReference(cs) == aspyre.ConnectionStringReference(cs)
     assert aspyre.ConnectionStringReference(cs) != aspyre.ConnectionStringReference(cs, optional=True)
+
+
+def test_secret_values_are_recognised_through_expressions() -> None:
+    from aspyre._model._environment import is_secret_value
+
+    secret = aspyre.ParameterResource("pw", secret=True)
+    plain = aspyre.ParameterResource("user")
+    assert is_secret_value(secret)
+    assert not is_secret_value(plain)
+    assert is_secret_value(ReferenceExpression.format("u={};p={}", plain, ReferenceExpression.format("{}", secret)))
+    assert not is_secret_value(ReferenceExpression.format("u={}", plain))
+    assert not is_secret_value("literal")

@@ -280,8 +280,22 @@ async def test_data_volume_keeps_data_and_the_generated_password(app_host: Path,
             ) in report.description
             # said once in the server's log too (the console shows states, not health reports)
             assert logs(app, "pg").count(f"the data volume {volume} was initialised") == 1
-            db_snapshot = app.resource_notifications.get_snapshot("appdb")
-            assert db_snapshot is not None and db_snapshot.health_status is not aspyre.HealthStatus.HEALTHY
+
+            # the database is not healthy either: it inherits the server's check, and its own waits for the server
+            def checked(snapshot: aspyre.ResourceSnapshot) -> bool:
+                reports = {r.name: r for r in snapshot.health_reports}
+                return (
+                    "appdb_check" in reports
+                    and reports["appdb_check"].status is not None
+                    and "password authentication failed" in (reports["pg_check"].description or "")
+                )
+
+            with anyio.fail_after(GUARD):
+                db_snapshot = await app.resource_notifications.wait_for_resource("appdb", checked)
+            assert db_snapshot.health_status is aspyre.HealthStatus.UNHEALTHY
+            reports = {r.name: r.description or "" for r in db_snapshot.health_reports}
+            assert "waiting for server 'pg'" in reports["appdb_check"]
+            assert "password authentication failed" in reports["pg_check"]
     finally:
         if volume is not None:
             try:

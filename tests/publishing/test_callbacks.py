@@ -131,3 +131,15 @@ async def test_a_resource_without_a_manifest_form_gets_aspires_error_entry(
         and "exclude_from_manifest()" in r.getMessage()
         for r in caplog.records
     )
+
+
+async def test_a_callback_entry_must_be_json_data(tmp_path: Path) -> None:
+    builder = publish_builder(tmp_path)
+
+    def write_path(ctx: aspyre.ManifestPublishingContext) -> None:
+        ctx.entry["type"] = "acme.files.v0"
+        ctx.entry["root"] = tmp_path  # a Path, not a string
+
+    builder.add_resource(TopicResource("files")).with_manifest_publishing_callback(write_path)
+    with pytest.raises(aspyre.ManifestPublishingError, match=r"resource 'files' is not JSON data.*context\.expression"):
+        await builder.build().publish_async()

@@ -15,6 +15,8 @@ from .helpers import publish_builder
 pytestmark = pytest.mark.anyio
 
 GROUP = "aspyre.publishers"
+#: The test publishers' module, as imported here (entry points name it; it is already in sys.modules).
+MODULE = publishers.__name__
 
 
 Register = Callable[..., None]
@@ -65,26 +67,26 @@ def test_a_publisher_that_fails_to_import_names_its_distribution(register: Regis
 
 
 def test_a_publisher_whose_constructor_fails_names_its_distribution(register: Register) -> None:
-    register("ctor", "publishing.publishers:BrokenConstructor", "aspyre-publisher-ctor")
+    register("ctor", f"{MODULE}:BrokenConstructor", "aspyre-publisher-ctor")
     with pytest.raises(aspyre.PluginLoadError, match=r"aspyre-publisher-ctor.*missing configuration"):
         aspyre.resolve_publisher("ctor")
 
 
 def test_an_object_that_is_not_a_publisher_is_rejected(register: Register) -> None:
-    register("sync", "publishing.publishers:NotAPublisher")
+    register("sync", f"{MODULE}:NotAPublisher")
     with pytest.raises(aspyre.PluginLoadError, match=r"not a publisher.*async def publish"):
         aspyre.resolve_publisher("sync")
 
 
 def test_two_distributions_with_one_name_is_an_error(register: Register) -> None:
-    register("twice", "publishing.publishers:RecordingPublisher", "aspyre-publisher-a")
-    register("twice", "publishing.publishers:RecordingPublisher", "aspyre-publisher-b")
+    register("twice", f"{MODULE}:RecordingPublisher", "aspyre-publisher-a")
+    register("twice", f"{MODULE}:RecordingPublisher", "aspyre-publisher-b")
     with pytest.raises(aspyre.AmbiguousPublisherError, match="aspyre-publisher-a, aspyre-publisher-b"):
         aspyre.resolve_publisher("twice")
 
 
 async def test_a_publisher_gets_the_model_output_logger_and_context(register: Register, tmp_path: Path) -> None:
-    register("record", "publishing.publishers:RecordingPublisher")
+    register("record", f"{MODULE}:RecordingPublisher")
     builder = publish_builder(tmp_path, output="deploy", publisher="record")
     builder.add_container("web", "nginx")
     builder.add_parameter("region")
@@ -105,7 +107,7 @@ async def test_a_publisher_gets_the_model_output_logger_and_context(register: Re
 
 
 async def test_a_publisher_can_be_an_async_function(register: Register, tmp_path: Path) -> None:
-    register("fn", "publishing.publishers:function_publisher")
+    register("fn", f"{MODULE}:function_publisher")
     builder = publish_builder(tmp_path, publisher="fn")
     result = await builder.build().publish_async()
     assert result == tmp_path / "out"  # nothing reported: the output directory
@@ -113,7 +115,7 @@ async def test_a_publisher_can_be_an_async_function(register: Register, tmp_path
 
 
 async def test_events_fire_around_the_publisher(register: Register, tmp_path: Path) -> None:
-    register("record", "publishing.publishers:RecordingPublisher")
+    register("record", f"{MODULE}:RecordingPublisher")
     builder = publish_builder(tmp_path, publisher="record")
     builder.add_container("api", "acme/api")
     seen: list[str] = []
@@ -136,7 +138,7 @@ async def test_events_fire_around_the_publisher(register: Register, tmp_path: Pa
 
 
 async def test_a_failing_publisher_propagates_and_skips_after_publish(register: Register, tmp_path: Path) -> None:
-    register("fail", "publishing.publishers:FailingPublisher")
+    register("fail", f"{MODULE}:FailingPublisher")
     builder = publish_builder(tmp_path, publisher="fail")
     after: list[object] = []
     builder.eventing.subscribe(aspyre.AfterPublishEvent, after.append)

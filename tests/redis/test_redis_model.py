@@ -102,6 +102,14 @@ def test_a_name_too_long_for_the_generated_password_is_explained(tmp_path: Path)
     b.add_redis(name, password=b.add_parameter("pw", secret=True))
 
 
+def test_a_duplicate_name_leaves_nothing_behind(tmp_path: Path) -> None:
+    b = make_builder(tmp_path)
+    b.add_container("Cache", "busybox")
+    with pytest.raises(aspyre.DuplicateResourceError, match="Resource names are case-insensitive"):
+        b.add_redis("cache")
+    assert [r.name for r in b.resources] == ["Cache"]
+
+
 def test_names_are_validated(tmp_path: Path) -> None:
     with pytest.raises(aspyre.InvalidNameError):
         make_builder(tmp_path).add_redis("my_cache")

@@ -26,7 +26,7 @@ from ._eventing._events import (
     ResourceStoppedEvent,
 )
 from ._eventing._hookspecs import HookSpecs, hookimpl, hookspec
-from ._hosting._app import AppOptions, DistributedApplication
+from ._hosting._app import AppHostLoaded, AppOptions, DistributedApplication
 from ._hosting._builder import DistributedApplicationBuilder, DuplicateResourceError, ResourceBuilder, parse_image
 from ._hosting._config import SecretsStore
 from ._hosting._plugins import (
@@ -181,6 +181,7 @@ __all__ = [
     "AllocatedEndpoint",
     "AmbiguousPublisherError",
     "Annotations",
+    "AppHostLoaded",
     "AppHostNotFoundError",
     "AppOptions",
     "BeforePublishEvent",

@@ -213,7 +213,6 @@ class LiveView:
 
     def on_snapshot(self, resource: IResource, snapshot: ResourceSnapshot) -> None:
         self._snapshots[resource.name] = snapshot
-        self._stopped = True
         if self._live is not None:
             self._live.update(self.render())
 

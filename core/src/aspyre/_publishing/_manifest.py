@@ -9,6 +9,7 @@ values; paths are relative to the manifest's directory.
 from __future__ import annotations
 
 import inspect
+import json
 import logging
 import os
 import re
@@ -16,8 +17,6 @@ import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, cast
-
-import attrs
 
 from aspyre._model._annotations import (
     ContainerImageAnnotation,
@@ -249,7 +248,14 @@ class _ManifestWriter:
                 f"The manifest publishing callback of resource {resource.name!r} wrote nothing: fill context.entry "
                 "(at least a 'type'), call context.write(entry), or use exclude_from_manifest() to leave it out."
             )
-        data = manifest_converter().unstructure(ctx.entry) if attrs.has(type(ctx.entry)) else dict(ctx.entry)
+        data = dict(ctx.entry)
+        try:
+            json.dumps(data)
+        except (TypeError, ValueError) as exc:
+            raise ManifestPublishingError(
+                f"The manifest entry written for resource {resource.name!r} is not JSON data ({exc}): use strings, "
+                "numbers, booleans, lists and dicts (context.expression(value) turns a value into its placeholder)."
+            ) from exc
         entry = _structure_resource(manifest_converter(), data)
         if isinstance(entry, ManifestRawResource) and entry.type in _TYPED:
             self.logger.warning(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -28,7 +29,7 @@ __all__ = [
 #: Seconds a health check or the database creation waits for a connection (libpq's minimum is 2).
 CONNECT_TIMEOUT = 5
 #: Seconds a database's check waits for its server to try creating it before reporting "waiting".
-CREATION_WAIT = 5.0
+CREATION_WAIT = 3.0
 #: The maintenance database the server check and database creation connect to.
 MAINTENANCE_DATABASE = "postgres"
 #: SQLSTATEs: duplicate_database, invalid_password, invalid_catalog_name.
@@ -153,8 +154,7 @@ class PostgresHealthCheck:
             # Connecting now would only log "database does not exist" in the server's log. Wait a
             # little for the creation instead, so the database is reported healthy right after it.
             with anyio.move_on_after(CREATION_WAIT):
-                while not self.database.creation_attempted:
-                    await anyio.sleep(0.05)
+                await _creation_attempted(self.database).wait()
         if self.database is not None and not self.database.creation_attempted:
             return aspyre.HealthCheckResult.unhealthy(
                 f"waiting for server {self.server.name!r} to be ready and create database "
@@ -187,6 +187,17 @@ class PostgresHealthCheck:
                 return f"{where} does not exist: its creation script ran without error but did not create it"
             return f"{where} does not exist (it was created when the server became ready; was it dropped?)"
         return describe_connection_error(self.server, info, exc)
+
+
+#: Run mode: set once a database's server tried to create it (made on first use, in the event loop).
+_CREATION_EVENTS: weakref.WeakKeyDictionary[PostgresDatabaseResource, anyio.Event] = weakref.WeakKeyDictionary()
+
+
+def _creation_attempted(database: PostgresDatabaseResource) -> anyio.Event:
+    event = _CREATION_EVENTS.get(database)
+    if event is None:
+        event = _CREATION_EVENTS[database] = anyio.Event()
+    return event
 
 
 def _probe(info: ConnectInfo) -> str:
@@ -254,6 +265,7 @@ async def create_databases(
     finally:
         for db in databases:
             db.creation_attempted = True
+            _creation_attempted(db).set()
     for result in results:
         name = result.resource.database_name
         if result.outcome == "failed":

@@ -77,6 +77,13 @@ def add_redis(
     """
     aspyre.validate_name("Resource", name)
     _check_port(name, port)
+    for existing in builder.resources:
+        # Checked first so that a clash leaves no generated password parameter behind.
+        if existing.name.lower() == name.lower():
+            raise aspyre.DuplicateResourceError(
+                f"Cannot add resource of type RedisResource with name {name!r} because resource of type "
+                f"{type(existing).__name__} with that name already exists. Resource names are case-insensitive."
+            )
     if password is None:
         password_name = f"{name}-password"
         if len(password_name) > 64:

@@ -1,0 +1,43 @@
+"""The examples of docs/testing.md, as written there (the first one is test_demo_app_host.py)."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from aspyre.pytest_plugin import AspyreAppFactory
+
+
+def use_test_settings(builder):  # type: ignore[no-untyped-def]
+    api = next(r for r in builder.resources if r.name == "api")
+    builder.create_resource_builder(api).with_environment("FEATURE_X", "on")
+    builder.add_executable("seed", sys.executable, "-c", "print('seeded')")
+
+
+@pytest.mark.docker
+@pytest.mark.anyio
+async def test_with_feature_x(aspyre_app_factory: AspyreAppFactory) -> None:
+    app = await aspyre_app_factory("examples/apphost.py", configure=use_test_settings)
+    await app.resource_notifications.wait_for_resource("seed", "Finished")
+    assert [line.content for line in app.resource_loggers.backlog("seed")] == ["seeded"]
+    api = await app.resource_notifications.wait_for_resource("api", "Running")
+    assert ("FEATURE_X", "on") in {(e.name, e.value) for e in api.environment_variables}
+
+
+@pytest.mark.docker
+@pytest.mark.anyio
+async def test_built_then_started(aspyre_app_factory: AspyreAppFactory) -> None:
+    app = await aspyre_app_factory("examples/apphost.py", start=False)
+    app.options.stop_grace_period = 2
+    await aspyre_app_factory.start(app)
+    await app.resource_notifications.wait_for_resource_healthy("api")
+
+
+@pytest.mark.anyio
+async def test_a_small_model(aspyre_app_factory: AspyreAppFactory) -> None:
+    builder = aspyre_app_factory.create_builder()
+    builder.add_executable("hello", sys.executable, "-c", "print('hello')")
+    app = await aspyre_app_factory(builder)
+    snapshot = await app.resource_notifications.wait_for_resource("hello", "Finished")
+    assert snapshot.exit_code == 0
