@@ -123,7 +123,7 @@ def test_a_second_ctrl_c_forces_the_stop(tmp_path: Path, run_cli: type[Cli]) -> 
         cli.interrupt()
         cli.wait_for_line(_state_line("stubborn", "Stopping"))
         cli.interrupt()  # the grace period is 300s: only forcing ends this quickly
-        cli.finish(timeout=20)
+        cli.finish(timeout=10)
         assert not process_alive(pid)
     finally:
         if process_alive(pid):

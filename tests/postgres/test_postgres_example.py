@@ -85,3 +85,18 @@ def test_example_publishes_without_docker(tmp_path: Path) -> None:
     assert resources["appdb"] == {"type": "value.v0", "connectionString": "{pg.connectionString};Database=appdb"}
     assert resources["pg"]["volumes"][0]["target"] == "/var/lib/postgresql/data"
     assert resources["migrate"]["env"]["APPDB_URI"].startswith("postgresql://postgres:{pg-password-uri-encoded.value}@")
+
+
+def _body(path: Path) -> str:
+    """A script without its module docstring."""
+    text = path.read_text(encoding="utf-8")
+    return text.split('"""', 2)[2].strip() if text.startswith('"""') else text.strip()
+
+
+def test_the_doc_shows_the_example_as_it_is() -> None:
+    import re
+
+    doc = (EXAMPLE.parents[1] / "docs" / "integrations" / "postgres.md").read_text(encoding="utf-8")
+    blocks = [b.strip() for b in re.findall(r"```python\n(.*?)```", doc, re.S)]
+    assert _body(EXAMPLE / "apphost.py") in blocks
+    assert _body(EXAMPLE / "migrate.py") in blocks

@@ -15,7 +15,8 @@ SERVER = """
 import os, pathlib
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
-pathlib.Path(os.environ["PID_FILE"]).write_text(str(os.getpid()))
+with open(os.environ["PID_FILE"], "a") as pids:
+    pids.write(f"{os.getpid()}\\n")
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -42,7 +43,7 @@ api = (
     builder.add_python_app("api", "server.py")
     .with_http_endpoint(env="PORT")
     .with_http_health_check("/")
-    .with_environment("PID_FILE", "api.pid")
+    .with_environment("PID_FILE", "api.pids")
 )
 builder.build().run()
 """
@@ -76,27 +77,94 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
     return pytester
 
 
-def _pid(pytester: pytest.Pytester) -> int:
-    return int((pytester.path / "api.pid").read_text())
+def _pids(pytester: pytest.Pytester) -> list[int]:
+    """Every api server the inner tests started."""
+    return [int(line) for line in (pytester.path / "api.pids").read_text().split()]
 
 
-def test_a_passing_test_starts_the_app_host_and_stops_it(project: pytest.Pytester) -> None:
-    project.makepyfile(
-        test_api="""
-        import pytest
+WAYS_TO_MAKE_AN_APP = """
+import sys
+import pytest
+import aspyre
 
-        @pytest.mark.anyio
-        async def test_api(aspyre_app_factory):
-            app = await aspyre_app_factory("apphost.py")
-            await app.resource_notifications.wait_for_resource_healthy("api")
-            async with app.http_client("api") as client:
-                response = await client.get("/")
-            assert response.text == "hello world"
-        """
+
+@pytest.mark.anyio
+async def test_passing(aspyre_app_factory):
+    app = await aspyre_app_factory("apphost.py")
+    await app.resource_notifications.wait_for_resource_healthy("api")
+    async with app.http_client("api") as client:
+        response = await client.get("/")
+    assert response.text == "hello world"
+    assert app.options.randomize_ports
+
+
+def configure(builder):
+    api = next(r for r in builder.resources if r.name == "api")
+    builder.create_resource_builder(api).with_environment("GREETING", "tests")
+    builder.add_executable("extra", sys.executable, "-c", "print('extra ran')")
+
+
+@pytest.mark.anyio
+async def test_configure(aspyre_app_factory):
+    app = await aspyre_app_factory("apphost.py", configure=configure)
+    await app.resource_notifications.wait_for_resource_healthy("api")
+    async with app.http_client("api") as client:
+        assert (await client.get("/")).text == "hello tests"
+    await app.resource_notifications.wait_for_resource("extra", "Finished")
+    assert [line.content for line in app.resource_loggers.backlog("extra")] == ["extra ran"]
+
+
+@pytest.mark.anyio
+async def test_build_change_then_start(aspyre_app_factory):
+    app = await aspyre_app_factory("apphost.py", start=False)
+    app.builder.create_resource_builder(app.get_resource("api")).with_environment("GREETING", "later")
+    await aspyre_app_factory.start(app)
+    await app.resource_notifications.wait_for_resource_healthy("api")
+    async with app.http_client("api") as client:
+        assert (await client.get("/")).text == "hello later"
+
+
+@pytest.mark.anyio
+async def test_builder_made_in_the_test(aspyre_app_factory):
+    builder = aspyre_app_factory.create_builder()
+    builder.add_executable("hello", sys.executable, "-c", "import sys; print(sys.argv[1:])", "a", "b")
+    app = await aspyre_app_factory(builder)
+    snapshot = await app.resource_notifications.wait_for_resource("hello", "Finished")
+    assert snapshot.exit_code == 0
+    assert [line.content for line in app.resource_loggers.backlog("hello")] == ["['a', 'b']"]
+    assert app.app_host_path.name == "test_ways.py"
+
+
+@pytest.mark.anyio
+async def test_waits_give_up_when_a_dependency_fails(aspyre_app_factory):
+    builder = aspyre_app_factory.create_builder()
+    broken = builder.add_executable("broken", "/no/such/command")
+    builder.add_executable("waiter", "true").wait_for(broken)
+    app = await aspyre_app_factory(builder)
+    assert app.options.default_wait_behavior is aspyre.WaitBehavior.STOP_ON_RESOURCE_UNAVAILABLE
+    snapshot = await app.resource_notifications.wait_for_resource("waiter", "FailedToStart")
+    assert snapshot.state_text == "FailedToStart"
+    assert app.failed_resources == ["broken", "waiter"]
+"""
+
+
+def test_ways_to_make_and_start_an_app(project: pytest.Pytester) -> None:
+    """Load, configure, build-then-start, a builder made in the test; every app stopped afterwards."""
+    project.makepyfile(test_ways=WAYS_TO_MAKE_AN_APP)
+    result = project.runpytest_subprocess(*INNER_ARGS, "-v")
+    result.stdout.fnmatch_lines_random(
+        [
+            "*::test_passing PASSED*",
+            "*::test_configure PASSED*",
+            "*::test_build_change_then_start PASSED*",
+            "*::test_builder_made_in_the_test PASSED*",
+            "*::test_waits_give_up_when_a_dependency_fails PASSED*",
+        ]
     )
-    result = project.runpytest_subprocess(*INNER_ARGS)
-    result.assert_outcomes(passed=1)
-    assert not process_alive(_pid(project))
+    result.assert_outcomes(passed=5)
+    pids = _pids(project)
+    assert len(pids) == 3  # three tests started the api server...
+    assert not any(process_alive(pid) for pid in pids)  # ...and none is left
 
 
 def test_a_failing_test_reports_the_resource_logs_and_still_cleans_up(project: pytest.Pytester) -> None:
@@ -125,7 +193,7 @@ def test_a_failing_test_reports_the_resource_logs_and_still_cleans_up(project: p
             "*api | served /some/page",
         ]
     )
-    assert not process_alive(_pid(project))
+    assert not any(process_alive(pid) for pid in _pids(project))
 
 
 def test_a_passing_test_has_no_log_section(project: pytest.Pytester) -> None:
@@ -142,95 +210,6 @@ def test_a_passing_test_has_no_log_section(project: pytest.Pytester) -> None:
     result = project.runpytest_subprocess(*INNER_ARGS, "-rA")
     result.assert_outcomes(passed=1)
     assert "aspyre resource logs" not in result.stdout.str()
-
-
-def test_configure_changes_the_model_before_it_starts(project: pytest.Pytester) -> None:
-    project.makepyfile(
-        test_api="""
-        import sys
-        import pytest
-
-        def configure(builder):
-            api = next(r for r in builder.resources if r.name == "api")
-            builder.create_resource_builder(api).with_environment("GREETING", "tests")
-            builder.add_executable("extra", sys.executable, "-c", "print('extra ran')")
-
-        @pytest.mark.anyio
-        async def test_api(aspyre_app_factory):
-            app = await aspyre_app_factory("apphost.py", configure=configure)
-            await app.resource_notifications.wait_for_resource_healthy("api")
-            async with app.http_client("api") as client:
-                assert (await client.get("/")).text == "hello tests"
-            await app.resource_notifications.wait_for_resource("extra", "Finished")
-            assert [line.content for line in app.resource_loggers.backlog("extra")] == ["extra ran"]
-        """
-    )
-    project.runpytest_subprocess(*INNER_ARGS).assert_outcomes(passed=1)
-
-
-def test_build_change_then_start(project: pytest.Pytester) -> None:
-    project.makepyfile(
-        test_api="""
-        import pytest
-
-        @pytest.mark.anyio
-        async def test_api(aspyre_app_factory):
-            app = await aspyre_app_factory("apphost.py", start=False)
-            builder = app.builder.create_resource_builder(app.get_resource("api"))
-            builder.with_environment("GREETING", "later")
-            await aspyre_app_factory.start(app)
-            await app.resource_notifications.wait_for_resource_healthy("api")
-            async with app.http_client("api") as client:
-                assert (await client.get("/")).text == "hello later"
-        """
-    )
-    project.runpytest_subprocess(*INNER_ARGS).assert_outcomes(passed=1)
-
-
-def test_a_builder_made_in_the_test(project: pytest.Pytester) -> None:
-    project.makepyfile(
-        test_model="""
-        import sys
-        import pytest
-
-        @pytest.mark.anyio
-        async def test_in_test_model(aspyre_app_factory):
-            builder = aspyre_app_factory.create_builder()
-            builder.add_executable("hello", sys.executable, "-c", "import sys; print(sys.argv[1:])", "a", "b")
-            app = await aspyre_app_factory(builder)
-            snapshot = await app.resource_notifications.wait_for_resource("hello", "Finished")
-            assert snapshot.exit_code == 0
-            assert [line.content for line in app.resource_loggers.backlog("hello")] == ["['a', 'b']"]
-        """
-    )
-    project.runpytest_subprocess(*INNER_ARGS).assert_outcomes(passed=1)
-
-
-def test_waits_give_up_when_a_dependency_fails(pytester: pytest.Pytester) -> None:
-    pytester.makeconftest(CONFTEST)
-    pytester.makepyfile(
-        apphost="""
-        import aspyre
-
-        builder = aspyre.DistributedApplication.create_builder()
-        broken = builder.add_executable("broken", "/no/such/command")
-        builder.add_executable("waiter", "true").wait_for(broken)
-        builder.build().run()
-        """,
-        test_waits="""
-        import pytest
-        import aspyre
-
-        @pytest.mark.anyio
-        async def test_waits(aspyre_app_factory):
-            app = await aspyre_app_factory("apphost.py")
-            assert app.options.default_wait_behavior is aspyre.WaitBehavior.STOP_ON_RESOURCE_UNAVAILABLE
-            snapshot = await app.resource_notifications.wait_for_resource("waiter", "FailedToStart")
-            assert snapshot.state_text == "FailedToStart"
-            assert app.failed_resources == ["broken", "waiter"]
-        """,
-    )
-    pytester.runpytest_subprocess(*INNER_ARGS).assert_outcomes(passed=1)
 
 
 def test_an_app_host_that_fails_to_build_fails_the_test_with_its_error(project: pytest.Pytester) -> None:
@@ -273,7 +252,7 @@ def test_ctrl_c_during_a_test_kills_the_apps_processes(project: pytest.Pytester)
     )
     result = project.runpytest_subprocess(*INNER_ARGS)
     assert "KeyboardInterrupt" in result.stdout.str()
-    assert not process_alive(_pid(project))
+    assert not any(process_alive(pid) for pid in _pids(project))
 
 
 def test_the_plugin_can_be_named_explicitly(project: pytest.Pytester) -> None:
@@ -325,4 +304,4 @@ def test_works_on_trio_too(project: pytest.Pytester) -> None:
         """
     )
     project.runpytest_subprocess(*INNER_ARGS).assert_outcomes(passed=1)
-    assert not process_alive(_pid(project))
+    assert not any(process_alive(pid) for pid in _pids(project))

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import pytest
 
-from ._cli._loader import AppHostNotFoundError, load_app_host, resolve_app_host
+from ._cli._loader import AppHostNotFoundError, AppHostSource, load_app_host, resolve_app_host
 from ._hosting._app import DistributedApplication
 from ._hosting._builder import DistributedApplicationBuilder
 from ._model._annotations import WaitBehavior
@@ -101,6 +101,8 @@ class AspyreAppFactory:
         """
         if self._closed:
             raise RuntimeError("aspyre_app_factory: this test's factory is closed (the test ended)")
+        if args and isinstance(app_host, (DistributedApplication, DistributedApplicationBuilder)):
+            raise TypeError("app host arguments go with an app host file or module, not a builder or an app")
         if isinstance(app_host, DistributedApplication):
             if configure is not None:
                 raise TypeError("configure= needs an app host or a builder, not an app that is built already")
@@ -120,7 +122,7 @@ class AspyreAppFactory:
         self.apps.append(app)
         return app
 
-    def _resolve(self, app_host: str | os.PathLike[str] | None) -> Any:
+    def _resolve(self, app_host: str | os.PathLike[str] | None) -> AppHostSource:
         try:
             return resolve_app_host(app_host)
         except AppHostNotFoundError as first:

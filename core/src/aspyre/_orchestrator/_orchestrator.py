@@ -61,6 +61,7 @@ from .._model._resources import (
 )
 from .._model._snapshot import (
     EnvironmentVariableSnapshot,
+    HealthReportSnapshot,
     KnownResourceStates,
     RelationshipSnapshot,
     ResourceSnapshot,
@@ -108,8 +109,11 @@ def _leaves(exc: BaseException) -> list[BaseException]:
     return [exc]
 
 
-def _mirror_state(parent: ResourceSnapshot, s: ResourceSnapshot) -> ResourceSnapshot:
-    return s.evolve(state=parent.state, exit_code=parent.exit_code)
+def _mirror_state(
+    parent: ResourceSnapshot, pending: tuple[HealthReportSnapshot, ...], s: ResourceSnapshot
+) -> ResourceSnapshot:
+    """A lifecycle-less child follows its parent's state; its checks start out pending when it runs."""
+    return s.evolve(state=parent.state, exit_code=parent.exit_code, health_reports=pending)
 
 
 def _parameter_running(key: str, value: str, secret: bool, s: ResourceSnapshot) -> ResourceSnapshot:
@@ -222,8 +226,8 @@ class Orchestrator:
                     and not _is_process(child)
                     and not _is_container(child)
                 ):
-                    mirrored = functools.partial(_mirror_state, new)
-                    self._update(child, mirrored)
+                    pending = pending_reports(child) if new.state_text == S.RUNNING else ()
+                    self._update(child, functools.partial(_mirror_state, new, pending))
 
     async def _monitor(self, r: IResource, scope: anyio.CancelScope) -> None:
         with scope:
