@@ -35,7 +35,7 @@ print(json.dumps({"plain": time.perf_counter() - t, "found": len(names)}))
 """
 
 ASPYRE = """
-import json, time
+import importlib.metadata, json, time  # imported before timing, as in PLAIN
 import aspyre
 b = aspyre.DistributedApplication.create_builder([], load_plugins=False)  # no hook scan before timing
 reg = aspyre.plugin_registry()

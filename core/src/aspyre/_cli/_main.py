@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import runpy
 import sys
@@ -170,19 +171,22 @@ def _split_passthrough(argv: list[str]) -> tuple[list[str], list[str]]:
     return argv, []
 
 
-def _internal_prefixes() -> tuple[str, ...]:
+@functools.cache
+def _frame_prefixes() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(internal, kept): aspyre's, anyio's and the standard library's directories; site-packages."""
     import sysconfig
 
     import anyio
 
-    prefixes = [
-        str(Path(__file__).resolve().parent.parent) + os.sep,  # aspyre itself
-        str(Path(anyio.__file__).resolve().parent) + os.sep,
-    ]
-    stdlib = sysconfig.get_paths().get("stdlib")
-    if stdlib:
-        prefixes.append(str(Path(stdlib).resolve()) + os.sep)
-    return tuple(prefixes)
+    def directory(path: str) -> str:
+        return str(Path(path).resolve()) + os.sep
+
+    internal = [directory(str(Path(__file__).parent.parent)), directory(str(Path(anyio.__file__).parent))]
+    paths = sysconfig.get_paths()
+    if paths.get("stdlib"):
+        internal.append(directory(paths["stdlib"]))
+    kept = tuple(directory(paths[k]) for k in ("purelib", "platlib") if paths.get(k))
+    return tuple(internal), kept
 
 
 def _is_internal_frame(filename: str) -> bool:
@@ -193,7 +197,11 @@ def _is_internal_frame(filename: str) -> bool:
         resolved = str(Path(filename).resolve())
     except OSError:  # pragma: no cover
         resolved = filename
-    return resolved.startswith(_internal_prefixes())
+    internal, kept = _frame_prefixes()
+    aspyre_dir = internal[0]
+    if resolved.startswith(aspyre_dir):
+        return True
+    return resolved.startswith(internal) and not resolved.startswith(kept)
 
 
 def format_user_error(exc: BaseException, *, full: bool = False) -> str:

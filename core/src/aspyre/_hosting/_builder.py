@@ -210,9 +210,10 @@ class ResourceBuilder(Generic[R]):
         if matching:
             matching.sort(key=lambda x: x[0])
             return functools.partial(matching[0][1], self)
-        failed = [e for e in reg.find(GROUP_RESOURCE_METHODS, name) if e.failed and e.error is not None]
-        if failed:  # the one that would have applied may be the one that is broken: say so
-            raise PluginLoadError(failed[0], failed[0].error) from failed[0].error
+        for entry in reg.find(GROUP_RESOURCE_METHODS, name):
+            if entry.failed and entry.error is not None:
+                # The one that would have applied may be the one that is broken: say so.
+                raise PluginLoadError(entry, entry.error) from entry.error
         if candidates:
             types = sorted({t.__name__ for _, fn in candidates for t in getattr(fn, APPLIES_TO_ATTR, ())})
             dists = sorted({e.distribution for e, _ in candidates})

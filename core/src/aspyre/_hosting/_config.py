@@ -6,7 +6,6 @@ import argparse
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -135,6 +134,8 @@ class SecretsStore:
         payload = json.dumps(
             {"app_host": str(self.app_host_path), "parameters": dict(params)}, indent=2, sort_keys=True
         )
+        import tempfile
+
         # mkstemp creates the file with mode 0600, so the value is never readable by others.
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".secrets-", suffix=".tmp")
         try:

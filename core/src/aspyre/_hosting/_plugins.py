@@ -17,14 +17,17 @@ Entry-point groups:
 
 from __future__ import annotations
 
-import difflib
-import importlib.metadata
 import threading
-import traceback
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
+
+if TYPE_CHECKING:
+    import importlib.metadata
+
+# importlib.metadata, difflib and traceback are imported where they are needed: "import aspyre"
+# stays cheap for code that never looks at the installed plugins.
 
 __all__ = [
     "GROUP_BUILDER_METHODS",
@@ -140,6 +143,9 @@ class PluginEntry:
         if self._state == "failed":
             assert self.error is not None
             raise PluginLoadError(self, self.error)
+        import importlib.metadata
+        import traceback
+
         try:
             if self._ep is None:
                 self._ep = importlib.metadata.EntryPoint(name=self.name, value=self.value, group=self.group)
@@ -172,6 +178,8 @@ class PluginRegistry:
             entries: list[PluginEntry] = []
             seen_dists: set[str] = set()
             # One pass over the installed distributions (what entry_points() does on every call).
+            import importlib.metadata
+
             for dist in importlib.metadata.distributions():
                 try:
                     eps = [ep for ep in dist.entry_points if ep.group in GROUPS]
@@ -263,6 +271,8 @@ class PluginRegistry:
         else:
             pool |= {k for k in KNOWN_INTEGRATIONS if not k.startswith("add_") or k == "add_database"}
         pool.discard(name)
+        import difflib
+
         close = difflib.get_close_matches(name, sorted(pool), n=3, cutoff=0.75)
         if not close:
             return ""

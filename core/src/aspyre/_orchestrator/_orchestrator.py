@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.abc
+import anyio.lowlevel
 import attrs
 
 from .._eventing._bus import EventDispatchBehavior
@@ -172,6 +173,9 @@ class Orchestrator:
         self._runtime_error: str | None = None
         self._runtime_ready = anyio.Event()
         self._hook_queue: tuple[Any, Any] | None = None
+        self._hooks_drained = anyio.Event()
+        self._background_stop = anyio.Event()
+        self._background_done = anyio.Event()
         self._failed: list[str] = []
         self._ports_taken: set[int] = set()
 
@@ -231,6 +235,7 @@ class Orchestrator:
 
     async def _monitor(self, r: IResource, scope: anyio.CancelScope) -> None:
         with scope:
+            await anyio.lowlevel.checkpoint()  # the resource may have left Running already
             await monitor_health(
                 r,
                 app=self.app,
@@ -265,7 +270,10 @@ class Orchestrator:
         tg = await stack.enter_async_context(anyio.create_task_group())
         self._tg = tg
         stack.push_async_callback(self._shutdown)
-        self.app.eventing.bind_task_group(tg)
+        # Background event handlers (initialize-resource: custom resources live there) run in their
+        # own task group, cancelled and awaited during shutdown while snapshots still flow.
+        background = await tg.start(self._host_background_tasks)
+        self.app.eventing.bind_task_group(background)
         self.app.eventing.on_background_error(self._background_error)
         stack.callback(self.app.eventing.bind_task_group, None)
 
@@ -275,6 +283,8 @@ class Orchestrator:
             send, receive = anyio.create_memory_object_stream[ResourceSnapshotChangedEvent](math.inf)
             self._hook_queue = (send, receive)
             tg.start_soon(self._deliver_snapshot_hooks, receive)
+        else:
+            self._hooks_drained.set()
 
         await self._publish(BeforeStartEvent(app=self.app))
         self._initial_snapshots()
@@ -321,12 +331,26 @@ class Orchestrator:
             log.error("%s handler failed: %s: %s", type(event).__name__, type(exc).__name__, exc)
 
     async def _deliver_snapshot_hooks(self, receive: Any) -> None:
-        async with receive:
-            async for event in receive:
-                try:
-                    await self.app.eventing.publish_hooks_only(event)
-                except Exception as exc:
-                    log.error("aspyre_resource_snapshot_changed hook failed: %s: %s", type(exc).__name__, exc)
+        try:
+            async with receive:
+                async for event in receive:
+                    try:
+                        await self.app.eventing.publish_hooks_only(event)
+                    except Exception as exc:
+                        log.error("aspyre_resource_snapshot_changed hook failed: %s: %s", type(exc).__name__, exc)
+        finally:
+            self._hooks_drained.set()
+
+    async def _host_background_tasks(
+        self, *, task_status: anyio.abc.TaskStatus[anyio.abc.TaskGroup] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
+        try:
+            async with anyio.create_task_group() as background:
+                task_status.started(background)
+                await self._background_stop.wait()
+                background.cancel_scope.cancel()
+        finally:
+            self._background_done.set()
 
     async def _after_created(self, pending: list[anyio.Event]) -> None:
         for ev in pending:
@@ -731,12 +755,26 @@ class Orchestrator:
         if run.scope is not None and not run.done.is_set():
             return
         if not (_is_process(r) or _is_container(r)):
-            raise TypeError(f"Resource {r.name!r} ({type(r).__name__}) cannot be started by aspyre")
+            if self._command(r, "start") is not None:
+                await self.execute_command(r, "start")
+                return
+            raise TypeError(
+                f"Resource {r.name!r} ({type(r).__name__}) is neither a container nor a process and has no "
+                "'start' command (with_command('start', ...)) to start it"
+            )
         self._tg.start_soon(self._run_resource, r, None)
+
+    def _command(self, r: IResource, name: str) -> ResourceCommandAnnotation | None:
+        for c in r.annotations.all(ResourceCommandAnnotation):
+            if c.name == name:
+                return c
+        return None
 
     async def stop_resource(self, r: IResource) -> None:
         run = self._run(r)
         if run.scope is None:
+            if not (_is_process(r) or _is_container(r)) and self._command(r, "stop") is not None:
+                await self.execute_command(r, "stop")
             return
         self._set_state(r, S.STOPPING, StateStyle.INFO)
         run.scope.cancel()
@@ -797,6 +835,11 @@ class Orchestrator:
             for run in self._runs.values():
                 if run.health_scope is not None:
                     run.health_scope.cancel()
+            # Custom resources (background initialize handlers) stop next, while their final
+            # states still reach watchers and hooks.
+            self._background_stop.set()
+            with anyio.move_on_after(self.options.stop_grace_period):
+                await self._background_done.wait()
             if self._runtime is not None:
                 try:
                     await self._runtime.close()
@@ -804,6 +847,8 @@ class Orchestrator:
                     log.error("closing the container runtime failed: %s", exc)
             if self._hook_queue is not None:
                 self._hook_queue[0].close()
+                with anyio.move_on_after(5):
+                    await self._hooks_drained.wait()
             self.notifications.close()
             self.loggers.close()
         if self._tg is not None:
