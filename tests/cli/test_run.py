@@ -96,9 +96,6 @@ def test_sigterm_stops_like_ctrl_c(tmp_path: Path, run_cli: type[Cli]) -> None:
     assert not any(" | " in line for line in cli.stdout), "--no-logs prints no log lines"
 
 
-@pytest.mark.xfail(
-    strict=True, reason="the orchestrator's request_stop(force=True) does not cut the stop grace period short yet"
-)
 def test_a_second_ctrl_c_forces_the_stop(tmp_path: Path, run_cli: type[Cli]) -> None:
     write_app_host(
         tmp_path,

@@ -64,7 +64,6 @@ CONTAINER_METHODS: list[tuple[str, Method]] = [
     ("with_image_pull_policy", lambda rb: rb.with_image_pull_policy(aspyre.ContainerImagePullPolicy.NEVER)),
     ("with_container_name", lambda rb: rb.with_container_name("x")),
     ("with_container_network_alias", lambda rb: rb.with_container_network_alias("x")),
-    ("with_dockerfile", lambda rb: rb.with_dockerfile(".")),
 ]
 
 
@@ -199,3 +198,13 @@ def test_capability_protocols_are_structural(builder: aspyre.DistributedApplicat
         duck.with_environment("A", "1")
     with pytest.raises(TypeError, match=r"add_resource\(\) needs a resource"):
         builder.add_resource(object())  # type: ignore[type-var]
+
+
+def test_with_dockerfile_applies_to_containers_and_python_apps(tmp_path: Path) -> None:
+    b = aspyre.DistributedApplication.create_builder([], app_host_path=tmp_path / "apphost.py")
+    app = b.add_python_app("web", "web/main.py").with_dockerfile("web")
+    ann = app.resource.annotations.last(aspyre.DockerfileBuildAnnotation)
+    assert ann is not None and ann.dockerfile == tmp_path / "web" / "Dockerfile"
+    exe = b.add_executable("exe", "true")
+    with pytest.raises(TypeError, match=r"with_dockerfile\(\) needs a container resource .* or a Python app"):
+        exe.with_dockerfile(".")

@@ -91,6 +91,8 @@ def test_plugins_and_examples_import_only_the_public_face() -> None:
             ("aspyre._eventing", "aspyre._orchestrator", "aspyre._publishing", "aspyre._hosting", "aspyre._cli"),
         ),
         ("_eventing", ("aspyre._orchestrator", "aspyre._publishing", "aspyre._hosting", "aspyre._cli")),
+        ("_orchestrator", ("aspyre._publishing", "aspyre._hosting", "aspyre._cli")),
+        ("_publishing", ("aspyre._orchestrator", "aspyre._hosting", "aspyre._cli")),
     ],
 )
 def test_arrows_point_one_way(room: str, forbidden: tuple[str, ...]) -> None:

@@ -19,7 +19,7 @@ import pytest
 import aspyre
 import aspyre_postgres
 import aspyre_redis
-from aspyre._hosting._plugins import GROUP_BUILDER_METHODS, GROUP_RESOURCE_METHODS
+from aspyre._plugins import GROUP_BUILDER_METHODS, GROUP_RESOURCE_METHODS
 
 PYTHON = sys.executable
 

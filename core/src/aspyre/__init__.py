@@ -29,17 +29,6 @@ from ._eventing._hookspecs import HookSpecs, hookimpl, hookspec
 from ._hosting._app import AppHostLoaded, AppOptions, DistributedApplication
 from ._hosting._builder import DistributedApplicationBuilder, DuplicateResourceError, ResourceBuilder, parse_image
 from ._hosting._config import SecretsStore
-from ._hosting._plugins import (
-    PluginEntry,
-    PluginHookError,
-    PluginLoadError,
-    PluginRegistry,
-    builder_extension,
-    resource_extension,
-)
-from ._hosting._plugins import (
-    registry as plugin_registry,
-)
 from ._model._annotations import (
     Annotations,
     CommandLineArgsAnnotation,
@@ -136,6 +125,17 @@ from ._model._values import (
     ValueProvider,
     ValueWithReferences,
     resolve_value,
+)
+from ._plugins import (
+    PluginEntry,
+    PluginHookError,
+    PluginLoadError,
+    PluginRegistry,
+    builder_extension,
+    resource_extension,
+)
+from ._plugins import (
+    registry as plugin_registry,
 )
 from ._publishing import (
     AmbiguousPublisherError,

@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from aspyre import __version__
-from aspyre._hosting._plugins import (
+from aspyre._plugins import (
     APPLIES_TO_ATTR,
     GROUP_BUILDER_METHODS,
     GROUP_HOOKS,

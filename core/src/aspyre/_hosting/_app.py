@@ -209,8 +209,8 @@ class DistributedApplication:
         """Publish, or start and keep running until SIGINT/SIGTERM. Returns an exit code."""
         self._stop_if_loading()
         if self.execution_context.is_publish_mode:
+            from .._plugins import PluginLoadError
             from .._publishing import AmbiguousPublisherError, UnknownPublisherError
-            from ._plugins import PluginLoadError
 
             try:
                 path = await self.publish_async()

@@ -25,15 +25,6 @@ from aspyre._eventing._events import (
 )
 from aspyre._eventing._hookspecs import PROJECT_NAME, HookSpecs
 from aspyre._hosting._config import SecretsStore, parse_args, resolve_parameter
-from aspyre._hosting._plugins import (
-    APPLIES_TO_ATTR,
-    GROUP_BUILDER_METHODS,
-    GROUP_HOOKS,
-    GROUP_RESOURCE_METHODS,
-    PluginHookError,
-    PluginLoadError,
-    registry,
-)
 from aspyre._model._annotations import (
     CommandLineArgsAnnotation,
     CommandLineArgsCallbackAnnotation,
@@ -94,6 +85,15 @@ from aspyre._model._resources import (
 )
 from aspyre._model._snapshot import ResourceSnapshot
 from aspyre._model._values import ReferenceExpression, SupportsResource, as_value, iter_references
+from aspyre._plugins import (
+    APPLIES_TO_ATTR,
+    GROUP_BUILDER_METHODS,
+    GROUP_HOOKS,
+    GROUP_RESOURCE_METHODS,
+    PluginHookError,
+    PluginLoadError,
+    registry,
+)
 
 if TYPE_CHECKING:
     from aspyre._hosting._app import DistributedApplication
@@ -685,8 +685,8 @@ class ResourceBuilder(Generic[R]):
         if inline_tag and tag:
             raise ValueError(f"Container {c.name!r}: image {image!r} already has a tag; do not also pass tag={tag!r}")
         old = c.annotations.last(ContainerImageAnnotation)
-        if registry_ is None and old is not None and old.image == name:
-            registry_ = old.registry
+        if registry_ is None and old is not None:
+            registry_ = old.registry  # as Aspire: a registry set earlier stays
         ann = ContainerImageAnnotation(name, None if sha else (tag or inline_tag or "latest"), registry_, sha)
         return self.with_annotation(ann, MutationBehavior.REPLACE)
 
@@ -774,8 +774,17 @@ class ResourceBuilder(Generic[R]):
     def with_dockerfile(
         self, context: str | Path, dockerfile: str | Path = "Dockerfile", stage: str | None = None
     ) -> Self:
-        """Build the image from a Dockerfile when published (``container.v1``)."""
-        self._container("with_dockerfile")
+        """Build the image from a Dockerfile when published (``container.v1``).
+
+        Applies to containers and to Python apps (published as a container built from the app's
+        Dockerfile instead of as an executable).
+        """
+        if not isinstance(self._resource, (ContainerResource, PythonAppResource)):
+            raise TypeError(
+                f"with_dockerfile() needs a container resource (ContainerResource) or a Python app "
+                f"(PythonAppResource); resource {self._resource.name!r} is {_a(type(self._resource).__name__)}, "
+                "which is neither."
+            )
         ctx = Path(context)
         if not ctx.is_absolute():
             ctx = (self._app_builder.app_host_directory / ctx).resolve()

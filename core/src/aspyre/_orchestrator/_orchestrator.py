@@ -8,6 +8,7 @@ import logging
 import math
 import os
 import socket
+import typing
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -58,6 +59,7 @@ from .._model._resources import (
     IResource,
     IResourceWithConnectionString,
     IResourceWithParent,
+    MissingParameterValueError,
     ParameterResource,
 )
 from .._model._snapshot import (
@@ -76,10 +78,27 @@ from ._notifications import ResourceNotificationService
 from ._processes import run_process
 
 if TYPE_CHECKING:
-    from .._hosting._app import DistributedApplication
+    from pathlib import Path
+
+    import pluggy
+
+    from .._eventing._bus import DistributedApplicationEventing
+    from .._model._execution import ExecutionContext
+    from .._model._graph import DistributedApplicationModel
     from ._containers import ContainerRuntime
 
-__all__ = ["Orchestrator"]
+__all__ = ["AppLike", "Orchestrator"]
+
+
+class AppLike(typing.Protocol):
+    """What the orchestrator needs from the application (the hosting layer's ``DistributedApplication``)."""
+
+    model: DistributedApplicationModel
+    eventing: DistributedApplicationEventing
+    plugin_manager: pluggy.PluginManager
+    execution_context: ExecutionContext
+    app_host_path: Path
+    options: Any
 
 log = logging.getLogger("aspyre.orchestrator")
 
@@ -155,7 +174,7 @@ class _Run:
 class Orchestrator:
     """Drives one app in run mode. Created by :class:`DistributedApplication` on first use."""
 
-    def __init__(self, app: DistributedApplication) -> None:
+    def __init__(self, app: AppLike) -> None:
         self.app = app
         self.model = app.model
         self.options = app.options
@@ -168,6 +187,7 @@ class Orchestrator:
         self._runs: dict[int, _Run] = {id(r): _Run(r) for r in self.model}
         self._tg: anyio.abc.TaskGroup | None = None
         self._stop_requested = anyio.Event()
+        self._force = anyio.Event()
         self._stopping = False
         self._runtime: ContainerRuntime | None = None
         self._runtime_error: str | None = None
@@ -391,20 +411,21 @@ class Orchestrator:
             self.notifications.publish_update(r, snap)
 
     def _resolve_parameters(self) -> None:
-        from .._hosting._config import SecretsStore, resolve_parameter
-
-        store = SecretsStore(self.app.app_host_path)
+        # The builder installed each parameter's lookup (environment, secrets store, defaults):
+        # reading the value runs it, so run mode needs nothing from the hosting layer.
         for r in self.model:
             if not isinstance(r, ParameterResource):
                 continue
             try:
-                ok = resolve_parameter(r, store)
-            except Exception as exc:  # an unreadable store
-                ok = False
+                value: str | None = r.value
+            except MissingParameterValueError:
+                value = None
+            except Exception as exc:  # e.g. an unreadable secrets store
+                value = None
                 self._logger(r).error("%s", exc)
-            if ok:
+            if value is not None:
                 key = "resource.connectionString" if isinstance(r, ConnectionStringParameterResource) else "Value"
-                self._update(r, functools.partial(_parameter_running, key, r.value, r.secret))
+                self._update(r, functools.partial(_parameter_running, key, value, r.secret))
             else:
                 self._update(r, lambda s: s.with_state("Value missing", StateStyle.WARNING))
                 self._logger(r).warning(
@@ -630,6 +651,7 @@ class Orchestrator:
             on_started=on_started,
             on_exit=lambda code: setattr(run, "exit_code", code),
             grace_period=self.options.stop_grace_period,
+            force=self._force,
         )
         style = StateStyle.SUCCESS if code == 0 else StateStyle.ERROR
         self._set_state(r, S.FINISHED, style, exit_code=code)
@@ -801,7 +823,24 @@ class Orchestrator:
         await self.start_resource(r)
 
     def request_stop(self, force: bool = False) -> None:
+        """Stop the app (``run()`` returns); ``force`` kills what is still stopping without more grace."""
         self._stop_requested.set()
+        if force and not self._force.is_set():
+            self._force.set()
+            if self._tg is not None and self._runtime is not None:
+                for run in self._runs.values():
+                    if run.container is not None:
+                        self._tg.start_soon(self._kill_container, run.container)
+
+    async def _kill_container(self, handle: Any) -> None:
+        runtime = self._runtime
+        if runtime is None:
+            return
+        with anyio.CancelScope(shield=True):
+            try:
+                await runtime._kill(handle)
+            except Exception as exc:
+                log.error("could not kill container %s: %s", getattr(handle, "name", handle), exc)
 
     async def wait_until_stopped(self) -> None:
         await self._stop_requested.wait()

@@ -46,6 +46,21 @@ async def _pump(
         on_line(raw.decode(errors="replace").rstrip("\r"), is_error)
 
 
+async def _wait_unless_forced(process: anyio.abc.Process, grace_period: float, force: anyio.Event | None) -> None:
+    """Wait for the process to exit, at most ``grace_period`` seconds, less if ``force`` is set."""
+    with anyio.move_on_after(grace_period):
+        async with anyio.create_task_group() as tg:
+
+            async def forced() -> None:
+                if force is not None:
+                    await force.wait()
+                    tg.cancel_scope.cancel()
+
+            tg.start_soon(forced)
+            await process.wait()
+            tg.cancel_scope.cancel()
+
+
 def _signal_group(pid: int, sig: int) -> None:
     """Signal the process group we created (``start_new_session``); the leader is still ours (not reaped)."""
     try:
@@ -66,12 +81,13 @@ async def run_process(
     on_started: Callable[[int], None] | None = None,
     on_exit: Callable[[int], None] | None = None,
     grace_period: float = 10.0,
+    force: anyio.Event | None = None,
 ) -> int:
     """Run ``command args`` until it exits; return its exit code.
 
     stdout and stderr go to ``on_line(line, is_stderr)``. If the calling task is cancelled, the
     process group gets SIGTERM, then SIGKILL after ``grace_period`` seconds; this happens in a
-    shielded scope, so cancellation never skips it.
+    shielded scope, so cancellation never skips it. Setting ``force`` cuts the grace period short.
     """
     if not await anyio.Path(cwd).is_dir():
         raise ProcessLaunchError(f"working directory {str(cwd)!r} does not exist")
@@ -117,8 +133,7 @@ async def run_process(
             with anyio.CancelScope(shield=True):
                 if process.returncode is None:
                     _signal_group(process.pid, signal.SIGTERM)
-                    with anyio.move_on_after(grace_period):
-                        await process.wait()
+                    await _wait_unless_forced(process, grace_period, force)
                     if process.returncode is None:
                         _signal_group(process.pid, signal.SIGKILL)
                         await process.wait()

@@ -123,7 +123,7 @@ class _FunctionPublisher:
 
 def publisher_names() -> list[str]:
     """The installed publishers, each as ``name (distribution version)``, sorted by name."""
-    from aspyre._hosting._plugins import GROUP_PUBLISHERS, registry
+    from aspyre._plugins import GROUP_PUBLISHERS, registry
 
     entries = sorted(registry().entries(GROUP_PUBLISHERS), key=lambda e: (e.name, e.distribution))
     return [f"{e.name} ({e.distribution} {e.version})" for e in entries]
@@ -137,7 +137,7 @@ def resolve_publisher(name: str) -> Publisher:
     :class:`~aspyre.PluginLoadError` (naming the distribution) when it cannot be loaded.
     """
     # The hosting layer owns the entry-point registry; publishing only reads it.
-    from aspyre._hosting._plugins import GROUP_PUBLISHERS, PluginLoadError, registry
+    from aspyre._plugins import GROUP_PUBLISHERS, PluginLoadError, registry
 
     entries = registry().find(GROUP_PUBLISHERS, name)
     if not entries:

@@ -1,5 +1,8 @@
 """Plugins from entry points: scanned once per process, loaded one name at a time, failures isolated.
 
+A utility below every room (it imports nothing from aspyre): the builder resolves extension methods
+with it, publishing finds publishers, the CLI lists everything.
+
 Entry-point groups:
 
 ``aspyre.builder_methods``
