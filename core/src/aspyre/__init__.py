@@ -7,7 +7,9 @@ from tests. Every public name is re-exported from here.
 
 from __future__ import annotations
 
-from ._cli._loader import AppHostNotFoundError, load_app_host
+import importlib
+from typing import TYPE_CHECKING
+
 from ._eventing._bus import DistributedApplicationEventing, EventDispatchBehavior, EventSubscription
 from ._eventing._events import (
     AfterEndpointsAllocatedEvent,
@@ -137,40 +139,93 @@ from ._plugins import (
 from ._plugins import (
     registry as plugin_registry,
 )
-from ._publishing import (
-    AmbiguousPublisherError,
-    ManifestPublisher,
-    ManifestPublishingContext,
-    ManifestPublishingError,
-    Publisher,
-    PublishingContext,
-    UnknownPublisherError,
-    build_manifest,
-    manifest_file_path,
-    publisher_names,
-    resolve_publisher,
-    write_manifest,
-)
-from ._publishing._model import (
-    Manifest,
-    ManifestAnnotatedString,
-    ManifestBinding,
-    ManifestBindMount,
-    ManifestBuild,
-    ManifestBuildSecret,
-    ManifestContainer,
-    ManifestExecutable,
-    ManifestGenerateDefault,
-    ManifestParameter,
-    ManifestParameterDefault,
-    ManifestParameterInput,
-    ManifestRawResource,
-    ManifestResource,
-    ManifestValue,
-    ManifestVolume,
-    manifest_from_json,
-    manifest_to_json,
-)
+
+if TYPE_CHECKING:
+    from ._cli._loader import AppHostNotFoundError, load_app_host
+    from ._publishing import (
+        AmbiguousPublisherError,
+        ManifestPublisher,
+        ManifestPublishingContext,
+        ManifestPublishingError,
+        Publisher,
+        PublishingContext,
+        UnknownPublisherError,
+        build_manifest,
+        manifest_file_path,
+        publisher_names,
+        resolve_publisher,
+        write_manifest,
+    )
+    from ._publishing._model import (
+        Manifest,
+        ManifestAnnotatedString,
+        ManifestBinding,
+        ManifestBindMount,
+        ManifestBuild,
+        ManifestBuildSecret,
+        ManifestContainer,
+        ManifestExecutable,
+        ManifestGenerateDefault,
+        ManifestParameter,
+        ManifestParameterDefault,
+        ManifestParameterInput,
+        ManifestRawResource,
+        ManifestResource,
+        ManifestValue,
+        ManifestVolume,
+        manifest_from_json,
+        manifest_to_json,
+    )
+
+# Imported on first use: publishing pulls in cattrs, the loader the CLI's machinery.
+_LAZY: dict[str, str] = {
+    "AmbiguousPublisherError": "._publishing",
+    "AppHostNotFoundError": "._cli._loader",
+    "Manifest": "._publishing._model",
+    "ManifestAnnotatedString": "._publishing._model",
+    "ManifestBindMount": "._publishing._model",
+    "ManifestBinding": "._publishing._model",
+    "ManifestBuild": "._publishing._model",
+    "ManifestBuildSecret": "._publishing._model",
+    "ManifestContainer": "._publishing._model",
+    "ManifestExecutable": "._publishing._model",
+    "ManifestGenerateDefault": "._publishing._model",
+    "ManifestParameter": "._publishing._model",
+    "ManifestParameterDefault": "._publishing._model",
+    "ManifestParameterInput": "._publishing._model",
+    "ManifestPublisher": "._publishing",
+    "ManifestPublishingContext": "._publishing",
+    "ManifestPublishingError": "._publishing",
+    "ManifestRawResource": "._publishing._model",
+    "ManifestResource": "._publishing._model",
+    "ManifestValue": "._publishing._model",
+    "ManifestVolume": "._publishing._model",
+    "Publisher": "._publishing",
+    "PublishingContext": "._publishing",
+    "UnknownPublisherError": "._publishing",
+    "build_manifest": "._publishing",
+    "load_app_host": "._cli._loader",
+    "manifest_file_path": "._publishing",
+    "manifest_from_json": "._publishing._model",
+    "manifest_to_json": "._publishing._model",
+    "publisher_names": "._publishing",
+    "resolve_publisher": "._publishing",
+    "write_manifest": "._publishing",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'aspyre' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __version__ = "0.1.0"
 

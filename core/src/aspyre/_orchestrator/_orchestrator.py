@@ -72,7 +72,7 @@ from .._model._snapshot import (
     UrlSnapshot,
 )
 from .._model._values import KnownNetworks, ValueContext, resolve_value
-from ._health import HealthSettings, monitor_health, pending_reports
+from ._health import HealthSettings, collect_health_checks, monitor_health, pending_reports
 from ._logs import ResourceLoggerService
 from ._notifications import ResourceNotificationService
 from ._processes import run_process
@@ -230,9 +230,13 @@ class Orchestrator:
         was = old.state_text if old is not None else None
         if new.state_text == S.RUNNING and was != S.RUNNING:
             self.notifications.reset_ready(r)
-            scope = anyio.CancelScope()
-            run.health_scope = scope
-            self._tg.start_soon(self._monitor, r, scope)
+            if not collect_health_checks(r):
+                # No checks: ready on Running, even if a custom state follows at once.
+                self._tg.start_soon(self._fire_ready, r)
+            else:
+                scope = anyio.CancelScope()
+                run.health_scope = scope
+                self._tg.start_soon(self._monitor, r, scope)
         elif new.state_text != S.RUNNING and was == S.RUNNING and run.health_scope is not None:
             run.health_scope.cancel()
             run.health_scope = None
