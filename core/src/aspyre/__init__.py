@@ -7,8 +7,8 @@ from tests. Every public name is re-exported from here.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING
+import importlib as _importlib
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 from ._eventing._bus import DistributedApplicationEventing, EventDispatchBehavior, EventSubscription
 from ._eventing._events import (
@@ -140,7 +140,7 @@ from ._plugins import (
     registry as plugin_registry,
 )
 
-if TYPE_CHECKING:
+if _TYPE_CHECKING:
     from ._cli._loader import AppHostNotFoundError, load_app_host
     from ._publishing import (
         AmbiguousPublisherError,
@@ -218,7 +218,7 @@ def __getattr__(name: str) -> object:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'aspyre' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
+    value = getattr(_importlib.import_module(module, __name__), name)
     globals()[name] = value
     return value
 
