@@ -29,7 +29,13 @@ from ._eventing._events import (
 )
 from ._eventing._hookspecs import HookSpecs, hookimpl, hookspec
 from ._hosting._app import AppHostLoaded, AppOptions, DistributedApplication
-from ._hosting._builder import DistributedApplicationBuilder, DuplicateResourceError, ResourceBuilder, parse_image
+from ._hosting._builder import (
+    DistributedApplicationBuilder,
+    DuplicateResourceError,
+    ResourceBuilder,
+    parse_image,
+    volume_name,
+)
 from ._hosting._config import SecretsStore
 from ._model._annotations import (
     Annotations,
@@ -390,5 +396,6 @@ __all__ = [
     "resource_extension",
     "validate_model",
     "validate_name",
+    "volume_name",
     "write_manifest",
 ]

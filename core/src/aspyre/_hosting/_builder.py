@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import inspect
 import re
 import sys
@@ -98,7 +99,7 @@ from aspyre._plugins import (
 if TYPE_CHECKING:
     from aspyre._hosting._app import DistributedApplication
 
-__all__ = ["DistributedApplicationBuilder", "DuplicateResourceError", "ResourceBuilder"]
+__all__ = ["DistributedApplicationBuilder", "DuplicateResourceError", "ResourceBuilder", "volume_name"]
 
 R = TypeVar("R", bound=IResource)
 T = TypeVar("T", bound=IResource)
@@ -147,6 +148,22 @@ def parse_image(reference: str) -> tuple[str | None, str, str | None, str | None
     if sep and ("." in first or ":" in first or first == "localhost"):
         registry, name = first, rest
     return registry, name, tag, sha
+
+
+def volume_name(builder: ResourceBuilder[Any], suffix: str) -> str:
+    """A volume name unique to the app host and the resource: ``{app}-{hash}-{resource}-{suffix}``.
+
+    ``app`` is the app host's directory name (characters Docker does not allow in volume names
+    become ``_``), ``hash`` the first 10 hex digits of the SHA-256 of the app host's lower-cased
+    path, as Aspire names generated data volumes: stable across runs of one app host, never shared
+    by two app hosts by accident. Integrations use it for ``with_data_volume()``.
+    """
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", suffix):
+        raise ValueError(f"volume name suffix {suffix!r} must match [A-Za-z0-9][A-Za-z0-9_.-]*")
+    path = builder.application_builder.app_host_path
+    app = re.sub(r"[^A-Za-z0-9_.-]", "_", path.parent.name).lstrip("_.-").lower() or "aspyre"
+    digest = hashlib.sha256(str(path).lower().encode()).hexdigest()[:10]
+    return f"{app}-{digest}-{builder.resource.name}-{suffix}"
 
 
 class ResourceBuilder(Generic[R]):

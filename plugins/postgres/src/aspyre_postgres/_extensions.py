@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -215,20 +213,8 @@ def _data_directory(builder: ServerBuilder) -> str:
     return data_directory_for_tag(image.tag if image is not None else POSTGRES_TAG)
 
 
-def data_volume_name(builder: aspyre.ResourceBuilder[Any], suffix: str) -> str:
-    """``{app}-{hash}-{resource}-{suffix}``: stable for one app host, as Aspire names data volumes.
-
-    ``app`` is the app host's directory name (characters Docker does not allow in volume names
-    become ``_``), ``hash`` the first 10 hex digits of the SHA-256 of the app host's lower-cased
-    path: two app hosts never share a volume by accident. (aspyre-redis names its volumes the
-    same way.)
-    """
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", suffix):
-        raise ValueError(f"volume name suffix {suffix!r} must match [A-Za-z0-9][A-Za-z0-9_.-]*")
-    path = builder.application_builder.app_host_path
-    app = re.sub(r"[^A-Za-z0-9_.-]", "_", path.parent.name).lstrip("_.-").lower() or "aspyre"
-    digest = hashlib.sha256(str(path).lower().encode()).hexdigest()[:10]
-    return f"{app}-{digest}-{builder.resource.name}-{suffix}"
+#: ``{app}-{hash}-{resource}-{suffix}``, stable for one app host (the core's naming, as Aspire's).
+data_volume_name = aspyre.volume_name
 
 
 @aspyre.resource_extension(PostgresServerResource)

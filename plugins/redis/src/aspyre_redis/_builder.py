@@ -7,8 +7,6 @@ These functions are registered as entry points (``aspyre.builder_methods`` and
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -301,19 +299,8 @@ def with_host_port(builder: aspyre.ResourceBuilder[C], port: int | None) -> aspy
     return builder.with_endpoint_configuration(endpoint, set_port)
 
 
-def data_volume_name(builder: aspyre.ResourceBuilder[Any], suffix: str) -> str:
-    """A volume name unique to this app host and resource: ``{app}-{hash}-{resource}-{suffix}``.
-
-    ``app`` is the app host's directory name (characters Docker does not allow in volume names
-    become ``_``), ``hash`` the first 10 hex digits of the SHA-256 of the app host's path, as
-    for Aspire's generated volume names.
-    """
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", suffix):
-        raise ValueError(f"volume name suffix {suffix!r} must match [A-Za-z0-9][A-Za-z0-9_.-]*")
-    path = builder.application_builder.app_host_path
-    app = re.sub(r"[^A-Za-z0-9_.-]", "_", path.parent.name).lstrip("_.-").lower() or "aspyre"
-    digest = hashlib.sha256(str(path).lower().encode()).hexdigest()[:10]
-    return f"{app}-{digest}-{builder.resource.name}-{suffix}"
+#: ``{app}-{hash}-{resource}-{suffix}``, stable for one app host (the core's naming, as Aspire's).
+data_volume_name = aspyre.volume_name
 
 
 # --------------------------------------------------------------------------- helper containers
