@@ -86,7 +86,13 @@ from ._model._endpoints import (
     EndpointReferenceExpression,
     Protocol,
 )
-from ._model._environment import compute_arguments, compute_environment, encode_env_name, reference_variables
+from ._model._environment import (
+    compute_arguments,
+    compute_environment,
+    encode_env_name,
+    find_referrers,
+    reference_variables,
+)
 from ._model._execution import ExecutionContext, Operation
 from ._model._graph import DistributedApplicationModel, ModelValidationError, validate_model
 from ._model._names import InvalidNameError, validate_name
@@ -381,6 +387,7 @@ __all__ = [
     "compute_arguments",
     "compute_environment",
     "encode_env_name",
+    "find_referrers",
     "hookimpl",
     "hookspec",
     "load_app_host",

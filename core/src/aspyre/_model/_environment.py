@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ._annotations import (
@@ -36,6 +36,7 @@ __all__ = [
     "compute_arguments",
     "compute_environment",
     "encode_env_name",
+    "find_referrers",
     "is_secret_value",
     "reference_variables",
 ]
@@ -203,3 +204,31 @@ async def compute_arguments(resource: IResource, execution_context: Any = None, 
         elif isinstance(ann, CommandLineArgsCallbackAnnotation):
             await _call(ann.callback, CommandLineArgsCallbackContext(resource, args, execution_context, logger))
     return args
+
+
+def _refers_to(value: object, target: object) -> bool:
+    if value is target:
+        return True
+    return any(ref is target for ref in iter_references(value))
+
+
+async def find_referrers(
+    resources: Iterable[IResource], target: object, execution_context: Any = None
+) -> list[IResource]:
+    """The resources whose environment, arguments, connection string or connection properties use ``target``.
+
+    Environment and argument callbacks run (with ``execution_context``) to find out. Integrations use
+    it to leave a generated parameter out of the manifest once nothing uses it any more.
+    """
+    out: list[IResource] = []
+    for r in resources:
+        if r is target:
+            continue
+        values: list[object] = list((await compute_environment(r, execution_context)).values())
+        values.extend(await compute_arguments(r, execution_context))
+        if isinstance(r, IResourceWithConnectionString):
+            values.append(r.connection_string_expression)
+            values.extend(v for _, v in r.connection_properties())
+        if any(_refers_to(v, target) for v in values):
+            out.append(r)
+    return out

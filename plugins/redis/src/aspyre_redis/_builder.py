@@ -139,32 +139,9 @@ async def _exclude_if_unused(
     context = app.execution_context
     if resource.password_parameter is generated or not context.is_publish_mode:
         return
-    for r in app.model:
-        if r is generated:
-            continue
-        values: list[object] = list((await aspyre.compute_environment(r, context)).values())
-        values.extend(await aspyre.compute_arguments(r, context))
-        if isinstance(r, aspyre.IResourceWithConnectionString):
-            values.append(r.connection_string_expression)
-            values.extend(v for _, v in r.connection_properties())
-        if any(_uses(v, generated) for v in values):
-            return
+    if await aspyre.find_referrers(app.model, generated, context):
+        return
     generated.annotations.add(aspyre.ManifestPublishingCallbackAnnotation.ignore(), aspyre.MutationBehavior.REPLACE)
-
-
-def _uses(value: object, target: object) -> bool:
-    todo: list[object] = [value]
-    seen: set[int] = set()
-    while todo:
-        v = todo.pop()
-        if v is target:
-            return True
-        if id(v) in seen:
-            continue
-        seen.add(id(v))
-        if isinstance(v, aspyre.ValueWithReferences):
-            todo.extend(v.references)
-    return False
 
 
 def _server_environment(context: aspyre.EnvironmentCallbackContext) -> None:
