@@ -78,3 +78,39 @@ def _isolated_secrets(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+def remove_labelled(client: Any, label: str) -> None:
+    """Remove every container (with its anonymous volumes), network and volume carrying ``label``."""
+    import docker.errors
+
+    for container in client.containers.list(all=True, filters={"label": label}):
+        try:
+            container.remove(force=True, v=True)
+        except docker.errors.NotFound:
+            pass
+    for network in client.networks.list(filters={"label": label}):
+        network.reload()
+        for container in network.containers:
+            try:
+                network.disconnect(container, force=True)
+            except docker.errors.APIError:
+                pass
+        try:
+            network.remove()
+        except docker.errors.NotFound:
+            pass
+    for volume in client.volumes.list(filters={"label": label}):
+        try:
+            volume.remove(force=True)
+        except docker.errors.NotFound:
+            pass
+
+
+@pytest.fixture
+def app_host(tmp_path: Path, docker_client: Any) -> Iterator[Path]:
+    """A fresh app host path; everything Docker holds under its ``aspyre.app-host`` label is removed after the test."""
+    path = tmp_path / "apphost.py"
+    path.write_text("# app host\n")
+    yield path
+    remove_labelled(docker_client, f"aspyre.app-host={path}")

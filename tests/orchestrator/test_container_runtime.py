@@ -13,7 +13,6 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +31,6 @@ from aspyre._orchestrator._containers import (
     PortSpec,
 )
 from aspyre._orchestrator._docker_owner import (
-    LABEL_APP_HOST,
     LABEL_OWNER_HOST,
     LABEL_OWNER_PID,
     LABEL_OWNER_START_TIME,
@@ -49,41 +47,6 @@ SH_TRAPPING_TERM = ("/bin/sh", ("-c", "trap 'echo got-term; exit 42' TERM; echo 
 
 
 # ------------------------------------------------------------------------------------------ fixtures
-
-
-def _remove_labelled(client: Any, label: str) -> None:
-    import docker.errors
-
-    for container in client.containers.list(all=True, filters={"label": label}):
-        try:
-            container.remove(force=True, v=True)
-        except docker.errors.NotFound:
-            pass
-    for network in client.networks.list(filters={"label": label}):
-        network.reload()
-        for container in network.containers:
-            try:
-                network.disconnect(container, force=True)
-            except docker.errors.APIError:
-                pass
-        try:
-            network.remove()
-        except docker.errors.NotFound:
-            pass
-    for volume in client.volumes.list(filters={"label": label}):
-        try:
-            volume.remove(force=True)
-        except docker.errors.NotFound:
-            pass
-
-
-@pytest.fixture
-def app_host(tmp_path: Path, docker_client: Any) -> Iterator[Path]:
-    """A fresh app host path; everything labelled with it is removed after the test."""
-    path = tmp_path / "apphost.py"
-    path.write_text("# app host\n")
-    yield path
-    _remove_labelled(docker_client, f"{LABEL_APP_HOST}={path}")
 
 
 def _runtime(app_host: Path, **kwargs: Any) -> ContainerRuntime:

@@ -6,7 +6,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,22 +29,8 @@ def _by_label(client: Any, key: str, value: str) -> list[Any]:
     return list(client.containers.list(all=True, filters={"label": f"{key}={value}"}))
 
 
-@pytest.fixture
-def cleanup_app_host(docker_client: Any, tmp_path: Path) -> Iterator[Path]:
-    """Remove every container, volume and network labelled with this test's app host path."""
-    app_host = tmp_path / "apphost.py"
-    yield app_host
-    label = f"aspyre.app-host={app_host}"
-    for c in docker_client.containers.list(all=True, filters={"label": label}):
-        c.remove(force=True, v=True)
-    for n in docker_client.networks.list(filters={"label": label}):
-        n.remove()
-    for v in docker_client.volumes.list(filters={"label": label}):
-        v.remove(force=True)
-
-
 @pytest.mark.anyio
-async def test_container_to_container_and_host_to_container_traffic(tmp_path: Path, cleanup_app_host: Path) -> None:
+async def test_container_to_container_and_host_to_container_traffic(tmp_path: Path, app_host: Path) -> None:
     b = make_builder(tmp_path)
     cache = b.add_container("cache", *IMAGE).with_endpoint(target_port=6379, name="tcp", scheme="tcp")
     ep = cache.get_endpoint("tcp")
@@ -107,7 +92,7 @@ def _run_persistent(tmp_path: Path, value: str) -> tuple[str, bool]:
 
 
 def test_persistent_container_is_reused_then_recreated_when_its_configuration_changes(
-    tmp_path: Path, cleanup_app_host: Path, docker_client: Any
+    tmp_path: Path, app_host: Path, docker_client: Any
 ) -> None:
     first, reused_first = _run_persistent(tmp_path, "a")
     # the app stopped, the persistent container did not
@@ -143,7 +128,7 @@ def _wait_for(predicate: Any, what: str, timeout: float = 60) -> None:
 
 
 def test_a_sigkilled_app_host_leaks_nothing_beyond_the_next_start(
-    tmp_path: Path, cleanup_app_host: Path, docker_client: Any
+    tmp_path: Path, app_host: Path, docker_client: Any
 ) -> None:
     first = tmp_path / "apphost.py"
     first.write_text(APPHOST.format(name="victim"))

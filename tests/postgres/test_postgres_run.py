@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,35 +27,6 @@ GUARD = 120
 
 
 # ------------------------------------------------------------------------------------------ fixtures
-
-
-def _remove_labelled(client: Any, label: str) -> None:
-    import docker.errors
-
-    for container in client.containers.list(all=True, filters={"label": label}):
-        try:
-            container.remove(force=True, v=True)
-        except docker.errors.NotFound:
-            pass
-    for network in client.networks.list(filters={"label": label}):
-        try:
-            network.remove()
-        except docker.errors.NotFound:
-            pass
-    for volume in client.volumes.list(filters={"label": label}):
-        try:
-            volume.remove(force=True)
-        except docker.errors.NotFound:
-            pass
-
-
-@pytest.fixture
-def app_host(tmp_path: Path, docker_client: Any) -> Iterator[Path]:
-    """A fresh app host path; everything Docker holds under its label is removed after the test."""
-    path = tmp_path / "apphost.py"
-    path.write_text("# app host\n")
-    yield path
-    _remove_labelled(docker_client, f"aspyre.app-host={path}")
 
 
 def new_builder(app_host: Path) -> aspyre.DistributedApplicationBuilder:

@@ -363,20 +363,7 @@ class _ManifestWriter:
         if resource.publish_value_as_default and resource.value_in_code is not None and not resource.secret:
             default = ManifestParameterDefault(value=resource.value_in_code)
         elif isinstance(resource.default, GenerateParameterDefault):
-            g = resource.default
-            default = ManifestParameterDefault(
-                generate=ManifestGenerateDefault(
-                    min_length=g.min_length,
-                    lower=g.lower,
-                    upper=g.upper,
-                    numeric=g.numeric,
-                    special=g.special,
-                    min_lower=g.min_lower,
-                    min_upper=g.min_upper,
-                    min_numeric=g.min_numeric,
-                    min_special=g.min_special,
-                )
-            )
+            default = ManifestParameterDefault(generate=ManifestGenerateDefault.from_default(resource.default))
         elif isinstance(resource.default, str):
             if resource.secret:
                 self.logger.warning(

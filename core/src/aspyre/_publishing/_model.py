@@ -24,6 +24,8 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
+from .._model._resources import GenerateParameterDefault
+
 __all__ = [
     "MANIFEST_SCHEMA_URL",
     "Manifest",
@@ -121,6 +123,17 @@ class ManifestGenerateDefault:
     min_upper: int = 0
     min_numeric: int = 0
     min_special: int = 0
+
+    _FIELDS = ("min_length", "lower", "upper", "numeric", "special", "min_lower", "min_upper", "min_numeric", "min_special")
+
+    @classmethod
+    def from_default(cls, default: GenerateParameterDefault) -> ManifestGenerateDefault:
+        """The manifest form of a parameter's generated default."""
+        return cls(**{f: getattr(default, f) for f in cls._FIELDS})
+
+    def to_default(self) -> GenerateParameterDefault:
+        """Back to the model's generator (a publisher that generates values itself uses it)."""
+        return GenerateParameterDefault(**{f: getattr(self, f) for f in self._FIELDS})
 
 
 @attrs.frozen

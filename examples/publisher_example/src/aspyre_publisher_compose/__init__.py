@@ -286,18 +286,7 @@ class _ComposeWriter:
         elif spec.default is not None and spec.default.value is not None:
             value = spec.default.value
         elif spec.default is not None and spec.default.generate is not None:
-            g = spec.default.generate
-            value = aspyre.GenerateParameterDefault(
-                min_length=g.min_length,
-                lower=g.lower,
-                upper=g.upper,
-                numeric=g.numeric,
-                special=g.special,
-                min_lower=g.min_lower,
-                min_upper=g.min_upper,
-                min_numeric=g.min_numeric,
-                min_special=g.min_special,
-            ).generate()
+            value = spec.default.generate.to_default().generate()
             comment += ", generated"
         else:
             value = ""
