@@ -54,6 +54,41 @@ def test_configure_changes_the_model_before_it_is_built(tmp_path: Path) -> None:
     assert [r.name for r in app.model] == ["api", "extra"]
 
 
+def test_configure_runs_before_the_one_validation(tmp_path: Path) -> None:
+    """The model is validated once, after ``configure``: it may complete what the file left incomplete."""
+    path = write_app_host(
+        tmp_path,
+        """
+        api = builder.add_executable("api", "true")
+        builder.add_executable("client", "true").with_environment("GRPC", api.get_endpoint("grpc"))
+        builder.build().run()
+        """,
+    )
+    with pytest.raises(aspyre.ModelValidationError, match="no such endpoint"):
+        aspyre.load_app_host(path)
+
+    def configure(builder: aspyre.DistributedApplicationBuilder) -> None:
+        builder.create_resource_builder(builder.resources[0]).with_endpoint(name="grpc", target_port=5000)
+
+    app = aspyre.load_app_host(path, configure=configure)
+    assert [e.name for e in app.get_resource("api").annotations.all(aspyre.EndpointAnnotation)] == ["grpc"]
+
+
+def test_configure_runs_once_when_the_file_builds_twice(tmp_path: Path) -> None:
+    path = write_app_host(
+        tmp_path,
+        """
+        builder.add_executable("api", "true")
+        first = builder.build()
+        builder.build().run()
+        """,
+    )
+    calls: list[str] = []
+    app = aspyre.load_app_host(path, configure=lambda builder: calls.append("configure"))
+    assert calls == ["configure"]
+    assert [r.name for r in app.model] == ["api"]
+
+
 def test_configure_that_breaks_the_model_raises_the_validation_error(tmp_path: Path) -> None:
     path = write_app_host(tmp_path, RUNS_FOREVER)
 
@@ -119,7 +154,7 @@ def test_the_app_host_imports_its_neighbours(tmp_path: Path) -> None:
 
 
 def test_resolving_app_hosts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from aspyre._cli._loader import resolve_app_host
+    from aspyre._hosting._loading import resolve_app_host
 
     monkeypatch.chdir(tmp_path)
     with pytest.raises(aspyre.AppHostNotFoundError, match=r"There is no apphost\.py"):

@@ -28,7 +28,7 @@ from ._eventing._events import (
     ResourceStoppedEvent,
 )
 from ._eventing._hookspecs import HookSpecs, hookimpl, hookspec
-from ._hosting._app import AppHostLoaded, AppOptions, DistributedApplication
+from ._hosting._app import AppOptions, DistributedApplication
 from ._hosting._builder import (
     DistributedApplicationBuilder,
     DuplicateResourceError,
@@ -37,6 +37,7 @@ from ._hosting._builder import (
     volume_name,
 )
 from ._hosting._config import SecretsStore
+from ._hosting._loading import AppHostLoaded
 from ._model._annotations import (
     Annotations,
     CommandLineArgsAnnotation,
@@ -153,7 +154,7 @@ from ._plugins import (
 )
 
 if _TYPE_CHECKING:
-    from ._cli._loader import AppHostNotFoundError, load_app_host
+    from ._hosting._loading import AppHostNotFoundError, load_app_host
     from ._publishing import (
         AmbiguousPublisherError,
         ManifestPublisher,
@@ -189,10 +190,10 @@ if _TYPE_CHECKING:
         manifest_to_json,
     )
 
-# Imported on first use: publishing pulls in cattrs, the loader the CLI's machinery.
+# Imported on first use: publishing pulls in cattrs.
 _LAZY: dict[str, str] = {
     "AmbiguousPublisherError": "._publishing",
-    "AppHostNotFoundError": "._cli._loader",
+    "AppHostNotFoundError": "._hosting._loading",
     "Manifest": "._publishing._model",
     "ManifestAnnotatedString": "._publishing._model",
     "ManifestBindMount": "._publishing._model",
@@ -216,7 +217,7 @@ _LAZY: dict[str, str] = {
     "PublishingContext": "._publishing",
     "UnknownPublisherError": "._publishing",
     "build_manifest": "._publishing",
-    "load_app_host": "._cli._loader",
+    "load_app_host": "._hosting._loading",
     "manifest_file_path": "._publishing",
     "manifest_from_json": "._publishing._model",
     "manifest_to_json": "._publishing._model",

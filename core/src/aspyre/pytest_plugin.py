@@ -33,9 +33,9 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import pytest
 
-from ._cli._loader import AppHostNotFoundError, AppHostSource, load_app_host, resolve_app_host
 from ._hosting._app import DistributedApplication
 from ._hosting._builder import DistributedApplicationBuilder
+from ._hosting._loading import AppHostNotFoundError, AppHostSource, load_app_host, resolve_app_host
 from ._model._annotations import WaitBehavior
 from ._model._snapshot import KnownResourceStates
 

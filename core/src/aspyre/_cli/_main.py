@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._loader import AppHostNotFoundError, AppHostSource, load_app_host, resolve_app_host
+from aspyre._hosting._loading import AppHostNotFoundError, AppHostSource, load_app_host, resolve_app_host
 
 if TYPE_CHECKING:
     from aspyre._hosting._app import DistributedApplication

@@ -1189,10 +1189,17 @@ class DistributedApplicationBuilder:
     def build(self) -> DistributedApplication:
         """Validate the model (every problem in one :class:`ModelValidationError`) and make the app."""
         from aspyre._hosting._app import DistributedApplication
+        from aspyre._hosting._loading import current_loading
         from aspyre._model._graph import ModelValidationError, validate_model
 
+        loading = current_loading()  # inside aspyre.load_app_host(): its configure(builder) goes first
+        if loading is not None:
+            loading.before_validation(self)
         problems = validate_model(self._resources)
         if problems:
             raise ModelValidationError(problems)
         self._built = True
-        return DistributedApplication(self)
+        app = DistributedApplication(self)
+        if loading is not None:
+            loading.built(app)
+        return app
