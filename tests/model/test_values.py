@@ -271,8 +271,13 @@ def test_live_values_before_allocation_raise_a_clear_error() -> None:
 
 def test_live_values_in_publish_mode_say_why() -> None:
     ep = make_api().get_endpoint("http")
-    ep.annotation.publish_mode = True
-    with pytest.raises(aspyre.EndpointNotAllocatedError, match=r"publish mode.*\{api\.bindings\.http\.url\}"):
+    publishing = aspyre.ValueContext(execution_context=aspyre.ExecutionContext(aspyre.Operation.PUBLISH, "manifest"))
+    with pytest.raises(aspyre.EndpointNotAllocatedError, match=r"in publish mode.*\{api\.bindings\.http\.url\}"):
+        resolve(ep, publishing)
+    with pytest.raises(aspyre.EndpointNotAllocatedError, match=r"in publish mode.*\{api\.bindings\.http\.url\}"):
+        ep.allocated_for(execution_context=publishing.execution_context)
+    # Without the mode (a live property read), the message names both modes.
+    with pytest.raises(aspyre.EndpointNotAllocatedError, match=r"has not been allocated yet.*never in publish mode"):
         _ = ep.url
 
 

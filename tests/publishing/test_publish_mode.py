@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import attrs
 import pytest
 
 import aspyre
@@ -119,16 +120,41 @@ async def test_reading_a_live_endpoint_value_in_publish_mode_is_a_clear_error(tm
     builder = publish_builder(tmp_path)
     assert builder.execution_context.is_publish_mode
     api = builder.add_executable("api", "acme-api").with_http_endpoint(port=8080)
+    builder.add_connection_string("api-url", aspyre.ReferenceExpression.format("{}", api.get_endpoint("http")))
     app = builder.build()
     endpoint = api.get_endpoint("http")
+    # Read without a context: the message covers both modes.
     with pytest.raises(
-        aspyre.EndpointNotAllocatedError, match=r"no live address in publish mode.*\{api\.bindings\.http\.url\}"
+        aspyre.EndpointNotAllocatedError, match=r"not been allocated yet.*never in publish mode.*\{api\.bindings\.http\.url\}"
     ):
         _ = endpoint.url
     with pytest.raises(aspyre.EndpointNotAllocatedError, match="publish mode"):
         await endpoint.property(aspyre.EndpointProperty.PORT).get_value(aspyre.ValueContext())
+    # Resolved with the app's execution context: the message says publish mode is why.
+    publishing = aspyre.ValueContext(execution_context=app.execution_context)
+    for value in (endpoint, endpoint.property(aspyre.EndpointProperty.PORT)):
+        with pytest.raises(
+            aspyre.EndpointNotAllocatedError,
+            match=r"has no live address in publish mode: use the endpoint as a value.*\{api\.bindings\.http\.url\}",
+        ):
+            await value.get_value(publishing)
+    with pytest.raises(aspyre.EndpointNotAllocatedError, match="no live address in publish mode"):
+        await app.get_connection_string("api-url")
     with pytest.raises(RuntimeError, match="publish mode"):
         _ = app.resource_notifications
+
+
+def test_building_in_publish_mode_writes_no_mode_into_the_model(tmp_path: Path) -> None:
+    """The mode lives in the execution context, never in the resources' annotations."""
+
+    def endpoint_fields(builder: aspyre.DistributedApplicationBuilder) -> list[dict[str, object]]:
+        api = builder.add_executable("api", "acme-api").with_http_endpoint(port=8080)
+        builder.build()
+        return [attrs.asdict(a, recurse=False) for a in api.resource.annotations.all(aspyre.EndpointAnnotation)]
+
+    run_builder = aspyre.DistributedApplication.create_builder([], app_host_path=tmp_path / "apphost.py")
+    assert run_builder.execution_context.is_run_mode
+    assert endpoint_fields(publish_builder(tmp_path)) == endpoint_fields(run_builder)
 
 
 @pytest.mark.anyio

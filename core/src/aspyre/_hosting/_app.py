@@ -53,10 +53,6 @@ class DistributedApplication:
         self._orchestrator: Orchestrator | None = None
         self._exit_stack: contextlib.AsyncExitStack | None = None
         self.options = AppOptions()
-        if self.execution_context.is_publish_mode:
-            for r in self.model:
-                for ep in r.annotations.all(EndpointAnnotation):
-                    ep.publish_mode = True
 
     # -- construction shortcut ------------------------------------------------------------------------
     @staticmethod
