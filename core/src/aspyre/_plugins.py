@@ -127,7 +127,6 @@ class PluginEntry:
     _loaded: Any = attrs.field(default=None, init=False, repr=False)
     _state: str = attrs.field(default="unloaded", init=False)
     error: BaseException | None = attrs.field(default=None, init=False, repr=False)
-    error_traceback: str | None = attrs.field(default=None, init=False, repr=False)
 
     @property
     def is_loaded(self) -> bool:
@@ -147,7 +146,6 @@ class PluginEntry:
             assert self.error is not None
             raise PluginLoadError(self, self.error)
         import importlib.metadata
-        import traceback
 
         try:
             if self._ep is None:
@@ -156,7 +154,6 @@ class PluginEntry:
         except Exception as exc:
             self._state = "failed"
             self.error = exc
-            self.error_traceback = traceback.format_exc()
             raise PluginLoadError(self, exc) from exc
         self._loaded = obj
         self._state = "loaded"

@@ -336,7 +336,6 @@ def run_app(
     console: Console,
     plain: bool,
     show_logs: bool = True,
-    error_console: Console | None = None,
 ) -> int:
     """Run ``app`` until Ctrl-C / SIGTERM, showing its resources; returns the exit code.
 

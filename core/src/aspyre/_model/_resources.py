@@ -15,7 +15,7 @@ from ._annotations import (
     ContainerLifetime,
     ContainerLifetimeAnnotation,
 )
-from ._endpoints import EndpointAnnotation, EndpointReference
+from ._endpoints import EndpointReference
 from ._names import name_key, validate_name
 from ._protocols import CachedProtocolMeta
 from ._values import ReferenceExpression, ValueContext
@@ -495,7 +495,3 @@ class ConnectionStringReference:
 
     def __hash__(self) -> int:
         return hash((id(self.resource), self.optional))
-
-
-def find_endpoints(resource: IResource) -> list[EndpointAnnotation]:
-    return resource.annotations.all(EndpointAnnotation)
