@@ -37,6 +37,7 @@ from ._hosting._app import DistributedApplication
 from ._hosting._builder import DistributedApplicationBuilder
 from ._hosting._loading import AppHostNotFoundError, AppHostSource, load_app_host, resolve_app_host
 from ._model._annotations import WaitBehavior
+from ._model._resources import resource_type_name
 from ._model._snapshot import KnownResourceStates
 
 if TYPE_CHECKING:
@@ -220,7 +221,7 @@ def _app_report(app: DistributedApplication, lines_per_resource: int, *, many: b
         out.append(f"app host {app.app_host_path}")
     out.append("resources:")
     for r in resources:
-        kind = getattr(type(r), "resource_type", type(r).__name__)
+        kind = resource_type_name(r)
         out.append(f"  {r.name:<{width}}  {kind:<12} {_state(app, r.name)}")
     merged: list[tuple[Any, int, str, str]] = []
     for order, r in enumerate(resources):

@@ -41,6 +41,7 @@ __all__ = [
     "PythonAppResource",
     "Resource",
     "capability_names",
+    "resource_type_name",
 ]
 
 
@@ -139,6 +140,15 @@ _CAPABILITIES: tuple[tuple[type, str], ...] = (
 def capability_names(resource: object) -> list[str]:
     """The capabilities ``resource`` has, in words (for messages and ``aspyre describe``)."""
     return [label for proto, label in _CAPABILITIES if isinstance(resource, proto)]
+
+
+def resource_type_name(resource: object) -> str:
+    """The type shown in snapshots, ``aspyre describe`` and reports: the class's ``resource_type``.
+
+    A resource that only satisfies :class:`IResource` (no :class:`Resource` base) is named by its class.
+    """
+    cls = type(resource)
+    return str(getattr(cls, "resource_type", cls.__name__))
 
 
 # --------------------------------------------------------------------------- base
