@@ -47,3 +47,13 @@ def test_a_first_snapshot_carries_the_name(tmp_path: Path) -> None:
     app = builder.build()
     snapshot = app.resource_notifications.publish_update("events", lambda current: current)
     assert snapshot.resource_type == "Topic"
+
+
+def test_the_built_in_resources_use_the_known_type_names() -> None:
+    known = aspyre.KnownResourceTypes
+    assert aspyre.ContainerResource.resource_type is known.CONTAINER
+    assert aspyre.ExecutableResource.resource_type is known.EXECUTABLE
+    assert aspyre.PythonAppResource.resource_type is known.PYTHON_APP
+    assert aspyre.ParameterResource.resource_type is known.PARAMETER
+    assert aspyre.ConnectionStringResource.resource_type is known.CONNECTION_STRING
+    assert aspyre.ConnectionStringParameterResource.resource_type is known.CONNECTION_STRING
