@@ -16,8 +16,9 @@ Contract for every hook below:
 * Results are otherwise ignored. An exception in a hook of a *blocking* event propagates
   exactly like one in a subscriber: for resource events the resource becomes ``FailedToStart``
   and the exception is written to its log.
-* Hooks are called after the in-process subscribers of the same event, in pluggy's order
-  (last registered first, ``tryfirst``/``trylast`` respected).
+* Hooks are called after the in-process subscribers of the same event (alongside them for the
+  events dispatched concurrently: initialize-resource, resource-endpoints-allocated), in pluggy's
+  order (last registered first, ``tryfirst``/``trylast`` respected).
 * Hooks cost about a microsecond per call: they are for lifecycle events, never per log line.
 """
 
