@@ -161,9 +161,9 @@ class DistributedApplication:
             return 0
         reporter = None
         if self.options.console_output:
-            from ._console import ConsoleReporter
+            from ._console import PlainConsole
 
-            reporter = ConsoleReporter(self)
+            reporter = PlainConsole(self)
             self.resource_loggers.add_listener(reporter.on_log)
         async with anyio.create_task_group() as tg:
             await self.start()
