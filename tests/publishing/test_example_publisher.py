@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +13,10 @@ import pytest
 
 import aspyre
 
-from .helpers import check_manifest, run_app_host
+from .helpers import check_manifest, publish_app_host, run_app_host
 
 APPHOSTS = Path(__file__).parent / "apphosts"
+DEMO = Path(__file__).resolve().parents[2] / "examples" / "publisher_example" / "demo" / "apphost.py"
 NO_DOCKER = {"DOCKER_HOST": "unix:///nonexistent/aspyre-test/docker.sock"}
 
 
@@ -103,12 +106,19 @@ def test_generated_values_are_kept_across_publishes(tmp_path: Path) -> None:
 
 
 def test_the_demo_publishes_with_both_publishers(tmp_path: Path) -> None:
-    demo = Path(__file__).resolve().parents[2] / "examples" / "publisher_example" / "demo" / "apphost.py"
     for publisher in ("manifest", "compose"):
         code, _, err = run_app_host(
-            demo, ["--publisher", publisher, "--output-path", str(tmp_path / publisher)], env=NO_DOCKER
+            DEMO, ["--publisher", publisher, "--output-path", str(tmp_path / publisher)], env=NO_DOCKER
         )
         assert code == 0, err
     document = check_manifest((tmp_path / "manifest" / "aspire-manifest.json").read_text(encoding="utf-8"))
     assert document["resources"]["api"]["type"] == "container.v1"
     assert "api:" in (tmp_path / "compose" / "compose.yaml").read_text(encoding="utf-8")
+
+
+@pytest.mark.anyio
+async def test_the_demo_manifest_validates_against_aspires_schema(
+    tmp_path: Path, manifest_schema_errors: Callable[[object], list[str]]
+) -> None:
+    text = await publish_app_host(DEMO, tmp_path / "manifest")
+    assert manifest_schema_errors(json.loads(text)) == []

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,7 @@ import pytest
 import aspyre
 
 from .apps import build_everything
-from .helpers import assert_golden, check_manifest, publish, publish_builder
+from .helpers import GOLDEN_DIR, assert_golden, check_manifest, publish, publish_builder
 
 pytestmark = pytest.mark.anyio
 
@@ -82,3 +84,16 @@ async def test_the_manifest_is_aspyres_typed_model(tmp_path: Path) -> None:
     names = list(manifest.resources)
     assert names.index("callback-secret") > names.index("tools")
     assert names[-2:] == ["queue-password-uri-encoded", "api-key-uri-encoded"]
+
+
+@pytest.mark.parametrize("name", ["everything", "redis", "postgres"])
+def test_golden_manifests_validate_against_aspires_schema(
+    name: str, manifest_schema_errors: Callable[[object], list[str]]
+) -> None:
+    """The golden tests pin the output to these files; here the files meet Aspire's schema."""
+    document = json.loads((GOLDEN_DIR / f"{name}.json").read_text(encoding="utf-8"))
+    assert manifest_schema_errors(document) == []
+
+
+def test_every_golden_file_is_validated() -> None:
+    assert sorted(p.stem for p in GOLDEN_DIR.glob("*.json")) == ["everything", "postgres", "redis"]

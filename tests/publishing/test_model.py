@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pytest
 
 import aspyre
-
-from .helpers import schema_errors
 
 # A manifest as Aspire itself writes it (abridged from Aspire's ManifestGenerationTests), including a
 # type aspyre does not model (project.v0) and no "$schema".
@@ -99,7 +98,12 @@ def test_reads_and_rewrites_a_manifest_written_by_aspire() -> None:
     assert generate == aspyre.ManifestGenerateDefault(min_length=22, special=False)
     # byte for byte the same JSON (plus the trailing newline aspyre adds)
     assert aspyre.manifest_to_json(manifest) == ASPIRE_WRITTEN
-    assert schema_errors(json.loads(ASPIRE_WRITTEN)) == []
+
+
+def test_the_manifest_aspire_wrote_validates_against_aspires_schema(
+    manifest_schema_errors: Callable[[object], list[str]],
+) -> None:
+    assert manifest_schema_errors(json.loads(ASPIRE_WRITTEN)) == []
 
 
 def test_every_field_round_trips() -> None:

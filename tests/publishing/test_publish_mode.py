@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
 
 import aspyre
 
-from .helpers import check_manifest, publish, publish_builder, run_app_host
+from .helpers import check_manifest, publish, publish_app_host, publish_builder, run_app_host
 
 APPHOSTS = Path(__file__).parent / "apphosts"
 NO_DOCKER = {"DOCKER_HOST": "unix:///nonexistent/aspyre-test/docker.sock"}
@@ -86,6 +88,29 @@ def test_unknown_publisher_on_the_command_line(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+def add_secret_users(
+    builder: aspyre.DistributedApplicationBuilder,
+) -> tuple[aspyre.ResourceBuilder[aspyre.ParameterResource], aspyre.ResourceBuilder[Any]]:
+    """A secret parameter, a connection string from the environment and Redis, all used by ``api``."""
+    api_key = builder.add_parameter("api-key", secret=True)
+    legacy = builder.add_connection_string("legacy")
+    cache = builder.add_redis("cache")
+    api = builder.add_executable("api", "acme-api").with_reference(cache).with_reference(legacy)
+    api.with_environment("API_KEY", api_key).with_args("--key", api_key)
+    return api_key, cache
+
+
+def add_before_start_change(builder: aspyre.DistributedApplicationBuilder) -> None:
+    """``web``, given an environment variable by a before-start handler."""
+    web = builder.add_container("web", "nginx")
+
+    def before_start(event: aspyre.BeforeStartEvent) -> None:
+        assert event.app.execution_context.is_publish_mode
+        web.with_environment("ADDED_BEFORE_START", "yes")
+
+    builder.eventing.subscribe(aspyre.BeforeStartEvent, before_start)
+
+
 @pytest.mark.anyio
 async def test_secret_values_never_appear(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("Parameters__api-key", "TOPSECRET-api-key-value")
@@ -94,11 +119,7 @@ async def test_secret_values_never_appear(tmp_path: Path, monkeypatch: pytest.Mo
     store = aspyre.SecretsStore(builder.app_host_path)
     store.set("cache-password", "TOPSECRET-generated-earlier")
     before = store.path.read_bytes()
-    api_key = builder.add_parameter("api-key", secret=True)
-    legacy = builder.add_connection_string("legacy")
-    cache = builder.add_redis("cache")
-    api = builder.add_executable("api", "acme-api").with_reference(cache).with_reference(legacy)
-    api.with_environment("API_KEY", api_key).with_args("--key", api_key)
+    api_key, cache = add_secret_users(builder)
     _, text = await publish(builder)
     check_manifest(text)
     assert "TOPSECRET" not in text
@@ -172,13 +193,26 @@ async def test_a_callback_that_reads_a_live_value_fails_the_publish_naming_the_r
 @pytest.mark.anyio
 async def test_before_start_handlers_can_still_change_the_model(tmp_path: Path) -> None:
     builder = publish_builder(tmp_path)
-    web = builder.add_container("web", "nginx")
-
-    def before_start(event: aspyre.BeforeStartEvent) -> None:
-        assert event.app.execution_context.is_publish_mode
-        web.with_environment("ADDED_BEFORE_START", "yes")
-
-    builder.eventing.subscribe(aspyre.BeforeStartEvent, before_start)
+    add_before_start_change(builder)
     _, text = await publish(builder)
     check_manifest(text)
     assert json.loads(text)["resources"]["web"]["env"] == {"ADDED_BEFORE_START": "yes"}
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("scenario", ["shop app host", "secrets", "before-start change"])
+async def test_the_published_manifests_validate_against_aspires_schema(
+    tmp_path: Path,
+    scenario: str,
+    manifest_schema_errors: Callable[[object], list[str]],
+) -> None:
+    if scenario == "shop app host":
+        text = await publish_app_host(app_host(tmp_path), tmp_path / "out")
+    else:
+        builder = publish_builder(tmp_path)
+        if scenario == "secrets":
+            add_secret_users(builder)
+        else:
+            add_before_start_change(builder)
+        _, text = await publish(builder)
+    assert manifest_schema_errors(json.loads(text)) == []
