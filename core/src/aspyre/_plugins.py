@@ -13,7 +13,7 @@ Entry-point groups:
     with :func:`resource_extension`. Several distributions may use the same name for different
     resource types (``with_data_volume``).
 ``aspyre.hooks``
-    a module or object with ``@aspyre.hookimpl`` functions, registered with the plugin manager.
+    a module or object with ``@aspyre.plugins.hookimpl`` functions, registered with the plugin manager.
 ``aspyre.publishers``
     ``name = "pkg.module:PublisherClass"``: ``--publisher name``.
 """
@@ -76,7 +76,7 @@ APPLIES_TO_ATTR = "__aspyre_applies_to__"
 def resource_extension(*resource_types: type) -> Callable[[F], F]:
     """Declare which resource types a resource-builder extension method applies to::
 
-    @aspyre.resource_extension(RedisResource)
+    @aspyre.plugins.resource_extension(RedisResource)
     def with_persistence(builder, interval=60, keys_changed_threshold=1): ...
     """
     if not resource_types or not all(isinstance(t, type) for t in resource_types):
