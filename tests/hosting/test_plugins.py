@@ -474,3 +474,44 @@ def test_resource_methods_dispatch_on_the_resource_type(tmp_path: Path) -> None:
     )
     assert "Extension method 'undeclared' from redis-scratch" in result[3]
     assert "@aspyre.plugins.resource_extension" in result[3]
+
+
+def test_a_plugin_exiting_or_interrupting_at_import_is_reported_not_fatal(tmp_path: Path) -> None:
+    """SystemExit / KeyboardInterrupt raised by a plugin's import are that plugin's failure (issue 12.11)."""
+    make_dist(
+        tmp_path,
+        "exit-plugin",
+        {"aspyre.hooks": {"exits": "exit_hooks"}, "aspyre.builder_methods": {"add_interrupting": "interrupting:add"}},
+        {"exit_hooks.py": "raise SystemExit(3)\n", "interrupting.py": "raise KeyboardInterrupt\n"},
+    )
+    result = run(
+        """
+        import json, warnings
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            import aspyre
+            b = aspyre.DistributedApplication.create_builder([])
+        out = {"warnings": [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]}
+        try:
+            b.add_interrupting()
+        except aspyre.plugins.PluginLoadError as exc:
+            out["interrupting"] = str(exc)
+        out["still_works"] = b.add_parameter("p", "v").name
+        print(json.dumps(out))
+        """,
+        tmp_path,
+        cwd=tmp_path,
+    )
+    (warning,) = [w for w in result["warnings"] if "exit-plugin" in w]
+    assert "entry point exits = 'exit_hooks'" in warning and "SystemExit: 3" in warning
+    assert "entry point add_interrupting = 'interrupting:add'" in result["interrupting"]
+    assert "KeyboardInterrupt" in result["interrupting"]
+    assert result["still_works"] == "p"
+
+    env = dict(os.environ, PYTHONPATH=str(tmp_path))
+    proc = subprocess.run(
+        [str(Path(PYTHON).with_name("aspyre")), "plugins"], env=env, cwd=tmp_path, capture_output=True, text=True,
+        timeout=120,
+    )
+    assert "exit-plugin" in proc.stdout + proc.stderr
+    assert "SystemExit" in proc.stdout + proc.stderr

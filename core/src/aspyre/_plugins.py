@@ -20,8 +20,9 @@ Entry-point groups:
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
@@ -149,11 +150,19 @@ class PluginEntry:
         import importlib.metadata
         import traceback
 
+        interrupted: Callable[[], bool] = lambda: True
         try:
             if self._ep is None:
                 self._ep = importlib.metadata.EntryPoint(name=self.name, value=self.value, group=self.group)
-            obj = self._ep.load()
-        except Exception as exc:
+            with _interrupts_noted() as interrupted:
+                obj = self._ep.load()
+        except BaseException as exc:
+            # A plugin's SystemExit or KeyboardInterrupt at import is that plugin's failure, not a
+            # reason to end the app host; only a real Ctrl-C (a SIGINT during the import) goes on.
+            if isinstance(exc, KeyboardInterrupt) and interrupted():
+                raise
+            if not isinstance(exc, Exception | SystemExit | KeyboardInterrupt):
+                raise
             self._state = "failed"
             self.error = exc
             self.error_traceback = traceback.format_exc()
@@ -161,6 +170,36 @@ class PluginEntry:
         self._loaded = obj
         self._state = "loaded"
         return obj
+
+
+@contextlib.contextmanager
+def _interrupts_noted() -> Iterator[Callable[[], bool]]:
+    """Note whether SIGINT arrives meanwhile (main thread only; elsewhere every interrupt counts as real)."""
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: True
+        return
+    received = False
+    previous = signal.getsignal(signal.SIGINT)
+
+    def note(signum: int, frame: object) -> None:
+        nonlocal received
+        received = True
+        if callable(previous):
+            previous(signum, frame)  # type: ignore[arg-type]
+        else:
+            raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGINT, note)
+    except ValueError:  # pragma: no cover - not the main interpreter
+        yield lambda: True
+        return
+    try:
+        yield lambda: received
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class PluginRegistry:
