@@ -150,7 +150,7 @@ class PluginEntry:
         import importlib.metadata
         import traceback
 
-        interrupted: Callable[[], bool] = lambda: True
+        interrupted: Callable[[], bool] = _always
         try:
             if self._ep is None:
                 self._ep = importlib.metadata.EntryPoint(name=self.name, value=self.value, group=self.group)
@@ -172,13 +172,17 @@ class PluginEntry:
         return obj
 
 
+def _always() -> bool:
+    return True
+
+
 @contextlib.contextmanager
 def _interrupts_noted() -> Iterator[Callable[[], bool]]:
     """Note whether SIGINT arrives meanwhile (main thread only; elsewhere every interrupt counts as real)."""
     import signal
 
     if threading.current_thread() is not threading.main_thread():
-        yield lambda: True
+        yield _always
         return
     received = False
     previous = signal.getsignal(signal.SIGINT)
@@ -194,7 +198,7 @@ def _interrupts_noted() -> Iterator[Callable[[], bool]]:
     try:
         signal.signal(signal.SIGINT, note)
     except ValueError:  # pragma: no cover - not the main interpreter
-        yield lambda: True
+        yield _always
         return
     try:
         yield lambda: received
