@@ -17,7 +17,7 @@ import pluggy
 import pytest
 
 import aspyre
-from aspyre import DistributedApplicationEventing, EventDispatchBehavior
+from aspyre.events import DistributedApplicationEventing, EventDispatchBehavior
 
 pytestmark = pytest.mark.anyio
 
@@ -27,7 +27,7 @@ DEADLINE = 20
 
 
 @attrs.frozen
-class Ping(aspyre.Event):
+class Ping(aspyre.events.Event):
     hook_name: ClassVar[str] = "aspyre_test_ping"
 
 
@@ -37,21 +37,21 @@ class Pong(Ping):
 
 
 @attrs.frozen
-class Touched(aspyre.ResourceEvent):
+class Touched(aspyre.events.ResourceEvent):
     hook_name: ClassVar[str] = "aspyre_test_touched"
 
 
 @attrs.frozen
-class Silent(aspyre.Event):
+class Silent(aspyre.events.Event):
     """No hook."""
 
 
 class Specs:
-    @aspyre.hookspec
+    @aspyre.plugins.hookspec
     def aspyre_test_ping(self, event: Ping) -> Any:
         """Test hook."""
 
-    @aspyre.hookspec
+    @aspyre.plugins.hookspec
     def aspyre_test_touched(self, event: Touched) -> Any:
         """Test hook."""
 
@@ -70,21 +70,21 @@ class Recorder:
     def __init__(self) -> None:
         self.calls: list[str] = []
 
-    def sync(self, name: str) -> Callable[[aspyre.Event], None]:
-        def handler(event: aspyre.Event) -> None:
+    def sync(self, name: str) -> Callable[[aspyre.events.Event], None]:
+        def handler(event: aspyre.events.Event) -> None:
             self.calls.append(name)
 
         return handler
 
-    def async_(self, name: str) -> Callable[[aspyre.Event], Awaitable[None]]:
-        async def handler(event: aspyre.Event) -> None:
+    def async_(self, name: str) -> Callable[[aspyre.events.Event], Awaitable[None]]:
+        async def handler(event: aspyre.events.Event) -> None:
             await anyio.lowlevel.checkpoint()  # a real suspension: the order must survive it
             self.calls.append(name)
 
         return handler
 
-    def failing(self, name: str, exc: Exception) -> Callable[[aspyre.Event], None]:
-        def handler(event: aspyre.Event) -> None:
+    def failing(self, name: str, exc: Exception) -> Callable[[aspyre.events.Event], None]:
+        def handler(event: aspyre.events.Event) -> None:
             self.calls.append(name)
             raise exc
 
@@ -94,7 +94,7 @@ class Recorder:
         recorder = self
 
         class Hooks:
-            @aspyre.hookimpl
+            @aspyre.plugins.hookimpl
             def aspyre_test_ping(self, event: Ping) -> Coroutine[Any, Any, None]:
                 async def later() -> None:
                     await anyio.lowlevel.checkpoint()
@@ -161,7 +161,7 @@ async def test_blocking_concurrent_runs_every_handler_at_once_and_waits_for_all(
         return h
 
     class Hooks:
-        @aspyre.hookimpl
+        @aspyre.plugins.hookimpl
         def aspyre_test_ping(self, event: Ping) -> Awaitable[None]:
             return handler("hook")(event)
 
@@ -251,7 +251,7 @@ async def test_non_blocking_errors_go_to_the_error_handler_and_the_others_still_
     behavior: EventDispatchBehavior,
 ) -> None:
     rec = Recorder()
-    errors: list[tuple[aspyre.Event, BaseException]] = []
+    errors: list[tuple[aspyre.events.Event, BaseException]] = []
     bus = DistributedApplicationEventing(plugin_manager(rec.hooks()))
     bus.on_background_error(lambda event, exc: errors.append((event, exc)))
     bus.subscribe(Ping, rec.failing("bad", ValueError("boom")))
@@ -366,7 +366,7 @@ async def test_a_handler_that_unsubscribes_itself_runs_once() -> None:
 async def test_subscribers_of_a_type_get_its_subclasses() -> None:
     rec = Recorder()
     bus = DistributedApplicationEventing()
-    bus.subscribe(aspyre.Event, rec.sync("any"))
+    bus.subscribe(aspyre.events.Event, rec.sync("any"))
     bus.subscribe(Ping, rec.sync("ping"))
     bus.subscribe(Pong, rec.sync("pong"))
     await bus.publish(Pong())
@@ -423,12 +423,12 @@ async def test_hook_implementations_are_called_last_registered_first_then_their_
     calls: list[str] = []
 
     class Sync:
-        @aspyre.hookimpl
+        @aspyre.plugins.hookimpl
         def aspyre_test_ping(self, event: Ping) -> None:
             calls.append("sync called")
 
     class Async:
-        @aspyre.hookimpl
+        @aspyre.plugins.hookimpl
         def aspyre_test_ping(self, event: Ping) -> Awaitable[None]:
             calls.append("async called")
 
@@ -438,7 +438,7 @@ async def test_hook_implementations_are_called_last_registered_first_then_their_
             return body()
 
     class AsyncDef:
-        @aspyre.hookimpl
+        @aspyre.plugins.hookimpl
         async def aspyre_test_ping(self, event: Ping) -> None:
             calls.append("async def awaited")
 
@@ -459,13 +459,13 @@ async def test_a_failing_hook_propagates_and_the_rest_are_closed_not_awaited() -
         raise AssertionError("awaited after an earlier hook failed")
 
     class Later:
-        @aspyre.hookimpl
+        @aspyre.plugins.hookimpl
         def aspyre_test_ping(self, event: Ping) -> Coroutine[Any, Any, None]:
             returned.append(never())
             return returned[-1]
 
     class First:
-        @aspyre.hookimpl
+        @aspyre.plugins.hookimpl
         def aspyre_test_ping(self, event: Ping) -> Coroutine[Any, Any, None]:
             returned.append(fail())
             return returned[-1]

@@ -28,14 +28,14 @@ def test_state_lines_health_exit_codes_and_urls(tmp_path: Path) -> None:
     console, out, app = make_console(tmp_path)
     api, migrate = app.get_resource("api"), app.get_resource("migrate")
     urls = (
-        aspyre.UrlSnapshot("http", "http://127.0.0.1:5000"),
-        aspyre.UrlSnapshot("internal", "http://api:8000", is_internal=True),
-        aspyre.UrlSnapshot("https", "https://127.0.0.1:5001"),
+        aspyre.model.UrlSnapshot("http", "http://127.0.0.1:5000"),
+        aspyre.model.UrlSnapshot("internal", "http://api:8000", is_internal=True),
+        aspyre.model.UrlSnapshot("https", "https://127.0.0.1:5001"),
     )
     console.on_snapshot(api, snapshot("Starting", urls=urls))  # URLs only once Running
     console.on_snapshot(api, snapshot("Running", urls=urls))
     console.on_snapshot(api, snapshot("Running", urls=urls, version=7))  # nothing shown changed: no line
-    unhealthy = aspyre.HealthReportSnapshot("ready", aspyre.HealthStatus.UNHEALTHY)
+    unhealthy = aspyre.model.HealthReportSnapshot("ready", aspyre.HealthStatus.UNHEALTHY)
     console.on_snapshot(api, snapshot("Running", urls=urls, health_reports=(unhealthy,)))
     console.on_snapshot(migrate, snapshot("Finished", exit_code=0))
     console.on_log(migrate, LogLine(1, "migrated"))

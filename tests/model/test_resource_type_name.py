@@ -25,7 +25,7 @@ class Bare:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.annotations = aspyre.Annotations()
+        self.annotations = aspyre.annotations.Annotations()
 
 
 def test_the_class_says_the_type() -> None:
@@ -50,7 +50,7 @@ def test_a_first_snapshot_carries_the_name(tmp_path: Path) -> None:
 
 
 def test_the_built_in_resources_use_the_known_type_names() -> None:
-    known = aspyre.KnownResourceTypes
+    known = aspyre.model.KnownResourceTypes
     assert aspyre.ContainerResource.resource_type is known.CONTAINER
     assert aspyre.ExecutableResource.resource_type is known.EXECUTABLE
     assert aspyre.PythonAppResource.resource_type is known.PYTHON_APP

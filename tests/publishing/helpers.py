@@ -31,9 +31,9 @@ def check_manifest(text: str) -> dict[str, Any]:
 def assert_round_trips(text: str) -> None:
     assert text.endswith("}\n")
     assert not text.endswith("\n\n")
-    manifest = aspyre.manifest_from_json(text)
-    assert aspyre.manifest_to_json(manifest) == text
-    assert aspyre.manifest_from_json(aspyre.manifest_to_json(manifest)) == manifest
+    manifest = aspyre.publishing.manifest_from_json(text)
+    assert aspyre.publishing.manifest_to_json(manifest) == text
+    assert aspyre.publishing.manifest_from_json(aspyre.publishing.manifest_to_json(manifest)) == manifest
 
 
 def assert_golden(name: str, text: str) -> None:
@@ -85,6 +85,6 @@ def run_app_host(
 
 async def publish_app_host(script: Path, output: Path) -> str:
     """Load an app host file in-process (up to its ``run()``), publish its manifest to ``output``; the text."""
-    app = aspyre.load_app_host(script, ["--publisher", "manifest", "--output-path", str(output)])
+    app = aspyre.testing.load_app_host(script, ["--publisher", "manifest", "--output-path", str(output)])
     path = await app.publish_async()
     return path.read_text(encoding="utf-8")

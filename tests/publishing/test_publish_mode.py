@@ -104,11 +104,11 @@ def add_before_start_change(builder: aspyre.DistributedApplicationBuilder) -> No
     """``web``, given an environment variable by a before-start handler."""
     web = builder.add_container("web", "nginx")
 
-    def before_start(event: aspyre.BeforeStartEvent) -> None:
+    def before_start(event: aspyre.events.BeforeStartEvent) -> None:
         assert event.app.execution_context.is_publish_mode
         web.with_environment("ADDED_BEFORE_START", "yes")
 
-    builder.eventing.subscribe(aspyre.BeforeStartEvent, before_start)
+    builder.eventing.subscribe(aspyre.events.BeforeStartEvent, before_start)
 
 
 @pytest.mark.anyio
@@ -116,7 +116,7 @@ async def test_secret_values_never_appear(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("Parameters__api-key", "TOPSECRET-api-key-value")
     monkeypatch.setenv("ConnectionStrings__legacy", "Server=db.internal;Password=TOPSECRET-legacy")
     builder = publish_builder(tmp_path)
-    store = aspyre.SecretsStore(builder.app_host_path)
+    store = aspyre.plugins.SecretsStore(builder.app_host_path)
     store.set("cache-password", "TOPSECRET-generated-earlier")
     before = store.path.read_bytes()
     api_key, cache = add_secret_users(builder)
@@ -150,9 +150,9 @@ async def test_reading_a_live_endpoint_value_in_publish_mode_is_a_clear_error(tm
     ):
         _ = endpoint.url
     with pytest.raises(aspyre.EndpointNotAllocatedError, match="publish mode"):
-        await endpoint.property(aspyre.EndpointProperty.PORT).get_value(aspyre.ValueContext())
+        await endpoint.property(aspyre.EndpointProperty.PORT).get_value(aspyre.model.ValueContext())
     # Resolved with the app's execution context: the message says publish mode is why.
-    publishing = aspyre.ValueContext(execution_context=app.execution_context)
+    publishing = aspyre.model.ValueContext(execution_context=app.execution_context)
     for value in (endpoint, endpoint.property(aspyre.EndpointProperty.PORT)):
         with pytest.raises(
             aspyre.EndpointNotAllocatedError,
@@ -171,7 +171,7 @@ def test_building_in_publish_mode_writes_no_mode_into_the_model(tmp_path: Path) 
     def endpoint_fields(builder: aspyre.DistributedApplicationBuilder) -> list[dict[str, object]]:
         api = builder.add_executable("api", "acme-api").with_http_endpoint(port=8080)
         builder.build()
-        return [attrs.asdict(a, recurse=False) for a in api.resource.annotations.all(aspyre.EndpointAnnotation)]
+        return [attrs.asdict(a, recurse=False) for a in api.resource.annotations.all(aspyre.annotations.EndpointAnnotation)]
 
     run_builder = aspyre.DistributedApplication.create_builder([], app_host_path=tmp_path / "apphost.py")
     assert run_builder.execution_context.is_run_mode

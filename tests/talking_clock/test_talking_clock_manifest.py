@@ -25,8 +25,8 @@ async def test_the_clock_and_its_hands_are_not_in_the_manifest(
 ) -> None:
     builder = clock_and_web(tmp_path)
     started: list[str] = []
-    builder.eventing.subscribe(aspyre.InitializeResourceEvent, lambda e: started.append(e.resource.name))
-    builder.eventing.subscribe(aspyre.BeforeResourceStartedEvent, lambda e: started.append(e.resource.name))
+    builder.eventing.subscribe(aspyre.events.InitializeResourceEvent, lambda e: started.append(e.resource.name))
+    builder.eventing.subscribe(aspyre.events.BeforeResourceStartedEvent, lambda e: started.append(e.resource.name))
     app = builder.build()
     with caplog.at_level(logging.WARNING):
         path = await app.publish_async()
