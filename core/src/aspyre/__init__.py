@@ -29,14 +29,10 @@ from ._eventing._events import (
 )
 from ._eventing._hookspecs import HookSpecs, hookimpl, hookspec
 from ._hosting._app import AppHostLoaded, AppOptions, DistributedApplication
-from ._hosting._builder import (
-    DistributedApplicationBuilder,
-    DuplicateResourceError,
-    ResourceBuilder,
-    parse_image,
-    volume_name,
-)
+from ._hosting._builder import DistributedApplicationBuilder
 from ._hosting._config import SecretsStore
+from ._hosting._integrations import DuplicateResourceError, check_name_available, exclude_from_manifest_if_unused
+from ._hosting._resource_builder import ResourceBuilder, parse_image, volume_name
 from ._model._annotations import (
     Annotations,
     CommandLineArgsAnnotation,
@@ -145,7 +141,6 @@ from ._plugins import (
     PluginHookError,
     PluginLoadError,
     PluginRegistry,
-    builder_extension,
     resource_extension,
 )
 from ._plugins import (
@@ -382,11 +377,12 @@ __all__ = [
     "WaitBehavior",
     "WaitType",
     "build_manifest",
-    "builder_extension",
     "capability_names",
+    "check_name_available",
     "compute_arguments",
     "compute_environment",
     "encode_env_name",
+    "exclude_from_manifest_if_unused",
     "find_referrers",
     "hookimpl",
     "hookspec",
