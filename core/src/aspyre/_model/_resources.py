@@ -54,11 +54,11 @@ __all__ = [
 class IResource(Protocol, metaclass=CachedProtocolMeta):
     """Anything with a name and annotations is a resource."""
 
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def annotations(self) -> Annotations: ...
+    # Attributes, not read-only properties: resources are attrs classes whose fields these are, and
+    # a class that inherits Resource and a capability protocol must see the same kind of member in
+    # both (pyright checks that).
+    name: str
+    annotations: Annotations
 
 
 @runtime_checkable

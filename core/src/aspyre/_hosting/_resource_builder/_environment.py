@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Self
+from collections.abc import Awaitable, Callable
+from typing import Any, Self, cast
 
 from aspyre._model._annotations import (
     CommandLineArgsAnnotation,
     CommandLineArgsCallbackAnnotation,
+    CommandLineArgsCallbackContext,
     ConnectionPropertyAnnotation,
     EnvironmentAnnotation,
     EnvironmentCallbackAnnotation,
@@ -85,7 +86,8 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
             and not hasattr(args[0], "get_value")
             and not isinstance(args[0], (ResourceBuilderBase, ReferenceExpression))
         ):
-            return self.with_annotation(CommandLineArgsCallbackAnnotation(args[0]))
+            callback = cast("Callable[[CommandLineArgsCallbackContext], Awaitable[None] | None]", args[0])
+            return self.with_annotation(CommandLineArgsCallbackAnnotation(callback))
         values = tuple(as_value(unwrap(a)) for a in args)
         self._relate_values(*values)
         return self.with_annotation(CommandLineArgsAnnotation(values))
