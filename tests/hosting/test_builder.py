@@ -193,6 +193,19 @@ def test_one_path_rule_for_every_path(
     assert (build.context, build.dockerfile) == (tmp_path / "ctx", tmp_path / "ctx" / "Dockerfile")
 
 
+def test_the_app_host_loader_follows_the_same_rule(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from aspyre._cli._loader import resolve_app_host
+
+    home = tmp_path / "home"
+    (home / "proj").mkdir(parents=True)
+    (home / "proj" / "apphost.py").write_text("")
+    monkeypatch.setenv("HOME", str(home))
+    assert resolve_app_host("~/proj").path == home / "proj" / "apphost.py"
+    assert resolve_app_host("../home/proj/./apphost.py", base=tmp_path / "elsewhere").path == (
+        home / "proj" / "apphost.py"
+    )
+
+
 def test_symbolic_links_in_paths_are_kept(builder: aspyre.DistributedApplicationBuilder, tmp_path: Path) -> None:
     """A venv's ``bin/python`` is a link to the base interpreter: following it would leave the venv."""
     venv_python = tmp_path / "venv" / "bin" / "python"

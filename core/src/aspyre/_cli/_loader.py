@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aspyre._hosting._app import _LOADING, AppHostLoaded, _AppHostLoading
+from aspyre._hosting._paths import resolve_path
 
 if TYPE_CHECKING:
     from aspyre._hosting._app import DistributedApplication
@@ -71,9 +72,7 @@ def resolve_app_host(app_host: str | os.PathLike[str] | None = None, *, base: Pa
             "or 'aspyre run mypackage.apphost'."
         )
     text = os.fspath(app_host)
-    path = Path(text).expanduser()
-    if not path.is_absolute():
-        path = base / path
+    path = resolve_path(text, base)
     if path.is_dir():
         path = path / DEFAULT_APP_HOST
         if not path.is_file():
