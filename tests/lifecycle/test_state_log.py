@@ -25,8 +25,8 @@ JOBS = ("job-a", "job-b")
 LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (?P<name>[^:]+): (?P<old>\S+) -> (?P<new>\S+)(?P<rest>.*)$")
 
 
-def _entry() -> aspyre.PluginEntry:
-    found = [e for e in aspyre.plugin_registry().entries("aspyre.hooks") if e.distribution == "aspyre-state-log"]
+def _entry() -> aspyre.plugins.PluginEntry:
+    found = [e for e in aspyre.plugins.registry().entries("aspyre.hooks") if e.distribution == "aspyre-state-log"]
     if not found:
         pytest.fail(
             "aspyre-state-log is not installed in this environment: run scripts/setup "

@@ -74,9 +74,9 @@ def check_manifest(text: str) -> dict[str, Any]:
 def assert_round_trips(text: str) -> None:
     assert text.endswith("}\n")
     assert not text.endswith("\n\n")
-    manifest = aspyre.manifest_from_json(text)
-    assert aspyre.manifest_to_json(manifest) == text
-    assert aspyre.manifest_from_json(aspyre.manifest_to_json(manifest)) == manifest
+    manifest = aspyre.publishing.manifest_from_json(text)
+    assert aspyre.publishing.manifest_to_json(manifest) == text
+    assert aspyre.publishing.manifest_from_json(aspyre.publishing.manifest_to_json(manifest)) == manifest
 
 
 def assert_golden(name: str, text: str) -> None:

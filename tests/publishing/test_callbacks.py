@@ -24,7 +24,7 @@ async def test_a_callback_writes_its_own_entry_with_the_context_helpers(tmp_path
     api.with_environment("KEY", key).with_args("--key", key)
     seen: dict[str, object] = {}
 
-    async def as_function_app(ctx: aspyre.ManifestPublishingContext) -> None:
+    async def as_function_app(ctx: aspyre.publishing.ManifestPublishingContext) -> None:
         seen["resource"] = ctx.resource
         seen["publish_mode"] = ctx.execution_context.is_publish_mode
         seen["manifest_path"] = ctx.manifest_path
@@ -69,24 +69,24 @@ async def test_a_callback_can_start_from_the_default_entry(tmp_path: Path) -> No
     builder = publish_builder(tmp_path)
     worker = builder.add_executable("worker", "acme-worker").with_http_endpoint(port=9000)
 
-    def as_container(ctx: aspyre.ManifestPublishingContext) -> None:
+    def as_container(ctx: aspyre.publishing.ManifestPublishingContext) -> None:
         # Aspire's PublishAsContainer, by hand: an executable published as an image
-        ctx.write(aspyre.ManifestContainer(image="acme/worker:2.0", bindings=ctx.bindings()))
+        ctx.write(aspyre.publishing.ManifestContainer(image="acme/worker:2.0", bindings=ctx.bindings()))
 
     worker.with_manifest_publishing_callback(as_container)
     _, text = await publish(builder)
     check_manifest(text)
-    manifest = aspyre.manifest_from_json(text)
-    assert manifest.resources["worker"] == aspyre.ManifestContainer(
+    manifest = aspyre.publishing.manifest_from_json(text)
+    assert manifest.resources["worker"] == aspyre.publishing.ManifestContainer(
         image="acme/worker:2.0",
-        bindings={"http": aspyre.ManifestBinding("http", "tcp", "http", target_port=9000)},
+        bindings={"http": aspyre.publishing.ManifestBinding("http", "tcp", "http", target_port=9000)},
     )
 
 
 async def test_a_callback_that_writes_nothing_is_an_error(tmp_path: Path) -> None:
     builder = publish_builder(tmp_path)
     builder.add_resource(TopicResource("events")).with_manifest_publishing_callback(lambda ctx: None)
-    with pytest.raises(aspyre.ManifestPublishingError, match=r"resource 'events' wrote nothing.*exclude_from_manifest"):
+    with pytest.raises(aspyre.publishing.ManifestPublishingError, match=r"resource 'events' wrote nothing.*exclude_from_manifest"):
         await builder.build().publish_async()
 
 
@@ -136,10 +136,10 @@ async def test_a_resource_without_a_manifest_form_gets_aspires_error_entry(
 async def test_a_callback_entry_must_be_json_data(tmp_path: Path) -> None:
     builder = publish_builder(tmp_path)
 
-    def write_path(ctx: aspyre.ManifestPublishingContext) -> None:
+    def write_path(ctx: aspyre.publishing.ManifestPublishingContext) -> None:
         ctx.entry["type"] = "acme.files.v0"
         ctx.entry["root"] = tmp_path  # a Path, not a string
 
     builder.add_resource(TopicResource("files")).with_manifest_publishing_callback(write_path)
-    with pytest.raises(aspyre.ManifestPublishingError, match=r"resource 'files' is not JSON data.*context\.expression"):
+    with pytest.raises(aspyre.publishing.ManifestPublishingError, match=r"resource 'files' is not JSON data.*context\.expression"):
         await builder.build().publish_async()

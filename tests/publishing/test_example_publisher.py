@@ -19,10 +19,10 @@ NO_DOCKER = {"DOCKER_HOST": "unix:///nonexistent/aspyre-test/docker.sock"}
 
 @pytest.fixture(scope="module", autouse=True)
 def _compose_publisher_installed() -> None:
-    if not aspyre.plugin_registry().find("aspyre.publishers", "compose"):
+    if not aspyre.plugins.registry().find("aspyre.publishers", "compose"):
         pytest.fail(
             "the example publisher is not installed: .venv/bin/pip install -e examples/publisher_example "
-            f"(installed publishers: {', '.join(aspyre.publisher_names())})"
+            f"(installed publishers: {', '.join(aspyre.publishing.publisher_names())})"
         )
 
 
@@ -42,9 +42,9 @@ def env_values(env_text: str) -> dict[str, str]:
 
 
 def test_the_example_is_an_installed_publisher() -> None:
-    assert any(n.startswith("compose (aspyre-publisher-compose ") for n in aspyre.publisher_names())
-    publisher = aspyre.resolve_publisher("compose")
-    assert isinstance(publisher, aspyre.Publisher)
+    assert any(n.startswith("compose (aspyre-publisher-compose ") for n in aspyre.publishing.publisher_names())
+    publisher = aspyre.publishing.resolve_publisher("compose")
+    assert isinstance(publisher, aspyre.publishing.Publisher)
     assert type(publisher).__module__ == "aspyre_publisher_compose"
 
 

@@ -60,22 +60,22 @@ async def test_the_manifest_is_aspyres_typed_model(tmp_path: Path) -> None:
     builder = publish_builder(tmp_path)
     build_everything(builder)
     _, text = await publish(builder)
-    manifest = aspyre.manifest_from_json(text)
+    manifest = aspyre.publishing.manifest_from_json(text)
     api = manifest.resources["api"]
-    assert isinstance(api, aspyre.ManifestExecutable)
+    assert isinstance(api, aspyre.publishing.ManifestExecutable)
     assert api.command == "python"
     assert api.args is not None
     assert api.args[:2] == ("-u", "../api/main.py")
     frontend = manifest.resources["frontend"]
-    assert isinstance(frontend, aspyre.ManifestContainer)
+    assert isinstance(frontend, aspyre.publishing.ManifestContainer)
     assert frontend.type == "container.v1"
-    assert frontend.build == aspyre.ManifestBuild(
+    assert frontend.build == aspyre.publishing.ManifestBuild(
         context="../frontend", dockerfile="../frontend/Dockerfile.prod", stage="runtime"
     )
     # the python entry (interpreter arguments and script) is the image's business, not the container's args
     assert frontend.args == ("--theme", "dark")
     topic = manifest.resources["events"]
-    assert isinstance(topic, aspyre.ManifestRawResource)
+    assert isinstance(topic, aspyre.publishing.ManifestRawResource)
     assert topic.type == "acme.topic.v0"
     assert "dashboard" not in manifest.resources
     # model order, then referenced resources that are not in the model, then formatted parameters

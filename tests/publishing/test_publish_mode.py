@@ -90,7 +90,7 @@ async def test_secret_values_never_appear(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("Parameters__api-key", "TOPSECRET-api-key-value")
     monkeypatch.setenv("ConnectionStrings__legacy", "Server=db.internal;Password=TOPSECRET-legacy")
     builder = publish_builder(tmp_path)
-    store = aspyre.SecretsStore(builder.app_host_path)
+    store = aspyre.plugins.SecretsStore(builder.app_host_path)
     store.set("cache-password", "TOPSECRET-generated-earlier")
     before = store.path.read_bytes()
     api_key = builder.add_parameter("api-key", secret=True)
@@ -126,7 +126,7 @@ async def test_reading_a_live_endpoint_value_in_publish_mode_is_a_clear_error(tm
     ):
         _ = endpoint.url
     with pytest.raises(aspyre.EndpointNotAllocatedError, match="publish mode"):
-        await endpoint.property(aspyre.EndpointProperty.PORT).get_value(aspyre.ValueContext())
+        await endpoint.property(aspyre.EndpointProperty.PORT).get_value(aspyre.model.ValueContext())
     with pytest.raises(RuntimeError, match="publish mode"):
         _ = app.resource_notifications
 
@@ -148,11 +148,11 @@ async def test_before_start_handlers_can_still_change_the_model(tmp_path: Path) 
     builder = publish_builder(tmp_path)
     web = builder.add_container("web", "nginx")
 
-    def before_start(event: aspyre.BeforeStartEvent) -> None:
+    def before_start(event: aspyre.events.BeforeStartEvent) -> None:
         assert event.app.execution_context.is_publish_mode
         web.with_environment("ADDED_BEFORE_START", "yes")
 
-    builder.eventing.subscribe(aspyre.BeforeStartEvent, before_start)
+    builder.eventing.subscribe(aspyre.events.BeforeStartEvent, before_start)
     _, text = await publish(builder)
     check_manifest(text)
     assert json.loads(text)["resources"]["web"]["env"] == {"ADDED_BEFORE_START": "yes"}

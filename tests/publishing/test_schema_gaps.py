@@ -52,7 +52,7 @@ async def test_build_argument_taken_from_the_environment_is_null(tmp_path: Path)
     builder = publish_builder(tmp_path)
     web = builder.add_container("web", "ignored")
     web.with_annotation(
-        aspyre.DockerfileBuildAnnotation(
+        aspyre.annotations.DockerfileBuildAnnotation(
             tmp_path / "web", tmp_path / "web" / "Dockerfile", build_args=(("TOKEN", None),)
         )
     )
@@ -70,7 +70,7 @@ async def test_build_argument_taken_from_the_environment_is_null(tmp_path: Path)
 async def test_udp_endpoint_transport(tmp_path: Path) -> None:
     builder = publish_builder(tmp_path)
     builder.add_container("dns", "coredns/coredns").with_endpoint(
-        target_port=53, name="dns", protocol=aspyre.Protocol.UDP
+        target_port=53, name="dns", protocol=aspyre.EndpointProtocol.UDP
     )
     _, text = await publish(builder)
     assert_round_trips(text)

@@ -35,8 +35,8 @@ async def test_the_clock_and_its_hands_are_not_in_the_manifest(
     builder.add_talking_clock("clock")
     builder.add_container("web", "nginx", "1.27")
     started: list[str] = []
-    builder.eventing.subscribe(aspyre.InitializeResourceEvent, lambda e: started.append(e.resource.name))
-    builder.eventing.subscribe(aspyre.BeforeResourceStartedEvent, lambda e: started.append(e.resource.name))
+    builder.eventing.subscribe(aspyre.events.InitializeResourceEvent, lambda e: started.append(e.resource.name))
+    builder.eventing.subscribe(aspyre.events.BeforeResourceStartedEvent, lambda e: started.append(e.resource.name))
     app = builder.build()
     with caplog.at_level(logging.WARNING):
         path = await app.publish_async()

@@ -327,3 +327,31 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     for factory in list(_LIVE_FACTORIES):
         factory.kill_leftovers()
     _LIVE_FACTORIES.clear()
+
+
+def pytest_assertrepr_compare(config: pytest.Config, op: str, left: object, right: object) -> list[str] | None:
+    """Explain a failed ``==`` between snapshots without sensitive values.
+
+    pytest's own explanation of attrs classes prints every differing field's value; for snapshots that
+    would put passwords and connection strings in CI logs. This one shows the differing fields with
+    sensitive values masked, as the snapshots' ``repr`` does.
+    """
+    from ._model._snapshot import EnvironmentVariableSnapshot, ResourcePropertySnapshot, ResourceSnapshot
+
+    kinds = (ResourceSnapshot, ResourcePropertySnapshot, EnvironmentVariableSnapshot)
+    if op != "==" or not isinstance(left, kinds) or type(left) is not type(right):
+        return None
+    import attrs
+
+    lines = [f"{type(left).__name__} instances differ (sensitive values masked):"]
+    for field in attrs.fields(type(left)):
+        a, b = getattr(left, field.name), getattr(right, field.name)
+        if a == b:
+            continue
+        if isinstance(left, (ResourcePropertySnapshot, EnvironmentVariableSnapshot)) and field.name == "value":
+            shown_a = repr(attrs.evolve(left, value=a))
+            shown_b = repr(attrs.evolve(right, value=b))
+            lines.append(f"  {shown_a} != {shown_b}")
+        else:
+            lines.append(f"  {field.name}: {a!r} != {b!r}")
+    return lines

@@ -34,6 +34,7 @@ from aspyre._model._resources import (
 )
 from aspyre._model._values import manifest_expression
 
+from ._names import public_path
 from ._run import resource_order
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ async def _describe_resource(app: DistributedApplication, r: IResource, children
     d: dict[str, Any] = {
         "name": r.name,
         "type": _resource_type(r),
-        "class": f"{type(r).__module__}.{type(r).__qualname__}",
+        "class": public_path(type(r)),
         "capabilities": capability_names(r),
         "parent": parents[0].name if parents else None,
         "children": children,

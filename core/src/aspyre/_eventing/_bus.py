@@ -62,7 +62,7 @@ class DistributedApplicationEventing:
     Handlers take the event and may be sync or ``async``. Subscribe for every event of a type,
     or for one resource's events (``resource=``)::
 
-        eventing.subscribe(aspyre.ResourceReadyEvent, on_ready, resource=cache.resource)
+        eventing.subscribe(aspyre.events.ResourceReadyEvent, on_ready, resource=cache.resource)
 
     When a plugin manager is attached, every published event is also delivered to the pluggy
     hook named by ``event.hook_name``, after the subscribers; whatever the hook

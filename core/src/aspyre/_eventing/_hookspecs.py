@@ -1,7 +1,7 @@
 """The pluggy hook specifications of aspyre.
 
 A distribution extends every app host it is installed next to by declaring an entry point in
-the ``aspyre.hooks`` group that names a module or object carrying ``@aspyre.hookimpl``
+the ``aspyre.hooks`` group that names a module or object carrying ``@aspyre.plugins.hookimpl``
 functions::
 
     [project.entry-points."aspyre.hooks"]
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 PROJECT_NAME = "aspyre"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
-#: Marks a function as an implementation of an aspyre hook: ``@aspyre.hookimpl``.
+#: Marks a function as an implementation of an aspyre hook: ``@aspyre.plugins.hookimpl``.
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 __all__ = ["PROJECT_NAME", "HookSpecs", "hookimpl", "hookspec"]

@@ -34,14 +34,14 @@ log = logging.getLogger("aspyre")
 
 
 # -- loading an app host without running it (aspyre CLI, pytest plugin) ----------------------------------
-# ``aspyre.load_app_host()`` executes an app host file inside ``_LOADING``. While it is set, each app
+# ``aspyre.testing.load_app_host()`` executes an app host file inside ``_LOADING``. While it is set, each app
 # built registers itself (after ``configure(builder)`` ran, if given), and the first call to run(),
 # run_async(), start() or publish_async() of such an app raises AppHostLoaded instead of running: the
 # file stops there, as Aspire's testing builder stops the app host at Build().
 
 
 class AppHostLoaded(BaseException):
-    """Raised by ``run()``/``start()`` of an app built while :func:`aspyre.load_app_host` loads its file.
+    """Raised by ``run()``/``start()`` of an app built while :func:`aspyre.testing.load_app_host` loads its file.
 
     A ``BaseException``, so ``except Exception`` in an app host does not swallow it.
     """

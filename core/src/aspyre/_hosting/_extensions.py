@@ -84,7 +84,7 @@ def resource_method(builder: ResourceBuilder[Any], name: str) -> Callable[..., A
         if applies_to is None:
             raise TypeError(
                 f"Extension method {name!r} from {entry.distribution} (entry point {entry.value!r}) does not "
-                "declare the resource types it applies to; decorate it with @aspyre.resource_extension(...)"
+                "declare the resource types it applies to; decorate it with @aspyre.plugins.resource_extension(...)"
             )
         hits = [t for t in applies_to if isinstance(resource, t)]
         if hits:

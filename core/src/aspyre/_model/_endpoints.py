@@ -21,23 +21,27 @@ __all__ = [
     "EndpointNotAllocatedError",
     "EndpointProperty",
     "EndpointReference",
+    "EndpointProtocol",
     "EndpointReferenceExpression",
-    "Protocol",
 ]
 
 
-class Protocol(enum.Enum):
-    """Transport protocol of an endpoint."""
+class EndpointProtocol(enum.Enum):
+    """Transport protocol of an endpoint (Aspire's ``ProtocolType``): TCP or UDP."""
 
     TCP = "tcp"
     UDP = "udp"
+
+
+#: The enum's former name, kept until every caller uses :class:`EndpointProtocol`.
+Protocol = EndpointProtocol
 
 
 class EndpointNotAllocatedError(RuntimeError):
     """A live endpoint value was read before the endpoint had an address."""
 
 
-def _default_transport(scheme: str, protocol: Protocol) -> str:
+def _default_transport(scheme: str, protocol: EndpointProtocol) -> str:
     return "http" if scheme in ("http", "https") else protocol.value
 
 
@@ -79,7 +83,7 @@ class EndpointAnnotation:
 
     name: str = attrs.field(validator=_validate_endpoint_name)
     scheme: str = "tcp"
-    protocol: Protocol = Protocol.TCP
+    protocol: EndpointProtocol = EndpointProtocol.TCP
     transport: str = ""
     port: int | None = None
     target_port: int | None = None

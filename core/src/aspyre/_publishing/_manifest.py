@@ -538,11 +538,11 @@ class ManifestPublishingContext:
     :meth:`write`. The helpers give the pieces aspyre writes itself, already as manifest
     expressions::
 
-        async def as_worker(ctx: aspyre.ManifestPublishingContext) -> None:
+        async def as_worker(ctx: aspyre.publishing.ManifestPublishingContext) -> None:
             entry = await ctx.default_entry()             # what aspyre would write
             ctx.write(attrs.evolve(entry, bindings=None))  # ...without the bindings
 
-        def as_queue(ctx: aspyre.ManifestPublishingContext) -> None:
+        def as_queue(ctx: aspyre.publishing.ManifestPublishingContext) -> None:
             ctx.entry["type"] = "acme.queue.v0"
             ctx.entry["connectionString"] = ctx.expression(queue_url)
     """

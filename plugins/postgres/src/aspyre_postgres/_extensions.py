@@ -91,10 +91,10 @@ def add_postgres(
     soon as it is ready.
     """
     # Every name is checked first, so that a clash leaves nothing behind.
-    aspyre.check_name_available(builder, name, PostgresServerResource)
+    aspyre.plugins.check_name_available(builder, name, PostgresServerResource)
     generated: aspyre.ParameterResource | None = None
     if password is None:
-        aspyre.check_name_available(
+        aspyre.plugins.check_name_available(
             builder,
             f"{name}-password",
             aspyre.ParameterResource,
@@ -113,7 +113,7 @@ def add_postgres(
     rb.with_environment("POSTGRES_HOST_AUTH_METHOD", "scram-sha-256")
     rb.with_environment("POSTGRES_INITDB_ARGS", "--auth-host=scram-sha-256 --auth-local=scram-sha-256")
 
-    def credentials(context: aspyre.EnvironmentCallbackContext) -> None:
+    def credentials(context: aspyre.annotations.EnvironmentCallbackContext) -> None:
         # Read when the environment is computed, so with_user_name/with_password apply.
         context.environment["POSTGRES_USER"] = server.user_name
         context.environment["POSTGRES_PASSWORD"] = server.password_parameter
@@ -121,18 +121,18 @@ def add_postgres(
     rb.with_environment(credentials)
     rb.with_health_check(f"{name}_check", PostgresHealthCheck(server))
 
-    async def on_ready(event: aspyre.ResourceReadyEvent) -> None:
+    async def on_ready(event: aspyre.events.ResourceReadyEvent) -> None:
         logger = event.app.resource_loggers.get_logger(server) if event.app is not None else None
         await create_databases(server, logger)
 
-    builder.eventing.subscribe(aspyre.ResourceReadyEvent, on_ready, resource=server)
+    builder.eventing.subscribe(aspyre.events.ResourceReadyEvent, on_ready, resource=server)
     if generated is not None:
         # with_password() may replace it: then no manifest asks for it.
-        aspyre.exclude_from_manifest_if_unused(builder, generated)
+        aspyre.plugins.exclude_from_manifest_if_unused(builder, generated)
     return rb
 
 
-@aspyre.resource_extension(PostgresServerResource)
+@aspyre.plugins.resource_extension(PostgresServerResource)
 def add_database(builder: ServerBuilder, name: str, database_name: str | None = None) -> DatabaseBuilder:
     """Add a database to the server: a child resource, created when the server is ready.
 
@@ -140,7 +140,7 @@ def add_database(builder: ServerBuilder, name: str, database_name: str | None = 
     ``;Database={database_name}``; resources that ``wait_for`` it start only once it exists.
     """
     server = builder.resource
-    aspyre.validate_name("Resource", name)
+    aspyre.model.validate_name("Resource", name)
     db_name = name if database_name is None else database_name
     database = PostgresDatabaseResource(name, parent=server, database_name=db_name)
     db_builder = builder.application_builder.add_resource(database)
@@ -150,7 +150,7 @@ def add_database(builder: ServerBuilder, name: str, database_name: str | None = 
     return db_builder
 
 
-@aspyre.resource_extension(PostgresDatabaseResource)
+@aspyre.plugins.resource_extension(PostgresDatabaseResource)
 def with_creation_script(builder: DatabaseBuilder, script: str) -> DatabaseBuilder:
     """Create the database with this SQL instead of ``CREATE DATABASE "<name>"``.
 
@@ -160,7 +160,7 @@ def with_creation_script(builder: DatabaseBuilder, script: str) -> DatabaseBuild
     """
     if not isinstance(script, str) or not script.strip():
         raise ValueError(f"PostgreSQL database {builder.resource.name!r}: the creation script must be non-empty SQL")
-    return builder.with_annotation(PostgresCreateDatabaseScriptAnnotation(script), aspyre.MutationBehavior.REPLACE)
+    return builder.with_annotation(PostgresCreateDatabaseScriptAnnotation(script), aspyre.annotations.MutationBehavior.REPLACE)
 
 
 def _data_directory(builder: ServerBuilder) -> str:
@@ -169,10 +169,10 @@ def _data_directory(builder: ServerBuilder) -> str:
 
 
 #: ``{app}-{hash}-{resource}-{suffix}``, stable for one app host (the core's naming, as Aspire's).
-data_volume_name = aspyre.volume_name
+data_volume_name = aspyre.plugins.volume_name
 
 
-@aspyre.resource_extension(PostgresServerResource)
+@aspyre.plugins.resource_extension(PostgresServerResource)
 def with_data_volume(builder: ServerBuilder, name: str | None = None, read_only: bool = False) -> ServerBuilder:
     """Keep the server's data in a named volume (default ``{app}-{hash}-{name}-data``).
 
@@ -185,7 +185,7 @@ def with_data_volume(builder: ServerBuilder, name: str | None = None, read_only:
     return builder.with_volume(volume, _data_directory(builder), read_only)
 
 
-@aspyre.resource_extension(PostgresServerResource)
+@aspyre.plugins.resource_extension(PostgresServerResource)
 def with_data_bind_mount(builder: ServerBuilder, source: str | Path, read_only: bool = False) -> ServerBuilder:
     """Keep the server's data in a host directory (relative to the app host's directory)."""
     if not str(source):
@@ -193,7 +193,7 @@ def with_data_bind_mount(builder: ServerBuilder, source: str | Path, read_only: 
     return builder.with_bind_mount(source, _data_directory(builder), read_only)
 
 
-@aspyre.resource_extension(PostgresServerResource)
+@aspyre.plugins.resource_extension(PostgresServerResource)
 def with_init_files(builder: ServerBuilder, source: str | Path) -> ServerBuilder:
     """Run SQL/shell scripts when the server initialises an empty data directory.
 
@@ -209,7 +209,7 @@ def with_init_files(builder: ServerBuilder, source: str | Path) -> ServerBuilder
             "*.sql / *.sh scripts or one script file"
         )
     existing = [
-        m for m in server.annotations.all(aspyre.ContainerMountAnnotation) if m.target.startswith(INIT_FILES_PATH)
+        m for m in server.annotations.all(aspyre.annotations.ContainerMountAnnotation) if m.target.startswith(INIT_FILES_PATH)
     ]
     target = INIT_FILES_PATH if path.is_dir() else f"{INIT_FILES_PATH}/{path.name}"
     for mount in existing:
@@ -221,20 +221,20 @@ def with_init_files(builder: ServerBuilder, source: str | Path) -> ServerBuilder
     return builder.with_bind_mount(path, target, read_only=True)
 
 
-@aspyre.resource_extension(PostgresServerResource, PgAdminContainerResource, PgWebContainerResource)
+@aspyre.plugins.resource_extension(PostgresServerResource, PgAdminContainerResource, PgWebContainerResource)
 def with_host_port(builder: aspyre.ResourceBuilder[Any], port: int | None) -> aspyre.ResourceBuilder[Any]:
     """Expose the server (its ``tcp`` endpoint) or pgAdmin/pgweb (``http``) on this host port (``None``: a free one)."""
     if port is not None and not (isinstance(port, int) and 0 < port < 65536):
         raise ValueError(f"Resource {builder.resource.name!r}: host port must be 1-65535 or None, not {port!r}")
     endpoint = PRIMARY_ENDPOINT_NAME if isinstance(builder.resource, PostgresServerResource) else "http"
 
-    def configure(annotation: aspyre.EndpointAnnotation) -> None:
+    def configure(annotation: aspyre.annotations.EndpointAnnotation) -> None:
         annotation.port = port
 
     return builder.with_endpoint_configuration(endpoint, configure)
 
 
-@aspyre.resource_extension(PostgresServerResource)
+@aspyre.plugins.resource_extension(PostgresServerResource)
 def with_password(
     builder: ServerBuilder, password: aspyre.ResourceBuilder[aspyre.ParameterResource] | aspyre.ParameterResource
 ) -> ServerBuilder:
@@ -243,7 +243,7 @@ def with_password(
     return builder
 
 
-@aspyre.resource_extension(PostgresServerResource)
+@aspyre.plugins.resource_extension(PostgresServerResource)
 def with_user_name(
     builder: ServerBuilder, user_name: aspyre.ResourceBuilder[aspyre.ParameterResource] | aspyre.ParameterResource
 ) -> ServerBuilder:
@@ -263,7 +263,7 @@ def _existing(builder: ServerBuilder, kind: type[H]) -> aspyre.ResourceBuilder[H
     return None
 
 
-@aspyre.resource_extension(PostgresServerResource)
+@aspyre.plugins.resource_extension(PostgresServerResource)
 def with_pgadmin(
     builder: ServerBuilder,
     configure: Callable[[PgAdminBuilder], object] | None = None,
@@ -288,14 +288,14 @@ def with_pgadmin(
         helper.with_bind_mount(pgadmin_config_file(app_builder.app_host_path), PGADMIN_SERVERS_PATH, read_only=True)
         helper.with_http_health_check("/browser")
         helper.exclude_from_manifest()
-        app_builder.eventing.subscribe(aspyre.BeforeResourceStartedEvent, on_pgadmin_starting, resource=helper)
+        app_builder.eventing.subscribe(aspyre.events.BeforeResourceStartedEvent, on_pgadmin_starting, resource=helper)
     if configure is not None:
         configure(helper)
     helper.with_relationship(builder.resource, PGADMIN_RELATIONSHIP)
     return builder
 
 
-@aspyre.resource_extension(PostgresServerResource)
+@aspyre.plugins.resource_extension(PostgresServerResource)
 def with_pgweb(
     builder: ServerBuilder,
     configure: Callable[[PgWebBuilder], object] | None = None,
@@ -318,7 +318,7 @@ def with_pgweb(
         )
         helper.with_http_health_check()
         helper.exclude_from_manifest()
-        app_builder.eventing.subscribe(aspyre.BeforeResourceStartedEvent, on_pgweb_starting, resource=helper)
+        app_builder.eventing.subscribe(aspyre.events.BeforeResourceStartedEvent, on_pgweb_starting, resource=helper)
     if configure is not None:
         configure(helper)
     helper.with_relationship(builder.resource, PGWEB_RELATIONSHIP)
