@@ -145,6 +145,7 @@ class DistributedApplicationBuilder:
             raise RuntimeError("build() was already called: the model can no longer grow")
         if not isinstance(resource, IResource):
             raise TypeError(f"add_resource() needs a resource (name + annotations), got {resource!r}")
+        validate_name("Resource", resource.name)
         if self._lookup(resource.name) is resource:
             raise ValueError(f"Resource {resource.name!r} was already added")
         check_name_available(self, resource.name, type(resource))
