@@ -62,6 +62,7 @@ from aspyre._model._annotations import (
     WaitBehavior,
     WaitType,
 )
+from aspyre._model._deployment import EndpointProbeAnnotation
 from aspyre._model._endpoints import EndpointAnnotation, EndpointReference, Protocol
 from aspyre._model._execution import ExecutionContext
 from aspyre._model._graph import lifecycle_parent, parents_of
@@ -619,7 +620,9 @@ class ResourceBuilder(Generic[R]):
                 )
         endpoint = EndpointReference(res, endpoint_name)
         key = f"{res.name}_{endpoint_name}_{path}_{status_code}_check"
-        return self.with_health_check(key, _HttpHealthCheck(endpoint, path, status_code))
+        self.with_health_check(key, _HttpHealthCheck(endpoint, path, status_code))
+        # Deployment targets cannot run the app host's check: they probe the same path themselves.
+        return self.with_annotation(EndpointProbeAnnotation(endpoint_name=endpoint_name, path=path))
 
     # -- relationships & publishing -----------------------------------------------------------------
     def with_relationship(self, resource: object, type: str) -> Self:
