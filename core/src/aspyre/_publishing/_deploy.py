@@ -69,6 +69,8 @@ class DeploymentParameter:
     derived_from: str | None = None
     filter: str | None = None
     description: str | None = None
+    #: Whether the parameter has a generated default (a value is generated on the first publish, then kept).
+    generated: bool = False
 
     @property
     def note(self) -> str:
@@ -82,8 +84,8 @@ class DeploymentParameter:
         text = f"{kind} {self.name}"
         if self.description:
             text += f" ({self.description})"
-        if self.source == "generated":
-            text += ": generated at publish; kept on the next publish"
+        if self.generated and self.source in ("generated", "kept"):
+            text += ": generated on the first publish, then kept"
         elif self.source is None:
             text += f": no value yet; set it here, or publish with --parameter {self.name}=... or Parameters__{self.name}"
         return text
@@ -122,7 +124,10 @@ def deployment_parameters(
             value, source = spec.default.generate.to_default().generate(), "generated"
         else:
             value, source = None, None
-        out[name] = DeploymentParameter(name, variable, spec.secret, value, source, description=description)
+        generated = spec.default is not None and spec.default.generate is not None
+        out[name] = DeploymentParameter(
+            name, variable, spec.secret, value, source, description=description, generated=generated
+        )
     for name, entry in manifest.resources.items():
         if not isinstance(entry, ManifestAnnotatedString):
             continue
