@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import enum
 import posixpath
+from collections.abc import Iterable
 from typing import Any
 
 import attrs
@@ -84,6 +85,10 @@ class EndpointProbeAnnotation(ProbeAnnotation):
             raise ValueError(f"probe path must start with '/', got {self.path!r}")
 
 
+def _argv(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
 @attrs.frozen(kw_only=True)
 class CommandProbeAnnotation(ProbeAnnotation):
     """Healthy when ``command`` exits with 0 inside the container (exec form: argv, no shell).
@@ -92,7 +97,7 @@ class CommandProbeAnnotation(ProbeAnnotation):
     secrets then stay out of the deployment files.
     """
 
-    command: tuple[str, ...] = attrs.field(converter=tuple)
+    command: tuple[str, ...] = attrs.field(converter=_argv)
 
     @command.validator
     def _check_command(self, _: object, value: tuple[str, ...]) -> None:

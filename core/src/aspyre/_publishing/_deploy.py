@@ -87,7 +87,9 @@ class DeploymentParameter:
         if self.generated and self.source in ("generated", "kept"):
             text += ": generated on the first publish, then kept"
         elif self.source is None:
-            text += f": no value yet; set it here, or publish with --parameter {self.name}=... or Parameters__{self.name}"
+            text += (
+                f": no value yet; set it here, or publish with --parameter {self.name}=... or Parameters__{self.name}"
+            )
         return text
 
 

@@ -43,9 +43,7 @@ class ManifestPlaceholder:
         return self.text
 
 
-def parse_manifest_expression(
-    text: str, resources: Container[str] | None = None
-) -> list[str | ManifestPlaceholder]:
+def parse_manifest_expression(text: str, resources: Container[str] | None = None) -> list[str | ManifestPlaceholder]:
     """Split a manifest expression into literal strings and :class:`ManifestPlaceholder` s, in order.
 
     With ``resources`` (the names of the manifest's entries), a ``{x.y}`` whose ``x`` is not one

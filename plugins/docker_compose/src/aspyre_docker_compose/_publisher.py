@@ -270,7 +270,9 @@ class _ComposeWriter:
         context = _relative_dir(Path(os.path.relpath(dockerfile.context, self.out)).as_posix())
         what = " ".join(dockerfile.command[2:])
         service = self._base(name, f"resource {name} (PythonApp {what}), image built from {relative}")
-        service.build = ComposeBuild(context, os.path.relpath(self.out / relative, dockerfile.context).replace("\\", "/"))
+        service.build = ComposeBuild(
+            context, os.path.relpath(self.out / relative, dockerfile.context).replace("\\", "/")
+        )
         args = list(entry.args or ())
         skip = len(resource.entry_args())
         if args[:1] == ["-u"] and len(args) >= skip:
