@@ -95,7 +95,7 @@ def aspyre_run(app_host: Path) -> float:
     code = f"""
 import sys, time, anyio, aspyre
 start = time.perf_counter()
-app = aspyre.load_app_host({str(app_host)!r})
+app = aspyre.testing.load_app_host({str(app_host)!r})
 async def main():
     async with app:
         await app.resource_notifications.wait_for_resource_healthy("api")

@@ -61,6 +61,7 @@ from .._model._resources import (
     IResourceWithParent,
     MissingParameterValueError,
     ParameterResource,
+    resource_type_name,
 )
 from .._model._snapshot import (
     EnvironmentVariableSnapshot,
@@ -150,10 +151,6 @@ def _is_process(r: IResource) -> bool:
 
 def _is_container(r: IResource) -> bool:
     return isinstance(r, ContainerResource)
-
-
-def _resource_type(r: IResource) -> str:
-    return str(getattr(type(r), "resource_type", type(r).__name__))
 
 
 @attrs.define(eq=False)
@@ -401,7 +398,7 @@ class Orchestrator:
                 snap = ann.initial_snapshot
                 snap = snap.evolve(relationships=tuple(snap.relationships) + tuple(rels))
             else:
-                snap = ResourceSnapshot(_resource_type(r), relationships=tuple(rels))
+                snap = ResourceSnapshot(resource_type_name(r), relationships=tuple(rels))
                 if _is_process(r) or _is_container(r) or isinstance(r, ConnectionStringResource):
                     snap = snap.with_state(S.NOT_STARTED)
             if _is_container(r):

@@ -43,7 +43,7 @@ class DockerComposeEnvironmentResource(aspyre.Resource, aspyre.IResourceWithoutL
 
 
 @attrs.frozen
-class DockerComposeServiceCustomizationAnnotation(aspyre.ResourceAnnotation):
+class DockerComposeServiceCustomizationAnnotation(aspyre.annotations.ResourceAnnotation):
     """``publish_as_docker_compose_service(fn)``: ``fn(resource, service)`` may change the generated service."""
 
     callback: Callable[[Any, ComposeService], None]
@@ -88,7 +88,7 @@ def add_docker_compose_environment(
     return rb
 
 
-@aspyre.resource_extension(aspyre.ContainerResource, aspyre.ExecutableResource)
+@aspyre.plugins.resource_extension(aspyre.ContainerResource, aspyre.ExecutableResource)
 def publish_as_docker_compose_service(
     builder: aspyre.ResourceBuilder[R], configure: Callable[[R, ComposeService], None]
 ) -> aspyre.ResourceBuilder[R]:

@@ -26,7 +26,7 @@ class DockerComposePublishingError(RuntimeError):
     """The app cannot be expressed as a Compose file; the message names each resource and why."""
 
 
-def _environment(model: aspyre.DistributedApplicationModel) -> DockerComposeEnvironmentResource:
+def _environment(model: aspyre.model.DistributedApplicationModel) -> DockerComposeEnvironmentResource:
     for resource in model:
         if isinstance(resource, DockerComposeEnvironmentResource):
             return resource
@@ -47,11 +47,11 @@ class DockerComposePublisher:
     * ``<service>/files/...``: files integrations add to a container (Postgres' database script).
     """
 
-    async def publish(self, context: aspyre.PublishingContext) -> Path:
+    async def publish(self, context: aspyre.publishing.PublishingContext) -> Path:
         out = context.output_path
         manifest = await context.build_manifest(out / "aspire-manifest.json")
         env = _environment(context.model)
-        params = aspyre.deployment_parameters(manifest, context, read_env_file(out / ENV_FILE_NAME))
+        params = aspyre.publishing.deployment_parameters(manifest, context, read_env_file(out / ENV_FILE_NAME))
         writer = _ComposeWriter(context, manifest, env, params)
         compose = writer.compose()
         out.mkdir(parents=True, exist_ok=True)
@@ -82,7 +82,7 @@ class DockerComposePublisher:
         return compose_path
 
 
-def _env_file(params: dict[str, aspyre.DeploymentParameter], *, example: bool) -> str:
+def _env_file(params: dict[str, aspyre.publishing.DeploymentParameter], *, example: bool) -> str:
     if example:
         lines = [
             f"# The variables of {COMPOSE_FILE_NAME} ({PRODUCER}). Copy to .env and fill in the empty ones;",
@@ -109,10 +109,10 @@ def _compose_literal(text: str) -> str:
 class _ComposeWriter:
     def __init__(
         self,
-        context: aspyre.PublishingContext,
-        manifest: aspyre.Manifest,
+        context: aspyre.publishing.PublishingContext,
+        manifest: aspyre.publishing.Manifest,
         env: DockerComposeEnvironmentResource,
-        params: dict[str, aspyre.DeploymentParameter],
+        params: dict[str, aspyre.publishing.DeploymentParameter],
     ) -> None:
         self.context = context
         self.model = context.model
@@ -124,7 +124,7 @@ class _ComposeWriter:
         self.problems: list[str] = []
         #: Files to write, relative to the output directory: text and mode.
         self.files: dict[str, tuple[str, int]] = {}
-        self.resolver = aspyre.ManifestExpressionResolver(
+        self.resolver = aspyre.publishing.ManifestExpressionResolver(
             manifest, host=lambda name: name, parameter=self._variable, literal=_compose_literal
         )
         self.jobs = self._completion_targets()
@@ -133,7 +133,7 @@ class _ComposeWriter:
     def _variable(self, name: str) -> str:
         param = self.params.get(name)
         if param is None:  # pragma: no cover - every parameter entry has one
-            raise aspyre.ManifestExpressionError(f"parameter {name!r} is not in the manifest")
+            raise aspyre.publishing.ManifestExpressionError(f"parameter {name!r} is not in the manifest")
         if param.value is None and param.derived_from is None:
             return "${" + param.variable + f":?set {param.variable} in .env (parameter {name})" + "}"
         return "${" + param.variable + "}"
@@ -141,7 +141,7 @@ class _ComposeWriter:
     def render(self, text: str, what: str, resource: str) -> str:
         try:
             return self.resolver.render(text)
-        except aspyre.ManifestExpressionError as exc:
+        except aspyre.publishing.ManifestExpressionError as exc:
             self.problems.append(f"resource {resource!r}, {what}: {exc}")
             return ""
 
@@ -149,9 +149,9 @@ class _ComposeWriter:
     def _completion_targets(self) -> set[str]:
         jobs: set[str] = set()
         for resource in self.model:
-            for wait in resource.annotations.all(aspyre.WaitAnnotation):
-                if wait.wait_type is aspyre.WaitType.WAIT_FOR_COMPLETION:
-                    target = aspyre.deployment_service_of(self.model, self.manifest, wait.resource.name)
+            for wait in resource.annotations.all(aspyre.annotations.WaitAnnotation):
+                if wait.wait_type is aspyre.annotations.WaitType.WAIT_FOR_COMPLETION:
+                    target = aspyre.publishing.deployment_service_of(self.model, self.manifest, wait.resource.name)
                     if target is not None:
                         jobs.add(target)
         return jobs
@@ -167,13 +167,13 @@ class _ComposeWriter:
         )
         for name, entry in self.manifest.resources.items():
             resource = self.model.get(name)
-            if isinstance(entry, aspyre.ManifestContainer):
+            if isinstance(entry, aspyre.publishing.ManifestContainer):
                 compose.services[name] = self._container(name, entry, resource, compose)
-            elif isinstance(entry, aspyre.ManifestExecutable):
+            elif isinstance(entry, aspyre.publishing.ManifestExecutable):
                 service = self._executable(name, entry, resource, compose)
                 if service is not None:
                     compose.services[name] = service
-            elif isinstance(entry, aspyre.ManifestRawResource):
+            elif isinstance(entry, aspyre.publishing.ManifestRawResource):
                 kind = type(resource).__name__ if resource is not None else "resource"
                 self.problems.append(
                     f"resource {name!r} ({kind}) has no deployable form (its manifest entry is "
@@ -211,7 +211,7 @@ class _ComposeWriter:
     def _common(
         self,
         name: str,
-        entry: aspyre.ManifestContainer | aspyre.ManifestExecutable,
+        entry: aspyre.publishing.ManifestContainer | aspyre.publishing.ManifestExecutable,
         service: ComposeService,
         resource: aspyre.IResource | None,
     ) -> None:
@@ -227,7 +227,7 @@ class _ComposeWriter:
             service.healthcheck = self._healthcheck(name, resource, entry)
 
     def _container(
-        self, name: str, entry: aspyre.ManifestContainer, resource: aspyre.IResource | None, compose: ComposeFile
+        self, name: str, entry: aspyre.publishing.ManifestContainer, resource: aspyre.IResource | None, compose: ComposeFile
     ) -> ComposeService:
         rtype = getattr(resource, "resource_type", "Container")
         if entry.build is not None:
@@ -250,7 +250,7 @@ class _ComposeWriter:
         return service
 
     def _executable(
-        self, name: str, entry: aspyre.ManifestExecutable, resource: aspyre.IResource | None, compose: ComposeFile
+        self, name: str, entry: aspyre.publishing.ManifestExecutable, resource: aspyre.IResource | None, compose: ComposeFile
     ) -> ComposeService | None:
         if not isinstance(resource, aspyre.PythonAppResource):
             self.problems.append(
@@ -259,7 +259,7 @@ class _ComposeWriter:
             )
             return None
         try:
-            dockerfile = aspyre.python_app_dockerfile(
+            dockerfile = aspyre.publishing.python_app_dockerfile(
                 resource, base_image=self.env.python_image, wheelhouse=self.env.wheelhouse, producer=PRODUCER
             )
         except ValueError as exc:
@@ -280,19 +280,19 @@ class _ComposeWriter:
         if args:
             service.command = [*dockerfile.command, *(self.render(a, f"argument {a!r}", name) for a in args)]
         self._common(name, entry, service, resource)
-        self._mounts(name, aspyre.ManifestContainer(), service, resource, compose)
+        self._mounts(name, aspyre.publishing.ManifestContainer(), service, resource, compose)
         return service
 
     # -- volumes and files --------------------------------------------------------------------------
     def _mounts(
         self,
         name: str,
-        entry: aspyre.ManifestContainer,
+        entry: aspyre.publishing.ManifestContainer,
         service: ComposeService,
         resource: aspyre.IResource | None,
         compose: ComposeFile,
     ) -> None:
-        files = [] if resource is None else resource.annotations.all(aspyre.DeploymentFileAnnotation)
+        files = [] if resource is None else resource.annotations.all(aspyre.annotations.DeploymentFileAnnotation)
         directories: dict[str, dict[str, tuple[str, int]]] = {}
         for f in files:
             directories.setdefault(posixpath.dirname(f.path), {})[posixpath.basename(f.path)] = (f.content, f.mode)
@@ -314,7 +314,7 @@ class _ComposeWriter:
             service.volumes.append(f"./{base}:{directory}:ro")
 
     def _merge_bind_mount(
-        self, name: str, mount: aspyre.ManifestBindMount, directories: dict[str, dict[str, tuple[str, int]]]
+        self, name: str, mount: aspyre.publishing.ManifestBindMount, directories: dict[str, dict[str, tuple[str, int]]]
     ) -> bool:
         """A bind mount at (or into) a directory that also gets deployment files: its files are copied there."""
         source = Path(os.path.normpath(self.out / mount.source))
@@ -344,19 +344,19 @@ class _ComposeWriter:
         self,
         name: str,
         resource: aspyre.IResource,
-        entry: aspyre.ManifestContainer | aspyre.ManifestExecutable,
+        entry: aspyre.publishing.ManifestContainer | aspyre.publishing.ManifestExecutable,
     ) -> ComposeHealthcheck | None:
         probes = [
             p
-            for p in resource.annotations.all(aspyre.ProbeAnnotation)
-            if p.type in (aspyre.ProbeType.READINESS, aspyre.ProbeType.STARTUP)
+            for p in resource.annotations.all(aspyre.annotations.ProbeAnnotation)
+            if p.type in (aspyre.annotations.ProbeType.READINESS, aspyre.annotations.ProbeType.STARTUP)
         ]
         if not probes:
             return None
-        probe = next((p for p in reversed(probes) if p.type is aspyre.ProbeType.READINESS), probes[-1])
-        if isinstance(probe, aspyre.CommandProbeAnnotation):
+        probe = next((p for p in reversed(probes) if p.type is aspyre.annotations.ProbeType.READINESS), probes[-1])
+        if isinstance(probe, aspyre.annotations.CommandProbeAnnotation):
             test = ["CMD", *(_compose_literal(a) for a in probe.command)]
-        elif isinstance(probe, aspyre.EndpointProbeAnnotation):
+        elif isinstance(probe, aspyre.annotations.EndpointProbeAnnotation):
             binding = (entry.bindings or {}).get(probe.endpoint_name)
             if binding is None or binding.target_port is None or binding.scheme != "http":
                 self.logger.warning(
@@ -381,18 +381,18 @@ class _ComposeWriter:
         return ComposeHealthcheck(test, probe.period, probe.timeout, probe.failure_threshold, probe.initial_delay)
 
     def _depends_on(self, resource: aspyre.IResource, service: ComposeService, compose: ComposeFile) -> None:
-        for wait in resource.annotations.all(aspyre.WaitAnnotation):
-            target = aspyre.deployment_service_of(self.model, self.manifest, wait.resource.name)
+        for wait in resource.annotations.all(aspyre.annotations.WaitAnnotation):
+            target = aspyre.publishing.deployment_service_of(self.model, self.manifest, wait.resource.name)
             if target is None or target == service.name or target not in compose.services:
                 continue
-            if wait.wait_type is aspyre.WaitType.WAIT_FOR_COMPLETION:
+            if wait.wait_type is aspyre.annotations.WaitType.WAIT_FOR_COMPLETION:
                 if wait.exit_code != 0:
                     self.problems.append(
                         f"resource {resource.name!r} waits for {wait.resource.name!r} to exit with code "
                         f"{wait.exit_code}; Compose can only wait for a successful exit (0)"
                     )
                 condition = "service_completed_successfully"
-            elif wait.wait_type is aspyre.WaitType.WAIT_UNTIL_HEALTHY and compose.services[target].healthcheck:
+            elif wait.wait_type is aspyre.annotations.WaitType.WAIT_UNTIL_HEALTHY and compose.services[target].healthcheck:
                 condition = "service_healthy"
             else:
                 condition = "service_started"

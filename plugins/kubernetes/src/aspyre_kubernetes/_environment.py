@@ -57,7 +57,7 @@ class KubernetesEnvironmentResource(aspyre.Resource, aspyre.IResourceWithoutLife
 
 
 @attrs.frozen
-class KubernetesServiceCustomizationAnnotation(aspyre.ResourceAnnotation):
+class KubernetesServiceCustomizationAnnotation(aspyre.annotations.ResourceAnnotation):
     """``publish_as_kubernetes_service(fn)``: ``fn(resource, k8s)`` may change the generated objects."""
 
     callback: Callable[[Any, KubernetesResource], None]
@@ -121,7 +121,7 @@ def add_kubernetes_environment(
     return rb
 
 
-@aspyre.resource_extension(aspyre.ContainerResource, aspyre.ExecutableResource)
+@aspyre.plugins.resource_extension(aspyre.ContainerResource, aspyre.ExecutableResource)
 def publish_as_kubernetes_service(
     builder: aspyre.ResourceBuilder[R], configure: Callable[[R, KubernetesResource], None]
 ) -> aspyre.ResourceBuilder[R]:

@@ -32,7 +32,7 @@ class KubernetesPublishingError(RuntimeError):
     """The app cannot be expressed as Kubernetes objects; the message names each resource and why."""
 
 
-def _environment(model: aspyre.DistributedApplicationModel) -> KubernetesEnvironmentResource:
+def _environment(model: aspyre.model.DistributedApplicationModel) -> KubernetesEnvironmentResource:
     for resource in model:
         if isinstance(resource, KubernetesEnvironmentResource):
             return resource
@@ -90,12 +90,12 @@ class KubernetesPublisher:
     * ``<app>/Dockerfile`` for each Python app without one.
     """
 
-    async def publish(self, context: aspyre.PublishingContext) -> Path:
+    async def publish(self, context: aspyre.publishing.PublishingContext) -> Path:
         out = context.output_path
         manifest = await context.build_manifest(out / "aspire-manifest.json")
         env = _environment(context.model)
         existing = _read_parameters(out / PARAMETERS_FILE) | _read_env(out / SECRETS_FILE_NAME)
-        params = aspyre.deployment_parameters(manifest, context, existing)
+        params = aspyre.publishing.deployment_parameters(manifest, context, existing)
         writer = _KubernetesWriter(context, manifest, env, params)
         resources = writer.build()
         out.mkdir(parents=True, exist_ok=True)
@@ -146,7 +146,7 @@ class KubernetesPublisher:
         return kustomization
 
 
-def _secrets_file(params: list[aspyre.DeploymentParameter], *, example: bool) -> str:
+def _secrets_file(params: list[aspyre.publishing.DeploymentParameter], *, example: bool) -> str:
     if example:
         lines = [
             f"# The keys of the Secret kustomization.yaml generates ({PRODUCER}): copy to {SECRETS_FILE_NAME}",
@@ -185,10 +185,10 @@ _PRUNED = {"initContainers", "volumes", "volumeMounts", "env", "ports"}
 class _KubernetesWriter:
     def __init__(
         self,
-        context: aspyre.PublishingContext,
-        manifest: aspyre.Manifest,
+        context: aspyre.publishing.PublishingContext,
+        manifest: aspyre.publishing.Manifest,
         env: KubernetesEnvironmentResource,
-        params: dict[str, aspyre.DeploymentParameter],
+        params: dict[str, aspyre.publishing.DeploymentParameter],
     ) -> None:
         self.context = context
         self.model = context.model
@@ -205,7 +205,7 @@ class _KubernetesWriter:
         self.built_images: dict[str, tuple[str, str, str]] = {}
         self._claims: set[str] = set()
         self._used: list[str] = []
-        self.resolver = aspyre.ManifestExpressionResolver(
+        self.resolver = aspyre.publishing.ManifestExpressionResolver(
             manifest, host=self._host, parameter=self._parameter, literal=lambda s: s.replace("$(", "$$(")
         )
         self.jobs = self._completion_targets()
@@ -238,14 +238,14 @@ class _KubernetesWriter:
         self._used = []
         values: list[dict[str, Any]] = []
         for key, text in env.items():
-            parts = aspyre.parse_manifest_expression(text, self.manifest.resources)
+            parts = aspyre.publishing.parse_manifest_expression(text, self.manifest.resources)
             only = parts[0] if len(parts) == 1 else None
-            if isinstance(only, aspyre.ManifestPlaceholder) and only.resource in self.params:
+            if isinstance(only, aspyre.publishing.ManifestPlaceholder) and only.resource in self.params:
                 values.append({"name": key, "valueFrom": self._value_from(only.resource)})
                 continue
             try:
                 values.append({"name": key, "value": self.resolver.render(text)})
-            except aspyre.ManifestExpressionError as exc:
+            except aspyre.publishing.ManifestExpressionError as exc:
                 self.problems.append(f"resource {name!r}, environment variable {key}: {exc}")
         helpers = [{"name": f"Parameters__{p}", "valueFrom": self._value_from(p)} for p in self._used]
         return helpers + values
@@ -253,16 +253,16 @@ class _KubernetesWriter:
     def render(self, text: str, what: str, name: str) -> str:
         try:
             return self.resolver.render(text)
-        except aspyre.ManifestExpressionError as exc:
+        except aspyre.publishing.ManifestExpressionError as exc:
             self.problems.append(f"resource {name!r}, {what}: {exc}")
             return ""
 
     def _completion_targets(self) -> set[str]:
         jobs: set[str] = set()
         for resource in self.model:
-            for wait in resource.annotations.all(aspyre.WaitAnnotation):
-                if wait.wait_type is aspyre.WaitType.WAIT_FOR_COMPLETION:
-                    target = aspyre.deployment_service_of(self.model, self.manifest, wait.resource.name)
+            for wait in resource.annotations.all(aspyre.annotations.WaitAnnotation):
+                if wait.wait_type is aspyre.annotations.WaitType.WAIT_FOR_COMPLETION:
+                    target = aspyre.publishing.deployment_service_of(self.model, self.manifest, wait.resource.name)
                     if target is not None:
                         jobs.add(target)
         return jobs
@@ -277,13 +277,13 @@ class _KubernetesWriter:
             except ValueError as exc:
                 self.problems.append(str(exc))
                 continue
-            if isinstance(entry, aspyre.ManifestContainer):
+            if isinstance(entry, aspyre.publishing.ManifestContainer):
                 resources[name] = self._container(name, entry, resource)
-            elif isinstance(entry, aspyre.ManifestExecutable):
+            elif isinstance(entry, aspyre.publishing.ManifestExecutable):
                 res = self._executable(name, entry, resource)
                 if res is not None:
                     resources[name] = res
-            elif isinstance(entry, aspyre.ManifestRawResource):
+            elif isinstance(entry, aspyre.publishing.ManifestRawResource):
                 kind = type(resource).__name__ if resource is not None else "resource"
                 self.problems.append(
                     f"resource {name!r} ({kind}) has no deployable form (its manifest entry is "
@@ -327,7 +327,7 @@ class _KubernetesWriter:
         return f"{repository}:{self.env.image_tag}"
 
     def _container(
-        self, name: str, entry: aspyre.ManifestContainer, resource: aspyre.IResource | None
+        self, name: str, entry: aspyre.publishing.ManifestContainer, resource: aspyre.IResource | None
     ) -> KubernetesResource:
         rtype = getattr(resource, "resource_type", "Container")
         if entry.build is not None:
@@ -346,7 +346,7 @@ class _KubernetesWriter:
         return res
 
     def _executable(
-        self, name: str, entry: aspyre.ManifestExecutable, resource: aspyre.IResource | None
+        self, name: str, entry: aspyre.publishing.ManifestExecutable, resource: aspyre.IResource | None
     ) -> KubernetesResource | None:
         if not isinstance(resource, aspyre.PythonAppResource):
             self.problems.append(
@@ -355,7 +355,7 @@ class _KubernetesWriter:
             )
             return None
         try:
-            dockerfile = aspyre.python_app_dockerfile(
+            dockerfile = aspyre.publishing.python_app_dockerfile(
                 resource, base_image=self.env.python_image, wheelhouse=self.env.wheelhouse, producer=PRODUCER
             )
         except ValueError as exc:
@@ -374,13 +374,13 @@ class _KubernetesWriter:
         if args:
             res.container["args"] = [*dockerfile.command, *(self.render(a, f"argument {a!r}", name) for a in args)]
         self._common(name, entry, res, resource)
-        self._mounts(name, aspyre.ManifestContainer(), res, resource)
+        self._mounts(name, aspyre.publishing.ManifestContainer(), res, resource)
         return res
 
     def _common(
         self,
         name: str,
-        entry: aspyre.ManifestContainer | aspyre.ManifestExecutable,
+        entry: aspyre.publishing.ManifestContainer | aspyre.publishing.ManifestExecutable,
         res: KubernetesResource,
         resource: aspyre.IResource | None,
     ) -> None:
@@ -412,19 +412,19 @@ class _KubernetesWriter:
         self,
         name: str,
         resource: aspyre.IResource,
-        entry: aspyre.ManifestContainer | aspyre.ManifestExecutable,
+        entry: aspyre.publishing.ManifestContainer | aspyre.publishing.ManifestExecutable,
         container: dict[str, Any],
     ) -> None:
         keys = {
-            aspyre.ProbeType.READINESS: "readinessProbe",
-            aspyre.ProbeType.LIVENESS: "livenessProbe",
-            aspyre.ProbeType.STARTUP: "startupProbe",
+            aspyre.annotations.ProbeType.READINESS: "readinessProbe",
+            aspyre.annotations.ProbeType.LIVENESS: "livenessProbe",
+            aspyre.annotations.ProbeType.STARTUP: "startupProbe",
         }
-        for probe in resource.annotations.all(aspyre.ProbeAnnotation):
+        for probe in resource.annotations.all(aspyre.annotations.ProbeAnnotation):
             spec: dict[str, Any]
-            if isinstance(probe, aspyre.CommandProbeAnnotation):
+            if isinstance(probe, aspyre.annotations.CommandProbeAnnotation):
                 spec = {"exec": {"command": list(probe.command)}}
-            elif isinstance(probe, aspyre.EndpointProbeAnnotation):
+            elif isinstance(probe, aspyre.annotations.EndpointProbeAnnotation):
                 binding = (entry.bindings or {}).get(probe.endpoint_name)
                 if binding is None or binding.target_port is None:
                     self.problems.append(
@@ -448,7 +448,7 @@ class _KubernetesWriter:
     def _mounts(
         self,
         name: str,
-        entry: aspyre.ManifestContainer,
+        entry: aspyre.publishing.ManifestContainer,
         res: KubernetesResource,
         resource: aspyre.IResource | None,
     ) -> None:
@@ -469,7 +469,7 @@ class _KubernetesWriter:
                 mount["readOnly"] = True
             mounts.append(mount)
         files: dict[str, tuple[str, int]] = {}
-        for f in [] if resource is None else resource.annotations.all(aspyre.DeploymentFileAnnotation):
+        for f in [] if resource is None else resource.annotations.all(aspyre.annotations.DeploymentFileAnnotation):
             files[f.path] = (f.content, f.mode)
         for m in entry.bind_mounts or ():
             self._bind_mount(name, m, files)
@@ -511,7 +511,7 @@ class _KubernetesWriter:
             "spec": spec,
         }
 
-    def _bind_mount(self, name: str, mount: aspyre.ManifestBindMount, files: dict[str, tuple[str, int]]) -> None:
+    def _bind_mount(self, name: str, mount: aspyre.publishing.ManifestBindMount, files: dict[str, tuple[str, int]]) -> None:
         """A read-only bind mount becomes files of the resource's ConfigMap (Kubernetes cannot reach this
         machine's directories); a writable one cannot be expressed."""
         source = Path(os.path.normpath(self.out / mount.source))
@@ -560,11 +560,11 @@ class _KubernetesWriter:
         self, resource: aspyre.IResource, resources: dict[str, KubernetesResource], chain: list[str]
     ) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
-        for wait in resource.annotations.all(aspyre.WaitAnnotation):
-            target = aspyre.deployment_service_of(self.model, self.manifest, wait.resource.name)
+        for wait in resource.annotations.all(aspyre.annotations.WaitAnnotation):
+            target = aspyre.publishing.deployment_service_of(self.model, self.manifest, wait.resource.name)
             if target is None or target in chain or target not in resources:
                 continue
-            if wait.wait_type is aspyre.WaitType.WAIT_FOR_COMPLETION:
+            if wait.wait_type is aspyre.annotations.WaitType.WAIT_FOR_COMPLETION:
                 if wait.exit_code != 0:
                     self.problems.append(
                         f"resource {resource.name!r} waits for {wait.resource.name!r} to exit with code "
@@ -615,7 +615,7 @@ class _KubernetesWriter:
         }
 
     # -- shared files --------------------------------------------------------------------------------
-    def parameters_file(self, params: list[aspyre.DeploymentParameter]) -> str:
+    def parameters_file(self, params: list[aspyre.publishing.DeploymentParameter]) -> str:
         header = [
             f"Generated by {PRODUCER}: the values of the app's non-secret parameters (secrets: {SECRETS_FILE_NAME}).",
             "Values changed here are kept when you publish again.",

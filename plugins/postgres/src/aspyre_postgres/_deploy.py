@@ -19,7 +19,7 @@ DATABASES_SCRIPT_PATH = f"{INIT_FILES_PATH}/000-aspyre-create-databases.sql"
 
 #: Ready when the server accepts TCP connections: the image's temporary server of the init phase
 #: listens on its socket only, so this passes once the init scripts (and the databases) are done.
-READINESS_PROBE = aspyre.CommandProbeAnnotation(
+READINESS_PROBE = aspyre.annotations.CommandProbeAnnotation(
     command=("/bin/sh", "-c", 'pg_isready -h 127.0.0.1 -p 5432 -U "$POSTGRES_USER" -d postgres'),
     period=2.0,
     timeout=3.0,
@@ -51,17 +51,17 @@ def databases_script(server: PostgresServerResource) -> str | None:
     return "\n".join(lines) + "\n"
 
 
-def databases_script_annotation(server: PostgresServerResource) -> aspyre.DeploymentFileAnnotation | None:
+def databases_script_annotation(server: PostgresServerResource) -> aspyre.annotations.DeploymentFileAnnotation | None:
     """The init script as a deployment file, or ``None`` when the server has no databases."""
     text = databases_script(server)
-    return None if text is None else aspyre.DeploymentFileAnnotation(DATABASES_SCRIPT_PATH, text)
+    return None if text is None else aspyre.annotations.DeploymentFileAnnotation(DATABASES_SCRIPT_PATH, text)
 
 
-async def add_databases_script(event: aspyre.BeforeStartEvent, server: PostgresServerResource) -> None:
+async def add_databases_script(event: aspyre.events.BeforeStartEvent, server: PostgresServerResource) -> None:
     """Publish mode: give the server the script for the databases it has now (after the app host added them)."""
     if not event.app.execution_context.is_publish_mode:
         return
-    for ann in server.annotations.all(aspyre.DeploymentFileAnnotation):
+    for ann in server.annotations.all(aspyre.annotations.DeploymentFileAnnotation):
         if ann.path == DATABASES_SCRIPT_PATH:
             server.annotations.remove(ann)
     annotation = databases_script_annotation(server)
