@@ -45,9 +45,9 @@ def test_the_manifest_publisher_is_an_ordinary_entry_point() -> None:
 
 def test_unknown_publisher_lists_the_installed_ones() -> None:
     with pytest.raises(aspyre.publishing.UnknownPublisherError) as info:
-        aspyre.publishing.resolve_publisher("kubernetes")
+        aspyre.publishing.resolve_publisher("nomad")
     message = str(info.value)
-    assert "No publisher named 'kubernetes' is installed" in message
+    assert "No publisher named 'nomad' is installed" in message
     assert "manifest (aspyre 0.1.0)" in message
     assert "aspyre.publishers" in message
     assert info.value.installed == aspyre.publishing.publisher_names()

@@ -66,6 +66,10 @@ KNOWN_INTEGRATIONS: dict[str, str] = {
     "with_pgadmin": "aspyre-postgres",
     "with_pgweb": "aspyre-postgres",
     "add_talking_clock": "aspyre-talking-clock",
+    "add_docker_compose_environment": "aspyre-docker-compose",
+    "publish_as_docker_compose_service": "aspyre-docker-compose",
+    "add_kubernetes_environment": "aspyre-kubernetes",
+    "publish_as_kubernetes_service": "aspyre-kubernetes",
 }
 
 F = TypeVar("F", bound=Callable[..., Any])

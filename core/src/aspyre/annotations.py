@@ -38,6 +38,13 @@ from ._model._annotations import (
     WaitAnnotation,
     WaitType,
 )
+from ._model._deployment import (
+    CommandProbeAnnotation,
+    DeploymentFileAnnotation,
+    EndpointProbeAnnotation,
+    ProbeAnnotation,
+    ProbeType,
+)
 from ._model._endpoints import EndpointAnnotation
 from ._public import present as _present
 
@@ -46,6 +53,7 @@ __all__ = [
     "CommandLineArgsAnnotation",
     "CommandLineArgsCallbackAnnotation",
     "CommandLineArgsCallbackContext",
+    "CommandProbeAnnotation",
     "ConnectionPropertyAnnotation",
     "ContainerImageAnnotation",
     "ContainerImagePullPolicyAnnotation",
@@ -55,8 +63,10 @@ __all__ = [
     "ContainerNameAnnotation",
     "ContainerNetworkAliasAnnotation",
     "ContainerRuntimeArgsAnnotation",
+    "DeploymentFileAnnotation",
     "DockerfileBuildAnnotation",
     "EndpointAnnotation",
+    "EndpointProbeAnnotation",
     "EnvironmentAnnotation",
     "EnvironmentCallbackAnnotation",
     "EnvironmentCallbackContext",
@@ -64,6 +74,8 @@ __all__ = [
     "HealthCheckAnnotation",
     "ManifestPublishingCallbackAnnotation",
     "MutationBehavior",
+    "ProbeAnnotation",
+    "ProbeType",
     "ReferenceAnnotation",
     "ReferenceEnvironmentAnnotation",
     "ResourceAnnotation",

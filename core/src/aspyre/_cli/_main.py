@@ -57,6 +57,7 @@ examples:
   aspyre publish -o out/                      the Aspire manifest: out/aspire-manifest.json
   aspyre publish examples/apphost.py -o out/  another app host
   aspyre publish --publisher NAME -o out/     a publisher installed as a plugin (see 'aspyre plugins')
+  aspyre publish -p docker-compose -o out/ --parameter api-key=...   a parameter's value for the publisher
 
 Same as: python apphost.py --publisher manifest --output-path out/
 """
@@ -136,6 +137,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--output-path",
         default=None,
         help="the directory to write to (default: the current directory)",
+    )
+    publish.add_argument(
+        "--parameter",
+        dest="parameters",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a parameter's value for the publisher (repeatable; deployment publishers use it, the manifest "
+        "does not); Parameters__NAME in the environment works too and keeps secrets off the command line",
     )
 
     describe = sub.add_parser(
@@ -294,7 +304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if ns.command == "run":
             return _run(ctx, source, app_args, plain=ns.plain, show_logs=not ns.no_logs)
         if ns.command == "publish":
-            return _publish(ctx, source, app_args, ns.publisher, ns.output_path)
+            return _publish(ctx, source, app_args, ns.publisher, ns.output_path, ns.parameters)
         if ns.command == "describe":
             return _describe(ctx, source, app_args, as_json=ns.json)
     except KeyboardInterrupt:
@@ -327,10 +337,19 @@ def _run(ctx: _Context, source: AppHostSource, app_args: list[str], *, plain: bo
         return EXIT_FAILED
 
 
-def _publish(ctx: _Context, source: AppHostSource, app_args: list[str], publisher: str, output_path: str | None) -> int:
+def _publish(
+    ctx: _Context,
+    source: AppHostSource,
+    app_args: list[str],
+    publisher: str,
+    output_path: str | None,
+    parameters: Sequence[str] = (),
+) -> int:
     args = ["--publisher", publisher]
     if output_path is not None:
         args += ["--output-path", output_path]
+    for item in parameters:
+        args += ["--parameter", item]
     app = ctx.load(source, [*args, *app_args])
     if app is None:
         return EXIT_FAILED

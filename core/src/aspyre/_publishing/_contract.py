@@ -45,6 +45,28 @@ class PublishingContext:
     publisher_name: str
     app: Any = attrs.field(default=None, repr=False)
 
+    def parameter_value(self, name: str) -> str | None:
+        """The value given for parameter ``name`` for this publish, or ``None``.
+
+        In order: ``--parameter NAME=VALUE`` on the command line, then the environment variable the
+        parameter is read from in run mode (``Parameters__NAME``, also with ``_`` for ``-``;
+        ``ConnectionStrings__NAME`` for a connection string from outside). Neither the value in
+        code nor the secrets store of run mode is read: deployment values are given explicitly.
+        Publishers that write deployment files use this; the manifest publisher does not.
+        """
+        import os
+
+        given = self.execution_context.parameter_values
+        for key, value in given.items():
+            if key.lower() == name.lower():
+                return value
+        resource = self.model.get(name)
+        configuration_key = getattr(resource, "configuration_key", None) or f"Parameters__{name}"
+        for key in (configuration_key, configuration_key.replace("-", "_")):
+            if key in os.environ:
+                return os.environ[key]
+        return None
+
     async def build_manifest(self, manifest_path: Path | None = None) -> Manifest:
         """The Aspire manifest of the model, as typed data (paths relative to ``manifest_path``'s directory).
 

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import aspyre
 
 from ._checks import PostgresHealthCheck, create_databases
+from ._deploy import READINESS_PROBE, add_databases_script
 from ._resources import (
     INIT_FILES_PATH,
     PGADMIN_IMAGE,
@@ -120,6 +121,12 @@ def add_postgres(
 
     rb.with_environment(credentials)
     rb.with_health_check(f"{name}_check", PostgresHealthCheck(server))
+    rb.with_annotation(READINESS_PROBE)
+
+    async def databases_script(event: aspyre.events.BeforeStartEvent) -> None:
+        await add_databases_script(event, server)
+
+    builder.eventing.subscribe(aspyre.events.BeforeStartEvent, databases_script)
 
     async def on_ready(event: aspyre.events.ResourceReadyEvent) -> None:
         logger = event.app.resource_loggers.get_logger(server) if event.app is not None else None

@@ -100,7 +100,22 @@ def add_redis(
     rb.with_environment(_server_environment)
     rb.with_args(_server_arguments)
     rb.with_health_check(f"{name}_check", RedisHealthCheck(resource))
+    rb.with_annotation(READINESS_PROBE)
     return rb
+
+
+#: How a deployed Redis is checked (Compose healthcheck, Kubernetes readiness probe): PING from inside the
+#: container, with the password from its own environment, so no secret is written in the deployment files.
+READINESS_PROBE = aspyre.annotations.CommandProbeAnnotation(
+    command=(
+        "/bin/sh",
+        "-c",
+        'if [ -n "$REDIS_PASSWORD" ]; then export REDISCLI_AUTH="$REDIS_PASSWORD"; fi; redis-cli ping | grep -q PONG',
+    ),
+    period=2.0,
+    timeout=3.0,
+    failure_threshold=30,
+)
 
 
 def _check_port(name: str, port: object) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any, Self
 
 from aspyre._model._annotations import HealthCheckAnnotation, HealthCheckContext, HealthCheckResult
+from aspyre._model._deployment import EndpointProbeAnnotation
 from aspyre._model._endpoints import EndpointAnnotation, EndpointReference
 from aspyre._model._names import name_key
 from aspyre._model._resources import IResourceWithEndpoints
@@ -60,7 +61,9 @@ class HealthMethods(ResourceBuilderBase[R_co]):
                 )
         endpoint = EndpointReference(res, endpoint_name)
         key = f"{res.name}_{endpoint_name}_{path}_{status_code}_check"
-        return self.with_health_check(key, _HttpHealthCheck(endpoint, path, status_code))
+        self.with_health_check(key, _HttpHealthCheck(endpoint, path, status_code))
+        # Deployment targets cannot run the app host's check: they probe the same path themselves.
+        return self.with_annotation(EndpointProbeAnnotation(endpoint_name=endpoint_name, path=path))
 
 
 
