@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import inspect
 import re
 import sys
@@ -65,7 +64,7 @@ from aspyre._model._annotations import (
 from aspyre._model._endpoints import EndpointAnnotation, EndpointReference, Protocol
 from aspyre._model._execution import ExecutionContext
 from aspyre._model._graph import lifecycle_parent, parents_of
-from aspyre._model._names import name_key, validate_name
+from aspyre._model._names import APP_HOST_HASH_VOLUME, app_host_hash, name_key, validate_name
 from aspyre._model._resources import (
     ConnectionStringParameterResource,
     ConnectionStringReference,
@@ -162,7 +161,7 @@ def volume_name(builder: ResourceBuilder[Any], suffix: str) -> str:
         raise ValueError(f"volume name suffix {suffix!r} must match [A-Za-z0-9][A-Za-z0-9_.-]*")
     path = builder.application_builder.app_host_path
     app = re.sub(r"[^A-Za-z0-9_.-]", "_", path.parent.name).lstrip("_.-").lower() or "aspyre"
-    digest = hashlib.sha256(str(path).lower().encode()).hexdigest()[:10]
+    digest = app_host_hash(path, APP_HOST_HASH_VOLUME)
     return f"{app}-{digest}-{builder.resource.name}-{suffix}"
 
 
