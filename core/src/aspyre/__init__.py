@@ -28,7 +28,7 @@ from ._eventing._events import (
     ResourceStoppedEvent,
 )
 from ._eventing._hookspecs import HookSpecs, hookimpl, hookspec
-from ._hosting._app import AppHostLoaded, AppOptions, DistributedApplication
+from ._hosting._app import AppHostLoaded, DistributedApplication
 from ._hosting._builder import (
     DistributedApplicationBuilder,
     DuplicateResourceError,
@@ -140,6 +140,7 @@ from ._model._values import (
     ValueWithReferences,
     resolve_value,
 )
+from ._orchestrator._options import AppOptions
 from ._plugins import (
     PluginEntry,
     PluginHookError,
