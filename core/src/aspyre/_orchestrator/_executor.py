@@ -9,20 +9,22 @@ stop asks for (a persistent container is stopped by the Stop command, left runni
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 import anyio
+import anyio.abc
 
 from .._model._annotations import ContainerLifetime
 from .._model._resources import ContainerResource, ExecutableResource
 from .._model._snapshot import KnownResourceStates, ResourceSnapshot, StateStyle
-from ._addresses import EndpointAllocator, HostPorts
+from ._addresses import EndpointAllocator, HostPorts, url_snapshots
 from ._docker import ContainerHandle, ContainerRuntime
 from ._processes import run_process
 from ._runs import ResourceRun
-from ._snapshots import env_snapshot
+from ._snapshots import env_snapshot, with_urls
 from ._translate import container_name, container_spec, process_spec
 
 if TYPE_CHECKING:
@@ -88,11 +90,7 @@ class Executor:
         finally:
             self._runtime_ready.set()
 
-    def no_containers(self) -> None:
-        """The app has no containers: nothing will wait for the runtime."""
-        self._runtime_ready.set()
-
-    async def persistent_host_ports(self, containers: Iterable[ContainerResource]) -> dict[str, HostPorts]:
+    async def _persistent_host_ports(self, containers: Iterable[ContainerResource]) -> dict[str, HostPorts]:
         """Host ports of existing persistent containers by resource name (connects first)."""
         await self.connect_runtime()
         out: dict[str, HostPorts] = {}
@@ -104,10 +102,26 @@ class Executor:
                     out[c.name] = await self.runtime.persistent_host_ports(c.name, container_name(c))
         return out
 
-    def allocate_endpoints(self, model: DistributedApplicationModel, keep: dict[str, HostPorts]) -> None:
-        """Allocate every endpoint; callers in containers reach them as the runtime says."""
+    async def allocate_endpoints(self, model: DistributedApplicationModel, tg: anyio.abc.TaskGroup) -> None:
+        """Allocate every endpoint (callers in containers reach them as the runtime says), show the URLs.
+
+        Connects to the container runtime: first when persistent containers may keep their host ports,
+        else in the background (containers wait for it).
+        """
+        containers = [c for c in model if isinstance(c, ContainerResource)]
+        keep: dict[str, HostPorts] = {}
+        if any(c.lifetime is ContainerLifetime.PERSISTENT for c in containers):
+            keep = await self._persistent_host_ports(containers)
+        elif containers:
+            tg.start_soon(self.connect_runtime)
+        else:
+            self._runtime_ready.set()
         allocator = EndpointAllocator(self.runtime, randomize_container_ports=self._options.randomize_ports)
         allocator.allocate(model, keep)
+        for r in model:
+            urls = url_snapshots(r)
+            if urls:
+                self._notifications.publish_update(r, functools.partial(with_urls, urls))
 
     async def close(self) -> None:
         """Release the runtime (session containers and network go; persistent containers stay)."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-import math
 import typing
 import uuid
 from collections.abc import Awaitable, Callable
@@ -17,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.abc
-import anyio.lowlevel
 import attrs
 
 from .._eventing._bus import EventDispatchBehavior
@@ -30,11 +28,10 @@ from .._eventing._events import (
     Event,
     InitializeResourceEvent,
     ResourceEndpointsAllocatedEvent,
-    ResourceReadyEvent,
     ResourceSnapshotChangedEvent,
     ResourceStoppedEvent,
 )
-from .._model._annotations import ContainerLifetime, ExplicitStartAnnotation, ResourceCommandAnnotation
+from .._model._annotations import ExplicitStartAnnotation, ResourceCommandAnnotation
 from .._model._graph import parents_of
 from .._model._resources import (
     ConnectionStringResource,
@@ -47,13 +44,14 @@ from .._model._resources import (
 )
 from .._model._snapshot import KnownResourceStates, ResourceSnapshot, StateStyle
 from .._model._values import ValueContext
-from ._addresses import HostPorts, url_snapshots
 from ._executor import Executor, RuntimeUnhealthy
-from ._health import HealthSettings, collect_health_checks, monitor_health, pending_reports
+from ._health import HealthSettings, pending_reports
+from ._hooks import BackgroundHandlers, SnapshotHooks
 from ._logs import ResourceLoggerService
 from ._notifications import ResourceNotificationService
+from ._readiness import Readiness
 from ._runs import ResourceRun, StopReason
-from ._snapshots import has_lifecycle, initial_snapshot, mirror_state, parameter_update, with_urls
+from ._snapshots import has_lifecycle, initial_snapshot, mirror_state, parameter_update
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -91,6 +89,21 @@ def _leaves(exc: BaseException) -> list[BaseException]:
     return [exc]
 
 
+def _stop_waves(model: DistributedApplicationModel, running: list[IResource]) -> list[list[IResource]]:
+    """*running* in the order to stop them: each wave holds what nothing left still depends on."""
+    waves: list[list[IResource]] = []
+    remaining = list(running)
+    while remaining:
+        wave = [
+            r
+            for r in remaining
+            if not any(any(d is r for d in model.dependencies(o, recursive=True)) for o in remaining if o is not r)
+        ] or list(remaining)
+        waves.append(wave)
+        remaining = [r for r in remaining if r not in wave]
+    return waves
+
+
 class Orchestrator:
     """Drives one app in run mode. Created by :class:`DistributedApplication` on first use."""
 
@@ -103,7 +116,9 @@ class Orchestrator:
             self.model, default_wait_behavior=self.options.default_wait_behavior, on_change=self._on_change
         )
         self.loggers = ResourceLoggerService(self.model)
-        self.health_settings = HealthSettings()
+        self._readiness = Readiness(
+            app=app, notifications=self.notifications, loggers=self.loggers, publish=self._publish
+        )
         self._executor = Executor(
             session_id=self.session_id,
             app_host_path=app.app_host_path,
@@ -116,11 +131,14 @@ class Orchestrator:
         self._tg: anyio.abc.TaskGroup | None = None
         self._stop_requested = anyio.Event()
         self._stopping = False
-        self._hook_queue: tuple[Any, Any] | None = None
-        self._hooks_drained = anyio.Event()
-        self._background_stop = anyio.Event()
-        self._background_done = anyio.Event()
+        self._snapshot_hooks = SnapshotHooks(app)
+        self._background = BackgroundHandlers()
         self._failed: list[str] = []
+
+    @property
+    def health_settings(self) -> HealthSettings:
+        """How often health checks run (tests shorten the intervals)."""
+        return self._readiness.settings
 
     # -- helpers ------------------------------------------------------------------------------------------
     def _run(self, r: IResource) -> ResourceRun:
@@ -140,30 +158,13 @@ class Orchestrator:
     ) -> None:
         await self.app.eventing.publish(event, behavior)
 
-    # -- what follows a state change: hooks, health, children -----------------------------------------------
+    # -- what follows a state change: hooks, readiness, children ---------------------------------------------
     def _on_change(self, r: IResource, new: ResourceSnapshot, old: ResourceSnapshot | None) -> None:
-        # Forward to the snapshot-changed hook (fire and forget, in order).
-        if self._hook_queue is not None:
-            send = self._hook_queue[0]
-            with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
-                send.send_nowait(ResourceSnapshotChangedEvent(r, app=self.app, snapshot=new, previous=old))
+        self._snapshot_hooks.send(ResourceSnapshotChangedEvent(r, app=self.app, snapshot=new, previous=old))
         if self._tg is None or self._stopping:
             return
-        run = self._run(r)
         was = old.state_text if old is not None else None
-        # Health monitoring follows the Running state.
-        if new.state_text == S.RUNNING and was != S.RUNNING:
-            self.notifications.reset_ready(r)
-            if not collect_health_checks(r):
-                # No checks: ready on Running, even if a custom state follows at once.
-                self._tg.start_soon(self._fire_ready, r)
-            else:
-                scope = anyio.CancelScope()
-                run.health_scope = scope
-                self._tg.start_soon(self._monitor, r, scope)
-        elif new.state_text != S.RUNNING and was == S.RUNNING and run.health_scope is not None:
-            run.health_scope.cancel()
-            run.health_scope = None
+        self._readiness.on_state(r, new.state_text, was)
         if was == new.state_text:
             return
         children = [c for c in self.model if isinstance(c, IResourceWithParent) and c.parent is r]
@@ -178,58 +179,20 @@ class Orchestrator:
                 pending = pending_reports(child) if new.state_text == S.RUNNING else ()
                 self._update(child, functools.partial(mirror_state, new, pending))
 
-    async def _monitor(self, r: IResource, scope: anyio.CancelScope) -> None:
-        with scope:
-            await anyio.lowlevel.checkpoint()  # the resource may have left Running already
-            await monitor_health(
-                r,
-                app=self.app,
-                publish_update=self._update,
-                get_snapshot=self.notifications.get_snapshot,
-                fire_ready=self._fire_ready,
-                state_changed=functools.partial(self._left_running, r),
-                settings=self.health_settings,
-            )
-
-    async def _left_running(self, r: IResource) -> None:
-        await self.notifications.wait_for_resource(r, lambda s: s.state_text != S.RUNNING)
-
-    async def _fire_ready(self, r: IResource) -> None:
-        async def fire() -> None:
-            try:
-                await self._publish(ResourceReadyEvent(r, app=self.app))
-            except Exception as exc:
-                self._logger(r).error("A resource-ready handler failed: %s: %s", type(exc).__name__, exc)
-                self.notifications.set_ready(r, exc)
-            else:
-                self.notifications.set_ready(r)
-
-        if self._tg is None or self._stopping:  # a monitor that first ran after the stop began
-            return
-        self._tg.start_soon(fire)
-
     # -- start ----------------------------------------------------------------------------------------------
     async def start(self, stack: contextlib.AsyncExitStack) -> None:
         """Start the app; ``stack`` unwinds it (stop everything, clean up)."""
         self.loggers.bind_loop()
         tg = await stack.enter_async_context(anyio.create_task_group())
         self._tg = tg
+        self._readiness.attach(tg)
         stack.push_async_callback(self._shutdown)
-        # Background event handlers (initialize-resource: custom resources live there) run in their
-        # own task group, cancelled and awaited during shutdown while snapshots still flow.
-        background = await tg.start(self._host_background_tasks)
+        # Background event handlers (initialize-resource: custom resources live there).
+        background = await tg.start(self._background.run)
         self.app.eventing.bind_task_group(background)
         self.app.eventing.on_background_error(self._background_error)
         stack.callback(self.app.eventing.bind_task_group, None)
-
-        # Snapshot-changed hooks, delivered in order by one task.
-        pm = self.app.plugin_manager
-        if pm is not None and pm.hook.aspyre_resource_snapshot_changed.get_hookimpls():
-            send, receive = anyio.create_memory_object_stream[ResourceSnapshotChangedEvent](math.inf)
-            self._hook_queue = (send, receive)
-            tg.start_soon(self._deliver_snapshot_hooks, receive)
-        else:
-            self._hooks_drained.set()
+        self._snapshot_hooks.start(tg)
 
         await self._publish(BeforeStartEvent(app=self.app))
         for r in self.model:
@@ -237,7 +200,7 @@ class Orchestrator:
         for r in self.model:
             if isinstance(r, ParameterResource):
                 self._update(r, parameter_update(r, self._logger(r)))
-        await self._allocate_endpoints(tg)
+        await self._executor.allocate_endpoints(self.model, tg)
         await self._publish(AfterEndpointsAllocatedEvent(app=self.app))
         for r in self.model:
             await self._publish(InitializeResourceEvent(r, app=self.app), EventDispatchBehavior.NON_BLOCKING_CONCURRENT)
@@ -254,48 +217,10 @@ class Orchestrator:
                 tg.start_soon(self._run_connection_string, r)
         tg.start_soon(self._after_created, pending)
 
-    async def _allocate_endpoints(self, tg: anyio.abc.TaskGroup) -> None:
-        containers = [c for c in self.model if isinstance(c, ContainerResource)]
-        keep: dict[str, HostPorts] = {}
-        if any(c.lifetime is ContainerLifetime.PERSISTENT for c in containers):
-            # Persistent containers keep their host ports across runs: ask the engine first.
-            keep = await self._executor.persistent_host_ports(containers)
-        elif containers:
-            tg.start_soon(self._executor.connect_runtime)
-        else:
-            self._executor.no_containers()
-        self._executor.allocate_endpoints(self.model, keep)
-        for r in self.model:
-            urls = url_snapshots(r)
-            if urls:
-                self._update(r, functools.partial(with_urls, urls))
-
     def _background_error(self, event: Event, exc: BaseException) -> None:
         r = getattr(event, "resource", None)
         logger = self._logger(r) if r is not None else log
         logger.error("%s handler failed: %s: %s", type(event).__name__, type(exc).__name__, exc)
-
-    async def _deliver_snapshot_hooks(self, receive: Any) -> None:
-        try:
-            async with receive:
-                async for event in receive:
-                    try:
-                        await self.app.eventing.publish_hooks_only(event)
-                    except Exception as exc:
-                        log.error("aspyre_resource_snapshot_changed hook failed: %s: %s", type(exc).__name__, exc)
-        finally:
-            self._hooks_drained.set()
-
-    async def _host_background_tasks(
-        self, *, task_status: anyio.abc.TaskStatus[anyio.abc.TaskGroup] = anyio.TASK_STATUS_IGNORED
-    ) -> None:
-        try:
-            async with anyio.create_task_group() as background:
-                task_status.started(background)
-                await self._background_stop.wait()
-                background.cancel_scope.cancel()
-        finally:
-            self._background_done.set()
 
     async def _after_created(self, pending: list[anyio.Event]) -> None:
         for ev in pending:
@@ -498,34 +423,17 @@ class Orchestrator:
     async def _shutdown(self) -> None:
         """Stop resources, dependents first, then release the container runtime."""
         self._stopping = True
+        self._readiness.detach()
         with anyio.CancelScope(shield=True):
-            remaining = [r for r in self.model if self._run(r).scope is not None]
-            # Dependents stop before what they depend on.
-            while remaining:
-                wave = [
-                    r
-                    for r in remaining
-                    if not any(
-                        any(d is r for d in self.model.dependencies(o, recursive=True)) for o in remaining if o is not r
-                    )
-                ] or list(remaining)
+            for wave in _stop_waves(self.model, [r for r in self.model if self._run(r).scope is not None]):
                 async with anyio.create_task_group() as tg:
                     for r in wave:
                         tg.start_soon(self._stop, r, StopReason.SHUTDOWN)
-                remaining = [r for r in remaining if r not in wave]
-            for run in self._runs.values():
-                if run.health_scope is not None:
-                    run.health_scope.cancel()
             # Custom resources (background initialize handlers) stop next, while their final
             # states still reach watchers and hooks.
-            self._background_stop.set()
-            with anyio.move_on_after(self.options.stop_grace_period):
-                await self._background_done.wait()
+            await self._background.stop(self.options.stop_grace_period)
             await self._executor.close()
-            if self._hook_queue is not None:
-                self._hook_queue[0].close()
-                with anyio.move_on_after(5):
-                    await self._hooks_drained.wait()
+            await self._snapshot_hooks.close()
             self.notifications.close()
             self.loggers.close()
         if self._tg is not None:

@@ -34,7 +34,6 @@ class ResourceRun:
     scope: anyio.CancelScope | None = None
     #: Set when the current run ended (its final state is published).
     done: anyio.Event = attrs.field(factory=anyio.Event)
-    health_scope: anyio.CancelScope | None = None
     #: Set to start a Waiting resource without waiting further.
     force_start: anyio.Event = attrs.field(factory=anyio.Event)
     container: ContainerHandle | None = None
