@@ -115,12 +115,12 @@ def builder(tmp_path: Path) -> aspyre.DistributedApplicationBuilder:
 
 def test_add_container_parses_the_image(builder: aspyre.DistributedApplicationBuilder) -> None:
     c = builder.add_container("c", "ghcr.io/org/app:1.2")
-    assert c.resource.image == aspyre.ContainerImageAnnotation("org/app", "1.2", "ghcr.io")
+    assert c.resource.image == aspyre.annotations.ContainerImageAnnotation("org/app", "1.2", "ghcr.io")
     assert c.resource.image.full_name == "ghcr.io/org/app:1.2"
     d = builder.add_container("d", "redis", "7")
     assert d.resource.image is not None
     assert d.resource.image.full_name == "redis:7"
-    assert builder.add_container("e", "redis").resource.image == aspyre.ContainerImageAnnotation("redis", "latest")
+    assert builder.add_container("e", "redis").resource.image == aspyre.annotations.ContainerImageAnnotation("redis", "latest")
     with pytest.raises(ValueError, match="already has a tag"):
         builder.add_container("f", "redis:7", "8")
     with pytest.raises(ValueError, match="is not an image reference"):
@@ -143,7 +143,7 @@ def test_image_tag_registry_and_digest(builder: aspyre.DistributedApplicationBui
 def test_paths_are_relative_to_the_app_host(builder: aspyre.DistributedApplicationBuilder, tmp_path: Path) -> None:
     exe = builder.add_executable("exe", "python", "-m", "http.server", working_dir="site")
     assert exe.resource.working_dir == tmp_path / "site"
-    assert exe.resource.annotations.last(aspyre.CommandLineArgsAnnotation) == aspyre.CommandLineArgsAnnotation(
+    assert exe.resource.annotations.last(aspyre.annotations.CommandLineArgsAnnotation) == aspyre.annotations.CommandLineArgsAnnotation(
         ("-m", "http.server")
     )
     assert builder.add_executable("exe2", "node").resource.working_dir == tmp_path
@@ -157,9 +157,9 @@ def test_paths_are_relative_to_the_app_host(builder: aspyre.DistributedApplicati
     with pytest.raises(ValueError, match="either a script path or module="):
         builder.add_python_app("bad", "a.py", module="m")
     c = builder.add_container("c", "nginx").with_bind_mount("static", "/usr/share/nginx/html", read_only=True)
-    mount = c.resource.annotations.last(aspyre.ContainerMountAnnotation)
-    assert mount == aspyre.ContainerMountAnnotation(
-        str(tmp_path / "static"), "/usr/share/nginx/html", aspyre.ContainerMountType.BIND_MOUNT, True
+    mount = c.resource.annotations.last(aspyre.annotations.ContainerMountAnnotation)
+    assert mount == aspyre.annotations.ContainerMountAnnotation(
+        str(tmp_path / "static"), "/usr/share/nginx/html", aspyre.annotations.ContainerMountType.BIND_MOUNT, True
     )
 
 
@@ -178,7 +178,7 @@ def test_endpoints(builder: aspyre.DistributedApplicationBuilder) -> None:
         .with_http_endpoint(port=8080, target_port=80)
         .with_https_endpoint(target_port=443)
     )
-    eps = c.resource.annotations.all(aspyre.EndpointAnnotation)
+    eps = c.resource.annotations.all(aspyre.annotations.EndpointAnnotation)
     assert [(e.name, e.scheme, e.port, e.target_port, e.transport, e.tls_enabled) for e in eps] == [
         ("http", "http", 8080, 80, "http", False),
         ("https", "https", None, 443, "http", True),
@@ -191,7 +191,7 @@ def test_endpoints(builder: aspyre.DistributedApplicationBuilder) -> None:
     assert exe.get_endpoint("tcp").annotation.target_port == 9000  # no proxy: the same port
     with pytest.raises(ValueError, match="does not proxy"):
         exe.with_endpoint(port=1, target_port=2, name="other")
-    udp = exe.with_endpoint(target_port=53, protocol=aspyre.Protocol.UDP).get_endpoint("udp").annotation
+    udp = exe.with_endpoint(target_port=53, protocol=aspyre.EndpointProtocol.UDP).get_endpoint("udp").annotation
     assert (udp.scheme, udp.transport) == ("udp", "udp")
     with pytest.raises(ValueError, match="must be an int between 1 and 65535"):
         exe.with_endpoint(port=70000, name="big")
@@ -209,7 +209,7 @@ def test_health_checks(builder: aspyre.DistributedApplicationBuilder) -> None:
         api.with_http_health_check("/health")
     api.with_https_endpoint()
     api.with_http_health_check("health", 204)
-    keys = [h.key for h in api.resource.annotations.all(aspyre.HealthCheckAnnotation)]
+    keys = [h.key for h in api.resource.annotations.all(aspyre.annotations.HealthCheckAnnotation)]
     assert keys == ["shared", "api_https_/health_204_check"]
     with pytest.raises(ValueError, match="already has a health check 'shared'"):
         api.with_health_check("shared")
@@ -226,12 +226,12 @@ def test_event_shortcuts_subscribe_for_the_resource(builder: aspyre.DistributedA
     api.on_resource_endpoints_allocated(handler).on_connection_string_available(handler).on_resource_stopped(handler)
     subs = builder.eventing._subscriptions
     assert [s.event_type for s in subs] == [
-        aspyre.InitializeResourceEvent,
-        aspyre.BeforeResourceStartedEvent,
-        aspyre.ResourceReadyEvent,
-        aspyre.ResourceEndpointsAllocatedEvent,
-        aspyre.ConnectionStringAvailableEvent,
-        aspyre.ResourceStoppedEvent,
+        aspyre.events.InitializeResourceEvent,
+        aspyre.events.BeforeResourceStartedEvent,
+        aspyre.events.ResourceReadyEvent,
+        aspyre.events.ResourceEndpointsAllocatedEvent,
+        aspyre.events.ConnectionStringAvailableEvent,
+        aspyre.events.ResourceStoppedEvent,
     ]
     assert all(s.resource is api.resource and s.handler is handler for s in subs)
 
@@ -296,7 +296,7 @@ def test_publish_mode_does_not_persist_generated_values(tmp_path: Path) -> None:
 
 
 def test_secrets_store(tmp_path: Path) -> None:
-    store = aspyre.SecretsStore(tmp_path / "apphost.py", tmp_path / "store")
+    store = aspyre.plugins.SecretsStore(tmp_path / "apphost.py", tmp_path / "store")
     assert store.get("a") is None
     store.set("a", "1")
     store.set("b", "2")
@@ -318,7 +318,7 @@ def test_secrets_store(tmp_path: Path) -> None:
 def test_secrets_directory_default(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("ASPYRE_SECRETS_DIR")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    store = aspyre.SecretsStore(tmp_path / "apphost.py")
+    store = aspyre.plugins.SecretsStore(tmp_path / "apphost.py")
     assert store.directory == tmp_path / "data" / "aspyre" / "secrets"
 
 

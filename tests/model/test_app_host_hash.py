@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import aspyre
+import aspyre.plugins
 from aspyre._model._names import (
     APP_HOST_HASH_CONTAINER,
     APP_HOST_HASH_SECRETS,
@@ -31,7 +32,7 @@ def test_containers_volumes_and_secrets_use_the_same_hash_at_their_own_length(tm
     full = app_host_hash(path, 64)
     assert ContainerRuntime(session_id="s", app_host_path=path).app_host_hash == full[:APP_HOST_HASH_CONTAINER]
     builder = aspyre.DistributedApplication.create_builder([], app_host_path=path, load_plugins=False)
-    volume = aspyre.volume_name(builder.add_container("cache", "redis"), "data")
+    volume = aspyre.plugins.volume_name(builder.add_container("cache", "redis"), "data")
     assert volume == f"shop-{full[:APP_HOST_HASH_VOLUME]}-cache-data"
-    store = aspyre.SecretsStore(path, tmp_path / "store")
+    store = aspyre.plugins.SecretsStore(path, tmp_path / "store")
     assert store.path.name == f"{full[:APP_HOST_HASH_SECRETS]}.json"

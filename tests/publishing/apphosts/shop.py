@@ -17,16 +17,16 @@ web = builder.add_container("web", "nginx", "1.27").with_http_endpoint(port=8080
 web.with_reference(api).with_volume("web-cache", "/var/cache/nginx").with_bind_mount("site", "/usr/share/nginx/html")
 
 
-def before_publish(event: aspyre.BeforePublishEvent) -> None:
+def before_publish(event: aspyre.events.BeforePublishEvent) -> None:
     print("before-publish", event.app.execution_context.publisher_name, flush=True)
 
 
-def after_publish(event: aspyre.AfterPublishEvent) -> None:
+def after_publish(event: aspyre.events.AfterPublishEvent) -> None:
     print("after-publish", flush=True)
 
 
-builder.eventing.subscribe(aspyre.BeforePublishEvent, before_publish)
-builder.eventing.subscribe(aspyre.AfterPublishEvent, after_publish)
+builder.eventing.subscribe(aspyre.events.BeforePublishEvent, before_publish)
+builder.eventing.subscribe(aspyre.events.AfterPublishEvent, after_publish)
 
 builder.build().run()
 

@@ -12,7 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._loader import AppHostNotFoundError, AppHostSource, load_app_host, resolve_app_host
+from aspyre._hosting._loading import AppHostNotFoundError, AppHostSource, load_app_host, resolve_app_host
+
+from ._names import public_path
 
 if TYPE_CHECKING:
     from aspyre._hosting._app import DistributedApplication
@@ -211,12 +213,11 @@ def format_user_error(exc: BaseException, *, full: bool = False) -> str:
         frames = [f for f in te.stack if not _is_internal_frame(f.filename)]
         te.stack = traceback.StackSummary.from_list(frames)
     text = "".join(te.format() if full or te.stack else te.format_exception_only())
-    # aspyre's exceptions by their public name (aspyre.X), not their private module's.
-    import aspyre
-
+    # Exceptions by their public name (aspyre.X, aspyre_redis.X), not their private module's.
     kind = type(exc)
-    if kind.__module__.startswith("aspyre._") and getattr(aspyre, kind.__name__, None) is kind:
-        text = text.replace(f"{kind.__module__}.{kind.__qualname__}", f"aspyre.{kind.__qualname__}")
+    public = public_path(kind)
+    if public != f"{kind.__module__}.{kind.__qualname__}":
+        text = text.replace(f"{kind.__module__}.{kind.__qualname__}", public)
     return text
 
 

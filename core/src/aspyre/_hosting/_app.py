@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import logging
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -20,6 +19,7 @@ from .._model._graph import DistributedApplicationModel
 from .._model._resources import IResource, IResourceWithConnectionString
 from .._model._values import ValueContext
 from .._orchestrator._options import AppOptions
+from ._loading import stop_if_loaded
 
 if TYPE_CHECKING:
     import httpx
@@ -29,57 +29,9 @@ if TYPE_CHECKING:
     from .._orchestrator._orchestrator import Orchestrator
     from ._builder import DistributedApplicationBuilder
 
-__all__ = ["AppHostLoaded", "DistributedApplication"]
+__all__ = ["DistributedApplication"]
 
 log = logging.getLogger("aspyre")
-
-
-# -- loading an app host without running it (aspyre CLI, pytest plugin) ----------------------------------
-# ``aspyre.load_app_host()`` executes an app host file inside ``_LOADING``. While it is set, each app
-# built registers itself (after ``configure(builder)`` ran, if given), and the first call to run(),
-# run_async(), start() or publish_async() of such an app raises AppHostLoaded instead of running: the
-# file stops there, as Aspire's testing builder stops the app host at Build().
-
-
-class AppHostLoaded(BaseException):
-    """Raised by ``run()``/``start()`` of an app built while :func:`aspyre.load_app_host` loads its file.
-
-    A ``BaseException``, so ``except Exception`` in an app host does not swallow it.
-    """
-
-    def __init__(self, app: DistributedApplication) -> None:
-        super().__init__(f"app host {app.app_host_path} loaded (stopped before running)")
-        self.app = app
-
-
-class _AppHostLoading:
-    """One ``load_app_host()`` call: the optional ``configure(builder)`` and the apps built."""
-
-    def __init__(self, configure: Callable[[DistributedApplicationBuilder], object] | None = None) -> None:
-        self.configure = configure
-        self.apps: list[DistributedApplication] = []
-        self._configured = False
-
-    def before_build(self, builder: DistributedApplicationBuilder) -> None:
-        """Let ``configure`` change the model once, just before the first app is made."""
-        if self.configure is None or self._configured:
-            return
-        self._configured = True
-        from .._model._graph import ModelValidationError, validate_model
-
-        builder._built = False  # build() already validated: re-open the model for configure()
-        try:
-            self.configure(builder)
-        finally:
-            builder._built = True
-        problems = validate_model(builder.resources)
-        if problems:
-            raise ModelValidationError(problems)
-
-
-_LOADING: contextvars.ContextVar[_AppHostLoading | None] = contextvars.ContextVar(
-    "aspyre_app_host_loading", default=None
-)
 
 
 class DistributedApplication:
@@ -93,9 +45,6 @@ class DistributedApplication:
     """
 
     def __init__(self, builder: DistributedApplicationBuilder) -> None:
-        loading = _LOADING.get()
-        if loading is not None:
-            loading.before_build(builder)
         self._builder = builder
         self.model = DistributedApplicationModel(builder.resources)
         self.execution_context = builder.execution_context
@@ -105,18 +54,6 @@ class DistributedApplication:
         self._orchestrator: Orchestrator | None = None
         self._exit_stack: contextlib.AsyncExitStack | None = None
         self.options = AppOptions()
-        if self.execution_context.is_publish_mode:
-            for r in self.model:
-                for ep in r.annotations.all(EndpointAnnotation):
-                    ep.publish_mode = True
-        if loading is not None:
-            loading.apps.append(self)
-
-    def _stop_if_loading(self) -> None:
-        """Inside ``load_app_host()``: stop the app host file here (see :class:`AppHostLoaded`)."""
-        loading = _LOADING.get()
-        if loading is not None and any(a is self for a in loading.apps):
-            raise AppHostLoaded(self)
 
     # -- construction shortcut ------------------------------------------------------------------------
     @staticmethod
@@ -167,7 +104,7 @@ class DistributedApplication:
         """Fire the before-start event, then run the publisher chosen on the command line."""
         from .._publishing import run_publisher
 
-        self._stop_if_loading()
+        stop_if_loaded(self)
         ctx = self.execution_context
         if not ctx.is_publish_mode:
             raise RuntimeError("publish_async() needs publish mode (--publisher NAME --output-path DIR)")
@@ -177,7 +114,7 @@ class DistributedApplication:
     # -- run ----------------------------------------------------------------------------------------
     async def start(self) -> None:
         """Start the app (run mode): returns once every resource has been launched (or is waiting)."""
-        self._stop_if_loading()
+        stop_if_loaded(self)
         if self._exit_stack is not None:
             raise RuntimeError("The app is already started")
         stack = contextlib.AsyncExitStack()
@@ -208,7 +145,7 @@ class DistributedApplication:
 
     async def run_async(self) -> int:
         """Publish, or start and keep running until SIGINT/SIGTERM. Returns an exit code."""
-        self._stop_if_loading()
+        stop_if_loaded(self)
         if self.execution_context.is_publish_mode:
             from .._plugins import PluginLoadError
             from .._publishing import AmbiguousPublisherError, UnknownPublisherError
@@ -225,9 +162,9 @@ class DistributedApplication:
             return 0
         reporter = None
         if self.options.console_output:
-            from ._console import ConsoleReporter
+            from ._console import PlainConsole
 
-            reporter = ConsoleReporter(self)
+            reporter = PlainConsole(self)
             self.resource_loggers.add_listener(reporter.on_log)
         async with anyio.create_task_group() as tg:
             await self.start()
@@ -247,7 +184,7 @@ class DistributedApplication:
 
     def run(self) -> None:
         """Blocking ``run_async``; exits the process with a non-zero code if a resource failed to start."""
-        self._stop_if_loading()
+        stop_if_loaded(self)
         code = anyio.run(self._run_with_signals)
         if code:
             sys.exit(code)

@@ -215,7 +215,7 @@ class ResourceBuilder(Generic[R]):
             if applies_to is None:
                 raise TypeError(
                     f"Extension method {name!r} from {entry.distribution} (entry point {entry.value!r}) does not "
-                    "declare the resource types it applies to; decorate it with @aspyre.resource_extension(...)"
+                    "declare the resource types it applies to; decorate it with @aspyre.plugins.resource_extension(...)"
                 )
             hits = [t for t in applies_to if isinstance(self._resource, t)]
             if hits:
@@ -1188,10 +1188,17 @@ class DistributedApplicationBuilder:
     def build(self) -> DistributedApplication:
         """Validate the model (every problem in one :class:`ModelValidationError`) and make the app."""
         from aspyre._hosting._app import DistributedApplication
+        from aspyre._hosting._loading import current_loading
         from aspyre._model._graph import ModelValidationError, validate_model
 
+        loading = current_loading()  # inside aspyre.load_app_host(): its configure(builder) goes first
+        if loading is not None:
+            loading.before_validation(self)
         problems = validate_model(self._resources)
         if problems:
             raise ModelValidationError(problems)
         self._built = True
-        return DistributedApplication(self)
+        app = DistributedApplication(self)
+        if loading is not None:
+            loading.built(app)
+        return app

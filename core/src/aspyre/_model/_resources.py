@@ -15,9 +15,10 @@ from ._annotations import (
     ContainerLifetime,
     ContainerLifetimeAnnotation,
 )
-from ._endpoints import EndpointAnnotation, EndpointReference
+from ._endpoints import EndpointReference
 from ._names import name_key, validate_name
 from ._protocols import CachedProtocolMeta
+from ._snapshot import KnownResourceTypes
 from ._values import ReferenceExpression, ValueContext
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "PythonAppResource",
     "Resource",
     "capability_names",
+    "resource_type_name",
 ]
 
 
@@ -141,6 +143,15 @@ def capability_names(resource: object) -> list[str]:
     return [label for proto, label in _CAPABILITIES if isinstance(resource, proto)]
 
 
+def resource_type_name(resource: object) -> str:
+    """The type shown in snapshots, ``aspyre describe`` and reports: the class's ``resource_type``.
+
+    A resource that only satisfies :class:`IResource` (no :class:`Resource` base) is named by its class.
+    """
+    cls = type(resource)
+    return str(getattr(cls, "resource_type", cls.__name__))
+
+
 # --------------------------------------------------------------------------- base
 
 
@@ -188,7 +199,7 @@ class ContainerResource(
 ):
     """A container started from an image."""
 
-    resource_type: ClassVar[str] = "Container"
+    resource_type: ClassVar[str] = KnownResourceTypes.CONTAINER
 
     entrypoint: str | None = attrs.field(default=None, kw_only=True)
 
@@ -222,7 +233,7 @@ class ExecutableResource(
     hands over all of its endpoints (a Python service is often started as a plain command).
     """
 
-    resource_type: ClassVar[str] = "Executable"
+    resource_type: ClassVar[str] = KnownResourceTypes.EXECUTABLE
 
     command: str = attrs.field(kw_only=True)
     working_dir: Path = attrs.field(kw_only=True, converter=Path)
@@ -239,7 +250,7 @@ class PythonAppResource(ExecutableResource):
     ``command`` is the interpreter; the script (or ``-m module``) comes first in the arguments.
     """
 
-    resource_type: ClassVar[str] = "PythonApp"
+    resource_type: ClassVar[str] = KnownResourceTypes.PYTHON_APP
 
     script_path: Path | None = attrs.field(default=None, kw_only=True)
     module: str | None = attrs.field(default=None, kw_only=True)
@@ -306,7 +317,7 @@ class ParameterResource(Resource):
     (generated values are saved there), the default. In publish mode it is ``{name.value}``.
     """
 
-    resource_type: ClassVar[str] = "Parameter"
+    resource_type: ClassVar[str] = KnownResourceTypes.PARAMETER
 
     secret: bool = attrs.field(default=False, kw_only=True)
     #: A constant value given in code.
@@ -394,7 +405,7 @@ class ParameterResource(Resource):
 class ConnectionStringParameterResource(ParameterResource, IResourceWithConnectionString):
     """``add_connection_string(name)``: a connection string supplied from outside (``ConnectionStrings__{name}``)."""
 
-    resource_type: ClassVar[str] = "ConnectionString"
+    resource_type: ClassVar[str] = KnownResourceTypes.CONNECTION_STRING
 
     environment_variable: str | None = attrs.field(default=None, kw_only=True)
 
@@ -445,7 +456,7 @@ class _ParameterValue:
 class ConnectionStringResource(Resource, IResourceWithConnectionString, IResourceWithWaitSupport):
     """A connection string composed from other values (``add_connection_string(name, expr)``)."""
 
-    resource_type: ClassVar[str] = "ConnectionString"
+    resource_type: ClassVar[str] = KnownResourceTypes.CONNECTION_STRING
 
     expression: ReferenceExpression = attrs.field(kw_only=True)
     environment_variable: str | None = attrs.field(default=None, kw_only=True)
@@ -495,7 +506,3 @@ class ConnectionStringReference:
 
     def __hash__(self) -> int:
         return hash((id(self.resource), self.optional))
-
-
-def find_endpoints(resource: IResource) -> list[EndpointAnnotation]:
-    return resource.annotations.all(EndpointAnnotation)

@@ -21,6 +21,7 @@ from .._model._resources import (
     IResourceWithParent,
     MissingParameterValueError,
     ParameterResource,
+    resource_type_name,
 )
 from .._model._snapshot import (
     EnvironmentVariableSnapshot,
@@ -38,17 +39,11 @@ __all__ = [
     "initial_snapshot",
     "mirror_state",
     "parameter_update",
-    "resource_type",
     "with_urls",
 ]
 
 S = KnownResourceStates
 Update = Callable[[ResourceSnapshot], ResourceSnapshot]
-
-
-def resource_type(r: IResource) -> str:
-    """The resource type shown for *r* (Aspire's names: ``Container``, ``Executable``...)."""
-    return str(getattr(type(r), "resource_type", type(r).__name__))
 
 
 def has_lifecycle(r: IResource) -> bool:
@@ -70,7 +65,7 @@ def initial_snapshot(r: IResource) -> ResourceSnapshot:
         snap = ann.initial_snapshot
         snap = snap.evolve(relationships=tuple(snap.relationships) + tuple(rels))
     else:
-        snap = ResourceSnapshot(resource_type(r), relationships=tuple(rels))
+        snap = ResourceSnapshot(resource_type_name(r), relationships=tuple(rels))
         if has_lifecycle(r) or isinstance(r, ConnectionStringResource):
             snap = snap.with_state(S.NOT_STARTED)
     if isinstance(r, ContainerResource):

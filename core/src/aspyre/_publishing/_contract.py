@@ -75,7 +75,7 @@ class Publisher(Protocol):
         compose = "aspyre_publisher_compose:ComposePublisher"
 
         class ComposePublisher:
-            async def publish(self, context: aspyre.PublishingContext) -> None:
+            async def publish(self, context: aspyre.publishing.PublishingContext) -> None:
                 manifest = await context.build_manifest()
                 ...   # write files under context.output_path
 
@@ -134,7 +134,7 @@ def resolve_publisher(name: str) -> Publisher:
 
     Raises :class:`UnknownPublisherError` (listing the installed ones) when there is none,
     :class:`AmbiguousPublisherError` when several distributions provide it, and
-    :class:`~aspyre.PluginLoadError` (naming the distribution) when it cannot be loaded.
+    :class:`~aspyre.plugins.PluginLoadError` (naming the distribution) when it cannot be loaded.
     """
     # The hosting layer owns the entry-point registry; publishing only reads it.
     from aspyre._plugins import GROUP_PUBLISHERS, PluginLoadError, registry

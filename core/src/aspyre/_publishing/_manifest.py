@@ -134,20 +134,8 @@ def _single_parameter(expr: ReferenceExpression) -> ParameterResource | None:
     return None
 
 
-# ``isinstance`` against a runtime-checkable Protocol inspects the class's attributes on every call
-# (slow on Python 3.11). The capabilities and value protocols used here are decided by class-level
-# attributes (methods, properties, attrs slots, ClassVar flags), so the answer is cached per class.
-_PROTOCOL_CACHE: dict[tuple[type, type], bool] = {}
 # Classes whose instances ``as_value`` returns unchanged (they are manifest expression providers).
 _DIRECT_VALUE_TYPES: set[type] = {str}
-
-
-def _is(obj: object, protocol: type) -> bool:
-    key = (type(obj), protocol)
-    found = _PROTOCOL_CACHE.get(key)
-    if found is None:
-        found = _PROTOCOL_CACHE[key] = isinstance(obj, protocol)
-    return found
 
 
 def _normalise(value: object) -> object:
@@ -276,8 +264,8 @@ class _ManifestWriter:
             return await self.executable_entry(resource)
         if isinstance(resource, ParameterResource):
             return self.parameter_entry(resource)
-        if _is(resource, IResourceWithConnectionString):
-            return self.value_entry(cast(IResourceWithConnectionString, resource))
+        if isinstance(resource, IResourceWithConnectionString):
+            return self.value_entry(resource)
         return ManifestRawResource({"error": UNSUPPORTED_RESOURCE_ERROR})
 
     async def container_entry(self, resource: IResource) -> ManifestContainer:
@@ -391,9 +379,9 @@ class _ManifestWriter:
 
     # -- fields ---------------------------------------------------------------------------------------
     def connection_string(self, resource: IResource) -> str | None:
-        if not _is(resource, IResourceWithConnectionString):
+        if not isinstance(resource, IResourceWithConnectionString):
             return None
-        expr = cast(IResourceWithConnectionString, resource).connection_string_expression
+        expr = resource.connection_string_expression
         self.track(expr)
         return self.expression(expr)
 
@@ -494,16 +482,15 @@ class _ManifestWriter:
                 for part in v.parts:
                     if not isinstance(part, str) and part.format:
                         self._formatted_name(part.value, part.format)
-            if _is(v, IResource):
-                resource = cast(IResource, v)
-                key = name_key(resource.name)
+            if isinstance(v, IResource):
+                key = name_key(v.name)
                 if key not in self._referenced:
-                    self._referenced[key] = resource
+                    self._referenced[key] = v
                     self._names.add(key)
                 return
-            if _is(v, ValueWithReferences):
+            if isinstance(v, ValueWithReferences):
                 active.add(id(v))
-                for dep in cast(ValueWithReferences, v).references:
+                for dep in v.references:
                     if id(dep) not in active:
                         walk(dep)
                 active.discard(id(v))
@@ -538,11 +525,11 @@ class ManifestPublishingContext:
     :meth:`write`. The helpers give the pieces aspyre writes itself, already as manifest
     expressions::
 
-        async def as_worker(ctx: aspyre.ManifestPublishingContext) -> None:
+        async def as_worker(ctx: aspyre.publishing.ManifestPublishingContext) -> None:
             entry = await ctx.default_entry()             # what aspyre would write
             ctx.write(attrs.evolve(entry, bindings=None))  # ...without the bindings
 
-        def as_queue(ctx: aspyre.ManifestPublishingContext) -> None:
+        def as_queue(ctx: aspyre.publishing.ManifestPublishingContext) -> None:
             ctx.entry["type"] = "acme.queue.v0"
             ctx.entry["connectionString"] = ctx.expression(queue_url)
     """

@@ -73,7 +73,7 @@ def add_redis(
     (``redis://:password@host:port``). A health check PINGs the server, so ``wait_for(cache)``
     waits until Redis answers.
     """
-    aspyre.validate_name("Resource", name)
+    aspyre.model.validate_name("Resource", name)
     _check_port(name, port)
     for existing in builder.resources:
         # Checked first so that a clash leaves no generated password parameter behind.
@@ -99,10 +99,10 @@ def add_redis(
     rb = builder.add_resource(resource)
     if password is None:
 
-        async def drop_unused_password(event: aspyre.BeforeStartEvent) -> None:
+        async def drop_unused_password(event: aspyre.events.BeforeStartEvent) -> None:
             await _exclude_if_unused(event, resource, parameter)
 
-        builder.eventing.subscribe(aspyre.BeforeStartEvent, drop_unused_password)
+        builder.eventing.subscribe(aspyre.events.BeforeStartEvent, drop_unused_password)
     rb.with_image(REDIS_IMAGE, REDIS_TAG)
     rb.with_endpoint(port=port, target_port=REDIS_PORT, scheme=REDIS_SCHEME, name=PRIMARY_ENDPOINT_NAME)
     rb.with_entrypoint("/bin/sh")
@@ -128,7 +128,7 @@ def _parameter(name: str, password: object) -> aspyre.ParameterResource:
 
 
 async def _exclude_if_unused(
-    event: aspyre.BeforeStartEvent, resource: RedisResource, generated: aspyre.ParameterResource
+    event: aspyre.events.BeforeStartEvent, resource: RedisResource, generated: aspyre.ParameterResource
 ) -> None:
     """Publish mode: leave the generated password out of the manifest once nothing uses it.
 
@@ -139,19 +139,19 @@ async def _exclude_if_unused(
     context = app.execution_context
     if resource.password_parameter is generated or not context.is_publish_mode:
         return
-    if await aspyre.find_referrers(app.model, generated, context):
+    if await aspyre.model.find_referrers(app.model, generated, context):
         return
-    generated.annotations.add(aspyre.ManifestPublishingCallbackAnnotation.ignore(), aspyre.MutationBehavior.REPLACE)
+    generated.annotations.add(aspyre.annotations.ManifestPublishingCallbackAnnotation.ignore(), aspyre.annotations.MutationBehavior.REPLACE)
 
 
-def _server_environment(context: aspyre.EnvironmentCallbackContext) -> None:
+def _server_environment(context: aspyre.annotations.EnvironmentCallbackContext) -> None:
     resource = context.resource
     assert isinstance(resource, RedisResource)
     if resource.password_parameter is not None:
         context.environment["REDIS_PASSWORD"] = resource.password_parameter
 
 
-def _server_arguments(context: aspyre.CommandLineArgsCallbackContext) -> None:
+def _server_arguments(context: aspyre.annotations.CommandLineArgsCallbackContext) -> None:
     """``-c "exec redis-server [--requirepass "$REDIS_PASSWORD"] [--save I N]"`` for ``/bin/sh``.
 
     ``exec`` makes redis-server the container's main process, so a stop request (SIGTERM)
@@ -176,9 +176,9 @@ def _server_arguments(context: aspyre.CommandLineArgsCallbackContext) -> None:
 
 def _has_other_arguments(resource: aspyre.IResource) -> bool:
     for ann in resource.annotations:
-        if isinstance(ann, aspyre.CommandLineArgsAnnotation) and ann.args:
+        if isinstance(ann, aspyre.annotations.CommandLineArgsAnnotation) and ann.args:
             return True
-        if isinstance(ann, aspyre.CommandLineArgsCallbackAnnotation) and ann.callback is not _server_arguments:
+        if isinstance(ann, aspyre.annotations.CommandLineArgsCallbackAnnotation) and ann.callback is not _server_arguments:
             return True
     return False
 
@@ -186,7 +186,7 @@ def _has_other_arguments(resource: aspyre.IResource) -> bool:
 # --------------------------------------------------------------------------- server options
 
 
-@aspyre.resource_extension(RedisResource)
+@aspyre.plugins.resource_extension(RedisResource)
 def with_password(
     builder: aspyre.ResourceBuilder[RedisResource],
     password: aspyre.ResourceBuilder[aspyre.ParameterResource] | aspyre.ParameterResource | None,
@@ -196,7 +196,7 @@ def with_password(
     return builder
 
 
-@aspyre.resource_extension(RedisResource)
+@aspyre.plugins.resource_extension(RedisResource)
 def with_persistence(
     builder: aspyre.ResourceBuilder[RedisResource],
     interval: float | dt.timedelta = 60,
@@ -224,11 +224,11 @@ def with_persistence(
             f"Redis resource {name!r}: keys_changed_threshold must be an int >= 0, got {keys_changed_threshold!r}"
         )
     return builder.with_annotation(
-        RedisPersistenceAnnotation(int(seconds), keys_changed_threshold), aspyre.MutationBehavior.REPLACE
+        RedisPersistenceAnnotation(int(seconds), keys_changed_threshold), aspyre.annotations.MutationBehavior.REPLACE
     )
 
 
-@aspyre.resource_extension(RedisResource, RedisInsightResource)
+@aspyre.plugins.resource_extension(RedisResource, RedisInsightResource)
 def with_data_volume(
     builder: aspyre.ResourceBuilder[C], name: str | None = None, read_only: bool = False
 ) -> aspyre.ResourceBuilder[C]:
@@ -244,7 +244,7 @@ def with_data_volume(
     return builder
 
 
-@aspyre.resource_extension(RedisResource, RedisInsightResource)
+@aspyre.plugins.resource_extension(RedisResource, RedisInsightResource)
 def with_data_bind_mount(
     builder: aspyre.ResourceBuilder[C], source: str | Path, read_only: bool = False
 ) -> aspyre.ResourceBuilder[C]:
@@ -264,20 +264,20 @@ def _persist_unless_read_only(builder: aspyre.ResourceBuilder[Any], read_only: b
         with_persistence(builder)
 
 
-@aspyre.resource_extension(RedisResource, RedisCommanderResource, RedisInsightResource)
+@aspyre.plugins.resource_extension(RedisResource, RedisCommanderResource, RedisInsightResource)
 def with_host_port(builder: aspyre.ResourceBuilder[C], port: int | None) -> aspyre.ResourceBuilder[C]:
     """Expose the resource on host port ``port`` (``None``: a free port chosen at each run)."""
     _check_port(builder.name, port)
     endpoint = PRIMARY_ENDPOINT_NAME if isinstance(builder.resource, RedisResource) else "http"
 
-    def set_port(annotation: aspyre.EndpointAnnotation) -> None:
+    def set_port(annotation: aspyre.annotations.EndpointAnnotation) -> None:
         annotation.port = port
 
     return builder.with_endpoint_configuration(endpoint, set_port)
 
 
 #: ``{app}-{hash}-{resource}-{suffix}``, stable for one app host (the core's naming, as Aspire's).
-data_volume_name = aspyre.volume_name
+data_volume_name = aspyre.plugins.volume_name
 
 
 # --------------------------------------------------------------------------- helper containers
@@ -302,13 +302,13 @@ def _helper(
         helper = create(app_builder, name or default_name)
         helper.exclude_from_manifest()
 
-        def relate_all(event: aspyre.BeforeStartEvent) -> None:
+        def relate_all(event: aspyre.events.BeforeStartEvent) -> None:
             # The helper serves every Redis resource of the app, also those added later.
             for r in app_builder.resources:
                 if isinstance(r, RedisResource):
                     helper.with_relationship(r, relationship)
 
-        app_builder.eventing.subscribe(aspyre.BeforeStartEvent, relate_all)
+        app_builder.eventing.subscribe(aspyre.events.BeforeStartEvent, relate_all)
     helper.with_relationship(builder.resource, relationship)
     if configure is not None:
         configure(helper)
@@ -325,13 +325,13 @@ def _new_commander(
     hb = app_builder.add_resource(RedisCommanderResource(name))
     hb.with_image(REDIS_COMMANDER_IMAGE, REDIS_COMMANDER_TAG).with_http_endpoint(target_port=8081, name="http")
 
-    def environment(context: aspyre.EnvironmentCallbackContext) -> None:
+    def environment(context: aspyre.annotations.EnvironmentCallbackContext) -> None:
         # REDIS_HOSTS = label:host:port:db[:password],... with each server's address as the helper
         # (a container) sees it: <resource name>:6379 on the container network.
         servers = _redis_resources(app_builder)
         if not servers:
             return
-        b = aspyre.ReferenceExpressionBuilder()
+        b = aspyre.model.ReferenceExpressionBuilder()
         for i, r in enumerate(servers):
             if i:
                 b.append_literal(",")
@@ -351,7 +351,7 @@ def _new_insight(
     hb = app_builder.add_resource(RedisInsightResource(name))
     hb.with_image(REDIS_INSIGHT_IMAGE, REDIS_INSIGHT_TAG).with_http_endpoint(target_port=5540, name="http")
 
-    def environment(context: aspyre.EnvironmentCallbackContext) -> None:
+    def environment(context: aspyre.annotations.EnvironmentCallbackContext) -> None:
         # One numbered group of RI_REDIS_* variables per server, as the helper sees it.
         for n, r in enumerate(_redis_resources(app_builder), start=1):
             env = context.environment
@@ -367,7 +367,7 @@ def _new_insight(
     return hb
 
 
-@aspyre.resource_extension(RedisResource)
+@aspyre.plugins.resource_extension(RedisResource)
 def with_redis_commander(
     builder: aspyre.ResourceBuilder[RedisResource],
     configure: Callable[[aspyre.ResourceBuilder[RedisCommanderResource]], object] | None = None,
@@ -385,7 +385,7 @@ def with_redis_commander(
     )
 
 
-@aspyre.resource_extension(RedisResource)
+@aspyre.plugins.resource_extension(RedisResource)
 def with_redis_insight(
     builder: aspyre.ResourceBuilder[RedisResource],
     configure: Callable[[aspyre.ResourceBuilder[RedisInsightResource]], object] | None = None,

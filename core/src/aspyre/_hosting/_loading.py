@@ -1,7 +1,17 @@
-"""Load an app host (a file or a module) up to ``builder.build()``, without running it."""
+"""Load an app host (a file or a module) up to ``builder.build()``, without running it.
+
+:func:`load_app_host` executes the file inside a :class:`_Loading` held by a context variable.
+While it is set, ``builder.build()`` asks :func:`current_loading` for it: ``configure(builder)``
+runs just before the model's one validation, and each app built is recorded. The first call to
+``run()``, ``run_async()``, ``start()`` or ``publish_async()`` of such an app raises
+:class:`AppHostLoaded` instead of running: the file stops there (as Aspire's testing builder stops
+the app host at ``Build()``) and :func:`load_app_host` returns the app. The ``aspyre`` command and
+the pytest plugin load app hosts through here.
+"""
 
 from __future__ import annotations
 
+import contextvars
 import importlib.util
 import os
 import runpy
@@ -11,13 +21,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aspyre._hosting._app import _LOADING, AppHostLoaded, _AppHostLoading
-
 if TYPE_CHECKING:
-    from aspyre._hosting._app import DistributedApplication
-    from aspyre._hosting._builder import DistributedApplicationBuilder
+    from ._app import DistributedApplication
+    from ._builder import DistributedApplicationBuilder
 
-__all__ = ["AppHostNotFoundError", "AppHostSource", "load_app_host", "resolve_app_host"]
+__all__ = [
+    "AppHostLoaded",
+    "AppHostNotFoundError",
+    "AppHostSource",
+    "current_loading",
+    "load_app_host",
+    "resolve_app_host",
+    "stop_if_loaded",
+]
 
 #: The app host looked for in the current directory when none is named.
 DEFAULT_APP_HOST = "apphost.py"
@@ -49,6 +65,54 @@ class AppHostSource:
 
     def __repr__(self) -> str:
         return f"AppHostSource({self.display_name!r})"
+
+
+class AppHostLoaded(BaseException):
+    """Raised by ``run()``/``start()`` of an app built while :func:`aspyre.load_app_host` loads its file.
+
+    A ``BaseException``, so ``except Exception`` in an app host does not swallow it.
+    """
+
+    def __init__(self, app: DistributedApplication) -> None:
+        super().__init__(f"app host {app.app_host_path} loaded (stopped before running)")
+        self.app = app
+
+
+class _Loading:
+    """One ``load_app_host()`` call: the optional ``configure(builder)`` and the apps built."""
+
+    def __init__(self, configure: Callable[[DistributedApplicationBuilder], object] | None = None) -> None:
+        self._configure = configure
+        self.apps: list[DistributedApplication] = []
+
+    def before_validation(self, builder: DistributedApplicationBuilder) -> None:
+        """Called by ``build()`` before it validates: ``configure`` changes the model (once per load)."""
+        configure, self._configure = self._configure, None
+        if configure is not None:
+            configure(builder)
+
+    def built(self, app: DistributedApplication) -> None:
+        """Called by ``build()`` with the app it made."""
+        self.apps.append(app)
+
+    def stops(self, app: DistributedApplication) -> bool:
+        """Whether ``app`` was built by this load (its ``run()`` must stop the file)."""
+        return any(a is app for a in self.apps)
+
+
+_LOADING: contextvars.ContextVar[_Loading | None] = contextvars.ContextVar("aspyre_app_host_loading", default=None)
+
+
+def current_loading() -> _Loading | None:
+    """The ``load_app_host()`` in progress in this context, if any."""
+    return _LOADING.get()
+
+
+def stop_if_loaded(app: DistributedApplication) -> None:
+    """Raise :class:`AppHostLoaded` if ``app`` was built by the ``load_app_host()`` in progress."""
+    loading = _LOADING.get()
+    if loading is not None and loading.stops(app):
+        raise AppHostLoaded(app)
 
 
 def _looks_like_module(text: str) -> bool:
@@ -143,7 +207,7 @@ def load_app_host(
     are put back afterwards. Exceptions from the file propagate unchanged (``SystemExit`` too).
     """
     source = app_host if isinstance(app_host, AppHostSource) else resolve_app_host(app_host)
-    loading = _AppHostLoading(configure)
+    loading = _Loading(configure)
     token = _LOADING.set(loading)
     saved_path, saved_argv = sys.path[:], sys.argv[:]
     try:
