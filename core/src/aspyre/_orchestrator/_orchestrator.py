@@ -45,7 +45,7 @@ from .._model._resources import (
 from .._model._snapshot import KnownResourceStates, ResourceSnapshot, StateStyle
 from .._model._values import ValueContext
 from ._executor import Executor, RuntimeUnhealthy
-from ._health import HealthSettings, pending_reports
+from ._health import pending_reports
 from ._hooks import BackgroundHandlers, SnapshotHooks
 from ._logs import ResourceLoggerService
 from ._notifications import ResourceNotificationService
@@ -134,11 +134,6 @@ class Orchestrator:
         self._snapshot_hooks = SnapshotHooks(app)
         self._background = BackgroundHandlers()
         self._failed: list[str] = []
-
-    @property
-    def health_settings(self) -> HealthSettings:
-        """How often health checks run (tests shorten the intervals)."""
-        return self._readiness.settings
 
     # -- helpers ------------------------------------------------------------------------------------------
     def _run(self, r: IResource) -> ResourceRun:
