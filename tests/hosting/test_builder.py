@@ -163,6 +163,114 @@ def test_paths_are_relative_to_the_app_host(builder: aspyre.DistributedApplicati
     )
 
 
+def test_one_path_rule_for_every_path(
+    builder: aspyre.DistributedApplicationBuilder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``~`` expanded, relative to the app host's directory, normalised lexically: the same in every method."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    assert builder.resolve_path("~/x") == home / "x"
+    assert builder.resolve_path(Path("a/../b/./c")) == tmp_path / "b" / "c"
+    assert builder.resolve_path("/opt/../srv/") == Path("/srv")
+    assert builder.resolve_path("") == tmp_path
+    with pytest.raises(ValueError, match="Cannot expand '~' in the path '~no-such-user-here/x'"):
+        builder.resolve_path("~no-such-user-here/x")
+
+    assert builder.add_executable("exe", "tool", working_dir="~/w").resource.working_dir == home / "w"
+    app = builder.add_python_app("app", "~/svc/main.py", interpreter="~/py/bin/python")
+    assert (app.resource.script_path, app.resource.working_dir) == (home / "svc" / "main.py", home / "svc")
+    assert app.resource.command == str(home / "py" / "bin" / "python")
+    app.with_working_directory("~/elsewhere")
+    assert app.resource.working_dir == home / "elsewhere"
+    app.with_dockerfile("~/svc", "../docker/Dockerfile.svc")
+    build = app.resource.annotations.last(aspyre.annotations.DockerfileBuildAnnotation)
+    assert build is not None
+    assert (build.context, build.dockerfile) == (home / "svc", home / "docker" / "Dockerfile.svc")
+    c = builder.add_container("c", "nginx").with_bind_mount("~/static", "/srv").with_dockerfile("ctx")
+    assert c.resource.annotations.last(aspyre.annotations.ContainerMountAnnotation).source == str(home / "static")
+    build = c.resource.annotations.last(aspyre.annotations.DockerfileBuildAnnotation)
+    assert build is not None
+    assert (build.context, build.dockerfile) == (tmp_path / "ctx", tmp_path / "ctx" / "Dockerfile")
+
+
+def test_the_app_host_loader_follows_the_same_rule(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from aspyre._hosting._loading import resolve_app_host
+
+    home = tmp_path / "home"
+    (home / "proj").mkdir(parents=True)
+    (home / "proj" / "apphost.py").write_text("")
+    monkeypatch.setenv("HOME", str(home))
+    assert resolve_app_host("~/proj").path == home / "proj" / "apphost.py"
+    assert resolve_app_host("../home/proj/./apphost.py", base=tmp_path / "elsewhere").path == (
+        home / "proj" / "apphost.py"
+    )
+
+
+def test_symbolic_links_in_paths_are_kept(builder: aspyre.DistributedApplicationBuilder, tmp_path: Path) -> None:
+    """A venv's ``bin/python`` is a link to the base interpreter: following it would leave the venv."""
+    venv_python = tmp_path / "venv" / "bin" / "python"
+    venv_python.parent.mkdir(parents=True)
+    venv_python.symlink_to(sys.executable)
+    app = builder.add_python_app("app", "main.py", interpreter="venv/bin/python")
+    assert app.resource.command == str(venv_python)
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    assert builder.add_executable("exe", "tool", working_dir="link").resource.working_dir == tmp_path / "link"
+
+
+def test_get_resource_ignores_case_and_names_the_known_ones(builder: aspyre.DistributedApplicationBuilder) -> None:
+    with pytest.raises(KeyError, match="No resource named 'cache' in this app builder; its resources: none yet"):
+        builder.get_resource("cache")
+    cache = builder.add_container("Cache", "redis")
+    builder.add_parameter("pw", secret=True)
+    assert builder.get_resource("cache") is cache.resource
+    assert builder.get_resource("CACHE") is cache.resource
+    with pytest.raises(KeyError, match="No resource named 'db' in this app builder; its resources: 'Cache', 'pw'"):
+        builder.get_resource("db")
+
+
+def test_check_name_available(builder: aspyre.DistributedApplicationBuilder) -> None:
+    aspyre.plugins.check_name_available(builder, "cache", aspyre.ContainerResource)
+    builder.add_parameter("Cache-password", secret=True)
+    aspyre.plugins.check_name_available(builder, "cache", "RedisResource")
+    with pytest.raises(aspyre.DuplicateResourceError) as info:
+        aspyre.plugins.check_name_available(builder, "cache-PASSWORD", aspyre.ParameterResource, hint="Pass password=.")
+    assert str(info.value) == (
+        "Cannot add resource of type ParameterResource with name 'cache-PASSWORD' because resource of type "
+        "ParameterResource with that name already exists. Resource names are case-insensitive. Pass password=."
+    )
+    with pytest.raises(aspyre.InvalidNameError):
+        aspyre.plugins.check_name_available(builder, "my_cache", "RedisResource")
+    assert [r.name for r in builder.resources] == ["Cache-password"]
+
+
+@pytest.mark.anyio
+async def test_exclude_from_manifest_if_unused(tmp_path: Path) -> None:
+    builder = aspyre.DistributedApplicationBuilder(
+        ["--publisher", "manifest", "--output-path", str(tmp_path / "out")], app_host_path=tmp_path / "apphost.py"
+    )
+    unused = builder.add_parameter("unused", secret=True, default=GenerateParameterDefault())
+    used = builder.add_parameter("used", secret=True, default=GenerateParameterDefault())
+    builder.add_container("c", "redis").with_environment("PASSWORD", used)
+    for parameter in (unused, used):
+        aspyre.plugins.exclude_from_manifest_if_unused(builder, parameter.resource)
+    with pytest.raises(TypeError, match="takes a parameter resource"):
+        aspyre.plugins.exclude_from_manifest_if_unused(builder, builder.resources[-1])  # type: ignore[arg-type]
+    path = await builder.build().publish_async()
+    assert list(json.loads(path.read_text())["resources"]) == ["used", "c"]
+
+
+@pytest.mark.anyio
+async def test_exclude_from_manifest_if_unused_leaves_run_mode_alone(
+    builder: aspyre.DistributedApplicationBuilder,
+) -> None:
+    unused = builder.add_parameter("unused", "x")
+    aspyre.plugins.exclude_from_manifest_if_unused(builder, unused.resource)
+    app = builder.build()
+    await app.eventing.publish(aspyre.events.BeforeStartEvent(app=app))
+    assert unused.resource.annotations.last(aspyre.annotations.ManifestPublishingCallbackAnnotation) is None
+
+
 def test_python_app_uses_the_venv_next_to_it(builder: aspyre.DistributedApplicationBuilder, tmp_path: Path) -> None:
     venv_python = tmp_path / "svc" / ".venv" / "bin" / "python"
     venv_python.parent.mkdir(parents=True)

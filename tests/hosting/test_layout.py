@@ -85,16 +85,63 @@ def test_arrows_point_one_way(room: str, forbidden: tuple[str, ...]) -> None:
     assert offenders == []
 
 
+IO_MODULES = ("os", "io", "subprocess", "socket", "docker", "httpx", "anyio", "asyncio", "shutil", "tempfile", "glob")
+#: Methods of pathlib.Path that touch the file system. Paths as data (``Path`` as a type or an attrs
+#: converter, ``PurePath`` operations such as ``/``, ``.name``, ``.parent``) stay allowed.
+PATH_IO_METHODS = frozenset(
+    {
+        "absolute", "chmod", "cwd", "exists", "expanduser", "glob", "hardlink_to", "home", "is_block_device",
+        "is_char_device", "is_dir", "is_fifo", "is_file", "is_junction", "is_mount", "is_socket", "is_symlink",
+        "iterdir", "lchmod", "lstat", "mkdir", "read_bytes", "read_text", "readlink", "resolve", "rglob", "rmdir",
+        "samefile", "stat", "symlink_to", "touch", "unlink", "walk", "write_bytes", "write_text",
+    }
+)  # fmt: skip
+
+
+def io_uses_in(source: str, package: str) -> list[tuple[int, str]]:
+    """What in ``source`` reaches the outside world: I/O modules, ``open()``, and file-system methods of paths."""
+    found = [(line, module) for line, module in imports_in(source, package) if module.split(".")[0] in IO_MODULES]
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        if isinstance(node.func, ast.Name) and node.func.id == "open":
+            found.append((node.lineno, "open()"))
+        elif isinstance(node.func, ast.Attribute) and node.func.attr in PATH_IO_METHODS:
+            found.append((node.lineno, f".{node.func.attr}()"))
+    return sorted(found)
+
+
 def test_the_model_room_does_no_io() -> None:
-    """Pure data: no file, process, network or docker modules in the model room."""
-    io_modules = ("os", "subprocess", "socket", "docker", "httpx", "anyio", "asyncio", "shutil", "tempfile")
+    """Pure data: no file, process, network or docker modules in the model room, no ``open()``, and no
+    file-system methods of paths (``.exists()``, ``.resolve()``, ``.read_text()``...)."""
     offenders = [
-        f"{path.relative_to(ROOT)}:{line}: {module}"
+        f"{path.relative_to(ROOT)}:{line}: {what}"
         for path in python_files(CORE / "_model")
-        for line, module in imports_of(path)
-        if module.split(".")[0] in io_modules
+        for line, what in io_uses_in(path.read_text(encoding="utf-8"), "aspyre._model")
     ]
     assert offenders == []
+
+
+def test_io_checker_sees_path_methods_but_allows_paths_as_data() -> None:
+    source = (
+        "from pathlib import Path, PurePath\n"
+        "import attrs\n"
+        "@attrs.define\n"
+        "class A:\n    where: Path = attrs.field(converter=Path)\n"
+        "def f(p: Path) -> str:\n    return str(p.parent / 'x' / PurePath('y').name)\n"
+        "def g(p: Path) -> bool:\n    return (p / 'bin' / 'python').exists()\n"
+        "def h() -> str:\n    return Path('~').expanduser().resolve().read_text()\n"
+        "def k() -> object:\n    return open('x')\n"
+        "import os.path\n"
+    )
+    assert io_uses_in(source, "aspyre._model") == [
+        (9, ".exists()"),
+        (11, ".expanduser()"),
+        (11, ".read_text()"),
+        (11, ".resolve()"),
+        (13, "open()"),
+        (14, "os.path"),
+    ]
 
 
 def test_import_checker_sees_relative_and_type_checking_imports() -> None:

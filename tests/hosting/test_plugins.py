@@ -286,16 +286,24 @@ def test_a_broken_plugin_does_not_break_the_others(broken_install: Path, tmp_pat
         cache = b.add_redis("cache")                       # other plugins still work
         out["redis"] = type(cache.resource).__name__
         out["database"] = type(b.add_postgres("pg").add_database("db").resource).__name__
+        # Asking whether a broken method is there answers "no", as for any missing attribute...
+        out["hasattr"] = [hasattr(b, "add_broken"), hasattr(b, "add_typo"), hasattr(cache, "with_broken")]
+        out["getattr_default"] = [getattr(b, "add_broken", "default"), getattr(cache, "with_broken", "default")]
+        # ...and calling it says which plugin is broken, with the PluginLoadError as the cause.
         for name in ("add_broken", "add_typo"):
             try:
-                getattr(b, name)
-            except aspyre.plugins.PluginLoadError as exc:
-                out[name] = {"message": str(exc), "is_import_error": isinstance(exc, ImportError),
-                             "dist": exc.entry.distribution, "cause": type(exc.error).__name__}
+                getattr(b, name)()
+            except AttributeError as exc:
+                cause = exc.__cause__
+                assert isinstance(cause, aspyre.plugins.PluginLoadError), repr(cause)
+                out[name] = {"message": str(exc), "same_as_cause": str(exc) == str(cause),
+                             "is_import_error": isinstance(cause, ImportError),
+                             "dist": cause.entry.distribution, "cause": type(cause.error).__name__}
         try:
             cache.with_broken()
-        except aspyre.plugins.PluginLoadError as exc:
+        except AttributeError as exc:
             out["with_broken"] = str(exc)
+            out["with_broken_cause"] = type(exc.__cause__).__name__
         out["failures"] = sorted(e.name for e in aspyre.plugins.registry().failures)
         print(json.dumps(out))
         """,
@@ -317,6 +325,7 @@ def test_a_broken_plugin_does_not_break_the_others(broken_install: Path, tmp_pat
         "'a_module_that_does_not_exist'. Reinstall or upgrade broken-plugin, or uninstall it if you do not use it."
     )
     assert broken["is_import_error"] is True
+    assert broken["same_as_cause"] is True
     assert broken["dist"] == "broken-plugin"
     assert result["add_typo"]["cause"] == "AttributeError"
     assert "entry point add_typo = 'aspyre_redis:add_rediss'" in result["add_typo"]["message"]
@@ -324,6 +333,9 @@ def test_a_broken_plugin_does_not_break_the_others(broken_install: Path, tmp_pat
         "entry point with_broken = 'broken_plugin:with_broken' in group 'aspyre.resource_methods'"
         in result["with_broken"]
     )
+    assert result["with_broken_cause"] == "PluginLoadError"
+    assert result["hasattr"] == [False, False, False]
+    assert result["getattr_default"] == ["default", "default"]
     assert {"add_broken", "add_typo", "broken-hooks", "with_broken"} <= set(result["failures"])
 
 
@@ -456,7 +468,8 @@ def test_resource_methods_dispatch_on_the_resource_type(tmp_path: Path) -> None:
         out = [b.add_redis("cache").with_scratch_space(), b.add_container("c", "nginx").with_scratch_space()]
         try:
             b.add_executable("e", "python").with_scratch_space()
-        except aspyre.plugins.PluginLoadError as exc:  # the broken one might have applied: it is named
+        except AttributeError as exc:  # the broken one might have applied: it is named
+            assert isinstance(exc.__cause__, aspyre.plugins.PluginLoadError)
             out.append(str(exc))
         try:
             b.add_container("d", "x").undeclared()
@@ -494,7 +507,8 @@ def test_a_plugin_exiting_or_interrupting_at_import_is_reported_not_fatal(tmp_pa
         out = {"warnings": [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]}
         try:
             b.add_interrupting()
-        except aspyre.plugins.PluginLoadError as exc:
+        except AttributeError as exc:  # a broken method is missing; the cause says why
+            assert isinstance(exc.__cause__, aspyre.plugins.PluginLoadError)
             out["interrupting"] = str(exc)
         out["still_works"] = b.add_parameter("p", "v").name
         print(json.dumps(out))

@@ -19,7 +19,9 @@ import warnings as _warnings
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 from ._hosting._app import DistributedApplication
-from ._hosting._builder import DistributedApplicationBuilder, DuplicateResourceError, ResourceBuilder
+from ._hosting._builder import DistributedApplicationBuilder
+from ._hosting._integrations import DuplicateResourceError
+from ._hosting._resource_builder import ResourceBuilder
 from ._model._annotations import (
     ContainerImagePullPolicy,
     ContainerLifetime,

@@ -43,7 +43,6 @@ __all__ = [
     "PluginHookError",
     "PluginLoadError",
     "PluginRegistry",
-    "builder_extension",
     "registry",
     "resource_extension",
 ]
@@ -88,11 +87,6 @@ def resource_extension(*resource_types: type) -> Callable[[F], F]:
         return fn
 
     return mark
-
-
-def builder_extension(fn: F) -> F:
-    """Mark a function as an app-builder extension method (documentation only; optional)."""
-    return fn
 
 
 class PluginLoadError(ImportError):

@@ -8,8 +8,9 @@ A distribution extends aspyre through entry points (``aspyre.builder_methods``,
 from __future__ import annotations
 
 from ._eventing._hookspecs import HookSpecs, hookimpl, hookspec
-from ._hosting._builder import parse_image, volume_name
 from ._hosting._config import SecretsStore
+from ._hosting._integrations import check_name_available, exclude_from_manifest_if_unused
+from ._hosting._resource_builder import parse_image, volume_name
 from ._plugins import PluginEntry, PluginHookError, PluginLoadError, PluginRegistry, registry, resource_extension
 from ._public import present as _present
 
@@ -20,6 +21,8 @@ __all__ = [
     "PluginLoadError",
     "PluginRegistry",
     "SecretsStore",
+    "check_name_available",
+    "exclude_from_manifest_if_unused",
     "hookimpl",
     "hookspec",
     "parse_image",

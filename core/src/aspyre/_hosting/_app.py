@@ -68,10 +68,8 @@ class DistributedApplication:
         ``app_host_path`` defaults to the file that calls this: relative paths, persistent
         container names and the secrets store are keyed on it.
         """
-        from ._builder import DistributedApplicationBuilder, _caller_file
+        from ._builder import DistributedApplicationBuilder
 
-        if app_host_path is None:
-            app_host_path = _caller_file(1)
         return DistributedApplicationBuilder(args, app_host_path=app_host_path, load_plugins=load_plugins)
 
     @property

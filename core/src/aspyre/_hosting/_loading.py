@@ -21,6 +21,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ._paths import resolve_path
+
 if TYPE_CHECKING:
     from ._app import DistributedApplication
     from ._builder import DistributedApplicationBuilder
@@ -135,9 +137,7 @@ def resolve_app_host(app_host: str | os.PathLike[str] | None = None, *, base: Pa
             "or 'aspyre run mypackage.apphost'."
         )
     text = os.fspath(app_host)
-    path = Path(text).expanduser()
-    if not path.is_absolute():
-        path = base / path
+    path = resolve_path(text, base)
     if path.is_dir():
         path = path / DEFAULT_APP_HOST
         if not path.is_file():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import ClassVar, Protocol, runtime_checkable
@@ -57,11 +56,11 @@ __all__ = [
 class IResource(Protocol, metaclass=CachedProtocolMeta):
     """Anything with a name and annotations is a resource."""
 
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def annotations(self) -> Annotations: ...
+    # Attributes, not read-only properties: resources are attrs classes whose fields these are, and
+    # a class that inherits Resource and a capability protocol must see the same kind of member in
+    # both (pyright checks that).
+    name: str
+    annotations: Annotations
 
 
 @runtime_checkable
@@ -266,19 +265,6 @@ class PythonAppResource(ExecutableResource):
             return ["-u", "-m", self.module]
         assert self.script_path is not None
         return ["-u", str(self.script_path)]
-
-
-def default_python_interpreter(app_dir: Path, venv: Path | None) -> str:
-    """The interpreter for a python app: the given venv's, ``<app dir>/.venv``'s, or this one."""
-    candidates = [venv] if venv is not None else [app_dir / ".venv"]
-    for v in candidates:
-        for rel in ("bin/python", "Scripts/python.exe"):
-            p = v / rel
-            if p.exists():
-                return str(p)
-    if venv is not None:
-        raise FileNotFoundError(f"virtual environment {str(venv)!r} has no Python interpreter (bin/python)")
-    return sys.executable
 
 
 # --------------------------------------------------------------------------- parameters

@@ -90,21 +90,16 @@ def add_postgres(
     connect to its ``postgres`` database; databases added with ``add_database`` are created as
     soon as it is ready.
     """
-    aspyre.model.validate_name("Resource", name)
-    taken = {r.name.lower(): r for r in builder.resources}
-    if name.lower() in taken:
-        existing = taken[name.lower()]
-        raise aspyre.DuplicateResourceError(
-            f"Cannot add PostgreSQL server {name!r}: resource of type {type(existing).__name__} with that name "
-            "already exists. Resource names are case-insensitive."
-        )
+    # Every name is checked first, so that a clash leaves nothing behind.
+    aspyre.plugins.check_name_available(builder, name, PostgresServerResource)
     generated: aspyre.ParameterResource | None = None
-    if password is None and f"{name}-password".lower() in taken:
-        raise aspyre.DuplicateResourceError(
-            f"add_postgres({name!r}) adds a generated password parameter {name + '-password'!r}, but a resource "
-            "with that name already exists; pass your parameter as password= instead"
-        )
     if password is None:
+        aspyre.plugins.check_name_available(
+            builder,
+            f"{name}-password",
+            aspyre.ParameterResource,
+            hint=f"add_postgres({name!r}) adds it as the generated password: pass your parameter as password= instead.",
+        )
         generated = password_parameter = builder.add_parameter(
             f"{name}-password", secret=True, default=aspyre.GenerateParameterDefault()
         ).resource
@@ -132,27 +127,9 @@ def add_postgres(
 
     builder.eventing.subscribe(aspyre.events.ResourceReadyEvent, on_ready, resource=server)
     if generated is not None:
-        unused_password = generated
-
-        async def drop_unused_password(event: aspyre.events.BeforeStartEvent) -> None:
-            await _exclude_if_unused(event, server, unused_password)
-
-        builder.eventing.subscribe(aspyre.events.BeforeStartEvent, drop_unused_password)
+        # with_password() may replace it: then no manifest asks for it.
+        aspyre.plugins.exclude_from_manifest_if_unused(builder, generated)
     return rb
-
-
-async def _exclude_if_unused(
-    event: aspyre.events.BeforeStartEvent, server: PostgresServerResource, generated: aspyre.ParameterResource
-) -> None:
-    """Publish mode: once ``with_password`` replaced the generated password and nothing uses it,
-    leave it out of the manifest (a deployment should not be asked to generate an unused secret)."""
-    app = event.app
-    context = app.execution_context
-    if server.password_parameter is generated or not context.is_publish_mode:
-        return
-    if await aspyre.model.find_referrers(app.model, generated, context):
-        return
-    generated.annotations.add(aspyre.annotations.ManifestPublishingCallbackAnnotation.ignore(), aspyre.annotations.MutationBehavior.REPLACE)
 
 
 @aspyre.plugins.resource_extension(PostgresServerResource)
@@ -225,9 +202,7 @@ def with_init_files(builder: ServerBuilder, source: str | Path) -> ServerBuilder
     ``/docker-entrypoint-initdb.d`` (Aspire copies the files into the container instead).
     """
     server = builder.resource
-    path = Path(source).expanduser()
-    if not path.is_absolute():
-        path = (builder.application_builder.app_host_directory / path).resolve()
+    path = builder.application_builder.resolve_path(source)
     if not path.exists():
         raise FileNotFoundError(
             f"PostgreSQL server {server.name!r}: init files {str(path)!r} do not exist; give a directory of "

@@ -178,6 +178,15 @@ class PostgresCreateDatabaseScriptAnnotation(aspyre.annotations.ResourceAnnotati
     script: str
 
 
+def _check_database_name(resource: PostgresDatabaseResource, _: object, value: str) -> None:
+    if not isinstance(value, str) or not value:
+        raise ValueError(
+            f"PostgreSQL database resource {resource.name!r}: the database name must be a non-empty string"
+        )
+    if "\0" in value:
+        raise ValueError(f"PostgreSQL database resource {resource.name!r}: the database name must not contain NUL")
+
+
 @attrs.define(eq=False, repr=False)
 class PostgresDatabaseResource(aspyre.Resource, aspyre.IResourceWithParent, aspyre.IResourceWithConnectionString):
     """A database on a PostgreSQL server: a child resource, created when the server is ready.
@@ -189,21 +198,17 @@ class PostgresDatabaseResource(aspyre.Resource, aspyre.IResourceWithParent, aspy
 
     resource_type: ClassVar[str] = "PostgresDatabase"
 
-    parent: PostgresServerResource = attrs.field(kw_only=True)
-    database_name: str = attrs.field(kw_only=True)
+    _parent: PostgresServerResource = attrs.field(kw_only=True, alias="parent")
+    database_name: str = attrs.field(kw_only=True, validator=_check_database_name)
     #: Run mode: why the database could not be created on the last try (``None``: it was, or not tried).
     creation_error: str | None = attrs.field(default=None, init=False, repr=False)
     #: Run mode: whether the server already tried to create its databases (its first ready).
     creation_attempted: bool = attrs.field(default=False, init=False, repr=False)
 
-    @database_name.validator
-    def _check_database_name(self, _: object, value: str) -> None:
-        if not isinstance(value, str) or not value:
-            raise ValueError(
-                f"PostgreSQL database resource {self.name!r}: the database name must be a non-empty string"
-            )
-        if "\0" in value:
-            raise ValueError(f"PostgreSQL database resource {self.name!r}: the database name must not contain NUL")
+    @property
+    def parent(self) -> PostgresServerResource:
+        """The server the database lives on."""
+        return self._parent
 
     @property
     def creation_script(self) -> str | None:

@@ -73,15 +73,9 @@ def add_redis(
     (``redis://:password@host:port``). A health check PINGs the server, so ``wait_for(cache)``
     waits until Redis answers.
     """
-    aspyre.model.validate_name("Resource", name)
+    # Checked first so that a clash leaves no generated password parameter behind.
+    aspyre.plugins.check_name_available(builder, name, RedisResource)
     _check_port(name, port)
-    for existing in builder.resources:
-        # Checked first so that a clash leaves no generated password parameter behind.
-        if existing.name.lower() == name.lower():
-            raise aspyre.DuplicateResourceError(
-                f"Cannot add resource of type RedisResource with name {name!r} because resource of type "
-                f"{type(existing).__name__} with that name already exists. Resource names are case-insensitive."
-            )
     if password is None:
         password_name = f"{name}-password"
         if len(password_name) > 64:
@@ -98,11 +92,8 @@ def add_redis(
     resource = RedisResource(name, password_parameter=parameter)
     rb = builder.add_resource(resource)
     if password is None:
-
-        async def drop_unused_password(event: aspyre.events.BeforeStartEvent) -> None:
-            await _exclude_if_unused(event, resource, parameter)
-
-        builder.eventing.subscribe(aspyre.events.BeforeStartEvent, drop_unused_password)
+        # with_password() may replace it (or turn authentication off): then no manifest asks for it.
+        aspyre.plugins.exclude_from_manifest_if_unused(builder, parameter)
     rb.with_image(REDIS_IMAGE, REDIS_TAG)
     rb.with_endpoint(port=port, target_port=REDIS_PORT, scheme=REDIS_SCHEME, name=PRIMARY_ENDPOINT_NAME)
     rb.with_entrypoint("/bin/sh")
@@ -125,23 +116,6 @@ def _parameter(name: str, password: object) -> aspyre.ParameterResource:
             f"or None, not {type(password).__name__}"
         )
     return target
-
-
-async def _exclude_if_unused(
-    event: aspyre.events.BeforeStartEvent, resource: RedisResource, generated: aspyre.ParameterResource
-) -> None:
-    """Publish mode: leave the generated password out of the manifest once nothing uses it.
-
-    ``with_password`` replaces it (or turns authentication off); a deployment tool should then
-    not be asked to generate an unused secret.
-    """
-    app = event.app
-    context = app.execution_context
-    if resource.password_parameter is generated or not context.is_publish_mode:
-        return
-    if await aspyre.model.find_referrers(app.model, generated, context):
-        return
-    generated.annotations.add(aspyre.annotations.ManifestPublishingCallbackAnnotation.ignore(), aspyre.annotations.MutationBehavior.REPLACE)
 
 
 def _server_environment(context: aspyre.annotations.EnvironmentCallbackContext) -> None:
