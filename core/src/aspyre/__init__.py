@@ -18,7 +18,7 @@ import importlib as _importlib
 import warnings as _warnings
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
-from ._hosting._app import AppOptions, DistributedApplication
+from ._hosting._app import DistributedApplication
 from ._hosting._builder import DistributedApplicationBuilder
 from ._hosting._integrations import DuplicateResourceError
 from ._hosting._resource_builder import ResourceBuilder
@@ -58,6 +58,7 @@ from ._model._resources import (
 )
 from ._model._snapshot import KnownResourceStates, ResourceSnapshot, StateStyle
 from ._model._values import ReferenceExpression
+from ._orchestrator._options import AppOptions
 from ._public import present as _present
 
 if _TYPE_CHECKING:

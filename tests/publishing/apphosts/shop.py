@@ -30,13 +30,17 @@ builder.eventing.subscribe(aspyre.events.AfterPublishEvent, after_publish)
 
 builder.build().run()
 
+ORCHESTRATOR_DATA = {"aspyre._orchestrator", "aspyre._orchestrator._options"}
 report = os.environ.get("SHOP_REPORT")
 if report:
     with open(report, "w") as f:
         json.dump(
             {
                 "docker_imported": "docker" in sys.modules,
-                "orchestrator_imported": any(m.startswith("aspyre._orchestrator") for m in sys.modules),
+                # app.options (plain data) lives beside the orchestrator; nothing else of it may load
+                "orchestrator_imported": any(
+                    m.startswith("aspyre._orchestrator") and m not in ORCHESTRATOR_DATA for m in sys.modules
+                ),
             },
             f,
         )

@@ -18,6 +18,7 @@ from .._model._endpoints import EndpointAnnotation
 from .._model._graph import DistributedApplicationModel
 from .._model._resources import IResource, IResourceWithConnectionString
 from .._model._values import ValueContext
+from .._orchestrator._options import AppOptions
 from ._loading import stop_if_loaded
 
 if TYPE_CHECKING:
@@ -255,21 +256,3 @@ class DistributedApplication:
 
         kwargs.setdefault("trust_env", False)
         return httpx.AsyncClient(base_url=self.get_endpoint(name, endpoint_name), **kwargs)
-
-
-class AppOptions:
-    """Run-mode knobs (the pytest plugin changes some)."""
-
-    def __init__(self) -> None:
-        from .._model._annotations import WaitBehavior
-
-        #: What waiters do when a dependency fails, unless the wait says otherwise.
-        self.default_wait_behavior: WaitBehavior = WaitBehavior.STOP_ON_RESOURCE_UNAVAILABLE
-        #: Ignore fixed host ports of containers (tests), choosing free ones instead.
-        self.randomize_ports: bool = False
-        #: Seconds between SIGTERM and SIGKILL when stopping a process or container.
-        self.stop_grace_period: float = 10.0
-        #: Seconds to wait for the container runtime before declaring it unhealthy.
-        self.container_runtime_timeout: float = 5.0
-        #: ``run()`` prints state changes and resource log lines to stdout.
-        self.console_output: bool = True

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -13,9 +12,10 @@ from typing import NoReturn
 import attrs
 
 from aspyre._model._execution import ExecutionContext, Operation
+from aspyre._model._names import APP_HOST_HASH_SECRETS, app_host_hash
 from aspyre._model._resources import GenerateParameterDefault, ParameterResource
 
-__all__ = ["ParsedArgs", "SecretsStore", "app_host_id", "parse_args", "resolve_parameter"]
+__all__ = ["ParsedArgs", "SecretsStore", "parse_args", "resolve_parameter"]
 
 
 @attrs.frozen
@@ -109,11 +109,6 @@ def parse_args(args: Sequence[str]) -> ParsedArgs:
     return ParsedArgs(ctx, tuple(rest))
 
 
-def app_host_id(app_host_path: Path) -> str:
-    """A stable short hash of the app host's location (names persistent objects, keys secrets)."""
-    return hashlib.sha256(str(app_host_path).lower().encode()).hexdigest()
-
-
 def secrets_directory() -> Path:
     """Where generated secrets live: ``$ASPYRE_SECRETS_DIR``, else ``$XDG_DATA_HOME/aspyre/secrets``."""
     explicit = os.environ.get("ASPYRE_SECRETS_DIR")
@@ -133,7 +128,7 @@ class SecretsStore:
     def __init__(self, app_host_path: Path, directory: Path | None = None) -> None:
         self.app_host_path = app_host_path
         self.directory = directory or secrets_directory()
-        self.path = self.directory / f"{app_host_id(app_host_path)[:16]}.json"
+        self.path = self.directory / f"{app_host_hash(app_host_path, APP_HOST_HASH_SECRETS)}.json"
 
     def _read(self) -> dict[str, str]:
         try:

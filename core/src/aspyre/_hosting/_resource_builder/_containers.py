@@ -9,7 +9,6 @@ callers.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -31,6 +30,7 @@ from aspyre._model._annotations import (
     DockerfileBuildAnnotation,
     MutationBehavior,
 )
+from aspyre._model._names import APP_HOST_HASH_VOLUME, app_host_hash
 from aspyre._model._resources import ContainerResource, IResource, PythonAppResource
 
 from ._base import R_co, ResourceBuilderBase, require_type
@@ -79,7 +79,7 @@ def volume_name(builder: ResourceBuilder[IResource], suffix: str) -> str:
         raise ValueError(f"volume name suffix {suffix!r} must match [A-Za-z0-9][A-Za-z0-9_.-]*")
     path = builder.application_builder.app_host_path
     app = re.sub(r"[^A-Za-z0-9_.-]", "_", path.parent.name).lstrip("_.-").lower() or "aspyre"
-    digest = hashlib.sha256(str(path).lower().encode()).hexdigest()[:10]
+    digest = app_host_hash(path, APP_HOST_HASH_VOLUME)
     return f"{app}-{digest}-{builder.resource.name}-{suffix}"
 
 

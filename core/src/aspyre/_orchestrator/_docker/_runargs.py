@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from ._docker_owner import LABEL_PREFIX
+from ._owner import LABEL_PREFIX
 
 __all__ = ["RuntimeOptions", "parse_runtime_args", "supported_runtime_flags"]
 

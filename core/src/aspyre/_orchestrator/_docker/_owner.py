@@ -9,7 +9,6 @@ Windows) the start time is left empty and only the PID is checked.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import socket
@@ -34,7 +33,6 @@ __all__ = [
     "LIFETIME_PERSISTENT",
     "LIFETIME_SESSION",
     "OwnerIdentity",
-    "app_host_hash",
     "app_name",
     "owner_alive",
     "process_start_time",
@@ -50,7 +48,7 @@ LABEL_LIFETIME = "aspyre.lifetime"
 LABEL_SESSION = "aspyre.session-id"
 #: The app host's path, as given to the runtime (absolute).
 LABEL_APP_HOST = "aspyre.app-host"
-#: First 8 hex digits of the SHA-256 of the lower-cased app host path.
+#: The app host hash: :func:`aspyre._model._names.app_host_hash` of the app host path (8 hex digits).
 LABEL_APP_HOST_HASH = "aspyre.app-host-hash"
 #: The host name of the machine the app host ran on.
 LABEL_OWNER_HOST = "aspyre.owner-host"
@@ -143,11 +141,6 @@ def owner_alive(labels: Mapping[str, str], *, this_host: str | None = None) -> b
     recorded = labels.get(LABEL_OWNER_START_TIME, "")
     # A different start time means the PID was reused by another process.
     return not (recorded and start and recorded != start)
-
-
-def app_host_hash(app_host_path: str | os.PathLike[str]) -> str:
-    """First 8 hex digits of the SHA-256 of the lower-cased app host path (as Aspire does)."""
-    return hashlib.sha256(os.fspath(app_host_path).lower().encode()).hexdigest()[:8]
 
 
 def app_name(app_host_path: str | os.PathLike[str]) -> str:
