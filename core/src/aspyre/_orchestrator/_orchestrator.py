@@ -167,7 +167,7 @@ class Orchestrator:
         if S.is_terminal(new.state_text) and not S.is_terminal(was):
             for child in children:
                 if self._run(child).scope is not None:
-                    self._tg.start_soon(self.stop_resource, child)
+                    self._tg.start_soon(self._guarded, child, "Stopping with its parent", self.stop_resource, child)
         # Children without a lifecycle of their own mirror their parent's state.
         for child in children:
             if not has_lifecycle(child):
@@ -207,9 +207,9 @@ class Orchestrator:
             if has_lifecycle(r) and not r.annotations.has(ExplicitStartAnnotation):
                 ev = anyio.Event()
                 pending.append(ev)
-                tg.start_soon(self._run_resource, r, ev)
+                tg.start_soon(self._run_resource, r, self._run(r).begin(), ev)
             elif isinstance(r, ConnectionStringResource):
-                tg.start_soon(self._run_connection_string, r)
+                tg.start_soon(self._guarded, r, "Starting the connection string", self._run_connection_string, r)
         tg.start_soon(self._after_created, pending)
 
     def _background_error(self, event: Event, exc: BaseException) -> None:
@@ -226,11 +226,33 @@ class Orchestrator:
             log.error("after-resources-created handler failed: %s: %s", type(exc).__name__, exc)
 
     # -- one resource -------------------------------------------------------------------------------------
-    async def _run_resource(self, r: IResource, created: anyio.Event | None = None) -> None:
+    async def _guarded(
+        self, r: IResource | None, what: str, fn: Callable[..., Awaitable[object]], *args: object
+    ) -> None:
+        """Run ``fn(*args)`` in the app's task group: an error goes to *r*'s log, never to the other resources."""
+        try:
+            await fn(*args)
+        except anyio.get_cancelled_exc_class():
+            raise
+        except (Exception, SystemExit) as exc:
+            logger = self._logger(r) if r is not None else log
+            logger.error("%s failed: %s: %s", what, type(exc).__name__, exc)
+
+    async def _run_resource(
+        self,
+        r: IResource,
+        scope: anyio.CancelScope,
+        created: anyio.Event | None = None,
+        *,
+        task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
+    ) -> None:
+        """One run of *r* in *scope* (from ``run.begin()``); reports started once *r* is Starting.
+
+        Nothing but cancellation leaves this task: a failure (of the resource, of a user callback or
+        handler, even ``SystemExit``) becomes the resource's state and a line of its log.
+        """
         run = self._run(r)
-        if run.running:
-            raise RuntimeError(f"Resource {r.name!r} is already running")
-        scope = run.begin()
+        started = False
 
         def mark_created() -> None:
             if created is not None and not created.is_set():
@@ -238,8 +260,10 @@ class Orchestrator:
 
         try:
             with scope:
-                self._set_state(r, S.STARTING, StateStyle.INFO, exit_code=None, health_reports=pending_reports(r))
                 try:
+                    self._set_state(r, S.STARTING, StateStyle.INFO, exit_code=None, health_reports=pending_reports(r))
+                    started = True
+                    task_status.started()
                     await self._before_start(r)
                     if isinstance(r, ContainerResource):
                         await self._executor.run_container(r, run, mark_created)
@@ -251,23 +275,28 @@ class Orchestrator:
                     self._logger(r).error("%s", exc)
                     self._set_state(r, S.RUNTIME_UNHEALTHY, StateStyle.ERROR)
                     self._failed.append(r.name)
-                except Exception as exc:
+                except (Exception, SystemExit) as exc:
                     self._fail(r, exc)
         finally:
+            if not started:
+                task_status.started()
             mark_created()
             run.done.set()
             run.scope = None
-            snap = self.notifications.get_snapshot(r)
-            if snap is not None and not S.is_terminal(snap.state_text) and snap.state_text != S.RUNTIME_UNHEALTHY:
-                # Cancelled (stop requested) before or while running.
-                final = S.FINISHED if isinstance(r, ExecutableResource) else S.EXITED
-                self._set_state(r, final, None, exit_code=run.exit_code)
             with anyio.CancelScope(shield=True):
-                snap = self.notifications.get_snapshot(r)
-                try:
-                    await self._publish(ResourceStoppedEvent(r, app=self.app, snapshot=snap))
-                except Exception as exc:
-                    self._logger(r).error("A resource-stopped handler failed: %s: %s", type(exc).__name__, exc)
+                await self._guarded(r, "Reporting the end of the run", self._run_ended, r, run)
+
+    async def _run_ended(self, r: IResource, run: ResourceRun) -> None:
+        snap = self.notifications.get_snapshot(r)
+        if snap is not None and not S.is_terminal(snap.state_text) and snap.state_text != S.RUNTIME_UNHEALTHY:
+            # Cancelled (stop requested) before or while running.
+            final = S.FINISHED if isinstance(r, ExecutableResource) else S.EXITED
+            self._set_state(r, final, None, exit_code=run.exit_code)
+        snap = self.notifications.get_snapshot(r)
+        try:
+            await self._publish(ResourceStoppedEvent(r, app=self.app, snapshot=snap))
+        except Exception as exc:
+            self._logger(r).error("A resource-stopped handler failed: %s: %s", type(exc).__name__, exc)
 
     def _fail(self, r: IResource, exc: BaseException) -> None:
         for leaf in _leaves(exc):
@@ -336,16 +365,21 @@ class Orchestrator:
         )
 
     # -- control ----------------------------------------------------------------------------------------------
-    async def start_resource(self, r: IResource) -> None:
+    # Commands on one resource are serialised by its run's lock and are idempotent: starting a resource
+    # that runs (or is starting, or waiting: then it starts without waiting further) and stopping one
+    # that does not run change nothing. A command returns once it took effect: a start once the new run
+    # is at least Starting, a stop once the resource reached its final state, a restart both.
+    def _running_group(self, r: IResource) -> anyio.abc.TaskGroup:
         if self._tg is None:
             raise RuntimeError("The app is not running: start it first (async with app / app.run())")
+        if self._stopping:
+            raise RuntimeError(f"The app is stopping: resource {r.name!r} cannot be started")
+        return self._tg
+
+    async def start_resource(self, r: IResource) -> None:
+        """The Start command: start *r* unless it runs; returns once the new run is at least Starting."""
+        self._running_group(r)
         run = self._run(r)
-        snap = self.notifications.get_snapshot(r)
-        if snap is not None and snap.state_text == S.WAITING:
-            run.force_start.set()
-            return
-        if run.running:
-            return
         if not has_lifecycle(r):
             if self._command(r, "start") is not None:
                 await self.execute_command(r, "start")
@@ -354,20 +388,34 @@ class Orchestrator:
                 f"Resource {r.name!r} ({type(r).__name__}) is neither a container nor a process and has no "
                 "'start' command (with_command('start', ...)) to start it"
             )
-        self._tg.start_soon(self._run_resource, r, None)
+        async with run.lock:
+            await self._start_locked(r)
+
+    async def _start_locked(self, r: IResource) -> None:
+        run = self._run(r)
+        snap = self.notifications.get_snapshot(r)
+        if run.running:
+            if snap is not None and snap.state_text == S.WAITING:
+                run.force_start.set()
+            return
+        tg = self._running_group(r)
+        await tg.start(self._run_resource, r, run.begin())
 
     def _command(self, r: IResource, name: str) -> ResourceCommandAnnotation | None:
         return next((c for c in r.annotations.all(ResourceCommandAnnotation) if c.name == name), None)
 
     async def stop_resource(self, r: IResource) -> None:
         """The Stop command: stop the resource (a persistent container too: it is stopped, and kept)."""
-        await self._stop(r, StopReason.COMMAND)
+        if not has_lifecycle(r):
+            if self._command(r, "stop") is not None:
+                await self.execute_command(r, "stop")
+            return
+        async with self._run(r).lock:
+            await self._stop(r, StopReason.COMMAND)
 
     async def _stop(self, r: IResource, reason: StopReason) -> None:
         run = self._run(r)
         if run.scope is None:
-            if not has_lifecycle(r) and self._command(r, "stop") is not None:
-                await self.execute_command(r, "stop")
             return
         if run.stop_reason is None:
             run.stop_reason = reason
@@ -376,6 +424,10 @@ class Orchestrator:
         await run.done.wait()
 
     async def execute_command(self, r: IResource, name: str) -> Any:
+        """Run a command: the resource's own (``with_command``), else the built-in start, stop, restart.
+
+        A failing command raises to its caller; it never stops the app or another resource.
+        """
         command = self._command(r, name)
         if command is not None:
             result = command.execute(_CommandContext(self.app, r))
@@ -392,8 +444,14 @@ class Orchestrator:
         raise LookupError(f"Resource {r.name!r} has no command {name!r}")
 
     async def _restart(self, r: IResource) -> None:
-        await self.stop_resource(r)
-        await self.start_resource(r)
+        if not has_lifecycle(r):
+            await self.stop_resource(r)
+            await self.start_resource(r)
+            return
+        self._running_group(r)
+        async with self._run(r).lock:
+            await self._stop(r, StopReason.COMMAND)
+            await self._start_locked(r)
 
     def request_stop(self, force: bool = False) -> None:
         """Stop the app (``run()`` returns); ``force`` kills what is still stopping without more grace.
