@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
 from pathlib import Path
 
@@ -78,7 +79,7 @@ async def test_concurrent_restarts_are_serialised(tmp_path: Path) -> None:
     # each restart stopped the run before it, then started one: five runs, one after the other
     runs = [i for i, state in enumerate(states) if state == S.STARTING]
     assert len(runs) == 5, states
-    for before, after in zip(runs, runs[1:], strict=False):
+    for before, after in itertools.pairwise(runs):
         assert S.FINISHED in states[before:after], states
     assert states[-1] == S.RUNNING
     assert app.failed_resources == []

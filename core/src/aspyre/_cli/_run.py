@@ -13,6 +13,7 @@ from aspyre._hosting._console import PlainConsole, public_urls
 from aspyre._model._annotations import HealthStatus
 from aspyre._model._graph import parents_of
 from aspyre._model._snapshot import KnownResourceStates, ResourceSnapshot, StateStyle
+from aspyre._orchestrator._health import health_failure
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -130,7 +131,7 @@ class LiveView:
         table.add_column("Resource", no_wrap=True)
         table.add_column("Type", style="dim", no_wrap=True)
         table.add_column("State", no_wrap=True)
-        table.add_column("Health", no_wrap=True)
+        table.add_column("Health", overflow="fold")
         table.add_column("Endpoints", overflow="fold")
         for r, depth in self._order:
             snap = self._snapshots.get(r.name)
@@ -154,6 +155,9 @@ class LiveView:
                 state_cell.append(f" (exit code {snap.exit_code})", style=colour or "dim")
             health = snap.health_status
             health_cell = Text(health.value, style=_HEALTH_COLOURS[health]) if health is not None else Text("")
+            failure = health_failure(snap) if health is not None and health is not HealthStatus.HEALTHY else None
+            if failure:
+                health_cell.append(f" ({failure})", style="dim")
             table.add_row(name, snap.resource_type, state_cell, health_cell, "\n".join(public_urls(snap)))
         return table
 

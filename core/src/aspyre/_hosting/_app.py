@@ -195,6 +195,11 @@ class DistributedApplication:
 
             async def watch_signals() -> None:
                 with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                    # The loop hears the signals through its wakeup descriptor; this Python-level handler
+                    # also runs when a callback blocks the loop, and interrupts that callback.
+                    for signum in (signal.SIGINT, signal.SIGTERM):
+                        signal.signal(signum, self._orch().watchdog.on_signal)
+                        signal.siginterrupt(signum, True)
                     count = 0
                     async for signum in signals:
                         count += 1

@@ -13,7 +13,9 @@ import sys
 from types import TracebackType
 from typing import TYPE_CHECKING, TextIO
 
+from .._model._annotations import HealthStatus
 from .._model._snapshot import KnownResourceStates
+from .._orchestrator._health import health_failure
 
 if TYPE_CHECKING:
     from .._model._resources import IResource
@@ -25,11 +27,16 @@ __all__ = ["PlainConsole", "public_urls", "state_text"]
 
 
 def state_text(snapshot: ResourceSnapshot) -> str:
-    """``Running (Healthy)``, ``Finished (exit code 0)``, ``Starting``: the state, its health, its exit code."""
+    """``Running (Healthy)``, ``Finished (exit code 0)``, ``Starting``: the state, its health, its exit code.
+
+    An unhealthy resource says why: ``Running (Unhealthy: ready: timed out after 10 s)`` (the first failing
+    check that gave a reason).
+    """
     text = snapshot.state_text or "Unknown"
     health = snapshot.health_status  # None unless Running
     if health is not None:
-        text += f" ({health.value})"
+        failure = health_failure(snapshot) if health is not HealthStatus.HEALTHY else None
+        text += f" ({health.value}: {failure})" if failure else f" ({health.value})"
     if snapshot.exit_code is not None:
         text += f" (exit code {snapshot.exit_code})"
     return text

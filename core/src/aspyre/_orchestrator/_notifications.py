@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
@@ -21,6 +22,7 @@ from .._model._graph import DistributedApplicationModel
 from .._model._names import name_key
 from .._model._resources import IResource, IResourceWithoutLifetime, resource_type_name
 from .._model._snapshot import KnownResourceStates, ResourceSnapshot
+from ._health import health_failure
 
 __all__ = [
     "DependencyFailedError",
@@ -57,6 +59,10 @@ def _predicate(target: StateTarget) -> Callable[[ResourceSnapshot], bool]:
         return target
     states = {target} if isinstance(target, str) else set(target)
     return lambda s: s.state_text in states
+
+
+def _waiting_note(tell: Callable[[str], None], name: str, reason: str) -> None:
+    tell(f"Waiting for {name!r} to be healthy: {reason}")
 
 
 class ResourceNotificationService:
@@ -227,20 +233,29 @@ class ResourceNotificationService:
         if state == KnownResourceStates.FAILED_TO_START:
             return f"Dependency resource {dep.name!r} failed to start."
         if state in (KnownResourceStates.FINISHED, KnownResourceStates.EXITED, KnownResourceStates.RUNTIME_UNHEALTHY):
-            return f"Dependency resource {dep.name!r} entered the {state!r} state prematurely."
+            failure = health_failure(snap)
+            why = f" (it was unhealthy: {failure})" if failure else ""
+            return f"Dependency resource {dep.name!r} entered the {state!r} state prematurely{why}."
         return None
 
     async def wait_for_resource_healthy(
-        self, resource: IResource | str, behavior: WaitBehavior | None = None
+        self,
+        resource: IResource | str,
+        behavior: WaitBehavior | None = None,
+        *,
+        on_unhealthy: Callable[[str], None] | None = None,
     ) -> ResourceSnapshot:
         """Wait until the resource is Running, healthy and its resource-ready handlers finished.
 
         With ``STOP_ON_RESOURCE_UNAVAILABLE`` (the default here), raises
-        :class:`DependencyFailedError` if the resource fails or stops first.
+        :class:`DependencyFailedError` if the resource fails or stops first (saying why it was
+        unhealthy, when a check said so). ``on_unhealthy(reason)`` hears each new reason a failing
+        health check gives meanwhile.
         """
         r = self._resource(resource)
         behavior = behavior or self.default_wait_behavior
         key = name_key(r.name)
+        last_reason: list[str] = []
 
         def check() -> ResourceSnapshot | None:
             snap = self.get_snapshot(r)
@@ -251,6 +266,10 @@ class ResourceNotificationService:
             if snap is None or snap.state_text != KnownResourceStates.RUNNING:
                 return None
             if snap.health_status is not HealthStatus.HEALTHY:
+                reason = health_failure(snap)
+                if on_unhealthy is not None and reason is not None and last_reason[-1:] != [reason]:
+                    last_reason.append(reason)
+                    on_unhealthy(reason)
                 return None
             ev = self._ready.get(key)
             if ev is None or not ev.is_set():
@@ -305,8 +324,16 @@ class ResourceNotificationService:
         result: ResourceSnapshot = await self._wait_until(check)
         return result
 
-    async def wait_for_dependencies(self, resource: IResource, on_waiting: Callable[[], None] | None = None) -> None:
-        """Satisfy every wait of ``resource`` (in parallel). Raises if one cannot be satisfied."""
+    async def wait_for_dependencies(
+        self,
+        resource: IResource,
+        on_waiting: Callable[[], None] | None = None,
+        on_note: Callable[[str], None] | None = None,
+    ) -> None:
+        """Satisfy every wait of ``resource`` (in parallel). Raises if one cannot be satisfied.
+
+        ``on_note(text)`` hears why a dependency it waits for is not healthy yet (each new reason once).
+        """
         waits = [
             w for w in resource.annotations.all(WaitAnnotation) if not isinstance(w.resource, IResourceWithoutLifetime)
         ]
@@ -319,7 +346,8 @@ class ResourceNotificationService:
         async def one(w: WaitAnnotation) -> None:
             try:
                 if w.wait_type is WaitType.WAIT_UNTIL_HEALTHY:
-                    await self.wait_for_resource_healthy(w.resource, w.behavior)
+                    note = None if on_note is None else functools.partial(_waiting_note, on_note, w.resource.name)
+                    await self.wait_for_resource_healthy(w.resource, w.behavior, on_unhealthy=note)
                 elif w.wait_type is WaitType.WAIT_UNTIL_STARTED:
                     await self.wait_for_resource_started(w.resource, w.behavior)
                 else:

@@ -44,6 +44,7 @@ from .._model._resources import (
 )
 from .._model._snapshot import KnownResourceStates, ResourceSnapshot, StateStyle
 from .._model._values import ValueContext
+from ._callbacks import LoopWatchdog
 from ._executor import Executor, RuntimeUnhealthy
 from ._health import pending_reports
 from ._hooks import BackgroundHandlers, SnapshotHooks
@@ -117,7 +118,11 @@ class Orchestrator:
         )
         self.loggers = ResourceLoggerService(self.model)
         self._readiness = Readiness(
-            app=app, notifications=self.notifications, loggers=self.loggers, publish=self._publish
+            app=app,
+            notifications=self.notifications,
+            loggers=self.loggers,
+            publish=self._publish,
+            check_timeout=lambda: self.options.health_check_timeout,
         )
         self._executor = Executor(
             session_id=self.session_id,
@@ -134,6 +139,8 @@ class Orchestrator:
         self._snapshot_hooks = SnapshotHooks(app)
         self._background = BackgroundHandlers()
         self._failed: list[str] = []
+        #: Watches the event loop while the app runs (see :mod:`._callbacks`).
+        self.watchdog = LoopWatchdog()
 
     # -- helpers ------------------------------------------------------------------------------------------
     def _run(self, r: IResource) -> ResourceRun:
@@ -188,6 +195,7 @@ class Orchestrator:
         self.app.eventing.on_background_error(self._background_error)
         stack.callback(self.app.eventing.bind_task_group, None)
         self._snapshot_hooks.start(tg)
+        tg.start_soon(self.watchdog.run, self.options.blocked_loop_warning)
 
         await self._publish(BeforeStartEvent(app=self.app))
         for r in self.model:
@@ -319,7 +327,7 @@ class Orchestrator:
 
             tg.start_soon(forced)
             await self.notifications.wait_for_dependencies(
-                r, on_waiting=lambda: self._set_state(r, S.WAITING, StateStyle.INFO)
+                r, on_waiting=lambda: self._set_state(r, S.WAITING, StateStyle.INFO), on_note=self._logger(r).info
             )
             tg.cancel_scope.cancel()
         if self.notifications.get_snapshot(r).state_text != S.STARTING:  # type: ignore[union-attr]

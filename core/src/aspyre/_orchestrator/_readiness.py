@@ -10,6 +10,7 @@ from typing import Any
 import anyio
 import anyio.abc
 import anyio.lowlevel
+import attrs
 
 from .._eventing._events import ResourceReadyEvent
 from .._model._resources import IResource
@@ -37,12 +38,14 @@ class Readiness:
         notifications: ResourceNotificationService,
         loggers: ResourceLoggerService,
         publish: Callable[[ResourceReadyEvent], Awaitable[None]],
+        check_timeout: Callable[[], float] | None = None,
     ) -> None:
         self._app = app
         self._notifications = notifications
         self._loggers = loggers
         self._publish = publish
         self.settings = HealthSettings()
+        self._check_timeout = check_timeout
         self._tg: anyio.abc.TaskGroup | None = None
         self._checks: dict[int, anyio.CancelScope] = {}
 
@@ -83,8 +86,13 @@ class Readiness:
                 get_snapshot=self._notifications.get_snapshot,
                 fire_ready=self._fire_ready,
                 state_changed=functools.partial(self._left_running, r),
-                settings=self.settings,
+                settings=self._settings(),
             )
+
+    def _settings(self) -> HealthSettings:
+        if self._check_timeout is None:
+            return self.settings
+        return attrs.evolve(self.settings, check_timeout=self._check_timeout())
 
     async def _left_running(self, r: IResource) -> None:
         await self._notifications.wait_for_resource(r, _not_running)

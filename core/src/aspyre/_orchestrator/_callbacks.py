@@ -1,0 +1,208 @@
+"""Where user callbacks run, and what keeps a blocking one from freezing the app host.
+
+* Sync health checks run in daemon threads (:func:`run_in_thread`): a check that blocks past its
+  timeout is abandoned (its thread finishes on its own, or with the process) and reports Unhealthy.
+* Every other user callback (environment and argument callbacks, event handlers, commands, snapshot
+  updates, value callbacks) runs on the event loop, as its contract says (it may change the model or
+  publish updates). :class:`LoopWatchdog` watches the loop from a thread: when it is blocked longer than
+  ``app.options.blocked_loop_warning`` seconds it logs a warning naming the callback that blocks it, and
+  a Ctrl-C (SIGINT) or SIGTERM that arrives while a callback runs on the loop interrupts that callback
+  (:class:`CallbackInterrupted`), so the app stops as asked instead of waiting for it.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import inspect
+import logging
+import os
+import signal
+import sys
+import sysconfig
+import threading
+import time
+import types
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio
+import anyio.from_thread
+import anyio.lowlevel
+
+__all__ = ["CallbackInterrupted", "LoopWatchdog", "is_async_callable", "run_in_thread"]
+
+log = logging.getLogger("aspyre.orchestrator")
+
+T = TypeVar("T")
+
+#: How often the loop's heartbeat ticks (seconds); the watchdog looks as often.
+_BEAT = 0.1
+
+
+class CallbackInterrupted(Exception):
+    """A callback blocked the event loop when Ctrl-C (or SIGTERM) came: it was interrupted so that the app stops."""
+
+
+def is_async_callable(fn: object) -> bool:
+    """Whether calling *fn* gives a coroutine (``async def``, a partial of one, or an object with one as ``__call__``)."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(getattr(fn, "__call__", None))  # noqa: B004
+
+
+async def run_in_thread(fn: Callable[..., T], *args: Any, name: str) -> T:
+    """``fn(*args)`` in a new daemon thread; cancelling the caller abandons the thread (it is not waited for).
+
+    Unlike anyio's worker threads, an abandoned thread never delays the exit of the process.
+    """
+    token = anyio.lowlevel.current_token()
+    done = anyio.Event()
+    outcome: list[Any] = []
+    context = contextvars.copy_context()
+
+    def target() -> None:
+        try:
+            outcome.append((True, context.run(fn, *args)))
+        except BaseException as exc:  # handed to the caller, whatever it is
+            outcome.append((False, exc))
+        try:
+            anyio.from_thread.run_sync(done.set, token=token)
+        except RuntimeError:  # the loop finished meanwhile: nobody waits any more
+            pass
+
+    threading.Thread(target=target, name=f"aspyre-{name}", daemon=True).start()
+    await done.wait()
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    result: T = value
+    return result
+
+
+@functools.cache
+def _infrastructure_dirs() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(aspyre's, anyio's and pluggy's directories; the standard library's; site-packages)."""
+    import pluggy
+
+    def directory(path: str | Path) -> str:
+        return str(Path(path).resolve()) + os.sep
+
+    internal = tuple(directory(Path(m.__file__).parent) for m in (sys.modules["aspyre"], anyio, pluggy) if m.__file__)
+    paths = sysconfig.get_paths()
+    stdlib = tuple(directory(paths[k]) for k in ("stdlib", "platstdlib") if paths.get(k))
+    kept = tuple(directory(paths[k]) for k in ("purelib", "platlib") if paths.get(k))
+    return internal, stdlib, kept
+
+
+def _is_callback_frame(frame: types.FrameType) -> bool:
+    """Whether *frame* runs code of an app host or a plugin (not aspyre's, anyio's, pluggy's or the stdlib's)."""
+    filename = frame.f_code.co_filename
+    if filename.startswith("<frozen"):
+        return False
+    try:
+        resolved = str(Path(filename).resolve())
+    except OSError:  # pragma: no cover
+        resolved = filename
+    internal, stdlib, kept = _infrastructure_dirs()
+    if resolved.startswith(internal):
+        return False
+    return not (resolved.startswith(stdlib) and not resolved.startswith(kept))
+
+
+def _loop_frames(frame: types.FrameType | None) -> Iterator[types.FrameType]:
+    """The frames of the task step that runs on the loop now, innermost first (none when the loop waits)."""
+    frames: list[types.FrameType] = []
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name == "_run" and code.co_filename.endswith(os.path.join("asyncio", "events.py")):
+            yield from frames  # below the loop's call of one ready callback
+            return
+        frames.append(frame)
+        frame = frame.f_back
+
+
+def blocking_callback(frame: types.FrameType | None) -> str | None:
+    """``name (file:line)`` of the innermost user callback running on the loop in *frame*'s stack, if any."""
+    for f in _loop_frames(frame):
+        if _is_callback_frame(f):
+            try:
+                where = os.path.relpath(f.f_code.co_filename)
+            except ValueError:  # pragma: no cover - another drive
+                where = f.f_code.co_filename
+            return f"{f.f_code.co_qualname} ({where}:{f.f_lineno})"
+    return None
+
+
+class LoopWatchdog:
+    """Watches the app's event loop from a daemon thread (see the module docstring).
+
+    :meth:`run` is the loop-side heartbeat (a task of the app); :meth:`watch_signals` installs the
+    Python-level SIGINT/SIGTERM handlers that interrupt a callback blocking the loop (``app.run()`` only:
+    under pytest, pytest keeps its own).
+    """
+
+    def __init__(self) -> None:
+        self._warn_after = 5.0
+        self._beat = time.monotonic()
+        self._loop_thread: int | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    async def run(self, warn_after: float) -> None:
+        """The heartbeat; starts the watching thread (run it as a task of the app, cancel it to stop).
+
+        A warning names the callback that blocks the loop longer than *warn_after* seconds.
+        """
+        self._warn_after = warn_after
+        self._loop_thread = threading.get_ident()
+        self._thread = threading.Thread(target=self._watch, name="aspyre-loop-watchdog", daemon=True)
+        self._thread.start()
+        try:
+            while True:
+                self._beat = time.monotonic()
+                await anyio.sleep(_BEAT)
+        finally:
+            self._stop.set()
+
+    def blocked_for(self) -> float:
+        """Seconds since the loop last ran the heartbeat, beyond its period."""
+        return max(0.0, time.monotonic() - self._beat - _BEAT)
+
+    def _watch(self) -> None:
+        warned: str | None = None
+        since = 0.0
+        while not self._stop.wait(_BEAT):
+            blocked = self.blocked_for()
+            if blocked < self._warn_after:
+                if warned is not None:
+                    log.warning("the event loop ran again after %.1f s blocked by %s", time.monotonic() - since, warned)
+                    warned = None
+                continue
+            if warned is None and self._loop_thread is not None:
+                frame = sys._current_frames().get(self._loop_thread)
+                culprit = blocking_callback(frame) or "aspyre itself"
+                since = self._beat
+                warned = culprit
+                log.warning(
+                    "the event loop has been blocked for %.1f s by %s: nothing else runs meanwhile (states, logs, "
+                    "health checks, Ctrl-C is answered by interrupting it). Make the callback async, or run its "
+                    "blocking work in a thread (anyio.to_thread.run_sync)",
+                    blocked,
+                    culprit,
+                )
+
+    def on_signal(self, signum: int, frame: types.FrameType | None) -> None:
+        """The Python-level handler of SIGINT/SIGTERM while the app runs (the loop's own handler still runs).
+
+        If a user callback is running on the loop when the signal comes, it is interrupted with
+        :class:`CallbackInterrupted`: the loop gets back to the signal and stops the app.
+        """
+        if threading.get_ident() != self._loop_thread:
+            return
+        culprit = blocking_callback(frame)
+        if culprit is None:
+            return
+        name = signal.Signals(signum).name
+        raise CallbackInterrupted(f"{culprit} was interrupted by {name}: it was running on the event loop")

@@ -1,0 +1,132 @@
+"""User callbacks never freeze the app host: sync health checks run in threads, with their timeout."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import anyio
+import pytest
+
+import aspyre
+from aspyre import HealthStatus
+from aspyre import KnownResourceStates as S
+from aspyre._orchestrator._notifications import DependencyFailedError
+
+pytestmark = pytest.mark.anyio
+
+PY = sys.executable
+TICKER = ("-c", "import time\nwhile True:\n    print('tick', flush=True)\n    time.sleep(0.05)")
+SLEEPER = ("-c", "import time; time.sleep(600)")
+
+
+@pytest.fixture
+def gate() -> Iterator[threading.Event]:
+    """Released at the end of the test, so that a blocked check's thread ends."""
+    event = threading.Event()
+    yield event
+    event.set()
+
+
+def make_builder(tmp_path: Path) -> aspyre.DistributedApplicationBuilder:
+    return aspyre.DistributedApplication.create_builder([], app_host_path=tmp_path / "apphost.py")
+
+
+async def test_a_blocking_sync_health_check_times_out_and_the_app_keeps_running(
+    tmp_path: Path, gate: threading.Event
+) -> None:
+    calls: list[float] = []
+
+    def stuck(ctx: aspyre.HealthCheckContext) -> bool:
+        calls.append(time.monotonic())
+        gate.wait(30)  # a blocking call without a timeout of its own (time.sleep(3600) in the issue)
+        return True
+
+    b = make_builder(tmp_path)
+    b.add_executable("ticker", PY, *TICKER)
+    b.add_executable("svc", PY, *SLEEPER).with_health_check("stuck", stuck)
+    app = b.build()
+    app.options.health_check_timeout = 0.5
+    with anyio.fail_after(40):
+        async with app:
+            watch = app.resource_notifications
+            await watch.wait_for_resource("svc", S.RUNNING)
+            snap = await watch.wait_for_resource("svc", lambda s: s.health_reports[0].status is HealthStatus.UNHEALTHY)
+            report = snap.health_reports[0]
+            assert report.description == "timed out after 0.5 s"
+            # the loop is free: the ticker's lines keep arriving while the check's thread is blocked
+            before = len(app.resource_loggers.backlog("ticker"))
+            started = time.monotonic()
+            await anyio.sleep(1.0)
+            assert time.monotonic() - started < 10  # the loop was not frozen by the check (it blocks 30 s)
+            assert len(app.resource_loggers.backlog("ticker")) > before
+            # a check still blocked is not called again (no thread piles up); it reports why
+            snap = await watch.wait_for_resource(
+                "svc", lambda s: "still running" in (s.health_reports[0].description or "")
+            )
+            assert len(calls) == 1
+            assert snap.health_status is HealthStatus.UNHEALTHY
+            # once it returns, it is called again, and passes
+            gate.set()
+            await watch.wait_for_resource_healthy("svc")
+            assert len(calls) >= 2
+
+
+async def test_a_sync_health_check_runs_off_the_event_loop(tmp_path: Path) -> None:
+    loop_thread = threading.get_ident()
+    seen: list[int] = []
+
+    def check(ctx: aspyre.HealthCheckContext) -> aspyre.HealthCheckResult:
+        seen.append(threading.get_ident())
+        return aspyre.HealthCheckResult(HealthStatus.HEALTHY)
+
+    async def async_check(ctx: aspyre.HealthCheckContext) -> bool:
+        seen.append(-threading.get_ident())
+        return True
+
+    b = make_builder(tmp_path)
+    b.add_executable("svc", PY, *SLEEPER).with_health_check("sync", check).with_health_check("async", async_check)
+    app = b.build()
+    with anyio.fail_after(20):
+        async with app:
+            await app.resource_notifications.wait_for_resource_healthy("svc")
+    assert loop_thread not in seen  # the sync one ran in a thread
+    assert -loop_thread in seen  # the async one on the loop
+
+
+async def test_a_failing_check_says_why(tmp_path: Path) -> None:
+    def refuses(ctx: aspyre.HealthCheckContext) -> bool:
+        raise ConnectionRefusedError("nobody listens on 6380")
+
+    b = make_builder(tmp_path)
+    b.add_executable("svc", PY, *SLEEPER).with_health_check("port", refuses)
+    app = b.build()
+    with anyio.fail_after(20):
+        async with app:
+            snap = await app.resource_notifications.wait_for_resource(
+                "svc", lambda s: bool(s.health_reports) and s.health_reports[0].status is HealthStatus.UNHEALTHY
+            )
+    assert snap.health_reports[0].description == "nobody listens on 6380"
+
+
+async def test_waiters_hear_why_a_dependency_is_unhealthy(tmp_path: Path) -> None:
+    def refuses(ctx: aspyre.HealthCheckContext) -> aspyre.HealthCheckResult:
+        return aspyre.HealthCheckResult(aspyre.HealthStatus.UNHEALTHY, "nobody listens on 6380")
+
+    b = make_builder(tmp_path)
+    dep = b.add_executable("dep", PY, "-c", "import time; time.sleep(1.5)").with_health_check("port", refuses)
+    b.add_executable("api", PY, "-c", "pass").wait_for(dep)
+    app = b.build()
+    with anyio.fail_after(20):
+        async with app:
+            watch = app.resource_notifications
+            await watch.wait_for_resource("api", S.FAILED_TO_START)
+            with pytest.raises(DependencyFailedError, match=r"unhealthy: port: nobody listens on 6380"):
+                await watch.wait_for_resource_healthy("dep")
+    api_log = [line.content for line in app.resource_loggers.backlog("api")]
+    # while it waits, the waiter's log says why; when the dependency ends, its error too
+    assert "Waiting for 'dep' to be healthy: port: nobody listens on 6380" in api_log
+    assert any("'dep' entered the 'Finished' state prematurely (it was unhealthy: port:" in x for x in api_log), api_log
