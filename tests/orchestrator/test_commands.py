@@ -134,3 +134,35 @@ async def test_start_while_the_app_is_not_running_is_a_clear_error(tmp_path: Pat
     app = b.build()
     with pytest.raises(RuntimeError, match="not running"):
         await app.start_resource("svc")
+
+
+async def test_an_app_runs_once(tmp_path: Path) -> None:
+    b = make_builder(tmp_path)
+    b.add_executable("job", PY, "-c", "print('ran')")
+    app = b.build()
+    async with app:
+        await app.resource_notifications.wait_for_resource("job", S.FINISHED)
+    with pytest.raises(RuntimeError, match=r"already ran.*builder\.build\(\)"):
+        async with app:
+            pass
+    assert [line.content for line in app.resource_loggers.backlog("job")] == ["ran"]
+
+
+def test_a_second_run_is_a_clear_error(tmp_path: Path) -> None:
+    b = make_builder(tmp_path)
+    b.add_executable("job", PY, "-c", "print('ran')")
+    app = b.build()
+    app.options.console_output = False
+
+    async def stop_when_finished() -> None:
+        await app.resource_notifications.wait_for_resource("job", S.FINISHED)
+        app._orch().request_stop()
+
+    async def run_once() -> int:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(stop_when_finished)
+            return await app.run_async()
+
+    assert anyio.run(run_once) == 0
+    with pytest.raises(RuntimeError, match="already ran"):
+        app.run()

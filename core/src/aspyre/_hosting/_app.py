@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -53,6 +54,8 @@ class DistributedApplication:
         self.app_host_path: Path = builder.app_host_path
         self._orchestrator: Orchestrator | None = None
         self._exit_stack: contextlib.AsyncExitStack | None = None
+        #: Set by the first start (run mode): an app runs once.
+        self._started = False
         self.options = AppOptions()
 
     # -- construction shortcut ------------------------------------------------------------------------
@@ -115,6 +118,8 @@ class DistributedApplication:
         stop_if_loaded(self)
         if self._exit_stack is not None:
             raise RuntimeError("The app is already started")
+        self._check_runs_once()
+        self._started = True
         stack = contextlib.AsyncExitStack()
         await stack.__aenter__()
         try:
@@ -123,6 +128,13 @@ class DistributedApplication:
             await stack.aclose()
             raise
         self._exit_stack = stack
+
+    def _check_runs_once(self) -> None:
+        if self._started:
+            raise RuntimeError(
+                "This app already ran: an app runs once. Build a new one (builder.build(), or "
+                "DistributedApplication.create_builder() again) to run it again."
+            )
 
     async def stop(self) -> None:
         """Stop every resource (gracefully) and release what the app created."""
@@ -158,6 +170,7 @@ class DistributedApplication:
             if self.options.console_output:
                 print(f"Published {self.execution_context.publisher_name} to: {path}")
             return 0
+        self._check_runs_once()
         reporter = None
         if self.options.console_output:
             from ._console import PlainConsole
@@ -183,7 +196,18 @@ class DistributedApplication:
     def run(self) -> None:
         """Blocking ``run_async``; exits the process with a non-zero code if a resource failed to start."""
         stop_if_loaded(self)
-        code = anyio.run(self._run_with_signals)
+        if not self.execution_context.is_publish_mode:
+            self._check_runs_once()
+        try:
+            code = anyio.run(self._run_with_signals)
+        except Exception as exc:  # an ExceptionGroup too
+            if os.environ.get("ASPYRE_TRACEBACK") == "1":
+                raise
+            from .._orchestrator._callbacks import user_error_report
+
+            print(f"aspyre: the app host failed:\n{user_error_report(exc)}", file=sys.stderr)
+            print("aspyre: (ASPYRE_TRACEBACK=1 shows the whole traceback)", file=sys.stderr, flush=True)
+            code = 1
         if code:
             sys.exit(code)
 

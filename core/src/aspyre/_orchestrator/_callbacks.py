@@ -31,7 +31,7 @@ import anyio
 import anyio.from_thread
 import anyio.lowlevel
 
-__all__ = ["CallbackInterrupted", "LoopWatchdog", "is_async_callable", "run_in_thread"]
+__all__ = ["CallbackInterrupted", "LoopWatchdog", "is_async_callable", "is_user_code", "run_in_thread", "user_error_report"]
 
 log = logging.getLogger("aspyre.orchestrator")
 
@@ -97,8 +97,11 @@ def _infrastructure_dirs() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str,
 
 
 def _is_callback_frame(frame: types.FrameType) -> bool:
-    """Whether *frame* runs code of an app host or a plugin (not aspyre's, anyio's, pluggy's or the stdlib's)."""
-    filename = frame.f_code.co_filename
+    return is_user_code(frame.f_code.co_filename)
+
+
+def is_user_code(filename: str) -> bool:
+    """Whether *filename* is code of an app host or a plugin (not aspyre's, anyio's, pluggy's or the stdlib's)."""
     if filename.startswith("<frozen"):
         return False
     try:
@@ -206,3 +209,22 @@ class LoopWatchdog:
             return
         name = signal.Signals(signum).name
         raise CallbackInterrupted(f"{culprit} was interrupted by {name}: it was running on the event loop")
+
+
+def _leaves(exc: BaseException) -> list[BaseException]:
+    if isinstance(exc, BaseExceptionGroup):
+        return [leaf for e in exc.exceptions for leaf in _leaves(e)]
+    return [exc]
+
+
+def user_error_report(exc: BaseException) -> str:
+    """*exc* as the app host's author needs it: the real errors (not their task-group wrappers), each with
+    the frames of the app host and plugins only, its message and its notes."""
+    import traceback
+
+    parts = []
+    for leaf in _leaves(exc):
+        te = traceback.TracebackException.from_exception(leaf)
+        te.stack = traceback.StackSummary.from_list([f for f in te.stack if is_user_code(f.filename)])
+        parts.append("".join(te.format() if te.stack else te.format_exception_only()))
+    return "".join(parts).rstrip("\n")

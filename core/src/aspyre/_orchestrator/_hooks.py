@@ -12,6 +12,7 @@ import anyio.abc
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from .._eventing._events import ResourceSnapshotChangedEvent
+from .._plugins import PluginHookError
 
 __all__ = ["BackgroundHandlers", "SnapshotHooks"]
 
@@ -56,6 +57,8 @@ class SnapshotHooks:
                 async for event in receive:
                     try:
                         await self._app.eventing.publish_hooks_only(event)
+                    except PluginHookError as exc:
+                        log.error("%s", exc)
                     except Exception as exc:
                         log.error("aspyre_resource_snapshot_changed hook failed: %s: %s", type(exc).__name__, exc)
         finally:

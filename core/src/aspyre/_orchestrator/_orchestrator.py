@@ -308,7 +308,8 @@ class Orchestrator:
 
     def _fail(self, r: IResource, exc: BaseException) -> None:
         for leaf in _leaves(exc):
-            self._logger(r).error("Failed to start: %s", leaf)
+            notes = "".join(f" {note}" for note in getattr(leaf, "__notes__", ()))
+            self._logger(r).error("Failed to start: %s%s", leaf, notes)
         self._failed.append(r.name)
         self._set_state(r, S.FAILED_TO_START, StateStyle.ERROR)
 
