@@ -187,7 +187,9 @@ class Executor:
         def on_log(line: str, is_error: bool) -> None:
             write(r, line, is_error)
 
-        handle = await self.runtime.start_container(spec, on_log, on_status=logger.info)
+        handle = await self.runtime.start_container(
+            spec, on_log, on_status=logger.info, stop_grace_period=self._options.stop_grace_period
+        )
         run.container = handle
         self._update(
             r,

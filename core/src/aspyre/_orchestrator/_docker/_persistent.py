@@ -2,13 +2,14 @@
 
 An existing container of that name, created by this app host, with the same configuration hash is
 reused: followed as it is when it runs, started again when it is stopped. A changed configuration (or a
-container that will not run again) is removed, so that the caller creates it anew. A container of that
+container that will not run again) is stopped gracefully, then removed, so that the caller creates it anew. A container of that
 name that aspyre or this app host did not create is never touched.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -35,8 +36,14 @@ async def reuse_persistent(
     aliases: tuple[str, ...],
     on_log: Callable[[str, bool], None],
     status: Callable[[str], None],
+    grace: float = 10.0,
 ) -> ContainerHandle | None:
-    """The existing persistent container *name*, followed again, or ``None`` when it must be created."""
+    """The existing persistent container *name*, followed again, or ``None`` when it must be created.
+
+    One that must be recreated is stopped gracefully first (*grace* seconds before SIGKILL), then removed.
+    """
+    import docker.errors
+
     existing = await engine.call(engine.inspect_container, name)
     if existing is None:
         return None
@@ -62,7 +69,21 @@ async def reuse_persistent(
         reason = "it stopped while aspyre attached to it" if running else "it could not be started again"
     else:
         reason = "its configuration changed"
-    status(f"Recreating persistent container {name}: {reason}")
+    if existing["State"].get("Running"):
+        # Stopped the way any stop is (the image's stop signal, then SIGKILL after the grace period), so
+        # that a database saves its last writes (Redis saves on SIGTERM) before the container goes.
+        status(
+            f"Recreating persistent container {name}: {reason}; stopping it first (grace period "
+            f"{math.ceil(grace)} s)"
+        )
+        try:
+            await engine.call(engine.api().stop, existing["Id"], timeout=max(0, math.ceil(grace)))
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as exc:
+            _log.warning("stopping container %s before recreating it failed: %s", name, exc)
+    else:
+        status(f"Recreating persistent container {name}: {reason}")
     await engine.call(engine.remove_container, existing["Id"])
     return None
 

@@ -149,11 +149,14 @@ class ContainerRuntime:
         on_log: Callable[[str, bool], None],
         *,
         on_status: Callable[[str], None] | None = None,
+        stop_grace_period: float = 10.0,
     ) -> ContainerHandle:
         """Create and start (or, for an unchanged persistent container, reuse) the container of *spec*.
 
         Output lines go to ``on_log(line, is_stderr)``, always called on the event loop. ``on_status``
         (also on the loop) receives short human-readable progress notes (pulling, reusing, recreating).
+        A persistent container recreated for a changed configuration is first stopped with
+        *stop_grace_period* seconds before SIGKILL.
         Raises :class:`ValueError` for an invalid spec (unsupported runtime flag, relative bind source),
         :class:`ContainerImageUnavailable`, :class:`ContainerStartError` or
         :class:`ContainerRuntimeUnavailable`.
@@ -187,6 +190,7 @@ class ContainerRuntime:
                 aliases=aliases,
                 on_log=on_log,
                 status=status,
+                grace=stop_grace_period,
             )
             if reused is not None:
                 self._handles[reused.id] = reused
