@@ -21,7 +21,7 @@ from .._model._annotations import ContainerLifetime
 from .._model._resources import ContainerResource, ExecutableResource
 from .._model._snapshot import KnownResourceStates, ResourceSnapshot, StateStyle
 from ._addresses import EndpointAllocator, HostPorts, url_snapshots
-from ._docker import ContainerHandle, ContainerRuntime
+from ._docker import ContainerHandle, ContainerRuntime, ContainerRuntimeUnavailable
 from ._processes import run_process
 from ._runs import ResourceRun
 from ._snapshots import env_snapshot, with_urls
@@ -187,9 +187,35 @@ class Executor:
         def on_log(line: str, is_error: bool) -> None:
             write(r, line, is_error)
 
-        handle = await self.runtime.start_container(
-            spec, on_log, on_status=logger.info, stop_grace_period=self._options.stop_grace_period
-        )
+        def on_engine(lost: bool, problem: str) -> None:
+            name = run.container.name if run.container is not None else r.name
+            if lost:
+                logger.error(
+                    "Lost the connection to the container engine at %s (%s): container %s is not followed "
+                    "until the engine is back; aspyre reconnects by itself",
+                    self.runtime.engine_address,
+                    problem,
+                    name,
+                )
+                snap = self._notifications.get_snapshot(r)
+                if snap is not None and snap.state_text not in (S.STOPPING, *S.TERMINAL_STATES):
+                    self._update(r, lambda s: s.with_state(S.RUNTIME_UNHEALTHY, StateStyle.ERROR))
+            else:
+                logger.info("The container engine is back: container %s is followed again", name)
+                snap = self._notifications.get_snapshot(r)
+                if snap is not None and snap.state_text == S.RUNTIME_UNHEALTHY:
+                    self._update(r, lambda s: s.with_state(S.RUNNING, StateStyle.SUCCESS))
+
+        try:
+            handle = await self.runtime.start_container(
+                spec,
+                on_log,
+                on_status=logger.info,
+                stop_grace_period=self._options.stop_grace_period,
+                on_engine=on_engine,
+            )
+        except ContainerRuntimeUnavailable as exc:
+            raise RuntimeUnhealthy(str(exc)) from exc
         run.container = handle
         self._update(
             r,
@@ -203,7 +229,10 @@ class Executor:
         )
         created()
         try:
-            code = await self.runtime.wait(handle)
+            try:
+                code = await self.runtime.wait(handle)
+            except ContainerRuntimeUnavailable as exc:
+                raise RuntimeUnhealthy(str(exc)) from exc
         finally:
             with anyio.CancelScope(shield=True):
                 await self._end_container(r, run, handle)

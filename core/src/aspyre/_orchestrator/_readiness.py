@@ -64,19 +64,24 @@ class Readiness:
         if self._tg is None:
             return
         if state == S.RUNNING and was != S.RUNNING:
-            self._notifications.reset_ready(r)
+            # Back from RuntimeUnhealthy (the engine was away, the container ran on): checked again, not
+            # made ready again (its resource-ready handlers ran already).
+            resumed = was == S.RUNTIME_UNHEALTHY and self._notifications.is_ready(r)
+            if not resumed:
+                self._notifications.reset_ready(r)
             if not collect_health_checks(r):
                 # No checks: ready on Running, even if a custom state follows at once.
-                self._tg.start_soon(self._fire_ready, r)
+                if not resumed:
+                    self._tg.start_soon(self._fire_ready, r)
             else:
                 scope = self._checks[id(r)] = anyio.CancelScope()
-                self._tg.start_soon(self._check, r, scope)
+                self._tg.start_soon(self._check, r, scope, resumed)
         elif state != S.RUNNING and was == S.RUNNING:
             running = self._checks.pop(id(r), None)
             if running is not None:
                 running.cancel()
 
-    async def _check(self, r: IResource, scope: anyio.CancelScope) -> None:
+    async def _check(self, r: IResource, scope: anyio.CancelScope, resumed: bool = False) -> None:
         with scope:
             await anyio.lowlevel.checkpoint()  # the resource may have left Running already
             await monitor_health(
@@ -84,7 +89,7 @@ class Readiness:
                 app=self._app,
                 publish_update=self._notifications.publish_update,
                 get_snapshot=self._notifications.get_snapshot,
-                fire_ready=self._fire_ready,
+                fire_ready=_ready_already if resumed else self._fire_ready,
                 state_changed=functools.partial(self._left_running, r),
                 settings=self._settings(),
             )
@@ -111,6 +116,10 @@ class Readiness:
             self._notifications.set_ready(r, exc)
         else:
             self._notifications.set_ready(r)
+
+
+async def _ready_already(r: IResource) -> None:
+    """Resource-ready for a resource whose handlers ran already: nothing to do."""
 
 
 def _not_running(s: ResourceSnapshot) -> bool:

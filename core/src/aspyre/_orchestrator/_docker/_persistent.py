@@ -37,6 +37,7 @@ async def reuse_persistent(
     on_log: Callable[[str, bool], None],
     status: Callable[[str], None],
     grace: float = 10.0,
+    on_engine: Callable[[bool, str], None] | None = None,
 ) -> ContainerHandle | None:
     """The existing persistent container *name*, followed again, or ``None`` when it must be created.
 
@@ -61,7 +62,9 @@ async def reuse_persistent(
         )
     if labels.get(LABEL_CONFIG_HASH) == config_hash:
         running = bool(existing["State"].get("Running"))
-        handle = await _follow(engine, session_network, spec, existing, aliases, on_log, start=not running)
+        handle = await _follow(
+            engine, session_network, spec, existing, aliases, on_log, start=not running, on_engine=on_engine
+        )
         if handle is not None:
             how = "Reusing" if running else "Starting again"
             status(f"{how} persistent container {name} (configuration unchanged)")
@@ -97,6 +100,7 @@ async def _follow(
     on_log: Callable[[str, bool], None],
     *,
     start: bool,
+    on_engine: Callable[[bool, str], None] | None = None,
 ) -> ContainerHandle | None:
     """Follow an existing persistent container (starting it first if *start*); ``None`` if that fails."""
     import docker.errors
@@ -105,7 +109,7 @@ async def _follow(
     name = str(existing["Name"]).lstrip("/")
     api = engine.api()
     networks = (existing.get("NetworkSettings") or {}).get("Networks") or {}
-    monitor = Monitor(api, container_id, name, on_log)
+    monitor = Monitor(api, container_id, name, on_log, on_engine)
     try:
         if session_network not in networks:
             await engine.call(api.connect_container_to_network, container_id, session_network, aliases=list(aliases))

@@ -97,6 +97,11 @@ class ContainerRuntime:
         return self._engine.session_id
 
     @property
+    def engine_address(self) -> str:
+        """The engine's address as given (``DOCKER_HOST``), for messages."""
+        return self._engine.where
+
+    @property
     def app_host_hash(self) -> str:
         """The app host hash (8 hex digits) in persistent container and network names."""
         return self._engine.app_host_hash
@@ -150,13 +155,16 @@ class ContainerRuntime:
         *,
         on_status: Callable[[str], None] | None = None,
         stop_grace_period: float = 10.0,
+        on_engine: Callable[[bool, str], None] | None = None,
     ) -> ContainerHandle:
         """Create and start (or, for an unchanged persistent container, reuse) the container of *spec*.
 
         Output lines go to ``on_log(line, is_stderr)``, always called on the event loop. ``on_status``
         (also on the loop) receives short human-readable progress notes (pulling, reusing, recreating).
         A persistent container recreated for a changed configuration is first stopped with
-        *stop_grace_period* seconds before SIGKILL.
+        *stop_grace_period* seconds before SIGKILL. ``on_engine(lost, problem)`` (on the loop) hears the
+        engine going away while the container is followed (``lost`` true, ``problem`` in a few words) and
+        coming back (the container is then followed again; :meth:`wait` waits on meanwhile).
         Raises :class:`ValueError` for an invalid spec (unsupported runtime flag, relative bind source),
         :class:`ContainerImageUnavailable`, :class:`ContainerStartError` or
         :class:`ContainerRuntimeUnavailable`.
@@ -191,6 +199,7 @@ class ContainerRuntime:
                 on_log=on_log,
                 status=status,
                 grace=stop_grace_period,
+                on_engine=on_engine,
             )
             if reused is not None:
                 self._handles[reused.id] = reused
@@ -219,7 +228,7 @@ class ContainerRuntime:
             ) from exc
         container_id = str(container["Id"])
         api = engine.api()
-        monitor = Monitor(api, container_id, name, on_log)
+        monitor = Monitor(api, container_id, name, on_log, on_engine)
         handle = ContainerHandle(
             id=container_id,
             name=name,
@@ -308,6 +317,12 @@ class ContainerRuntime:
                 pass
             except docker.errors.APIError as exc:
                 _log.warning("stopping container %s failed: %s", handle.name, explain(exc))
+            except ContainerRuntimeUnavailable:
+                # Nothing can be stopped now: stop following (the next start's sweep removes a session one).
+                handle._monitor.close(detach=True)
+                handle._removed = True
+                self._handles.pop(handle.id, None)
+                raise
             if not await self._engine.call(handle._monitor.join, _MONITOR_JOIN_TIMEOUT):
                 handle._monitor.close(detach=False)
             if handle.persistent:
@@ -387,9 +402,12 @@ class ContainerRuntime:
                         await self.kill(handle)
                         await self._forget(handle)
                 except Exception as exc:
+                    handle._monitor.close(detach=True)
                     _log.warning("cleaning up container %s failed: %s", handle.name, exc)
-            await self._networks.remove_session()
-            await self._engine.close()
+            try:
+                await self._networks.remove_session()
+            finally:
+                await self._engine.close()
 
     async def persistent_host_ports(
         self, resource_name: str, container_name: str | None = None
