@@ -23,7 +23,7 @@ from .._model._snapshot import KnownResourceStates, ResourceSnapshot, StateStyle
 from ._addresses import EndpointAllocator, HostPorts, url_snapshots
 from ._docker import ContainerHandle, ContainerRuntime, ContainerRuntimeUnavailable
 from ._processes import run_process
-from ._runs import ResourceRun
+from ._runs import ResourceRun, StopReason
 from ._snapshots import env_snapshot, with_urls
 from ._translate import container_name, container_spec, process_spec
 
@@ -258,6 +258,21 @@ class Executor:
                 run.exit_code = handle.exit_code
         except Exception as exc:
             logger.error("Could not stop container %s: %s", handle.name, exc)
+
+    async def stop_unfollowed(self, r: ContainerResource, run: ResourceRun) -> None:
+        """After a run of *r* ended without following a container: if the Stop command ended it, stop the
+        persistent container it was starting or reusing (it may run: from an earlier run, or just started)."""
+        if (
+            run.container is not None
+            or run.stop_reason is not StopReason.COMMAND
+            or r.lifetime is not ContainerLifetime.PERSISTENT
+            or not self._connected
+        ):
+            return
+        try:
+            await self.runtime.stop_persistent(r.name, container_name(r), self._options.stop_grace_period)
+        except Exception as exc:
+            self._loggers.get_logger(r).error("Could not stop the persistent container of %s: %s", r.name, exc)
 
     # -- forced stop ---------------------------------------------------------------------------------------
     def force_stop(self, runs: Iterable[ResourceRun], tg: anyio.abc.TaskGroup | None) -> None:

@@ -289,9 +289,11 @@ class Orchestrator:
             if not started:
                 task_status.started()
             mark_created()
-            run.done.set()
-            run.scope = None
             with anyio.CancelScope(shield=True):
+                if isinstance(r, ContainerResource):
+                    await self._guarded(r, "Stopping the container", self._executor.stop_unfollowed, r, run)
+                run.done.set()
+                run.scope = None
                 await self._guarded(r, "Reporting the end of the run", self._run_ended, r, run)
 
     async def _run_ended(self, r: IResource, run: ResourceRun) -> None:

@@ -122,6 +122,9 @@ async def _follow(
         _log.debug("following container %s again failed: %s", name, exc)
         monitor.close(detach=False)
         return None
+    except BaseException:  # cancelled (the caller stops the container by name if it must), or the engine went
+        monitor.close(detach=False)
+        raise
     if not start and not info["State"].get("Running"):
         monitor.close(detach=False)
         return None

@@ -44,7 +44,7 @@ from ._handle import ContainerHandle
 from ._images import ensure_image
 from ._monitor import Monitor
 from ._networks import Networks
-from ._owner import LIFETIME_PERSISTENT, LIFETIME_SESSION
+from ._owner import LABEL_APP_HOST_HASH, LIFETIME_PERSISTENT, LIFETIME_SESSION
 from ._persistent import reuse_persistent
 from ._runargs import parse_runtime_args
 from ._sweep import sweep_orphans
@@ -408,6 +408,22 @@ class ContainerRuntime:
                 await self._networks.remove_session()
             finally:
                 await self._engine.close()
+
+    async def stop_persistent(self, resource_name: str, container_name: str | None, grace: float) -> None:
+        """Stop this app host's persistent container of *resource_name* if it runs (no handle needed).
+
+        For a Stop command that came while the container was being started or reused: whatever the
+        start got to, the container ends up stopped (and kept). Others' containers are not touched.
+        """
+        name = container_name or f"{resource_name}-{self.app_host_hash}"
+        with anyio.CancelScope(shield=True):
+            info = await self._engine.call(self._engine.inspect_container, name)
+            if info is None or not info["State"].get("Running"):
+                return
+            labels = info["Config"].get("Labels") or {}
+            if labels.get(LABEL_APP_HOST_HASH) != self.app_host_hash:
+                return
+            await self._engine.call(self._engine.api().stop, info["Id"], timeout=max(0, math.ceil(grace)))
 
     async def persistent_host_ports(
         self, resource_name: str, container_name: str | None = None
