@@ -41,3 +41,13 @@ async def test_a_small_model(aspyre_app_factory: AspyreAppFactory) -> None:
     app = await aspyre_app_factory(builder)
     snapshot = await app.resource_notifications.wait_for_resource("hello", "Finished")
     assert snapshot.exit_code == 0
+
+
+@pytest.mark.anyio
+async def test_restart(aspyre_app_factory: AspyreAppFactory) -> None:
+    builder = aspyre_app_factory.create_builder()
+    builder.add_executable("svc", sys.executable, "-c", "import time; time.sleep(600)")
+    app = await aspyre_app_factory(builder)
+    await app.resource_notifications.wait_for_resource_healthy("svc")
+    await app.execute_command("svc", "restart")  # returns with the new run Starting
+    await app.resource_notifications.wait_for_resource_healthy("svc")
