@@ -115,10 +115,10 @@ async def test_a_command_storm(tmp_path: Path, app_host: Path, docker_client: An
                 await watch.wait_for_resource(name, S.RUNNING)
             plan = storm_plan(rng)
             for group in plan:
-                async with anyio.create_task_group() as tg:
+                async with anyio.create_task_group() as tg:  # a group's commands all at once
                     for name, verb in group:
                         tg.start_soon(command, name, verb)
-                        await anyio.sleep(rng.choice((0, 0, 0.01, 0.05)))
+                await anyio.sleep(rng.choice((0, 0, 0.01, 0.05)))
             # every command returned: each resource is settled (Running, or stopped), none is left halfway
             snapshots = {name: watch.get_snapshot(name) for name in ALL}
             states = {name: s.state_text if s is not None else None for name, s in snapshots.items()}
