@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -56,18 +55,6 @@ def _read_parameters(path: Path) -> dict[str, str]:
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
 
-def _write_private(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
 
 class KubernetesPublisher:
     """The ``kubernetes`` publisher (entry point of ``aspyre-kubernetes``).
@@ -114,7 +101,7 @@ class KubernetesPublisher:
             (out / relative).write_text(render_documents(header, items), encoding="utf-8", newline="\n")
             listed.append(relative)
         if secret:
-            _write_private(out / SECRETS_FILE_NAME, _secrets_file(secret, example=False))
+            aspyre.publishing.write_private_file(out / SECRETS_FILE_NAME, _secrets_file(secret, example=False))
             (out / f"{SECRETS_FILE_NAME}.example").write_text(
                 _secrets_file(secret, example=True), encoding="utf-8", newline="\n"
             )
@@ -201,7 +188,7 @@ class _KubernetesWriter(PodParts):
         self.resolver = aspyre.publishing.ManifestExpressionResolver(
             manifest, host=self._host, parameter=self._parameter, literal=lambda s: s.replace("$(", "$$(")
         )
-        self.jobs = self._completion_targets()
+        self.jobs = aspyre.publishing.completion_targets(self.model, self.manifest)
 
     # -- names and values ---------------------------------------------------------------------------
     def _host(self, name: str) -> str:
@@ -250,15 +237,6 @@ class _KubernetesWriter(PodParts):
             self.problems.append(f"resource {name!r}, {what}: {exc}")
             return ""
 
-    def _completion_targets(self) -> set[str]:
-        jobs: set[str] = set()
-        for resource in self.model:
-            for wait in resource.annotations.all(aspyre.annotations.WaitAnnotation):
-                if wait.wait_type is aspyre.annotations.WaitType.WAIT_FOR_COMPLETION:
-                    target = aspyre.publishing.deployment_service_of(self.model, self.manifest, wait.resource.name)
-                    if target is not None:
-                        jobs.add(target)
-        return jobs
 
     # -- the objects --------------------------------------------------------------------------------
     def build(self) -> dict[str, KubernetesResource]:
