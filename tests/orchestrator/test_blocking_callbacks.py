@@ -130,3 +130,26 @@ async def test_waiters_hear_why_a_dependency_is_unhealthy(tmp_path: Path) -> Non
     # while it waits, the waiter's log says why; when the dependency ends, its error too
     assert "Waiting for 'dep' to be healthy: port: nobody listens on 6380" in api_log
     assert any("'dep' entered the 'Finished' state prematurely (it was unhealthy: port:" in x for x in api_log), api_log
+
+
+async def test_the_callback_running_on_the_loop_is_named(tmp_path: Path) -> None:
+    """What the watchdog's warning names and what Ctrl-C interrupts: user code aspyre called, never aspyre's."""
+    from aspyre._orchestrator._callbacks import blocking_callback
+
+    seen: dict[str, str | None] = {}
+
+    async def probe(ctx: aspyre.HealthCheckContext) -> bool:
+        seen["in the check"] = blocking_callback(sys._getframe())
+        seen["in aspyre, below it"] = blocking_callback(sys._getframe(1))
+        return True
+
+    b = make_builder(tmp_path)
+    b.add_executable("svc", PY, *SLEEPER).with_health_check("probe", probe)
+    app = b.build()
+    with anyio.fail_after(20):
+        async with app:
+            await app.resource_notifications.wait_for_resource_healthy("svc")
+    assert seen["in the check"] is not None
+    assert seen["in the check"].startswith("test_the_callback_running_on_the_loop_is_named.<locals>.probe (")
+    assert "test_blocking_callbacks.py:" in seen["in the check"]
+    assert seen["in aspyre, below it"] is None  # aspyre's own code is never interrupted

@@ -23,7 +23,7 @@ import sysconfig
 import threading
 import time
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -81,9 +81,17 @@ async def run_in_thread(fn: Callable[..., T], *args: Any, name: str) -> T:
     return result
 
 
+#: Packages aspyre itself calls on the loop (the console draws with rich...): code of theirs that runs
+#: there was called by aspyre, not by a user callback, and is never interrupted.
+_LIBRARIES = ("attr", "attrs", "cattrs", "docker", "httpx", "httpcore", "h11", "requests", "urllib3", "rich",
+              "pygments", "markdown_it", "sniffio")
+
+
 @functools.cache
-def _infrastructure_dirs() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    """(aspyre's, anyio's and pluggy's directories; the standard library's; site-packages)."""
+def _dirs() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(aspyre's, anyio's and pluggy's directories; the standard library's; site-packages; aspyre's libraries)."""
+    import importlib.util
+
     import pluggy
 
     def directory(path: str | Path) -> str:
@@ -93,49 +101,90 @@ def _infrastructure_dirs() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str,
     paths = sysconfig.get_paths()
     stdlib = tuple(directory(paths[k]) for k in ("stdlib", "platstdlib") if paths.get(k))
     kept = tuple(directory(paths[k]) for k in ("purelib", "platlib") if paths.get(k))
-    return internal, stdlib, kept
+    libraries: list[str] = []
+    for name in _LIBRARIES:
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.submodule_search_locations:
+            libraries.extend(directory(loc) for loc in spec.submodule_search_locations)
+    return internal, stdlib, kept, tuple(libraries)
 
 
-def _is_callback_frame(frame: types.FrameType) -> bool:
-    return is_user_code(frame.f_code.co_filename)
+def _resolved(filename: str) -> str:
+    try:
+        return str(Path(filename).resolve())
+    except OSError:  # pragma: no cover
+        return filename
+
+
+def _is_internal(filename: str) -> bool:
+    """aspyre's, anyio's or pluggy's code."""
+    return _resolved(filename).startswith(_dirs()[0])
 
 
 def is_user_code(filename: str) -> bool:
     """Whether *filename* is code of an app host or a plugin (not aspyre's, anyio's, pluggy's or the stdlib's)."""
     if filename.startswith("<frozen"):
         return False
-    try:
-        resolved = str(Path(filename).resolve())
-    except OSError:  # pragma: no cover
-        resolved = filename
-    internal, stdlib, kept = _infrastructure_dirs()
+    internal, stdlib, kept, _ = _dirs()
+    resolved = _resolved(filename)
     if resolved.startswith(internal):
         return False
     return not (resolved.startswith(stdlib) and not resolved.startswith(kept))
 
 
-def _loop_frames(frame: types.FrameType | None) -> Iterator[types.FrameType]:
+def _loop_frames(frame: types.FrameType | None) -> list[types.FrameType]:
     """The frames of the task step that runs on the loop now, innermost first (none when the loop waits)."""
     frames: list[types.FrameType] = []
     while frame is not None:
         code = frame.f_code
         if code.co_name == "_run" and code.co_filename.endswith(os.path.join("asyncio", "events.py")):
-            yield from frames  # below the loop's call of one ready callback
-            return
+            return frames  # below the loop's call of one ready callback
         frames.append(frame)
         frame = frame.f_back
+    return []
+
+
+def _called_by_aspyre(frame: types.FrameType | None) -> types.FrameType | None:
+    """The frame aspyre called last on the loop, if the loop runs code that is not aspyre's right now."""
+    frames = _loop_frames(frame)
+    called: list[types.FrameType] = []
+    for f in frames:
+        if _is_internal(f.f_code.co_filename):
+            break
+        called.append(f)
+    else:
+        return None  # no aspyre frame below: not a callback of aspyre's
+    return called[-1] if called else None
+
+
+def _describe(f: types.FrameType) -> str:
+    try:
+        where = os.path.relpath(f.f_code.co_filename)
+    except ValueError:  # pragma: no cover - another drive
+        where = f.f_code.co_filename
+    return f"{f.f_code.co_qualname} ({where}:{f.f_lineno})"
 
 
 def blocking_callback(frame: types.FrameType | None) -> str | None:
-    """``name (file:line)`` of the innermost user callback running on the loop in *frame*'s stack, if any."""
-    for f in _loop_frames(frame):
-        if _is_callback_frame(f):
-            try:
-                where = os.path.relpath(f.f_code.co_filename)
-            except ValueError:  # pragma: no cover - another drive
-                where = f.f_code.co_filename
-            return f"{f.f_code.co_qualname} ({where}:{f.f_lineno})"
-    return None
+    """``name (file:line)`` of the user callback (app host or plugin code) running on the loop, if one is.
+
+    Code aspyre calls for itself (the standard library, the libraries it uses) is not a callback.
+    """
+    entry = _called_by_aspyre(frame)
+    if entry is None or not is_user_code(entry.f_code.co_filename):
+        return None
+    if _resolved(entry.f_code.co_filename).startswith(_dirs()[3]):
+        return None
+    return _describe(entry)
+
+
+def blocking_code(frame: types.FrameType | None) -> str:
+    """What runs on the loop now, for the watchdog's warning: the user callback, else the code aspyre called."""
+    entry = _called_by_aspyre(frame)
+    if entry is not None:
+        return _describe(entry)
+    frames = _loop_frames(frame)
+    return f"aspyre itself ({_describe(frames[0])})" if frames else "aspyre itself"
 
 
 class LoopWatchdog:
@@ -185,7 +234,7 @@ class LoopWatchdog:
                 continue
             if warned is None and self._loop_thread is not None:
                 frame = sys._current_frames().get(self._loop_thread)
-                culprit = blocking_callback(frame) or "aspyre itself"
+                culprit = blocking_code(frame)
                 since = self._beat
                 warned = culprit
                 log.warning(
@@ -199,7 +248,8 @@ class LoopWatchdog:
     def on_signal(self, signum: int, frame: types.FrameType | None) -> None:
         """The Python-level handler of SIGINT/SIGTERM while the app runs (the loop's own handler still runs).
 
-        If a user callback is running on the loop when the signal comes, it is interrupted with
+        If a user callback is running on the loop when the signal comes (app host or plugin code called by
+        aspyre, not aspyre's own code nor a library aspyre calls), it is interrupted with
         :class:`CallbackInterrupted`: the loop gets back to the signal and stops the app.
         """
         if threading.get_ident() != self._loop_thread:
