@@ -20,7 +20,8 @@ The image reference grammar (``github.com/distribution/reference``)::
     digest           := algorithm ":" hex
 
 The first path segment is the registry (``domain``) when it has a ``.`` or a ``:``, or is ``localhost``;
-the rest must be lower-case, and the name (registry included) at most 255 characters. A digest must be
+the rest must be lower-case, and the name at most 255 characters, counted with the registry (``docker.io/``
+and ``library/`` for Docker Hub names). A digest must be
 ``sha256:`` and 64 lower-case hex digits (aspyre pins images by SHA-256, as Aspire's ``WithImageSHA256``).
 """
 
@@ -125,12 +126,13 @@ def digest_problem(digest: object) -> str | None:
 
 def _name_problem(name: str, reference: str) -> str | None:
     registry, sep, rest = name.partition("/")
+    path = name
     if sep and _is_registry(registry):
-        if not _DOMAIN_RE.fullmatch(registry):
+        if _DOMAIN_RE.fullmatch(registry):
+            path = rest
+        elif not _PATH_RE.fullmatch(name.lower()):
+            # Not a host name; the engine still takes the whole name as a path when it is one ("foo_bar.com/app").
             return registry_problem(registry)
-        path = rest
-    else:
-        path = name
     if not path:
         return "the image name is empty"
     if path != path.lower() and _PATH_RE.fullmatch(path.lower()):
@@ -144,8 +146,11 @@ def _name_problem(name: str, reference: str) -> str | None:
                 return _component_problem(component)
     if _HEX64_RE.fullmatch(path):
         return "an image name cannot be 64 hex digits (that is an image id); pin a digest with with_image_sha256()"
-    if len(name) > MAX_IMAGE_NAME_LENGTH:
-        return f"an image name has at most {MAX_IMAGE_NAME_LENGTH} characters, this one has {len(name)}"
+    # The engine counts the normalised name: Docker Hub's "docker.io/" (and "library/") included.
+    full = name if path is not name else "docker.io/" + ("" if "/" in path else "library/") + path
+    if len(full) > MAX_IMAGE_NAME_LENGTH:
+        counted = "" if full is name else f" (counted as {full[:30]}...)"
+        return f"an image name has at most {MAX_IMAGE_NAME_LENGTH} characters, this one has {len(full)}{counted}"
     return None
 
 
