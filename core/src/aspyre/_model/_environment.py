@@ -80,10 +80,30 @@ def encode_env_name(name: str) -> str:
 
 
 def is_secret_value(value: object) -> bool:
-    """Whether ``value`` is, or is made from, a secret parameter."""
-    if isinstance(value, ParameterResource):
-        return value.secret
-    return any(isinstance(r, ParameterResource) and r.secret for r in iter_references(value))
+    """Whether ``value`` is, or is made from, a secret parameter.
+
+    A resource's connection string (a :class:`ConnectionStringReference`) counts as made from what its
+    expression uses, however deep (``ConnectionStrings__appdb`` holds the server's password); one that
+    cannot be inspected counts as secret.
+    """
+    seen: set[int] = set()
+    todo = [value]
+    while todo:
+        v = todo.pop()
+        if id(v) in seen:
+            continue
+        seen.add(id(v))
+        if isinstance(v, ParameterResource):
+            if v.secret:
+                return True
+            continue
+        if isinstance(v, ConnectionStringReference):
+            try:
+                todo.append(v.resource.connection_string_expression)
+            except Exception:  # a custom resource whose expression fails: mask rather than risk it
+                return True
+        todo.extend(iter_references(v))
+    return False
 
 
 def _connection_variables(

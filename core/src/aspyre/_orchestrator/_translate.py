@@ -40,6 +40,8 @@ class Resolved:
     args: tuple[str, ...]
     #: Names of the variables whose value is a secret (shown masked).
     secret: frozenset[str]
+    #: Whether an argument is made from a secret (the arguments are then shown masked).
+    secret_args: bool = False
 
 
 async def resolve(r: IResource, network: str, context: ExecutionContext, logger: logging.Logger) -> Resolved:
@@ -53,10 +55,12 @@ async def resolve(r: IResource, network: str, context: ExecutionContext, logger:
         if is_secret_value(raw):
             secret.add(key)
     args: list[str] = []
+    secret_args = False
     for raw in await compute_arguments(r, context, logger):
         value = await resolve_value(raw, ctx)
         args.append("" if value is None else value)
-    return Resolved(env, tuple(args), frozenset(secret))
+        secret_args = secret_args or is_secret_value(raw)
+    return Resolved(env, tuple(args), frozenset(secret), secret_args)
 
 
 def _check_exec_size(name: str, args: list[str], env: dict[str, str], limits: ExecLimits, inherit: bool) -> None:
