@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import aspyre
-from aspyre.model import ConnectionStringReference, EndpointReferenceExpression
 from aspyre._model._environment import is_secret_value
+from aspyre.model import ConnectionStringReference, EndpointReferenceExpression
 
 
 def test_connection_strings_are_secret_through_every_level(tmp_path: Path) -> None:

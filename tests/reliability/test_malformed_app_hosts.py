@@ -11,6 +11,7 @@ report would not be raised at all, and the case would fail.
 from __future__ import annotations
 
 import re
+import subprocess
 import textwrap
 import traceback
 from pathlib import Path
@@ -18,6 +19,8 @@ from pathlib import Path
 import pytest
 
 import aspyre.testing
+
+from .helpers import ASPYRE
 
 pytestmark = pytest.mark.reliability
 
@@ -180,3 +183,30 @@ def test_the_corpus_is_large_and_covers_every_family() -> None:
     }
     for family, methods in families.items():
         assert any(m in c[1] for c in CASES for m in methods), family
+
+
+#: Cases also run through the ``aspyre`` command (one per way of failing: at a call, at build(), in a plugin).
+CLI_CASES = ["image-uppercase", "runtime-args-annotation-from-a-plugin", "env-5mb", "redis-bad-volume"]
+
+
+@pytest.mark.parametrize("case", CLI_CASES)
+def test_the_command_shows_the_message_with_the_app_hosts_lines_only(tmp_path: Path, case: str) -> None:
+    (body, resource, fix) = next(c[1:] for c in CASES if c[0] == case)
+    (tmp_path / "apphost.py").write_text(
+        "import aspyre\n\nbuilder = aspyre.DistributedApplication.create_builder()\n"
+        + textwrap.dedent(body).strip()
+        + "\nbuilder.build().run()\n"
+    )
+    done = subprocess.run(
+        [str(ASPYRE), "describe", "apphost.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "failed while building its model" in done.stderr
+    files = re.findall(r'File "([^"]+)"', done.stderr)
+    assert files, done.stderr
+    assert files[0].endswith("apphost.py"), done.stderr
+    core = str(Path(aspyre.__file__).parent)
+    for f in files:  # the app host's lines (and an integration's), never aspyre's, docker's or the OS's
+        assert not f.startswith(core) and not re.search(r"[/\\](docker|urllib3|requests)[/\\]", f), done.stderr
+    assert f"'{resource}'" in done.stderr
+    assert re.search(fix, done.stderr, re.DOTALL)

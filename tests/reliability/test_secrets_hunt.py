@@ -21,7 +21,6 @@ import os
 import secrets
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
@@ -180,7 +179,7 @@ def _in_process(app_host: Path, env: dict[str, str], hunt: Hunt) -> None:
 
 
 @pytest.fixture(scope="module")
-def hunt(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hunt]:
+def hunt(tmp_path_factory: pytest.TempPathFactory) -> Hunt:
     app_dir = tmp_path_factory.mktemp("secrets-hunt")
     store = tmp_path_factory.mktemp("secrets-store")
     (app_dir / "apphost.py").write_text(textwrap.dedent(APP_HOST).lstrip())
@@ -221,7 +220,7 @@ def hunt(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hunt]:
                 result.add(f"aspyre publish -p {publisher}: {path.relative_to(out)}", path.read_text(errors="replace"))
     report = run_pytest_report(app_dir, full_env)
     result.add("pytest plugin: report of a failing test", report)
-    yield result
+    return result
 
 
 def run_pytest_report(app_dir: Path, env: dict[str, str]) -> str:
