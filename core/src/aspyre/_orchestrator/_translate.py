@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 
 import attrs
 
@@ -63,7 +64,7 @@ async def resolve(r: IResource, network: str, context: ExecutionContext, logger:
     return Resolved(env, tuple(args), frozenset(secret), secret_args)
 
 
-def _check_exec_size(name: str, args: list[str], env: dict[str, str], limits: ExecLimits, inherit: bool) -> None:
+def _check_exec_size(name: str, args: list[str], env: Mapping[str, str], limits: ExecLimits, inherit: bool) -> None:
     """Refuse, naming the variable, what the operating system would refuse with "Argument list too long"."""
     problems = exec_size_problems(name, args, env, limits, inherited=os.environ if inherit else None)
     if problems:
