@@ -109,6 +109,8 @@ CASES: list[tuple[str, str, str, str]] = [
     ("working-directory-int", 'builder.add_executable("api", "python").with_working_directory(3)', "api", r"path"),
     ("python-app-script-int", 'builder.add_python_app("api", 3)', "api", r"path"),
     ("connection-property-name", 'builder.add_connection_string("cs", "x").with_connection_property(1, "v")', "cs", r"name"),
+    ("reference-connection-name-int", 'c = builder.add_connection_string("cs", "x")\nbuilder.add_executable("api", "python").with_reference(c, connection_name=5)', "api", r"connection_name.*str"),
+    ("parameter-default-int", 'builder.add_parameter("port", default=8080)', "port", r"default.*str"),
     # -- endpoints -----------------------------------------------------------------------------------------
     ("endpoint-port-str", 'builder.add_executable("api", "python").with_http_endpoint(port="8080")', "api", r"int"),
     ("endpoint-port-range", 'builder.add_executable("api", "python").with_http_endpoint(port=70000)', "api", r"65535"),

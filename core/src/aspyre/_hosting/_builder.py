@@ -262,6 +262,12 @@ class DistributedApplicationBuilder:
             raise ValueError(f"Parameter {name!r}: a secret value cannot be published as the manifest default")
         if value is not None and not isinstance(value, str):
             raise TypeError(f"Parameter {name!r}: value must be a str")
+        if default is not None and not isinstance(default, (str, GenerateParameterDefault)):
+            raise TypeError(
+                f"Parameter {name!r}: default must be a str or GenerateParameterDefault(), not {type(default).__name__}"
+            )
+        if description is not None and not isinstance(description, str):
+            raise TypeError(f"Parameter {name!r}: description must be a str, not {type(description).__name__}")
         res = ParameterResource(
             name,
             secret=secret,

@@ -156,6 +156,10 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
         """
         res = self._resource
         require(res, IResourceWithEnvironment, "environment", "with_reference")
+        for param, value in (("connection_name", connection_name), ("name", name)):
+            if value is not None:
+                check_type(res, "with_reference", param, value, str, "a str or None")
+        check_type(res, "with_reference", "optional", optional, bool, "a bool")
         if connection_name is not None and not connection_name:
             raise ValueError(f"with_reference() on {res.name!r}: connection_name must not be empty")
         if name is not None and not name:
