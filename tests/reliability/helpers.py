@@ -1,105 +1,97 @@
-"""Run an app host in a subprocess (``python apphost.py``) and read its output as it comes."""
+"""Run commands of the reliability suite: to completion, until a line shows up (then Ctrl-C), or on a
+pseudo-terminal (the live table)."""
 
 from __future__ import annotations
 
 import os
-import queue
+import pty
 import re
+import select
 import signal
 import subprocess
 import sys
-import textwrap
-import threading
 import time
 from pathlib import Path
 
-#: How long to wait for a line before giving up (a guard against hangs, not a speed requirement).
-GUARD_SECONDS = 60
+#: The console script installed next to the interpreter running the tests.
+ASPYRE = Path(sys.executable).with_name("aspyre")
+#: A guard against hangs, not a speed requirement.
+GUARD_SECONDS = 240
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07|\x1b[()][A-Z0-9]|\r")
 
 
-class AppHostProcess:
-    """``python apphost.py`` in its own session; stdout and stderr lines collected by reader threads."""
-
-    def __init__(self, path: Path, env: dict[str, str] | None = None) -> None:
-        full_env = {**os.environ, **(env or {})}
-        full_env.pop("COLUMNS", None)
-        self.proc = subprocess.Popen(
-            [sys.executable, str(path)],
-            cwd=path.parent,
-            env=full_env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            bufsize=1,
-            start_new_session=True,
-        )
-        self.lines: list[tuple[float, str]] = []  # (monotonic time, "out: ..." / "err: ...")
-        self._queue: queue.Queue[str | None] = queue.Queue()
-        assert self.proc.stdout is not None and self.proc.stderr is not None
-        self._threads = [
-            threading.Thread(target=self._pump, args=(self.proc.stdout, "out"), daemon=True),
-            threading.Thread(target=self._pump, args=(self.proc.stderr, "err"), daemon=True),
-        ]
-        for t in self._threads:
-            t.start()
-
-    def _pump(self, stream: object, kind: str) -> None:
-        for raw in stream:  # type: ignore[attr-defined]
-            line = f"{kind}: {raw.rstrip()}"
-            self.lines.append((time.monotonic(), line))
-            self._queue.put(line)
-        self._queue.put(None)
-
-    def output(self) -> str:
-        return "\n".join(line for _, line in self.lines)
-
-    def wait_for(self, pattern: str, timeout: float = GUARD_SECONDS) -> str:
-        """The first line from now on (``out: ...`` or ``err: ...``) matching the regex."""
-        rx = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        ended = 0
-        while True:
-            try:
-                line = self._queue.get(timeout=max(0.01, deadline - time.monotonic()))
-            except queue.Empty:
-                raise AssertionError(f"no line matching {pattern!r} came\n{self.output()}") from None
-            if line is None:
-                ended += 1
-                if ended == 2:
-                    raise AssertionError(f"the app host exited before a line matching {pattern!r}\n{self.output()}")
-                continue
-            if rx.search(line):
-                return line
-
-    def count(self, pattern: str) -> int:
-        rx = re.compile(pattern)
-        return sum(1 for _, line in self.lines if rx.search(line))
-
-    def signal(self, sig: int = signal.SIGINT) -> None:
-        self.proc.send_signal(sig)
-
-    def finish(self, timeout: float = GUARD_SECONDS) -> int:
-        try:
-            code = self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise AssertionError(f"the app host did not exit within {timeout} s\n{self.output()}") from None
-        for t in self._threads:
-            t.join(timeout=10)
-        return code
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
+def strip_ansi(text: str) -> str:
+    """``text`` without terminal control sequences (colours, cursor moves, carriage returns)."""
+    return _ANSI.sub("", text)
 
 
-def write_app_host(directory: Path, body: str, name: str = "apphost.py") -> Path:
-    """An app host file (``import aspyre, sys, time`` and ``builder`` come first)."""
-    path = directory / name
-    path.write_text(
-        "import sys\nimport time\n\nimport aspyre\n\nbuilder = aspyre.DistributedApplication.create_builder()\n"
-        + textwrap.dedent(body).strip()
-        + "\n"
+def run(args: list[str], cwd: Path, env: dict[str, str]) -> str:
+    """Run ``args`` to completion; stdout and stderr together (it must succeed)."""
+    done = subprocess.run(
+        args, cwd=cwd, env=env, capture_output=True, text=True, timeout=GUARD_SECONDS, check=False
     )
-    return path
+    text = done.stdout + done.stderr
+    assert done.returncode == 0, f"{args} exited {done.returncode}\n{text}"
+    return text
+
+
+def run_until(args: list[str], cwd: Path, env: dict[str, str], pattern: str, *, tty: bool = False) -> str:
+    """Start ``args``, wait until its output matches ``pattern``, Ctrl-C it and return everything it wrote.
+
+    With ``tty`` the output is a pseudo-terminal, so ``aspyre run`` shows its live table; the text is
+    returned without control sequences.
+    """
+    if tty:
+        primary, secondary = pty.openpty()
+        os.set_blocking(primary, False)
+        full_env = {**env, "TERM": "xterm-256color", "COLUMNS": "160", "LINES": "50"}
+        proc = subprocess.Popen(
+            args, cwd=cwd, env=full_env, stdin=secondary, stdout=secondary, stderr=secondary, start_new_session=True
+        )
+        os.close(secondary)
+        source = primary
+    else:
+        proc = subprocess.Popen(
+            args, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        assert proc.stdout is not None
+        source = proc.stdout.fileno()
+        os.set_blocking(source, False)
+    chunks: list[bytes] = []
+    rx = re.compile(pattern)
+    interrupted_at: float | None = None
+    deadline = time.monotonic() + GUARD_SECONDS
+    try:
+        while True:
+            ready, _, _ = select.select([source], [], [], 0.2)
+            if ready:
+                try:
+                    data = os.read(source, 65536)
+                except OSError:  # the pseudo-terminal closed: the process is gone
+                    data = b""
+                if data:
+                    chunks.append(data)
+                elif proc.poll() is not None:
+                    break
+            elif proc.poll() is not None:
+                break
+            if interrupted_at is None and rx.search(strip_ansi(b"".join(chunks).decode(errors="replace"))):
+                proc.send_signal(signal.SIGINT)
+                interrupted_at = time.monotonic()
+            assert time.monotonic() < deadline, f"{args}: no {pattern!r} (or no exit after Ctrl-C)\n" + strip_ansi(
+                b"".join(chunks).decode(errors="replace")
+            )
+        code = proc.wait(timeout=GUARD_SECONDS)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if tty:
+            os.close(primary)
+        elif proc.stdout is not None:
+            proc.stdout.close()
+    text = b"".join(chunks).decode(errors="replace")
+    assert interrupted_at is not None, f"{args} exited ({code}) before {pattern!r}\n{strip_ansi(text)}"
+    return strip_ansi(text) if tty else text

@@ -6,7 +6,11 @@ import signal
 import time
 from pathlib import Path
 
-from .helpers import AppHostProcess, write_app_host
+import pytest
+
+from .apphost_process import AppHostProcess, write_app_host
+
+pytestmark = pytest.mark.reliability
 
 TICKER = """
 ticker = builder.add_executable(

@@ -15,7 +15,7 @@ import pytest
 import aspyre
 from aspyre import KnownResourceStates as S
 
-pytestmark = [pytest.mark.anyio, pytest.mark.docker]
+pytestmark = [pytest.mark.reliability, pytest.mark.anyio, pytest.mark.docker]
 
 #: Another seed replays another storm: ASPYRE_STORM_SEED=7 pytest tests/reliability -k storm
 SEED = int(os.environ.get("ASPYRE_STORM_SEED", "1"))

@@ -16,7 +16,7 @@ from aspyre import KnownResourceStates as S
 
 from .engine_proxy import EngineProxy
 
-pytestmark = [pytest.mark.anyio, pytest.mark.docker]
+pytestmark = [pytest.mark.reliability, pytest.mark.anyio, pytest.mark.docker]
 
 COUNTER = 'i=0; while :; do i=$((i+1)); echo "n $i"; sleep 0.2; done'
 TICKER = "import time\nwhile True:\n    print('tick', flush=True)\n    time.sleep(0.05)"
