@@ -34,10 +34,6 @@ class EndpointProtocol(enum.Enum):
     UDP = "udp"
 
 
-#: The enum's former name, kept until every caller uses :class:`EndpointProtocol`.
-Protocol = EndpointProtocol
-
-
 class EndpointNotAllocatedError(RuntimeError):
     """A live endpoint value was read before the endpoint had an address."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Self
 
-from aspyre._model._endpoints import EndpointAnnotation, EndpointReference, Protocol
+from aspyre._model._endpoints import EndpointAnnotation, EndpointProtocol, EndpointReference
 from aspyre._model._names import name_key, validate_name
 from aspyre._model._resources import ContainerResource, IResourceWithEndpoints, IResourceWithEnvironment
 
@@ -28,7 +28,7 @@ class EndpointMethods(ResourceBuilderBase[R_co]):
         env: str | None = None,
         is_proxied: bool = True,
         is_external: bool | None = None,
-        protocol: Protocol = Protocol.TCP,
+        protocol: EndpointProtocol = EndpointProtocol.TCP,
     ) -> Self:
         """Declare a network endpoint.
 
@@ -39,7 +39,7 @@ class EndpointMethods(ResourceBuilderBase[R_co]):
         """
         res = self._resource
         require(res, IResourceWithEndpoints, "endpoints", "with_endpoint")
-        scheme = (scheme or Protocol(protocol).value).lower()
+        scheme = (scheme or EndpointProtocol(protocol).value).lower()
         ep_name = validate_name("Endpoint", name or scheme)
         for existing in res.annotations.all(EndpointAnnotation):
             if name_key(existing.name) == name_key(ep_name):
@@ -69,7 +69,7 @@ class EndpointMethods(ResourceBuilderBase[R_co]):
         ann = EndpointAnnotation(
             name=ep_name,
             scheme=scheme,
-            protocol=Protocol(protocol),
+            protocol=EndpointProtocol(protocol),
             port=port,
             target_port=target_port,
             is_external=bool(is_external),
