@@ -11,6 +11,7 @@ from typing import NoReturn
 
 import attrs
 
+from aspyre._errors import DistributedApplicationException
 from aspyre._model._execution import ExecutionContext, Operation
 from aspyre._model._names import APP_HOST_HASH_SECRETS, app_host_hash
 from aspyre._model._resources import GenerateParameterDefault, ParameterResource
@@ -26,7 +27,7 @@ class ParsedArgs:
     remaining: tuple[str, ...]
 
 
-class _ArgumentError(ValueError):
+class _ArgumentError(DistributedApplicationException, ValueError):
     pass
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from aspyre._errors import DistributedApplicationException
 from aspyre._eventing._events import BeforeStartEvent
 from aspyre._model._annotations import ManifestPublishingCallbackAnnotation, MutationBehavior
 from aspyre._model._environment import find_referrers
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 __all__ = ["DuplicateResourceError", "check_name_available", "exclude_from_manifest_if_unused"]
 
 
-class DuplicateResourceError(ValueError):
+class DuplicateResourceError(DistributedApplicationException, ValueError):
     """A resource with the same (case-insensitive) name is already in the model."""
 
 

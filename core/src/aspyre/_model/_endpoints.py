@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from .._errors import DistributedApplicationException
 from ._names import name_key, validate_name
 from ._values import KnownNetworks, ValueContext
 
@@ -34,7 +35,7 @@ class EndpointProtocol(enum.Enum):
     UDP = "udp"
 
 
-class EndpointNotAllocatedError(RuntimeError):
+class EndpointNotAllocatedError(DistributedApplicationException, RuntimeError):
     """A live endpoint value was read before the endpoint had an address."""
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 
+from .._errors import DistributedApplicationException
 from ._annotations import (
     CommandLineArgsAnnotation,
     ConnectionPropertyAnnotation,
@@ -30,7 +31,7 @@ __all__ = [
 ]
 
 
-class ModelValidationError(ValueError):
+class ModelValidationError(DistributedApplicationException, ValueError):
     """``build()`` found problems in the model; ``problems`` lists every one of them."""
 
     def __init__(self, problems: Sequence[str]) -> None:

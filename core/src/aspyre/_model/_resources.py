@@ -8,6 +8,7 @@ from typing import ClassVar, Protocol, runtime_checkable
 
 import attrs
 
+from .._errors import DistributedApplicationException
 from ._annotations import (
     Annotations,
     ContainerImageAnnotation,
@@ -270,7 +271,7 @@ class PythonAppResource(ExecutableResource):
 # --------------------------------------------------------------------------- parameters
 
 
-class MissingParameterValueError(LookupError):
+class MissingParameterValueError(DistributedApplicationException, LookupError):
     """A parameter was used but has no value."""
 
 

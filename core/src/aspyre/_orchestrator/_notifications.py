@@ -11,6 +11,7 @@ import anyio
 import attrs
 from anyio.streams.memory import MemoryObjectSendStream
 
+from .._errors import DistributedApplicationException
 from .._model._annotations import (
     HealthStatus,
     WaitAnnotation,
@@ -20,7 +21,7 @@ from .._model._annotations import (
 from .._model._graph import DistributedApplicationModel
 from .._model._names import name_key
 from .._model._resources import IResource, IResourceWithoutLifetime, resource_type_name
-from .._model._snapshot import KnownResourceStates, ResourceSnapshot
+from .._model._snapshot import KnownResourceStates, ResourceSnapshot, ResourceSnapshotUpdate
 
 __all__ = [
     "DependencyFailedError",
@@ -29,20 +30,8 @@ __all__ = [
 ]
 
 
-class DependencyFailedError(RuntimeError):
+class DependencyFailedError(DistributedApplicationException, RuntimeError):
     """A resource waited for another one, which failed or stopped."""
-
-
-@attrs.frozen
-class ResourceSnapshotUpdate:
-    """One change seen by :meth:`ResourceNotificationService.watch`."""
-
-    resource: IResource
-    snapshot: ResourceSnapshot
-
-    @property
-    def resource_name(self) -> str:
-        return self.resource.name
 
 
 def utcnow() -> dt.datetime:

@@ -42,7 +42,7 @@ from .._model._resources import (
     IResourceWithParent,
     ParameterResource,
 )
-from .._model._snapshot import KnownResourceStates, ResourceSnapshot, StateStyle
+from .._model._snapshot import KnownProperties, KnownResourceStates, ResourceSnapshot, StateStyle
 from .._model._values import ValueContext
 from ._executor import Executor, RuntimeUnhealthy
 from ._health import pending_reports
@@ -331,7 +331,7 @@ class Orchestrator:
         self._update(
             r,
             lambda s: s.with_state(S.RUNNING, StateStyle.SUCCESS).with_property(
-                "resource.connectionString", value, is_sensitive=True
+                KnownProperties.Resource.CONNECTION_STRING, value, is_sensitive=True
             ),
         )
 

@@ -14,6 +14,8 @@ import attrs
 from aspyre._model._execution import ExecutionContext
 from aspyre._model._graph import DistributedApplicationModel
 
+from .._errors import DistributedApplicationException
+
 if TYPE_CHECKING:
     from ._model import Manifest
 
@@ -110,7 +112,7 @@ class Publisher(Protocol):
         ...
 
 
-class UnknownPublisherError(LookupError):
+class UnknownPublisherError(DistributedApplicationException, LookupError):
     """No installed distribution provides a publisher of that name."""
 
     def __init__(self, name: str, installed: Sequence[str]) -> None:
@@ -126,7 +128,7 @@ class UnknownPublisherError(LookupError):
         )
 
 
-class AmbiguousPublisherError(LookupError):
+class AmbiguousPublisherError(DistributedApplicationException, LookupError):
     """Several installed distributions provide a publisher of the same name."""
 
 

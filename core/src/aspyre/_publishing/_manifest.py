@@ -42,6 +42,7 @@ from aspyre._model._resources import (
 )
 from aspyre._model._values import ManifestExpressionProvider, ReferenceExpression, ValueWithReferences, as_value
 
+from .._errors import DistributedApplicationException
 from ._contract import PublishingContext
 from ._model import (
     _TYPED,
@@ -84,7 +85,7 @@ UNSUPPORTED_RESOURCE_ERROR = "This resource does not support generation in the m
 _log = logging.getLogger("aspyre.publishing.manifest")
 
 
-class ManifestPublishingError(RuntimeError):
+class ManifestPublishingError(DistributedApplicationException, RuntimeError):
     """A resource's manifest entry could not be written (the message names the resource)."""
 
 

@@ -28,7 +28,7 @@ PARAMETERS_FILE = f"{RESOURCES_DIRECTORY}/parameters.yaml"
 _NOT_KEY = re.compile(r"[^-._a-zA-Z0-9]+")
 
 
-class KubernetesPublishingError(RuntimeError):
+class KubernetesPublishingError(aspyre.DistributedApplicationException, RuntimeError):
     """The app cannot be expressed as Kubernetes objects; the message names each resource and why."""
 
 

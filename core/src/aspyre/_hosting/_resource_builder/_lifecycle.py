@@ -1,6 +1,5 @@
-"""Waits and lifecycle: start order, event subscriptions, commands, relationships, URLs, the
-initial state and manifest publishing callbacks (Aspire's wait, command, relationship, URL and
-publishing extensions)."""
+"""Waits and lifecycle: start order, event subscriptions, commands, relationships, the initial state
+and manifest publishing callbacks (Aspire's wait, command, relationship and publishing extensions)."""
 
 from __future__ import annotations
 
@@ -23,7 +22,6 @@ from aspyre._model._annotations import (
     MutationBehavior,
     ResourceCommandAnnotation,
     ResourceSnapshotAnnotation,
-    ResourceUrlAnnotation,
     WaitAnnotation,
     WaitBehavior,
     WaitType,
@@ -44,7 +42,7 @@ __all__ = ["LifecycleMethods"]
 
 class LifecycleMethods(ResourceBuilderBase[R_co]):
     """``wait_for*``, ``with_explicit_start``, ``on_*`` events, ``with_command``, relationships,
-    ``with_url``, ``with_initial_state``, ``exclude_from_manifest`` and publishing callbacks."""
+    ``with_initial_state``, ``exclude_from_manifest`` and publishing callbacks."""
 
     __slots__ = ()
 
@@ -107,7 +105,7 @@ class LifecycleMethods(ResourceBuilderBase[R_co]):
         """Do not start automatically: the resource stays NotStarted until ``app.start_resource(name)``."""
         return self.with_annotation(ExplicitStartAnnotation(), MutationBehavior.REPLACE)
 
-    # -- relationships, URLs, commands, publishing -----------------------------------------------------
+    # -- relationships, commands, publishing -----------------------------------------------------
     def with_relationship(self, resource: object, type: str) -> Self:
         """A named relationship to another resource (shown by ``aspyre describe``)."""
         other = unwrap(resource)
@@ -141,10 +139,6 @@ class LifecycleMethods(ResourceBuilderBase[R_co]):
     def with_manifest_publishing_callback(self, callback: Callable[[Any], Awaitable[None] | None]) -> Self:
         """Write this resource's manifest entry with ``callback(context)``."""
         return self.with_annotation(ManifestPublishingCallbackAnnotation(callback), MutationBehavior.REPLACE)
-
-    def with_url(self, url: str, display_text: str | None = None) -> Self:
-        """A URL shown for the resource; a relative one (``/swagger``) is appended to each http endpoint."""
-        return self.with_annotation(ResourceUrlAnnotation(url, display_text))
 
     def with_command(
         self,
