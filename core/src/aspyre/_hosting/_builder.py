@@ -17,6 +17,7 @@ import pluggy
 
 from aspyre._eventing._bus import DistributedApplicationEventing
 from aspyre._eventing._hookspecs import PROJECT_NAME, HookSpecs
+from aspyre._eventing._services import ServiceRegistry
 from aspyre._hosting._config import SecretsStore, parse_args, resolve_parameter
 from aspyre._model._annotations import HealthCheckContext
 from aspyre._model._execution import ExecutionContext
@@ -84,6 +85,12 @@ class DistributedApplicationBuilder:
         self.plugin_manager.add_hookspecs(HookSpecs)
         self.plugin_load_errors: list[PluginLoadError] = []
         self.eventing = DistributedApplicationEventing(self.plugin_manager)
+        #: Shared objects by class (Aspire's ``builder.Services``): the app, its events and its commands
+        #: see the same registry (``app.services``, ``event.services``).
+        self.services = ServiceRegistry()
+        self.services.add(self)
+        self.services.add(self.eventing)
+        self.services.add(self.execution_context)
         self._built = False
         if load_plugins:
             self.plugin_load_errors.extend(load_hook_plugins(self.plugin_manager))

@@ -36,6 +36,7 @@ from .._model._snapshot import (
     UrlSnapshot,
 )
 from .._model._urls import ResourceIconAnnotation
+from ._health import pending_reports
 
 __all__ = [
     "env_snapshot",
@@ -104,8 +105,11 @@ def _executable_source(r: ExecutableResource) -> str:
     return r.command
 
 
-def _parameter_running(key: str, value: str, secret: bool, s: ResourceSnapshot) -> ResourceSnapshot:
-    return s.with_state(S.RUNNING, StateStyle.SUCCESS).with_property(key, value, is_sensitive=secret)
+def _parameter_running(
+    key: str, value: str, secret: bool, pending: tuple[HealthReportSnapshot, ...], s: ResourceSnapshot
+) -> ResourceSnapshot:
+    running = s.with_state(S.RUNNING, StateStyle.SUCCESS).with_property(key, value, is_sensitive=secret)
+    return running.evolve(health_reports=pending)
 
 
 def _value_missing(s: ResourceSnapshot) -> ResourceSnapshot:
@@ -127,7 +131,8 @@ def parameter_update(r: ParameterResource, logger: logging.Logger) -> Update:
         logger.warning("Parameter %r has no value: set the environment variable %s", r.name, r.configuration_key)
         return _value_missing
     key = P.Resource.CONNECTION_STRING if isinstance(r, ConnectionStringParameterResource) else P.Parameter.VALUE
-    return functools.partial(_parameter_running, key, value, r.secret)
+    # Its health checks (an external service behind a connection string) start out pending.
+    return functools.partial(_parameter_running, key, value, r.secret, pending_reports(r))
 
 
 def mirror_state(

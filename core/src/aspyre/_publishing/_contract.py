@@ -7,7 +7,7 @@ import inspect
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import attrs
 
@@ -15,6 +15,7 @@ from aspyre._model._execution import ExecutionContext
 from aspyre._model._graph import DistributedApplicationModel
 
 from .._errors import DistributedApplicationException
+from .._eventing._app import App
 
 if TYPE_CHECKING:
     from ._model import Manifest
@@ -45,7 +46,7 @@ class PublishingContext:
     execution_context: ExecutionContext
     logger: logging.Logger
     publisher_name: str
-    app: Any = attrs.field(default=None, repr=False)
+    app: App | None = attrs.field(default=None, repr=False)
 
     def parameter_value(self, name: str) -> str | None:
         """The value given for parameter ``name`` for this publish, or ``None``.

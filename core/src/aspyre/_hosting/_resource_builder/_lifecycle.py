@@ -71,13 +71,14 @@ class LifecycleMethods(ResourceBuilderBase[R_co]):
             )
         if wait_type is not WaitType.WAIT_FOR_COMPLETION:
             # As in Aspire: waiting for a child also waits for its parent (which may hold the
-            # health checks), and waiting for a connection string to start also waits for the
-            # resources its expression uses; no relationship is recorded for these implicit waits.
+            # health checks), and waiting for a composed connection string (data without a lifetime)
+            # waits for the resources its expression uses, the same way; no relationship is recorded
+            # for these implicit waits.
             implicit: list[IResource] = []
             dep_parent = lifecycle_parent(dep)
             if dep_parent is not None:
                 implicit.append(dep_parent)
-            if wait_type is WaitType.WAIT_UNTIL_STARTED and isinstance(dep, ConnectionStringResource):
+            if isinstance(dep, ConnectionStringResource):
                 for v in dep.expression.value_providers:
                     used = v.resource if isinstance(v, ConnectionStringReference) else v
                     if isinstance(used, IResource):
