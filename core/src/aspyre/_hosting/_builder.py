@@ -289,6 +289,28 @@ class DistributedApplicationBuilder:
             ConnectionStringResource(name, expression=expression, environment_variable=environment_variable)
         )
 
+    def _adopt_parameters(self) -> None:
+        """Add the parameters the model uses but that were made outside it (Aspire's free-standing
+        parameters, e.g. ``create_default_password_parameter``), after the other resources, as Aspire
+        writes them after the model in its manifest. A parameter of another builder, or whose name is
+        taken, is left to validation."""
+        from aspyre._model._graph import direct_dependencies
+
+        known = {id(r) for r in self._resources}
+        todo = list(self._resources)
+        while todo:
+            for dep in direct_dependencies(todo.pop(0)):
+                if id(dep) in known or not isinstance(dep, ParameterResource) or self._lookup(dep.name) is not None:
+                    continue
+                if getattr(dep.resolver, "__self__", self) is not self:
+                    continue  # added to another builder
+                known.add(id(dep))
+                if not dep.has_resolver:
+                    dep.set_resolver(self._resolve_parameter)
+                self._resources.append(dep)
+                self._by_key[name_key(dep.name)] = dep
+                todo.append(dep)
+
     # -- build ----------------------------------------------------------------------------------------
     def build(self) -> DistributedApplication:
         """Validate the model (every problem in one :class:`ModelValidationError`) and make the app."""
@@ -299,6 +321,7 @@ class DistributedApplicationBuilder:
         loading = current_loading()  # inside aspyre.load_app_host(): its configure(builder) goes first
         if loading is not None:
             loading.before_validation(self)
+        self._adopt_parameters()
         problems = validate_model(self._resources)
         if problems:
             raise ModelValidationError(problems)

@@ -378,6 +378,11 @@ class ParameterResource(Resource, IResourceWithoutLifetime):
         return self._resolver is not None
 
     @property
+    def resolver(self) -> Callable[[ParameterResource], object] | None:
+        """The function that looks the value up on first read (``None`` until the app builder installs one)."""
+        return self._resolver
+
+    @property
     def value(self) -> str:
         """The live value (run mode); raises :class:`MissingParameterValueError` if there is none.
 
