@@ -85,7 +85,7 @@ def parse_args(args: Sequence[str]) -> ParsedArgs:
     try:
         ns, rest = _arg_parser().parse_known_args(list(args))
     except (argparse.ArgumentError, _ArgumentError) as exc:
-        raise ValueError(f"Invalid app host arguments {_masked(args)!r}: {exc}") from None
+        raise _ArgumentError(f"Invalid app host arguments {_masked(args)!r}: {exc}") from None
     if ns.operation is None:
         operation = Operation.PUBLISH if ns.publisher else Operation.RUN
     else:

@@ -273,9 +273,9 @@ def validate_model(resources: Sequence[IResource]) -> list[str]:
             broken = connection_string_problem(r)
             if broken is not None:
                 problem(broken)
-        for dep in direct_dependencies(r):
-            if id(dep) not in ids:
-                problem(_not_in_model(r, dep, by_key))
+        missing = [dep for dep in direct_dependencies(r) if id(dep) not in ids]
+        for dep in missing:
+            problem(_not_in_model(r, dep, by_key))
         for url in r.annotations.all(ResourceUrlsCallbackAnnotation):
             if url.endpoint_name is not None and not EndpointReference(r, url.endpoint_name).exists:
                 declared = [e.name for e in r.annotations.all(EndpointAnnotation)]
@@ -285,7 +285,7 @@ def validate_model(resources: Sequence[IResource]) -> list[str]:
                     f"{', '.join(declared) if declared else 'none'})."
                 )
         for rel in r.annotations.all(ResourceRelationshipAnnotation):
-            if id(rel.resource) not in ids:
+            if id(rel.resource) not in ids and all(rel.resource is not m for m in missing):
                 problem(
                     f"Resource {r.name!r} has a {rel.type!r} relationship to resource {rel.resource.name!r}, which "
                     "is not part of this app model."

@@ -28,7 +28,6 @@ from aspyre._model._annotations import (
 )
 from aspyre._model._graph import lifecycle_parent, parents_of
 from aspyre._model._resources import (
-    ConnectionStringReference,
     ConnectionStringResource,
     IResource,
     IResourceWithWaitSupport,
@@ -80,9 +79,9 @@ class LifecycleMethods(ResourceBuilderBase[R_co]):
                 implicit.append(dep_parent)
             if isinstance(dep, ConnectionStringResource):
                 for v in dep.expression.value_providers:
-                    used = v.resource if isinstance(v, ConnectionStringReference) else v
-                    if isinstance(used, IResource):
-                        implicit.append(used)
+                    # A resource, or what a value refers to (an endpoint's resource, a connection string's).
+                    used = [v] if isinstance(v, IResource) else list(getattr(v, "references", ()))
+                    implicit.extend(u for u in used if isinstance(u, IResource) and all(u is not i for i in implicit))
             for other in implicit:
                 if other is not res and other is not lifecycle_parent(res):
                     self._wait(other, wait_type, exit_code, behavior, method, relationship=False)
