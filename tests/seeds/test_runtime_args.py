@@ -12,17 +12,15 @@ import pytest
 
 import aspyre
 from aspyre import KnownResourceStates as S
-from aspyre._orchestrator._docker._runargs import parse_runtime_args
+from aspyre._model._runargs import parse_runtime_args
 
 
 def test_a_cdi_device_is_a_device_request() -> None:
     options = parse_runtime_args(["--device", "nvidia.com/gpu=all", "--device=vendor.io/fpga=0", "--device", "/dev/null"])
-    assert options.kwargs["device_requests"] == [
-        {"Driver": "cdi", "Count": 0, "DeviceIDs": ["nvidia.com/gpu=all", "vendor.io/fpga=0"], "Capabilities": [], "Options": {}}
-    ]
+    assert options.kwargs["device_requests"] == [{"Driver": "cdi", "DeviceIDs": ["nvidia.com/gpu=all", "vendor.io/fpga=0"]}]
     assert options.kwargs["devices"] == ["/dev/null:/dev/null:rwm"]
     gpus = parse_runtime_args(["--gpus=all"]).kwargs["device_requests"]
-    assert gpus == [{"Driver": "", "Count": -1, "DeviceIDs": [], "Capabilities": [["gpu"]], "Options": {}}]
+    assert gpus == [{"Count": -1, "Capabilities": [["gpu"]]}]
 
 
 def test_a_device_that_is_neither_a_path_nor_a_cdi_name_is_refused() -> None:
@@ -44,3 +42,12 @@ async def test_the_page_podman_form_reaches_the_engine_as_a_cdi_request(app_host
         log = "\n".join(line.content for line in app.resource_loggers.backlog("ollama"))
     assert "cdi" in log.lower(), log
     assert "no such file or directory" not in log.lower(), log  # what a host path mapping would have said
+
+
+def test_a_flag_that_cannot_be_expressed_fails_at_the_builder_call(tmp_path: Path) -> None:
+    builder = aspyre.DistributedApplication.create_builder([], app_host_path=tmp_path / "apphost.py")
+    ollama = builder.add_container("ollama", "ollama/ollama")
+    with pytest.raises(ValueError, match=r"--device .* of container resource 'ollama'|'ollama'.*--device"):
+        ollama.with_container_runtime_args("--device", "gpu0")
+    ollama.with_container_runtime_args("--device", "nvidia.com/gpu=all")  # the page's Podman form is accepted
+    assert builder.build().model["ollama"] is ollama.resource

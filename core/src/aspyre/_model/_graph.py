@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from .._errors import DistributedApplicationException
 from ._annotations import (
@@ -15,9 +15,11 @@ from ._annotations import (
     WaitAnnotation,
 )
 from ._endpoints import EndpointAnnotation, EndpointReference, EndpointReferenceExpression
+from ._exec_limits import ExecLimits
 from ._names import name_key
 from ._resources import IResource, IResourceWithConnectionString, IResourceWithParent, ParameterResource
 from ._urls import ResourceUrlsCallbackAnnotation
+from ._validation import resource_problems
 from ._values import ReferenceExpression, ValueWithReferences, iter_references
 
 __all__ = [
@@ -240,7 +242,12 @@ def _names(resources: Iterable[IResource]) -> str:
     return ", ".join(repr(r.name) for r in resources)
 
 
-def validate_model(resources: Sequence[IResource]) -> list[str]:
+def validate_model(
+    resources: Sequence[IResource],
+    *,
+    host_limits: ExecLimits | None = None,
+    inherited_environment: Mapping[str, str] | None = None,
+) -> list[str]:
     """Every problem in the model, in words. Empty when the model is valid.
 
     Checked: duplicate names (case-insensitive); connection strings that are not implemented (no
@@ -248,7 +255,11 @@ def validate_model(resources: Sequence[IResource]) -> list[str]:
     relationships to resources that are not in the model; endpoints used (in values, references and
     ``with_url_for_endpoint``) that the resource does not declare; value reference cycles (endpoint
     references may form cycles); a resource with more than one parent; parent cycles; waits on oneself
-    or on one's parent; wait cycles (including "a child starts after its parent").
+    or on one's parent; wait cycles (including "a child starts after its parent"). And each resource's
+    own configuration: image references, volume and container names, mount targets, container runtime
+    arguments, ``None`` values, and the size of its known arguments and environment against the
+    limits of a Linux container, or for executables ``host_limits`` (the machine's, which ``build()``
+    passes with the app host's environment as ``inherited_environment``).
     """
     problems: list[str] = []
 
@@ -273,6 +284,8 @@ def validate_model(resources: Sequence[IResource]) -> list[str]:
             broken = connection_string_problem(r)
             if broken is not None:
                 problem(broken)
+        for text in resource_problems(r, host_limits=host_limits, inherited_environment=inherited_environment):
+            problem(text)
         missing = [dep for dep in direct_dependencies(r) if id(dep) not in ids]
         for dep in missing:
             problem(_not_in_model(r, dep, by_key))

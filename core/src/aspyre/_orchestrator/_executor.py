@@ -157,7 +157,7 @@ class Executor:
                 lambda s: (
                     s.with_state(S.RUNNING, StateStyle.SUCCESS)
                     .with_property(KnownProperties.Executable.PID, pid)
-                    .with_property(KnownProperties.Executable.ARGS, list(spec.args))
+                    .with_property(KnownProperties.Executable.ARGS, list(spec.args), is_sensitive=resolved.secret_args)
                     .evolve(environment_variables=env_snapshot(resolved.env, resolved.secret))
                 ),
             )
@@ -199,7 +199,7 @@ class Executor:
                 s.with_state(S.RUNNING, StateStyle.SUCCESS)
                 .with_property(KnownProperties.Container.ID, handle.id)
                 .with_property(KnownProperties.Container.NAME, handle.name)
-                .with_property(KnownProperties.Container.ARGS, list(spec.args))
+                .with_property(KnownProperties.Container.ARGS, list(spec.args), is_sensitive=resolved.secret_args)
                 .evolve(environment_variables=env_snapshot(resolved.env, resolved.secret))
             ),
         )

@@ -18,7 +18,7 @@ from aspyre._model._urls import (
 )
 from aspyre._model._values import ReferenceExpression, ValueContext
 
-from ._base import R_co, ResourceBuilderBase
+from ._base import R_co, ResourceBuilderBase, check_type, invalid
 
 __all__ = ["UrlMethods", "join_url"]
 
@@ -56,10 +56,15 @@ class UrlMethods(ResourceBuilderBase[R_co]):
         ``display_text``, if given). A :class:`~aspyre.ReferenceExpression` is resolved once endpoints
         are allocated (``ReferenceExpression.format("{}/health", api.get_endpoint("http"))``).
         """
+        check_type(
+            self._resource, "with_url", "url", url, (str, ReferenceExpression), "a str ('/swagger' or 'https://...')"
+        )
+        if display_text is not None:
+            check_type(self._resource, "with_url", "display_text", display_text, str, "a str or None")
         if isinstance(url, ReferenceExpression):
             return self.with_urls(_ExpressionUrl(url, display_text))
-        if not isinstance(url, str) or not url:
-            raise TypeError(f"with_url() of resource {self._resource.name!r} takes a URL string or a ReferenceExpression")
+        if not url:
+            raise invalid(self._resource, "with_url", "the URL is empty")
         if _is_absolute(url):
             return self.with_annotation(ResourceUrlAnnotation(url, display_text))
         return self.with_urls(_RelativeUrl(url, display_text))
@@ -71,7 +76,7 @@ class UrlMethods(ResourceBuilderBase[R_co]):
         and the static URLs; the callback may change (``url.display_text = "Home"``), add or remove them.
         """
         if not callable(callback):
-            raise TypeError(f"with_urls() of resource {self._resource.name!r} takes a callable")
+            raise invalid(self._resource, "with_urls", "callback must be callable", TypeError)
         return self.with_annotation(ResourceUrlsCallbackAnnotation(callback))
 
     def with_url_for_endpoint(
@@ -89,8 +94,14 @@ class UrlMethods(ResourceBuilderBase[R_co]):
         URL for the endpoint (``ResourceUrlAnnotation("/admin", "Admin")``). ``build()`` checks that the
         resource declares the endpoint.
         """
+        check_type(self._resource, "with_url_for_endpoint", "endpoint_name", endpoint_name, str, "a str")
         if (callback is None) == (factory is None):
-            raise TypeError("with_url_for_endpoint() takes either a callback (edit the URL) or factory= (add a URL)")
+            raise invalid(
+                self._resource,
+                "with_url_for_endpoint",
+                "pass either a callback (edit the URL) or factory= (add a URL)",
+                TypeError,
+            )
         if factory is not None:
             action: UrlsCallback = _AddEndpointUrl(endpoint_name, factory)
         else:
@@ -100,8 +111,9 @@ class UrlMethods(ResourceBuilderBase[R_co]):
 
     def with_icon_name(self, icon_name: str, icon_variant: IconVariant = IconVariant.FILLED) -> Self:
         """The icon dashboards show for the resource: a Fluent UI icon name (``Database``, ``Clock``...)."""
-        if not isinstance(icon_name, str) or not icon_name:
-            raise ValueError(f"with_icon_name() of resource {self._resource.name!r} needs an icon name")
+        check_type(self._resource, "with_icon_name", "icon_name", icon_name, str, "a str (a Fluent UI icon name)")
+        if not icon_name:
+            raise invalid(self._resource, "with_icon_name", "the icon name is empty")
         return self.with_annotation(
             ResourceIconAnnotation(icon_name, IconVariant(icon_variant)), MutationBehavior.REPLACE
         )
