@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.abc
-import attrs
 
+from .._eventing._app import ExecuteCommandContext
 from .._model._annotations import ResourceCommandAnnotation
 from .._model._resources import IResource
 from .._model._snapshot import KnownResourceStates, StateStyle
@@ -113,7 +113,7 @@ class ResourceCommands:
         """
         command = self._command(r, name)
         if command is not None:
-            result = command.execute(_CommandContext(self.app, r))
+            result = command.execute(ExecuteCommandContext(self.app, r))
             if hasattr(result, "__await__"):
                 result = await result
             return result
@@ -135,9 +135,3 @@ class ResourceCommands:
         async with self._run(r).lock:
             await self._stop(r, StopReason.COMMAND)
             await self._start_locked(r)
-
-
-@attrs.frozen
-class _CommandContext:
-    app: Any
-    resource: IResource

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import anyio.abc
 
+from .._eventing._app import App
 from .._eventing._bus import EventDispatchBehavior
 from .._eventing._events import (
     AfterEndpointsAllocatedEvent,
@@ -41,7 +42,7 @@ from .._model._resources import (
     IResourceWithParent,
     ParameterResource,
 )
-from .._model._snapshot import KnownResourceStates, ResourceSnapshot, StateStyle
+from .._model._snapshot import KnownProperties, KnownResourceStates, ResourceSnapshot, StateStyle
 from .._model._values import ValueContext
 from ._callbacks import LoopWatchdog
 from ._commands import ResourceCommands
@@ -55,27 +56,20 @@ from ._runs import ResourceRun, StopReason
 from ._snapshots import has_lifecycle, initial_snapshot, mirror_state, parameter_update
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
-    import pluggy
-
-    from .._eventing._bus import DistributedApplicationEventing
-    from .._model._execution import ExecutionContext
     from .._model._graph import DistributedApplicationModel
     from ._options import AppOptions
 
 __all__ = ["AppLike", "Orchestrator"]
 
 
-class AppLike(typing.Protocol):
-    """What the orchestrator needs from the application (the hosting layer's ``DistributedApplication``)."""
+class AppLike(App, typing.Protocol):
+    """What the orchestrator needs from the application: the app as plugins see it (:class:`App`), and
+    the run options (the hosting layer's ``DistributedApplication`` is one)."""
 
-    model: DistributedApplicationModel
-    eventing: DistributedApplicationEventing
-    plugin_manager: pluggy.PluginManager
-    execution_context: ExecutionContext
-    app_host_path: Path
-    options: AppOptions
+    @property
+    def options(self) -> AppOptions:
+        """How the app runs (timeouts, grace periods, console output...)."""
+        ...
 
 
 log = logging.getLogger("aspyre.orchestrator")
@@ -371,7 +365,7 @@ class Orchestrator(ResourceCommands):
         self._update(
             r,
             lambda s: s.with_state(S.RUNNING, StateStyle.SUCCESS).with_property(
-                "resource.connectionString", value, is_sensitive=True
+                KnownProperties.Resource.CONNECTION_STRING, value, is_sensitive=True
             ),
         )
 
