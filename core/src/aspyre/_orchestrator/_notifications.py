@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import math
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
@@ -57,10 +56,6 @@ def _predicate(target: StateTarget) -> Callable[[ResourceSnapshot], bool]:
         return target
     states = {target} if isinstance(target, str) else set(target)
     return lambda s: s.state_text in states
-
-
-def _waiting_note(tell: Callable[[str], None], name: str, reason: str) -> None:
-    tell(f"Waiting for {name!r} to be healthy: {reason}")
 
 
 class ResourceNotificationService:
@@ -237,23 +232,17 @@ class ResourceNotificationService:
         return None
 
     async def wait_for_resource_healthy(
-        self,
-        resource: IResource | str,
-        behavior: WaitBehavior | None = None,
-        *,
-        on_unhealthy: Callable[[str], None] | None = None,
+        self, resource: IResource | str, behavior: WaitBehavior | None = None
     ) -> ResourceSnapshot:
         """Wait until the resource is Running, healthy and its resource-ready handlers finished.
 
         With ``STOP_ON_RESOURCE_UNAVAILABLE`` (the default here), raises
         :class:`DependencyFailedError` if the resource fails or stops first (saying why it was
-        unhealthy, when a check said so). ``on_unhealthy(reason)`` hears each new reason a failing
-        health check gives meanwhile.
+        unhealthy, when a check said so).
         """
         r = self._resource(resource)
         behavior = behavior or self.default_wait_behavior
         key = name_key(r.name)
-        last_reason: list[str] = []
 
         def check() -> ResourceSnapshot | None:
             snap = self.get_snapshot(r)
@@ -264,10 +253,6 @@ class ResourceNotificationService:
             if snap is None or snap.state_text != KnownResourceStates.RUNNING:
                 return None
             if snap.health_status is not HealthStatus.HEALTHY:
-                reason = health_failure(snap)
-                if on_unhealthy is not None and reason is not None and last_reason[-1:] != [reason]:
-                    last_reason.append(reason)
-                    on_unhealthy(reason)
                 return None
             ev = self._ready.get(key)
             if ev is None or not ev.is_set():
@@ -322,16 +307,8 @@ class ResourceNotificationService:
         result: ResourceSnapshot = await self._wait_until(check)
         return result
 
-    async def wait_for_dependencies(
-        self,
-        resource: IResource,
-        on_waiting: Callable[[], None] | None = None,
-        on_note: Callable[[str], None] | None = None,
-    ) -> None:
-        """Satisfy every wait of ``resource`` (in parallel). Raises if one cannot be satisfied.
-
-        ``on_note(text)`` hears why a dependency it waits for is not healthy yet (each new reason once).
-        """
+    async def wait_for_dependencies(self, resource: IResource, on_waiting: Callable[[], None] | None = None) -> None:
+        """Satisfy every wait of ``resource`` (in parallel). Raises if one cannot be satisfied."""
         waits = [w for w in resource.annotations.all(WaitAnnotation) if _waitable(w)]
         if not waits:
             return
@@ -342,8 +319,7 @@ class ResourceNotificationService:
         async def one(w: WaitAnnotation) -> None:
             try:
                 if w.wait_type is WaitType.WAIT_UNTIL_HEALTHY:
-                    note = None if on_note is None else functools.partial(_waiting_note, on_note, w.resource.name)
-                    await self.wait_for_resource_healthy(w.resource, w.behavior, on_unhealthy=note)
+                    await self.wait_for_resource_healthy(w.resource, w.behavior)
                 elif w.wait_type is WaitType.WAIT_UNTIL_STARTED:
                     await self.wait_for_resource_started(w.resource, w.behavior)
                 else:

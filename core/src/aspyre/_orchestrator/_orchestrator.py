@@ -324,7 +324,7 @@ class Orchestrator(ResourceCommands):
 
             tg.start_soon(forced)
             await self.notifications.wait_for_dependencies(
-                r, on_waiting=lambda: self._set_state(r, S.WAITING, StateStyle.INFO), on_note=self._logger(r).info
+                r, on_waiting=lambda: self._set_state(r, S.WAITING, StateStyle.INFO)
             )
             tg.cancel_scope.cancel()
         if self.notifications.get_snapshot(r).state_text != S.STARTING:  # type: ignore[union-attr]
