@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import inspect
+import os
 import re
 import sys
 import warnings
@@ -99,7 +100,16 @@ from aspyre._plugins import (
 if TYPE_CHECKING:
     from aspyre._hosting._app import DistributedApplication
 
-__all__ = ["DistributedApplicationBuilder", "DuplicateResourceError", "ResourceBuilder", "volume_name"]
+__all__ = [
+    "DISABLE_PLUGINS_ENV",
+    "DistributedApplicationBuilder",
+    "DuplicateResourceError",
+    "ResourceBuilder",
+    "volume_name",
+]
+
+#: Hook plugins to switch off in every builder of the process: names separated by commas.
+DISABLE_PLUGINS_ENV = "ASPYRE_DISABLE_PLUGINS"
 
 R = TypeVar("R", bound=IResource)
 T = TypeVar("T", bound=IResource)
@@ -668,12 +678,30 @@ class ResourceBuilder(Generic[R]):
         *,
         description: str | None = None,
         update_state: Callable[[ResourceSnapshot], str] | None = None,
+        confirmation_message: str | None = None,
+        is_highlighted: bool = False,
     ) -> Self:
-        """A named command runnable with ``app.execute_command(resource, name)`` (replaces one of the same name)."""
+        """A named command runnable with ``app.execute_command(resource, name)`` (replaces one of the same name).
+
+        ``update_state(snapshot)`` says whether the command is ``"enabled"``, ``"disabled"`` or
+        ``"hidden"`` right now (default: enabled). A dashboard asks the person to confirm
+        ``confirmation_message`` before running it, and shows a highlighted command as a button of
+        its own rather than in a menu.
+        """
         for existing in self._resource.annotations.all(ResourceCommandAnnotation):
             if existing.name == name:
                 self._resource.annotations.remove(existing)
-        return self.with_annotation(ResourceCommandAnnotation(name, display_name, execute, description, update_state))
+        return self.with_annotation(
+            ResourceCommandAnnotation(
+                name,
+                display_name,
+                execute,
+                description,
+                update_state,
+                confirmation_message=confirmation_message,
+                is_highlighted=is_highlighted,
+            )
+        )
 
     def with_initial_state(self, snapshot: ResourceSnapshot) -> Self:
         """The snapshot the resource shows before its first update."""
@@ -959,6 +987,9 @@ class DistributedApplicationBuilder:
         self.plugin_load_errors: list[PluginLoadError] = []
         self.eventing = DistributedApplicationEventing(self.plugin_manager)
         self._built = False
+        self._disabled_plugins: set[str] = {
+            n.strip() for n in os.environ.get(DISABLE_PLUGINS_ENV, "").split(",") if n.strip()
+        }
         if load_plugins:
             self._load_hook_plugins()
         try:
@@ -977,6 +1008,9 @@ class DistributedApplicationBuilder:
         pm = self.plugin_manager
         for entry in registry().entries(GROUP_HOOKS):
             plugin_name = f"{entry.distribution}:{entry.name}"
+            if entry.name in self._disabled_plugins or plugin_name in self._disabled_plugins:
+                pm.set_blocked(plugin_name)  # not even imported
+                continue
             try:
                 plugin = entry.load()
             except PluginLoadError as exc:
@@ -991,6 +1025,34 @@ class DistributedApplicationBuilder:
                 if pm.is_registered(plugin):
                     pm.unregister(plugin)
                 self._report_plugin_error(PluginLoadError(entry, exc, stage="could not be registered"))
+
+    def disable_plugin(self, name: str) -> bool:
+        """Switch off the hook plugin ``name`` for this builder and the app built from it.
+
+        ``name`` is the plugin's entry-point name in the ``aspyre.hooks`` group (``dashboard``) or
+        ``distribution:name``. Its hook implementations are unregistered and it cannot be registered
+        again (pluggy's ``set_blocked``); hooks that already ran (``aspyre_configure_builder``) are
+        not undone, so call it before the app starts. Returns whether a registered plugin matched.
+
+        The environment variable ``ASPYRE_DISABLE_PLUGINS`` (names separated by commas) does the
+        same for every builder of the process, before the plugins are even imported.
+        """
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"disable_plugin() needs a plugin name, got {name!r}")
+        name = name.strip()
+        self._disabled_plugins.add(name)
+        pm = self.plugin_manager
+        matched = False
+        for registered, _plugin in pm.list_name_plugin():
+            if registered is not None and (registered == name or registered.partition(":")[2] == name):
+                pm.set_blocked(registered)
+                matched = True
+        return matched
+
+    @property
+    def disabled_plugins(self) -> frozenset[str]:
+        """The plugin names switched off (:meth:`disable_plugin` and ``ASPYRE_DISABLE_PLUGINS``)."""
+        return frozenset(self._disabled_plugins)
 
     def _report_plugin_error(self, error: PluginLoadError) -> None:
         self.plugin_load_errors.append(error)

@@ -40,6 +40,9 @@ class ConsoleReporter:
     def on_log(self, resource: IResource, line: LogLine) -> None:
         self._print(f"{resource.name:<{self._width}} | {line.content}")
 
+    def on_announcement(self, text: str) -> None:
+        self._print(text)
+
     async def watch_states(self) -> None:
         async for update in self.app.resource_notifications.watch():
             text = describe_state(update.snapshot)

@@ -196,6 +196,7 @@ class Orchestrator:
         self._hooks_drained = anyio.Event()
         self._background_stop = anyio.Event()
         self._background_done = anyio.Event()
+        self._background: anyio.abc.TaskGroup | None = None
         self._failed: list[str] = []
         self._ports_taken: set[int] = set()
 
@@ -297,6 +298,7 @@ class Orchestrator:
         # Background event handlers (initialize-resource: custom resources live there) run in their
         # own task group, cancelled and awaited during shutdown while snapshots still flow.
         background = await tg.start(self._host_background_tasks)
+        self._background = background
         self.app.eventing.bind_task_group(background)
         self.app.eventing.on_background_error(self._background_error)
         stack.callback(self.app.eventing.bind_task_group, None)
@@ -347,6 +349,23 @@ class Orchestrator:
                 tg.start_soon(self._run_connection_string, r)
         tg.start_soon(self._after_created, pending)
 
+    def start_background_task(self, func: Callable[..., Awaitable[object]], *args: object, name: str | None) -> None:
+        """Run ``func(*args)`` with the background handlers: cancelled after the resources stopped."""
+        group = self._background
+        if group is None or self._background_stop.is_set():
+            raise RuntimeError("The app is not running: background tasks start once it is starting")
+        label = name or getattr(func, "__qualname__", repr(func))
+
+        async def guarded() -> None:
+            try:
+                await func(*args)
+            except anyio.get_cancelled_exc_class():
+                raise
+            except Exception as exc:
+                log.error("background task %s failed: %s: %s", label, type(exc).__name__, exc)
+
+        group.start_soon(guarded, name=label)
+
     def _background_error(self, event: Event, exc: BaseException) -> None:
         r = getattr(event, "resource", None)
         if r is not None:
@@ -374,6 +393,7 @@ class Orchestrator:
                 await self._background_stop.wait()
                 background.cancel_scope.cancel()
         finally:
+            self._background = None
             self._background_done.set()
 
     async def _after_created(self, pending: list[anyio.Event]) -> None:
