@@ -107,7 +107,7 @@ export default {
     if (this.select.dataset.key !== key) {
       this.select.dataset.key = key;
       clear(this.select).append(h("option", { value: "" }, "All resources"),
-        names.map((n) => h("option", { value: n, selected: n === this.resource ? true : undefined }, n)));
+        ...names.map((n) => h("option", { value: n, selected: n === this.resource ? true : undefined }, n)));
       if (this.resource && !names.includes(this.resource) && resources.size) {
         this.select.append(h("option", { value: this.resource, selected: true }, this.resource));
       }
@@ -182,9 +182,14 @@ export default {
   },
 
   redraw() {
-    this.pending = [];
+    // While paused, lines that came after the pause stay unseen.
+    const unseen = this.paused ? new Set(this.pending) : null;
+    if (!this.paused) this.pending = [];
     const fragment = document.createDocumentFragment();
-    for (const line of this.lines.slice(-WINDOW)) if (!this.query || line.plain.includes(this.query)) fragment.append(this.lineElement(line));
+    for (const line of this.lines.slice(-WINDOW)) {
+      if (unseen && unseen.has(line)) continue;
+      if (!this.query || line.plain.includes(this.query)) fragment.append(this.lineElement(line));
+    }
     this.log.replaceChildren(fragment);
     if (this.follow) this.scrollToEnd();
     this.drawStatus();

@@ -153,7 +153,7 @@ export default {
     const key = values.join("\u0000");
     if (select.dataset.key === key) return;
     select.dataset.key = key;
-    clear(select).append(h("option", { value: "" }, `All ${label}`), values.map((v) => h("option", { value: v, selected: v === current ? true : undefined }, v)));
+    clear(select).append(h("option", { value: "" }, `All ${label}`), ...values.map((v) => h("option", { value: v, selected: v === current ? true : undefined }, v)));
   },
 
   draw() {

@@ -99,8 +99,14 @@ export function localDateTime(iso) {
 }
 
 let hueOrder = new Map();
-/** Resources in model order get hues spread around the wheel (golden angle): neighbours differ. */
-export function setHueOrder(names) { hueOrder = new Map(names.map((n, i) => [n, Math.round((i * 137.508 + 24) % 360)])); }
+const gcd = (a, b) => (b ? gcd(b, a % b) : a);
+/** Resources in model order get evenly spaced hues, visited with a stride so that neighbours differ. */
+export function setHueOrder(names) {
+  const n = Math.max(6, names.length);
+  let stride = Math.max(1, Math.round(n * 0.38));
+  while (gcd(stride, n) !== 1) stride++;
+  hueOrder = new Map(names.map((name, i) => [name, Math.round((((i * stride) % n) * 360) / n + 200) % 360]));
+}
 
 /** A stable colour per resource (by model order, else from a hash of the name), readable on both themes. */
 export function nameHue(name) {
