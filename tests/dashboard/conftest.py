@@ -1,4 +1,7 @@
-"""The browser for the dashboard's tests: Debian's chromium driven by Playwright, one per session.
+"""The browser for the dashboard's tests: Debian's chromium driven by Playwright, one per module.
+
+One per module rather than per session: Playwright's synchronous API keeps its event loop
+installed in the main thread while it runs, which the async tests of later modules need.
 
 Without Playwright or chromium the browser tests skip with the reason; with
 ``ASPYRE_REQUIRE_BROWSER=1`` (CI sets it) they fail instead. ``ASPYRE_CHROMIUM`` overrides the
@@ -45,9 +48,9 @@ def require_browser() -> None:
     pytest.skip(problem)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One headless chromium for the whole session."""
+    """One headless chromium for the module's tests."""
     require_browser()
     from playwright.sync_api import sync_playwright
 

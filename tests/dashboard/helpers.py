@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -113,12 +114,13 @@ class AppHost:
         return self.proc.returncode
 
 
-def signed_in(host: AppHost) -> httpx.Client:
+@contextlib.contextmanager
+def signed_in(host: AppHost) -> Iterator[httpx.Client]:
     """An HTTP client holding the dashboard's cookie (signed in with the printed link)."""
-    client = httpx.Client(base_url=host.url, trust_env=False, timeout=30)
-    response = client.get(host.login_url, follow_redirects=False)
-    assert response.status_code == 303, response.text
-    return client
+    with httpx.Client(base_url=host.url, trust_env=False, timeout=30) as client:
+        response = client.get(host.login_url, follow_redirects=False)
+        assert response.status_code == 303, response.text
+        yield client
 
 
 def same_origin(host: AppHost) -> dict[str, str]:

@@ -57,11 +57,8 @@ def anonymous(host: AppHost) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def client(host: AppHost) -> Iterator[httpx.Client]:
-    c = signed_in(host)
-    try:
+    with signed_in(host) as c:
         yield c
-    finally:
-        c.close()
 
 
 def test_the_printed_link_is_a_loopback_login_url_with_a_long_token(host: AppHost) -> None:

@@ -57,11 +57,23 @@ def encode_env_name(name: str) -> str:
     return "_" + out if "0" <= name[0] <= "9" else out
 
 
-def is_secret_value(value: object) -> bool:
-    """Whether ``value`` is, or is made from, a secret parameter."""
+def is_secret_value(value: object, _seen: set[int] | None = None) -> bool:
+    """Whether ``value`` is, or is made from, a secret parameter.
+
+    A connection string counts as made from what its expression uses: ``ConnectionStrings__cache``
+    holds the Redis password when the cache's connection string does.
+    """
     if isinstance(value, ParameterResource):
         return value.secret
-    return any(isinstance(r, ParameterResource) and r.secret for r in iter_references(value))
+    seen = set() if _seen is None else _seen
+    for r in (value, *iter_references(value)):
+        if isinstance(r, ParameterResource) and r.secret:
+            return True
+        if isinstance(r, ConnectionStringReference) and id(r.resource) not in seen:
+            seen.add(id(r.resource))
+            if is_secret_value(r.resource.connection_string_expression, seen):
+                return True
+    return False
 
 
 def _connection_variables(

@@ -226,6 +226,17 @@ class ResourceViews:
             return {k: self._mask(v) for k, v in value.items()}
         return value
 
+    def _secret_or_value(self, value: object, sensitive: bool) -> dict[str, Any]:
+        """A sensitive value is sent without its value; one that contains a secret, with it masked.
+
+        Both can be revealed. ``masked`` tells the page which.
+        """
+        if sensitive:
+            return {"value": None, "masked": True}
+        plain = _plain(value)
+        masked = self._mask(plain)
+        return {"value": masked, "masked": masked != plain}
+
     # -- views ----------------------------------------------------------------------------------------
     def names(self) -> list[str]:
         return [r.name for r in self.model]
@@ -274,22 +285,10 @@ class ResourceViews:
                 if not u.is_internal
             ],
             environment=[
-                {
-                    "name": e.name,
-                    "value": None if e.is_sensitive else self._mask(e.value),
-                    "masked": e.is_sensitive,
-                    "fromSpec": e.is_from_spec,
-                }
+                {"name": e.name, **self._secret_or_value(e.value, e.is_sensitive), "fromSpec": e.is_from_spec}
                 for e in snapshot.environment_variables
             ],
-            properties=[
-                {
-                    "name": p.name,
-                    "value": None if p.is_sensitive else self._mask(_plain(p.value)),
-                    "masked": p.is_sensitive,
-                }
-                for p in snapshot.properties
-            ],
+            properties=[{"name": p.name, **self._secret_or_value(p.value, p.is_sensitive)} for p in snapshot.properties],
             healthReports=[
                 {
                     "name": h.name,

@@ -31,7 +31,7 @@ function kv(rows) {
     h("tr", {}, h("th", { scope: "row" }, k), h("td", {}, v)))));
 }
 
-export function secretValue(resource, kind, name, onChange) {
+export function secretValue(resource, kind, name, onChange, partly = null) {
   const key = `${resource.name}|${kind}|${name}`;
   const known = revealed.get(key);
   const shown = known && known.version === resource.version;
@@ -41,7 +41,7 @@ export function secretValue(resource, kind, name, onChange) {
       button("Hide value", "eyeOff", () => { revealed.delete(key); onChange(); }, { iconOnly: true, kind: "ghost", dataset: { action: "hide" } }),
       button("Copy value", "copy", () => copyText(known.value ?? ""), { iconOnly: true, kind: "ghost" }));
   } else {
-    cell.append(h("span", { class: "value masked", "aria-label": "hidden value" }, "••••••••"),
+    cell.append(h("span", { class: "value masked", "aria-label": "hidden value" }, partly ?? "••••••••"),
       button("Show value", "eye", async () => {
         try {
           const data = await post(`/api/resources/${encodeURIComponent(resource.name)}/reveal`, { kind, name });
@@ -106,7 +106,7 @@ export function renderDetails(root, name, { onSelect, onClose }) {
   ];
   for (const p of r.properties || []) {
     if (p.name === "resource.source") continue;
-    props.push([propertyLabel(p.name), p.masked ? secretValue(r, "property", p.name, again) : plainValue(formatValue(p.value))]);
+    props.push([propertyLabel(p.name), p.masked ? secretValue(r, "property", p.name, again, p.value === null ? null : formatValue(p.value)) : plainValue(formatValue(p.value))]);
   }
   const body = h("div", { class: "details-body" });
   body.append(section("resource", "Resource", null, kv(props)));
@@ -135,7 +135,7 @@ export function renderDetails(root, name, { onSelect, onClose }) {
     for (const e of env) {
       if (q && !e.name.toLowerCase().includes(q)) continue;
       envTable.append(h("tr", { dataset: { env: e.name } }, h("td", { class: "env-name" }, h("code", {}, e.name)),
-        h("td", {}, e.masked ? secretValue(r, "env", e.name, again) : plainValue(e.value ?? ""))));
+        h("td", {}, e.masked ? secretValue(r, "env", e.name, again, e.value) : plainValue(e.value ?? ""))));
     }
   };
   envFilter.addEventListener("input", () => { envQuery = envFilter.value; drawEnv(); });
