@@ -36,7 +36,11 @@ def page(context: Any, host: AppHost) -> Iterator[Any]:
     errors: list[str] = []
     p.on("pageerror", lambda exc: errors.append(str(exc)))
     p.goto(host.login_url)
-    p.wait_for_selector("tr.res-row")
+    try:
+        p.wait_for_selector("tr.res-row")
+    except Exception:
+        status = p.locator("#connection").text_content()
+        raise AssertionError(f"no resources shown; connection: {status!r}; errors: {errors}\n{host.output()[-3000:]}") from None
     yield p
     assert errors == [], errors
 
@@ -208,9 +212,9 @@ def test_console_logs_of_one_resource(page: Any, host: AppHost) -> None:
     page.wait_for_selector("#log .line .text >> text=/tick \\d+/")
     assert page.locator("#console-resource").input_value() == "ticker"
     assert page.locator("#log .line .prefix").count() == 0  # one resource: no name prefix
-    coloured = page.locator("#log .line .text span.ansi-fg-green").first
-    assert re.fullmatch(r"tick \d+", coloured.inner_text())
-    assert "\x1b" not in page.locator("#log").inner_text()
+    coloured = page.locator("#log .line .text span.ansi-fg-green").last
+    assert re.fullmatch(r"tick \d+", coloured.text_content() or "")
+    assert "\x1b" not in (page.locator("#log").text_content() or "")
     page.wait_for_selector("#log .line.err .text >> text=/warning number/")
     # The resource's commands are on this page too.
     assert page.locator(".console-actions button[data-command='stop']").is_enabled()

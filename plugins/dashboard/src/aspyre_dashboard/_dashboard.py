@@ -165,6 +165,8 @@ class Dashboard:
             "version": aspyre.__version__,
             "secured": self.security.secured,
             "resources": self.views.names(),
+            # Colours are handed out in this order (parameters seldom write logs).
+            "colourOrder": [r.name for r in self.app.model if not isinstance(r, aspyre.ParameterResource)],
             "pages": [p.to_json() for p in (*BUILTIN_PAGES, *self.pages)],
         }
 

@@ -14,6 +14,7 @@ nothing else. Other topics (telemetry) plug in through :class:`Topic`.
 from __future__ import annotations
 
 import json
+import logging
 from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from ._dashboard import Dashboard
 
 __all__ = ["LiveConnection", "Topic"]
+
+log = logging.getLogger("aspyre.dashboard")
 
 #: Seconds a sender waits after a wake-up, so that a burst of changes goes out as one message.
 BATCH_DELAY = 0.025
@@ -111,11 +114,9 @@ class LiveConnection:
                 tg.start_soon(self._receive, tg.cancel_scope)
                 await self._send_loop()
                 tg.cancel_scope.cancel()
-        except Exception as exc:  # the client went away mid-send
-            from starlette.websockets import WebSocketDisconnect
-
-            if not isinstance(exc, WebSocketDisconnect | OSError) and not _is_disconnect(exc):
-                raise
+        except Exception as exc:
+            if not _is_disconnect(exc):  # not just a client that went away mid-send: say what broke
+                log.error("the dashboard's live connection failed: %s: %s", type(exc).__name__, exc, exc_info=exc)
         finally:
             self.dashboard.connections.discard(self)
             self.dashboard.resource_hub.unsubscribe(self._mark)

@@ -107,7 +107,7 @@ def _source(resource: aspyre.IResource, snapshot: aspyre.ResourceSnapshot | None
             return _relative(Path(resource.script_path), app_dir)
     if isinstance(resource, aspyre.ExecutableResource):
         args = snapshot.property_value("executable.args") if snapshot is not None else None
-        words = [Path(resource.command).name, *(str(a) for a in args)] if isinstance(args, list) else [resource.command]
+        words = [Path(resource.command).name, *(str(a) for a in args)] if isinstance(args, list) else [Path(resource.command).name]
         return " ".join(w if w and not any(c.isspace() for c in w) else json.dumps(w) for w in words)
     return None
 

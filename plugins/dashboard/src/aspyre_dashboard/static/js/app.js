@@ -83,7 +83,7 @@ async function main() {
   if (!r.ok) { location.reload(); return; }
   info = await r.json();
   setOrder(info.resources);
-  setHueOrder(info.resources);
+  setHueOrder(info.colourOrder || info.resources);
   document.getElementById("app-name").textContent = info.app.name;
   document.getElementById("app-path").textContent = info.app.path;
   onChange((kind) => { if (kind === "status") drawStatus(); });

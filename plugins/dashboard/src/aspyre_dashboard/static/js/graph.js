@@ -57,16 +57,28 @@ function layout(list, edges) {
       names.forEach((n, i) => pos.set(n, i));
     }
   }
-  const tallest = Math.max(1, ...layers.map((l) => (l ? l.length : 0)));
+  return { layers, layer };
+}
+
+/** Node positions for one orientation: layers left to right ("h") or top to bottom ("v").
+ * `room` is space on the side where edges that skip layers bulge out (above, or to the right). */
+function place(layers, orientation, room) {
+  const along = orientation === "h" ? NODE_W + GAP_X : NODE_H + GAP_Y * 2.2;
+  const across = orientation === "h" ? NODE_H + GAP_Y : NODE_W + GAP_Y;
+  const widest = Math.max(1, ...layers.map((l) => (l ? l.length : 0)));
   const coords = new Map();
   layers.forEach((names, li) => {
     if (!names) return;
-    const offset = ((tallest - names.length) * (NODE_H + GAP_Y)) / 2;
-    names.forEach((n, i) => coords.set(n, { x: PAD + li * (NODE_W + GAP_X), y: PAD + offset + i * (NODE_H + GAP_Y) }));
+    const offset = ((widest - names.length) * across) / 2;
+    names.forEach((n, i) => {
+      const a = PAD + li * along, b = PAD + offset + i * across + (orientation === "h" ? room : 0);
+      coords.set(n, orientation === "h" ? { x: a, y: b } : { x: b, y: a });
+    });
   });
-  const width = Math.max(0, PAD * 2 + layers.length * (NODE_W + GAP_X) - GAP_X);
-  const height = Math.max(0, PAD * 2 + tallest * (NODE_H + GAP_Y) - GAP_Y);
-  return { coords, width, height };
+  const lengthAlong = PAD * 2 + layers.length * along - (orientation === "h" ? GAP_X : GAP_Y * 2.2);
+  const lengthAcross = PAD * 2 + widest * across - GAP_Y + room;
+  const [width, height] = orientation === "h" ? [lengthAlong, lengthAcross] : [lengthAcross, lengthAlong];
+  return { coords, width: Math.max(0, width), height: Math.max(0, height), orientation };
 }
 
 function applyView(stage) { stage.style.transform = `translate(${view.x}px, ${view.y}px) scale(${view.k})`; }
@@ -101,16 +113,36 @@ function interactive(viewport, stage) {
   }, { passive: false });
 }
 
-function edgePath(a, b) {
-  // From the dependent's left edge to the dependency's right edge.
-  const x1 = a.x, y1 = a.y + NODE_H / 2, x2 = b.x + NODE_W, y2 = b.y + NODE_H / 2;
-  if (x1 > x2) {
-    const dx = Math.max(40, (x1 - x2) / 2);
-    return { d: `M${x1},${y1} C${x1 - dx},${y1} ${x2 + dx},${y2} ${x2},${y2}`, mx: (x1 + x2) / 2, my: (y1 + y2) / 2 };
+function edgePath(a, b, orientation, span) {
+  // From the dependent to what it depends on (placed before it). An edge that skips layers leaves
+  // and enters on the outer side and bulges out, so it never runs under the nodes in between.
+  const bulge = 70 + 28 * span;
+  if (orientation === "h") {
+    if (span > 1) {
+      const x1 = a.x + NODE_W / 2, y1 = a.y, x2 = b.x + NODE_W / 2, y2 = b.y;
+      const top = Math.min(y1, y2) - bulge;
+      return { d: `M${x1},${y1} C${x1},${top} ${x2},${top} ${x2},${y2}`, mx: (x1 + x2) / 2, my: Math.min(y1, y2) - bulge * 0.75 - 4 };
+    }
+    const x1 = a.x, y1 = a.y + NODE_H / 2, x2 = b.x + NODE_W, y2 = b.y + NODE_H / 2;
+    if (x1 > x2) {
+      const dx = Math.max(40, (x1 - x2) / 2);
+      return { d: `M${x1},${y1} C${x1 - dx},${y1} ${x2 + dx},${y2} ${x2},${y2}`, mx: (x1 + x2) / 2, my: (y1 + y2) / 2 - 6 };
+    }
+    const below = Math.max(y1, y2) + NODE_H;
+    return { d: `M${x1},${y1} C${x1 - 80},${below} ${x2 + 80},${below} ${x2},${y2}`, mx: (x1 + x2) / 2, my: below - 18 };
   }
-  // Same layer (a cycle was broken): loop around underneath.
-  const below = Math.max(y1, y2) + NODE_H;
-  return { d: `M${x1},${y1} C${x1 - 80},${below} ${x2 + 80},${below} ${x2},${y2}`, mx: (x1 + x2) / 2, my: below - 18 };
+  if (span > 1) {
+    const x1 = a.x + NODE_W, y1 = a.y + NODE_H / 2, x2 = b.x + NODE_W, y2 = b.y + NODE_H / 2;
+    const side = Math.max(x1, x2) + bulge;
+    return { d: `M${x1},${y1} C${side},${y1} ${side},${y2} ${x2},${y2}`, mx: Math.max(x1, x2) + bulge * 0.75 + 6, my: (y1 + y2) / 2, anchor: "start" };
+  }
+  const x1 = a.x + NODE_W / 2, y1 = a.y, x2 = b.x + NODE_W / 2, y2 = b.y + NODE_H;
+  if (y1 > y2) {
+    const dy = Math.max(30, (y1 - y2) / 2);
+    return { d: `M${x1},${y1} C${x1},${y1 - dy} ${x2},${y2 + dy} ${x2},${y2}`, mx: (x1 + x2) / 2 + 8, my: (y1 + y2) / 2 + 4, anchor: "start" };
+  }
+  const right = Math.max(x1, x2) + NODE_W;
+  return { d: `M${x1},${y1} C${right},${y1} ${right},${y2} ${x2},${y2}`, mx: right - 18, my: (y1 + y2) / 2 };
 }
 
 /** Draw the graph of `list` into `root` (reusing the viewport across redraws). */
@@ -130,8 +162,16 @@ export function renderGraph(root, list, { selected, visible, onSelect }) {
   }
   const stage = viewport.querySelector(".graph-stage");
   const edges = edgesOf(list);
-  const { coords, width, height } = layout(list, edges);
-  const key = list.map((r) => r.name).join(",");
+  const { layers, layer } = layout(list, edges);
+  // The orientation that shows the nodes biggest in this viewport.
+  const vw = viewport.clientWidth || 800, vh = viewport.clientHeight || 500;
+  const skips = edges.map((e) => Math.abs(layer.get(e.from) - layer.get(e.to))).filter((d) => d > 1);
+  const room = skips.length ? 70 + 28 * Math.max(...skips) : 0;
+  const options = [place(layers, "h", room), place(layers, "v", room)];
+  const scale = (o) => Math.min(vw / Math.max(1, o.width), vh / Math.max(1, o.height));
+  const chosen = scale(options[1]) > scale(options[0]) * 1.15 ? options[1] : options[0];
+  const { coords, width, height, orientation } = chosen;
+  const key = list.map((r) => r.name).join(",") + orientation;
   if (view.key !== key) { view.key = key; view.fitted = false; }
   stage.style.width = `${width}px`;
   stage.style.height = `${height}px`;
@@ -145,10 +185,10 @@ export function renderGraph(root, list, { selected, visible, onSelect }) {
     const cls = `rel-${main.toLowerCase()}`;
     const dim = visible && !(visible.has(e.from) && visible.has(e.to));
     const highlight = selected && (e.from === selected || e.to === selected);
-    const { d, mx, my } = edgePath(a, b);
+    const { d, mx, my, anchor } = edgePath(a, b, orientation, Math.abs(layer.get(e.from) - layer.get(e.to)));
     svg.append(h("g", { class: `edge ${cls}${dim ? " dim" : ""}${highlight ? " highlight" : ""}`, dataset: { from: e.from, to: e.to } },
       h("path", { d, "marker-end": `url(#arrow-${main === "other" ? "other" : main.toLowerCase()})` }),
-      h("text", { x: mx, y: my - 6, "text-anchor": "middle" }, e.types.join(" · "))));
+      h("text", { x: mx, y: my, "text-anchor": anchor || "middle" }, e.types.join(" · "))));
   }
   const nodes = list.map((r) => {
     const c = coords.get(r.name);

@@ -172,6 +172,8 @@ export default {
   },
 
   drawTable(list) {
+    const toggle = this.root.querySelector("[data-action='toggle-all']");
+    if (toggle) toggle.hidden = !list.some((r) => r.parent && resources.has(r.parent) && r.kind !== "parameter");
     let table = this.content.querySelector("table.resources");
     if (!table) {
       table = h("table", { class: "grid resources" },

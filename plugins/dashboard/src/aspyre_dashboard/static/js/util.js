@@ -83,6 +83,7 @@ export function clockTime(ms) {
 
 /** "5s", "3m 12s", "2h 5m", "3d 4h". */
 export function duration(ms) {
+  if (ms < 1000) return `${(Math.max(0, ms) / 1000).toFixed(1)}s`;
   const s = Math.max(0, Math.floor(ms / 1000));
   if (s < 60) return `${s}s`;
   const m = Math.floor(s / 60);
@@ -99,13 +100,11 @@ export function localDateTime(iso) {
 }
 
 let hueOrder = new Map();
-const gcd = (a, b) => (b ? gcd(b, a % b) : a);
-/** Resources in model order get evenly spaced hues, visited with a stride so that neighbours differ. */
+// Twelve hues, neighbours far apart on the wheel; resources beyond them continue by the golden angle.
+const HUES = [210, 285, 28, 172, 330, 50, 245, 130, 0, 192, 305, 88];
+/** Resources (not parameters) in model order get hues from HUES: stable while the model is the same. */
 export function setHueOrder(names) {
-  const n = Math.max(6, names.length);
-  let stride = Math.max(1, Math.round(n * 0.38));
-  while (gcd(stride, n) !== 1) stride++;
-  hueOrder = new Map(names.map((name, i) => [name, Math.round((((i * stride) % n) * 360) / n + 200) % 360]));
+  hueOrder = new Map(names.map((name, i) => [name, i < HUES.length ? HUES[i] : Math.round((i * 137.508) % 360)]));
 }
 
 /** A stable colour per resource (by model order, else from a hash of the name), readable on both themes. */
