@@ -35,8 +35,8 @@ def app_host(path: Path) -> Iterator[str]:
     env = dict(os.environ)
     env.pop("ASPYRE_DISABLE_PLUGINS", None)
     proc = subprocess.Popen(
-        [str(ASPYRE), "run", "--plain", str(path)],
-        cwd=path.parent,
+        [str(ASPYRE), "run", "--plain", str(path.relative_to(ROOT))],
+        cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

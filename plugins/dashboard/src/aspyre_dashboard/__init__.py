@@ -23,12 +23,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._hooks import PLUGIN_NAME, get_dashboard
-from ._options import ENV_UNSECURED, ENV_URL, NO_DASHBOARD_FLAG, DashboardConfigError, DashboardOptions
+from ._hooks import NO_DASHBOARD_FLAG, PLUGIN_NAME, get_dashboard
 
 if TYPE_CHECKING:
     from ._dashboard import Dashboard, Page
     from ._live import LiveConnection, Topic
+    from ._options import ENV_UNSECURED, ENV_URL, DashboardConfigError, DashboardOptions
 
 __all__ = [
     "ENV_UNSECURED",
@@ -44,7 +44,17 @@ __all__ = [
     "get_dashboard",
 ]
 
-_LAZY = {"Dashboard": "._dashboard", "Page": "._dashboard", "LiveConnection": "._live", "Topic": "._live"}
+# Imported on first use: every app host imports this package (it is a hook plugin), few use these.
+_LAZY = {
+    "Dashboard": "._dashboard",
+    "DashboardConfigError": "._options",
+    "DashboardOptions": "._options",
+    "ENV_UNSECURED": "._options",
+    "ENV_URL": "._options",
+    "LiveConnection": "._live",
+    "Page": "._dashboard",
+    "Topic": "._live",
+}
 
 
 def __getattr__(name: str) -> object:

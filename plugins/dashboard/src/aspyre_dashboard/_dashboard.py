@@ -57,12 +57,23 @@ class _Listener:
     done: anyio.Event = attrs.field(factory=anyio.Event)
 
 
+#: Seconds the web stack's import waits for, unless a browser connects first.
+IMPORT_DELAY = 1.0
+
 BUILTIN_PAGES = (
     Page("resources", "Resources", "/resources"),
     Page("console", "Console", "/console"),
 )
 #: Paths of the built-in pages' tabs (served by the same shell).
 BUILTIN_PATHS = ("/graph", "/parameters")
+
+
+def _shown_path(path: Path) -> str:
+    """The app host's path as the person running it typed it: relative to the current directory when inside it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _display_host(host: str) -> str:
@@ -161,7 +172,7 @@ class Dashboard:
     # -- what the pages ask first -----------------------------------------------------------------------
     def info(self) -> dict[str, Any]:
         return {
-            "app": {"name": self.app_name, "path": str(self.app.app_host_path)},
+            "app": {"name": self.app_name, "path": _shown_path(Path(self.app.app_host_path))},
             "version": aspyre.__version__,
             "secured": self.security.secured,
             "resources": self.views.names(),
@@ -173,9 +184,19 @@ class Dashboard:
     # -- serving (a background task of the app) --------------------------------------------------------
     async def serve(self) -> None:
         """Serve until the app stops (cancelled after the resources stopped), then close gracefully."""
+        try:
+            await self._serve()
+        finally:
+            for listener in self._listeners:
+                listener.sock.close()  # those the server never took over (it detaches the others)
+
+    async def _serve(self) -> None:
         from ._server import serve_asgi
 
-        # The web stack is imported in a worker thread: the event loop keeps starting resources.
+        # The web stack takes a third of a second of CPU to import: not while the app's first resources
+        # start, unless a browser is already knocking. Connections wait in the socket's backlog meanwhile.
+        with anyio.move_on_after(IMPORT_DELAY):
+            await anyio.wait_readable(self._listeners[0].sock)
         await anyio.to_thread.run_sync(importlib.import_module, "aspyre_dashboard._web")
         await anyio.to_thread.run_sync(importlib.import_module, "hypercorn.asyncio")
         async with anyio.create_task_group() as tg:

@@ -11,8 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 import aspyre
 
-from ._options import NO_DASHBOARD_FLAG
-
 if TYPE_CHECKING:
     from ._dashboard import Dashboard
 
@@ -20,6 +18,8 @@ __all__ = ["PLUGIN_NAME", "aspyre_before_start", "aspyre_configure_builder", "ge
 
 #: The plugin's entry-point name: ``ASPYRE_DISABLE_PLUGINS=dashboard``, ``app.disable_plugin("dashboard")``.
 PLUGIN_NAME = "dashboard"
+#: The app host flag that switches the dashboard off for one run (``aspyre run --no-dashboard``).
+NO_DASHBOARD_FLAG = "--no-dashboard"
 
 _dashboards: weakref.WeakKeyDictionary[Any, Dashboard] = weakref.WeakKeyDictionary()
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import attrs
 
+from ._hooks import NO_DASHBOARD_FLAG
+
 __all__ = [
     "ENV_UNSECURED",
     "ENV_URL",
@@ -27,8 +29,6 @@ __all__ = [
 ENV_URL = "ASPYRE_DASHBOARD_URL"
 #: ``true``: no token (loopback addresses only), as Aspire's ``ASPIRE_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS``.
 ENV_UNSECURED = "ASPYRE_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS"
-#: The app host flag that switches the dashboard off for one run (``aspyre run --no-dashboard``).
-NO_DASHBOARD_FLAG = "--no-dashboard"
 
 #: Stable ports are taken from this range: below the kernel's ephemeral ports, so that a port handed
 #: out at random to some client is unlikely to collide with it.

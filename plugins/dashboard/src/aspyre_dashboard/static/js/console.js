@@ -8,6 +8,9 @@ import { button, clear, clockTime, colourName, debounce, h, icon, stateBadge } f
 
 /** Lines kept (and shown) at most. */
 export const WINDOW = 10000;
+/** Lines per block: the page lays out and paints only the blocks in view (CSS content-visibility),
+ * and drops the oldest block at a time, so the cost of a new line does not grow with the window. */
+const CHUNK = 250;
 
 export default {
   mount(root, ctx) {
@@ -26,6 +29,7 @@ export default {
     this.wrap = localStorage.getItem("aspyre.console.wrap") === "1";
     this.query = "";
     this.frame = 0;
+    this.shown = 0;
 
     this.select = h("select", { class: "input select", id: "console-resource", "aria-label": "Resource" });
     this.select.addEventListener("change", () => {
@@ -40,7 +44,7 @@ export default {
     this.followButton = button("Follow", "follow", () => this.setFollow(!this.follow), { kind: "ghost", pressed: true, dataset: { action: "follow" } });
     this.timeButton = button("Timestamps", "clock", () => this.toggle("timestamps"), { kind: "ghost", pressed: this.timestamps, dataset: { action: "timestamps" } });
     this.wrapButton = button("Wrap", "wrap", () => this.toggle("wrap"), { kind: "ghost", pressed: this.wrap, dataset: { action: "wrap" } });
-    const clearButton = button("Clear view", "clear", () => { this.lines = []; this.skipped = 0; this.redraw(); }, { kind: "ghost", iconOnly: true, dataset: { action: "clear" } });
+    const clearButton = button("Clear view", "clear", () => { this.lines = []; this.pending = []; this.skipped = 0; this.redraw(); }, { kind: "ghost", iconOnly: true, dataset: { action: "clear" } });
     const download = h("a", {
       class: "btn btn-ghost", href: `/api/logs/download${this.resource ? `?resource=${encodeURIComponent(this.resource)}` : ""}`,
       download: "", title: "Download the logs as a text file", "data-action": "download",
@@ -168,15 +172,29 @@ export default {
     return el;
   },
 
+  /** Append line elements, in blocks of CHUNK lines; drop the oldest blocks beyond the window. */
+  appendLines(lines) {
+    let chunk = this.log.lastElementChild;
+    for (const line of lines) {
+      if (!chunk || chunk.childElementCount >= CHUNK) {
+        chunk = document.createElement("div");
+        chunk.className = "chunk";
+        this.log.append(chunk);
+      }
+      chunk.append(this.lineElement(line));
+      this.shown++;
+    }
+    while (this.log.firstElementChild && this.shown - this.log.firstElementChild.childElementCount >= WINDOW) {
+      this.shown -= this.log.firstElementChild.childElementCount;
+      this.log.firstElementChild.remove();
+    }
+  },
+
   flush() {
     if (this.paused) { this.drawStatus(); return; }
     const batch = this.pending;
     this.pending = [];
-    const fragment = document.createDocumentFragment();
-    for (const line of batch) if (!this.query || line.plain.includes(this.query)) fragment.append(this.lineElement(line));
-    this.log.append(fragment);
-    let extra = this.log.childElementCount - WINDOW;
-    while (extra-- > 0) this.log.firstElementChild.remove();
+    this.appendLines(batch.filter((line) => !this.query || line.plain.includes(this.query)));
     if (this.follow) this.scrollToEnd();
     this.drawStatus();
   },
@@ -185,12 +203,9 @@ export default {
     // While paused, lines that came after the pause stay unseen.
     const unseen = this.paused ? new Set(this.pending) : null;
     if (!this.paused) this.pending = [];
-    const fragment = document.createDocumentFragment();
-    for (const line of this.lines.slice(-WINDOW)) {
-      if (unseen && unseen.has(line)) continue;
-      if (!this.query || line.plain.includes(this.query)) fragment.append(this.lineElement(line));
-    }
-    this.log.replaceChildren(fragment);
+    this.log.replaceChildren();
+    this.shown = 0;
+    this.appendLines(this.lines.slice(-WINDOW).filter((line) => !(unseen && unseen.has(line)) && (!this.query || line.plain.includes(this.query))));
     if (this.follow) this.scrollToEnd();
     this.drawStatus();
   },
@@ -201,7 +216,7 @@ export default {
   },
 
   drawStatus() {
-    const shown = this.log.childElementCount;
+    const shown = this.shown;
     const parts = [`${shown.toLocaleString()} line${shown === 1 ? "" : "s"}${this.query ? " matching" : ""}`];
     if (this.skipped) parts.push(`${this.skipped.toLocaleString()} skipped`);
     if (this.paused) parts.push(`paused${this.unseen ? `: ${this.unseen.toLocaleString()} new` : ""}`);
