@@ -110,6 +110,9 @@ class _Res:
 
 def test_the_log_ring_reads_what_is_new_and_skips_ahead_for_a_slow_reader() -> None:
     hub = LogHub(capacity=100)
+    hub.on_line(_Res("a"), _Line(1, "nobody reads"))  # no reader: not even kept (the backlogs have it)
+    assert hub.seq == 0
+    hub.readers = 1
     woken: list[str] = []
     hub.wake_on_next_line(lambda: woken.append("w"))
     a, b = _Res("a"), _Res("b")

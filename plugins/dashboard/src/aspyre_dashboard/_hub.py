@@ -48,10 +48,14 @@ class LogHub:
         self._ring: collections.deque[LogEntry] = collections.deque(maxlen=capacity)
         #: The number of the last line appended (0: none yet).
         self.seq = 0
+        #: Subscriptions reading the ring: with none, lines are not even copied (they are in the backlogs).
+        self.readers = 0
         self._waiters: list[Wake] = []
 
     def on_line(self, resource: aspyre.IResource, line: object) -> None:
         """The resource loggers' listener (on the event loop, once per line: keep it O(1))."""
+        if not self.readers:
+            return
         self.seq += 1
         ts = getattr(line, "timestamp", None)
         self._ring.append(

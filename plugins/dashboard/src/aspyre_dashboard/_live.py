@@ -121,6 +121,8 @@ class LiveConnection:
             self.dashboard.connections.discard(self)
             self.dashboard.resource_hub.unsubscribe(self._mark)
             self.dashboard.log_hub.forget(self._line_arrived)
+            self.dashboard.log_hub.readers -= len(self._logs)
+            self._logs.clear()
             for topic in self._topics.values():
                 topic.unsubscribe(self)
 
@@ -156,7 +158,8 @@ class LiveConnection:
         elif kind == "sub" and topic == "logs":
             self._subscribe_logs(message)
         elif kind == "unsub" and topic == "logs":
-            self._logs.pop(message.get("id"), None)  # type: ignore[arg-type]
+            if self._logs.pop(message.get("id"), None) is not None:  # type: ignore[arg-type]
+                self.dashboard.log_hub.readers -= 1
         elif kind in ("sub", "unsub") and isinstance(topic, str):
             found = self.dashboard.topics.get(topic)
             if found is None:
@@ -180,8 +183,10 @@ class LiveConnection:
         window = max(1, min(window, MAX_WINDOW))
         name = self.dashboard.app.model[resource].name if resource is not None else None
         # Synchronously: the backlog and the ring's position describe the same moment.
-        cursor = self.dashboard.log_hub.seq
-        self._logs[sub_id] = _LogSubscription(sub_id, name, window, cursor, backlog(self.dashboard.app, name, window))
+        hub = self.dashboard.log_hub
+        if sub_id not in self._logs:
+            hub.readers += 1
+        self._logs[sub_id] = _LogSubscription(sub_id, name, window, hub.seq, backlog(self.dashboard.app, name, window))
         self.poke()
 
     async def _send_loop(self) -> None:
