@@ -184,9 +184,18 @@ export default {
       chunk.append(this.lineElement(line));
       this.shown++;
     }
-    while (this.log.firstElementChild && this.shown - this.log.firstElementChild.childElementCount >= WINDOW) {
-      this.shown -= this.log.firstElementChild.childElementCount;
-      this.log.firstElementChild.remove();
+    // Over the window: whole blocks go at once; then single lines of the oldest block (out of view, so
+    // they cost no layout of what is shown).
+    let extra = this.shown - WINDOW;
+    while (extra > 0 && this.log.firstElementChild) {
+      const first = this.log.firstElementChild;
+      if (first.childElementCount <= extra) {
+        extra -= first.childElementCount;
+        this.shown -= first.childElementCount;
+        first.remove();
+      } else {
+        for (; extra > 0; extra--) { first.firstElementChild.remove(); this.shown--; }
+      }
     }
   },
 
