@@ -64,7 +64,7 @@ class Flipper(aspyre.Resource):
 
 builder = aspyre.DistributedApplication.create_builder()
 flipper = Flipper("flipper")
-builder.add_resource(flipper).with_initial_state(aspyre.ResourceSnapshot("Flipper", state=aspyre.ResourceStateSnapshot("Off")))
+builder.add_resource(flipper).with_initial_state(aspyre.ResourceSnapshot("Flipper", state=aspyre.model.ResourceStateSnapshot("Off")))
 
 async def flip(event):
     states = ["On", "Off"]
@@ -76,7 +76,7 @@ async def flip(event):
         event.app.resource_notifications.publish_update(
             flipper, lambda s: s.with_state(states[i % 2]).with_property("flip_ms", now))
 
-builder.eventing.subscribe(aspyre.InitializeResourceEvent, flip, resource=flipper)
+builder.eventing.subscribe(aspyre.events.InitializeResourceEvent, flip, resource=flipper)
 builder.build().run()
 """
 

@@ -105,8 +105,8 @@ def bench_containers(counts: list[int], repeat: int) -> None:
 
 
 class _Hook:
-    @aspyre.hookimpl
-    def aspyre_before_resource_started(self, event: aspyre.Event) -> None:
+    @aspyre.plugins.hookimpl
+    def aspyre_before_resource_started(self, event: aspyre.events.Event) -> None:
         return None
 
 
@@ -116,11 +116,11 @@ async def bench_dispatch() -> None:
     print(f"event dispatch, {n_events} BeforeResourceStartedEvent per case (microseconds per publish)")
     print(f"{'subscribers':>11} {'plain loop':>10} {'bus':>8} {'bus+hook':>9} {'bus/sub':>8}")
     for subs in (0, 1, 10, 100):
-        bus = aspyre.DistributedApplicationEventing()
+        bus = aspyre.events.DistributedApplicationEventing()
         handlers = [lambda e: None for _ in range(subs)]
         for h in handlers:
-            bus.subscribe(aspyre.BeforeResourceStartedEvent, h)
-        event = aspyre.BeforeResourceStartedEvent(res)
+            bus.subscribe(aspyre.events.BeforeResourceStartedEvent, h)
+        event = aspyre.events.BeforeResourceStartedEvent(res)
         t0 = time.perf_counter()
         for _ in range(n_events):
             for h in handlers:
@@ -133,7 +133,7 @@ async def bench_dispatch() -> None:
         import pluggy
 
         pm = pluggy.PluginManager("aspyre")
-        pm.add_hookspecs(aspyre.HookSpecs)
+        pm.add_hookspecs(aspyre.plugins.HookSpecs)
         pm.register(_Hook())
         bus.plugin_manager = pm
         t0 = time.perf_counter()

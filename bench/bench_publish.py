@@ -73,7 +73,7 @@ def run(n: int) -> dict[str, float]:
         path = asyncio.run(app.publish_async())
         t3 = time.perf_counter()
         size = path.stat().st_size
-        count = len(aspyre.manifest_from_json(path.read_text(encoding="utf-8")).resources)
+        count = len(aspyre.publishing.manifest_from_json(path.read_text(encoding="utf-8")).resources)
     return {
         "describe": t1 - t0,
         "validate": t2 - t1,

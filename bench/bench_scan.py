@@ -38,7 +38,7 @@ ASPYRE = """
 import importlib.metadata, json, time  # imported before timing, as in PLAIN
 import aspyre
 b = aspyre.DistributedApplication.create_builder([], load_plugins=False)  # no hook scan before timing
-reg = aspyre.plugin_registry()
+reg = aspyre.plugins.registry()
 assert reg.scan_count == 0
 t0 = time.perf_counter()
 reg.entries()

@@ -3,18 +3,26 @@
 Docker: tests marked ``@pytest.mark.docker`` (or using the ``docker_client`` fixture) need a
 reachable Docker engine. Without one they skip, with a reason, unless ``ASPYRE_REQUIRE_DOCKER=1``
 (CI sets it), in which case they fail.
+
+Aspire's manifest schema: tests using the ``manifest_schema_errors`` fixture validate against it.
+Without it they skip, unless ``ASPYRE_REQUIRE_SCHEMA=1`` (CI sets it). Only schema tests use the
+fixture, so golden-file and content checks never skip for want of the schema.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 REQUIRE_DOCKER = os.environ.get("ASPYRE_REQUIRE_DOCKER") == "1"
+REQUIRE_SCHEMA = os.environ.get("ASPYRE_REQUIRE_SCHEMA") == "1"
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def _docker_problem() -> str | None:
@@ -114,3 +122,44 @@ def app_host(tmp_path: Path, docker_client: Any) -> Iterator[Path]:
     path.write_text("# app host\n")
     yield path
     remove_labelled(docker_client, f"aspyre.app-host={path}")
+
+
+def aspire_schema_path() -> Path:
+    """Aspire's manifest schema: ``$ASPYRE_ASPIRE_SCHEMA``, else ``../shared/aspire-schema/aspire-8.0.json``."""
+    explicit = os.environ.get("ASPYRE_ASPIRE_SCHEMA")
+    if explicit:
+        return Path(explicit)
+    return REPO_ROOT.parent / "shared" / "aspire-schema" / "aspire-8.0.json"
+
+
+@functools.cache
+def _schema_validator(path: Path) -> Any:
+    import jsonschema
+
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    jsonschema.Draft7Validator.check_schema(schema)
+    return jsonschema.Draft7Validator(schema)
+
+
+@pytest.fixture
+def manifest_schema_errors() -> Callable[[object], list[str]]:
+    """``errors(document)``: every violation of Aspire's manifest schema, as ``path: message`` lines.
+
+    Skips the test (fails it under ``ASPYRE_REQUIRE_SCHEMA=1``) when the schema is not there.
+    """
+    path = aspire_schema_path()
+    if not path.is_file():
+        msg = (
+            f"Aspire's manifest schema is not at {path} (set ASPYRE_ASPIRE_SCHEMA to its path, "
+            "or put shared/aspire-schema/ beside the repository)"
+        )
+        if REQUIRE_SCHEMA:
+            pytest.fail(f"ASPYRE_REQUIRE_SCHEMA=1 but {msg}")
+        pytest.skip(msg)
+    validator = _schema_validator(path)
+
+    def errors(document: object) -> list[str]:
+        found = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
+        return ["/".join(str(p) for p in e.absolute_path) + ": " + e.message for e in found]
+
+    return errors

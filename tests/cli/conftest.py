@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import Cli
+from .helpers import ASPYRE, Cli
 
 
 @pytest.fixture
@@ -16,8 +16,10 @@ def run_cli(tmp_path: Path) -> Iterator[type[Cli]]:
     started: list[Cli] = []
 
     class _Cli(Cli):
-        def __init__(self, args: list[str], cwd: Path = tmp_path, env: dict[str, str] | None = None) -> None:
-            super().__init__(args, cwd, env)
+        def __init__(
+            self, args: list[str], cwd: Path = tmp_path, env: dict[str, str] | None = None, program: str | Path = ASPYRE
+        ) -> None:
+            super().__init__(args, cwd, env, program)
             started.append(self)
 
     yield _Cli

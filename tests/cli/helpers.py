@@ -29,14 +29,16 @@ def process_alive(pid: int) -> bool:
 
 
 class Cli:
-    """A running ``aspyre`` command: lines of stdout/stderr collected by reader threads."""
+    """A running ``aspyre`` command (or ``program``): lines of stdout/stderr collected by reader threads."""
 
-    def __init__(self, args: list[str], cwd: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, args: list[str], cwd: Path, env: dict[str, str] | None = None, program: str | Path = ASPYRE
+    ) -> None:
         full_env = dict(os.environ)
         full_env.pop("COLUMNS", None)
         full_env.update(env or {})
         self.proc = subprocess.Popen(
-            [str(ASPYRE), *args],
+            [str(program), *args],
             cwd=cwd,
             env=full_env,
             stdin=subprocess.DEVNULL,

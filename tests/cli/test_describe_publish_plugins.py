@@ -184,3 +184,15 @@ def test_help_shows_examples(tmp_path: Path) -> None:
         assert result.returncode == 0
         assert "examples:" in result.stdout
         assert f"aspyre {command}" in result.stdout
+
+
+def test_describe_json_names_classes_by_their_public_path(tmp_path: Path) -> None:
+    write_app_host(tmp_path, MODEL.replace("builder.build().run()", 'builder.add_redis("cache")\nbuilder.build().run()'))
+    result = aspyre("describe", "--json", cwd=tmp_path, env={"ASPYRE_SECRETS_DIR": str(tmp_path / "s")})
+    assert result.returncode == 0, result.stderr
+    classes = {r["name"]: r["class"] for r in json.loads(result.stdout)["resources"]}
+    assert classes["api"] == "aspyre.ExecutableResource"
+    assert classes["db-password"] == "aspyre.ParameterResource"
+    assert classes["db"] == "aspyre.ContainerResource"
+    assert classes["cache"] == "aspyre_redis.RedisResource"  # the plugin's re-export, not aspyre_redis._resources
+    assert not [c for c in classes.values() if "._" in c]

@@ -1,4 +1,4 @@
-"""``aspyre.load_app_host``: run an app host file up to ``build()`` without running the app."""
+"""``aspyre.testing.load_app_host``: run an app host file up to ``build()`` without running the app."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def test_the_file_stops_at_run_and_the_app_is_returned(tmp_path: Path, capsys: p
     path = write_app_host(tmp_path, RUNS_FOREVER)
     argv, syspath = sys.argv[:], sys.path[:]
 
-    app = aspyre.load_app_host(path, ["--flag", "x"])
+    app = aspyre.testing.load_app_host(path, ["--flag", "x"])
 
     assert isinstance(app, aspyre.DistributedApplication)
     assert [r.name for r in app.model] == ["api"]
@@ -39,7 +39,7 @@ def test_the_file_stops_at_run_and_the_app_is_returned(tmp_path: Path, capsys: p
 
 def test_arguments_choose_publish_mode(tmp_path: Path) -> None:
     path = write_app_host(tmp_path, RUNS_FOREVER)
-    app = aspyre.load_app_host(path, ["--publisher", "manifest", "--output-path", str(tmp_path / "out")])
+    app = aspyre.testing.load_app_host(path, ["--publisher", "manifest", "--output-path", str(tmp_path / "out")])
     assert app.execution_context.is_publish_mode
     assert app.execution_context.output_path == tmp_path / "out"
 
@@ -50,8 +50,43 @@ def test_configure_changes_the_model_before_it_is_built(tmp_path: Path) -> None:
     def configure(builder: aspyre.DistributedApplicationBuilder) -> None:
         builder.add_executable("extra", "true")
 
-    app = aspyre.load_app_host(path, configure=configure)
+    app = aspyre.testing.load_app_host(path, configure=configure)
     assert [r.name for r in app.model] == ["api", "extra"]
+
+
+def test_configure_runs_before_the_one_validation(tmp_path: Path) -> None:
+    """The model is validated once, after ``configure``: it may complete what the file left incomplete."""
+    path = write_app_host(
+        tmp_path,
+        """
+        api = builder.add_executable("api", "true")
+        builder.add_executable("client", "true").with_environment("GRPC", api.get_endpoint("grpc"))
+        builder.build().run()
+        """,
+    )
+    with pytest.raises(aspyre.ModelValidationError, match="no such endpoint"):
+        aspyre.testing.load_app_host(path)
+
+    def configure(builder: aspyre.DistributedApplicationBuilder) -> None:
+        builder.create_resource_builder(builder.resources[0]).with_endpoint(name="grpc", target_port=5000)
+
+    app = aspyre.testing.load_app_host(path, configure=configure)
+    assert [e.name for e in app.get_resource("api").annotations.all(aspyre.annotations.EndpointAnnotation)] == ["grpc"]
+
+
+def test_configure_runs_once_when_the_file_builds_twice(tmp_path: Path) -> None:
+    path = write_app_host(
+        tmp_path,
+        """
+        builder.add_executable("api", "true")
+        first = builder.build()
+        builder.build().run()
+        """,
+    )
+    calls: list[str] = []
+    app = aspyre.testing.load_app_host(path, configure=lambda builder: calls.append("configure"))
+    assert calls == ["configure"]
+    assert [r.name for r in app.model] == ["api"]
 
 
 def test_configure_that_breaks_the_model_raises_the_validation_error(tmp_path: Path) -> None:
@@ -62,7 +97,7 @@ def test_configure_that_breaks_the_model_raises_the_validation_error(tmp_path: P
         builder.create_resource_builder(api).wait_for(builder.add_executable("late", "true").wait_for(api))
 
     with pytest.raises(aspyre.ModelValidationError, match="cycle"):
-        aspyre.load_app_host(path, configure=configure)
+        aspyre.testing.load_app_host(path, configure=configure)
 
 
 def test_an_async_app_host_stops_at_async_with_app(tmp_path: Path) -> None:
@@ -80,25 +115,25 @@ def test_an_async_app_host_stops_at_async_with_app(tmp_path: Path) -> None:
         anyio.run(main)
         """,
     )
-    app = aspyre.load_app_host(path)
+    app = aspyre.testing.load_app_host(path)
     assert [r.name for r in app.model] == ["api"]
 
 
 def test_a_file_that_only_builds_gives_its_app(tmp_path: Path) -> None:
     path = write_app_host(tmp_path, 'builder.add_executable("api", "true")\napp = builder.build()')
-    assert aspyre.load_app_host(path).get_resource("api").name == "api"
+    assert aspyre.testing.load_app_host(path).get_resource("api").name == "api"
 
 
 def test_a_file_that_never_builds_is_an_error(tmp_path: Path) -> None:
     path = write_app_host(tmp_path, 'builder.add_executable("api", "true")')
     with pytest.raises(RuntimeError, match=r"finished without calling builder\.build\(\)"):
-        aspyre.load_app_host(path)
+        aspyre.testing.load_app_host(path)
 
 
 def test_errors_of_the_file_propagate(tmp_path: Path) -> None:
     path = write_app_host(tmp_path, 'raise LookupError("no such thing")')
     with pytest.raises(LookupError, match="no such thing"):
-        aspyre.load_app_host(path)
+        aspyre.testing.load_app_host(path)
 
 
 def test_the_app_host_imports_its_neighbours(tmp_path: Path) -> None:
@@ -113,16 +148,16 @@ def test_the_app_host_imports_its_neighbours(tmp_path: Path) -> None:
         """,
     )
     try:
-        assert [r.name for r in aspyre.load_app_host(path).model] == ["from-a-neighbour"]
+        assert [r.name for r in aspyre.testing.load_app_host(path).model] == ["from-a-neighbour"]
     finally:
         sys.modules.pop("settings_for_loader_test", None)
 
 
 def test_resolving_app_hosts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from aspyre._cli._loader import resolve_app_host
+    from aspyre._hosting._loading import resolve_app_host
 
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(aspyre.AppHostNotFoundError, match=r"There is no apphost\.py"):
+    with pytest.raises(aspyre.testing.AppHostNotFoundError, match=r"There is no apphost\.py"):
         resolve_app_host(None)
     write_app_host(tmp_path, RUNS_FOREVER)
     assert resolve_app_host(None).path == tmp_path / "apphost.py"
@@ -130,9 +165,9 @@ def test_resolving_app_hosts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     write_app_host(tmp_path / "pkg", RUNS_FOREVER)
     assert resolve_app_host("pkg").path == tmp_path / "pkg" / "apphost.py"  # a directory: its apphost.py
     assert resolve_app_host("json.tool").module == "json.tool"
-    with pytest.raises(aspyre.AppHostNotFoundError, match="neither a file nor an importable module"):
+    with pytest.raises(aspyre.testing.AppHostNotFoundError, match="neither a file nor an importable module"):
         resolve_app_host("no_such_module_anywhere.apphost")
-    with pytest.raises(aspyre.AppHostNotFoundError, match="does not exist"):
+    with pytest.raises(aspyre.testing.AppHostNotFoundError, match="does not exist"):
         resolve_app_host("missing.py")
 
 
@@ -141,7 +176,7 @@ def test_run_outside_a_load_still_runs(tmp_path: Path) -> None:
     import anyio
 
     path = write_app_host(tmp_path, RUNS_FOREVER)
-    app = aspyre.load_app_host(path)
+    app = aspyre.testing.load_app_host(path)
 
     async def main() -> str | None:
         async with app:

@@ -64,6 +64,26 @@ def test_run_prints_plain_lines_and_ctrl_c_stops_everything(tmp_path: Path, run_
     assert "\x1b[" not in out
 
 
+def test_python_apphost_and_aspyre_run_plain_print_the_same_lines(tmp_path: Path, run_cli: type[Cli]) -> None:
+    write_app_host(
+        tmp_path,
+        """
+        web = builder.add_executable("web", sys.executable, "-c", "import time; print('up', flush=True); time.sleep(600)")
+        web.with_http_endpoint(env="PORT").with_endpoint(name="admin", scheme="http", env="ADMIN_PORT")
+        builder.build().run()
+        """,
+    )
+    outputs = []
+    for cli in (run_cli(["apphost.py"], program=sys.executable), run_cli(["run", "--plain"])):
+        cli.wait_for_lines(_state_line("web", "Running (Healthy)"), r"^web \| up$")
+        cli.interrupt()
+        assert cli.finish() == 0, cli.output()
+        running = [line for line in cli.stdout if line.startswith("web : Running")]
+        outputs.append([re.sub(r":\d+", ":PORT", line) for line in running])
+    assert outputs[0] == ["web : Running (Healthy)  http://127.0.0.1:PORT, http://127.0.0.1:PORT"]
+    assert outputs[1] == outputs[0]
+
+
 def test_a_resource_that_fails_to_start_makes_the_exit_code_1(tmp_path: Path, run_cli: type[Cli]) -> None:
     write_app_host(
         tmp_path,

@@ -115,12 +115,12 @@ def builder(tmp_path: Path) -> aspyre.DistributedApplicationBuilder:
 
 def test_add_container_parses_the_image(builder: aspyre.DistributedApplicationBuilder) -> None:
     c = builder.add_container("c", "ghcr.io/org/app:1.2")
-    assert c.resource.image == aspyre.ContainerImageAnnotation("org/app", "1.2", "ghcr.io")
+    assert c.resource.image == aspyre.annotations.ContainerImageAnnotation("org/app", "1.2", "ghcr.io")
     assert c.resource.image.full_name == "ghcr.io/org/app:1.2"
     d = builder.add_container("d", "redis", "7")
     assert d.resource.image is not None
     assert d.resource.image.full_name == "redis:7"
-    assert builder.add_container("e", "redis").resource.image == aspyre.ContainerImageAnnotation("redis", "latest")
+    assert builder.add_container("e", "redis").resource.image == aspyre.annotations.ContainerImageAnnotation("redis", "latest")
     with pytest.raises(ValueError, match="already has a tag"):
         builder.add_container("f", "redis:7", "8")
     with pytest.raises(ValueError, match="is not an image reference"):
@@ -143,7 +143,7 @@ def test_image_tag_registry_and_digest(builder: aspyre.DistributedApplicationBui
 def test_paths_are_relative_to_the_app_host(builder: aspyre.DistributedApplicationBuilder, tmp_path: Path) -> None:
     exe = builder.add_executable("exe", "python", "-m", "http.server", working_dir="site")
     assert exe.resource.working_dir == tmp_path / "site"
-    assert exe.resource.annotations.last(aspyre.CommandLineArgsAnnotation) == aspyre.CommandLineArgsAnnotation(
+    assert exe.resource.annotations.last(aspyre.annotations.CommandLineArgsAnnotation) == aspyre.annotations.CommandLineArgsAnnotation(
         ("-m", "http.server")
     )
     assert builder.add_executable("exe2", "node").resource.working_dir == tmp_path
@@ -157,10 +157,118 @@ def test_paths_are_relative_to_the_app_host(builder: aspyre.DistributedApplicati
     with pytest.raises(ValueError, match="either a script path or module="):
         builder.add_python_app("bad", "a.py", module="m")
     c = builder.add_container("c", "nginx").with_bind_mount("static", "/usr/share/nginx/html", read_only=True)
-    mount = c.resource.annotations.last(aspyre.ContainerMountAnnotation)
-    assert mount == aspyre.ContainerMountAnnotation(
-        str(tmp_path / "static"), "/usr/share/nginx/html", aspyre.ContainerMountType.BIND_MOUNT, True
+    mount = c.resource.annotations.last(aspyre.annotations.ContainerMountAnnotation)
+    assert mount == aspyre.annotations.ContainerMountAnnotation(
+        str(tmp_path / "static"), "/usr/share/nginx/html", aspyre.annotations.ContainerMountType.BIND_MOUNT, True
     )
+
+
+def test_one_path_rule_for_every_path(
+    builder: aspyre.DistributedApplicationBuilder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``~`` expanded, relative to the app host's directory, normalised lexically: the same in every method."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    assert builder.resolve_path("~/x") == home / "x"
+    assert builder.resolve_path(Path("a/../b/./c")) == tmp_path / "b" / "c"
+    assert builder.resolve_path("/opt/../srv/") == Path("/srv")
+    assert builder.resolve_path("") == tmp_path
+    with pytest.raises(ValueError, match="Cannot expand '~' in the path '~no-such-user-here/x'"):
+        builder.resolve_path("~no-such-user-here/x")
+
+    assert builder.add_executable("exe", "tool", working_dir="~/w").resource.working_dir == home / "w"
+    app = builder.add_python_app("app", "~/svc/main.py", interpreter="~/py/bin/python")
+    assert (app.resource.script_path, app.resource.working_dir) == (home / "svc" / "main.py", home / "svc")
+    assert app.resource.command == str(home / "py" / "bin" / "python")
+    app.with_working_directory("~/elsewhere")
+    assert app.resource.working_dir == home / "elsewhere"
+    app.with_dockerfile("~/svc", "../docker/Dockerfile.svc")
+    build = app.resource.annotations.last(aspyre.annotations.DockerfileBuildAnnotation)
+    assert build is not None
+    assert (build.context, build.dockerfile) == (home / "svc", home / "docker" / "Dockerfile.svc")
+    c = builder.add_container("c", "nginx").with_bind_mount("~/static", "/srv").with_dockerfile("ctx")
+    assert c.resource.annotations.last(aspyre.annotations.ContainerMountAnnotation).source == str(home / "static")
+    build = c.resource.annotations.last(aspyre.annotations.DockerfileBuildAnnotation)
+    assert build is not None
+    assert (build.context, build.dockerfile) == (tmp_path / "ctx", tmp_path / "ctx" / "Dockerfile")
+
+
+def test_the_app_host_loader_follows_the_same_rule(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from aspyre._hosting._loading import resolve_app_host
+
+    home = tmp_path / "home"
+    (home / "proj").mkdir(parents=True)
+    (home / "proj" / "apphost.py").write_text("")
+    monkeypatch.setenv("HOME", str(home))
+    assert resolve_app_host("~/proj").path == home / "proj" / "apphost.py"
+    assert resolve_app_host("../home/proj/./apphost.py", base=tmp_path / "elsewhere").path == (
+        home / "proj" / "apphost.py"
+    )
+
+
+def test_symbolic_links_in_paths_are_kept(builder: aspyre.DistributedApplicationBuilder, tmp_path: Path) -> None:
+    """A venv's ``bin/python`` is a link to the base interpreter: following it would leave the venv."""
+    venv_python = tmp_path / "venv" / "bin" / "python"
+    venv_python.parent.mkdir(parents=True)
+    venv_python.symlink_to(sys.executable)
+    app = builder.add_python_app("app", "main.py", interpreter="venv/bin/python")
+    assert app.resource.command == str(venv_python)
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    assert builder.add_executable("exe", "tool", working_dir="link").resource.working_dir == tmp_path / "link"
+
+
+def test_get_resource_ignores_case_and_names_the_known_ones(builder: aspyre.DistributedApplicationBuilder) -> None:
+    with pytest.raises(KeyError, match="No resource named 'cache' in this app builder; its resources: none yet"):
+        builder.get_resource("cache")
+    cache = builder.add_container("Cache", "redis")
+    builder.add_parameter("pw", secret=True)
+    assert builder.get_resource("cache") is cache.resource
+    assert builder.get_resource("CACHE") is cache.resource
+    with pytest.raises(KeyError, match="No resource named 'db' in this app builder; its resources: 'Cache', 'pw'"):
+        builder.get_resource("db")
+
+
+def test_check_name_available(builder: aspyre.DistributedApplicationBuilder) -> None:
+    aspyre.plugins.check_name_available(builder, "cache", aspyre.ContainerResource)
+    builder.add_parameter("Cache-password", secret=True)
+    aspyre.plugins.check_name_available(builder, "cache", "RedisResource")
+    with pytest.raises(aspyre.DuplicateResourceError) as info:
+        aspyre.plugins.check_name_available(builder, "cache-PASSWORD", aspyre.ParameterResource, hint="Pass password=.")
+    assert str(info.value) == (
+        "Cannot add resource of type ParameterResource with name 'cache-PASSWORD' because resource of type "
+        "ParameterResource with that name already exists. Resource names are case-insensitive. Pass password=."
+    )
+    with pytest.raises(aspyre.InvalidNameError):
+        aspyre.plugins.check_name_available(builder, "my_cache", "RedisResource")
+    assert [r.name for r in builder.resources] == ["Cache-password"]
+
+
+@pytest.mark.anyio
+async def test_exclude_from_manifest_if_unused(tmp_path: Path) -> None:
+    builder = aspyre.DistributedApplicationBuilder(
+        ["--publisher", "manifest", "--output-path", str(tmp_path / "out")], app_host_path=tmp_path / "apphost.py"
+    )
+    unused = builder.add_parameter("unused", secret=True, default=GenerateParameterDefault())
+    used = builder.add_parameter("used", secret=True, default=GenerateParameterDefault())
+    builder.add_container("c", "redis").with_environment("PASSWORD", used)
+    for parameter in (unused, used):
+        aspyre.plugins.exclude_from_manifest_if_unused(builder, parameter.resource)
+    with pytest.raises(TypeError, match="takes a parameter resource"):
+        aspyre.plugins.exclude_from_manifest_if_unused(builder, builder.resources[-1])  # type: ignore[arg-type]
+    path = await builder.build().publish_async()
+    assert list(json.loads(path.read_text())["resources"]) == ["used", "c"]
+
+
+@pytest.mark.anyio
+async def test_exclude_from_manifest_if_unused_leaves_run_mode_alone(
+    builder: aspyre.DistributedApplicationBuilder,
+) -> None:
+    unused = builder.add_parameter("unused", "x")
+    aspyre.plugins.exclude_from_manifest_if_unused(builder, unused.resource)
+    app = builder.build()
+    await app.eventing.publish(aspyre.events.BeforeStartEvent(app=app))
+    assert unused.resource.annotations.last(aspyre.annotations.ManifestPublishingCallbackAnnotation) is None
 
 
 def test_python_app_uses_the_venv_next_to_it(builder: aspyre.DistributedApplicationBuilder, tmp_path: Path) -> None:
@@ -178,7 +286,7 @@ def test_endpoints(builder: aspyre.DistributedApplicationBuilder) -> None:
         .with_http_endpoint(port=8080, target_port=80)
         .with_https_endpoint(target_port=443)
     )
-    eps = c.resource.annotations.all(aspyre.EndpointAnnotation)
+    eps = c.resource.annotations.all(aspyre.annotations.EndpointAnnotation)
     assert [(e.name, e.scheme, e.port, e.target_port, e.transport, e.tls_enabled) for e in eps] == [
         ("http", "http", 8080, 80, "http", False),
         ("https", "https", None, 443, "http", True),
@@ -191,7 +299,7 @@ def test_endpoints(builder: aspyre.DistributedApplicationBuilder) -> None:
     assert exe.get_endpoint("tcp").annotation.target_port == 9000  # no proxy: the same port
     with pytest.raises(ValueError, match="does not proxy"):
         exe.with_endpoint(port=1, target_port=2, name="other")
-    udp = exe.with_endpoint(target_port=53, protocol=aspyre.Protocol.UDP).get_endpoint("udp").annotation
+    udp = exe.with_endpoint(target_port=53, protocol=aspyre.EndpointProtocol.UDP).get_endpoint("udp").annotation
     assert (udp.scheme, udp.transport) == ("udp", "udp")
     with pytest.raises(ValueError, match="must be an int between 1 and 65535"):
         exe.with_endpoint(port=70000, name="big")
@@ -209,7 +317,7 @@ def test_health_checks(builder: aspyre.DistributedApplicationBuilder) -> None:
         api.with_http_health_check("/health")
     api.with_https_endpoint()
     api.with_http_health_check("health", 204)
-    keys = [h.key for h in api.resource.annotations.all(aspyre.HealthCheckAnnotation)]
+    keys = [h.key for h in api.resource.annotations.all(aspyre.annotations.HealthCheckAnnotation)]
     assert keys == ["shared", "api_https_/health_204_check"]
     with pytest.raises(ValueError, match="already has a health check 'shared'"):
         api.with_health_check("shared")
@@ -226,12 +334,12 @@ def test_event_shortcuts_subscribe_for_the_resource(builder: aspyre.DistributedA
     api.on_resource_endpoints_allocated(handler).on_connection_string_available(handler).on_resource_stopped(handler)
     subs = builder.eventing._subscriptions
     assert [s.event_type for s in subs] == [
-        aspyre.InitializeResourceEvent,
-        aspyre.BeforeResourceStartedEvent,
-        aspyre.ResourceReadyEvent,
-        aspyre.ResourceEndpointsAllocatedEvent,
-        aspyre.ConnectionStringAvailableEvent,
-        aspyre.ResourceStoppedEvent,
+        aspyre.events.InitializeResourceEvent,
+        aspyre.events.BeforeResourceStartedEvent,
+        aspyre.events.ResourceReadyEvent,
+        aspyre.events.ResourceEndpointsAllocatedEvent,
+        aspyre.events.ConnectionStringAvailableEvent,
+        aspyre.events.ResourceStoppedEvent,
     ]
     assert all(s.resource is api.resource and s.handler is handler for s in subs)
 
@@ -296,7 +404,7 @@ def test_publish_mode_does_not_persist_generated_values(tmp_path: Path) -> None:
 
 
 def test_secrets_store(tmp_path: Path) -> None:
-    store = aspyre.SecretsStore(tmp_path / "apphost.py", tmp_path / "store")
+    store = aspyre.plugins.SecretsStore(tmp_path / "apphost.py", tmp_path / "store")
     assert store.get("a") is None
     store.set("a", "1")
     store.set("b", "2")
@@ -318,7 +426,7 @@ def test_secrets_store(tmp_path: Path) -> None:
 def test_secrets_directory_default(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("ASPYRE_SECRETS_DIR")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    store = aspyre.SecretsStore(tmp_path / "apphost.py")
+    store = aspyre.plugins.SecretsStore(tmp_path / "apphost.py")
     assert store.directory == tmp_path / "data" / "aspyre" / "secrets"
 
 

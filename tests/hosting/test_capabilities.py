@@ -112,7 +112,7 @@ def test_capability_methods(
 
 
 def test_capabilities_of_the_built_in_resources(builder: aspyre.DistributedApplicationBuilder) -> None:
-    caps = {rb.name: aspyre.capability_names(rb.resource) for rb in all_kinds(builder)}
+    caps = {rb.name: aspyre.model.capability_names(rb.resource) for rb in all_kinds(builder)}
     assert caps == {
         "container": ["environment", "args", "endpoints", "wait-support"],
         "exe": ["environment", "args", "endpoints", "service-discovery", "wait-support"],
@@ -153,14 +153,14 @@ def test_methods_every_resource_has(builder: aspyre.DistributedApplicationBuilde
         rb.with_command("reset", "Reset", lambda *a: None).exclude_from_manifest()
         rb.with_initial_state(aspyre.ResourceSnapshot("Custom")).with_relationship(rb.resource, "Self")
         anns = rb.resource.annotations
-        assert anns.has(aspyre.HealthCheckAnnotation)
-        assert anns.has(aspyre.ResourceUrlAnnotation)
-        assert anns.has(aspyre.ExplicitStartAnnotation)
-        assert anns.has(aspyre.ResourceCommandAnnotation)
-        assert anns.last(aspyre.ManifestPublishingCallbackAnnotation) == aspyre.ManifestPublishingCallbackAnnotation(
+        assert anns.has(aspyre.annotations.HealthCheckAnnotation)
+        assert anns.has(aspyre.annotations.ResourceUrlAnnotation)
+        assert anns.has(aspyre.annotations.ExplicitStartAnnotation)
+        assert anns.has(aspyre.annotations.ResourceCommandAnnotation)
+        assert anns.last(aspyre.annotations.ManifestPublishingCallbackAnnotation) == aspyre.annotations.ManifestPublishingCallbackAnnotation(
             None
         )
-        assert anns.has(aspyre.ResourceSnapshotAnnotation)
+        assert anns.has(aspyre.annotations.ResourceSnapshotAnnotation)
 
 
 def test_reference_sources_need_a_connection_string_or_service_discovery(
@@ -190,7 +190,7 @@ def test_capability_protocols_are_structural(builder: aspyre.DistributedApplicat
 
         def __init__(self) -> None:
             self.name = "duck"
-            self.annotations = aspyre.Annotations()
+            self.annotations = aspyre.annotations.Annotations()
 
     duck = builder.add_resource(Duck())
     assert isinstance(duck.resource, aspyre.IResource)
@@ -203,7 +203,7 @@ def test_capability_protocols_are_structural(builder: aspyre.DistributedApplicat
 def test_with_dockerfile_applies_to_containers_and_python_apps(tmp_path: Path) -> None:
     b = aspyre.DistributedApplication.create_builder([], app_host_path=tmp_path / "apphost.py")
     app = b.add_python_app("web", "web/main.py").with_dockerfile("web")
-    ann = app.resource.annotations.last(aspyre.DockerfileBuildAnnotation)
+    ann = app.resource.annotations.last(aspyre.annotations.DockerfileBuildAnnotation)
     assert ann is not None and ann.dockerfile == tmp_path / "web" / "Dockerfile"
     exe = b.add_executable("exe", "true")
     with pytest.raises(TypeError, match=r"with_dockerfile\(\) needs a container resource .* or a Python app"):

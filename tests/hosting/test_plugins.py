@@ -113,7 +113,7 @@ def test_missing_resource_method_lists_close_matches(builder: aspyre.Distributed
 
 
 def test_known_integration_that_is_not_installed() -> None:
-    empty = aspyre.PluginRegistry(entries=[])
+    empty = aspyre.plugins.PluginRegistry(entries=[])
     assert empty.suggestions("add_redis", GROUP_BUILDER_METHODS, []) == (
         "add_redis() comes from the aspyre-redis distribution: pip install aspyre-redis"
     )
@@ -123,7 +123,7 @@ def test_known_integration_that_is_not_installed() -> None:
 
 
 def test_registry_entries_are_aspyre_groups_only() -> None:
-    reg = aspyre.plugin_registry()
+    reg = aspyre.plugins.registry()
     entries = reg.entries()
     assert {e.group for e in entries} <= {
         "aspyre.builder_methods",
@@ -139,9 +139,9 @@ def test_registry_entries_are_aspyre_groups_only() -> None:
 
 def test_resource_extension_decorator() -> None:
     with pytest.raises(TypeError, match="needs one or more resource types"):
-        aspyre.resource_extension()
+        aspyre.plugins.resource_extension()
     with pytest.raises(TypeError, match="needs one or more resource types"):
-        aspyre.resource_extension("ContainerResource")  # type: ignore[arg-type]
+        aspyre.plugins.resource_extension("ContainerResource")  # type: ignore[arg-type]
 
 
 def test_one_plugin_manager_per_builder(tmp_path: Path) -> None:
@@ -151,9 +151,9 @@ def test_one_plugin_manager_per_builder(tmp_path: Path) -> None:
     assert a.plugin_manager.project_name == "aspyre"
     assert a.eventing.plugin_manager is a.plugin_manager
     assert hasattr(a.plugin_manager.hook, "aspyre_configure_builder")
-    for name in dir(aspyre.HookSpecs):
+    for name in dir(aspyre.plugins.HookSpecs):
         if name.startswith("aspyre_"):
-            assert getattr(aspyre.HookSpecs, name).__doc__, f"hookspec {name} has no docstring"
+            assert getattr(aspyre.plugins.HookSpecs, name).__doc__, f"hookspec {name} has no docstring"
 
 
 # --------------------------------------------------------------------------- fresh interpreters
@@ -171,7 +171,7 @@ def test_entry_points_are_scanned_once_and_loaded_lazily(tmp_path: Path) -> None
         importlib.metadata.distributions = counting
 
         import aspyre
-        reg = aspyre.plugin_registry()
+        reg = aspyre.plugins.registry()
         b1 = aspyre.DistributedApplication.create_builder([])
         loaded_after_builder = sorted(m for m in ("aspyre_redis", "aspyre_postgres") if m in sys.modules)
         b1.add_redis("cache")
@@ -286,17 +286,25 @@ def test_a_broken_plugin_does_not_break_the_others(broken_install: Path, tmp_pat
         cache = b.add_redis("cache")                       # other plugins still work
         out["redis"] = type(cache.resource).__name__
         out["database"] = type(b.add_postgres("pg").add_database("db").resource).__name__
+        # Asking whether a broken method is there answers "no", as for any missing attribute...
+        out["hasattr"] = [hasattr(b, "add_broken"), hasattr(b, "add_typo"), hasattr(cache, "with_broken")]
+        out["getattr_default"] = [getattr(b, "add_broken", "default"), getattr(cache, "with_broken", "default")]
+        # ...and calling it says which plugin is broken, with the PluginLoadError as the cause.
         for name in ("add_broken", "add_typo"):
             try:
-                getattr(b, name)
-            except aspyre.PluginLoadError as exc:
-                out[name] = {"message": str(exc), "is_import_error": isinstance(exc, ImportError),
-                             "dist": exc.entry.distribution, "cause": type(exc.error).__name__}
+                getattr(b, name)()
+            except AttributeError as exc:
+                cause = exc.__cause__
+                assert isinstance(cause, aspyre.plugins.PluginLoadError), repr(cause)
+                out[name] = {"message": str(exc), "same_as_cause": str(exc) == str(cause),
+                             "is_import_error": isinstance(cause, ImportError),
+                             "dist": cause.entry.distribution, "cause": type(cause.error).__name__}
         try:
             cache.with_broken()
-        except aspyre.PluginLoadError as exc:
+        except AttributeError as exc:
             out["with_broken"] = str(exc)
-        out["failures"] = sorted(e.name for e in aspyre.plugin_registry().failures)
+            out["with_broken_cause"] = type(exc.__cause__).__name__
+        out["failures"] = sorted(e.name for e in aspyre.plugins.registry().failures)
         print(json.dumps(out))
         """,
         broken_install,
@@ -317,6 +325,7 @@ def test_a_broken_plugin_does_not_break_the_others(broken_install: Path, tmp_pat
         "'a_module_that_does_not_exist'. Reinstall or upgrade broken-plugin, or uninstall it if you do not use it."
     )
     assert broken["is_import_error"] is True
+    assert broken["same_as_cause"] is True
     assert broken["dist"] == "broken-plugin"
     assert result["add_typo"]["cause"] == "AttributeError"
     assert "entry point add_typo = 'aspyre_redis:add_rediss'" in result["add_typo"]["message"]
@@ -324,13 +333,16 @@ def test_a_broken_plugin_does_not_break_the_others(broken_install: Path, tmp_pat
         "entry point with_broken = 'broken_plugin:with_broken' in group 'aspyre.resource_methods'"
         in result["with_broken"]
     )
+    assert result["with_broken_cause"] == "PluginLoadError"
+    assert result["hasattr"] == [False, False, False]
+    assert result["getattr_default"] == ["default", "default"]
     assert {"add_broken", "add_typo", "broken-hooks", "with_broken"} <= set(result["failures"])
 
 
 HOOKS_MODULE = """
 import aspyre
 
-@aspyre.hookimpl
+@aspyre.plugins.hookimpl
 def aspyre_configure_builder(builder):
     builder.add_parameter("from-hook", "configured")
 """
@@ -344,7 +356,7 @@ def test_configure_builder_hook_runs_for_each_builder(tmp_path: Path) -> None:
         site,
         "typo-hooks",
         {"aspyre.hooks": {"typo": "typo_hooks"}},
-        {"typo_hooks.py": "import aspyre\n@aspyre.hookimpl\ndef aspyre_configure_buildr(builder):\n    pass\n"},
+        {"typo_hooks.py": "import aspyre\n@aspyre.plugins.hookimpl\ndef aspyre_configure_buildr(builder):\n    pass\n"},
     )
     result = run(
         """
@@ -385,7 +397,7 @@ def test_a_failing_configure_hook_names_the_plugin(tmp_path: Path) -> None:
         "angry-hooks",
         {"aspyre.hooks": {"angry": "angry_hooks"}},
         {
-            "angry_hooks.py": "import aspyre\n@aspyre.hookimpl\ndef aspyre_configure_builder(builder):\n    raise KeyError('x')\n"
+            "angry_hooks.py": "import aspyre\n@aspyre.plugins.hookimpl\ndef aspyre_configure_builder(builder):\n    raise KeyError('x')\n"
         },
     )
     result = run(
@@ -394,7 +406,7 @@ def test_a_failing_configure_hook_names_the_plugin(tmp_path: Path) -> None:
         import aspyre
         try:
             aspyre.DistributedApplication.create_builder([])
-        except aspyre.PluginHookError as exc:
+        except aspyre.plugins.PluginHookError as exc:
             print(json.dumps([str(exc), type(exc.__cause__).__name__]))
         """,
         site,
@@ -417,7 +429,7 @@ def test_resource_methods_dispatch_on_the_resource_type(tmp_path: Path) -> None:
         {
             "generic_scratch.py": """
                 import aspyre
-                @aspyre.resource_extension(aspyre.ContainerResource)
+                @aspyre.plugins.resource_extension(aspyre.ContainerResource)
                 def with_scratch_space(builder):
                     return "generic"
             """
@@ -435,7 +447,7 @@ def test_resource_methods_dispatch_on_the_resource_type(tmp_path: Path) -> None:
         {
             "redis_scratch.py": """
                 import aspyre, aspyre_redis
-                @aspyre.resource_extension(aspyre_redis.RedisResource)
+                @aspyre.plugins.resource_extension(aspyre_redis.RedisResource)
                 def with_scratch_space(builder):
                     return "redis"
                 def undeclared(builder):
@@ -456,7 +468,8 @@ def test_resource_methods_dispatch_on_the_resource_type(tmp_path: Path) -> None:
         out = [b.add_redis("cache").with_scratch_space(), b.add_container("c", "nginx").with_scratch_space()]
         try:
             b.add_executable("e", "python").with_scratch_space()
-        except aspyre.PluginLoadError as exc:  # the broken one might have applied: it is named
+        except AttributeError as exc:  # the broken one might have applied: it is named
+            assert isinstance(exc.__cause__, aspyre.plugins.PluginLoadError)
             out.append(str(exc))
         try:
             b.add_container("d", "x").undeclared()
@@ -473,4 +486,46 @@ def test_resource_methods_dispatch_on_the_resource_type(tmp_path: Path) -> None:
         "'aspyre.resource_methods') from distribution broken-scratch 1.0 failed to load: ModuleNotFoundError"
     )
     assert "Extension method 'undeclared' from redis-scratch" in result[3]
-    assert "@aspyre.resource_extension" in result[3]
+    assert "@aspyre.plugins.resource_extension" in result[3]
+
+
+def test_a_plugin_exiting_or_interrupting_at_import_is_reported_not_fatal(tmp_path: Path) -> None:
+    """SystemExit / KeyboardInterrupt raised by a plugin's import are that plugin's failure (issue 12.11)."""
+    make_dist(
+        tmp_path,
+        "exit-plugin",
+        {"aspyre.hooks": {"exits": "exit_hooks"}, "aspyre.builder_methods": {"add_interrupting": "interrupting:add"}},
+        {"exit_hooks.py": "raise SystemExit(3)\n", "interrupting.py": "raise KeyboardInterrupt\n"},
+    )
+    result = run(
+        """
+        import json, warnings
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            import aspyre
+            b = aspyre.DistributedApplication.create_builder([])
+        out = {"warnings": [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]}
+        try:
+            b.add_interrupting()
+        except AttributeError as exc:  # a broken method is missing; the cause says why
+            assert isinstance(exc.__cause__, aspyre.plugins.PluginLoadError)
+            out["interrupting"] = str(exc)
+        out["still_works"] = b.add_parameter("p", "v").name
+        print(json.dumps(out))
+        """,
+        tmp_path,
+        cwd=tmp_path,
+    )
+    (warning,) = [w for w in result["warnings"] if "exit-plugin" in w]
+    assert "entry point exits = 'exit_hooks'" in warning and "SystemExit: 3" in warning
+    assert "entry point add_interrupting = 'interrupting:add'" in result["interrupting"]
+    assert "KeyboardInterrupt" in result["interrupting"]
+    assert result["still_works"] == "p"
+
+    env = dict(os.environ, PYTHONPATH=str(tmp_path))
+    proc = subprocess.run(
+        [str(Path(PYTHON).with_name("aspyre")), "plugins"], env=env, cwd=tmp_path, capture_output=True, text=True,
+        timeout=120,
+    )
+    assert "exit-plugin" in proc.stdout + proc.stderr
+    assert "SystemExit" in proc.stdout + proc.stderr

@@ -9,7 +9,8 @@ import anyio
 import pytest
 
 import aspyre
-from aspyre import KnownNetworks, ReferenceEnvironmentFlags, ReferenceExpression
+from aspyre import ReferenceEnvironmentFlags, ReferenceExpression
+from aspyre.model import KnownNetworks
 
 
 @pytest.fixture
@@ -19,7 +20,7 @@ def builder(tmp_path: Path) -> aspyre.DistributedApplicationBuilder:
 
 def env_of(rb: aspyre.ResourceBuilder[Any]) -> dict[str, object]:
     async def go() -> dict[str, object]:
-        return await aspyre.compute_environment(rb.resource)
+        return await aspyre.model.compute_environment(rb.resource)
 
     return anyio.run(go)
 
@@ -31,17 +32,17 @@ def manifest_env(rb: aspyre.ResourceBuilder[Any]) -> dict[str, str]:
 
 def live_env(rb: aspyre.ResourceBuilder[Any], network: str = KnownNetworks.LOCALHOST) -> dict[str, str | None]:
     async def go() -> dict[str, str | None]:
-        env = await aspyre.compute_environment(rb.resource)
-        ctx = aspyre.ValueContext(rb.resource, network)
-        return {k: await aspyre.resolve_value(v, ctx) for k, v in env.items()}
+        env = await aspyre.model.compute_environment(rb.resource)
+        ctx = aspyre.model.ValueContext(rb.resource, network)
+        return {k: await aspyre.model.resolve_value(v, ctx) for k, v in env.items()}
 
     return anyio.run(go)
 
 
 def allocate(rb: aspyre.ResourceBuilder[Any], name: str, port: int, target_port: int | None = None) -> None:
     ann = rb.get_endpoint(name).annotation
-    ann.allocated[KnownNetworks.LOCALHOST] = aspyre.AllocatedEndpoint("127.0.0.1", port, ann.scheme)
-    ann.allocated[KnownNetworks.CONTAINER] = aspyre.AllocatedEndpoint(
+    ann.allocated[KnownNetworks.LOCALHOST] = aspyre.model.AllocatedEndpoint("127.0.0.1", port, ann.scheme)
+    ann.allocated[KnownNetworks.CONTAINER] = aspyre.model.AllocatedEndpoint(
         rb.name, target_port or ann.target_port or port, ann.scheme, KnownNetworks.CONTAINER
     )
 
@@ -69,8 +70,8 @@ def test_connection_string_and_properties(builder: aspyre.DistributedApplication
         "DB_PASSWORD": "{db-password.value}",
     }
     assert live_env(web) == {"ConnectionStrings__db": "Host=h;Password=p@ss w", "DB_HOST": "h", "DB_PASSWORD": "p@ss w"}
-    rel = web.resource.annotations.last(aspyre.ResourceRelationshipAnnotation)
-    assert rel == aspyre.ResourceRelationshipAnnotation(db.resource, "Reference")
+    rel = web.resource.annotations.last(aspyre.annotations.ResourceRelationshipAnnotation)
+    assert rel == aspyre.annotations.ResourceRelationshipAnnotation(db.resource, "Reference")
 
 
 def test_redis_integration_variables(builder: aspyre.DistributedApplicationBuilder) -> None:
@@ -287,14 +288,14 @@ def test_reference_argument_errors(builder: aspyre.DistributedApplicationBuilder
         web.with_reference(api.get_endpoint("http"), "x")
     with pytest.raises(ValueError, match="connection_name must not be empty"):
         web.with_reference(db, "")
-    assert not web.resource.annotations.has(aspyre.ReferenceAnnotation)
+    assert not web.resource.annotations.has(aspyre.annotations.ReferenceAnnotation)
 
 
 def test_reference_variables_of_one_annotation(builder: aspyre.DistributedApplicationBuilder) -> None:
     api = builder.add_executable("api", "python").with_http_endpoint()
-    ann = aspyre.ReferenceAnnotation(api.resource)
-    assert [k for k, _ in aspyre.reference_variables(ann)] == ["API_HTTP", "services__api__http__0"]
-    assert [k for k, _ in aspyre.reference_variables(ann, ReferenceEnvironmentFlags.ENDPOINTS)] == ["API_HTTP"]
+    ann = aspyre.annotations.ReferenceAnnotation(api.resource)
+    assert [k for k, _ in aspyre.model.reference_variables(ann)] == ["API_HTTP", "services__api__http__0"]
+    assert [k for k, _ in aspyre.model.reference_variables(ann, ReferenceEnvironmentFlags.ENDPOINTS)] == ["API_HTTP"]
 
 
 def test_with_environment_values_add_reference_relationships(builder: aspyre.DistributedApplicationBuilder) -> None:
@@ -303,7 +304,7 @@ def test_with_environment_values_add_reference_relationships(builder: aspyre.Dis
     web = builder.add_executable("web", "python").with_http_endpoint()
     web.with_environment("URL", ReferenceExpression.format("{}?k={}", api.get_endpoint("http"), pw))
     web.with_environment("SELF", web.get_endpoint("http"))
-    rels = web.resource.annotations.all(aspyre.ResourceRelationshipAnnotation)
+    rels = web.resource.annotations.all(aspyre.annotations.ResourceRelationshipAnnotation)
     assert [(r.resource.name, r.type) for r in rels] == [("api", "Reference"), ("pw", "Reference")]
 
 
@@ -312,7 +313,7 @@ def test_environment_values_and_callbacks(builder: aspyre.DistributedApplication
     web = builder.add_executable("web", "python").with_http_endpoint(env="PORT")
     web.with_environment("N", 3).with_environment("FLAG", True).with_environment("LAZY", lambda: next(calls))
 
-    async def add(ctx: aspyre.EnvironmentCallbackContext) -> None:
+    async def add(ctx: aspyre.annotations.EnvironmentCallbackContext) -> None:
         ctx.environment["ASYNC"] = "yes"
         del ctx.environment["N"]
 
@@ -322,7 +323,7 @@ def test_environment_values_and_callbacks(builder: aspyre.DistributedApplication
     assert manifest_env(web)["LAZY"] == "b"  # evaluated each time the environment is computed
 
     async def args() -> list[object]:
-        return await aspyre.compute_arguments(web.resource)
+        return await aspyre.model.compute_arguments(web.resource)
 
     assert [ReferenceExpression.format("{}", a).value_expression for a in anyio.run(args)] == [
         "--port",

@@ -32,10 +32,10 @@ def _log(app: aspyre.DistributedApplication, name: str) -> list[str]:
 @pytest.mark.anyio
 async def test_an_async_hook_is_awaited_before_the_resource_starts() -> None:
     class Extension:
-        @aspyre.hookimpl
-        async def aspyre_before_resource_started(self, event: aspyre.BeforeResourceStartedEvent) -> None:
+        @aspyre.plugins.hookimpl
+        async def aspyre_before_resource_started(self, event: aspyre.events.BeforeResourceStartedEvent) -> None:
             await anyio.sleep(0.01)  # really suspends: the environment must still see what follows
-            event.resource.annotations.add(aspyre.EnvironmentAnnotation("EXTRA", "from-an-async-hook"))
+            event.resource.annotations.add(aspyre.annotations.EnvironmentAnnotation("EXTRA", "from-an-async-hook"))
 
     builder = _builder()
     builder.plugin_manager.register(Extension())
@@ -52,8 +52,8 @@ async def test_subscribers_run_before_hooks_and_hooks_in_pluggy_order() -> None:
 
     def make(label: str, *, tryfirst: bool = False, trylast: bool = False) -> object:
         class Extension:
-            @aspyre.hookimpl(tryfirst=tryfirst, trylast=trylast)
-            def aspyre_before_resource_started(self, event: aspyre.BeforeResourceStartedEvent) -> None:
+            @aspyre.plugins.hookimpl(tryfirst=tryfirst, trylast=trylast)
+            def aspyre_before_resource_started(self, event: aspyre.events.BeforeResourceStartedEvent) -> None:
                 calls.append(label)
 
         return Extension()
@@ -64,7 +64,7 @@ async def test_subscribers_run_before_hooks_and_hooks_in_pluggy_order() -> None:
     builder.plugin_manager.register(make("tryfirst", tryfirst=True))
     builder.plugin_manager.register(make("trylast", trylast=True))
     job = builder.add_executable("job", sys.executable, "-c", "pass")
-    builder.eventing.subscribe(aspyre.BeforeResourceStartedEvent, lambda e: calls.append("subscriber"), resource=job)
+    builder.eventing.subscribe(aspyre.events.BeforeResourceStartedEvent, lambda e: calls.append("subscriber"), resource=job)
     async with builder.build() as app:
         await _finished(app, "job")
     assert calls == ["subscriber", "tryfirst", "last-registered", "first-registered", "trylast"]
@@ -73,8 +73,8 @@ async def test_subscribers_run_before_hooks_and_hooks_in_pluggy_order() -> None:
 @pytest.mark.anyio
 async def test_a_failing_blocking_hook_fails_the_resource() -> None:
     class Extension:
-        @aspyre.hookimpl
-        def aspyre_before_resource_started(self, event: aspyre.BeforeResourceStartedEvent) -> None:
+        @aspyre.plugins.hookimpl
+        def aspyre_before_resource_started(self, event: aspyre.events.BeforeResourceStartedEvent) -> None:
             if event.resource.name == "refused":
                 raise RuntimeError("the extension refuses to start this one")
 
@@ -98,8 +98,8 @@ async def test_a_failing_snapshot_hook_is_logged_and_never_reaches_the_app(caplo
     saw_finished = anyio.Event()
 
     class Extension:
-        @aspyre.hookimpl
-        def aspyre_resource_snapshot_changed(self, event: aspyre.ResourceSnapshotChangedEvent) -> None:
+        @aspyre.plugins.hookimpl
+        def aspyre_resource_snapshot_changed(self, event: aspyre.events.ResourceSnapshotChangedEvent) -> None:
             seen.append((event.resource.name, event.snapshot.state_text))
             if event.snapshot.state_text == aspyre.KnownResourceStates.FINISHED:
                 saw_finished.set()

@@ -20,7 +20,7 @@ from rich.console import Console
 
 import aspyre
 from aspyre._cli._run import LiveView
-from aspyre._hosting._console import ConsoleReporter
+from aspyre._hosting._console import PlainConsole
 
 STATE_LOG = "aspyre-state-log:state-log"  # examples/lifecycle_extension, installed by scripts/setup
 
@@ -44,8 +44,8 @@ async def test_a_background_task_runs_with_the_app_and_is_cancelled_after_the_re
     started = anyio.Event()
 
     class Service:
-        @aspyre.hookimpl
-        def aspyre_before_start(self, event: aspyre.BeforeStartEvent) -> None:
+        @aspyre.plugins.hookimpl
+        def aspyre_before_start(self, event: aspyre.events.BeforeStartEvent) -> None:
             event.app.start_background_task(self.serve, event.app, name="service")
 
         async def serve(self, app: aspyre.DistributedApplication) -> None:
@@ -128,7 +128,7 @@ def test_the_live_table_keeps_an_announcement_above_the_resources(tmp_path: Path
 def test_python_apphost_prints_an_announcement_once(tmp_path: Path) -> None:
     reporter_out = io.StringIO()
     app = _builder(tmp_path).build()
-    reporter = ConsoleReporter(app, reporter_out)
+    reporter = PlainConsole(app, reporter_out)
     app.add_announcement_listener(reporter.on_announcement)
     app.announce("Tool: here")
     assert reporter_out.getvalue() == "Tool: here\n"
@@ -139,7 +139,7 @@ import sys
 import aspyre
 
 class Announcer:
-    @aspyre.hookimpl
+    @aspyre.plugins.hookimpl
     def aspyre_before_start(self, event):
         if not event.app.execution_context.is_publish_mode:
             event.app.announce("Tool: http://127.0.0.1:1/")
@@ -202,8 +202,8 @@ async def test_a_disabled_plugin_hears_no_events(tmp_path: Path) -> None:
     calls: list[str] = []
 
     class Extension:
-        @aspyre.hookimpl
-        def aspyre_before_start(self, event: aspyre.BeforeStartEvent) -> None:
+        @aspyre.plugins.hookimpl
+        def aspyre_before_start(self, event: aspyre.events.BeforeStartEvent) -> None:
             calls.append("before_start")
 
     builder = _builder(tmp_path)
@@ -246,10 +246,10 @@ def test_a_command_can_ask_for_confirmation_and_be_highlighted(tmp_path: Path) -
     job = builder.add_executable("job", sys.executable, "-c", "pass").with_command(
         "reset", "Reset", lambda ctx: None, confirmation_message="Really reset?", is_highlighted=True
     )
-    (command,) = job.resource.annotations.all(aspyre.ResourceCommandAnnotation)
+    (command,) = job.resource.annotations.all(aspyre.annotations.ResourceCommandAnnotation)
     assert command.confirmation_message == "Really reset?"
     assert command.is_highlighted is True
     plain = builder.add_executable("other", sys.executable).with_command("go", "Go", lambda ctx: None)
-    (command,) = plain.resource.annotations.all(aspyre.ResourceCommandAnnotation)
+    (command,) = plain.resource.annotations.all(aspyre.annotations.ResourceCommandAnnotation)
     assert command.confirmation_message is None
     assert command.is_highlighted is False

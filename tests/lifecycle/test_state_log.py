@@ -25,8 +25,8 @@ JOBS = ("job-a", "job-b")
 LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (?P<name>[^:]+): (?P<old>\S+) -> (?P<new>\S+)(?P<rest>.*)$")
 
 
-def _entry() -> aspyre.PluginEntry:
-    found = [e for e in aspyre.plugin_registry().entries("aspyre.hooks") if e.distribution == "aspyre-state-log"]
+def _entry() -> aspyre.plugins.PluginEntry:
+    found = [e for e in aspyre.plugins.registry().entries("aspyre.hooks") if e.distribution == "aspyre-state-log"]
     if not found:
         pytest.fail(
             "aspyre-state-log is not installed in this environment: run scripts/setup "
@@ -44,7 +44,9 @@ class AppHost:
         if state_log is not None:
             env["ASPYRE_STATE_LOG"] = str(state_log)
         env["ASPYRE_SECRETS_DIR"] = str(tmp_path / "secrets")
-        self.dir = tmp_path
+        self.dir = tmp_path / "jobs"
+        self.dir.mkdir(exist_ok=True)
+        env["TWO_JOBS_OUTPUT_DIR"] = str(self.dir)
         self.proc = subprocess.Popen(
             [sys.executable, "-W", "error", str(APP_HOST)],
             env=env,
@@ -114,6 +116,11 @@ def test_the_extension_is_an_aspyre_hooks_entry_point() -> None:
         if any(i.plugin is plugin for i in getattr(builder.plugin_manager.hook, hook).get_hookimpls())
     }
     assert impls == {"aspyre_before_start", "aspyre_resource_snapshot_changed", "aspyre_before_resource_started"}
+
+
+def test_the_processes_write_nowhere_near_the_sources() -> None:
+    """What the jobs write goes to the test's tmp_path: the tests directory holds no output files."""
+    assert sorted(p.name for p in APP_HOST.parent.glob("*.out")) == []
 
 
 def test_the_app_host_does_not_mention_the_extension() -> None:

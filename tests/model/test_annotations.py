@@ -5,11 +5,11 @@ from __future__ import annotations
 import attrs
 
 import aspyre
-from aspyre import Annotations, MutationBehavior
+from aspyre.annotations import Annotations, MutationBehavior
 
 
 @attrs.frozen
-class Tag(aspyre.ResourceAnnotation):
+class Tag(aspyre.annotations.ResourceAnnotation):
     value: str
 
 
@@ -93,16 +93,16 @@ def test_builder_methods_append_or_replace_as_aspire(tmp_path) -> None:  # type:
     c.with_image("valkey/valkey", "8").with_lifetime(aspyre.ContainerLifetime.PERSISTENT)
     c.with_lifetime(aspyre.ContainerLifetime.SESSION).with_explicit_start().with_explicit_start()
     anns = c.resource.annotations
-    assert len(anns.all(aspyre.ContainerImageAnnotation)) == 1
-    assert anns.last(aspyre.ContainerImageAnnotation) == aspyre.ContainerImageAnnotation("valkey/valkey", "8")
-    assert [a.lifetime for a in anns.all(aspyre.ContainerLifetimeAnnotation)] == [aspyre.ContainerLifetime.SESSION]
-    assert len(anns.all(aspyre.ExplicitStartAnnotation)) == 1
+    assert len(anns.all(aspyre.annotations.ContainerImageAnnotation)) == 1
+    assert anns.last(aspyre.annotations.ContainerImageAnnotation) == aspyre.annotations.ContainerImageAnnotation("valkey/valkey", "8")
+    assert [a.lifetime for a in anns.all(aspyre.annotations.ContainerLifetimeAnnotation)] == [aspyre.ContainerLifetime.SESSION]
+    assert len(anns.all(aspyre.annotations.ExplicitStartAnnotation)) == 1
     # Append: environment, args, volumes, waits.
     c.with_environment("A", "1").with_environment("A", "2").with_args("x").with_args("y")
     c.with_volume("data", "/data").with_volume("/tmp/x")
-    assert [(e.name, e.value) for e in anns.all(aspyre.EnvironmentAnnotation)] == [("A", "1"), ("A", "2")]
-    assert [a.args for a in anns.all(aspyre.CommandLineArgsAnnotation)] == [("x",), ("y",)]
-    assert [(m.source, m.target) for m in anns.all(aspyre.ContainerMountAnnotation)] == [
+    assert [(e.name, e.value) for e in anns.all(aspyre.annotations.EnvironmentAnnotation)] == [("A", "1"), ("A", "2")]
+    assert [a.args for a in anns.all(aspyre.annotations.CommandLineArgsAnnotation)] == [("x",), ("y",)]
+    assert [(m.source, m.target) for m in anns.all(aspyre.annotations.ContainerMountAnnotation)] == [
         ("data", "/data"),
         (None, "/tmp/x"),
     ]

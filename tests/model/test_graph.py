@@ -9,7 +9,8 @@ import attrs
 import pytest
 
 import aspyre
-from aspyre import KnownRelationshipTypes, ReferenceExpression, WaitAnnotation, WaitType
+from aspyre import KnownRelationshipTypes, ReferenceExpression
+from aspyre.annotations import WaitAnnotation, WaitType
 
 
 @pytest.fixture
@@ -98,7 +99,7 @@ def test_two_parents(builder: aspyre.DistributedApplicationBuilder) -> None:
     child = builder.add_resource(Child("child", parent=a.resource))
     with pytest.raises(ValueError, match="already has the parent 'a'"):
         child.with_parent_relationship(b)  # caught at the call...
-    child.resource.annotations.add(aspyre.ResourceRelationshipAnnotation(b.resource, KnownRelationshipTypes.PARENT))
+    child.resource.annotations.add(aspyre.annotations.ResourceRelationshipAnnotation(b.resource, KnownRelationshipTypes.PARENT))
     (p,) = problems_of(builder)  # ... and by build() when added by other means
     assert p == "Resource 'child' has 2 parents ('a', 'b'); a resource can have only one parent."
 

@@ -60,11 +60,11 @@ names = st.one_of(
 @example("a" * 63 + "é")
 def test_resource_name_rules_match_the_oracle(name: str) -> None:
     if oracle(name):
-        assert aspyre.validate_name("Resource", name) == name
+        assert aspyre.model.validate_name("Resource", name) == name
         aspyre.Resource(name)  # the constructor validates too
     else:
         with pytest.raises(aspyre.InvalidNameError) as info:
-            aspyre.validate_name("Resource", name)
+            aspyre.model.validate_name("Resource", name)
         assert info.value.name == name
         assert info.value.rule == expected_rule(name)
         assert str(info.value) == f"Resource name {name!r} is invalid. Name {expected_rule(name)}."
@@ -73,10 +73,10 @@ def test_resource_name_rules_match_the_oracle(name: str) -> None:
 @given(names)
 def test_endpoint_name_rules_match_the_oracle(name: str) -> None:
     if oracle(name):
-        assert aspyre.EndpointAnnotation(name=name).name == name
+        assert aspyre.annotations.EndpointAnnotation(name=name).name == name
     else:
         with pytest.raises(aspyre.InvalidNameError, match=r"^Endpoint name"):
-            aspyre.EndpointAnnotation(name=name)
+            aspyre.annotations.EndpointAnnotation(name=name)
 
 
 @pytest.mark.parametrize(
@@ -95,13 +95,13 @@ def test_endpoint_name_rules_match_the_oracle(name: str) -> None:
 )
 def test_messages_have_aspires_wording(name: str, message: str) -> None:
     with pytest.raises(aspyre.InvalidNameError) as info:
-        aspyre.validate_name("Resource", name)
+        aspyre.model.validate_name("Resource", name)
     assert str(info.value) == message
 
 
 def test_name_must_be_a_string() -> None:
     with pytest.raises(TypeError, match="must be a str"):
-        aspyre.validate_name("Resource", 42)
+        aspyre.model.validate_name("Resource", 42)
 
 
 @pytest.fixture
@@ -137,7 +137,7 @@ def test_bad_endpoint_name_raises_at_with_endpoint(builder: aspyre.DistributedAp
     # A scheme that is not a valid name cannot be the default endpoint name either.
     with pytest.raises(aspyre.InvalidNameError, match=r"Endpoint name 'redis\+tls'"):
         api.with_endpoint(scheme="redis+tls")
-    assert api.resource.annotations.all(aspyre.EndpointAnnotation) == []
+    assert api.resource.annotations.all(aspyre.annotations.EndpointAnnotation) == []
 
 
 def test_resource_names_are_unique_case_insensitively(builder: aspyre.DistributedApplicationBuilder) -> None:
@@ -157,7 +157,7 @@ def test_endpoint_names_are_unique_case_insensitively(builder: aspyre.Distribute
         api.with_endpoint(name="HTTP", scheme="http")
     # Another scheme needs another name: the default name is the scheme.
     api.with_https_endpoint()
-    assert [e.name for e in api.resource.annotations.all(aspyre.EndpointAnnotation)] == ["http", "https"]
+    assert [e.name for e in api.resource.annotations.all(aspyre.annotations.EndpointAnnotation)] == ["http", "https"]
 
 
 def test_endpoint_lookups_are_case_insensitive(builder: aspyre.DistributedApplicationBuilder) -> None:

@@ -12,13 +12,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import aspyre
-from aspyre import EndpointProperty, KnownNetworks, ReferenceExpression, ReferenceExpressionBuilder, ValueContext
+from aspyre import EndpointProperty, ReferenceExpression
 from aspyre._model._values import iter_references
+from aspyre.model import ConnectionStringReference, KnownNetworks, ReferenceExpressionBuilder, ValueContext
 
 
 def resolve(value: object, context: ValueContext | None = None) -> str | None:
     async def go() -> str | None:
-        return await aspyre.resolve_value(value, context or ValueContext())
+        return await aspyre.model.resolve_value(value, context or ValueContext())
 
     return anyio.run(go)
 
@@ -122,7 +123,8 @@ def test_reference_expression_renders_like_the_oracle(parts: list[Any], numberin
         elif numbering == "manual":
             # Manual numbering may list the values in any order: put them in reverse.
             args.insert(0, p.value)
-            template.append(f"{{@{len(args) - 1}{spec}}}")
+            # A marker no literal can contain (TEXT has no NUL), renumbered once every value is in place.
+            template.append(f"{{\x00{len(args) - 1}\x00{spec}}}")
         else:
             args.append(p.value)
             template.append(f"{{{spec}}}")
@@ -130,7 +132,7 @@ def test_reference_expression_renders_like_the_oracle(parts: list[Any], numberin
     if numbering == "manual":
         n = len(args)
         for k in range(n):
-            text = text.replace(f"{{@{k}", f"{{{n - 1 - k}")
+            text = text.replace(f"\x00{k}\x00", str(n - 1 - k))
     expr = ReferenceExpression.format(text, *args, **kwargs)
 
     assert expr.value_expression == expected_manifest(parts)
@@ -214,8 +216,8 @@ def test_iter_references_walks_nested_values() -> None:
 
 def make_api() -> aspyre.ExecutableResource:
     api = aspyre.ExecutableResource("api", command="python", working_dir=".")
-    api.annotations.add(aspyre.EndpointAnnotation(name="http", scheme="http", target_port=8000))
-    api.annotations.add(aspyre.EndpointAnnotation(name="grpc", scheme="https", tls_enabled=True))
+    api.annotations.add(aspyre.annotations.EndpointAnnotation(name="http", scheme="http", target_port=8000))
+    api.annotations.add(aspyre.annotations.EndpointAnnotation(name="grpc", scheme="https", tls_enabled=True))
     return api
 
 
@@ -271,16 +273,21 @@ def test_live_values_before_allocation_raise_a_clear_error() -> None:
 
 def test_live_values_in_publish_mode_say_why() -> None:
     ep = make_api().get_endpoint("http")
-    ep.annotation.publish_mode = True
-    with pytest.raises(aspyre.EndpointNotAllocatedError, match=r"publish mode.*\{api\.bindings\.http\.url\}"):
+    publishing = aspyre.model.ValueContext(execution_context=aspyre.ExecutionContext(aspyre.Operation.PUBLISH, "manifest"))
+    with pytest.raises(aspyre.EndpointNotAllocatedError, match=r"in publish mode.*\{api\.bindings\.http\.url\}"):
+        resolve(ep, publishing)
+    with pytest.raises(aspyre.EndpointNotAllocatedError, match=r"in publish mode.*\{api\.bindings\.http\.url\}"):
+        ep.allocated_for(execution_context=publishing.execution_context)
+    # Without the mode (a live property read), the message names both modes.
+    with pytest.raises(aspyre.EndpointNotAllocatedError, match=r"has not been allocated yet.*never in publish mode"):
         _ = ep.url
 
 
 def test_live_values_after_allocation() -> None:
     api = make_api()
     ann = api.get_endpoint("http").annotation
-    ann.allocated[KnownNetworks.LOCALHOST] = aspyre.AllocatedEndpoint("localhost", 50123, "http")
-    ann.allocated[KnownNetworks.CONTAINER] = aspyre.AllocatedEndpoint("api", 8000, "http", KnownNetworks.CONTAINER)
+    ann.allocated[KnownNetworks.LOCALHOST] = aspyre.model.AllocatedEndpoint("localhost", 50123, "http")
+    ann.allocated[KnownNetworks.CONTAINER] = aspyre.model.AllocatedEndpoint("api", 8000, "http", KnownNetworks.CONTAINER)
     ep = api.get_endpoint("http")
     assert ep.is_allocated
     assert (ep.url, ep.host, ep.port) == ("http://localhost:50123", "localhost", 50123)
@@ -341,7 +348,7 @@ def test_connection_string_reference() -> None:
     pw = aspyre.ParameterResource("pw")
     pw.set_value("x", "test")
     cs = aspyre.ConnectionStringResource("cache", expression=ReferenceExpression.format("host:1,password={}", pw))
-    ref = aspyre.ConnectionStringReference(cs)
+    ref = aspyre.model.ConnectionStringReference(cs)
     assert ref.value_expression == "{cache.connectionString}"
     assert manifest(cs) == "{cache.connectionString}"  # a resource with a connection string stands for it
     assert resolve(ref) == "host:1,password=x"
@@ -349,8 +356,8 @@ def test_connection_string_reference() -> None:
 
     empty = aspyre.ConnectionStringResource("empty", expression=ReferenceExpression.empty())
     with pytest.raises(LookupError, match=r"The connection string for the resource 'empty' is not available\."):
-        resolve(aspyre.ConnectionStringReference(empty))
-    assert resolve(aspyre.ConnectionStringReference(empty, optional=True)) is None
+        resolve(aspyre.model.ConnectionStringReference(empty))
+    assert resolve(aspyre.model.ConnectionStringReference(empty, optional=True)) is None
 
 
 def test_connection_string_parameter() -> None:
@@ -378,8 +385,8 @@ def test_references_compare_by_what_they_refer_to() -> None:
         "{}", api.get_endpoint("http").property(EndpointProperty.HOST)
     )
     cs = aspyre.ConnectionStringResource("cs", expression=ReferenceExpression.format("x"))
-    assert aspyre.ConnectionStringReference(cs) == aspyre.ConnectionStringReference(cs)
-    assert aspyre.ConnectionStringReference(cs) != aspyre.ConnectionStringReference(cs, optional=True)
+    assert aspyre.model.ConnectionStringReference(cs) == aspyre.model.ConnectionStringReference(cs)
+    assert aspyre.model.ConnectionStringReference(cs) != aspyre.model.ConnectionStringReference(cs, optional=True)
 
 
 def test_secret_values_are_recognised_through_expressions() -> None:
@@ -401,10 +408,10 @@ def test_a_connection_string_made_from_a_secret_is_secret() -> None:
     secret = aspyre.ParameterResource("pw", secret=True)
     with_password = aspyre.ConnectionStringResource("db", expression=ReferenceExpression.format("h,password={}", secret))
     without = aspyre.ConnectionStringResource("open", expression=ReferenceExpression.format("h"))
-    assert is_secret_value(aspyre.ConnectionStringReference(with_password))
-    assert is_secret_value(ReferenceExpression.format("x={}", aspyre.ConnectionStringReference(with_password)))
-    assert not is_secret_value(aspyre.ConnectionStringReference(without))
+    assert is_secret_value(ConnectionStringReference(with_password))
+    assert is_secret_value(ReferenceExpression.format("x={}", ConnectionStringReference(with_password)))
+    assert not is_secret_value(ConnectionStringReference(without))
     # a connection string that refers to itself through another one does not loop
     loop = aspyre.ConnectionStringResource("loop", expression=ReferenceExpression.format("h"))
-    loop.expression = ReferenceExpression.format("{}", aspyre.ConnectionStringReference(loop))  # type: ignore[misc]
-    assert not is_secret_value(aspyre.ConnectionStringReference(loop))
+    loop.expression = ReferenceExpression.format("{}", ConnectionStringReference(loop))  # type: ignore[misc]
+    assert not is_secret_value(ConnectionStringReference(loop))

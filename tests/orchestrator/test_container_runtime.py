@@ -21,23 +21,22 @@ import pytest
 import redis
 
 from aspyre import ContainerImagePullPolicy, ContainerLifetime
-from aspyre._orchestrator._containers import (
+from aspyre._orchestrator._docker import (
     ContainerExitUnknown,
     ContainerImageUnavailable,
     ContainerRuntime,
     ContainerRuntimeUnavailable,
-    ContainerSpec,
-    MountSpec,
-    PortSpec,
 )
-from aspyre._orchestrator._docker_owner import (
+from aspyre._orchestrator._docker._owner import (
     LABEL_OWNER_HOST,
     LABEL_OWNER_PID,
     LABEL_OWNER_START_TIME,
     owner_alive,
     process_start_time,
 )
-from aspyre._orchestrator._docker_runargs import parse_runtime_args
+from aspyre._orchestrator._docker._runargs import parse_runtime_args
+from aspyre._orchestrator._output import MAX_LINE
+from aspyre._orchestrator._specs import ContainerSpec, MountSpec, PortSpec
 
 REDIS = "docker.io/library/redis:7"
 #: /bin/sh stays pid 1 and ignores SIGTERM (no handler): only SIGKILL stops it.
@@ -139,6 +138,8 @@ async def test_redis_on_a_published_loopback_port_with_logs(app_host: Path, dock
         assert anonymous, "redis declares VOLUME /data"
         for name in anonymous:
             assert docker_client.api.inspect_volume(name)["Labels"]["aspyre.volume-kind"] == "anonymous"
+        with pytest.raises(ValueError, match="session lifetime"):
+            await runtime.detach(handle)  # a session container is never left behind
     finally:
         await runtime.stop(handle, grace=5)
     assert await runtime.wait(handle) == 0
@@ -193,7 +194,11 @@ async def test_stdout_and_stderr_are_separated_and_partial_lines_flushed(app_hos
         "talker",
         REDIS,
         entrypoint="/bin/sh",
-        args=("-c", "echo out-1; echo err-1 >&2; printf 'crlf\\r\\n'; printf 'no-newline'; exit 3"),
+        args=(
+            "-c",
+            "echo out-1; echo err-1 >&2; printf 'crlf\\r\\n'; "
+            f"head -c {MAX_LINE + 10} /dev/zero | tr '\\0' x; echo; printf 'no-newline'; exit 3",
+        ),
     )
     handle = await runtime.start_container(spec, lines)
     try:
@@ -206,6 +211,9 @@ async def test_stdout_and_stderr_are_separated_and_partial_lines_flushed(app_hos
     assert ("err-1", True) in lines.items
     assert ("crlf", False) in lines.items
     assert ("no-newline", False) in lines.items
+    # a line longer than the limit (the same for processes) is cut into pieces
+    assert ("x" * MAX_LINE, False) in lines.items
+    assert ("x" * 10, False) in lines.items
 
 
 @pytest.mark.docker
@@ -543,7 +551,7 @@ async def test_persistent_container_is_reused_then_recreated(app_host: Path, doc
     client = await _wait_for_redis(h1.host_ports[(6379, "tcp")])
     client.set("survives", "yes")
     client.close()
-    await first.stop(h1, grace=5)  # a persistent container is left running
+    await first.detach(h1)  # left running
     await first.close()
     state = docker_client.api.inspect_container(h1.id)
     assert state["State"]["Running"]
@@ -574,24 +582,64 @@ async def test_persistent_container_is_reused_then_recreated(app_host: Path, doc
         assert any("configuration changed" in s for s in statuses)
         with pytest.raises(docker.errors.NotFound):
             docker_client.api.inspect_container(h1.id)
-        await third.stop(h3, grace=5)  # left running: aspyre stops following it
+        await third.detach(h3)  # left running: aspyre stops following it
         with pytest.raises(ContainerExitUnknown):
             await third.wait(h3)
+        assert docker_client.api.inspect_container(h3.id)["State"]["Running"]
     finally:
         await third.close()
 
-    # a persistent container that is not running is recreated
-    docker_client.api.stop(h3.id, timeout=0)
-    fourth = _runtime(app_host)
-    h4 = await fourth.start_container(_persistent({"MODE": "two"}), Lines())
+
+@pytest.mark.docker
+@pytest.mark.anyio
+async def test_a_stopped_persistent_container_is_kept_and_started_again_while_unchanged(
+    app_host: Path, docker_client: Any
+) -> None:
+    import docker.errors
+
+    first = _runtime(app_host)
+    h1 = await first.start_container(_persistent(), Lines())
     try:
-        assert not h4.reused
-        assert h4.id != h3.id
+        await _wait_for_redis(h1.host_ports[(6379, "tcp")])
+        await first.stop(h1, grace=5)  # really stopped, and kept
+        assert await first.wait(h1) == 0
+        state = docker_client.api.inspect_container(h1.id)
+        assert not state["State"]["Running"]
+        assert first.session_network_name not in state["NetworkSettings"]["Networks"]
     finally:
-        await fourth.remove(h4)
-        await fourth.close()
-    with pytest.raises(docker.errors.NotFound):
-        docker_client.api.inspect_container(h4.id)
+        await first.close()
+    started_before = state["State"]["StartedAt"]
+
+    # unchanged: the same container is started again (its host port is the engine's choice here)
+    second = _runtime(app_host)
+    statuses: list[str] = []
+    lines = Lines()
+    h2 = await second.start_container(_persistent(), lines, on_status=statuses.append)
+    try:
+        assert h2.reused
+        assert h2.id == h1.id
+        assert any("Starting again" in s for s in statuses), statuses
+        await lines.wait_for("Ready to accept connections")  # the new run's output is followed
+        state = docker_client.api.inspect_container(h2.id)
+        assert state["State"]["Running"]
+        assert state["State"]["StartedAt"] != started_before
+        assert "pcache" in state["NetworkSettings"]["Networks"][second.session_network_name]["Aliases"]
+        await second.stop(h2, grace=5)
+    finally:
+        await second.close()
+
+    # changed while stopped: removed and created again
+    third = _runtime(app_host)
+    h3 = await third.start_container(_persistent({"MODE": "two"}), Lines())
+    try:
+        assert not h3.reused
+        assert h3.id != h1.id
+    finally:
+        await third.remove(h3)
+        await third.close()
+    for gone in (h1.id, h3.id):
+        with pytest.raises(docker.errors.NotFound):
+            docker_client.api.inspect_container(gone)
 
 
 @pytest.mark.docker
@@ -715,7 +763,7 @@ def test_owner_liveness_detects_exit_and_pid_reuse() -> None:
 @pytest.mark.docker
 @pytest.mark.anyio
 async def test_start_failure_leaves_nothing_behind(app_host: Path, docker_client: Any) -> None:
-    from aspyre._orchestrator._containers import ContainerStartError
+    from aspyre._orchestrator._docker import ContainerStartError
 
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

@@ -106,6 +106,106 @@ def test_persistent_container_is_reused_then_recreated_when_its_configuration_ch
     assert len(names) == 1 and names[0].startswith("keeper-")
 
 
+def _running(client: Any, container_id: str) -> bool:
+    return bool(client.api.inspect_container(container_id)["State"]["Running"])
+
+
+async def _redis_ready(app: aspyre.DistributedApplication, name: str, runs: int = 1) -> None:
+    """Until the server's run number *runs* logged that it accepts connections (it handles SIGTERM from then on)."""
+    seen = 0
+    async for line in app.resource_loggers.watch(name):
+        seen += "Ready to accept connections" in line.content
+        if seen >= runs:
+            return
+
+
+@pytest.mark.anyio
+async def test_the_stop_command_stops_a_persistent_container_and_start_starts_it_again(
+    tmp_path: Path, app_host: Path, docker_client: Any
+) -> None:
+    def keeper_app() -> aspyre.DistributedApplication:
+        b = make_builder(tmp_path)
+        (
+            b.add_container("keeper", *IMAGE)
+            .with_endpoint(target_port=6379, name="tcp")
+            .with_lifetime(aspyre.ContainerLifetime.PERSISTENT)
+        )
+        return b.build()
+
+    app = keeper_app()
+    app.options.stop_grace_period = 5
+    watch = app.resource_notifications
+    with anyio.fail_after(90):
+        async with app:
+            first = await watch.wait_for_resource("keeper", S.RUNNING)
+            container_id = str(first.property_value("container.id"))
+            url = app.get_endpoint("keeper", "tcp")
+            await _redis_ready(app, "keeper")
+
+            await app.execute_command("keeper", "stop")
+            stopped = watch.get_snapshot("keeper")
+            assert stopped is not None and stopped.state_text == S.EXITED
+            assert not _running(docker_client, container_id)  # really stopped, not only detached
+            assert stopped.exit_code == 0
+            started_at = docker_client.api.inspect_container(container_id)["State"]["StartedAt"]
+
+            await app.start_resource("keeper")
+            again = await watch.wait_for_resource("keeper", S.RUNNING)
+            assert again.property_value("container.id") == container_id  # kept and started again
+            assert _running(docker_client, container_id)
+            assert app.get_endpoint("keeper", "tcp") == url
+            log = [line.content for line in app.resource_loggers.backlog("keeper")]
+            assert any(
+                f"Starting again persistent container {again.property_value('container.name')}" in x for x in log
+            )
+
+            await _redis_ready(app, "keeper", runs=2)
+            restarted_at = docker_client.api.inspect_container(container_id)["State"]["StartedAt"]
+            assert restarted_at != started_at
+            await app.execute_command("keeper", "restart")
+            await watch.wait_for_resource("keeper", S.RUNNING)
+            # the restart really restarted it (a new run of the same container), not only re-attached
+            state = docker_client.api.inspect_container(container_id)["State"]
+            assert state["Running"] and state["StartedAt"] != restarted_at
+    # the app's own shutdown leaves it running
+    assert _running(docker_client, container_id)
+
+    # stopped while no app host runs: the next run starts the same container again, on the same port
+    docker_client.api.stop(container_id, timeout=5)
+    app = keeper_app()
+    with anyio.fail_after(60):
+        async with app:
+            snap = await app.resource_notifications.wait_for_resource("keeper", S.RUNNING)
+            assert snap.property_value("container.id") == container_id
+            assert app.get_endpoint("keeper", "tcp") == url
+            log = [line.content for line in app.resource_loggers.backlog("keeper")]
+            assert any("Starting again persistent container" in x for x in log), log
+
+
+@pytest.mark.anyio
+async def test_a_forced_stop_kills_session_containers_and_leaves_persistent_ones_running(
+    tmp_path: Path, app_host: Path, docker_client: Any
+) -> None:
+    b = make_builder(tmp_path)
+    b.add_container("keeper", *IMAGE).with_lifetime(aspyre.ContainerLifetime.PERSISTENT)
+    # sh as pid 1 ignores SIGTERM: only the forced stop ends it before the (long) grace period
+    b.add_container("stubborn", *IMAGE).with_entrypoint("/bin/sh").with_args("-c", "echo up; while :; do sleep 1; done")
+    app = b.build()
+    app.options.stop_grace_period = 60
+    watch = app.resource_notifications
+    with anyio.fail_after(90):
+        async with app:
+            keeper = await watch.wait_for_resource("keeper", S.RUNNING)
+            stubborn = await watch.wait_for_resource("stubborn", S.RUNNING)
+            app._orch().request_stop(force=True)  # what a second Ctrl-C does
+            killed = await watch.wait_for_resource("stubborn", S.EXITED)
+    assert killed.exit_code == 137
+    assert _running(docker_client, str(keeper.property_value("container.id")))
+    assert all(
+        c.id != stubborn.property_value("container.id") for c in _by_label(docker_client, "aspyre.resource", "stubborn")
+    )
+
+
 APPHOST = """
 import aspyre
 builder = aspyre.DistributedApplication.create_builder()

@@ -31,18 +31,18 @@ async def test_event_order_for_a_process(tmp_path: Path) -> None:
     b.add_executable("job", PY, "-c", "print('hello from job')")
     seen: list[tuple[str, str | None]] = []
 
-    def record(event: aspyre.Event) -> None:
+    def record(event: aspyre.events.Event) -> None:
         seen.append((type(event).__name__, getattr(getattr(event, "resource", None), "name", None)))
 
     for et in (
-        aspyre.BeforeStartEvent,
-        aspyre.AfterEndpointsAllocatedEvent,
-        aspyre.AfterResourcesCreatedEvent,
-        aspyre.InitializeResourceEvent,
-        aspyre.ResourceEndpointsAllocatedEvent,
-        aspyre.BeforeResourceStartedEvent,
-        aspyre.ResourceReadyEvent,
-        aspyre.ResourceStoppedEvent,
+        aspyre.events.BeforeStartEvent,
+        aspyre.events.AfterEndpointsAllocatedEvent,
+        aspyre.events.AfterResourcesCreatedEvent,
+        aspyre.events.InitializeResourceEvent,
+        aspyre.events.ResourceEndpointsAllocatedEvent,
+        aspyre.events.BeforeResourceStartedEvent,
+        aspyre.events.ResourceReadyEvent,
+        aspyre.events.ResourceStoppedEvent,
     ):
         b.eventing.subscribe(et, record)
     app = b.build()
@@ -232,7 +232,7 @@ async def test_failing_before_start_handler_fails_the_resource(tmp_path: Path) -
     b = make_builder(tmp_path)
     job = b.add_executable("job", PY, "-c", "print('should not run')")
 
-    async def boom(event: aspyre.BeforeResourceStartedEvent) -> None:
+    async def boom(event: aspyre.events.BeforeResourceStartedEvent) -> None:
         raise ValueError("kaboom in a handler")
 
     job.on_before_resource_started(boom)

@@ -17,8 +17,8 @@ from aspyre_postgres import (
     PostgresServerResource,
 )
 
-LOCAL = aspyre.ValueContext(network=aspyre.KnownNetworks.LOCALHOST)
-IN_CONTAINER = aspyre.ValueContext(network=aspyre.KnownNetworks.CONTAINER)
+LOCAL = aspyre.model.ValueContext(network=aspyre.model.KnownNetworks.LOCALHOST)
+IN_CONTAINER = aspyre.model.ValueContext(network=aspyre.model.KnownNetworks.CONTAINER)
 
 
 def new_builder(tmp_path: Path, *args: str) -> aspyre.DistributedApplicationBuilder:
@@ -28,11 +28,11 @@ def new_builder(tmp_path: Path, *args: str) -> aspyre.DistributedApplicationBuil
 def allocate(server: aspyre.ResourceBuilder[PostgresServerResource], host_port: int = 2000) -> None:
     """Give the server's endpoint the addresses the orchestrator would (host port, and name:5432 for containers)."""
     ep = server.resource.primary_endpoint.annotation
-    ep.allocated[aspyre.KnownNetworks.LOCALHOST] = aspyre.AllocatedEndpoint(
-        "127.0.0.1", host_port, "tcp", aspyre.KnownNetworks.LOCALHOST, 5432
+    ep.allocated[aspyre.model.KnownNetworks.LOCALHOST] = aspyre.model.AllocatedEndpoint(
+        "127.0.0.1", host_port, "tcp", aspyre.model.KnownNetworks.LOCALHOST, 5432
     )
-    ep.allocated[aspyre.KnownNetworks.CONTAINER] = aspyre.AllocatedEndpoint(
-        server.name, 5432, "tcp", aspyre.KnownNetworks.CONTAINER, 5432
+    ep.allocated[aspyre.model.KnownNetworks.CONTAINER] = aspyre.model.AllocatedEndpoint(
+        server.name, 5432, "tcp", aspyre.model.KnownNetworks.CONTAINER, 5432
     )
 
 
@@ -41,11 +41,11 @@ def expr(value: object) -> str:
     return aspyre.ReferenceExpression.format("{}", value).value_expression
 
 
-async def resolved_env(resource: aspyre.IResource, context: aspyre.ValueContext = LOCAL) -> dict[str, str]:
-    env = await aspyre.compute_environment(resource)
+async def resolved_env(resource: aspyre.IResource, context: aspyre.model.ValueContext = LOCAL) -> dict[str, str]:
+    env = await aspyre.model.compute_environment(resource)
     out: dict[str, str] = {}
     for name, value in env.items():
-        out[name] = await aspyre.resolve_value(value, context) or ""
+        out[name] = await aspyre.model.resolve_value(value, context) or ""
     return out
 
 
@@ -62,11 +62,11 @@ def test_defaults(tmp_path: Path) -> None:
     assert (image.registry, image.image, image.tag) == ("docker.io", "library/postgres", aspyre_postgres.POSTGRES_TAG)
     assert aspyre_postgres.POSTGRES_TAG == "17.6"
     assert image.full_name == "docker.io/library/postgres:17.6"
-    [endpoint] = server.annotations.all(aspyre.EndpointAnnotation)
+    [endpoint] = server.annotations.all(aspyre.annotations.EndpointAnnotation)
     assert (endpoint.name, endpoint.scheme, endpoint.target_port, endpoint.port) == ("tcp", "tcp", 5432, None)
     assert endpoint.transport == "tcp"
     assert not endpoint.is_external
-    assert [c.key for c in server.annotations.all(aspyre.HealthCheckAnnotation)] == ["pg_check"]
+    assert [c.key for c in server.annotations.all(aspyre.annotations.HealthCheckAnnotation)] == ["pg_check"]
     password = server.password_parameter
     assert password.name == "pg-password"
     assert password.secret
@@ -84,7 +84,7 @@ def test_port_argument_sets_the_host_port(tmp_path: Path) -> None:
 async def test_container_environment(tmp_path: Path) -> None:
     builder = new_builder(tmp_path)
     pg = builder.add_postgres("pg")
-    env = await aspyre.compute_environment(pg.resource)
+    env = await aspyre.model.compute_environment(pg.resource)
     assert list(env) == ["POSTGRES_HOST_AUTH_METHOD", "POSTGRES_INITDB_ARGS", "POSTGRES_USER", "POSTGRES_PASSWORD"]
     values = await resolved_env(pg.resource, IN_CONTAINER)
     assert values["POSTGRES_HOST_AUTH_METHOD"] == "scram-sha-256"
@@ -141,7 +141,7 @@ async def test_server_connection_string_and_properties(tmp_path: Path) -> None:
         "JdbcConnectionString": "jdbc:postgresql://{pg.bindings.tcp.host}:{pg.bindings.tcp.port}",
     }
     allocate(pg)
-    live = {name: await aspyre.resolve_value(v, LOCAL) for name, v in server.connection_properties()}
+    live = {name: await aspyre.model.resolve_value(v, LOCAL) for name, v in server.connection_properties()}
     # the URI percent-encodes the user and the password; the JDBC string carries no credentials
     assert live["Uri"] == "postgresql://postgres:p%40ss%20w%2Frd%3A1@127.0.0.1:2000"
     assert live["JdbcConnectionString"] == "jdbc:postgresql://127.0.0.1:2000"
@@ -175,7 +175,7 @@ async def test_add_database(tmp_path: Path) -> None:
     assert database.database_name == "appdb"
     assert pg.resource.databases == {"appdb": "appdb"}
     assert database.connection_string_expression.value_expression == "{pg.connectionString};Database=appdb"
-    assert [c.key for c in database.annotations.all(aspyre.HealthCheckAnnotation)] == ["appdb_check"]
+    assert [c.key for c in database.annotations.all(aspyre.annotations.HealthCheckAnnotation)] == ["appdb_check"]
     allocate(pg)
     server_cs = await pg.resource.connection_string_expression.get_value(LOCAL)
     assert await database.connection_string_expression.get_value(LOCAL) == f"{server_cs};Database=appdb"
@@ -242,7 +242,7 @@ async def test_referencing_a_database(tmp_path: Path) -> None:
     )
     assert in_container["APPDB_URI"] == "postgresql://postgres:pa%3Ass@pg:5432/appdb"
     # waiting for the database: the app depends on it, the database on its server
-    assert any(w.resource is db.resource for w in app.resource.annotations.all(aspyre.WaitAnnotation))
+    assert any(w.resource is db.resource for w in app.resource.annotations.all(aspyre.annotations.WaitAnnotation))
     built = builder.build()
     deps = built.model.dependencies(app.resource, recursive=True)
     assert db.resource in deps and pg.resource in deps
@@ -274,8 +274,8 @@ def test_methods_apply_to_their_resource_types_only(tmp_path: Path) -> None:
 def test_with_data_volume(tmp_path: Path) -> None:
     builder = new_builder(tmp_path)
     pg = builder.add_postgres("pg").with_data_volume()
-    [mount] = pg.resource.annotations.all(aspyre.ContainerMountAnnotation)
-    assert mount.type is aspyre.ContainerMountType.VOLUME
+    [mount] = pg.resource.annotations.all(aspyre.annotations.ContainerMountAnnotation)
+    assert mount.type is aspyre.annotations.ContainerMountType.VOLUME
     assert mount.target == "/var/lib/postgresql/data"
     assert not mount.read_only
     # {app}-{hash}-{resource}-data: stable for the app host, different for another one
@@ -286,16 +286,16 @@ def test_with_data_volume(tmp_path: Path) -> None:
     assert aspyre_postgres.data_volume_name(other, "data") != mount.source
 
     named = builder.add_postgres("pg2").with_data_volume("mydata", read_only=True)
-    [mount2] = named.resource.annotations.all(aspyre.ContainerMountAnnotation)
+    [mount2] = named.resource.annotations.all(aspyre.annotations.ContainerMountAnnotation)
     assert (mount2.source, mount2.read_only) == ("mydata", True)
 
 
 def test_data_path_follows_the_image_major_version(tmp_path: Path) -> None:
     builder = new_builder(tmp_path)
     pg18 = builder.add_postgres("pg18").with_image("postgres", "18-alpine").with_data_volume()
-    assert pg18.resource.annotations.all(aspyre.ContainerMountAnnotation)[0].target == "/var/lib/postgresql"
+    assert pg18.resource.annotations.all(aspyre.annotations.ContainerMountAnnotation)[0].target == "/var/lib/postgresql"
     latest = builder.add_postgres("latest").with_image_tag("latest").with_data_bind_mount("data")
-    assert latest.resource.annotations.all(aspyre.ContainerMountAnnotation)[0].target == "/var/lib/postgresql/data"
+    assert latest.resource.annotations.all(aspyre.annotations.ContainerMountAnnotation)[0].target == "/var/lib/postgresql/data"
     for tag, major in [("17.6", 17), ("18.1", 18), ("18", 18), ("17.6-bookworm", 17), ("9.6", 9)]:
         assert aspyre_postgres.postgres_major_version(tag) == major
     for tag in ["latest", "alpine", "", "  ", "abc"]:
@@ -304,8 +304,8 @@ def test_data_path_follows_the_image_major_version(tmp_path: Path) -> None:
 
 def test_with_data_bind_mount(tmp_path: Path) -> None:
     pg = new_builder(tmp_path).add_postgres("pg").with_data_bind_mount("mydata", read_only=True)
-    [mount] = pg.resource.annotations.all(aspyre.ContainerMountAnnotation)
-    assert mount.type is aspyre.ContainerMountType.BIND_MOUNT
+    [mount] = pg.resource.annotations.all(aspyre.annotations.ContainerMountAnnotation)
+    assert mount.type is aspyre.annotations.ContainerMountType.BIND_MOUNT
     assert mount.source == str((tmp_path / "mydata").resolve())
     assert (mount.target, mount.read_only) == ("/var/lib/postgresql/data", True)
 
@@ -316,14 +316,14 @@ def test_with_init_files(tmp_path: Path) -> None:
     (scripts / "01-schema.sql").write_text("CREATE TABLE t (id int);\n")
     builder = new_builder(tmp_path)
     pg = builder.add_postgres("pg").with_init_files("init")
-    [mount] = pg.resource.annotations.all(aspyre.ContainerMountAnnotation)
-    assert mount.type is aspyre.ContainerMountType.BIND_MOUNT
+    [mount] = pg.resource.annotations.all(aspyre.annotations.ContainerMountAnnotation)
+    assert mount.type is aspyre.annotations.ContainerMountType.BIND_MOUNT
     assert (mount.source, mount.target, mount.read_only) == (str(scripts), "/docker-entrypoint-initdb.d", True)
     with pytest.raises(ValueError, match="already has init files"):
         pg.with_init_files(scripts / "01-schema.sql")
 
     single = builder.add_postgres("pg2").with_init_files(scripts / "01-schema.sql")
-    [mount2] = single.resource.annotations.all(aspyre.ContainerMountAnnotation)
+    [mount2] = single.resource.annotations.all(aspyre.annotations.ContainerMountAnnotation)
     assert mount2.target == "/docker-entrypoint-initdb.d/01-schema.sql"
     with pytest.raises(FileNotFoundError, match="do not exist"):
         builder.add_postgres("pg3").with_init_files("missing")
@@ -341,19 +341,19 @@ def test_pgadmin_is_one_container_for_every_server(tmp_path: Path) -> None:
     pgadmin = helpers[0]
     assert pgadmin.name == "pgadmin"
     assert pgadmin.image is not None and pgadmin.image.full_name == "docker.io/dpage/pgadmin4:9.12.0"
-    [endpoint] = pgadmin.annotations.all(aspyre.EndpointAnnotation)
+    [endpoint] = pgadmin.annotations.all(aspyre.annotations.EndpointAnnotation)
     assert (endpoint.name, endpoint.target_port, endpoint.port) == ("http", 80, 8081)
-    related = [(r.resource, r.type) for r in pgadmin.annotations.all(aspyre.ResourceRelationshipAnnotation)]
+    related = [(r.resource, r.type) for r in pgadmin.annotations.all(aspyre.annotations.ResourceRelationshipAnnotation)]
     assert related == [(pg1.resource, "PgAdmin"), (pg2.resource, "PgAdmin")]
-    assert pgadmin.annotations.last(aspyre.ManifestPublishingCallbackAnnotation) == (
-        aspyre.ManifestPublishingCallbackAnnotation.ignore()
+    assert pgadmin.annotations.last(aspyre.annotations.ManifestPublishingCallbackAnnotation) == (
+        aspyre.annotations.ManifestPublishingCallbackAnnotation.ignore()
     )
-    [mount] = pgadmin.annotations.all(aspyre.ContainerMountAnnotation)
+    [mount] = pgadmin.annotations.all(aspyre.annotations.ContainerMountAnnotation)
     assert mount.target == "/pgadmin4/servers.json" and mount.read_only
     assert mount.source == str(aspyre_postgres.pgadmin_config_file(builder.app_host_path))
     # generated files hold passwords: they live beside the app host's secrets, not in the project
     assert not Path(mount.source).is_relative_to(tmp_path)
-    assert [c.key for c in pgadmin.annotations.all(aspyre.HealthCheckAnnotation)] == ["pgadmin_http_/browser_200_check"]
+    assert [c.key for c in pgadmin.annotations.all(aspyre.annotations.HealthCheckAnnotation)] == ["pgadmin_http_/browser_200_check"]
     pg1.with_pgadmin(lambda c: c.with_image_tag("8.3"))
     assert pgadmin.image is not None and pgadmin.image.tag == "8.3"
 
@@ -372,11 +372,11 @@ def test_pgweb_is_one_container_for_every_database(tmp_path: Path) -> None:
         "custompgweb",
         "t",
     )
-    [endpoint] = pgweb.annotations.all(aspyre.EndpointAnnotation)
+    [endpoint] = pgweb.annotations.all(aspyre.annotations.EndpointAnnotation)
     assert (endpoint.target_port, endpoint.port) == (8081, 1000)
-    args = [a for ann in pgweb.annotations.all(aspyre.CommandLineArgsAnnotation) for a in ann.args]
+    args = [a for ann in pgweb.annotations.all(aspyre.annotations.CommandLineArgsAnnotation) for a in ann.args]
     assert args == ["--bookmarks-dir=/.pgweb/bookmarks", "--sessions"]
-    [mount] = pgweb.annotations.all(aspyre.ContainerMountAnnotation)
+    [mount] = pgweb.annotations.all(aspyre.annotations.ContainerMountAnnotation)
     assert (mount.target, mount.read_only) == ("/.pgweb/bookmarks", True)
 
 

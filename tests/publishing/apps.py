@@ -43,7 +43,7 @@ class QueueChannelResource(aspyre.Resource, aspyre.IResourceWithParent, aspyre.I
     @property
     def connection_string_expression(self) -> aspyre.ReferenceExpression:
         return aspyre.ReferenceExpression.format(
-            "{};Channel={}", aspyre.ConnectionStringReference(self.parent), self.channel
+            "{};Channel={}", aspyre.model.ConnectionStringReference(self.parent), self.channel
         )
 
     def connection_properties(self) -> Sequence[tuple[str, object]]:
@@ -166,14 +166,14 @@ def build_everything(builder: aspyre.DistributedApplicationBuilder) -> None:
         ),
     )
 
-    def environment_callback(ctx: aspyre.EnvironmentCallbackContext) -> None:
+    def environment_callback(ctx: aspyre.annotations.EnvironmentCallbackContext) -> None:
         mode = "publish" if ctx.execution_context.is_publish_mode else "run"
         ctx.environment["APP_MODE"] = mode
         ctx.environment["CALLBACK_URL"] = aspyre.ReferenceExpression.format("{}/callback", worker.get_endpoint("http"))
         # a parameter that is not in the model: written after the model's resources, as Aspire does
         ctx.environment["CALLBACK_SECRET"] = aspyre.ParameterResource("callback-secret", secret=True)
 
-    async def args_callback(ctx: aspyre.CommandLineArgsCallbackContext) -> None:
+    async def args_callback(ctx: aspyre.annotations.CommandLineArgsCallbackContext) -> None:
         ctx.args.extend(["--region", region.resource])
 
     api.with_environment(environment_callback).with_args(args_callback)
@@ -182,7 +182,7 @@ def build_everything(builder: aspyre.DistributedApplicationBuilder) -> None:
 
     frontend = builder.add_python_app("frontend", "frontend/app.py", venv="api/.venv")
     frontend.with_annotation(
-        aspyre.DockerfileBuildAnnotation(app_dir / "frontend", app_dir / "frontend" / "Dockerfile.prod", "runtime")
+        aspyre.annotations.DockerfileBuildAnnotation(app_dir / "frontend", app_dir / "frontend" / "Dockerfile.prod", "runtime")
     )
     frontend.with_http_endpoint(target_port=8501).with_external_http_endpoints()
     frontend.with_reference(api).with_args("--theme", "dark")
@@ -191,12 +191,12 @@ def build_everything(builder: aspyre.DistributedApplicationBuilder) -> None:
     gateway = builder.add_container("gateway", "placeholder")
     gateway.with_dockerfile("gateway")
     gateway.with_annotation(
-        aspyre.DockerfileBuildAnnotation(
+        aspyre.annotations.DockerfileBuildAnnotation(
             context=app_dir / "gateway",
             dockerfile=app_dir / "gateway" / "Dockerfile",
             build_args=(("VERSION", "1.2.3"), ("REGION", region.resource)),
         ),
-        aspyre.MutationBehavior.REPLACE,
+        aspyre.annotations.MutationBehavior.REPLACE,
     )
     gateway.with_http_endpoint(port=80, target_port=8080).with_external_http_endpoints()
     gateway.with_reference(api.get_endpoint("https"))
@@ -207,7 +207,7 @@ def build_everything(builder: aspyre.DistributedApplicationBuilder) -> None:
     # ---- custom entries and exclusion
     topic = builder.add_resource(TopicResource("events", partitions=3))
 
-    def write_topic(ctx: aspyre.ManifestPublishingContext) -> None:
+    def write_topic(ctx: aspyre.publishing.ManifestPublishingContext) -> None:
         res = ctx.resource
         assert isinstance(res, TopicResource)
         ctx.entry["type"] = "acme.topic.v0"
@@ -216,9 +216,9 @@ def build_everything(builder: aspyre.DistributedApplicationBuilder) -> None:
 
     topic.with_manifest_publishing_callback(write_topic)
 
-    async def without_bindings(ctx: aspyre.ManifestPublishingContext) -> None:
+    async def without_bindings(ctx: aspyre.publishing.ManifestPublishingContext) -> None:
         entry = await ctx.default_entry()
-        assert isinstance(entry, aspyre.ManifestContainer)
+        assert isinstance(entry, aspyre.publishing.ManifestContainer)
         ctx.write(attrs.evolve(entry, bindings=None, image="mirror.example.com/tools/debug:1"))
 
     tools = builder.add_container("tools", "busybox", "1.36").with_http_endpoint(target_port=8080)

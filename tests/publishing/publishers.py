@@ -13,7 +13,7 @@ CALLS: list[tuple[str, object]] = []
 class RecordingPublisher:
     """Records the context it got and writes one file."""
 
-    async def publish(self, context: aspyre.PublishingContext) -> Path:
+    async def publish(self, context: aspyre.publishing.PublishingContext) -> Path:
         CALLS.append(("publish", context))
         context.output_path.mkdir(parents=True, exist_ok=True)
         path = context.output_path / "names.txt"
@@ -22,18 +22,18 @@ class RecordingPublisher:
         return path
 
 
-async def function_publisher(context: aspyre.PublishingContext) -> None:
+async def function_publisher(context: aspyre.publishing.PublishingContext) -> None:
     """A publisher that is a plain async function."""
     CALLS.append(("function", context))
 
 
 class FailingPublisher:
-    async def publish(self, context: aspyre.PublishingContext) -> None:
+    async def publish(self, context: aspyre.publishing.PublishingContext) -> None:
         raise RuntimeError("the deployment target refused the model")
 
 
 class NotAPublisher:
-    def publish(self, context: aspyre.PublishingContext) -> None:  # not async
+    def publish(self, context: aspyre.publishing.PublishingContext) -> None:  # not async
         pass
 
 
@@ -41,5 +41,5 @@ class BrokenConstructor:
     def __init__(self) -> None:
         raise ValueError("missing configuration for the publisher")
 
-    async def publish(self, context: aspyre.PublishingContext) -> None:  # pragma: no cover - never constructed
+    async def publish(self, context: aspyre.publishing.PublishingContext) -> None:  # pragma: no cover - never constructed
         pass

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
@@ -12,19 +14,20 @@ import pytest
 import aspyre
 
 from .apps import TopicResource
-from .helpers import assert_round_trips, check_manifest, publish, publish_builder, schema_errors
+from .helpers import assert_round_trips, check_manifest, publish, publish_builder
 
 pytestmark = pytest.mark.anyio
 
 
-async def test_a_callback_writes_its_own_entry_with_the_context_helpers(tmp_path: Path) -> None:
-    builder = publish_builder(tmp_path)
+def add_function_app(
+    builder: aspyre.DistributedApplicationBuilder, tmp_path: Path, seen: dict[str, object]
+) -> aspyre.ResourceBuilder[Any]:
+    """``api``, written by a callback as an ``acme.function.v0`` entry; what the callback saw goes to ``seen``."""
     key = builder.add_parameter("key", secret=True)
     api = builder.add_executable("api", "acme-api", working_dir="services/api").with_http_endpoint(env="PORT")
     api.with_environment("KEY", key).with_args("--key", key)
-    seen: dict[str, object] = {}
 
-    async def as_function_app(ctx: aspyre.ManifestPublishingContext) -> None:
+    async def as_function_app(ctx: aspyre.publishing.ManifestPublishingContext) -> None:
         seen["resource"] = ctx.resource
         seen["publish_mode"] = ctx.execution_context.is_publish_mode
         seen["manifest_path"] = ctx.manifest_path
@@ -37,6 +40,13 @@ async def test_a_callback_writes_its_own_entry_with_the_context_helpers(tmp_path
         ctx.entry["endpoint"] = ctx.expression(api.get_endpoint("http"))
 
     api.with_manifest_publishing_callback(as_function_app)
+    return api
+
+
+async def test_a_callback_writes_its_own_entry_with_the_context_helpers(tmp_path: Path) -> None:
+    builder = publish_builder(tmp_path)
+    seen: dict[str, object] = {}
+    api = add_function_app(builder, tmp_path, seen)
     _, text = await publish(builder)
     check_manifest(text)
     entry = json.loads(text)["resources"]["api"]
@@ -65,51 +75,65 @@ async def test_a_callback_writes_its_own_entry_with_the_context_helpers(tmp_path
     }
 
 
-async def test_a_callback_can_start_from_the_default_entry(tmp_path: Path) -> None:
-    builder = publish_builder(tmp_path)
+def add_worker_published_as_a_container(builder: aspyre.DistributedApplicationBuilder) -> None:
     worker = builder.add_executable("worker", "acme-worker").with_http_endpoint(port=9000)
 
-    def as_container(ctx: aspyre.ManifestPublishingContext) -> None:
+    def as_container(ctx: aspyre.publishing.ManifestPublishingContext) -> None:
         # Aspire's PublishAsContainer, by hand: an executable published as an image
-        ctx.write(aspyre.ManifestContainer(image="acme/worker:2.0", bindings=ctx.bindings()))
+        ctx.write(aspyre.publishing.ManifestContainer(image="acme/worker:2.0", bindings=ctx.bindings()))
 
     worker.with_manifest_publishing_callback(as_container)
+
+
+async def test_a_callback_can_start_from_the_default_entry(tmp_path: Path) -> None:
+    builder = publish_builder(tmp_path)
+    add_worker_published_as_a_container(builder)
     _, text = await publish(builder)
     check_manifest(text)
-    manifest = aspyre.manifest_from_json(text)
-    assert manifest.resources["worker"] == aspyre.ManifestContainer(
+    manifest = aspyre.publishing.manifest_from_json(text)
+    assert manifest.resources["worker"] == aspyre.publishing.ManifestContainer(
         image="acme/worker:2.0",
-        bindings={"http": aspyre.ManifestBinding("http", "tcp", "http", target_port=9000)},
+        bindings={"http": aspyre.publishing.ManifestBinding("http", "tcp", "http", target_port=9000)},
     )
 
 
 async def test_a_callback_that_writes_nothing_is_an_error(tmp_path: Path) -> None:
     builder = publish_builder(tmp_path)
     builder.add_resource(TopicResource("events")).with_manifest_publishing_callback(lambda ctx: None)
-    with pytest.raises(aspyre.ManifestPublishingError, match=r"resource 'events' wrote nothing.*exclude_from_manifest"):
+    with pytest.raises(aspyre.publishing.ManifestPublishingError, match=r"resource 'events' wrote nothing.*exclude_from_manifest"):
         await builder.build().publish_async()
+
+
+ODD_ENTRY = {"type": "value.v0", "connectionString": "x", "comment": "made by hand"}
+
+
+def add_odd_entry(builder: aspyre.DistributedApplicationBuilder) -> None:
+    """``events``, written by hand as a ``value.v0`` entry with a field Aspire does not know."""
+    builder.add_resource(TopicResource("events")).with_manifest_publishing_callback(lambda ctx: ctx.write(ODD_ENTRY))
 
 
 async def test_a_callback_entry_of_a_known_type_with_other_fields_is_kept_as_written(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     builder = publish_builder(tmp_path)
-    odd = {"type": "value.v0", "connectionString": "x", "comment": "made by hand"}
-    builder.add_resource(TopicResource("events")).with_manifest_publishing_callback(lambda ctx: ctx.write(odd))
+    add_odd_entry(builder)
     with caplog.at_level(logging.WARNING):
         _, text = await publish(builder)
-    assert json.loads(text)["resources"]["events"] == odd
+    assert json.loads(text)["resources"]["events"] == ODD_ENTRY
     assert_round_trips(text)
-    # the schema forbids the extra field: the warning was right
-    assert [e.split(": ", 1)[0] for e in schema_errors(json.loads(text))] == ["resources/events"]
+    # the schema forbids the extra field (test_the_manifests_validate_against_aspires_schema): the warning is right
     assert any("has type 'value.v0' but not the fields aspyre writes" in r.getMessage() for r in caplog.records)
+
+
+def add_excluded_debugger(builder: aspyre.DistributedApplicationBuilder) -> None:
+    debug_password = builder.add_parameter("debug-password", secret=True).exclude_from_manifest()
+    builder.add_container("debugger", "acme/debugger").with_environment("PW", debug_password).exclude_from_manifest()
+    builder.add_container("web", "nginx")
 
 
 async def test_excluded_resources_are_left_out(tmp_path: Path) -> None:
     builder = publish_builder(tmp_path)
-    debug_password = builder.add_parameter("debug-password", secret=True).exclude_from_manifest()
-    builder.add_container("debugger", "acme/debugger").with_environment("PW", debug_password).exclude_from_manifest()
-    builder.add_container("web", "nginx")
+    add_excluded_debugger(builder)
     _, text = await publish(builder)
     check_manifest(text)
     assert list(json.loads(text)["resources"]) == ["web"]
@@ -136,10 +160,36 @@ async def test_a_resource_without_a_manifest_form_gets_aspires_error_entry(
 async def test_a_callback_entry_must_be_json_data(tmp_path: Path) -> None:
     builder = publish_builder(tmp_path)
 
-    def write_path(ctx: aspyre.ManifestPublishingContext) -> None:
+    def write_path(ctx: aspyre.publishing.ManifestPublishingContext) -> None:
         ctx.entry["type"] = "acme.files.v0"
         ctx.entry["root"] = tmp_path  # a Path, not a string
 
     builder.add_resource(TopicResource("files")).with_manifest_publishing_callback(write_path)
-    with pytest.raises(aspyre.ManifestPublishingError, match=r"resource 'files' is not JSON data.*context\.expression"):
+    with pytest.raises(aspyre.publishing.ManifestPublishingError, match=r"resource 'files' is not JSON data.*context\.expression"):
         await builder.build().publish_async()
+
+
+@pytest.mark.parametrize(
+    ("scenario", "rejected"),
+    [
+        ("function app", []),
+        ("worker as a container", []),
+        ("excluded debugger", []),
+        # the extra field of a hand-written value.v0 entry: kept as written, with a warning
+        ("odd entry", ["resources/events"]),
+    ],
+)
+async def test_the_manifests_validate_against_aspires_schema(
+    tmp_path: Path, scenario: str, rejected: list[str], manifest_schema_errors: Callable[[object], list[str]]
+) -> None:
+    builder = publish_builder(tmp_path)
+    if scenario == "function app":
+        add_function_app(builder, tmp_path, {})
+    elif scenario == "worker as a container":
+        add_worker_published_as_a_container(builder)
+    elif scenario == "excluded debugger":
+        add_excluded_debugger(builder)
+    else:
+        add_odd_entry(builder)
+    _, text = await publish(builder)
+    assert [e.split(": ", 1)[0] for e in manifest_schema_errors(json.loads(text))] == rejected

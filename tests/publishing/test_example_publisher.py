@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,18 +13,19 @@ import pytest
 
 import aspyre
 
-from .helpers import check_manifest, run_app_host
+from .helpers import check_manifest, publish_app_host, run_app_host
 
 APPHOSTS = Path(__file__).parent / "apphosts"
+DEMO = Path(__file__).resolve().parents[2] / "examples" / "publisher_example" / "demo" / "apphost.py"
 NO_DOCKER = {"DOCKER_HOST": "unix:///nonexistent/aspyre-test/docker.sock"}
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _compose_publisher_installed() -> None:
-    if not aspyre.plugin_registry().find("aspyre.publishers", "compose"):
+    if not aspyre.plugins.registry().find("aspyre.publishers", "compose"):
         pytest.fail(
             "the example publisher is not installed: .venv/bin/pip install -e examples/publisher_example "
-            f"(installed publishers: {', '.join(aspyre.publisher_names())})"
+            f"(installed publishers: {', '.join(aspyre.publishing.publisher_names())})"
         )
 
 
@@ -42,9 +45,9 @@ def env_values(env_text: str) -> dict[str, str]:
 
 
 def test_the_example_is_an_installed_publisher() -> None:
-    assert any(n.startswith("compose (aspyre-publisher-compose ") for n in aspyre.publisher_names())
-    publisher = aspyre.resolve_publisher("compose")
-    assert isinstance(publisher, aspyre.Publisher)
+    assert any(n.startswith("compose (aspyre-publisher-compose ") for n in aspyre.publishing.publisher_names())
+    publisher = aspyre.publishing.resolve_publisher("compose")
+    assert isinstance(publisher, aspyre.publishing.Publisher)
     assert type(publisher).__module__ == "aspyre_publisher_compose"
 
 
@@ -103,12 +106,19 @@ def test_generated_values_are_kept_across_publishes(tmp_path: Path) -> None:
 
 
 def test_the_demo_publishes_with_both_publishers(tmp_path: Path) -> None:
-    demo = Path(__file__).resolve().parents[2] / "examples" / "publisher_example" / "demo" / "apphost.py"
     for publisher in ("manifest", "compose"):
         code, _, err = run_app_host(
-            demo, ["--publisher", publisher, "--output-path", str(tmp_path / publisher)], env=NO_DOCKER
+            DEMO, ["--publisher", publisher, "--output-path", str(tmp_path / publisher)], env=NO_DOCKER
         )
         assert code == 0, err
     document = check_manifest((tmp_path / "manifest" / "aspire-manifest.json").read_text(encoding="utf-8"))
     assert document["resources"]["api"]["type"] == "container.v1"
     assert "api:" in (tmp_path / "compose" / "compose.yaml").read_text(encoding="utf-8")
+
+
+@pytest.mark.anyio
+async def test_the_demo_manifest_validates_against_aspires_schema(
+    tmp_path: Path, manifest_schema_errors: Callable[[object], list[str]]
+) -> None:
+    text = await publish_app_host(DEMO, tmp_path / "manifest")
+    assert manifest_schema_errors(json.loads(text)) == []

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,7 @@ import pytest
 import aspyre
 
 from .apps import build_everything
-from .helpers import assert_golden, check_manifest, publish, publish_builder
+from .helpers import GOLDEN_DIR, assert_golden, check_manifest, publish, publish_builder
 
 pytestmark = pytest.mark.anyio
 
@@ -60,25 +62,38 @@ async def test_the_manifest_is_aspyres_typed_model(tmp_path: Path) -> None:
     builder = publish_builder(tmp_path)
     build_everything(builder)
     _, text = await publish(builder)
-    manifest = aspyre.manifest_from_json(text)
+    manifest = aspyre.publishing.manifest_from_json(text)
     api = manifest.resources["api"]
-    assert isinstance(api, aspyre.ManifestExecutable)
+    assert isinstance(api, aspyre.publishing.ManifestExecutable)
     assert api.command == "python"
     assert api.args is not None
     assert api.args[:2] == ("-u", "../api/main.py")
     frontend = manifest.resources["frontend"]
-    assert isinstance(frontend, aspyre.ManifestContainer)
+    assert isinstance(frontend, aspyre.publishing.ManifestContainer)
     assert frontend.type == "container.v1"
-    assert frontend.build == aspyre.ManifestBuild(
+    assert frontend.build == aspyre.publishing.ManifestBuild(
         context="../frontend", dockerfile="../frontend/Dockerfile.prod", stage="runtime"
     )
     # the python entry (interpreter arguments and script) is the image's business, not the container's args
     assert frontend.args == ("--theme", "dark")
     topic = manifest.resources["events"]
-    assert isinstance(topic, aspyre.ManifestRawResource)
+    assert isinstance(topic, aspyre.publishing.ManifestRawResource)
     assert topic.type == "acme.topic.v0"
     assert "dashboard" not in manifest.resources
     # model order, then referenced resources that are not in the model, then formatted parameters
     names = list(manifest.resources)
     assert names.index("callback-secret") > names.index("tools")
     assert names[-2:] == ["queue-password-uri-encoded", "api-key-uri-encoded"]
+
+
+@pytest.mark.parametrize("name", ["everything", "redis", "postgres"])
+def test_golden_manifests_validate_against_aspires_schema(
+    name: str, manifest_schema_errors: Callable[[object], list[str]]
+) -> None:
+    """The golden tests pin the output to these files; here the files meet Aspire's schema."""
+    document = json.loads((GOLDEN_DIR / f"{name}.json").read_text(encoding="utf-8"))
+    assert manifest_schema_errors(document) == []
+
+
+def test_every_golden_file_is_validated() -> None:
+    assert sorted(p.stem for p in GOLDEN_DIR.glob("*.json")) == ["everything", "postgres", "redis"]

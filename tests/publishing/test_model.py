@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pytest
 
 import aspyre
-
-from .helpers import schema_errors
 
 # A manifest as Aspire itself writes it (abridged from Aspire's ManifestGenerationTests), including a
 # type aspyre does not model (project.v0) and no "$schema".
@@ -80,7 +79,7 @@ ASPIRE_WRITTEN = """{
 
 
 def test_reads_and_rewrites_a_manifest_written_by_aspire() -> None:
-    manifest = aspyre.manifest_from_json(ASPIRE_WRITTEN)
+    manifest = aspyre.publishing.manifest_from_json(ASPIRE_WRITTEN)
     assert manifest.schema is None
     kinds = {name: type(r).__name__ for name, r in manifest.resources.items()}
     assert kinds == {
@@ -91,77 +90,82 @@ def test_reads_and_rewrites_a_manifest_written_by_aspire() -> None:
         "redis-password-uri-encoded": "ManifestAnnotatedString",
     }
     redis = manifest.resources["redis"]
-    assert isinstance(redis, aspyre.ManifestContainer)
-    assert redis.bindings == {"tcp": aspyre.ManifestBinding("redis", "tcp", "tcp", target_port=6379)}
+    assert isinstance(redis, aspyre.publishing.ManifestContainer)
+    assert redis.bindings == {"tcp": aspyre.publishing.ManifestBinding("redis", "tcp", "tcp", target_port=6379)}
     password = manifest.resources["redis-password"]
-    assert isinstance(password, aspyre.ManifestParameter)
+    assert isinstance(password, aspyre.publishing.ManifestParameter)
     generate = password.inputs["value"].default.generate  # type: ignore[union-attr]
-    assert generate == aspyre.ManifestGenerateDefault(min_length=22, special=False)
+    assert generate == aspyre.publishing.ManifestGenerateDefault(min_length=22, special=False)
     # byte for byte the same JSON (plus the trailing newline aspyre adds)
-    assert aspyre.manifest_to_json(manifest) == ASPIRE_WRITTEN
-    assert schema_errors(json.loads(ASPIRE_WRITTEN)) == []
+    assert aspyre.publishing.manifest_to_json(manifest) == ASPIRE_WRITTEN
+
+
+def test_the_manifest_aspire_wrote_validates_against_aspires_schema(
+    manifest_schema_errors: Callable[[object], list[str]],
+) -> None:
+    assert manifest_schema_errors(json.loads(ASPIRE_WRITTEN)) == []
 
 
 def test_every_field_round_trips() -> None:
-    manifest = aspyre.Manifest(
+    manifest = aspyre.publishing.Manifest(
         {
-            "c": aspyre.ManifestContainer(
+            "c": aspyre.publishing.ManifestContainer(
                 type="container.v1",
                 connection_string="{c.bindings.tcp.host}",
-                build=aspyre.ManifestBuild(
+                build=aspyre.publishing.ManifestBuild(
                     context="ctx",
                     dockerfile="ctx/Dockerfile",
                     stage="final",
                     build_only=True,
                     args={"A": "1", "B": None},
                     secrets={
-                        "S": aspyre.ManifestBuildSecret(type="env", value="{s.value}"),
-                        "F": aspyre.ManifestBuildSecret(type="file", source="../secret.txt"),
+                        "S": aspyre.publishing.ManifestBuildSecret(type="env", value="{s.value}"),
+                        "F": aspyre.publishing.ManifestBuildSecret(type="file", source="../secret.txt"),
                     },
                 ),
                 entrypoint="/bin/sh",
                 args=("-c", "run"),
-                bind_mounts=(aspyre.ManifestBindMount(source=".", target="/src", read_only=True),),
-                volumes=(aspyre.ManifestVolume(name="data", target="/data", read_only=False),),
+                bind_mounts=(aspyre.publishing.ManifestBindMount(source=".", target="/src", read_only=True),),
+                volumes=(aspyre.publishing.ManifestVolume(name="data", target="/data", read_only=False),),
                 env={"Z": "z", "A": "a"},
-                bindings={"tcp": aspyre.ManifestBinding("tcp", "tcp", "tcp", port=1, target_port=2, external=True)},
+                bindings={"tcp": aspyre.publishing.ManifestBinding("tcp", "tcp", "tcp", port=1, target_port=2, external=True)},
             ),
-            "p": aspyre.ManifestParameter(
+            "p": aspyre.publishing.ManifestParameter(
                 connection_string="{p.value}",
                 value="{p.inputs.value}",
-                inputs={"value": aspyre.ManifestParameterInput(default=aspyre.ManifestParameterDefault(value="x"))},
+                inputs={"value": aspyre.publishing.ManifestParameterInput(default=aspyre.publishing.ManifestParameterDefault(value="x"))},
             ),
         },
         schema=None,
     )
-    text = aspyre.manifest_to_json(manifest)
-    again = aspyre.manifest_from_json(text)
+    text = aspyre.publishing.manifest_to_json(manifest)
+    again = aspyre.publishing.manifest_from_json(text)
     assert again == manifest
-    assert aspyre.manifest_to_json(again) == text
+    assert aspyre.publishing.manifest_to_json(again) == text
     # maps keep their order: env as written, not sorted
     assert list(json.loads(text)["resources"]["c"]["env"]) == ["Z", "A"]
 
 
 def test_defaults_are_left_out_and_required_fields_kept() -> None:
-    binding = aspyre.ManifestBinding("http", "tcp", "http")
-    container = aspyre.ManifestContainer(image="nginx:1", bindings={"http": binding})
-    text = aspyre.manifest_to_json(aspyre.Manifest({"web": container}))
+    binding = aspyre.publishing.ManifestBinding("http", "tcp", "http")
+    container = aspyre.publishing.ManifestContainer(image="nginx:1", bindings={"http": binding})
+    text = aspyre.publishing.manifest_to_json(aspyre.publishing.Manifest({"web": container}))
     assert json.loads(text)["resources"]["web"] == {
         "type": "container.v0",
         "image": "nginx:1",
         "bindings": {"http": {"scheme": "http", "protocol": "tcp", "transport": "http"}},
     }
-    anonymous = aspyre.ManifestContainer(image="x:1", volumes=(aspyre.ManifestVolume(target="/d", read_only=False),))
-    volumes = json.loads(aspyre.manifest_to_json(aspyre.Manifest({"x": anonymous})))["resources"]["x"]["volumes"]
+    anonymous = aspyre.publishing.ManifestContainer(image="x:1", volumes=(aspyre.publishing.ManifestVolume(target="/d", read_only=False),))
+    volumes = json.loads(aspyre.publishing.manifest_to_json(aspyre.publishing.Manifest({"x": anonymous})))["resources"]["x"]["volumes"]
     assert volumes == [{"target": "/d", "readOnly": False}]  # readOnly is written even when false, as Aspire does
 
 
 def test_non_ascii_is_escaped_for_stable_bytes() -> None:
-    manifest = aspyre.Manifest({"p": aspyre.ManifestValue(connection_string="Café=ü")})
-    text = aspyre.manifest_to_json(manifest)
+    manifest = aspyre.publishing.Manifest({"p": aspyre.publishing.ManifestValue(connection_string="Café=ü")})
+    text = aspyre.publishing.manifest_to_json(manifest)
     assert "Caf\\u00e9=\\u00fc" in text
     assert text.isascii()
-    assert aspyre.manifest_from_json(text) == manifest
+    assert aspyre.publishing.manifest_from_json(text) == manifest
 
 
 def test_unknown_types_and_odd_shapes_are_kept_as_raw_entries() -> None:
@@ -175,10 +179,10 @@ def test_unknown_types_and_odd_shapes_are_kept_as_raw_entries() -> None:
             }
         }
     )
-    manifest = aspyre.manifest_from_json(text)
-    assert all(isinstance(r, aspyre.ManifestRawResource) for r in manifest.resources.values())
+    manifest = aspyre.publishing.manifest_from_json(text)
+    assert all(isinstance(r, aspyre.publishing.ManifestRawResource) for r in manifest.resources.values())
     assert manifest.resources["odd-container"].data == {"type": "container.v0", "image": "x", "replicas": 3}  # type: ignore[union-attr]
-    assert json.loads(aspyre.manifest_to_json(manifest)) == json.loads(text)
+    assert json.loads(aspyre.publishing.manifest_to_json(manifest)) == json.loads(text)
 
 
 @pytest.mark.parametrize(
@@ -192,4 +196,4 @@ def test_unknown_types_and_odd_shapes_are_kept_as_raw_entries() -> None:
 )
 def test_malformed_manifests_are_rejected_clearly(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message.replace("$", r"\$")):
-        aspyre.manifest_from_json(text)
+        aspyre.publishing.manifest_from_json(text)

@@ -11,7 +11,7 @@ import pytest
 
 import aspyre
 import aspyre_redis
-from aspyre import KnownNetworks, ValueContext
+from aspyre.model import KnownNetworks, ValueContext
 from aspyre_redis import RedisCommanderResource, RedisInsightResource, RedisResource
 
 pytestmark = pytest.mark.anyio
@@ -23,26 +23,26 @@ def make_builder(app_dir: Path, *args: str) -> aspyre.DistributedApplicationBuil
 
 def allocate(resource: aspyre.IResource, host_port: int) -> None:
     """Give every endpoint of a container the addresses the orchestrator would give it."""
-    for ep in resource.annotations.all(aspyre.EndpointAnnotation):
+    for ep in resource.annotations.all(aspyre.annotations.EndpointAnnotation):
         assert ep.target_port is not None
-        ep.allocated[KnownNetworks.LOCALHOST] = aspyre.AllocatedEndpoint(
+        ep.allocated[KnownNetworks.LOCALHOST] = aspyre.model.AllocatedEndpoint(
             "127.0.0.1", host_port, ep.scheme, KnownNetworks.LOCALHOST, ep.target_port
         )
-        ep.allocated[KnownNetworks.CONTAINER] = aspyre.AllocatedEndpoint(
+        ep.allocated[KnownNetworks.CONTAINER] = aspyre.model.AllocatedEndpoint(
             resource.name, ep.target_port, ep.scheme, KnownNetworks.CONTAINER, ep.target_port
         )
 
 
 async def resolved_env(resource: aspyre.IResource, network: str = KnownNetworks.LOCALHOST) -> dict[str, str | None]:
-    env = await aspyre.compute_environment(resource)
+    env = await aspyre.model.compute_environment(resource)
     ctx = ValueContext(caller=resource, network=network)
-    return {k: await aspyre.resolve_value(v, ctx) for k, v in env.items()}
+    return {k: await aspyre.model.resolve_value(v, ctx) for k, v in env.items()}
 
 
 async def resolved_args(resource: aspyre.IResource) -> list[str | None]:
-    args = await aspyre.compute_arguments(resource)
+    args = await aspyre.model.compute_arguments(resource)
     ctx = ValueContext(caller=resource)
-    return [await aspyre.resolve_value(a, ctx) for a in args]
+    return [await aspyre.model.resolve_value(a, ctx) for a in args]
 
 
 # --------------------------------------------------------------------------- add_redis
@@ -55,9 +55,9 @@ def test_add_redis_defaults(tmp_path: Path) -> None:
     assert isinstance(r, RedisResource)
     assert isinstance(r, aspyre.IResourceWithConnectionString)
 
-    (ep,) = r.annotations.all(aspyre.EndpointAnnotation)
+    (ep,) = r.annotations.all(aspyre.annotations.EndpointAnnotation)
     assert (ep.name, ep.target_port, ep.port) == ("tcp", 6379, None)
-    assert (ep.scheme, ep.transport, ep.protocol) == ("redis", "tcp", aspyre.Protocol.TCP)
+    assert (ep.scheme, ep.transport, ep.protocol) == ("redis", "tcp", aspyre.EndpointProtocol.TCP)
     assert not ep.is_external
 
     image = r.image
@@ -66,7 +66,7 @@ def test_add_redis_defaults(tmp_path: Path) -> None:
     assert image.full_name == "docker.io/library/redis:8.6"
     assert r.entrypoint == "/bin/sh"
 
-    (check,) = r.annotations.all(aspyre.HealthCheckAnnotation)
+    (check,) = r.annotations.all(aspyre.annotations.HealthCheckAnnotation)
     assert check.key == "myRedis_check"
 
     pw = r.password_parameter
@@ -245,10 +245,10 @@ async def test_extra_arguments_reach_redis_server(tmp_path: Path) -> None:
 def test_data_volume_defaults(tmp_path: Path) -> None:
     app_dir = tmp_path / "My App"
     cache = make_builder(app_dir).add_redis("myRedis").with_data_volume()
-    (mount,) = cache.resource.annotations.all(aspyre.ContainerMountAnnotation)
+    (mount,) = cache.resource.annotations.all(aspyre.annotations.ContainerMountAnnotation)
     digest = hashlib.sha256(str((app_dir / "apphost.py").resolve()).lower().encode()).hexdigest()[:10]
     assert mount.source == f"my_app-{digest}-myRedis-data"
-    assert (mount.target, mount.type, mount.read_only) == ("/data", aspyre.ContainerMountType.VOLUME, False)
+    assert (mount.target, mount.type, mount.read_only) == ("/data", aspyre.annotations.ContainerMountType.VOLUME, False)
     # persistence is turned on
     persistence = cache.resource.persistence
     assert persistence is not None
@@ -258,7 +258,7 @@ def test_data_volume_defaults(tmp_path: Path) -> None:
 def test_data_volume_name_is_stable_per_app_host(tmp_path: Path) -> None:
     def name(app_dir: Path) -> str | None:
         cache: aspyre.ResourceBuilder[RedisResource] = make_builder(app_dir).add_redis("cache").with_data_volume()
-        return cache.resource.annotations.all(aspyre.ContainerMountAnnotation)[0].source
+        return cache.resource.annotations.all(aspyre.annotations.ContainerMountAnnotation)[0].source
 
     assert name(tmp_path / "a") == name(tmp_path / "a")
     assert name(tmp_path / "a") != name(tmp_path / "b")
@@ -266,7 +266,7 @@ def test_data_volume_name_is_stable_per_app_host(tmp_path: Path) -> None:
 
 def test_read_only_data_volume_does_not_turn_persistence_on(tmp_path: Path) -> None:
     cache = make_builder(tmp_path).add_redis("cache").with_data_volume("seed", read_only=True)
-    (mount,) = cache.resource.annotations.all(aspyre.ContainerMountAnnotation)
+    (mount,) = cache.resource.annotations.all(aspyre.annotations.ContainerMountAnnotation)
     assert (mount.source, mount.read_only) == ("seed", True)
     assert cache.resource.persistence is None
 
@@ -281,9 +281,9 @@ def test_data_volume_keeps_earlier_persistence_settings(tmp_path: Path) -> None:
 @pytest.mark.parametrize("read_only", [False, True])
 def test_data_bind_mount(tmp_path: Path, read_only: bool) -> None:
     cache = make_builder(tmp_path).add_redis("cache").with_data_bind_mount("mydata", read_only=read_only)
-    (mount,) = cache.resource.annotations.all(aspyre.ContainerMountAnnotation)
+    (mount,) = cache.resource.annotations.all(aspyre.annotations.ContainerMountAnnotation)
     assert mount.source == str((tmp_path / "mydata").resolve())
-    assert (mount.target, mount.type, mount.read_only) == ("/data", aspyre.ContainerMountType.BIND_MOUNT, read_only)
+    assert (mount.target, mount.type, mount.read_only) == ("/data", aspyre.annotations.ContainerMountType.BIND_MOUNT, read_only)
     assert (cache.resource.persistence is None) == read_only
 
 
@@ -300,7 +300,7 @@ def test_with_host_port(tmp_path: Path) -> None:
 
 
 def test_methods_come_from_entry_points() -> None:
-    reg = aspyre.plugin_registry()
+    reg = aspyre.plugins.registry()
     assert reg.builder_method("add_redis") is aspyre_redis.add_redis
     for name in (
         "with_persistence",
@@ -333,12 +333,12 @@ def test_one_redis_commander_serves_every_redis(tmp_path: Path) -> None:
     image = commander.image
     assert image is not None
     assert image.full_name == "docker.io/rediscommander/redis-commander:latest"
-    (ep,) = commander.annotations.all(aspyre.EndpointAnnotation)
+    (ep,) = commander.annotations.all(aspyre.annotations.EndpointAnnotation)
     assert (ep.name, ep.scheme, ep.target_port, ep.port) == ("http", "http", 8081, None)
-    ignore = commander.annotations.last(aspyre.ManifestPublishingCallbackAnnotation)
+    ignore = commander.annotations.last(aspyre.annotations.ManifestPublishingCallbackAnnotation)
     assert ignore is not None
     assert ignore.callback is None
-    rels = [(a.resource, a.type) for a in commander.annotations.all(aspyre.ResourceRelationshipAnnotation)]
+    rels = [(a.resource, a.type) for a in commander.annotations.all(aspyre.annotations.ResourceRelationshipAnnotation)]
     assert rels == [(r1.resource, "RedisCommander"), (r2.resource, "RedisCommander")]
 
 
@@ -409,7 +409,7 @@ def test_redis_insight_data_volume(tmp_path: Path) -> None:
     b = make_builder(tmp_path)
     b.add_redis("cache").with_redis_insight(lambda c: c.with_data_volume().with_host_port(5540))
     (insight,) = [r for r in b.resources if isinstance(r, RedisInsightResource)]
-    (mount,) = insight.annotations.all(aspyre.ContainerMountAnnotation)
+    (mount,) = insight.annotations.all(aspyre.annotations.ContainerMountAnnotation)
     assert mount.source is not None
     assert mount.source.endswith("-redisinsight-data")
     assert mount.target == "/data"
@@ -423,9 +423,9 @@ async def test_helpers_relate_to_redis_resources_added_later(tmp_path: Path) -> 
     first = b.add_redis("first").with_redis_commander()
     second = b.add_redis("second")
     app = b.build()
-    await app.eventing.publish(aspyre.BeforeStartEvent(app=app))
+    await app.eventing.publish(aspyre.events.BeforeStartEvent(app=app))
     commander = app.get_resource("rediscommander")
-    related = {a.resource.name for a in commander.annotations.all(aspyre.ResourceRelationshipAnnotation)}
+    related = {a.resource.name for a in commander.annotations.all(aspyre.annotations.ResourceRelationshipAnnotation)}
     assert related == {first.name, second.name}
 
 

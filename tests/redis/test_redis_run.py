@@ -69,7 +69,7 @@ async def test_generated_password_is_required(tmp_path: Path, docker_client: Any
     b = make_builder(tmp_path)
     b.add_redis("cache")
     ready: list[str] = []
-    b.eventing.subscribe(aspyre.ResourceReadyEvent, lambda e: ready.append(e.resource.name))
+    b.eventing.subscribe(aspyre.events.ResourceReadyEvent, lambda e: ready.append(e.resource.name))
     app = b.build()
     async with app:
         await app.resource_notifications.wait_for_resource_healthy("cache")
@@ -129,7 +129,7 @@ async def test_data_volume_keeps_data_across_restarts(tmp_path: Path, docker_cli
     def build() -> tuple[aspyre.DistributedApplication, str]:
         b = make_builder(tmp_path)
         cache = b.add_redis("cache").with_data_volume()
-        (mount,) = cache.resource.annotations.all(aspyre.ContainerMountAnnotation)
+        (mount,) = cache.resource.annotations.all(aspyre.annotations.ContainerMountAnnotation)
         assert mount.source is not None
         return b.build(), mount.source
 

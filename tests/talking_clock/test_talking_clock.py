@@ -109,7 +109,7 @@ def _enough(expected: dict[str, list[State]]) -> Callable[[dict[str, list[State]
 
 
 def test_add_talking_clock_is_an_entry_point_of_the_distribution() -> None:
-    (entry,) = aspyre.plugin_registry().find("aspyre.builder_methods", "add_talking_clock")
+    (entry,) = aspyre.plugins.registry().find("aspyre.builder_methods", "add_talking_clock")
     assert entry.distribution == "aspyre-talking-clock"
     assert entry.load() is add_talking_clock
 
@@ -130,7 +130,7 @@ def test_the_clock_and_its_hands() -> None:
         assert isinstance(hand, ClockHandResource)
         # Shown under the clock, without lifecycle coupling.
         assert not isinstance(hand, aspyre.IResourceWithParent)
-        (rel,) = hand.annotations.all(aspyre.ResourceRelationshipAnnotation)
+        (rel,) = hand.annotations.all(aspyre.annotations.ResourceRelationshipAnnotation)
         assert rel.resource is res
         assert rel.type == aspyre.KnownRelationshipTypes.PARENT
 
@@ -138,9 +138,9 @@ def test_the_clock_and_its_hands() -> None:
 def test_the_clock_is_described_as_the_seed_example_does() -> None:
     builder = _builder()
     res = builder.add_talking_clock("clock").resource
-    (url,) = res.annotations.all(aspyre.ResourceUrlAnnotation)
+    (url,) = res.annotations.all(aspyre.annotations.ResourceUrlAnnotation)
     assert (url.url, url.display_text) == (URL, URL_DISPLAY_TEXT)
-    ann = res.annotations.last(aspyre.ResourceSnapshotAnnotation)
+    ann = res.annotations.last(aspyre.annotations.ResourceSnapshotAnnotation)
     assert ann is not None
     snap = ann.initial_snapshot
     assert snap.resource_type == "TalkingClock"
@@ -148,15 +148,15 @@ def test_the_clock_is_described_as_the_seed_example_does() -> None:
     assert snap.creation_time_stamp is not None
     assert snap.property_value(SOURCE_PROPERTY) == SOURCE == "Talking Clock"
     for hand in res.hands:
-        hand_ann = hand.annotations.last(aspyre.ResourceSnapshotAnnotation)
+        hand_ann = hand.annotations.last(aspyre.annotations.ResourceSnapshotAnnotation)
         assert hand_ann is not None
         assert hand_ann.initial_snapshot.resource_type == "ClockHand"
         assert hand_ann.initial_snapshot.state_text == S.NOT_STARTED
     for r in (res, *res.hands):
-        excluded = r.annotations.last(aspyre.ManifestPublishingCallbackAnnotation)
+        excluded = r.annotations.last(aspyre.annotations.ManifestPublishingCallbackAnnotation)
         assert excluded is not None
         assert excluded.callback is None
-    assert [c.name for c in res.annotations.all(aspyre.ResourceCommandAnnotation)] == ["start", "stop"]
+    assert [c.name for c in res.annotations.all(aspyre.annotations.ResourceCommandAnnotation)] == ["start", "stop"]
 
 
 def test_the_free_function_is_the_same_method() -> None:
@@ -230,11 +230,11 @@ async def test_the_clock_announces_its_start_for_itself_and_its_hands() -> None:
     seen: list[tuple[str, str | None]] = []
     app_ref: list[aspyre.DistributedApplication] = []
 
-    def before_started(event: aspyre.BeforeResourceStartedEvent) -> None:
+    def before_started(event: aspyre.events.BeforeResourceStartedEvent) -> None:
         snap = app_ref[0].resource_notifications.get_snapshot(event.resource)
         seen.append((event.resource.name, None if snap is None else snap.state_text))
 
-    builder.eventing.subscribe(aspyre.BeforeResourceStartedEvent, before_started)
+    builder.eventing.subscribe(aspyre.events.BeforeResourceStartedEvent, before_started)
     app = builder.build()
     app_ref.append(app)
     async with app:
@@ -278,7 +278,7 @@ async def test_stop_and_start_commands() -> None:
     builder = _builder()
     builder.add_talking_clock("clock", interval=FAST)
     stopped: list[str] = []
-    builder.eventing.subscribe(aspyre.ResourceStoppedEvent, lambda e: stopped.append(e.resource.name))
+    builder.eventing.subscribe(aspyre.events.ResourceStoppedEvent, lambda e: stopped.append(e.resource.name))
     async with builder.build() as app:
         notifications = app.resource_notifications
         await notifications.wait_for_resource("clock", "Tock")
@@ -305,7 +305,7 @@ async def test_stop_and_start_commands() -> None:
 
 def test_commands_say_when_they_apply() -> None:
     res = _builder().add_talking_clock("clock").resource
-    commands = {c.name: c for c in res.annotations.all(aspyre.ResourceCommandAnnotation)}
+    commands = {c.name: c for c in res.annotations.all(aspyre.annotations.ResourceCommandAnnotation)}
     start, stop = commands["start"], commands["stop"]
     assert start.update_state is not None
     assert stop.update_state is not None
@@ -339,10 +339,10 @@ async def test_it_stops_cleanly_when_the_app_stops(caplog: pytest.LogCaptureFixt
     builder.add_talking_clock("clock", interval=FAST)
     stopped: dict[str, aspyre.ResourceSnapshot | None] = {}
 
-    def on_stopped(event: aspyre.ResourceStoppedEvent) -> None:
+    def on_stopped(event: aspyre.events.ResourceStoppedEvent) -> None:
         stopped[event.resource.name] = event.snapshot
 
-    builder.eventing.subscribe(aspyre.ResourceStoppedEvent, on_stopped)
+    builder.eventing.subscribe(aspyre.events.ResourceStoppedEvent, on_stopped)
     app = builder.build()
     with caplog.at_level(logging.DEBUG, logger="aspyre"):
         async with app:
@@ -366,7 +366,7 @@ async def test_a_clock_that_never_started_stays_not_started() -> None:
     builder = _builder()
     builder.add_talking_clock("clock", interval=FAST).with_explicit_start()
     stopped: list[str] = []
-    builder.eventing.subscribe(aspyre.ResourceStoppedEvent, lambda e: stopped.append(e.resource.name))
+    builder.eventing.subscribe(aspyre.events.ResourceStoppedEvent, lambda e: stopped.append(e.resource.name))
     async with builder.build() as app:
         await anyio.wait_all_tasks_blocked()
     for name in NAMES:
@@ -381,11 +381,11 @@ async def test_a_refused_start_fails_the_clock_and_can_be_retried() -> None:
     clock = builder.add_talking_clock("clock", interval=FAST)
     refusals = [RuntimeError("not now")]
 
-    def refuse_once(event: aspyre.BeforeResourceStartedEvent) -> None:
+    def refuse_once(event: aspyre.events.BeforeResourceStartedEvent) -> None:
         if refusals:
             raise refusals.pop()
 
-    builder.eventing.subscribe(aspyre.BeforeResourceStartedEvent, refuse_once, resource=clock)
+    builder.eventing.subscribe(aspyre.events.BeforeResourceStartedEvent, refuse_once, resource=clock)
     clock.with_explicit_start()
     async with builder.build() as app:
         with pytest.raises(RuntimeError, match="Talking clock 'clock' failed to start: not now"):
@@ -430,7 +430,7 @@ async def test_the_clock_is_ready_once_running() -> None:
     states_when_ready: list[str | None] = []
     app_ref: list[aspyre.DistributedApplication] = []
 
-    def on_ready(event: aspyre.ResourceReadyEvent) -> None:
+    def on_ready(event: aspyre.events.ResourceReadyEvent) -> None:
         snap = app_ref[0].resource_notifications.get_snapshot(event.resource)
         states_when_ready.append(None if snap is None else snap.state_text)
         ready.set()

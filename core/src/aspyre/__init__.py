@@ -1,104 +1,43 @@
 """aspyre: .NET Aspire's hosting app model, in Python.
 
 Describe an app (containers, processes, parameters, connection strings) in one ``apphost.py``,
-run it (``python apphost.py``), publish it as a manifest (``--publisher manifest``), or drive it
-from tests. Every public name is re-exported from here.
+run it (``python apphost.py``), publish it (``--publisher manifest``), or drive it from tests.
+
+The names an app host needs are here. The rest is tiered into public submodules, each imported on
+first use (``aspyre.events.BeforeStartEvent`` works after ``import aspyre``):
+
+* :mod:`aspyre.annotations`: the annotations builder methods attach to resources;
+* :mod:`aspyre.events`: lifecycle events and the eventing bus;
+* :mod:`aspyre.model`: values, snapshots and model checks, for integrations and tools;
+* :mod:`aspyre.plugins`: hook implementations, extension methods, the plugin registry, helpers;
+* :mod:`aspyre.publishing`: the publisher contract and the Aspire manifest;
+* :mod:`aspyre.testing`: loading an app host without running it.
 """
 
-from __future__ import annotations
-
 import importlib as _importlib
+import warnings as _warnings
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
-from ._eventing._bus import DistributedApplicationEventing, EventDispatchBehavior, EventSubscription
-from ._eventing._events import (
-    AfterEndpointsAllocatedEvent,
-    AfterPublishEvent,
-    AfterResourcesCreatedEvent,
-    BeforePublishEvent,
-    BeforeResourceStartedEvent,
-    BeforeStartEvent,
-    ConnectionStringAvailableEvent,
-    Event,
-    InitializeResourceEvent,
-    ResourceEndpointsAllocatedEvent,
-    ResourceEvent,
-    ResourceReadyEvent,
-    ResourceSnapshotChangedEvent,
-    ResourceStoppedEvent,
-)
-from ._eventing._hookspecs import HookSpecs, hookimpl, hookspec
-from ._hosting._app import AppHostLoaded, AppOptions, DistributedApplication
-from ._hosting._builder import (
-    DistributedApplicationBuilder,
-    DuplicateResourceError,
-    ResourceBuilder,
-    parse_image,
-    volume_name,
-)
-from ._hosting._config import SecretsStore
+from ._hosting._app import DistributedApplication
+from ._hosting._builder import DistributedApplicationBuilder
+from ._hosting._integrations import DuplicateResourceError
+from ._hosting._resource_builder import ResourceBuilder
 from ._model._annotations import (
-    Annotations,
-    CommandLineArgsAnnotation,
-    CommandLineArgsCallbackAnnotation,
-    CommandLineArgsCallbackContext,
-    ConnectionPropertyAnnotation,
-    ContainerImageAnnotation,
     ContainerImagePullPolicy,
-    ContainerImagePullPolicyAnnotation,
     ContainerLifetime,
-    ContainerLifetimeAnnotation,
-    ContainerMountAnnotation,
-    ContainerMountType,
-    ContainerNameAnnotation,
-    ContainerNetworkAliasAnnotation,
-    ContainerRuntimeArgsAnnotation,
-    DockerfileBuildAnnotation,
-    EnvironmentAnnotation,
-    EnvironmentCallbackAnnotation,
-    EnvironmentCallbackContext,
-    ExplicitStartAnnotation,
-    HealthCheckAnnotation,
     HealthCheckContext,
     HealthCheckResult,
     HealthStatus,
     KnownRelationshipTypes,
-    ManifestPublishingCallbackAnnotation,
-    MutationBehavior,
-    ReferenceAnnotation,
-    ReferenceEnvironmentAnnotation,
     ReferenceEnvironmentFlags,
-    ResourceAnnotation,
-    ResourceCommandAnnotation,
-    ResourceRelationshipAnnotation,
-    ResourceSnapshotAnnotation,
-    ResourceUrlAnnotation,
-    WaitAnnotation,
     WaitBehavior,
-    WaitType,
 )
-from ._model._endpoints import (
-    AllocatedEndpoint,
-    EndpointAnnotation,
-    EndpointNotAllocatedError,
-    EndpointProperty,
-    EndpointReference,
-    EndpointReferenceExpression,
-    Protocol,
-)
-from ._model._environment import (
-    compute_arguments,
-    compute_environment,
-    encode_env_name,
-    find_referrers,
-    reference_variables,
-)
+from ._model._endpoints import EndpointNotAllocatedError, EndpointProperty, EndpointProtocol, EndpointReference
 from ._model._execution import ExecutionContext, Operation
-from ._model._graph import DistributedApplicationModel, ModelValidationError, validate_model
-from ._model._names import InvalidNameError, validate_name
+from ._model._graph import ModelValidationError
+from ._model._names import InvalidNameError
 from ._model._resources import (
     ConnectionStringParameterResource,
-    ConnectionStringReference,
     ConnectionStringResource,
     ContainerResource,
     ExecutableResource,
@@ -116,191 +55,42 @@ from ._model._resources import (
     ParameterResource,
     PythonAppResource,
     Resource,
-    capability_names,
 )
-from ._model._snapshot import (
-    EnvironmentVariableSnapshot,
-    HealthReportSnapshot,
-    KnownResourceStates,
-    KnownResourceTypes,
-    RelationshipSnapshot,
-    ResourcePropertySnapshot,
-    ResourceSnapshot,
-    ResourceStateSnapshot,
-    StateStyle,
-    UrlSnapshot,
-)
-from ._model._values import (
-    KnownNetworks,
-    ManifestExpressionProvider,
-    ReferenceExpression,
-    ReferenceExpressionBuilder,
-    ValueContext,
-    ValueProvider,
-    ValueWithReferences,
-    resolve_value,
-)
-from ._plugins import (
-    PluginEntry,
-    PluginHookError,
-    PluginLoadError,
-    PluginRegistry,
-    builder_extension,
-    resource_extension,
-)
-from ._plugins import (
-    registry as plugin_registry,
-)
+from ._model._snapshot import KnownResourceStates, ResourceSnapshot, StateStyle
+from ._model._values import ReferenceExpression
+from ._orchestrator._options import AppOptions
+from ._public import present as _present
 
 if _TYPE_CHECKING:
-    from ._cli._loader import AppHostNotFoundError, load_app_host
-    from ._publishing import (
-        AmbiguousPublisherError,
-        ManifestPublisher,
-        ManifestPublishingContext,
-        ManifestPublishingError,
-        Publisher,
-        PublishingContext,
-        UnknownPublisherError,
-        build_manifest,
-        manifest_file_path,
-        publisher_names,
-        resolve_publisher,
-        write_manifest,
-    )
-    from ._publishing._model import (
-        Manifest,
-        ManifestAnnotatedString,
-        ManifestBinding,
-        ManifestBindMount,
-        ManifestBuild,
-        ManifestBuildSecret,
-        ManifestContainer,
-        ManifestExecutable,
-        ManifestGenerateDefault,
-        ManifestParameter,
-        ManifestParameterDefault,
-        ManifestParameterInput,
-        ManifestRawResource,
-        ManifestResource,
-        ManifestValue,
-        ManifestVolume,
-        manifest_from_json,
-        manifest_to_json,
-    )
-
-# Imported on first use: publishing pulls in cattrs, the loader the CLI's machinery.
-_LAZY: dict[str, str] = {
-    "AmbiguousPublisherError": "._publishing",
-    "AppHostNotFoundError": "._cli._loader",
-    "Manifest": "._publishing._model",
-    "ManifestAnnotatedString": "._publishing._model",
-    "ManifestBindMount": "._publishing._model",
-    "ManifestBinding": "._publishing._model",
-    "ManifestBuild": "._publishing._model",
-    "ManifestBuildSecret": "._publishing._model",
-    "ManifestContainer": "._publishing._model",
-    "ManifestExecutable": "._publishing._model",
-    "ManifestGenerateDefault": "._publishing._model",
-    "ManifestParameter": "._publishing._model",
-    "ManifestParameterDefault": "._publishing._model",
-    "ManifestParameterInput": "._publishing._model",
-    "ManifestPublisher": "._publishing",
-    "ManifestPublishingContext": "._publishing",
-    "ManifestPublishingError": "._publishing",
-    "ManifestRawResource": "._publishing._model",
-    "ManifestResource": "._publishing._model",
-    "ManifestValue": "._publishing._model",
-    "ManifestVolume": "._publishing._model",
-    "Publisher": "._publishing",
-    "PublishingContext": "._publishing",
-    "UnknownPublisherError": "._publishing",
-    "build_manifest": "._publishing",
-    "load_app_host": "._cli._loader",
-    "manifest_file_path": "._publishing",
-    "manifest_from_json": "._publishing._model",
-    "manifest_to_json": "._publishing._model",
-    "publisher_names": "._publishing",
-    "resolve_publisher": "._publishing",
-    "write_manifest": "._publishing",
-}
-
-
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'aspyre' has no attribute {name!r}")
-    value = getattr(_importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
-
+    from . import annotations as annotations
+    from . import events as events
+    from . import model as model
+    from . import plugins as plugins
+    from . import publishing as publishing
+    from . import testing as testing
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "AfterEndpointsAllocatedEvent",
-    "AfterPublishEvent",
-    "AfterResourcesCreatedEvent",
-    "AllocatedEndpoint",
-    "AmbiguousPublisherError",
-    "Annotations",
-    "AppHostLoaded",
-    "AppHostNotFoundError",
     "AppOptions",
-    "BeforePublishEvent",
-    "BeforeResourceStartedEvent",
-    "BeforeStartEvent",
-    "CommandLineArgsAnnotation",
-    "CommandLineArgsCallbackAnnotation",
-    "CommandLineArgsCallbackContext",
-    "ConnectionPropertyAnnotation",
-    "ConnectionStringAvailableEvent",
     "ConnectionStringParameterResource",
-    "ConnectionStringReference",
     "ConnectionStringResource",
-    "ContainerImageAnnotation",
     "ContainerImagePullPolicy",
-    "ContainerImagePullPolicyAnnotation",
     "ContainerLifetime",
-    "ContainerLifetimeAnnotation",
-    "ContainerMountAnnotation",
-    "ContainerMountType",
-    "ContainerNameAnnotation",
-    "ContainerNetworkAliasAnnotation",
     "ContainerResource",
-    "ContainerRuntimeArgsAnnotation",
     "DistributedApplication",
     "DistributedApplicationBuilder",
-    "DistributedApplicationEventing",
-    "DistributedApplicationModel",
-    "DockerfileBuildAnnotation",
     "DuplicateResourceError",
-    "EndpointAnnotation",
     "EndpointNotAllocatedError",
     "EndpointProperty",
+    "EndpointProtocol",
     "EndpointReference",
-    "EndpointReferenceExpression",
-    "EnvironmentAnnotation",
-    "EnvironmentCallbackAnnotation",
-    "EnvironmentCallbackContext",
-    "EnvironmentVariableSnapshot",
-    "Event",
-    "EventDispatchBehavior",
-    "EventSubscription",
     "ExecutableResource",
     "ExecutionContext",
-    "ExplicitStartAnnotation",
     "GenerateParameterDefault",
-    "HealthCheckAnnotation",
     "HealthCheckContext",
     "HealthCheckResult",
-    "HealthReportSnapshot",
     "HealthStatus",
-    "HookSpecs",
     "IResource",
     "IResourceWithArgs",
     "IResourceWithConnectionString",
@@ -310,99 +100,76 @@ __all__ = [
     "IResourceWithServiceDiscovery",
     "IResourceWithWaitSupport",
     "IResourceWithoutLifetime",
-    "InitializeResourceEvent",
     "InvalidNameError",
-    "KnownNetworks",
     "KnownRelationshipTypes",
     "KnownResourceStates",
-    "KnownResourceTypes",
-    "Manifest",
-    "ManifestAnnotatedString",
-    "ManifestBindMount",
-    "ManifestBinding",
-    "ManifestBuild",
-    "ManifestBuildSecret",
-    "ManifestContainer",
-    "ManifestExecutable",
-    "ManifestExpressionProvider",
-    "ManifestGenerateDefault",
-    "ManifestParameter",
-    "ManifestParameterDefault",
-    "ManifestParameterInput",
-    "ManifestPublisher",
-    "ManifestPublishingCallbackAnnotation",
-    "ManifestPublishingContext",
-    "ManifestPublishingError",
-    "ManifestRawResource",
-    "ManifestResource",
-    "ManifestValue",
-    "ManifestVolume",
     "MissingParameterValueError",
     "ModelValidationError",
-    "MutationBehavior",
     "Operation",
     "ParameterResource",
-    "PluginEntry",
-    "PluginHookError",
-    "PluginLoadError",
-    "PluginRegistry",
-    "Protocol",
-    "Publisher",
-    "PublishingContext",
     "PythonAppResource",
-    "ReferenceAnnotation",
-    "ReferenceEnvironmentAnnotation",
     "ReferenceEnvironmentFlags",
     "ReferenceExpression",
-    "ReferenceExpressionBuilder",
-    "RelationshipSnapshot",
     "Resource",
-    "ResourceAnnotation",
     "ResourceBuilder",
-    "ResourceCommandAnnotation",
-    "ResourceEndpointsAllocatedEvent",
-    "ResourceEvent",
-    "ResourcePropertySnapshot",
-    "ResourceReadyEvent",
-    "ResourceRelationshipAnnotation",
     "ResourceSnapshot",
-    "ResourceSnapshotAnnotation",
-    "ResourceSnapshotChangedEvent",
-    "ResourceStateSnapshot",
-    "ResourceStoppedEvent",
-    "ResourceUrlAnnotation",
-    "SecretsStore",
     "StateStyle",
-    "UnknownPublisherError",
-    "UrlSnapshot",
-    "ValueContext",
-    "ValueProvider",
-    "ValueWithReferences",
-    "WaitAnnotation",
     "WaitBehavior",
-    "WaitType",
-    "build_manifest",
-    "builder_extension",
-    "capability_names",
-    "compute_arguments",
-    "compute_environment",
-    "encode_env_name",
-    "find_referrers",
-    "hookimpl",
-    "hookspec",
-    "load_app_host",
-    "manifest_file_path",
-    "manifest_from_json",
-    "manifest_to_json",
-    "parse_image",
-    "plugin_registry",
-    "publisher_names",
-    "reference_variables",
-    "resolve_publisher",
-    "resolve_value",
-    "resource_extension",
-    "validate_model",
-    "validate_name",
-    "volume_name",
-    "write_manifest",
 ]
+
+_present(globals(), __name__)
+
+#: The public submodules, imported on first attribute access.
+_SUBMODULES = ("annotations", "events", "model", "plugins", "publishing", "testing")
+
+#: Names that lived here before the public face was tiered (0.1): where each lives now. They still
+#: resolve, with a DeprecationWarning, for one release.
+_MOVED: dict[str, str] = {
+    **dict.fromkeys(
+        ["Annotations", "CommandLineArgsAnnotation", "CommandLineArgsCallbackAnnotation", "CommandLineArgsCallbackContext", "ConnectionPropertyAnnotation", "ContainerImageAnnotation", "ContainerImagePullPolicyAnnotation", "ContainerLifetimeAnnotation", "ContainerMountAnnotation", "ContainerMountType", "ContainerNameAnnotation", "ContainerNetworkAliasAnnotation", "ContainerRuntimeArgsAnnotation", "DockerfileBuildAnnotation", "EndpointAnnotation", "EnvironmentAnnotation", "EnvironmentCallbackAnnotation", "EnvironmentCallbackContext", "ExplicitStartAnnotation", "HealthCheckAnnotation", "ManifestPublishingCallbackAnnotation", "MutationBehavior", "ReferenceAnnotation", "ReferenceEnvironmentAnnotation", "ResourceAnnotation", "ResourceCommandAnnotation", "ResourceRelationshipAnnotation", "ResourceSnapshotAnnotation", "ResourceUrlAnnotation", "WaitAnnotation", "WaitType"],
+        "annotations",
+    ),
+    **dict.fromkeys(
+        ["AfterEndpointsAllocatedEvent", "AfterPublishEvent", "AfterResourcesCreatedEvent", "BeforePublishEvent", "BeforeResourceStartedEvent", "BeforeStartEvent", "ConnectionStringAvailableEvent", "DistributedApplicationEventing", "Event", "EventDispatchBehavior", "EventSubscription", "InitializeResourceEvent", "ResourceEndpointsAllocatedEvent", "ResourceEvent", "ResourceReadyEvent", "ResourceSnapshotChangedEvent", "ResourceStoppedEvent"],
+        "events",
+    ),
+    **dict.fromkeys(
+        ["AllocatedEndpoint", "ConnectionStringReference", "DistributedApplicationModel", "EndpointReferenceExpression", "EnvironmentVariableSnapshot", "HealthReportSnapshot", "KnownNetworks", "KnownResourceTypes", "ManifestExpressionProvider", "ReferenceExpressionBuilder", "RelationshipSnapshot", "ResourcePropertySnapshot", "ResourceStateSnapshot", "UrlSnapshot", "ValueContext", "ValueProvider", "ValueWithReferences", "capability_names", "compute_arguments", "compute_environment", "encode_env_name", "find_referrers", "reference_variables", "resolve_value", "validate_model", "validate_name"],
+        "model",
+    ),
+    **dict.fromkeys(
+        ["HookSpecs", "PluginEntry", "PluginHookError", "PluginLoadError", "PluginRegistry", "SecretsStore", "hookimpl", "hookspec", "parse_image", "resource_extension", "volume_name"],
+        "plugins",
+    ),
+    **dict.fromkeys(
+        ["AmbiguousPublisherError", "Manifest", "ManifestAnnotatedString", "ManifestBindMount", "ManifestBinding", "ManifestBuild", "ManifestBuildSecret", "ManifestContainer", "ManifestExecutable", "ManifestGenerateDefault", "ManifestParameter", "ManifestParameterDefault", "ManifestParameterInput", "ManifestPublisher", "ManifestPublishingContext", "ManifestPublishingError", "ManifestRawResource", "ManifestResource", "ManifestValue", "ManifestVolume", "Publisher", "PublishingContext", "UnknownPublisherError", "build_manifest", "manifest_file_path", "manifest_from_json", "manifest_to_json", "publisher_names", "resolve_publisher", "write_manifest"],
+        "publishing",
+    ),
+    **dict.fromkeys(["AppHostLoaded", "AppHostNotFoundError", "load_app_host"], "testing"),
+}
+
+#: Names renamed when the public face was tiered: old name -> (module, new name).
+_RENAMED: dict[str, tuple[str, str]] = {
+    "Protocol": ("", "EndpointProtocol"),
+    "plugin_registry": ("plugins", "registry"),
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _SUBMODULES:
+        return _importlib.import_module(f"{__name__}.{name}")
+    if name in _MOVED or name in _RENAMED:
+        module, new = _RENAMED.get(name, (_MOVED.get(name, ""), name))
+        where = f"aspyre.{module}.{new}" if module else f"aspyre.{new}"
+        _warnings.warn(
+            f"aspyre.{name} moved to {where}; import it from there (the old name goes away in aspyre 0.3)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(_importlib.import_module(f"{__name__}.{module}"), new) if module else globals()[new]
+    raise AttributeError(f"module 'aspyre' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__, *_SUBMODULES})
+

@@ -13,15 +13,16 @@ Entry-point groups:
     with :func:`resource_extension`. Several distributions may use the same name for different
     resource types (``with_data_volume``).
 ``aspyre.hooks``
-    a module or object with ``@aspyre.hookimpl`` functions, registered with the plugin manager.
+    a module or object with ``@aspyre.plugins.hookimpl`` functions, registered with the plugin manager.
 ``aspyre.publishers``
     ``name = "pkg.module:PublisherClass"``: ``--publisher name``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
@@ -42,7 +43,6 @@ __all__ = [
     "PluginHookError",
     "PluginLoadError",
     "PluginRegistry",
-    "builder_extension",
     "registry",
     "resource_extension",
 ]
@@ -66,6 +66,10 @@ KNOWN_INTEGRATIONS: dict[str, str] = {
     "with_pgadmin": "aspyre-postgres",
     "with_pgweb": "aspyre-postgres",
     "add_talking_clock": "aspyre-talking-clock",
+    "add_docker_compose_environment": "aspyre-docker-compose",
+    "publish_as_docker_compose_service": "aspyre-docker-compose",
+    "add_kubernetes_environment": "aspyre-kubernetes",
+    "publish_as_kubernetes_service": "aspyre-kubernetes",
 }
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -76,7 +80,7 @@ APPLIES_TO_ATTR = "__aspyre_applies_to__"
 def resource_extension(*resource_types: type) -> Callable[[F], F]:
     """Declare which resource types a resource-builder extension method applies to::
 
-    @aspyre.resource_extension(RedisResource)
+    @aspyre.plugins.resource_extension(RedisResource)
     def with_persistence(builder, interval=60, keys_changed_threshold=1): ...
     """
     if not resource_types or not all(isinstance(t, type) for t in resource_types):
@@ -87,11 +91,6 @@ def resource_extension(*resource_types: type) -> Callable[[F], F]:
         return fn
 
     return mark
-
-
-def builder_extension(fn: F) -> F:
-    """Mark a function as an app-builder extension method (documentation only; optional)."""
-    return fn
 
 
 class PluginLoadError(ImportError):
@@ -127,7 +126,6 @@ class PluginEntry:
     _loaded: Any = attrs.field(default=None, init=False, repr=False)
     _state: str = attrs.field(default="unloaded", init=False)
     error: BaseException | None = attrs.field(default=None, init=False, repr=False)
-    error_traceback: str | None = attrs.field(default=None, init=False, repr=False)
 
     @property
     def is_loaded(self) -> bool:
@@ -147,20 +145,60 @@ class PluginEntry:
             assert self.error is not None
             raise PluginLoadError(self, self.error)
         import importlib.metadata
-        import traceback
 
+        interrupted: Callable[[], bool] = _always
         try:
             if self._ep is None:
                 self._ep = importlib.metadata.EntryPoint(name=self.name, value=self.value, group=self.group)
-            obj = self._ep.load()
-        except Exception as exc:
+            with _interrupts_noted() as interrupted:
+                obj = self._ep.load()
+        except BaseException as exc:
+            # A plugin's SystemExit or KeyboardInterrupt at import is that plugin's failure, not a
+            # reason to end the app host; only a real Ctrl-C (a SIGINT during the import) goes on.
+            if isinstance(exc, KeyboardInterrupt) and interrupted():
+                raise
+            if not isinstance(exc, Exception | SystemExit | KeyboardInterrupt):
+                raise
             self._state = "failed"
             self.error = exc
-            self.error_traceback = traceback.format_exc()
             raise PluginLoadError(self, exc) from exc
         self._loaded = obj
         self._state = "loaded"
         return obj
+
+
+def _always() -> bool:
+    return True
+
+
+@contextlib.contextmanager
+def _interrupts_noted() -> Iterator[Callable[[], bool]]:
+    """Note whether SIGINT arrives meanwhile (main thread only; elsewhere every interrupt counts as real)."""
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        yield _always
+        return
+    received = False
+    previous = signal.getsignal(signal.SIGINT)
+
+    def note(signum: int, frame: object) -> None:
+        nonlocal received
+        received = True
+        if callable(previous):
+            previous(signum, frame)  # type: ignore[arg-type]
+        else:
+            raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGINT, note)
+    except ValueError:  # pragma: no cover - not the main interpreter
+        yield _always
+        return
+    try:
+        yield lambda: received
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class PluginRegistry:

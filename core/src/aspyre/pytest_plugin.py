@@ -33,10 +33,11 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import pytest
 
-from ._cli._loader import AppHostNotFoundError, AppHostSource, load_app_host, resolve_app_host
 from ._hosting._app import DistributedApplication
 from ._hosting._builder import DistributedApplicationBuilder
+from ._hosting._loading import AppHostNotFoundError, AppHostSource, load_app_host, resolve_app_host
 from ._model._annotations import WaitBehavior
+from ._model._resources import resource_type_name
 from ._model._snapshot import KnownResourceStates
 
 if TYPE_CHECKING:
@@ -237,7 +238,7 @@ def _app_report(app: DistributedApplication, lines_per_resource: int, *, many: b
         out.append(f"app host {app.app_host_path}")
     out.append("resources:")
     for r in resources:
-        kind = getattr(type(r), "resource_type", type(r).__name__)
+        kind = resource_type_name(r)
         out.append(f"  {r.name:<{width}}  {kind:<12} {_state(app, r.name)}")
     merged: list[tuple[Any, int, str, str]] = []
     for order, r in enumerate(resources):
@@ -344,3 +345,31 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     for factory in list(_LIVE_FACTORIES):
         factory.kill_leftovers()
     _LIVE_FACTORIES.clear()
+
+
+def pytest_assertrepr_compare(config: pytest.Config, op: str, left: object, right: object) -> list[str] | None:
+    """Explain a failed ``==`` between snapshots without sensitive values.
+
+    pytest's own explanation of attrs classes prints every differing field's value; for snapshots that
+    would put passwords and connection strings in CI logs. This one shows the differing fields with
+    sensitive values masked, as the snapshots' ``repr`` does.
+    """
+    from ._model._snapshot import EnvironmentVariableSnapshot, ResourcePropertySnapshot, ResourceSnapshot
+
+    kinds = (ResourceSnapshot, ResourcePropertySnapshot, EnvironmentVariableSnapshot)
+    if op != "==" or not isinstance(left, kinds) or type(left) is not type(right):
+        return None
+    import attrs
+
+    lines = [f"{type(left).__name__} instances differ (sensitive values masked):"]
+    for field in attrs.fields(type(left)):
+        a, b = getattr(left, field.name), getattr(right, field.name)
+        if a == b:
+            continue
+        if isinstance(left, (ResourcePropertySnapshot, EnvironmentVariableSnapshot)) and field.name == "value":
+            shown_a = repr(attrs.evolve(left, value=a))
+            shown_b = repr(attrs.evolve(right, value=b))
+            lines.append(f"  {shown_a} != {shown_b}")
+        else:
+            lines.append(f"  {field.name}: {a!r} != {b!r}")
+    return lines

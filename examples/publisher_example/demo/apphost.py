@@ -17,7 +17,7 @@ api_key = builder.add_parameter("api-key", secret=True)
 
 api = builder.add_python_app("api", "api/main.py").with_http_endpoint(target_port=8000, env="PORT")
 # Published as a container built from this Dockerfile (container.v1); run as a local process otherwise.
-api.with_annotation(aspyre.DockerfileBuildAnnotation(here / "api", here / "api" / "Dockerfile"))
+api.with_annotation(aspyre.annotations.DockerfileBuildAnnotation(here / "api", here / "api" / "Dockerfile"))
 api.with_reference(cache).with_reference(db).wait_for(db).with_environment("API_KEY", api_key)
 
 web = builder.add_container("web", "nginx", "1.27").with_http_endpoint(port=8080, target_port=80)

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ._loader import AppHostNotFoundError, load_app_host
-
-__all__ = ["AppHostNotFoundError", "load_app_host", "main"]
+__all__ = ["main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -31,9 +31,11 @@ from aspyre._model._resources import (
     ParameterResource,
     PythonAppResource,
     capability_names,
+    resource_type_name,
 )
 from aspyre._model._values import manifest_expression
 
+from ._names import public_path
 from ._run import resource_order
 
 if TYPE_CHECKING:
@@ -64,17 +66,13 @@ def _value_entry(name: str | None, value: object) -> dict[str, Any]:
     return entry
 
 
-def _resource_type(r: IResource) -> str:
-    return str(getattr(type(r), "resource_type", type(r).__name__))
-
-
 async def _describe_resource(app: DistributedApplication, r: IResource, children: list[str]) -> dict[str, Any]:
     ctx = app.execution_context
     parents = parents_of(r)
     d: dict[str, Any] = {
         "name": r.name,
-        "type": _resource_type(r),
-        "class": f"{type(r).__module__}.{type(r).__qualname__}",
+        "type": resource_type_name(r),
+        "class": public_path(type(r)),
         "capabilities": capability_names(r),
         "parent": parents[0].name if parents else None,
         "children": children,

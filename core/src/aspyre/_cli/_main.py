@@ -12,7 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._loader import AppHostNotFoundError, AppHostSource, load_app_host, resolve_app_host
+from aspyre._hosting._loading import AppHostNotFoundError, AppHostSource, load_app_host, resolve_app_host
+
+from ._names import public_path
 
 if TYPE_CHECKING:
     from aspyre._hosting._app import DistributedApplication
@@ -56,6 +58,7 @@ examples:
   aspyre publish -o out/                      the Aspire manifest: out/aspire-manifest.json
   aspyre publish examples/apphost.py -o out/  another app host
   aspyre publish --publisher NAME -o out/     a publisher installed as a plugin (see 'aspyre plugins')
+  aspyre publish -p docker-compose -o out/ --parameter api-key=...   a parameter's value for the publisher
 
 Same as: python apphost.py --publisher manifest --output-path out/
 """
@@ -136,6 +139,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="the directory to write to (default: the current directory)",
     )
+    publish.add_argument(
+        "--parameter",
+        dest="parameters",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a parameter's value for the publisher (repeatable; deployment publishers use it, the manifest "
+        "does not); Parameters__NAME in the environment works too and keeps secrets off the command line",
+    )
 
     describe = sub.add_parser(
         "describe",
@@ -212,12 +224,11 @@ def format_user_error(exc: BaseException, *, full: bool = False) -> str:
         frames = [f for f in te.stack if not _is_internal_frame(f.filename)]
         te.stack = traceback.StackSummary.from_list(frames)
     text = "".join(te.format() if full or te.stack else te.format_exception_only())
-    # aspyre's exceptions by their public name (aspyre.X), not their private module's.
-    import aspyre
-
+    # Exceptions by their public name (aspyre.X, aspyre_redis.X), not their private module's.
     kind = type(exc)
-    if kind.__module__.startswith("aspyre._") and getattr(aspyre, kind.__name__, None) is kind:
-        text = text.replace(f"{kind.__module__}.{kind.__qualname__}", f"aspyre.{kind.__qualname__}")
+    public = public_path(kind)
+    if public != f"{kind.__module__}.{kind.__qualname__}":
+        text = text.replace(f"{kind.__module__}.{kind.__qualname__}", public)
     return text
 
 
@@ -294,7 +305,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if ns.command == "run":
             return _run(ctx, source, app_args, plain=ns.plain, show_logs=not ns.no_logs)
         if ns.command == "publish":
-            return _publish(ctx, source, app_args, ns.publisher, ns.output_path)
+            return _publish(ctx, source, app_args, ns.publisher, ns.output_path, ns.parameters)
         if ns.command == "describe":
             return _describe(ctx, source, app_args, as_json=ns.json)
     except KeyboardInterrupt:
@@ -327,10 +338,19 @@ def _run(ctx: _Context, source: AppHostSource, app_args: list[str], *, plain: bo
         return EXIT_FAILED
 
 
-def _publish(ctx: _Context, source: AppHostSource, app_args: list[str], publisher: str, output_path: str | None) -> int:
+def _publish(
+    ctx: _Context,
+    source: AppHostSource,
+    app_args: list[str],
+    publisher: str,
+    output_path: str | None,
+    parameters: Sequence[str] = (),
+) -> int:
     args = ["--publisher", publisher]
     if output_path is not None:
         args += ["--output-path", output_path]
+    for item in parameters:
+        args += ["--parameter", item]
     app = ctx.load(source, [*args, *app_args])
     if app is None:
         return EXIT_FAILED

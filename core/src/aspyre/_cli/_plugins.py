@@ -38,7 +38,7 @@ def _details(entry: PluginEntry, obj: Any) -> str:
         types = getattr(obj, APPLIES_TO_ATTR, None)
         if types:
             return "applies to " + ", ".join(t.__name__ for t in types)
-        return "does not declare the resource types it applies to (@aspyre.resource_extension)"
+        return "does not declare the resource types it applies to (@aspyre.plugins.resource_extension)"
     if entry.group == GROUP_HOOKS:
         hooks = sorted(
             name

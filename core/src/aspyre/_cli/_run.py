@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Protocol, TextIO
 
 import anyio
 
+from aspyre._hosting._console import PlainConsole, public_urls
 from aspyre._model._annotations import HealthStatus
 from aspyre._model._graph import parents_of
 from aspyre._model._snapshot import KnownResourceStates, ResourceSnapshot, StateStyle
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     from aspyre._model._resources import IResource
     from aspyre._orchestrator._logs import LogLine
 
-__all__ = ["AspyreLogging", "LiveView", "PlainView", "console_log_handler", "resource_order", "run_app", "state_text"]
+__all__ = ["AspyreLogging", "LiveView", "console_log_handler", "resource_order", "run_app"]
 
 #: Colours given to resources in model order (stable from one run to the next).
 PALETTE = (
@@ -82,22 +83,6 @@ def resource_order(app: DistributedApplication) -> list[tuple[IResource, int]]:
     return out
 
 
-def state_text(snapshot: ResourceSnapshot) -> str:
-    """``Running (Healthy)``, ``Finished (exit code 0)``, ``Starting``... as in the plain output."""
-    state = snapshot.state_text or "Unknown"
-    text = state
-    health = snapshot.health_status
-    if health is not None:
-        text += f" ({health.value})"
-    if snapshot.exit_code is not None:
-        text += f" (exit code {snapshot.exit_code})"
-    return text
-
-
-def _urls(snapshot: ResourceSnapshot) -> list[str]:
-    return [u.url for u in snapshot.urls if not u.is_internal]
-
-
 class View(Protocol):
     def on_snapshot(self, resource: IResource, snapshot: ResourceSnapshot) -> None: ...
 
@@ -110,48 +95,6 @@ class View(Protocol):
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None: ...
-
-
-class PlainView:
-    """Plain lines for logs and CI: ``cache : Running (Healthy)`` on each change, ``cache | line`` per log line."""
-
-    def __init__(self, app: DistributedApplication, stream: TextIO | None = None) -> None:
-        self._stream = stream
-        self._width = max((len(r.name) for r in app.model), default=0)
-        self._last: dict[str, str] = {}
-
-    @property
-    def stream(self) -> TextIO:
-        return self._stream or sys.stdout
-
-    def _print(self, text: str) -> None:
-        print(text, file=self.stream, flush=True)
-
-    def on_snapshot(self, resource: IResource, snapshot: ResourceSnapshot) -> None:
-        if snapshot.is_hidden or snapshot.state is None:
-            return
-        text = state_text(snapshot)
-        urls = _urls(snapshot)
-        if urls and snapshot.state_text == KnownResourceStates.RUNNING:
-            text += "  " + " ".join(urls)
-        if self._last.get(resource.name) == text:
-            return
-        self._last[resource.name] = text
-        self._print(f"{resource.name:<{self._width}} : {text}")
-
-    def on_log(self, resource: IResource, line: LogLine) -> None:
-        self._print(f"{resource.name:<{self._width}} | {line.content}")
-
-    def on_announcement(self, text: str) -> None:
-        self._print(text)
-
-    def __enter__(self) -> PlainView:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        return None
 
 
 class LiveView:
@@ -218,7 +161,7 @@ class LiveView:
                 state_cell.append(f" (exit code {snap.exit_code})", style=colour or "dim")
             health = snap.health_status
             health_cell = Text(health.value, style=_HEALTH_COLOURS[health]) if health is not None else Text("")
-            table.add_row(name, snap.resource_type, state_cell, health_cell, "\n".join(_urls(snap)))
+            table.add_row(name, snap.resource_type, state_cell, health_cell, "\n".join(public_urls(snap)))
         return table
 
     def on_snapshot(self, resource: IResource, snapshot: ResourceSnapshot) -> None:
@@ -355,7 +298,6 @@ def run_app(
     console: Console,
     plain: bool,
     show_logs: bool = True,
-    error_console: Console | None = None,
 ) -> int:
     """Run ``app`` until Ctrl-C / SIGTERM, showing its resources; returns the exit code.
 
@@ -363,7 +305,7 @@ def run_app(
     The exit code is 1 when a resource failed to start.
     """
     app.options.console_output = False  # this command shows the resources itself
-    view: View = PlainView(app) if plain else LiveView(app, console)
+    view: View = PlainConsole(app) if plain else LiveView(app, console)
     handler = console_log_handler(None if plain else console, sys.stderr if plain else None)
     with AspyreLogging(handler):
         code = anyio.run(_run_async, app, view, show_logs)

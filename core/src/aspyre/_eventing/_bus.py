@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import enum
+import functools
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 import anyio
 import anyio.abc
 import attrs
 import pluggy
+from pluggy import HookCaller
 
 from ._events import Event, ResourceEvent
 
@@ -19,6 +21,8 @@ __all__ = ["DistributedApplicationEventing", "EventDispatchBehavior", "EventSubs
 
 E = TypeVar("E", bound=Event)
 Handler = Callable[[E], Awaitable[None] | None]
+#: A subscriber or a hook, ready to be called (started in a task or awaited).
+_Call = Callable[[], Coroutine[Any, Any, None]]
 
 _log = logging.getLogger("aspyre.eventing")
 
@@ -50,10 +54,20 @@ async def _maybe_await(result: object) -> None:
         await result
 
 
-def _close_awaitables(results: list[object]) -> None:
-    for r in results:
-        if inspect.iscoroutine(r):
-            r.close()
+async def _call_hooks(caller: HookCaller, event: Event) -> None:
+    """Call a hook's implementations, then await, in order, whatever they returned that is awaitable.
+
+    pluggy calls the implementations synchronously (last registered first) and returns their results;
+    when awaiting one fails, the coroutines not awaited yet are closed (no "never awaited" warning).
+    """
+    results: list[object] = list(caller(event=event))
+    try:
+        while results:
+            await _maybe_await(results.pop(0))
+    finally:
+        for r in results:
+            if inspect.iscoroutine(r):
+                r.close()
 
 
 class DistributedApplicationEventing:
@@ -62,11 +76,12 @@ class DistributedApplicationEventing:
     Handlers take the event and may be sync or ``async``. Subscribe for every event of a type,
     or for one resource's events (``resource=``)::
 
-        eventing.subscribe(aspyre.ResourceReadyEvent, on_ready, resource=cache.resource)
+        eventing.subscribe(aspyre.events.ResourceReadyEvent, on_ready, resource=cache.resource)
 
     When a plugin manager is attached, every published event is also delivered to the pluggy
-    hook named by ``event.hook_name``, after the subscribers; whatever the hook
-    implementations return that is awaitable is awaited.
+    hook named by ``event.hook_name``: after the subscribers when they run one after the other,
+    alongside them when they run concurrently. Whatever the hook implementations return that is
+    awaitable is awaited.
     """
 
     def __init__(self, plugin_manager: pluggy.PluginManager | None = None) -> None:
@@ -85,7 +100,11 @@ class DistributedApplicationEventing:
         self._plugin_manager = pm
 
     def bind_task_group(self, tg: anyio.abc.TaskGroup | None) -> None:
-        """Where non-blocking dispatch runs its tasks (without one, it falls back to blocking)."""
+        """Where non-blocking dispatch runs its tasks.
+
+        Without one, non-blocking handlers run before ``publish`` returns; their errors are still
+        reported to :meth:`on_background_error` (or logged), never raised to the publisher.
+        """
         self._task_group = tg
 
     def on_background_error(self, handler: Callable[[Event, BaseException], None] | None) -> None:
@@ -117,9 +136,11 @@ class DistributedApplicationEventing:
         return sub
 
     def unsubscribe(self, subscription: EventSubscription) -> None:
+        """Stop calling the subscription's handler (from the next ``publish``); unknown ones are ignored."""
         self._subscriptions = [s for s in self._subscriptions if s is not subscription]
 
     def subscriptions_for(self, event: Event) -> list[EventSubscription]:
+        """The subscriptions ``event`` is delivered to, in the order they were made."""
         if not self._subscriptions:
             return []
         out = []
@@ -132,8 +153,19 @@ class DistributedApplicationEventing:
         return out
 
     # -- publishing ------------------------------------------------------------------------------
-    def _handlers(self, event: Event) -> list[Callable[[], Coroutine[Any, Any, None]]]:
-        calls: list[Callable[[], Coroutine[Any, Any, None]]] = []
+    def _hook_caller(self, event: Event) -> HookCaller | None:
+        """The hook of ``event`` when a plugin implements it, else ``None``."""
+        pm = self._plugin_manager
+        if pm is None or not event.hook_name:
+            return None
+        caller: HookCaller | None = getattr(pm.hook, event.hook_name, None)
+        if caller is None or not caller.get_hookimpls():
+            return None
+        return caller
+
+    def _handlers(self, event: Event) -> list[_Call]:
+        """The subscribers of ``event``, then its hook, as calls without arguments."""
+        calls: list[_Call] = []
         for sub in self.subscriptions_for(event):
             handler = sub.handler
 
@@ -141,20 +173,9 @@ class DistributedApplicationEventing:
                 await _maybe_await(handler(event))
 
             calls.append(call)
-        pm = self._plugin_manager
-        if pm is not None and event.hook_name:
-            caller = getattr(pm.hook, event.hook_name, None)
-            if caller is not None and caller.get_hookimpls():
-
-                async def call_hooks(caller: Any = caller) -> None:
-                    results: list[object] = list(caller(event=event))
-                    try:
-                        while results:
-                            await _maybe_await(results.pop(0))
-                    finally:
-                        _close_awaitables(results)
-
-                calls.append(call_hooks)
+        caller = self._hook_caller(event)
+        if caller is not None:
+            calls.append(functools.partial(_call_hooks, caller, event))
         return calls
 
     async def publish(
@@ -162,7 +183,11 @@ class DistributedApplicationEventing:
         event: Event,
         behavior: EventDispatchBehavior = EventDispatchBehavior.BLOCKING_SEQUENTIAL,
     ) -> None:
-        """Deliver ``event`` to its subscribers and hooks, as ``behavior`` says."""
+        """Deliver ``event`` to its subscribers and hooks, as ``behavior`` says.
+
+        The non-blocking behaviours need a task group (:meth:`bind_task_group`; the running app
+        binds one): without it they run before ``publish`` returns, their errors still logged.
+        """
         if behavior is EventDispatchBehavior.BLOCKING_SEQUENTIAL:
             # The common path, without closures: subscribers in order, then the hooks.
             for sub in self.subscriptions_for(event):
@@ -175,51 +200,33 @@ class DistributedApplicationEventing:
         if not calls:
             return
         tg = self._task_group
-        if tg is None and behavior in (
-            EventDispatchBehavior.NON_BLOCKING_SEQUENTIAL,
-            EventDispatchBehavior.NON_BLOCKING_CONCURRENT,
-        ):
-            behavior = (
-                EventDispatchBehavior.BLOCKING_SEQUENTIAL
-                if behavior is EventDispatchBehavior.NON_BLOCKING_SEQUENTIAL
-                else EventDispatchBehavior.BLOCKING_CONCURRENT
-            )
-        if behavior is EventDispatchBehavior.BLOCKING_SEQUENTIAL:
-            for call in calls:
-                await call()
-        elif behavior is EventDispatchBehavior.BLOCKING_CONCURRENT:
-            async with anyio.create_task_group() as group:
-                for call in calls:
-                    group.start_soon(call)
+        if behavior is EventDispatchBehavior.BLOCKING_CONCURRENT:
+            await _run_concurrently(calls)
         elif behavior is EventDispatchBehavior.NON_BLOCKING_SEQUENTIAL:
-            assert tg is not None
 
             async def run_all() -> None:
                 for call in calls:
                     await self._guarded(event, call)
 
-            tg.start_soon(run_all)
+            if tg is None:
+                await run_all()
+            else:
+                tg.start_soon(run_all)
         else:
-            assert tg is not None
-            for call in calls:
-                tg.start_soon(self._guarded, event, call)
+            guarded = [functools.partial(self._guarded, event, call) for call in calls]
+            if tg is None:
+                await _run_concurrently(guarded)
+            else:
+                for call in guarded:
+                    tg.start_soon(call)
 
     async def publish_hooks_only(self, event: Event) -> None:
         """Deliver ``event`` to the pluggy hooks only (awaiting awaitable results)."""
-        pm = self._plugin_manager
-        if pm is None or not event.hook_name:
-            return
-        caller = getattr(pm.hook, event.hook_name, None)
-        if caller is None or not caller.get_hookimpls():
-            return
-        results: list[object] = caller(event=event)
-        try:
-            while results:
-                await _maybe_await(results.pop(0))
-        finally:
-            _close_awaitables(results)
+        caller = self._hook_caller(event)
+        if caller is not None:
+            await _call_hooks(caller, event)
 
-    async def _guarded(self, event: Event, call: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    async def _guarded(self, event: Event, call: _Call) -> None:
         try:
             await call()
         except anyio.get_cancelled_exc_class():
@@ -229,3 +236,15 @@ class DistributedApplicationEventing:
                 self._error_handler(event, exc)
             else:
                 _log.exception("handler of %s failed", type(event).__name__)
+
+
+async def _run_concurrently(calls: Sequence[_Call]) -> None:
+    """Run ``calls`` at once and wait for all: one error propagates as itself, several as a group."""
+    try:
+        async with anyio.create_task_group() as group:
+            for call in calls:
+                group.start_soon(call)
+    except BaseExceptionGroup as errors:
+        if len(errors.exceptions) == 1 and isinstance(errors.exceptions[0], Exception):
+            raise errors.exceptions[0] from None
+        raise

@@ -1,7 +1,7 @@
 """The pluggy hook specifications of aspyre.
 
 A distribution extends every app host it is installed next to by declaring an entry point in
-the ``aspyre.hooks`` group that names a module or object carrying ``@aspyre.hookimpl``
+the ``aspyre.hooks`` group that names a module or object carrying ``@aspyre.plugins.hookimpl``
 functions::
 
     [project.entry-points."aspyre.hooks"]
@@ -16,8 +16,9 @@ Contract for every hook below:
 * Results are otherwise ignored. An exception in a hook of a *blocking* event propagates
   exactly like one in a subscriber: for resource events the resource becomes ``FailedToStart``
   and the exception is written to its log.
-* Hooks are called after the in-process subscribers of the same event, in pluggy's order
-  (last registered first, ``tryfirst``/``trylast`` respected).
+* Hooks are called after the in-process subscribers of the same event (alongside them for the
+  events dispatched concurrently: initialize-resource, resource-endpoints-allocated), in pluggy's
+  order (last registered first, ``tryfirst``/``trylast`` respected).
 * Hooks cost about a microsecond per call: they are for lifecycle events, never per log line.
 """
 
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
 PROJECT_NAME = "aspyre"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
-#: Marks a function as an implementation of an aspyre hook: ``@aspyre.hookimpl``.
+#: Marks a function as an implementation of an aspyre hook: ``@aspyre.plugins.hookimpl``.
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 __all__ = ["PROJECT_NAME", "HookSpecs", "hookimpl", "hookspec"]

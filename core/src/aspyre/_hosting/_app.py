@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import logging
 import signal
 import sys
@@ -19,6 +18,8 @@ from .._model._endpoints import EndpointAnnotation
 from .._model._graph import DistributedApplicationModel
 from .._model._resources import IResource, IResourceWithConnectionString
 from .._model._values import ValueContext
+from .._orchestrator._options import AppOptions
+from ._loading import stop_if_loaded
 
 if TYPE_CHECKING:
     import httpx
@@ -28,57 +29,9 @@ if TYPE_CHECKING:
     from .._orchestrator._orchestrator import Orchestrator
     from ._builder import DistributedApplicationBuilder
 
-__all__ = ["AppHostLoaded", "DistributedApplication"]
+__all__ = ["DistributedApplication"]
 
 log = logging.getLogger("aspyre")
-
-
-# -- loading an app host without running it (aspyre CLI, pytest plugin) ----------------------------------
-# ``aspyre.load_app_host()`` executes an app host file inside ``_LOADING``. While it is set, each app
-# built registers itself (after ``configure(builder)`` ran, if given), and the first call to run(),
-# run_async(), start() or publish_async() of such an app raises AppHostLoaded instead of running: the
-# file stops there, as Aspire's testing builder stops the app host at Build().
-
-
-class AppHostLoaded(BaseException):
-    """Raised by ``run()``/``start()`` of an app built while :func:`aspyre.load_app_host` loads its file.
-
-    A ``BaseException``, so ``except Exception`` in an app host does not swallow it.
-    """
-
-    def __init__(self, app: DistributedApplication) -> None:
-        super().__init__(f"app host {app.app_host_path} loaded (stopped before running)")
-        self.app = app
-
-
-class _AppHostLoading:
-    """One ``load_app_host()`` call: the optional ``configure(builder)`` and the apps built."""
-
-    def __init__(self, configure: Callable[[DistributedApplicationBuilder], object] | None = None) -> None:
-        self.configure = configure
-        self.apps: list[DistributedApplication] = []
-        self._configured = False
-
-    def before_build(self, builder: DistributedApplicationBuilder) -> None:
-        """Let ``configure`` change the model once, just before the first app is made."""
-        if self.configure is None or self._configured:
-            return
-        self._configured = True
-        from .._model._graph import ModelValidationError, validate_model
-
-        builder._built = False  # build() already validated: re-open the model for configure()
-        try:
-            self.configure(builder)
-        finally:
-            builder._built = True
-        problems = validate_model(builder.resources)
-        if problems:
-            raise ModelValidationError(problems)
-
-
-_LOADING: contextvars.ContextVar[_AppHostLoading | None] = contextvars.ContextVar(
-    "aspyre_app_host_loading", default=None
-)
 
 
 class DistributedApplication:
@@ -92,9 +45,6 @@ class DistributedApplication:
     """
 
     def __init__(self, builder: DistributedApplicationBuilder) -> None:
-        loading = _LOADING.get()
-        if loading is not None:
-            loading.before_build(builder)
         self._builder = builder
         self.model = DistributedApplicationModel(builder.resources)
         self.execution_context = builder.execution_context
@@ -106,18 +56,6 @@ class DistributedApplication:
         self.options = AppOptions()
         self._announcements: list[str] = []
         self._announcement_listeners: list[Callable[[str], None]] = []
-        if self.execution_context.is_publish_mode:
-            for r in self.model:
-                for ep in r.annotations.all(EndpointAnnotation):
-                    ep.publish_mode = True
-        if loading is not None:
-            loading.apps.append(self)
-
-    def _stop_if_loading(self) -> None:
-        """Inside ``load_app_host()``: stop the app host file here (see :class:`AppHostLoaded`)."""
-        loading = _LOADING.get()
-        if loading is not None and any(a is self for a in loading.apps):
-            raise AppHostLoaded(self)
 
     # -- construction shortcut ------------------------------------------------------------------------
     @staticmethod
@@ -132,10 +70,8 @@ class DistributedApplication:
         ``app_host_path`` defaults to the file that calls this: relative paths, persistent
         container names and the secrets store are keyed on it.
         """
-        from ._builder import DistributedApplicationBuilder, _caller_file
+        from ._builder import DistributedApplicationBuilder
 
-        if app_host_path is None:
-            app_host_path = _caller_file(1)
         return DistributedApplicationBuilder(args, app_host_path=app_host_path, load_plugins=load_plugins)
 
     @property
@@ -212,7 +148,7 @@ class DistributedApplication:
         """Fire the before-start event, then run the publisher chosen on the command line."""
         from .._publishing import run_publisher
 
-        self._stop_if_loading()
+        stop_if_loaded(self)
         ctx = self.execution_context
         if not ctx.is_publish_mode:
             raise RuntimeError("publish_async() needs publish mode (--publisher NAME --output-path DIR)")
@@ -222,7 +158,7 @@ class DistributedApplication:
     # -- run ----------------------------------------------------------------------------------------
     async def start(self) -> None:
         """Start the app (run mode): returns once every resource has been launched (or is waiting)."""
-        self._stop_if_loading()
+        stop_if_loaded(self)
         if self._exit_stack is not None:
             raise RuntimeError("The app is already started")
         stack = contextlib.AsyncExitStack()
@@ -253,7 +189,7 @@ class DistributedApplication:
 
     async def run_async(self) -> int:
         """Publish, or start and keep running until SIGINT/SIGTERM. Returns an exit code."""
-        self._stop_if_loading()
+        stop_if_loaded(self)
         if self.execution_context.is_publish_mode:
             from .._plugins import PluginLoadError
             from .._publishing import AmbiguousPublisherError, UnknownPublisherError
@@ -270,9 +206,9 @@ class DistributedApplication:
             return 0
         reporter = None
         if self.options.console_output:
-            from ._console import ConsoleReporter
+            from ._console import PlainConsole
 
-            reporter = ConsoleReporter(self)
+            reporter = PlainConsole(self)
             self.resource_loggers.add_listener(reporter.on_log)
             self.add_announcement_listener(reporter.on_announcement)
         async with anyio.create_task_group() as tg:
@@ -293,7 +229,7 @@ class DistributedApplication:
 
     def run(self) -> None:
         """Blocking ``run_async``; exits the process with a non-zero code if a resource failed to start."""
-        self._stop_if_loading()
+        stop_if_loaded(self)
         code = anyio.run(self._run_with_signals)
         if code:
             sys.exit(code)
@@ -367,21 +303,3 @@ class DistributedApplication:
 
         kwargs.setdefault("trust_env", False)
         return httpx.AsyncClient(base_url=self.get_endpoint(name, endpoint_name), **kwargs)
-
-
-class AppOptions:
-    """Run-mode knobs (the pytest plugin changes some)."""
-
-    def __init__(self) -> None:
-        from .._model._annotations import WaitBehavior
-
-        #: What waiters do when a dependency fails, unless the wait says otherwise.
-        self.default_wait_behavior: WaitBehavior = WaitBehavior.STOP_ON_RESOURCE_UNAVAILABLE
-        #: Ignore fixed host ports of containers (tests), choosing free ones instead.
-        self.randomize_ports: bool = False
-        #: Seconds between SIGTERM and SIGKILL when stopping a process or container.
-        self.stop_grace_period: float = 10.0
-        #: Seconds to wait for the container runtime before declaring it unhealthy.
-        self.container_runtime_timeout: float = 5.0
-        #: ``run()`` prints state changes and resource log lines to stdout.
-        self.console_output: bool = True

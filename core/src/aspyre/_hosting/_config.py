@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -13,9 +12,10 @@ from typing import NoReturn
 import attrs
 
 from aspyre._model._execution import ExecutionContext, Operation
+from aspyre._model._names import APP_HOST_HASH_SECRETS, app_host_hash
 from aspyre._model._resources import GenerateParameterDefault, ParameterResource
 
-__all__ = ["ParsedArgs", "SecretsStore", "app_host_id", "parse_args", "resolve_parameter"]
+__all__ = ["ParsedArgs", "SecretsStore", "parse_args", "resolve_parameter"]
 
 
 @attrs.frozen
@@ -40,11 +40,41 @@ def _arg_parser() -> argparse.ArgumentParser:
     p.add_argument("--publisher", default=None)
     p.add_argument("--output-path", dest="output_path", default=None)
     p.add_argument("--operation", default=None)
+    p.add_argument("--parameter", dest="parameters", action="append", default=[])
     return p
 
 
+def _masked(args: Sequence[str]) -> list[str]:
+    """``args`` with the values of ``--parameter NAME=VALUE`` hidden (they may be secrets)."""
+    out: list[str] = []
+    after_flag = False
+    for arg in args:
+        if after_flag:
+            out.append(arg.partition("=")[0] + "=***" if "=" in arg else arg)
+        elif arg.startswith("--parameter="):
+            out.append("--parameter=" + arg[len("--parameter=") :].partition("=")[0] + "=***")
+        else:
+            out.append(arg)
+        after_flag = arg == "--parameter"
+    return out
+
+
+def _parameter_values(items: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    out: list[tuple[str, str]] = []
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise ValueError(
+                f"Invalid --parameter {name or item!r}: give it as NAME=VALUE (the parameter's resource name, e.g. "
+                "--parameter api-key=...)"
+            )
+        out.append((name, value))
+    return tuple(out)
+
+
 def parse_args(args: Sequence[str]) -> ParsedArgs:
-    """Read Aspire's app host flags: ``--publisher NAME``, ``--output-path DIR``, ``--operation run|publish``.
+    """Read Aspire's app host flags: ``--publisher NAME``, ``--output-path DIR``, ``--operation run|publish``,
+    and ``--parameter NAME=VALUE`` (repeatable; publish mode only: values for the publisher).
 
     As in Aspire: ``--publisher`` without ``--operation`` means publish mode; ``--operation
     publish`` alone publishes with the ``manifest`` publisher; ``--output-path`` (default: the
@@ -54,7 +84,7 @@ def parse_args(args: Sequence[str]) -> ParsedArgs:
     try:
         ns, rest = _arg_parser().parse_known_args(list(args))
     except (argparse.ArgumentError, _ArgumentError) as exc:
-        raise ValueError(f"Invalid app host arguments {list(args)!r}: {exc}") from None
+        raise ValueError(f"Invalid app host arguments {_masked(args)!r}: {exc}") from None
     if ns.operation is None:
         operation = Operation.PUBLISH if ns.publisher else Operation.RUN
     else:
@@ -64,18 +94,19 @@ def parse_args(args: Sequence[str]) -> ParsedArgs:
             raise ValueError(
                 f"Invalid operation {ns.operation!r} specified. Valid operations are 'publish' or 'run'."
             ) from None
+    parameters = _parameter_values(ns.parameters)
     if operation is Operation.PUBLISH:
         publisher = ns.publisher or "manifest"
         output = Path(ns.output_path) if ns.output_path else Path.cwd()
-        ctx = ExecutionContext(Operation.PUBLISH, publisher, output.absolute())
+        ctx = ExecutionContext(Operation.PUBLISH, publisher, output.absolute(), parameters)
     else:
+        if parameters:
+            raise ValueError(
+                "--parameter gives parameter values to a publisher (publish mode); in run mode set the environment "
+                f"variable Parameters__{parameters[0][0]} instead"
+            )
         ctx = ExecutionContext(Operation.RUN)
     return ParsedArgs(ctx, tuple(rest))
-
-
-def app_host_id(app_host_path: Path) -> str:
-    """A stable short hash of the app host's location (names persistent objects, keys secrets)."""
-    return hashlib.sha256(str(app_host_path).lower().encode()).hexdigest()
 
 
 def secrets_directory() -> Path:
@@ -97,7 +128,7 @@ class SecretsStore:
     def __init__(self, app_host_path: Path, directory: Path | None = None) -> None:
         self.app_host_path = app_host_path
         self.directory = directory or secrets_directory()
-        self.path = self.directory / f"{app_host_id(app_host_path)[:16]}.json"
+        self.path = self.directory / f"{app_host_hash(app_host_path, APP_HOST_HASH_SECRETS)}.json"
 
     def _read(self) -> dict[str, str]:
         try:

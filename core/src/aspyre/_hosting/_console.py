@@ -1,53 +1,91 @@
-"""Plain console output for ``python apphost.py``: state changes and resource log lines."""
+"""Plain console output: one line per state change and one per resource log line.
+
+``python apphost.py`` (``app.run()``) and ``aspyre run --plain`` (pipes, CI) print the same lines,
+through :class:`PlainConsole`::
+
+    api     : Running (Healthy)  http://127.0.0.1:40211, https://127.0.0.1:40212
+    api     | Serving HTTP on 127.0.0.1 port 40211 ...
+"""
 
 from __future__ import annotations
 
 import sys
+from types import TracebackType
 from typing import TYPE_CHECKING, TextIO
+
+from .._model._snapshot import KnownResourceStates
 
 if TYPE_CHECKING:
     from .._model._resources import IResource
+    from .._model._snapshot import ResourceSnapshot
     from .._orchestrator._logs import LogLine
     from ._app import DistributedApplication
 
-__all__ = ["ConsoleReporter"]
+__all__ = ["PlainConsole", "public_urls", "state_text"]
 
 
-def describe_state(snapshot: object) -> str:
-    state = getattr(snapshot, "state_text", None) or "?"
-    health = getattr(snapshot, "health_status", None)
-    exit_code = getattr(snapshot, "exit_code", None)
-    text = state
-    if health is not None and state == "Running":
+def state_text(snapshot: ResourceSnapshot) -> str:
+    """``Running (Healthy)``, ``Finished (exit code 0)``, ``Starting``: the state, its health, its exit code."""
+    text = snapshot.state_text or "Unknown"
+    health = snapshot.health_status  # None unless Running
+    if health is not None:
         text += f" ({health.value})"
-    if exit_code is not None:
-        text += f" (exit code {exit_code})"
+    if snapshot.exit_code is not None:
+        text += f" (exit code {snapshot.exit_code})"
     return text
 
 
-class ConsoleReporter:
-    """Prints ``name: State`` when a resource's state or health changes and ``name | line`` per log line."""
+def public_urls(snapshot: ResourceSnapshot) -> list[str]:
+    """The URLs of the snapshot a person may open (internal ones left out), in order."""
+    return [u.url for u in snapshot.urls if not u.is_internal]
+
+
+class PlainConsole:
+    """Prints ``name : State`` when a resource's shown state changes and ``name | line`` per log line.
+
+    The URLs follow the state of a Running resource, after two spaces, separated by ``, ``. Hidden
+    resources and resources without a state yet print nothing. ``stream`` defaults to the
+    ``sys.stdout`` of the moment each line is printed.
+    """
 
     def __init__(self, app: DistributedApplication, stream: TextIO | None = None) -> None:
-        self.app = app
-        self.stream = stream or sys.stdout
-        self._last: dict[str, str] = {}
+        self._app = app
+        self._stream = stream
         self._width = max((len(r.name) for r in app.model), default=0)
+        self._last: dict[str, str] = {}
 
     def _print(self, text: str) -> None:
-        print(text, file=self.stream, flush=True)
+        print(text, file=self._stream or sys.stdout, flush=True)
+
+    def on_snapshot(self, resource: IResource, snapshot: ResourceSnapshot) -> None:
+        """Print the resource's state line if it differs from the last one printed."""
+        if snapshot.is_hidden or snapshot.state is None:
+            return
+        text = state_text(snapshot)
+        urls = public_urls(snapshot)
+        if urls and snapshot.state_text == KnownResourceStates.RUNNING:
+            text += "  " + ", ".join(urls)
+        if self._last.get(resource.name) == text:
+            return
+        self._last[resource.name] = text
+        self._print(f"{resource.name:<{self._width}} : {text}")
 
     def on_log(self, resource: IResource, line: LogLine) -> None:
+        """Print one log line of a resource."""
         self._print(f"{resource.name:<{self._width}} | {line.content}")
 
     def on_announcement(self, text: str) -> None:
         self._print(text)
 
     async def watch_states(self) -> None:
-        async for update in self.app.resource_notifications.watch():
-            text = describe_state(update.snapshot)
-            if self._last.get(update.resource.name) != text:
-                self._last[update.resource.name] = text
-                urls = ", ".join(u.url for u in update.snapshot.urls if not u.is_internal)
-                suffix = f"  {urls}" if urls and update.snapshot.state_text == "Running" else ""
-                self._print(f"{update.resource.name:<{self._width}} : {text}{suffix}")
+        """Print state lines until the app stops (its snapshots stream ends)."""
+        async for update in self._app.resource_notifications.watch():
+            self.on_snapshot(update.resource, update.snapshot)
+
+    def __enter__(self) -> PlainConsole:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        return None

@@ -13,6 +13,7 @@ from ._names import name_key, validate_name
 from ._values import KnownNetworks, ValueContext
 
 if TYPE_CHECKING:
+    from ._execution import ExecutionContext
     from ._resources import IResource
 
 __all__ = [
@@ -21,23 +22,27 @@ __all__ = [
     "EndpointNotAllocatedError",
     "EndpointProperty",
     "EndpointReference",
+    "EndpointProtocol",
     "EndpointReferenceExpression",
-    "Protocol",
 ]
 
 
-class Protocol(enum.Enum):
-    """Transport protocol of an endpoint."""
+class EndpointProtocol(enum.Enum):
+    """Transport protocol of an endpoint (Aspire's ``ProtocolType``): TCP or UDP."""
 
     TCP = "tcp"
     UDP = "udp"
+
+
+#: The enum's former name, kept until every caller uses :class:`EndpointProtocol`.
+Protocol = EndpointProtocol
 
 
 class EndpointNotAllocatedError(RuntimeError):
     """A live endpoint value was read before the endpoint had an address."""
 
 
-def _default_transport(scheme: str, protocol: Protocol) -> str:
+def _default_transport(scheme: str, protocol: EndpointProtocol) -> str:
     return "http" if scheme in ("http", "https") else protocol.value
 
 
@@ -79,7 +84,7 @@ class EndpointAnnotation:
 
     name: str = attrs.field(validator=_validate_endpoint_name)
     scheme: str = "tcp"
-    protocol: Protocol = Protocol.TCP
+    protocol: EndpointProtocol = EndpointProtocol.TCP
     transport: str = ""
     port: int | None = None
     target_port: int | None = None
@@ -90,8 +95,6 @@ class EndpointAnnotation:
     env: str | None = None
     #: Addresses per network, filled by the orchestrator in run mode.
     allocated: dict[str, AllocatedEndpoint] = attrs.field(factory=dict, repr=False)
-    #: Set in publish mode so reading a live value can say why there is none.
-    publish_mode: bool = attrs.field(default=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if not self.transport:
@@ -175,26 +178,31 @@ class EndpointReference:
         return a is not None and a.tls_enabled
 
     # -- live values ----------------------------------------------------------------------------
-    def allocated_for(self, network: str | None = None) -> AllocatedEndpoint:
+    def allocated_for(
+        self, network: str | None = None, *, execution_context: ExecutionContext | None = None
+    ) -> AllocatedEndpoint:
         """The address on ``network`` (default: the reference's network, else the host's).
 
-        Raises :class:`EndpointNotAllocatedError` before the orchestrator allocated one.
+        Raises :class:`EndpointNotAllocatedError` before the orchestrator allocated one; its message
+        says why from ``execution_context`` when the caller knows the mode (as a :class:`ValueContext` does).
         """
         ann = self.annotation
         net = network or self.network or KnownNetworks.LOCALHOST
         alloc = ann.allocated.get(net)
         if alloc is None:
-            if ann.publish_mode:
+            placeholder = f"{{{self.resource.name}.bindings.{ann.name}.url}}"
+            if execution_context is not None and execution_context.is_publish_mode:
                 raise EndpointNotAllocatedError(
                     f"Endpoint {ann.name!r} of resource {self.resource.name!r} has no live address in publish mode: "
                     "use the endpoint as a value (with_environment, ReferenceExpression) so the manifest gets "
-                    f"the placeholder {{{self.resource.name}.bindings.{ann.name}.url}}."
+                    f"the placeholder {placeholder}."
                 )
             raise EndpointNotAllocatedError(
                 f"Endpoint {ann.name!r} of resource {self.resource.name!r} has not been allocated yet "
-                f"(network {net!r}). Live endpoint values exist in run mode once the app has started "
-                "(after the after-endpoints-allocated event); to use one in configuration, pass the endpoint "
-                "as a value (with_environment, ReferenceExpression) and it is resolved when needed."
+                f"(network {net!r}). Live endpoint values exist in run mode once the app has started (after the "
+                "after-endpoints-allocated event), never in publish mode; to use the endpoint in configuration, "
+                "pass it as a value (with_environment, ReferenceExpression): it is resolved when needed, and "
+                f"the manifest gets the placeholder {placeholder}."
             )
         return alloc
 
@@ -315,10 +323,10 @@ class EndpointReferenceExpression:
         if prop is EndpointProperty.TARGET_PORT:
             tp = ep.target_port
             if tp is None:
-                ep.allocated_for(network)  # raises the clear error when unallocated
+                ep.allocated_for(network, execution_context=context.execution_context)  # raises the clear error
                 tp = ep.target_port
             return None if tp is None else str(tp)
-        alloc = ep.allocated_for(network)
+        alloc = ep.allocated_for(network, execution_context=context.execution_context)
         if prop is EndpointProperty.URL:
             return alloc.url
         if prop is EndpointProperty.HOST:

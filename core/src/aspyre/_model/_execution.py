@@ -25,11 +25,19 @@ class ExecutionContext:
 
         python apphost.py                                   # run mode
         python apphost.py --publisher manifest --output-path out/   # publish mode
+        python apphost.py --publisher docker-compose --parameter api-key=... --output-path out/
     """
 
     operation: Operation = Operation.RUN
     publisher_name: str | None = None
     output_path: Path | None = None
+    #: Publish mode: parameter values given with ``--parameter NAME=VALUE``, in order (never shown in a repr).
+    parameters: tuple[tuple[str, str], ...] = attrs.field(default=(), repr=False)
+
+    @property
+    def parameter_values(self) -> dict[str, str]:
+        """``--parameter`` values by parameter name (the last one given wins)."""
+        return dict(self.parameters)
 
     @property
     def is_run_mode(self) -> bool:

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-__all__ = ["MAX_NAME_LENGTH", "InvalidNameError", "name_key", "validate_name"]
+import hashlib
+from typing import Protocol
+
+__all__ = [
+    "APP_HOST_HASH_CONTAINER",
+    "APP_HOST_HASH_SECRETS",
+    "APP_HOST_HASH_VOLUME",
+    "MAX_NAME_LENGTH",
+    "InvalidNameError",
+    "app_host_hash",
+    "name_key",
+    "validate_name",
+]
 
 #: The longest allowed name, in UTF-16 code units as in Aspire (the same as characters for valid names).
 MAX_NAME_LENGTH = 64
@@ -87,3 +99,31 @@ def name_key(name: str) -> str:
     Valid names are ASCII, so lower-casing is Aspire's ordinal-ignore-case comparison.
     """
     return name.lower()
+
+
+class _PathLike(Protocol):
+    def __fspath__(self) -> str: ...
+
+
+#: Hex digits of the app host hash in persistent container and network names (Aspire's DCP uses 8).
+APP_HOST_HASH_CONTAINER = 8
+#: Hex digits of the app host hash in generated data volume names (Aspire's volume names use 10).
+APP_HOST_HASH_VOLUME = 10
+#: Hex digits of the app host hash in the secrets store's file name.
+APP_HOST_HASH_SECRETS = 16
+
+
+def app_host_hash(app_host_path: str | _PathLike, length: int = APP_HOST_HASH_CONTAINER) -> str:
+    """The app host's identity in names: the SHA-256 of its lower-cased absolute path, in hex, cut to *length*.
+
+    One rule for every name keyed on the app host, so the same app host always finds its own objects
+    and two checkouts of a project never share them. The lengths differ because the names already
+    exist on users' machines and must stay stable: :data:`APP_HOST_HASH_CONTAINER` (8) for persistent
+    containers and their network, :data:`APP_HOST_HASH_VOLUME` (10) for data volumes and
+    :data:`APP_HOST_HASH_SECRETS` (16) for the secrets file. Pass an absolute path: this function
+    does not look at the file system.
+    """
+    if not 1 <= length <= 64:
+        raise ValueError(f"an app host hash has 1 to 64 hex digits, not {length}")
+    path = app_host_path if isinstance(app_host_path, str) else app_host_path.__fspath__()
+    return hashlib.sha256(path.lower().encode()).hexdigest()[:length]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import ClassVar, Protocol, runtime_checkable
@@ -15,9 +14,10 @@ from ._annotations import (
     ContainerLifetime,
     ContainerLifetimeAnnotation,
 )
-from ._endpoints import EndpointAnnotation, EndpointReference
+from ._endpoints import EndpointReference
 from ._names import name_key, validate_name
 from ._protocols import CachedProtocolMeta
+from ._snapshot import KnownResourceTypes
 from ._values import ReferenceExpression, ValueContext
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "PythonAppResource",
     "Resource",
     "capability_names",
+    "resource_type_name",
 ]
 
 
@@ -55,11 +56,11 @@ __all__ = [
 class IResource(Protocol, metaclass=CachedProtocolMeta):
     """Anything with a name and annotations is a resource."""
 
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def annotations(self) -> Annotations: ...
+    # Attributes, not read-only properties: resources are attrs classes whose fields these are, and
+    # a class that inherits Resource and a capability protocol must see the same kind of member in
+    # both (pyright checks that).
+    name: str
+    annotations: Annotations
 
 
 @runtime_checkable
@@ -141,6 +142,15 @@ def capability_names(resource: object) -> list[str]:
     return [label for proto, label in _CAPABILITIES if isinstance(resource, proto)]
 
 
+def resource_type_name(resource: object) -> str:
+    """The type shown in snapshots, ``aspyre describe`` and reports: the class's ``resource_type``.
+
+    A resource that only satisfies :class:`IResource` (no :class:`Resource` base) is named by its class.
+    """
+    cls = type(resource)
+    return str(getattr(cls, "resource_type", cls.__name__))
+
+
 # --------------------------------------------------------------------------- base
 
 
@@ -188,7 +198,7 @@ class ContainerResource(
 ):
     """A container started from an image."""
 
-    resource_type: ClassVar[str] = "Container"
+    resource_type: ClassVar[str] = KnownResourceTypes.CONTAINER
 
     entrypoint: str | None = attrs.field(default=None, kw_only=True)
 
@@ -222,7 +232,7 @@ class ExecutableResource(
     hands over all of its endpoints (a Python service is often started as a plain command).
     """
 
-    resource_type: ClassVar[str] = "Executable"
+    resource_type: ClassVar[str] = KnownResourceTypes.EXECUTABLE
 
     command: str = attrs.field(kw_only=True)
     working_dir: Path = attrs.field(kw_only=True, converter=Path)
@@ -239,7 +249,7 @@ class PythonAppResource(ExecutableResource):
     ``command`` is the interpreter; the script (or ``-m module``) comes first in the arguments.
     """
 
-    resource_type: ClassVar[str] = "PythonApp"
+    resource_type: ClassVar[str] = KnownResourceTypes.PYTHON_APP
 
     script_path: Path | None = attrs.field(default=None, kw_only=True)
     module: str | None = attrs.field(default=None, kw_only=True)
@@ -255,19 +265,6 @@ class PythonAppResource(ExecutableResource):
             return ["-u", "-m", self.module]
         assert self.script_path is not None
         return ["-u", str(self.script_path)]
-
-
-def default_python_interpreter(app_dir: Path, venv: Path | None) -> str:
-    """The interpreter for a python app: the given venv's, ``<app dir>/.venv``'s, or this one."""
-    candidates = [venv] if venv is not None else [app_dir / ".venv"]
-    for v in candidates:
-        for rel in ("bin/python", "Scripts/python.exe"):
-            p = v / rel
-            if p.exists():
-                return str(p)
-    if venv is not None:
-        raise FileNotFoundError(f"virtual environment {str(venv)!r} has no Python interpreter (bin/python)")
-    return sys.executable
 
 
 # --------------------------------------------------------------------------- parameters
@@ -306,7 +303,7 @@ class ParameterResource(Resource):
     (generated values are saved there), the default. In publish mode it is ``{name.value}``.
     """
 
-    resource_type: ClassVar[str] = "Parameter"
+    resource_type: ClassVar[str] = KnownResourceTypes.PARAMETER
 
     secret: bool = attrs.field(default=False, kw_only=True)
     #: A constant value given in code.
@@ -394,7 +391,7 @@ class ParameterResource(Resource):
 class ConnectionStringParameterResource(ParameterResource, IResourceWithConnectionString):
     """``add_connection_string(name)``: a connection string supplied from outside (``ConnectionStrings__{name}``)."""
 
-    resource_type: ClassVar[str] = "ConnectionString"
+    resource_type: ClassVar[str] = KnownResourceTypes.CONNECTION_STRING
 
     environment_variable: str | None = attrs.field(default=None, kw_only=True)
 
@@ -445,7 +442,7 @@ class _ParameterValue:
 class ConnectionStringResource(Resource, IResourceWithConnectionString, IResourceWithWaitSupport):
     """A connection string composed from other values (``add_connection_string(name, expr)``)."""
 
-    resource_type: ClassVar[str] = "ConnectionString"
+    resource_type: ClassVar[str] = KnownResourceTypes.CONNECTION_STRING
 
     expression: ReferenceExpression = attrs.field(kw_only=True)
     environment_variable: str | None = attrs.field(default=None, kw_only=True)
@@ -495,7 +492,3 @@ class ConnectionStringReference:
 
     def __hash__(self) -> int:
         return hash((id(self.resource), self.optional))
-
-
-def find_endpoints(resource: IResource) -> list[EndpointAnnotation]:
-    return resource.annotations.all(EndpointAnnotation)

@@ -72,23 +72,43 @@ class ResourceStateSnapshot:
     style: str | None = None
 
 
-@attrs.frozen
+#: What ``repr``/``str`` show instead of a sensitive value.
+MASK = "***"
+
+
+def _shown(value: object, is_sensitive: bool) -> str:
+    return MASK if is_sensitive and value is not None else repr(value)
+
+
+@attrs.frozen(repr=False)
 class ResourcePropertySnapshot:
-    """A named property shown for the resource (sensitive ones are masked)."""
+    """A named property shown for the resource. A sensitive value is masked in ``repr`` and ``str``."""
 
     name: str
     value: object
     is_sensitive: bool = False
 
+    def __repr__(self) -> str:
+        return (
+            f"ResourcePropertySnapshot(name={self.name!r}, value={_shown(self.value, self.is_sensitive)}, "
+            f"is_sensitive={self.is_sensitive!r})"
+        )
 
-@attrs.frozen
+
+@attrs.frozen(repr=False)
 class EnvironmentVariableSnapshot:
-    """An environment variable the resource was started with."""
+    """An environment variable the resource was started with. A sensitive value is masked in ``repr`` and ``str``."""
 
     name: str
     value: str | None
     is_from_spec: bool = True
     is_sensitive: bool = False
+
+    def __repr__(self) -> str:
+        return (
+            f"EnvironmentVariableSnapshot(name={self.name!r}, value={_shown(self.value, self.is_sensitive)}, "
+            f"is_from_spec={self.is_from_spec!r}, is_sensitive={self.is_sensitive!r})"
+        )
 
 
 @attrs.frozen

@@ -19,7 +19,7 @@ from .._model._annotations import (
 )
 from .._model._graph import DistributedApplicationModel
 from .._model._names import name_key
-from .._model._resources import IResource, IResourceWithoutLifetime
+from .._model._resources import IResource, IResourceWithoutLifetime, resource_type_name
 from .._model._snapshot import KnownResourceStates, ResourceSnapshot
 
 __all__ = [
@@ -113,9 +113,7 @@ class ResourceNotificationService:
         if isinstance(update, ResourceSnapshot):
             new = update
         else:
-            base = (
-                old if old is not None else ResourceSnapshot(str(getattr(type(r), "resource_type", type(r).__name__)))
-            )
+            base = old if old is not None else ResourceSnapshot(resource_type_name(r))
             new = update(base)
             if not isinstance(new, ResourceSnapshot):
                 raise TypeError(

@@ -5,16 +5,16 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Callable
 
 import anyio
 import anyio.abc
-from anyio.streams.buffered import BufferedByteReceiveStream
+
+from ._output import LineSplitter
+from ._specs import ProcessSpec
 
 __all__ = ["ProcessLaunchError", "run_process"]
 
-MAX_LINE = 1 << 20
 #: How long output is still read after the process exited.
 DRAIN_SECONDS = 1.0
 
@@ -28,22 +28,15 @@ async def _pump(
 ) -> None:
     if stream is None:
         return
-    buffered = BufferedByteReceiveStream(stream)
-    while True:
-        try:
-            raw = await buffered.receive_until(b"\n", MAX_LINE)
-        except anyio.IncompleteRead:
-            rest = bytes(buffered.buffer)
-            if rest:
-                on_line(rest.decode(errors="replace"), is_error)
-            return
-        except anyio.DelimiterNotFound:
-            chunk = await buffered.receive_exactly(MAX_LINE)
-            on_line(chunk.decode(errors="replace"), is_error)
-            continue
-        except (anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError):
-            return
-        on_line(raw.decode(errors="replace").rstrip("\r"), is_error)
+    splitter = LineSplitter()
+    try:
+        async for chunk in stream:
+            for line in splitter.feed(chunk):
+                on_line(line, is_error)
+    except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+        pass
+    for line in splitter.flush():
+        on_line(line, is_error)
 
 
 async def _wait_unless_forced(process: anyio.abc.Process, grace_period: float, force: anyio.Event | None) -> None:
@@ -72,29 +65,28 @@ def _signal_group(pid: int, sig: int) -> None:
 
 
 async def run_process(
-    command: str,
-    args: Sequence[str],
+    spec: ProcessSpec,
     *,
-    env: Mapping[str, str],
-    cwd: Path,
     on_line: Callable[[str, bool], None],
     on_started: Callable[[int], None] | None = None,
     on_exit: Callable[[int], None] | None = None,
     grace_period: float = 10.0,
     force: anyio.Event | None = None,
 ) -> int:
-    """Run ``command args`` until it exits; return its exit code.
+    """Run the process of *spec* until it exits; return its exit code.
 
     stdout and stderr go to ``on_line(line, is_stderr)``. If the calling task is cancelled, the
     process group gets SIGTERM, then SIGKILL after ``grace_period`` seconds; this happens in a
     shielded scope, so cancellation never skips it. Setting ``force`` cuts the grace period short.
     """
+    command, cwd = spec.command, spec.cwd
     if not await anyio.Path(cwd).is_dir():
         raise ProcessLaunchError(f"working directory {str(cwd)!r} does not exist")
+    env = {**os.environ, **spec.env} if spec.inherit_environment else dict(spec.env)
     try:
         process = await anyio.open_process(
-            [command, *args],
-            env=dict(env),
+            [command, *spec.args],
+            env=env,
             cwd=str(cwd),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,

@@ -15,6 +15,18 @@ from ._contract import (
     publisher_names,
     resolve_publisher,
 )
+from ._deploy import (
+    DeploymentParameter,
+    ManifestExpressionError,
+    ManifestExpressionResolver,
+    completion_targets,
+    deployment_parameters,
+    deployment_service_of,
+    env_variable_name,
+    write_private_file,
+)
+from ._dockerfile import DEFAULT_PYTHON_IMAGE, PythonDockerfile, python_app_dockerfile
+from ._expressions import ManifestPlaceholder, parse_manifest_expression, render_manifest_expression
 from ._manifest import (
     MANIFEST_FILE_NAME,
     ManifestPublisher,
@@ -26,20 +38,34 @@ from ._manifest import (
 )
 
 __all__ = [
-    "MANIFEST_FILE_NAME",
     "AmbiguousPublisherError",
+    "DEFAULT_PYTHON_IMAGE",
+    "DeploymentParameter",
+    "MANIFEST_FILE_NAME",
+    "ManifestExpressionError",
+    "ManifestExpressionResolver",
+    "ManifestPlaceholder",
     "ManifestPublisher",
     "ManifestPublishingContext",
     "ManifestPublishingError",
     "Publisher",
     "PublishingContext",
+    "PythonDockerfile",
     "UnknownPublisherError",
     "build_manifest",
+    "completion_targets",
+    "deployment_parameters",
+    "deployment_service_of",
+    "env_variable_name",
     "manifest_file_path",
+    "parse_manifest_expression",
     "publisher_names",
+    "python_app_dockerfile",
+    "render_manifest_expression",
     "resolve_publisher",
     "run_publisher",
     "write_manifest",
+    "write_private_file",
 ]
 
 

@@ -45,6 +45,28 @@ class PublishingContext:
     publisher_name: str
     app: Any = attrs.field(default=None, repr=False)
 
+    def parameter_value(self, name: str) -> str | None:
+        """The value given for parameter ``name`` for this publish, or ``None``.
+
+        In order: ``--parameter NAME=VALUE`` on the command line, then the environment variable the
+        parameter is read from in run mode (``Parameters__NAME``, also with ``_`` for ``-``;
+        ``ConnectionStrings__NAME`` for a connection string from outside). Neither the value in
+        code nor the secrets store of run mode is read: deployment values are given explicitly.
+        Publishers that write deployment files use this; the manifest publisher does not.
+        """
+        import os
+
+        given = self.execution_context.parameter_values
+        for key, value in given.items():
+            if key.lower() == name.lower():
+                return value
+        resource = self.model.get(name)
+        configuration_key = getattr(resource, "configuration_key", None) or f"Parameters__{name}"
+        for key in (configuration_key, configuration_key.replace("-", "_")):
+            if key in os.environ:
+                return os.environ[key]
+        return None
+
     async def build_manifest(self, manifest_path: Path | None = None) -> Manifest:
         """The Aspire manifest of the model, as typed data (paths relative to ``manifest_path``'s directory).
 
@@ -75,7 +97,7 @@ class Publisher(Protocol):
         compose = "aspyre_publisher_compose:ComposePublisher"
 
         class ComposePublisher:
-            async def publish(self, context: aspyre.PublishingContext) -> None:
+            async def publish(self, context: aspyre.publishing.PublishingContext) -> None:
                 manifest = await context.build_manifest()
                 ...   # write files under context.output_path
 
@@ -134,7 +156,7 @@ def resolve_publisher(name: str) -> Publisher:
 
     Raises :class:`UnknownPublisherError` (listing the installed ones) when there is none,
     :class:`AmbiguousPublisherError` when several distributions provide it, and
-    :class:`~aspyre.PluginLoadError` (naming the distribution) when it cannot be loaded.
+    :class:`~aspyre.plugins.PluginLoadError` (naming the distribution) when it cannot be loaded.
     """
     # The hosting layer owns the entry-point registry; publishing only reads it.
     from aspyre._plugins import GROUP_PUBLISHERS, PluginLoadError, registry

@@ -9,8 +9,8 @@ non-zero, ``port`` only when set).
 
 ::
 
-    text = aspyre.manifest_to_json(manifest)        # 2-space indent, trailing newline
-    again = aspyre.manifest_from_json(text)         # == manifest
+    text = aspyre.publishing.manifest_to_json(manifest)        # 2-space indent, trailing newline
+    again = aspyre.publishing.manifest_from_json(text)         # == manifest
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ a file path: every run of every app host then
   its own resource name.
 
 Nothing is written in the app host: the distribution declares this module in the
-``aspyre.hooks`` entry-point group, and aspyre registers its ``@aspyre.hookimpl`` functions with
+``aspyre.hooks`` entry-point group, and aspyre registers its ``@aspyre.plugins.hookimpl`` functions with
 the plugin manager of every builder. Without ``ASPYRE_STATE_LOG`` the hooks do nothing.
 """
 
@@ -60,8 +60,8 @@ def format_line(resource_name: str, previous: str | None, state: str | None, exi
     return line
 
 
-@aspyre.hookimpl
-def aspyre_before_start(event: aspyre.BeforeStartEvent) -> None:
+@aspyre.plugins.hookimpl
+def aspyre_before_start(event: aspyre.events.BeforeStartEvent) -> None:
     """Mark the start of a run (or a publish) in the log."""
     path = _log_path()
     if path is None:
@@ -70,8 +70,8 @@ def aspyre_before_start(event: aspyre.BeforeStartEvent) -> None:
     _append(path, f"{_now()} --- {event.app.app_host_path} ({mode}, {len(event.app.model)} resources)")
 
 
-@aspyre.hookimpl
-def aspyre_resource_snapshot_changed(event: aspyre.ResourceSnapshotChangedEvent) -> None:
+@aspyre.plugins.hookimpl
+def aspyre_resource_snapshot_changed(event: aspyre.events.ResourceSnapshotChangedEvent) -> None:
     """Append a line when a resource's state text changes (other snapshot changes are skipped).
 
     Called for every snapshot change, in order, from a background task; what it raises is
@@ -87,8 +87,8 @@ def aspyre_resource_snapshot_changed(event: aspyre.ResourceSnapshotChangedEvent)
     _append(path, format_line(event.resource.name, previous, state, event.snapshot.exit_code))
 
 
-@aspyre.hookimpl
-def aspyre_before_resource_started(event: aspyre.BeforeResourceStartedEvent) -> None:
+@aspyre.plugins.hookimpl
+def aspyre_before_resource_started(event: aspyre.events.BeforeResourceStartedEvent) -> None:
     """Give a container or process ``ASPYRE_RESOURCE_NAME`` (once, even if it restarts).
 
     Environment variables are computed after this event, so an annotation added here counts.
@@ -98,6 +98,6 @@ def aspyre_before_resource_started(event: aspyre.BeforeResourceStartedEvent) -> 
     resource = event.resource
     if not isinstance(resource, aspyre.IResourceWithEnvironment):
         return
-    if any(a.name == ENV_RESOURCE_NAME for a in resource.annotations.all(aspyre.EnvironmentAnnotation)):
+    if any(a.name == ENV_RESOURCE_NAME for a in resource.annotations.all(aspyre.annotations.EnvironmentAnnotation)):
         return
-    resource.annotations.add(aspyre.EnvironmentAnnotation(ENV_RESOURCE_NAME, resource.name))
+    resource.annotations.add(aspyre.annotations.EnvironmentAnnotation(ENV_RESOURCE_NAME, resource.name))

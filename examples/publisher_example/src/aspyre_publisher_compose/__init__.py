@@ -50,7 +50,7 @@ class ComposePublisher:
     compose_file = "compose.yaml"
     env_file = ".env"
 
-    async def publish(self, context: aspyre.PublishingContext) -> Path:
+    async def publish(self, context: aspyre.publishing.PublishingContext) -> Path:
         out = context.output_path
         # Paths in the manifest are relative to this (virtual) manifest, i.e. to the output directory,
         # which is also where Compose resolves the relative paths of compose.yaml.
@@ -108,8 +108,8 @@ def _unquote(value: str) -> str:
 class _ComposeWriter:
     def __init__(
         self,
-        manifest: aspyre.Manifest,
-        model: aspyre.DistributedApplicationModel,
+        manifest: aspyre.publishing.Manifest,
+        model: aspyre.model.DistributedApplicationModel,
         logger: Any,
         existing_env: dict[str, str],
     ) -> None:
@@ -127,15 +127,15 @@ class _ComposeWriter:
         services: dict[str, Any] = {}
         volumes: dict[str, Any] = {}
         for name, entry in self.resources.items():
-            if isinstance(entry, aspyre.ManifestContainer):
+            if isinstance(entry, aspyre.publishing.ManifestContainer):
                 services[name] = self._service(name, entry, volumes)
-            elif isinstance(entry, aspyre.ManifestExecutable):
+            elif isinstance(entry, aspyre.publishing.ManifestExecutable):
                 self.logger.warning(
                     "Resource %r is a process (executable.v0), not a container: it is left out of compose.yaml. "
                     "Build it from a Dockerfile (DockerfileBuildAnnotation) to deploy it with Compose.",
                     name,
                 )
-            elif isinstance(entry, aspyre.ManifestParameter):
+            elif isinstance(entry, aspyre.publishing.ManifestParameter):
                 self._parameter_variable(name, entry)
         for name, service in services.items():
             depends = self._depends_on(name, services)
@@ -146,7 +146,7 @@ class _ComposeWriter:
             doc["volumes"] = volumes
         return doc
 
-    def _service(self, name: str, entry: aspyre.ManifestContainer, volumes: dict[str, Any]) -> dict[str, Any]:
+    def _service(self, name: str, entry: aspyre.publishing.ManifestContainer, volumes: dict[str, Any]) -> dict[str, Any]:
         service: dict[str, Any] = {}
         if entry.build is not None:
             build: dict[str, Any] = {"context": entry.build.context, "dockerfile": entry.build.dockerfile}
@@ -189,13 +189,13 @@ class _ComposeWriter:
         if resource is None:
             return {}
         out: dict[str, Any] = {}
-        for wait in resource.annotations.all(aspyre.WaitAnnotation):
+        for wait in resource.annotations.all(aspyre.annotations.WaitAnnotation):
             target = self._service_of(wait.resource)
             if target is None or target not in services or target == name:
                 continue
             condition = (
                 "service_completed_successfully"
-                if wait.wait_type is aspyre.WaitType.WAIT_FOR_COMPLETION
+                if wait.wait_type is aspyre.annotations.WaitType.WAIT_FOR_COMPLETION
                 else "service_started"
             )
             out[target] = {"condition": condition}
@@ -205,7 +205,7 @@ class _ComposeWriter:
         """The service that runs ``resource``: itself, or its parent's (a database runs in its server)."""
         seen = 0
         current: aspyre.IResource = resource
-        while isinstance(self.resources.get(current.name), aspyre.ManifestValue) and isinstance(
+        while isinstance(self.resources.get(current.name), aspyre.publishing.ManifestValue) and isinstance(
             current, aspyre.IResourceWithParent
         ):
             current = current.parent
@@ -238,9 +238,9 @@ class _ComposeWriter:
         if entry is None:
             return None
         parts = path.split(".")
-        if isinstance(entry, aspyre.ManifestParameter) and path in ("value", "inputs.value", "connectionString"):
+        if isinstance(entry, aspyre.publishing.ManifestParameter) and path in ("value", "inputs.value", "connectionString"):
             return "${" + self._parameter_variable(resource, entry) + "}"
-        if isinstance(entry, aspyre.ManifestAnnotatedString) and path == "value":
+        if isinstance(entry, aspyre.publishing.ManifestAnnotatedString) and path == "value":
             return "${" + self._annotated_variable(resource, entry) + "}"
         if path == "connectionString":
             cs = getattr(entry, "connection_string", None)
@@ -257,7 +257,7 @@ class _ComposeWriter:
         self.logger.warning("Cannot expand {%s.%s}: left as is", resource, path)
         return None
 
-    def _binding_value(self, resource: str, entry: aspyre.ManifestResource, endpoint: str, prop: str) -> str | None:
+    def _binding_value(self, resource: str, entry: aspyre.publishing.ManifestResource, endpoint: str, prop: str) -> str | None:
         bindings = getattr(entry, "bindings", None) or {}
         binding = bindings.get(endpoint)
         if binding is None or binding.target_port is None:
@@ -275,11 +275,11 @@ class _ComposeWriter:
         return values.get(prop)
 
     # -- .env ----------------------------------------------------------------------------------------
-    def _parameter_variable(self, name: str, entry: aspyre.ManifestParameter) -> str:
+    def _parameter_variable(self, name: str, entry: aspyre.publishing.ManifestParameter) -> str:
         var = env_var_name(name)
         if var in self.variables:
             return var
-        spec = entry.inputs.get("value", aspyre.ManifestParameterInput())
+        spec = entry.inputs.get("value", aspyre.publishing.ManifestParameterInput())
         comment = f"# Parameter {name}" + (" (secret)" if spec.secret else "")
         if var in self.existing_env:
             value = self.existing_env[var]
@@ -294,7 +294,7 @@ class _ComposeWriter:
         self.variables[var] = (value, comment)
         return var
 
-    def _annotated_variable(self, name: str, entry: aspyre.ManifestAnnotatedString) -> str:
+    def _annotated_variable(self, name: str, entry: aspyre.publishing.ManifestAnnotatedString) -> str:
         var = env_var_name(name)
         if var in self.variables:
             return var
@@ -302,7 +302,7 @@ class _ComposeWriter:
         source = self.resources.get(base.group(1)) if base else None
         value = ""
         comment = f"# {entry.filter}-encoded {entry.value}"
-        if base and isinstance(source, aspyre.ManifestParameter):
+        if base and isinstance(source, aspyre.publishing.ManifestParameter):
             # Derived from the parameter's value on every publish; set by hand only while that value is unknown.
             raw = self.variables.get(self._parameter_variable(base.group(1), source), ("", ""))[0]
             if raw and entry.filter == "uri":

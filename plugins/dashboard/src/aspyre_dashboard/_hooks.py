@@ -29,7 +29,7 @@ def get_dashboard(app: aspyre.DistributedApplication) -> Dashboard | None:
     return _dashboards.get(app)
 
 
-@aspyre.hookimpl
+@aspyre.plugins.hookimpl
 def aspyre_configure_builder(builder: aspyre.DistributedApplicationBuilder) -> None:
     """``--no-dashboard`` among the app host's arguments switches the dashboard off for this run."""
     if NO_DASHBOARD_FLAG in builder.args:
@@ -37,8 +37,8 @@ def aspyre_configure_builder(builder: aspyre.DistributedApplicationBuilder) -> N
         builder.disable_plugin(PLUGIN_NAME)
 
 
-@aspyre.hookimpl
-def aspyre_before_start(event: aspyre.BeforeStartEvent) -> None:
+@aspyre.plugins.hookimpl
+def aspyre_before_start(event: aspyre.events.BeforeStartEvent) -> None:
     """Run mode: listen, print the sign-in link, and serve next to the resources.
 
     Settings that are unsafe or impossible (a non-loopback address without a token, a busy port

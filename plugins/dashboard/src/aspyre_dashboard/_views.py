@@ -62,13 +62,13 @@ def _plain(value: object) -> Any:
 def _parent(resource: aspyre.IResource) -> aspyre.IResource | None:
     if isinstance(resource, aspyre.IResourceWithParent):
         return resource.parent
-    for rel in resource.annotations.all(aspyre.ResourceRelationshipAnnotation):
+    for rel in resource.annotations.all(aspyre.annotations.ResourceRelationshipAnnotation):
         if rel.type == aspyre.KnownRelationshipTypes.PARENT:
             return rel.resource
     return None
 
 
-def _model_relationships(model: aspyre.DistributedApplicationModel, r: aspyre.IResource) -> list[tuple[str, str]]:
+def _model_relationships(model: aspyre.model.DistributedApplicationModel, r: aspyre.IResource) -> list[tuple[str, str]]:
     """``(other, type)`` edges from the model: parent, waits, references, declared relationships."""
     out: list[tuple[str, str]] = []
 
@@ -79,11 +79,11 @@ def _model_relationships(model: aspyre.DistributedApplicationModel, r: aspyre.IR
     parent = _parent(r)
     if parent is not None:
         add(parent, aspyre.KnownRelationshipTypes.PARENT)
-    for wait in r.annotations.all(aspyre.WaitAnnotation):
+    for wait in r.annotations.all(aspyre.annotations.WaitAnnotation):
         add(wait.resource, aspyre.KnownRelationshipTypes.WAIT_FOR)
-    for ref in r.annotations.all(aspyre.ReferenceAnnotation):
+    for ref in r.annotations.all(aspyre.annotations.ReferenceAnnotation):
         add(ref.source, aspyre.KnownRelationshipTypes.REFERENCE)
-    for rel in r.annotations.all(aspyre.ResourceRelationshipAnnotation):
+    for rel in r.annotations.all(aspyre.annotations.ResourceRelationshipAnnotation):
         add(rel.resource, rel.type)
     known = {name for name, _ in out}
     for dep in model.dependencies(r):
@@ -112,29 +112,29 @@ def _source(resource: aspyre.IResource, snapshot: aspyre.ResourceSnapshot | None
     return None
 
 
-def _static(model: aspyre.DistributedApplicationModel, r: aspyre.IResource) -> dict[str, Any]:
+def _static(model: aspyre.model.DistributedApplicationModel, r: aspyre.IResource) -> dict[str, Any]:
     """What never changes while the app runs (computed once)."""
     parent = _parent(r)
     mounts = [
         {"source": m.source, "target": m.target, "type": m.type.value, "readOnly": m.read_only}
-        for m in r.annotations.all(aspyre.ContainerMountAnnotation)
+        for m in r.annotations.all(aspyre.annotations.ContainerMountAnnotation)
     ]
     info: dict[str, Any] = {
         "name": r.name,
         "type": str(getattr(type(r), "resource_type", type(r).__name__)),
         "kind": resource_kind(r),
         "parent": parent.name if parent is not None else None,
-        "explicitStart": r.annotations.has(aspyre.ExplicitStartAnnotation),
+        "explicitStart": r.annotations.has(aspyre.annotations.ExplicitStartAnnotation),
         "mounts": mounts,
         "waits": [
             {
                 "resource": w.resource.name,
                 "until": {
-                    aspyre.WaitType.WAIT_UNTIL_HEALTHY: "healthy",
-                    aspyre.WaitType.WAIT_UNTIL_STARTED: "started",
+                    aspyre.annotations.WaitType.WAIT_UNTIL_HEALTHY: "healthy",
+                    aspyre.annotations.WaitType.WAIT_UNTIL_STARTED: "started",
                 }.get(w.wait_type, "completion"),
             }
-            for w in r.annotations.all(aspyre.WaitAnnotation)
+            for w in r.annotations.all(aspyre.annotations.WaitAnnotation)
         ],
     }
     if isinstance(r, aspyre.ParameterResource):
@@ -153,7 +153,7 @@ def _relative(path: Path, base: Path) -> str:
 
 def _endpoints(r: aspyre.IResource) -> list[dict[str, Any]]:
     out = []
-    for ep in r.annotations.all(aspyre.EndpointAnnotation):
+    for ep in r.annotations.all(aspyre.annotations.EndpointAnnotation):
         alloc = ep.allocation()
         out.append(
             {
@@ -310,7 +310,7 @@ class ResourceViews:
     def _commands(self, r: aspyre.IResource, snapshot: aspyre.ResourceSnapshot | None) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         seen: set[str] = set()
-        for c in r.annotations.all(aspyre.ResourceCommandAnnotation):
+        for c in r.annotations.all(aspyre.annotations.ResourceCommandAnnotation):
             state = "enabled"
             if c.update_state is not None and snapshot is not None:
                 try:

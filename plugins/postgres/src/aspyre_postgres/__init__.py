@@ -17,6 +17,7 @@ The methods are found through entry points (``builder.add_postgres``, ``pg.add_d
 from __future__ import annotations
 
 from ._checks import ConnectInfo, DatabaseCreationResult, PostgresHealthCheck, create_databases
+from ._deploy import DATABASES_SCRIPT_PATH, databases_script
 from ._extensions import (
     add_database,
     add_postgres,
@@ -59,6 +60,7 @@ from ._tools import (
 
 __all__ = [
     "ConnectInfo",
+    "DATABASES_SCRIPT_PATH",
     "DEFAULT_USER_NAME",
     "DatabaseCreationResult",
     "INIT_FILES_PATH",
@@ -81,6 +83,7 @@ __all__ = [
     "create_databases",
     "data_directory_for_tag",
     "data_volume_name",
+    "databases_script",
     "pgadmin_config_file",
     "pgadmin_servers",
     "pgweb_bookmarks",

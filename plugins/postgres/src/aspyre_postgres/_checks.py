@@ -67,9 +67,9 @@ class ConnectInfo:
 async def connect_info(server: PostgresServerResource, dbname: str) -> ConnectInfo:
     """The live connection details of ``server`` from the app host, for database ``dbname``."""
     endpoint = server.primary_endpoint
-    context = aspyre.ValueContext(network=aspyre.KnownNetworks.LOCALHOST)
-    user = await aspyre.resolve_value(server.user_name, context)
-    password = await aspyre.resolve_value(server.password_parameter, context)
+    context = aspyre.model.ValueContext(network=aspyre.model.KnownNetworks.LOCALHOST)
+    user = await aspyre.model.resolve_value(server.user_name, context)
+    password = await aspyre.model.resolve_value(server.password_parameter, context)
     return ConnectInfo(endpoint.host, endpoint.port, user or DEFAULT_USER_NAME, password or "", dbname)
 
 
@@ -87,12 +87,12 @@ def _refused_password(exc: BaseException) -> bool:
     return _sqlstate(exc) == SQLSTATE_INVALID_PASSWORD or "password authentication failed" in str(exc)
 
 
-def _persistent_data_mount(server: PostgresServerResource) -> aspyre.ContainerMountAnnotation | None:
+def _persistent_data_mount(server: PostgresServerResource) -> aspyre.annotations.ContainerMountAnnotation | None:
     """The volume or bind mount that keeps the server's data directory across runs, if any."""
     image = server.image
     data_dir = data_directory_for_tag(image.tag if image is not None else None)
     candidates = (data_dir, "/var/lib/postgresql", "/var/lib/postgresql/data")
-    for mount in reversed(server.annotations.all(aspyre.ContainerMountAnnotation)):
+    for mount in reversed(server.annotations.all(aspyre.annotations.ContainerMountAnnotation)):
         if mount.source and mount.target.rstrip("/") in candidates:
             return mount
     return None
@@ -112,7 +112,7 @@ def describe_connection_error(server: PostgresServerResource, info: ConnectInfo,
         password = server.password_parameter.name
         if mount is None:
             return f"{base} on server {server.name!r} (the password is the value of parameter {password!r}): {text}"
-        if mount.type is aspyre.ContainerMountType.VOLUME:
+        if mount.type is aspyre.annotations.ContainerMountType.VOLUME:
             return (
                 f"{base}: the data volume {mount.source} was initialised with a different password; remove the "
                 f"volume or restore the password. The PostgreSQL image sets the password only when it initialises "
@@ -229,7 +229,10 @@ def _create_sync(info: ConnectInfo, databases: list[PostgresDatabaseResource]) -
                 if script is None:
                     conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db.database_name)))
                 else:
-                    conn.execute(script)
+                    # The app host's own SQL (with_creation_script), trusted as the app host is; psycopg's
+                    # types ask for a LiteralString, which only pyright tells from a str.
+                    query: Any = script
+                    conn.execute(query)
             except psycopg.Error as exc:
                 if _sqlstate(exc) == SQLSTATE_DUPLICATE_DATABASE:
                     results.append(DatabaseCreationResult(db, "exists"))

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import aspyre
 
 from ._checks import PostgresHealthCheck, create_databases
+from ._deploy import READINESS_PROBE, add_databases_script
 from ._resources import (
     INIT_FILES_PATH,
     PGADMIN_IMAGE,
@@ -90,21 +91,16 @@ def add_postgres(
     connect to its ``postgres`` database; databases added with ``add_database`` are created as
     soon as it is ready.
     """
-    aspyre.validate_name("Resource", name)
-    taken = {r.name.lower(): r for r in builder.resources}
-    if name.lower() in taken:
-        existing = taken[name.lower()]
-        raise aspyre.DuplicateResourceError(
-            f"Cannot add PostgreSQL server {name!r}: resource of type {type(existing).__name__} with that name "
-            "already exists. Resource names are case-insensitive."
-        )
+    # Every name is checked first, so that a clash leaves nothing behind.
+    aspyre.plugins.check_name_available(builder, name, PostgresServerResource)
     generated: aspyre.ParameterResource | None = None
-    if password is None and f"{name}-password".lower() in taken:
-        raise aspyre.DuplicateResourceError(
-            f"add_postgres({name!r}) adds a generated password parameter {name + '-password'!r}, but a resource "
-            "with that name already exists; pass your parameter as password= instead"
-        )
     if password is None:
+        aspyre.plugins.check_name_available(
+            builder,
+            f"{name}-password",
+            aspyre.ParameterResource,
+            hint=f"add_postgres({name!r}) adds it as the generated password: pass your parameter as password= instead.",
+        )
         generated = password_parameter = builder.add_parameter(
             f"{name}-password", secret=True, default=aspyre.GenerateParameterDefault()
         ).resource
@@ -118,44 +114,32 @@ def add_postgres(
     rb.with_environment("POSTGRES_HOST_AUTH_METHOD", "scram-sha-256")
     rb.with_environment("POSTGRES_INITDB_ARGS", "--auth-host=scram-sha-256 --auth-local=scram-sha-256")
 
-    def credentials(context: aspyre.EnvironmentCallbackContext) -> None:
+    def credentials(context: aspyre.annotations.EnvironmentCallbackContext) -> None:
         # Read when the environment is computed, so with_user_name/with_password apply.
         context.environment["POSTGRES_USER"] = server.user_name
         context.environment["POSTGRES_PASSWORD"] = server.password_parameter
 
     rb.with_environment(credentials)
     rb.with_health_check(f"{name}_check", PostgresHealthCheck(server))
+    rb.with_annotation(READINESS_PROBE)
 
-    async def on_ready(event: aspyre.ResourceReadyEvent) -> None:
+    async def databases_script(event: aspyre.events.BeforeStartEvent) -> None:
+        await add_databases_script(event, server)
+
+    builder.eventing.subscribe(aspyre.events.BeforeStartEvent, databases_script)
+
+    async def on_ready(event: aspyre.events.ResourceReadyEvent) -> None:
         logger = event.app.resource_loggers.get_logger(server) if event.app is not None else None
         await create_databases(server, logger)
 
-    builder.eventing.subscribe(aspyre.ResourceReadyEvent, on_ready, resource=server)
+    builder.eventing.subscribe(aspyre.events.ResourceReadyEvent, on_ready, resource=server)
     if generated is not None:
-        unused_password = generated
-
-        async def drop_unused_password(event: aspyre.BeforeStartEvent) -> None:
-            await _exclude_if_unused(event, server, unused_password)
-
-        builder.eventing.subscribe(aspyre.BeforeStartEvent, drop_unused_password)
+        # with_password() may replace it: then no manifest asks for it.
+        aspyre.plugins.exclude_from_manifest_if_unused(builder, generated)
     return rb
 
 
-async def _exclude_if_unused(
-    event: aspyre.BeforeStartEvent, server: PostgresServerResource, generated: aspyre.ParameterResource
-) -> None:
-    """Publish mode: once ``with_password`` replaced the generated password and nothing uses it,
-    leave it out of the manifest (a deployment should not be asked to generate an unused secret)."""
-    app = event.app
-    context = app.execution_context
-    if server.password_parameter is generated or not context.is_publish_mode:
-        return
-    if await aspyre.find_referrers(app.model, generated, context):
-        return
-    generated.annotations.add(aspyre.ManifestPublishingCallbackAnnotation.ignore(), aspyre.MutationBehavior.REPLACE)
-
-
-@aspyre.resource_extension(PostgresServerResource)
+@aspyre.plugins.resource_extension(PostgresServerResource)
 def add_database(builder: ServerBuilder, name: str, database_name: str | None = None) -> DatabaseBuilder:
     """Add a database to the server: a child resource, created when the server is ready.
 
@@ -163,7 +147,7 @@ def add_database(builder: ServerBuilder, name: str, database_name: str | None = 
     ``;Database={database_name}``; resources that ``wait_for`` it start only once it exists.
     """
     server = builder.resource
-    aspyre.validate_name("Resource", name)
+    aspyre.model.validate_name("Resource", name)
     db_name = name if database_name is None else database_name
     database = PostgresDatabaseResource(name, parent=server, database_name=db_name)
     db_builder = builder.application_builder.add_resource(database)
@@ -173,7 +157,7 @@ def add_database(builder: ServerBuilder, name: str, database_name: str | None = 
     return db_builder
 
 
-@aspyre.resource_extension(PostgresDatabaseResource)
+@aspyre.plugins.resource_extension(PostgresDatabaseResource)
 def with_creation_script(builder: DatabaseBuilder, script: str) -> DatabaseBuilder:
     """Create the database with this SQL instead of ``CREATE DATABASE "<name>"``.
 
@@ -183,7 +167,7 @@ def with_creation_script(builder: DatabaseBuilder, script: str) -> DatabaseBuild
     """
     if not isinstance(script, str) or not script.strip():
         raise ValueError(f"PostgreSQL database {builder.resource.name!r}: the creation script must be non-empty SQL")
-    return builder.with_annotation(PostgresCreateDatabaseScriptAnnotation(script), aspyre.MutationBehavior.REPLACE)
+    return builder.with_annotation(PostgresCreateDatabaseScriptAnnotation(script), aspyre.annotations.MutationBehavior.REPLACE)
 
 
 def _data_directory(builder: ServerBuilder) -> str:
@@ -192,10 +176,10 @@ def _data_directory(builder: ServerBuilder) -> str:
 
 
 #: ``{app}-{hash}-{resource}-{suffix}``, stable for one app host (the core's naming, as Aspire's).
-data_volume_name = aspyre.volume_name
+data_volume_name = aspyre.plugins.volume_name
 
 
-@aspyre.resource_extension(PostgresServerResource)
+@aspyre.plugins.resource_extension(PostgresServerResource)
 def with_data_volume(builder: ServerBuilder, name: str | None = None, read_only: bool = False) -> ServerBuilder:
     """Keep the server's data in a named volume (default ``{app}-{hash}-{name}-data``).
 
@@ -208,7 +192,7 @@ def with_data_volume(builder: ServerBuilder, name: str | None = None, read_only:
     return builder.with_volume(volume, _data_directory(builder), read_only)
 
 
-@aspyre.resource_extension(PostgresServerResource)
+@aspyre.plugins.resource_extension(PostgresServerResource)
 def with_data_bind_mount(builder: ServerBuilder, source: str | Path, read_only: bool = False) -> ServerBuilder:
     """Keep the server's data in a host directory (relative to the app host's directory)."""
     if not str(source):
@@ -216,7 +200,7 @@ def with_data_bind_mount(builder: ServerBuilder, source: str | Path, read_only: 
     return builder.with_bind_mount(source, _data_directory(builder), read_only)
 
 
-@aspyre.resource_extension(PostgresServerResource)
+@aspyre.plugins.resource_extension(PostgresServerResource)
 def with_init_files(builder: ServerBuilder, source: str | Path) -> ServerBuilder:
     """Run SQL/shell scripts when the server initialises an empty data directory.
 
@@ -225,16 +209,14 @@ def with_init_files(builder: ServerBuilder, source: str | Path) -> ServerBuilder
     ``/docker-entrypoint-initdb.d`` (Aspire copies the files into the container instead).
     """
     server = builder.resource
-    path = Path(source).expanduser()
-    if not path.is_absolute():
-        path = (builder.application_builder.app_host_directory / path).resolve()
+    path = builder.application_builder.resolve_path(source)
     if not path.exists():
         raise FileNotFoundError(
             f"PostgreSQL server {server.name!r}: init files {str(path)!r} do not exist; give a directory of "
             "*.sql / *.sh scripts or one script file"
         )
     existing = [
-        m for m in server.annotations.all(aspyre.ContainerMountAnnotation) if m.target.startswith(INIT_FILES_PATH)
+        m for m in server.annotations.all(aspyre.annotations.ContainerMountAnnotation) if m.target.startswith(INIT_FILES_PATH)
     ]
     target = INIT_FILES_PATH if path.is_dir() else f"{INIT_FILES_PATH}/{path.name}"
     for mount in existing:
@@ -246,20 +228,20 @@ def with_init_files(builder: ServerBuilder, source: str | Path) -> ServerBuilder
     return builder.with_bind_mount(path, target, read_only=True)
 
 
-@aspyre.resource_extension(PostgresServerResource, PgAdminContainerResource, PgWebContainerResource)
+@aspyre.plugins.resource_extension(PostgresServerResource, PgAdminContainerResource, PgWebContainerResource)
 def with_host_port(builder: aspyre.ResourceBuilder[Any], port: int | None) -> aspyre.ResourceBuilder[Any]:
     """Expose the server (its ``tcp`` endpoint) or pgAdmin/pgweb (``http``) on this host port (``None``: a free one)."""
     if port is not None and not (isinstance(port, int) and 0 < port < 65536):
         raise ValueError(f"Resource {builder.resource.name!r}: host port must be 1-65535 or None, not {port!r}")
     endpoint = PRIMARY_ENDPOINT_NAME if isinstance(builder.resource, PostgresServerResource) else "http"
 
-    def configure(annotation: aspyre.EndpointAnnotation) -> None:
+    def configure(annotation: aspyre.annotations.EndpointAnnotation) -> None:
         annotation.port = port
 
     return builder.with_endpoint_configuration(endpoint, configure)
 
 
-@aspyre.resource_extension(PostgresServerResource)
+@aspyre.plugins.resource_extension(PostgresServerResource)
 def with_password(
     builder: ServerBuilder, password: aspyre.ResourceBuilder[aspyre.ParameterResource] | aspyre.ParameterResource
 ) -> ServerBuilder:
@@ -268,7 +250,7 @@ def with_password(
     return builder
 
 
-@aspyre.resource_extension(PostgresServerResource)
+@aspyre.plugins.resource_extension(PostgresServerResource)
 def with_user_name(
     builder: ServerBuilder, user_name: aspyre.ResourceBuilder[aspyre.ParameterResource] | aspyre.ParameterResource
 ) -> ServerBuilder:
@@ -288,7 +270,7 @@ def _existing(builder: ServerBuilder, kind: type[H]) -> aspyre.ResourceBuilder[H
     return None
 
 
-@aspyre.resource_extension(PostgresServerResource)
+@aspyre.plugins.resource_extension(PostgresServerResource)
 def with_pgadmin(
     builder: ServerBuilder,
     configure: Callable[[PgAdminBuilder], object] | None = None,
@@ -313,14 +295,14 @@ def with_pgadmin(
         helper.with_bind_mount(pgadmin_config_file(app_builder.app_host_path), PGADMIN_SERVERS_PATH, read_only=True)
         helper.with_http_health_check("/browser")
         helper.exclude_from_manifest()
-        app_builder.eventing.subscribe(aspyre.BeforeResourceStartedEvent, on_pgadmin_starting, resource=helper)
+        app_builder.eventing.subscribe(aspyre.events.BeforeResourceStartedEvent, on_pgadmin_starting, resource=helper)
     if configure is not None:
         configure(helper)
     helper.with_relationship(builder.resource, PGADMIN_RELATIONSHIP)
     return builder
 
 
-@aspyre.resource_extension(PostgresServerResource)
+@aspyre.plugins.resource_extension(PostgresServerResource)
 def with_pgweb(
     builder: ServerBuilder,
     configure: Callable[[PgWebBuilder], object] | None = None,
@@ -343,7 +325,7 @@ def with_pgweb(
         )
         helper.with_http_health_check()
         helper.exclude_from_manifest()
-        app_builder.eventing.subscribe(aspyre.BeforeResourceStartedEvent, on_pgweb_starting, resource=helper)
+        app_builder.eventing.subscribe(aspyre.events.BeforeResourceStartedEvent, on_pgweb_starting, resource=helper)
     if configure is not None:
         configure(helper)
     helper.with_relationship(builder.resource, PGWEB_RELATIONSHIP)

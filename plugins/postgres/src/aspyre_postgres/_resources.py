@@ -114,12 +114,12 @@ class PostgresServerResource(aspyre.ContainerResource, aspyre.IResourceWithConne
         return self.get_endpoint(PRIMARY_ENDPOINT_NAME)
 
     @property
-    def host(self) -> aspyre.EndpointReferenceExpression:
+    def host(self) -> aspyre.model.EndpointReferenceExpression:
         """The host of the primary endpoint, as a value."""
         return self.primary_endpoint.property(aspyre.EndpointProperty.HOST)
 
     @property
-    def port(self) -> aspyre.EndpointReferenceExpression:
+    def port(self) -> aspyre.model.EndpointReferenceExpression:
         """The port of the primary endpoint, as a value."""
         return self.primary_endpoint.property(aspyre.EndpointProperty.PORT)
 
@@ -141,7 +141,7 @@ class PostgresServerResource(aspyre.ContainerResource, aspyre.IResourceWithConne
 
     def uri_expression(self, database_name: str | None = None) -> aspyre.ReferenceExpression:
         """``postgresql://user:password@host:port[/database]``, each part percent-encoded."""
-        b = aspyre.ReferenceExpressionBuilder()
+        b = aspyre.model.ReferenceExpressionBuilder()
         b.append_literal("postgresql://")
         b.append_formatted(self.user_name, "uri").append_literal(":")
         b.append_formatted(self.password_parameter, "uri").append_literal("@")
@@ -152,7 +152,7 @@ class PostgresServerResource(aspyre.ContainerResource, aspyre.IResourceWithConne
 
     def jdbc_connection_string(self, database_name: str | None = None) -> aspyre.ReferenceExpression:
         """``jdbc:postgresql://host:port[/database]`` (no credentials: JDBC takes them separately)."""
-        b = aspyre.ReferenceExpressionBuilder()
+        b = aspyre.model.ReferenceExpressionBuilder()
         b.append_literal("jdbc:postgresql://")
         b.append_formatted(self.host).append_literal(":").append_formatted(self.port)
         if database_name is not None:
@@ -172,10 +172,19 @@ class PostgresServerResource(aspyre.ContainerResource, aspyre.IResourceWithConne
 
 
 @attrs.frozen
-class PostgresCreateDatabaseScriptAnnotation(aspyre.ResourceAnnotation):
+class PostgresCreateDatabaseScriptAnnotation(aspyre.annotations.ResourceAnnotation):
     """The SQL that creates a database (``with_creation_script``), run against the ``postgres`` database."""
 
     script: str
+
+
+def _check_database_name(resource: PostgresDatabaseResource, _: object, value: str) -> None:
+    if not isinstance(value, str) or not value:
+        raise ValueError(
+            f"PostgreSQL database resource {resource.name!r}: the database name must be a non-empty string"
+        )
+    if "\0" in value:
+        raise ValueError(f"PostgreSQL database resource {resource.name!r}: the database name must not contain NUL")
 
 
 @attrs.define(eq=False, repr=False)
@@ -189,21 +198,17 @@ class PostgresDatabaseResource(aspyre.Resource, aspyre.IResourceWithParent, aspy
 
     resource_type: ClassVar[str] = "PostgresDatabase"
 
-    parent: PostgresServerResource = attrs.field(kw_only=True)
-    database_name: str = attrs.field(kw_only=True)
+    _parent: PostgresServerResource = attrs.field(kw_only=True, alias="parent")
+    database_name: str = attrs.field(kw_only=True, validator=_check_database_name)
     #: Run mode: why the database could not be created on the last try (``None``: it was, or not tried).
     creation_error: str | None = attrs.field(default=None, init=False, repr=False)
     #: Run mode: whether the server already tried to create its databases (its first ready).
     creation_attempted: bool = attrs.field(default=False, init=False, repr=False)
 
-    @database_name.validator
-    def _check_database_name(self, _: object, value: str) -> None:
-        if not isinstance(value, str) or not value:
-            raise ValueError(
-                f"PostgreSQL database resource {self.name!r}: the database name must be a non-empty string"
-            )
-        if "\0" in value:
-            raise ValueError(f"PostgreSQL database resource {self.name!r}: the database name must not contain NUL")
+    @property
+    def parent(self) -> PostgresServerResource:
+        """The server the database lives on."""
+        return self._parent
 
     @property
     def creation_script(self) -> str | None:
@@ -216,7 +221,7 @@ class PostgresDatabaseResource(aspyre.Resource, aspyre.IResourceWithParent, aspy
         """``{server connection string};Database={database_name}``."""
         return aspyre.ReferenceExpression.format(
             "{};Database={}",
-            aspyre.ConnectionStringReference(self.parent),
+            aspyre.model.ConnectionStringReference(self.parent),
             quote_connection_string_value(self.database_name),
         )
 

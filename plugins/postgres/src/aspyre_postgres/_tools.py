@@ -42,7 +42,7 @@ def tools_directory(app_host_path: Path) -> Path:
     The files hold passwords, so they go to the app host's secrets directory (``$ASPYRE_SECRETS_DIR``,
     else ``$XDG_DATA_HOME/aspyre/secrets``), in a sub-directory named after the app host.
     """
-    store = aspyre.SecretsStore(app_host_path)
+    store = aspyre.plugins.SecretsStore(app_host_path)
     return store.directory / f"{store.path.stem}-postgres"
 
 
@@ -57,9 +57,9 @@ def pgweb_bookmarks_directory(app_host_path: Path) -> Path:
 
 
 async def _credentials(server: PostgresServerResource) -> tuple[str, str]:
-    context = aspyre.ValueContext(network=aspyre.KnownNetworks.CONTAINER)
-    user = await aspyre.resolve_value(server.user_name, context) or DEFAULT_USER_NAME
-    password = await aspyre.resolve_value(server.password_parameter, context) or ""
+    context = aspyre.model.ValueContext(network=aspyre.model.KnownNetworks.CONTAINER)
+    user = await aspyre.model.resolve_value(server.user_name, context) or DEFAULT_USER_NAME
+    password = await aspyre.model.resolve_value(server.password_parameter, context) or ""
     return user, password
 
 
@@ -161,19 +161,19 @@ def _store_bookmarks(directory: Path, files: dict[str, str]) -> list[Path]:
     return written
 
 
-def helper_model(event: aspyre.ResourceEvent) -> list[aspyre.IResource]:
+def helper_model(event: aspyre.events.ResourceEvent) -> list[aspyre.IResource]:
     """The resources of the app that fired ``event``."""
     return list(event.app.model)
 
 
-async def on_pgadmin_starting(event: aspyre.BeforeResourceStartedEvent) -> None:
+async def on_pgadmin_starting(event: aspyre.events.BeforeResourceStartedEvent) -> None:
     """Before pgAdmin starts: write ``servers.json`` from the model."""
     resource = event.resource
     assert isinstance(resource, PgAdminContainerResource)
     await write_pgadmin_config(pgadmin_config_file(event.app.app_host_path), helper_model(event))
 
 
-async def on_pgweb_starting(event: aspyre.BeforeResourceStartedEvent) -> None:
+async def on_pgweb_starting(event: aspyre.events.BeforeResourceStartedEvent) -> None:
     """Before pgweb starts: write its bookmarks from the model."""
     resource = event.resource
     assert isinstance(resource, PgWebContainerResource)

@@ -73,15 +73,9 @@ def add_redis(
     (``redis://:password@host:port``). A health check PINGs the server, so ``wait_for(cache)``
     waits until Redis answers.
     """
-    aspyre.validate_name("Resource", name)
+    # Checked first so that a clash leaves no generated password parameter behind.
+    aspyre.plugins.check_name_available(builder, name, RedisResource)
     _check_port(name, port)
-    for existing in builder.resources:
-        # Checked first so that a clash leaves no generated password parameter behind.
-        if existing.name.lower() == name.lower():
-            raise aspyre.DuplicateResourceError(
-                f"Cannot add resource of type RedisResource with name {name!r} because resource of type "
-                f"{type(existing).__name__} with that name already exists. Resource names are case-insensitive."
-            )
     if password is None:
         password_name = f"{name}-password"
         if len(password_name) > 64:
@@ -98,18 +92,30 @@ def add_redis(
     resource = RedisResource(name, password_parameter=parameter)
     rb = builder.add_resource(resource)
     if password is None:
-
-        async def drop_unused_password(event: aspyre.BeforeStartEvent) -> None:
-            await _exclude_if_unused(event, resource, parameter)
-
-        builder.eventing.subscribe(aspyre.BeforeStartEvent, drop_unused_password)
+        # with_password() may replace it (or turn authentication off): then no manifest asks for it.
+        aspyre.plugins.exclude_from_manifest_if_unused(builder, parameter)
     rb.with_image(REDIS_IMAGE, REDIS_TAG)
     rb.with_endpoint(port=port, target_port=REDIS_PORT, scheme=REDIS_SCHEME, name=PRIMARY_ENDPOINT_NAME)
     rb.with_entrypoint("/bin/sh")
     rb.with_environment(_server_environment)
     rb.with_args(_server_arguments)
     rb.with_health_check(f"{name}_check", RedisHealthCheck(resource))
+    rb.with_annotation(READINESS_PROBE)
     return rb
+
+
+#: How a deployed Redis is checked (Compose healthcheck, Kubernetes readiness probe): PING from inside the
+#: container, with the password from its own environment, so no secret is written in the deployment files.
+READINESS_PROBE = aspyre.annotations.CommandProbeAnnotation(
+    command=(
+        "/bin/sh",
+        "-c",
+        'if [ -n "$REDIS_PASSWORD" ]; then export REDISCLI_AUTH="$REDIS_PASSWORD"; fi; redis-cli ping | grep -q PONG',
+    ),
+    period=2.0,
+    timeout=3.0,
+    failure_threshold=30,
+)
 
 
 def _check_port(name: str, port: object) -> None:
@@ -127,31 +133,14 @@ def _parameter(name: str, password: object) -> aspyre.ParameterResource:
     return target
 
 
-async def _exclude_if_unused(
-    event: aspyre.BeforeStartEvent, resource: RedisResource, generated: aspyre.ParameterResource
-) -> None:
-    """Publish mode: leave the generated password out of the manifest once nothing uses it.
-
-    ``with_password`` replaces it (or turns authentication off); a deployment tool should then
-    not be asked to generate an unused secret.
-    """
-    app = event.app
-    context = app.execution_context
-    if resource.password_parameter is generated or not context.is_publish_mode:
-        return
-    if await aspyre.find_referrers(app.model, generated, context):
-        return
-    generated.annotations.add(aspyre.ManifestPublishingCallbackAnnotation.ignore(), aspyre.MutationBehavior.REPLACE)
-
-
-def _server_environment(context: aspyre.EnvironmentCallbackContext) -> None:
+def _server_environment(context: aspyre.annotations.EnvironmentCallbackContext) -> None:
     resource = context.resource
     assert isinstance(resource, RedisResource)
     if resource.password_parameter is not None:
         context.environment["REDIS_PASSWORD"] = resource.password_parameter
 
 
-def _server_arguments(context: aspyre.CommandLineArgsCallbackContext) -> None:
+def _server_arguments(context: aspyre.annotations.CommandLineArgsCallbackContext) -> None:
     """``-c "exec redis-server [--requirepass "$REDIS_PASSWORD"] [--save I N]"`` for ``/bin/sh``.
 
     ``exec`` makes redis-server the container's main process, so a stop request (SIGTERM)
@@ -176,9 +165,9 @@ def _server_arguments(context: aspyre.CommandLineArgsCallbackContext) -> None:
 
 def _has_other_arguments(resource: aspyre.IResource) -> bool:
     for ann in resource.annotations:
-        if isinstance(ann, aspyre.CommandLineArgsAnnotation) and ann.args:
+        if isinstance(ann, aspyre.annotations.CommandLineArgsAnnotation) and ann.args:
             return True
-        if isinstance(ann, aspyre.CommandLineArgsCallbackAnnotation) and ann.callback is not _server_arguments:
+        if isinstance(ann, aspyre.annotations.CommandLineArgsCallbackAnnotation) and ann.callback is not _server_arguments:
             return True
     return False
 
@@ -186,7 +175,7 @@ def _has_other_arguments(resource: aspyre.IResource) -> bool:
 # --------------------------------------------------------------------------- server options
 
 
-@aspyre.resource_extension(RedisResource)
+@aspyre.plugins.resource_extension(RedisResource)
 def with_password(
     builder: aspyre.ResourceBuilder[RedisResource],
     password: aspyre.ResourceBuilder[aspyre.ParameterResource] | aspyre.ParameterResource | None,
@@ -196,7 +185,7 @@ def with_password(
     return builder
 
 
-@aspyre.resource_extension(RedisResource)
+@aspyre.plugins.resource_extension(RedisResource)
 def with_persistence(
     builder: aspyre.ResourceBuilder[RedisResource],
     interval: float | dt.timedelta = 60,
@@ -224,11 +213,11 @@ def with_persistence(
             f"Redis resource {name!r}: keys_changed_threshold must be an int >= 0, got {keys_changed_threshold!r}"
         )
     return builder.with_annotation(
-        RedisPersistenceAnnotation(int(seconds), keys_changed_threshold), aspyre.MutationBehavior.REPLACE
+        RedisPersistenceAnnotation(int(seconds), keys_changed_threshold), aspyre.annotations.MutationBehavior.REPLACE
     )
 
 
-@aspyre.resource_extension(RedisResource, RedisInsightResource)
+@aspyre.plugins.resource_extension(RedisResource, RedisInsightResource)
 def with_data_volume(
     builder: aspyre.ResourceBuilder[C], name: str | None = None, read_only: bool = False
 ) -> aspyre.ResourceBuilder[C]:
@@ -244,7 +233,7 @@ def with_data_volume(
     return builder
 
 
-@aspyre.resource_extension(RedisResource, RedisInsightResource)
+@aspyre.plugins.resource_extension(RedisResource, RedisInsightResource)
 def with_data_bind_mount(
     builder: aspyre.ResourceBuilder[C], source: str | Path, read_only: bool = False
 ) -> aspyre.ResourceBuilder[C]:
@@ -264,20 +253,20 @@ def _persist_unless_read_only(builder: aspyre.ResourceBuilder[Any], read_only: b
         with_persistence(builder)
 
 
-@aspyre.resource_extension(RedisResource, RedisCommanderResource, RedisInsightResource)
+@aspyre.plugins.resource_extension(RedisResource, RedisCommanderResource, RedisInsightResource)
 def with_host_port(builder: aspyre.ResourceBuilder[C], port: int | None) -> aspyre.ResourceBuilder[C]:
     """Expose the resource on host port ``port`` (``None``: a free port chosen at each run)."""
     _check_port(builder.name, port)
     endpoint = PRIMARY_ENDPOINT_NAME if isinstance(builder.resource, RedisResource) else "http"
 
-    def set_port(annotation: aspyre.EndpointAnnotation) -> None:
+    def set_port(annotation: aspyre.annotations.EndpointAnnotation) -> None:
         annotation.port = port
 
     return builder.with_endpoint_configuration(endpoint, set_port)
 
 
 #: ``{app}-{hash}-{resource}-{suffix}``, stable for one app host (the core's naming, as Aspire's).
-data_volume_name = aspyre.volume_name
+data_volume_name = aspyre.plugins.volume_name
 
 
 # --------------------------------------------------------------------------- helper containers
@@ -302,13 +291,13 @@ def _helper(
         helper = create(app_builder, name or default_name)
         helper.exclude_from_manifest()
 
-        def relate_all(event: aspyre.BeforeStartEvent) -> None:
+        def relate_all(event: aspyre.events.BeforeStartEvent) -> None:
             # The helper serves every Redis resource of the app, also those added later.
             for r in app_builder.resources:
                 if isinstance(r, RedisResource):
                     helper.with_relationship(r, relationship)
 
-        app_builder.eventing.subscribe(aspyre.BeforeStartEvent, relate_all)
+        app_builder.eventing.subscribe(aspyre.events.BeforeStartEvent, relate_all)
     helper.with_relationship(builder.resource, relationship)
     if configure is not None:
         configure(helper)
@@ -325,13 +314,13 @@ def _new_commander(
     hb = app_builder.add_resource(RedisCommanderResource(name))
     hb.with_image(REDIS_COMMANDER_IMAGE, REDIS_COMMANDER_TAG).with_http_endpoint(target_port=8081, name="http")
 
-    def environment(context: aspyre.EnvironmentCallbackContext) -> None:
+    def environment(context: aspyre.annotations.EnvironmentCallbackContext) -> None:
         # REDIS_HOSTS = label:host:port:db[:password],... with each server's address as the helper
         # (a container) sees it: <resource name>:6379 on the container network.
         servers = _redis_resources(app_builder)
         if not servers:
             return
-        b = aspyre.ReferenceExpressionBuilder()
+        b = aspyre.model.ReferenceExpressionBuilder()
         for i, r in enumerate(servers):
             if i:
                 b.append_literal(",")
@@ -351,7 +340,7 @@ def _new_insight(
     hb = app_builder.add_resource(RedisInsightResource(name))
     hb.with_image(REDIS_INSIGHT_IMAGE, REDIS_INSIGHT_TAG).with_http_endpoint(target_port=5540, name="http")
 
-    def environment(context: aspyre.EnvironmentCallbackContext) -> None:
+    def environment(context: aspyre.annotations.EnvironmentCallbackContext) -> None:
         # One numbered group of RI_REDIS_* variables per server, as the helper sees it.
         for n, r in enumerate(_redis_resources(app_builder), start=1):
             env = context.environment
@@ -367,7 +356,7 @@ def _new_insight(
     return hb
 
 
-@aspyre.resource_extension(RedisResource)
+@aspyre.plugins.resource_extension(RedisResource)
 def with_redis_commander(
     builder: aspyre.ResourceBuilder[RedisResource],
     configure: Callable[[aspyre.ResourceBuilder[RedisCommanderResource]], object] | None = None,
@@ -385,7 +374,7 @@ def with_redis_commander(
     )
 
 
-@aspyre.resource_extension(RedisResource)
+@aspyre.plugins.resource_extension(RedisResource)
 def with_redis_insight(
     builder: aspyre.ResourceBuilder[RedisResource],
     configure: Callable[[aspyre.ResourceBuilder[RedisInsightResource]], object] | None = None,

@@ -31,7 +31,7 @@ class RedisHealthCheck:
 
         r = self.resource
         try:
-            endpoint = r.primary_endpoint.allocated_for(aspyre.KnownNetworks.LOCALHOST)
+            endpoint = r.primary_endpoint.allocated_for(aspyre.model.KnownNetworks.LOCALHOST)
         except aspyre.EndpointNotAllocatedError as exc:
             return aspyre.HealthCheckResult.unhealthy(str(exc))
         password = r.password_parameter.value if r.password_parameter is not None else None

@@ -45,7 +45,7 @@ REDIS_INSIGHT_TAG = "3.0"
 
 
 @attrs.frozen
-class RedisPersistenceAnnotation(aspyre.ResourceAnnotation):
+class RedisPersistenceAnnotation(aspyre.annotations.ResourceAnnotation):
     """Snapshot the data set to ``/data`` every ``interval`` seconds if at least
     ``keys_changed_threshold`` keys changed (``redis-server --save <interval> <threshold>``)."""
 
@@ -74,12 +74,12 @@ class RedisResource(aspyre.ContainerResource, aspyre.IResourceWithConnectionStri
         return self.get_endpoint(PRIMARY_ENDPOINT_NAME)
 
     @property
-    def host(self) -> aspyre.EndpointReferenceExpression:
+    def host(self) -> aspyre.model.EndpointReferenceExpression:
         """The host of the primary endpoint, as a value."""
         return self.primary_endpoint.property(aspyre.EndpointProperty.HOST)
 
     @property
-    def port(self) -> aspyre.EndpointReferenceExpression:
+    def port(self) -> aspyre.model.EndpointReferenceExpression:
         """The port of the primary endpoint, as a value."""
         return self.primary_endpoint.property(aspyre.EndpointProperty.PORT)
 
@@ -91,7 +91,7 @@ class RedisResource(aspyre.ContainerResource, aspyre.IResourceWithConnectionStri
     @property
     def connection_string_expression(self) -> aspyre.ReferenceExpression:
         """``{host}:{port}[,password={password}]``."""
-        b = aspyre.ReferenceExpressionBuilder()
+        b = aspyre.model.ReferenceExpressionBuilder()
         b.append_formatted(self.host).append_literal(":").append_formatted(self.port)
         if self.password_parameter is not None:
             b.append_literal(",password=").append_formatted(self.password_parameter)
@@ -102,7 +102,7 @@ class RedisResource(aspyre.ContainerResource, aspyre.IResourceWithConnectionStri
     @property
     def uri_expression(self) -> aspyre.ReferenceExpression:
         """``redis://[:{password, percent-encoded}@]{host}:{port}`` (the scheme is the endpoint's)."""
-        b = aspyre.ReferenceExpressionBuilder()
+        b = aspyre.model.ReferenceExpressionBuilder()
         b.append_formatted(self.primary_endpoint.property(aspyre.EndpointProperty.SCHEME)).append_literal("://")
         if self.password_parameter is not None:
             b.append_literal(":").append_formatted(self.password_parameter, "uri").append_literal("@")

@@ -5,10 +5,10 @@ nor a process) and two :class:`ClockHandResource` children, ``clock-tick-hand`` 
 ``clock-tock-hand``, shown under the clock (a parent *relationship*: visual only, the hands have
 no lifecycle coupling with the clock).
 
-In run mode the clock runs its own lifecycle from its :class:`aspyre.InitializeResourceEvent`
+In run mode the clock runs its own lifecycle from its :class:`aspyre.events.InitializeResourceEvent`
 handler, as Aspire's "talking clock" custom-resource example does:
 
-1. it publishes :class:`aspyre.BeforeResourceStartedEvent` for itself and both hands;
+1. it publishes :class:`aspyre.events.BeforeResourceStartedEvent` for itself and both hands;
 2. it logs ``Starting Talking Clock...``, becomes ``Running`` and shows the hands as
    ``Waiting on clock tick`` / ``Waiting on clock tock``;
 3. then, until it is stopped, every ``interval`` seconds (default 1) it alternates the custom
@@ -16,7 +16,7 @@ handler, as Aspire's "talking clock" custom-resource example does:
    ``Off`` (info); before each ``Tick`` it logs ``The time is ...`` to its resource log.
 
 When the app stops (or on the clock's ``stop`` command) the loop is cancelled and the clock and
-its hands become ``Finished``, after which :class:`aspyre.ResourceStoppedEvent` is published
+its hands become ``Finished``, after which :class:`aspyre.events.ResourceStoppedEvent` is published
 for each of them. With ``with_explicit_start()`` the clock stays ``NotStarted`` until its
 ``start`` command runs: ``await app.execute_command("clock", "start")``.
 
@@ -79,7 +79,7 @@ class TalkingClockResource(aspyre.Resource):
     """A clock that ticks in its resource state and tells the time in its log.
 
     Neither a container nor a process: nothing is launched for it. Its behaviour lives in the
-    handler that :func:`add_talking_clock` subscribes to its :class:`aspyre.InitializeResourceEvent`.
+    handler that :func:`add_talking_clock` subscribes to its :class:`aspyre.events.InitializeResourceEvent`.
     """
 
     resource_type: ClassVar[str] = "TalkingClock"
@@ -110,7 +110,7 @@ def add_talking_clock(
     ``stop`` (``await app.execute_command(name, "start")``); ``start`` is how a clock added with
     ``.with_explicit_start()`` gets going. Returns the clock's resource builder.
     """
-    aspyre.validate_name("Resource", name)
+    aspyre.model.validate_name("Resource", name)
     tick_hand = ClockHandResource(f"{name}-tick-hand")
     tock_hand = ClockHandResource(f"{name}-tock-hand")
     clock = TalkingClockResource(name, tick_hand=tick_hand, tock_hand=tock_hand, interval=interval)
@@ -122,9 +122,9 @@ def add_talking_clock(
         .with_initial_state(
             aspyre.ResourceSnapshot(
                 "TalkingClock",
-                state=aspyre.ResourceStateSnapshot(S.NOT_STARTED),
+                state=aspyre.model.ResourceStateSnapshot(S.NOT_STARTED),
                 creation_time_stamp=_utcnow(),
-                properties=(aspyre.ResourcePropertySnapshot(SOURCE_PROPERTY, SOURCE),),
+                properties=(aspyre.model.ResourcePropertySnapshot(SOURCE_PROPERTY, SOURCE),),
             )
         )
         .with_command(
@@ -142,7 +142,7 @@ def add_talking_clock(
             update_state=_stop_command_state,
         )
     )
-    builder.eventing.subscribe(aspyre.InitializeResourceEvent, _run_clock, resource=clock)
+    builder.eventing.subscribe(aspyre.events.InitializeResourceEvent, _run_clock, resource=clock)
 
     for hand in clock.hands:
         # Aspire's example leaves the hands in the manifest, where an unknown resource type is
@@ -154,9 +154,9 @@ def add_talking_clock(
             .with_initial_state(
                 aspyre.ResourceSnapshot(
                     "ClockHand",
-                    state=aspyre.ResourceStateSnapshot(S.NOT_STARTED),
+                    state=aspyre.model.ResourceStateSnapshot(S.NOT_STARTED),
                     creation_time_stamp=_utcnow(),
-                    properties=(aspyre.ResourcePropertySnapshot(SOURCE_PROPERTY, SOURCE),),
+                    properties=(aspyre.model.ResourcePropertySnapshot(SOURCE_PROPERTY, SOURCE),),
                 )
             )
         )
@@ -205,7 +205,7 @@ def _control(app: Any, clock: aspyre.IResource, *, create: bool = False) -> _Clo
     return control
 
 
-async def _run_clock(event: aspyre.InitializeResourceEvent) -> None:
+async def _run_clock(event: aspyre.events.InitializeResourceEvent) -> None:
     """The clock's whole life: wait for a start, tick until stopped, repeat until the app stops.
 
     Runs as a background task of the app (initialize-resource handlers are non-blocking), so it
@@ -218,7 +218,7 @@ async def _run_clock(event: aspyre.InitializeResourceEvent) -> None:
     logger: logging.Logger = event.logger
     control = _control(app, clock, create=True)
     assert control is not None
-    if not clock.annotations.has(aspyre.ExplicitStartAnnotation):
+    if not clock.annotations.has(aspyre.annotations.ExplicitStartAnnotation):
         control.start_requested.set()
     try:
         while True:
@@ -261,7 +261,7 @@ async def _tick_tock(app: Any, clock: TalkingClockResource, logger: logging.Logg
     # Announce the start, as a container or a process would: subscribers of the
     # before-resource-started event (and aspyre_before_resource_started hooks) run here.
     for resource in (clock, tick_hand, tock_hand):
-        await app.eventing.publish(aspyre.BeforeResourceStartedEvent(resource, app=app))
+        await app.eventing.publish(aspyre.events.BeforeResourceStartedEvent(resource, app=app))
 
     logger.info("Starting Talking Clock...")
     now = _utcnow()
@@ -302,7 +302,7 @@ async def _finish(app: Any, clock: TalkingClockResource, logger: logging.Logger)
     for resource in (clock, *clock.hands):
         try:
             await app.eventing.publish(
-                aspyre.ResourceStoppedEvent(resource, app=app, snapshot=notifications.get_snapshot(resource))
+                aspyre.events.ResourceStoppedEvent(resource, app=app, snapshot=notifications.get_snapshot(resource))
             )
         except Exception as exc:
             # A failing subscriber must not leave the hands without their event.

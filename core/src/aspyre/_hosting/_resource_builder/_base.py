@@ -1,0 +1,103 @@
+"""What every concern of the resource builder shares: the resource, its app builder, annotations,
+relationships, and the capability checks."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
+
+from aspyre._model._annotations import KnownRelationshipTypes, MutationBehavior, ResourceRelationshipAnnotation
+from aspyre._model._resources import IResource
+from aspyre._model._values import iter_references
+
+if TYPE_CHECKING:
+    from aspyre._hosting._builder import DistributedApplicationBuilder
+
+__all__ = ["R_co", "ResourceBuilderBase", "a_noun", "require", "require_type", "unwrap"]
+
+#: The resource type of a builder. Covariant: a ``ResourceBuilder[RedisResource]`` is a
+#: ``ResourceBuilder[ContainerResource]``, so it gets the container methods and keeps its type.
+R_co = TypeVar("R_co", bound=IResource, covariant=True)
+
+
+class ResourceBuilderBase(Generic[R_co]):
+    """The state of a resource builder and the methods every concern uses.
+
+    Each concern (environment, endpoints, lifecycle, health, containers, executables) is a
+    subclass of this one; :class:`~aspyre.ResourceBuilder` combines them. Methods that only apply
+    to some resource types annotate ``self`` with a builder of those types, so type checkers
+    reject them elsewhere; they still check the resource at run time for untyped callers.
+    """
+
+    __slots__ = ("_app_builder", "_resource")
+
+    #: Lets values code recognise a builder without asking the instance (whose unknown
+    #: attributes are looked up among the installed extension methods).
+    __aspyre_resource_builder__ = True
+
+    def __init__(self, app_builder: DistributedApplicationBuilder, resource: R_co) -> None:
+        self._app_builder = app_builder
+        self._resource = resource
+
+    @property
+    def resource(self) -> R_co:
+        """The resource this builder configures."""
+        return self._resource
+
+    @property
+    def application_builder(self) -> DistributedApplicationBuilder:
+        """The app builder the resource belongs to."""
+        return self._app_builder
+
+    @property
+    def name(self) -> str:
+        """The resource's name."""
+        return self._resource.name
+
+    def with_annotation(self, annotation: object, behavior: MutationBehavior = MutationBehavior.APPEND) -> Self:
+        """Attach an annotation (``REPLACE`` drops existing ones of the same type)."""
+        self._resource.annotations.add(annotation, behavior)
+        return self
+
+    def _relate(self, other: IResource, kind: str) -> None:
+        for rel in self._resource.annotations.all(ResourceRelationshipAnnotation):
+            if rel.resource is other and rel.type == kind:
+                return
+        self._resource.annotations.add(ResourceRelationshipAnnotation(other, kind))
+
+    def _relate_values(self, *values: object) -> None:
+        """A ``Reference`` relationship to every resource a value uses (as Aspire does)."""
+        for v in values:
+            for obj in (v, *iter_references(v)):
+                if isinstance(obj, IResource) and obj is not self._resource:
+                    self._relate(obj, KnownRelationshipTypes.REFERENCE)
+
+
+def unwrap(obj: object) -> Any:
+    """The resource of a builder; anything else as it is."""
+    if isinstance(obj, ResourceBuilderBase):
+        return obj.resource
+    return obj
+
+
+def a_noun(noun: str) -> str:
+    """``noun`` with its indefinite article (``an ExecutableResource``, ``a ContainerResource``)."""
+    return f"an {noun}" if noun[:1].lower() in "aeiou" else f"a {noun}"
+
+
+def require(resource: IResource, capability: type, label: str, method: str) -> None:
+    """Raise ``TypeError`` unless ``resource`` has the capability ``method`` needs."""
+    if not isinstance(resource, capability):
+        raise TypeError(
+            f"{method}() needs a resource with the {label} capability ({capability.__name__}); "
+            f"resource {resource.name!r} is {a_noun(type(resource).__name__)}, which does not have it."
+        )
+
+
+def require_type(resource: IResource, kinds: tuple[type, ...], description: str, method: str) -> None:
+    """Raise ``TypeError`` unless ``resource`` is one of ``kinds`` (``description`` names them for people)."""
+    if not isinstance(resource, kinds):
+        ending = "which is not one" if len(kinds) == 1 else "which is neither"
+        raise TypeError(
+            f"{method}() needs {description}; resource {resource.name!r} is {a_noun(type(resource).__name__)}, "
+            f"{ending}."
+        )

@@ -1,0 +1,123 @@
+"""Endpoints: the network addresses a resource listens on (Aspire's endpoint extensions)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Self
+
+from aspyre._model._endpoints import EndpointAnnotation, EndpointReference, Protocol
+from aspyre._model._names import name_key, validate_name
+from aspyre._model._resources import ContainerResource, IResourceWithEndpoints, IResourceWithEnvironment
+
+from ._base import R_co, ResourceBuilderBase, require
+
+__all__ = ["EndpointMethods"]
+
+
+class EndpointMethods(ResourceBuilderBase[R_co]):
+    """``with_endpoint`` and its http/https forms, ``with_endpoint_configuration``, ``get_endpoint``."""
+
+    __slots__ = ()
+
+    def with_endpoint(
+        self,
+        port: int | None = None,
+        target_port: int | None = None,
+        scheme: str | None = None,
+        name: str | None = None,
+        env: str | None = None,
+        is_proxied: bool = True,
+        is_external: bool | None = None,
+        protocol: Protocol = Protocol.TCP,
+    ) -> Self:
+        """Declare a network endpoint.
+
+        ``port`` is the host port (``None``: a free one is chosen at run time), ``target_port``
+        the port the workload listens on, ``env`` a variable that receives the target port.
+        aspyre does not proxy: a process listens on the endpoint's port itself, so for
+        executables ``port`` and ``target_port`` are the same number (give either).
+        """
+        res = self._resource
+        require(res, IResourceWithEndpoints, "endpoints", "with_endpoint")
+        scheme = (scheme or Protocol(protocol).value).lower()
+        ep_name = validate_name("Endpoint", name or scheme)
+        for existing in res.annotations.all(EndpointAnnotation):
+            if name_key(existing.name) == name_key(ep_name):
+                raise ValueError(
+                    f"Endpoint with name {ep_name!r} already exists on resource {res.name!r}. "
+                    "Endpoint names are case-insensitive; pass name= to add another one."
+                )
+        if isinstance(res, ContainerResource):
+            if target_port is None:
+                if port is None:
+                    raise ValueError(
+                        f"Endpoint {ep_name!r} of container {res.name!r} needs target_port: the port the "
+                        "process inside the container listens on."
+                    )
+                target_port = port
+        elif port is not None and target_port is not None and port != target_port:
+            raise ValueError(
+                f"Endpoint {ep_name!r} of {res.name!r}: port={port} and target_port={target_port} differ, but "
+                "aspyre does not proxy processes: a process listens on its endpoint's port itself. Give one of them."
+            )
+        elif port is not None and target_port is None:
+            target_port = port
+        if env is not None and (not env or "=" in env):
+            raise ValueError(f"Endpoint {ep_name!r} of {res.name!r}: env must be a variable name, got {env!r}")
+        if env is not None and not isinstance(res, IResourceWithEnvironment):
+            raise TypeError(f"Endpoint {ep_name!r}: resource {res.name!r} cannot receive environment variables")
+        ann = EndpointAnnotation(
+            name=ep_name,
+            scheme=scheme,
+            protocol=Protocol(protocol),
+            port=port,
+            target_port=target_port,
+            is_external=bool(is_external),
+            is_proxied=is_proxied,
+            tls_enabled=scheme == "https",
+            env=env,
+        )
+        return self.with_annotation(ann)
+
+    def with_http_endpoint(
+        self,
+        port: int | None = None,
+        target_port: int | None = None,
+        name: str | None = None,
+        env: str | None = None,
+        is_proxied: bool = True,
+    ) -> Self:
+        """An ``http`` endpoint (named ``http`` unless ``name`` is given)."""
+        require(self._resource, IResourceWithEndpoints, "endpoints", "with_http_endpoint")
+        return self.with_endpoint(port, target_port, "http", name, env, is_proxied)
+
+    def with_https_endpoint(
+        self,
+        port: int | None = None,
+        target_port: int | None = None,
+        name: str | None = None,
+        env: str | None = None,
+        is_proxied: bool = True,
+    ) -> Self:
+        """An ``https`` endpoint (named ``https`` unless ``name`` is given)."""
+        require(self._resource, IResourceWithEndpoints, "endpoints", "with_https_endpoint")
+        return self.with_endpoint(port, target_port, "https", name, env, is_proxied)
+
+    def with_external_http_endpoints(self) -> Self:
+        """Mark every http/https endpoint as external (reachable from outside when deployed)."""
+        require(self._resource, IResourceWithEndpoints, "endpoints", "with_external_http_endpoints")
+        for ep in self._resource.annotations.all(EndpointAnnotation):
+            if ep.scheme in ("http", "https"):
+                ep.is_external = True
+        return self
+
+    def with_endpoint_configuration(self, name: str, configure: Callable[[EndpointAnnotation], None]) -> Self:
+        """Edit an existing endpoint in place."""
+        ref = self.get_endpoint(name)
+        configure(ref.annotation)
+        return self
+
+    def get_endpoint(self, name: str) -> EndpointReference:
+        """A reference to the endpoint called ``name`` (it may be added later)."""
+        require(self._resource, IResourceWithEndpoints, "endpoints", "get_endpoint")
+        return EndpointReference(self._resource, name)

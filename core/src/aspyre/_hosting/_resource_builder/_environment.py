@@ -1,0 +1,193 @@
+"""Environment, arguments and references: what a resource is told about the others
+(Aspire's ``ResourceBuilderExtensions`` for environment, args and ``WithReference``)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Self, cast
+
+from aspyre._model._annotations import (
+    CommandLineArgsAnnotation,
+    CommandLineArgsCallbackAnnotation,
+    CommandLineArgsCallbackContext,
+    ConnectionPropertyAnnotation,
+    EnvironmentAnnotation,
+    EnvironmentCallbackAnnotation,
+    EnvironmentCallbackContext,
+    KnownRelationshipTypes,
+    MutationBehavior,
+    ReferenceAnnotation,
+    ReferenceEnvironmentAnnotation,
+    ReferenceEnvironmentFlags,
+)
+from aspyre._model._endpoints import EndpointReference
+from aspyre._model._resources import (
+    IResource,
+    IResourceWithArgs,
+    IResourceWithConnectionString,
+    IResourceWithEndpoints,
+    IResourceWithEnvironment,
+    IResourceWithServiceDiscovery,
+)
+from aspyre._model._values import ReferenceExpression, SupportsResource, as_value
+
+from ._base import R_co, ResourceBuilderBase, a_noun, require, unwrap
+
+__all__ = ["EnvironmentMethods"]
+
+
+class EnvironmentMethods(ResourceBuilderBase[R_co]):
+    """``with_environment``, ``with_args``, ``with_connection_property``, ``with_reference``."""
+
+    __slots__ = ()
+
+    def with_environment(self, name_or_callback: str | Callable[..., Any], value: object = None) -> Self:
+        """Set an environment variable, or add a callback that edits the environment.
+
+        ``value`` may be a string, a number, a parameter, an endpoint reference, a
+        ReferenceExpression, a resource with a connection string, or a zero-argument callable
+        evaluated when the environment is computed. ``with_environment(callback)`` calls
+        ``callback(context)`` (sync or async) with ``context.environment`` to edit.
+        """
+        require(self._resource, IResourceWithEnvironment, "environment", "with_environment")
+        if callable(name_or_callback) and not isinstance(name_or_callback, str):
+            if value is not None:
+                raise TypeError("with_environment(callback) takes no value")
+            return self.with_annotation(EnvironmentCallbackAnnotation(name_or_callback))
+        name = name_or_callback
+        if not isinstance(name, str) or not name or "=" in name or "\0" in name:
+            raise ValueError(
+                f"Resource {self._resource.name!r}: {name!r} is not a valid environment variable name "
+                "(non-empty, no '=' or NUL)"
+            )
+        if value is None:
+            raise TypeError(f"Resource {self._resource.name!r}: with_environment({name!r}) needs a value")
+        if (
+            callable(value)
+            and not isinstance(value, (SupportsResource, ReferenceExpression))
+            and not hasattr(value, "get_value")
+        ):
+            fn = value
+
+            def lazy(ctx: EnvironmentCallbackContext) -> None:
+                ctx.environment[name] = as_value(fn())
+
+            return self.with_annotation(EnvironmentCallbackAnnotation(lazy))
+        v = as_value(unwrap(value))
+        self._relate_values(v)
+        return self.with_annotation(EnvironmentAnnotation(name, v))
+
+    def with_args(self, *args: object) -> Self:
+        """Append arguments (literals or values), or ``with_args(callback)`` to edit the list."""
+        require(self._resource, IResourceWithArgs, "args", "with_args")
+        if (
+            len(args) == 1
+            and callable(args[0])
+            and not hasattr(args[0], "get_value")
+            and not isinstance(args[0], (ResourceBuilderBase, ReferenceExpression))
+        ):
+            callback = cast("Callable[[CommandLineArgsCallbackContext], Awaitable[None] | None]", args[0])
+            return self.with_annotation(CommandLineArgsCallbackAnnotation(callback))
+        values = tuple(as_value(unwrap(a)) for a in args)
+        self._relate_values(*values)
+        return self.with_annotation(CommandLineArgsAnnotation(values))
+
+    def with_connection_property(self, name: str, value: object) -> Self:
+        """Add a connection property (``{NAME}_{PROPERTY}`` on resources that reference this one)."""
+        require(self._resource, IResourceWithConnectionString, "connection-string", "with_connection_property")
+        return self.with_annotation(ConnectionPropertyAnnotation(name, as_value(unwrap(value))))
+
+    def with_reference(
+        self,
+        source: object,
+        connection_name: str | None = None,
+        *,
+        optional: bool = False,
+        name: str | None = None,
+    ) -> Self:
+        """Hand ``source``'s connection information to this resource as environment variables.
+
+        * a resource with a connection string (``cache``): ``ConnectionStrings__cache`` and one
+          ``CACHE_{PROPERTY}`` per connection property (``CACHE_HOST``, ``CACHE_PORT``,
+          ``CACHE_URI``...); ``connection_name`` replaces the name in both, ``optional=True``
+          tolerates an empty connection string;
+        * a resource with service discovery (``api``, an executable or python app): for each of
+          its endpoints ``services__api__{scheme}__{i}`` (``i`` counts per scheme from 0) and
+          ``API_{ENDPOINT}`` (``API_HTTP``), the endpoint's URL; ``name`` replaces the service
+          name (``services__{name}__...``, ``{name}_{ENDPOINT}``, not upper-cased);
+        * an endpoint reference (``api.get_endpoint("http")``, works for containers too): the
+          same, for that endpoint only.
+
+        Which of these are injected is chosen with :meth:`with_reference_environment`. Adds a
+        ``Reference`` relationship.
+        """
+        res = self._resource
+        require(res, IResourceWithEnvironment, "environment", "with_reference")
+        if connection_name is not None and not connection_name:
+            raise ValueError(f"with_reference() on {res.name!r}: connection_name must not be empty")
+        if name is not None and not name:
+            raise ValueError(f"with_reference() on {res.name!r}: name must not be empty")
+        target = unwrap(source)
+        if isinstance(target, EndpointReference):
+            if connection_name is not None or optional:
+                raise ValueError(
+                    f"with_reference({target!r}) on {res.name!r}: an endpoint reference has no connection string; "
+                    "connection_name= and optional= do not apply (use name= to rename the service)."
+                )
+            if not isinstance(target.resource, IResourceWithEndpoints):
+                raise TypeError(f"with_reference(): resource {target.resource.name!r} has no endpoints")
+            self._relate(target.resource, KnownRelationshipTypes.REFERENCE)
+            return self.with_annotation(
+                ReferenceAnnotation(
+                    target.resource, None, False, target.endpoint_name, use_connection_string=False, service_name=name
+                )
+            )
+        if not isinstance(target, IResource):
+            raise TypeError(
+                f"with_reference() takes a resource, a resource builder or an endpoint reference, not {target!r}"
+            )
+        if target is res:
+            raise ValueError(f"Resource {res.name!r} cannot reference itself")
+        has_connection_string = isinstance(target, IResourceWithConnectionString)
+        has_service_discovery = isinstance(target, IResourceWithServiceDiscovery)
+        if not (has_connection_string or has_service_discovery):
+            hint = ""
+            if isinstance(target, IResourceWithEndpoints):
+                hint = f" Reference one of its endpoints instead: with_reference({target.name}.get_endpoint('<name>'))."
+            raise TypeError(
+                f"with_reference() needs a resource with the connection-string or the service-discovery capability "
+                f"(IResourceWithConnectionString, IResourceWithServiceDiscovery); resource {target.name!r} is "
+                f"{a_noun(type(target).__name__)}, which has neither.{hint}"
+            )
+        if name is not None and not has_service_discovery:
+            raise ValueError(
+                f"with_reference({target.name!r}, name={name!r}): named service references are only supported for "
+                "resources with service discovery."
+            )
+        if connection_name is not None and name is not None and not has_connection_string:
+            raise ValueError(
+                f"with_reference({target.name!r}): specify either connection_name or name for a service-discovery "
+                "reference, not both."
+            )
+        if optional and not has_connection_string:
+            raise ValueError(
+                f"with_reference({target.name!r}, optional=True): optional references are only supported for "
+                "resources with a connection string."
+            )
+        service_name = name if has_connection_string else (name if name is not None else connection_name)
+        self._relate(target, KnownRelationshipTypes.REFERENCE)
+        return self.with_annotation(
+            ReferenceAnnotation(
+                target,
+                connection_name,
+                optional,
+                use_connection_string=has_connection_string,
+                use_service_discovery=has_service_discovery,
+                service_name=service_name,
+            )
+        )
+
+    def with_reference_environment(self, flags: ReferenceEnvironmentFlags) -> Self:
+        """Choose which variables ``with_reference`` injects (default: all)."""
+        require(self._resource, IResourceWithEnvironment, "environment", "with_reference_environment")
+        return self.with_annotation(ReferenceEnvironmentAnnotation(flags), MutationBehavior.REPLACE)

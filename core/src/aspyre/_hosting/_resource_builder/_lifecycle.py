@@ -1,0 +1,214 @@
+"""Waits and lifecycle: start order, event subscriptions, commands, relationships, URLs, the
+initial state and manifest publishing callbacks (Aspire's wait, command, relationship, URL and
+publishing extensions)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Self
+
+from aspyre._eventing._events import (
+    BeforeResourceStartedEvent,
+    ConnectionStringAvailableEvent,
+    Event,
+    InitializeResourceEvent,
+    ResourceEndpointsAllocatedEvent,
+    ResourceReadyEvent,
+    ResourceStoppedEvent,
+)
+from aspyre._model._annotations import (
+    ExplicitStartAnnotation,
+    KnownRelationshipTypes,
+    ManifestPublishingCallbackAnnotation,
+    MutationBehavior,
+    ResourceCommandAnnotation,
+    ResourceSnapshotAnnotation,
+    ResourceUrlAnnotation,
+    WaitAnnotation,
+    WaitBehavior,
+    WaitType,
+)
+from aspyre._model._graph import lifecycle_parent, parents_of
+from aspyre._model._resources import (
+    ConnectionStringReference,
+    ConnectionStringResource,
+    IResource,
+    IResourceWithWaitSupport,
+)
+from aspyre._model._snapshot import ResourceSnapshot
+
+from ._base import R_co, ResourceBuilderBase, require, unwrap
+
+__all__ = ["LifecycleMethods"]
+
+
+class LifecycleMethods(ResourceBuilderBase[R_co]):
+    """``wait_for*``, ``with_explicit_start``, ``on_*`` events, ``with_command``, relationships,
+    ``with_url``, ``with_initial_state``, ``exclude_from_manifest`` and publishing callbacks."""
+
+    __slots__ = ()
+
+    # -- waits ----------------------------------------------------------------------------------------
+    def _wait(
+        self,
+        dependency: object,
+        wait_type: WaitType,
+        exit_code: int,
+        behavior: WaitBehavior | None,
+        method: str,
+        *,
+        relationship: bool = True,
+    ) -> Self:
+        res = self._resource
+        require(res, IResourceWithWaitSupport, "wait-support", method)
+        dep = unwrap(dependency)
+        if not isinstance(dep, IResource):
+            raise TypeError(f"{method}() takes a resource or a resource builder, not {dep!r}")
+        if dep is res:
+            raise ValueError(f"The {res.name!r} resource cannot wait for itself.")
+        if dep is lifecycle_parent(res):
+            raise ValueError(
+                f"The {res.name!r} resource cannot wait for its parent {dep.name!r}: a child already starts after "
+                "its parent."
+            )
+        if wait_type is not WaitType.WAIT_FOR_COMPLETION:
+            # As in Aspire: waiting for a child also waits for its parent (which may hold the
+            # health checks), and waiting for a connection string to start also waits for the
+            # resources its expression uses; no relationship is recorded for these implicit waits.
+            implicit: list[IResource] = []
+            dep_parent = lifecycle_parent(dep)
+            if dep_parent is not None:
+                implicit.append(dep_parent)
+            if wait_type is WaitType.WAIT_UNTIL_STARTED and isinstance(dep, ConnectionStringResource):
+                for v in dep.expression.value_providers:
+                    used = v.resource if isinstance(v, ConnectionStringReference) else v
+                    if isinstance(used, IResource):
+                        implicit.append(used)
+            for other in implicit:
+                if other is not res and other is not lifecycle_parent(res):
+                    self._wait(other, wait_type, exit_code, behavior, method, relationship=False)
+        if relationship:
+            self._relate(dep, KnownRelationshipTypes.WAIT_FOR)
+        return self.with_annotation(WaitAnnotation(dep, wait_type, exit_code, behavior))
+
+    def wait_for(self, dependency: object, behavior: WaitBehavior | None = None) -> Self:
+        """Start only once ``dependency`` is Running, healthy, and its resource-ready handlers finished."""
+        return self._wait(dependency, WaitType.WAIT_UNTIL_HEALTHY, 0, behavior, "wait_for")
+
+    def wait_for_start(self, dependency: object, behavior: WaitBehavior | None = None) -> Self:
+        """Start only once ``dependency`` is Running."""
+        return self._wait(dependency, WaitType.WAIT_UNTIL_STARTED, 0, behavior, "wait_for_start")
+
+    def wait_for_completion(self, dependency: object, exit_code: int = 0) -> Self:
+        """Start only once ``dependency`` finished with ``exit_code`` (else fail to start)."""
+        return self._wait(dependency, WaitType.WAIT_FOR_COMPLETION, exit_code, None, "wait_for_completion")
+
+    def with_explicit_start(self) -> Self:
+        """Do not start automatically: the resource stays NotStarted until ``app.start_resource(name)``."""
+        return self.with_annotation(ExplicitStartAnnotation(), MutationBehavior.REPLACE)
+
+    # -- relationships, URLs, commands, publishing -----------------------------------------------------
+    def with_relationship(self, resource: object, type: str) -> Self:
+        """A named relationship to another resource (shown by ``aspyre describe``)."""
+        other = unwrap(resource)
+        if not isinstance(other, IResource):
+            raise TypeError(f"with_relationship() takes a resource, not {other!r}")
+        self._relate(other, type)
+        return self
+
+    def with_parent_relationship(self, parent: object) -> Self:
+        """Show this resource under ``parent`` (visual only: no lifecycle coupling).
+
+        A resource has at most one parent: declaring a different one raises ``ValueError``.
+        """
+        p = unwrap(parent)
+        if not isinstance(p, IResource):
+            raise TypeError(f"with_parent_relationship() takes a resource, not {p!r}")
+        if p is self._resource:
+            raise ValueError(f"Resource {p.name!r} cannot be its own parent")
+        others = [q for q in parents_of(self._resource) if q is not p]
+        if others:
+            raise ValueError(
+                f"Resource {self._resource.name!r} already has the parent {others[0].name!r}; a resource can have "
+                f"only one parent, so {p.name!r} cannot be another."
+            )
+        return self.with_relationship(p, KnownRelationshipTypes.PARENT)
+
+    def exclude_from_manifest(self) -> Self:
+        """Leave this resource out of published manifests."""
+        return self.with_annotation(ManifestPublishingCallbackAnnotation.ignore(), MutationBehavior.REPLACE)
+
+    def with_manifest_publishing_callback(self, callback: Callable[[Any], Awaitable[None] | None]) -> Self:
+        """Write this resource's manifest entry with ``callback(context)``."""
+        return self.with_annotation(ManifestPublishingCallbackAnnotation(callback), MutationBehavior.REPLACE)
+
+    def with_url(self, url: str, display_text: str | None = None) -> Self:
+        """A URL shown for the resource; a relative one (``/swagger``) is appended to each http endpoint."""
+        return self.with_annotation(ResourceUrlAnnotation(url, display_text))
+
+    def with_command(
+        self,
+        name: str,
+        display_name: str,
+        execute: Callable[..., Any],
+        *,
+        description: str | None = None,
+        update_state: Callable[[ResourceSnapshot], str] | None = None,
+        confirmation_message: str | None = None,
+        is_highlighted: bool = False,
+    ) -> Self:
+        """A named command runnable with ``app.execute_command(resource, name)`` (replaces one of the same name).
+
+        ``update_state(snapshot)`` says whether the command is ``"enabled"``, ``"disabled"`` or
+        ``"hidden"`` right now (default: enabled). A dashboard asks the person to confirm
+        ``confirmation_message`` before running it, and shows a highlighted command as a button of
+        its own rather than in a menu.
+        """
+        for existing in self._resource.annotations.all(ResourceCommandAnnotation):
+            if existing.name == name:
+                self._resource.annotations.remove(existing)
+        return self.with_annotation(
+            ResourceCommandAnnotation(
+                name,
+                display_name,
+                execute,
+                description,
+                update_state,
+                confirmation_message=confirmation_message,
+                is_highlighted=is_highlighted,
+            )
+        )
+
+    def with_initial_state(self, snapshot: ResourceSnapshot) -> Self:
+        """The snapshot the resource shows before its first update."""
+        return self.with_annotation(ResourceSnapshotAnnotation(snapshot), MutationBehavior.REPLACE)
+
+    # -- events ---------------------------------------------------------------------------------------
+    def _on(self, event_type: type[Event], handler: Callable[..., Any]) -> Self:
+        self._app_builder.eventing.subscribe(event_type, handler, resource=self._resource)
+        return self
+
+    def on_initialize_resource(self, handler: Callable[[InitializeResourceEvent], Any]) -> Self:
+        """Subscribe ``handler`` to this resource's :class:`InitializeResourceEvent`."""
+        return self._on(InitializeResourceEvent, handler)
+
+    def on_resource_endpoints_allocated(self, handler: Callable[[ResourceEndpointsAllocatedEvent], Any]) -> Self:
+        """Subscribe ``handler`` to this resource's :class:`ResourceEndpointsAllocatedEvent`."""
+        return self._on(ResourceEndpointsAllocatedEvent, handler)
+
+    def on_connection_string_available(self, handler: Callable[[ConnectionStringAvailableEvent], Any]) -> Self:
+        """Subscribe ``handler`` to this resource's :class:`ConnectionStringAvailableEvent`."""
+        return self._on(ConnectionStringAvailableEvent, handler)
+
+    def on_before_resource_started(self, handler: Callable[[BeforeResourceStartedEvent], Any]) -> Self:
+        """Subscribe ``handler`` to this resource's :class:`BeforeResourceStartedEvent`."""
+        return self._on(BeforeResourceStartedEvent, handler)
+
+    def on_resource_ready(self, handler: Callable[[ResourceReadyEvent], Any]) -> Self:
+        """Subscribe ``handler`` to this resource's :class:`ResourceReadyEvent`."""
+        return self._on(ResourceReadyEvent, handler)
+
+    def on_resource_stopped(self, handler: Callable[[ResourceStoppedEvent], Any]) -> Self:
+        """Subscribe ``handler`` to this resource's :class:`ResourceStoppedEvent`."""
+        return self._on(ResourceStoppedEvent, handler)
+

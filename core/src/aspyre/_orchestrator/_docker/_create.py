@@ -1,0 +1,209 @@
+"""A :class:`ContainerSpec` as the engine's create request, and what to read back from a container."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import secrets
+import string
+from collections.abc import Mapping
+from typing import Any
+
+from .._specs import ContainerSpec
+from ._engine import DockerEngine
+from ._owner import (
+    LABEL_CONFIG_HASH,
+    LABEL_MANAGED,
+    LABEL_PREFIX,
+    LABEL_RESOURCE,
+    LABEL_VOLUME_KIND,
+    LIFETIME_PERSISTENT,
+)
+from ._runargs import RuntimeOptions
+
+__all__ = [
+    "anonymous_volumes",
+    "config_hash",
+    "create_kwargs",
+    "host_ports",
+    "random_suffix",
+    "remove_with_volumes",
+    "validate",
+]
+
+_log = logging.getLogger("aspyre.containers")
+
+
+def validate(spec: ContainerSpec) -> None:
+    """Raise :class:`ValueError` naming the resource for what the engine would refuse or misread."""
+    where = f"container resource '{spec.resource_name}'"
+    if not spec.image:
+        raise ValueError(f"{where} has no image")
+    for key in spec.labels:
+        if key.startswith(LABEL_PREFIX):
+            raise ValueError(f"label {key!r} of {where} uses the prefix {LABEL_PREFIX!r}, which is reserved for aspyre")
+    for port in spec.ports:
+        if port.protocol not in {"tcp", "udp", "sctp"}:
+            raise ValueError(
+                f"port {port.target_port} of {where}: protocol must be tcp, udp or sctp, not {port.protocol!r}"
+            )
+        if not 0 < port.target_port < 65536 or (port.host_port is not None and not 0 < port.host_port < 65536):
+            raise ValueError(f"port {port.target_port} of {where}: ports must be between 1 and 65535")
+    for mount in spec.mounts:
+        if not mount.target.startswith("/"):
+            raise ValueError(f"mount target {mount.target!r} of {where} must be an absolute path in the container")
+        if mount.type == "bind":
+            if not mount.source or not os.path.isabs(mount.source):
+                raise ValueError(
+                    f"bind mount source {mount.source!r} of {where} must be an absolute host path "
+                    "(relative paths are resolved against the app host's directory before this point)"
+                )
+        elif mount.type != "volume":
+            raise ValueError(f"mount type {mount.type!r} of {where} must be 'bind' or 'volume'")
+
+
+def config_hash(spec: ContainerSpec, image_id: str) -> str:
+    """SHA-256 over everything that defines a persistent container (nothing per-run)."""
+    document = {
+        "version": 1,
+        "image": image_id,
+        "entrypoint": spec.entrypoint,
+        "args": list(spec.args),
+        "env": sorted(spec.env.items()),
+        "ports": sorted([port.target_port, port.protocol, port.host_port or 0] for port in spec.ports),
+        "mounts": sorted([m.type, m.source or "", m.target, m.read_only] for m in spec.mounts),
+        "runtime_args": list(spec.runtime_args),
+        "labels": sorted(spec.labels.items()),
+        "extra_hosts": sorted(spec.extra_hosts.items()),
+        "aliases": sorted({spec.resource_name, *spec.network_aliases}),
+    }
+    encoded = json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(encoded).hexdigest()
+
+
+def random_suffix() -> str:
+    """Eight random lowercase letters (session container names, as Aspire's)."""
+    return "".join(secrets.choice(string.ascii_lowercase) for _ in range(8))
+
+
+def create_kwargs(
+    engine: DockerEngine,
+    spec: ContainerSpec,
+    options: RuntimeOptions,
+    image: dict[str, Any],
+    *,
+    lifetime: str,
+    name: str,
+    network: str,
+    aliases: tuple[str, ...],
+    config_hash: str,
+) -> dict[str, Any]:
+    """The keyword arguments of ``containers.create`` for *spec* (blocking: creates named volumes)."""
+    from docker.types import Mount
+
+    api = engine.api()
+    resource_labels = {LABEL_RESOURCE: spec.resource_name}
+    anonymous_labels = engine.labels(lifetime, **resource_labels, **{LABEL_VOLUME_KIND: "anonymous"})
+    mounts: list[Mount] = []
+    for mount in spec.mounts:
+        if mount.type == "bind":
+            mounts.append(Mount(mount.target, mount.source, type="bind", read_only=mount.read_only))
+        elif mount.source:
+            _ensure_named_volume(engine, mount.source, spec.resource_name)
+            mounts.append(Mount(mount.target, mount.source, type="volume", read_only=mount.read_only))
+        else:
+            mounts.append(Mount(mount.target, None, type="volume", read_only=mount.read_only, labels=anonymous_labels))
+    # Volumes the image declares: mount them explicitly so the anonymous volumes carry our labels too.
+    targets = {mount.target.rstrip("/") or "/" for mount in spec.mounts}
+    for path in sorted((image.get("Config") or {}).get("Volumes") or {}):
+        if (path.rstrip("/") or "/") not in targets:
+            mounts.append(Mount(path, None, type="volume", labels=anonymous_labels))
+
+    ports: dict[str, list[tuple[str, int | None]]] = {}
+    for port in spec.ports:
+        ports.setdefault(f"{port.target_port}/{port.protocol}", []).append(("127.0.0.1", port.host_port))
+    labels = {
+        **spec.labels,
+        **options.labels,
+        **engine.labels(lifetime, **resource_labels, **{LABEL_CONFIG_HASH: config_hash}),
+    }
+    extra_hosts = {**spec.extra_hosts, **options.extra_hosts}
+    return {
+        "image": spec.image,
+        "command": list(spec.args) or None,
+        "entrypoint": [spec.entrypoint] if spec.entrypoint else None,
+        "environment": dict(spec.env),
+        "ports": {key: (value[0] if len(value) == 1 else value) for key, value in ports.items()},
+        "mounts": mounts,
+        "labels": labels,
+        "name": name,
+        "network": network,
+        "networking_config": {network: api.create_endpoint_config(aliases=list(aliases))},
+        "extra_hosts": extra_hosts or None,
+        "detach": True,
+        **options.kwargs,
+    }
+
+
+def _ensure_named_volume(engine: DockerEngine, name: str, resource_name: str) -> None:
+    import docker.errors
+
+    api = engine.api()
+    try:
+        api.inspect_volume(name)
+    except docker.errors.NotFound:
+        labels = engine.labels(LIFETIME_PERSISTENT, **{LABEL_RESOURCE: resource_name, LABEL_VOLUME_KIND: "named"})
+        try:
+            api.create_volume(name, labels=labels)
+        except docker.errors.APIError as exc:
+            if exc.status_code != 409:
+                raise
+
+
+def remove_with_volumes(engine: DockerEngine, container_id: str, volumes: tuple[str, ...]) -> None:
+    """Remove a container and the anonymous volumes aspyre created for it (blocking)."""
+    import docker.errors
+
+    api = engine.api()
+    engine.remove_container(container_id)
+    # Engines that keep anonymous volumes created through the mounts API despite v=True: remove ours.
+    for volume in volumes:
+        try:
+            labels = api.inspect_volume(volume).get("Labels") or {}
+            if labels.get(LABEL_MANAGED) == "true" and labels.get(LABEL_VOLUME_KIND) == "anonymous":
+                api.remove_volume(volume)
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as exc:
+            _log.debug("removing volume %s: %s", volume, exc)
+
+
+def host_ports(info: Mapping[str, Any]) -> dict[tuple[int, str], int]:
+    """``(target port, protocol) -> host port`` on 127.0.0.1 of an inspected container.
+
+    The ports bound now, else (a stopped container) the ports it is configured to bind.
+    """
+    bindings = ((info.get("NetworkSettings") or {}).get("Ports")) or {}
+    if not any(bindings.values()):
+        bindings = ((info.get("HostConfig") or {}).get("PortBindings")) or {}
+    ports: dict[tuple[int, str], int] = {}
+    for key, entries in bindings.items():
+        if not entries:
+            continue
+        port, _, protocol = str(key).partition("/")
+        chosen = next((e for e in entries if e.get("HostIp") in {"127.0.0.1", "0.0.0.0", ""}), entries[0])
+        if chosen.get("HostPort"):
+            ports[(int(port), protocol or "tcp")] = int(chosen["HostPort"])
+    return ports
+
+
+def anonymous_volumes(info: Mapping[str, Any]) -> tuple[str, ...]:
+    """The anonymous volumes (64-hex names) mounted in an inspected container."""
+    names = []
+    for mount in info.get("Mounts") or []:
+        name = str(mount.get("Name") or "")
+        if mount.get("Type") == "volume" and len(name) == 64 and all(c in "0123456789abcdef" for c in name):
+            names.append(name)
+    return tuple(names)

@@ -1,0 +1,91 @@
+"""A container's image: present locally, or pulled as its pull policy allows."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+import anyio.to_thread
+
+from ..._model._annotations import ContainerImagePullPolicy
+from .._specs import ContainerSpec
+from ._engine import DockerEngine
+from ._errors import HINT, ContainerImageUnavailable, ContainerRuntimeUnavailable, explain
+
+__all__ = ["ensure_image"]
+
+
+async def ensure_image(
+    engine: DockerEngine, spec: ContainerSpec, platform: str | None, status: Callable[[str], None]
+) -> dict[str, Any]:
+    """The image's details, pulling it first when the pull policy says so (``status`` hears about the pull).
+
+    Raises :class:`ContainerImageUnavailable` with what to do when the image cannot be had.
+    """
+    policy = spec.pull_policy
+    if policy is not ContainerImagePullPolicy.ALWAYS:
+        info = await engine.call(_inspect_image, engine, spec.image)
+        if info is not None:
+            return info
+        if policy is ContainerImagePullPolicy.NEVER:
+            raise ContainerImageUnavailable(
+                f"The image {spec.image} of container resource '{spec.resource_name}' is not present "
+                f"locally and its pull policy is 'never'. Pull or build it first (`docker pull {spec.image}`), "
+                "or use the pull policy 'missing'.",
+                image=spec.image,
+            )
+    status(f"Pulling image {spec.image}")
+    try:
+        await anyio.to_thread.run_sync(
+            functools.partial(_pull, engine, spec.image, platform), limiter=engine.limiter, abandon_on_cancel=True
+        )
+    except Exception as exc:
+        if isinstance(exc, ContainerRuntimeUnavailable):
+            raise
+        local = "" if policy is not ContainerImagePullPolicy.ALWAYS else await _local_copy_note(engine, spec.image)
+        raise ContainerImageUnavailable(
+            f"The image {spec.image} of container resource '{spec.resource_name}' is not available "
+            f"locally and could not be pulled: {explain(exc)}. Check the image name and tag, log in to "
+            f"the registry (`docker login`) or make the image available locally (`docker pull` / "
+            f"`docker build -t {spec.image} ...`).{local}",
+            image=spec.image,
+        ) from exc
+    info = await engine.call(_inspect_image, engine, spec.image)
+    if info is None:
+        raise ContainerImageUnavailable(
+            f"The image {spec.image} of container resource '{spec.resource_name}' was pulled but the "
+            "engine does not find it under that name.",
+            image=spec.image,
+        )
+    return info
+
+
+async def _local_copy_note(engine: DockerEngine, image: str) -> str:
+    info = await engine.call(_inspect_image, engine, image)
+    if info is None:
+        return ""
+    return " A local copy exists: the pull policy 'missing' would use it."
+
+
+def _inspect_image(engine: DockerEngine, image: str) -> dict[str, Any] | None:
+    import docker.errors
+
+    try:
+        return dict(engine.api().inspect_image(image))
+    except docker.errors.ImageNotFound:
+        return None
+    except docker.errors.NotFound:
+        return None
+
+
+def _pull(engine: DockerEngine, image: str, platform: str | None) -> None:
+    import requests.exceptions
+
+    try:
+        for item in engine.api().pull(image, stream=True, decode=True, platform=platform):
+            if isinstance(item, dict) and item.get("error"):
+                raise RuntimeError(str(item["error"]).strip())
+    except requests.exceptions.ConnectionError as exc:
+        raise ContainerRuntimeUnavailable(f"Lost the connection to the container engine ({exc}). {HINT}") from exc

@@ -1,0 +1,254 @@
+"""Following one container: its output, line by line, and its exit code.
+
+A :class:`Monitor` runs in a plain daemon thread (never in anyio's default thread pool: it lives as long
+as the container) and hands lines to the event loop with :func:`anyio.from_thread.run_sync`. It keeps
+following across restarts by a restart policy and across a dropped connection.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import anyio
+import anyio.from_thread
+import anyio.lowlevel
+
+from .._output import LineSplitter
+
+__all__ = ["Monitor"]
+
+_log = logging.getLogger("aspyre.containers")
+
+
+class _LoopGone(Exception):
+    """The event loop that owns a monitor has finished."""
+
+
+class Monitor:
+    """Follows one container: output lines to ``on_log`` and, when the output ends, the exit code.
+
+    Runs in a plain daemon thread (never in anyio's default thread pool: it lives as long as the
+    container). The thread talks to the loop only through ``anyio.from_thread.run_sync(token=...)``.
+    """
+
+    def __init__(
+        self,
+        api: Any,
+        container_id: str,
+        name: str,
+        on_log: Callable[[str, bool], None],
+    ) -> None:
+        self._api = api
+        self._id = container_id
+        self._name = name
+        self._on_log = on_log
+        self._token = anyio.lowlevel.current_token()
+        self._lock = threading.Lock()
+        self._stream: Any = None
+        self._closing = threading.Event()
+        self._thread: threading.Thread | None = None
+        #: Set (on the loop) when following ended, whatever the reason.
+        self.done = anyio.Event()
+        self.finished = threading.Event()
+        self.exit_code: int | None = None
+        #: True when following was stopped by aspyre while the container may still run.
+        self.detached = False
+        self.error: BaseException | None = None
+        #: ``State.StartedAt`` of the run being followed; a new value means a restart policy restarted it.
+        self.started_at = ""
+
+    # -- called from worker threads / the loop
+    def open_stream(self, *, logs: bool) -> Any:
+        """Attach to the container's stdout/stderr (blocking). ``logs=True`` includes earlier output."""
+        stream = self._api.attach(self._id, stdout=True, stderr=True, stream=True, logs=logs, demux=True)
+        return self._keep(stream)
+
+    def _open_run_logs(self, previous_finished_at: str, started_at: str) -> Any:
+        """Follow the output of a run that began after *previous_finished_at* (engine time), from its first line.
+
+        Used after a restart policy restarted the container: attaching would miss what the new run
+        wrote before the attach. The logs endpoint does not keep stdout and stderr apart, so these
+        lines are all reported as stdout.
+        """
+        since = _engine_timestamp(previous_finished_at) or max(0.0, _engine_timestamp(started_at) - 1.0)
+        stream = self._api.logs(self._id, stdout=True, stderr=True, stream=True, follow=True, since=since)
+        return self._keep(_StdoutFrames(stream))
+
+    def _keep(self, stream: Any) -> Any:
+        with self._lock:
+            if self._closing.is_set():
+                _close_stream(stream)
+                return None
+            self._stream = stream
+        return stream
+
+    def start(self, stream: Any, started_at: str) -> None:
+        self.started_at = started_at
+        self._thread = threading.Thread(
+            target=self._run, args=(stream,), name=f"aspyre-container-{self._name}", daemon=True
+        )
+        self._thread.start()
+
+    def close(self, *, detach: bool = True) -> None:
+        """Stop following (non-blocking; call on the event loop). *detach*: the container may still run."""
+        if detach and not self.finished.is_set():
+            self.detached = True
+        self._closing.set()
+        with self._lock:
+            stream, self._stream = self._stream, None
+        if stream is not None:
+            _close_stream(stream)
+        if self._thread is None and not self.finished.is_set():
+            # never started (the container failed to start): nothing will set the events otherwise
+            self.finished.set()
+            self.done.set()
+
+    def join(self, timeout: float) -> bool:
+        return self.finished.wait(timeout)
+
+    # -- the thread
+    def _run(self, stream: Any) -> None:
+        try:
+            while stream is not None:
+                self._pump(stream)
+                stream = None
+                if self._closing.is_set():
+                    break
+                if not self._record_outcome():
+                    # Still running: a restart policy restarted it, or the connection dropped. Follow new output.
+                    stream = self._reattach()
+        except _LoopGone:
+            self.detached = True
+        except BaseException as exc:
+            self.error = exc
+            _log.warning("following container %s failed: %s", self._name, exc, exc_info=True)
+        finally:
+            with self._lock:
+                self._stream = None
+            try:
+                anyio.from_thread.run_sync(self.done.set, token=self._token)
+            except RuntimeError:
+                pass  # the loop is gone; nobody waits any more
+            self.finished.set()
+
+    def _record_outcome(self) -> bool:
+        """After the output ended: record the exit code; False if the container still runs."""
+        outcome = self._outcome_after_eof()
+        if outcome is None:
+            return False
+        self.exit_code = outcome if outcome >= 0 else None
+        return True
+
+    def _reattach(self) -> Any:
+        """Follow the container again after its output ended while it still runs (or restarts)."""
+        import docker.errors
+
+        while not self._closing.wait(0.1):
+            try:
+                state = self._api.inspect_container(self._id)["State"]
+                if state.get("Restarting"):
+                    continue  # the restart policy's back-off: wait for the next run
+                if not state.get("Running"):
+                    self.exit_code = int(state.get("ExitCode", -1))
+                    return None
+                started_at = str(state.get("StartedAt", ""))
+                if started_at and started_at != self.started_at:
+                    _log.debug("container %s was restarted at %s: following the new run", self._name, started_at)
+                    self.started_at = started_at
+                    # The new run may write before the engine records StartedAt; everything after the
+                    # previous run finished belongs to it.
+                    return self._open_run_logs(str(state.get("FinishedAt", "")), started_at)
+                _log.debug("the output stream of container %s dropped: attaching again", self._name)
+                return self.open_stream(logs=False)  # same run, the connection dropped: new output only
+            except docker.errors.NotFound:
+                return None
+            except Exception as exc:
+                _log.debug("re-attaching to container %s failed: %s", self._name, exc)
+        return None
+
+    def _outcome_after_eof(self) -> int | None:
+        """After the output ended: the exit code, ``-1`` if the container is gone, ``None`` if it still runs."""
+        import docker.errors
+
+        for _ in range(40):
+            try:
+                info = self._api.inspect_container(self._id)
+            except docker.errors.NotFound:
+                return -1
+            state = info["State"]
+            if state.get("Restarting") or str(state.get("StartedAt", "")) != self.started_at:
+                return None  # a restart policy is restarting it (or already did)
+            if not state.get("Running"):
+                return int(state.get("ExitCode", -1))
+            # The output ends a moment before the engine records the exit: look again shortly.
+            if self._closing.wait(0.05):
+                return None
+        return None  # still running: the connection dropped
+
+    def _pump(self, stream: Any) -> None:
+        splitters = (LineSplitter(), LineSplitter())
+        try:
+            for frame in stream:
+                batch: list[tuple[str, bool]] = []
+                for index, chunk in enumerate(frame):
+                    if chunk:
+                        batch.extend((line, index == 1) for line in splitters[index].feed(chunk))
+                if batch:
+                    self._deliver(batch)
+        except _LoopGone:
+            raise
+        except Exception as exc:  # the stream broke (engine went away, socket closed under us)
+            _log.debug("output stream of container %s ended: %s", self._name, exc)
+        tail = [(line, index == 1) for index in range(2) for line in splitters[index].flush()]
+        if tail:
+            self._deliver(tail)
+
+    def _deliver(self, batch: list[tuple[str, bool]]) -> None:
+        try:
+            anyio.from_thread.run_sync(self._emit, batch, token=self._token)
+        except RuntimeError as exc:  # RunFinishedError: the loop finished under us
+            raise _LoopGone from exc
+
+    def _emit(self, batch: list[tuple[str, bool]]) -> None:
+        for line, is_stderr in batch:
+            try:
+                self._on_log(line, is_stderr)
+            except Exception:
+                _log.exception("log callback failed for container %s", self._name)
+
+
+class _StdoutFrames:
+    """Adapts a plain byte stream (the logs endpoint) to the ``(stdout, stderr)`` frames of an attach."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def __iter__(self) -> Iterator[tuple[bytes, None]]:
+        for chunk in self._stream:
+            yield (chunk, None)
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+def _engine_timestamp(value: str) -> float:
+    """A Docker RFC 3339 time (nanoseconds, ``Z``) as a UNIX timestamp; 0.0 if unset or unparsable."""
+    match = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)", value)
+    if match is None:
+        return 0.0
+    base, fraction, zone = match.groups()
+    moment = dt.datetime.fromisoformat(base + ("+00:00" if zone == "Z" else zone))
+    timestamp = moment.timestamp() + float(f"0.{fraction or 0}")
+    return max(timestamp, 0.0)
+
+
+def _close_stream(stream: Any) -> None:
+    try:
+        stream.close()
+    except Exception as exc:
+        _log.debug("closing a container stream failed: %s", exc)

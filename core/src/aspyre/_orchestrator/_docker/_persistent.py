@@ -1,0 +1,116 @@
+"""Reusing a persistent container: one rule for every start, at app start or by the Start command.
+
+An existing container of that name, created by this app host, with the same configuration hash is
+reused: followed as it is when it runs, started again when it is stopped. A changed configuration (or a
+container that will not run again) is removed, so that the caller creates it anew. A container of that
+name that aspyre or this app host did not create is never touched.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from .._specs import ContainerSpec
+from ._create import anonymous_volumes, host_ports
+from ._engine import DockerEngine
+from ._errors import ContainerStartError
+from ._handle import ContainerHandle
+from ._monitor import Monitor
+from ._owner import LABEL_APP_HOST, LABEL_APP_HOST_HASH, LABEL_CONFIG_HASH, LABEL_MANAGED
+
+__all__ = ["reuse_persistent"]
+
+_log = logging.getLogger("aspyre.containers")
+
+
+async def reuse_persistent(
+    engine: DockerEngine,
+    session_network: str,
+    spec: ContainerSpec,
+    *,
+    name: str,
+    config_hash: str,
+    aliases: tuple[str, ...],
+    on_log: Callable[[str, bool], None],
+    status: Callable[[str], None],
+) -> ContainerHandle | None:
+    """The existing persistent container *name*, followed again, or ``None`` when it must be created."""
+    existing = await engine.call(engine.inspect_container, name)
+    if existing is None:
+        return None
+    labels = existing["Config"].get("Labels") or {}
+    owner = None
+    if labels.get(LABEL_MANAGED) != "true":
+        owner = "was not created by aspyre"
+    elif labels.get(LABEL_APP_HOST_HASH) != engine.app_host_hash:
+        owner = f"belongs to another app host ({labels.get(LABEL_APP_HOST, '?')})"
+    if owner is not None:
+        raise ContainerStartError(
+            f"A container named {name} exists but {owner}, so the persistent container resource "
+            f"'{spec.resource_name}' cannot use that name. Remove it (`docker rm -f {name}`) or choose "
+            "another name with with_container_name()."
+        )
+    if labels.get(LABEL_CONFIG_HASH) == config_hash:
+        running = bool(existing["State"].get("Running"))
+        handle = await _follow(engine, session_network, spec, existing, aliases, on_log, start=not running)
+        if handle is not None:
+            how = "Reusing" if running else "Starting again"
+            status(f"{how} persistent container {name} (configuration unchanged)")
+            return handle
+        reason = "it stopped while aspyre attached to it" if running else "it could not be started again"
+    else:
+        reason = "its configuration changed"
+    status(f"Recreating persistent container {name}: {reason}")
+    await engine.call(engine.remove_container, existing["Id"])
+    return None
+
+
+async def _follow(
+    engine: DockerEngine,
+    session_network: str,
+    spec: ContainerSpec,
+    existing: dict[str, Any],
+    aliases: tuple[str, ...],
+    on_log: Callable[[str, bool], None],
+    *,
+    start: bool,
+) -> ContainerHandle | None:
+    """Follow an existing persistent container (starting it first if *start*); ``None`` if that fails."""
+    import docker.errors
+
+    container_id = str(existing["Id"])
+    name = str(existing["Name"]).lstrip("/")
+    api = engine.api()
+    networks = (existing.get("NetworkSettings") or {}).get("Networks") or {}
+    monitor = Monitor(api, container_id, name, on_log)
+    try:
+        if session_network not in networks:
+            await engine.call(api.connect_container_to_network, container_id, session_network, aliases=list(aliases))
+        # Attached before the start, so the new run's first lines are not missed; earlier runs' are not replayed.
+        stream = await engine.call(monitor.open_stream, logs=False)
+        if start:
+            await engine.call(api.start, container_id)
+        info = await engine.call(api.inspect_container, container_id)
+    except docker.errors.APIError as exc:
+        _log.debug("following container %s again failed: %s", name, exc)
+        monitor.close(detach=False)
+        return None
+    if not start and not info["State"].get("Running"):
+        monitor.close(detach=False)
+        return None
+    monitor.start(stream, str(info["State"].get("StartedAt", "")))
+    return ContainerHandle(
+        id=container_id,
+        name=name,
+        resource_name=spec.resource_name,
+        reused=True,
+        persistent=True,
+        host_ports=host_ports(info),
+        image_id=str(info.get("Image", "")),
+        config_hash=str((info["Config"].get("Labels") or {}).get(LABEL_CONFIG_HASH, "")),
+        network_aliases=aliases,
+        monitor=monitor,
+        anonymous_volumes=anonymous_volumes(info),
+    )

@@ -1,0 +1,399 @@
+"""Run-mode containers through the docker SDK.
+
+:class:`ContainerRuntime` is what the orchestrator uses to run container resources: it connects to the
+engine (``DOCKER_HOST`` or the Docker CLI context, Podman's Docker-compatible socket works too), sweeps
+objects left behind by app hosts that no longer run, creates the session network, pulls images per pull
+policy, creates and starts containers (ports published on 127.0.0.1, mounts, network aliases, runtime
+args), streams their output line by line, reports their exit, and stops, detaches or removes them.
+It also says how a caller reaches an address (:meth:`~ContainerRuntime.host_gateway_name`,
+:meth:`~ContainerRuntime.container_address`).
+
+The docker SDK blocks. Every short call runs in a worker thread (see :mod:`._engine`); every
+container's output is followed by one plain daemon thread (see :mod:`._monitor`). The ``docker`` package
+is imported on :meth:`ContainerRuntime.connect` only (it costs ~140 ms).
+
+See ``docs/containers.md`` for the user-facing behaviour.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import anyio
+import attrs
+
+from ..._model._annotations import ContainerLifetime
+from .._specs import ContainerSpec
+from ._create import (
+    anonymous_volumes,
+    config_hash,
+    create_kwargs,
+    host_ports,
+    random_suffix,
+    remove_with_volumes,
+    validate,
+)
+from ._engine import DockerEngine
+from ._errors import ContainerExitUnknown, ContainerRuntimeUnavailable, ContainerStartError, explain
+from ._handle import ContainerHandle
+from ._images import ensure_image
+from ._monitor import Monitor
+from ._networks import Networks
+from ._owner import LIFETIME_PERSISTENT, LIFETIME_SESSION
+from ._persistent import reuse_persistent
+from ._runargs import parse_runtime_args
+from ._sweep import sweep_orphans
+
+__all__ = ["HOST_GATEWAY", "ContainerHandle", "ContainerRuntime"]
+
+_log = logging.getLogger("aspyre.containers")
+
+#: The name containers reach the host by, mapped to the engine's ``host-gateway`` in every container.
+HOST_GATEWAY = "host.docker.internal"
+#: How long stopping and closing wait for a container's output thread to finish after the stream ends.
+_MONITOR_JOIN_TIMEOUT = 10.0
+
+
+class ContainerRuntime:
+    """Runs container resources of one app host session on a Docker-compatible engine.
+
+    Construction does not touch the engine (and does not import ``docker``); call :meth:`connect`
+    first. All methods are coroutines meant for one event loop; blocking SDK calls run in worker
+    threads limited by *limiter* (default: a private limiter of 8 threads).
+
+    *owner_pid* names the process whose lifetime owns the session's objects (default: this process);
+    :meth:`sweep_orphans` of a later run removes them once that process no longer runs.
+    """
+
+    def __init__(
+        self,
+        *,
+        session_id: str,
+        app_host_path: Path | str,
+        docker_host: str | None = None,
+        limiter: anyio.CapacityLimiter | None = None,
+        owner_pid: int | None = None,
+    ) -> None:
+        if not session_id:
+            raise ValueError("session_id must not be empty")
+        self._engine = DockerEngine(
+            session_id=session_id,
+            app_host_path=os.path.abspath(os.fspath(app_host_path)),
+            docker_host=docker_host,
+            limiter=limiter,
+            owner_pid=owner_pid,
+        )
+        self._networks = Networks(self._engine)
+        self._handles: dict[str, ContainerHandle] = {}
+
+    # ------------------------------------------------------------------ names and addresses
+    @property
+    def session_id(self) -> str:
+        return self._engine.session_id
+
+    @property
+    def app_host_hash(self) -> str:
+        """The app host hash (8 hex digits) in persistent container and network names."""
+        return self._engine.app_host_hash
+
+    @property
+    def session_network_name(self) -> str:
+        """``aspyre-session-<hash8 of the session id>-<app name>``; created by :meth:`ensure_network`."""
+        return self._networks.session_name
+
+    @property
+    def persistent_network_name(self) -> str:
+        """``aspyre-persistent-<app host hash8>``: the network persistent containers live on."""
+        return self._networks.persistent_name
+
+    @staticmethod
+    def host_gateway_name() -> str:
+        """The name containers use to reach the host; every container gets it mapped to the host gateway."""
+        return HOST_GATEWAY
+
+    def container_address(self, resource_name: str, target_port: int) -> tuple[str, int]:
+        """How another container on the session network reaches *resource_name*'s *target_port*."""
+        return (resource_name, target_port)
+
+    # ------------------------------------------------------------------ engine
+    async def connect(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109 - bounds the engine handshake
+        """Connect to the engine (``DOCKER_HOST``, else the Docker CLI context, else the default socket).
+
+        Raises :class:`ContainerRuntimeUnavailable` within about *timeout* seconds when no engine answers.
+        """
+        await self._engine.connect(timeout)
+
+    async def sweep_orphans(self) -> list[str]:
+        """Remove session objects of app hosts that no longer run; see :func:`._sweep.sweep_orphans`."""
+        await self.connect()
+        engine = self._engine
+        return await engine.call(sweep_orphans, engine.api(), session_id=engine.session_id, this_host=engine.owner.host)
+
+    async def ensure_network(self) -> str:
+        """Create the session's bridge network once (labelled like every session object); return its name.
+
+        Every container of the session joins it, reachable under its resource name and aliases.
+        """
+        await self.connect()
+        return await self._networks.ensure_session()
+
+    # ------------------------------------------------------------------ start
+    async def start_container(
+        self,
+        spec: ContainerSpec,
+        on_log: Callable[[str, bool], None],
+        *,
+        on_status: Callable[[str], None] | None = None,
+    ) -> ContainerHandle:
+        """Create and start (or, for an unchanged persistent container, reuse) the container of *spec*.
+
+        Output lines go to ``on_log(line, is_stderr)``, always called on the event loop. ``on_status``
+        (also on the loop) receives short human-readable progress notes (pulling, reusing, recreating).
+        Raises :class:`ValueError` for an invalid spec (unsupported runtime flag, relative bind source),
+        :class:`ContainerImageUnavailable`, :class:`ContainerStartError` or
+        :class:`ContainerRuntimeUnavailable`.
+        """
+        status = on_status or (lambda message: None)
+        spec = attrs.evolve(spec, extra_hosts={HOST_GATEWAY: "host-gateway", **spec.extra_hosts})
+        options = parse_runtime_args(spec.runtime_args, resource_name=spec.resource_name)
+        validate(spec)
+        network = await self.ensure_network()
+        persistent = spec.lifetime is ContainerLifetime.PERSISTENT
+        image = await ensure_image(self._engine, spec, options.kwargs.get("platform"), status)
+        image_id = str(image["Id"])
+        hash_ = config_hash(spec, image_id)
+        aliases = tuple(dict.fromkeys((spec.resource_name, *spec.network_aliases)))
+        if spec.container_name:
+            name = spec.container_name
+        elif persistent:
+            name = f"{spec.resource_name}-{self.app_host_hash}"
+        else:
+            name = f"{spec.resource_name}-{random_suffix()}"
+
+        primary_network = network
+        if persistent:
+            primary_network = await self._networks.ensure_persistent()
+            reused = await reuse_persistent(
+                self._engine,
+                network,
+                spec,
+                name=name,
+                config_hash=hash_,
+                aliases=aliases,
+                on_log=on_log,
+                status=status,
+            )
+            if reused is not None:
+                self._handles[reused.id] = reused
+                return reused
+
+        engine = self._engine
+        kwargs = await engine.call(
+            create_kwargs,
+            engine,
+            spec,
+            options,
+            image,
+            lifetime=LIFETIME_PERSISTENT if persistent else LIFETIME_SESSION,
+            name=name,
+            network=primary_network,
+            aliases=aliases,
+            config_hash=hash_,
+        )
+        try:
+            container = await engine.call(self._create, kwargs)
+        except ContainerRuntimeUnavailable:
+            raise
+        except Exception as exc:
+            raise ContainerStartError(
+                f"Cannot create the container {name} of resource '{spec.resource_name}': {explain(exc)}"
+            ) from exc
+        container_id = str(container["Id"])
+        api = engine.api()
+        monitor = Monitor(api, container_id, name, on_log)
+        handle = ContainerHandle(
+            id=container_id,
+            name=name,
+            resource_name=spec.resource_name,
+            reused=False,
+            persistent=persistent,
+            host_ports={},
+            image_id=image_id,
+            config_hash=hash_,
+            network_aliases=aliases,
+            monitor=monitor,
+        )
+        self._handles[container_id] = handle
+        try:
+            if persistent:
+                await engine.call(api.connect_container_to_network, container_id, network, aliases=list(aliases))
+            stream = await engine.call(monitor.open_stream, logs=True)
+            try:
+                await engine.call(api.start, container_id)
+            except Exception as exc:
+                if isinstance(exc, ContainerRuntimeUnavailable):
+                    raise
+                raise ContainerStartError(
+                    f"Cannot start the container {name} of resource '{spec.resource_name}': {explain(exc)}"
+                ) from exc
+            info = await engine.call(api.inspect_container, container_id)
+        except BaseException:
+            monitor.close(detach=False)
+            with anyio.CancelScope(shield=True):
+                await self._forget(handle)
+            raise
+        monitor.start(stream, str(info["State"].get("StartedAt", "")))
+        handle.host_ports = host_ports(info)
+        handle._anonymous_volumes = anonymous_volumes(info)
+        return handle
+
+    def _create(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        client = self._engine.client
+        assert client is not None
+        return dict(client.containers.create(**kwargs).attrs)
+
+    # ------------------------------------------------------------------ follow, stop, detach, kill
+    async def wait(self, handle: ContainerHandle) -> int:
+        """The container's exit code, once it exits. Cancelling the wait leaves the container alone.
+
+        Raises :class:`ContainerExitUnknown` when aspyre stopped following a container that still runs
+        (:meth:`detach`, or after :meth:`close`), or the container was removed outside aspyre.
+        """
+        monitor = handle._monitor
+        await monitor.done.wait()
+        if monitor.exit_code is not None:
+            return monitor.exit_code
+        if monitor.detached:
+            raise ContainerExitUnknown(
+                f"aspyre stopped following container {handle.name} of resource '{handle.resource_name}' "
+                "while it was running"
+            )
+        # Following ended without an exit code (the output thread failed): ask the engine.
+        while True:
+            info = await self._engine.call(self._engine.inspect_container, handle.id)
+            if info is None:
+                raise ContainerExitUnknown(
+                    f"container {handle.name} of resource '{handle.resource_name}' was removed outside aspyre"
+                )
+            state = info["State"]
+            if not state.get("Running") and not state.get("Restarting"):
+                return int(state.get("ExitCode", -1))
+            await anyio.sleep(1.0)
+
+    async def stop(self, handle: ContainerHandle, grace: float) -> None:
+        """Stop a container: SIGTERM (or the image's stop signal), then SIGKILL after *grace* seconds.
+
+        *grace* is rounded up to whole seconds (the engine's unit). A session container is then removed
+        together with its anonymous volumes; a persistent container is kept, stopped, and leaves the
+        session network (the next start of an unchanged one starts it again). Runs to completion even
+        when the calling task is cancelled.
+        """
+        import docker.errors
+
+        with anyio.CancelScope(shield=True):
+            if handle._removed:
+                return
+            try:
+                await self._engine.call(self._engine.api().stop, handle.id, timeout=max(0, math.ceil(grace)))
+            except docker.errors.NotFound:
+                pass
+            except docker.errors.APIError as exc:
+                _log.warning("stopping container %s failed: %s", handle.name, explain(exc))
+            if not await self._engine.call(handle._monitor.join, _MONITOR_JOIN_TIMEOUT):
+                handle._monitor.close(detach=False)
+            if handle.persistent:
+                await self._detach(handle)
+            else:
+                await self._forget(handle)
+
+    async def detach(self, handle: ContainerHandle) -> None:
+        """Leave a persistent container running: stop following it and take it off the session network.
+
+        :meth:`wait` then raises :class:`ContainerExitUnknown`. Session containers cannot be left
+        behind: :class:`ValueError` (use :meth:`stop` or :meth:`remove`).
+        """
+        if not handle.persistent:
+            raise ValueError(
+                f"container {handle.name} of resource '{handle.resource_name}' has a session lifetime and "
+                "cannot be left running: stop() or remove() it"
+            )
+        with anyio.CancelScope(shield=True):
+            if not handle._removed:
+                await self._detach(handle)
+
+    async def kill(self, handle: ContainerHandle) -> None:
+        """SIGKILL the container now if it runs (no grace); its exit code is recorded as usual."""
+        import docker.errors
+
+        with anyio.CancelScope(shield=True):
+            if handle._removed or handle._monitor.finished.is_set():
+                return
+            try:
+                await self._engine.call(self._engine.api().kill, handle.id)
+            except docker.errors.APIError as exc:  # not running (409) or gone (404)
+                _log.debug("killing container %s: %s", handle.name, exc)
+            if not await self._engine.call(handle._monitor.join, _MONITOR_JOIN_TIMEOUT):
+                handle._monitor.close(detach=False)
+
+    async def remove(self, handle: ContainerHandle) -> None:
+        """Remove the container now (killing it if it runs), with its anonymous volumes; persistent too."""
+        with anyio.CancelScope(shield=True):
+            if handle._removed:
+                return
+            await self.kill(handle)
+            await self._forget(handle)
+
+    async def _detach(self, handle: ContainerHandle) -> None:
+        handle._monitor.close(detach=True)
+        await self._engine.call(handle._monitor.join, _MONITOR_JOIN_TIMEOUT)
+        await self._networks.leave_session(handle.id, handle.name)
+        handle._removed = True
+        self._handles.pop(handle.id, None)
+
+    async def _forget(self, handle: ContainerHandle) -> None:
+        """Remove the container with its anonymous volumes and stop tracking it."""
+        handle._removed = True
+        self._handles.pop(handle.id, None)
+        if self._engine.client is None:
+            return
+        try:
+            await self._engine.call(remove_with_volumes, self._engine, handle.id, handle._anonymous_volumes)
+        except Exception as exc:
+            _log.warning("removing container %s failed: %s", handle.name, exc)
+        await self._engine.call(handle._monitor.join, _MONITOR_JOIN_TIMEOUT)
+
+    # ------------------------------------------------------------------ end
+    async def close(self) -> None:
+        """Stop following every container, remove remaining session containers and the session network,
+        and close the client. Persistent containers keep running. Idempotent; shielded from cancellation."""
+        with anyio.CancelScope(shield=True):
+            if self._engine.client is None:
+                self._engine.closed = True
+                return
+            for handle in list(self._handles.values()):
+                try:
+                    if handle.persistent:
+                        await self._detach(handle)
+                    else:
+                        await self.kill(handle)
+                        await self._forget(handle)
+                except Exception as exc:
+                    _log.warning("cleaning up container %s failed: %s", handle.name, exc)
+            await self._networks.remove_session()
+            await self._engine.close()
+
+    async def persistent_host_ports(
+        self, resource_name: str, container_name: str | None = None
+    ) -> dict[tuple[int, str], int]:
+        """Host ports of this app host's existing persistent container, running or stopped (empty: none).
+
+        The orchestrator reuses them, so an unchanged persistent container keeps its address.
+        """
+        name = container_name or f"{resource_name}-{self.app_host_hash}"
+        info = await self._engine.call(self._engine.inspect_container, name)
+        return {} if info is None else host_ports(info)

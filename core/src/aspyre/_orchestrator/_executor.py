@@ -1,0 +1,251 @@
+"""Runs what the orchestrator decided to start: a resource becomes a spec, the spec a process or a container.
+
+The orchestrator decides *when* (waits, events, order); the executor decides *how* (as Aspire's
+``DcpExecutor`` does over DCP): it owns the container runtime, allocates endpoints, turns a resource into
+a :class:`ProcessSpec` or :class:`ContainerSpec`, runs it, reports its states, and stops it the way the
+stop asks for (a persistent container is stopped by the Stop command, left running at app shutdown).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+import anyio
+import anyio.abc
+
+from .._model._annotations import ContainerLifetime
+from .._model._resources import ContainerResource, ExecutableResource
+from .._model._snapshot import KnownResourceStates, ResourceSnapshot, StateStyle
+from ._addresses import EndpointAllocator, HostPorts, url_snapshots
+from ._docker import ContainerHandle, ContainerRuntime
+from ._processes import run_process
+from ._runs import ResourceRun
+from ._snapshots import env_snapshot, with_urls
+from ._translate import container_name, container_spec, process_spec
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from .._model._execution import ExecutionContext
+    from .._model._graph import DistributedApplicationModel
+    from ._logs import ResourceLoggerService
+    from ._notifications import ResourceNotificationService
+    from ._options import AppOptions
+
+__all__ = ["Executor", "RuntimeUnhealthy"]
+
+log = logging.getLogger("aspyre.orchestrator")
+
+S = KnownResourceStates
+
+
+class RuntimeUnhealthy(RuntimeError):
+    """The container runtime cannot be reached: the message says why and what to do."""
+
+
+class Executor:
+    """Runs the processes and containers of one app session."""
+
+    def __init__(
+        self,
+        *,
+        session_id: str,
+        app_host_path: Path,
+        execution_context: ExecutionContext,
+        options: AppOptions,
+        notifications: ResourceNotificationService,
+        loggers: ResourceLoggerService,
+    ) -> None:
+        self._context = execution_context
+        self._options = options
+        self._notifications = notifications
+        self._loggers = loggers
+        #: The container runtime; it also tells how containers reach addresses.
+        self.runtime = ContainerRuntime(session_id=session_id, app_host_path=app_host_path)
+        self._connected = False
+        self._runtime_error: str | None = None
+        self._runtime_ready = anyio.Event()
+        #: Set by a forced stop: processes get SIGKILL without waiting out the grace period.
+        self.force = anyio.Event()
+
+    # -- the runtime ---------------------------------------------------------------------------------------
+    async def connect_runtime(self) -> None:
+        """Connect to the container engine, sweep orphans, create the session network (errors are kept)."""
+        runtime = self.runtime
+        try:
+            await runtime.connect(timeout=self._options.container_runtime_timeout)
+            for what in await runtime.sweep_orphans():
+                log.info("removed a leftover of an app host that no longer runs: %s", what)
+            await runtime.ensure_network()
+            self._connected = True
+        except Exception as exc:
+            self._runtime_error = str(exc)
+            log.warning("%s", exc)
+            with contextlib.suppress(Exception):
+                await runtime.close()
+        finally:
+            self._runtime_ready.set()
+
+    async def _persistent_host_ports(self, containers: Iterable[ContainerResource]) -> dict[str, HostPorts]:
+        """Host ports of existing persistent containers by resource name (connects first)."""
+        await self.connect_runtime()
+        out: dict[str, HostPorts] = {}
+        if not self._connected:
+            return out
+        for c in containers:
+            if c.lifetime is ContainerLifetime.PERSISTENT:
+                with contextlib.suppress(Exception):
+                    out[c.name] = await self.runtime.persistent_host_ports(c.name, container_name(c))
+        return out
+
+    async def allocate_endpoints(self, model: DistributedApplicationModel, tg: anyio.abc.TaskGroup) -> None:
+        """Allocate every endpoint (callers in containers reach them as the runtime says), show the URLs.
+
+        Connects to the container runtime: first when persistent containers may keep their host ports,
+        else in the background (containers wait for it).
+        """
+        containers = [c for c in model if isinstance(c, ContainerResource)]
+        keep: dict[str, HostPorts] = {}
+        if any(c.lifetime is ContainerLifetime.PERSISTENT for c in containers):
+            keep = await self._persistent_host_ports(containers)
+        elif containers:
+            tg.start_soon(self.connect_runtime)
+        else:
+            self._runtime_ready.set()
+        allocator = EndpointAllocator(self.runtime, randomize_container_ports=self._options.randomize_ports)
+        allocator.allocate(model, keep)
+        for r in model:
+            urls = url_snapshots(r)
+            if urls:
+                self._notifications.publish_update(r, functools.partial(with_urls, urls))
+
+    async def close(self) -> None:
+        """Release the runtime (session containers and network go; persistent containers stay)."""
+        if self._connected:
+            try:
+                await self.runtime.close()
+            except Exception as exc:
+                log.error("closing the container runtime failed: %s", exc)
+
+    # -- running -----------------------------------------------------------------------------------------------
+    def _update(
+        self, r: ExecutableResource | ContainerResource, fn: Callable[[ResourceSnapshot], ResourceSnapshot]
+    ) -> None:
+        self._notifications.publish_update(r, fn)
+
+    async def run_process(self, r: ExecutableResource, run: ResourceRun, created: Callable[[], None]) -> None:
+        """Run an executable until it exits (Finished) or the run is cancelled (then stop it gracefully)."""
+        logger = self._loggers.get_logger(r)
+        spec, resolved = await process_spec(r, self._context, logger)
+        write = self._loggers.write
+
+        def on_line(line: str, is_error: bool) -> None:
+            write(r, line, is_error)
+
+        def on_started(pid: int) -> None:
+            run.pid = pid
+            self._update(
+                r,
+                lambda s: (
+                    s.with_state(S.RUNNING, StateStyle.SUCCESS)
+                    .with_property("executable.pid", pid)
+                    .with_property("executable.args", list(spec.args))
+                    .evolve(environment_variables=env_snapshot(resolved.env, resolved.secret))
+                ),
+            )
+            created()
+
+        def on_exit(code: int) -> None:
+            run.exit_code = code
+
+        code = await run_process(
+            spec,
+            on_line=on_line,
+            on_started=on_started,
+            on_exit=on_exit,
+            grace_period=self._options.stop_grace_period,
+            force=self.force,
+        )
+        style = StateStyle.SUCCESS if code == 0 else StateStyle.ERROR
+        self._update(r, lambda s: s.with_state(S.FINISHED, style).evolve(exit_code=code))
+        if code != 0:
+            logger.warning("Process exited with code %d", code)
+
+    async def run_container(self, r: ContainerResource, run: ResourceRun, created: Callable[[], None]) -> None:
+        """Run a container until it exits (Exited) or the run is cancelled (then stop or detach it)."""
+        await self._runtime_ready.wait()
+        if not self._connected:
+            raise RuntimeUnhealthy(self._runtime_error or "the container runtime is not available")
+        logger = self._loggers.get_logger(r)
+        spec, resolved = await container_spec(r, self._context, logger)
+        write = self._loggers.write
+
+        def on_log(line: str, is_error: bool) -> None:
+            write(r, line, is_error)
+
+        handle = await self.runtime.start_container(spec, on_log, on_status=logger.info)
+        run.container = handle
+        self._update(
+            r,
+            lambda s: (
+                s.with_state(S.RUNNING, StateStyle.SUCCESS)
+                .with_property("container.id", handle.id)
+                .with_property("container.name", handle.name)
+                .with_property("container.args", list(spec.args))
+                .evolve(environment_variables=env_snapshot(resolved.env, resolved.secret))
+            ),
+        )
+        created()
+        try:
+            code = await self.runtime.wait(handle)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self._end_container(r, run, handle)
+        self._update(
+            r,
+            lambda s: s.with_state(S.EXITED, StateStyle.SUCCESS if code == 0 else StateStyle.ERROR).evolve(
+                exit_code=code
+            ),
+        )
+
+    async def _end_container(self, r: ContainerResource, run: ResourceRun, handle: ContainerHandle) -> None:
+        """After the container exited or its run was cancelled: stop it, or leave a persistent one running."""
+        logger = self._loggers.get_logger(r)
+        snap = self._notifications.get_snapshot(r)
+        if snap is not None and snap.state_text == S.RUNNING:
+            self._update(r, lambda s: s.with_state(S.STOPPING, StateStyle.INFO))
+        try:
+            if run.leaves_running(handle) and handle.exit_code is None:
+                logger.info("Leaving persistent container %s running", handle.name)
+                await self.runtime.detach(handle)
+            else:
+                await self.runtime.stop(handle, self._options.stop_grace_period)
+                run.exit_code = handle.exit_code
+        except Exception as exc:
+            logger.error("Could not stop container %s: %s", handle.name, exc)
+
+    # -- forced stop ---------------------------------------------------------------------------------------
+    def force_stop(self, runs: Iterable[ResourceRun], tg: anyio.abc.TaskGroup | None) -> None:
+        """Cut every stop short: processes get SIGKILL, containers that are to stop are killed.
+
+        Persistent containers that the shutdown leaves running are not touched.
+        """
+        if self.force.is_set():
+            return
+        self.force.set()
+        if tg is None or not self._connected:
+            return
+        for run in runs:
+            handle = run.container
+            if handle is not None and not run.leaves_running(handle):
+                tg.start_soon(self._kill, handle)
+
+    async def _kill(self, handle: ContainerHandle) -> None:
+        try:
+            await self.runtime.kill(handle)
+        except Exception as exc:
+            log.error("could not kill container %s: %s", handle.name, exc)

@@ -1,0 +1,108 @@
+"""A resource's annotations as a :class:`ContainerSpec` or :class:`ProcessSpec`: the one place that reads them.
+
+Environment variables and arguments are resolved here, for the network the resource runs on (a
+container sees its peers by resource name, a process sees 127.0.0.1).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import attrs
+
+from .._model._annotations import (
+    ContainerImagePullPolicy,
+    ContainerImagePullPolicyAnnotation,
+    ContainerMountAnnotation,
+    ContainerMountType,
+    ContainerNameAnnotation,
+    ContainerNetworkAliasAnnotation,
+    ContainerRuntimeArgsAnnotation,
+)
+from .._model._endpoints import EndpointAnnotation
+from .._model._environment import compute_arguments, compute_environment, is_secret_value
+from .._model._execution import ExecutionContext
+from .._model._resources import ContainerResource, ExecutableResource, IResource
+from .._model._values import KnownNetworks, ValueContext, resolve_value
+from ._specs import ContainerSpec, MountSpec, PortSpec, ProcessSpec
+
+__all__ = ["Resolved", "container_name", "container_spec", "process_spec", "resolve"]
+
+
+@attrs.frozen
+class Resolved:
+    """A resource's environment and arguments with every value resolved."""
+
+    env: dict[str, str]
+    args: tuple[str, ...]
+    #: Names of the variables whose value is a secret (shown masked).
+    secret: frozenset[str]
+
+
+async def resolve(r: IResource, network: str, context: ExecutionContext, logger: logging.Logger) -> Resolved:
+    """Run the resource's environment and argument callbacks and resolve every value for *network*."""
+    ctx = ValueContext(caller=r, network=network, execution_context=context)
+    env: dict[str, str] = {}
+    secret: set[str] = set()
+    for key, raw in (await compute_environment(r, context, logger)).items():
+        value = await resolve_value(raw, ctx)
+        env[key] = "" if value is None else value
+        if is_secret_value(raw):
+            secret.add(key)
+    args: list[str] = []
+    for raw in await compute_arguments(r, context, logger):
+        value = await resolve_value(raw, ctx)
+        args.append("" if value is None else value)
+    return Resolved(env, tuple(args), frozenset(secret))
+
+
+async def process_spec(
+    r: ExecutableResource, context: ExecutionContext, logger: logging.Logger
+) -> tuple[ProcessSpec, Resolved]:
+    """The process to run for an executable resource, and its resolved configuration."""
+    resolved = await resolve(r, KnownNetworks.LOCALHOST, context, logger)
+    spec = ProcessSpec(r.name, r.command, r.working_dir, args=resolved.args, env=resolved.env)
+    return spec, resolved
+
+
+async def container_spec(
+    r: ContainerResource, context: ExecutionContext, logger: logging.Logger
+) -> tuple[ContainerSpec, Resolved]:
+    """The container to run for a container resource (endpoints allocated already), and its configuration."""
+    resolved = await resolve(r, KnownNetworks.CONTAINER, context, logger)
+    image = r.image
+    if image is None:
+        raise RuntimeError(f"container {r.name!r} has no image: call with_image()")
+    ports = tuple(
+        PortSpec(ep.target_port or 0, ep.allocated[KnownNetworks.LOCALHOST].port, ep.protocol.value)
+        for ep in r.annotations.all(EndpointAnnotation)
+    )
+    mounts = tuple(
+        MountSpec("bind" if m.type is ContainerMountType.BIND_MOUNT else "volume", m.source, m.target, m.read_only)
+        for m in r.annotations.all(ContainerMountAnnotation)
+    )
+    runtime_args: list[str] = []
+    for a in r.annotations.all(ContainerRuntimeArgsAnnotation):
+        runtime_args.extend(a.args)
+    pull = r.annotations.last(ContainerImagePullPolicyAnnotation)
+    spec = ContainerSpec(
+        resource_name=r.name,
+        image=image.full_name,
+        pull_policy=pull.policy if pull is not None else ContainerImagePullPolicy.MISSING,
+        entrypoint=r.entrypoint,
+        args=resolved.args,
+        env=resolved.env,
+        ports=ports,
+        mounts=mounts,
+        network_aliases=tuple(a.alias for a in r.annotations.all(ContainerNetworkAliasAnnotation)),
+        runtime_args=tuple(runtime_args),
+        lifetime=r.lifetime,
+        container_name=container_name(r),
+    )
+    return spec, resolved
+
+
+def container_name(r: ContainerResource) -> str | None:
+    """The container name the user chose (``with_container_name``), if any."""
+    ann = r.annotations.last(ContainerNameAnnotation)
+    return ann.name if ann is not None else None

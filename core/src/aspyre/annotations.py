@@ -1,0 +1,90 @@
+"""Annotations: the typed data the builder methods attach to resources.
+
+Integrations and lifecycle extensions read and add them (``resource.annotations.last(...)``,
+``builder.with_annotation(...)``); an app host rarely needs them directly.
+"""
+
+from __future__ import annotations
+
+from ._model._annotations import (
+    Annotations,
+    CommandLineArgsAnnotation,
+    CommandLineArgsCallbackAnnotation,
+    CommandLineArgsCallbackContext,
+    ConnectionPropertyAnnotation,
+    ContainerImageAnnotation,
+    ContainerImagePullPolicyAnnotation,
+    ContainerLifetimeAnnotation,
+    ContainerMountAnnotation,
+    ContainerMountType,
+    ContainerNameAnnotation,
+    ContainerNetworkAliasAnnotation,
+    ContainerRuntimeArgsAnnotation,
+    DockerfileBuildAnnotation,
+    EnvironmentAnnotation,
+    EnvironmentCallbackAnnotation,
+    EnvironmentCallbackContext,
+    ExplicitStartAnnotation,
+    HealthCheckAnnotation,
+    ManifestPublishingCallbackAnnotation,
+    MutationBehavior,
+    ReferenceAnnotation,
+    ReferenceEnvironmentAnnotation,
+    ResourceAnnotation,
+    ResourceCommandAnnotation,
+    ResourceRelationshipAnnotation,
+    ResourceSnapshotAnnotation,
+    ResourceUrlAnnotation,
+    WaitAnnotation,
+    WaitType,
+)
+from ._model._deployment import (
+    CommandProbeAnnotation,
+    DeploymentFileAnnotation,
+    EndpointProbeAnnotation,
+    ProbeAnnotation,
+    ProbeType,
+)
+from ._model._endpoints import EndpointAnnotation
+from ._public import present as _present
+
+__all__ = [
+    "Annotations",
+    "CommandLineArgsAnnotation",
+    "CommandLineArgsCallbackAnnotation",
+    "CommandLineArgsCallbackContext",
+    "CommandProbeAnnotation",
+    "ConnectionPropertyAnnotation",
+    "ContainerImageAnnotation",
+    "ContainerImagePullPolicyAnnotation",
+    "ContainerLifetimeAnnotation",
+    "ContainerMountAnnotation",
+    "ContainerMountType",
+    "ContainerNameAnnotation",
+    "ContainerNetworkAliasAnnotation",
+    "ContainerRuntimeArgsAnnotation",
+    "DeploymentFileAnnotation",
+    "DockerfileBuildAnnotation",
+    "EndpointAnnotation",
+    "EndpointProbeAnnotation",
+    "EnvironmentAnnotation",
+    "EnvironmentCallbackAnnotation",
+    "EnvironmentCallbackContext",
+    "ExplicitStartAnnotation",
+    "HealthCheckAnnotation",
+    "ManifestPublishingCallbackAnnotation",
+    "MutationBehavior",
+    "ProbeAnnotation",
+    "ProbeType",
+    "ReferenceAnnotation",
+    "ReferenceEnvironmentAnnotation",
+    "ResourceAnnotation",
+    "ResourceCommandAnnotation",
+    "ResourceRelationshipAnnotation",
+    "ResourceSnapshotAnnotation",
+    "ResourceUrlAnnotation",
+    "WaitAnnotation",
+    "WaitType",
+]
+
+_present(globals(), __name__)

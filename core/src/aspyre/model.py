@@ -1,0 +1,70 @@
+"""The app model for tools and integrations: values and how they resolve, snapshots, graph validation.
+
+What an app host writes lives in :mod:`aspyre`; this module has the parts integrations, publishers and
+tools build on: :class:`ValueContext` and :func:`resolve_value`, the value protocols, the pieces of a
+:class:`~aspyre.ResourceSnapshot`, the environment and argument computation, and the model checks.
+"""
+
+from __future__ import annotations
+
+from ._model._endpoints import AllocatedEndpoint, EndpointReferenceExpression
+from ._model._environment import (
+    compute_arguments,
+    compute_environment,
+    encode_env_name,
+    find_referrers,
+    reference_variables,
+)
+from ._model._graph import DistributedApplicationModel, validate_model
+from ._model._names import validate_name
+from ._model._resources import ConnectionStringReference, capability_names
+from ._model._snapshot import (
+    EnvironmentVariableSnapshot,
+    HealthReportSnapshot,
+    KnownResourceTypes,
+    RelationshipSnapshot,
+    ResourcePropertySnapshot,
+    ResourceStateSnapshot,
+    UrlSnapshot,
+)
+from ._model._values import (
+    KnownNetworks,
+    ManifestExpressionProvider,
+    ReferenceExpressionBuilder,
+    ValueContext,
+    ValueProvider,
+    ValueWithReferences,
+    resolve_value,
+)
+from ._public import present as _present
+
+__all__ = [
+    "AllocatedEndpoint",
+    "ConnectionStringReference",
+    "DistributedApplicationModel",
+    "EndpointReferenceExpression",
+    "EnvironmentVariableSnapshot",
+    "HealthReportSnapshot",
+    "KnownNetworks",
+    "KnownResourceTypes",
+    "ManifestExpressionProvider",
+    "ReferenceExpressionBuilder",
+    "RelationshipSnapshot",
+    "ResourcePropertySnapshot",
+    "ResourceStateSnapshot",
+    "UrlSnapshot",
+    "ValueContext",
+    "ValueProvider",
+    "ValueWithReferences",
+    "capability_names",
+    "compute_arguments",
+    "compute_environment",
+    "encode_env_name",
+    "find_referrers",
+    "reference_variables",
+    "resolve_value",
+    "validate_model",
+    "validate_name",
+]
+
+_present(globals(), __name__)
