@@ -213,3 +213,12 @@ def test_the_dashboard_stops_with_the_app_and_frees_its_port() -> None:
     with socket.socket() as s:  # the port is free again (no listener left behind)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("127.0.0.1", port))
+
+
+@pytest.mark.anyio
+async def test_a_before_start_event_published_outside_a_run_starts_nothing(tmp_path: Path) -> None:
+    builder = aspyre.DistributedApplication.create_builder([], app_host_path=tmp_path / "apphost.py")
+    app = builder.build()
+    await app.eventing.publish(aspyre.events.BeforeStartEvent(app=app))
+    assert aspyre_dashboard.get_dashboard(app) is None
+    assert app.announcements == ()

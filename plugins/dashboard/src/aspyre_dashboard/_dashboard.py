@@ -133,6 +133,11 @@ class Dashboard:
         # Lines from now on go to the ring; earlier ones are in the loggers' backlogs.
         self.app.resource_loggers.add_listener(self.log_hub.on_line)
 
+    def close(self) -> None:
+        """Release the sockets of a dashboard that will not serve."""
+        for listener in self._listeners:
+            listener.sock.close()
+
     @property
     def login_url(self) -> str:
         """The link that signs a browser in (the run's token in it); without a token, the home page."""
@@ -187,8 +192,7 @@ class Dashboard:
         try:
             await self._serve()
         finally:
-            for listener in self._listeners:
-                listener.sock.close()  # those the server never took over (it detaches the others)
+            self.close()  # the sockets the server never took over (it detaches the others)
 
     async def _serve(self) -> None:
         from ._server import serve_asgi

@@ -57,6 +57,10 @@ def aspyre_before_start(event: aspyre.events.BeforeStartEvent) -> None:
         # Refused (an unsafe or impossible setting): the app runs, without its dashboard, and says why.
         app.announce(f"Dashboard: not started: {exc}")
         return
+    try:
+        app.start_background_task(dashboard.serve, name="aspyre-dashboard")
+    except RuntimeError:  # the event was published by hand, outside a run: nothing to serve
+        dashboard.close()
+        return
     _dashboards[app] = dashboard
     app.announce(f"Dashboard: {dashboard.login_url}")
-    app.start_background_task(dashboard.serve, name="aspyre-dashboard")

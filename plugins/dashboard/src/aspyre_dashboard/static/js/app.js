@@ -89,6 +89,8 @@ async function main() {
   onChange((kind) => { if (kind === "status") drawStatus(); });
   window.addEventListener("popstate", route);
   connect();
+  // Pages added by plugins load first: they may extend the built-in pages (extend.js).
+  await Promise.all(info.pages.filter((p) => p.script).map((p) => moduleFor(p.id).catch((error) => console.error(error))));
   await route();
 }
 

@@ -1,5 +1,6 @@
 // The details of one resource: everything its snapshot says, secrets masked until revealed.
 import { actions } from "./commands.js";
+import { extensionsAt } from "./extend.js";
 import { post, resources } from "./live.js";
 import {
   button, clear, copyText, duration, formatValue, h, icon, localDateTime, propertyLabel, stateBadge, styleClass,
@@ -176,6 +177,10 @@ export function renderDetails(root, name, { onSelect, onClose }) {
       h("thead", {}, h("tr", {}, ["Type", "Source", "Target", "Mode"].map((t) => h("th", {}, t)))),
       h("tbody", {}, mounts.map((m) => h("tr", {}, h("td", {}, m.type), h("td", {}, h("code", {}, m.source || "(anonymous)")),
         h("td", {}, h("code", {}, m.target)), h("td", {}, m.readOnly ? "read-only" : "read-write")))))));
+  }
+  for (const add of extensionsAt("detailsSections")) {
+    const extra = add(r);
+    if (extra) body.append(section(extra.id, extra.title, extra.count ?? null, extra.body));
   }
   root.append(body);
   body.scrollTop = scroll;

@@ -1,6 +1,7 @@
 // The Resources page: a table with nested children, the graph, and the parameters; details on the side.
 import { actions, busyWith, onCommandsChanged } from "./commands.js";
 import { renderDetails, secretValue } from "./details.js";
+import { extensionsAt, extensionsVersion } from "./extend.js";
 import { renderGraph } from "./graph.js";
 import { onChange, order, resources, watchResources } from "./live.js";
 import {
@@ -112,6 +113,8 @@ export default {
       if (this.selected && items.some((i) => i.name === this.selected || i.relationships?.some((x) => x.resource === this.selected))) this.drawDetails();
     });
     onCommandsChanged(() => { this.draw(); this.drawDetails(); });
+    this.onExtensions = () => { this.draw(); this.drawDetails(); };
+    window.addEventListener("aspyre:extensions", this.onExtensions);
     this.timer = setInterval(() => {
       for (const el of root.querySelectorAll(".uptime")) { const r = resources.get(el.dataset.resource); if (r) el.textContent = uptimeText(r); }
     }, 1000);
@@ -122,6 +125,7 @@ export default {
 
   unmount() {
     this.off?.();
+    window.removeEventListener("aspyre:extensions", this.onExtensions);
     clearInterval(this.timer);
     onCommandsChanged(() => {});
   },
@@ -208,7 +212,7 @@ export default {
 
   row({ r, depth, hasChildren }, dimmed) {
     const collapsed = collapsedParents.has(r.name);
-    const key = `${r.version}|${depth}|${hasChildren}|${collapsed}|${dimmed}|${r.name === this.selected}|${busyWith(r.name) || ""}`;
+    const key = `${r.version}|${depth}|${hasChildren}|${collapsed}|${dimmed}|${r.name === this.selected}|${busyWith(r.name) || ""}|${extensionsVersion()}`;
     const cached = this.rows.get(r.name);
     if (cached && cached.key === key) return cached.tr;
     const caret = hasChildren ? h("button", { type: "button", class: "caret", "aria-expanded": String(!collapsed),
@@ -216,7 +220,7 @@ export default {
       onclick: (e) => { e.stopPropagation(); if (collapsed) collapsedParents.delete(r.name); else collapsedParents.add(r.name); saveCollapsed(); this.draw(); },
     }, icon("chevron", `icon chevron${collapsed ? "" : " open"}`)) : h("span", { class: "caret-space" });
     const name = h("span", { class: "name-cell" }, h("span", { class: "indent", dataset: { depth: String(depth) } }), caret,
-      colourName(h("span", { class: "res-name" }, r.name), r.name));
+      colourName(h("span", { class: "res-name" }, r.name), r.name), extensionsAt("nameCell").map((f) => f(r)));
     name.firstChild.style.width = `${depth * 18}px`;
     const tr = h("tr", {
       class: `res-row ${styleClass(r)}${r.name === this.selected ? " selected" : ""}${dimmed ? " dimmed" : ""}`,
