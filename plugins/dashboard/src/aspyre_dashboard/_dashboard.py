@@ -7,29 +7,27 @@ import ipaddress
 import socket
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import anyio
-import attrs
 
 import aspyre
 
-from ._commands import CommandRunner
-from ._hub import LogHub, ResourceHub
 from ._options import DashboardOptions, bind_socket, is_loopback
 from ._security import Guard, Security, new_token
-from ._views import ResourceViews
 
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
+    from ._commands import CommandRunner
+    from ._hub import LogHub, ResourceHub
     from ._live import LiveConnection, Topic
+    from ._views import ResourceViews
 
 __all__ = ["Dashboard", "Page"]
 
 
-@attrs.frozen
-class Page:
+class Page(NamedTuple):
     """A page in the dashboard's navigation.
 
     ``path`` is where it lives (``/traces``: that path and everything under it serve the page
@@ -48,13 +46,17 @@ class Page:
         return {"id": self.id, "title": self.title, "path": self.path, "icon": self.icon, "script": self.script}
 
 
-@attrs.define(eq=False)
 class _Listener:
-    name: str
-    sock: socket.socket
-    make_app: Callable[[], Any]
-    scope: anyio.CancelScope = attrs.field(factory=lambda: anyio.CancelScope(shield=True))
-    done: anyio.Event = attrs.field(factory=anyio.Event)
+    """A socket to serve an ASGI app on, with the scope that shields the server from the app's cancellation."""
+
+    __slots__ = ("done", "make_app", "name", "scope", "sock")
+
+    def __init__(self, name: str, sock: socket.socket, make_app: Callable[[], Any]) -> None:
+        self.name = name
+        self.sock = sock
+        self.make_app = make_app
+        self.scope = anyio.CancelScope(shield=True)
+        self.done = anyio.Event()
 
 
 #: Seconds the web stack's import waits for, unless a browser connects first.
@@ -99,10 +101,11 @@ class Dashboard:
         self.app = app
         self.options = options
         self.app_name = Path(app.app_host_path).parent.name or Path(app.app_host_path).stem
-        self.views = ResourceViews(app)
-        self.resource_hub = ResourceHub(app, self.views)
-        self.log_hub = LogHub()
-        self.commands = CommandRunner(app, self.views)
+        # Made when it starts serving, after the resources started (see _serve): nothing before needs them.
+        self.views: ResourceViews
+        self.resource_hub: ResourceHub
+        self.log_hub: LogHub
+        self.commands: CommandRunner
         self.connections: set[LiveConnection] = set()
         self.topics: dict[str, Topic] = {}
         self.pages: list[Page] = []
@@ -130,8 +133,6 @@ class Dashboard:
         token = None if self.options.unsecured else new_token()
         self.security = Security(token, self.port, allowed)
         self._listeners.append(_Listener("dashboard", sock, self._make_app))
-        # Lines from now on go to the ring; earlier ones are in the loggers' backlogs.
-        self.app.resource_loggers.add_listener(self.log_hub.on_line)
 
     def close(self) -> None:
         """Release the sockets of a dashboard that will not serve."""
@@ -180,7 +181,7 @@ class Dashboard:
             "app": {"name": self.app_name, "path": _shown_path(Path(self.app.app_host_path))},
             "version": aspyre.__version__,
             "secured": self.security.secured,
-            "resources": self.views.names(),
+            "resources": [r.name for r in self.app.model],
             # Colours are handed out in this order (parameters seldom write logs).
             "colourOrder": [r.name for r in self.app.model if not isinstance(r, aspyre.ParameterResource)],
             "pages": [p.to_json() for p in (*BUILTIN_PAGES, *self.pages)],
@@ -203,6 +204,16 @@ class Dashboard:
             await anyio.wait_readable(self._listeners[0].sock)
         await anyio.to_thread.run_sync(importlib.import_module, "aspyre_dashboard._web")
         await anyio.to_thread.run_sync(importlib.import_module, "hypercorn.asyncio")
+        from ._commands import CommandRunner
+        from ._hub import LogHub, ResourceHub
+        from ._views import ResourceViews
+
+        self.views = ResourceViews(self.app)
+        self.resource_hub = ResourceHub(self.app, self.views)
+        self.log_hub = LogHub()
+        self.commands = CommandRunner(self.app, self.views)
+        # Lines from now on go to the ring (while a page follows logs); earlier ones are in the backlogs.
+        self.app.resource_loggers.add_listener(self.log_hub.on_line)
         async with anyio.create_task_group() as tg:
             self.commands.task_group = tg
             tg.start_soon(self.resource_hub.follow)

@@ -10,8 +10,6 @@ import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 
-import attrs
-
 from ._hooks import NO_DASHBOARD_FLAG
 
 __all__ = [
@@ -58,7 +56,6 @@ def stable_port(app_host_path: Path) -> int:
     return STABLE_PORTS.start + int.from_bytes(digest[:4], "big") % len(STABLE_PORTS)
 
 
-@attrs.frozen
 class DashboardOptions:
     """How the dashboard is served.
 
@@ -67,19 +64,32 @@ class DashboardOptions:
     ``unsecured``: serve without a token (refused unless ``host`` is a loopback address).
     """
 
-    host: str = "127.0.0.1"
-    port: int | None = None
-    unsecured: bool = False
+    # A plain class, not attrs: this module is imported before the app's first resource starts.
+    __slots__ = ("host", "port", "unsecured")
 
-    def __attrs_post_init__(self) -> None:
-        if self.unsecured and not is_loopback(self.host):
+    def __init__(self, host: str = "127.0.0.1", port: int | None = None, unsecured: bool = False) -> None:
+        if unsecured and not is_loopback(host):
             raise DashboardConfigError(
-                f"The dashboard refuses to listen on {self.host} without a token: anyone who can reach it could "
+                f"The dashboard refuses to listen on {host} without a token: anyone who can reach it could "
                 f"read secrets and run commands. Unset {ENV_UNSECURED}, or bind a loopback address "
                 f"({ENV_URL}=http://127.0.0.1:PORT)."
             )
-        if self.port is not None and not 0 <= self.port <= 65535:
-            raise DashboardConfigError(f"{ENV_URL}: port {self.port} is not between 0 and 65535")
+        if port is not None and not 0 <= port <= 65535:
+            raise DashboardConfigError(f"{ENV_URL}: port {port} is not between 0 and 65535")
+        self.host = host
+        self.port = port
+        self.unsecured = unsecured
+
+    def __repr__(self) -> str:
+        return f"DashboardOptions(host={self.host!r}, port={self.port!r}, unsecured={self.unsecured!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, DashboardOptions):
+            return NotImplemented
+        return (self.host, self.port, self.unsecured) == (other.host, other.port, other.unsecured)
+
+    def __hash__(self) -> int:
+        return hash((self.host, self.port, self.unsecured))
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> DashboardOptions:
