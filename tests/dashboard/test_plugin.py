@@ -90,6 +90,12 @@ def test_the_port_is_stable_per_app_host_and_falls_back_when_busy(tmp_path: Path
             bind_socket(DashboardOptions(port=taken), one)  # asked for: an error naming it
     finally:
         first.close()
+    # A port one of the app's resources asked for is left to it.
+    other_sock = bind_socket(DashboardOptions(), other, avoid={stable_port(other)})
+    try:
+        assert other_sock.getsockname()[1] != stable_port(other)
+    finally:
+        other_sock.close()
 
 
 # -- the live fan-out ----------------------------------------------------------------------------------------

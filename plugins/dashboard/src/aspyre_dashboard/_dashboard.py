@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import anyio
 
 import aspyre
+from aspyre.annotations import EndpointAnnotation
 
 from ._options import DashboardOptions, bind_socket, is_loopback
 from ._security import Guard, Security, new_token
@@ -123,7 +124,9 @@ class Dashboard:
     # -- opening (synchronous, in the before-start hook: fast) -----------------------------------------
     def open(self) -> None:
         """Bind the socket and make the token; connections wait in the backlog until :meth:`serve` runs."""
-        sock = bind_socket(self.options, Path(self.app.app_host_path))
+        # Never the port a resource of the app asked for: the resource would fail to start.
+        fixed = {ep.port for r in self.app.model for ep in r.annotations.all(EndpointAnnotation) if ep.port}
+        sock = bind_socket(self.options, Path(self.app.app_host_path), avoid=fixed)
         self.port = int(sock.getsockname()[1])
         self.url = f"http://{_display_host(self.options.host)}:{self.port}"
         allowed: frozenset[str] | None = None

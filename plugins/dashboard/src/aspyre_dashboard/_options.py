@@ -7,7 +7,7 @@ import ipaddress
 import os
 import socket
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from ._hooks import NO_DASHBOARD_FLAG
@@ -154,18 +154,22 @@ def _listen(family: socket.AddressFamily, address: str, port: int) -> socket.soc
     return sock
 
 
-def bind_socket(options: DashboardOptions, app_host_path: Path) -> socket.socket:
+def bind_socket(options: DashboardOptions, app_host_path: Path, avoid: Collection[int] = ()) -> socket.socket:
     """A listening socket for the dashboard: connections wait in its backlog until the server runs.
 
-    With no port configured, the app host's stable port is tried first, then any free port; a
-    port that was asked for and is busy is an error naming it.
+    With no port configured, the app host's stable port is tried first (unless it is in ``avoid``:
+    ports the app's own resources asked for), then any free port; a port that was asked for and is
+    busy is an error naming it.
     """
     family, address = _resolve(options.host)
     if options.port is None:
-        try:
-            return _listen(family, address, stable_port(app_host_path))
-        except OSError:
-            return _listen(family, address, 0)
+        port = stable_port(app_host_path)
+        if port not in avoid:
+            try:
+                return _listen(family, address, port)
+            except OSError:
+                pass
+        return _listen(family, address, 0)
     try:
         return _listen(family, address, options.port)
     except OSError as exc:
