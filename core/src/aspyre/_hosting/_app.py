@@ -156,7 +156,9 @@ class DistributedApplication:
                 print(f"aspyre: {exc}", file=sys.stderr)
                 return 1
             if self.options.console_output:
-                print(f"Published {self.execution_context.publisher_name} to: {path}")
+                from ._console import published_message
+
+                print(published_message(self.execution_context.publisher_name or "manifest", path))
             return 0
         reporter = None
         if self.options.console_output:

@@ -32,12 +32,20 @@ from aspyre._model._resources import (
     PythonAppResource,
 )
 from aspyre._model._values import ReferenceExpression
-from aspyre._plugins import PluginLoadError
+from aspyre._plugins import (
+    GROUP_BUILDER_METHODS,
+    GROUP_RESOURCE_METHODS,
+    PluginLoadError,
+    PluginSelection,
+    registry,
+)
 
-from ._extensions import builder_method, configure_builder, load_hook_plugins
+from ._extensions import builder_method, conflict_guards, core_conflicts, public_names, warn_if_stubs_stale
+from ._hook_plugins import configure_builder, load_hook_plugins, plugin_name
 from ._integrations import DuplicateResourceError, check_name_available
-from ._paths import caller_file, python_interpreter, resolve_path
+from ._paths import caller_file, choose_python_interpreter, resolve_path
 from ._resource_builder import ResourceBuilder, parse_image
+from ._typed_extensions import BuilderExtensionMethods
 
 if TYPE_CHECKING:
     from aspyre._hosting._app import DistributedApplication
@@ -47,17 +55,20 @@ __all__ = ["DistributedApplicationBuilder", "DuplicateResourceError"]
 T = TypeVar("T", bound=IResource)
 
 
-class DistributedApplicationBuilder:
+class DistributedApplicationBuilder(BuilderExtensionMethods):
     """Collects resources, then :meth:`build` validates them into a :class:`DistributedApplication`.
 
     Create one with :meth:`DistributedApplication.create_builder`. Methods of installed
-    integrations (``add_redis``, ``add_postgres``...) are found through entry points.
+    integrations (``add_redis``, ``add_postgres``...) are found through entry points (``aspyre stubs``
+    makes them known to type checkers).
 
     Creating a builder reads the command line (``args``, default ``sys.argv[1:]``) into
-    :attr:`execution_context`, makes one pluggy ``PluginManager`` for the project ``aspyre``,
-    registers every ``aspyre.hooks`` entry point with it (a plugin that cannot be loaded or
-    registered is reported with a ``RuntimeWarning`` and listed in :attr:`plugin_load_errors`,
-    the others still load) and calls the ``aspyre_configure_builder`` hook.
+    :attr:`execution_context`, takes the process's plugin selection (``ASPYRE_DISABLE_PLUGINS``,
+    ``-p no:NAME``...), makes one pluggy ``PluginManager`` for the project ``aspyre``, registers every
+    ``aspyre.hooks`` entry point with it (a plugin that cannot be imported is reported with a
+    ``RuntimeWarning`` and listed in :attr:`plugin_load_errors`, the others still load; one that does not
+    fit the hooks raises :class:`~aspyre.plugins.PluginValidationError`) and calls the
+    ``aspyre_configure_builder`` hook.
     """
 
     def __init__(
@@ -85,15 +96,76 @@ class DistributedApplicationBuilder:
         self.plugin_load_errors: list[PluginLoadError] = []
         self.eventing = DistributedApplicationEventing(self.plugin_manager)
         self._built = False
+        self._plugin_selection = registry().selection()
+        self._resource_builder_type: type[ResourceBuilder[Any]] = ResourceBuilder
         if load_plugins:
-            self.plugin_load_errors.extend(load_hook_plugins(self.plugin_manager))
+            errors, invalid = load_hook_plugins(self.plugin_manager, self._plugin_selection)
+            self.plugin_load_errors.extend(errors)
+            if invalid:
+                first = invalid[0]
+                raise type(first)(first.entry, first.problems, others=[plugin_name(e.entry) for e in invalid[1:]])
+        self._guard_conflicts()
+        warn_if_stubs_stale()
         configure_builder(self)
 
-    def __getattr__(self, name: str) -> Any:
-        """Find ``name`` among the installed builder extension methods (entry points)."""
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return builder_method(self, name)
+    if not TYPE_CHECKING:  # type checkers see the methods of BuilderExtensionMethods instead
+
+        def __getattr__(self, name: str) -> Any:
+            """Find ``name`` among the installed builder extension methods (entry points)."""
+            if name.startswith("_"):
+                raise AttributeError(name)
+            return builder_method(self, name)
+
+    # -- plugins ------------------------------------------------------------------------------------
+    @property
+    def plugin_selection(self) -> PluginSelection:
+        """Which installed plugins this builder uses (see ``docs/plugin-api.md``)."""
+        return self._plugin_selection
+
+    @property
+    def disabled_plugins(self) -> frozenset[str]:
+        """The plugin names switched off for this builder (:meth:`disable_plugin`, ``ASPYRE_DISABLE_PLUGINS``,
+        ``-p no:NAME``)."""
+        return self._plugin_selection.disabled
+
+    def disable_plugin(self, name: str) -> bool:
+        """Switch off the plugin ``name`` for this builder and the app built from it.
+
+        ``name`` is a distribution (``aspyre-dashboard``), an entry-point name (``dashboard``) or
+        ``distribution:entry``. Its hook implementations are unregistered and cannot be registered again
+        (pluggy's ``set_blocked``) and its extension methods are no longer found; hooks that already ran
+        (``aspyre_configure_builder``) are not undone, so call it before the app starts. Returns whether a
+        registered hook plugin matched. ``ASPYRE_DISABLE_PLUGINS`` (names separated by commas) does the same
+        for every builder, before the plugins are even imported.
+        """
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"disable_plugin() needs a plugin name, got {name!r}")
+        name = name.strip()
+        self._plugin_selection = self._plugin_selection.with_options(disabled=[name])
+        pm = self.plugin_manager
+        matched = False
+        for entry in registry().entries():
+            if PluginSelection.matches(entry, name) and pm.has_plugin(plugin_name(entry)):
+                pm.set_blocked(plugin_name(entry))
+                matched = True
+        self._guard_conflicts()
+        return matched
+
+    def _guard_conflicts(self) -> None:
+        """Plugin methods named like aspyre's own: calling the method raises, naming both sides."""
+        for name in [n for n, v in vars(self).items() if getattr(v, "__aspyre_conflict_guard__", False)]:
+            delattr(self, name)
+        sel = self._plugin_selection
+        builder_conflicts = core_conflicts(GROUP_BUILDER_METHODS, public_names(DistributedApplicationBuilder), sel)
+        for name, guard in conflict_guards("builder", builder_conflicts).items():
+            guard.__aspyre_conflict_guard__ = True  # type: ignore[attr-defined]
+            setattr(self, name, guard)
+        resource_conflicts = core_conflicts(GROUP_RESOURCE_METHODS, public_names(ResourceBuilder), sel)
+        self._resource_builder_type = ResourceBuilder
+        if resource_conflicts:
+            namespace: dict[str, Any] = {"__slots__": ()}
+            namespace.update(conflict_guards("resource_builder", resource_conflicts))
+            self._resource_builder_type = type("ResourceBuilder", (ResourceBuilder,), namespace)
 
     @property
     def secrets_store(self) -> SecretsStore:
@@ -121,6 +193,28 @@ class DistributedApplicationBuilder:
         for paths of their own.
         """
         return resolve_path(path, self.app_host_directory)
+
+    def python_interpreter(
+        self,
+        app_directory: str | os.PathLike[str] | None = None,
+        *,
+        interpreter: str | os.PathLike[str] | None = None,
+        venv: str | os.PathLike[str] | None = None,
+    ) -> str:
+        """The Python interpreter ``add_python_app`` would run an app in ``app_directory`` with.
+
+        ``interpreter`` if given (a path is resolved with :meth:`resolve_path`; a bare name such as
+        ``python3.12`` is kept for ``PATH``), else ``venv``'s, else ``<app_directory>/.venv``'s, else the
+        interpreter running the app host. ``app_directory`` defaults to the app host's directory.
+        Integrations that run Python code use it, so they honour the same choices.
+        """
+        app_dir = self.app_host_directory if app_directory is None else self.resolve_path(app_directory)
+        return choose_python_interpreter(
+            app_dir,
+            interpreter=None if interpreter is None else os.fspath(interpreter),
+            venv=None if venv is None else self.resolve_path(venv),
+            resolve=self.resolve_path,
+        )
 
     # -- resources ----------------------------------------------------------------------------------
     @property
@@ -153,7 +247,7 @@ class DistributedApplicationBuilder:
             resource.set_resolver(self._resolve_parameter)
         self._resources.append(resource)
         self._by_key[name_key(resource.name)] = resource
-        return ResourceBuilder(self, resource)
+        return self._resource_builder_type(self, resource)
 
     def _index_by_key(self) -> dict[str, IResource]:
         # Kept in step with add_resource; rebuilt if the list was changed by other means.
@@ -165,7 +259,7 @@ class DistributedApplicationBuilder:
 
     def create_resource_builder(self, resource: T) -> ResourceBuilder[T]:
         """A builder for a resource that is already in the model (or any resource object)."""
-        return ResourceBuilder(self, resource)
+        return self._resource_builder_type(self, resource)
 
     def add_health_check(self, key: str, check: Callable[[HealthCheckContext], Any]) -> None:
         """Register a named health check for ``with_health_check(key)``."""
@@ -219,10 +313,7 @@ class DistributedApplicationBuilder:
         else:
             app_dir = self.app_host_directory
         wd = self.resolve_path(working_dir) if working_dir is not None else app_dir
-        if interpreter is not None:
-            command = str(self.resolve_path(interpreter)) if ("/" in str(interpreter)) else str(interpreter)
-        else:
-            command = python_interpreter(app_dir, self.resolve_path(venv) if venv is not None else None)
+        command = self.python_interpreter(app_dir, interpreter=interpreter, venv=venv)
         res = PythonAppResource(name, command=command, working_dir=wd, script_path=script, module=module)
         builder = self.add_resource(res)
         if args:
