@@ -26,12 +26,12 @@ TIERS: dict[str, set[str]] = {
         ["AllocatedEndpoint", "ConnectionStringReference", "DistributedApplicationModel", "EndpointReferenceExpression", "EnvironmentVariableSnapshot", "HealthReportSnapshot", "KnownNetworks", "KnownResourceTypes", "ManifestExpressionProvider", "ReferenceExpressionBuilder", "RelationshipSnapshot", "ResourcePropertySnapshot", "ResourceStateSnapshot", "UrlSnapshot", "ValueContext", "ValueProvider", "ValueWithReferences", "capability_names", "compute_arguments", "compute_environment", "encode_env_name", "find_referrers", "reference_variables", "resolve_value", "validate_model", "validate_name"]
     ),
     "aspyre.plugins": set(
-        ["HookSpecs", "PluginEntry", "PluginHookError", "PluginLoadError", "PluginRegistry", "SecretsStore", "check_name_available", "exclude_from_manifest_if_unused", "hookimpl", "hookspec", "parse_image", "registry", "resource_extension", "volume_name"]
+        ["API_VERSION", "HookSpecs", "PluginConflictError", "PluginEntry", "PluginHookError", "PluginLoadError", "PluginProblem", "PluginRegistry", "PluginSelection", "PluginValidationError", "SecretsStore", "StubsOutOfDateWarning", "check_name_available", "check_plugins", "exclude_from_manifest_if_unused", "hookimpl", "hookspec", "parse_image", "registry", "resource_extension", "volume_name"]
     ),
     "aspyre.publishing": set(
         ["AmbiguousPublisherError", "DEFAULT_PYTHON_IMAGE", "DeploymentParameter", "Manifest", "ManifestAnnotatedString", "ManifestBindMount", "ManifestBinding", "ManifestBuild", "ManifestBuildSecret", "ManifestContainer", "ManifestExecutable", "ManifestExpressionError", "ManifestExpressionResolver", "ManifestGenerateDefault", "ManifestParameter", "ManifestParameterDefault", "ManifestParameterInput", "ManifestPlaceholder", "ManifestPublisher", "ManifestPublishingContext", "ManifestPublishingError", "ManifestRawResource", "ManifestResource", "ManifestValue", "ManifestVolume", "Publisher", "PublishingContext", "PythonDockerfile", "UnknownPublisherError", "build_manifest", "deployment_parameters", "deployment_service_of", "env_variable_name", "manifest_file_path", "manifest_from_json", "manifest_to_json", "parse_manifest_expression", "publisher_names", "python_app_dockerfile", "render_manifest_expression", "resolve_publisher", "write_manifest"]
     ),
-    "aspyre.testing": set(["AppHostLoaded", "AppHostNotFoundError", "load_app_host"]),
+    "aspyre.testing": set(["AppHostLoaded", "AppHostNotFoundError", "PluginTester", "load_app_host"]),
 }
 
 #: Every name ``aspyre`` exported in 0.1 (before the tiers), except ``builder_extension`` (removed: it did nothing).

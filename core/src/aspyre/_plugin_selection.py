@@ -8,11 +8,18 @@ process, and ``builder.disable_plugin()`` for one builder.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 import attrs
+
+from ._plugins import (
+    CORE_DISTRIBUTION,
+    DISABLE_AUTOLOAD_ENV,
+    DISABLE_PLUGINS_ENV,
+    PLUGINS_ENV,
+    normalize_distribution,
+)
 
 __all__ = [
     "CORE_DISTRIBUTION",
@@ -20,18 +27,7 @@ __all__ = [
     "DISABLE_PLUGINS_ENV",
     "PLUGINS_ENV",
     "PluginSelection",
-    "normalize_distribution",
 ]
-
-#: Plugins to switch off: distribution or entry-point names (``dist:entry`` too), separated by commas.
-DISABLE_PLUGINS_ENV = "ASPYRE_DISABLE_PLUGINS"
-#: Any value but ``""``/``0``/``false``/``no``: load only the plugins named explicitly (``-p NAME``, ``ASPYRE_PLUGINS``).
-DISABLE_AUTOLOAD_ENV = "ASPYRE_DISABLE_PLUGIN_AUTOLOAD"
-#: The plugins to load when autoloading is off, as :data:`DISABLE_PLUGINS_ENV` names them.
-PLUGINS_ENV = "ASPYRE_PLUGINS"
-#: The distribution of the core: never a plugin that can be switched off.
-CORE_DISTRIBUTION = "aspyre"
-
 
 class _Entry(Protocol):
     """What the selection reads of a plugin entry."""
@@ -41,11 +37,6 @@ class _Entry(Protocol):
 
     @property
     def distribution(self) -> str: ...
-
-
-def normalize_distribution(name: str) -> str:
-    """A distribution name as packaging compares them: lower case, runs of ``-_.`` as one ``-``."""
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 @attrs.frozen

@@ -25,27 +25,36 @@ switched off (``ASPYRE_DISABLE_PLUGINS``, ``-p no:NAME``), or, with autoloading 
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
-from ._plugin_selection import (
-    DISABLE_AUTOLOAD_ENV,
-    DISABLE_PLUGINS_ENV,
-    PLUGINS_ENV,
-    PluginSelection,
-    normalize_distribution,
-)
-from ._plugin_versions import aspyre_requirement, requirement_problem
 from ._version import API_VERSION, __version__
 
 if TYPE_CHECKING:
     import importlib.metadata
 
-# importlib.metadata, difflib and traceback are imported where they are needed: "import aspyre"
-# stays cheap for code that never looks at the installed plugins.
+    from ._plugin_selection import PluginSelection
+
+# importlib.metadata, difflib, the selection and the version checks are imported where they are needed:
+# "import aspyre" stays cheap for code that never looks at the installed plugins.
+
+#: Plugins to switch off: distribution or entry-point names (``dist:entry`` too), separated by commas.
+DISABLE_PLUGINS_ENV = "ASPYRE_DISABLE_PLUGINS"
+#: Any value but ``""``/``0``/``false``/``no``: load only the plugins named explicitly (``-p NAME``, ``ASPYRE_PLUGINS``).
+DISABLE_AUTOLOAD_ENV = "ASPYRE_DISABLE_PLUGIN_AUTOLOAD"
+#: The plugins to load when autoloading is off, as :data:`DISABLE_PLUGINS_ENV` names them.
+PLUGINS_ENV = "ASPYRE_PLUGINS"
+#: The distribution of the core: never a plugin that can be switched off.
+CORE_DISTRIBUTION = "aspyre"
+
+
+def normalize_distribution(name: str) -> str:
+    """A distribution name as packaging compares them: lower case, runs of ``-_.`` as one ``-``."""
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 __all__ = [
     "DISABLE_AUTOLOAD_ENV",
@@ -55,6 +64,7 @@ __all__ = [
     "GROUP_PUBLISHERS",
     "GROUP_RESOURCE_METHODS",
     "GROUP_STUBS",
+    "STUBS_PACKAGE",
     "KNOWN_INTEGRATIONS",
     "PLUGINS_ENV",
     "PluginConflictError",
@@ -62,7 +72,6 @@ __all__ = [
     "PluginHookError",
     "PluginLoadError",
     "PluginRegistry",
-    "PluginSelection",
     "PluginValidationError",
     "normalize_distribution",
     "registry",
@@ -76,6 +85,8 @@ GROUP_PUBLISHERS = "aspyre.publishers"
 GROUPS = (GROUP_BUILDER_METHODS, GROUP_RESOURCE_METHODS, GROUP_HOOKS, GROUP_PUBLISHERS)
 #: Written by ``aspyre stubs`` in the generated stub distribution: the fingerprint of the plugins it describes.
 GROUP_STUBS = "aspyre.stubs"
+#: The stub package ``aspyre stubs`` writes (next to its ``.dist-info``).
+STUBS_PACKAGE = "aspyre-stubs"
 
 
 #: Methods of the integrations we know about, and the distribution that provides each.
@@ -225,6 +236,10 @@ class PluginEntry:
 
     def compatibility_problem(self) -> str | None:
         """Why this aspyre does not satisfy the distribution's requirement on aspyre (``None``: it does)."""
+        if not self.requires:
+            return None
+        from ._plugin_versions import requirement_problem
+
         problem = requirement_problem(self.requires, __version__)
         if problem is None:
             return None
@@ -331,6 +346,7 @@ class PluginRegistry:
         #: ``(where, fingerprint)`` of each stub distribution ``aspyre stubs`` wrote that the scan saw.
         self.stubs: list[tuple[str, str]] = []
         self._selection: PluginSelection | None = None
+        self._installed: list[PluginEntry] = []
 
     def _scan(self) -> list[PluginEntry]:
         with self._lock:
@@ -342,13 +358,13 @@ class PluginRegistry:
             # One pass over the installed distributions (what entry_points() does on every call).
             import importlib.metadata
 
+            from ._plugin_versions import aspyre_requirement
+
             for dist in importlib.metadata.distributions():
                 try:
                     all_eps = dist.entry_points
                     eps = [ep for ep in all_eps if ep.group in GROUPS]
-                    stubs.extend(
-                        (str(getattr(dist, "_path", "?")), ep.value) for ep in all_eps if ep.group == GROUP_STUBS
-                    )
+                    stubs.extend((_stubs_location(dist), ep.value) for ep in all_eps if ep.group == GROUP_STUBS)
                     if not eps:
                         continue
                     metadata = dist.metadata  # parsed once: Name, Version and Requires-Dist from one read
@@ -366,6 +382,7 @@ class PluginRegistry:
                     entries.append(PluginEntry(ep.group, ep.name, ep.value, dist_name, version, ep, requires=requires))
             self.scan_count += 1
             self._entries = entries
+            self._installed = list(entries)
             self.stubs = stubs
             return entries
 
@@ -427,7 +444,11 @@ class PluginRegistry:
     def selection(self) -> PluginSelection:
         """The plugins new builders use: what :meth:`select` set (the ``aspyre`` command does), else the
         environment variables, read now."""
-        return self._selection if self._selection is not None else PluginSelection.from_environment()
+        if self._selection is not None:
+            return self._selection
+        from ._plugin_selection import PluginSelection
+
+        return PluginSelection.from_environment()
 
     def select(self, selection: PluginSelection | None) -> None:
         """Set the selection new builders of this process use (``None``: back to the environment variables)."""
@@ -436,12 +457,16 @@ class PluginRegistry:
     # -- type stubs ------------------------------------------------------------------------------
     def fingerprint(self) -> str:
         """A digest of the extension methods installed (names, entry points, distributions, versions) and of
-        aspyre's version: what ``aspyre stubs`` records, to tell when its stubs are out of date."""
+        aspyre's version: what ``aspyre stubs`` records, to tell when its stubs are out of date.
+
+        Only what the scan found counts: entries registered by :meth:`add` or :meth:`overlay` (tests) are not
+        installed."""
         import hashlib
 
+        self._scan()
         rows = sorted(
             f"{e.group} {e.name} {e.value} {normalize_distribution(e.distribution)} {e.version}"
-            for e in self.entries()
+            for e in self._installed
             if e.group in (GROUP_BUILDER_METHODS, GROUP_RESOURCE_METHODS)
         )
         digest = hashlib.sha256("\n".join([f"aspyre {__version__}", *rows]).encode()).hexdigest()
@@ -517,6 +542,16 @@ class PluginRegistry:
         if not close:
             return ""
         return "did you mean " + ", ".join(f"{c}()" for c in close) + "?"
+
+
+def _stubs_location(dist: object) -> str:
+    """Where the stub package of the stub distribution ``dist`` is (next to its ``.dist-info``)."""
+    info = getattr(dist, "_path", None)
+    if info is None:
+        return "?"
+    import pathlib
+
+    return str(pathlib.Path(str(info)).parent / STUBS_PACKAGE)
 
 
 def conflict_message(what: str, entries: Iterable[PluginEntry]) -> str:

@@ -12,14 +12,15 @@ from ._eventing._hookspecs import HookSpecs, hookimpl, hookspec
 from ._hosting._config import SecretsStore
 from ._hosting._extensions import StubsOutOfDateWarning
 from ._hosting._integrations import check_name_available, exclude_from_manifest_if_unused
+from ._hosting._plugin_check import PluginProblem, check_plugins
 from ._hosting._resource_builder import parse_image, volume_name
+from ._plugin_selection import PluginSelection
 from ._plugins import (
     PluginConflictError,
     PluginEntry,
     PluginHookError,
     PluginLoadError,
     PluginRegistry,
-    PluginSelection,
     PluginValidationError,
     registry,
     resource_extension,
@@ -34,12 +35,14 @@ __all__ = [
     "PluginEntry",
     "PluginHookError",
     "PluginLoadError",
+    "PluginProblem",
     "PluginRegistry",
     "PluginSelection",
     "PluginValidationError",
     "SecretsStore",
     "StubsOutOfDateWarning",
     "check_name_available",
+    "check_plugins",
     "exclude_from_manifest_if_unused",
     "hookimpl",
     "hookspec",

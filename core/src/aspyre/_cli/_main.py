@@ -198,7 +198,8 @@ def _select_plugins(ctx: _Context, ns: argparse.Namespace) -> str | None:
 
     Returns the publisher ``publish`` names (``""`` for none), or ``None`` after reporting a usage error.
     """
-    from aspyre._plugins import GROUP_PUBLISHERS, PluginSelection, normalize_distribution, registry
+    from aspyre._plugin_selection import PluginSelection
+    from aspyre._plugins import GROUP_PUBLISHERS, normalize_distribution, registry
 
     reg = registry()
     publisher: str = getattr(ns, "publisher", None) or ""

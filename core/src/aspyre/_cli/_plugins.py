@@ -7,7 +7,8 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from aspyre._hosting._plugin_check import ORDER, inspect_plugins
-from aspyre._plugins import APPLIES_TO_ATTR, GROUP_HOOKS, GROUP_RESOURCE_METHODS, PluginEntry, PluginSelection, registry
+from aspyre._plugin_selection import PluginSelection
+from aspyre._plugins import APPLIES_TO_ATTR, GROUP_HOOKS, GROUP_RESOURCE_METHODS, PluginEntry, registry
 from aspyre._version import API_VERSION, __version__
 
 if TYPE_CHECKING:

@@ -257,7 +257,16 @@ def _first_annotation(fn: Callable[..., Any]) -> Any:
     return ann
 
 
-def _subclass(a: type, b: type) -> bool:
+def _a_class(x: object) -> type | None:
+    """``x`` when it is a class (``Any`` is not one here)."""
+    if x is Any or not isinstance(x, type):
+        return None
+    return x
+
+
+def _subclass(a: type | None, b: type | None) -> bool:
+    if a is None or b is None:
+        return False
     try:
         return issubclass(a, b)
     except TypeError:  # a protocol with data members
@@ -326,10 +335,10 @@ def _resource_variants(renderer: StubRenderer, name: str, loaded: _Loaded) -> li
                 subst[id(declared)] = resource
                 if _is_builder_alias(ret_value) and typing.get_args(ret_value) == (declared,):
                     returns = self_ann
-            elif isinstance(declared, type) and isinstance(t, type):
-                if _subclass(t, declared):
+            elif _a_class(declared) is not None and isinstance(t, type):
+                if _subclass(t, _a_class(declared)):
                     self_ann = renderer.resource_builder(resource)
-                elif _subclass(declared, t):
+                elif _subclass(_a_class(declared), t):
                     self_ann = renderer.resource_builder(renderer.type(declared))
                 else:
                     renderer.note(f"{loaded.entry.value} applies to {t.__name__} but takes a builder of {declared!r}")

@@ -36,12 +36,10 @@ from aspyre._plugins import (
     GROUP_BUILDER_METHODS,
     GROUP_RESOURCE_METHODS,
     PluginLoadError,
-    PluginSelection,
     registry,
 )
 
 from ._extensions import builder_method, conflict_guards, core_conflicts, public_names, warn_if_stubs_stale
-from ._hook_plugins import configure_builder, load_hook_plugins, plugin_name
 from ._integrations import DuplicateResourceError, check_name_available
 from ._paths import caller_file, choose_python_interpreter, resolve_path
 from ._resource_builder import ResourceBuilder, parse_image
@@ -49,6 +47,7 @@ from ._typed_extensions import BuilderExtensionMethods
 
 if TYPE_CHECKING:
     from aspyre._hosting._app import DistributedApplication
+    from aspyre._plugin_selection import PluginSelection
 
 __all__ = ["DistributedApplicationBuilder", "DuplicateResourceError"]
 
@@ -98,6 +97,8 @@ class DistributedApplicationBuilder(BuilderExtensionMethods):
         self._built = False
         self._plugin_selection = registry().selection()
         self._resource_builder_type: type[ResourceBuilder[Any]] = ResourceBuilder
+        from ._hook_plugins import configure_builder, load_hook_plugins, plugin_name
+
         if load_plugins:
             errors, invalid = load_hook_plugins(self.plugin_manager, self._plugin_selection)
             self.plugin_load_errors.extend(errors)
@@ -142,8 +143,12 @@ class DistributedApplicationBuilder(BuilderExtensionMethods):
             raise ValueError(f"disable_plugin() needs a plugin name, got {name!r}")
         name = name.strip()
         self._plugin_selection = self._plugin_selection.with_options(disabled=[name])
+        from aspyre._plugin_selection import PluginSelection
+
         pm = self.plugin_manager
         matched = False
+        from ._hook_plugins import plugin_name
+
         for entry in registry().entries():
             if PluginSelection.matches(entry, name) and pm.has_plugin(plugin_name(entry)):
                 pm.set_blocked(plugin_name(entry))

@@ -27,7 +27,6 @@ from aspyre._plugins import (
     PluginConflictError,
     PluginEntry,
     PluginLoadError,
-    PluginSelection,
     conflict_message,
     normalize_distribution,
     registry,
@@ -36,6 +35,8 @@ from aspyre._plugins import (
 from ._resource_builder._base import a_noun
 
 if TYPE_CHECKING:
+    from aspyre._plugin_selection import PluginSelection
+
     from ._builder import DistributedApplicationBuilder
     from ._resource_builder import ResourceBuilder
 

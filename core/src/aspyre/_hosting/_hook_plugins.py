@@ -23,12 +23,13 @@ from aspyre._plugins import (
     PluginEntry,
     PluginHookError,
     PluginLoadError,
-    PluginSelection,
     PluginValidationError,
     registry,
 )
 
 if TYPE_CHECKING:
+    from aspyre._plugin_selection import PluginSelection
+
     from ._builder import DistributedApplicationBuilder
 
 __all__ = ["configure_builder", "hook_arguments", "hook_problems", "load_hook_plugins", "plugin_name"]

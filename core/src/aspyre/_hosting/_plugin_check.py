@@ -23,6 +23,7 @@ from typing import Any
 
 import attrs
 
+from aspyre._plugin_selection import PluginSelection
 from aspyre._plugins import (
     APPLIES_TO_ATTR,
     GROUP_BUILDER_METHODS,
@@ -31,7 +32,6 @@ from aspyre._plugins import (
     GROUP_RESOURCE_METHODS,
     PluginEntry,
     PluginLoadError,
-    PluginSelection,
     PluginValidationError,
     conflict_message,
     normalize_distribution,

@@ -16,7 +16,7 @@ from aspyre._model._execution import ExecutionContext
 from aspyre._model._graph import DistributedApplicationModel
 
 if TYPE_CHECKING:
-    from aspyre._plugins import PluginSelection
+    from aspyre._plugin_selection import PluginSelection
 
     from ._model import Manifest
 
