@@ -177,7 +177,7 @@ def test_plugins_reports_a_plugin_that_fails_to_load(tmp_path: Path) -> None:
         "'aspyre.builder_methods') from distribution aspyre-broken 1.2.3 failed to load: ImportError: libbroken.so "
         "is missing. Reinstall or upgrade aspyre-broken" in text.stdout
     )
-    assert [line for line in text.stdout.splitlines() if line.startswith("add_broken ")][0].split()[3] == "failed"
+    assert next(line for line in text.stdout.splitlines() if line.startswith("add_broken ")).split()[3] == "failed"
 
 
 def test_help_shows_examples(tmp_path: Path) -> None:

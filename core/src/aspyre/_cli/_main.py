@@ -147,8 +147,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     if _publisher_help(parser, before):
         return EXIT_OK
+    before, publisher_args = _publisher_options(before)
     ns, extra = parser.parse_known_args(before)
-    app_args = [*extra, *after]
+    app_args = [*publisher_args, *extra, *after]
     if ns.command in ("plugins", "stubs", "new") and app_args:
         parser.error(f"unrecognized arguments: {' '.join(app_args)}")
     ctx = _Context(ns.traceback)
@@ -236,6 +237,28 @@ def _select_plugins(ctx: _Context, ns: argparse.Namespace) -> str | None:
     return publisher
 
 
+def _publisher_options(before: list[str]) -> tuple[list[str], list[str]]:
+    """The options of the publisher a ``publish`` command names, set apart from the rest (see ``split_options``)."""
+    if "publish" not in before:
+        return before, []
+    at = before.index("publish") + 1
+    name = named_publisher(before[at:])
+    if name is None:
+        return before, []
+    from aspyre._publishing import publisher_options_parser, resolve_publisher
+
+    try:
+        options = publisher_options_parser(resolve_publisher(name), name)
+    except Exception:  # reported when the app host publishes
+        return before, []
+    if options is None:
+        return before, []
+    from ._parser import split_options
+
+    mine, rest = split_options(options, before[at:])
+    return [*before[:at], *rest], mine
+
+
 def _publisher_help(parser: argparse.ArgumentParser, before: list[str]) -> bool:
     """``aspyre publish -p NAME --help``: the publish help, then the options of that publisher."""
     if "publish" not in before or not ({"-h", "--help"} & set(before)):
@@ -301,7 +324,7 @@ def _do_publish(ctx: _Context, app: DistributedApplication) -> int:
 
     from aspyre._hosting._console import published_message
     from aspyre._plugins import PluginLoadError
-    from aspyre._publishing import AmbiguousPublisherError, UnknownPublisherError
+    from aspyre._publishing import AmbiguousPublisherError, PublisherOptionsError, UnknownPublisherError
 
     from ._run import AspyreLogging, console_log_handler
 
@@ -310,7 +333,7 @@ def _do_publish(ctx: _Context, app: DistributedApplication) -> int:
             path = anyio.run(app.publish_async)
     except KeyboardInterrupt:
         raise
-    except (UnknownPublisherError, AmbiguousPublisherError, PluginLoadError) as exc:
+    except (UnknownPublisherError, AmbiguousPublisherError, PluginLoadError, PublisherOptionsError) as exc:
         ctx.error(str(exc))  # one message, as 'python apphost.py' prints it: no traceback through importlib
         return EXIT_FAILED
     except BaseException as exc:

@@ -147,7 +147,7 @@ def new_command(ctx: _Context, template: str, name: str | None, *, output: str |
         return 1
     ctx.out.print(f"Wrote {len(written)} files to {escape(str(root))}", soft_wrap=True)
     ctx.out.print(
-        f'Next: pip install -e "{escape(str(root))}[test]", then pytest {escape(str(root))} and aspyre plugins --check',
+        escape(f'Next: pip install -e "{root}[test]", then pytest {root}, aspyre plugins --check and aspyre stubs'),
         soft_wrap=True,
     )
     return 0

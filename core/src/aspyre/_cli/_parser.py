@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-__all__ = ["build_parser", "named_publisher"]
+__all__ = ["build_parser", "named_publisher", "split_options"]
 
 _MAIN_EPILOG = """\
 examples:
@@ -260,3 +260,41 @@ def named_publisher(args: Sequence[str]) -> str | None:
         if flag == "--publisher" or value in publishers:
             return value
     return None
+
+
+def split_options(parser: argparse.ArgumentParser, args: Sequence[str]) -> tuple[list[str], list[str]]:
+    """``args`` split into the options ``parser`` declares (with their values) and the rest, both in order.
+
+    ``aspyre publish -p NAME --namespace prod apphost.py``: the publisher's ``--namespace prod`` must not be
+    taken for the app host, so they are set apart before aspyre's own parser runs, and handed to the app host
+    (whose publisher reads them) as they were written.
+    """
+    by_flag = {flag: action for action in parser._actions for flag in action.option_strings}
+    mine: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        flag, eq, _ = arg.partition("=")
+        action = by_flag.get(flag)
+        i += 1
+        if action is None:
+            rest.append(arg)
+            continue
+        mine.append(arg)
+        if eq:
+            continue
+        nargs = action.nargs
+        if nargs is None:
+            count = 1
+        elif isinstance(nargs, int):
+            count = nargs
+        elif nargs == "?":
+            count = 1 if i < len(args) and not args[i].startswith("-") else 0
+        else:  # "*", "+": up to the next option
+            count = 0
+            while i + count < len(args) and not args[i + count].startswith("-"):
+                count += 1
+        mine.extend(args[i : i + count])
+        i += count
+    return mine, rest

@@ -146,11 +146,11 @@ class DistributedApplication:
         stop_if_loaded(self)
         if self.execution_context.is_publish_mode:
             from .._plugins import PluginLoadError
-            from .._publishing import AmbiguousPublisherError, UnknownPublisherError
+            from .._publishing import AmbiguousPublisherError, PublisherOptionsError, UnknownPublisherError
 
             try:
                 path = await self.publish_async()
-            except (UnknownPublisherError, AmbiguousPublisherError, PluginLoadError) as exc:
+            except (UnknownPublisherError, AmbiguousPublisherError, PluginLoadError, PublisherOptionsError) as exc:
                 if not self.options.console_output:
                     raise
                 print(f"aspyre: {exc}", file=sys.stderr)

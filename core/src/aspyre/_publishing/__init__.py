@@ -10,6 +10,7 @@ from typing import Any
 from ._contract import (
     AmbiguousPublisherError,
     Publisher,
+    PublisherOptionsError,
     PublishingContext,
     UnknownPublisherError,
     parse_publisher_options,
@@ -51,6 +52,7 @@ __all__ = [
     "ManifestPublishingContext",
     "ManifestPublishingError",
     "Publisher",
+    "PublisherOptionsError",
     "PublishingContext",
     "PythonDockerfile",
     "UnknownPublisherError",

@@ -24,6 +24,7 @@ __all__ = [
     "AmbiguousPublisherError",
     "Publisher",
     "PublishingContext",
+    "PublisherOptionsError",
     "UnknownPublisherError",
     "parse_publisher_options",
     "publisher_names",
@@ -142,11 +143,15 @@ class UnknownPublisherError(LookupError):
         )
 
 
+class PublisherOptionsError(ValueError):
+    """A publisher's own command-line option was given a value it does not accept (or is missing one)."""
+
+
 class _OptionsParser(argparse.ArgumentParser):
-    """A publisher's options: a bad value is a ``ValueError`` naming the publisher, never ``sys.exit``."""
+    """A publisher's options: a bad value is a :class:`PublisherOptionsError` naming the publisher, never ``sys.exit``."""
 
     def error(self, message: str) -> Any:
-        raise ValueError(f"{self.prog}: {message}")
+        raise PublisherOptionsError(f"{self.prog}: {message}") from None
 
 
 def publisher_options_parser(publisher: object, name: str) -> argparse.ArgumentParser | None:
