@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import warnings
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from aspyre._plugins import (
     APPLIES_TO_ATTR,
@@ -65,7 +65,7 @@ def _unavailable(name: str, owner: object, error: PluginLoadError) -> AttributeE
     return AttributeError(str(error), name=name, obj=owner)
 
 
-def _switched_off(what: str, name: str, owner: object, entries: list[PluginEntry], sel: PluginSelection) -> None:
+def _switched_off(what: str, name: str, owner: object, entries: list[PluginEntry], sel: PluginSelection) -> NoReturn:
     """Raise the ``AttributeError`` for a method whose only providers the selection leaves out."""
     raise AttributeError(
         f"{what} comes from {entries[0].distribution}, but {sel.reason(entries[0])}", name=name, obj=owner
