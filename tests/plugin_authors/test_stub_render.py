@@ -100,14 +100,14 @@ def test_resource_methods_are_typed_by_the_resource_types_they_declare(rendered:
     assert len(labels) == 2 and text.count("@typing.overload\n    def with_label(") == 2
     for line, resource in zip(labels, ("aspyre.ExecutableResource", "aspyre.ContainerResource"), strict=False):
         self_type = line.split("self: ")[1].split(",")[0]
-        assert f"{self_type} = typing.TypeVar('{self_type}', bound=aspyre.ResourceBuilder[{resource}])" in text
+        assert f"{self_type} = typing.TypeVar('{self_type}', bound=ResourceBuilderExtensionMethods[{resource}])" in text
         assert line.endswith(f"-> {self_type}:")  # a chain keeps the caller's builder type
         assert f"check: collections.abc.Callable[[{resource}], bool] | None = ..." in line
     assert method(text, "with_note") == [
-        "def with_note(self: aspyre.ResourceBuilder[aspyre.ParameterResource], note: str) -> aspyre.ResourceBuilder[typing.Any]: ..."
+        "def with_note(self: ResourceBuilderExtensionMethods[aspyre.ParameterResource], note: str) -> aspyre.ResourceBuilder[typing.Any]: ..."
     ]
     assert method(text, "with_shadowing") == [
-        "def with_shadowing(self: aspyre.ResourceBuilder[aspyre.PythonAppResource], **settings: int) -> None: ..."
+        "def with_shadowing(self: ResourceBuilderExtensionMethods[aspyre.PythonAppResource], **settings: int) -> None: ..."
     ]
 
 
