@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
+from ._errors import DistributedApplicationException
 from ._version import API_VERSION, __version__
 
 if TYPE_CHECKING:
@@ -134,7 +135,7 @@ def _switch_off_advice(entry: PluginEntry) -> str:
     return f"switch it off for one run with -p no:{dist} (or {DISABLE_PLUGINS_ENV}={dist})"
 
 
-class PluginLoadError(ImportError):
+class PluginLoadError(DistributedApplicationException, ImportError):
     """A plugin's entry point could not be loaded (or registered). Names the distribution and the entry point.
 
     ``entry`` is the :class:`PluginEntry`, ``error`` the original exception.
@@ -177,7 +178,7 @@ class PluginValidationError(PluginLoadError):
         super().__init__(entry, ValueError("; ".join(self.problems)), message="\n".join(lines))
 
 
-class PluginConflictError(AttributeError):
+class PluginConflictError(DistributedApplicationException, AttributeError):
     """Two distributions provide the same extension method, or a plugin's method has the name of one of
     aspyre's own: aspyre will not guess. Raised when the name is used; names every distribution involved.
 
@@ -189,7 +190,7 @@ class PluginConflictError(AttributeError):
         self.entries = list(entries)
 
 
-class PluginHookError(RuntimeError):
+class PluginHookError(DistributedApplicationException, RuntimeError):
     """A plugin's hook implementation raised while the builder was being configured."""
 
 

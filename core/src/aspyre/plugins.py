@@ -11,7 +11,12 @@ from __future__ import annotations
 from ._eventing._hookspecs import HookSpecs, hookimpl, hookspec
 from ._hosting._config import SecretsStore
 from ._hosting._extensions import StubsOutOfDateWarning
-from ._hosting._integrations import check_name_available, exclude_from_manifest_if_unused
+from ._hosting._integrations import (
+    check_name_available,
+    create_default_password_parameter,
+    create_generated_parameter,
+    exclude_from_manifest_if_unused,
+)
 from ._hosting._plugin_check import PluginProblem, check_plugins
 from ._hosting._resource_builder import parse_image, volume_name
 from ._plugin_selection import PluginSelection
@@ -43,6 +48,8 @@ __all__ = [
     "StubsOutOfDateWarning",
     "check_name_available",
     "check_plugins",
+    "create_default_password_parameter",
+    "create_generated_parameter",
     "exclude_from_manifest_if_unused",
     "hookimpl",
     "hookspec",

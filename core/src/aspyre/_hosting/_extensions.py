@@ -20,6 +20,7 @@ import warnings
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from aspyre._errors import DistributedApplicationException
 from aspyre._plugins import (
     APPLIES_TO_ATTR,
     GROUP_BUILDER_METHODS,
@@ -51,8 +52,10 @@ __all__ = [
 ]
 
 
-class StubsOutOfDateWarning(UserWarning):
-    """The type stubs ``aspyre stubs`` generated describe other plugins than the ones installed now."""
+class StubsOutOfDateWarning(DistributedApplicationException, UserWarning):
+    """The type stubs ``aspyre stubs`` generated describe other plugins than the ones installed now.
+
+    A warning (raised only where warnings are errors), and one of aspyre's errors as every other it emits."""
 
 
 def public_names(cls: type) -> list[str]:

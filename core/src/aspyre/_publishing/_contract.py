@@ -15,6 +15,9 @@ import attrs
 from aspyre._model._execution import ExecutionContext
 from aspyre._model._graph import DistributedApplicationModel
 
+from .._errors import DistributedApplicationException
+from .._eventing._app import App
+
 if TYPE_CHECKING:
     from aspyre._plugin_selection import PluginSelection
 
@@ -50,7 +53,7 @@ class PublishingContext:
     execution_context: ExecutionContext
     logger: logging.Logger
     publisher_name: str
-    app: Any = attrs.field(default=None, repr=False)
+    app: App | None = attrs.field(default=None, repr=False)
     options: Mapping[str, Any] = attrs.field(factory=dict, kw_only=True)
 
     def parameter_value(self, name: str) -> str | None:
@@ -124,7 +127,7 @@ class Publisher(Protocol):
         ...
 
 
-class UnknownPublisherError(LookupError):
+class UnknownPublisherError(DistributedApplicationException, LookupError):
     """No installed distribution provides a publisher of that name."""
 
     def __init__(self, name: str, installed: Sequence[str], *, reason: str | None = None) -> None:
@@ -143,7 +146,7 @@ class UnknownPublisherError(LookupError):
         )
 
 
-class PublisherOptionsError(ValueError):
+class PublisherOptionsError(DistributedApplicationException, ValueError):
     """A publisher's own command-line option was given a value it does not accept (or is missing one)."""
 
 
@@ -178,7 +181,7 @@ def parse_publisher_options(publisher: object, name: str, args: Sequence[str]) -
     return vars(namespace)
 
 
-class AmbiguousPublisherError(LookupError):
+class AmbiguousPublisherError(DistributedApplicationException, LookupError):
     """Several installed distributions provide a publisher of the same name."""
 
 
