@@ -6,9 +6,10 @@ from __future__ import annotations
 import inspect
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["caller_file", "python_interpreter", "resolve_path"]
+__all__ = ["caller_file", "choose_python_interpreter", "python_interpreter", "resolve_path"]
 
 
 def resolve_path(path: str | os.PathLike[str], base: Path) -> Path:
@@ -65,3 +66,19 @@ def python_interpreter(app_dir: Path, venv: Path | None) -> str:
     if venv is not None:
         raise FileNotFoundError(f"virtual environment {str(venv)!r} has no Python interpreter (bin/python)")
     return sys.executable
+
+
+def choose_python_interpreter(
+    app_dir: Path,
+    *,
+    interpreter: str | None = None,
+    venv: Path | None = None,
+    resolve: Callable[[str], Path] | None = None,
+) -> str:
+    """``add_python_app``'s choice: ``interpreter`` (a path through ``resolve``, a bare name kept for ``PATH``),
+    else :func:`python_interpreter` of ``app_dir`` and ``venv``."""
+    if interpreter is not None:
+        if ("/" in interpreter or os.sep in interpreter) and resolve is not None:
+            return str(resolve(interpreter))
+        return interpreter
+    return python_interpreter(app_dir, venv)
