@@ -12,8 +12,7 @@ import anyio
 from aspyre._hosting._console import PlainConsole, public_urls
 from aspyre._model._annotations import HealthStatus
 from aspyre._model._graph import parents_of
-from aspyre._model._snapshot import KnownResourceStates, ResourceSnapshot, StateStyle
-from aspyre._orchestrator._health import health_failure
+from aspyre._model._snapshot import KnownResourceStates, ResourceSnapshot, StateStyle, health_failure
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType

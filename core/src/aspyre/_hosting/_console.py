@@ -14,8 +14,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, TextIO
 
 from .._model._annotations import HealthStatus
-from .._model._snapshot import KnownResourceStates
-from .._orchestrator._health import health_failure
+from .._model._snapshot import KnownResourceStates, health_failure
 
 if TYPE_CHECKING:
     from .._model._resources import IResource

@@ -26,6 +26,7 @@ __all__ = [
     "ResourceSnapshot",
     "ResourceSnapshotUpdate",
     "ResourceStateSnapshot",
+    "health_failure",
     "StateStyle",
     "UrlSnapshot",
 ]
@@ -311,3 +312,11 @@ class LogLine:
     content: str
     is_error: bool = False
     timestamp: dt.datetime = attrs.field(factory=_utcnow)
+
+
+def health_failure(snapshot: ResourceSnapshot) -> str | None:
+    """Why the resource is not healthy, as ``check: reason`` (the first failing check that says why), or ``None``."""
+    for report in snapshot.health_reports:
+        if report.status in (HealthStatus.UNHEALTHY, HealthStatus.DEGRADED) and report.description:
+            return f"{report.name}: {report.description}"
+    return None

@@ -19,7 +19,7 @@ from .._model._resources import IResource
 from .._model._snapshot import HealthReportSnapshot, KnownResourceStates, ResourceSnapshot
 from ._callbacks import is_async_callable, run_in_thread
 
-__all__ = ["HealthSettings", "collect_health_checks", "health_failure", "monitor_health", "run_health_check"]
+__all__ = ["HealthSettings", "collect_health_checks", "monitor_health", "run_health_check"]
 
 
 @attrs.frozen
@@ -95,14 +95,6 @@ async def run_health_check(
             now,
         )
     return HealthReportSnapshot(check.key, result.status, result.description, result.exception, now)
-
-
-def health_failure(snapshot: ResourceSnapshot) -> str | None:
-    """Why the resource is not healthy, as ``check: reason`` (the first failing check that says why), or ``None``."""
-    for report in snapshot.health_reports:
-        if report.status in (HealthStatus.UNHEALTHY, HealthStatus.DEGRADED) and report.description:
-            return f"{report.name}: {report.description}"
-    return None
 
 
 def _call_sync(check: HealthCheckAnnotation, context: HealthCheckContext, in_flight: dict[str, float]) -> Any:

@@ -21,8 +21,8 @@ from .._model._annotations import (
 from .._model._graph import DistributedApplicationModel
 from .._model._names import name_key
 from .._model._resources import IResource, IResourceWithoutLifetime, resource_type_name
-from .._model._snapshot import KnownResourceStates, ResourceSnapshot, ResourceSnapshotUpdate
-from ._health import collect_health_checks, health_failure
+from .._model._snapshot import KnownResourceStates, ResourceSnapshot, ResourceSnapshotUpdate, health_failure
+from ._health import collect_health_checks
 
 __all__ = [
     "DependencyFailedError",
