@@ -177,6 +177,7 @@ class Orchestrator:
     # -- start ----------------------------------------------------------------------------------------------
     async def start(self, stack: contextlib.AsyncExitStack) -> None:
         """Start the app; ``stack`` unwinds it (stop everything, clean up)."""
+        self.loggers.set_limits(self.options.log_backlog_lines, self.options.log_backlog_bytes)
         self.loggers.bind_loop()
         tg = await stack.enter_async_context(anyio.create_task_group())
         self._tg = tg
