@@ -54,6 +54,9 @@ class DistributedApplication:
         self._orchestrator: Orchestrator | None = None
         self._exit_stack: contextlib.AsyncExitStack | None = None
         self.options = AppOptions()
+        #: The globals of the app host's module when it was loaded (``aspyre run``, the pytest plugin):
+        #: kept with the app, as ``python apphost.py`` keeps its ``__main__``.
+        self._app_host_globals: dict[str, Any] | None = None
 
     # -- construction shortcut ------------------------------------------------------------------------
     @staticmethod
