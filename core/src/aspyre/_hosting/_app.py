@@ -167,15 +167,16 @@ class DistributedApplication:
 
             reporter = PlainConsole(self)
             self.resource_loggers.add_listener(reporter.on_log)
-        async with anyio.create_task_group() as tg:
-            await self.start()
-            try:
-                if reporter is not None:
-                    # Ends by itself once the app stopped (after the final states were printed).
-                    tg.start_soon(reporter.watch_states)
-                await self._orch().wait_until_stopped()
-            finally:
-                await self.stop()
+        with reporter if reporter is not None else contextlib.nullcontext():
+            async with anyio.create_task_group() as tg:
+                await self.start()
+                try:
+                    if reporter is not None:
+                        # Ends by itself once the app stopped (after the final states were printed).
+                        tg.start_soon(reporter.watch_states)
+                    await self._orch().wait_until_stopped()
+                finally:
+                    await self.stop()
         return self._orch().exit_code()
 
     @property

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import anyio
 import anyio.abc
+import anyio.lowlevel
 
 from ._output import LineSplitter
 from ._specs import ProcessSpec
@@ -17,6 +18,8 @@ __all__ = ["ProcessLaunchError", "run_process"]
 
 #: How long output is still read after the process exited.
 DRAIN_SECONDS = 1.0
+#: The most bytes of output handled in one go before other tasks get their turn.
+READ_SIZE = 16 * 1024
 
 
 class ProcessLaunchError(RuntimeError):
@@ -26,13 +29,23 @@ class ProcessLaunchError(RuntimeError):
 async def _pump(
     stream: anyio.abc.ByteReceiveStream | None, on_line: Callable[[str, bool], None], is_error: bool
 ) -> None:
+    """Read *stream* to its end, a line at a time to ``on_line``; after each read, let other tasks run.
+
+    A read returns at once while the pipe holds data: without the checkpoint a process writing without
+    pause would keep the event loop to itself (no Ctrl-C, no state change, no other resource's output).
+    """
     if stream is None:
         return
     splitter = LineSplitter()
     try:
-        async for chunk in stream:
+        while True:
+            try:
+                chunk = await stream.receive(READ_SIZE)
+            except anyio.EndOfStream:
+                break
             for line in splitter.feed(chunk):
                 on_line(line, is_error)
+            await anyio.lowlevel.checkpoint()
     except (anyio.ClosedResourceError, anyio.BrokenResourceError):
         pass
     for line in splitter.flush():
