@@ -19,7 +19,7 @@ __all__ = ["ProcessLaunchError", "run_process"]
 #: How long output is still read after the process exited.
 DRAIN_SECONDS = 1.0
 #: The most bytes of output handled in one go before other tasks get their turn.
-READ_SIZE = 16 * 1024
+READ_SIZE = 4 * 1024
 
 
 class ProcessLaunchError(RuntimeError):
