@@ -78,3 +78,56 @@ def tokened() -> Iterator[str]:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+def children_of(pid: int) -> list[int]:
+    """The live processes whose parent is *pid*."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] == str(pid) and fields[0] != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def watchdog_of(app_host_pid: int) -> int | None:
+    """The process watchdog an app host started (None if it has none)."""
+    for pid in children_of(app_host_pid):
+        try:
+            if b"_watchdog_main.py" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                return pid
+        except OSError:
+            continue
+    return None
+
+
+def read_pids(path: Path, timeout: float) -> list[int]:
+    """The PIDs a process wrote to *path* (one per line, the file complete once it ends with a newline)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            text = path.read_text()
+        except FileNotFoundError:
+            text = ""
+        if text.endswith("\n"):
+            return [int(line) for line in text.split()]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{path} was not written within {timeout} s")
+        time.sleep(0.05)
+
+
+#: A quiet worker: starts a grandchild (same process group), writes both PIDs to the file named by its first
+#: argument, then sleeps (no output). Its grandchild sleeps too.
+WORKER = (
+    "import os, subprocess, sys, time\n"
+    "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
+    "with open(sys.argv[1] + '.tmp', 'w') as f:\n"
+    "    f.write(f'{os.getpid()}\\n{child.pid}\\n')\n"
+    "os.replace(sys.argv[1] + '.tmp', sys.argv[1])\n"
+    "time.sleep(600)\n"
+)
