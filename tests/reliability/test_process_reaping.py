@@ -134,3 +134,17 @@ async def test_what_a_process_leaves_in_its_group_ends_with_it(tmp_path: Path) -
         _, child = await anyio.to_thread.run_sync(read_pids, pids, GUARD_SECONDS)
         # Finished only once the group ended: the child is gone already.
         assert not alive(child), "a child outlived the process that started it"
+
+
+@pytest.mark.anyio
+async def test_a_process_knows_its_owner_as_docs_running_md_shows(tmp_path: Path) -> None:
+    builder = aspyre.DistributedApplication.create_builder([], app_host_path=tmp_path / "apphost.py")
+    builder.add_executable("job", sys.executable, "-c", "import os; print(os.environ['ASPYRE_OWNER'])")
+    app = builder.build()
+    async with app:
+        await app.resource_notifications.wait_for_resource("job", S.FINISHED)
+        (line,) = [line.content for line in app.resource_loggers.backlog("job")]
+    fields = dict(part.split("=", 1) for part in line.split())
+    assert list(fields) == ["pid", "start", "host", "session"]
+    assert fields["pid"] == str(os.getpid())  # the app host: here, the test process
+    assert fields["start"].isdigit() and fields["session"]
