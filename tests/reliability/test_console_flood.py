@@ -46,7 +46,7 @@ MODES = {
         b"SIGINT received: stopping",
         "stderr",
     ),
-    "python apphost.py": ([sys.executable, "apphost.py"], False, b" : Stopping", "stdout"),
+    "python apphost.py": ([sys.executable, "apphost.py"], False, b"SIGINT received: stopping", "stderr"),
 }
 
 

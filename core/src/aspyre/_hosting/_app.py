@@ -162,12 +162,15 @@ class DistributedApplication:
                 print(f"Published {self.execution_context.publisher_name} to: {path}")
             return 0
         reporter = None
+        messages: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
         if self.options.console_output:
             from ._console import PlainConsole
+            from ._messages import messages_on_stderr
 
             reporter = PlainConsole(self)
             self.resource_loggers.add_listener(reporter.on_log)
-        with reporter if reporter is not None else contextlib.nullcontext():
+            messages = messages_on_stderr()
+        with messages, reporter if reporter is not None else contextlib.nullcontext():
             async with anyio.create_task_group() as tg:
                 await self.start()
                 try:

@@ -147,7 +147,7 @@ class Executor:
 
     async def close(self) -> None:
         """Release the runtime (session containers and network go; persistent containers stay)."""
-        await self._watchdog.close()
+        self._watchdog.close()
         if self._connected:
             try:
                 await self.runtime.close()

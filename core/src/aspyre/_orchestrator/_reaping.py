@@ -28,6 +28,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -207,8 +208,12 @@ class ProcessWatchdog:
         if self._fd is not None:
             self._send(f"- {pid}")
 
-    async def close(self) -> None:
-        """End the watchdog (nothing left to watch once the app stopped) and reap it."""
+    def close(self) -> None:
+        """End the watchdog (nothing is left to watch once the app stopped); it is reaped in the background.
+
+        Nothing waits for it: it may still be starting (a Python interpreter), and reads the end of the pipe
+        once it has.
+        """
         process, self._process = self._process, None
         if process is None:
             return
@@ -217,14 +222,14 @@ class ProcessWatchdog:
         with contextlib.suppress(OSError):
             process.stdin.close()
 
-        def wait() -> None:
+        def reap() -> None:
             try:
-                process.wait(timeout=5)
+                process.wait(timeout=60)
             except subprocess.TimeoutExpired:  # pragma: no cover - it exits at end of file
                 process.kill()
                 process.wait()
 
-        await anyio.to_thread.run_sync(wait, abandon_on_cancel=True)
+        threading.Thread(target=reap, name="aspyre-watchdog-reaper", daemon=True).start()
 
 
 def _owner_of(pid: int) -> dict[str, str] | None:
