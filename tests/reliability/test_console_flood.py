@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from .consoles import ASPYRE, ESCAPES, Command
-from .processes import TOKEN_VARIABLE, processes_with, tokened
+from .processes import TOKEN_VARIABLE, processes_with, tokened, wait_until_gone
 
 pytestmark = pytest.mark.reliability
 
@@ -79,6 +79,6 @@ def test_ctrl_c_is_answered_within_a_second_under_a_log_flood(tmp_path: Path, mo
             assert reacted - sent < REACTION_SECONDS, figures
             assert exited is not None, figures
             assert cmd.proc.returncode == 0, f"{figures}\n{cmd.output()}"
-            assert processes_with(token) == [], "processes outlived the app host"
+            assert wait_until_gone(processes_with(token), 10) == [], "processes outlived the app host"
         finally:
             cmd.kill()

@@ -148,3 +148,36 @@ async def test_a_process_knows_its_owner_as_docs_running_md_shows(tmp_path: Path
     assert list(fields) == ["pid", "start", "host", "session"]
     assert fields["pid"] == str(os.getpid())  # the app host: here, the test process
     assert fields["start"].isdigit() and fields["session"]
+
+
+def test_the_sweep_stops_a_dead_owners_processes_of_this_user_only() -> None:
+    """A process naming an app host that no longer runs is stopped; the same under another user is not."""
+    import socket
+
+    from aspyre._orchestrator._reaping import sweep_orphan_processes
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # its PID names an app host that no longer runs
+    owner = f"pid={gone.pid} start=1 host={socket.gethostname()} session=deadbeef"
+    sleeper = ["/bin/sleep", "600"]
+    with tokened() as token:
+        env = {**os.environ, "ASPYRE_OWNER": owner, TOKEN_VARIABLE: token}
+        mine = subprocess.Popen(sleeper, env=env, start_new_session=True)
+        theirs = None
+        if os.getuid() == 0:  # only root can start a process as another user
+            theirs = subprocess.Popen(sleeper, env=env, start_new_session=True, user=65534, group=65534)
+        try:
+            time.sleep(0.2)
+            stopped = sweep_orphan_processes(5.0)
+            assert any(f"process {mine.pid} " in s for s in stopped), stopped
+            assert mine.wait(timeout=10) == -signal.SIGTERM
+            if theirs is not None:
+                assert theirs.poll() is None, "another user's process was touched"
+                assert not any(f"process {theirs.pid} " in s for s in stopped)
+        finally:
+            for p in (mine, theirs):
+                if p is not None and p.poll() is None:
+                    p.kill()
+                    p.wait()
+        if theirs is None:
+            pytest.skip("another user's process needs root to start: checked the same user's only")

@@ -76,7 +76,7 @@ class Executor:
         self.force = anyio.Event()
         #: Processes carry their owner (this app host) in their environment; the watchdog stops them if it dies.
         self._owner = owner_marker(OwnerIdentity.of(), session_id)
-        self._watchdog = ProcessWatchdog(options.stop_grace_period)
+        self._watchdog = ProcessWatchdog(lambda: self._options.stop_grace_period)  # read when it starts
         self._processes_swept = anyio.Event()
 
     # -- the runtime ---------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import anyio
@@ -154,7 +154,7 @@ class ProcessWatchdog:
     fit (the watchdog stuck) is given up with a warning; the sweep at the next start is the fallback.
     """
 
-    def __init__(self, grace_period: float) -> None:
+    def __init__(self, grace_period: Callable[[], float]) -> None:
         self._grace = grace_period
         self._process: subprocess.Popen[bytes] | None = None
         self._fd: int | None = None
@@ -184,7 +184,7 @@ class ProcessWatchdog:
         assert self._process.stdin is not None
         self._fd = self._process.stdin.fileno()
         os.set_blocking(self._fd, False)
-        return self._send(f"grace {self._grace}")
+        return self._send(f"grace {self._grace()}")
 
     def _send(self, line: str) -> bool:
         if self._fd is None:
