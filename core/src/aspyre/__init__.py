@@ -18,6 +18,7 @@ import importlib as _importlib
 import warnings as _warnings
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
+from ._errors import DistributedApplicationException
 from ._hosting._app import DistributedApplication
 from ._hosting._builder import DistributedApplicationBuilder
 from ._hosting._integrations import DuplicateResourceError
@@ -57,6 +58,7 @@ from ._model._resources import (
     Resource,
 )
 from ._model._snapshot import KnownResourceStates, ResourceSnapshot, StateStyle
+from ._model._urls import IconVariant, UrlDisplayLocation
 from ._model._values import ReferenceExpression
 from ._orchestrator._options import AppOptions
 from ._public import present as _present
@@ -80,6 +82,7 @@ __all__ = [
     "ContainerResource",
     "DistributedApplication",
     "DistributedApplicationBuilder",
+    "DistributedApplicationException",
     "DuplicateResourceError",
     "EndpointNotAllocatedError",
     "EndpointProperty",
@@ -100,6 +103,7 @@ __all__ = [
     "IResourceWithServiceDiscovery",
     "IResourceWithWaitSupport",
     "IResourceWithoutLifetime",
+    "IconVariant",
     "InvalidNameError",
     "KnownRelationshipTypes",
     "KnownResourceStates",
@@ -114,6 +118,7 @@ __all__ = [
     "ResourceBuilder",
     "ResourceSnapshot",
     "StateStyle",
+    "UrlDisplayLocation",
     "WaitBehavior",
 ]
 

@@ -34,7 +34,6 @@ from ._model._annotations import (
     ResourceCommandAnnotation,
     ResourceRelationshipAnnotation,
     ResourceSnapshotAnnotation,
-    ResourceUrlAnnotation,
     WaitAnnotation,
     WaitType,
 )
@@ -46,6 +45,12 @@ from ._model._deployment import (
     ProbeType,
 )
 from ._model._endpoints import EndpointAnnotation
+from ._model._urls import (
+    ResourceIconAnnotation,
+    ResourceUrlAnnotation,
+    ResourceUrlsCallbackAnnotation,
+    ResourceUrlsCallbackContext,
+)
 from ._public import present as _present
 
 __all__ = [
@@ -80,9 +85,12 @@ __all__ = [
     "ReferenceEnvironmentAnnotation",
     "ResourceAnnotation",
     "ResourceCommandAnnotation",
+    "ResourceIconAnnotation",
     "ResourceRelationshipAnnotation",
     "ResourceSnapshotAnnotation",
     "ResourceUrlAnnotation",
+    "ResourceUrlsCallbackAnnotation",
+    "ResourceUrlsCallbackContext",
     "WaitAnnotation",
     "WaitType",
 ]

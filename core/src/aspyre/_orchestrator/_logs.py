@@ -8,7 +8,6 @@ otherwise let 10,000 lines hold 640 MiB per resource.
 from __future__ import annotations
 
 import collections
-import datetime as dt
 import logging
 import math
 import threading
@@ -17,12 +16,12 @@ from collections.abc import AsyncIterator, Callable
 import anyio
 import anyio.from_thread
 import anyio.lowlevel
-import attrs
 from anyio.streams.memory import MemoryObjectSendStream
 
 from .._model._graph import DistributedApplicationModel
 from .._model._names import name_key
 from .._model._resources import IResource
+from .._model._snapshot import LogLine
 
 __all__ = ["LogLine", "ResourceLoggerService"]
 
@@ -35,16 +34,6 @@ DEFAULT_BACKLOG_BYTES = 4 * 1024 * 1024
 def _size(content: str) -> int:
     """The UTF-8 size of a line (cheap for ASCII: ``isascii`` looks at a flag)."""
     return len(content) if content.isascii() else len(content.encode("utf-8", "surrogatepass"))
-
-
-@attrs.frozen
-class LogLine:
-    """One line of a resource's log."""
-
-    line_number: int
-    content: str
-    is_error: bool = False
-    timestamp: dt.datetime = attrs.field(factory=lambda: dt.datetime.now(dt.UTC))
 
 
 class _ResourceLog:

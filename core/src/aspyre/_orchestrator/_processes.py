@@ -11,6 +11,7 @@ import anyio
 import anyio.abc
 import anyio.lowlevel
 
+from .._errors import DistributedApplicationException
 from ._output import LineSplitter
 from ._reaping import OWNER_VARIABLE, ProcessWatchdog, end_group
 from ._specs import ProcessSpec
@@ -23,7 +24,7 @@ DRAIN_SECONDS = 1.0
 READ_SIZE = 4 * 1024
 
 
-class ProcessLaunchError(RuntimeError):
+class ProcessLaunchError(DistributedApplicationException, RuntimeError):
     """The process could not be started (command not found, bad working directory...)."""
 
 
