@@ -152,3 +152,34 @@ async def test_the_callback_running_on_the_loop_is_named(tmp_path: Path) -> None
     assert seen["in the check"].startswith("test_the_callback_running_on_the_loop_is_named.<locals>.probe (")
     assert "test_blocking_callbacks.py:" in seen["in the check"]
     assert seen["in aspyre, below it"] is None  # aspyre's own code is never interrupted
+
+
+def test_generated_code_is_never_taken_for_a_user_callback() -> None:
+    """aspyre creates attrs objects (a LogLine per line) on the loop: a Ctrl-C landing there must not
+    interrupt aspyre (it failed a process under a log flood once)."""
+    from aspyre._orchestrator._callbacks import is_user_code
+    from aspyre._orchestrator._logs import LogLine
+
+    assert LogLine.__init__.__code__.co_filename.startswith("<attrs generated")
+    assert not is_user_code(LogLine.__init__.__code__.co_filename)
+    assert not is_user_code("<string>")
+    assert is_user_code(__file__)
+
+
+def test_the_libraries_aspyre_uses_are_not_user_code_but_plugins_are() -> None:
+    """Code of a distribution aspyre depends on (directly or not) that aspyre calls on the loop is never
+    interrupted by Ctrl-C; a plugin's (installed in site-packages too) and the app host's is."""
+    import certifi
+    import idna
+    import pluggy
+
+    import aspyre_redis
+    from aspyre._orchestrator._callbacks import is_library
+
+    assert is_library(idna.__file__)  # httpx's dependency: not in the built-in list
+    assert is_library(certifi.__file__)
+    assert is_library(pluggy.__file__)
+    assert not is_library(pytest.__file__)  # installed, but aspyre does not depend on it
+    assert not is_library(aspyre_redis.__file__)  # an extra of aspyre: a plugin, its callbacks are user code
+    assert not is_library(aspyre.__file__)
+    assert not is_library(__file__)

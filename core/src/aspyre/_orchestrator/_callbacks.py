@@ -17,13 +17,14 @@ import functools
 import inspect
 import logging
 import os
+import re
 import signal
 import sys
 import sysconfig
 import threading
 import time
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,7 +32,15 @@ import anyio
 import anyio.from_thread
 import anyio.lowlevel
 
-__all__ = ["CallbackInterrupted", "LoopWatchdog", "is_async_callable", "is_user_code", "run_in_thread", "user_error_report"]
+__all__ = [
+    "CallbackInterrupted",
+    "LoopWatchdog",
+    "is_async_callable",
+    "is_library",
+    "is_user_code",
+    "run_in_thread",
+    "user_error_report",
+]
 
 log = logging.getLogger("aspyre.orchestrator")
 
@@ -82,31 +91,87 @@ async def run_in_thread(fn: Callable[..., T], *args: Any, name: str) -> T:
 
 
 #: Packages aspyre itself calls on the loop (the console draws with rich...): code of theirs that runs
-#: there was called by aspyre, not by a user callback, and is never interrupted.
+#: there was called by aspyre, not by a user callback, and is never interrupted. Every distribution
+#: aspyre depends on, directly or not, counts too (:func:`_libraries`); these hold where metadata lacks.
 _LIBRARIES = ("attr", "attrs", "cattrs", "docker", "httpx", "httpcore", "h11", "requests", "urllib3", "rich",
-              "pygments", "markdown_it", "sniffio")
+              "pygments", "markdown_it", "sniffio")  # fmt: skip
+
+
+def _directory(path: str | Path) -> str:
+    return str(Path(path).resolve()) + os.sep
 
 
 @functools.cache
-def _dirs() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    """(aspyre's, anyio's and pluggy's directories; the standard library's; site-packages; aspyre's libraries)."""
-    import importlib.util
-
+def _dirs() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(aspyre's, anyio's and pluggy's directories; the standard library's; site-packages)."""
     import pluggy
 
-    def directory(path: str | Path) -> str:
-        return str(Path(path).resolve()) + os.sep
-
-    internal = tuple(directory(Path(m.__file__).parent) for m in (sys.modules["aspyre"], anyio, pluggy) if m.__file__)
+    internal = tuple(_directory(Path(m.__file__).parent) for m in (sys.modules["aspyre"], anyio, pluggy) if m.__file__)
     paths = sysconfig.get_paths()
-    stdlib = tuple(directory(paths[k]) for k in ("stdlib", "platstdlib") if paths.get(k))
-    kept = tuple(directory(paths[k]) for k in ("purelib", "platlib") if paths.get(k))
-    libraries: list[str] = []
-    for name in _LIBRARIES:
-        spec = importlib.util.find_spec(name)
+    stdlib = tuple(_directory(paths[k]) for k in ("stdlib", "platstdlib") if paths.get(k))
+    kept = tuple(_directory(paths[k]) for k in ("purelib", "platlib") if paths.get(k))
+    return internal, stdlib, kept
+
+
+def _dependency_names() -> set[str]:
+    """The distributions aspyre depends on, directly or not, that are installed (its extras, the
+    integrations, are not: they are plugins)."""
+    from importlib import metadata
+
+    def key(name: str) -> str:
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    todo, seen, found = ["aspyre"], set(), set()
+    while todo:
+        name = key(todo.pop())
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            requirements = metadata.requires(name) or []
+        except metadata.PackageNotFoundError:
+            continue
+        found.add(name)
+        todo.extend(re.split(r"[\s;<>=!~\[(]", r, maxsplit=1)[0] for r in requirements if "extra ==" not in r)
+    found.discard("aspyre")
+    return found
+
+
+def _distribution_paths(name: str) -> Iterable[str]:
+    """The top-level packages (``dir/``) and modules (``file.py``) installed by distribution *name*
+    (namespace directories, which other distributions share, are not its own)."""
+    from importlib import metadata
+
+    dist = metadata.distribution(name)
+    for f in dist.files or ():
+        if len(f.parts) == 1 and f.suffix == ".py":
+            yield str(Path(str(dist.locate_file(f))).resolve())
+        elif len(f.parts) == 2 and f.name == "__init__.py":
+            yield _directory(str(dist.locate_file(f.parts[0])))
+
+
+@functools.cache
+def _libraries() -> tuple[str, ...]:
+    """Where the code of the libraries aspyre uses lives. Reads installed metadata (~80 ms): the
+    watchdog's thread computes it as it starts, off the loop."""
+    import importlib.util
+
+    out: list[str] = []
+    for module in _LIBRARIES:
+        spec = importlib.util.find_spec(module)
         if spec is not None and spec.submodule_search_locations:
-            libraries.extend(directory(loc) for loc in spec.submodule_search_locations)
-    return internal, stdlib, kept, tuple(libraries)
+            out.extend(_directory(loc) for loc in spec.submodule_search_locations)
+    try:
+        for name in _dependency_names():
+            out.extend(_distribution_paths(name))
+    except Exception as exc:  # broken metadata: the built-in list still applies
+        log.debug("listing aspyre's libraries failed: %s", exc)
+    return tuple(dict.fromkeys(out))
+
+
+def is_library(filename: str) -> bool:
+    """Whether *filename* is code of a library aspyre uses (one of its dependencies, installed)."""
+    return _resolved(filename).startswith(_libraries())
 
 
 def _resolved(filename: str) -> str:
@@ -122,10 +187,14 @@ def _is_internal(filename: str) -> bool:
 
 
 def is_user_code(filename: str) -> bool:
-    """Whether *filename* is code of an app host or a plugin (not aspyre's, anyio's, pluggy's or the stdlib's)."""
-    if filename.startswith("<frozen"):
+    """Whether *filename* is code of an app host or a plugin (not aspyre's, anyio's, pluggy's or the stdlib's).
+
+    Generated code (``<attrs generated init ...>``, ``<string>``, ``<frozen ...>``) is not: aspyre calls
+    attrs-made methods on every log line.
+    """
+    if filename.startswith("<"):
         return False
-    internal, stdlib, kept, _ = _dirs()
+    internal, stdlib, kept = _dirs()
     resolved = _resolved(filename)
     if resolved.startswith(internal):
         return False
@@ -173,7 +242,7 @@ def blocking_callback(frame: types.FrameType | None) -> str | None:
     entry = _called_by_aspyre(frame)
     if entry is None or not is_user_code(entry.f_code.co_filename):
         return None
-    if _resolved(entry.f_code.co_filename).startswith(_dirs()[3]):
+    if is_library(entry.f_code.co_filename):
         return None
     return _describe(entry)
 
@@ -223,6 +292,7 @@ class LoopWatchdog:
         return max(0.0, time.monotonic() - self._beat - _BEAT)
 
     def _watch(self) -> None:
+        _libraries()  # found here, off the loop, before a signal handler needs it
         warned: str | None = None
         since = 0.0
         while not self._stop.wait(_BEAT):
