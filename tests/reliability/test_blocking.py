@@ -88,3 +88,68 @@ app.run()
     assert "slow_environment (apphost.py:" in out and "was interrupted by SIGINT" in out, out
     assert app.count(r"^out: ticker\s+: Finished") == 1, out  # the rest stopped cleanly
     assert code == 1, out  # svc failed (its callback was interrupted)
+
+
+def test_ctrl_c_never_interrupts_a_callback_that_does_not_block(
+    tmp_path: Path, app_hosts: list[AppHostProcess]
+) -> None:
+    """A cheap per-line listener (a plugin's, say the dashboard's) runs on the loop all the time under a log
+    flood: a Ctrl-C landing in it stops the app as usual; it fails nothing (it once failed a process)."""
+    path = write_app_host(
+        tmp_path,
+        """
+CHATTY = "import time\\nwhile True:\\n    print('line ' * 8, flush=True)\\n    time.sleep(0.001)"
+for i in range(3):
+    builder.add_executable(f"chatty{i}", sys.executable, "-c", CHATTY)
+app = builder.build()
+
+def listener(resource, line):  # ~0.5 ms a line: most of the loop's time is spent here
+    until = time.perf_counter() + 0.0005
+    while time.perf_counter() < until:
+        pass
+
+app.resource_loggers.add_listener(listener)
+app.run()
+""",
+    )
+    app = AppHostProcess(path)
+    app_hosts.append(app)
+    for i in range(3):
+        app.wait_for(rf"^out: chatty{i}\s+\| line")
+    time.sleep(1)
+    code, took = _interrupt_and_time(app)
+    out = app.output()
+    assert took < 10, f"Ctrl-C took {took:.1f} s\n{out}"
+    assert "was interrupted" not in out, out
+    assert code == 0, out
+    assert app.count(r"^err: .*forced stop") == 0, out
+
+
+def test_ctrl_c_as_a_callback_starts_blocking_interrupts_it_once_it_has(
+    tmp_path: Path, app_hosts: list[AppHostProcess]
+) -> None:
+    """The signal comes before the callback has blocked for long: the watchdog delivers it again once it
+    has, and the app counts it once (a stop, not a forced stop)."""
+    path = write_app_host(
+        tmp_path,
+        TICKER
+        + """
+def slow_environment(ctx):
+    print("callback called", file=sys.stderr, flush=True)
+    time.sleep(3600)
+
+builder.add_executable("svc", sys.executable, "-c", "pass").with_environment(slow_environment).wait_for(ticker)
+builder.build().run()
+""",
+    )
+    app = AppHostProcess(path)
+    app_hosts.append(app)
+    app.wait_for(r"^err: callback called")
+    code, took = _interrupt_and_time(app)
+    out = app.output()
+    assert took < 10, f"Ctrl-C took {took:.1f} s\n{out}"
+    assert "slow_environment (apphost.py:" in out and "was interrupted by SIGINT" in out, out
+    assert app.count(r"^err: .*SIGINT received: stopping") == 1, out
+    assert app.count(r"^err: .*forced stop") == 0, out
+    assert app.count(r"^out: ticker\s+: Finished") == 1, out
+    assert code == 1, out

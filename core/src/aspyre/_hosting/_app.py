@@ -295,6 +295,8 @@ class DistributedApplication:
                         signal.siginterrupt(signum, True)
                     count = 0
                     async for signum in signals:
+                        if self._orch().watchdog.take_redelivered():
+                            continue  # the same signal, delivered again to interrupt a blocking callback
                         count += 1
                         if count == 1:
                             log.info("%s received: stopping (send it again to force)", signal.Signals(signum).name)

@@ -6,8 +6,9 @@
   updates, value callbacks) runs on the event loop, as its contract says (it may change the model or
   publish updates). :class:`LoopWatchdog` watches the loop from a thread: when it is blocked longer than
   ``app.options.blocked_loop_warning`` seconds it logs a warning naming the callback that blocks it, and
-  a Ctrl-C (SIGINT) or SIGTERM that arrives while a callback runs on the loop interrupts that callback
-  (:class:`CallbackInterrupted`), so the app stops as asked instead of waiting for it.
+  a Ctrl-C (SIGINT) or SIGTERM that arrives while a callback blocks the loop (one call for
+  ``_INTERRUPT_AFTER`` seconds) interrupts that callback (:class:`CallbackInterrupted`), so the app stops
+  as asked instead of waiting for it; a callback that returns sooner is never interrupted.
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ T = TypeVar("T")
 
 #: How often the loop's heartbeat ticks (seconds); the watchdog looks as often.
 _BEAT = 0.1
+#: How long one call of a user callback must have held the loop before a signal interrupts it (seconds):
+#: a callback that returns sooner (a plugin's listener, called for every log line) is left alone.
+_INTERRUPT_AFTER = 0.3
 
 
 class CallbackInterrupted(Exception):
@@ -174,6 +178,7 @@ def is_library(filename: str) -> bool:
     return _resolved(filename).startswith(_libraries())
 
 
+@functools.lru_cache(maxsize=4096)
 def _resolved(filename: str) -> str:
     try:
         return str(Path(filename).resolve())
@@ -234,17 +239,21 @@ def _describe(f: types.FrameType) -> str:
     return f"{f.f_code.co_qualname} ({where}:{f.f_lineno})"
 
 
+def _callback_frame(frame: types.FrameType | None) -> types.FrameType | None:
+    """The frame of the user callback (app host or plugin code) running on the loop, if one is."""
+    entry = _called_by_aspyre(frame)
+    if entry is None or not is_user_code(entry.f_code.co_filename) or is_library(entry.f_code.co_filename):
+        return None
+    return entry
+
+
 def blocking_callback(frame: types.FrameType | None) -> str | None:
     """``name (file:line)`` of the user callback (app host or plugin code) running on the loop, if one is.
 
     Code aspyre calls for itself (the standard library, the libraries it uses) is not a callback.
     """
-    entry = _called_by_aspyre(frame)
-    if entry is None or not is_user_code(entry.f_code.co_filename):
-        return None
-    if is_library(entry.f_code.co_filename):
-        return None
-    return _describe(entry)
+    entry = _callback_frame(frame)
+    return None if entry is None else _describe(entry)
 
 
 def blocking_code(frame: types.FrameType | None) -> str:
@@ -270,6 +279,12 @@ class LoopWatchdog:
         self._loop_thread: int | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        #: The call of a user callback that holds the loop, and since when (the watching thread's view).
+        self._held: tuple[types.FrameType, float] | None = None
+        #: A signal that came while a callback ran that had not blocked yet: (signal, when).
+        self._pending: tuple[int, float] | None = None
+        self._redelivered = 0
+        self._lock = threading.Lock()
 
     async def run(self, warn_after: float) -> None:
         """The heartbeat; starts the watching thread (run it as a task of the app, cancel it to stop).
@@ -286,6 +301,7 @@ class LoopWatchdog:
                 await anyio.sleep(_BEAT)
         finally:
             self._stop.set()
+            self._held = None
 
     def blocked_for(self) -> float:
         """Seconds since the loop last ran the heartbeat, beyond its period."""
@@ -296,6 +312,7 @@ class LoopWatchdog:
         warned: str | None = None
         since = 0.0
         while not self._stop.wait(_BEAT):
+            self._follow_callback()
             blocked = self.blocked_for()
             if blocked < self._warn_after:
                 if warned is not None:
@@ -315,20 +332,60 @@ class LoopWatchdog:
                     culprit,
                 )
 
+    def _follow_callback(self) -> None:
+        """(Watching thread) Note which call of a user callback holds the loop, and since when; deliver
+        again a signal that came while it had not blocked yet, once it has."""
+        now = time.monotonic()
+        held = self._held
+        entry = None
+        if self._loop_thread is not None and self.blocked_for() > 0:
+            entry = _callback_frame(sys._current_frames().get(self._loop_thread))
+        if entry is None:
+            self._held = None
+        elif held is None or held[0] is not entry:
+            self._held = (entry, now)
+        pending, held = self._pending, self._held
+        if pending is None or self._loop_thread is None:
+            return
+        signum, at = pending
+        if self._beat > at:  # the loop ran since: it heard the signal itself
+            self._pending = None
+        elif held is not None and now - held[1] >= _INTERRUPT_AFTER:
+            self._pending = None
+            with self._lock:
+                self._redelivered += 1
+            signal.pthread_kill(self._loop_thread, signum)
+
+    def take_redelivered(self) -> bool:
+        """Whether a signal the loop heard is one delivered again by the watchdog (to interrupt a callback
+        that blocked): its listener counts it once only."""
+        with self._lock:
+            if self._redelivered:
+                self._redelivered -= 1
+                return True
+            return False
+
     def on_signal(self, signum: int, frame: types.FrameType | None) -> None:
         """The Python-level handler of SIGINT/SIGTERM while the app runs (the loop's own handler still runs).
 
-        If a user callback is running on the loop when the signal comes (app host or plugin code called by
-        aspyre, not aspyre's own code nor a library aspyre calls), it is interrupted with
-        :class:`CallbackInterrupted`: the loop gets back to the signal and stops the app.
+        If a user callback blocks the loop when the signal comes (app host or plugin code called by aspyre,
+        not aspyre's own code nor a library aspyre calls, in one call for ``_INTERRUPT_AFTER`` seconds or
+        more), it is interrupted with :class:`CallbackInterrupted`: the loop gets back to the signal and
+        stops the app. A callback that has not blocked that long yet is left to return; if it blocks on, the
+        watchdog delivers the signal again once it has (:meth:`take_redelivered`).
         """
         if threading.get_ident() != self._loop_thread:
             return
-        culprit = blocking_callback(frame)
-        if culprit is None:
+        entry = _callback_frame(frame)
+        if entry is None:
             return
+        held = self._held
+        if held is None or held[0] is not entry or time.monotonic() - held[1] < _INTERRUPT_AFTER:
+            self._pending = (signum, time.monotonic())
+            return
+        self._pending = None
         name = signal.Signals(signum).name
-        raise CallbackInterrupted(f"{culprit} was interrupted by {name}: it was running on the event loop")
+        raise CallbackInterrupted(f"{_describe(entry)} was interrupted by {name}: it was running on the event loop")
 
 
 def _leaves(exc: BaseException) -> list[BaseException]:
