@@ -45,6 +45,7 @@ from ._model._deployment import (
     ProbeType,
 )
 from ._model._endpoints import EndpointAnnotation
+from ._model._otlp import OtlpExporterAnnotation
 from ._model._urls import (
     ResourceIconAnnotation,
     ResourceUrlAnnotation,
@@ -79,6 +80,7 @@ __all__ = [
     "HealthCheckAnnotation",
     "ManifestPublishingCallbackAnnotation",
     "MutationBehavior",
+    "OtlpExporterAnnotation",
     "ProbeAnnotation",
     "ProbeType",
     "ReferenceAnnotation",
