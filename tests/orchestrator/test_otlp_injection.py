@@ -13,6 +13,7 @@ import anyio
 import pytest
 
 import aspyre
+import aspyre.model
 from aspyre import KnownResourceStates as S
 from aspyre.annotations import OtlpExporterAnnotation
 
@@ -120,6 +121,51 @@ async def test_a_python_app_also_gets_the_exporters_aspire_chooses_for_python(tm
     assert env["OTEL_TRACES_EXPORTER"] == env["OTEL_LOGS_EXPORTER"] == env["OTEL_METRICS_EXPORTER"] == "otlp"
     assert env["OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED"] == "true"
     assert env["OTEL_SERVICE_NAME"] == "py"
+
+
+def fake_venv_with_launcher(tmp_path: Path) -> Path:
+    """A ``bin`` with ``python`` (a link, as in a virtual environment) and an ``opentelemetry-instrument`` that
+    says it ran and then runs its arguments (the real launcher is tested in tests/dashboard/telemetry)."""
+    bin_dir = tmp_path / "venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    (bin_dir / "python").symlink_to(PY)
+    launcher = bin_dir / "opentelemetry-instrument"
+    launcher.write_text('#!/bin/sh\necho "launched: $*"\nexec "$@"\n')
+    launcher.chmod(0o755)
+    return bin_dir
+
+
+@pytest.mark.anyio
+async def test_a_python_app_runs_through_opentelemetry_instrument_when_its_environment_has_it(tmp_path: Path) -> None:
+    bin_dir = fake_venv_with_launcher(tmp_path)
+    (tmp_path / "app.py").write_text(PRINT_ENV + "\n")
+    b = builder(tmp_path)
+    b.add_python_app("py", tmp_path / "app.py", "--flag", venv=tmp_path / "venv")
+    b.add_python_app("quiet", tmp_path / "app.py", venv=tmp_path / "venv").with_otlp_exporter(enabled=False)
+    b.add_executable("exe", str(bin_dir / "python"), "-c", PRINT_ENV)  # not a Python app: run as it is
+    app = b.build()
+    app.options.otlp_endpoint_url = "http://127.0.0.1:4318"
+    await run_until_finished(app, "py", "quiet", "exe")
+    first = [line.content for line in app.resource_loggers.backlog("py")][0]
+    assert first == f"launched: {bin_dir / 'python'} -u {tmp_path / 'app.py'} --flag"
+    assert printed_env(app, "py")["OTEL_SERVICE_NAME"] == "py"
+    snapshot = app.resource_notifications.get_snapshot("py")
+    assert snapshot is not None
+    assert snapshot.property_value(aspyre.model.KnownProperties.Executable.ARGS)[0] == str(bin_dir / "python")
+    for name in ("quiet", "exe"):
+        assert not any(line.content.startswith("launched:") for line in app.resource_loggers.backlog(name)), name
+
+
+@pytest.mark.anyio
+async def test_without_an_endpoint_a_python_app_runs_as_it_is(tmp_path: Path) -> None:
+    fake_venv_with_launcher(tmp_path)
+    (tmp_path / "app.py").write_text(PRINT_ENV + "\n")
+    b = builder(tmp_path)
+    b.add_python_app("py", tmp_path / "app.py", venv=tmp_path / "venv")
+    app = b.build()
+    app.options.otlp_endpoint_url = None
+    await run_until_finished(app, "py")
+    assert [line.content for line in app.resource_loggers.backlog("py")] == ["{}"]
 
 
 def test_with_otlp_exporter_checks_its_arguments(tmp_path: Path) -> None:

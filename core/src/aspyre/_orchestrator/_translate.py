@@ -90,10 +90,15 @@ async def process_spec(
     """The process to run for an executable resource, and its resolved configuration.
 
     Raises :class:`ValueError` naming the argument or variable when the process's arguments and
-    environment are larger than this machine lets a process start with.
+    environment are larger than this machine lets a process start with. A Python app with
+    ``opentelemetry-instrument`` in its environment (``otlp.instrument``) runs through it.
     """
     resolved = await resolve(r, KnownNetworks.LOCALHOST, context, logger, otlp)
-    spec = ProcessSpec(r.name, r.command, r.working_dir, args=resolved.args, env=resolved.env)
+    if otlp is not None and otlp.instrument is not None:  # opentelemetry-instrument <interpreter> <args>
+        resolved = attrs.evolve(resolved, args=(r.command, *resolved.args))
+        spec = ProcessSpec(r.name, otlp.instrument, r.working_dir, args=resolved.args, env=resolved.env)
+    else:
+        spec = ProcessSpec(r.name, r.command, r.working_dir, args=resolved.args, env=resolved.env)
     _check_exec_size(r.name, [spec.command, *spec.args], spec.env, host_exec_limits(), spec.inherit_environment)
     return spec, resolved
 
