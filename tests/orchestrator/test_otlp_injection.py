@@ -146,7 +146,7 @@ async def test_a_python_app_runs_through_opentelemetry_instrument_when_its_envir
     app = b.build()
     app.options.otlp_endpoint_url = "http://127.0.0.1:4318"
     await run_until_finished(app, "py", "quiet", "exe")
-    first = [line.content for line in app.resource_loggers.backlog("py")][0]
+    first = next(line.content for line in app.resource_loggers.backlog("py"))
     assert first == f"launched: {bin_dir / 'python'} -u {tmp_path / 'app.py'} --flag"
     assert printed_env(app, "py")["OTEL_SERVICE_NAME"] == "py"
     snapshot = app.resource_notifications.get_snapshot("py")
