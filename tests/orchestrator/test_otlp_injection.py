@@ -206,12 +206,16 @@ def test_publish_mode_writes_no_telemetry_settings(tmp_path: Path, manifest_sche
     )
     b.add_executable("api", PY, "-c", "pass").with_otlp_exporter()
     b.add_container("cache", "redis", "7").with_otlp_exporter("grpc")
+    (tmp_path / "app.py").write_text("pass\n")
+    fake_venv_with_launcher(tmp_path)
+    b.add_python_app("py", tmp_path / "app.py", venv=tmp_path / "venv")  # with opentelemetry-instrument beside it
     app = b.build()
     app.options.otlp_endpoint_url = "http://127.0.0.1:4318"
     app.options.otlp_api_key = KEY
     app.run()
     manifest = json.loads((tmp_path / "out" / "aspire-manifest.json").read_text())
-    assert "OTEL_" not in json.dumps(manifest)
+    assert "OTEL_" not in json.dumps(manifest) and "opentelemetry-instrument" not in json.dumps(manifest)
+    assert "py" in manifest["resources"]
     assert manifest_schema_errors(manifest) == []
 
 
