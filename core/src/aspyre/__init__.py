@@ -54,7 +54,9 @@ from ._model._resources import (
     MissingParameterValueError,
     ParameterResource,
     PythonAppResource,
+    PythonEntrypointType,
     Resource,
+    UvicornAppResource,
 )
 from ._model._snapshot import KnownResourceStates, ResourceSnapshot, StateStyle
 from ._model._values import ReferenceExpression
@@ -108,12 +110,14 @@ __all__ = [
     "Operation",
     "ParameterResource",
     "PythonAppResource",
+    "PythonEntrypointType",
     "ReferenceEnvironmentFlags",
     "ReferenceExpression",
     "Resource",
     "ResourceBuilder",
     "ResourceSnapshot",
     "StateStyle",
+    "UvicornAppResource",
     "WaitBehavior",
 ]
 

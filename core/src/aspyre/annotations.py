@@ -46,10 +46,13 @@ from ._model._deployment import (
     ProbeType,
 )
 from ._model._endpoints import EndpointAnnotation
+from ._model._install import InstallCommand, PackageInstallAnnotation
+from ._model._python import AutoInstrumentationAnnotation, DebugpyAnnotation, PythonPackageManagerAnnotation
 from ._public import present as _present
 
 __all__ = [
     "Annotations",
+    "AutoInstrumentationAnnotation",
     "CommandLineArgsAnnotation",
     "CommandLineArgsCallbackAnnotation",
     "CommandLineArgsCallbackContext",
@@ -63,6 +66,7 @@ __all__ = [
     "ContainerNameAnnotation",
     "ContainerNetworkAliasAnnotation",
     "ContainerRuntimeArgsAnnotation",
+    "DebugpyAnnotation",
     "DeploymentFileAnnotation",
     "DockerfileBuildAnnotation",
     "EndpointAnnotation",
@@ -72,10 +76,13 @@ __all__ = [
     "EnvironmentCallbackContext",
     "ExplicitStartAnnotation",
     "HealthCheckAnnotation",
+    "InstallCommand",
     "ManifestPublishingCallbackAnnotation",
     "MutationBehavior",
+    "PackageInstallAnnotation",
     "ProbeAnnotation",
     "ProbeType",
+    "PythonPackageManagerAnnotation",
     "ReferenceAnnotation",
     "ReferenceEnvironmentAnnotation",
     "ResourceAnnotation",

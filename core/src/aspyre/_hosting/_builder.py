@@ -29,14 +29,14 @@ from aspyre._model._resources import (
     GenerateParameterDefault,
     IResource,
     ParameterResource,
-    PythonAppResource,
 )
 from aspyre._model._values import ReferenceExpression
 from aspyre._plugins import PluginLoadError
 
 from ._extensions import builder_method, configure_builder, load_hook_plugins
 from ._integrations import DuplicateResourceError, check_name_available
-from ._paths import caller_file, python_interpreter, resolve_path
+from ._paths import caller_file, resolve_path
+from ._python_apps import PythonAppBuilderMethods
 from ._resource_builder import ResourceBuilder, parse_image
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ __all__ = ["DistributedApplicationBuilder", "DuplicateResourceError"]
 T = TypeVar("T", bound=IResource)
 
 
-class DistributedApplicationBuilder:
+class DistributedApplicationBuilder(PythonAppBuilderMethods):
     """Collects resources, then :meth:`build` validates them into a :class:`DistributedApplication`.
 
     Create one with :meth:`DistributedApplication.create_builder`. Methods of installed
@@ -190,41 +190,6 @@ class DistributedApplicationBuilder:
             raise ValueError(f"Executable {name!r} needs a command")
         wd = self.resolve_path(working_dir) if working_dir is not None else self.app_host_directory
         builder = self.add_resource(ExecutableResource(name, command=command, working_dir=wd))
-        if args:
-            builder.with_args(*args)
-        return builder
-
-    def add_python_app(
-        self,
-        name: str,
-        script_path: str | os.PathLike[str] | None = None,
-        *args: object,
-        module: str | None = None,
-        interpreter: str | os.PathLike[str] | None = None,
-        venv: str | os.PathLike[str] | None = None,
-        working_dir: str | os.PathLike[str] | None = None,
-    ) -> ResourceBuilder[PythonAppResource]:
-        """A Python app: ``script_path`` (or ``module=``) run by a Python interpreter.
-
-        The interpreter is ``interpreter``, else ``venv``'s, else ``<app dir>/.venv``'s, else
-        the one running the app host. The working directory defaults to the script's directory
-        (the app host's for a module).
-        """
-        if (script_path is None) == (module is None):
-            raise ValueError(f"Python app {name!r}: give either a script path or module=, not both or neither")
-        script: Path | None = None
-        if script_path is not None:
-            script = self.resolve_path(script_path)
-            app_dir = script.parent
-        else:
-            app_dir = self.app_host_directory
-        wd = self.resolve_path(working_dir) if working_dir is not None else app_dir
-        if interpreter is not None:
-            command = str(self.resolve_path(interpreter)) if ("/" in str(interpreter)) else str(interpreter)
-        else:
-            command = python_interpreter(app_dir, self.resolve_path(venv) if venv is not None else None)
-        res = PythonAppResource(name, command=command, working_dir=wd, script_path=script, module=module)
-        builder = self.add_resource(res)
         if args:
             builder.with_args(*args)
         return builder

@@ -18,10 +18,12 @@ import anyio
 import anyio.abc
 
 from .._model._annotations import ContainerLifetime
-from .._model._resources import ContainerResource, ExecutableResource
+from .._model._install import PackageInstallAnnotation
+from .._model._resources import ContainerResource, ExecutableResource, IResource
 from .._model._snapshot import KnownResourceStates, ResourceSnapshot, StateStyle
 from ._addresses import EndpointAllocator, HostPorts, url_snapshots
 from ._docker import ContainerHandle, ContainerRuntime
+from ._install import Installer
 from ._processes import run_process
 from ._runs import ResourceRun
 from ._snapshots import env_snapshot, with_urls
@@ -71,6 +73,7 @@ class Executor:
         self._runtime_ready = anyio.Event()
         #: Set by a forced stop: processes get SIGKILL without waiting out the grace period.
         self.force = anyio.Event()
+        self._installer = Installer(grace_period=lambda: self._options.stop_grace_period, force=self.force)
 
     # -- the runtime ---------------------------------------------------------------------------------------
     async def connect_runtime(self) -> None:
@@ -132,9 +135,29 @@ class Executor:
                 log.error("closing the container runtime failed: %s", exc)
 
     # -- running -----------------------------------------------------------------------------------------------
-    def _update(
-        self, r: ExecutableResource | ContainerResource, fn: Callable[[ResourceSnapshot], ResourceSnapshot]
-    ) -> None:
+    async def prepare(self, r: IResource) -> None:
+        """Before a resource starts: install its packages when they changed (state ``Installing``).
+
+        The step belongs to the resource (a :class:`PackageInstallAnnotation`), not to its dependencies,
+        so it runs before the waits, while what the resource waits for starts.
+        """
+        ann = r.annotations.last(PackageInstallAnnotation)
+        if ann is None or not self._context.is_run_mode:
+            return
+        loggers = self._loggers
+
+        def write(line: str, is_error: bool) -> None:
+            loggers.write(r, line, is_error)
+
+        await self._installer.install(
+            r.name,
+            ann,
+            logger=loggers.get_logger(r),
+            write=write,
+            installing=lambda: self._update(r, lambda s: s.with_state(S.INSTALLING, StateStyle.INFO)),
+        )
+
+    def _update(self, r: IResource, fn: Callable[[ResourceSnapshot], ResourceSnapshot]) -> None:
         self._notifications.publish_update(r, fn)
 
     async def run_process(self, r: ExecutableResource, run: ResourceRun, created: Callable[[], None]) -> None:
@@ -153,6 +176,8 @@ class Executor:
                 lambda s: (
                     s.with_state(S.RUNNING, StateStyle.SUCCESS)
                     .with_property("executable.pid", pid)
+                    .with_property("executable.path", spec.command)
+                    .with_property("executable.workDir", str(spec.cwd))
                     .with_property("executable.args", list(spec.args))
                     .evolve(environment_variables=env_snapshot(resolved.env, resolved.secret))
                 ),
