@@ -72,14 +72,16 @@ async def python_launch(r: PythonAppResource, args: tuple[str, ...]) -> tuple[st
         listen = ["-m", "debugpy", "--listen", f"127.0.0.1:{alloc.target_port or alloc.port}"]
         if debug.wait_for_client:
             listen.append("--wait-for-client")
+        # Frozen standard-library modules would hide their source from the debugger (and it says so).
+        python = ["-X", "frozen_modules=off", "-u"]
         if r.entrypoint_type is PythonEntrypointType.EXECUTABLE:
-            out = ["-u", *listen, command, *out]  # a console script is a Python file: debugpy runs it
+            out = [*python, *listen, command, *out]  # a console script is a Python file: debugpy runs it
             command = r.interpreter
         else:
             entry = r.entry_args()
             if out[: len(entry)] != entry:
                 raise RuntimeError(f"the arguments of {r.name!r} do not start with its entry point {entry}")
-            out = ["-u", *listen, *entry[1:], *out[len(entry) :]]
+            out = [*python, *listen, *entry[1:], *out[len(entry) :]]
     instrument = instrumentation_command(r)
     if instrument is not None:
         out = [command, *out]
