@@ -8,6 +8,7 @@ from ``aspyre-javascript``; an integration can attach its own.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path, PurePath
 
@@ -43,8 +44,8 @@ class InstallCommand:
     env: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_env, hash=False)
 
     def __str__(self) -> str:
-        """The command line as shown in logs: the command's file name, then the arguments."""
-        return " ".join([PurePath(self.command).name, *self.args])
+        """The command line as shown in logs: the command's file name, then the arguments (quoted, on one line)."""
+        return shlex.join([PurePath(self.command).name, *self.args]).replace("\n", "\\n")
 
 
 @attrs.frozen
