@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 from aspyre import DistributedApplication
@@ -52,6 +53,6 @@ async def recorded_states(app: DistributedApplication, name: str) -> AsyncIterat
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(record)
-        await anyio.sleep(0)
+        await anyio.lowlevel.checkpoint()
         yield states
         tg.cancel_scope.cancel()

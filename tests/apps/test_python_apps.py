@@ -71,9 +71,9 @@ def test_bad_python_apps_are_refused_early(builder: aspyre.DistributedApplicatio
         builder.add_python_executable("exe", "svc", "bin/celery")
     with pytest.raises(ValueError, match="'main' is not 'module:attribute'"):
         builder.add_uvicorn_app("uv", "svc", "main")
-    with pytest.raises(ValueError, match="with_uv\\(\\) installs from pyproject.toml or requirements.txt"):
+    with pytest.raises(ValueError, match=r"with_uv\(\) installs from pyproject\.toml or requirements\.txt"):
         builder.add_python_app("bare", "svc", "main.py").with_uv()
-    with pytest.raises(ValueError, match="with_pip\\(\\) installs from pyproject.toml or requirements.txt"):
+    with pytest.raises(ValueError, match=r"with_pip\(\) installs from pyproject\.toml or requirements\.txt"):
         builder.add_python_app("bare2", "svc", "main.py").with_pip()
     container = builder.add_container("c", "nginx")
     with pytest.raises(TypeError, match=r"with_uv\(\) needs a Python app \(PythonAppResource\); resource 'c'"):
