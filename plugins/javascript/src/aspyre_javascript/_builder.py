@@ -138,6 +138,7 @@ def _npm_install(resource: JavaScriptAppResource, npm: NpmAnnotation) -> Package
     )
 
 
+@aspyre.plugins.resource_extension(JavaScriptAppResource)
 def with_npm(
     builder: aspyre.ResourceBuilder[J],
     install: bool = True,
