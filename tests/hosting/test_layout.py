@@ -155,3 +155,23 @@ def test_import_checker_sees_relative_and_type_checking_imports() -> None:
     assert "aspyre._hosting._app" in modules
     assert "aspyre._model" in modules
     assert "aspyre._orchestrator" in modules
+
+
+MAX_MODULE_LINES = 600
+MAX_CLASS_LINES = 400
+
+
+def test_modules_and_classes_stay_small() -> None:
+    """Split by concern before a module passes ~600 lines or a class ~400 (see docs/architecture.md)."""
+    files = python_files(CORE, *(ROOT / "plugins").glob("*/src"))
+    too_long = []
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        if (n := len(text.splitlines())) > MAX_MODULE_LINES:
+            too_long.append(f"{path.relative_to(ROOT)}: {n} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.ClassDef) and node.end_lineno is not None:
+                size = node.end_lineno - node.lineno + 1
+                if size > MAX_CLASS_LINES:
+                    too_long.append(f"{path.relative_to(ROOT)}: class {node.name} {size} lines")
+    assert too_long == []

@@ -18,6 +18,7 @@ from ._publishing import (
     PythonDockerfile,
     UnknownPublisherError,
     build_manifest,
+    completion_targets,
     deployment_parameters,
     deployment_service_of,
     env_variable_name,
@@ -28,6 +29,7 @@ from ._publishing import (
     render_manifest_expression,
     resolve_publisher,
     write_manifest,
+    write_private_file,
 )
 from ._publishing._model import (
     Manifest,
@@ -81,6 +83,7 @@ __all__ = [
     "PythonDockerfile",
     "UnknownPublisherError",
     "build_manifest",
+    "completion_targets",
     "deployment_parameters",
     "deployment_service_of",
     "env_variable_name",
@@ -93,6 +96,7 @@ __all__ = [
     "render_manifest_expression",
     "resolve_publisher",
     "write_manifest",
+    "write_private_file",
 ]
 
 _present(globals(), __name__, resolve_types=True)

@@ -19,9 +19,11 @@ from ._deploy import (
     DeploymentParameter,
     ManifestExpressionError,
     ManifestExpressionResolver,
+    completion_targets,
     deployment_parameters,
     deployment_service_of,
     env_variable_name,
+    write_private_file,
 )
 from ._dockerfile import DEFAULT_PYTHON_IMAGE, PythonDockerfile, python_app_dockerfile
 from ._expressions import ManifestPlaceholder, parse_manifest_expression, render_manifest_expression
@@ -51,6 +53,7 @@ __all__ = [
     "PythonDockerfile",
     "UnknownPublisherError",
     "build_manifest",
+    "completion_targets",
     "deployment_parameters",
     "deployment_service_of",
     "env_variable_name",
@@ -62,6 +65,7 @@ __all__ = [
     "resolve_publisher",
     "run_publisher",
     "write_manifest",
+    "write_private_file",
 ]
 
 

@@ -12,12 +12,16 @@ Both start from the Aspire manifest (``context.build_manifest()``) and need the 
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 import urllib.parse
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 import attrs
 
+from aspyre._model._annotations import WaitAnnotation, WaitType
 from aspyre._model._graph import DistributedApplicationModel
 from aspyre._model._resources import IResource, IResourceWithParent
 
@@ -37,9 +41,11 @@ __all__ = [
     "DeploymentParameter",
     "ManifestExpressionError",
     "ManifestExpressionResolver",
+    "completion_targets",
     "deployment_parameters",
     "deployment_service_of",
     "env_variable_name",
+    "write_private_file",
 ]
 
 _NOT_IDENTIFIER = re.compile(r"[^A-Za-z0-9_]")
@@ -152,6 +158,35 @@ def deployment_parameters(
             filter=entry.filter,
         )
     return out
+
+
+def completion_targets(model: DistributedApplicationModel, manifest: Manifest) -> set[str]:
+    """The deployed services something waits to *complete* (``wait_for_completion``): jobs, not servers."""
+    jobs: set[str] = set()
+    for resource in model:
+        for wait in resource.annotations.all(WaitAnnotation):
+            if wait.wait_type is WaitType.WAIT_FOR_COMPLETION:
+                target = deployment_service_of(model, manifest, wait.resource.name)
+                if target is not None:
+                    jobs.add(target)
+    return jobs
+
+
+def write_private_file(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` readable by its owner only (mode 0600 from creation), replaced atomically.
+
+    For the files of a deployment that hold secret values (a compose ``.env``, a kustomize ``secrets.env``).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _lower(context: PublishingContext) -> set[str]:

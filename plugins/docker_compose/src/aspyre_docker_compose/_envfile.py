@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 
-__all__ = ["quote_env_value", "read_env_file", "write_private_file"]
+__all__ = ["quote_env_value", "read_env_file"]
 
 _PLAIN = re.compile(r"[A-Za-z0-9_.~:/@,+=%-]*")
 
@@ -49,16 +47,3 @@ def read_env_file(path: Path) -> dict[str, str]:
         values[key.strip()] = _unquote(value.strip())
     return values
 
-
-def write_private_file(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` readable by its owner only (mode 0600 from creation), atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

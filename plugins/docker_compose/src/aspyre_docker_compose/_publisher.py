@@ -9,7 +9,7 @@ from pathlib import Path
 
 import aspyre
 
-from ._envfile import quote_env_value, read_env_file, write_private_file
+from ._envfile import quote_env_value, read_env_file
 from ._environment import DockerComposeEnvironmentResource, DockerComposeServiceCustomizationAnnotation
 from ._service import ComposeBuild, ComposeFile, ComposeHealthcheck, ComposeService, render_compose_file
 
@@ -62,7 +62,7 @@ class DockerComposePublisher:
             path.chmod(mode)
         compose_path = out / COMPOSE_FILE_NAME
         compose_path.write_text(render_compose_file(compose), encoding="utf-8", newline="\n")
-        write_private_file(out / ENV_FILE_NAME, _env_file(params, example=False))
+        aspyre.publishing.write_private_file(out / ENV_FILE_NAME, _env_file(params, example=False))
         (out / ENV_EXAMPLE_FILE_NAME).write_text(_env_file(params, example=True), encoding="utf-8", newline="\n")
         gitignore = out / ".gitignore"
         if not gitignore.exists():
@@ -127,7 +127,7 @@ class _ComposeWriter:
         self.resolver = aspyre.publishing.ManifestExpressionResolver(
             manifest, host=lambda name: name, parameter=self._variable, literal=_compose_literal
         )
-        self.jobs = self._completion_targets()
+        self.jobs = aspyre.publishing.completion_targets(self.model, self.manifest)
 
     # -- values -------------------------------------------------------------------------------------
     def _variable(self, name: str) -> str:
@@ -146,15 +146,6 @@ class _ComposeWriter:
             return ""
 
     # -- the file -----------------------------------------------------------------------------------
-    def _completion_targets(self) -> set[str]:
-        jobs: set[str] = set()
-        for resource in self.model:
-            for wait in resource.annotations.all(aspyre.annotations.WaitAnnotation):
-                if wait.wait_type is aspyre.annotations.WaitType.WAIT_FOR_COMPLETION:
-                    target = aspyre.publishing.deployment_service_of(self.model, self.manifest, wait.resource.name)
-                    if target is not None:
-                        jobs.add(target)
-        return jobs
 
     def compose(self) -> ComposeFile:
         compose = ComposeFile(

@@ -1,0 +1,493 @@
+"""Writing the manifest: Aspire's ``ManifestPublishingContext`` rules applied to the app model.
+
+Resources in model order, then the resources that were referenced but are not in the model, then the
+``annotated.string`` entries of parameters used with a format (``{pw:uri}``). Values are placeholders,
+never live values; paths are relative to the manifest's directory.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import os
+import re
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, cast
+
+from aspyre._model._annotations import (
+    ContainerImageAnnotation,
+    ContainerMountAnnotation,
+    ContainerMountType,
+    DockerfileBuildAnnotation,
+    ManifestPublishingCallbackAnnotation,
+)
+from aspyre._model._endpoints import EndpointAnnotation
+from aspyre._model._environment import compute_arguments, compute_environment
+from aspyre._model._execution import ExecutionContext
+from aspyre._model._graph import DistributedApplicationModel
+from aspyre._model._names import name_key
+from aspyre._model._resources import (
+    ConnectionStringParameterResource,
+    ContainerResource,
+    ExecutableResource,
+    GenerateParameterDefault,
+    IResource,
+    IResourceWithConnectionString,
+    ParameterResource,
+    PythonAppResource,
+)
+from aspyre._model._values import ManifestExpressionProvider, ReferenceExpression, ValueWithReferences, as_value
+
+from ._manifest_context import ManifestPublishingContext
+from ._model import (
+    _TYPED,
+    Manifest,
+    ManifestAnnotatedString,
+    ManifestBinding,
+    ManifestBindMount,
+    ManifestBuild,
+    ManifestContainer,
+    ManifestExecutable,
+    ManifestGenerateDefault,
+    ManifestParameter,
+    ManifestParameterDefault,
+    ManifestParameterInput,
+    ManifestRawResource,
+    ManifestResource,
+    ManifestValue,
+    ManifestVolume,
+    _structure_resource,
+    manifest_converter,
+)
+
+#: What Aspire writes for a resource it cannot describe.
+UNSUPPORTED_RESOURCE_ERROR = "This resource does not support generation in the manifest."
+
+_log = logging.getLogger("aspyre.publishing.manifest")
+
+
+class ManifestPublishingError(RuntimeError):
+    """A resource's manifest entry could not be written (the message names the resource)."""
+
+
+class _PortAllocator:
+    """Aspire's publish-time port allocator: free ports counted up from 8000, shared by the whole manifest."""
+
+    def __init__(self, start: int = 8000) -> None:
+        self._next = start
+        self._used: set[int] = set()
+
+    def allocate(self) -> int:
+        while self._next in self._used:
+            self._next += 1
+        return self._next
+
+    def add_used(self, port: int) -> None:
+        self._used.add(port)
+
+
+_SANITIZE = re.compile(r"[^0-9A-Za-z]+")
+
+
+def _sanitize_format(fmt: str) -> str:
+    out = _SANITIZE.sub("-", fmt).strip("-").lower()
+    return out or "formatted"
+
+
+def _parameter_value(param: ParameterResource) -> str:
+    return f"{{{param.name}.value}}"
+
+
+def _single_parameter(expr: ReferenceExpression) -> ParameterResource | None:
+    """The parameter when ``expr`` is exactly one parameter slot and nothing else."""
+    if len(expr.parts) == 1 and not isinstance(expr.parts[0], str):
+        value = expr.parts[0].value
+        if isinstance(value, ParameterResource):
+            return value
+    return None
+
+
+# Classes whose instances ``as_value`` returns unchanged (they are manifest expression providers).
+_DIRECT_VALUE_TYPES: set[type] = {str}
+
+
+def _normalise(value: object) -> object:
+    """``as_value(value)``, skipping the Protocol checks for classes already seen to pass through unchanged."""
+    if type(value) in _DIRECT_VALUE_TYPES:
+        return value
+    normalised = as_value(value)
+    if normalised is value and not isinstance(value, (bool, int, float)):
+        _DIRECT_VALUE_TYPES.add(type(value))
+    return normalised
+
+
+async def _call(callback: Callable[[Any], Awaitable[None] | None], context: Any) -> None:
+    result = callback(context)
+    if inspect.isawaitable(result):
+        await result
+
+
+class _ManifestWriter:
+    """The state of one manifest being written (Aspire's ``ManifestPublishingContext`` internals)."""
+
+    def __init__(
+        self,
+        model: DistributedApplicationModel,
+        manifest_path: Path,
+        execution_context: ExecutionContext,
+        logger: logging.Logger,
+    ) -> None:
+        self.model = model
+        self.manifest_path = Path(manifest_path).absolute()
+        self.manifest_dir = self.manifest_path.parent
+        self.execution_context = execution_context
+        self.logger = logger
+        self.ports = _PortAllocator()
+        self.entries: dict[str, ManifestResource] = {}
+        self._names: set[str] = {name_key(r.name) for r in model}
+        self._referenced: dict[str, IResource] = {}
+        # id(parameter) -> (parameter, {format: entry name}), in registration order
+        self._formatted: dict[int, tuple[ParameterResource, dict[str, str]]] = {}
+        # id(resource) -> (resource, its bindings); the resource is kept so the id stays its own
+        self._bindings: dict[int, tuple[IResource, dict[str, ManifestBinding]]] = {}
+
+    # -- the whole model --------------------------------------------------------------------------
+    async def write_model(self) -> Manifest:
+        for resource in self.model:
+            await self.write_resource(resource)
+        model_keys = {name_key(r.name) for r in self.model}
+        leftovers = [r for key, r in self._referenced.items() if key not in model_keys]
+        self._referenced.clear()
+        for resource in leftovers:
+            await self.write_resource(resource)
+        for param, formats in list(self._formatted.values()):
+            self._write_formatted(param, formats)
+        self._formatted.clear()
+        return Manifest(dict(self.entries))
+
+    async def write_resource(self, resource: IResource) -> None:
+        try:
+            entry = await self._entry(resource)
+        except Exception as exc:
+            exc.add_note(f"(while writing the manifest entry of resource {resource.name!r})")
+            raise
+        if entry is None:
+            return
+        self.entries[resource.name] = entry
+        if isinstance(resource, ParameterResource):
+            found = self._formatted.pop(id(resource), None)
+            if found is not None:
+                self._write_formatted(*found)
+
+    def _write_formatted(self, param: ParameterResource, formats: dict[str, str]) -> None:
+        for fmt, entry_name in formats.items():
+            self.entries[entry_name] = ManifestAnnotatedString(value=_parameter_value(param), filter=fmt)
+
+    async def _entry(self, resource: IResource) -> ManifestResource | None:
+        ann = resource.annotations.last(ManifestPublishingCallbackAnnotation)
+        if ann is not None:
+            if ann.callback is None:
+                return None
+            return await self._callback_entry(resource, ann.callback)
+        entry = await self.default_entry(resource)
+        if isinstance(entry, ManifestRawResource) and "error" in entry.data:
+            self.logger.warning(
+                "Resource %r (%s) has no manifest form; its entry is an error. Exclude it with "
+                "exclude_from_manifest(), or write its entry with with_manifest_publishing_callback(...).",
+                resource.name,
+                type(resource).__name__,
+            )
+        return entry
+
+    async def _callback_entry(
+        self, resource: IResource, callback: Callable[[Any], Awaitable[None] | None]
+    ) -> ManifestResource:
+        ctx = ManifestPublishingContext(self, resource)
+        await _call(callback, ctx)
+        if not ctx.entry:
+            raise ManifestPublishingError(
+                f"The manifest publishing callback of resource {resource.name!r} wrote nothing: fill context.entry "
+                "(at least a 'type'), call context.write(entry), or use exclude_from_manifest() to leave it out."
+            )
+        data = dict(ctx.entry)
+        try:
+            json.dumps(data)
+        except (TypeError, ValueError) as exc:
+            raise ManifestPublishingError(
+                f"The manifest entry written for resource {resource.name!r} is not JSON data ({exc}): use strings, "
+                "numbers, booleans, lists and dicts (context.expression(value) turns a value into its placeholder)."
+            ) from exc
+        entry = _structure_resource(manifest_converter(), data)
+        if isinstance(entry, ManifestRawResource) and entry.type in _TYPED:
+            self.logger.warning(
+                "The manifest entry written for resource %r has type %r but not the fields aspyre writes for it; "
+                "it is written as given.",
+                resource.name,
+                entry.type,
+            )
+        return entry
+
+    # -- entries by resource type -----------------------------------------------------------------
+    async def default_entry(self, resource: IResource) -> ManifestResource:
+        if isinstance(resource, ContainerResource):
+            return await self.container_entry(resource)
+        if isinstance(resource, ExecutableResource):
+            if resource.annotations.has(DockerfileBuildAnnotation):
+                return await self.container_entry(resource)
+            return await self.executable_entry(resource)
+        if isinstance(resource, ParameterResource):
+            return self.parameter_entry(resource)
+        if isinstance(resource, IResourceWithConnectionString):
+            return self.value_entry(resource)
+        return ManifestRawResource({"error": UNSUPPORTED_RESOURCE_ERROR})
+
+    async def container_entry(self, resource: IResource) -> ManifestContainer:
+        build_ann = resource.annotations.last(DockerfileBuildAnnotation)
+        connection_string = self.connection_string(resource)
+        build: ManifestBuild | None = None
+        image: str | None = None
+        if build_ann is not None:
+            build = self._build(build_ann)
+            kind = "container.v1"
+        else:
+            img = resource.annotations.last(ContainerImageAnnotation)
+            if img is None:
+                raise ManifestPublishingError(
+                    f"Container {resource.name!r} has no image: call with_image(...) or with_dockerfile(...)."
+                )
+            image = img.full_name
+            kind = "container.v0"
+        args = await self.arguments(resource, drop_entry=build_ann is not None)
+        bind_mounts: list[ManifestBindMount] = []
+        volumes: list[ManifestVolume] = []
+        for m in resource.annotations.all(ContainerMountAnnotation):
+            if m.type is ContainerMountType.BIND_MOUNT:
+                bind_mounts.append(
+                    ManifestBindMount(
+                        source=self.relative_path(m.source or ""),
+                        target=m.target.replace("\\", "/"),
+                        read_only=m.read_only,
+                    )
+                )
+            else:
+                volumes.append(ManifestVolume(name=m.source, target=m.target, read_only=m.read_only))
+        env = await self.environment(resource)
+        return ManifestContainer(
+            type=kind,
+            connection_string=connection_string,
+            build=build,
+            image=image,
+            entrypoint=getattr(resource, "entrypoint", None),
+            args=tuple(args) or None,
+            bind_mounts=tuple(bind_mounts) or None,
+            volumes=tuple(volumes) or None,
+            env=env or None,
+            bindings=self.bindings(resource) or None,
+        )
+
+    def _build(self, ann: DockerfileBuildAnnotation) -> ManifestBuild:
+        args: dict[str, str | None] = {}
+        for key, value in ann.build_args:
+            if value is None:
+                args[key] = None  # Aspire: let the build read it from the environment
+            else:
+                args[key] = self.expression(value)
+        return ManifestBuild(
+            context=self.relative_path(ann.context),
+            dockerfile=self.relative_path(ann.dockerfile),
+            stage=ann.stage,
+            args=args or None,
+        )
+
+    async def executable_entry(self, resource: ExecutableResource) -> ManifestExecutable:
+        connection_string = self.connection_string(resource)
+        if isinstance(resource, PythonAppResource):
+            # A deployable command: the interpreter's name, not this machine's venv path.
+            command = Path(resource.command).name
+            if command.lower().endswith(".exe"):
+                command = command[:-4]
+        else:
+            command = resource.command
+        args = await self.arguments(resource)
+        env = await self.environment(resource)
+        return ManifestExecutable(
+            connection_string=connection_string,
+            working_directory=self.relative_path(resource.working_dir),
+            command=command,
+            args=tuple(args) or None,
+            env=env or None,
+            bindings=self.bindings(resource) or None,
+        )
+
+    def parameter_entry(self, resource: ParameterResource) -> ManifestParameter:
+        default: ManifestParameterDefault | None = None
+        if resource.publish_value_as_default and resource.value_in_code is not None and not resource.secret:
+            default = ManifestParameterDefault(value=resource.value_in_code)
+        elif isinstance(resource.default, GenerateParameterDefault):
+            default = ManifestParameterDefault(generate=ManifestGenerateDefault.from_default(resource.default))
+        elif isinstance(resource.default, str):
+            if resource.secret:
+                self.logger.warning(
+                    "Parameter %r is secret: its constant default is not written to the manifest (secret values "
+                    "never are); the deployment tool will ask for the value.",
+                    resource.name,
+                )
+            else:
+                default = ManifestParameterDefault(value=resource.default)
+        # ``{name.value}``: the parameter's own value, even for a connection-string parameter (whose value
+        # expression elsewhere is ``{name.connectionString}``).
+        connection_string = (
+            _parameter_value(resource) if isinstance(resource, ConnectionStringParameterResource) else None
+        )
+        return ManifestParameter(
+            connection_string=connection_string,
+            value=f"{{{resource.name}.inputs.value}}",
+            inputs={"value": ManifestParameterInput(secret=resource.secret, default=default)},
+        )
+
+    def value_entry(self, resource: IResourceWithConnectionString) -> ManifestValue:
+        cs = self.connection_string(resource)
+        assert cs is not None
+        return ManifestValue(connection_string=cs)
+
+    # -- fields ---------------------------------------------------------------------------------------
+    def connection_string(self, resource: IResource) -> str | None:
+        if not isinstance(resource, IResourceWithConnectionString):
+            return None
+        expr = resource.connection_string_expression
+        self.track(expr)
+        return self.expression(expr)
+
+    async def environment(self, resource: IResource) -> dict[str, str]:
+        raw = await compute_environment(resource, self.execution_context, self.logger)
+        out: dict[str, str] = {}
+        for key, value in raw.items():
+            try:
+                out[key] = self.expression(value)
+            except TypeError as exc:
+                exc.add_note(f"(environment variable {key!r} of resource {resource.name!r})")
+                raise
+            self.track(value)
+        return out
+
+    async def arguments(self, resource: IResource, *, drop_entry: bool = False) -> list[str]:
+        raw = await compute_arguments(resource, self.execution_context, self.logger)
+        if isinstance(resource, PythonAppResource):
+            entry = resource.entry_args()
+            if drop_entry and raw[: len(entry)] == entry:
+                raw = raw[len(entry) :]
+            elif resource.script_path is not None:
+                script = str(resource.script_path)
+                raw = [self.relative_path(script) if a == script else a for a in raw]
+        out: list[str] = []
+        for i, value in enumerate(raw):
+            try:
+                out.append(self.expression(value))
+            except TypeError as exc:
+                exc.add_note(f"(argument #{i} of resource {resource.name!r})")
+                raise
+            self.track(value)
+        return out
+
+    def bindings(self, resource: IResource) -> dict[str, ManifestBinding]:
+        """Aspire's endpoint resolution for publishing (``ResourceExtensions.ResolveEndpoints``).
+
+        Computed once per resource, so asking again (from a callback) gives the same ports.
+        """
+        cached = self._bindings.get(id(resource))
+        if cached is not None:
+            return dict(cached[1])
+        out: dict[str, ManifestBinding] = {}
+        for ep in resource.annotations.all(EndpointAnnotation):
+            target: int
+            if ep.target_port is not None:
+                target = ep.target_port
+            elif isinstance(resource, ContainerResource) and ep.port is not None:
+                target = ep.port
+            else:
+                target = self.ports.allocate()
+            exposed_explicit = ep.port is not None
+            exposed = ep.port if ep.port is not None else target
+            self.ports.add_used(exposed)
+            self.ports.add_used(target)
+            out[ep.name] = ManifestBinding(
+                scheme=ep.scheme,
+                protocol=ep.protocol.value,
+                transport=ep.transport,
+                port=exposed if exposed_explicit and exposed != target else None,
+                target_port=target,
+                external=ep.is_external,
+            )
+        self._bindings[id(resource)] = (resource, out)
+        return dict(out)
+
+    def relative_path(self, path: str | os.PathLike[str]) -> str:
+        return os.path.relpath(os.path.abspath(path), self.manifest_dir).replace("\\", "/")
+
+    # -- values -------------------------------------------------------------------------------------
+    def expression(self, value: object) -> str:
+        """The manifest form of ``value``: literals as they are, deferred values as placeholders."""
+        value = _normalise(value)
+        if isinstance(value, str):
+            return value
+        if isinstance(value, ReferenceExpression):
+            out: list[str] = []
+            for part in value.parts:
+                if isinstance(part, str):
+                    out.append(part)
+                    continue
+                if part.format:
+                    formatted = self._formatted_name(part.value, part.format)
+                    if formatted is not None:
+                        out.append(f"{{{formatted}.value}}")
+                        continue
+                out.append(self.expression(part.value))
+            return "".join(out)
+        # ``_normalise`` let through only strings and manifest expression providers
+        return cast(ManifestExpressionProvider, value).value_expression
+
+    def track(self, value: object) -> None:
+        """Note the resources ``value`` refers to (written later if they are not in the model)."""
+        active: set[int] = set()
+
+        def walk(v: object) -> None:
+            if isinstance(v, ReferenceExpression):
+                for part in v.parts:
+                    if not isinstance(part, str) and part.format:
+                        self._formatted_name(part.value, part.format)
+            if isinstance(v, IResource):
+                key = name_key(v.name)
+                if key not in self._referenced:
+                    self._referenced[key] = v
+                    self._names.add(key)
+                return
+            if isinstance(v, ValueWithReferences):
+                active.add(id(v))
+                for dep in v.references:
+                    if id(dep) not in active:
+                        walk(dep)
+                active.discard(id(v))
+
+        walk(value)
+
+    def _formatted_name(self, provider: object, fmt: str) -> str | None:
+        param: ParameterResource | None = None
+        if isinstance(provider, ParameterResource):
+            param = provider
+        elif isinstance(provider, ReferenceExpression):
+            param = _single_parameter(provider)
+        if param is None:
+            return None
+        _, formats = self._formatted.setdefault(id(param), (param, {}))
+        name = formats.get(fmt)
+        if name is None:
+            base = f"{param.name}-{_sanitize_format(fmt)}-encoded"
+            name, suffix = base, 1
+            while name_key(name) in self._names:
+                name = f"{base}-{suffix}"
+                suffix += 1
+            self._names.add(name_key(name))
+            formats[fmt] = name
+        return name
