@@ -20,6 +20,7 @@ Needs PyPI (or a warm uv cache).
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import shutil
 import statistics
@@ -87,10 +88,10 @@ def main() -> None:
             shutil.copytree(FIXTURE, where / "api")
             if args.cold:
                 os.environ["UV_CACHE_DIR"] = str(where / "uv-cache")
-            first.append(anyio.run(lambda: start_until_healthy(where, uv=True)))
+            first.append(anyio.run(functools.partial(start_until_healthy, where, uv=True)))
             os.environ.pop("UV_CACHE_DIR", None)
-            second.append(anyio.run(lambda: start_until_healthy(where, uv=True)))
-            baseline.append(anyio.run(lambda: start_until_healthy(where, uv=False)))
+            second.append(anyio.run(functools.partial(start_until_healthy, where, uv=True)))
+            baseline.append(anyio.run(functools.partial(start_until_healthy, where, uv=False)))
             last_dir = where / "api"
             print(f"  repeat {i + 1}: first {first[-1]:.2f}s  second {second[-1]:.2f}s  baseline {baseline[-1]:.2f}s")
         assert last_dir is not None
