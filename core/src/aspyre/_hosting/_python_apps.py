@@ -68,9 +68,9 @@ class PythonAppBuilderMethods:
         if interpreter is not None:
             text = os.fspath(interpreter)
             python = str(self.resolve_path(text)) if "/" in text else text
+        environment: Path | None
         if venv is not None:
-            environment: Path | None = self.resolve_path(venv)
-            assert environment is not None
+            environment = self.resolve_path(venv)
             if not has_interpreter(environment):
                 raise FileNotFoundError(
                     f"Python app {resource.name!r}: virtual environment {str(environment)!r} has no Python "
