@@ -75,6 +75,10 @@ def test_bad_python_apps_are_refused_early(builder: aspyre.DistributedApplicatio
         builder.add_python_app("bare", "svc", "main.py").with_uv()
     with pytest.raises(ValueError, match=r"with_pip\(\) installs from pyproject\.toml or requirements\.txt"):
         builder.add_python_app("bare2", "svc", "main.py").with_pip()
+    with pytest.raises(TypeError, match=r"add_python_module\(\) on resource 'm3': module must be a str, not int"):
+        builder.add_python_module("m3", "svc", 3)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"add_python_app\(\) on resource 'p3': app_dir: a path must be a str"):
+        builder.add_python_app("p3", 3)  # type: ignore[arg-type]
     container = builder.add_container("c", "nginx")
     with pytest.raises(TypeError, match=r"with_uv\(\) needs a Python app \(PythonAppResource\); resource 'c'"):
         container.with_uv()  # type: ignore[misc]

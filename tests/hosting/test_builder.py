@@ -123,7 +123,7 @@ def test_add_container_parses_the_image(builder: aspyre.DistributedApplicationBu
     assert builder.add_container("e", "redis").resource.image == aspyre.annotations.ContainerImageAnnotation("redis", "latest")
     with pytest.raises(ValueError, match="already has a tag"):
         builder.add_container("f", "redis:7", "8")
-    with pytest.raises(ValueError, match="is not an image reference"):
+    with pytest.raises(ValueError, match="is not a valid image reference"):
         builder.add_container("g", "")
     assert [r.name for r in builder.resources] == ["c", "d", "e"]  # failed calls added nothing
 

@@ -62,7 +62,7 @@ CONTAINER_METHODS: list[tuple[str, Method]] = [
     ("with_container_runtime_args", lambda rb: rb.with_container_runtime_args("--memory=64m")),
     ("with_lifetime", lambda rb: rb.with_lifetime(aspyre.ContainerLifetime.PERSISTENT)),
     ("with_image_pull_policy", lambda rb: rb.with_image_pull_policy(aspyre.ContainerImagePullPolicy.NEVER)),
-    ("with_container_name", lambda rb: rb.with_container_name("x")),
+    ("with_container_name", lambda rb: rb.with_container_name("xy")),
     ("with_container_network_alias", lambda rb: rb.with_container_network_alias("x")),
 ]
 

@@ -21,6 +21,7 @@ import pytest
 import redis
 
 from aspyre import ContainerImagePullPolicy, ContainerLifetime
+from aspyre._model._runargs import parse_runtime_args
 from aspyre._orchestrator._docker import (
     ContainerExitUnknown,
     ContainerImageUnavailable,
@@ -34,7 +35,6 @@ from aspyre._orchestrator._docker._owner import (
     owner_alive,
     process_start_time,
 )
-from aspyre._orchestrator._docker._runargs import parse_runtime_args
 from aspyre._orchestrator._output import MAX_LINE
 from aspyre._orchestrator._specs import ContainerSpec, MountSpec, PortSpec
 

@@ -55,7 +55,7 @@ async def test_example_counts_across_restarts(tmp_path: Path, docker_client: Any
         second = await run_until_counter_finished(app_dir)
         assert "this is run number 2 " in second
     finally:
-        digest = hashlib.sha256(str((app_dir / "apphost.py").resolve()).lower().encode()).hexdigest()[:10]
+        digest = hashlib.sha256(str((app_dir / "apphost.py").resolve()).encode()).hexdigest()[:10]
         volume_name = f"example-{digest}-cache-data"  # what with_data_volume() names it
         volumes = docker_client.volumes.list(filters={"name": volume_name})
         assert [v.name for v in volumes] == [volume_name]

@@ -246,7 +246,8 @@ def test_data_volume_defaults(tmp_path: Path) -> None:
     app_dir = tmp_path / "My App"
     cache = make_builder(app_dir).add_redis("myRedis").with_data_volume()
     (mount,) = cache.resource.annotations.all(aspyre.annotations.ContainerMountAnnotation)
-    digest = hashlib.sha256(str((app_dir / "apphost.py").resolve()).lower().encode()).hexdigest()[:10]
+    # tmp_path's file system respects case: the path is hashed as it is ("My App", not "my app")
+    digest = hashlib.sha256(str((app_dir / "apphost.py").resolve()).encode()).hexdigest()[:10]
     assert mount.source == f"my_app-{digest}-myRedis-data"
     assert (mount.target, mount.type, mount.read_only) == ("/data", aspyre.annotations.ContainerMountType.VOLUME, False)
     # persistence is turned on

@@ -37,7 +37,8 @@ from ._extensions import builder_method, configure_builder, load_hook_plugins
 from ._integrations import DuplicateResourceError, check_name_available
 from ._paths import caller_file, resolve_path
 from ._python_apps import PythonAppBuilderMethods
-from ._resource_builder import ResourceBuilder, parse_image
+from ._resource_builder import ResourceBuilder
+from ._resource_builder._containers import check_image
 
 if TYPE_CHECKING:
     from aspyre._hosting._app import DistributedApplication
@@ -122,6 +123,15 @@ class DistributedApplicationBuilder(PythonAppBuilderMethods):
         """
         return resolve_path(path, self.app_host_directory)
 
+    def _path_arg(self, name: str, method: str, param: str, path: str | os.PathLike[str] | None) -> Path | None:
+        """``resolve_path(path)`` (``None`` stays ``None``), or an error naming the resource and the parameter."""
+        if path is None:
+            return None
+        try:
+            return self.resolve_path(path)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"{method}() on resource {name!r}: {param}: {exc}") from None
+
     # -- resources ----------------------------------------------------------------------------------
     @property
     def resources(self) -> tuple[IResource, ...]:
@@ -176,19 +186,23 @@ class DistributedApplicationBuilder(PythonAppBuilderMethods):
     def add_container(self, name: str, image: str, tag: str | None = None) -> ResourceBuilder[ContainerResource]:
         """A container from ``image`` (``[registry/]name[:tag]``); ``tag`` defaults to ``latest``."""
         validate_name("Resource", name)
-        _, _, inline_tag, _ = parse_image(image)  # a bad image reference fails before anything is added
-        if inline_tag and tag:
-            raise ValueError(f"Container {name!r}: image {image!r} already has a tag; do not also pass tag={tag!r}")
-        builder = self.add_resource(ContainerResource(name))
-        return builder.with_image(image, tag)
+        resource = ContainerResource(name)
+        check_image(resource, "add_container", image, tag)  # a bad image reference fails before anything is added
+        return self.add_resource(resource).with_image(image, tag)
 
     def add_executable(
         self, name: str, command: str, *args: object, working_dir: str | os.PathLike[str] | None = None
     ) -> ResourceBuilder[ExecutableResource]:
         """A process: ``command`` with ``args``, in ``working_dir`` (default: the app host's directory)."""
+        validate_name("Resource", name)
+        if not isinstance(command, str):
+            raise TypeError(
+                f"add_executable() on resource {name!r}: the command must be a str (the program to run), not "
+                f"{type(command).__name__}; its arguments go after it: add_executable(name, 'python', '-m', 'app')"
+            )
         if not command:
             raise ValueError(f"Executable {name!r} needs a command")
-        wd = self.resolve_path(working_dir) if working_dir is not None else self.app_host_directory
+        wd = self._path_arg(name, "add_executable", "working_dir", working_dir) or self.app_host_directory
         builder = self.add_resource(ExecutableResource(name, command=command, working_dir=wd))
         if args:
             builder.with_args(*args)
@@ -213,6 +227,12 @@ class DistributedApplicationBuilder(PythonAppBuilderMethods):
             raise ValueError(f"Parameter {name!r}: a secret value cannot be published as the manifest default")
         if value is not None and not isinstance(value, str):
             raise TypeError(f"Parameter {name!r}: value must be a str")
+        if default is not None and not isinstance(default, (str, GenerateParameterDefault)):
+            raise TypeError(
+                f"Parameter {name!r}: default must be a str or GenerateParameterDefault(), not {type(default).__name__}"
+            )
+        if description is not None and not isinstance(description, str):
+            raise TypeError(f"Parameter {name!r}: description must be a str, not {type(description).__name__}")
         res = ParameterResource(
             name,
             secret=secret,
@@ -253,11 +273,12 @@ class DistributedApplicationBuilder(PythonAppBuilderMethods):
         from aspyre._hosting._app import DistributedApplication
         from aspyre._hosting._loading import current_loading
         from aspyre._model._graph import ModelValidationError, validate_model
+        from aspyre._platform import host_exec_limits
 
         loading = current_loading()  # inside aspyre.load_app_host(): its configure(builder) goes first
         if loading is not None:
             loading.before_validation(self)
-        problems = validate_model(self._resources)
+        problems = validate_model(self._resources, host_limits=host_exec_limits(), inherited_environment=os.environ)
         if problems:
             raise ModelValidationError(problems)
         self._built = True

@@ -14,6 +14,7 @@ import attrs
 from aspyre._model._execution import ExecutionContext, Operation
 from aspyre._model._names import APP_HOST_HASH_SECRETS, app_host_hash
 from aspyre._model._resources import GenerateParameterDefault, ParameterResource
+from aspyre._platform import ignores_case
 
 __all__ = ["ParsedArgs", "SecretsStore", "parse_args", "resolve_parameter"]
 
@@ -128,9 +129,30 @@ class SecretsStore:
     def __init__(self, app_host_path: Path, directory: Path | None = None) -> None:
         self.app_host_path = app_host_path
         self.directory = directory or secrets_directory()
-        self.path = self.directory / f"{app_host_hash(app_host_path, APP_HOST_HASH_SECRETS)}.json"
+        fold = ignores_case(app_host_path)
+        self.path = self.directory / f"{app_host_hash(app_host_path, APP_HOST_HASH_SECRETS, fold_case=fold)}.json"
+        #: Where aspyre kept this app host's values while the hash always folded case (a path with
+        #: upper-case letters on a file system that respects case); read once, then moved to :attr:`path`.
+        legacy = app_host_hash(app_host_path, APP_HOST_HASH_SECRETS, fold_case=True)
+        self._legacy_path = None if fold else self.directory / f"{legacy}.json"
+        if self._legacy_path == self.path:
+            self._legacy_path = None
+
+    def _adopt_legacy(self) -> None:
+        """Move the file of the case-folding hash here if it was written for exactly this app host."""
+        legacy = self._legacy_path
+        self._legacy_path = None
+        if legacy is None or self.path.exists():
+            return
+        try:
+            data = json.loads(legacy.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        if isinstance(data, dict) and data.get("app_host") == str(self.app_host_path):
+            os.replace(legacy, self.path)
 
     def _read(self) -> dict[str, str]:
+        self._adopt_legacy()
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -158,6 +180,7 @@ class SecretsStore:
 
     def set_all(self, params: Mapping[str, str]) -> None:
         """Replace every stored value."""
+        self._legacy_path = None
         self._write(dict(params))
 
     def _write(self, params: Mapping[str, str]) -> None:

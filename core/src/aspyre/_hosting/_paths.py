@@ -17,7 +17,7 @@ def resolve_path(path: str | os.PathLike[str], base: Path) -> Path:
     symbolic links are kept, so a virtual environment's ``bin/python`` stays the environment's
     interpreter. ``base`` must be absolute (the app host's directory).
     """
-    text = os.fspath(path)
+    text = os.fspath(path) if isinstance(path, (str, os.PathLike)) else None
     if not isinstance(text, str):
         raise TypeError(f"a path must be a str or an os.PathLike of str, not {type(path).__name__}")
     try:

@@ -37,6 +37,11 @@ def _is_script(path: Path) -> bool:
     return path.suffix == ".py" or path.is_file()
 
 
+def _require_str(name: str, method: str, param: str, value: object) -> None:
+    if not isinstance(value, str):
+        raise TypeError(f"{method}() on resource {name!r}: {param} must be a str, not {type(value).__name__}")
+
+
 class PythonAppBuilderMethods:
     """``add_python_app``, ``add_python_module``, ``add_python_executable``, ``add_uvicorn_app``.
 
@@ -54,23 +59,24 @@ class PythonAppBuilderMethods:
         def app_host_directory(self) -> Path: ...
         def resolve_path(self, path: PathLike) -> Path: ...
         def add_resource(self, resource: T) -> ResourceBuilder[T]: ...
+        def _path_arg(self, name: str, method: str, param: str, path: PathLike | None) -> Path | None: ...
 
     def _add_python(
         self,
         resource: P,
         args: tuple[object, ...] = (),
         *,
+        method: str,
         app_dir: Path | None = None,
         venv: PathLike | None = None,
         interpreter: PathLike | None = None,
     ) -> ResourceBuilder[P]:
         python: str | None = None
         if interpreter is not None:
-            text = os.fspath(interpreter)
-            python = str(self.resolve_path(text)) if "/" in text else text
-        environment: Path | None
-        if venv is not None:
-            environment = self.resolve_path(venv)
+            path = self._path_arg(resource.name, method, "interpreter", interpreter)
+            python = str(path) if "/" in os.fspath(interpreter) else os.fspath(interpreter)
+        environment = self._path_arg(resource.name, method, "venv", venv)
+        if environment is not None:
             if not has_interpreter(environment):
                 raise FileNotFoundError(
                     f"Python app {resource.name!r}: virtual environment {str(environment)!r} has no Python "
@@ -84,9 +90,11 @@ class PythonAppBuilderMethods:
             builder.with_args(*args)
         return builder
 
-    def _app_dir(self, name: str, app_dir: PathLike) -> Path:
+    def _app_dir(self, name: str, method: str, app_dir: PathLike) -> Path:
         validate_name("Resource", name)
-        return self.resolve_path(app_dir)
+        path = self._path_arg(name, method, "app_dir", app_dir)
+        assert path is not None
+        return path
 
     def add_python_app(
         self,
@@ -107,54 +115,67 @@ class PythonAppBuilderMethods:
         :meth:`add_python_module`). ``interpreter`` or ``venv`` choose the environment (else
         ``<app dir>/.venv``, else the app host's interpreter); ``working_dir`` defaults to the app's directory.
         """
+        validate_name("Resource", name)
+        method = "add_python_app"
         if module is not None:
-            if script_path is not None or (app_dir is not None and _is_script(self.resolve_path(app_dir))):
+            if not isinstance(module, str):
+                raise TypeError(f"{method}() on resource {name!r}: module must be a str, not {type(module).__name__}")
+            first = self._path_arg(name, method, "app_dir", app_dir)
+            if script_path is not None or (first is not None and _is_script(first)):
                 raise ValueError(f"Python app {name!r}: give either a script path or module=, not both")
-            directory = self._app_dir(name, app_dir if app_dir is not None else self.app_host_directory)
+            directory = first or self.app_host_directory
             resource = PythonAppResource(name, command="", working_dir=directory, module=module)
         else:
-            if app_dir is None:
+            given = self._path_arg(name, method, "app_dir", app_dir)
+            if given is None:
                 raise ValueError(
                     f"Python app {name!r}: give the app's directory and its script, add_python_app({name!r}, "
                     "'app_dir', 'main.py'), or module="
                 )
-            first = self.resolve_path(app_dir)
-            if script_path is None or _is_script(first):
-                if first.is_dir():
+            if script_path is None or _is_script(given):
+                if given.is_dir():
                     raise ValueError(
-                        f"Python app {name!r}: {os.fspath(app_dir)!r} is a directory; name the script too: "
-                        f"add_python_app({name!r}, {os.fspath(app_dir)!r}, 'main.py')"
+                        f"Python app {name!r}: {os.fspath(app_dir or given)!r} is a directory; name the script too: "
+                        f"add_python_app({name!r}, {os.fspath(app_dir or given)!r}, 'main.py')"
                     )
                 if script_path is not None:  # the short form: the rest are the script's arguments
                     args = (script_path, *args)
-                script, directory = first, first.parent
+                script, directory = given, given.parent
             else:
-                directory = first
-                script = resolve_path(script_path, directory)
+                directory = given
+                try:
+                    script = resolve_path(script_path, directory)
+                except (TypeError, ValueError) as exc:
+                    raise type(exc)(f"{method}() on resource {name!r}: script_path: {exc}") from None
             resource = PythonAppResource(name, command="", working_dir=directory, script_path=script)
-        if working_dir is not None:
-            resource.working_dir = self.resolve_path(working_dir)
-        return self._add_python(resource, args, app_dir=directory, venv=venv, interpreter=interpreter)
+        wd = self._path_arg(name, method, "working_dir", working_dir)
+        if wd is not None:
+            resource.working_dir = wd
+        return self._add_python(resource, args, method=method, app_dir=directory, venv=venv, interpreter=interpreter)
 
     def add_python_module(self, name: str, app_dir: PathLike, module: str) -> ResourceBuilder[PythonAppResource]:
         """A Python module: ``add_python_module("worker", "worker", "worker.main")`` runs ``python -u -m worker.main``."""
+        _require_str(name, "add_python_module", "module", module)
         if not module or not all(part.isidentifier() for part in module.split(".")):
             raise ValueError(f"Python app {name!r}: {module!r} is not a module name (such as 'pkg.main')")
-        directory = self._app_dir(name, app_dir)
-        return self._add_python(PythonAppResource(name, command="", working_dir=directory, module=module))
+        directory = self._app_dir(name, "add_python_module", app_dir)
+        resource = PythonAppResource(name, command="", working_dir=directory, module=module)
+        return self._add_python(resource, method="add_python_module")
 
     def add_python_executable(
         self, name: str, app_dir: PathLike, executable: str
     ) -> ResourceBuilder[PythonAppResource]:
         """A console script of the app's environment: ``add_python_executable("jobs", "jobs", "celery")`` runs
         ``<venv>/bin/celery`` (add its arguments with ``with_args``)."""
+        _require_str(name, "add_python_executable", "executable", executable)
         if not executable or "/" in executable or "\\" in executable:
             raise ValueError(
                 f"Python app {name!r}: {executable!r} is not a console script name (such as 'celery'); "
                 "for a script file use add_python_app"
             )
-        directory = self._app_dir(name, app_dir)
-        return self._add_python(PythonAppResource(name, command="", working_dir=directory, executable=executable))
+        directory = self._app_dir(name, "add_python_executable", app_dir)
+        resource = PythonAppResource(name, command="", working_dir=directory, executable=executable)
+        return self._add_python(resource, method="add_python_executable")
 
     def add_uvicorn_app(
         self, name: str, app_dir: PathLike, app: str, *, health_check_path: str | None = None
@@ -165,12 +186,13 @@ class PythonAppBuilderMethods:
         (the port also in ``PORT``); published, it listens on ``0.0.0.0``. ``health_check_path`` adds an
         HTTP health check on that path. The app's environment needs ``uvicorn``.
         """
+        _require_str(name, "add_uvicorn_app", "app", app)
         module, _, attribute = app.partition(":")
         if not attribute or not module:
             raise ValueError(f"Uvicorn app {name!r}: {app!r} is not 'module:attribute' (such as 'main:app')")
-        directory = self._app_dir(name, app_dir)
+        directory = self._app_dir(name, "add_uvicorn_app", app_dir)
         resource = UvicornAppResource(name, command="", working_dir=directory, module="uvicorn", app=app)
-        builder = self._add_python(resource)
+        builder = self._add_python(resource, method="add_uvicorn_app")
         builder.with_http_endpoint(env="PORT")
         host = "0.0.0.0" if self.execution_context.is_publish_mode else "127.0.0.1"
         port = EndpointReference(resource, "http").property(EndpointProperty.TARGET_PORT)

@@ -33,13 +33,35 @@ from ._resources import (
 from ._values import iter_references
 
 __all__ = [
+    "VALUE_KINDS",
     "compute_arguments",
     "compute_environment",
     "encode_env_name",
     "find_referrers",
     "is_secret_value",
+    "none_value_error",
     "reference_variables",
 ]
+
+#: What a value of an environment variable or an argument may be, in words.
+VALUE_KINDS = (
+    "a str, a number, a parameter, an endpoint reference, a ReferenceExpression or a resource with a connection "
+    "string"
+)
+
+
+def none_value_error(resource: IResource, what: str, where: str) -> TypeError:
+    """The one error for ``None`` given as the value of an environment variable or an argument.
+
+    ``None`` is never a value, neither at a builder call nor from a callback: it is more often a
+    function that forgot to ``return`` than a wish to leave the variable out, which an environment
+    callback does with ``del context.environment[name]``.
+    """
+    return TypeError(
+        f"Resource {resource.name!r}: {what} is None ({where}). Give it a value ({VALUE_KINDS}); to leave an "
+        "environment variable out, do not set it (or delete it in an environment callback: "
+        "del context.environment[name])."
+    )
 
 _PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -58,10 +80,30 @@ def encode_env_name(name: str) -> str:
 
 
 def is_secret_value(value: object) -> bool:
-    """Whether ``value`` is, or is made from, a secret parameter."""
-    if isinstance(value, ParameterResource):
-        return value.secret
-    return any(isinstance(r, ParameterResource) and r.secret for r in iter_references(value))
+    """Whether ``value`` is, or is made from, a secret parameter.
+
+    A resource's connection string (a :class:`ConnectionStringReference`) counts as made from what its
+    expression uses, however deep (``ConnectionStrings__appdb`` holds the server's password); one that
+    cannot be inspected counts as secret.
+    """
+    seen: set[int] = set()
+    todo = [value]
+    while todo:
+        v = todo.pop()
+        if id(v) in seen:
+            continue
+        seen.add(id(v))
+        if isinstance(v, ParameterResource):
+            if v.secret:
+                return True
+            continue
+        if isinstance(v, ConnectionStringReference):
+            try:
+                todo.append(v.resource.connection_string_expression)
+            except Exception:  # a custom resource whose expression fails: mask rather than risk it
+                return True
+        todo.extend(iter_references(v))
+    return False
 
 
 def _connection_variables(
@@ -167,7 +209,9 @@ async def compute_environment(
     """The resource's environment, from its annotations in order, with values still deferred.
 
     Endpoints with ``env=`` contribute their target port; ``with_reference`` contributes the
-    reference variables; callbacks run here (sync or async).
+    reference variables; callbacks run here (sync or async). A variable a callback sets to ``None``
+    raises :class:`TypeError` naming the resource and the variable (``None`` is not a value; delete
+    the variable to leave it out).
     """
     env: dict[str, object] = {}
     flags_ann = resource.annotations.last(ReferenceEnvironmentAnnotation)
@@ -190,6 +234,9 @@ async def compute_environment(
                     env[k] = v
         elif isinstance(ann, EnvironmentCallbackAnnotation):
             await _call(ann.callback, EnvironmentCallbackContext(resource, env, execution_context, logger))
+    for key, value in env.items():
+        if value is None:
+            raise none_value_error(resource, f"environment variable {key!r}", "set by an environment callback")
     return env
 
 
@@ -203,6 +250,9 @@ async def compute_arguments(resource: IResource, execution_context: Any = None, 
             args.extend(ann.args)
         elif isinstance(ann, CommandLineArgsCallbackAnnotation):
             await _call(ann.callback, CommandLineArgsCallbackContext(resource, args, execution_context, logger))
+    for i, value in enumerate(args, 1):
+        if value is None:
+            raise none_value_error(resource, f"argument {i}", "set by an arguments callback")
     return args
 
 

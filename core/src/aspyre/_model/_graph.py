@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from ._annotations import (
     CommandLineArgsAnnotation,
@@ -14,8 +14,10 @@ from ._annotations import (
     WaitAnnotation,
 )
 from ._endpoints import EndpointAnnotation, EndpointReference, EndpointReferenceExpression
+from ._exec_limits import ExecLimits
 from ._names import name_key
 from ._resources import IResource, IResourceWithConnectionString, IResourceWithParent
+from ._validation import resource_problems
 from ._values import iter_references
 
 __all__ = [
@@ -181,13 +183,22 @@ def _names(resources: Iterable[IResource]) -> str:
     return ", ".join(repr(r.name) for r in resources)
 
 
-def validate_model(resources: Sequence[IResource]) -> list[str]:
+def validate_model(
+    resources: Sequence[IResource],
+    *,
+    host_limits: ExecLimits | None = None,
+    inherited_environment: Mapping[str, str] | None = None,
+) -> list[str]:
     """Every problem in the model, in words. Empty when the model is valid.
 
     Checked: duplicate names (case-insensitive); references, waits, parents and relationships
     to resources that are not in the model; endpoints used that the resource does not declare;
     a resource with more than one parent; parent cycles; waits on oneself or on one's parent;
-    wait cycles (including "a child starts after its parent").
+    wait cycles (including "a child starts after its parent"). And each resource's own
+    configuration: image references, volume and container names, mount targets, container runtime
+    arguments, ``None`` values, and the size of its known arguments and environment against the
+    limits of a Linux container, or for executables ``host_limits`` (the machine's, which ``build()``
+    passes with the app host's environment as ``inherited_environment``).
     """
     problems: list[str] = []
 
@@ -208,6 +219,8 @@ def validate_model(resources: Sequence[IResource]) -> list[str]:
     ids = {id(r) for r in resources}
 
     for r in resources:
+        for text in resource_problems(r, host_limits=host_limits, inherited_environment=inherited_environment):
+            problem(text)
         for dep in direct_dependencies(r):
             if id(dep) not in ids:
                 problem(

@@ -113,17 +113,26 @@ APP_HOST_HASH_VOLUME = 10
 APP_HOST_HASH_SECRETS = 16
 
 
-def app_host_hash(app_host_path: str | _PathLike, length: int = APP_HOST_HASH_CONTAINER) -> str:
-    """The app host's identity in names: the SHA-256 of its lower-cased absolute path, in hex, cut to *length*.
+def app_host_hash(
+    app_host_path: str | _PathLike, length: int = APP_HOST_HASH_CONTAINER, *, fold_case: bool
+) -> str:
+    """The app host's identity in names: the SHA-256 of its absolute path, in hex, cut to *length*.
+
+    With ``fold_case`` (the app host's file system ignores case: macOS's default, Windows) the path is
+    lower-cased first, so the same file reached through different cases keeps its names; without it
+    (Linux) ``/x/App/apphost.py`` and ``/x/app/apphost.py`` are two app hosts and never share. An
+    all-lower-case path hashes the same either way. ``aspyre._platform.app_host_hash_of`` decides
+    ``fold_case`` by looking at the path; this function does not look at the file system.
 
     One rule for every name keyed on the app host, so the same app host always finds its own objects
     and two checkouts of a project never share them. The lengths differ because the names already
     exist on users' machines and must stay stable: :data:`APP_HOST_HASH_CONTAINER` (8) for persistent
     containers and their network, :data:`APP_HOST_HASH_VOLUME` (10) for data volumes and
-    :data:`APP_HOST_HASH_SECRETS` (16) for the secrets file. Pass an absolute path: this function
-    does not look at the file system.
+    :data:`APP_HOST_HASH_SECRETS` (16) for the secrets file. Pass an absolute path.
     """
     if not 1 <= length <= 64:
         raise ValueError(f"an app host hash has 1 to 64 hex digits, not {length}")
     path = app_host_path if isinstance(app_host_path, str) else app_host_path.__fspath__()
-    return hashlib.sha256(path.lower().encode()).hexdigest()[:length]
+    if fold_case:
+        path = path.lower()
+    return hashlib.sha256(path.encode()).hexdigest()[:length]

@@ -178,7 +178,7 @@ class Executor:
                     .with_property("executable.pid", pid)
                     .with_property("executable.path", spec.command)
                     .with_property("executable.workDir", str(spec.cwd))
-                    .with_property("executable.args", list(spec.args))
+                    .with_property("executable.args", list(spec.args), is_sensitive=resolved.secret_args)
                     .evolve(environment_variables=env_snapshot(resolved.env, resolved.secret))
                 ),
             )
@@ -220,7 +220,7 @@ class Executor:
                 s.with_state(S.RUNNING, StateStyle.SUCCESS)
                 .with_property("container.id", handle.id)
                 .with_property("container.name", handle.name)
-                .with_property("container.args", list(spec.args))
+                .with_property("container.args", list(spec.args), is_sensitive=resolved.secret_args)
                 .evolve(environment_variables=env_snapshot(resolved.env, resolved.secret))
             ),
         )

@@ -51,7 +51,7 @@ class ContainerSpec:
     mounts: tuple[MountSpec, ...] = ()
     #: Extra names on the session network; the resource name is always one.
     network_aliases: tuple[str, ...] = ()
-    #: ``docker run`` flags; see :func:`aspyre._orchestrator._docker._runargs.parse_runtime_args`.
+    #: ``docker run`` flags; see :func:`aspyre._model._runargs.parse_runtime_args`.
     runtime_args: tuple[str, ...] = ()
     lifetime: ContainerLifetime = ContainerLifetime.SESSION
     #: Explicit container name; default ``{resource}-{random8}`` (session) or ``{resource}-{apphosthash8}``.

@@ -7,6 +7,8 @@ container sees its peers by resource name, a process sees 127.0.0.1).
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Mapping
 
 import attrs
 
@@ -21,9 +23,11 @@ from .._model._annotations import (
 )
 from .._model._endpoints import EndpointAnnotation
 from .._model._environment import compute_arguments, compute_environment, is_secret_value
+from .._model._exec_limits import LINUX_CONTAINER_LIMITS, ExecLimits, exec_size_problems
 from .._model._execution import ExecutionContext
 from .._model._resources import ContainerResource, ExecutableResource, IResource, PythonAppResource
 from .._model._values import KnownNetworks, ValueContext, resolve_value
+from .._platform import host_exec_limits
 from ._python import python_launch
 from ._specs import ContainerSpec, MountSpec, PortSpec, ProcessSpec
 
@@ -38,6 +42,8 @@ class Resolved:
     args: tuple[str, ...]
     #: Names of the variables whose value is a secret (shown masked).
     secret: frozenset[str]
+    #: Whether an argument is made from a secret (the arguments are then shown masked).
+    secret_args: bool = False
 
 
 async def resolve(r: IResource, network: str, context: ExecutionContext, logger: logging.Logger) -> Resolved:
@@ -51,21 +57,36 @@ async def resolve(r: IResource, network: str, context: ExecutionContext, logger:
         if is_secret_value(raw):
             secret.add(key)
     args: list[str] = []
+    secret_args = False
     for raw in await compute_arguments(r, context, logger):
         value = await resolve_value(raw, ctx)
         args.append("" if value is None else value)
-    return Resolved(env, tuple(args), frozenset(secret))
+        secret_args = secret_args or is_secret_value(raw)
+    return Resolved(env, tuple(args), frozenset(secret), secret_args)
+
+
+def _check_exec_size(name: str, args: list[str], env: Mapping[str, str], limits: ExecLimits, inherit: bool) -> None:
+    """Refuse, naming the variable, what the operating system would refuse with "Argument list too long"."""
+    problems = exec_size_problems(name, args, env, limits, inherited=os.environ if inherit else None)
+    if problems:
+        more = f" ({len(problems) - 1} more like it)" if len(problems) > 1 else ""
+        raise ValueError(problems[0] + more)
 
 
 async def process_spec(
     r: ExecutableResource, context: ExecutionContext, logger: logging.Logger
 ) -> tuple[ProcessSpec, Resolved]:
-    """The process to run for an executable resource, and its resolved configuration."""
+    """The process to run for an executable resource, and its resolved configuration.
+
+    Raises :class:`ValueError` naming the argument or variable when the process's arguments and
+    environment are larger than this machine lets a process start with.
+    """
     resolved = await resolve(r, KnownNetworks.LOCALHOST, context, logger)
     command, args = r.command, resolved.args
     if isinstance(r, PythonAppResource):
         command, args = await python_launch(r, args)
     spec = ProcessSpec(r.name, command, r.working_dir, args=args, env=resolved.env)
+    _check_exec_size(r.name, [spec.command, *spec.args], spec.env, host_exec_limits(), spec.inherit_environment)
     return spec, resolved
 
 
@@ -74,6 +95,8 @@ async def container_spec(
 ) -> tuple[ContainerSpec, Resolved]:
     """The container to run for a container resource (endpoints allocated already), and its configuration."""
     resolved = await resolve(r, KnownNetworks.CONTAINER, context, logger)
+    entry = [r.entrypoint] if r.entrypoint else []
+    _check_exec_size(r.name, [*entry, *resolved.args], resolved.env, LINUX_CONTAINER_LIMITS, False)
     image = r.image
     if image is None:
         raise RuntimeError(f"container {r.name!r} has no image: call with_image()")

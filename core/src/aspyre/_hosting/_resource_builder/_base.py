@@ -12,7 +12,7 @@ from aspyre._model._values import iter_references
 if TYPE_CHECKING:
     from aspyre._hosting._builder import DistributedApplicationBuilder
 
-__all__ = ["R_co", "ResourceBuilderBase", "a_noun", "require", "require_type", "unwrap"]
+__all__ = ["R_co", "ResourceBuilderBase", "a_noun", "check_type", "invalid", "require", "require_type", "unwrap"]
 
 #: The resource type of a builder. Covariant: a ``ResourceBuilder[RedisResource]`` is a
 #: ``ResourceBuilder[ContainerResource]``, so it gets the container methods and keeps its type.
@@ -101,3 +101,36 @@ def require_type(resource: IResource, kinds: tuple[type, ...], description: str,
             f"{method}() needs {description}; resource {resource.name!r} is {a_noun(type(resource).__name__)}, "
             f"{ending}."
         )
+
+
+def invalid(resource: IResource, method: str, problem: str, kind: type[Exception] = ValueError) -> Exception:
+    """The error a builder method raises for a bad argument: it names the method, the resource and the fix."""
+    return kind(f"{method}() on resource {resource.name!r}: {problem}")
+
+
+def check_type(
+    resource: IResource,
+    method: str,
+    param: str,
+    value: object,
+    expected: type | tuple[type, ...],
+    what: str,
+    *,
+    hint: str = "",
+    show_value: bool = True,
+) -> None:
+    """Raise :class:`TypeError` naming the resource unless ``value`` is an instance of ``expected``.
+
+    ``bool`` does not count as ``int`` unless ``bool`` is expected itself. ``what`` describes the expected
+    value for people (``"an int between 1 and 65535"``); ``show_value=False`` keeps the value (an
+    environment variable's, say, which may be a secret) out of the message.
+    """
+    kinds = expected if isinstance(expected, tuple) else (expected,)
+    if isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds):
+        return
+    shown = ""
+    if show_value:
+        text = repr(value)
+        shown = f" ({text if len(text) <= 60 else text[:57] + '...'})"
+    ending = f"; {hint}" if hint else ""
+    raise invalid(resource, method, f"{param} must be {what}, not {type(value).__name__}{shown}{ending}", TypeError)

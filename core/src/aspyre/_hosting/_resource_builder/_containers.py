@@ -30,10 +30,21 @@ from aspyre._model._annotations import (
     DockerfileBuildAnnotation,
     MutationBehavior,
 )
-from aspyre._model._names import APP_HOST_HASH_VOLUME, app_host_hash
+from aspyre._model._container_names import (
+    container_name_problem,
+    digest_problem,
+    image_reference_problem,
+    parse_image_reference,
+    registry_problem,
+    tag_problem,
+    volume_name_problem,
+)
+from aspyre._model._names import APP_HOST_HASH_VOLUME
 from aspyre._model._resources import ContainerResource, IResource, PythonAppResource
+from aspyre._model._runargs import parse_runtime_args
+from aspyre._platform import app_host_hash_of
 
-from ._base import R_co, ResourceBuilderBase, require_type
+from ._base import R_co, ResourceBuilderBase, check_type, invalid, require_type
 
 if TYPE_CHECKING:
     from . import ResourceBuilder
@@ -45,41 +56,32 @@ _CB = TypeVar("_CB", bound="ResourceBuilderBase[ContainerResource]")
 #: A builder of something that can be built from a Dockerfile when published.
 _DB = TypeVar("_DB", bound="ResourceBuilderBase[ContainerResource | PythonAppResource]")
 
-_IMAGE_RE = re.compile(
-    r"^(?P<name>[^@]+?)(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@sha256:(?P<sha>[0-9a-fA-F]{64}))?$"
-)
-
-
 def parse_image(reference: str) -> tuple[str | None, str, str | None, str | None]:
     """``[registry/]image[:tag][@sha256:digest]`` -> ``(registry, image, tag, sha256)``.
 
-    The registry is the first path segment when it looks like a host (has ``.`` or ``:``, or is
-    ``localhost``).
+    The reference must follow the ``docker/distribution`` reference grammar (lower-case repository,
+    tags of at most 128 characters, a ``sha256`` digest of 64 hex digits...): :class:`ValueError` says
+    why it does not. The registry is the first path segment when it looks like a host (has ``.`` or
+    ``:``, or is ``localhost``).
     """
-    m = _IMAGE_RE.match(reference.strip())
-    if not m or not reference.strip():
-        raise ValueError(f"{reference!r} is not an image reference ([registry/]image[:tag][@sha256:digest])")
-    name, tag, sha = m.group("name"), m.group("tag"), m.group("sha")
-    registry: str | None = None
-    first, sep, rest = name.partition("/")
-    if sep and ("." in first or ":" in first or first == "localhost"):
-        registry, name = first, rest
-    return registry, name, tag, sha
+    ref = parse_image_reference(reference)
+    return ref.registry, ref.image, ref.tag, ref.sha256
 
 
 def volume_name(builder: ResourceBuilder[IResource], suffix: str) -> str:
     """A volume name unique to the app host and the resource: ``{app}-{hash}-{resource}-{suffix}``.
 
     ``app`` is the app host's directory name (characters Docker does not allow in volume names
-    become ``_``), ``hash`` the first 10 hex digits of the SHA-256 of the app host's lower-cased
-    path, as Aspire names generated data volumes: stable across runs of one app host, never shared
-    by two app hosts by accident. Integrations use it for ``with_data_volume()``.
+    become ``_``), ``hash`` the first 10 hex digits of the app host hash (the SHA-256 of the app host's
+    path, lower-cased where its file system ignores case), as Aspire names generated data volumes:
+    stable across runs of one app host, never shared by two app hosts by accident. Integrations use it
+    for ``with_data_volume()``.
     """
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", suffix):
         raise ValueError(f"volume name suffix {suffix!r} must match [A-Za-z0-9][A-Za-z0-9_.-]*")
     path = builder.application_builder.app_host_path
     app = re.sub(r"[^A-Za-z0-9_.-]", "_", path.parent.name).lstrip("_.-").lower() or "aspyre"
-    digest = app_host_hash(path, APP_HOST_HASH_VOLUME)
+    digest = app_host_hash_of(path, APP_HOST_HASH_VOLUME)
     return f"{app}-{digest}-{builder.resource.name}-{suffix}"
 
 
@@ -99,6 +101,42 @@ def _image(builder: ResourceBuilderBase[Any], method: str) -> ContainerImageAnno
     return img
 
 
+def _check(resource: IResource, method: str, problem: str | None) -> None:
+    if problem is not None:
+        raise invalid(resource, method, problem)
+
+
+def check_image(resource: IResource, method: str, image: object, tag: object = None) -> ContainerImageAnnotation:
+    """The image annotation for ``image`` (and ``tag``), or an error naming ``resource`` and what is wrong."""
+    check_type(resource, method, "image", image, str, "a str ([registry/]name[:tag][@sha256:digest])")
+    assert isinstance(image, str)
+    problem = image_reference_problem(image)
+    if problem is not None:
+        raise invalid(resource, method, f"the image {image!r} is not a valid image reference: {problem}")
+    ref = parse_image_reference(image)
+    tag_text: str | None = None
+    if tag is not None:
+        check_type(resource, method, "tag", tag, str, "a str")
+        assert isinstance(tag, str)
+        _check(resource, method, tag_problem(tag))
+        if ref.tag:
+            raise invalid(resource, method, f"the image {image!r} already has a tag; do not also pass tag={tag!r}")
+        tag_text = tag
+    return ContainerImageAnnotation(
+        ref.image, None if ref.sha256 else (ref.tag or tag_text or "latest"), ref.registry, ref.sha256
+    )
+
+
+def _absolute_target(resource: IResource, method: str, target: object) -> str:
+    check_type(resource, method, "target", target, str, "a str (an absolute path in the container)")
+    assert isinstance(target, str)
+    if not target.startswith("/"):
+        raise invalid(resource, method, f"the target {target!r} must be an absolute path in the container ('/data')")
+    if target.rstrip("/") == "":
+        raise invalid(resource, method, "the target cannot be '/': mount at a directory such as '/data'")
+    return target
+
+
 class ContainerMethods(ResourceBuilderBase[R_co]):
     """``with_image*``, ``with_entrypoint``, ``with_bind_mount``, ``with_volume``, ``with_lifetime``,
     ``with_container_*``, ``with_image_pull_policy``, ``with_dockerfile``."""
@@ -107,90 +145,143 @@ class ContainerMethods(ResourceBuilderBase[R_co]):
 
     # -- image ----------------------------------------------------------------------------------------
     def with_image(self: _CB, image: str, tag: str | None = None) -> _CB:
-        """Use ``image`` (``[registry/]name[:tag]``); ``tag`` defaults to the one in ``image`` or ``latest``."""
+        """Use ``image`` (``[registry/]name[:tag]``); ``tag`` defaults to the one in ``image`` or ``latest``.
+
+        The reference must follow Docker's reference grammar (lower-case repository names, valid tags
+        and ``sha256`` digests): a bad one raises :class:`ValueError` here, not when the container starts.
+        """
         c = _container(self, "with_image")
-        registry_, name, inline_tag, sha = parse_image(image)
-        if inline_tag and tag:
-            raise ValueError(f"Container {c.name!r}: image {image!r} already has a tag; do not also pass tag={tag!r}")
+        ann = check_image(c, "with_image", image, tag)
         old = c.annotations.last(ContainerImageAnnotation)
-        if registry_ is None and old is not None:
-            registry_ = old.registry  # as Aspire: a registry set earlier stays
-        ann = ContainerImageAnnotation(name, None if sha else (tag or inline_tag or "latest"), registry_, sha)
+        if ann.registry is None and old is not None and old.registry is not None:
+            ann = attrs.evolve(ann, registry=old.registry)  # as Aspire: a registry set earlier stays
         return self.with_annotation(ann, MutationBehavior.REPLACE)
 
     def with_image_tag(self: _CB, tag: str) -> _CB:
         """Use another tag of the image (clears a digest)."""
         img = _image(self, "with_image_tag")
+        check_type(self.resource, "with_image_tag", "tag", tag, str, "a str")
+        _check(self.resource, "with_image_tag", tag_problem(tag))
         return self.with_annotation(attrs.evolve(img, tag=tag, sha256=None), MutationBehavior.REPLACE)
 
     def with_image_registry(self: _CB, registry_name: str | None) -> _CB:
-        """Pull the image from ``registry_name`` (``None``: the default registry)."""
+        """Pull the image from ``registry_name`` (``host[:port]``; ``None``: the default registry)."""
         img = _image(self, "with_image_registry")
+        if registry_name is not None:
+            check_type(self.resource, "with_image_registry", "registry_name", registry_name, str, "a str or None")
+            _check(self.resource, "with_image_registry", registry_problem(registry_name))
         return self.with_annotation(attrs.evolve(img, registry=registry_name), MutationBehavior.REPLACE)
 
     def with_image_sha256(self: _CB, digest: str) -> _CB:
-        """Pin the image to a digest (``sha256:...`` or the bare hex; clears the tag)."""
+        """Pin the image to a digest (``sha256:...`` or the bare 64 hex digits; clears the tag)."""
         img = _image(self, "with_image_sha256")
-        return self.with_annotation(
-            attrs.evolve(img, sha256=digest.removeprefix("sha256:"), tag=None), MutationBehavior.REPLACE
-        )
+        check_type(self.resource, "with_image_sha256", "digest", digest, str, "a str")
+        _check(self.resource, "with_image_sha256", digest_problem(digest))
+        sha = digest.rpartition(":")[2].lower()
+        return self.with_annotation(attrs.evolve(img, sha256=sha, tag=None), MutationBehavior.REPLACE)
 
     def with_image_pull_policy(self: _CB, policy: ContainerImagePullPolicy) -> _CB:
         """When to pull the image: missing (default), always, never."""
-        _container(self, "with_image_pull_policy")
-        return self.with_annotation(
-            ContainerImagePullPolicyAnnotation(ContainerImagePullPolicy(policy)), MutationBehavior.REPLACE
-        )
+        c = _container(self, "with_image_pull_policy")
+        try:
+            value = ContainerImagePullPolicy(policy)
+        except ValueError:
+            choices = ", ".join(f"ContainerImagePullPolicy.{p.name} ({p.value!r})" for p in ContainerImagePullPolicy)
+            raise invalid(c, "with_image_pull_policy", f"{policy!r} is not a pull policy; use one of {choices}") from None
+        return self.with_annotation(ContainerImagePullPolicyAnnotation(value), MutationBehavior.REPLACE)
 
     def with_entrypoint(self: _CB, entrypoint: str) -> _CB:
-        """Replace the image's entrypoint."""
-        _container(self, "with_entrypoint").entrypoint = entrypoint
+        """Replace the image's entrypoint (one program; its arguments go in ``with_args``)."""
+        c = _container(self, "with_entrypoint")
+        check_type(
+            c, "with_entrypoint", "entrypoint", entrypoint, str, "a str (one program)",
+            hint="pass the program here and its arguments with with_args()",
+        )  # fmt: skip
+        if not entrypoint:
+            raise invalid(c, "with_entrypoint", "the entrypoint is empty; name the program to run")
+        c.entrypoint = entrypoint
         return self
 
     # -- mounts ---------------------------------------------------------------------------------------
     def with_bind_mount(self: _CB, source: str | os.PathLike[str], target: str, read_only: bool = False) -> _CB:
         """Mount a host path (``~`` is expanded; a relative ``source`` is taken from the app host's directory)."""
-        _container(self, "with_bind_mount")
-        src = self.application_builder.resolve_path(source)
+        c = _container(self, "with_bind_mount")
+        try:
+            src = self.application_builder.resolve_path(source)
+        except (TypeError, ValueError) as exc:
+            raise invalid(c, "with_bind_mount", f"source: {exc}", type(exc)) from None
+        mount_point = _absolute_target(c, "with_bind_mount", target)
+        check_type(c, "with_bind_mount", "read_only", read_only, bool, "a bool")
         return self.with_annotation(
-            ContainerMountAnnotation(str(src), target, ContainerMountType.BIND_MOUNT, read_only)
+            ContainerMountAnnotation(str(src), mount_point, ContainerMountType.BIND_MOUNT, read_only)
         )
 
     def with_volume(self: _CB, name: str | None, target: str | None = None, read_only: bool = False) -> _CB:
-        """A named volume (``with_volume("data", "/data")``) or an anonymous one (``with_volume("/data")``)."""
+        """A named volume (``with_volume("data", "/data")``) or an anonymous one (``with_volume("/data")``).
+
+        A volume name matches Docker's ``[a-zA-Z0-9][a-zA-Z0-9_.-]+``; the target is an absolute path.
+        """
         c = _container(self, "with_volume")
         volume: str | None
         if target is None:
             if name is None:
-                raise ValueError(f"with_volume(): container {c.name!r} needs a target path")
+                raise invalid(c, "with_volume", "give a target path: with_volume('/data') or with_volume('name', '/data')")
+            check_type(c, "with_volume", "the volume name or target", name, str, "a str")
             volume, mount_point = None, name
         else:
+            if name is not None:
+                check_type(c, "with_volume", "name", name, str, "a str or None")
+                _check(c, "with_volume", volume_name_problem(name))
             volume, mount_point = name, target
+        mount_point = _absolute_target(c, "with_volume", mount_point)
+        check_type(c, "with_volume", "read_only", read_only, bool, "a bool")
         if volume is None and read_only:
-            raise ValueError(f"Container {c.name!r}: an anonymous volume cannot be read-only; give it a name")
-        if not mount_point.startswith("/"):
-            raise ValueError(f"Container {c.name!r}: volume target {mount_point!r} must be an absolute path")
+            raise invalid(c, "with_volume", "an anonymous volume cannot be read-only; give it a name")
         return self.with_annotation(ContainerMountAnnotation(volume, mount_point, ContainerMountType.VOLUME, read_only))
 
     # -- how it runs ----------------------------------------------------------------------------------
     def with_container_runtime_args(self: _CB, *args: str) -> _CB:
-        """Extra container options, as ``docker run`` flags (see docs for the supported ones)."""
-        _container(self, "with_container_runtime_args")
-        return self.with_annotation(ContainerRuntimeArgsAnnotation(tuple(str(a) for a in args)))
+        """Extra container options, as ``docker run`` flags (see docs for the supported ones).
+
+        Each flag is its own argument (``with_container_runtime_args("--cpus", "1")``); a flag that
+        cannot be expressed raises :class:`ValueError` here, naming it.
+        """
+        c = _container(self, "with_container_runtime_args")
+        for i, a in enumerate(args, 1):
+            check_type(
+                c, "with_container_runtime_args", f"argument {i}", a, str, "a str",
+                hint="pass each flag as its own argument (with_container_runtime_args('--cpus', '1')), or unpack a "
+                "list with *flags",
+            )  # fmt: skip
+        try:
+            parse_runtime_args(args)
+        except (TypeError, ValueError) as exc:
+            raise invalid(c, "with_container_runtime_args", str(exc), type(exc)) from None
+        return self.with_annotation(ContainerRuntimeArgsAnnotation(tuple(args)))
 
     def with_lifetime(self: _CB, lifetime: ContainerLifetime) -> _CB:
         """``ContainerLifetime.PERSISTENT`` keeps the container across runs (reused while unchanged)."""
-        _container(self, "with_lifetime")
-        return self.with_annotation(ContainerLifetimeAnnotation(ContainerLifetime(lifetime)), MutationBehavior.REPLACE)
+        c = _container(self, "with_lifetime")
+        try:
+            value = ContainerLifetime(lifetime)
+        except ValueError:
+            choices = " or ".join(f"ContainerLifetime.{x.name} ({x.value!r})" for x in ContainerLifetime)
+            raise invalid(c, "with_lifetime", f"{lifetime!r} is not a lifetime; use {choices}") from None
+        return self.with_annotation(ContainerLifetimeAnnotation(value), MutationBehavior.REPLACE)
 
     def with_container_name(self: _CB, name: str) -> _CB:
-        """Give the container this exact name (no suffix is added)."""
-        _container(self, "with_container_name")
+        """Give the container this exact name (no suffix is added; Docker's ``[a-zA-Z0-9][a-zA-Z0-9_.-]+``)."""
+        c = _container(self, "with_container_name")
+        check_type(c, "with_container_name", "name", name, str, "a str")
+        _check(c, "with_container_name", container_name_problem(name))
         return self.with_annotation(ContainerNameAnnotation(name), MutationBehavior.REPLACE)
 
     def with_container_network_alias(self: _CB, alias: str) -> _CB:
         """Another name the container answers to on the container network."""
-        _container(self, "with_container_network_alias")
+        c = _container(self, "with_container_network_alias")
+        check_type(c, "with_container_network_alias", "alias", alias, str, "a str")
+        if not alias or any(ch.isspace() for ch in alias):
+            raise invalid(c, "with_container_network_alias", f"the alias {alias!r} must be a non-empty host name")
         return self.with_annotation(ContainerNetworkAliasAnnotation(alias))
 
     # -- publishing -----------------------------------------------------------------------------------
@@ -212,6 +303,11 @@ class ContainerMethods(ResourceBuilderBase[R_co]):
             "a container resource (ContainerResource) or a Python app (PythonAppResource)",
             "with_dockerfile",
         )
-        ctx = self.application_builder.resolve_path(context)
-        df = resolve_path(dockerfile, ctx)
+        try:
+            ctx = self.application_builder.resolve_path(context)
+            df = resolve_path(dockerfile, ctx)
+        except (TypeError, ValueError) as exc:
+            raise invalid(self.resource, "with_dockerfile", str(exc), type(exc)) from None
+        if stage is not None:
+            check_type(self.resource, "with_dockerfile", "stage", stage, str, "a str or None")
         return self.with_annotation(DockerfileBuildAnnotation(ctx, df, stage), MutationBehavior.REPLACE)

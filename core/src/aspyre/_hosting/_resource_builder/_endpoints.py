@@ -7,11 +7,38 @@ from typing import Self
 
 from aspyre._model._endpoints import EndpointAnnotation, EndpointReference, Protocol
 from aspyre._model._names import name_key, validate_name
-from aspyre._model._resources import ContainerResource, IResourceWithEndpoints, IResourceWithEnvironment
+from aspyre._model._resources import ContainerResource, IResource, IResourceWithEndpoints, IResourceWithEnvironment
 
-from ._base import R_co, ResourceBuilderBase, require
+from ._base import R_co, ResourceBuilderBase, check_type, invalid, require
 
 __all__ = ["EndpointMethods"]
+
+_PORT = "an int between 1 and 65535, or None"
+
+
+def _check_endpoint_arguments(
+    res: IResource,
+    port: object,
+    target_port: object,
+    scheme: object,
+    name: object,
+    env: object,
+    is_proxied: object,
+    is_external: object,
+) -> None:
+    """The types and ranges ``with_endpoint`` needs, checked before anything is recorded."""
+    for param, value in (("port", port), ("target_port", target_port)):
+        if value is not None:
+            check_type(res, "with_endpoint", param, value, int, _PORT)
+            assert isinstance(value, int)
+            if not 0 < value < 65536:
+                raise invalid(res, "with_endpoint", f"{param} must be {_PORT}, not {value}")
+    for param, value in (("scheme", scheme), ("name", name), ("env", env)):
+        if value is not None:
+            check_type(res, "with_endpoint", param, value, str, "a str or None")
+    check_type(res, "with_endpoint", "is_proxied", is_proxied, bool, "a bool")
+    if is_external is not None:
+        check_type(res, "with_endpoint", "is_external", is_external, bool, "a bool or None")
 
 
 class EndpointMethods(ResourceBuilderBase[R_co]):
@@ -39,7 +66,13 @@ class EndpointMethods(ResourceBuilderBase[R_co]):
         """
         res = self._resource
         require(res, IResourceWithEndpoints, "endpoints", "with_endpoint")
-        scheme = (scheme or Protocol(protocol).value).lower()
+        _check_endpoint_arguments(res, port, target_port, scheme, name, env, is_proxied, is_external)
+        try:
+            protocol = Protocol(protocol)
+        except ValueError:
+            choices = ", ".join(f"Protocol.{p.name} ({p.value!r})" for p in Protocol)
+            raise invalid(res, "with_endpoint", f"{protocol!r} is not a protocol; use one of {choices}") from None
+        scheme = (scheme or protocol.value).lower()
         ep_name = validate_name("Endpoint", name or scheme)
         for existing in res.annotations.all(EndpointAnnotation):
             if name_key(existing.name) == name_key(ep_name):
@@ -69,7 +102,7 @@ class EndpointMethods(ResourceBuilderBase[R_co]):
         ann = EndpointAnnotation(
             name=ep_name,
             scheme=scheme,
-            protocol=Protocol(protocol),
+            protocol=protocol,
             port=port,
             target_port=target_port,
             is_external=bool(is_external),
@@ -113,6 +146,8 @@ class EndpointMethods(ResourceBuilderBase[R_co]):
 
     def with_endpoint_configuration(self, name: str, configure: Callable[[EndpointAnnotation], None]) -> Self:
         """Edit an existing endpoint in place."""
+        if not callable(configure):
+            raise invalid(self._resource, "with_endpoint_configuration", "configure must be callable", TypeError)
         ref = self.get_endpoint(name)
         configure(ref.annotation)
         return self

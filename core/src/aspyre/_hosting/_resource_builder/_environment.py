@@ -21,6 +21,7 @@ from aspyre._model._annotations import (
     ReferenceEnvironmentFlags,
 )
 from aspyre._model._endpoints import EndpointReference
+from aspyre._model._environment import VALUE_KINDS, none_value_error
 from aspyre._model._resources import (
     IResource,
     IResourceWithArgs,
@@ -31,9 +32,24 @@ from aspyre._model._resources import (
 )
 from aspyre._model._values import ReferenceExpression, SupportsResource, as_value
 
-from ._base import R_co, ResourceBuilderBase, a_noun, require, unwrap
+from ._base import R_co, ResourceBuilderBase, a_noun, check_type, invalid, require, unwrap
 
 __all__ = ["EnvironmentMethods"]
+
+#: ``with_environment(name)`` without a value (``None`` is a value, and an error).
+_MISSING: Any = object()
+
+def _as_value(resource: IResource, method: str, what: str, value: object) -> object:
+    """``as_value(value)``, or an error naming the resource, the method and ``what`` (never the value itself)."""
+    if value is None:
+        raise none_value_error(resource, what, f"{method}()")
+    if isinstance(value, (list, tuple, set, dict)):
+        hint = " pass each argument separately (unpack a list with *items)" if what.startswith("argument") else ""
+        raise invalid(resource, method, f"{what} must be {VALUE_KINDS}, not {type(value).__name__};{hint}".rstrip(";"), TypeError)
+    try:
+        return as_value(unwrap(value))
+    except TypeError:
+        raise invalid(resource, method, f"{what} must be {VALUE_KINDS}, not {type(value).__name__}", TypeError) from None
 
 
 class EnvironmentMethods(ResourceBuilderBase[R_co]):
@@ -41,27 +57,32 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
 
     __slots__ = ()
 
-    def with_environment(self, name_or_callback: str | Callable[..., Any], value: object = None) -> Self:
+    def with_environment(self, name_or_callback: str | Callable[..., Any], value: object = _MISSING) -> Self:
         """Set an environment variable, or add a callback that edits the environment.
 
         ``value`` may be a string, a number, a parameter, an endpoint reference, a
         ReferenceExpression, a resource with a connection string, or a zero-argument callable
         evaluated when the environment is computed. ``with_environment(callback)`` calls
         ``callback(context)`` (sync or async) with ``context.environment`` to edit.
+
+        ``None`` is not a value, here or from a callable: it raises :class:`TypeError` naming the
+        resource and the variable (at this call, or when the resource starts for a callable).
         """
-        require(self._resource, IResourceWithEnvironment, "environment", "with_environment")
+        res = self._resource
+        require(res, IResourceWithEnvironment, "environment", "with_environment")
         if callable(name_or_callback) and not isinstance(name_or_callback, str):
-            if value is not None:
-                raise TypeError("with_environment(callback) takes no value")
+            if value is not _MISSING:
+                raise invalid(res, "with_environment", "with_environment(callback) takes no value", TypeError)
             return self.with_annotation(EnvironmentCallbackAnnotation(name_or_callback))
         name = name_or_callback
         if not isinstance(name, str) or not name or "=" in name or "\0" in name:
             raise ValueError(
-                f"Resource {self._resource.name!r}: {name!r} is not a valid environment variable name "
+                f"Resource {res.name!r}: {name!r} is not a valid environment variable name "
                 "(non-empty, no '=' or NUL)"
             )
-        if value is None:
-            raise TypeError(f"Resource {self._resource.name!r}: with_environment({name!r}) needs a value")
+        if value is _MISSING:
+            raise TypeError(f"Resource {res.name!r}: with_environment({name!r}) needs a value")
+        what = f"the value of environment variable {name!r}"
         if (
             callable(value)
             and not isinstance(value, (SupportsResource, ReferenceExpression))
@@ -70,16 +91,23 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
             fn = value
 
             def lazy(ctx: EnvironmentCallbackContext) -> None:
-                ctx.environment[name] = as_value(fn())
+                result = fn()
+                if result is None:
+                    raise none_value_error(res, what, f"returned by the callable given to with_environment({name!r})")
+                ctx.environment[name] = _as_value(res, "with_environment", what, result)
 
             return self.with_annotation(EnvironmentCallbackAnnotation(lazy))
-        v = as_value(unwrap(value))
+        v = _as_value(res, "with_environment", what, value)
         self._relate_values(v)
         return self.with_annotation(EnvironmentAnnotation(name, v))
 
     def with_args(self, *args: object) -> Self:
-        """Append arguments (literals or values), or ``with_args(callback)`` to edit the list."""
-        require(self._resource, IResourceWithArgs, "args", "with_args")
+        """Append arguments (literals or values), or ``with_args(callback)`` to edit the list.
+
+        Each argument is its own parameter (unpack a list with ``*items``); ``None`` is not a value.
+        """
+        res = self._resource
+        require(res, IResourceWithArgs, "args", "with_args")
         if (
             len(args) == 1
             and callable(args[0])
@@ -88,14 +116,19 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
         ):
             callback = cast("Callable[[CommandLineArgsCallbackContext], Awaitable[None] | None]", args[0])
             return self.with_annotation(CommandLineArgsCallbackAnnotation(callback))
-        values = tuple(as_value(unwrap(a)) for a in args)
+        values = tuple(_as_value(res, "with_args", f"argument {i}", a) for i, a in enumerate(args, 1))
         self._relate_values(*values)
         return self.with_annotation(CommandLineArgsAnnotation(values))
 
     def with_connection_property(self, name: str, value: object) -> Self:
         """Add a connection property (``{NAME}_{PROPERTY}`` on resources that reference this one)."""
-        require(self._resource, IResourceWithConnectionString, "connection-string", "with_connection_property")
-        return self.with_annotation(ConnectionPropertyAnnotation(name, as_value(unwrap(value))))
+        res = self._resource
+        require(res, IResourceWithConnectionString, "connection-string", "with_connection_property")
+        check_type(res, "with_connection_property", "name", name, str, "a str (the property's name)")
+        if not name:
+            raise invalid(res, "with_connection_property", "the property's name is empty")
+        v = _as_value(res, "with_connection_property", f"the value of connection property {name!r}", value)
+        return self.with_annotation(ConnectionPropertyAnnotation(name, v))
 
     def with_reference(
         self,
@@ -123,6 +156,10 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
         """
         res = self._resource
         require(res, IResourceWithEnvironment, "environment", "with_reference")
+        for param, value in (("connection_name", connection_name), ("name", name)):
+            if value is not None:
+                check_type(res, "with_reference", param, value, str, "a str or None")
+        check_type(res, "with_reference", "optional", optional, bool, "a bool")
         if connection_name is not None and not connection_name:
             raise ValueError(f"with_reference() on {res.name!r}: connection_name must not be empty")
         if name is not None and not name:
@@ -190,4 +227,8 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
     def with_reference_environment(self, flags: ReferenceEnvironmentFlags) -> Self:
         """Choose which variables ``with_reference`` injects (default: all)."""
         require(self._resource, IResourceWithEnvironment, "environment", "with_reference_environment")
+        check_type(
+            self._resource, "with_reference_environment", "flags", flags, ReferenceEnvironmentFlags,
+            "ReferenceEnvironmentFlags (ReferenceEnvironmentFlags.CONNECTION_STRING | ...)",
+        )  # fmt: skip
         return self.with_annotation(ReferenceEnvironmentAnnotation(flags), MutationBehavior.REPLACE)

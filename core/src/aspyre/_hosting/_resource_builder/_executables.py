@@ -11,7 +11,7 @@ from typing import TypeVar
 
 from aspyre._model._resources import ExecutableResource
 
-from ._base import R_co, ResourceBuilderBase, require_type
+from ._base import R_co, ResourceBuilderBase, invalid, require_type
 
 __all__ = ["ExecutableMethods"]
 
@@ -28,5 +28,8 @@ class ExecutableMethods(ResourceBuilderBase[R_co]):
         """Run the process in ``path`` (``~`` is expanded; a relative path is taken from the app host's directory)."""
         resource = self.resource
         require_type(resource, (ExecutableResource,), "an executable resource (ExecutableResource)", "with_working_directory")
-        resource.working_dir = self.application_builder.resolve_path(path)
+        try:
+            resource.working_dir = self.application_builder.resolve_path(path)
+        except (TypeError, ValueError) as exc:
+            raise invalid(resource, "with_working_directory", str(exc), type(exc)) from None
         return self

@@ -11,7 +11,7 @@ from aspyre._model._endpoints import EndpointAnnotation, EndpointReference
 from aspyre._model._names import name_key
 from aspyre._model._resources import IResourceWithEndpoints
 
-from ._base import R_co, ResourceBuilderBase, require
+from ._base import R_co, ResourceBuilderBase, check_type, invalid, require
 
 __all__ = ["HealthMethods"]
 
@@ -27,7 +27,7 @@ class HealthMethods(ResourceBuilderBase[R_co]):
         Without ``check``, ``key`` names a check registered with ``builder.add_health_check``.
         """
         if not isinstance(key, str) or not key:
-            raise ValueError("a health check needs a non-empty key")
+            raise invalid(self._resource, "with_health_check", "a health check needs a non-empty str key")
         for existing in self._resource.annotations.all(HealthCheckAnnotation):
             if existing.key == key:
                 raise ValueError(f"Resource {self._resource.name!r} already has a health check {key!r}")
@@ -39,7 +39,10 @@ class HealthMethods(ResourceBuilderBase[R_co]):
                     "or pass the function: with_health_check(key, fn)"
                 )
         if not callable(check):
-            raise TypeError(f"health check {key!r} must be callable")
+            raise invalid(
+                self._resource, "with_health_check", f"health check {key!r} must be callable (a function of the context)",
+                TypeError,
+            )
         return self.with_annotation(HealthCheckAnnotation(key, check))
 
     def with_http_health_check(self, path: str = "/", status_code: int = 200, endpoint_name: str | None = None) -> Self:
@@ -49,6 +52,10 @@ class HealthMethods(ResourceBuilderBase[R_co]):
         """
         res = self._resource
         require(res, IResourceWithEndpoints, "endpoints", "with_http_health_check")
+        check_type(res, "with_http_health_check", "path", path, str, "a str (the URL path, '/health')")
+        check_type(res, "with_http_health_check", "status_code", status_code, int, "an int (200)")
+        if endpoint_name is not None:
+            check_type(res, "with_http_health_check", "endpoint_name", endpoint_name, str, "a str or None")
         if not path.startswith("/"):
             path = "/" + path
         if endpoint_name is None:

@@ -37,7 +37,7 @@ from aspyre._model._resources import (
 )
 from aspyre._model._snapshot import ResourceSnapshot
 
-from ._base import R_co, ResourceBuilderBase, require, unwrap
+from ._base import R_co, ResourceBuilderBase, check_type, invalid, require, unwrap
 
 __all__ = ["LifecycleMethods"]
 
@@ -61,6 +61,10 @@ class LifecycleMethods(ResourceBuilderBase[R_co]):
     ) -> Self:
         res = self._resource
         require(res, IResourceWithWaitSupport, "wait-support", method)
+        check_type(res, method, "exit_code", exit_code, int, "an int")
+        if behavior is not None and not isinstance(behavior, WaitBehavior):
+            choices = " or ".join(f"WaitBehavior.{b.name}" for b in WaitBehavior)
+            raise invalid(res, method, f"behavior must be {choices} (or None), not {behavior!r}", TypeError)
         dep = unwrap(dependency)
         if not isinstance(dep, IResource):
             raise TypeError(f"{method}() takes a resource or a resource builder, not {dep!r}")
@@ -113,6 +117,7 @@ class LifecycleMethods(ResourceBuilderBase[R_co]):
         other = unwrap(resource)
         if not isinstance(other, IResource):
             raise TypeError(f"with_relationship() takes a resource, not {other!r}")
+        check_type(self._resource, "with_relationship", "type", type, str, "a str (the relationship's name)")
         self._relate(other, type)
         return self
 
@@ -140,10 +145,15 @@ class LifecycleMethods(ResourceBuilderBase[R_co]):
 
     def with_manifest_publishing_callback(self, callback: Callable[[Any], Awaitable[None] | None]) -> Self:
         """Write this resource's manifest entry with ``callback(context)``."""
+        if not callable(callback):
+            raise invalid(self._resource, "with_manifest_publishing_callback", "callback must be callable", TypeError)
         return self.with_annotation(ManifestPublishingCallbackAnnotation(callback), MutationBehavior.REPLACE)
 
     def with_url(self, url: str, display_text: str | None = None) -> Self:
         """A URL shown for the resource; a relative one (``/swagger``) is appended to each http endpoint."""
+        check_type(self._resource, "with_url", "url", url, str, "a str ('/swagger' or 'https://...')")
+        if display_text is not None:
+            check_type(self._resource, "with_url", "display_text", display_text, str, "a str or None")
         return self.with_annotation(ResourceUrlAnnotation(url, display_text))
 
     def with_command(
@@ -156,6 +166,15 @@ class LifecycleMethods(ResourceBuilderBase[R_co]):
         update_state: Callable[[ResourceSnapshot], str] | None = None,
     ) -> Self:
         """A named command runnable with ``app.execute_command(resource, name)`` (replaces one of the same name)."""
+        res = self._resource
+        check_type(res, "with_command", "name", name, str, "a str")
+        check_type(res, "with_command", "display_name", display_name, str, "a str")
+        if not name:
+            raise invalid(res, "with_command", "the command's name is empty")
+        if not callable(execute):
+            raise invalid(res, "with_command", f"execute for command {name!r} must be callable (a function of the context)", TypeError)
+        if update_state is not None and not callable(update_state):
+            raise invalid(res, "with_command", f"update_state for command {name!r} must be callable or None", TypeError)
         for existing in self._resource.annotations.all(ResourceCommandAnnotation):
             if existing.name == name:
                 self._resource.annotations.remove(existing)
@@ -163,10 +182,15 @@ class LifecycleMethods(ResourceBuilderBase[R_co]):
 
     def with_initial_state(self, snapshot: ResourceSnapshot) -> Self:
         """The snapshot the resource shows before its first update."""
+        check_type(self._resource, "with_initial_state", "snapshot", snapshot, ResourceSnapshot, "a ResourceSnapshot")
         return self.with_annotation(ResourceSnapshotAnnotation(snapshot), MutationBehavior.REPLACE)
 
     # -- events ---------------------------------------------------------------------------------------
     def _on(self, event_type: type[Event], handler: Callable[..., Any]) -> Self:
+        if not callable(handler):
+            method = "on_" + "".join("_" + c.lower() if c.isupper() else c for c in event_type.__name__)[1:]
+            method = method.removesuffix("_event")
+            raise invalid(self._resource, method, f"the handler must be callable (a function of the event), not {handler!r}", TypeError)
         self._app_builder.eventing.subscribe(event_type, handler, resource=self._resource)
         return self
 

@@ -9,8 +9,10 @@ Docker-compatible engine (Aspire's DCP, for containers).
 - :mod:`._monitor`: the thread that follows one container's output and exit;
 - :mod:`._sweep`: removing what dead app hosts left behind;
 - :mod:`._owner`: labels, and whether the app host that owns an object still runs;
-- :mod:`._runargs`: ``docker run`` flags as SDK arguments;
 - :mod:`._errors`: what can go wrong, in one line.
+
+``docker run`` flags become SDK arguments in :mod:`aspyre._model._runargs` (pure rules, so ``build()``
+checks a model's runtime arguments with the same parser).
 """
 
 from ._errors import (

@@ -11,6 +11,7 @@ import string
 from collections.abc import Mapping
 from typing import Any
 
+from ..._model._runargs import RuntimeOptions
 from .._specs import ContainerSpec
 from ._engine import DockerEngine
 from ._owner import (
@@ -21,7 +22,6 @@ from ._owner import (
     LABEL_VOLUME_KIND,
     LIFETIME_PERSISTENT,
 )
-from ._runargs import RuntimeOptions
 
 __all__ = [
     "anonymous_volumes",

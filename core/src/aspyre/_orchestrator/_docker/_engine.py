@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import anyio
 import anyio.to_thread
 
-from ..._model._names import app_host_hash
+from ..._platform import app_host_hash_of
 from ._errors import HINT, ContainerRuntimeUnavailable, connect_problem
 from ._owner import (
     LABEL_APP_HOST,
@@ -64,7 +64,7 @@ class DockerEngine:
     ) -> None:
         self.session_id = session_id
         self.app_host_path = app_host_path
-        self.app_host_hash = app_host_hash(app_host_path)
+        self.app_host_hash = app_host_hash_of(app_host_path)
         self.owner = OwnerIdentity.of(owner_pid)
         self.client: DockerClient | None = None
         self.closed = False

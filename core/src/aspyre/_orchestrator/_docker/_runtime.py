@@ -28,6 +28,7 @@ import anyio
 import attrs
 
 from ..._model._annotations import ContainerLifetime
+from ..._model._runargs import parse_runtime_args
 from .._specs import ContainerSpec
 from ._create import (
     anonymous_volumes,
@@ -46,7 +47,6 @@ from ._monitor import Monitor
 from ._networks import Networks
 from ._owner import LIFETIME_PERSISTENT, LIFETIME_SESSION
 from ._persistent import reuse_persistent
-from ._runargs import parse_runtime_args
 from ._sweep import sweep_orphans
 
 __all__ = ["HOST_GATEWAY", "ContainerHandle", "ContainerRuntime"]

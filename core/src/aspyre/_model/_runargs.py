@@ -3,6 +3,10 @@
 Only flags the SDK can express are accepted; every other flag raises :class:`ValueError` naming it, and
 flags that aspyre itself manages (environment, ports, mounts, name, network) name the builder method to
 use instead.
+
+The rules are pure (no docker import, no I/O), so ``build()`` checks a model's runtime arguments with the
+same parser the container runtime uses to create the container: a flag that cannot be expressed fails
+at the builder call or at ``build()``, not when the container starts.
 """
 
 from __future__ import annotations
@@ -13,9 +17,10 @@ from typing import Any
 
 import attrs
 
-from ._owner import LABEL_PREFIX
+__all__ = ["RESERVED_LABEL_PREFIX", "RuntimeOptions", "parse_runtime_args", "supported_runtime_flags"]
 
-__all__ = ["RuntimeOptions", "parse_runtime_args", "supported_runtime_flags"]
+#: The prefix of the labels aspyre sets (the container runtime's ``LABEL_PREFIX``): user labels may not use it.
+RESERVED_LABEL_PREFIX = "aspyre."
 
 
 @attrs.frozen
@@ -110,24 +115,22 @@ def _tmpfs(kwargs: dict[str, Any], flag: str, value: str) -> None:
 
 
 def _ulimit(kwargs: dict[str, Any], flag: str, value: str) -> None:
-    from docker.types import Ulimit
-
+    # The Engine API's form, which the SDK accepts in place of ``docker.types.Ulimit``.
     name, found, limits = value.partition("=")
     soft, _, hard = limits.partition(":")
     if not found or not name or not soft.lstrip("-").isdigit() or (hard and not hard.lstrip("-").isdigit()):
         raise ValueError(f"container runtime flag {flag} expects NAME=SOFT[:HARD], got {value!r}")
-    kwargs.setdefault("ulimits", []).append(Ulimit(name=name, soft=int(soft), hard=int(hard or soft)))
+    kwargs.setdefault("ulimits", []).append({"Name": name, "Soft": int(soft), "Hard": int(hard or soft)})
 
 
 def _gpus(kwargs: dict[str, Any], flag: str, value: str) -> None:
-    from docker.types import DeviceRequest
-
+    # The Engine API's form, which the SDK accepts in place of ``docker.types.DeviceRequest``.
     count = -1 if value == "all" else None
     if count is None:
         if not value.isdigit():
             raise ValueError(f"container runtime flag {flag} supports 'all' or a number of GPUs, got {value!r}")
         count = int(value)
-    kwargs.setdefault("device_requests", []).append(DeviceRequest(count=count, capabilities=[["gpu"]]))
+    kwargs.setdefault("device_requests", []).append({"Count": count, "Capabilities": [["gpu"]]})
 
 
 def _add_host(kwargs: dict[str, Any], flag: str, value: str) -> None:
@@ -268,6 +271,11 @@ def parse_runtime_args(args: Sequence[str], *, resource_name: str = "") -> Runti
     while index < len(tokens):
         token = tokens[index]
         index += 1
+        if not isinstance(token, str):
+            raise TypeError(
+                f"runtime argument {index} ({type(token).__name__}){where} is not a str: pass each flag as its own "
+                "argument (with_container_runtime_args('--cpus', '1'), or *flags for a list)"
+            )
         if not token.startswith("-") or token in {"-", "--"}:
             raise ValueError(
                 f"unexpected runtime argument {token!r}{where}: runtime args are docker run flags "
@@ -302,6 +310,8 @@ def parse_runtime_args(args: Sequence[str], *, resource_name: str = "") -> Runti
     labels: dict[str, str] = kwargs.pop("__labels__", {})
     hosts: dict[str, str] = kwargs.pop("__hosts__", {})
     for key in labels:
-        if key.startswith(LABEL_PREFIX):
-            raise ValueError(f"label {key!r}{where} uses the prefix {LABEL_PREFIX!r}, which is reserved for aspyre")
+        if key.startswith(RESERVED_LABEL_PREFIX):
+            raise ValueError(
+                f"label {key!r}{where} uses the prefix {RESERVED_LABEL_PREFIX!r}, which is reserved for aspyre"
+            )
     return RuntimeOptions(kwargs=kwargs, labels=labels, extra_hosts=hosts)

@@ -1,0 +1,244 @@
+"""The names a container engine accepts: image references (the ``docker/distribution`` reference grammar),
+volume names and container names.
+
+Each check returns why a value is refused, in words that say what to do, or ``None`` when the value is
+fine; callers put the resource and the builder method around it. Checking here, while the model is built,
+turns the engine's ``400 invalid reference format`` at run time into an error at the line that made it.
+
+The image reference grammar (``github.com/distribution/reference``)::
+
+    reference        := name [ ":" tag ] [ "@" digest ]
+    name             := [domain "/"] path-component ["/" path-component]*
+    domain           := host [":" port-number]
+    host             := domain-name | "[" IPv6address "]"
+    domain-name      := domain-component ["." domain-component]*
+    domain-component := /([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])/
+    path-component   := alpha-numeric [separator alpha-numeric]*
+    alpha-numeric    := /[a-z0-9]+/
+    separator        := /[_.]|__|[-]+/
+    tag              := /[\\w][\\w.-]{0,127}/
+    digest           := algorithm ":" hex
+
+The first path segment is the registry (``domain``) when it has a ``.`` or a ``:``, or is ``localhost``;
+the rest must be lower-case, and the name at most 255 characters, counted with the registry (``docker.io/``
+and ``library/`` for Docker Hub names). A digest must be
+``sha256:`` and 64 lower-case hex digits (aspyre pins images by SHA-256, as Aspire's ``WithImageSHA256``).
+"""
+
+from __future__ import annotations
+
+import re
+
+import attrs
+
+__all__ = [
+    "MAX_IMAGE_NAME_LENGTH",
+    "MAX_TAG_LENGTH",
+    "MAX_VOLUME_NAME_LENGTH",
+    "ImageReference",
+    "container_name_problem",
+    "digest_problem",
+    "image_reference_problem",
+    "parse_image_reference",
+    "registry_problem",
+    "tag_problem",
+    "volume_name_problem",
+]
+
+#: The longest image name (registry and repository) an engine accepts.
+MAX_IMAGE_NAME_LENGTH = 255
+#: The longest tag.
+MAX_TAG_LENGTH = 128
+#: The longest volume name (a directory name on the engine's disk).
+MAX_VOLUME_NAME_LENGTH = 255
+
+_ALNUM = r"[a-z0-9]+"
+_SEPARATOR = r"(?:[._]|__|-+)"
+_PATH_COMPONENT = rf"{_ALNUM}(?:{_SEPARATOR}{_ALNUM})*"
+_PATH = rf"{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
+_DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_HOST = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:]+\])"
+_DOMAIN = rf"{_HOST}(?::[0-9]+)?"
+_TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
+_DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
+
+_PATH_RE = re.compile(_PATH)
+_DOMAIN_RE = re.compile(_DOMAIN)
+_TAG_RE = re.compile(_TAG)
+_SHA256_RE = re.compile(r"[0-9a-f]{64}")
+_VOLUME_RE = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]+")
+_HEX64_RE = re.compile(r"[a-f0-9]{64}")
+
+
+@attrs.frozen
+class ImageReference:
+    """A parsed image reference: ``[registry/]image[:tag][@sha256:digest]``."""
+
+    registry: str | None
+    image: str
+    tag: str | None
+    sha256: str | None
+
+
+def _is_registry(segment: str) -> bool:
+    return "." in segment or ":" in segment or segment == "localhost"
+
+
+def tag_problem(tag: object) -> str | None:
+    """Why ``tag`` is not an image tag, or ``None``."""
+    if not isinstance(tag, str):
+        return f"an image tag must be a str, not {type(tag).__name__}"
+    if not tag:
+        return "the image tag is empty; leave it out for 'latest'"
+    if len(tag) > MAX_TAG_LENGTH:
+        return f"an image tag has at most {MAX_TAG_LENGTH} characters, this one has {len(tag)}"
+    if not _TAG_RE.fullmatch(tag):
+        return (
+            f"the image tag {tag!r} is not valid: a tag has letters, digits, '_', '.' and '-', and does not start "
+            "with '.' or '-'"
+        )
+    return None
+
+
+def registry_problem(registry: object) -> str | None:
+    """Why ``registry`` is not a registry host (``host[:port]``), or ``None``."""
+    if not isinstance(registry, str):
+        return f"an image registry must be a str, not {type(registry).__name__}"
+    if not _DOMAIN_RE.fullmatch(registry):
+        return (
+            f"the registry {registry!r} is not a host name with an optional port (such as 'docker.io', "
+            "'localhost:5000' or 'registry.example.com')"
+        )
+    return None
+
+
+def digest_problem(digest: object) -> str | None:
+    """Why ``digest`` is not a SHA-256 digest (``sha256:`` and 64 hex digits, or the bare hex), or ``None``."""
+    if not isinstance(digest, str):
+        return f"an image digest must be a str, not {type(digest).__name__}"
+    algorithm, colon, hex_ = digest.rpartition(":")
+    if colon and algorithm != "sha256":
+        return f"only sha256 digests are supported (got {algorithm!r}); pin the image by its sha256 digest"
+    if not _SHA256_RE.fullmatch(hex_.lower()):
+        return f"a sha256 digest has 64 hex digits, {hex_!r} has {len(hex_)} characters"
+    return None
+
+
+def _name_problem(name: str, reference: str) -> str | None:
+    registry, sep, rest = name.partition("/")
+    path = name
+    if sep and _is_registry(registry):
+        if _DOMAIN_RE.fullmatch(registry):
+            path = rest
+        elif not _PATH_RE.fullmatch(name.lower()):
+            # Not a host name; the engine still takes the whole name as a path when it is one ("foo_bar.com/app").
+            return registry_problem(registry)
+    if not path:
+        return "the image name is empty"
+    if path != path.lower() and _PATH_RE.fullmatch(path.lower()):
+        fixed = reference.replace(path, path.lower(), 1)
+        return f"repository names must be lower-case: use {fixed!r}"
+    if not _PATH_RE.fullmatch(path):
+        for component in path.split("/"):
+            if not component:
+                return "the image name has an empty path segment ('//', or a '/' at either end)"
+            if not _PATH_RE.fullmatch(component):
+                return _component_problem(component)
+    if _HEX64_RE.fullmatch(path):
+        return "an image name cannot be 64 hex digits (that is an image id); pin a digest with with_image_sha256()"
+    # The engine counts the normalised name: Docker Hub's "docker.io/" (and "library/") included.
+    full = name if path is not name else "docker.io/" + ("" if "/" in path else "library/") + path
+    if len(full) > MAX_IMAGE_NAME_LENGTH:
+        counted = "" if full is name else f" (counted as {full[:30]}...)"
+        return f"an image name has at most {MAX_IMAGE_NAME_LENGTH} characters, this one has {len(full)}{counted}"
+    return None
+
+
+def _component_problem(component: str) -> str:
+    if any(ch.isspace() for ch in component):
+        return "an image reference cannot contain whitespace"
+    bad = sorted({ch for ch in component.lower() if not (ch.isascii() and (ch.isalnum() or ch in "._-"))})
+    if bad:
+        return f"the image name contains the character(s) {''.join(bad)!r}; use lower-case letters, digits, '.', '_' and '-'"
+    if not component[0].isalnum() or not component[-1].isalnum():
+        return (
+            f"the image name part {component!r} must start and end with a lower-case letter or digit"
+        )
+    return (
+        f"the image name part {component!r} has separators that are not allowed: between letters and digits use "
+        "one '.', one or two '_', or dashes"
+    )
+
+
+def image_reference_problem(reference: object) -> str | None:
+    """Why ``reference`` is not an image reference an engine accepts, or ``None``."""
+    if not isinstance(reference, str):
+        return f"an image reference must be a str, not {type(reference).__name__}"
+    if not reference:
+        return "the image reference is empty"
+    if any(ch.isspace() for ch in reference):
+        return "an image reference cannot contain whitespace"
+    rest, at, digest = reference.partition("@")
+    if at:
+        if not digest:
+            return "nothing follows '@': give a digest (sha256:<64 hex digits>) or remove the '@'"
+        problem = digest_problem(digest)
+        if problem is None and ":" not in digest:
+            problem = "a digest starts with its algorithm: '@sha256:<64 hex digits>'"
+        if problem is not None:
+            return problem
+    name, tag = rest, None
+    slash, colon = rest.rfind("/"), rest.rfind(":")
+    if colon > slash:
+        name, tag = rest[:colon], rest[colon + 1 :]
+        problem = tag_problem(tag)
+        if problem is not None:
+            return problem
+    return _name_problem(name, reference)
+
+
+def parse_image_reference(reference: str) -> ImageReference:
+    """``[registry/]image[:tag][@sha256:digest]`` as its parts; :class:`ValueError` saying why it is not one."""
+    problem = image_reference_problem(reference)
+    if problem is not None:
+        raise ValueError(f"{reference!r} is not a valid image reference: {problem}")
+    rest, _, digest = reference.partition("@")
+    name, tag = rest, None
+    if rest.rfind(":") > rest.rfind("/"):
+        name, _, tag = rest.rpartition(":")
+    registry: str | None = None
+    first, sep, remainder = name.partition("/")
+    if sep and _is_registry(first):
+        registry, name = first, remainder
+    sha = digest.rpartition(":")[2].lower() if digest else None
+    return ImageReference(registry, name, tag, sha)
+
+
+def volume_name_problem(name: object) -> str | None:
+    """Why ``name`` is not a volume name (Docker's ``[a-zA-Z0-9][a-zA-Z0-9_.-]+``), or ``None``."""
+    if not isinstance(name, str):
+        return f"a volume name must be a str, not {type(name).__name__}"
+    if "/" in name or "\\" in name:
+        return (
+            f"{name!r} is a path, not a volume name: mount a host directory with with_bind_mount(), or give the "
+            "volume a name that matches [a-zA-Z0-9][a-zA-Z0-9_.-]+"
+        )
+    if len(name) < 2:
+        return f"a volume name has at least two characters ([a-zA-Z0-9][a-zA-Z0-9_.-]+), {name!r} has {len(name)}"
+    if len(name) > MAX_VOLUME_NAME_LENGTH:
+        return f"a volume name has at most {MAX_VOLUME_NAME_LENGTH} characters, this one has {len(name)}"
+    if not _VOLUME_RE.fullmatch(name):
+        return f"the volume name {name!r} must match [a-zA-Z0-9][a-zA-Z0-9_.-]+ (letters, digits, '_', '.', '-')"
+    return None
+
+
+def container_name_problem(name: object) -> str | None:
+    """Why ``name`` is not a container name (Docker's ``[a-zA-Z0-9][a-zA-Z0-9_.-]+``), or ``None``."""
+    if not isinstance(name, str):
+        return f"a container name must be a str, not {type(name).__name__}"
+    if len(name) < 2 or not _VOLUME_RE.fullmatch(name):
+        return (
+            f"the container name {name!r} must match [a-zA-Z0-9][a-zA-Z0-9_.-]+ (at least two characters: letters, "
+            "digits, '_', '.', '-')"
+        )
+    return None

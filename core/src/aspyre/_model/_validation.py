@@ -1,0 +1,103 @@
+"""Checks of one resource's own configuration that ``build()`` runs (the graph checks are in ``_graph``):
+what an engine or the operating system would otherwise refuse only when the resource starts.
+
+* container images: the image reference grammar (:mod:`._container_names`);
+* volume names, mount targets and container names;
+* container runtime arguments: the parser the container runtime uses (:mod:`._runargs`);
+* ``None`` as the value of an environment variable or an argument;
+* the size of the arguments and environment known now against the limits of the operating system
+  (:mod:`._exec_limits`): a container's process is checked against Linux's, an executable against the
+  limits the caller passes (the machine's, which the model room does not look up).
+
+The builder methods run the same checks at the call; these catch annotations added directly (by an
+integration, or ``with_annotation``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ._annotations import (
+    CommandLineArgsAnnotation,
+    ContainerImageAnnotation,
+    ContainerMountAnnotation,
+    ContainerMountType,
+    ContainerNameAnnotation,
+    ContainerRuntimeArgsAnnotation,
+    EnvironmentAnnotation,
+)
+from ._container_names import container_name_problem, image_reference_problem, volume_name_problem
+from ._environment import none_value_error
+from ._exec_limits import LINUX_CONTAINER_LIMITS, ExecLimits, exec_size_problems
+from ._resources import ContainerResource, ExecutableResource, IResource, PythonAppResource
+from ._runargs import parse_runtime_args
+
+__all__ = ["resource_problems"]
+
+
+def _container_problems(r: ContainerResource) -> list[str]:
+    problems: list[str] = []
+    image = r.annotations.last(ContainerImageAnnotation)
+    if image is not None:
+        why = image_reference_problem(image.full_name)
+        if why is not None:
+            problems.append(f"Resource {r.name!r}: the image {image.full_name!r} is not a valid image reference: {why}")
+    for m in r.annotations.all(ContainerMountAnnotation):
+        if m.type is ContainerMountType.VOLUME and m.source is not None:
+            why = volume_name_problem(m.source)
+            if why is not None:
+                problems.append(f"Resource {r.name!r}: volume {m.source!r}: {why}")
+        if not isinstance(m.target, str) or not m.target.startswith("/") or m.target.rstrip("/") == "":
+            problems.append(
+                f"Resource {r.name!r}: the mount target {m.target!r} must be an absolute path in the container other "
+                "than '/' (such as '/data')"
+            )
+    name = r.annotations.last(ContainerNameAnnotation)
+    if name is not None:
+        why = container_name_problem(name.name)
+        if why is not None:
+            problems.append(f"Resource {r.name!r}: {why}")
+    runtime_args = [a for ann in r.annotations.all(ContainerRuntimeArgsAnnotation) for a in ann.args]
+    if runtime_args:
+        try:
+            parse_runtime_args(runtime_args)
+        except (TypeError, ValueError) as exc:
+            problems.append(f"Resource {r.name!r}: container runtime args: {exc}")
+    return problems
+
+
+def _known_args(r: IResource) -> list[str]:
+    """The command line as far as it is known before run time (literal arguments)."""
+    args: list[str] = []
+    if isinstance(r, ExecutableResource):
+        args.append(r.command)
+        if isinstance(r, PythonAppResource):
+            args.extend(a for a in r.entry_args() if isinstance(a, str))
+    elif isinstance(r, ContainerResource) and r.entrypoint:
+        args.append(r.entrypoint)
+    for ann in r.annotations.all(CommandLineArgsAnnotation):
+        args.extend(a for a in ann.args if isinstance(a, str))
+    return args
+
+
+def resource_problems(
+    r: IResource, *, host_limits: ExecLimits | None = None, inherited_environment: Mapping[str, str] | None = None
+) -> list[str]:
+    """Every problem of ``r``'s own configuration, in words naming it and the fix."""
+    problems: list[str] = []
+    if isinstance(r, ContainerResource):
+        problems.extend(_container_problems(r))
+    for env_ann in r.annotations.all(EnvironmentAnnotation):
+        if env_ann.value is None:
+            problems.append(str(none_value_error(r, f"environment variable {env_ann.name!r}", "an EnvironmentAnnotation")))
+    for i, value in enumerate(a for ann in r.annotations.all(CommandLineArgsAnnotation) for a in ann.args):
+        if value is None:
+            problems.append(str(none_value_error(r, f"argument {i + 1}", "a CommandLineArgsAnnotation")))
+    limits = LINUX_CONTAINER_LIMITS if isinstance(r, ContainerResource) else host_limits
+    if limits is not None and isinstance(r, (ContainerResource, ExecutableResource)):
+        env = {
+            e.name: e.value for e in r.annotations.all(EnvironmentAnnotation) if isinstance(e.value, str)
+        }
+        inherited = inherited_environment if isinstance(r, ExecutableResource) else None
+        problems.extend(exec_size_problems(r.name, _known_args(r), env, limits, inherited=inherited, known_only=True))
+    return problems
