@@ -117,9 +117,9 @@ def test_capabilities_of_the_built_in_resources(builder: aspyre.DistributedAppli
         "container": ["environment", "args", "endpoints", "wait-support"],
         "exe": ["environment", "args", "endpoints", "service-discovery", "wait-support"],
         "py": ["environment", "args", "endpoints", "service-discovery", "wait-support"],
-        "param": [],
-        "cs": ["wait-support", "connection-string"],
-        "csparam": ["connection-string"],
+        "param": ["without-lifetime"],
+        "cs": ["wait-support", "connection-string", "without-lifetime"],
+        "csparam": ["connection-string", "without-lifetime"],
         "bare": [],
     }
 

@@ -211,7 +211,7 @@ def test_issue_example(builder: aspyre.DistributedApplicationBuilder) -> None:
 
 def test_both_a_connection_string_and_service_discovery(builder: aspyre.DistributedApplicationBuilder) -> None:
     @aspyre_resource
-    class Service(aspyre.ExecutableResource):
+    class Service(aspyre.ExecutableResource, aspyre.IResourceWithConnectionString):
         @property
         def connection_string_expression(self) -> ReferenceExpression:
             return ReferenceExpression.format("{}", self.get_endpoint("http"))

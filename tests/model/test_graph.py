@@ -165,7 +165,7 @@ def test_every_problem_in_one_error(builder: aspyre.DistributedApplicationBuilde
     wait(a.resource, b.resource)
     wait(a.resource, a.resource)
     builder._resources.append(aspyre.Resource("A"))
-    b.with_environment("X", aspyre.ParameterResource("nowhere"))
+    b.wait_for(aspyre.ContainerResource("nowhere"))  # (a free-standing parameter in a value would be adopted)
     problems = problems_of(builder)
     kinds = {
         "Multiple resources": False,

@@ -24,6 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SNIPPETS = Path(__file__).resolve().parent / "snippets"
 OK = SNIPPETS / "builders_ok.py"
 WRONG = SNIPPETS / "builders_wrong.py"
+#: Every ``app`` a plugin sees is typed (``aspyre.events.App``), and a built app is one.
+APP = SNIPPETS / "app_ok.py"
 BIN = Path(sys.executable).parent
 
 
@@ -36,14 +38,24 @@ def marked_lines(path: Path) -> set[int]:
 def mypy_errors() -> dict[str, set[int]]:
     """File name -> the lines mypy reports errors on (both snippets in one run, with the project's settings)."""
     proc = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-error-summary", "--show-column-numbers", str(OK), str(WRONG)],
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--no-error-summary",
+            "--show-column-numbers",
+            str(OK),
+            str(WRONG),
+            str(APP),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=600,
     )
     assert proc.returncode in (0, 1), proc.stdout + proc.stderr  # 2: mypy itself failed
-    found: dict[str, set[int]] = {OK.name: set(), WRONG.name: set()}
+    found: dict[str, set[int]] = {OK.name: set(), WRONG.name: set(), APP.name: set()}
     for m in re.finditer(r"^(?P<file>[^\s:]+):(?P<line>\d+):\d+: error:", proc.stdout, re.MULTILINE):
         found.setdefault(Path(m["file"]).name, set()).add(int(m["line"]))
     return found
@@ -54,11 +66,11 @@ def pyright_errors() -> dict[str, set[int]]:
     exe = BIN / "basedpyright"
     assert exe.exists(), f"{exe} is missing: basedpyright is a development requirement (scripts/setup installs it)"
     proc = subprocess.run(
-        [str(exe), "--outputjson", str(OK), str(WRONG)], cwd=ROOT, capture_output=True, text=True, timeout=600
+        [str(exe), "--outputjson", str(OK), str(WRONG), str(APP)], cwd=ROOT, capture_output=True, text=True, timeout=600
     )
     assert proc.returncode in (0, 1), proc.stdout + proc.stderr
     report = json.loads(proc.stdout)
-    found: dict[str, set[int]] = {OK.name: set(), WRONG.name: set()}
+    found: dict[str, set[int]] = {OK.name: set(), WRONG.name: set(), APP.name: set()}
     for d in report["generalDiagnostics"]:
         if d["severity"] == "error":
             found.setdefault(Path(d["file"]).name, set()).add(d["range"]["start"]["line"] + 1)
@@ -73,6 +85,13 @@ def checked() -> dict[str, dict[str, set[int]]]:
 @pytest.mark.parametrize("checker", ["mypy", "pyright"])
 def test_typed_uses_type_check_with_the_stated_types(checked: dict[str, dict[str, set[int]]], checker: str) -> None:
     assert checked[checker][OK.name] == set()
+
+
+@pytest.mark.parametrize("checker", ["mypy", "pyright"])
+def test_the_app_plugins_see_is_typed_and_a_built_app_is_one(
+    checked: dict[str, dict[str, set[int]]], checker: str
+) -> None:
+    assert checked[checker][APP.name] == set()
 
 
 @pytest.mark.parametrize("checker", ["mypy", "pyright"])
@@ -94,6 +113,14 @@ def test_the_typed_uses_run(tmp_path: Path) -> None:
     build = namespace["build"]
     assert callable(build)
     build(tmp_path / "apphost.py")
+
+
+def test_the_typed_app_code_runs(tmp_path: Path) -> None:
+    namespace: dict[str, object] = {}
+    exec(compile(APP.read_text(encoding="utf-8"), str(APP), "exec"), namespace)
+    build = namespace["build"]
+    assert callable(build)
+    assert build(tmp_path / "apphost.py") == ["p"]
 
 
 def test_the_wrong_uses_fail_at_run_time_too(tmp_path: Path) -> None:

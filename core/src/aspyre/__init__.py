@@ -18,6 +18,7 @@ import importlib as _importlib
 import warnings as _warnings
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
+from ._errors import DistributedApplicationException
 from ._hosting._app import DistributedApplication
 from ._hosting._builder import DistributedApplicationBuilder
 from ._hosting._integrations import DuplicateResourceError
@@ -59,6 +60,7 @@ from ._model._resources import (
     UvicornAppResource,
 )
 from ._model._snapshot import KnownResourceStates, ResourceSnapshot, StateStyle
+from ._model._urls import IconVariant, UrlDisplayLocation
 from ._model._values import ReferenceExpression
 from ._orchestrator._options import AppOptions
 from ._public import present as _present
@@ -82,6 +84,7 @@ __all__ = [
     "ContainerResource",
     "DistributedApplication",
     "DistributedApplicationBuilder",
+    "DistributedApplicationException",
     "DuplicateResourceError",
     "EndpointNotAllocatedError",
     "EndpointProperty",
@@ -102,6 +105,7 @@ __all__ = [
     "IResourceWithServiceDiscovery",
     "IResourceWithWaitSupport",
     "IResourceWithoutLifetime",
+    "IconVariant",
     "InvalidNameError",
     "KnownRelationshipTypes",
     "KnownResourceStates",
@@ -117,6 +121,7 @@ __all__ = [
     "ResourceBuilder",
     "ResourceSnapshot",
     "StateStyle",
+    "UrlDisplayLocation",
     "UvicornAppResource",
     "WaitBehavior",
 ]

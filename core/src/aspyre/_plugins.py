@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
+from ._errors import DistributedApplicationException
+
 if TYPE_CHECKING:
     import importlib.metadata
 
@@ -93,7 +95,7 @@ def resource_extension(*resource_types: type) -> Callable[[F], F]:
     return mark
 
 
-class PluginLoadError(ImportError):
+class PluginLoadError(DistributedApplicationException, ImportError):
     """A plugin's entry point could not be loaded (or registered). Names the distribution and the entry point.
 
     ``entry`` is the :class:`PluginEntry`, ``error`` the original exception.
@@ -109,7 +111,7 @@ class PluginLoadError(ImportError):
         )
 
 
-class PluginHookError(RuntimeError):
+class PluginHookError(DistributedApplicationException, RuntimeError):
     """A plugin's hook implementation raised while the builder was being configured."""
 
 

@@ -34,7 +34,6 @@ from ._model._annotations import (
     ResourceCommandAnnotation,
     ResourceRelationshipAnnotation,
     ResourceSnapshotAnnotation,
-    ResourceUrlAnnotation,
     WaitAnnotation,
     WaitType,
 )
@@ -48,6 +47,12 @@ from ._model._deployment import (
 from ._model._endpoints import EndpointAnnotation
 from ._model._install import InstallCommand, PackageInstallAnnotation
 from ._model._python import AutoInstrumentationAnnotation, DebugpyAnnotation, PythonPackageManagerAnnotation
+from ._model._urls import (
+    ResourceIconAnnotation,
+    ResourceUrlAnnotation,
+    ResourceUrlsCallbackAnnotation,
+    ResourceUrlsCallbackContext,
+)
 from ._public import present as _present
 
 __all__ = [
@@ -87,9 +92,12 @@ __all__ = [
     "ReferenceEnvironmentAnnotation",
     "ResourceAnnotation",
     "ResourceCommandAnnotation",
+    "ResourceIconAnnotation",
     "ResourceRelationshipAnnotation",
     "ResourceSnapshotAnnotation",
     "ResourceUrlAnnotation",
+    "ResourceUrlsCallbackAnnotation",
+    "ResourceUrlsCallbackContext",
     "WaitAnnotation",
     "WaitType",
 ]

@@ -1,10 +1,14 @@
 """Events and the eventing bus: subscribe to the app's lifecycle (``builder.eventing.subscribe(...)``).
 
 Every event is also delivered to the pluggy hook named by its ``hook_name`` (see :mod:`aspyre.plugins`).
+``event.app`` is typed as :class:`App`, the app as plugins see it (its model, eventing bus,
+:class:`ResourceNotifications`, :class:`ResourceLoggers`, :class:`ServiceRegistry`...);
+:class:`~aspyre.DistributedApplication` is one.
 """
 
 from __future__ import annotations
 
+from ._eventing._app import App, ExecuteCommandContext, ResourceLoggers, ResourceNotifications
 from ._eventing._bus import DistributedApplicationEventing, EventDispatchBehavior, EventSubscription
 from ._eventing._events import (
     AfterEndpointsAllocatedEvent,
@@ -22,12 +26,14 @@ from ._eventing._events import (
     ResourceSnapshotChangedEvent,
     ResourceStoppedEvent,
 )
+from ._eventing._services import ServiceRegistry
 from ._public import present as _present
 
 __all__ = [
     "AfterEndpointsAllocatedEvent",
     "AfterPublishEvent",
     "AfterResourcesCreatedEvent",
+    "App",
     "BeforePublishEvent",
     "BeforeResourceStartedEvent",
     "BeforeStartEvent",
@@ -36,12 +42,16 @@ __all__ = [
     "Event",
     "EventDispatchBehavior",
     "EventSubscription",
+    "ExecuteCommandContext",
     "InitializeResourceEvent",
     "ResourceEndpointsAllocatedEvent",
     "ResourceEvent",
+    "ResourceLoggers",
+    "ResourceNotifications",
     "ResourceReadyEvent",
     "ResourceSnapshotChangedEvent",
     "ResourceStoppedEvent",
+    "ServiceRegistry",
 ]
 
 _present(globals(), __name__)

@@ -19,11 +19,15 @@ from ._model._graph import DistributedApplicationModel, validate_model
 from ._model._names import validate_name
 from ._model._resources import ConnectionStringReference, capability_names
 from ._model._snapshot import (
+    CustomResourceKnownProperties,
     EnvironmentVariableSnapshot,
     HealthReportSnapshot,
+    KnownProperties,
     KnownResourceTypes,
+    LogLine,
     RelationshipSnapshot,
     ResourcePropertySnapshot,
+    ResourceSnapshotUpdate,
     ResourceStateSnapshot,
     UrlSnapshot,
 )
@@ -41,16 +45,20 @@ from ._public import present as _present
 __all__ = [
     "AllocatedEndpoint",
     "ConnectionStringReference",
+    "CustomResourceKnownProperties",
     "DistributedApplicationModel",
     "EndpointReferenceExpression",
     "EnvironmentVariableSnapshot",
     "HealthReportSnapshot",
     "KnownNetworks",
+    "KnownProperties",
     "KnownResourceTypes",
+    "LogLine",
     "ManifestExpressionProvider",
     "ReferenceExpressionBuilder",
     "RelationshipSnapshot",
     "ResourcePropertySnapshot",
+    "ResourceSnapshotUpdate",
     "ResourceStateSnapshot",
     "UrlSnapshot",
     "ValueContext",

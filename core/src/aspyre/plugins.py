@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from ._eventing._hookspecs import HookSpecs, hookimpl, hookspec
 from ._hosting._config import SecretsStore
-from ._hosting._integrations import check_name_available, exclude_from_manifest_if_unused
+from ._hosting._integrations import (
+    check_name_available,
+    create_default_password_parameter,
+    create_generated_parameter,
+    exclude_from_manifest_if_unused,
+)
 from ._hosting._resource_builder import parse_image, volume_name
 from ._plugins import PluginEntry, PluginHookError, PluginLoadError, PluginRegistry, registry, resource_extension
 from ._public import present as _present
@@ -22,6 +27,8 @@ __all__ = [
     "PluginRegistry",
     "SecretsStore",
     "check_name_available",
+    "create_default_password_parameter",
+    "create_generated_parameter",
     "exclude_from_manifest_if_unused",
     "hookimpl",
     "hookspec",

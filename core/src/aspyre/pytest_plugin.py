@@ -38,7 +38,7 @@ from ._hosting._builder import DistributedApplicationBuilder
 from ._hosting._loading import AppHostNotFoundError, AppHostSource, load_app_host, resolve_app_host
 from ._model._annotations import WaitBehavior
 from ._model._resources import resource_type_name
-from ._model._snapshot import KnownResourceStates
+from ._model._snapshot import KnownProperties, KnownResourceStates
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -247,12 +247,12 @@ def _kill_leftovers(app: DistributedApplication) -> None:
         snap = notifications.get_snapshot(r)
         if snap is None or KnownResourceStates.is_terminal(snap.state_text):
             continue
-        pid = snap.property_value("executable.pid")
+        pid = snap.property_value(KnownProperties.Executable.PID)
         if isinstance(pid, int) and pid > 0:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGKILL)
-        cid = snap.property_value("container.id")
-        if isinstance(cid, str) and snap.property_value("container.lifetime") != "persistent":
+        cid = snap.property_value(KnownProperties.Container.ID)
+        if isinstance(cid, str) and snap.property_value(KnownProperties.Container.LIFETIME) != "persistent":
             container_ids.append(cid)
     if container_ids:
         with contextlib.suppress(Exception):

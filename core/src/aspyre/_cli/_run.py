@@ -134,14 +134,14 @@ class LiveView:
         table.add_column("Endpoints", overflow="fold")
         for r, depth in self._order:
             snap = self._snapshots.get(r.name)
-            if snap is not None and snap.is_hidden:
+            if snap is not None and not snap.is_visible:  # is_hidden, or the Hidden state
                 continue
             prefix = "  " * (depth - 1) + "└ " if depth else ""
             name = Text(prefix) + Text(r.name, style=self._colours[r.name])
             if snap is None:
                 table.add_row(name, "", Text("…", style="dim"), "", "")
                 continue
-            state = snap.state_text or ""
+            state = snap.display_state  # Unknown until the resource publishes a state
             colour = _STYLE_COLOURS.get(snap.state.style or "", "") if snap.state is not None else ""
             if snap.exit_code is not None and snap.exit_code > 0:
                 colour = "bold red"

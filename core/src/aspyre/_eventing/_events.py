@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+import logging
+from typing import TYPE_CHECKING, ClassVar, cast
 
 import attrs
 
@@ -10,6 +11,9 @@ if TYPE_CHECKING:
     from .._model._graph import DistributedApplicationModel
     from .._model._resources import IResource
     from .._model._snapshot import ResourceSnapshot
+    from ._app import App, ResourceNotifications
+    from ._bus import DistributedApplicationEventing
+    from ._services import ServiceRegistry
 
 __all__ = [
     "AfterEndpointsAllocatedEvent",
@@ -29,17 +33,33 @@ __all__ = [
 ]
 
 
+#: The ``app`` of an event made without one (a bare bus, a unit test): typed as the app, since every
+#: event aspyre publishes carries its app.
+_NO_APP = cast("App", None)
+
+
 @attrs.frozen
 class Event:
-    """Base of all events. ``app`` is the running :class:`~aspyre.DistributedApplication`."""
+    """Base of all events. ``app`` is the app they are about (:class:`~aspyre.events.App`, which
+    :class:`~aspyre.DistributedApplication` is).
+
+    aspyre sets it on every event it publishes; an event you publish yourself takes the app you
+    have: ``BeforeResourceStartedEvent(resource, app=event.app)``.
+    """
 
     hook_name: ClassVar[str] = ""
 
-    app: Any = attrs.field(kw_only=True, default=None, repr=False)
+    app: App = attrs.field(kw_only=True, default=_NO_APP, repr=False)
 
     @property
     def model(self) -> DistributedApplicationModel:
-        return self.app.model  # type: ignore[no-any-return]
+        """The app's model."""
+        return self.app.model
+
+    @property
+    def services(self) -> ServiceRegistry:
+        """The app's services (Aspire's ``event.Services``): shared objects by class."""
+        return self.app.services
 
 
 @attrs.frozen
@@ -49,8 +69,8 @@ class ResourceEvent(Event):
     resource: IResource
 
     @property
-    def logger(self) -> Any:
-        """The resource's logger (its lines go to the resource's log)."""
+    def logger(self) -> logging.Logger:
+        """The resource's logger: its records become lines of the resource's log (run mode)."""
         return self.app.resource_loggers.get_logger(self.resource)
 
 
@@ -99,10 +119,23 @@ class AfterPublishEvent(Event):
 class InitializeResourceEvent(ResourceEvent):
     """Run mode, once per resource when the app starts (dispatched non-blocking, concurrently).
 
-    Custom resources (neither container nor process) implement their lifecycle here.
+    Custom resources (neither container nor process) implement their lifecycle here, with what
+    Aspire's event carries: :attr:`eventing` (publish ``BeforeResourceStartedEvent``...),
+    :attr:`notifications` (publish state updates), :attr:`logger` (the resource's log) and
+    :attr:`services`.
     """
 
     hook_name: ClassVar[str] = "aspyre_initialize_resource"
+
+    @property
+    def eventing(self) -> DistributedApplicationEventing:
+        """The app's eventing bus (Aspire's ``Eventing``)."""
+        return self.app.eventing
+
+    @property
+    def notifications(self) -> ResourceNotifications:
+        """The app's resource notification service (Aspire's ``Notifications``)."""
+        return self.app.resource_notifications
 
 
 @attrs.frozen

@@ -20,6 +20,7 @@ Contract for every hook below:
   events dispatched concurrently: initialize-resource, resource-endpoints-allocated), in pluggy's
   order (last registered first, ``tryfirst``/``trylast`` respected).
 * Hooks cost about a microsecond per call: they are for lifecycle events, never per log line.
+* ``event.app`` is typed: :class:`aspyre.events.App`, the app as plugins see it.
 """
 
 from __future__ import annotations
@@ -92,7 +93,8 @@ class HookSpecs:
     def aspyre_initialize_resource(self, event: InitializeResourceEvent) -> Any:
         """Run mode: once per resource at start. Non-blocking, concurrent: runs as a task.
 
-        Custom resources run their whole lifecycle from here (see the talking clock).
+        Custom resources run their whole lifecycle from here (see the talking clock), with
+        ``event.eventing``, ``event.notifications``, ``event.logger`` and ``event.services``.
         """
 
     @hookspec

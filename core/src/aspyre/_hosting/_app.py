@@ -24,6 +24,7 @@ from ._loading import stop_if_loaded
 if TYPE_CHECKING:
     import httpx
 
+    from .._eventing._services import ServiceRegistry
     from .._orchestrator._logs import ResourceLoggerService
     from .._orchestrator._notifications import ResourceNotificationService
     from .._orchestrator._orchestrator import Orchestrator
@@ -51,9 +52,13 @@ class DistributedApplication:
         self.eventing = builder.eventing
         self.plugin_manager = builder.plugin_manager
         self.app_host_path: Path = builder.app_host_path
+        #: Shared objects by class: the builder's registry, with the app and its model added.
+        self.services: ServiceRegistry = builder.services
         self._orchestrator: Orchestrator | None = None
         self._exit_stack: contextlib.AsyncExitStack | None = None
         self.options = AppOptions()
+        self.services.add(self, replace=True)
+        self.services.add(self.model, replace=True)
 
     # -- construction shortcut ------------------------------------------------------------------------
     @staticmethod
@@ -77,7 +82,15 @@ class DistributedApplication:
         return self._builder
 
     def get_resource(self, name: str) -> IResource:
+        """The resource called ``name`` (case-insensitive); ``KeyError`` if there is none."""
         return self.model[name]
+
+    def _resource(self, resource: IResource | str) -> IResource:
+        if isinstance(resource, str):
+            return self.model[resource]
+        if resource not in self.model:
+            raise KeyError(f"Resource {resource.name!r} is not part of this app's model")
+        return resource
 
     # -- services (run mode) -----------------------------------------------------------------------
     def _orch(self) -> Orchestrator:
@@ -212,45 +225,45 @@ class DistributedApplication:
         return result
 
     # -- control & inspection ---------------------------------------------------------------------------
-    async def start_resource(self, name: str) -> None:
+    async def start_resource(self, name: IResource | str) -> None:
         """Start a resource that is NotStarted (explicit start) or stopped."""
-        await self._orch().start_resource(self.model[name])
+        await self._orch().start_resource(self._resource(name))
 
-    async def stop_resource(self, name: str) -> None:
-        await self._orch().stop_resource(self.model[name])
+    async def stop_resource(self, name: IResource | str) -> None:
+        """Stop a resource (the Stop command; a persistent container is stopped too)."""
+        await self._orch().stop_resource(self._resource(name))
 
-    async def execute_command(self, name: str, command: str) -> Any:
-        return await self._orch().execute_command(self.model[name], command)
+    async def execute_command(self, name: IResource | str, command: str) -> Any:
+        """Run a resource's command: ``start``, ``stop``, ``restart`` or one added with ``with_command``."""
+        return await self._orch().execute_command(self._resource(name), command)
 
-    async def get_connection_string(self, name: str) -> str | None:
+    async def get_connection_string(self, name: IResource | str) -> str | None:
         """The live connection string of a resource, as the app host sees it."""
-        r = self.model[name]
+        r = self._resource(name)
         if not isinstance(r, IResourceWithConnectionString):
-            raise TypeError(f"Resource {name!r} has no connection string")
-        return await r.connection_string_expression.get_value(
-            ValueContext(None, execution_context=self.execution_context)
-        )
+            raise TypeError(f"Resource {r.name!r} has no connection string")
+        return await r.get_connection_string(ValueContext(None, execution_context=self.execution_context))
 
-    def get_endpoint(self, name: str, endpoint_name: str | None = None) -> str:
+    def get_endpoint(self, name: IResource | str, endpoint_name: str | None = None) -> str:
         """The URL of a resource's endpoint (default: ``http``, then ``https``, then the first)."""
-        r = self.model[name]
+        r = self._resource(name)
         eps = r.annotations.all(EndpointAnnotation)
         if not eps:
-            raise LookupError(f"Resource {name!r} has no endpoints")
+            raise LookupError(f"Resource {r.name!r} has no endpoints")
         if endpoint_name is None:
             by_name = {e.name.casefold(): e for e in eps}
             ep = by_name.get("http") or by_name.get("https") or eps[0]
         else:
             found = [e for e in eps if e.name.casefold() == endpoint_name.casefold()]
             if not found:
-                raise LookupError(f"Resource {name!r} has no endpoint {endpoint_name!r}")
+                raise LookupError(f"Resource {r.name!r} has no endpoint {endpoint_name!r}")
             ep = found[0]
         alloc = ep.allocation()
         if alloc is None:
-            raise RuntimeError(f"Endpoint {ep.name!r} of {name!r} is not allocated: start the app first")
+            raise RuntimeError(f"Endpoint {ep.name!r} of {r.name!r} is not allocated: start the app first")
         return alloc.url
 
-    def http_client(self, name: str, endpoint_name: str | None = None, **kwargs: Any) -> httpx.AsyncClient:
+    def http_client(self, name: IResource | str, endpoint_name: str | None = None, **kwargs: Any) -> httpx.AsyncClient:
         """An ``httpx.AsyncClient`` whose base URL is the resource's endpoint."""
         import httpx
 

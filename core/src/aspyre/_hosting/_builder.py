@@ -17,6 +17,7 @@ import pluggy
 
 from aspyre._eventing._bus import DistributedApplicationEventing
 from aspyre._eventing._hookspecs import PROJECT_NAME, HookSpecs
+from aspyre._eventing._services import ServiceRegistry
 from aspyre._hosting._config import SecretsStore, parse_args, resolve_parameter
 from aspyre._model._annotations import HealthCheckContext
 from aspyre._model._execution import ExecutionContext
@@ -85,6 +86,12 @@ class DistributedApplicationBuilder(PythonAppBuilderMethods):
         self.plugin_manager.add_hookspecs(HookSpecs)
         self.plugin_load_errors: list[PluginLoadError] = []
         self.eventing = DistributedApplicationEventing(self.plugin_manager)
+        #: Shared objects by class (Aspire's ``builder.Services``): the app, its events and its commands
+        #: see the same registry (``app.services``, ``event.services``).
+        self.services = ServiceRegistry()
+        self.services.add(self)
+        self.services.add(self.eventing)
+        self.services.add(self.execution_context)
         self._built = False
         if load_plugins:
             self.plugin_load_errors.extend(load_hook_plugins(self.plugin_manager))
@@ -267,6 +274,28 @@ class DistributedApplicationBuilder(PythonAppBuilderMethods):
             ConnectionStringResource(name, expression=expression, environment_variable=environment_variable)
         )
 
+    def _adopt_parameters(self) -> None:
+        """Add the parameters the model uses but that were made outside it (Aspire's free-standing
+        parameters, e.g. ``create_default_password_parameter``), after the other resources, as Aspire
+        writes them after the model in its manifest. A parameter of another builder, or whose name is
+        taken, is left to validation."""
+        from aspyre._model._graph import direct_dependencies
+
+        known = {id(r) for r in self._resources}
+        todo = list(self._resources)
+        while todo:
+            for dep in direct_dependencies(todo.pop(0)):
+                if id(dep) in known or not isinstance(dep, ParameterResource) or self._lookup(dep.name) is not None:
+                    continue
+                if getattr(dep.resolver, "__self__", self) is not self:
+                    continue  # added to another builder
+                known.add(id(dep))
+                if not dep.has_resolver:
+                    dep.set_resolver(self._resolve_parameter)
+                self._resources.append(dep)
+                self._by_key[name_key(dep.name)] = dep
+                todo.append(dep)
+
     # -- build ----------------------------------------------------------------------------------------
     def build(self) -> DistributedApplication:
         """Validate the model (every problem in one :class:`ModelValidationError`) and make the app."""
@@ -278,6 +307,7 @@ class DistributedApplicationBuilder(PythonAppBuilderMethods):
         loading = current_loading()  # inside aspyre.load_app_host(): its configure(builder) goes first
         if loading is not None:
             loading.before_validation(self)
+        self._adopt_parameters()
         problems = validate_model(self._resources, host_limits=host_exec_limits(), inherited_environment=os.environ)
         if problems:
             raise ModelValidationError(problems)

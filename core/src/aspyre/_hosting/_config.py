@@ -11,6 +11,7 @@ from typing import NoReturn
 
 import attrs
 
+from aspyre._errors import DistributedApplicationException
 from aspyre._model._execution import ExecutionContext, Operation
 from aspyre._model._names import APP_HOST_HASH_SECRETS, app_host_hash
 from aspyre._model._resources import GenerateParameterDefault, ParameterResource
@@ -27,7 +28,7 @@ class ParsedArgs:
     remaining: tuple[str, ...]
 
 
-class _ArgumentError(ValueError):
+class _ArgumentError(DistributedApplicationException, ValueError):
     pass
 
 
@@ -85,7 +86,7 @@ def parse_args(args: Sequence[str]) -> ParsedArgs:
     try:
         ns, rest = _arg_parser().parse_known_args(list(args))
     except (argparse.ArgumentError, _ArgumentError) as exc:
-        raise ValueError(f"Invalid app host arguments {_masked(args)!r}: {exc}") from None
+        raise _ArgumentError(f"Invalid app host arguments {_masked(args)!r}: {exc}") from None
     if ns.operation is None:
         operation = Operation.PUBLISH if ns.publisher else Operation.RUN
     else:

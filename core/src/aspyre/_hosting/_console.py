@@ -26,7 +26,7 @@ __all__ = ["PlainConsole", "public_urls", "state_text"]
 
 def state_text(snapshot: ResourceSnapshot) -> str:
     """``Running (Healthy)``, ``Finished (exit code 0)``, ``Starting``: the state, its health, its exit code."""
-    text = snapshot.state_text or "Unknown"
+    text = snapshot.display_state
     health = snapshot.health_status  # None unless Running
     if health is not None:
         text += f" ({health.value})"
@@ -44,7 +44,7 @@ class PlainConsole:
     """Prints ``name : State`` when a resource's shown state changes and ``name | line`` per log line.
 
     The URLs follow the state of a Running resource, after two spaces, separated by ``, ``. Hidden
-    resources and resources without a state yet print nothing. ``stream`` defaults to the
+    resources (``is_hidden`` or the ``Hidden`` state) and resources without a state yet print nothing. ``stream`` defaults to the
     ``sys.stdout`` of the moment each line is printed.
     """
 
@@ -59,7 +59,7 @@ class PlainConsole:
 
     def on_snapshot(self, resource: IResource, snapshot: ResourceSnapshot) -> None:
         """Print the resource's state line if it differs from the last one printed."""
-        if snapshot.is_hidden or snapshot.state is None:
+        if not snapshot.is_visible or snapshot.state is None:
             return
         text = state_text(snapshot)
         urls = public_urls(snapshot)

@@ -5,19 +5,26 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from aspyre._errors import DistributedApplicationException
 from aspyre._eventing._events import BeforeStartEvent
 from aspyre._model._annotations import ManifestPublishingCallbackAnnotation, MutationBehavior
 from aspyre._model._environment import find_referrers
 from aspyre._model._names import validate_name
-from aspyre._model._resources import ParameterResource
+from aspyre._model._resources import GenerateParameterDefault, ParameterResource
 
 if TYPE_CHECKING:
     from ._builder import DistributedApplicationBuilder
 
-__all__ = ["DuplicateResourceError", "check_name_available", "exclude_from_manifest_if_unused"]
+__all__ = [
+    "DuplicateResourceError",
+    "check_name_available",
+    "create_default_password_parameter",
+    "create_generated_parameter",
+    "exclude_from_manifest_if_unused",
+]
 
 
-class DuplicateResourceError(ValueError):
+class DuplicateResourceError(DistributedApplicationException, ValueError):
     """A resource with the same (case-insensitive) name is already in the model."""
 
 
@@ -65,3 +72,54 @@ def exclude_from_manifest_if_unused(builder: DistributedApplicationBuilder, para
         parameter.annotations.add(ManifestPublishingCallbackAnnotation.ignore(), MutationBehavior.REPLACE)
 
     builder.eventing.subscribe(BeforeStartEvent, exclude_if_unused)
+
+
+def create_generated_parameter(
+    builder: DistributedApplicationBuilder, name: str, *, secret: bool, default: GenerateParameterDefault
+) -> ParameterResource:
+    """A parameter whose value is generated (``default``) and kept like every other generated value, not
+    added to the model: Aspire's ``CreateGeneratedParameter``.
+
+    Use it for a value an integration's resource holds (a password): when the model uses the parameter,
+    ``build()`` adds it after the other resources, so it is shown, resolved (``Parameters__{name}``, the
+    secrets store, then a value generated once and saved there) and written to manifests like a parameter
+    added with ``builder.add_parameter``. Raises :class:`~aspyre.InvalidNameError` for a bad name.
+    """
+    validate_name("Resource", name)
+    if not isinstance(default, GenerateParameterDefault):
+        raise TypeError(f"Parameter {name!r}: default must be a GenerateParameterDefault, not {default!r}")
+    parameter = ParameterResource(name, secret=secret, default=default)
+    parameter.set_resolver(builder._resolve_parameter)
+    return parameter
+
+
+def create_default_password_parameter(
+    builder: DistributedApplicationBuilder,
+    name: str,
+    *,
+    lower: bool = True,
+    upper: bool = True,
+    numeric: bool = True,
+    special: bool = True,
+    min_lower: int = 0,
+    min_upper: int = 0,
+    min_numeric: int = 0,
+    min_special: int = 0,
+) -> ParameterResource:
+    """A secret parameter holding a generated password of 22 characters (128 bits of entropy with every
+    class of characters): Aspire's ``CreateDefaultPasswordParameter``. See :func:`create_generated_parameter`.
+
+    ``special=False`` leaves out the characters that would need escaping in a connection string or a URL.
+    """
+    default = GenerateParameterDefault(
+        min_length=22,
+        lower=lower,
+        upper=upper,
+        numeric=numeric,
+        special=special,
+        min_lower=min_lower,
+        min_upper=min_upper,
+        min_numeric=min_numeric,
+        min_special=min_special,
+    )
+    return create_generated_parameter(builder, name, secret=True, default=default)

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .._errors import DistributedApplicationException
 from ._paths import resolve_path
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ __all__ = [
 DEFAULT_APP_HOST = "apphost.py"
 
 
-class AppHostNotFoundError(FileNotFoundError):
+class AppHostNotFoundError(DistributedApplicationException, FileNotFoundError):
     """The app host named (or ``apphost.py`` in the current directory) is neither a file nor a module."""
 
 

@@ -47,7 +47,6 @@ __all__ = [
     "ResourceCommandAnnotation",
     "ResourceRelationshipAnnotation",
     "ResourceSnapshotAnnotation",
-    "ResourceUrlAnnotation",
     "WaitAnnotation",
     "WaitBehavior",
     "WaitType",
@@ -339,15 +338,6 @@ class ResourceSnapshotAnnotation(ResourceAnnotation):
     """The snapshot shown before the resource's first update (``with_initial_state``)."""
 
     initial_snapshot: ResourceSnapshot
-
-
-@attrs.frozen
-class ResourceUrlAnnotation(ResourceAnnotation):
-    """A URL shown for the resource; a relative ``url`` is appended to each endpoint's URL."""
-
-    url: str
-    display_text: str | None = None
-    endpoint_name: str | None = None
 
 
 @attrs.frozen

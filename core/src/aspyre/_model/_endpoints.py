@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from .._errors import DistributedApplicationException
 from ._names import name_key, validate_name
 from ._values import KnownNetworks, ValueContext
 
@@ -34,11 +35,7 @@ class EndpointProtocol(enum.Enum):
     UDP = "udp"
 
 
-#: The enum's former name, kept until every caller uses :class:`EndpointProtocol`.
-Protocol = EndpointProtocol
-
-
-class EndpointNotAllocatedError(RuntimeError):
+class EndpointNotAllocatedError(DistributedApplicationException, RuntimeError):
     """A live endpoint value was read before the endpoint had an address."""
 
 

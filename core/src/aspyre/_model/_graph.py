@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
+from .._errors import DistributedApplicationException
 from ._annotations import (
     CommandLineArgsAnnotation,
     ConnectionPropertyAnnotation,
@@ -16,23 +17,26 @@ from ._annotations import (
 from ._endpoints import EndpointAnnotation, EndpointReference, EndpointReferenceExpression
 from ._exec_limits import ExecLimits
 from ._names import name_key
-from ._resources import IResource, IResourceWithConnectionString, IResourceWithParent
+from ._resources import IResource, IResourceWithConnectionString, IResourceWithParent, ParameterResource
+from ._urls import ResourceUrlsCallbackAnnotation
 from ._validation import resource_problems
-from ._values import iter_references
+from ._values import ReferenceExpression, ValueWithReferences, iter_references
 
 __all__ = [
     "DistributedApplicationModel",
     "ModelValidationError",
+    "connection_string_problem",
     "direct_dependencies",
     "lifecycle_parent",
     "parents_of",
     "start_dependencies",
     "value_objects",
+    "value_references",
     "validate_model",
 ]
 
 
-class ModelValidationError(ValueError):
+class ModelValidationError(DistributedApplicationException, ValueError):
     """``build()`` found problems in the model; ``problems`` lists every one of them."""
 
     def __init__(self, problems: Sequence[str]) -> None:
@@ -67,11 +71,39 @@ def value_objects(resource: IResource) -> list[object]:
     values: list[object] = [e.value for e in resource.annotations.all(EnvironmentAnnotation)]
     for a in resource.annotations.all(CommandLineArgsAnnotation):
         values.extend(a.args)
-    if isinstance(resource, IResourceWithConnectionString):
+    if isinstance(resource, IResourceWithConnectionString) and connection_string_problem(resource) is None:
         values.append(resource.connection_string_expression)
         values.extend(v for _, v in resource.connection_properties())
     values.extend(a.value for a in resource.annotations.all(ConnectionPropertyAnnotation))
     return values
+
+
+def connection_string_problem(resource: IResourceWithConnectionString) -> str | None:
+    """What is wrong with how ``resource`` implements its connection string, in words (``None``: nothing)."""
+    kind = type(resource).__name__
+    try:
+        expression = resource.connection_string_expression
+    except Exception as exc:
+        return (
+            f"Resource {resource.name!r} ({kind}): reading its connection_string_expression failed: "
+            f"{type(exc).__name__}: {exc}"
+        )
+    if not isinstance(expression, ReferenceExpression):
+        return (
+            f"Resource {resource.name!r} ({kind}) has a connection string (IResourceWithConnectionString) but its "
+            f"connection_string_expression is {expression!r}, not a ReferenceExpression: implement that property "
+            "(return ReferenceExpression.format(...))."
+        )
+    try:
+        properties = list(resource.connection_properties())
+    except Exception as exc:
+        return f"Resource {resource.name!r} ({kind}): connection_properties() failed: {type(exc).__name__}: {exc}"
+    if not all(isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str) for p in properties):
+        return (
+            f"Resource {resource.name!r} ({kind}): connection_properties() must return (name, value) pairs, "
+            f"got {properties!r}."
+        )
+    return None
 
 
 def _value_resources(values: Iterable[object]) -> Iterator[IResource]:
@@ -115,6 +147,33 @@ def direct_dependencies(resource: IResource) -> list[IResource]:
         add(ref.source)
     for r in _value_resources(value_objects(resource)):
         add(r)
+    return out
+
+
+def value_references(resource: IResource) -> list[IResource]:
+    """The resources whose values ``resource``'s own values are made from: its environment, arguments,
+    connection string, connection properties and ``with_reference`` connection strings, walked through
+    nested values. Endpoint references are left out: endpoints may form cycles (as in Aspire)."""
+    out: list[IResource] = []
+    seen: set[int] = set()
+
+    def walk(v: object) -> None:
+        if id(v) in seen or isinstance(v, EndpointReference | EndpointReferenceExpression):
+            return
+        seen.add(id(v))
+        if isinstance(v, IResource):
+            if v is not resource and all(v is not o for o in out):
+                out.append(v)
+            return
+        if isinstance(v, ValueWithReferences):
+            for ref in v.references:
+                walk(ref)
+
+    for v in value_objects(resource):
+        walk(v)
+    for ref in resource.annotations.all(ReferenceAnnotation):
+        if ref.endpoint_name is None and ref.use_connection_string and isinstance(ref.source, IResourceWithConnectionString):
+            walk(ref.source)
     return out
 
 
@@ -191,11 +250,13 @@ def validate_model(
 ) -> list[str]:
     """Every problem in the model, in words. Empty when the model is valid.
 
-    Checked: duplicate names (case-insensitive); references, waits, parents and relationships
-    to resources that are not in the model; endpoints used that the resource does not declare;
-    a resource with more than one parent; parent cycles; waits on oneself or on one's parent;
-    wait cycles (including "a child starts after its parent"). And each resource's own
-    configuration: image references, volume and container names, mount targets, container runtime
+    Checked: duplicate names (case-insensitive); connection strings that are not implemented (no
+    ``connection_string_expression``, bad ``connection_properties()``); references, waits, parents and
+    relationships to resources that are not in the model; endpoints used (in values, references and
+    ``with_url_for_endpoint``) that the resource does not declare; value reference cycles (endpoint
+    references may form cycles); a resource with more than one parent; parent cycles; waits on oneself
+    or on one's parent; wait cycles (including "a child starts after its parent"). And each resource's
+    own configuration: image references, volume and container names, mount targets, container runtime
     arguments, ``None`` values, and the size of its known arguments and environment against the
     limits of a Linux container, or for executables ``host_limits`` (the machine's, which ``build()``
     passes with the app host's environment as ``inherited_environment``).
@@ -219,16 +280,25 @@ def validate_model(
     ids = {id(r) for r in resources}
 
     for r in resources:
+        if isinstance(r, IResourceWithConnectionString):
+            broken = connection_string_problem(r)
+            if broken is not None:
+                problem(broken)
         for text in resource_problems(r, host_limits=host_limits, inherited_environment=inherited_environment):
             problem(text)
-        for dep in direct_dependencies(r):
-            if id(dep) not in ids:
+        missing = [dep for dep in direct_dependencies(r) if id(dep) not in ids]
+        for dep in missing:
+            problem(_not_in_model(r, dep, by_key))
+        for url in r.annotations.all(ResourceUrlsCallbackAnnotation):
+            if url.endpoint_name is not None and not EndpointReference(r, url.endpoint_name).exists:
+                declared = [e.name for e in r.annotations.all(EndpointAnnotation)]
                 problem(
-                    f"Resource {r.name!r} refers to resource {dep.name!r}, which is not part of this app model. "
-                    "Add it with the same builder (builder.add_resource(...))."
+                    f"Resource {r.name!r} customises the URL of its endpoint {url.endpoint_name!r} "
+                    f"(with_url_for_endpoint), which it does not declare (its endpoints: "
+                    f"{', '.join(declared) if declared else 'none'})."
                 )
         for rel in r.annotations.all(ResourceRelationshipAnnotation):
-            if id(rel.resource) not in ids:
+            if id(rel.resource) not in ids and all(rel.resource is not m for m in missing):
                 problem(
                     f"Resource {r.name!r} has a {rel.type!r} relationship to resource {rel.resource.name!r}, which "
                     "is not part of this app model."
@@ -262,6 +332,14 @@ def validate_model(
                     "starts after its parent, remove that wait."
                 )
 
+    # Value references: a value cannot be made from itself (endpoint references may form cycles).
+    reference_edges = {id(r): [d for d in value_references(r) if id(d) in ids] for r in resources}
+    for cycle in _find_cycle(resources, reference_edges):
+        problem(
+            f"Resources refer to each other's values in a cycle: {_path(cycle)}. None of these values could be "
+            "resolved; remove one of the references (only endpoint references may form cycles)."
+        )
+
     # Parent cycles (every kind of parent).
     parent_edges = {id(r): [p for p in parents_of(r) if id(p) in ids] for r in resources}
     for cycle in _find_cycle(resources, parent_edges):
@@ -279,6 +357,19 @@ def validate_model(
             "remove one of the waits."
         )
     return problems
+
+
+def _not_in_model(r: IResource, dep: IResource, by_key: dict[str, list[IResource]]) -> str:
+    if isinstance(dep, ParameterResource) and name_key(dep.name) in by_key:
+        # A parameter made outside the model is added to it by build(), unless its name is taken.
+        return (
+            f"Resource {r.name!r} uses the parameter {dep.name!r}, which is not part of this app model, and another "
+            f"resource is already called {dep.name!r}; give the parameter another name."
+        )
+    return (
+        f"Resource {r.name!r} refers to resource {dep.name!r}, which is not part of this app model. "
+        "Add it with the same builder (builder.add_resource(...))."
+    )
 
 
 class DistributedApplicationModel:

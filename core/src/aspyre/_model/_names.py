@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from typing import Protocol
 
+from .._errors import DistributedApplicationException
+
 __all__ = [
     "APP_HOST_HASH_CONTAINER",
     "APP_HOST_HASH_SECRETS",
@@ -27,7 +29,7 @@ RULE_FIRST_CHARACTER = "must start with an ASCII letter"
 RULE_LAST_CHARACTER = "cannot end with a hyphen"
 
 
-class InvalidNameError(ValueError):
+class InvalidNameError(DistributedApplicationException, ValueError):
     """A resource or endpoint name breaks the naming rules.
 
     ``target`` says what was being named (``"Resource"``, ``"Endpoint"``), ``name`` is the

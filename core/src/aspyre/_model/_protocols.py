@@ -23,6 +23,9 @@ class CachedProtocolMeta(_ProtocolMeta):
         key = (cls, type(instance))
         answer = _answers.get(key)
         if answer is None:
-            answer = super().__instancecheck__(instance)
+            # A class that inherits the protocol has it: no structural check, which would read every
+            # member on the instance (properties included, such as a connection string expression that
+            # itself asks this question: endless recursion).
+            answer = cls in type(instance).__mro__ or super().__instancecheck__(instance)
             _answers[key] = answer
         return answer

@@ -9,6 +9,7 @@ from typing import ClassVar, Protocol, runtime_checkable
 
 import attrs
 
+from .._errors import DistributedApplicationException
 from ._annotations import (
     Annotations,
     ContainerImageAnnotation,
@@ -103,7 +104,9 @@ class IResourceWithWaitSupport(IResource, Protocol):
 
 @runtime_checkable
 class IResourceWithoutLifetime(IResource, Protocol):
-    """Inert data: has no lifecycle of its own, waits on it are skipped."""
+    """Inert data, no process: parameters and connection strings. Nothing is started or stopped for it,
+    it has no start/stop commands, and waits on it are skipped unless it has health checks (then
+    ``wait_for`` waits for them to pass: an external service behind a connection string)."""
 
     without_lifetime: ClassVar[bool] = True
 
@@ -118,14 +121,34 @@ class IResourceWithParent(IResource, Protocol):
 
 @runtime_checkable
 class IResourceWithConnectionString(IResource, Protocol):
-    """Has a connection string that ``with_reference`` hands over as ``ConnectionStrings__{name}``."""
+    """Has a connection string that ``with_reference`` hands over as ``ConnectionStrings__{name}``.
+
+    A resource class declares it by inheriting it and implementing :attr:`connection_string_expression`
+    (as Aspire's ``ConnectionStringExpression``); :meth:`connection_properties` (none by default) and
+    :meth:`get_connection_string` come with it.
+    """
 
     @property
-    def connection_string_expression(self) -> ReferenceExpression: ...
+    def connection_string_expression(self) -> ReferenceExpression:
+        """The connection string, as an expression of values (resolved in run mode, placeholders in manifests)."""
+        ...
 
     def connection_properties(self) -> Sequence[tuple[str, object]]:
-        """``(PropertyName, value)`` pairs injected as ``{NAME}_{PROPERTYNAME}``."""
-        ...
+        """``(PropertyName, value)`` pairs injected as ``{NAME}_{PROPERTYNAME}``; none unless overridden."""
+        return ()
+
+    async def get_connection_string(self, context: ValueContext | None = None) -> str | None:
+        """The live connection string (run mode, once endpoints are allocated): Aspire's ``GetConnectionStringAsync``.
+
+        Resolved as the app host sees it (``127.0.0.1:<host port>``) unless ``context`` says otherwise.
+        """
+        expression = self.connection_string_expression
+        if not isinstance(expression, ReferenceExpression):
+            raise TypeError(
+                f"Resource {self.name!r} ({type(self).__name__}) declares a connection string but its "
+                "connection_string_expression is not a ReferenceExpression"
+            )
+        return await expression.get_value(context or ValueContext(None))
 
 
 _CAPABILITIES: tuple[tuple[type, str], ...] = (
@@ -313,7 +336,7 @@ class UvicornAppResource(PythonAppResource):
 # --------------------------------------------------------------------------- parameters
 
 
-class MissingParameterValueError(LookupError):
+class MissingParameterValueError(DistributedApplicationException, LookupError):
     """A parameter was used but has no value."""
 
 
@@ -338,7 +361,7 @@ class GenerateParameterDefault:
 
 
 @attrs.define(eq=False, repr=False)
-class ParameterResource(Resource):
+class ParameterResource(Resource, IResourceWithoutLifetime):
     """A value supplied from outside the app model: configuration, a default, or a generated secret.
 
     In run mode its value comes from, in order: the ``value`` given in code, the environment
@@ -396,6 +419,11 @@ class ParameterResource(Resource):
     def has_resolver(self) -> bool:
         """Whether a resolver is installed."""
         return self._resolver is not None
+
+    @property
+    def resolver(self) -> Callable[[ParameterResource], object] | None:
+        """The function that looks the value up on first read (``None`` until the app builder installs one)."""
+        return self._resolver
 
     @property
     def value(self) -> str:
@@ -482,7 +510,9 @@ class _ParameterValue:
 
 
 @attrs.define(eq=False, repr=False)
-class ConnectionStringResource(Resource, IResourceWithConnectionString, IResourceWithWaitSupport):
+class ConnectionStringResource(
+    Resource, IResourceWithConnectionString, IResourceWithWaitSupport, IResourceWithoutLifetime
+):
     """A connection string composed from other values (``add_connection_string(name, expr)``)."""
 
     resource_type: ClassVar[str] = KnownResourceTypes.CONNECTION_STRING

@@ -142,7 +142,27 @@ def _add_host(kwargs: dict[str, Any], flag: str, value: str) -> None:
     kwargs.setdefault("__hosts__", {})[name] = address
 
 
+#: A CDI device name (``vendor.com/class=name``), e.g. Podman's and Docker 25's ``--device nvidia.com/gpu=all``.
+_CDI_DEVICE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*=[A-Za-z0-9_.:-]+")
+
+
 def _device(kwargs: dict[str, Any], flag: str, value: str) -> None:
+    """``--device /dev/x[:/dev/y[:rwm]]`` maps a host device; ``--device vendor.com/class=name`` requests a CDI
+    device, as the docker CLI does (one ``cdi`` device request holding every CDI device)."""
+    if _CDI_DEVICE.fullmatch(value):
+        # The Engine API's form, which the SDK accepts in place of ``docker.types.DeviceRequest``.
+        requests = kwargs.setdefault("device_requests", [])
+        cdi = next((r for r in requests if r.get("Driver") == "cdi"), None)
+        if cdi is None:
+            requests.append({"Driver": "cdi", "DeviceIDs": [value]})
+        else:
+            cdi["DeviceIDs"].append(value)
+        return
+    if not value.startswith("/"):
+        raise ValueError(
+            f"container runtime flag {flag} expects a host device path (/dev/...[:container path[:rwm]]) or a CDI "
+            f"device name (vendor.com/class=name), got {value!r}"
+        )
     parts = value.split(":")
     if len(parts) == 1:
         parts = [parts[0], parts[0], "rwm"]

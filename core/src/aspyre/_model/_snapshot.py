@@ -4,20 +4,27 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from ._annotations import HealthStatus
 
+if TYPE_CHECKING:
+    from ._resources import IResource
+
 __all__ = [
+    "CustomResourceKnownProperties",
     "EnvironmentVariableSnapshot",
     "HealthReportSnapshot",
+    "KnownProperties",
     "KnownResourceStates",
     "KnownResourceTypes",
+    "LogLine",
     "RelationshipSnapshot",
     "ResourcePropertySnapshot",
     "ResourceSnapshot",
+    "ResourceSnapshotUpdate",
     "ResourceStateSnapshot",
     "StateStyle",
     "UrlSnapshot",
@@ -25,8 +32,16 @@ __all__ = [
 
 
 class KnownResourceStates:
-    """Aspire's state names. Any other text is a custom state."""
+    """Aspire's state names. Any other text is a custom state, shown as it is.
 
+    A snapshot without a state (a custom resource that published none yet) shows as ``Unknown``
+    (:attr:`ResourceSnapshot.display_state`). ``Hidden`` hides the resource from consoles and
+    dashboards, as ``ResourceSnapshot.is_hidden`` does (:attr:`ResourceSnapshot.is_visible`).
+    """
+
+    UNKNOWN = "Unknown"
+    HIDDEN = "Hidden"
+    BUILDING = "Building"
     NOT_STARTED = "NotStarted"
     WAITING = "Waiting"
     STARTING = "Starting"
@@ -44,7 +59,58 @@ class KnownResourceStates:
 
     @classmethod
     def is_terminal(cls, state: str | None) -> bool:
+        """Whether ``state`` is one where the resource stopped progressing (Finished, Exited, FailedToStart)."""
         return state in cls.TERMINAL_STATES
+
+
+class KnownProperties:
+    """The snapshot property names Aspire's dashboard knows (``resource.source``, ``container.image``...).
+
+    Built-in resources set them, so consoles and dashboards show every resource the same way; custom
+    resources use them too (see :class:`CustomResourceKnownProperties`).
+    """
+
+    class Resource:
+        """Properties of any resource."""
+
+        SOURCE = "resource.source"
+        CONNECTION_STRING = "resource.connectionString"
+        EXIT_CODE = "resource.exitCode"
+        PARENT_NAME = "resource.parentName"
+        APP_ARGS = "resource.appArgs"
+
+    class Container:
+        """Properties of containers."""
+
+        ID = "container.id"
+        NAME = "container.name"
+        IMAGE = "container.image"
+        PORTS = "container.ports"
+        COMMAND = "container.command"
+        ARGS = "container.args"
+        LIFETIME = "container.lifetime"
+
+    class Executable:
+        """Properties of processes."""
+
+        PATH = "executable.path"
+        PID = "executable.pid"
+        WORK_DIR = "executable.workDir"
+        ARGS = "executable.args"
+
+    class Parameter:
+        """Properties of parameters."""
+
+        VALUE = "Value"
+
+
+class CustomResourceKnownProperties:
+    """The well-known properties a custom resource sets (Aspire's ``CustomResourceKnownProperties``)."""
+
+    #: Where the resource comes from (an image, a path, an integration's name): ``resource.source``.
+    SOURCE = KnownProperties.Resource.SOURCE
+    #: The resource's connection string (shown masked): ``resource.connectionString``.
+    CONNECTION_STRING = KnownProperties.Resource.CONNECTION_STRING
 
 
 class KnownResourceTypes:
@@ -122,6 +188,8 @@ class UrlSnapshot:
     url: str
     is_internal: bool = False
     display_text: str | None = None
+    #: Higher comes first where URLs are listed (Aspire's ``DisplayOrder``).
+    sort_order: int = 0
 
 
 @attrs.frozen
@@ -168,10 +236,24 @@ class ResourceSnapshot:
     relationships: tuple[RelationshipSnapshot, ...] = attrs.field(default=(), converter=_tuple)
     is_hidden: bool = False
     version: int = 0
+    #: The dashboard icon (a Fluent UI icon name, ``with_icon_name``) and its variant (``Filled``, ``Regular``).
+    icon_name: str | None = None
+    icon_variant: str | None = None
 
     @property
     def state_text(self) -> str | None:
+        """The state's text (``None`` before the resource published one)."""
         return None if self.state is None else self.state.text
+
+    @property
+    def display_state(self) -> str:
+        """The state as consoles and dashboards show it: its text, ``Unknown`` when there is none."""
+        return self.state_text or KnownResourceStates.UNKNOWN
+
+    @property
+    def is_visible(self) -> bool:
+        """Whether consoles and dashboards show the resource: not ``is_hidden`` and not in the ``Hidden`` state."""
+        return not self.is_hidden and self.state_text != KnownResourceStates.HIDDEN
 
     @property
     def health_status(self) -> HealthStatus | None:
@@ -205,3 +287,30 @@ class ResourceSnapshot:
 
 
 SnapshotUpdate = Callable[[ResourceSnapshot], ResourceSnapshot]
+
+
+@attrs.frozen
+class ResourceSnapshotUpdate:
+    """One change seen by ``app.resource_notifications.watch()``: the resource and its new snapshot."""
+
+    resource: IResource
+    snapshot: ResourceSnapshot
+
+    @property
+    def resource_name(self) -> str:
+        """The resource's name."""
+        return self.resource.name
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@attrs.frozen
+class LogLine:
+    """One line of a resource's log (``app.resource_loggers.watch(resource)``)."""
+
+    line_number: int
+    content: str
+    is_error: bool = False
+    timestamp: dt.datetime = attrs.field(factory=_utcnow)

@@ -11,14 +11,12 @@ import socket
 from collections.abc import Mapping
 from typing import Protocol
 
-from .._model._annotations import ResourceUrlAnnotation
 from .._model._endpoints import AllocatedEndpoint, EndpointAnnotation
 from .._model._graph import DistributedApplicationModel
-from .._model._resources import ContainerResource, IResource
-from .._model._snapshot import UrlSnapshot
+from .._model._resources import ContainerResource
 from .._model._values import KnownNetworks
 
-__all__ = ["Addresses", "EndpointAllocator", "HostPorts", "url_snapshots"]
+__all__ = ["Addresses", "EndpointAllocator", "HostPorts"]
 
 #: ``(target port, protocol) -> host port`` of one container.
 HostPorts = Mapping[tuple[int, str], int]
@@ -102,22 +100,3 @@ class EndpointAllocator:
         ep.allocated[KnownNetworks.CONTAINER] = AllocatedEndpoint(
             self._addresses.host_gateway_name(), port, ep.scheme, KnownNetworks.CONTAINER, port
         )
-
-
-def url_snapshots(r: IResource) -> tuple[UrlSnapshot, ...]:
-    """The URLs shown for a resource: its allocated endpoints, then its ``with_url`` URLs."""
-    out: list[UrlSnapshot] = []
-    eps = r.annotations.all(EndpointAnnotation)
-    for ep in eps:
-        alloc = ep.allocation()
-        if alloc is not None:
-            out.append(UrlSnapshot(ep.name, alloc.url))
-    for u in r.annotations.all(ResourceUrlAnnotation):
-        if u.url.startswith("/"):
-            for ep in eps:
-                alloc = ep.allocation()
-                if alloc is not None and ep.scheme in ("http", "https"):
-                    out.append(UrlSnapshot(ep.name, alloc.url + u.url, display_text=u.display_text))
-        else:
-            out.append(UrlSnapshot(None, u.url, display_text=u.display_text))
-    return tuple(out)

@@ -17,17 +17,19 @@ from typing import TYPE_CHECKING
 import anyio
 import anyio.abc
 
+from .._errors import DistributedApplicationException
 from .._model._annotations import ContainerLifetime
 from .._model._install import PackageInstallAnnotation
 from .._model._resources import ContainerResource, ExecutableResource, IResource
-from .._model._snapshot import KnownResourceStates, ResourceSnapshot, StateStyle
-from ._addresses import EndpointAllocator, HostPorts, url_snapshots
+from .._model._snapshot import KnownProperties, KnownResourceStates, ResourceSnapshot, StateStyle
+from ._addresses import EndpointAllocator, HostPorts
 from ._docker import ContainerHandle, ContainerRuntime
 from ._install import Installer
 from ._processes import run_process
 from ._runs import ResourceRun
 from ._snapshots import env_snapshot, with_urls
 from ._translate import container_name, container_spec, process_spec
+from ._urls import resource_urls
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -45,7 +47,7 @@ log = logging.getLogger("aspyre.orchestrator")
 S = KnownResourceStates
 
 
-class RuntimeUnhealthy(RuntimeError):
+class RuntimeUnhealthy(DistributedApplicationException, RuntimeError):
     """The container runtime cannot be reached: the message says why and what to do."""
 
 
@@ -122,7 +124,9 @@ class Executor:
         allocator = EndpointAllocator(self.runtime, randomize_container_ports=self._options.randomize_ports)
         allocator.allocate(model, keep)
         for r in model:
-            urls = url_snapshots(r)
+            urls = await resource_urls(
+                r, execution_context=self._context, logger=self._loggers.get_logger(r)
+            )
             if urls:
                 self._notifications.publish_update(r, functools.partial(with_urls, urls))
 
@@ -175,10 +179,10 @@ class Executor:
                 r,
                 lambda s: (
                     s.with_state(S.RUNNING, StateStyle.SUCCESS)
-                    .with_property("executable.pid", pid)
-                    .with_property("executable.path", spec.command)
-                    .with_property("executable.workDir", str(spec.cwd))
-                    .with_property("executable.args", list(spec.args), is_sensitive=resolved.secret_args)
+                    .with_property(KnownProperties.Executable.PID, pid)
+                    .with_property(KnownProperties.Executable.PATH, spec.command)
+                    .with_property(KnownProperties.Executable.WORK_DIR, str(spec.cwd))
+                    .with_property(KnownProperties.Executable.ARGS, list(spec.args), is_sensitive=resolved.secret_args)
                     .evolve(environment_variables=env_snapshot(resolved.env, resolved.secret))
                 ),
             )
@@ -218,9 +222,9 @@ class Executor:
             r,
             lambda s: (
                 s.with_state(S.RUNNING, StateStyle.SUCCESS)
-                .with_property("container.id", handle.id)
-                .with_property("container.name", handle.name)
-                .with_property("container.args", list(spec.args), is_sensitive=resolved.secret_args)
+                .with_property(KnownProperties.Container.ID, handle.id)
+                .with_property(KnownProperties.Container.NAME, handle.name)
+                .with_property(KnownProperties.Container.ARGS, list(spec.args), is_sensitive=resolved.secret_args)
                 .evolve(environment_variables=env_snapshot(resolved.env, resolved.secret))
             ),
         )

@@ -11,6 +11,7 @@ from typing import Any
 import anyio
 import attrs
 
+from .._eventing._app import App
 from .._model._annotations import HealthCheckAnnotation, HealthCheckContext, HealthCheckResult, HealthStatus
 from .._model._graph import parents_of
 from .._model._resources import IResource
@@ -92,7 +93,7 @@ def pending_reports(resource: IResource) -> tuple[HealthReportSnapshot, ...]:
 async def monitor_health(
     resource: IResource,
     *,
-    app: Any,
+    app: App,
     publish_update: Callable[[IResource, Callable[[ResourceSnapshot], ResourceSnapshot]], ResourceSnapshot],
     get_snapshot: Callable[[IResource], ResourceSnapshot | None],
     fire_ready: Callable[[IResource], Awaitable[None]],

@@ -5,12 +5,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-from typing import Any
 
 import anyio
 import anyio.abc
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from .._eventing._app import App
 from .._eventing._events import ResourceSnapshotChangedEvent
 
 __all__ = ["BackgroundHandlers", "SnapshotHooks"]
@@ -22,7 +22,7 @@ class SnapshotHooks:
     """Delivers every snapshot change to the ``aspyre_resource_snapshot_changed`` hooks, in order, from
     one task, so that a slow hook never blocks the resource whose state changed."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: App) -> None:
         self._app = app
         self._send: MemoryObjectSendStream[ResourceSnapshotChangedEvent] | None = None
         self._drained = anyio.Event()

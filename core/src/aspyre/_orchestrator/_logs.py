@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import collections
-import datetime as dt
 import logging
 import math
 import threading
@@ -12,27 +11,17 @@ from collections.abc import AsyncIterator, Callable
 import anyio
 import anyio.from_thread
 import anyio.lowlevel
-import attrs
 from anyio.streams.memory import MemoryObjectSendStream
 
 from .._model._graph import DistributedApplicationModel
 from .._model._names import name_key
 from .._model._resources import IResource
+from .._model._snapshot import LogLine
 
 __all__ = ["LogLine", "ResourceLoggerService"]
 
 #: Lines kept per resource (Aspire keeps 10,000).
 DEFAULT_BACKLOG = 10_000
-
-
-@attrs.frozen
-class LogLine:
-    """One line of a resource's log."""
-
-    line_number: int
-    content: str
-    is_error: bool = False
-    timestamp: dt.datetime = attrs.field(factory=lambda: dt.datetime.now(dt.UTC))
 
 
 class _ResourceLog:

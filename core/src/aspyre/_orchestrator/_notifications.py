@@ -11,6 +11,7 @@ import anyio
 import attrs
 from anyio.streams.memory import MemoryObjectSendStream
 
+from .._errors import DistributedApplicationException
 from .._model._annotations import (
     HealthStatus,
     WaitAnnotation,
@@ -20,7 +21,8 @@ from .._model._annotations import (
 from .._model._graph import DistributedApplicationModel
 from .._model._names import name_key
 from .._model._resources import IResource, IResourceWithoutLifetime, resource_type_name
-from .._model._snapshot import KnownResourceStates, ResourceSnapshot
+from .._model._snapshot import KnownResourceStates, ResourceSnapshot, ResourceSnapshotUpdate
+from ._health import collect_health_checks
 
 __all__ = [
     "DependencyFailedError",
@@ -29,20 +31,17 @@ __all__ = [
 ]
 
 
-class DependencyFailedError(RuntimeError):
+class DependencyFailedError(DistributedApplicationException, RuntimeError):
     """A resource waited for another one, which failed or stopped."""
 
 
-@attrs.frozen
-class ResourceSnapshotUpdate:
-    """One change seen by :meth:`ResourceNotificationService.watch`."""
-
-    resource: IResource
-    snapshot: ResourceSnapshot
-
-    @property
-    def resource_name(self) -> str:
-        return self.resource.name
+def _waitable(w: WaitAnnotation) -> bool:
+    """Whether a wait is waited for: a resource without a lifetime (a parameter, a connection string) is
+    inert data, so waits on it are skipped, unless it has health checks (an external service behind a
+    connection string): then waiting for it healthy waits for them."""
+    if not isinstance(w.resource, IResourceWithoutLifetime):
+        return True
+    return w.wait_type is WaitType.WAIT_UNTIL_HEALTHY and bool(collect_health_checks(w.resource))
 
 
 def utcnow() -> dt.datetime:
@@ -307,9 +306,7 @@ class ResourceNotificationService:
 
     async def wait_for_dependencies(self, resource: IResource, on_waiting: Callable[[], None] | None = None) -> None:
         """Satisfy every wait of ``resource`` (in parallel). Raises if one cannot be satisfied."""
-        waits = [
-            w for w in resource.annotations.all(WaitAnnotation) if not isinstance(w.resource, IResourceWithoutLifetime)
-        ]
+        waits = [w for w in resource.annotations.all(WaitAnnotation) if _waitable(w)]
         if not waits:
             return
         if on_waiting is not None:

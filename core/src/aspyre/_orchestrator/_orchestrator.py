@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.abc
-import attrs
 
+from .._eventing._app import App, ExecuteCommandContext
 from .._eventing._bus import EventDispatchBehavior
 from .._eventing._events import (
     AfterEndpointsAllocatedEvent,
@@ -42,7 +42,7 @@ from .._model._resources import (
     IResourceWithParent,
     ParameterResource,
 )
-from .._model._snapshot import KnownResourceStates, ResourceSnapshot, StateStyle
+from .._model._snapshot import KnownProperties, KnownResourceStates, ResourceSnapshot, StateStyle
 from .._model._values import ValueContext
 from ._executor import Executor, RuntimeUnhealthy
 from ._health import pending_reports
@@ -54,27 +54,20 @@ from ._runs import ResourceRun, StopReason
 from ._snapshots import has_lifecycle, initial_snapshot, mirror_state, parameter_update
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
-    import pluggy
-
-    from .._eventing._bus import DistributedApplicationEventing
-    from .._model._execution import ExecutionContext
     from .._model._graph import DistributedApplicationModel
     from ._options import AppOptions
 
 __all__ = ["AppLike", "Orchestrator"]
 
 
-class AppLike(typing.Protocol):
-    """What the orchestrator needs from the application (the hosting layer's ``DistributedApplication``)."""
+class AppLike(App, typing.Protocol):
+    """What the orchestrator needs from the application: the app as plugins see it (:class:`App`), and
+    the run options (the hosting layer's ``DistributedApplication`` is one)."""
 
-    model: DistributedApplicationModel
-    eventing: DistributedApplicationEventing
-    plugin_manager: pluggy.PluginManager
-    execution_context: ExecutionContext
-    app_host_path: Path
-    options: AppOptions
+    @property
+    def options(self) -> AppOptions:
+        """How the app runs (timeouts, grace periods, console output...)."""
+        ...
 
 
 log = logging.getLogger("aspyre.orchestrator")
@@ -332,7 +325,7 @@ class Orchestrator:
         self._update(
             r,
             lambda s: s.with_state(S.RUNNING, StateStyle.SUCCESS).with_property(
-                "resource.connectionString", value, is_sensitive=True
+                KnownProperties.Resource.CONNECTION_STRING, value, is_sensitive=True
             ),
         )
 
@@ -379,7 +372,7 @@ class Orchestrator:
     async def execute_command(self, r: IResource, name: str) -> Any:
         command = self._command(r, name)
         if command is not None:
-            result = command.execute(_CommandContext(self.app, r))
+            result = command.execute(ExecuteCommandContext(self.app, r))
             if hasattr(result, "__await__"):
                 result = await result
             return result
@@ -436,8 +429,3 @@ class Orchestrator:
             self._tg.cancel_scope.cancel()
         self._tg = None
 
-
-@attrs.frozen
-class _CommandContext:
-    app: Any
-    resource: IResource

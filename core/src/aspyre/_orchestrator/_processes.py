@@ -10,6 +10,7 @@ from collections.abc import Callable
 import anyio
 import anyio.abc
 
+from .._errors import DistributedApplicationException
 from ._output import LineSplitter
 from ._specs import ProcessSpec
 
@@ -19,7 +20,7 @@ __all__ = ["ProcessLaunchError", "run_process"]
 DRAIN_SECONDS = 1.0
 
 
-class ProcessLaunchError(RuntimeError):
+class ProcessLaunchError(DistributedApplicationException, RuntimeError):
     """The process could not be started (command not found, bad working directory...)."""
 
 

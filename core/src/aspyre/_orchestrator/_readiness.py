@@ -5,12 +5,12 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import anyio
 import anyio.abc
 import anyio.lowlevel
 
+from .._eventing._app import App
 from .._eventing._events import ResourceReadyEvent
 from .._model._resources import IResource
 from .._model._snapshot import KnownResourceStates, ResourceSnapshot
@@ -33,7 +33,7 @@ class Readiness:
     def __init__(
         self,
         *,
-        app: Any,
+        app: App,
         notifications: ResourceNotificationService,
         loggers: ResourceLoggerService,
         publish: Callable[[ResourceReadyEvent], Awaitable[None]],

@@ -12,6 +12,7 @@ from .._model._annotations import (
     ResourceRelationshipAnnotation,
     ResourceSnapshotAnnotation,
 )
+from .._model._endpoints import EndpointAnnotation
 from .._model._resources import (
     ConnectionStringParameterResource,
     ConnectionStringResource,
@@ -21,17 +22,21 @@ from .._model._resources import (
     IResourceWithParent,
     MissingParameterValueError,
     ParameterResource,
+    PythonAppResource,
     resource_type_name,
 )
 from .._model._snapshot import (
     EnvironmentVariableSnapshot,
     HealthReportSnapshot,
+    KnownProperties,
     KnownResourceStates,
     RelationshipSnapshot,
     ResourceSnapshot,
     StateStyle,
     UrlSnapshot,
 )
+from .._model._urls import ResourceIconAnnotation
+from ._health import pending_reports
 
 __all__ = [
     "env_snapshot",
@@ -43,6 +48,7 @@ __all__ = [
 ]
 
 S = KnownResourceStates
+P = KnownProperties
 Update = Callable[[ResourceSnapshot], ResourceSnapshot]
 
 
@@ -68,19 +74,42 @@ def initial_snapshot(r: IResource) -> ResourceSnapshot:
         snap = ResourceSnapshot(resource_type_name(r), relationships=tuple(rels))
         if has_lifecycle(r) or isinstance(r, ConnectionStringResource):
             snap = snap.with_state(S.NOT_STARTED)
+    icon = r.annotations.last(ResourceIconAnnotation)
+    if icon is not None:
+        snap = snap.evolve(icon_name=icon.icon_name, icon_variant=icon.icon_variant.value)
     if isinstance(r, ContainerResource):
         image = getattr(r, "image", None)
         if image is not None:
-            snap = snap.with_property("container.image", image.full_name)
-        snap = snap.with_property("container.lifetime", getattr(r, "lifetime", ContainerLifetime.SESSION).value)
+            snap = snap.with_property(P.Container.IMAGE, image.full_name)
+            snap = _with_default_source(snap, image.full_name)
+        ports = [e.target_port for e in r.annotations.all(EndpointAnnotation) if e.target_port is not None]
+        snap = snap.with_property(P.Container.PORTS, ports)
+        snap = snap.with_property(P.Container.LIFETIME, getattr(r, "lifetime", ContainerLifetime.SESSION).value)
     elif isinstance(r, ExecutableResource):
-        snap = snap.with_property("executable.path", r.command)
-        snap = snap.with_property("executable.workDir", str(r.working_dir))
+        snap = snap.with_property(P.Executable.PATH, r.command)
+        snap = snap.with_property(P.Executable.WORK_DIR, str(r.working_dir))
+        snap = _with_default_source(snap, _executable_source(r))
     return snap
 
 
-def _parameter_running(key: str, value: str, secret: bool, s: ResourceSnapshot) -> ResourceSnapshot:
-    return s.with_state(S.RUNNING, StateStyle.SUCCESS).with_property(key, value, is_sensitive=secret)
+def _with_default_source(snap: ResourceSnapshot, source: str) -> ResourceSnapshot:
+    """``resource.source`` as dashboards show it, unless the resource's initial state set one."""
+    if snap.property_value(P.Resource.SOURCE) is not None:
+        return snap
+    return snap.with_property(P.Resource.SOURCE, source)
+
+
+def _executable_source(r: ExecutableResource) -> str:
+    if isinstance(r, PythonAppResource):
+        return f"-m {r.module}" if r.module is not None else str(r.script_path)
+    return r.command
+
+
+def _parameter_running(
+    key: str, value: str, secret: bool, pending: tuple[HealthReportSnapshot, ...], s: ResourceSnapshot
+) -> ResourceSnapshot:
+    running = s.with_state(S.RUNNING, StateStyle.SUCCESS).with_property(key, value, is_sensitive=secret)
+    return running.evolve(health_reports=pending)
 
 
 def _value_missing(s: ResourceSnapshot) -> ResourceSnapshot:
@@ -101,8 +130,9 @@ def parameter_update(r: ParameterResource, logger: logging.Logger) -> Update:
     if value is None:
         logger.warning("Parameter %r has no value: set the environment variable %s", r.name, r.configuration_key)
         return _value_missing
-    key = "resource.connectionString" if isinstance(r, ConnectionStringParameterResource) else "Value"
-    return functools.partial(_parameter_running, key, value, r.secret)
+    key = P.Resource.CONNECTION_STRING if isinstance(r, ConnectionStringParameterResource) else P.Parameter.VALUE
+    # Its health checks (an external service behind a connection string) start out pending.
+    return functools.partial(_parameter_running, key, value, r.secret, pending_reports(r))
 
 
 def mirror_state(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any
 
+from .._eventing._app import App
 from ._contract import (
     AmbiguousPublisherError,
     Publisher,
@@ -73,7 +73,7 @@ def _output_directory(path: Path | None) -> Path:
     return Path(os.path.abspath(path if path is not None else os.getcwd()))
 
 
-async def run_publisher(app: Any) -> Path:
+async def run_publisher(app: App) -> Path:
     """Run the publisher named on the command line for ``app`` (publish mode).
 
     Resolves the publisher (``--publisher NAME``, default ``manifest``) through the

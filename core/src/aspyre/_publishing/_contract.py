@@ -7,12 +7,15 @@ import inspect
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import attrs
 
 from aspyre._model._execution import ExecutionContext
 from aspyre._model._graph import DistributedApplicationModel
+
+from .._errors import DistributedApplicationException
+from .._eventing._app import App
 
 if TYPE_CHECKING:
     from ._model import Manifest
@@ -43,7 +46,7 @@ class PublishingContext:
     execution_context: ExecutionContext
     logger: logging.Logger
     publisher_name: str
-    app: Any = attrs.field(default=None, repr=False)
+    app: App | None = attrs.field(default=None, repr=False)
 
     def parameter_value(self, name: str) -> str | None:
         """The value given for parameter ``name`` for this publish, or ``None``.
@@ -110,7 +113,7 @@ class Publisher(Protocol):
         ...
 
 
-class UnknownPublisherError(LookupError):
+class UnknownPublisherError(DistributedApplicationException, LookupError):
     """No installed distribution provides a publisher of that name."""
 
     def __init__(self, name: str, installed: Sequence[str]) -> None:
@@ -126,7 +129,7 @@ class UnknownPublisherError(LookupError):
         )
 
 
-class AmbiguousPublisherError(LookupError):
+class AmbiguousPublisherError(DistributedApplicationException, LookupError):
     """Several installed distributions provide a publisher of the same name."""
 
 

@@ -25,6 +25,7 @@ from aspyre._model._annotations import WaitAnnotation, WaitType
 from aspyre._model._graph import DistributedApplicationModel
 from aspyre._model._resources import IResource, IResourceWithParent
 
+from .._errors import DistributedApplicationException
 from ._contract import PublishingContext
 from ._expressions import ManifestPlaceholder, render_manifest_expression
 from ._model import (
@@ -193,7 +194,7 @@ def _lower(context: PublishingContext) -> set[str]:
     return {k.lower() for k in context.execution_context.parameter_values}
 
 
-class ManifestExpressionError(ValueError):
+class ManifestExpressionError(DistributedApplicationException, ValueError):
     """A manifest expression refers to something the deployment target cannot resolve."""
 
 

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, cast
 
+from aspyre._errors import DistributedApplicationException
 from aspyre._model._annotations import (
     ContainerImageAnnotation,
     ContainerMountAnnotation,
@@ -68,7 +69,7 @@ UNSUPPORTED_RESOURCE_ERROR = "This resource does not support generation in the m
 _log = logging.getLogger("aspyre.publishing.manifest")
 
 
-class ManifestPublishingError(RuntimeError):
+class ManifestPublishingError(DistributedApplicationException, RuntimeError):
     """A resource's manifest entry could not be written (the message names the resource)."""
 
 

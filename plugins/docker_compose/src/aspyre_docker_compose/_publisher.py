@@ -22,7 +22,7 @@ ENV_EXAMPLE_FILE_NAME = ".env.example"
 PRODUCER = "aspyre-docker-compose"
 
 
-class DockerComposePublishingError(RuntimeError):
+class DockerComposePublishingError(aspyre.DistributedApplicationException, RuntimeError):
     """The app cannot be expressed as a Compose file; the message names each resource and why."""
 
 

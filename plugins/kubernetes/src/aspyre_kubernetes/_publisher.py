@@ -24,7 +24,7 @@ PARAMETERS_FILE = f"{RESOURCES_DIRECTORY}/parameters.yaml"
 
 
 
-class KubernetesPublishingError(RuntimeError):
+class KubernetesPublishingError(aspyre.DistributedApplicationException, RuntimeError):
     """The app cannot be expressed as Kubernetes objects; the message names each resource and why."""
 
 

@@ -19,7 +19,7 @@ from ._builder import (
     with_redis_commander,
     with_redis_insight,
 )
-from ._health import RedisHealthCheck
+from ._health import RedisConnectionOptions, RedisHealthCheck, parse_redis_connection_string
 from ._resources import (
     REDIS_COMMANDER_IMAGE,
     REDIS_COMMANDER_TAG,
@@ -45,12 +45,14 @@ __all__ = [
     "REDIS_SCHEME",
     "REDIS_TAG",
     "RedisCommanderResource",
+    "RedisConnectionOptions",
     "RedisHealthCheck",
     "RedisInsightResource",
     "RedisPersistenceAnnotation",
     "RedisResource",
     "add_redis",
     "data_volume_name",
+    "parse_redis_connection_string",
     "with_data_bind_mount",
     "with_data_volume",
     "with_host_port",

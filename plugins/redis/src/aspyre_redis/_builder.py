@@ -76,6 +76,12 @@ def add_redis(
     # Checked first so that a clash leaves no generated password parameter behind.
     aspyre.plugins.check_name_available(builder, name, RedisResource)
     _check_port(name, port)
+    health_check_key = f"{name}_check"
+    if health_check_key in builder.health_checks:
+        raise ValueError(
+            f"Redis resource {name!r}: a health check named {health_check_key!r} is already registered; add_redis "
+            "registers its own under that key, so register yours under another name"
+        )
     if password is None:
         password_name = f"{name}-password"
         if len(password_name) > 64:
@@ -99,7 +105,10 @@ def add_redis(
     rb.with_entrypoint("/bin/sh")
     rb.with_environment(_server_environment)
     rb.with_args(_server_arguments)
-    rb.with_health_check(f"{name}_check", RedisHealthCheck(resource))
+    # A named check (as Aspire's AddHealthChecks().AddRedis(..., name: key)): other resources can use it
+    # by key, e.g. an app that is healthy only while its cache answers: with_health_check("cache_check").
+    builder.add_health_check(health_check_key, RedisHealthCheck(resource))
+    rb.with_health_check(health_check_key)
     rb.with_annotation(READINESS_PROBE)
     return rb
 

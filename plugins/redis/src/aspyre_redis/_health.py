@@ -1,27 +1,130 @@
-"""The Redis health check: ``PING`` with the resource's password, through redis-py."""
+"""The Redis health check: ``PING`` through redis-py, reusable by key on any resource with a Redis connection string."""
 
 from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Callable
+from typing import Any
+
+import attrs
 
 import aspyre
 
 from ._resources import RedisResource
 
-__all__ = ["RedisHealthCheck"]
+__all__ = ["RedisConnectionOptions", "RedisHealthCheck", "parse_redis_connection_string"]
+
+
+@attrs.frozen(repr=False)
+class RedisConnectionOptions:
+    """Where a Redis server is and how to log in: what a connection string says (the password is not shown)."""
+
+    host: str
+    port: int = 6379
+    password: str | None = None
+    username: str | None = None
+    ssl: bool = False
+
+    def __repr__(self) -> str:
+        shown = "None" if self.password is None else "'***'"
+        return f"RedisConnectionOptions({self.host!r}, {self.port}, password={shown}, ssl={self.ssl})"
+
+
+def parse_redis_connection_string(text: str) -> RedisConnectionOptions:
+    """Read a Redis connection string: Aspire's StackExchange.Redis form (``host:port,password=...,ssl=true``)
+    or a ``redis://[user:password@]host:port`` / ``rediss://`` URI. Raises :class:`ValueError` naming what is wrong
+    (never the password)."""
+    text = text.strip()
+    if text.startswith(("redis://", "rediss://")):
+        url = urllib.parse.urlsplit(text)
+        if not url.hostname:
+            raise ValueError("the Redis URI has no host")
+        return RedisConnectionOptions(
+            url.hostname,
+            url.port or 6379,
+            urllib.parse.unquote(url.password) if url.password is not None else None,
+            urllib.parse.unquote(url.username) if url.username else None,
+            url.scheme == "rediss",
+        )
+    first, *options = [part.strip() for part in text.split(",")]
+    host, _, port = first.rpartition(":") if first.count(":") == 1 else (first, "", "")
+    if not host:
+        raise ValueError("the Redis connection string has no host (expected host:port,password=...)")
+    if port and not port.isdigit():
+        raise ValueError(f"the Redis connection string has a bad port {port!r}")
+    values: dict[str, str] = {}
+    for option in options:
+        key, found, value = option.partition("=")
+        if found:
+            values[key.strip().lower()] = value.strip()
+    return RedisConnectionOptions(
+        host,
+        int(port) if port else 6379,
+        values.get("password"),
+        values.get("user"),
+        values.get("ssl", "false").lower() == "true",
+    )
 
 
 class RedisHealthCheck:
-    """Healthy when the server answers ``PING`` on its host endpoint, authenticated with its password.
+    """Healthy when a Redis server answers ``PING``, authenticated.
 
-    The address and the password are read at every check, so ``with_password`` and a changed
-    host port are taken into account.
+    The server is, in order:
+
+    * ``connection_string``: a connection string, or a function returning one (Aspire's
+      ``AddHealthChecks().AddRedis(_ => connectionString)``);
+    * ``resource``: a :class:`RedisResource` (its host endpoint and password) or any resource with a
+      Redis connection string (``builder.add_connection_string("ext")`` for an external Redis);
+    * else the resource the check is attached to (``context.resource``), so one registered check serves
+      several resources::
+
+          builder.add_health_check("redis", aspyre_redis.RedisHealthCheck())
+          builder.add_connection_string("ext").with_health_check("redis")
+
+    Everything is read at every check, so a changed password or port is taken into account.
+    ``add_redis("cache")`` registers its own as ``cache_check``: ``other.with_health_check("cache_check")``
+    makes another resource healthy only while the cache answers.
     """
 
-    def __init__(self, resource: RedisResource, timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        resource: aspyre.IResource | None = None,
+        *,
+        connection_string: str | Callable[[], str | None] | None = None,
+        timeout: float = 5.0,
+    ) -> None:
         self.resource = resource
+        self.connection_string = connection_string
         self.timeout = timeout
 
     def __repr__(self) -> str:
-        return f"RedisHealthCheck({self.resource.name!r})"
+        target = "connection string" if self.connection_string is not None else None
+        if target is None:
+            target = repr(self.resource.name) if self.resource is not None else "the resource it is attached to"
+        return f"RedisHealthCheck({target})"
+
+    async def _options(self, context: aspyre.HealthCheckContext) -> RedisConnectionOptions | str:
+        """Where to PING, or why that is not known (a message)."""
+        given = self.connection_string
+        if given is not None:
+            text = given() if callable(given) else given
+            if not text:
+                return "the connection string is not available yet"
+            return parse_redis_connection_string(text)
+        target = self.resource if self.resource is not None else context.resource
+        if isinstance(target, RedisResource):
+            try:
+                endpoint = target.primary_endpoint.allocated_for(aspyre.model.KnownNetworks.LOCALHOST)
+            except aspyre.EndpointNotAllocatedError as exc:
+                return str(exc)
+            password = target.password_parameter.value if target.password_parameter is not None else None
+            return RedisConnectionOptions(endpoint.address, endpoint.port, password)
+        if isinstance(target, aspyre.IResourceWithConnectionString):
+            text = await target.get_connection_string()
+            if not text:
+                return f"resource {target.name!r} has no connection string yet"
+            return parse_redis_connection_string(text)
+        return f"resource {target.name!r} has no Redis connection string"
 
     async def __call__(self, context: aspyre.HealthCheckContext) -> aspyre.HealthCheckResult:
         import redis.asyncio
@@ -29,27 +132,28 @@ class RedisHealthCheck:
         from redis.asyncio.retry import Retry
         from redis.backoff import NoBackoff
 
-        r = self.resource
         try:
-            endpoint = r.primary_endpoint.allocated_for(aspyre.model.KnownNetworks.LOCALHOST)
-        except aspyre.EndpointNotAllocatedError as exc:
+            options = await self._options(context)
+        except (ValueError, LookupError, aspyre.DistributedApplicationException) as exc:
             return aspyre.HealthCheckResult.unhealthy(str(exc))
-        password = r.password_parameter.value if r.password_parameter is not None else None
+        if isinstance(options, str):
+            return aspyre.HealthCheckResult.unhealthy(options)
+        kwargs: dict[str, Any] = {"ssl": True} if options.ssl else {}
         client = redis.asyncio.Redis(
-            host=endpoint.address,
-            port=endpoint.port,
-            password=password,
+            host=options.host,
+            port=options.port,
+            username=options.username,
+            password=options.password,
             socket_connect_timeout=self.timeout,
             socket_timeout=self.timeout,
             retry=Retry(NoBackoff(), 0),  # the health monitor retries, with its own back-off
+            **kwargs,
         )
-        where = f"{endpoint.address}:{endpoint.port}"
+        where = f"{options.host}:{options.port}"
         try:
             answer = await client.ping()
         except redis.exceptions.AuthenticationError as exc:
-            return aspyre.HealthCheckResult.unhealthy(
-                f"PING {where}: the server refused the password of {r.name!r} ({exc})", exc
-            )
+            return aspyre.HealthCheckResult.unhealthy(f"PING {where}: the server refused the password ({exc})", exc)
         except (redis.exceptions.RedisError, OSError) as exc:
             return aspyre.HealthCheckResult.unhealthy(f"PING {where} failed: {type(exc).__name__}: {exc}", exc)
         finally:

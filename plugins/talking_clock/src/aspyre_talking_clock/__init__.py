@@ -30,7 +30,7 @@ import datetime as dt
 import logging
 import math
 import weakref
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import anyio
 import anyio.lowlevel
@@ -51,8 +51,8 @@ __all__ = [
 
 #: Seconds between two state changes (``Tick`` -> ``Tock`` -> ``Tick``...).
 DEFAULT_INTERVAL = 1.0
-#: The property that says where a custom resource comes from (Aspire's ``resource.source``).
-SOURCE_PROPERTY = "resource.source"
+#: The property that says where a custom resource comes from (Aspire's ``CustomResourceKnownProperties.Source``).
+SOURCE_PROPERTY = aspyre.model.CustomResourceKnownProperties.SOURCE
 #: The value of :data:`SOURCE_PROPERTY` on the clock and its hands.
 SOURCE = "Talking Clock"
 #: The URL shown for the clock, and its display text.
@@ -190,10 +190,10 @@ class _ClockControl:
 
 
 #: app -> clock resource id -> control. Weak on the app: a finished app takes its clocks along.
-_controls: weakref.WeakKeyDictionary[Any, dict[int, _ClockControl]] = weakref.WeakKeyDictionary()
+_controls: weakref.WeakKeyDictionary[aspyre.events.App, dict[int, _ClockControl]] = weakref.WeakKeyDictionary()
 
 
-def _control(app: Any, clock: aspyre.IResource, *, create: bool = False) -> _ClockControl | None:
+def _control(app: aspyre.events.App, clock: aspyre.IResource, *, create: bool = False) -> _ClockControl | None:
     per_app = _controls.get(app)
     if per_app is None:
         if not create:
@@ -215,7 +215,7 @@ async def _run_clock(event: aspyre.events.InitializeResourceEvent) -> None:
     if not isinstance(clock, TalkingClockResource):  # pragma: no cover - subscribed for the clock only
         raise TypeError(f"the talking clock's lifecycle got {clock!r}, not a TalkingClockResource")
     app = event.app
-    logger: logging.Logger = event.logger
+    logger = event.logger
     control = _control(app, clock, create=True)
     assert control is not None
     if not clock.annotations.has(aspyre.annotations.ExplicitStartAnnotation):
@@ -254,14 +254,17 @@ async def _run_clock(event: aspyre.events.InitializeResourceEvent) -> None:
         control.stopped.set()
 
 
-async def _tick_tock(app: Any, clock: TalkingClockResource, logger: logging.Logger, control: _ClockControl) -> None:
+async def _tick_tock(
+    app: aspyre.events.App, clock: TalkingClockResource, logger: logging.Logger, control: _ClockControl
+) -> None:
     notifications = app.resource_notifications
+    eventing = app.eventing
     tick_hand, tock_hand = clock.hands
 
     # Announce the start, as a container or a process would: subscribers of the
     # before-resource-started event (and aspyre_before_resource_started hooks) run here.
     for resource in (clock, tick_hand, tock_hand):
-        await app.eventing.publish(aspyre.events.BeforeResourceStartedEvent(resource, app=app))
+        await eventing.publish(aspyre.events.BeforeResourceStartedEvent(resource, app=app))
 
     logger.info("Starting Talking Clock...")
     now = _utcnow()
@@ -293,7 +296,7 @@ async def _tick_tock(app: Any, clock: TalkingClockResource, logger: logging.Logg
         await anyio.sleep(clock.interval)
 
 
-async def _finish(app: Any, clock: TalkingClockResource, logger: logging.Logger) -> None:
+async def _finish(app: aspyre.events.App, clock: TalkingClockResource, logger: logging.Logger) -> None:
     """The clock stopped: show it and its hands Finished, then tell the resource-stopped subscribers."""
     notifications = app.resource_notifications
     for resource in (clock, *clock.hands):
@@ -312,7 +315,9 @@ async def _finish(app: Any, clock: TalkingClockResource, logger: logging.Logger)
 # ------------------------------------------------------------------------------------------- commands
 
 
-def _clock_of(context: Any) -> tuple[Any, TalkingClockResource, _ClockControl]:
+def _clock_of(
+    context: aspyre.events.ExecuteCommandContext,
+) -> tuple[aspyre.events.App, TalkingClockResource, _ClockControl]:
     clock = context.resource
     if not isinstance(clock, TalkingClockResource):  # pragma: no cover - the commands sit on the clock only
         raise TypeError(f"{clock!r} is not a talking clock")
@@ -326,7 +331,7 @@ def _clock_of(context: Any) -> tuple[Any, TalkingClockResource, _ClockControl]:
     return app, clock, control
 
 
-async def _start_command(context: Any) -> None:
+async def _start_command(context: aspyre.events.ExecuteCommandContext) -> None:
     """Start the clock (a no-op while it runs); returns once it is Running.
 
     Raises :class:`RuntimeError` if the start was refused (a before-resource-started handler raised).
@@ -340,7 +345,7 @@ async def _start_command(context: Any) -> None:
         raise RuntimeError(f"Talking clock {clock.name!r} failed to start: {control.error}") from control.error
 
 
-async def _stop_command(context: Any) -> None:
+async def _stop_command(context: aspyre.events.ExecuteCommandContext) -> None:
     """Stop the clock (a no-op unless it runs); returns once it is Finished."""
     _, _, control = _clock_of(context)
     scope = control.loop_scope

@@ -4,8 +4,9 @@
 * ``_base``: the resource, its app builder, ``with_annotation``, relationships, capability checks;
 * ``_environment``: environment, arguments, connection properties, references;
 * ``_endpoints``: endpoints;
-* ``_lifecycle``: waits, explicit start, events, commands, relationships, URLs, initial state,
+* ``_lifecycle``: waits, explicit start, events, commands, relationships, initial state,
   manifest publishing callbacks;
+* ``_urls``: URLs and icons shown for the resource;
 * ``_health``: health checks;
 * ``_containers``: image, mounts, lifetime, runtime options, Dockerfile (containers only), and
   ``parse_image`` / ``volume_name``;
@@ -27,6 +28,7 @@ from ._executables import ExecutableMethods
 from ._health import HealthMethods
 from ._lifecycle import LifecycleMethods
 from ._python import PythonMethods
+from ._urls import UrlMethods
 
 __all__ = ["ResourceBuilder", "parse_image", "volume_name"]
 
@@ -35,6 +37,7 @@ class ResourceBuilder(
     EnvironmentMethods[R_co],
     EndpointMethods[R_co],
     LifecycleMethods[R_co],
+    UrlMethods[R_co],
     HealthMethods[R_co],
     ContainerMethods[R_co],
     ExecutableMethods[R_co],

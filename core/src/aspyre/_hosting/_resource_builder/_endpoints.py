@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Self
 
-from aspyre._model._endpoints import EndpointAnnotation, EndpointReference, Protocol
+from aspyre._model._endpoints import EndpointAnnotation, EndpointProtocol, EndpointReference
 from aspyre._model._names import name_key, validate_name
 from aspyre._model._resources import ContainerResource, IResource, IResourceWithEndpoints, IResourceWithEnvironment
 
@@ -55,7 +55,7 @@ class EndpointMethods(ResourceBuilderBase[R_co]):
         env: str | None = None,
         is_proxied: bool = True,
         is_external: bool | None = None,
-        protocol: Protocol = Protocol.TCP,
+        protocol: EndpointProtocol = EndpointProtocol.TCP,
     ) -> Self:
         """Declare a network endpoint.
 
@@ -68,9 +68,9 @@ class EndpointMethods(ResourceBuilderBase[R_co]):
         require(res, IResourceWithEndpoints, "endpoints", "with_endpoint")
         _check_endpoint_arguments(res, port, target_port, scheme, name, env, is_proxied, is_external)
         try:
-            protocol = Protocol(protocol)
+            protocol = EndpointProtocol(protocol)
         except ValueError:
-            choices = ", ".join(f"Protocol.{p.name} ({p.value!r})" for p in Protocol)
+            choices = ", ".join(f"EndpointProtocol.{p.name} ({p.value!r})" for p in EndpointProtocol)
             raise invalid(res, "with_endpoint", f"{protocol!r} is not a protocol; use one of {choices}") from None
         scheme = (scheme or protocol.value).lower()
         ep_name = validate_name("Endpoint", name or scheme)

@@ -1,6 +1,5 @@
-"""Waits and lifecycle: start order, event subscriptions, commands, relationships, URLs, the
-initial state and manifest publishing callbacks (Aspire's wait, command, relationship, URL and
-publishing extensions)."""
+"""Waits and lifecycle: start order, event subscriptions, commands, relationships, the initial state
+and manifest publishing callbacks (Aspire's wait, command, relationship and publishing extensions)."""
 
 from __future__ import annotations
 
@@ -23,14 +22,12 @@ from aspyre._model._annotations import (
     MutationBehavior,
     ResourceCommandAnnotation,
     ResourceSnapshotAnnotation,
-    ResourceUrlAnnotation,
     WaitAnnotation,
     WaitBehavior,
     WaitType,
 )
 from aspyre._model._graph import lifecycle_parent, parents_of
 from aspyre._model._resources import (
-    ConnectionStringReference,
     ConnectionStringResource,
     IResource,
     IResourceWithWaitSupport,
@@ -44,7 +41,7 @@ __all__ = ["LifecycleMethods"]
 
 class LifecycleMethods(ResourceBuilderBase[R_co]):
     """``wait_for*``, ``with_explicit_start``, ``on_*`` events, ``with_command``, relationships,
-    ``with_url``, ``with_initial_state``, ``exclude_from_manifest`` and publishing callbacks."""
+    ``with_initial_state``, ``exclude_from_manifest`` and publishing callbacks."""
 
     __slots__ = ()
 
@@ -77,17 +74,18 @@ class LifecycleMethods(ResourceBuilderBase[R_co]):
             )
         if wait_type is not WaitType.WAIT_FOR_COMPLETION:
             # As in Aspire: waiting for a child also waits for its parent (which may hold the
-            # health checks), and waiting for a connection string to start also waits for the
-            # resources its expression uses; no relationship is recorded for these implicit waits.
+            # health checks), and waiting for a composed connection string (data without a lifetime)
+            # waits for the resources its expression uses, the same way; no relationship is recorded
+            # for these implicit waits.
             implicit: list[IResource] = []
             dep_parent = lifecycle_parent(dep)
             if dep_parent is not None:
                 implicit.append(dep_parent)
-            if wait_type is WaitType.WAIT_UNTIL_STARTED and isinstance(dep, ConnectionStringResource):
+            if isinstance(dep, ConnectionStringResource):
                 for v in dep.expression.value_providers:
-                    used = v.resource if isinstance(v, ConnectionStringReference) else v
-                    if isinstance(used, IResource):
-                        implicit.append(used)
+                    # A resource, or what a value refers to (an endpoint's resource, a connection string's).
+                    used = [v] if isinstance(v, IResource) else list(getattr(v, "references", ()))
+                    implicit.extend(u for u in used if isinstance(u, IResource) and all(u is not i for i in implicit))
             for other in implicit:
                 if other is not res and other is not lifecycle_parent(res):
                     self._wait(other, wait_type, exit_code, behavior, method, relationship=False)
@@ -111,7 +109,7 @@ class LifecycleMethods(ResourceBuilderBase[R_co]):
         """Do not start automatically: the resource stays NotStarted until ``app.start_resource(name)``."""
         return self.with_annotation(ExplicitStartAnnotation(), MutationBehavior.REPLACE)
 
-    # -- relationships, URLs, commands, publishing -----------------------------------------------------
+    # -- relationships, commands, publishing -----------------------------------------------------
     def with_relationship(self, resource: object, type: str) -> Self:
         """A named relationship to another resource (shown by ``aspyre describe``)."""
         other = unwrap(resource)
@@ -148,13 +146,6 @@ class LifecycleMethods(ResourceBuilderBase[R_co]):
         if not callable(callback):
             raise invalid(self._resource, "with_manifest_publishing_callback", "callback must be callable", TypeError)
         return self.with_annotation(ManifestPublishingCallbackAnnotation(callback), MutationBehavior.REPLACE)
-
-    def with_url(self, url: str, display_text: str | None = None) -> Self:
-        """A URL shown for the resource; a relative one (``/swagger``) is appended to each http endpoint."""
-        check_type(self._resource, "with_url", "url", url, str, "a str ('/swagger' or 'https://...')")
-        if display_text is not None:
-            check_type(self._resource, "with_url", "display_text", display_text, str, "a str or None")
-        return self.with_annotation(ResourceUrlAnnotation(url, display_text))
 
     def with_command(
         self,

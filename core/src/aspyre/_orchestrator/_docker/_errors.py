@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..._errors import DistributedApplicationException
+
 __all__ = [
     "HINT",
     "ContainerExitUnknown",
@@ -20,11 +22,11 @@ HINT = (
 )
 
 
-class ContainerRuntimeUnavailable(RuntimeError):
+class ContainerRuntimeUnavailable(DistributedApplicationException, RuntimeError):
     """No container engine could be reached (or it went away). The message says what to do."""
 
 
-class ContainerImageUnavailable(RuntimeError):
+class ContainerImageUnavailable(DistributedApplicationException, RuntimeError):
     """A container's image is not present locally and could not (or may not) be pulled."""
 
     def __init__(self, message: str, *, image: str) -> None:
@@ -33,11 +35,11 @@ class ContainerImageUnavailable(RuntimeError):
         self.image = image
 
 
-class ContainerStartError(RuntimeError):
+class ContainerStartError(DistributedApplicationException, RuntimeError):
     """The engine refused to create or start a container (port in use, bad mount, name conflict...)."""
 
 
-class ContainerExitUnknown(RuntimeError):
+class ContainerExitUnknown(DistributedApplicationException, RuntimeError):
     """:meth:`ContainerRuntime.wait` cannot tell an exit code: aspyre stopped following the container
     while it still runs (a persistent container detached at app stop, or the runtime was closed), or the
     container was removed outside aspyre."""

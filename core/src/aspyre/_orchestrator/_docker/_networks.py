@@ -42,6 +42,7 @@ class Networks:
         self.session_id: str | None = None
         self._persistent_id: str | None = None
         self._lock: anyio.Lock | None = None
+        self._host_gateway: str | None = None
 
     def _get_lock(self) -> anyio.Lock:
         if self._lock is None:
@@ -63,6 +64,26 @@ class Networks:
                 labels = self._engine.labels(LIFETIME_PERSISTENT)
                 self._persistent_id = await self._engine.call(self._create, self.persistent_name, labels, False)
         return self.persistent_name
+
+    async def host_gateway(self) -> str:
+        """What ``host.docker.internal`` maps to in containers (call after :meth:`ensure_session`).
+
+        Docker's ``host-gateway``; Podman's Docker API (4.x) does not understand that word, so there it is
+        the session network's gateway address, the one Podman's own ``host.containers.internal`` points to.
+        """
+        if self._host_gateway is None:
+            self._host_gateway = await self._engine.call(self._find_host_gateway)
+        return self._host_gateway
+
+    def _find_host_gateway(self) -> str:
+        api = self._engine.api()
+        components = api.version().get("Components") or []
+        if self.session_id is None or not any("podman" in str(c.get("Name", "")).lower() for c in components):
+            return "host-gateway"
+        for config in (api.inspect_network(self.session_id).get("IPAM") or {}).get("Config") or []:
+            if config.get("Gateway"):
+                return str(config["Gateway"])
+        return "host-gateway"
 
     async def leave_session(self, container_id: str, container_name: str) -> None:
         """Disconnect a container (that stays) from the session network."""

@@ -53,7 +53,8 @@ __all__ = ["HOST_GATEWAY", "ContainerHandle", "ContainerRuntime"]
 
 _log = logging.getLogger("aspyre.containers")
 
-#: The name containers reach the host by, mapped to the engine's ``host-gateway`` in every container.
+#: The name containers reach the host by, mapped to the engine's ``host-gateway`` in every container (on
+#: Podman, to the session network's gateway).
 HOST_GATEWAY = "host.docker.internal"
 #: How long stopping and closing wait for a container's output thread to finish after the stream ends.
 _MONITOR_JOIN_TIMEOUT = 10.0
@@ -159,10 +160,11 @@ class ContainerRuntime:
         :class:`ContainerRuntimeUnavailable`.
         """
         status = on_status or (lambda message: None)
-        spec = attrs.evolve(spec, extra_hosts={HOST_GATEWAY: "host-gateway", **spec.extra_hosts})
         options = parse_runtime_args(spec.runtime_args, resource_name=spec.resource_name)
         validate(spec)
         network = await self.ensure_network()
+        gateway = await self._networks.host_gateway()
+        spec = attrs.evolve(spec, extra_hosts={HOST_GATEWAY: gateway, **spec.extra_hosts})
         persistent = spec.lifetime is ContainerLifetime.PERSISTENT
         image = await ensure_image(self._engine, spec, options.kwargs.get("platform"), status)
         image_id = str(image["Id"])
