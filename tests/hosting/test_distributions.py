@@ -45,6 +45,14 @@ def test_wheel_builds_and_installs_alone(project: Path, tmp_path: Path) -> None:
         names = zf.namelist()
         assert f"{package}/py.typed" in names
         assert f"{package}/__init__.py" in names
+        # Every file of the package ships, data too (the dashboard's pages and scripts).
+        source = project / package_dir
+        files = {
+            f"{package}/{f.relative_to(source).as_posix()}"
+            for f in source.rglob("*")
+            if f.is_file() and "__pycache__" not in f.parts
+        }
+        assert files <= set(names), sorted(files - set(names))
         assert not any(n.startswith(("tests/", "src/")) for n in names)
         ep_files = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
         declared = meta.get("entry-points", {})
@@ -92,4 +100,4 @@ print(json.dumps({{"file": mod.__file__, "dist": str(dist.locate_file("")), "eps
 
 def test_every_plugin_is_covered() -> None:
     names = {p.name for p in PROJECTS}
-    assert {"core", "redis", "postgres", "talking_clock"} <= names
+    assert {"core", "redis", "postgres", "talking_clock", "dashboard"} <= names

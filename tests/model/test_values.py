@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 import aspyre
 from aspyre import EndpointProperty, ReferenceExpression
 from aspyre._model._values import iter_references
-from aspyre.model import KnownNetworks, ReferenceExpressionBuilder, ValueContext
+from aspyre.model import ConnectionStringReference, KnownNetworks, ReferenceExpressionBuilder, ValueContext
 
 
 def resolve(value: object, context: ValueContext | None = None) -> str | None:
@@ -399,3 +399,19 @@ def test_secret_values_are_recognised_through_expressions() -> None:
     assert is_secret_value(ReferenceExpression.format("u={};p={}", plain, ReferenceExpression.format("{}", secret)))
     assert not is_secret_value(ReferenceExpression.format("u={}", plain))
     assert not is_secret_value("literal")
+
+
+def test_a_connection_string_made_from_a_secret_is_secret() -> None:
+    """``ConnectionStrings__cache`` holds the password when the cache's connection string does."""
+    from aspyre._model._environment import is_secret_value
+
+    secret = aspyre.ParameterResource("pw", secret=True)
+    with_password = aspyre.ConnectionStringResource("db", expression=ReferenceExpression.format("h,password={}", secret))
+    without = aspyre.ConnectionStringResource("open", expression=ReferenceExpression.format("h"))
+    assert is_secret_value(ConnectionStringReference(with_password))
+    assert is_secret_value(ReferenceExpression.format("x={}", ConnectionStringReference(with_password)))
+    assert not is_secret_value(ConnectionStringReference(without))
+    # a connection string that refers to itself through another one does not loop
+    loop = aspyre.ConnectionStringResource("loop", expression=ReferenceExpression.format("h"))
+    loop.expression = ReferenceExpression.format("{}", ConnectionStringReference(loop))  # type: ignore[misc]
+    assert not is_secret_value(ConnectionStringReference(loop))

@@ -41,6 +41,7 @@ def test_the_pages_have_their_examples() -> None:
         "writing-an-integration/countdown.py",
         "writing-an-integration/explicit_start.py",
         "writing-an-integration/manifest.py",
+        "writing-a-lifecycle-extension/beacon.py",
         "writing-a-lifecycle-extension/stamp.py",
     ]
 

@@ -43,10 +43,14 @@ from ._model._snapshot import KnownProperties, KnownResourceStates
 if TYPE_CHECKING:
     from collections.abc import Generator
 
-__all__ = ["AspyreAppFactory", "aspyre_app_factory"]
+__all__ = ["DEFAULT_DISABLED_PLUGINS", "AspyreAppFactory", "aspyre_app_factory"]
 
 #: Default number of log lines kept per resource in a failed test's report.
 DEFAULT_REPORT_LINES = 200
+
+#: Hook plugins switched off in the apps of a test unless the test asks (``disable_plugins=()``):
+#: the dashboard serves people, not tests (Aspire's testing builder disables its dashboard too).
+DEFAULT_DISABLED_PLUGINS: tuple[str, ...] = ("dashboard",)
 
 _FACTORIES = pytest.StashKey[list["AspyreAppFactory"]]()
 _REPORTED = pytest.StashKey[bool]()
@@ -92,6 +96,7 @@ class AspyreAppFactory:
         configure: Callable[[DistributedApplicationBuilder], object] | None = None,
         randomize_ports: bool = True,
         wait_behavior: WaitBehavior = WaitBehavior.STOP_ON_RESOURCE_UNAVAILABLE,
+        disable_plugins: Sequence[str] = DEFAULT_DISABLED_PLUGINS,
     ) -> DistributedApplication:
         """Load (or build) the app without starting it.
 
@@ -99,6 +104,8 @@ class AspyreAppFactory:
         to pytest's root directory), a module name, a builder made in the test, or an app built
         already; ``None`` means ``apphost.py``. ``args`` reach the app host as ``sys.argv[1:]``.
         ``configure(builder)`` runs just before the app is built (add or change resources).
+        ``disable_plugins`` names hook plugins switched off for this app (default: the dashboard,
+        see :data:`DEFAULT_DISABLED_PLUGINS`; ``()`` keeps every installed plugin).
         """
         if self._closed:
             raise RuntimeError("aspyre_app_factory: this test's factory is closed (the test ended)")
@@ -120,6 +127,10 @@ class AspyreAppFactory:
         app.options.randomize_ports = randomize_ports
         app.options.default_wait_behavior = wait_behavior
         app.options.console_output = False
+        if isinstance(disable_plugins, str):
+            raise TypeError("disable_plugins= takes a sequence of plugin names, not one string")
+        for name in disable_plugins:
+            app.disable_plugin(name)
         self.apps.append(app)
         return app
 
@@ -155,10 +166,16 @@ class AspyreAppFactory:
         start: bool = True,
         randomize_ports: bool = True,
         wait_behavior: WaitBehavior = WaitBehavior.STOP_ON_RESOURCE_UNAVAILABLE,
+        disable_plugins: Sequence[str] = DEFAULT_DISABLED_PLUGINS,
     ) -> DistributedApplication:
         """:meth:`build`, then :meth:`start` (unless ``start=False``); returns the app."""
         app = await self.build(
-            app_host, *args, configure=configure, randomize_ports=randomize_ports, wait_behavior=wait_behavior
+            app_host,
+            *args,
+            configure=configure,
+            randomize_ports=randomize_ports,
+            wait_behavior=wait_behavior,
+            disable_plugins=disable_plugins,
         )
         if start:
             await self.start(app)

@@ -48,6 +48,7 @@ examples:
   aspyre run mypkg.apphost            a module, found on sys.path and in the current directory
   aspyre run --plain | tee run.log    plain lines (the default when the output is not a terminal)
   aspyre run -- --feature-x           arguments after -- go to the app host (sys.argv[1:])
+  aspyre run --no-dashboard           without the dashboard (flags of installed plugins reach the app host)
 
 The exit code is 1 when a resource failed to start, 0 otherwise.
 """

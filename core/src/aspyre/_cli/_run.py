@@ -88,6 +88,8 @@ class View(Protocol):
 
     def on_log(self, resource: IResource, line: LogLine) -> None: ...
 
+    def on_announcement(self, text: str) -> None: ...
+
     def __enter__(self) -> View: ...
 
     def __exit__(
@@ -105,6 +107,7 @@ class LiveView:
         self._colours = {r.name: PALETTE[i % len(PALETTE)] for i, (r, _) in enumerate(self._order)}
         self._width = max((len(r.name) for r in app.model), default=0)
         self._snapshots: dict[str, ResourceSnapshot] = {}
+        self._announcements: list[str] = []
         self._live: Live | None = None
         self._stopped = False
         try:
@@ -120,9 +123,13 @@ class LiveView:
         from rich.table import Table
         from rich.text import Text
 
+        title = Text(f"aspyre · {self._title}", style="bold")
+        for line in self._announcements:
+            title.append("\n")
+            title.append(line, style="not bold")
         table = Table(
             box=box.SIMPLE_HEAD,
-            title=Text(f"aspyre · {self._title}", style="bold"),
+            title=title,
             caption="stopped" if self._stopped else "Ctrl-C stops the app (twice: force)",
             caption_style="dim",
             title_justify="left",
@@ -170,6 +177,14 @@ class LiveView:
         if line.is_error:
             content.stylize("red")
         self.console.print(label + Text(" │ ", style="dim") + content, soft_wrap=True)
+
+    def on_announcement(self, text: str) -> None:
+        from rich.text import Text
+
+        self._announcements.append(text)
+        self.console.print(Text(text), soft_wrap=True)  # once, above the table; the table keeps it
+        if self._live is not None:
+            self._live.update(self.render())
 
     def __enter__(self) -> LiveView:
         from rich.live import Live
@@ -253,6 +268,7 @@ class AspyreLogging:
 async def _run_async(app: DistributedApplication, view: View, show_logs: bool) -> int:
     if show_logs:
         app.resource_loggers.add_listener(view.on_log)
+    app.add_announcement_listener(view.on_announcement)
     watch_done = anyio.Event()
 
     async def watch() -> None:

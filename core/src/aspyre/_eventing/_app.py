@@ -8,7 +8,7 @@ the hosting layer, so that events can be typed without importing either.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -91,6 +91,10 @@ class ResourceLoggers(Protocol):
 
     def watch(self, resource: IResource | str, *, backlog: bool = True) -> AsyncIterator[LogLine]:
         """The backlog (unless ``backlog=False``), then every new line, until the app stops."""
+        ...
+
+    def add_listener(self, listener: Callable[[IResource, LogLine], None]) -> None:
+        """Call ``listener(resource, line)`` for every line of every resource (on the event loop; keep it cheap)."""
         ...
 
 
@@ -177,6 +181,29 @@ class App(Protocol):
 
     def get_endpoint(self, resource: IResource | str, endpoint_name: str | None = None, /) -> str:
         """The URL of a resource's endpoint (default: ``http``, then ``https``, then the first)."""
+        ...
+
+    def disable_plugin(self, name: str, /) -> bool:
+        """Switch off the hook plugin ``name`` for this app (before it starts)."""
+        ...
+
+    def announce(self, text: str, /) -> None:
+        """Show one line to whoever runs the app (``Dashboard: http://...``): printed once, kept by the live table."""
+        ...
+
+    @property
+    def announcements(self) -> tuple[str, ...]:
+        """Every line given to :meth:`announce`, in order."""
+        ...
+
+    def add_announcement_listener(self, listener: Callable[[str], None], /) -> None:
+        """Call ``listener(text)`` for every announcement, past ones first."""
+        ...
+
+    def start_background_task(
+        self, func: Callable[..., Awaitable[object]], /, *args: object, name: str | None = None
+    ) -> None:
+        """Run ``await func(*args)`` next to the resources while the app runs (run mode); cancelled at stop."""
         ...
 
 

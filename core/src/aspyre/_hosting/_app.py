@@ -6,7 +6,7 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -59,6 +59,8 @@ class DistributedApplication:
         self.options = AppOptions()
         self.services.add(self, replace=True)
         self.services.add(self.model, replace=True)
+        self._announcements: list[str] = []
+        self._announcement_listeners: list[Callable[[str], None]] = []
 
     # -- construction shortcut ------------------------------------------------------------------------
     @staticmethod
@@ -109,6 +111,50 @@ class DistributedApplication:
     @property
     def resource_loggers(self) -> ResourceLoggerService:
         return self._orch().loggers
+
+    # -- plugins and what they show -----------------------------------------------------------------
+    def disable_plugin(self, name: str) -> bool:
+        """Switch off the hook plugin ``name`` for this app (see :meth:`DistributedApplicationBuilder.disable_plugin`).
+
+        Call it before the app starts: hooks that ran already are not undone.
+        """
+        return self._builder.disable_plugin(name)
+
+    def announce(self, text: str) -> None:
+        """Show one line to whoever runs the app, such as ``Dashboard: http://127.0.0.1:PORT/...``.
+
+        ``python apphost.py`` and ``aspyre run --plain`` print it once; ``aspyre run``'s live table
+        prints it once and keeps showing it above the resources. Without a console (tests) it is
+        only kept in :attr:`announcements`. For hook plugins that serve something next to the app.
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"announce() needs a str, got {type(text).__name__}")
+        text = " ".join(text.splitlines())  # one line: the live table keeps it in place
+        self._announcements.append(text)
+        for listener in list(self._announcement_listeners):
+            listener(text)
+
+    @property
+    def announcements(self) -> tuple[str, ...]:
+        """Every line given to :meth:`announce`, in order."""
+        return tuple(self._announcements)
+
+    def add_announcement_listener(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener(text)`` for every announcement, past ones first (console views use it)."""
+        for text in self._announcements:
+            listener(text)
+        self._announcement_listeners.append(listener)
+
+    def start_background_task(self, func: Callable[..., Awaitable[object]], *args: object, name: str | None = None) -> None:
+        """Run ``await func(*args)`` next to the resources for as long as the app runs (run mode).
+
+        Call it once the app is starting: from an ``aspyre_before_start`` hook (or a subscriber of
+        :class:`BeforeStartEvent`) or later. The task is cancelled when the app stops, after every
+        resource stopped; put cleanup in a ``finally`` (shielded if it awaits). What it raises is
+        logged (logger ``aspyre.orchestrator``) and never stops the app. This is how a hook plugin
+        serves something alongside the app, as the dashboard serves its pages.
+        """
+        self._orch().start_background_task(func, *args, name=name)
 
     # -- publish ------------------------------------------------------------------------------------
     async def publish_async(self) -> Path:
@@ -177,6 +223,7 @@ class DistributedApplication:
 
             reporter = PlainConsole(self)
             self.resource_loggers.add_listener(reporter.on_log)
+            self.add_announcement_listener(reporter.on_announcement)
         async with anyio.create_task_group() as tg:
             await self.start()
             try:

@@ -34,7 +34,7 @@ from aspyre._model._resources import (
 from aspyre._model._values import ReferenceExpression
 from aspyre._plugins import PluginLoadError
 
-from ._extensions import builder_method, configure_builder, load_hook_plugins
+from ._extensions import builder_method, configure_builder, disable_plugin, load_hook_plugins
 from ._integrations import DuplicateResourceError, check_name_available
 from ._paths import caller_file, resolve_path
 from ._python_apps import PythonAppBuilderMethods
@@ -44,7 +44,10 @@ from ._resource_builder._containers import check_image
 if TYPE_CHECKING:
     from aspyre._hosting._app import DistributedApplication
 
-__all__ = ["DistributedApplicationBuilder", "DuplicateResourceError"]
+__all__ = ["DISABLE_PLUGINS_ENV", "DistributedApplicationBuilder", "DuplicateResourceError"]
+
+#: Hook plugins to switch off in every builder of the process: names separated by commas.
+DISABLE_PLUGINS_ENV = "ASPYRE_DISABLE_PLUGINS"
 
 T = TypeVar("T", bound=IResource)
 
@@ -93,9 +96,34 @@ class DistributedApplicationBuilder(PythonAppBuilderMethods):
         self.services.add(self.eventing)
         self.services.add(self.execution_context)
         self._built = False
+        self._disabled_plugins: set[str] = {
+            n.strip() for n in os.environ.get(DISABLE_PLUGINS_ENV, "").split(",") if n.strip()
+        }
         if load_plugins:
-            self.plugin_load_errors.extend(load_hook_plugins(self.plugin_manager))
+            self.plugin_load_errors.extend(load_hook_plugins(self.plugin_manager, self._disabled_plugins))
         configure_builder(self)
+
+    # -- plugins ------------------------------------------------------------------------------------
+    def disable_plugin(self, name: str) -> bool:
+        """Switch off the hook plugin ``name`` for this builder and the app built from it.
+
+        ``name`` is the plugin's entry-point name in the ``aspyre.hooks`` group (``dashboard``) or
+        ``distribution:name``. Its hook implementations are unregistered and it cannot be registered
+        again (pluggy's ``set_blocked``); hooks that already ran (``aspyre_configure_builder``) are
+        not undone, so call it before the app starts. Returns whether a registered plugin matched.
+
+        The environment variable ``ASPYRE_DISABLE_PLUGINS`` (names separated by commas) does the
+        same for every builder of the process, before the plugins are even imported.
+        """
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"disable_plugin() needs a plugin name, got {name!r}")
+        self._disabled_plugins.add(name.strip())
+        return disable_plugin(self.plugin_manager, name.strip())
+
+    @property
+    def disabled_plugins(self) -> frozenset[str]:
+        """The plugin names switched off (:meth:`disable_plugin` and ``ASPYRE_DISABLE_PLUGINS``)."""
+        return frozenset(self._disabled_plugins)
 
     def __getattr__(self, name: str) -> Any:
         """Find ``name`` among the installed builder extension methods (entry points)."""

@@ -74,6 +74,9 @@ class PlainConsole:
         """Print one log line of a resource."""
         self._print(f"{resource.name:<{self._width}} | {line.content}")
 
+    def on_announcement(self, text: str) -> None:
+        self._print(text)
+
     async def watch_states(self) -> None:
         """Print state lines until the app stops (its snapshots stream ends)."""
         async for update in self._app.resource_notifications.watch():

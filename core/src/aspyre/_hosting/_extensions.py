@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = [
     "builder_method",
     "configure_builder",
+    "disable_plugin",
     "load_hook_plugins",
     "public_names",
     "resource_method",
@@ -118,8 +119,11 @@ def resource_method(builder: ResourceBuilder[Any], name: str) -> Callable[..., A
     )
 
 
-def load_hook_plugins(pm: pluggy.PluginManager) -> list[PluginLoadError]:
-    """Register every ``aspyre.hooks`` entry point with ``pm``; return (and warn about) those that failed."""
+def load_hook_plugins(pm: pluggy.PluginManager, disabled: Collection[str] = ()) -> list[PluginLoadError]:
+    """Register every ``aspyre.hooks`` entry point with ``pm``; return (and warn about) those that failed.
+
+    Plugins named in ``disabled`` (entry-point name or ``distribution:name``) are blocked, not even imported.
+    """
     errors: list[PluginLoadError] = []
 
     def report(error: PluginLoadError) -> None:
@@ -128,6 +132,9 @@ def load_hook_plugins(pm: pluggy.PluginManager) -> list[PluginLoadError]:
 
     for entry in registry().entries(GROUP_HOOKS):
         plugin_name = f"{entry.distribution}:{entry.name}"
+        if entry.name in disabled or plugin_name in disabled:
+            pm.set_blocked(plugin_name)
+            continue
         try:
             plugin = entry.load()
         except PluginLoadError as exc:
@@ -143,6 +150,16 @@ def load_hook_plugins(pm: pluggy.PluginManager) -> list[PluginLoadError]:
                 pm.unregister(plugin)
             report(PluginLoadError(entry, exc, stage="could not be registered"))
     return errors
+
+
+def disable_plugin(pm: pluggy.PluginManager, name: str) -> bool:
+    """Unregister and block the hook plugins called ``name`` (entry-point name or ``distribution:name``)."""
+    matched = False
+    for registered, _plugin in pm.list_name_plugin():
+        if registered is not None and (registered == name or registered.partition(":")[2] == name):
+            pm.set_blocked(registered)
+            matched = True
+    return matched
 
 
 def configure_builder(builder: DistributedApplicationBuilder) -> None:

@@ -350,6 +350,10 @@ class ResourceCommandAnnotation(ResourceAnnotation):
     description: str | None = None
     #: ``snapshot -> "enabled" | "disabled" | "hidden"``
     update_state: Callable[[Any], str] | None = None
+    #: Asked before running the command (a dashboard shows it in a confirmation dialog).
+    confirmation_message: str | None = None
+    #: Shown as a button of its own rather than in a menu.
+    is_highlighted: bool = False
 
 
 @attrs.frozen

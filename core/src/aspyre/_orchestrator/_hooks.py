@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+from collections.abc import Awaitable, Callable
 
 import anyio
 import anyio.abc
@@ -72,16 +73,36 @@ class BackgroundHandlers:
     def __init__(self) -> None:
         self._stop = anyio.Event()
         self._done = anyio.Event()
+        self._group: anyio.abc.TaskGroup | None = None
 
     async def run(self, *, task_status: anyio.abc.TaskStatus[anyio.abc.TaskGroup] = anyio.TASK_STATUS_IGNORED) -> None:
         """Run until :meth:`stop` (start it with ``tg.start``: the task group is its start value)."""
         try:
             async with anyio.create_task_group() as background:
+                self._group = background
                 task_status.started(background)
                 await self._stop.wait()
                 background.cancel_scope.cancel()
         finally:
+            self._group = None
             self._done.set()
+
+    def start_task(self, func: Callable[..., Awaitable[object]], *args: object, name: str | None = None) -> None:
+        """Run ``await func(*args)`` with the handlers (cancelled with them); what it raises is logged."""
+        group = self._group
+        if group is None or self._stop.is_set():
+            raise RuntimeError("The app is not running: background tasks start once it is starting")
+        label = name or getattr(func, "__qualname__", repr(func))
+
+        async def guarded() -> None:
+            try:
+                await func(*args)
+            except anyio.get_cancelled_exc_class():
+                raise
+            except Exception as exc:
+                log.error("background task %s failed: %s: %s", label, type(exc).__name__, exc)
+
+        group.start_soon(guarded, name=label)
 
     async def stop(self, grace: float) -> None:
         """Cancel the handlers and wait for them, at most *grace* seconds."""

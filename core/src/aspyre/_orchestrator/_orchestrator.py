@@ -205,6 +205,10 @@ class Orchestrator:
                 tg.start_soon(self._run_connection_string, r)
         tg.start_soon(self._after_created, pending)
 
+    def start_background_task(self, func: Callable[..., Awaitable[object]], *args: object, name: str | None) -> None:
+        """Run ``func(*args)`` with the background handlers: cancelled after the resources stopped."""
+        self._background.start_task(func, *args, name=name)
+
     def _background_error(self, event: Event, exc: BaseException) -> None:
         r = getattr(event, "resource", None)
         logger = self._logger(r) if r is not None else log

@@ -155,8 +155,16 @@ class LifecycleMethods(ResourceBuilderBase[R_co]):
         *,
         description: str | None = None,
         update_state: Callable[[ResourceSnapshot], str] | None = None,
+        confirmation_message: str | None = None,
+        is_highlighted: bool = False,
     ) -> Self:
-        """A named command runnable with ``app.execute_command(resource, name)`` (replaces one of the same name)."""
+        """A named command runnable with ``app.execute_command(resource, name)`` (replaces one of the same name).
+
+        ``update_state(snapshot)`` says whether the command is ``"enabled"``, ``"disabled"`` or
+        ``"hidden"`` right now (default: enabled). A dashboard asks the person to confirm
+        ``confirmation_message`` before running it, and shows a highlighted command as a button of
+        its own rather than in a menu.
+        """
         res = self._resource
         check_type(res, "with_command", "name", name, str, "a str")
         check_type(res, "with_command", "display_name", display_name, str, "a str")
@@ -169,7 +177,17 @@ class LifecycleMethods(ResourceBuilderBase[R_co]):
         for existing in self._resource.annotations.all(ResourceCommandAnnotation):
             if existing.name == name:
                 self._resource.annotations.remove(existing)
-        return self.with_annotation(ResourceCommandAnnotation(name, display_name, execute, description, update_state))
+        return self.with_annotation(
+            ResourceCommandAnnotation(
+                name,
+                display_name,
+                execute,
+                description,
+                update_state,
+                confirmation_message=confirmation_message,
+                is_highlighted=is_highlighted,
+            )
+        )
 
     def with_initial_state(self, snapshot: ResourceSnapshot) -> Self:
         """The snapshot the resource shows before its first update."""

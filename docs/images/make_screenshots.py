@@ -1,0 +1,145 @@
+"""Screenshots of the dashboard for docs/dashboard.md, taken from the running demo app host.
+
+    scripts/screenshots            # or: .venv/bin/python docs/images/make_screenshots.py
+
+Runs ``aspyre run examples/apphost.py`` (needs Docker and the redis image, as ``scripts/demo``),
+signs a headless chromium in with the printed link, and saves one PNG per page here
+(``dashboard-*.png``). The nested-children view comes from the dashboard tests' showcase app host
+(talking clocks), which needs no containers. Needs Playwright and chromium (``/usr/bin/chromium`` or
+``ASPYRE_CHROMIUM``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+ASPYRE = Path(sys.executable).with_name("aspyre")
+CHROMIUM = os.environ.get("ASPYRE_CHROMIUM", "/usr/bin/chromium")
+VIEWPORT = {"width": 1440, "height": 860}
+
+
+@contextmanager
+def app_host(path: Path) -> Iterator[str]:
+    """Run the app host; yield the sign-in link it prints."""
+    env = dict(os.environ)
+    env.pop("ASPYRE_DISABLE_PLUGINS", None)
+    proc = subprocess.Popen(
+        [str(ASPYRE), "run", "--plain", str(path.relative_to(ROOT))],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            m = re.match(r"^Dashboard: (http://\S+)", line)
+            if m:
+                yield m.group(1)
+                break
+        else:
+            raise SystemExit(f"{path} exited without printing the dashboard's link")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def wait_state(page: Any, name: str, state: str) -> None:
+    page.wait_for_function(
+        "([n, s]) => { const r = document.querySelector(`[data-resource='${n}'][data-state]`); return r && r.dataset.state === s; }",
+        arg=[name, state],
+        timeout=120_000,
+    )
+
+
+def shoot(page: Any, name: str) -> None:
+    page.mouse.move(0, VIEWPORT["height"] - 1)  # no hover effects
+    page.wait_for_timeout(400)  # let the last frame paint
+    path = HERE / f"dashboard-{name}.png"
+    page.screenshot(path=str(path))
+    print(f"saved {path.relative_to(ROOT)}")
+
+
+def demo_pages(browser: Any) -> None:
+    with app_host(ROOT / "examples" / "apphost.py") as login:
+        base = login.split("/login")[0]
+        ctx = browser.new_context(viewport=VIEWPORT, color_scheme="light")
+        page = ctx.new_page()
+        page.goto(login)
+        page.wait_for_selector("tr.res-row")
+        wait_state(page, "api", "Running")
+        page.wait_for_selector("tr.res-row[data-resource='api'] .health-healthy", timeout=120_000)
+        time.sleep(3)  # a few seconds of uptime and of logs
+        shoot(page, "resources")
+        page.goto(f"{base}/resources?resource=api")
+        page.wait_for_selector(".details tr[data-env='CACHE_PASSWORD']")
+        page.locator(".details [data-section='resource'] .section-head").click()  # folded: env vars in view
+        shoot(page, "details")
+        page.locator(".details [data-section='resource'] .section-head").click()
+        page.goto(f"{base}/graph?resource=api")
+        page.wait_for_selector(".gnode[data-resource='cache']")
+        shoot(page, "graph")
+        page.goto(f"{base}/parameters")
+        page.wait_for_selector("tr.param-row[data-resource='cache-password']")
+        shoot(page, "parameters")
+        page.goto(f"{base}/console")
+        page.wait_for_selector("#log .line .prefix >> text=api")
+        shoot(page, "console")
+        ctx.close()
+        dark = browser.new_context(viewport=VIEWPORT, color_scheme="dark")
+        page = dark.new_page()
+        page.goto(login)
+        page.goto(f"{base}/console/cache")
+        page.wait_for_selector("#log .line")
+        shoot(page, "console-dark")
+        dark.close()
+
+
+def showcase_pages(browser: Any) -> None:
+    with app_host(ROOT / "tests" / "dashboard" / "apphosts" / "showcase.py") as login:
+        ctx = browser.new_context(viewport=VIEWPORT, color_scheme="dark")
+        page = ctx.new_page()
+        page.goto(login)
+        page.wait_for_selector("tr.res-row[data-resource='clock-tick-hand']")
+        page.locator("tr.res-row[data-resource='alarm'] button[data-command='start']").click()
+        page.wait_for_function(
+            "() => /Tick|Tock/.test(document.querySelector(\"tr.res-row[data-resource='alarm']\").dataset.state)"
+        )
+        page.wait_for_timeout(1500)
+        shoot(page, "nested-dark")
+        ctx.close()
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
+        )
+        try:
+            demo_pages(browser)
+            showcase_pages(browser)
+        finally:
+            browser.close()
+
+
+if __name__ == "__main__":
+    main()
