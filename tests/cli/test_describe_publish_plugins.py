@@ -171,11 +171,13 @@ def test_plugins_reports_a_plugin_that_fails_to_load(tmp_path: Path) -> None:
     ]
     text = aspyre("plugins", cwd=tmp_path, env=env)
     assert text.returncode == 1
-    assert "1 plugin(s) failed to load" in text.stdout
+    assert "1 problem(s):" in text.stdout
     assert (
-        "add_broken (aspyre.builder_methods) from aspyre-broken 1.2.3: ImportError: libbroken.so is missing"
-        in text.stdout
+        "load: Plugin 'add_broken' (entry point add_broken = 'aspyre_broken:add_broken' in group "
+        "'aspyre.builder_methods') from distribution aspyre-broken 1.2.3 failed to load: ImportError: libbroken.so "
+        "is missing. Reinstall or upgrade aspyre-broken" in text.stdout
     )
+    assert next(line for line in text.stdout.splitlines() if line.startswith("add_broken ")).split()[3] == "failed"
 
 
 def test_help_shows_examples(tmp_path: Path) -> None:

@@ -352,12 +352,6 @@ def test_configure_builder_hook_runs_for_each_builder(tmp_path: Path) -> None:
     site = tmp_path / "site"
     site.mkdir()
     make_dist(site, "good-hooks", {"aspyre.hooks": {"good": "good_hooks"}}, {"good_hooks.py": HOOKS_MODULE})
-    make_dist(
-        site,
-        "typo-hooks",
-        {"aspyre.hooks": {"typo": "typo_hooks"}},
-        {"typo_hooks.py": "import aspyre\n@aspyre.plugins.hookimpl\ndef aspyre_configure_buildr(builder):\n    pass\n"},
-    )
     result = run(
         """
         import json, warnings
@@ -380,13 +374,8 @@ def test_configure_builder_hook_runs_for_each_builder(tmp_path: Path) -> None:
     assert result["resources"] == [["from-hook"], ["from-hook"]]
     assert result["value"] == "configured"
     assert "good-hooks:good" in result["plugins"]
-    assert "typo-hooks:typo" not in result["plugins"]  # registered, found to use an unknown hook, unregistered
     assert result["separate"] is True
-    warnings = [w for w in result["warnings"] if "typo" in w]
-    assert len(warnings) == 2  # reported for each builder
-    assert "Plugin 'typo' (entry point typo = 'typo_hooks' in group 'aspyre.hooks')" in warnings[0]
-    assert "typo-hooks 1.0 could not be registered: PluginValidationError" in warnings[0]
-    assert "aspyre_configure_buildr" in warnings[0]
+    assert result["warnings"] == []
 
 
 def test_a_failing_configure_hook_names_the_plugin(tmp_path: Path) -> None:

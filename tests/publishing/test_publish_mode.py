@@ -56,7 +56,7 @@ def test_apphost_publishes_a_manifest_without_docker(tmp_path: Path) -> None:
     ]
     # nothing was started: the docker SDK and the run-mode orchestrator were never imported
     assert json.loads(report.read_text()) == {"docker_imported": False, "orchestrator_imported": False}
-    assert out.splitlines() == ["before-publish manifest", "after-publish", f"Published manifest to: {manifest}"]
+    assert out.splitlines() == ["before-publish manifest", "after-publish", f"Published (manifest) to {manifest}"]
 
 
 def test_an_output_path_ending_in_json_names_the_manifest_file(tmp_path: Path) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
 
 from aspyre.pytest_plugin import AspyreAppFactory
+from aspyre.testing import PluginTester
 
 
 def use_test_settings(builder):  # type: ignore[no-untyped-def]
@@ -41,3 +43,29 @@ async def test_a_small_model(aspyre_app_factory: AspyreAppFactory) -> None:
     app = await aspyre_app_factory(builder)
     snapshot = await app.resource_notifications.wait_for_resource("hello", "Finished")
     assert snapshot.exit_code == 0
+
+
+@pytest.mark.anyio
+async def test_manifest_and_snapshots(aspyre_app_factory: AspyreAppFactory, tmp_path: Path) -> None:
+    (tmp_path / "apphost.py").write_text(
+        "import sys, aspyre\n"
+        "builder = aspyre.DistributedApplication.create_builder()\n"
+        "builder.add_executable('job', sys.executable, '-c', 'pass')\n"
+        "builder.build().run()\n"
+    )
+    manifest = await aspyre_app_factory.manifest(tmp_path / "apphost.py")
+    assert manifest["resources"]["job"]["type"] == "executable.v0"
+    app = await aspyre_app_factory(tmp_path / "apphost.py")
+    await app.resource_notifications.wait_for_resource("job", "Finished")
+    assert aspyre_app_factory.snapshots(app)["job"].exit_code == 0
+
+
+def add_greeting(builder, name):  # type: ignore[no-untyped-def]
+    return builder.add_parameter(name, "hello")
+
+
+def test_a_builder_method(aspyre_plugins: PluginTester) -> None:
+    aspyre_plugins.register("aspyre-greeting", builder_methods={"add_greeting": add_greeting})
+    builder = aspyre_plugins.create_builder()
+    assert builder.add_greeting("greeting").resource.value == "hello"
+    assert aspyre_plugins.check() == []

@@ -37,10 +37,12 @@ def test_the_pages_have_their_examples() -> None:
     names = [name for name, _ in examples()]
     assert names == [
         "writing-an-integration/clock.py",
+        "writing-an-integration/process.py",
         "writing-an-integration/typed.py",
         "writing-an-integration/countdown.py",
         "writing-an-integration/explicit_start.py",
         "writing-an-integration/manifest.py",
+        "writing-an-integration/tester.py",
         "writing-a-lifecycle-extension/beacon.py",
         "writing-a-lifecycle-extension/stamp.py",
     ]

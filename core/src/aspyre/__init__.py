@@ -64,6 +64,7 @@ from ._model._urls import IconVariant, UrlDisplayLocation
 from ._model._values import ReferenceExpression
 from ._orchestrator._options import AppOptions
 from ._public import present as _present
+from ._version import __version__ as __version__
 
 if _TYPE_CHECKING:
     from . import annotations as annotations
@@ -72,8 +73,6 @@ if _TYPE_CHECKING:
     from . import plugins as plugins
     from . import publishing as publishing
     from . import testing as testing
-
-__version__ = "0.1.0"
 
 __all__ = [
     "AppOptions",

@@ -16,11 +16,16 @@ Entry-point groups:
     a module or object with ``@aspyre.plugins.hookimpl`` functions, registered with the plugin manager.
 ``aspyre.publishers``
     ``name = "pkg.module:PublisherClass"``: ``--publisher name``.
+
+Which of the installed plugins a builder uses is a :class:`PluginSelection`: all of them, minus those
+switched off (``ASPYRE_DISABLE_PLUGINS``, ``-p no:NAME``), or, with autoloading off
+(``ASPYRE_DISABLE_PLUGIN_AUTOLOAD``), only those asked for (``ASPYRE_PLUGINS``, ``-p NAME``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -28,23 +33,48 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 
 from ._errors import DistributedApplicationException
+from ._version import API_VERSION, __version__
 
 if TYPE_CHECKING:
     import importlib.metadata
 
-# importlib.metadata, difflib and traceback are imported where they are needed: "import aspyre"
-# stays cheap for code that never looks at the installed plugins.
+    from ._plugin_selection import PluginSelection
+
+# importlib.metadata, difflib, the selection and the version checks are imported where they are needed:
+# "import aspyre" stays cheap for code that never looks at the installed plugins.
+
+#: Plugins to switch off: distribution or entry-point names (``dist:entry`` too), separated by commas.
+DISABLE_PLUGINS_ENV = "ASPYRE_DISABLE_PLUGINS"
+#: Any value but ``""``/``0``/``false``/``no``: load only the plugins named explicitly (``-p NAME``, ``ASPYRE_PLUGINS``).
+DISABLE_AUTOLOAD_ENV = "ASPYRE_DISABLE_PLUGIN_AUTOLOAD"
+#: The plugins to load when autoloading is off, as :data:`DISABLE_PLUGINS_ENV` names them.
+PLUGINS_ENV = "ASPYRE_PLUGINS"
+#: The distribution of the core: never a plugin that can be switched off.
+CORE_DISTRIBUTION = "aspyre"
+
+
+def normalize_distribution(name: str) -> str:
+    """A distribution name as packaging compares them: lower case, runs of ``-_.`` as one ``-``."""
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 __all__ = [
+    "DISABLE_AUTOLOAD_ENV",
+    "DISABLE_PLUGINS_ENV",
     "GROUP_BUILDER_METHODS",
     "GROUP_HOOKS",
     "GROUP_PUBLISHERS",
     "GROUP_RESOURCE_METHODS",
+    "GROUP_STUBS",
+    "STUBS_PACKAGE",
     "KNOWN_INTEGRATIONS",
+    "PLUGINS_ENV",
+    "PluginConflictError",
     "PluginEntry",
     "PluginHookError",
     "PluginLoadError",
     "PluginRegistry",
+    "PluginValidationError",
+    "normalize_distribution",
     "registry",
     "resource_extension",
 ]
@@ -54,6 +84,11 @@ GROUP_RESOURCE_METHODS = "aspyre.resource_methods"
 GROUP_HOOKS = "aspyre.hooks"
 GROUP_PUBLISHERS = "aspyre.publishers"
 GROUPS = (GROUP_BUILDER_METHODS, GROUP_RESOURCE_METHODS, GROUP_HOOKS, GROUP_PUBLISHERS)
+#: Written by ``aspyre stubs`` in the generated stub distribution: the fingerprint of the plugins it describes.
+GROUP_STUBS = "aspyre.stubs"
+#: The stub package ``aspyre stubs`` writes (next to its ``.dist-info``).
+STUBS_PACKAGE = "aspyre-stubs"
+
 
 #: Methods of the integrations we know about, and the distribution that provides each.
 KNOWN_INTEGRATIONS: dict[str, str] = {
@@ -95,20 +130,64 @@ def resource_extension(*resource_types: type) -> Callable[[F], F]:
     return mark
 
 
+def _switch_off_advice(entry: PluginEntry) -> str:
+    dist = normalize_distribution(entry.distribution)
+    return f"switch it off for one run with -p no:{dist} (or {DISABLE_PLUGINS_ENV}={dist})"
+
+
 class PluginLoadError(DistributedApplicationException, ImportError):
     """A plugin's entry point could not be loaded (or registered). Names the distribution and the entry point.
 
     ``entry`` is the :class:`PluginEntry`, ``error`` the original exception.
     """
 
-    def __init__(self, entry: PluginEntry, error: BaseException, stage: str = "failed to load") -> None:
+    def __init__(
+        self, entry: PluginEntry, error: BaseException, stage: str = "failed to load", *, message: str | None = None
+    ) -> None:
         self.entry = entry
         self.error = error
-        super().__init__(
-            f"Plugin {entry.name!r} (entry point {entry.name} = {entry.value!r} in group {entry.group!r}) from "
-            f"distribution {entry.distribution} {entry.version} {stage}: {type(error).__name__}: {error}. "
-            f"Reinstall or upgrade {entry.distribution}, or uninstall it if you do not use it."
-        )
+        if message is None:
+            message = (
+                f"Plugin {entry.name!r} ({entry.describe()}) from distribution {entry.distribution} {entry.version} "
+                f"{stage}: {type(error).__name__}: {error}. Reinstall or upgrade {entry.distribution}, or uninstall "
+                "it if you do not use it."
+            )
+        super().__init__(message)
+
+
+class PluginValidationError(PluginLoadError):
+    """A hook plugin's implementations do not fit aspyre's hooks: an unknown hook name, an argument the hook
+    does not have, a function named like a hook but not marked with ``@aspyre.plugins.hookimpl``.
+
+    Raised when a builder is created (as pytest fails on such a plugin, instead of dropping it quietly).
+    ``problems`` lists each one, naming the function; ``aspyre plugins --check`` reports them too.
+    """
+
+    def __init__(self, entry: PluginEntry, problems: Iterable[str], *, others: Iterable[str] = ()) -> None:
+        self.problems = list(problems)
+        lines = [
+            f"Plugin {entry.name!r} ({entry.describe()}) from distribution {entry.distribution} {entry.version} "
+            "does not fit aspyre's hooks:",
+            *(f"  - {p}" for p in self.problems),
+            f"Fix the plugin (the hooks are documented in aspyre.plugins.HookSpecs), uninstall {entry.distribution}, "
+            f"or {_switch_off_advice(entry)}.",
+        ]
+        more = list(others)
+        if more:
+            lines.append(f"Other invalid hook plugins: {', '.join(more)} ('aspyre plugins --check' lists everything).")
+        super().__init__(entry, ValueError("; ".join(self.problems)), message="\n".join(lines))
+
+
+class PluginConflictError(DistributedApplicationException, AttributeError):
+    """Two distributions provide the same extension method, or a plugin's method has the name of one of
+    aspyre's own: aspyre will not guess. Raised when the name is used; names every distribution involved.
+
+    ``entries`` are the :class:`PluginEntry` objects involved (the core's method is not one).
+    """
+
+    def __init__(self, message: str, *, name: str, entries: Iterable[PluginEntry] = ()) -> None:
+        super().__init__(message, name=name)
+        self.entries = list(entries)
 
 
 class PluginHookError(DistributedApplicationException, RuntimeError):
@@ -125,9 +204,26 @@ class PluginEntry:
     distribution: str
     version: str
     _ep: importlib.metadata.EntryPoint | None = attrs.field(default=None, repr=False)
+    #: The distribution's requirement on aspyre (``">=0.1,<0.3"``; ``""``: any version; ``None``: none declared).
+    requires: str | None = attrs.field(default=None, kw_only=True, repr=False)
     _loaded: Any = attrs.field(default=None, init=False, repr=False)
     _state: str = attrs.field(default="unloaded", init=False)
     error: BaseException | None = attrs.field(default=None, init=False, repr=False)
+
+    @classmethod
+    def of(cls, group: str, name: str, obj: object, *, distribution: str, version: str = "0.0.0") -> PluginEntry:
+        """An entry whose object is given instead of imported (:mod:`aspyre.testing` registers such entries)."""
+        module = getattr(obj, "__module__", None) or getattr(obj, "__name__", "")
+        qualname = getattr(obj, "__qualname__", None)
+        value = f"{module}:{qualname}" if qualname and module and "<" not in qualname else str(module or repr(obj))
+        entry = cls(group, name, value, distribution, version)
+        entry._loaded = obj
+        entry._state = "loaded"
+        return entry
+
+    def describe(self) -> str:
+        """``entry point NAME = 'VALUE' in group 'GROUP'``: where the entry is declared."""
+        return f"entry point {self.name} = {self.value!r} in group {self.group!r}"
 
     @property
     def is_loaded(self) -> bool:
@@ -139,13 +235,42 @@ class PluginEntry:
         """Whether importing the object failed (:attr:`error` says why)."""
         return self._state == "failed"
 
+    def compatibility_problem(self) -> str | None:
+        """Why this aspyre does not satisfy the distribution's requirement on aspyre (``None``: it does)."""
+        if not self.requires:
+            return None
+        from ._plugin_versions import requirement_problem
+
+        problem = requirement_problem(self.requires, __version__)
+        if problem is None:
+            return None
+        return f"{problem}, and this is aspyre {__version__} (plugin API {API_VERSION})"
+
     def load(self) -> Any:
-        """Import the object (once). Raises :class:`PluginLoadError` if it cannot be imported."""
+        """Import the object (once). Raises :class:`PluginLoadError` if it cannot be imported, or if the
+        distribution declares that it does not support this version of aspyre (checked before the import)."""
         if self._state == "loaded":
             return self._loaded
         if self._state == "failed":
             assert self.error is not None
+            if isinstance(self.error, _IncompatibleError):
+                raise self.error.load_error
             raise PluginLoadError(self, self.error)
+        problem = self.compatibility_problem()
+        if problem is not None:
+            error = _IncompatibleError(problem)
+            error.load_error = PluginLoadError(
+                self,
+                error,
+                message=(
+                    f"Plugin {self.name!r} ({self.describe()}) from distribution {self.distribution} {self.version} "
+                    f"was not loaded: {problem}. Install a version of {self.distribution} made for aspyre "
+                    f"{API_VERSION} (or an aspyre it supports), or uninstall it if you do not use it."
+                ),
+            )
+            self._state = "failed"
+            self.error = error
+            raise error.load_error
         import importlib.metadata
 
         interrupted: Callable[[], bool] = _always
@@ -167,6 +292,12 @@ class PluginEntry:
         self._loaded = obj
         self._state = "loaded"
         return obj
+
+
+class _IncompatibleError(RuntimeError):
+    """The distribution declares aspyre versions that do not include this one."""
+
+    load_error: PluginLoadError
 
 
 def _always() -> bool:
@@ -207,39 +338,53 @@ class PluginRegistry:
     """Every aspyre entry point of the installed distributions, read once per process."""
 
     def __init__(self, entries: Iterable[PluginEntry] | None = None) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._entries: list[PluginEntry] | None = list(entries) if entries is not None else None
         #: How many times the installed distributions were scanned (once per process, unless refreshed).
         self.scan_count = 0
         #: Distributions whose metadata could not be read during the scan (skipped).
         self.scan_errors: list[str] = []
+        #: ``(where, fingerprint)`` of each stub distribution ``aspyre stubs`` wrote that the scan saw.
+        self.stubs: list[tuple[str, str]] = []
+        self._selection: PluginSelection | None = None
+        self._installed: list[PluginEntry] = []
 
     def _scan(self) -> list[PluginEntry]:
         with self._lock:
             if self._entries is not None:
                 return self._entries
             entries: list[PluginEntry] = []
+            stubs: list[tuple[str, str]] = []
             seen_dists: set[str] = set()
             # One pass over the installed distributions (what entry_points() does on every call).
             import importlib.metadata
 
+            from ._plugin_versions import aspyre_requirement
+
             for dist in importlib.metadata.distributions():
                 try:
-                    eps = [ep for ep in dist.entry_points if ep.group in GROUPS]
+                    all_eps = dist.entry_points
+                    eps = [ep for ep in all_eps if ep.group in GROUPS]
+                    stubs.extend((_stubs_location(dist), ep.value) for ep in all_eps if ep.group == GROUP_STUBS)
                     if not eps:
                         continue
-                    dist_name = dist.metadata["Name"] or "<unknown>"
+                    metadata = dist.metadata  # parsed once: Name, Version and Requires-Dist from one read
+                    dist_name = metadata["Name"] or "<unknown>"
+                    version = metadata["Version"] or "?"
+                    requires = aspyre_requirement(metadata.get_all("Requires-Dist") or ())
                 except Exception as exc:  # unreadable metadata: not ours to fix, never fatal
                     self.scan_errors.append(f"{getattr(dist, '_path', dist)}: {type(exc).__name__}: {exc}")
                     continue
-                key = dist_name.lower().replace("_", "-")
+                key = normalize_distribution(dist_name)
                 if key in seen_dists:  # the same distribution twice on sys.path: the first wins
                     continue
                 seen_dists.add(key)
                 for ep in eps:
-                    entries.append(PluginEntry(ep.group, ep.name, ep.value, dist_name, dist.version, ep))
+                    entries.append(PluginEntry(ep.group, ep.name, ep.value, dist_name, version, ep, requires=requires))
             self.scan_count += 1
             self._entries = entries
+            self._installed = list(entries)
+            self.stubs = stubs
             return entries
 
     def refresh(self) -> None:
@@ -250,6 +395,39 @@ class PluginRegistry:
     def add(self, entry: PluginEntry) -> None:
         """Register an entry as if it came from an installed distribution (tests, embedding)."""
         self._scan().append(entry)
+
+    def remove(self, entry: PluginEntry) -> None:
+        """Forget an entry (one :meth:`add` registered, or one the scan found)."""
+        with self._lock:
+            entries = self._scan()
+            for i, e in enumerate(entries):
+                if e is entry:
+                    del entries[i]
+                    return
+        raise ValueError(f"{entry!r} is not registered")
+
+    @contextlib.contextmanager
+    def overlay(self, entries: Iterable[PluginEntry]) -> Iterator[list[PluginEntry]]:
+        """Use ``entries`` as if they were installed, until the block ends.
+
+        They replace the installed entries of the same distributions (a plugin under test that is
+        also installed, editable, is seen once); those come back afterwards, in their places.
+        Yields the entries that were hidden.
+        """
+        new = list(entries)
+        dists = {normalize_distribution(e.distribution) for e in new}
+        with self._lock:
+            current = self._scan()
+            before = list(current)
+            hidden = [e for e in current if normalize_distribution(e.distribution) in dists]
+            current[:] = [e for e in current if normalize_distribution(e.distribution) not in dists] + new
+        try:
+            yield hidden
+        finally:
+            with self._lock:
+                current = self._scan()
+                added_since = [e for e in current if e not in before and e not in new]
+                current[:] = before + added_since
 
     def entries(self, group: str | None = None) -> list[PluginEntry]:
         """The entries of ``group`` (all of aspyre's groups when ``None``), in scan order."""
@@ -263,37 +441,82 @@ class PluginRegistry:
         """The entries of ``group`` called ``name`` (several distributions may provide one)."""
         return [e for e in self.entries(group) if e.name == name]
 
+    # -- which plugins are used ------------------------------------------------------------------
+    def selection(self) -> PluginSelection:
+        """The plugins new builders use: what :meth:`select` set (the ``aspyre`` command does), else the
+        environment variables, read now."""
+        if self._selection is not None:
+            return self._selection
+        from ._plugin_selection import PluginSelection
+
+        return PluginSelection.from_environment()
+
+    def select(self, selection: PluginSelection | None) -> None:
+        """Set the selection new builders of this process use (``None``: back to the environment variables)."""
+        self._selection = selection
+
+    # -- type stubs ------------------------------------------------------------------------------
+    def fingerprint(self) -> str:
+        """A digest of the extension methods installed (names, entry points, distributions, versions) and of
+        aspyre's version: what ``aspyre stubs`` records, to tell when its stubs are out of date.
+
+        Only what the scan found counts: entries registered by :meth:`add` or :meth:`overlay` (tests) are not
+        installed."""
+        import hashlib
+
+        self._scan()
+        rows = sorted(
+            f"{e.group} {e.name} {e.value} {normalize_distribution(e.distribution)} {e.version}"
+            for e in self._installed
+            if e.group in (GROUP_BUILDER_METHODS, GROUP_RESOURCE_METHODS)
+        )
+        digest = hashlib.sha256("\n".join([f"aspyre {__version__}", *rows]).encode()).hexdigest()
+        return digest[:20]
+
+    def stubs_status(self) -> tuple[str, str | None]:
+        """``("missing", None)``, ``("current", where)`` or ``("stale", where)`` for the stubs ``aspyre stubs``
+        wrote (the first one on ``sys.path``)."""
+        self._scan()
+        if not self.stubs:
+            return ("missing", None)
+        where, recorded = self.stubs[0]
+        return ("current" if recorded == self.fingerprint() else "stale", where)
+
     @property
     def failures(self) -> list[PluginEntry]:
         """The entries that were tried and failed to load."""
         return [e for e in self._scan() if e.failed]
 
     # -- lookups used by the builders --------------------------------------------------------------
-    def builder_method(self, name: str) -> Callable[..., Any] | None:
-        """The ``aspyre.builder_methods`` function called ``name``; ``None`` if none is installed.
+    def usable(self, group: str, name: str, selection: PluginSelection | None = None) -> list[PluginEntry]:
+        """The entries of ``group`` called ``name`` that ``selection`` (default: :meth:`selection`) allows."""
+        sel = self.selection() if selection is None else selection
+        return [e for e in self.find(group, name) if sel.allows(e)]
 
-        If several distributions provide the name, the first that loads wins; if none loads,
-        the error of the first is raised.
+    def builder_method(self, name: str, selection: PluginSelection | None = None) -> Callable[..., Any] | None:
+        """The ``aspyre.builder_methods`` function called ``name``; ``None`` if no used plugin provides it.
+
+        Raises :class:`PluginConflictError` when several distributions provide it, and
+        :class:`PluginLoadError` when its plugin cannot be loaded.
         """
-        candidates = self.find(GROUP_BUILDER_METHODS, name)
-        first_error: PluginLoadError | None = None
-        for entry in candidates:
-            try:
-                fn = entry.load()
-            except PluginLoadError as exc:
-                first_error = first_error or exc
-                continue
-            if callable(fn):
-                return fn  # type: ignore[no-any-return]
-        if first_error is not None:
-            raise first_error
-        return None
+        candidates = self.usable(GROUP_BUILDER_METHODS, name, selection)
+        if not candidates:
+            return None
+        if len({normalize_distribution(e.distribution) for e in candidates}) > 1:
+            raise PluginConflictError(conflict_message(f"builder.{name}()", candidates), name=name, entries=candidates)
+        fn = candidates[0].load()
+        if not callable(fn):
+            raise PluginLoadError(candidates[0], TypeError(f"{candidates[0].value} is not a function"))
+        return fn  # type: ignore[no-any-return]
 
-    def resource_methods(self, name: str) -> list[tuple[PluginEntry, Callable[..., Any]]]:
-        """Every loaded ``aspyre.resource_methods`` function called ``name`` with its entry."""
+    def resource_methods(
+        self, name: str, selection: PluginSelection | None = None
+    ) -> list[tuple[PluginEntry, Callable[..., Any]]]:
+        """Every loaded ``aspyre.resource_methods`` function called ``name`` that ``selection`` allows, with its
+        entry. Raises the first :class:`PluginLoadError` when none of them loads."""
         out: list[tuple[PluginEntry, Callable[..., Any]]] = []
         errors: list[PluginLoadError] = []
-        for entry in self.find(GROUP_RESOURCE_METHODS, name):
+        for entry in self.usable(GROUP_RESOURCE_METHODS, name, selection):
             try:
                 out.append((entry, entry.load()))
             except PluginLoadError as exc:
@@ -320,6 +543,28 @@ class PluginRegistry:
         if not close:
             return ""
         return "did you mean " + ", ".join(f"{c}()" for c in close) + "?"
+
+
+def _stubs_location(dist: object) -> str:
+    """Where the stub package of the stub distribution ``dist`` is (next to its ``.dist-info``)."""
+    info = getattr(dist, "_path", None)
+    if info is None:
+        return "?"
+    import pathlib
+
+    return str(pathlib.Path(str(info)).parent / STUBS_PACKAGE)
+
+
+def conflict_message(what: str, entries: Iterable[PluginEntry]) -> str:
+    """The message for ``what`` (``builder.add_x()``) provided by several distributions."""
+    entries = list(entries)
+    listed = "; ".join(f"{e.distribution} {e.version} ({e.describe()})" for e in entries)
+    last = normalize_distribution(entries[-1].distribution)
+    return (
+        f"{what} is provided by {len(entries)} distributions, and aspyre will not guess which one you mean: {listed}. "
+        f"Uninstall all but one, or switch the others off for one run with -p no:NAME (or "
+        f"{DISABLE_PLUGINS_ENV}={last})."
+    )
 
 
 _registry = PluginRegistry()

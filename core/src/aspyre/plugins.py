@@ -2,31 +2,52 @@
 
 A distribution extends aspyre through entry points (``aspyre.builder_methods``,
 ``aspyre.resource_methods``, ``aspyre.hooks``, ``aspyre.publishers``); see
-``docs/writing-an-integration.md`` and ``docs/writing-a-lifecycle-extension.md``.
+``docs/writing-an-integration.md``, ``docs/writing-a-lifecycle-extension.md`` and, for the versions a
+plugin declares and the deprecation policy, ``docs/plugin-api.md`` (:data:`API_VERSION`).
 """
 
 from __future__ import annotations
 
 from ._eventing._hookspecs import HookSpecs, hookimpl, hookspec
 from ._hosting._config import SecretsStore
+from ._hosting._extensions import StubsOutOfDateWarning
 from ._hosting._integrations import (
     check_name_available,
     create_default_password_parameter,
     create_generated_parameter,
     exclude_from_manifest_if_unused,
 )
+from ._hosting._plugin_check import PluginProblem, check_plugins
 from ._hosting._resource_builder import parse_image, volume_name
-from ._plugins import PluginEntry, PluginHookError, PluginLoadError, PluginRegistry, registry, resource_extension
+from ._plugin_selection import PluginSelection
+from ._plugins import (
+    PluginConflictError,
+    PluginEntry,
+    PluginHookError,
+    PluginLoadError,
+    PluginRegistry,
+    PluginValidationError,
+    registry,
+    resource_extension,
+)
 from ._public import present as _present
+from ._version import API_VERSION
 
 __all__ = [
+    "API_VERSION",
     "HookSpecs",
+    "PluginConflictError",
     "PluginEntry",
     "PluginHookError",
     "PluginLoadError",
+    "PluginProblem",
     "PluginRegistry",
+    "PluginSelection",
+    "PluginValidationError",
     "SecretsStore",
+    "StubsOutOfDateWarning",
     "check_name_available",
+    "check_plugins",
     "create_default_password_parameter",
     "create_generated_parameter",
     "exclude_from_manifest_if_unused",

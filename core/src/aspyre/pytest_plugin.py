@@ -18,15 +18,22 @@ the test change the model (``configure=``), chooses free host ports for every en
 makes waits give up when a dependency fails, starts the app, and stops it when the test ends,
 even when the test fails. When a test fails, the resources' states and log lines are added
 to its report ("Captured aspyre resource logs").
+
+For plugin authors, ``aspyre_plugins`` registers entry points for one test without installing anything
+(a :class:`aspyre.testing.PluginTester`: ``aspyre_plugins.from_pyproject("pyproject.toml")``), and
+``await aspyre_app_factory.manifest(app_host)`` gives an app host's Aspire manifest.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import os
+import shutil
 import signal
-from collections.abc import AsyncIterator, Callable, Sequence
+import tempfile
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,14 +43,15 @@ import pytest
 from ._hosting._app import DistributedApplication
 from ._hosting._builder import DistributedApplicationBuilder
 from ._hosting._loading import AppHostNotFoundError, AppHostSource, load_app_host, resolve_app_host
+from ._hosting._plugin_testing import PluginTester
 from ._model._annotations import WaitBehavior
 from ._model._resources import resource_type_name
-from ._model._snapshot import KnownProperties, KnownResourceStates
+from ._model._snapshot import KnownProperties, KnownResourceStates, ResourceSnapshot
 
 if TYPE_CHECKING:
     from collections.abc import Generator
 
-__all__ = ["DEFAULT_DISABLED_PLUGINS", "AspyreAppFactory", "aspyre_app_factory"]
+__all__ = ["DEFAULT_DISABLED_PLUGINS", "AspyreAppFactory", "aspyre_app_factory", "aspyre_plugins"]
 
 #: Default number of log lines kept per resource in a failed test's report.
 DEFAULT_REPORT_LINES = 200
@@ -75,6 +83,7 @@ class AspyreAppFactory:
         self.apps: list[DistributedApplication] = []
         self._started: list[DistributedApplication] = []
         self._closed = False
+        self._directories: list[str] = []
 
     # -- making apps -----------------------------------------------------------------------------------------
     def create_builder(
@@ -181,6 +190,45 @@ class AspyreAppFactory:
             await self.start(app)
         return app
 
+    async def manifest(
+        self,
+        app_host: AppHostArg = None,
+        *args: str,
+        configure: Callable[[DistributedApplicationBuilder], object] | None = None,
+    ) -> dict[str, Any]:
+        """The Aspire manifest of ``app_host`` (a file, a directory or a module), as parsed JSON.
+
+        The app host is loaded in publish mode (``--publisher manifest``, into a temporary directory removed
+        when the test ends) and published; ``configure(builder)`` runs first. A builder or an app made in
+        the test must be in publish mode already (``create_builder(["--publisher", "manifest",
+        "--output-path", DIR])``).
+        """
+        if isinstance(app_host, (DistributedApplication, DistributedApplicationBuilder)):
+            if not app_host.execution_context.is_publish_mode:
+                raise TypeError(
+                    "manifest() needs publish mode: give an app host file, or a builder made with "
+                    'create_builder(["--publisher", "manifest", "--output-path", DIR])'
+                )
+            app = await self.build(app_host, configure=configure)
+        else:
+            out = tempfile.mkdtemp(prefix="aspyre-manifest-")
+            self._directories.append(out)
+            app = await self.build(
+                app_host, "--publisher", "manifest", "--output-path", out, *args, configure=configure
+            )
+        path = await app.publish_async()
+        return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+    @staticmethod
+    def snapshots(app: DistributedApplication) -> dict[str, ResourceSnapshot]:
+        """The current snapshot of each resource of a started ``app``, by name (model order)."""
+        out: dict[str, ResourceSnapshot] = {}
+        for resource in app.model:
+            snapshot = app.resource_notifications.get_snapshot(resource)
+            if snapshot is not None:
+                out[resource.name] = snapshot
+        return out
+
     # -- cleaning up -----------------------------------------------------------------------------------------
     async def aclose(self) -> None:
         """Stop every started app, the last started first (stopping itself is shielded from cancellation).
@@ -199,6 +247,8 @@ class AspyreAppFactory:
             self.kill_leftovers()
         if self in _LIVE_FACTORIES:
             _LIVE_FACTORIES.remove(self)
+        for directory in self._directories:
+            shutil.rmtree(directory, ignore_errors=True)
         if errors:
             raise errors[0]
 
@@ -310,6 +360,19 @@ async def aspyre_app_factory(request: pytest.FixtureRequest) -> AsyncIterator[As
         yield factory
     finally:
         await factory.aclose()
+
+
+@pytest.fixture
+def aspyre_plugins(tmp_path: Path) -> Iterator[PluginTester]:
+    """Entry points registered for this test only, as if a distribution were installed (pytester-like).
+
+    ``aspyre_plugins.from_pyproject("pyproject.toml")`` registers a project's own entry points;
+    ``aspyre_plugins.register("aspyre-x", builder_methods={"add_x": add_x})`` registers objects;
+    ``aspyre_plugins.create_builder()`` makes a builder (anchored in ``tmp_path``) that sees them;
+    ``aspyre_plugins.check()`` lists what ``aspyre plugins --check`` would report about them.
+    """
+    with PluginTester(app_host_directory=tmp_path) as tester:
+        yield tester
 
 
 def _report_lines(config: pytest.Config) -> int:

@@ -15,11 +15,15 @@ from typing import TYPE_CHECKING
 from aspyre._hosting._loading import AppHostNotFoundError, AppHostSource, load_app_host, resolve_app_host
 
 from ._names import public_path
+from ._parser import build_parser, named_publisher
 
 if TYPE_CHECKING:
     from aspyre._hosting._app import DistributedApplication
 
 __all__ = ["build_parser", "main"]
+
+#: The commands that load an app host (and take the plugin options).
+_APP_HOST_COMMANDS = ("run", "publish", "describe")
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -28,154 +32,6 @@ EXIT_INTERRUPTED = 130
 
 #: The width rich lays out for when the output is not a terminal (wide enough never to wrap).
 _PIPE_WIDTH = 1000
-
-_MAIN_EPILOG = """\
-examples:
-  aspyre run                                  run ./apphost.py with a live view of its resources
-  aspyre run examples/apphost.py              run another app host (a file, a directory or a module)
-  aspyre run mypkg.apphost -- --my-flag 1     pass arguments to the app host after --
-  aspyre publish -o out/                      write out/aspire-manifest.json
-  aspyre describe --json                      the app model as JSON, without starting anything
-  aspyre plugins                              installed integrations, publishers and hooks
-
-'python apphost.py' keeps working with the same app host flags (--publisher, --output-path).
-"""
-
-_RUN_EPILOG = """\
-examples:
-  aspyre run                          ./apphost.py; Ctrl-C stops everything (twice: force)
-  aspyre run examples/apphost.py      a file (or a directory with an apphost.py)
-  aspyre run mypkg.apphost            a module, found on sys.path and in the current directory
-  aspyre run --plain | tee run.log    plain lines (the default when the output is not a terminal)
-  aspyre run -- --feature-x           arguments after -- go to the app host (sys.argv[1:])
-  aspyre run --no-dashboard           without the dashboard (flags of installed plugins reach the app host)
-
-The exit code is 1 when a resource failed to start, 0 otherwise.
-"""
-
-_PUBLISH_EPILOG = """\
-examples:
-  aspyre publish -o out/                      the Aspire manifest: out/aspire-manifest.json
-  aspyre publish examples/apphost.py -o out/  another app host
-  aspyre publish --publisher NAME -o out/     a publisher installed as a plugin (see 'aspyre plugins')
-  aspyre publish -p docker-compose -o out/ --parameter api-key=...   a parameter's value for the publisher
-
-Same as: python apphost.py --publisher manifest --output-path out/
-"""
-
-_DESCRIBE_EPILOG = """\
-examples:
-  aspyre describe                     the model of ./apphost.py as a tree
-  aspyre describe --json | jq '.resources[].name'
-
-Nothing is started. Environment values are shown as manifest expressions ({cache.connectionString}),
-so parameter values and generated secrets never appear.
-"""
-
-_PLUGINS_EPILOG = """\
-examples:
-  aspyre plugins                      every aspyre entry point, loaded to check it works
-  aspyre plugins -v                   with the entry point of each (module:object)
-  aspyre plugins --json
-
-The exit code is 1 when a plugin failed to load.
-"""
-
-
-def _add_app_host(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "apphost",
-        nargs="?",
-        default=None,
-        help="the app host: a .py file, a directory with an apphost.py, or a module (default: ./apphost.py)",
-    )
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``aspyre`` command."""
-    from aspyre import __version__
-
-    fmt = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(
-        prog="aspyre",
-        description="Run, publish and inspect aspyre app hosts (.NET Aspire's app model, in Python).",
-        epilog=_MAIN_EPILOG,
-        formatter_class=fmt,
-    )
-    parser.add_argument("--version", action="version", version=f"aspyre {__version__}")
-    parser.add_argument(
-        "--traceback", action="store_true", help="show full tracebacks (aspyre's frames too) when something fails"
-    )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.required = True
-
-    run = sub.add_parser(
-        "run",
-        help="run an app host and watch its resources",
-        description="Start every resource of the app host, show their states and logs, stop them on Ctrl-C.",
-        epilog=_RUN_EPILOG,
-        formatter_class=fmt,
-    )
-    _add_app_host(run)
-    run.add_argument(
-        "--plain",
-        action="store_true",
-        help="print plain state-change and log lines, even on a terminal (the default elsewhere)",
-    )
-    run.add_argument("--no-logs", action="store_true", help="do not print the resources' log lines")
-
-    publish = sub.add_parser(
-        "publish",
-        help="publish an app host (the Aspire manifest, or another publisher)",
-        description="Run the app host in publish mode: the publisher writes its output to a directory.",
-        epilog=_PUBLISH_EPILOG,
-        formatter_class=fmt,
-    )
-    _add_app_host(publish)
-    publish.add_argument("-p", "--publisher", default="manifest", help="the publisher (default: manifest)")
-    publish.add_argument(
-        "-o",
-        "--output-path",
-        default=None,
-        help="the directory to write to (default: the current directory)",
-    )
-    publish.add_argument(
-        "--parameter",
-        dest="parameters",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="a parameter's value for the publisher (repeatable; deployment publishers use it, the manifest "
-        "does not); Parameters__NAME in the environment works too and keeps secrets off the command line",
-    )
-
-    describe = sub.add_parser(
-        "describe",
-        help="show the app model as a tree, without starting anything",
-        description=(
-            "Show every resource with its parent, references, waits, endpoints and environment "
-            "(secrets masked), without starting anything."
-        ),
-        epilog=_DESCRIBE_EPILOG,
-        formatter_class=fmt,
-    )
-    _add_app_host(describe)
-    describe.add_argument("--json", action="store_true", help="print JSON instead of a tree")
-
-    plugins = sub.add_parser(
-        "plugins",
-        help="list installed integrations, publishers and hook plugins",
-        description=(
-            "List every entry point of aspyre's plugin groups with its distribution and version, "
-            "loading each one to report the plugins that fail to load and why."
-        ),
-        epilog=_PLUGINS_EPILOG,
-        formatter_class=fmt,
-    )
-    plugins.add_argument("--json", action="store_true", help="print JSON instead of tables")
-    plugins.add_argument("-v", "--verbose", action="store_true", help="show each plugin's entry point")
-    return parser
-
 
 def _split_passthrough(argv: list[str]) -> tuple[list[str], list[str]]:
     if "--" in argv:
@@ -289,23 +145,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     before, after = _split_passthrough(args_list)
     parser = build_parser()
+    if _publisher_help(parser, before):
+        return EXIT_OK
+    before, publisher_args = _publisher_options(before)
     ns, extra = parser.parse_known_args(before)
-    app_args = [*extra, *after]
-    if ns.command == "plugins" and app_args:
+    app_args = [*publisher_args, *extra, *after]
+    if ns.command in ("plugins", "stubs", "new") and app_args:
         parser.error(f"unrecognized arguments: {' '.join(app_args)}")
     ctx = _Context(ns.traceback)
     try:
+        if ns.command == "stubs":
+            from ._stubs import stubs_command
+
+            return stubs_command(ctx.out, ctx.err, target=ns.target, check=ns.check)
+        if ns.command == "new":
+            from ._new import new_command
+
+            return new_command(ctx, ns.template, ns.name, output=ns.output, force=ns.force, redis=not ns.no_redis)
+        publisher = None
+        if ns.command in (*_APP_HOST_COMMANDS, "plugins"):
+            chosen = _select_plugins(ctx, ns)
+            if chosen is None:
+                return EXIT_USAGE
+            publisher = chosen or None
         if ns.command == "plugins":
             from ._plugins import plugins_command
 
-            return plugins_command(ctx.out, as_json=ns.json, verbose=ns.verbose)
+            return plugins_command(ctx.out, as_json=ns.json, verbose=ns.verbose, check=ns.check)
         source = _resolve(ctx, ns.apphost)
         if source is None:
             return EXIT_USAGE
         if ns.command == "run":
             return _run(ctx, source, app_args, plain=ns.plain, show_logs=not ns.no_logs)
         if ns.command == "publish":
-            return _publish(ctx, source, app_args, ns.publisher, ns.output_path, ns.parameters)
+            return _publish(ctx, source, app_args, publisher or "manifest", ns.output_path, ns.parameters)
         if ns.command == "describe":
             return _describe(ctx, source, app_args, as_json=ns.json)
     except KeyboardInterrupt:
@@ -319,6 +192,93 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
     parser.error(f"unknown command {ns.command!r}")  # pragma: no cover - argparse rejects it first
     return EXIT_USAGE  # pragma: no cover
+
+
+def _select_plugins(ctx: _Context, ns: argparse.Namespace) -> str | None:
+    """Apply ``-p no:NAME``, ``-p NAME`` and ``--disable-plugin-autoload`` to the process's plugin selection.
+
+    Returns the publisher ``publish`` names (``""`` for none), or ``None`` after reporting a usage error.
+    """
+    from aspyre._plugin_selection import PluginSelection
+    from aspyre._plugins import GROUP_PUBLISHERS, normalize_distribution, registry
+
+    reg = registry()
+    publisher: str = getattr(ns, "publisher", None) or ""
+    disabled: list[str] = []
+    enabled: list[str] = []
+    publishers = set(reg.names(GROUP_PUBLISHERS))
+    for value in ns.plugins:
+        if value.startswith("no:"):
+            disabled.append(value[3:])
+        elif ns.command == "publish" and not publisher and value in publishers:
+            publisher = value
+        else:
+            enabled.append(value)
+    if publisher:
+        # The publisher asked for is used, with the rest of its distribution, even when autoloading is off.
+        enabled += [normalize_distribution(e.distribution) for e in reg.find(GROUP_PUBLISHERS, publisher)]
+    selection = PluginSelection.from_environment().with_options(
+        disabled=disabled, enabled=enabled, autoload=False if ns.disable_plugin_autoload else None
+    )
+    entries = reg.entries()
+    unknown = [n for n in enabled if n in selection.unknown_names(entries)]
+    if unknown:
+        installed = sorted({normalize_distribution(e.distribution) for e in entries})
+        ctx.error(
+            f"-p {unknown[0]}: no installed plugin has that name (a distribution or an entry point); installed: "
+            + (", ".join(installed) or "none")
+            + (". Publishers: " + ", ".join(sorted(publishers)) if ns.command == "publish" else "")
+        )
+        return None
+    for name in disabled:
+        if name in selection.unknown_names(entries):
+            ctx.err.print(f"[yellow]warning:[/] -p no:{name}: no installed plugin has that name", soft_wrap=True)
+    reg.select(selection)
+    return publisher
+
+
+def _publisher_options(before: list[str]) -> tuple[list[str], list[str]]:
+    """The options of the publisher a ``publish`` command names, set apart from the rest (see ``split_options``)."""
+    if "publish" not in before:
+        return before, []
+    at = before.index("publish") + 1
+    name = named_publisher(before[at:])
+    if name is None:
+        return before, []
+    from aspyre._publishing import publisher_options_parser, resolve_publisher
+
+    try:
+        options = publisher_options_parser(resolve_publisher(name), name)
+    except Exception:  # reported when the app host publishes
+        return before, []
+    if options is None:
+        return before, []
+    from ._parser import split_options
+
+    mine, rest = split_options(options, before[at:])
+    return [*before[:at], *rest], mine
+
+
+def _publisher_help(parser: argparse.ArgumentParser, before: list[str]) -> bool:
+    """``aspyre publish -p NAME --help``: the publish help, then the options of that publisher."""
+    if "publish" not in before or not ({"-h", "--help"} & set(before)):
+        return False
+    name = named_publisher(before[before.index("publish") + 1 :])
+    if name is None:
+        return False
+    from aspyre._publishing import publisher_options_parser, resolve_publisher
+
+    try:
+        options = publisher_options_parser(resolve_publisher(name), name)
+    except Exception as exc:
+        parser.exit(EXIT_FAILED, f"aspyre publish: error: {exc}\n")
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    sys.stdout.write(subparsers.choices["publish"].format_help())
+    if options is None:
+        sys.stdout.write(f"\nThe {name!r} publisher has no options of its own.\n")
+    else:
+        sys.stdout.write("\n" + options.format_help())
+    return True
 
 
 def _run(ctx: _Context, source: AppHostSource, app_args: list[str], *, plain: bool, show_logs: bool) -> int:
@@ -362,6 +322,10 @@ def _do_publish(ctx: _Context, app: DistributedApplication) -> int:
 
     import anyio
 
+    from aspyre._hosting._console import published_message
+    from aspyre._plugins import PluginLoadError
+    from aspyre._publishing import AmbiguousPublisherError, PublisherOptionsError, UnknownPublisherError
+
     from ._run import AspyreLogging, console_log_handler
 
     try:
@@ -369,10 +333,13 @@ def _do_publish(ctx: _Context, app: DistributedApplication) -> int:
             path = anyio.run(app.publish_async)
     except KeyboardInterrupt:
         raise
+    except (UnknownPublisherError, AmbiguousPublisherError, PluginLoadError, PublisherOptionsError) as exc:
+        ctx.error(str(exc))  # one message, as 'python apphost.py' prints it: no traceback through importlib
+        return EXIT_FAILED
     except BaseException as exc:
         ctx.report_exception(f"publishing with {app.execution_context.publisher_name!r} failed:", exc)
         return EXIT_FAILED
-    ctx.out.print(f"Published ({app.execution_context.publisher_name}) to {path}", soft_wrap=True)
+    ctx.out.print(published_message(app.execution_context.publisher_name or "manifest", path), soft_wrap=True)
     return EXIT_OK
 
 

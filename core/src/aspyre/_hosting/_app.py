@@ -205,17 +205,19 @@ class DistributedApplication:
         stop_if_loaded(self)
         if self.execution_context.is_publish_mode:
             from .._plugins import PluginLoadError
-            from .._publishing import AmbiguousPublisherError, UnknownPublisherError
+            from .._publishing import AmbiguousPublisherError, PublisherOptionsError, UnknownPublisherError
 
             try:
                 path = await self.publish_async()
-            except (UnknownPublisherError, AmbiguousPublisherError, PluginLoadError) as exc:
+            except (UnknownPublisherError, AmbiguousPublisherError, PluginLoadError, PublisherOptionsError) as exc:
                 if not self.options.console_output:
                     raise
                 print(f"aspyre: {exc}", file=sys.stderr)
                 return 1
             if self.options.console_output:
-                print(f"Published {self.execution_context.publisher_name} to: {path}")
+                from ._console import published_message
+
+                print(published_message(self.execution_context.publisher_name or "manifest", path))
             return 0
         reporter = None
         if self.options.console_output:

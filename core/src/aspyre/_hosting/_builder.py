@@ -32,37 +32,45 @@ from aspyre._model._resources import (
     ParameterResource,
 )
 from aspyre._model._values import ReferenceExpression
-from aspyre._plugins import PluginLoadError
+from aspyre._plugins import (
+    GROUP_BUILDER_METHODS,
+    GROUP_RESOURCE_METHODS,
+    PluginLoadError,
+    registry,
+)
 
-from ._extensions import builder_method, configure_builder, disable_plugin, load_hook_plugins
+from ._extensions import builder_method, conflict_guards, core_conflicts, public_names, warn_if_stubs_stale
 from ._integrations import DuplicateResourceError, check_name_available
 from ._paths import caller_file, resolve_path
 from ._python_apps import PythonAppBuilderMethods
+from ._python_env import choose_python_interpreter
 from ._resource_builder import ResourceBuilder
 from ._resource_builder._containers import check_image
+from ._typed_extensions import BuilderExtensionMethods
 
 if TYPE_CHECKING:
     from aspyre._hosting._app import DistributedApplication
+    from aspyre._plugin_selection import PluginSelection
 
-__all__ = ["DISABLE_PLUGINS_ENV", "DistributedApplicationBuilder", "DuplicateResourceError"]
-
-#: Hook plugins to switch off in every builder of the process: names separated by commas.
-DISABLE_PLUGINS_ENV = "ASPYRE_DISABLE_PLUGINS"
+__all__ = ["DistributedApplicationBuilder", "DuplicateResourceError"]
 
 T = TypeVar("T", bound=IResource)
 
 
-class DistributedApplicationBuilder(PythonAppBuilderMethods):
+class DistributedApplicationBuilder(PythonAppBuilderMethods, BuilderExtensionMethods):
     """Collects resources, then :meth:`build` validates them into a :class:`DistributedApplication`.
 
     Create one with :meth:`DistributedApplication.create_builder`. Methods of installed
-    integrations (``add_redis``, ``add_postgres``...) are found through entry points.
+    integrations (``add_redis``, ``add_postgres``...) are found through entry points (``aspyre stubs``
+    makes them known to type checkers).
 
     Creating a builder reads the command line (``args``, default ``sys.argv[1:]``) into
-    :attr:`execution_context`, makes one pluggy ``PluginManager`` for the project ``aspyre``,
-    registers every ``aspyre.hooks`` entry point with it (a plugin that cannot be loaded or
-    registered is reported with a ``RuntimeWarning`` and listed in :attr:`plugin_load_errors`,
-    the others still load) and calls the ``aspyre_configure_builder`` hook.
+    :attr:`execution_context`, takes the process's plugin selection (``ASPYRE_DISABLE_PLUGINS``,
+    ``-p no:NAME``...), makes one pluggy ``PluginManager`` for the project ``aspyre``, registers every
+    ``aspyre.hooks`` entry point with it (a plugin that cannot be imported is reported with a
+    ``RuntimeWarning`` and listed in :attr:`plugin_load_errors`, the others still load; one that does not
+    fit the hooks raises :class:`~aspyre.plugins.PluginValidationError`) and calls the
+    ``aspyre_configure_builder`` hook.
     """
 
     def __init__(
@@ -96,40 +104,87 @@ class DistributedApplicationBuilder(PythonAppBuilderMethods):
         self.services.add(self.eventing)
         self.services.add(self.execution_context)
         self._built = False
-        self._disabled_plugins: set[str] = {
-            n.strip() for n in os.environ.get(DISABLE_PLUGINS_ENV, "").split(",") if n.strip()
-        }
+        self._plugin_selection = registry().selection()
+        self._resource_builder_type: type[ResourceBuilder[Any]] = ResourceBuilder
+        from ._hook_plugins import configure_builder, load_hook_plugins, plugin_name
+
         if load_plugins:
-            self.plugin_load_errors.extend(load_hook_plugins(self.plugin_manager, self._disabled_plugins))
+            errors, invalid = load_hook_plugins(self.plugin_manager, self._plugin_selection)
+            self.plugin_load_errors.extend(errors)
+            if invalid:
+                first = invalid[0]
+                raise type(first)(first.entry, first.problems, others=[plugin_name(e.entry) for e in invalid[1:]])
+        self._guard_conflicts()
+        warn_if_stubs_stale()
         configure_builder(self)
 
+    if not TYPE_CHECKING:  # type checkers see the methods of BuilderExtensionMethods instead
+
+        def __getattr__(self, name: str) -> Any:
+            """Find ``name`` among the installed builder extension methods (entry points)."""
+            if name.startswith("_"):
+                raise AttributeError(name)
+            return builder_method(self, name)
+
     # -- plugins ------------------------------------------------------------------------------------
-    def disable_plugin(self, name: str) -> bool:
-        """Switch off the hook plugin ``name`` for this builder and the app built from it.
-
-        ``name`` is the plugin's entry-point name in the ``aspyre.hooks`` group (``dashboard``) or
-        ``distribution:name``. Its hook implementations are unregistered and it cannot be registered
-        again (pluggy's ``set_blocked``); hooks that already ran (``aspyre_configure_builder``) are
-        not undone, so call it before the app starts. Returns whether a registered plugin matched.
-
-        The environment variable ``ASPYRE_DISABLE_PLUGINS`` (names separated by commas) does the
-        same for every builder of the process, before the plugins are even imported.
-        """
-        if not isinstance(name, str) or not name.strip():
-            raise ValueError(f"disable_plugin() needs a plugin name, got {name!r}")
-        self._disabled_plugins.add(name.strip())
-        return disable_plugin(self.plugin_manager, name.strip())
+    @property
+    def plugin_selection(self) -> PluginSelection:
+        """Which installed plugins this builder uses (see ``docs/plugin-api.md``)."""
+        return self._plugin_selection
 
     @property
     def disabled_plugins(self) -> frozenset[str]:
-        """The plugin names switched off (:meth:`disable_plugin` and ``ASPYRE_DISABLE_PLUGINS``)."""
-        return frozenset(self._disabled_plugins)
+        """The plugin names switched off for this builder (:meth:`disable_plugin`, ``ASPYRE_DISABLE_PLUGINS``,
+        ``-p no:NAME``)."""
+        return self._plugin_selection.disabled
 
-    def __getattr__(self, name: str) -> Any:
-        """Find ``name`` among the installed builder extension methods (entry points)."""
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return builder_method(self, name)
+    def disable_plugin(self, name: str) -> bool:
+        """Switch off the plugin ``name`` for this builder and the app built from it.
+
+        ``name`` is a distribution (``aspyre-dashboard``), an entry-point name (``dashboard``) or
+        ``distribution:entry``. Its hook implementations are unregistered and cannot be registered again
+        (pluggy's ``set_blocked``) and its extension methods are no longer found; hooks that already ran
+        (``aspyre_configure_builder``) are not undone, so call it before the app starts. Returns whether a
+        registered hook plugin matched. ``ASPYRE_DISABLE_PLUGINS`` (names separated by commas) does the same
+        for every builder, before the plugins are even imported.
+        """
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"disable_plugin() needs a plugin name, got {name!r}")
+        name = name.strip()
+        self._plugin_selection = self._plugin_selection.with_options(disabled=[name])
+        from aspyre._plugin_selection import PluginSelection
+
+        pm = self.plugin_manager
+        matched = False
+        from ._hook_plugins import plugin_name
+
+        for entry in registry().entries():
+            if PluginSelection.matches(entry, name) and pm.has_plugin(plugin_name(entry)):
+                pm.set_blocked(plugin_name(entry))
+                matched = True
+        # Hook plugins registered by hand (``pm.register(obj, name="dist:name")``) match by that name too.
+        for registered, plugin in pm.list_name_plugin():
+            if plugin is not None and registered and (registered == name or registered.partition(":")[2] == name):
+                pm.set_blocked(registered)
+                matched = True
+        self._guard_conflicts()
+        return matched
+
+    def _guard_conflicts(self) -> None:
+        """Plugin methods named like aspyre's own: calling the method raises, naming both sides."""
+        for name in [n for n, v in vars(self).items() if getattr(v, "__aspyre_conflict_guard__", False)]:
+            delattr(self, name)
+        sel = self._plugin_selection
+        builder_conflicts = core_conflicts(GROUP_BUILDER_METHODS, public_names(DistributedApplicationBuilder), sel)
+        for name, guard in conflict_guards("builder", builder_conflicts).items():
+            guard.__aspyre_conflict_guard__ = True  # type: ignore[attr-defined]
+            setattr(self, name, guard)
+        resource_conflicts = core_conflicts(GROUP_RESOURCE_METHODS, public_names(ResourceBuilder), sel)
+        self._resource_builder_type = ResourceBuilder
+        if resource_conflicts:
+            namespace: dict[str, Any] = {"__slots__": ()}
+            namespace.update(conflict_guards("resource_builder", resource_conflicts))
+            self._resource_builder_type = type("ResourceBuilder", (ResourceBuilder,), namespace)
 
     @property
     def secrets_store(self) -> SecretsStore:
@@ -157,6 +212,28 @@ class DistributedApplicationBuilder(PythonAppBuilderMethods):
         for paths of their own.
         """
         return resolve_path(path, self.app_host_directory)
+
+    def python_interpreter(
+        self,
+        app_directory: str | os.PathLike[str] | None = None,
+        *,
+        interpreter: str | os.PathLike[str] | None = None,
+        venv: str | os.PathLike[str] | None = None,
+    ) -> str:
+        """The Python interpreter ``add_python_app`` would run an app in ``app_directory`` with.
+
+        ``interpreter`` if given (a path is resolved with :meth:`resolve_path`; a bare name such as
+        ``python3.12`` is kept for ``PATH``), else ``venv``'s, else ``<app_directory>/.venv``'s, else the
+        interpreter running the app host. ``app_directory`` defaults to the app host's directory.
+        Integrations that run Python code use it, so they honour the same choices.
+        """
+        app_dir = self.app_host_directory if app_directory is None else self.resolve_path(app_directory)
+        return choose_python_interpreter(
+            app_dir,
+            interpreter=None if interpreter is None else os.fspath(interpreter),
+            venv=None if venv is None else self.resolve_path(venv),
+            resolve=self.resolve_path,
+        )
 
     def _path_arg(self, name: str, method: str, param: str, path: str | os.PathLike[str] | None) -> Path | None:
         """``resolve_path(path)`` (``None`` stays ``None``), or an error naming the resource and the parameter."""
@@ -198,7 +275,7 @@ class DistributedApplicationBuilder(PythonAppBuilderMethods):
             resource.set_resolver(self._resolve_parameter)
         self._resources.append(resource)
         self._by_key[name_key(resource.name)] = resource
-        return ResourceBuilder(self, resource)
+        return self._resource_builder_type(self, resource)
 
     def _index_by_key(self) -> dict[str, IResource]:
         # Kept in step with add_resource; rebuilt if the list was changed by other means.
@@ -210,7 +287,7 @@ class DistributedApplicationBuilder(PythonAppBuilderMethods):
 
     def create_resource_builder(self, resource: T) -> ResourceBuilder[T]:
         """A builder for a resource that is already in the model (or any resource object)."""
-        return ResourceBuilder(self, resource)
+        return self._resource_builder_type(self, resource)
 
     def add_health_check(self, key: str, check: Callable[[HealthCheckContext], Any]) -> None:
         """Register a named health check for ``with_health_check(key)``."""

@@ -21,7 +21,12 @@ if TYPE_CHECKING:
     from .._orchestrator._logs import LogLine
     from ._app import DistributedApplication
 
-__all__ = ["PlainConsole", "public_urls", "state_text"]
+__all__ = ["PlainConsole", "public_urls", "published_message", "state_text"]
+
+
+def published_message(publisher: str, path: object) -> str:
+    """The line both ``python apphost.py --publisher NAME`` and ``aspyre publish`` print when done."""
+    return f"Published ({publisher}) to {path}"
 
 
 def state_text(snapshot: ResourceSnapshot) -> str:

@@ -1,46 +1,61 @@
-"""Plugins seen from the builders: extension methods looked up by name, and hook plugins registered.
+"""Extension methods seen from the builders: looked up by name among the entry points, checked for conflicts.
 
 ``builder.add_redis`` and ``resource_builder.with_persistence`` are not attributes of the builder
 classes: their ``__getattr__`` asks the functions here, which find them among the installed entry
-points (:mod:`aspyre._plugins`). A broken plugin must not make ``hasattr`` or ``getattr(..., default)``
-raise: the lookup raises :class:`AttributeError` carrying the plugin's error (its message, and the
-:class:`~aspyre.PluginLoadError` as ``__cause__``), so ``builder.add_broken(...)`` still says which
-distribution to fix.
+points (:mod:`aspyre._plugins`) that the builder's plugin selection allows. A broken plugin must not make
+``hasattr`` or ``getattr(..., default)`` raise: the lookup raises :class:`AttributeError` carrying the
+plugin's error (its message, and the :class:`~aspyre.plugins.PluginLoadError` as ``__cause__``), so
+``builder.add_broken(...)`` still says which distribution to fix.
+
+Two distributions providing the same method, or a plugin method named like one of aspyre's own (which
+could never be called), is a :class:`~aspyre.plugins.PluginConflictError` (an ``AttributeError``) when the
+name is used. For aspyre's own names the builder installs guards (:func:`conflict_guards`): calling the
+method raises, naming both sides.
 """
 
 from __future__ import annotations
 
 import functools
 import warnings
-from collections.abc import Callable, Collection
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, NoReturn
 
-import pluggy
-
+from aspyre._errors import DistributedApplicationException
 from aspyre._plugins import (
     APPLIES_TO_ATTR,
     GROUP_BUILDER_METHODS,
-    GROUP_HOOKS,
     GROUP_RESOURCE_METHODS,
-    PluginHookError,
+    PluginConflictError,
+    PluginEntry,
     PluginLoadError,
+    conflict_message,
+    normalize_distribution,
     registry,
 )
 
 from ._resource_builder._base import a_noun
 
 if TYPE_CHECKING:
+    from aspyre._plugin_selection import PluginSelection
+
     from ._builder import DistributedApplicationBuilder
     from ._resource_builder import ResourceBuilder
 
 __all__ = [
+    "StubsOutOfDateWarning",
     "builder_method",
-    "configure_builder",
-    "disable_plugin",
-    "load_hook_plugins",
+    "conflict_guards",
+    "core_conflicts",
     "public_names",
     "resource_method",
+    "warn_if_stubs_stale",
 ]
+
+
+class StubsOutOfDateWarning(DistributedApplicationException, UserWarning):
+    """The type stubs ``aspyre stubs`` generated describe other plugins than the ones installed now.
+
+    A warning (raised only where warnings are errors), and one of aspyre's errors as every other it emits."""
 
 
 def public_names(cls: type) -> list[str]:
@@ -53,14 +68,25 @@ def _unavailable(name: str, owner: object, error: PluginLoadError) -> AttributeE
     return AttributeError(str(error), name=name, obj=owner)
 
 
+def _switched_off(what: str, name: str, owner: object, entries: list[PluginEntry], sel: PluginSelection) -> NoReturn:
+    """Raise the ``AttributeError`` for a method whose only providers the selection leaves out."""
+    raise AttributeError(
+        f"{what} comes from {entries[0].distribution}, but {sel.reason(entries[0])}", name=name, obj=owner
+    )
+
+
 def builder_method(builder: DistributedApplicationBuilder, name: str) -> Callable[..., Any]:
     """``builder.<name>``: the ``aspyre.builder_methods`` function, bound to ``builder``."""
     reg = registry()
+    sel = builder.plugin_selection
     try:
-        fn = reg.builder_method(name)
+        fn = reg.builder_method(name, sel)
     except PluginLoadError as error:
         raise _unavailable(name, builder, error) from error
     if fn is None:
+        provided = reg.find(GROUP_BUILDER_METHODS, name)
+        if provided:
+            _switched_off(f"builder.{name}()", name, builder, provided, sel)
         hint = reg.suggestions(name, GROUP_BUILDER_METHODS, public_names(type(builder)))
         raise AttributeError(
             f"DistributedApplicationBuilder has no method {name!r}" + (f"; {hint}" if hint else ""),
@@ -74,11 +100,12 @@ def resource_method(builder: ResourceBuilder[Any], name: str) -> Callable[..., A
     """``resource_builder.<name>``: the most specific ``aspyre.resource_methods`` function for its resource."""
     reg = registry()
     resource = builder.resource
+    sel = builder.application_builder.plugin_selection
     try:
-        candidates = reg.resource_methods(name)
+        candidates = reg.resource_methods(name, sel)
     except PluginLoadError as error:
         raise _unavailable(name, builder, error) from error
-    matching: list[tuple[int, Callable[..., Any]]] = []
+    matching: list[tuple[int, PluginEntry, Callable[..., Any]]] = []
     mro = type(resource).__mro__
     for entry, fn in candidates:
         applies_to = getattr(fn, APPLIES_TO_ATTR, None)
@@ -92,15 +119,23 @@ def resource_method(builder: ResourceBuilder[Any], name: str) -> Callable[..., A
             # The most specific first: the deepest class of the resource's MRO (a structural
             # protocol that is not a base class counts as the least specific).
             depth = min(mro.index(t) if t in mro else len(mro) for t in hits)
-            matching.append((depth, fn))
+            matching.append((depth, entry, fn))
     if matching:
         matching.sort(key=lambda x: x[0])
-        return functools.partial(matching[0][1], builder)
-    for entry in reg.find(GROUP_RESOURCE_METHODS, name):
+        best = [m for m in matching if m[0] == matching[0][0]]
+        if len({normalize_distribution(e.distribution) for _, e, _ in best}) > 1:
+            entries = [e for _, e, _ in best]
+            raise PluginConflictError(
+                conflict_message(f"{name}() for {a_noun(type(resource).__name__)}", entries), name=name, entries=entries
+            )
+        return functools.partial(matching[0][2], builder)
+    for entry in reg.usable(GROUP_RESOURCE_METHODS, name, sel):
         if entry.failed and entry.error is not None:
             # The one that would have applied may be the one that is broken: say so.
-            broken = PluginLoadError(entry, entry.error)
-            raise _unavailable(name, builder, broken) from broken
+            try:
+                entry.load()
+            except PluginLoadError as broken:
+                raise _unavailable(name, builder, broken) from broken
     if candidates:
         types = sorted({t.__name__ for _, fn in candidates for t in getattr(fn, APPLIES_TO_ATTR, ())})
         dists = sorted({e.distribution for e, _ in candidates})
@@ -110,6 +145,9 @@ def resource_method(builder: ResourceBuilder[Any], name: str) -> Callable[..., A
             name=name,
             obj=builder,
         )
+    provided = reg.find(GROUP_RESOURCE_METHODS, name)
+    if provided:
+        _switched_off(f"{name}()", name, builder, provided, sel)
     hint = reg.suggestions(name, GROUP_RESOURCE_METHODS, public_names(type(builder)))
     raise AttributeError(
         f"{type(builder).__name__} for {resource.name!r} ({type(resource).__name__}) has no method "
@@ -119,76 +157,64 @@ def resource_method(builder: ResourceBuilder[Any], name: str) -> Callable[..., A
     )
 
 
-def load_hook_plugins(pm: pluggy.PluginManager, disabled: Collection[str] = ()) -> list[PluginLoadError]:
-    """Register every ``aspyre.hooks`` entry point with ``pm``; return (and warn about) those that failed.
+def core_conflicts(
+    group: str, core_names: Iterable[str], selection: PluginSelection | None = None
+) -> dict[str, list[PluginEntry]]:
+    """Entry points of ``group`` named like one of aspyre's own methods (``core_names``): name -> entries.
 
-    Plugins named in ``disabled`` (entry-point name or ``distribution:name``) are blocked, not even imported.
+    Names only: nothing is imported.
     """
-    errors: list[PluginLoadError] = []
-
-    def report(error: PluginLoadError) -> None:
-        errors.append(error)
-        warnings.warn(f"aspyre: {error}", RuntimeWarning, stacklevel=2)
-
-    for entry in registry().entries(GROUP_HOOKS):
-        plugin_name = f"{entry.distribution}:{entry.name}"
-        if entry.name in disabled or plugin_name in disabled:
-            pm.set_blocked(plugin_name)
-            continue
-        try:
-            plugin = entry.load()
-        except PluginLoadError as exc:
-            report(exc)
-            continue
-        if pm.is_registered(plugin) or pm.has_plugin(plugin_name):
-            continue
-        try:
-            pm.register(plugin, name=plugin_name)
-            pm.check_pending()  # a hook this version of aspyre does not know
-        except Exception as exc:
-            if pm.is_registered(plugin):
-                pm.unregister(plugin)
-            report(PluginLoadError(entry, exc, stage="could not be registered"))
-    return errors
+    names = set(core_names)
+    sel = registry().selection() if selection is None else selection
+    out: dict[str, list[PluginEntry]] = {}
+    for entry in registry().entries(group):
+        if entry.name in names and sel.allows(entry):
+            out.setdefault(entry.name, []).append(entry)
+    return out
 
 
-def disable_plugin(pm: pluggy.PluginManager, name: str) -> bool:
-    """Unregister and block the hook plugins called ``name`` (entry-point name or ``distribution:name``)."""
-    matched = False
-    for registered, _plugin in pm.list_name_plugin():
-        if registered is not None and (registered == name or registered.partition(":")[2] == name):
-            pm.set_blocked(registered)
-            matched = True
-    return matched
+def core_conflict_message(owner: str, name: str, entries: list[PluginEntry]) -> str:
+    """The message for plugins that provide ``owner.name`` (``owner``: ``builder`` or ``resource_builder``),
+    a method of aspyre itself."""
+    listed = "; ".join(f"{e.distribution} {e.version} ({e.describe()})" for e in entries)
+    dist = normalize_distribution(entries[0].distribution)
+    return (
+        f"{owner}.{name}() is a method of aspyre itself, and a plugin provides a method of the same name, which could "
+        f"never be called: {listed}. aspyre will not guess which one you mean. Uninstall that distribution, or switch "
+        f"it off for one run with -p no:{dist} (or ASPYRE_DISABLE_PLUGINS={dist}), and ask its author to rename it."
+    )
 
 
-def configure_builder(builder: DistributedApplicationBuilder) -> None:
-    """Call the ``aspyre_configure_builder`` hook; a failing plugin is named in a :class:`PluginHookError`."""
-    pm = builder.plugin_manager
-    try:
-        pm.hook.aspyre_configure_builder(builder=builder)
-    except Exception as exc:
-        plugin = _failing_hook_plugin(pm, "aspyre_configure_builder", exc)
-        if plugin is None:
-            raise
-        raise PluginHookError(
-            f"The aspyre_configure_builder hook of plugin {plugin!r} failed: {type(exc).__name__}: {exc}. "
-            "Fix or uninstall that plugin."
-        ) from exc
+def conflict_guards(owner: str, conflicts: dict[str, list[PluginEntry]]) -> dict[str, Callable[..., Any]]:
+    """For each conflicting name, a function that raises :class:`PluginConflictError` when called."""
+    guards: dict[str, Callable[..., Any]] = {}
+    for name, entries in conflicts.items():
+        message = core_conflict_message(owner, name, entries)
+
+        def guard(*args: object, _name: str = name, _message: str = message, _entries: list[PluginEntry] = entries,
+                  **kwargs: object) -> Any:  # fmt: skip
+            raise PluginConflictError(_message, name=_name, entries=_entries)
+
+        guard.__name__ = guard.__qualname__ = name
+        guard.__doc__ = message
+        guards[name] = guard
+    return guards
 
 
-def _failing_hook_plugin(pm: pluggy.PluginManager, hook_name: str, exc: BaseException) -> str | None:
-    """The name of the plugin whose implementation of ``hook_name`` raised ``exc``, if one did."""
-    codes = {
-        impl.function.__code__: impl.plugin_name
-        for impl in getattr(pm.hook, hook_name).get_hookimpls()
-        if hasattr(impl.function, "__code__")
-    }
-    tb = exc.__traceback__
-    found: str | None = None
-    while tb is not None:
-        name = codes.get(tb.tb_frame.f_code)
-        if name is not None:
-            found = name
-        tb = tb.tb_next
-    return found
+_stubs_checked = False
+
+
+def warn_if_stubs_stale() -> None:
+    """Warn (once per process) when the stubs ``aspyre stubs`` generated no longer match the installed plugins."""
+    global _stubs_checked
+    if _stubs_checked:
+        return
+    _stubs_checked = True
+    status, where = registry().stubs_status()
+    if status == "stale":
+        warnings.warn(
+            f"aspyre: the type stubs in {where} describe other plugins than the ones installed now: type checkers "
+            "see outdated extension methods. Run 'aspyre stubs' to regenerate them.",
+            StubsOutOfDateWarning,
+            stacklevel=4,
+        )

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from aspyre._model._install import InstallCommand, PackageInstallAnnotation
@@ -25,6 +26,7 @@ from aspyre._model._resources import PythonAppResource
 
 __all__ = [
     "DEFAULT_VENV",
+    "choose_python_interpreter",
     "default_venv",
     "has_interpreter",
     "install_annotation",
@@ -55,6 +57,27 @@ def default_venv(app_dir: Path) -> Path | None:
     """``<app_dir>/.venv`` when it has an interpreter."""
     venv = app_dir / DEFAULT_VENV
     return venv if has_interpreter(venv) else None
+
+
+def choose_python_interpreter(
+    app_dir: Path,
+    *,
+    interpreter: str | None = None,
+    venv: Path | None = None,
+    resolve: Callable[[str], Path] | None = None,
+) -> str:
+    """The rule above for an app in ``app_dir``: ``interpreter`` (a path through ``resolve``, a bare name kept for
+    ``PATH``), else ``venv``'s (an error when it has none), else ``<app_dir>/.venv``'s, else the app host's."""
+    if interpreter is not None:
+        if ("/" in interpreter or os.sep in interpreter) and resolve is not None:
+            return str(resolve(interpreter))
+        return interpreter
+    if venv is not None:
+        if not has_interpreter(venv):
+            raise FileNotFoundError(f"virtual environment {str(venv)!r} has no Python interpreter (bin/python)")
+        return str(venv_executable(venv, "python"))
+    found = default_venv(app_dir)
+    return str(venv_executable(found, "python")) if found is not None else sys.executable
 
 
 def _console_script(interpreter: str, name: str) -> str:

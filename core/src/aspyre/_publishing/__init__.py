@@ -10,9 +10,12 @@ from .._eventing._app import App
 from ._contract import (
     AmbiguousPublisherError,
     Publisher,
+    PublisherOptionsError,
     PublishingContext,
     UnknownPublisherError,
+    parse_publisher_options,
     publisher_names,
+    publisher_options_parser,
     resolve_publisher,
 )
 from ._deploy import (
@@ -49,6 +52,7 @@ __all__ = [
     "ManifestPublishingContext",
     "ManifestPublishingError",
     "Publisher",
+    "PublisherOptionsError",
     "PublishingContext",
     "PythonDockerfile",
     "UnknownPublisherError",
@@ -59,7 +63,9 @@ __all__ = [
     "env_variable_name",
     "manifest_file_path",
     "parse_manifest_expression",
+    "parse_publisher_options",
     "publisher_names",
+    "publisher_options_parser",
     "python_app_dockerfile",
     "render_manifest_expression",
     "resolve_publisher",
@@ -87,7 +93,9 @@ async def run_publisher(app: App) -> Path:
     ctx = app.execution_context
     name = ctx.publisher_name or "manifest"
     output = _output_directory(ctx.output_path)
-    publisher = resolve_publisher(name)
+    builder = getattr(app, "builder", None)
+    publisher = resolve_publisher(name, getattr(builder, "plugin_selection", None))
+    options = parse_publisher_options(publisher, name, getattr(builder, "remaining_args", ()))
     context = PublishingContext(
         model=app.model,
         output_path=output,
@@ -95,6 +103,7 @@ async def run_publisher(app: App) -> Path:
         logger=logging.getLogger(f"aspyre.publishing.{name}"),
         publisher_name=name,
         app=app,
+        options=options,
     )
     await app.eventing.publish(BeforePublishEvent(app=app))
     result = await publisher.publish(context)

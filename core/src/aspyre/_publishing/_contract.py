@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import difflib
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
 
@@ -18,14 +19,19 @@ from .._errors import DistributedApplicationException
 from .._eventing._app import App
 
 if TYPE_CHECKING:
+    from aspyre._plugin_selection import PluginSelection
+
     from ._model import Manifest
 
 __all__ = [
     "AmbiguousPublisherError",
     "Publisher",
     "PublishingContext",
+    "PublisherOptionsError",
     "UnknownPublisherError",
+    "parse_publisher_options",
     "publisher_names",
+    "publisher_options_parser",
     "resolve_publisher",
 ]
 
@@ -38,7 +44,8 @@ class PublishingContext:
     their last changes), ``output_path`` the directory given with ``--output-path`` (absolute),
     ``logger`` a logger named after the publisher, ``execution_context`` the publish-mode
     context (``execution_context.is_publish_mode`` is true). ``app`` is the
-    :class:`~aspyre.DistributedApplication`; nothing in it is running.
+    :class:`~aspyre.DistributedApplication`; nothing in it is running. ``options`` holds the values of the
+    publisher's own command-line options (``add_options``, see :class:`Publisher`), by ``dest``.
     """
 
     model: DistributedApplicationModel
@@ -47,6 +54,7 @@ class PublishingContext:
     logger: logging.Logger
     publisher_name: str
     app: App | None = attrs.field(default=None, repr=False)
+    options: Mapping[str, Any] = attrs.field(factory=dict, kw_only=True)
 
     def parameter_value(self, name: str) -> str | None:
         """The value given for parameter ``name`` for this publish, or ``None``.
@@ -106,6 +114,12 @@ class Publisher(Protocol):
 
     ``publish`` may return the path of the main file it wrote; ``DistributedApplication.publish_async``
     returns it (else the output directory).
+
+    A publisher with options of its own (in the spirit of pytest's ``pytest_addoption``) also has
+    ``add_options(self, parser)``: it adds them to ``parser`` (an ``argparse.ArgumentParser``) with
+    ``parser.add_argument("--namespace", ...)``. They are read from the app host's arguments
+    (``aspyre publish -p NAME --namespace prod``, or ``python apphost.py --publisher NAME --namespace prod``),
+    their values reach :attr:`PublishingContext.options`, and ``aspyre publish -p NAME --help`` lists them.
     """
 
     async def publish(self, context: PublishingContext) -> Path | None:
@@ -116,17 +130,55 @@ class Publisher(Protocol):
 class UnknownPublisherError(DistributedApplicationException, LookupError):
     """No installed distribution provides a publisher of that name."""
 
-    def __init__(self, name: str, installed: Sequence[str]) -> None:
+    def __init__(self, name: str, installed: Sequence[str], *, reason: str | None = None) -> None:
         self.name = name
         self.installed = list(installed)
         close = difflib.get_close_matches(name, [i.split(" ", 1)[0] for i in installed], n=1, cutoff=0.6)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         listing = ", ".join(self.installed) if self.installed else "none"
+        if reason is not None:
+            super().__init__(f"Publisher {name!r} is installed, but {reason}.")
+            return
         super().__init__(
             f"No publisher named {name!r} is installed.{hint} Installed publishers: {listing}. A publisher is "
             "provided by a distribution through the 'aspyre.publishers' entry point group (pip install the one "
             "you need)."
         )
+
+
+class PublisherOptionsError(DistributedApplicationException, ValueError):
+    """A publisher's own command-line option was given a value it does not accept (or is missing one)."""
+
+
+class _OptionsParser(argparse.ArgumentParser):
+    """A publisher's options: a bad value is a :class:`PublisherOptionsError` naming the publisher, never ``sys.exit``."""
+
+    def error(self, message: str) -> Any:
+        raise PublisherOptionsError(f"{self.prog}: {message}") from None
+
+
+def publisher_options_parser(publisher: object, name: str) -> argparse.ArgumentParser | None:
+    """The parser of the options ``publisher`` declares with ``add_options(parser)`` (``None``: it has none)."""
+    add = getattr(publisher, "add_options", None)
+    if not callable(add):
+        return None
+    parser = _OptionsParser(
+        prog=f"aspyre publish -p {name}",
+        add_help=False,
+        allow_abbrev=False,
+        description=f"Options of the {name!r} publisher.",
+    )
+    add(parser)
+    return parser
+
+
+def parse_publisher_options(publisher: object, name: str, args: Sequence[str]) -> dict[str, Any]:
+    """The values of ``publisher``'s own options among ``args`` (the app host's other arguments are left)."""
+    parser = publisher_options_parser(publisher, name)
+    if parser is None:
+        return {}
+    namespace, _ = parser.parse_known_args(list(args))
+    return vars(namespace)
 
 
 class AmbiguousPublisherError(DistributedApplicationException, LookupError):
@@ -154,17 +206,22 @@ def publisher_names() -> list[str]:
     return [f"{e.name} ({e.distribution} {e.version})" for e in entries]
 
 
-def resolve_publisher(name: str) -> Publisher:
-    """The publisher installed as ``name``.
+def resolve_publisher(name: str, selection: PluginSelection | None = None) -> Publisher:
+    """The publisher installed as ``name`` (among the plugins ``selection`` allows; default: the process's).
 
-    Raises :class:`UnknownPublisherError` (listing the installed ones) when there is none,
-    :class:`AmbiguousPublisherError` when several distributions provide it, and
+    Raises :class:`UnknownPublisherError` (listing the installed ones) when there is none (or it is switched
+    off), :class:`AmbiguousPublisherError` when several distributions provide it, and
     :class:`~aspyre.plugins.PluginLoadError` (naming the distribution) when it cannot be loaded.
     """
     # The hosting layer owns the entry-point registry; publishing only reads it.
     from aspyre._plugins import GROUP_PUBLISHERS, PluginLoadError, registry
 
-    entries = registry().find(GROUP_PUBLISHERS, name)
+    reg = registry()
+    sel = reg.selection() if selection is None else selection
+    installed = reg.find(GROUP_PUBLISHERS, name)
+    entries = [e for e in installed if sel.allows(e)]
+    if installed and not entries:
+        raise UnknownPublisherError(name, publisher_names(), reason=sel.reason(installed[0]))
     if not entries:
         raise UnknownPublisherError(name, publisher_names())
     dists = sorted({e.distribution for e in entries})

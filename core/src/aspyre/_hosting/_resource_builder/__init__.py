@@ -18,8 +18,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .._typed_extensions import ResourceBuilderExtensionMethods
 from ._base import R_co
 from ._containers import ContainerMethods, parse_image, volume_name
 from ._endpoints import EndpointMethods
@@ -42,6 +43,7 @@ class ResourceBuilder(
     ContainerMethods[R_co],
     ExecutableMethods[R_co],
     PythonMethods[R_co],
+    ResourceBuilderExtensionMethods[R_co],
 ):
     """Fluent configuration of one resource: ``builder.add_container(...).with_endpoint(...)``.
 
@@ -50,8 +52,8 @@ class ResourceBuilder(
     the container methods (``with_image``, ``with_volume``...) exist for type checkers only on
     builders of containers (``ResourceBuilder[ContainerResource]`` and its subclasses), and
     ``with_working_directory`` only on builders of executables, ``with_uv``, ``with_pip``, ``with_debugpy``...
-    only on builders of Python apps. Methods of installed integrations
-    (``with_persistence``...) are found through entry points.
+    only on builders of Python apps. Methods of installed integrations (``with_persistence``...) are found
+    through entry points (``aspyre stubs`` makes them known to type checkers).
     """
 
     __slots__ = ()
@@ -59,10 +61,12 @@ class ResourceBuilder(
     def __repr__(self) -> str:
         return f"ResourceBuilder({self._resource!r})"
 
-    def __getattr__(self, name: str) -> Any:
-        """Find ``name`` among the installed resource-builder extension methods (entry points)."""
-        if name.startswith("_"):
-            raise AttributeError(name)
-        from .._extensions import resource_method  # imports this package: not at the top
+    if not TYPE_CHECKING:  # type checkers see the methods of ResourceBuilderExtensionMethods instead
 
-        return resource_method(self, name)
+        def __getattr__(self, name: str) -> Any:
+            """Find ``name`` among the installed resource-builder extension methods (entry points)."""
+            if name.startswith("_"):
+                raise AttributeError(name)
+            from .._extensions import resource_method  # imports this package: not at the top
+
+            return resource_method(self, name)
