@@ -184,3 +184,36 @@ def test_run_outside_a_load_still_runs(tmp_path: Path) -> None:
             return snapshot.state_text
 
     assert anyio.run(main) == "Finished"
+
+
+HOLDS_GLOBALS = """
+import socket
+import tempfile
+
+workdir = tempfile.TemporaryDirectory()          # held at module scope only
+listener = socket.socket()
+listener.bind(("127.0.0.1", 0))
+builder.add_executable("api", sys.executable, "-c", "pass", working_dir=workdir.name)
+{run}
+"""
+
+
+@pytest.mark.parametrize("run", ["builder.build().run()", "builder.build()"])
+def test_the_module_globals_of_a_loaded_app_host_live_as_long_as_the_app(tmp_path: Path, run: str) -> None:
+    """``aspyre run`` (which loads the file) keeps what the module holds, as ``python apphost.py`` does."""
+    import gc
+
+    path = write_app_host(tmp_path, HOLDS_GLOBALS.format(run=run))
+    app = aspyre.testing.load_app_host(path)
+    gc.collect()
+    api = app.get_resource("api")
+    assert isinstance(api, aspyre.ExecutableResource)
+    workdir = api.working_dir
+    assert workdir.is_dir(), "the module's TemporaryDirectory was finalised once the file stopped"
+    module_globals = app._app_host_globals
+    assert module_globals is not None
+    assert module_globals["__name__"] == "__main__"
+    assert module_globals["listener"].fileno() >= 0  # the socket is still open
+    del app, module_globals
+    gc.collect()
+    assert not workdir.exists()  # released with the app: nothing lives longer than it

@@ -1,13 +1,20 @@
-"""Plain console output: the one formatter behind ``python apphost.py`` and ``aspyre run --plain``."""
+"""Plain console output: the one formatter behind ``python apphost.py`` and ``aspyre run --plain``, and the
+writer thread that prints it without ever blocking the app."""
 
 from __future__ import annotations
 
 import io
+import os
+import re
+import threading
 from pathlib import Path
 
 import aspyre
 from aspyre._hosting._console import PlainConsole
+from aspyre._hosting._writer import LineWriter, OutputQueue
 from aspyre._orchestrator._logs import LogLine
+
+NOTE = re.compile(r"^aspyre: ([\d,]+) log lines? not shown: more than the console could take$")
 
 
 def make_console(tmp_path: Path) -> tuple[PlainConsole, io.StringIO, aspyre.DistributedApplication]:
@@ -53,3 +60,62 @@ def test_hidden_resources_and_resources_without_a_state_print_nothing(tmp_path: 
     console.on_snapshot(app.get_resource("api"), snapshot(None))
     console.on_snapshot(app.get_resource("api"), snapshot("Running", is_hidden=True))
     assert out.getvalue() == ""
+
+
+def test_inside_with_a_writer_thread_prints_the_same_lines(tmp_path: Path) -> None:
+    console, out, app = make_console(tmp_path)
+    with console:
+        console.on_snapshot(app.get_resource("api"), snapshot("Running"))
+        console.on_log(app.get_resource("api"), LogLine(1, "hello"))
+    assert out.getvalue().splitlines() == ["api     : Running (Healthy)", "api     | hello"]
+
+
+def _read_all(fd: int) -> str:
+    chunks = []
+    while chunk := os.read(fd, 1 << 16):
+        chunks.append(chunk)
+    return b"".join(chunks).decode()
+
+
+def test_a_stalled_stream_drops_log_lines_and_counts_them_without_blocking() -> None:
+    """Nothing reads the pipe while 50,000 lines are written: the writer queues what it may, drops the rest
+    (counted where they were dropped) and never blocks the caller. Every line is either shown or counted."""
+    read_end, write_end = os.pipe()
+    writer = LineWriter(os.fdopen(write_end, "w"), max_lines=1_000, max_chars=1 << 20)
+    writer.start()
+    kept = sum(writer.write_line(f"line {i}") for i in range(50_000))  # the pipe holds ~64 KiB: most drop
+    assert writer.write_line("state: Stopping", droppable=False)  # kept while it fits the larger bound
+    assert kept < 50_000
+    reader = threading.Thread(target=lambda: shown.append(_read_all(read_end)))
+    shown: list[str] = []
+    reader.start()
+    assert writer.close(timeout=30)
+    os.close(write_end)
+    reader.join(30)
+    os.close(read_end)
+    lines = shown[0].splitlines()
+    notes = [int(m.group(1).replace(",", "")) for line in lines if (m := NOTE.match(line))]
+    log_lines = [line for line in lines if line.startswith("line ")]
+    assert notes, "the dropped lines were not counted"
+    assert len(log_lines) + sum(notes) == 50_000
+    assert log_lines == sorted(log_lines, key=lambda line: int(line.split()[1]))  # in order
+    assert "state: Stopping" in lines
+
+
+def test_a_closed_stream_is_given_up_quietly() -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # `aspyre run | head` after head exited
+    writer = LineWriter(os.fdopen(write_end, "w"))
+    writer.start()
+    writer.write_line("nobody reads this")
+    assert writer.close(timeout=10)
+
+
+def test_the_queue_bounds_items_and_characters() -> None:
+    queue: OutputQueue[str] = OutputQueue(max_items=3, max_chars=10)
+    assert [queue.put("abcd", 4) for _ in range(3)] == [True, True, False]  # 12 characters > 10
+    assert queue.put("zz", 2)
+    assert not queue.put("y", 1)  # 3 items
+    assert queue.put("kept", 4, droppable=False)  # twice the bounds for what must not be lost
+    assert queue.take(timeout=0) == (["abcd", "abcd", "zz", "kept"], 2)
+    assert queue.take(timeout=0) == ([], 0)

@@ -116,9 +116,8 @@ def test_the_live_table_keeps_an_announcement_above_the_resources(tmp_path: Path
     builder.add_executable("job", sys.executable, "-c", "pass")
     app = builder.build()
     console = Console(file=io.StringIO(), width=120, record=True)
-    view = LiveView(app, console)
-    view.on_announcement("Tool: http://127.0.0.1:9/login?t=x")
-    console.print(view.render())
+    with LiveView(app, console) as view:  # drawn by the view's own thread
+        view.on_announcement("Tool: http://127.0.0.1:9/login?t=x")
     text = console.export_text()
     # printed once as a line, and in the table's heading
     assert text.count("Tool: http://127.0.0.1:9/login?t=x") == 2

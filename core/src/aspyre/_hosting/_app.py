@@ -61,6 +61,9 @@ class DistributedApplication:
         self.services.add(self.model, replace=True)
         self._announcements: list[str] = []
         self._announcement_listeners: list[Callable[[str], None]] = []
+        #: The globals of the app host's module when it was loaded (``aspyre run``, the pytest plugin):
+        #: kept with the app, as ``python apphost.py`` keeps its ``__main__``.
+        self._app_host_globals: dict[str, Any] | None = None
 
     # -- construction shortcut ------------------------------------------------------------------------
     @staticmethod
@@ -220,21 +223,25 @@ class DistributedApplication:
                 print(published_message(self.execution_context.publisher_name or "manifest", path))
             return 0
         reporter = None
+        messages: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
         if self.options.console_output:
             from ._console import PlainConsole
+            from ._messages import messages_on_stderr
 
             reporter = PlainConsole(self)
             self.resource_loggers.add_listener(reporter.on_log)
             self.add_announcement_listener(reporter.on_announcement)
-        async with anyio.create_task_group() as tg:
-            await self.start()
-            try:
-                if reporter is not None:
-                    # Ends by itself once the app stopped (after the final states were printed).
-                    tg.start_soon(reporter.watch_states)
-                await self._orch().wait_until_stopped()
-            finally:
-                await self.stop()
+            messages = messages_on_stderr()
+        with messages, reporter if reporter is not None else contextlib.nullcontext():
+            async with anyio.create_task_group() as tg:
+                await self.start()
+                try:
+                    if reporter is not None:
+                        # Ends by itself once the app stopped (after the final states were printed).
+                        tg.start_soon(reporter.watch_states)
+                    await self._orch().wait_until_stopped()
+                finally:
+                    await self.stop()
         return self._orch().exit_code()
 
     @property

@@ -5,6 +5,9 @@ through :class:`PlainConsole`::
 
     api     : Running (Healthy)  http://127.0.0.1:40211, https://127.0.0.1:40212
     api     | Serving HTTP on 127.0.0.1 port 40211 ...
+
+While the console is entered (``with console:``) a :class:`~._writer.LineWriter` thread writes the lines:
+a stalled stdout drops log lines (and says how many) instead of freezing the app.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, TextIO
 
 from .._model._snapshot import KnownResourceStates
+from ._writer import LineWriter
 
 if TYPE_CHECKING:
     from .._model._resources import IResource
@@ -21,7 +25,10 @@ if TYPE_CHECKING:
     from .._orchestrator._logs import LogLine
     from ._app import DistributedApplication
 
-__all__ = ["PlainConsole", "public_urls", "published_message", "state_text"]
+__all__ = ["CLOSE_SECONDS", "PlainConsole", "public_urls", "published_message", "state_text"]
+
+#: How long the last lines may take to be written when the app stopped (a stalled stdout gives up then).
+CLOSE_SECONDS = 2.0
 
 
 def published_message(publisher: str, path: object) -> str:
@@ -49,8 +56,10 @@ class PlainConsole:
     """Prints ``name : State`` when a resource's shown state changes and ``name | line`` per log line.
 
     The URLs follow the state of a Running resource, after two spaces, separated by ``, ``. Hidden
-    resources (``is_hidden`` or the ``Hidden`` state) and resources without a state yet print nothing. ``stream`` defaults to the
-    ``sys.stdout`` of the moment each line is printed.
+    resources (``is_hidden`` or the ``Hidden`` state) and resources without a state yet print nothing.
+    ``stream`` defaults to the ``sys.stdout`` of the moment each line is printed (of the moment it is
+    entered, inside ``with``). Inside ``with console:`` a writer thread prints; log lines are dropped and
+    counted if the stream does not keep up, state lines are kept.
     """
 
     def __init__(self, app: DistributedApplication, stream: TextIO | None = None) -> None:
@@ -58,9 +67,13 @@ class PlainConsole:
         self._stream = stream
         self._width = max((len(r.name) for r in app.model), default=0)
         self._last: dict[str, str] = {}
+        self._writer: LineWriter | None = None
 
-    def _print(self, text: str) -> None:
-        print(text, file=self._stream or sys.stdout, flush=True)
+    def _print(self, text: str, *, droppable: bool = False) -> None:
+        if self._writer is not None:
+            self._writer.write_line(text, droppable=droppable)
+        else:
+            print(text, file=self._stream or sys.stdout, flush=True)
 
     def on_snapshot(self, resource: IResource, snapshot: ResourceSnapshot) -> None:
         """Print the resource's state line if it differs from the last one printed."""
@@ -77,7 +90,7 @@ class PlainConsole:
 
     def on_log(self, resource: IResource, line: LogLine) -> None:
         """Print one log line of a resource."""
-        self._print(f"{resource.name:<{self._width}} | {line.content}")
+        self._print(f"{resource.name:<{self._width}} | {line.content}", droppable=True)
 
     def on_announcement(self, text: str) -> None:
         self._print(text)
@@ -88,9 +101,13 @@ class PlainConsole:
             self.on_snapshot(update.resource, update.snapshot)
 
     def __enter__(self) -> PlainConsole:
+        self._writer = LineWriter(self._stream)
+        self._writer.start()
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        return None
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.close(timeout=CLOSE_SECONDS)

@@ -215,19 +215,19 @@ def load_app_host(
         if source.path is not None:
             sys.argv[:] = [str(source.path), *args]
             sys.path.insert(0, str(source.path.parent))
-            runpy.run_path(str(source.path), run_name="__main__")
+            module_globals = runpy.run_path(str(source.path), run_name="__main__")
         else:
             assert source.module is not None
             sys.argv[:] = [source.module, *args]
             sys.path.insert(0, os.getcwd())
-            runpy.run_module(source.module, run_name="__main__", alter_sys=True)
+            module_globals = runpy.run_module(source.module, run_name="__main__", alter_sys=True)
     except AppHostLoaded as exc:
-        return exc.app
+        return _keep_globals(exc.app, exc)
     except BaseExceptionGroup as group:  # stopped inside a task group (anyio.run + async with app)
         found = _find_loaded(group)
         if found is None:
             raise
-        return found.app
+        return _keep_globals(found.app, group)
     finally:
         _LOADING.reset(token)
         if restore:
@@ -238,4 +238,23 @@ def load_app_host(
             f"The app host {source.display_name} finished without calling builder.build(): end it with "
             "'builder.build().run()'."
         )
-    return loading.apps[-1]
+    app = loading.apps[-1]
+    app._app_host_globals = module_globals
+    return app
+
+
+def _keep_globals(app: DistributedApplication, stopped: BaseException) -> DistributedApplication:
+    """Tie the globals of the app host's module to ``app``, so that they live as long as it does.
+
+    ``python apphost.py`` keeps its module (``__main__``) until the process ends; a loaded file's module
+    would be dropped once it stopped, finalising what it holds (a ``TemporaryDirectory``, a socket)
+    before the resources start. The module is the outermost ``<module>`` frame the stop went through.
+    """
+    tb = stopped.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_code.co_name == "<module>" and frame.f_globals.get("__name__") == "__main__":
+            app._app_host_globals = frame.f_globals
+            break
+        tb = tb.tb_next
+    return app

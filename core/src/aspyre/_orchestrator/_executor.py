@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 import anyio.abc
+import anyio.to_thread
 
 from .._errors import DistributedApplicationException
 from .._model._annotations import ContainerLifetime
@@ -24,8 +25,10 @@ from .._model._resources import ContainerResource, ExecutableResource, IResource
 from .._model._snapshot import KnownProperties, KnownResourceStates, ResourceSnapshot, StateStyle
 from ._addresses import EndpointAllocator, HostPorts
 from ._docker import ContainerHandle, ContainerRuntime
+from ._docker._owner import OwnerIdentity
 from ._install import Installer
 from ._processes import run_process
+from ._reaping import ProcessWatchdog, owner_marker, sweep_orphan_processes
 from ._runs import ResourceRun
 from ._snapshots import env_snapshot, with_urls
 from ._translate import container_name, container_spec, process_spec
@@ -75,7 +78,13 @@ class Executor:
         self._runtime_ready = anyio.Event()
         #: Set by a forced stop: processes get SIGKILL without waiting out the grace period.
         self.force = anyio.Event()
-        self._installer = Installer(grace_period=lambda: self._options.stop_grace_period, force=self.force)
+        #: Processes carry their owner (this app host) in their environment; the watchdog stops them if it dies.
+        self._owner = owner_marker(OwnerIdentity.of(), session_id)
+        self._watchdog = ProcessWatchdog(lambda: self._options.stop_grace_period)  # read when it starts
+        self._processes_swept = anyio.Event()
+        self._installer = Installer(
+            grace_period=lambda: self._options.stop_grace_period, force=self.force, owner=self._owner, watchdog=self._watchdog
+        )
 
     # -- the runtime ---------------------------------------------------------------------------------------
     async def connect_runtime(self) -> None:
@@ -113,6 +122,10 @@ class Executor:
         Connects to the container runtime: first when persistent containers may keep their host ports,
         else in the background (containers wait for it).
         """
+        if any(isinstance(r, ExecutableResource) for r in model):
+            tg.start_soon(self._sweep_processes)
+        else:
+            self._processes_swept.set()
         containers = [c for c in model if isinstance(c, ContainerResource)]
         keep: dict[str, HostPorts] = {}
         if any(c.lifetime is ContainerLifetime.PERSISTENT for c in containers):
@@ -130,8 +143,20 @@ class Executor:
             if urls:
                 self._notifications.publish_update(r, functools.partial(with_urls, urls))
 
+    async def _sweep_processes(self) -> None:
+        """Stop the processes that app hosts no longer running left behind (before the first process starts)."""
+        try:
+            grace = self._options.stop_grace_period
+            for what in await anyio.to_thread.run_sync(sweep_orphan_processes, grace, abandon_on_cancel=True):
+                log.info("stopped a leftover of an app host that no longer runs: %s", what)
+        except Exception as exc:  # never a reason not to start
+            log.warning("looking for processes left by app hosts that no longer run failed: %s", exc)
+        finally:
+            self._processes_swept.set()
+
     async def close(self) -> None:
         """Release the runtime (session containers and network go; persistent containers stay)."""
+        self._watchdog.close()
         if self._connected:
             try:
                 await self.runtime.close()
@@ -191,6 +216,7 @@ class Executor:
         def on_exit(code: int) -> None:
             run.exit_code = code
 
+        await self._processes_swept.wait()
         code = await run_process(
             spec,
             on_line=on_line,
@@ -198,6 +224,8 @@ class Executor:
             on_exit=on_exit,
             grace_period=self._options.stop_grace_period,
             force=self.force,
+            owner=self._owner,
+            watchdog=self._watchdog,
         )
         style = StateStyle.SUCCESS if code == 0 else StateStyle.ERROR
         self._update(r, lambda s: s.with_state(S.FINISHED, style).evolve(exit_code=code))

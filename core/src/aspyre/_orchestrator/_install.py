@@ -20,6 +20,7 @@ import anyio
 
 from .._model._install import InstallCommand, PackageInstallAnnotation
 from ._processes import run_process
+from ._reaping import ProcessWatchdog
 from ._specs import ProcessSpec
 
 __all__ = ["InstallError", "Installer", "install_hash", "install_is_current"]
@@ -72,9 +73,19 @@ def _write_marker(ann: PackageInstallAnnotation) -> None:
 class Installer:
     """Runs the install steps of one app session; installs into the same directory run one at a time."""
 
-    def __init__(self, *, grace_period: Callable[[], float], force: anyio.Event) -> None:
+    def __init__(
+        self,
+        *,
+        grace_period: Callable[[], float],
+        force: anyio.Event,
+        owner: str | None = None,
+        watchdog: ProcessWatchdog | None = None,
+    ) -> None:
         self._grace_period = grace_period
         self._force = force
+        #: Installers die with their app host as the resources' processes do (see ``_reaping``).
+        self._owner = owner
+        self._watchdog = watchdog
         self._locks: dict[Path, anyio.Lock] = {}
 
     async def install(
@@ -124,7 +135,14 @@ class Installer:
         spec = ProcessSpec(
             f"{name} (install)", command.command, ann.working_dir, args=command.args, env=env, inherit_environment=False
         )
-        code = await run_process(spec, on_line=on_line, grace_period=self._grace_period(), force=self._force)
+        code = await run_process(
+            spec,
+            on_line=on_line,
+            grace_period=self._grace_period(),
+            force=self._force,
+            owner=self._owner,
+            watchdog=self._watchdog,
+        )
         if code != 0:
             quoted = "\n".join(f"  | {line}" for line in last) or "  (no output)"
             raise InstallError(f"{command} failed with exit code {code} ({ann.installer}); its last lines:\n{quoted}")

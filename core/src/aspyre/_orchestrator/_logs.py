@@ -1,4 +1,9 @@
-"""Per-resource logs: a logger per resource, captured output, a bounded backlog, live watchers."""
+"""Per-resource logs: a logger per resource, captured output, a bounded backlog, live watchers.
+
+The backlog of each resource keeps its newest lines within two bounds: a number of lines and a number of
+bytes of text (UTF-8), whichever is reached first. Lines of up to 64 KiB (:data:`~._output.MAX_LINE`) would
+otherwise let 10,000 lines hold 640 MiB per resource.
+"""
 
 from __future__ import annotations
 
@@ -22,15 +27,36 @@ __all__ = ["LogLine", "ResourceLoggerService"]
 
 #: Lines kept per resource (Aspire keeps 10,000).
 DEFAULT_BACKLOG = 10_000
+#: Bytes of text (UTF-8) kept per resource.
+DEFAULT_BACKLOG_BYTES = 4 * 1024 * 1024
+
+
+def _size(content: str) -> int:
+    """The UTF-8 size of a line (cheap for ASCII: ``isascii`` looks at a flag)."""
+    return len(content) if content.isascii() else len(content.encode("utf-8", "surrogatepass"))
 
 
 class _ResourceLog:
-    __slots__ = ("backlog", "count", "watchers")
+    __slots__ = ("backlog", "bytes", "count", "watchers")
 
-    def __init__(self, size: int) -> None:
-        self.backlog: collections.deque[LogLine] = collections.deque(maxlen=size)
+    def __init__(self) -> None:
+        self.backlog: collections.deque[LogLine] = collections.deque()
         self.watchers: list[MemoryObjectSendStream[LogLine]] = []
         self.count = 0
+        #: UTF-8 bytes of the text in the backlog.
+        self.bytes = 0
+
+    def keep(self, line: LogLine, max_lines: int, max_bytes: int) -> None:
+        """Append *line*, then drop the oldest lines until both bounds hold (the newest line always stays)."""
+        backlog = self.backlog
+        backlog.append(line)
+        self.bytes += _size(line.content)
+        while len(backlog) > 1 and (len(backlog) > max_lines or self.bytes > max_bytes):
+            self.bytes -= _size(backlog.popleft().content)
+
+    def clear(self) -> None:
+        self.backlog.clear()
+        self.bytes = 0
 
 
 class _Handler(logging.Handler):
@@ -55,18 +81,29 @@ class ResourceLoggerService:
 
     ``get_logger(resource)`` gives a :class:`logging.Logger` whose records become lines of the
     resource's log; ``watch(resource)`` yields the backlog, then every new line. Lines written
-    from other threads are handed to the event loop.
+    from other threads are handed to the event loop. The backlog keeps the newest ``backlog_size``
+    lines, fewer when their text passes ``backlog_bytes``.
     """
 
-    def __init__(self, model: DistributedApplicationModel, backlog_size: int = DEFAULT_BACKLOG) -> None:
+    def __init__(
+        self,
+        model: DistributedApplicationModel,
+        backlog_size: int = DEFAULT_BACKLOG,
+        backlog_bytes: int = DEFAULT_BACKLOG_BYTES,
+    ) -> None:
         self._model = model
         self._size = backlog_size
+        self._max_bytes = backlog_bytes
         self._logs: dict[str, _ResourceLog] = {}
         self._loggers: dict[str, logging.Logger] = {}
         self._loop_thread: int | None = None
         self._token: anyio.lowlevel.EventLoopToken | None = None
         self._listeners: list[Callable[[IResource, LogLine], None]] = []
         self._closed = False
+
+    def set_limits(self, backlog_size: int, backlog_bytes: int) -> None:
+        """Change the bounds of every backlog (the app applies its options when it starts)."""
+        self._size, self._max_bytes = backlog_size, backlog_bytes
 
     def bind_loop(self) -> None:
         """Remember the event loop (call from it): lines from other threads are sent there."""
@@ -84,7 +121,7 @@ class ResourceLoggerService:
         key = name_key(resource.name)
         log = self._logs.get(key)
         if log is None:
-            log = self._logs[key] = _ResourceLog(self._size)
+            log = self._logs[key] = _ResourceLog()
         return log
 
     def get_logger(self, resource: IResource | str) -> logging.Logger:
@@ -114,7 +151,7 @@ class ResourceLoggerService:
         log = self._log(resource)
         log.count += 1
         line = LogLine(log.count, content.rstrip("\r\n"), is_error)
-        log.backlog.append(line)
+        log.keep(line, self._size, self._max_bytes)
         for w in list(log.watchers):
             try:
                 w.send_nowait(line)
@@ -124,8 +161,12 @@ class ResourceLoggerService:
             listener(resource, line)
 
     def backlog(self, resource: IResource | str) -> list[LogLine]:
-        """The lines kept for the resource (the newest ``backlog_size``)."""
+        """The lines kept for the resource (the newest, within the line and byte bounds)."""
         return list(self._log(self._resource(resource)).backlog)
+
+    def backlog_bytes(self, resource: IResource | str) -> int:
+        """The UTF-8 size of the text the resource's backlog holds."""
+        return self._log(self._resource(resource)).bytes
 
     async def watch(self, resource: IResource | str, *, backlog: bool = True) -> AsyncIterator[LogLine]:
         """The backlog (unless ``backlog=False``), then every new line, until the app stops."""
@@ -148,7 +189,7 @@ class ResourceLoggerService:
             send.close()
 
     def clear_backlog(self, resource: IResource | str) -> None:
-        self._log(self._resource(resource)).backlog.clear()
+        self._log(self._resource(resource)).clear()
 
     def close(self) -> None:
         """End every watch (the app stopped)."""

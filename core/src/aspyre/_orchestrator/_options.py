@@ -25,6 +25,18 @@ def _seconds(*, positive: bool) -> Any:
     return check
 
 
+def _count(unit: str) -> Any:
+    """A validator: a whole number of *unit* (lines, bytes), > 0."""
+
+    def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"app.options.{attribute.name} must be a positive number of {unit}, not {value!r}")
+        if value <= 0:
+            raise ValueError(f"app.options.{attribute.name} must be a positive number of {unit}, not {value!r}")
+
+    return check
+
+
 def _flag(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, bool):
         raise TypeError(f"app.options.{attribute.name} must be True or False, not {value!r}")
@@ -54,3 +66,7 @@ class AppOptions:
     container_runtime_timeout: float = attrs.field(default=5.0, validator=_seconds(positive=True))
     #: ``run()`` prints state changes and resource log lines to stdout.
     console_output: bool = attrs.field(default=True, validator=_flag)
+    #: Log lines kept per resource (``app.resource_loggers.backlog``); read when the app starts.
+    log_backlog_lines: int = attrs.field(default=10_000, validator=_count("lines"))
+    #: Bytes of log text (UTF-8) kept per resource, whatever the number of lines; read when the app starts.
+    log_backlog_bytes: int = attrs.field(default=4 * 1024 * 1024, validator=_count("bytes"))

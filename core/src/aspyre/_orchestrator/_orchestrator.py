@@ -85,15 +85,16 @@ def _leaves(exc: BaseException) -> list[BaseException]:
 def _stop_waves(model: DistributedApplicationModel, running: list[IResource]) -> list[list[IResource]]:
     """*running* in the order to stop them: each wave holds what nothing left still depends on."""
     waves: list[list[IResource]] = []
+    # Each resource's dependencies, computed once (the app is stopping: this must not take long).
+    needs = {id(o): {id(d) for d in model.dependencies(o, recursive=True)} for o in running}
     remaining = list(running)
     while remaining:
-        wave = [
-            r
-            for r in remaining
-            if not any(any(d is r for d in model.dependencies(o, recursive=True)) for o in remaining if o is not r)
-        ] or list(remaining)
+        wave = [r for r in remaining if not any(id(r) in needs[id(o)] for o in remaining if o is not r)] or list(
+            remaining
+        )
         waves.append(wave)
-        remaining = [r for r in remaining if r not in wave]
+        in_wave = {id(r) for r in wave}
+        remaining = [r for r in remaining if id(r) not in in_wave]
     return waves
 
 
@@ -170,6 +171,7 @@ class Orchestrator:
     # -- start ----------------------------------------------------------------------------------------------
     async def start(self, stack: contextlib.AsyncExitStack) -> None:
         """Start the app; ``stack`` unwinds it (stop everything, clean up)."""
+        self.loggers.set_limits(self.options.log_backlog_lines, self.options.log_backlog_bytes)
         self.loggers.bind_loop()
         tg = await stack.enter_async_context(anyio.create_task_group())
         self._tg = tg
