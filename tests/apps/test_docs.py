@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import aspyre
 from aspyre.pytest_plugin import AspyreAppFactory
 
 from .helpers import log_text, require_node
@@ -38,6 +39,11 @@ def test_the_page_has_its_examples_and_names_every_method() -> None:
         "front/web/index.html",
         "front/web/package.json",
         "front/web/vite.config.js",
+        "jobs/apphost.py",
+        "jobs/report/report/__init__.py",
+        "jobs/report/report/main.py",
+        "jobs/report/requirements.txt",
+        "jobs/web/server.js",
         "shop/api/main.py",
         "shop/api/pyproject.toml",
         "shop/apphost.py",
@@ -77,3 +83,16 @@ async def test_the_javascript_example_runs(aspyre_app_factory: AspyreAppFactory,
     async with app.http_client("web") as client:
         assert "<h1>Shop</h1>" in (await client.get("/")).text
         assert (await client.get("/api/hello")).json() == {"hello": "from the API", "path": "/hello"}
+
+
+@pytest.mark.anyio
+async def test_the_job_example_runs(aspyre_app_factory: AspyreAppFactory, tmp_path: Path) -> None:
+    require_node()
+    write_examples(tmp_path)
+    app = await aspyre_app_factory(tmp_path / "jobs" / "apphost.py")
+    snapshot = await app.resource_notifications.wait_for_resource("report", aspyre.KnownResourceStates.FINISHED)
+    text = log_text(app, "report")
+    assert snapshot.exit_code == 0, text
+    assert "Installing packages: python -m pip install -r requirements.txt" in text
+    assert "report: {'from': 'node', 'path': '/stock'}" in text
+    assert (tmp_path / "jobs" / "report" / ".venv" / "bin" / "python").exists()
