@@ -136,36 +136,25 @@ def fake_venv_with_launcher(tmp_path: Path) -> Path:
 
 
 @pytest.mark.anyio
-async def test_a_python_app_runs_through_opentelemetry_instrument_when_its_environment_has_it(tmp_path: Path) -> None:
+async def test_a_python_app_run_through_opentelemetry_instrument_gets_the_settings_for_its_exporters(tmp_path: Path) -> None:
     bin_dir = fake_venv_with_launcher(tmp_path)
     (tmp_path / "app.py").write_text(PRINT_ENV + "\n")
     b = builder(tmp_path)
     b.add_python_app("py", tmp_path / "app.py", "--flag", venv=tmp_path / "venv")
-    b.add_python_app("quiet", tmp_path / "app.py", venv=tmp_path / "venv").with_otlp_exporter(enabled=False)
+    b.add_python_app("plain", tmp_path / "app.py", venv=tmp_path / "venv").with_auto_instrumentation(False)
     b.add_executable("exe", str(bin_dir / "python"), "-c", PRINT_ENV)  # not a Python app: run as it is
     app = b.build()
     app.options.otlp_endpoint_url = "http://127.0.0.1:4318"
-    await run_until_finished(app, "py", "quiet", "exe")
+    await run_until_finished(app, "py", "plain", "exe")
     first = next(line.content for line in app.resource_loggers.backlog("py"))
     assert first == f"launched: {bin_dir / 'python'} -u {tmp_path / 'app.py'} --flag"
     assert printed_env(app, "py")["OTEL_SERVICE_NAME"] == "py"
     snapshot = app.resource_notifications.get_snapshot("py")
     assert snapshot is not None
     assert snapshot.property_value(aspyre.model.KnownProperties.Executable.ARGS)[0] == str(bin_dir / "python")
-    for name in ("quiet", "exe"):
+    for name in ("plain", "exe"):  # run as they are, and export all the same
         assert not any(line.content.startswith("launched:") for line in app.resource_loggers.backlog(name)), name
-
-
-@pytest.mark.anyio
-async def test_without_an_endpoint_a_python_app_runs_as_it_is(tmp_path: Path) -> None:
-    fake_venv_with_launcher(tmp_path)
-    (tmp_path / "app.py").write_text(PRINT_ENV + "\n")
-    b = builder(tmp_path)
-    b.add_python_app("py", tmp_path / "app.py", venv=tmp_path / "venv")
-    app = b.build()
-    app.options.otlp_endpoint_url = None
-    await run_until_finished(app, "py")
-    assert [line.content for line in app.resource_loggers.backlog("py")] == ["{}"]
+        assert printed_env(app, name)["OTEL_SERVICE_NAME"] == name
 
 
 def test_with_otlp_exporter_checks_its_arguments(tmp_path: Path) -> None:

@@ -81,7 +81,9 @@ def client(host: AppHost) -> Iterator[httpx.Client]:
 
 def test_an_unmodified_app_sends_spans_and_logs_through_the_launcher(client: httpx.Client) -> None:
     plain = wait_until(lambda: resources(client).get("plain", {}).get("state") == "Running" and resources(client), "plain")
-    args = next(p["value"] for p in plain["plain"]["properties"] if p["name"] == "executable.args")
+    properties = {p["name"]: p["value"] for p in plain["plain"]["properties"]}
+    assert Path(properties["executable.path"]).name == "opentelemetry-instrument"  # the launcher runs the interpreter
+    args = properties["executable.args"]
     assert Path(args[0]).parent.name == "bin" and args[1:3] == ["-u", str(PLAIN.parent.parent / "apps" / "plain.py")]
 
     def redis_spans() -> list[dict[str, Any]]:

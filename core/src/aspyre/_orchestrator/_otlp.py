@@ -8,18 +8,15 @@ short export intervals are the ones Aspire sets for local development
 
 from __future__ import annotations
 
-import os
 import secrets
-import shutil
 import urllib.parse
-from pathlib import Path
 
 import attrs
 
 from .._model._otlp import otlp_exporter
 from .._model._resources import IResource, PythonAppResource
 
-__all__ = ["HEADERS", "INSTRUMENT", "OtlpEnvironment", "instance_id", "instrument_command", "otlp_environment"]
+__all__ = ["HEADERS", "OtlpEnvironment", "instance_id", "otlp_environment"]
 
 ENDPOINT = "OTEL_EXPORTER_OTLP_ENDPOINT"
 PROTOCOL = "OTEL_EXPORTER_OTLP_PROTOCOL"
@@ -29,8 +26,6 @@ SERVICE_NAME = "OTEL_SERVICE_NAME"
 RESOURCE_ATTRIBUTES = "OTEL_RESOURCE_ATTRIBUTES"
 #: The header the key travels in (Aspire's dashboard reads the same).
 API_KEY_HEADER = "x-otlp-api-key"
-#: OpenTelemetry's zero-code launcher (``opentelemetry-distro``): a Python app whose environment has it runs through it.
-INSTRUMENT = "opentelemetry-instrument"
 
 #: Milliseconds: export within a second, so the dashboard shows telemetry while you look (Aspire's development values).
 _DEVELOPMENT = {
@@ -53,35 +48,15 @@ _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 @attrs.frozen
 class OtlpEnvironment:
-    """The variables to inject, which of them are secrets, and the launcher to run a Python app through."""
+    """The variables to inject, and which of them are secrets."""
 
     env: dict[str, str]
     secret: frozenset[str]
-    #: ``opentelemetry-instrument`` next to a Python app's interpreter (``None``: run the app as it is).
-    instrument: str | None = None
 
 
 def instance_id(resource: IResource) -> str:
     """A fresh ``service.instance.id`` for one run of ``resource``: its name and a random suffix (as DCP names replicas)."""
     return f"{resource.name}-{secrets.token_hex(4)}"
-
-
-def instrument_command(interpreter: str) -> str | None:
-    """``opentelemetry-instrument`` in the same directory as ``interpreter`` (a virtual environment's
-    ``bin``), if it is there and executable; ``None`` otherwise.
-
-    The interpreter's path is not resolved: a virtual environment's ``python`` is a link to the base
-    interpreter, and the launcher lives next to the link. A bare name is looked up on ``PATH``.
-    """
-    found = interpreter if os.sep in interpreter or (os.altsep and os.altsep in interpreter) else shutil.which(interpreter)
-    if found is None:
-        return None
-    directory = Path(found).parent
-    for name in (INSTRUMENT, f"{INSTRUMENT}.exe"):
-        candidate = directory / name
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return str(candidate)
-    return None
 
 
 def _for_host(url: str, host: str | None) -> str:
@@ -107,9 +82,8 @@ def otlp_environment(
 
     ``host_alias``: the name a container reaches the app host's machine by (``host.docker.internal``);
     ``None`` for a process. The protocol is the resource's choice, else OTLP/HTTP with protobuf, else
-    gRPC when only a gRPC address is known. A Python app whose interpreter has ``opentelemetry-instrument``
-    beside it (``pip install opentelemetry-distro opentelemetry-exporter-otlp`` in its environment) runs
-    through it, as Aspire's Python apps do: an unmodified app produces spans, logs and metrics.
+    gRPC when only a gRPC address is known. (A Python app whose environment has ``opentelemetry-instrument``
+    runs through it: :mod:`._python`; these variables configure its exporters.)
     """
     exporter = otlp_exporter(resource)
     if exporter is None:
@@ -131,8 +105,6 @@ def otlp_environment(
     if api_key is not None:
         env[HEADERS] = f"{API_KEY_HEADER}={api_key}"
         secret.add(HEADERS)
-    instrument = None
     if isinstance(resource, PythonAppResource):
         env.update(_PYTHON)
-        instrument = instrument_command(resource.interpreter)
-    return OtlpEnvironment(env, frozenset(secret), instrument)
+    return OtlpEnvironment(env, frozenset(secret))

@@ -25,10 +25,11 @@ from .._model._endpoints import EndpointAnnotation
 from .._model._environment import compute_arguments, compute_environment, is_secret_value
 from .._model._exec_limits import LINUX_CONTAINER_LIMITS, ExecLimits, exec_size_problems
 from .._model._execution import ExecutionContext
-from .._model._resources import ContainerResource, ExecutableResource, IResource
+from .._model._resources import ContainerResource, ExecutableResource, IResource, PythonAppResource
 from .._model._values import KnownNetworks, ValueContext, resolve_value
 from .._platform import host_exec_limits
 from ._otlp import OtlpEnvironment
+from ._python import python_launch
 from ._specs import ContainerSpec, MountSpec, PortSpec, ProcessSpec
 
 __all__ = ["Resolved", "container_name", "container_spec", "process_spec", "resolve"]
@@ -90,15 +91,15 @@ async def process_spec(
     """The process to run for an executable resource, and its resolved configuration.
 
     Raises :class:`ValueError` naming the argument or variable when the process's arguments and
-    environment are larger than this machine lets a process start with. A Python app with
-    ``opentelemetry-instrument`` in its environment (``otlp.instrument``) runs through it.
+    environment are larger than this machine lets a process start with. ``otlp``: the telemetry
+    variables, under the resource's own. A Python app runs as :func:`._python.python_launch` says
+    (through ``opentelemetry-instrument`` when its environment has it, under debugpy when asked).
     """
     resolved = await resolve(r, KnownNetworks.LOCALHOST, context, logger, otlp)
-    if otlp is not None and otlp.instrument is not None:  # opentelemetry-instrument <interpreter> <args>
-        resolved = attrs.evolve(resolved, args=(r.command, *resolved.args))
-        spec = ProcessSpec(r.name, otlp.instrument, r.working_dir, args=resolved.args, env=resolved.env)
-    else:
-        spec = ProcessSpec(r.name, r.command, r.working_dir, args=resolved.args, env=resolved.env)
+    command, args = r.command, resolved.args
+    if isinstance(r, PythonAppResource):
+        command, args = await python_launch(r, args)
+    spec = ProcessSpec(r.name, command, r.working_dir, args=args, env=resolved.env)
     _check_exec_size(r.name, [spec.command, *spec.args], spec.env, host_exec_limits(), spec.inherit_environment)
     return spec, resolved
 
