@@ -256,6 +256,21 @@ def test_rings_are_bounded_per_resource() -> None:
     assert store.traces[shared[0]].resources == {"worker": 1}  # api's span went, worker's stays
 
 
+def test_the_number_of_services_kept_is_bounded_too() -> None:
+    """A sender inventing service names cannot grow the store: new ones beyond the limit are refused."""
+    store = TelemetryStore(TelemetryOptions(max_resource_count=3))
+    for i in range(3):
+        assert store.add_logs(otlp.logs(f"svc-{i}", [(9, "hello")])).accepted == 1
+    refused = store.add_logs(otlp.logs("svc-new", [(9, "a"), (9, "b")]))
+    assert (refused.accepted, refused.rejected) == (0, 2)
+    assert "ASPYRE_DASHBOARD_MAX_RESOURCE_COUNT" in refused.reason
+    assert store.add_traces(otlp.traces("svc-new", 2)).rejected == 2
+    assert store.add_metrics(otlp.counter("svc-new", "orders", [(1, 1.0)])).rejected == 1
+    assert sorted(store.resources) == ["svc-0", "svc-1", "svc-2"]
+    assert store.add_logs(otlp.logs("svc-1", [(9, "known services still report")])).accepted == 1
+    assert TelemetryOptions.from_environment({"ASPYRE_DASHBOARD_MAX_RESOURCE_COUNT": "7"}).max_resource_count == 7
+
+
 def test_a_trace_keeps_at_most_its_span_limit() -> None:
     store = TelemetryStore(TelemetryOptions(max_spans_per_trace=4))
     result = store.add_traces(otlp.traces("api", 10, spans_per_trace=10))

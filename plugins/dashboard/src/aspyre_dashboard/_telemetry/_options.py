@@ -23,6 +23,7 @@ ENV_LIMITS: dict[str, tuple[str, int, int]] = {
     "max_spans_per_trace": ("ASPYRE_DASHBOARD_MAX_SPANS_PER_TRACE", 5_000, 1),
     "max_metric_points": ("ASPYRE_DASHBOARD_MAX_METRIC_POINTS", 1_000, 2),
     "max_request_bytes": ("ASPYRE_DASHBOARD_OTLP_MAX_REQUEST_BYTES", 8 * 1024 * 1024, 1024),
+    "max_resource_count": ("ASPYRE_DASHBOARD_MAX_RESOURCE_COUNT", 1_000, 1),
 }
 
 
@@ -32,7 +33,8 @@ class TelemetryOptions:
     ``max_log_count``: log entries kept per resource; ``max_trace_count``: traces kept per resource
     (a trace across two resources counts for both); ``max_spans_per_trace``: spans kept of one trace
     (more are counted, not kept); ``max_metric_points``: points kept per metric series;
-    ``max_request_bytes``: the largest OTLP request body taken, after decompression (413 beyond).
+    ``max_request_bytes``: the largest OTLP request body taken, after decompression (413 beyond);
+    ``max_resource_count``: distinct ``service.name``s kept (telemetry of a new one beyond it is refused).
     """
 
     __slots__ = tuple(ENV_LIMITS)
@@ -42,6 +44,7 @@ class TelemetryOptions:
     max_spans_per_trace: int
     max_metric_points: int
     max_request_bytes: int
+    max_resource_count: int
 
     def __init__(self, **limits: int) -> None:
         unknown = set(limits) - set(ENV_LIMITS)

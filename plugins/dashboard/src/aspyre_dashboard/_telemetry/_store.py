@@ -24,6 +24,8 @@ _intern = sys.intern
 _NO_TRACE = bytes(16)
 #: The ``service.name`` of telemetry that does not say (the SDKs' own default).
 UNKNOWN_SERVICE = "unknown_service"
+#: ``service.instance.id``s whose resource attributes are kept per resource (later ones are kept unnamed).
+MAX_INSTANCES = 100
 
 
 class Accepted:
@@ -72,12 +74,21 @@ class TelemetryStore:
         return f"<TelemetryStore resources={len(self.resources)} traces={len(self.traces)}>"
 
     # -- resources ------------------------------------------------------------------------------------
-    def _resource(self, otlp_resource: Any) -> tuple[ResourceData, str]:
+    def _resource(self, otlp_resource: Any, result: Accepted, count: int) -> tuple[ResourceData, str] | None:
+        """The resource an OTLP ``Resource`` names; ``None`` (its ``count`` items refused) when it is new and
+        the store keeps ``max_resource_count`` resources already."""
         name, instance = _resource_identity(otlp_resource)
         data = self.resources.get(name)
         if data is None:
+            if len(self.resources) >= self.options.max_resource_count:
+                result.rejected += count
+                result.reason = (
+                    f"the dashboard keeps telemetry of {self.options.max_resource_count} services "
+                    "(ASPYRE_DASHBOARD_MAX_RESOURCE_COUNT)"
+                )
+                return None
             data = self.resources[name] = ResourceData(name)
-        if instance not in data.instances:
+        if instance not in data.instances and len(data.instances) < MAX_INSTANCES:
             data.instances[instance] = [[kv.key, any_value(kv.value)] for kv in otlp_resource.attributes]
         return data, instance
 
@@ -92,7 +103,12 @@ class TelemetryStore:
             seq = self.seq
             traces = self.traces
             for resource_spans in request.resource_spans:
-                data, instance = self._resource(resource_spans.resource)
+                found = self._resource(
+                    resource_spans.resource, result, sum(len(ss.spans) for ss in resource_spans.scope_spans)
+                )
+                if found is None:
+                    continue
+                data, instance = found
                 name = data.name
                 ring = data.trace_ids
                 for scope_spans in resource_spans.scope_spans:
@@ -156,7 +172,12 @@ class TelemetryStore:
         with self.lock:
             seq = self.seq
             for resource_logs in request.resource_logs:
-                data, instance = self._resource(resource_logs.resource)
+                found = self._resource(
+                    resource_logs.resource, result, sum(len(sl.log_records) for sl in resource_logs.scope_logs)
+                )
+                if found is None:
+                    continue
+                data, instance = found
                 ring = data.logs
                 for scope_logs in resource_logs.scope_logs:
                     scope = _intern(scope_logs.scope.name)
@@ -203,7 +224,12 @@ class TelemetryStore:
         with self.lock:
             self.seq += 1
             for resource_metrics in request.resource_metrics:
-                data, _ = self._resource(resource_metrics.resource)
+                found = self._resource(
+                    resource_metrics.resource, result, sum(len(sm.metrics) for sm in resource_metrics.scope_metrics)
+                )
+                if found is None:
+                    continue
+                data = found[0]
                 for scope_metrics in resource_metrics.scope_metrics:
                     scope = _intern(scope_metrics.scope.name)
                     for metric in scope_metrics.metrics:
