@@ -55,7 +55,9 @@ from ._model._resources import (
     MissingParameterValueError,
     ParameterResource,
     PythonAppResource,
+    PythonEntrypointType,
     Resource,
+    UvicornAppResource,
 )
 from ._model._snapshot import KnownResourceStates, ResourceSnapshot, StateStyle
 from ._model._urls import IconVariant, UrlDisplayLocation
@@ -111,6 +113,7 @@ __all__ = [
     "Operation",
     "ParameterResource",
     "PythonAppResource",
+    "PythonEntrypointType",
     "ReferenceEnvironmentFlags",
     "ReferenceExpression",
     "Resource",
@@ -118,6 +121,7 @@ __all__ = [
     "ResourceSnapshot",
     "StateStyle",
     "UrlDisplayLocation",
+    "UvicornAppResource",
     "WaitBehavior",
 ]
 

@@ -220,6 +220,10 @@ class Orchestrator(ResourceCommands):
         """Run ``func(*args)`` with the background handlers: cancelled after the resources stopped."""
         self._background.start_task(func, *args, name=name)
 
+    async def container_host_address(self) -> str | None:
+        """Where containers reach this machine (see :meth:`Executor.container_host_address`)."""
+        return await self._executor.container_host_address()
+
     def _background_error(self, event: Event, exc: BaseException) -> None:
         r = getattr(event, "resource", None)
         logger = self._logger(r) if r is not None else log
@@ -272,6 +276,7 @@ class Orchestrator(ResourceCommands):
                     self._set_state(r, S.STARTING, StateStyle.INFO, exit_code=None, health_reports=pending_reports(r))
                     started = True
                     task_status.started()
+                    await self._executor.prepare(r)  # the install step (state Installing), before the waits
                     await self._before_start(r)
                     if isinstance(r, ContainerResource):
                         await self._executor.run_container(r, run, mark_created)
