@@ -26,7 +26,16 @@ def make_builder(tmp_path: Path, name: str = "apphost.py") -> aspyre.Distributed
 
 
 def _by_label(client: Any, key: str, value: str) -> list[Any]:
-    return list(client.containers.list(all=True, filters={"label": f"{key}={value}"}))
+    """The containers with that label. Other app hosts (other test runs on this engine) remove theirs at
+    any moment: listing again when one goes between the listing and its inspection."""
+    import docker.errors
+
+    for _ in range(20):
+        try:
+            return list(client.containers.list(all=True, filters={"label": f"{key}={value}"}))
+        except docker.errors.NotFound:
+            continue
+    raise AssertionError(f"containers labelled {key}={value} kept vanishing while listed")
 
 
 @pytest.mark.anyio
