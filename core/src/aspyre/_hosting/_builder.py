@@ -40,6 +40,7 @@ from aspyre._plugins import (
     registry,
 )
 
+from ._builder_resources import ResourceKindsMixin
 from ._extensions import builder_method, conflict_guards, core_conflicts, public_names, warn_if_stubs_stale
 from ._integrations import DuplicateResourceError, check_name_available
 from ._paths import caller_file, choose_python_interpreter, resolve_path
@@ -56,7 +57,7 @@ __all__ = ["DistributedApplicationBuilder", "DuplicateResourceError"]
 T = TypeVar("T", bound=IResource)
 
 
-class DistributedApplicationBuilder(BuilderExtensionMethods):
+class DistributedApplicationBuilder(ResourceKindsMixin, BuilderExtensionMethods):
     """Collects resources, then :meth:`build` validates them into a :class:`DistributedApplication`.
 
     Create one with :meth:`DistributedApplication.create_builder`. Methods of installed

@@ -8,7 +8,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -46,6 +46,11 @@ def _check_mode(_: object, attribute: attrs.Attribute[int | None], value: int | 
         raise ValueError(f"mode must be a permission mode such as 0o644 (0 to 0o7777) or None, not {value!r}")
 
 
+def _check_umask(_: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 0o777:
+        raise ValueError(f"umask must be a permission mask such as 0o022 (0 to 0o777), not {value!r}")
+
+
 @attrs.frozen
 class ContainerFile:
     """A file to create in the container: ``contents`` (text or bytes) or the host file at ``source_path``.
@@ -65,7 +70,9 @@ class ContainerFile:
         if (self.contents is None) == (self.source_path is None):
             raise ValueError(f"container file {self.name!r}: give either contents or source_path (one of them)")
         if self.contents is not None and not isinstance(self.contents, (str, bytes)):
-            raise TypeError(f"container file {self.name!r}: contents must be str or bytes, not {type(self.contents).__name__}")
+            raise TypeError(
+                f"container file {self.name!r}: contents must be str or bytes, not {type(self.contents).__name__}"
+            )
 
     def __repr__(self) -> str:  # the contents may be a secret: never shown
         what = f"source_path={str(self.source_path)!r}" if self.source_path is not None else "contents=..."
@@ -91,7 +98,7 @@ class ContainerDirectory:
     group: int | None = attrs.field(default=None, validator=_check_id)
 
 
-ContainerFileSystemEntry = Union[ContainerFile, ContainerDirectory]
+ContainerFileSystemEntry = ContainerFile | ContainerDirectory
 
 
 @attrs.define
@@ -119,7 +126,7 @@ class ContainerFilesAnnotation:
     callback: ContainerFilesCallback | None = None
     default_owner: int | None = attrs.field(default=None, validator=_check_id)
     default_group: int | None = attrs.field(default=None, validator=_check_id)
-    umask: int = attrs.field(default=DEFAULT_UMASK, validator=_check_mode)
+    umask: int = attrs.field(default=DEFAULT_UMASK, validator=_check_umask)
 
     @property
     def normalised_destination(self) -> str:

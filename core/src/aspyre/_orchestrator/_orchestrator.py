@@ -433,4 +433,3 @@ class Orchestrator:
         if self._tg is not None:
             self._tg.cancel_scope.cancel()
         self._tg = None
-

@@ -180,7 +180,9 @@ async def build_spec(r: ContainerResource, context: ExecutionContext) -> BuildSp
     )
 
 
-async def _entries(ann: ContainerFilesAnnotation, r: IResource, context: ExecutionContext) -> list[ContainerFileSystemEntry]:
+async def _entries(
+    ann: ContainerFilesAnnotation, r: IResource, context: ExecutionContext
+) -> list[ContainerFileSystemEntry]:
     entries: list[ContainerFileSystemEntry] = list(ann.entries)
     if ann.callback is not None:
         made = ann.callback(ContainerFilesCallbackContext(r, context))
@@ -190,32 +192,33 @@ async def _entries(ann: ContainerFilesAnnotation, r: IResource, context: Executi
     return entries
 
 
+async def _flatten(
+    r: IResource, ann: ContainerFilesAnnotation, entries: Iterable[object], where: str, out: list[FileSpec]
+) -> None:
+    owner = ann.default_owner or 0
+    group = ann.default_group if ann.default_group is not None else owner
+    for e in entries:
+        if not isinstance(e, (ContainerFile, ContainerDirectory)):
+            raise TypeError(
+                f"container files of {r.name!r}: expected ContainerFile or ContainerDirectory entries, got {e!r}"
+            )
+        path = posixpath.join(where, e.name)
+        uid = owner if e.owner is None else e.owner
+        gid = group if e.group is None else e.group
+        if isinstance(e, ContainerDirectory):
+            out.append(FileSpec(path, None, (0o777 & ~ann.umask) if e.mode is None else e.mode, uid, gid))
+            await _flatten(r, ann, e.entries, path, out)
+            continue
+        if e.contents is not None:
+            data = e.contents.encode("utf-8") if isinstance(e.contents, str) else e.contents
+        else:
+            data = await anyio.Path(e.source_path).read_bytes()  # type: ignore[arg-type]
+        out.append(FileSpec(path, data, (0o666 & ~ann.umask) if e.mode is None else e.mode, uid, gid))
+
+
 async def container_files(r: IResource, context: ExecutionContext) -> tuple[FileSpec, ...]:
     """The files and directories ``with_container_files`` creates in *r*'s container (callbacks run here)."""
     out: list[FileSpec] = []
     for ann in r.annotations.all(ContainerFilesAnnotation):
-        owner = ann.default_owner or 0
-        group = ann.default_group if ann.default_group is not None else owner
-        file_mode, dir_mode = 0o666 & ~ann.umask, 0o777 & ~ann.umask
-
-        async def add(entries: Iterable[object], where: str) -> None:
-            for e in entries:
-                if not isinstance(e, (ContainerFile, ContainerDirectory)):
-                    raise TypeError(
-                        f"container files of {r.name!r}: expected ContainerFile or ContainerDirectory entries, got {e!r}"
-                    )
-                path = posixpath.join(where, e.name)
-                uid = owner if e.owner is None else e.owner
-                gid = group if e.group is None else e.group
-                if isinstance(e, ContainerDirectory):
-                    out.append(FileSpec(path, None, dir_mode if e.mode is None else e.mode, uid, gid))
-                    await add(e.entries, path)
-                    continue
-                if e.contents is not None:
-                    data = e.contents.encode("utf-8") if isinstance(e.contents, str) else e.contents
-                else:
-                    data = await anyio.Path(e.source_path).read_bytes()  # type: ignore[arg-type]
-                out.append(FileSpec(path, data, file_mode if e.mode is None else e.mode, uid, gid))
-
-        await add(await _entries(ann, r, context), ann.normalised_destination)
+        await _flatten(r, ann, await _entries(ann, r, context), ann.normalised_destination, out)
     return tuple(out)

@@ -79,7 +79,8 @@ def context_hash(spec: BuildSpec, build_args: Mapping[str, str | None]) -> str:
     add(f"v{_HASH_VERSION}", spec.stage or "", spec.dockerfile.name)
     add(spec.dockerfile.read_bytes())
     for key in sorted(build_args):
-        add("arg", key, build_args[key] if build_args[key] is not None else "\0")
+        value = build_args[key]
+        add("arg", key, "\0" if value is None else value)
     for key in sorted(spec.secrets):
         add("secret", key)
     for rel in sorted(exclude_paths(str(context), _dockerignore(context) or [], _dockerfile_in_context(spec))):

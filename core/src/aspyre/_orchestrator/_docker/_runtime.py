@@ -30,6 +30,7 @@ import attrs
 from ..._model._annotations import ContainerLifetime
 from ..._model._runargs import parse_runtime_args
 from .._specs import BuildSpec, ContainerSpec
+from ._build import build_image
 from ._create import (
     anonymous_volumes,
     config_hash,
@@ -39,7 +40,6 @@ from ._create import (
     remove_with_volumes,
     validate,
 )
-from ._build import build_image
 from ._engine import DockerEngine
 from ._errors import ContainerExitUnknown, ContainerRuntimeUnavailable, ContainerStartError, explain
 from ._files import put_files
