@@ -364,15 +364,15 @@ class ContainerMethods(ResourceBuilderBase[R_co]):
             raise invalid(
                 self.resource, "with_build_arg", f"the build argument name {name!r} must be non-empty, without '='"
             )
+        from ._base import unwrap
+
+        value = unwrap(value)
         if isinstance(value, ParameterResource) and value.secret:
             raise invalid(
                 self.resource, "with_build_arg",
                 f"parameter {value.name!r} is secret: build arguments stay in the image's history; use "
                 f"with_build_secret({name!r}, ...) instead",
             )  # fmt: skip
-        from ._base import unwrap
-
-        value = unwrap(value)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             value = str(value)
         args = (*((k, v) for k, v in ann.build_args if k != name), (name, value))
