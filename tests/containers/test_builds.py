@@ -112,7 +112,7 @@ async def test_a_dockerfile_app_is_built_run_and_rebuilt_only_after_a_change(
 
 
 async def test_a_failing_build_fails_the_resource_naming_the_step(tmp_path: Path, app_host: Path, name: str) -> None:
-    context(tmp_path, dockerfile="FROM python:3.11-slim\nRUN echo building && exit 3\nCMD [\"true\"]\n")
+    context(tmp_path, dockerfile='FROM python:3.11-slim\nRUN echo building && exit 3\nCMD ["true"]\n')
     b = aspyre.DistributedApplication.create_builder([], app_host_path=tmp_path / "apphost.py")
     b.add_dockerfile(name, "ctx")
     app = b.build()

@@ -122,5 +122,7 @@ async def test_randomize_ports_moves_a_fixed_proxied_port(tmp_path: Path) -> Non
 def test_replicas_need_an_env_port_at_build(tmp_path: Path) -> None:
     b = make_builder(tmp_path)
     b.add_executable("web", sys.executable, WEBAPP).with_http_endpoint(target_port=8000).with_replicas(2)
-    with pytest.raises(aspyre.ModelValidationError, match=r"with_replicas\(2\): endpoint 'http' fixes target_port=8000"):
+    with pytest.raises(
+        aspyre.ModelValidationError, match=r"with_replicas\(2\): endpoint 'http' fixes target_port=8000"
+    ):
         b.build()

@@ -33,8 +33,10 @@ from ._model._annotations import (
     ReferenceEnvironmentFlags,
     WaitBehavior,
 )
+from ._model._container_files import ContainerDirectory, ContainerFile
 from ._model._endpoints import EndpointNotAllocatedError, EndpointProperty, EndpointProtocol, EndpointReference
 from ._model._execution import ExecutionContext, Operation
+from ._model._external import ExternalServiceResource
 from ._model._graph import ModelValidationError
 from ._model._names import InvalidNameError
 from ._model._resources import (
@@ -76,6 +78,8 @@ __all__ = [
     "AppOptions",
     "ConnectionStringParameterResource",
     "ConnectionStringResource",
+    "ContainerDirectory",
+    "ContainerFile",
     "ContainerImagePullPolicy",
     "ContainerLifetime",
     "ContainerResource",
@@ -89,6 +93,7 @@ __all__ = [
     "EndpointReference",
     "ExecutableResource",
     "ExecutionContext",
+    "ExternalServiceResource",
     "GenerateParameterDefault",
     "HealthCheckContext",
     "HealthCheckResult",

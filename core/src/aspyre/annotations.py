@@ -44,7 +44,8 @@ from ._model._deployment import (
     ProbeAnnotation,
     ProbeType,
 )
-from ._model._endpoints import EndpointAnnotation
+from ._model._container_files import ContainerFilesAnnotation
+from ._model._endpoints import EndpointAnnotation, ProxySupportAnnotation, ReplicaAnnotation
 from ._model._urls import (
     ResourceIconAnnotation,
     ResourceUrlAnnotation,
@@ -60,6 +61,7 @@ __all__ = [
     "CommandLineArgsCallbackContext",
     "CommandProbeAnnotation",
     "ConnectionPropertyAnnotation",
+    "ContainerFilesAnnotation",
     "ContainerImageAnnotation",
     "ContainerImagePullPolicyAnnotation",
     "ContainerLifetimeAnnotation",
@@ -81,8 +83,10 @@ __all__ = [
     "MutationBehavior",
     "ProbeAnnotation",
     "ProbeType",
+    "ProxySupportAnnotation",
     "ReferenceAnnotation",
     "ReferenceEnvironmentAnnotation",
+    "ReplicaAnnotation",
     "ResourceAnnotation",
     "ResourceCommandAnnotation",
     "ResourceIconAnnotation",
