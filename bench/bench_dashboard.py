@@ -185,13 +185,7 @@ def browser() -> Iterator[Any]:
     with sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-            ],
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
         )
         try:
             yield b
@@ -325,9 +319,7 @@ def bench_console(work: Path, seconds: float) -> dict[str, Any]:
         time.sleep(2)
         c0, t0 = h.cpu_seconds(), time.perf_counter()
         time.sleep(seconds)
-        out["app host CPU, 50 writers, no browser (baseline, %)"] = round(
-            100 * (h.cpu_seconds() - c0) / (time.perf_counter() - t0), 1
-        )
+        out["app host CPU, 50 writers, no browser (baseline, %)"] = round(100 * (h.cpu_seconds() - c0) / (time.perf_counter() - t0), 1)
     with browser() as b, host(source, work / "flood-browser", "--no-logs") as h:
         login = h.login()
         h.wait_for(r"^writer-49\s+: Running")
@@ -358,9 +350,7 @@ def bench_console(work: Path, seconds: float) -> dict[str, Any]:
         out["page frames/s while following"] = round(frames / elapsed, 1)
         out["lines kept in the page (window)"] = shown
         out["app host CPU with the browser (%)"] = round(cpu, 1)
-        out["ratio (CPU with / without)"] = round(
-            cpu / max(out["app host CPU, 50 writers, no browser (baseline, %)"], 0.1), 2
-        )
+        out["ratio (CPU with / without)"] = round(cpu / max(out["app host CPU, 50 writers, no browser (baseline, %)"], 0.1), 2)
         ctx.close()
     return out
 
@@ -385,9 +375,7 @@ def slow_client(url: str, login: str) -> socket.socket:
     sock.sendall(conn.send(ev.Request(host=parts.netloc, target="/api/live", extra_headers=headers)))
     conn.receive_data(sock.recv(65536))
     list(conn.events())
-    sock.sendall(
-        conn.send(ev.TextMessage(json.dumps({"t": "sub", "topic": "logs", "id": 1, "resource": None, "window": 20000})))
-    )
+    sock.sendall(conn.send(ev.TextMessage(json.dumps({"t": "sub", "topic": "logs", "id": 1, "resource": None, "window": 20000}))))
     return sock
 
 

@@ -117,29 +117,19 @@ def up_times(repeat: int) -> dict[str, list[float]]:
             check=True,
             capture_output=True,
         )
-        subprocess.run(
-            [*ASPYRE, "publish", str(app_host), "-p", "docker-compose", "-o", "out"],
-            cwd=app_host.parent,
-            check=True,
-            capture_output=True,
-        )
+        subprocess.run([*ASPYRE, "publish", str(app_host), "-p", "docker-compose", "-o", "out"], cwd=app_host.parent,
+                       check=True, capture_output=True)
         out = app_host.parent / "out"
         project = f"aspyre-bench-{uuid.uuid4().hex[:8]}"
         try:
             subprocess.run(["docker-compose", "-p", project, "build"], cwd=out, check=True, capture_output=True)
             for _ in range(repeat):
                 times["docker-compose up"].append(compose_up(out, project))
-                subprocess.run(
-                    ["docker-compose", "-p", project, "down", "-v"], cwd=out, check=True, capture_output=True
-                )
+                subprocess.run(["docker-compose", "-p", project, "down", "-v"], cwd=out, check=True, capture_output=True)
                 times["aspyre run"].append(aspyre_run(app_host))
         finally:
-            subprocess.run(
-                ["docker-compose", "-p", project, "down", "-v", "--rmi", "local"],
-                cwd=out,
-                capture_output=True,
-                check=False,
-            )
+            subprocess.run(["docker-compose", "-p", project, "down", "-v", "--rmi", "local"], cwd=out,
+                           capture_output=True, check=False)
     return times
 
 

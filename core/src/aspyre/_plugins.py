@@ -57,7 +57,6 @@ def normalize_distribution(name: str) -> str:
     """A distribution name as packaging compares them: lower case, runs of ``-_.`` as one ``-``."""
     return re.sub(r"[-_.]+", "-", name).lower()
 
-
 __all__ = [
     "DISABLE_AUTOLOAD_ENV",
     "DISABLE_PLUGINS_ENV",

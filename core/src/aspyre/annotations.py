@@ -37,6 +37,7 @@ from ._model._annotations import (
     WaitAnnotation,
     WaitType,
 )
+from ._model._container_files import ContainerFilesAnnotation
 from ._model._deployment import (
     CommandProbeAnnotation,
     DeploymentFileAnnotation,
@@ -44,7 +45,6 @@ from ._model._deployment import (
     ProbeAnnotation,
     ProbeType,
 )
-from ._model._container_files import ContainerFilesAnnotation
 from ._model._endpoints import EndpointAnnotation, ProxySupportAnnotation, ReplicaAnnotation
 from ._model._urls import (
     ResourceIconAnnotation,

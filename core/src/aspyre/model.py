@@ -20,7 +20,6 @@ from ._model._graph import DistributedApplicationModel, validate_model
 from ._model._names import validate_name
 from ._model._resources import ConnectionStringReference, capability_names
 from ._model._snapshot import (
-    ReplicaSnapshot,
     CustomResourceKnownProperties,
     EnvironmentVariableSnapshot,
     HealthReportSnapshot,
@@ -28,6 +27,7 @@ from ._model._snapshot import (
     KnownResourceTypes,
     LogLine,
     RelationshipSnapshot,
+    ReplicaSnapshot,
     ResourcePropertySnapshot,
     ResourceSnapshotUpdate,
     ResourceStateSnapshot,

@@ -148,9 +148,7 @@ class DistributedApplication:
             listener(text)
         self._announcement_listeners.append(listener)
 
-    def start_background_task(
-        self, func: Callable[..., Awaitable[object]], *args: object, name: str | None = None
-    ) -> None:
+    def start_background_task(self, func: Callable[..., Awaitable[object]], *args: object, name: str | None = None) -> None:
         """Run ``await func(*args)`` next to the resources for as long as the app runs (run mode).
 
         Call it once the app is starting: from an ``aspyre_before_start`` hook (or a subscriber of

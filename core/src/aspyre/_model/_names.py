@@ -115,7 +115,9 @@ APP_HOST_HASH_VOLUME = 10
 APP_HOST_HASH_SECRETS = 16
 
 
-def app_host_hash(app_host_path: str | _PathLike, length: int = APP_HOST_HASH_CONTAINER, *, fold_case: bool) -> str:
+def app_host_hash(
+    app_host_path: str | _PathLike, length: int = APP_HOST_HASH_CONTAINER, *, fold_case: bool
+) -> str:
     """The app host's identity in names: the SHA-256 of its absolute path, in hex, cut to *length*.
 
     With ``fold_case`` (the app host's file system ignores case: macOS's default, Windows) the path is

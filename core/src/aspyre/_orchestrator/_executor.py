@@ -137,7 +137,9 @@ class Executor:
         for plan in allocator.allocate(model, keep):
             self._start_proxy(plan, tg)
         for r in model:
-            urls = await resource_urls(r, execution_context=self._context, logger=self._loggers.get_logger(r))
+            urls = await resource_urls(
+                r, execution_context=self._context, logger=self._loggers.get_logger(r)
+            )
             if urls:
                 self._notifications.publish_update(r, functools.partial(with_urls, urls))
 

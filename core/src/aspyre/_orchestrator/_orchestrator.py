@@ -433,3 +433,4 @@ class Orchestrator:
         if self._tg is not None:
             self._tg.cancel_scope.cancel()
         self._tg = None
+

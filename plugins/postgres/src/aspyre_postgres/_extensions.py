@@ -166,9 +166,7 @@ def with_creation_script(builder: DatabaseBuilder, script: str) -> DatabaseBuild
     """
     if not isinstance(script, str) or not script.strip():
         raise ValueError(f"PostgreSQL database {builder.resource.name!r}: the creation script must be non-empty SQL")
-    return builder.with_annotation(
-        PostgresCreateDatabaseScriptAnnotation(script), aspyre.annotations.MutationBehavior.REPLACE
-    )
+    return builder.with_annotation(PostgresCreateDatabaseScriptAnnotation(script), aspyre.annotations.MutationBehavior.REPLACE)
 
 
 def _data_directory(builder: ServerBuilder) -> str:
@@ -217,9 +215,7 @@ def with_init_files(builder: ServerBuilder, source: str | Path) -> ServerBuilder
             "*.sql / *.sh scripts or one script file"
         )
     existing = [
-        m
-        for m in server.annotations.all(aspyre.annotations.ContainerMountAnnotation)
-        if m.target.startswith(INIT_FILES_PATH)
+        m for m in server.annotations.all(aspyre.annotations.ContainerMountAnnotation) if m.target.startswith(INIT_FILES_PATH)
     ]
     target = INIT_FILES_PATH if path.is_dir() else f"{INIT_FILES_PATH}/{path.name}"
     for mount in existing:

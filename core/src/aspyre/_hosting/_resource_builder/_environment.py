@@ -47,15 +47,11 @@ def _as_value(resource: IResource, method: str, what: str, value: object) -> obj
         raise none_value_error(resource, what, f"{method}()")
     if isinstance(value, (list, tuple, set, dict)):
         hint = " pass each argument separately (unpack a list with *items)" if what.startswith("argument") else ""
-        raise invalid(
-            resource, method, f"{what} must be {VALUE_KINDS}, not {type(value).__name__};{hint}".rstrip(";"), TypeError
-        )
+        raise invalid(resource, method, f"{what} must be {VALUE_KINDS}, not {type(value).__name__};{hint}".rstrip(";"), TypeError)
     try:
         return as_value(unwrap(value))
     except TypeError:
-        raise invalid(
-            resource, method, f"{what} must be {VALUE_KINDS}, not {type(value).__name__}", TypeError
-        ) from None
+        raise invalid(resource, method, f"{what} must be {VALUE_KINDS}, not {type(value).__name__}", TypeError) from None
 
 
 class EnvironmentMethods(ResourceBuilderBase[R_co]):
