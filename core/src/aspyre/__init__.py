@@ -57,7 +57,9 @@ from ._model._resources import (
     MissingParameterValueError,
     ParameterResource,
     PythonAppResource,
+    PythonEntrypointType,
     Resource,
+    UvicornAppResource,
 )
 from ._model._snapshot import KnownResourceStates, ResourceSnapshot, StateStyle
 from ._model._urls import IconVariant, UrlDisplayLocation
@@ -116,6 +118,7 @@ __all__ = [
     "Operation",
     "ParameterResource",
     "PythonAppResource",
+    "PythonEntrypointType",
     "ReferenceEnvironmentFlags",
     "ReferenceExpression",
     "Resource",
@@ -123,6 +126,7 @@ __all__ = [
     "ResourceSnapshot",
     "StateStyle",
     "UrlDisplayLocation",
+    "UvicornAppResource",
     "WaitBehavior",
 ]
 

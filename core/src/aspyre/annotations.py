@@ -46,6 +46,8 @@ from ._model._deployment import (
     ProbeType,
 )
 from ._model._endpoints import EndpointAnnotation, ProxySupportAnnotation, ReplicaAnnotation
+from ._model._install import InstallCommand, PackageInstallAnnotation
+from ._model._python import AutoInstrumentationAnnotation, DebugpyAnnotation, PythonPackageManagerAnnotation
 from ._model._urls import (
     ResourceIconAnnotation,
     ResourceUrlAnnotation,
@@ -56,6 +58,7 @@ from ._public import present as _present
 
 __all__ = [
     "Annotations",
+    "AutoInstrumentationAnnotation",
     "CommandLineArgsAnnotation",
     "CommandLineArgsCallbackAnnotation",
     "CommandLineArgsCallbackContext",
@@ -70,6 +73,7 @@ __all__ = [
     "ContainerNameAnnotation",
     "ContainerNetworkAliasAnnotation",
     "ContainerRuntimeArgsAnnotation",
+    "DebugpyAnnotation",
     "DeploymentFileAnnotation",
     "DockerfileBuildAnnotation",
     "EndpointAnnotation",
@@ -79,11 +83,14 @@ __all__ = [
     "EnvironmentCallbackContext",
     "ExplicitStartAnnotation",
     "HealthCheckAnnotation",
+    "InstallCommand",
     "ManifestPublishingCallbackAnnotation",
     "MutationBehavior",
+    "PackageInstallAnnotation",
     "ProbeAnnotation",
     "ProbeType",
     "ProxySupportAnnotation",
+    "PythonPackageManagerAnnotation",
     "ReferenceAnnotation",
     "ReferenceEnvironmentAnnotation",
     "ReplicaAnnotation",
