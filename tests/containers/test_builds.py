@@ -138,3 +138,29 @@ def test_build_arguments_need_a_dockerfile_and_secrets_a_parameter(tmp_path: Pat
     pw = b.add_parameter("pw", secret=True)
     with pytest.raises(ValueError, match="with_build_secret"):
         built.with_build_arg("PW", pw)
+
+
+@pytest.mark.anyio
+async def test_publish_writes_container_v1_with_build_args_and_secrets(
+    tmp_path: Path, manifest_schema_errors: Any
+) -> None:
+    out = tmp_path / "out"
+    b = aspyre.DistributedApplication.create_builder(
+        ["--publisher", "manifest", "--output-path", str(out)], app_host_path=tmp_path / "apphost.py"
+    )
+    token = b.add_parameter("token", secret=True)
+    version = b.add_parameter("version", "1.2")
+    b.add_dockerfile("api", "ctx", stage="runtime").with_build_arg("VERSION", version).with_build_secret("TOKEN", token)
+    await b.build().run_async()
+    manifest = json.loads((out / "aspire-manifest.json").read_text())
+    assert manifest_schema_errors(manifest) == []
+    assert manifest["resources"]["api"] == {
+        "type": "container.v1",
+        "build": {
+            "context": "../ctx",
+            "dockerfile": "../ctx/Dockerfile",
+            "stage": "runtime",
+            "args": {"VERSION": "{version.value}"},
+            "secrets": {"TOKEN": {"type": "env", "value": "{token.value}"}},
+        },
+    }
