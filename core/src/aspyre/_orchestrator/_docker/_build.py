@@ -118,7 +118,7 @@ def _context_tar(spec: BuildSpec, fileobj: IO[bytes]) -> str:
 
     inside = _dockerfile_in_context(spec)
     extra = None if inside is not None else (f".aspyre.Dockerfile.{os.getpid()}", spec.dockerfile.read_text("utf-8"))
-    tar(str(spec.context), exclude=_dockerignore(spec.context), dockerfile=extra, fileobj=fileobj)
+    tar(spec.context, exclude=_dockerignore(spec.context), dockerfile=extra, fileobj=fileobj)
     fileobj.seek(0)
     return inside if inside is not None else extra[0]  # type: ignore[index]
 
