@@ -126,3 +126,54 @@ def test_replicas_need_an_env_port_at_build(tmp_path: Path) -> None:
         aspyre.ModelValidationError, match=r"with_replicas\(2\): endpoint 'http' fixes target_port=8000"
     ):
         b.build()
+
+
+@pytest.mark.docker
+async def test_a_container_proxied_explicitly_keeps_its_address_across_a_restart(tmp_path: Path, app_host: Path) -> None:
+    import redis.asyncio as redis
+
+    b = make_builder(tmp_path)
+    cache = (
+        b.add_container("cache", "redis", "7")
+        .with_endpoint(target_port=6379, name="tcp", scheme="tcp")
+        .with_endpoint_proxy_support(True)
+    )
+    plain = b.add_container("plain", "redis", "7").with_endpoint(target_port=6379, name="tcp", scheme="tcp")
+    app = b.build()
+    with anyio.fail_after(90):
+        async with app:
+            await app.resource_notifications.wait_for_resource("cache", S.RUNNING)
+            await app.resource_notifications.wait_for_resource("plain", S.RUNNING)
+            port = cache.get_endpoint("tcp").port
+            run = app.resource_notifications.get_snapshot("cache")
+            assert run is not None
+            container = str(run.property_value(aspyre.model.KnownProperties.Container.NAME))
+            import docker
+
+            client = docker.from_env()
+            try:
+                published = client.containers.get(container).ports["6379/tcp"][0]["HostPort"]
+                assert int(published) != port  # Docker publishes behind the proxy
+                plain_name = str(app.resource_notifications.get_snapshot("plain").property_value(  # type: ignore[union-attr]
+                    aspyre.model.KnownProperties.Container.NAME
+                ))
+                assert int(client.containers.get(plain_name).ports["6379/tcp"][0]["HostPort"]) == plain.get_endpoint("tcp").port
+            finally:
+                client.close()
+            for attempt in range(2):
+                conn = redis.Redis(host="127.0.0.1", port=port)
+                try:
+                    with anyio.fail_after(20):
+                        while True:
+                            try:
+                                await conn.set("k", f"v{attempt}")
+                                break
+                            except redis.ConnectionError:
+                                await anyio.sleep(0.1)
+                    assert await conn.get("k") == f"v{attempt}".encode()
+                finally:
+                    await conn.aclose()
+                if attempt == 0:
+                    await app.execute_command("cache", "restart")
+                    await app.resource_notifications.wait_for_resource("cache", S.RUNNING)
+            assert cache.get_endpoint("tcp").port == port
