@@ -375,8 +375,9 @@ def test_pgweb_is_one_container_for_every_database(tmp_path: Path) -> None:
     assert (endpoint.target_port, endpoint.port) == (8081, 1000)
     args = [a for ann in pgweb.annotations.all(aspyre.annotations.CommandLineArgsAnnotation) for a in ann.args]
     assert args == ["--bookmarks-dir=/.pgweb/bookmarks", "--sessions"]
-    [mount] = pgweb.annotations.all(aspyre.annotations.ContainerMountAnnotation)
-    assert (mount.target, mount.read_only) == ("/.pgweb/bookmarks", True)
+    assert pgweb.annotations.all(aspyre.annotations.ContainerMountAnnotation) == []
+    [files] = pgweb.annotations.all(aspyre.annotations.ContainerFilesAnnotation)
+    assert files.destination == "/.pgweb/bookmarks" and files.callback is not None
 
 
 @pytest.mark.anyio
