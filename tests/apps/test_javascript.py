@@ -159,3 +159,11 @@ def test_install_steps_and_early_errors(tmp_path: Path) -> None:
         npm.with_npm(install_command="add")
     with pytest.raises(AttributeError, match=r"with_npm\(\) \(from aspyre-javascript\) applies to JavaScriptAppResource"):
         builder.add_container("c", "nginx").with_npm()
+
+
+def test_a_missing_node_is_an_aspyre_error_naming_the_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "web").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing-here"))
+    builder = aspyre.DistributedApplication.create_builder(["--no-dashboard"], app_host_path=tmp_path / "apphost.py")
+    with pytest.raises(aspyre.DistributedApplicationException, match=r"JavaScript app 'web' needs 'node'.*install Node\.js"):
+        builder.add_node_app("web", "web", "server.js")

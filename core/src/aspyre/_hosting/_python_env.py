@@ -20,6 +20,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from aspyre._errors import DistributedApplicationException
 from aspyre._model._install import InstallCommand, PackageInstallAnnotation
 from aspyre._model._python import PythonPackageManagerAnnotation
 from aspyre._model._resources import PythonAppResource
@@ -111,6 +112,10 @@ def set_environment(resource: PythonAppResource, venv: Path | None, interpreter:
 # --------------------------------------------------------------------------- installing
 
 
+class ToolNotFoundError(DistributedApplicationException, FileNotFoundError):
+    """A tool an app needs (uv, node, npm) is not installed."""
+
+
 def uv_binary() -> str:
     """The ``uv`` executable: the one of the ``uv`` package (an aspyre dependency), else ``uv`` on ``PATH``."""
     try:
@@ -120,7 +125,7 @@ def uv_binary() -> str:
     except (ImportError, FileNotFoundError):
         found = shutil.which("uv")
         if found is None:
-            raise RuntimeError("with_uv() needs uv: install it from PyPI (pip install uv)") from None
+            raise ToolNotFoundError("with_uv() needs uv: install it from PyPI (pip install uv)") from None
         return found
 
 

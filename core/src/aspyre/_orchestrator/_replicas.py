@@ -172,7 +172,10 @@ async def run_replicas(
     async def one(i: int) -> None:
         replica_id = replicas[i].instance_id
         targets = proxies.targets(r, i)
-        replica_spec = attrs.evolve(spec, env={**spec.env, **proxies.replica_env(r, i)})
+        own_env = {**spec.env, **proxies.replica_env(r, i)}
+        if "OTEL_RESOURCE_ATTRIBUTES" in own_env:  # telemetry: each replica is an instance of its own
+            own_env["OTEL_RESOURCE_ATTRIBUTES"] = f"service.instance.id={replica_id}"
+        replica_spec = attrs.evolve(spec, env=own_env)
 
         def on_line(line: str, is_error: bool) -> None:
             loggers.write(r, line, is_error, replica=replica_id)

@@ -214,6 +214,13 @@ class ResourceViews:
             self._secrets = tuple(sorted(merged, key=len, reverse=True))
             self._cache.clear()
 
+    def mask(self, value: Any) -> Any:
+        """``value`` (a str, or lists and dicts of them) with every known secret value replaced by :data:`MASK`.
+
+        For text that did not come from a snapshot (telemetry): call :meth:`refresh_secrets` first.
+        """
+        return self._mask(value) if self._secrets else value
+
     def _mask(self, value: Any) -> Any:
         if isinstance(value, str):
             for secret in self._secrets:
@@ -336,7 +343,7 @@ class ResourceViews:
             state_text = snapshot.state_text if snapshot is not None else None
             stopped = state_text in STOPPED_STATES or state_text is None
             waiting = state_text == S.WAITING
-            busy = state_text in (S.STARTING, S.STOPPING)
+            busy = state_text in (S.STARTING, S.STOPPING, S.INSTALLING, S.BUILDING)
             builtins = [
                 ("start", "Start", "Start the resource" if not waiting else "Start now, without waiting", stopped or waiting),
                 ("stop", "Stop", "Stop the resource", not stopped and state_text != S.STOPPING),

@@ -28,10 +28,14 @@ NPM_INPUTS = ("package.json", "package-lock.json", "npm-shrinkwrap.json", ".npmr
 LOCKFILES = ("package-lock.json", "npm-shrinkwrap.json")
 
 
+class _ToolNotFoundError(aspyre.DistributedApplicationException, FileNotFoundError):
+    """node or npm is not installed."""
+
+
 def _require_tool(name: str, resource: str) -> str:
     found = shutil.which(name)
     if found is None:
-        raise RuntimeError(
+        raise _ToolNotFoundError(
             f"JavaScript app {resource!r} needs {name!r}, which is not on PATH: install Node.js "
             "(https://nodejs.org/en/download), which brings node and npm"
         )
