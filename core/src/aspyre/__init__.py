@@ -33,8 +33,10 @@ from ._model._annotations import (
     ReferenceEnvironmentFlags,
     WaitBehavior,
 )
+from ._model._container_files import ContainerDirectory, ContainerFile
 from ._model._endpoints import EndpointNotAllocatedError, EndpointProperty, EndpointProtocol, EndpointReference
 from ._model._execution import ExecutionContext, Operation
+from ._model._external import ExternalServiceResource
 from ._model._graph import ModelValidationError
 from ._model._names import InvalidNameError
 from ._model._resources import (
@@ -78,6 +80,8 @@ __all__ = [
     "AppOptions",
     "ConnectionStringParameterResource",
     "ConnectionStringResource",
+    "ContainerDirectory",
+    "ContainerFile",
     "ContainerImagePullPolicy",
     "ContainerLifetime",
     "ContainerResource",
@@ -91,6 +95,7 @@ __all__ = [
     "EndpointReference",
     "ExecutableResource",
     "ExecutionContext",
+    "ExternalServiceResource",
     "GenerateParameterDefault",
     "HealthCheckContext",
     "HealthCheckResult",
@@ -180,4 +185,3 @@ def __getattr__(name: str) -> object:
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *__all__, *_SUBMODULES})
-
