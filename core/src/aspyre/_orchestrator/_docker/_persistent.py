@@ -13,6 +13,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import anyio
+
 from .._specs import ContainerSpec
 from ._create import anonymous_volumes, host_ports
 from ._engine import DockerEngine
@@ -21,7 +23,7 @@ from ._handle import ContainerHandle
 from ._monitor import Monitor
 from ._owner import LABEL_APP_HOST, LABEL_APP_HOST_HASH, LABEL_CONFIG_HASH, LABEL_MANAGED
 
-__all__ = ["reuse_persistent"]
+__all__ = ["existing_host_ports", "reuse_persistent", "stop_own_persistent"]
 
 _log = logging.getLogger("aspyre.containers")
 
@@ -142,3 +144,21 @@ async def _follow(
         monitor=monitor,
         anonymous_volumes=anonymous_volumes(info),
     )
+
+
+async def stop_own_persistent(engine: DockerEngine, name: str, app_host_hash: str, grace: float) -> None:
+    """Stop container *name* if it runs and belongs to the app host with *app_host_hash* (shielded)."""
+    with anyio.CancelScope(shield=True):
+        info = await engine.call(engine.inspect_container, name)
+        if info is None or not info["State"].get("Running"):
+            return
+        labels = info["Config"].get("Labels") or {}
+        if labels.get(LABEL_APP_HOST_HASH) != app_host_hash:
+            return
+        await engine.call(engine.api().stop, info["Id"], timeout=max(0, math.ceil(grace)))
+
+
+async def existing_host_ports(engine: DockerEngine, name: str) -> dict[tuple[int, str], int]:
+    """Host ports of container *name*, running or stopped (empty: there is none)."""
+    info = await engine.call(engine.inspect_container, name)
+    return {} if info is None else host_ports(info)

@@ -47,8 +47,8 @@ from ._handle import ContainerHandle
 from ._images import ensure_image
 from ._monitor import Monitor
 from ._networks import Networks
-from ._owner import LABEL_APP_HOST_HASH, LIFETIME_PERSISTENT, LIFETIME_SESSION
-from ._persistent import reuse_persistent
+from ._owner import LIFETIME_PERSISTENT, LIFETIME_SESSION
+from ._persistent import existing_host_ports, reuse_persistent, stop_own_persistent
 from ._sweep import sweep_orphans
 
 __all__ = ["HOST_GATEWAY", "ContainerHandle", "ContainerRuntime"]
@@ -449,14 +449,7 @@ class ContainerRuntime:
         start got to, the container ends up stopped (and kept). Others' containers are not touched.
         """
         name = container_name or f"{resource_name}-{self.app_host_hash}"
-        with anyio.CancelScope(shield=True):
-            info = await self._engine.call(self._engine.inspect_container, name)
-            if info is None or not info["State"].get("Running"):
-                return
-            labels = info["Config"].get("Labels") or {}
-            if labels.get(LABEL_APP_HOST_HASH) != self.app_host_hash:
-                return
-            await self._engine.call(self._engine.api().stop, info["Id"], timeout=max(0, math.ceil(grace)))
+        await stop_own_persistent(self._engine, name, self.app_host_hash, grace)
 
     async def persistent_host_ports(
         self, resource_name: str, container_name: str | None = None
@@ -465,6 +458,4 @@ class ContainerRuntime:
 
         The orchestrator reuses them, so an unchanged persistent container keeps its address.
         """
-        name = container_name or f"{resource_name}-{self.app_host_hash}"
-        info = await self._engine.call(self._engine.inspect_container, name)
-        return {} if info is None else host_ports(info)
+        return await existing_host_ports(self._engine, container_name or f"{resource_name}-{self.app_host_hash}")
