@@ -11,8 +11,8 @@ alternating, and reports medians over ``--repeat`` rounds:
 
 Goals (issue 16): under 100 us added per request, at least 80 % of direct throughput.
 
-The floor: where a C compiler is found, ``splice_relay.c`` (next to this file: a minimal relay in C, a thread per
-direction and blocking ``splice(2)``) is built and measured the same way, interleaved, as a second baseline: what two
+The floor: where a C compiler is found, ``relay.c`` (next to this file: a minimal relay in C, a thread per
+direction, blocking ``recv``/``send`` through a 1 MiB buffer) is built and measured the same way, interleaved, as a second baseline: what two
 loopback hops cost without Python. The load average is printed before and after (other work on the machine shares
 the cores with the three processes measured).
 
@@ -151,8 +151,8 @@ def _build_relay(directory: str) -> str | None:
     cc = shutil.which("cc") or shutil.which("gcc")
     if cc is None or not sys.platform.startswith("linux"):
         return None
-    source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "splice_relay.c")
-    binary = os.path.join(directory, "splice_relay")
+    source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "relay.c")
+    binary = os.path.join(directory, "relay")
     subprocess.run([cc, "-O2", "-pthread", "-o", binary, source], check=True)
     return binary
 

@@ -5,8 +5,9 @@ connection to a port the workload listens on (its target port). The address stay
 restarts (a connection that arrives meanwhile waits for it), and ``with_replicas(n)`` puts n processes
 behind one port: connections go round-robin to the replicas that run; one that refuses is skipped.
 
-Everything happens on the event loop with anyio sockets: no thread, no hook, no per-byte Python work beyond
-one receive and one send per chunk of up to :data:`CHUNK` bytes.
+Everything happens on the event loop: no thread, no hook; a task per connection, and the bytes moved by
+:func:`._relay.relay` (selector callbacks on asyncio: no per-chunk task switch) with no per-byte Python work beyond
+one receive and one send per chunk.
 """
 
 from __future__ import annotations
