@@ -212,9 +212,7 @@ def _measure(opts: argparse.Namespace, routes: dict[str, tuple[int, int]]) -> No
         for route in list(routes)[1:]:
             proxied = med[f"{kind} {route}"]
             goal = "   (goal < 100 us)" if route == "aspyre" else ""
-            print(
-                f"    {route:8s} {proxied * 1e6:8.1f} us/request   added {(proxied - direct) * 1e6:7.1f} us{goal}"
-            )
+            print(f"    {route:8s} {proxied * 1e6:8.1f} us/request   added {(proxied - direct) * 1e6:7.1f} us{goal}")
     direct = med["bulk direct"]
     print(f"bulk TCP ({opts.megabytes} MiB)   direct {direct / 2**20:8.0f} MiB/s")
     for route in list(routes)[1:]:
