@@ -14,7 +14,7 @@ Two ways to do it, the same behaviour:
 
 Why copy rather than ``splice(2)``: measured on loopback (``bench/bench_proxy.py``), splicing saves the proxy's own
 copies but hands the kernel page-sized fragments that the receiving side then reads far more slowly; the whole
-machine spent ~40 % more CPU per byte than with two copies through a 1 MiB buffer.
+machine spent 20-40 % more CPU per byte than with two copies through a 1 MiB buffer.
 """
 
 from __future__ import annotations
