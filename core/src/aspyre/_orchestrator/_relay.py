@@ -24,7 +24,6 @@ import socket
 import threading
 
 import anyio
-import sniffio
 
 __all__ = ["CHUNK", "relay"]
 
@@ -55,11 +54,11 @@ async def relay(a: socket.socket, b: socket.socket) -> None:
 
 def _selector_loop() -> asyncio.AbstractEventLoop | None:
     """The running asyncio loop where it takes selector callbacks (``add_reader``), else None."""
-    if sniffio.current_async_library() == "asyncio":
+    try:
         loop = asyncio.get_running_loop()
-        if isinstance(loop, asyncio.SelectorEventLoop):
-            return loop
-    return None
+    except RuntimeError:  # not on asyncio (trio); sniffio is no dependency of aspyre's
+        return None
+    return loop if isinstance(loop, asyncio.SelectorEventLoop) else None
 
 
 class _Relay:
