@@ -68,18 +68,19 @@ def parse_entry_points(text: str, groups: frozenset[str]) -> list[tuple[str, str
 
 def _read_headers(path: str) -> tuple[str, str, tuple[str, ...]]:
     """``Name``, ``Version`` and the ``Requires-Dist`` lines from the header of a metadata file."""
-    headers: list[tuple[str, str]] = []
     with open(path, encoding="utf-8") as f:
-        for raw in f:
-            if not raw.strip():
-                break  # the body (the description) starts after the first empty line
-            if raw[:1] in (" ", "\t"):  # a continuation line
-                if headers:
-                    key, value = headers[-1]
-                    headers[-1] = (key, f"{value} {raw.strip()}")
-                continue
-            key, _, value = raw.partition(":")
-            headers.append((key.strip().lower(), value.strip()))
+        text = f.read()
+    # The header ends at the first empty line; the body (the description) follows.
+    header = text.replace("\r\n", "\n").partition("\n\n")[0]
+    headers: list[tuple[str, str]] = []
+    for raw in header.split("\n"):
+        if raw[:1] in (" ", "\t"):  # a continuation line
+            if headers:
+                key, value = headers[-1]
+                headers[-1] = (key, f"{value} {raw.strip()}")
+            continue
+        key, _, value = raw.partition(":")
+        headers.append((key.strip().lower(), value.strip()))
     name = next((v for k, v in headers if k == "name"), "")
     version = next((v for k, v in headers if k == "version"), "")
     return name, version, tuple(v for k, v in headers if k == "requires-dist")
