@@ -421,8 +421,10 @@ class DistributedApplicationBuilder(BuilderExtensionMethods):
 
         known = {id(r) for r in self._resources}
         todo = list(self._resources)
-        while todo:
-            for dep in direct_dependencies(todo.pop(0)):
+        i = 0
+        while i < len(todo):  # breadth first, as parameters are found (a growing list, read by index)
+            i += 1
+            for dep in direct_dependencies(todo[i - 1]):
                 if id(dep) in known or not isinstance(dep, ParameterResource) or self._lookup(dep.name) is not None:
                     continue
                 if getattr(dep.resolver, "__self__", self) is not self:

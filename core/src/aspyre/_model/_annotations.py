@@ -78,29 +78,44 @@ class Annotations:
     True
     """
 
-    __slots__ = ("_items",)
+    __slots__ = ("_by_kind", "_items")
 
     def __init__(self, items: Sequence[object] = ()) -> None:
         self._items: list[object] = list(items)
+        #: The answers of :meth:`all` so far, by kind, kept up to date by :meth:`add`: a model is read far
+        #: more often than it changes (validation, publishing and run mode ask each resource for each kind).
+        self._by_kind: dict[object, list[object]] = {}
 
     def add(self, annotation: A, behavior: MutationBehavior = MutationBehavior.APPEND) -> A:
         """Add ``annotation``; with ``REPLACE`` first remove every annotation of exactly its type."""
         if behavior is MutationBehavior.REPLACE:
             self._items = [a for a in self._items if type(a) is not type(annotation)]
+            self._by_kind.clear()
         self._items.append(annotation)
+        for kind, found in self._by_kind.items():
+            if isinstance(annotation, kind):  # type: ignore[arg-type]
+                found.append(annotation)
         return annotation
 
     def remove(self, annotation: object) -> None:
         """Remove ``annotation`` (this very object) if present."""
         self._items = [a for a in self._items if a is not annotation]
+        self._by_kind.clear()
 
     def remove_all(self, kind: type[object]) -> None:
         """Remove every annotation that is an instance of ``kind``."""
         self._items = [a for a in self._items if not isinstance(a, kind)]
+        self._by_kind.clear()
+
+    def _of(self, kind: type[A]) -> list[A]:
+        found = self._by_kind.get(kind)
+        if found is None:
+            found = self._by_kind[kind] = [a for a in self._items if isinstance(a, kind)]
+        return found  # type: ignore[return-value]
 
     def all(self, kind: type[A]) -> list[A]:
         """Every annotation that is an instance of ``kind``, in the order they were added."""
-        return [a for a in self._items if isinstance(a, kind)]
+        return list(self._of(kind))
 
     @overload
     def last(self, kind: type[A]) -> A | None: ...
@@ -108,14 +123,12 @@ class Annotations:
     def last(self, kind: type[A], default: A) -> A: ...
     def last(self, kind: type[A], default: A | None = None) -> A | None:
         """The most recently added annotation of ``kind``, or ``default``."""
-        for a in reversed(self._items):
-            if isinstance(a, kind):
-                return a
-        return default
+        found = self._of(kind)
+        return found[-1] if found else default
 
     def has(self, kind: type[object]) -> bool:
         """Whether any annotation is an instance of ``kind``."""
-        return any(isinstance(a, kind) for a in self._items)
+        return bool(self._of(kind))
 
     def __iter__(self) -> Iterator[object]:
         return iter(list(self._items))

@@ -15,7 +15,7 @@ from ._annotations import (
     WaitAnnotation,
 )
 from ._endpoints import EndpointAnnotation, EndpointReference, EndpointReferenceExpression
-from ._exec_limits import ExecLimits
+from ._exec_limits import ExecLimits, InheritedEnvironment
 from ._names import name_key
 from ._resources import IResource, IResourceWithConnectionString, IResourceWithParent, ParameterResource
 from ._urls import ResourceUrlsCallbackAnnotation
@@ -262,10 +262,16 @@ def validate_model(
     passes with the app host's environment as ``inherited_environment``).
     """
     problems: list[str] = []
+    seen: set[str] = set()
 
     def problem(text: str) -> None:
-        if text not in problems:
+        if text not in seen:
+            seen.add(text)
             problems.append(text)
+
+    inherited: Mapping[str, str] | InheritedEnvironment | None = inherited_environment
+    if inherited_environment is not None and host_limits is not None:  # measured once, not per executable
+        inherited = InheritedEnvironment(inherited_environment, host_limits.per_string)
 
     by_key: dict[str, list[IResource]] = {}
     for r in resources:
@@ -284,7 +290,7 @@ def validate_model(
             broken = connection_string_problem(r)
             if broken is not None:
                 problem(broken)
-        for text in resource_problems(r, host_limits=host_limits, inherited_environment=inherited_environment):
+        for text in resource_problems(r, host_limits=host_limits, inherited_environment=inherited):
             problem(text)
         missing = [dep for dep in direct_dependencies(r) if id(dep) not in ids]
         for dep in missing:

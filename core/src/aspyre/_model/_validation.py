@@ -28,7 +28,7 @@ from ._annotations import (
 )
 from ._container_names import container_name_problem, image_reference_problem, volume_name_problem
 from ._environment import none_value_error
-from ._exec_limits import LINUX_CONTAINER_LIMITS, ExecLimits, exec_size_problems
+from ._exec_limits import LINUX_CONTAINER_LIMITS, ExecLimits, InheritedEnvironment, exec_size_problems
 from ._resources import ContainerResource, ExecutableResource, IResource, PythonAppResource
 from ._runargs import parse_runtime_args
 
@@ -81,7 +81,10 @@ def _known_args(r: IResource) -> list[str]:
 
 
 def resource_problems(
-    r: IResource, *, host_limits: ExecLimits | None = None, inherited_environment: Mapping[str, str] | None = None
+    r: IResource,
+    *,
+    host_limits: ExecLimits | None = None,
+    inherited_environment: Mapping[str, str] | InheritedEnvironment | None = None,
 ) -> list[str]:
     """Every problem of ``r``'s own configuration, in words naming it and the fix."""
     problems: list[str] = []
