@@ -228,3 +228,22 @@ async def test_a_before_start_event_published_outside_a_run_starts_nothing(tmp_p
     await app.eventing.publish(aspyre.events.BeforeStartEvent(app=app))
     assert aspyre_dashboard.get_dashboard(app) is None
     assert app.announcements == ()
+
+
+# -- commands while a resource is on its way ---------------------------------------------------------------
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("state", ["Installing", "Building", "Starting"])
+async def test_restart_is_disabled_while_a_resource_installs_builds_or_starts(tmp_path: Path, state: str) -> None:
+    from aspyre_dashboard._views import ResourceViews
+
+    builder = aspyre.DistributedApplication.create_builder(["--no-dashboard"], app_host_path=tmp_path / "apphost.py")
+    job = builder.add_executable("job", sys.executable, "-c", "pass").with_explicit_start().resource
+    app = builder.build()
+    async with app:
+        views = ResourceViews(app)
+        assert views.command_state(job, "start") == "enabled"  # NotStarted
+        app.resource_notifications.publish_update(job, lambda s: s.with_state(state))
+        assert views.command_state(job, "restart") == "disabled"
+        assert views.command_state(job, "stop") == "enabled"

@@ -65,7 +65,10 @@ def test_parameter_flag_is_parsed_masked_and_publish_only() -> None:
 def test_python_dockerfile(tmp_path: Path) -> None:
     (tmp_path / "svc").mkdir()
     (tmp_path / "svc" / "main.py").write_text("print(1)\n")
-    (tmp_path / "svc" / "pyproject.toml").write_text("[project]\nname='x'\n")
+    # a project with a [build-system] is installed (without one, only its dependencies: tests/apps)
+    (tmp_path / "svc" / "pyproject.toml").write_text(
+        "[project]\nname='x'\n[build-system]\nrequires=['hatchling']\nbuild-backend='hatchling.build'\n"
+    )
     (tmp_path / "elsewhere.py").write_text("print(1)\n")
     b = builder(tmp_path, "manifest")
     app = b.add_python_app("svc", "svc/main.py", "--flag").resource

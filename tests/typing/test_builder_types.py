@@ -1,7 +1,8 @@
 """The resource builders' types, as mypy and pyright see them.
 
 Container-only methods (``with_image``, ``with_volume``...) exist for type checkers only on builders of
-containers, ``with_working_directory`` only on builders of executables: both checkers must reject
+containers, ``with_working_directory`` only on builders of executables, ``with_uv``, ``with_debugpy``... only
+on builders of Python apps: both checkers must reject
 ``builder.add_parameter("p").with_image("x")`` and accept the typed uses in ``snippets/builders_ok.py``
 with the types its ``assert_type`` calls state. The checkers run as subprocesses, from this virtual
 environment (they are development requirements: no skip).
@@ -130,6 +131,6 @@ def test_the_wrong_uses_fail_at_run_time_too(tmp_path: Path) -> None:
     for number in sorted(marked_lines(WRONG)):
         namespace: dict[str, object] = {}
         exec(compile(setup, str(WRONG), "exec"), namespace)
-        with pytest.raises(TypeError, match=r"\(\) needs (a container|an executable) resource"):
+        with pytest.raises(TypeError, match=r"\(\) needs (a container resource|an executable resource|a Python app)"):
             exec(compile(lines[number - 1], str(WRONG), "exec"), namespace)
     assert isinstance(namespace["builder"], aspyre.DistributedApplicationBuilder)

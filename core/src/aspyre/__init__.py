@@ -58,7 +58,9 @@ if _TYPE_CHECKING:
         MissingParameterValueError,
         ParameterResource,
         PythonAppResource,
+        PythonEntrypointType,
         Resource,
+        UvicornAppResource,
     )
     from ._model._snapshot import KnownResourceStates, ResourceSnapshot, StateStyle
     from ._model._urls import IconVariant, UrlDisplayLocation
@@ -112,6 +114,7 @@ __all__ = [
     "Operation",
     "ParameterResource",
     "PythonAppResource",
+    "PythonEntrypointType",
     "ReferenceEnvironmentFlags",
     "ReferenceExpression",
     "Resource",
@@ -119,6 +122,7 @@ __all__ = [
     "ResourceSnapshot",
     "StateStyle",
     "UrlDisplayLocation",
+    "UvicornAppResource",
     "WaitBehavior",
 ]
 
@@ -169,7 +173,9 @@ _LAZY: dict[str, str] = {
             "MissingParameterValueError",
             "ParameterResource",
             "PythonAppResource",
+            "PythonEntrypointType",
             "Resource",
+            "UvicornAppResource",
         ],
         "._model._resources",
     ),

@@ -45,6 +45,8 @@ from ._model._deployment import (
     ProbeType,
 )
 from ._model._endpoints import EndpointAnnotation
+from ._model._install import InstallCommand, PackageInstallAnnotation
+from ._model._python import AutoInstrumentationAnnotation, DebugpyAnnotation, PythonPackageManagerAnnotation
 from ._model._urls import (
     ResourceIconAnnotation,
     ResourceUrlAnnotation,
@@ -55,6 +57,7 @@ from ._public import present as _present
 
 __all__ = [
     "Annotations",
+    "AutoInstrumentationAnnotation",
     "CommandLineArgsAnnotation",
     "CommandLineArgsCallbackAnnotation",
     "CommandLineArgsCallbackContext",
@@ -68,6 +71,7 @@ __all__ = [
     "ContainerNameAnnotation",
     "ContainerNetworkAliasAnnotation",
     "ContainerRuntimeArgsAnnotation",
+    "DebugpyAnnotation",
     "DeploymentFileAnnotation",
     "DockerfileBuildAnnotation",
     "EndpointAnnotation",
@@ -77,10 +81,13 @@ __all__ = [
     "EnvironmentCallbackContext",
     "ExplicitStartAnnotation",
     "HealthCheckAnnotation",
+    "InstallCommand",
     "ManifestPublishingCallbackAnnotation",
     "MutationBehavior",
+    "PackageInstallAnnotation",
     "ProbeAnnotation",
     "ProbeType",
+    "PythonPackageManagerAnnotation",
     "ReferenceAnnotation",
     "ReferenceEnvironmentAnnotation",
     "ResourceAnnotation",

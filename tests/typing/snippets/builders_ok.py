@@ -18,6 +18,7 @@ from aspyre import (
     ParameterResource,
     PythonAppResource,
     ResourceBuilder,
+    UvicornAppResource,
 )
 from aspyre_postgres import PostgresServerResource
 from aspyre_redis import RedisResource
@@ -56,6 +57,14 @@ def build(app_host: Path) -> None:
     assert_type(api.with_working_directory("~/site").with_http_endpoint(), ResourceBuilder[ExecutableResource])
     web = builder.add_python_app("web", "web/main.py")
     assert_type(web.with_dockerfile("web").with_working_directory("web"), ResourceBuilder[PythonAppResource])
+
+    # Python apps get the environment methods; a Uvicorn app keeps its own type along the chain.
+    ui = builder.add_uvicorn_app("ui", "ui", "main:app").with_uv(args=["sync"])
+    assert_type(ui.with_debugpy().with_auto_instrumentation(False), ResourceBuilder[UvicornAppResource])
+    assert_type(ui.with_http_health_check("/health").with_dockerfile("ui"), ResourceBuilder[UvicornAppResource])
+    jobs = builder.add_python_module("jobs", "jobs", "jobs.main").with_pip(install=False)
+    assert_type(jobs.with_virtual_environment("env"), ResourceBuilder[PythonAppResource])
+    assert_type(builder.add_python_executable("celery", "jobs", "celery"), ResourceBuilder[PythonAppResource])
 
     # Methods for every resource stay on every builder.
     secret = builder.add_parameter("secret", secret=True)

@@ -1,4 +1,4 @@
-"""Container-only and executable-only methods on other builders: each line marked ``# wrong`` must be an
+"""Container-only, executable-only and Python-app-only methods on other builders: each line marked ``# wrong`` must be an
 error for mypy AND for pyright (``tests/typing/test_builder_types.py``), and raises TypeError at run time."""
 
 from __future__ import annotations
@@ -19,3 +19,5 @@ parameter.with_dockerfile(".")  # wrong
 container.with_working_directory(".")  # wrong
 aspyre_redis.add_redis(builder, "cache").with_working_directory(".")  # wrong
 builder.add_connection_string("db", "Host=x").with_image("x")  # wrong
+executable.with_uv()  # wrong
+container.with_debugpy()  # wrong

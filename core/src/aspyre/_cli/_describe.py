@@ -91,6 +91,8 @@ async def _describe_resource(app: DistributedApplication, r: IResource, children
     if isinstance(r, PythonAppResource):
         d["script"] = str(r.script_path) if r.script_path is not None else None
         d["module"] = r.module
+        d["executable"] = r.executable
+        d["virtual_environment"] = str(r.virtual_environment) if r.virtual_environment is not None else None
     if isinstance(r, ParameterResource):
         default = r.default
         d["secret"] = r.secret

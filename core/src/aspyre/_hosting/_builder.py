@@ -30,7 +30,6 @@ from aspyre._model._resources import (
     GenerateParameterDefault,
     IResource,
     ParameterResource,
-    PythonAppResource,
 )
 from aspyre._model._values import ReferenceExpression
 from aspyre._plugins import (
@@ -42,7 +41,9 @@ from aspyre._plugins import (
 
 from ._extensions import builder_method, conflict_guards, core_conflicts, public_names, warn_if_stubs_stale
 from ._integrations import DuplicateResourceError, check_name_available
-from ._paths import caller_file, choose_python_interpreter, resolve_path
+from ._paths import caller_file, resolve_path
+from ._python_apps import PythonAppBuilderMethods
+from ._python_env import choose_python_interpreter
 from ._resource_builder import ResourceBuilder
 from ._resource_builder._containers import check_image
 from ._typed_extensions import BuilderExtensionMethods
@@ -56,7 +57,7 @@ __all__ = ["DistributedApplicationBuilder", "DuplicateResourceError"]
 T = TypeVar("T", bound=IResource)
 
 
-class DistributedApplicationBuilder(BuilderExtensionMethods):
+class DistributedApplicationBuilder(PythonAppBuilderMethods, BuilderExtensionMethods):
     """Collects resources, then :meth:`build` validates them into a :class:`DistributedApplication`.
 
     Create one with :meth:`DistributedApplication.create_builder`. Methods of installed
@@ -315,40 +316,6 @@ class DistributedApplicationBuilder(BuilderExtensionMethods):
             raise ValueError(f"Executable {name!r} needs a command")
         wd = self._path_arg(name, "add_executable", "working_dir", working_dir) or self.app_host_directory
         builder = self.add_resource(ExecutableResource(name, command=command, working_dir=wd))
-        if args:
-            builder.with_args(*args)
-        return builder
-
-    def add_python_app(
-        self,
-        name: str,
-        script_path: str | os.PathLike[str] | None = None,
-        *args: object,
-        module: str | None = None,
-        interpreter: str | os.PathLike[str] | None = None,
-        venv: str | os.PathLike[str] | None = None,
-        working_dir: str | os.PathLike[str] | None = None,
-    ) -> ResourceBuilder[PythonAppResource]:
-        """A Python app: ``script_path`` (or ``module=``) run by a Python interpreter.
-
-        The interpreter is ``interpreter``, else ``venv``'s, else ``<app dir>/.venv``'s, else
-        the one running the app host. The working directory defaults to the script's directory
-        (the app host's for a module).
-        """
-        validate_name("Resource", name)
-        if (script_path is None) == (module is None):
-            raise ValueError(f"Python app {name!r}: give either a script path or module=, not both or neither")
-        if module is not None and not isinstance(module, str):
-            raise TypeError(f"add_python_app() on resource {name!r}: module must be a str, not {type(module).__name__}")
-        script = self._path_arg(name, "add_python_app", "script_path", script_path)
-        app_dir = script.parent if script is not None else self.app_host_directory
-        wd = self._path_arg(name, "add_python_app", "working_dir", working_dir) or app_dir
-        if interpreter is not None:
-            self._path_arg(name, "add_python_app", "interpreter", interpreter)
-        venv_dir = self._path_arg(name, "add_python_app", "venv", venv)
-        command = self.python_interpreter(app_dir, interpreter=interpreter, venv=venv_dir)
-        res = PythonAppResource(name, command=command, working_dir=wd, script_path=script, module=module)
-        builder = self.add_resource(res)
         if args:
             builder.with_args(*args)
         return builder

@@ -1,15 +1,13 @@
-"""Paths on the app host's machine: one rule for every path a user gives, where the app host is,
-and which Python interpreter runs a Python app (the file-system look-ups the model must not do)."""
+"""Paths on the app host's machine: one rule for every path a user gives, and where the app host is
+(the file-system look-ups the model must not do; a Python app's interpreter is in ``_python_env``)."""
 
 from __future__ import annotations
 
 import inspect
 import os
-import sys
-from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["caller_file", "choose_python_interpreter", "python_interpreter", "resolve_path"]
+__all__ = ["caller_file", "resolve_path"]
 
 
 def resolve_path(path: str | os.PathLike[str], base: Path) -> Path:
@@ -50,35 +48,3 @@ def caller_file() -> Path | None:
         return Path(f).resolve() if f else None
     finally:
         del frame
-
-
-def python_interpreter(app_dir: Path, venv: Path | None) -> str:
-    """The interpreter for a Python app: ``venv``'s, else ``<app_dir>/.venv``'s, else the one running now.
-
-    A ``venv`` without an interpreter is an error (it was asked for); a missing ``.venv`` is not.
-    """
-    candidates = [venv] if venv is not None else [app_dir / ".venv"]
-    for v in candidates:
-        for rel in ("bin/python", "Scripts/python.exe"):
-            p = v / rel
-            if p.exists():
-                return str(p)
-    if venv is not None:
-        raise FileNotFoundError(f"virtual environment {str(venv)!r} has no Python interpreter (bin/python)")
-    return sys.executable
-
-
-def choose_python_interpreter(
-    app_dir: Path,
-    *,
-    interpreter: str | None = None,
-    venv: Path | None = None,
-    resolve: Callable[[str], Path] | None = None,
-) -> str:
-    """``add_python_app``'s choice: ``interpreter`` (a path through ``resolve``, a bare name kept for ``PATH``),
-    else :func:`python_interpreter` of ``app_dir`` and ``venv``."""
-    if interpreter is not None:
-        if ("/" in interpreter or os.sep in interpreter) and resolve is not None:
-            return str(resolve(interpreter))
-        return interpreter
-    return python_interpreter(app_dir, venv)

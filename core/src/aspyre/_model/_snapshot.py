@@ -52,6 +52,8 @@ class KnownResourceStates:
     FINISHED = "Finished"
     FAILED_TO_START = "FailedToStart"
     ACTIVE = "Active"
+    #: aspyre's own: the resource's packages are being installed before it starts (``with_uv()``, npm apps).
+    INSTALLING = "Installing"
 
     TERMINAL_STATES = frozenset({FINISHED, FAILED_TO_START, EXITED})
 
@@ -116,6 +118,7 @@ class KnownResourceTypes:
 
     EXECUTABLE = "Executable"
     PYTHON_APP = "PythonApp"
+    UVICORN_APP = "UvicornApp"
     CONTAINER = "Container"
     PARAMETER = "Parameter"
     CONNECTION_STRING = "ConnectionString"

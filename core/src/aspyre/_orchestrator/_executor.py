@@ -20,11 +20,13 @@ import anyio.to_thread
 
 from .._errors import DistributedApplicationException
 from .._model._annotations import ContainerLifetime
-from .._model._resources import ContainerResource, ExecutableResource
+from .._model._install import PackageInstallAnnotation
+from .._model._resources import ContainerResource, ExecutableResource, IResource
 from .._model._snapshot import KnownProperties, KnownResourceStates, ResourceSnapshot, StateStyle
 from ._addresses import EndpointAllocator, HostPorts
 from ._docker import ContainerHandle, ContainerRuntime
 from ._docker._owner import OwnerIdentity
+from ._install import Installer
 from ._processes import run_process
 from ._reaping import ProcessWatchdog, owner_marker, sweep_orphan_processes
 from ._runs import ResourceRun
@@ -80,6 +82,9 @@ class Executor:
         self._owner = owner_marker(OwnerIdentity.of(), session_id)
         self._watchdog = ProcessWatchdog(lambda: self._options.stop_grace_period)  # read when it starts
         self._processes_swept = anyio.Event()
+        self._installer = Installer(
+            grace_period=lambda: self._options.stop_grace_period, force=self.force, owner=self._owner, watchdog=self._watchdog
+        )
 
     # -- the runtime ---------------------------------------------------------------------------------------
     async def connect_runtime(self) -> None:
@@ -159,9 +164,29 @@ class Executor:
                 log.error("closing the container runtime failed: %s", exc)
 
     # -- running -----------------------------------------------------------------------------------------------
-    def _update(
-        self, r: ExecutableResource | ContainerResource, fn: Callable[[ResourceSnapshot], ResourceSnapshot]
-    ) -> None:
+    async def prepare(self, r: IResource) -> None:
+        """Before a resource starts: install its packages when they changed (state ``Installing``).
+
+        The step belongs to the resource (a :class:`PackageInstallAnnotation`), not to its dependencies,
+        so it runs before the waits, while what the resource waits for starts.
+        """
+        ann = r.annotations.last(PackageInstallAnnotation)
+        if ann is None or not self._context.is_run_mode:
+            return
+        loggers = self._loggers
+
+        def write(line: str, is_error: bool) -> None:
+            loggers.write(r, line, is_error)
+
+        await self._installer.install(
+            r.name,
+            ann,
+            logger=loggers.get_logger(r),
+            write=write,
+            installing=lambda: self._update(r, lambda s: s.with_state(S.INSTALLING, StateStyle.INFO)),
+        )
+
+    def _update(self, r: IResource, fn: Callable[[ResourceSnapshot], ResourceSnapshot]) -> None:
         self._notifications.publish_update(r, fn)
 
     async def run_process(self, r: ExecutableResource, run: ResourceRun, created: Callable[[], None]) -> None:
@@ -180,6 +205,8 @@ class Executor:
                 lambda s: (
                     s.with_state(S.RUNNING, StateStyle.SUCCESS)
                     .with_property(KnownProperties.Executable.PID, pid)
+                    .with_property(KnownProperties.Executable.PATH, spec.command)
+                    .with_property(KnownProperties.Executable.WORK_DIR, str(spec.cwd))
                     .with_property(KnownProperties.Executable.ARGS, list(spec.args), is_sensitive=resolved.secret_args)
                     .evolve(environment_variables=env_snapshot(resolved.env, resolved.secret))
                 ),

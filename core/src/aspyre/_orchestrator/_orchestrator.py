@@ -239,6 +239,7 @@ class Orchestrator:
             with scope:
                 self._set_state(r, S.STARTING, StateStyle.INFO, exit_code=None, health_reports=pending_reports(r))
                 try:
+                    await self._executor.prepare(r)  # the install step (state Installing), before the waits
                     await self._before_start(r)
                     if isinstance(r, ContainerResource):
                         await self._executor.run_container(r, run, mark_created)

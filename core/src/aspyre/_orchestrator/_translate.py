@@ -25,9 +25,10 @@ from .._model._endpoints import EndpointAnnotation
 from .._model._environment import compute_arguments, compute_environment, is_secret_value
 from .._model._exec_limits import LINUX_CONTAINER_LIMITS, ExecLimits, exec_size_problems
 from .._model._execution import ExecutionContext
-from .._model._resources import ContainerResource, ExecutableResource, IResource
+from .._model._resources import ContainerResource, ExecutableResource, IResource, PythonAppResource
 from .._model._values import KnownNetworks, ValueContext, resolve_value
 from .._platform import host_exec_limits
+from ._python import python_launch
 from ._specs import ContainerSpec, MountSpec, PortSpec, ProcessSpec
 
 __all__ = ["Resolved", "container_name", "container_spec", "process_spec", "resolve"]
@@ -81,7 +82,10 @@ async def process_spec(
     environment are larger than this machine lets a process start with.
     """
     resolved = await resolve(r, KnownNetworks.LOCALHOST, context, logger)
-    spec = ProcessSpec(r.name, r.command, r.working_dir, args=resolved.args, env=resolved.env)
+    command, args = r.command, resolved.args
+    if isinstance(r, PythonAppResource):
+        command, args = await python_launch(r, args)
+    spec = ProcessSpec(r.name, command, r.working_dir, args=args, env=resolved.env)
     _check_exec_size(r.name, [spec.command, *spec.args], spec.env, host_exec_limits(), spec.inherit_environment)
     return spec, resolved
 

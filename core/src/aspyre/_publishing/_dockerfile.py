@@ -1,22 +1,32 @@
-"""A Dockerfile for a Python app (``add_python_app``) that has none, for publishers that deploy containers.
+"""A Dockerfile for a Python app (``add_python_app``, ``add_python_module``, ``add_python_executable``,
+``add_uvicorn_app``) that has none, for publishers that deploy containers.
 
-The image: a slim Python base, a virtual environment in ``/opt/venv``, the app's dependencies
-(``requirements.txt``, else the ``pyproject.toml`` project, else none) installed from the package
-index or from a wheelhouse, the app's directory in ``/app``, a non-root user, and the app's command.
-The build context is the app's working directory.
+The image: a slim Python base, a virtual environment in ``/opt/venv`` (on ``PATH``, so a console script
+runs by name), the app's dependencies (``requirements.txt``; else the ``pyproject.toml`` project, or only
+its ``[project] dependencies`` when it has no ``[build-system]``, as uv's applications; else none)
+installed from the package index or from a wheelhouse, the app's directory in ``/app``, a non-root user,
+and the app's command. The build context is the app's working directory.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import shlex
+import tomllib
 from pathlib import Path, PurePosixPath
 
 import attrs
 
-from aspyre._model._resources import PythonAppResource
+from aspyre._model._resources import PythonAppResource, PythonEntrypointType
 
 __all__ = ["DEFAULT_PYTHON_IMAGE", "PythonDockerfile", "python_app_dockerfile"]
+
+log = logging.getLogger("aspyre.publishing")
+
+#: Directories an app's directory may hold that do not belong in its image.
+_LOCAL_ONLY = (".venv", "node_modules", "__pycache__")
 
 #: The base image of generated Dockerfiles.
 DEFAULT_PYTHON_IMAGE = "python:3.11-slim"
@@ -33,10 +43,12 @@ class PythonDockerfile:
     context: Path
     #: The Dockerfile's text (deterministic: the same app gives the same bytes).
     text: str
-    #: The app's command inside the image (``CMD``): ``("python", "-u", "api.py")``.
+    #: The app's command inside the image (``CMD``): ``("python", "-u", "api.py")``, ``("celery",)``.
     command: tuple[str, ...]
     #: What installs the dependencies: ``"requirements.txt"``, ``"pyproject.toml"`` or ``None``.
     dependencies: str | None
+    #: What the image runs, for comments: ``api.py``, ``-m pkg.main``, ``celery``.
+    description: str = ""
 
 
 def _wheelhouse_path(resource: PythonAppResource, context: Path, wheelhouse: str | os.PathLike[str]) -> str:
@@ -73,8 +85,14 @@ def python_app_dockerfile(
     outside the working directory or the wheelhouse does not exist.
     """
     context = Path(os.path.abspath(resource.working_dir))
-    if resource.module is not None:
-        command: tuple[str, ...] = ("python", "-u", "-m", resource.module)
+    kind = resource.entrypoint_type
+    if kind is PythonEntrypointType.EXECUTABLE:
+        assert resource.executable is not None
+        command: tuple[str, ...] = (resource.executable,)
+        what = f"console script {resource.executable}"
+    elif kind is PythonEntrypointType.MODULE:
+        assert resource.module is not None
+        command = ("python", "-u", "-m", resource.module)
         what = f"module {resource.module}"
     else:
         assert resource.script_path is not None
@@ -124,7 +142,16 @@ def python_app_dockerfile(
             "COPY . .",
         ]
     elif dependencies == "pyproject.toml":
-        lines += ["COPY . .", f"RUN {pip} .{cleanup}"]
+        project_deps = _dependencies_only(resource, context / "pyproject.toml")
+        if project_deps is None:
+            lines += ["COPY . .", f"RUN {pip} .{cleanup}"]
+        else:
+            lines += ["# pyproject.toml has no [build-system]: its [project] dependencies are installed, not the app."]
+            if project_deps:
+                lines.append(f"RUN {pip} {' '.join(shlex.quote(d) for d in project_deps)}{cleanup}")
+            elif find_links is not None:
+                lines.append("RUN rm -rf /tmp/wheels")
+            lines.append("COPY . .")
     else:
         lines += ["# No requirements.txt or pyproject.toml: the app uses the standard library only.", "COPY . ."]
         if find_links is not None:
@@ -134,4 +161,32 @@ def python_app_dockerfile(
         f"USER {APP_UID}",
         f"CMD {json.dumps(list(command))}",
     ]
-    return PythonDockerfile(resource.name, context, "\n".join(lines) + "\n", command, dependencies)
+    _check_dockerignore(resource, context)
+    description = " ".join(command[2:]) if command[0] == "python" else command[0]
+    return PythonDockerfile(resource.name, context, "\n".join(lines) + "\n", command, dependencies, description)
+
+
+def _check_dockerignore(resource: PythonAppResource, context: Path) -> None:
+    local = [d for d in _LOCAL_ONLY if (context / d).is_dir()]
+    if local and not (context / ".dockerignore").is_file():
+        log.warning(
+            "Python app %r: its directory %s has %s and no .dockerignore, so COPY . . puts them in the image; "
+            "add a .dockerignore listing them",
+            resource.name,
+            context,
+            ", ".join(local),
+        )
+
+
+def _dependencies_only(resource: PythonAppResource, pyproject: Path) -> list[str] | None:
+    """The ``[project] dependencies`` of a pyproject.toml without ``[build-system]`` (``None``: it has one)."""
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"Python app {resource.name!r}: cannot read {str(pyproject)!r}: {exc}") from None
+    if "build-system" in data:
+        return None
+    deps = data.get("project", {}).get("dependencies", [])
+    if not isinstance(deps, list) or not all(isinstance(d, str) for d in deps):
+        raise ValueError(f"Python app {resource.name!r}: [project] dependencies in {str(pyproject)!r} is not a list of strings")
+    return list(deps)

@@ -336,7 +336,7 @@ class ResourceViews:
             state_text = snapshot.state_text if snapshot is not None else None
             stopped = state_text in STOPPED_STATES or state_text is None
             waiting = state_text == S.WAITING
-            busy = state_text in (S.STARTING, S.STOPPING)
+            busy = state_text in (S.STARTING, S.STOPPING, S.INSTALLING, S.BUILDING)
             builtins = [
                 ("start", "Start", "Start the resource" if not waiting else "Start now, without waiting", stopped or waiting),
                 ("stop", "Stop", "Stop the resource", not stopped and state_text != S.STOPPING),

@@ -259,7 +259,7 @@ class _ComposeWriter:
         relative = f"{name}/Dockerfile"
         self.files[relative] = (dockerfile.text, 0o644)
         context = _relative_dir(Path(os.path.relpath(dockerfile.context, self.out)).as_posix())
-        what = " ".join(dockerfile.command[2:])
+        what = dockerfile.description
         service = self._base(name, f"resource {name} (PythonApp {what}), image built from {relative}")
         service.build = ComposeBuild(
             context, os.path.relpath(self.out / relative, dockerfile.context).replace("\\", "/")

@@ -334,7 +334,7 @@ class _KubernetesWriter(PodParts):
             return None
         relative = f"{dns_label(name)}/Dockerfile"
         self.files[relative] = (dockerfile.text, 0o644)
-        what = " ".join(dockerfile.command[2:])
+        what = dockerfile.description
         res = self._base(name, f"resource {name} (PythonApp {what}, image built from {relative})", "")
         context = Path(os.path.relpath(dockerfile.context, self.out)).as_posix()
         res.container["image"] = self._built_image(name, relative, context)

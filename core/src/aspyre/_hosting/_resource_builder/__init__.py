@@ -10,7 +10,8 @@
 * ``_health``: health checks;
 * ``_containers``: image, mounts, lifetime, runtime options, Dockerfile (containers only), and
   ``parse_image`` / ``volume_name``;
-* ``_executables``: working directory (executables only).
+* ``_executables``: working directory (executables only);
+* ``_python``: environment, package installs, debugpy, instrumentation (Python apps only).
 
 :class:`ResourceBuilder` combines them, and looks up the methods of installed integrations.
 """
@@ -27,6 +28,7 @@ from ._environment import EnvironmentMethods
 from ._executables import ExecutableMethods
 from ._health import HealthMethods
 from ._lifecycle import LifecycleMethods
+from ._python import PythonMethods
 from ._urls import UrlMethods
 
 __all__ = ["ResourceBuilder", "parse_image", "volume_name"]
@@ -40,6 +42,7 @@ class ResourceBuilder(
     HealthMethods[R_co],
     ContainerMethods[R_co],
     ExecutableMethods[R_co],
+    PythonMethods[R_co],
     ResourceBuilderExtensionMethods[R_co],
 ):
     """Fluent configuration of one resource: ``builder.add_container(...).with_endpoint(...)``.
@@ -48,9 +51,9 @@ class ResourceBuilder(
     A method that needs a capability the resource lacks raises :class:`TypeError` naming it;
     the container methods (``with_image``, ``with_volume``...) exist for type checkers only on
     builders of containers (``ResourceBuilder[ContainerResource]`` and its subclasses), and
-    ``with_working_directory`` only on builders of executables. Methods of installed integrations
-    (``with_persistence``...) are found through entry points (``aspyre stubs`` makes them known to
-    type checkers).
+    ``with_working_directory`` only on builders of executables, ``with_uv``, ``with_pip``, ``with_debugpy``...
+    only on builders of Python apps. Methods of installed integrations (``with_persistence``...) are found
+    through entry points (``aspyre stubs`` makes them known to type checkers).
     """
 
     __slots__ = ()

@@ -121,6 +121,9 @@ export function colourName(el, name) {
   return el;
 }
 
+/** States in which a resource is on its way somewhere (shown pulsing). */
+export const BUSY_STATES = new Set(["Starting", "Stopping", "Installing", "Building"]);
+
 /** The CSS class of a state style (success, error, warning, info) or of a state without one. */
 export function styleClass(resource) {
   const style = resource.stateStyle;
@@ -128,7 +131,7 @@ export function styleClass(resource) {
   const state = resource.state;
   if (state === "Running") return "style-success";
   if (state === "FailedToStart" || state === "RuntimeUnhealthy") return "style-error";
-  if (state === "Starting" || state === "Stopping" || state === "Waiting") return "style-info";
+  if (BUSY_STATES.has(state) || state === "Waiting") return "style-info";
   if (state === "Value missing") return "style-warning";
   return "style-neutral";
 }
