@@ -250,8 +250,14 @@ class DistributedApplication:
     def run(self) -> None:
         """Blocking ``run_async``; exits the process with a non-zero code if a resource failed to start."""
         stop_if_loaded(self)
+        import gc
+
         import anyio  # here, not at import: an app host's file only describes the app until it runs
 
+        # What exists now (modules, classes, the model) lives until the process ends: the collector need not
+        # walk it again, neither while the app runs nor at exit (where that walk cost 0.1-0.2 s after Ctrl-C).
+        # Objects made from here on are collected as usual.
+        gc.freeze()
         code = anyio.run(self._run_with_signals)
         if code:
             sys.exit(code)
