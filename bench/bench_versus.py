@@ -11,7 +11,7 @@ Whole commands, each in a fresh process (what a person runs), interleaved rounds
 Contenders:
 
 * ``aspyre``: ``python apphost.py`` (``builder.add_redis`` / ``add_postgres().add_database`` /
-  ``add_executable`` workers with ``with_reference`` + ``wait_for``); it prints ``READY`` from a
+  ``add_executable`` workers with ``with_reference`` + ``wait_for``); it prints a marker line from a
   ``ResourceReadyEvent`` subscription (Redis scenarios). The dashboard is switched off
   (``ASPYRE_DISABLE_PLUGINS=aspyre-dashboard``; ``bench_dashboard.py`` measures what it adds).
 * ``sdk``: a hand-written docker SDK script doing the same critical path in parallel (containers created
@@ -110,7 +110,7 @@ else:
     def on_ready(event):
         ready.add(event.resource.name)
         if ready >= names:
-            print("READY", flush=True)
+            print("BENCH-ALL-READY", flush=True)
 
     builder.eventing.subscribe(aspyre.events.ResourceReadyEvent, on_ready)
 builder.build().run()
@@ -174,7 +174,7 @@ try:
     else:
         ports = list(pool.map(lambda i: start(f"cache{i}", "REDIS", ["--requirepass", PW], {}, "6379/tcp"), range(N)))
         list(pool.map(redis_ready, ports))
-        print("READY", flush=True)
+        print("BENCH-ALL-READY", flush=True)
     while True:
         time.sleep(3600)
 except KeyboardInterrupt:
@@ -202,7 +202,7 @@ try:
             workers.append(subprocess.Popen([sys.executable, os.path.join(HERE, "worker.py")], start_new_session=True,
                                             env=dict(env, READY_FILE=os.path.join(HERE, f"ready-{i}"))))
     else:
-        print("READY", flush=True)
+        print("BENCH-ALL-READY", flush=True)
     while True:
         time.sleep(3600)
 except KeyboardInterrupt:
@@ -241,7 +241,7 @@ try:
         else:
             for i in range(N):
                 stack.enter_context(redis_container(f"cache{i}"))
-            print("READY", flush=True)
+            print("BENCH-ALL-READY", flush=True)
         try:
             while True:
                 time.sleep(3600)
@@ -362,7 +362,7 @@ def run_one(contender: str, scenario: str, python: str, interrupt: bool, compare
         def read_out() -> None:
             assert proc.stdout is not None
             for line in proc.stdout:
-                if line.strip() == "READY" and not seen_ready.is_set():
+                if "BENCH-ALL-READY" in line and not seen_ready.is_set():  # console lines may share the line
                     ready_at.append(time.perf_counter())
                     seen_ready.set()
 
