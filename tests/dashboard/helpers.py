@@ -37,7 +37,7 @@ def process_alive(pid: int) -> bool:
 
 
 def dashboard_env(**extra: str) -> dict[str, str]:
-    """The test process's environment with the dashboard switched back on (tests/conftest.py turns it off)."""
+    """The test process's environment with the dashboard on (whatever ASPYRE_DISABLE_PLUGINS the caller set) and no COLUMNS."""
     env = dict(os.environ)
     env.pop("ASPYRE_DISABLE_PLUGINS", None)
     env.pop("COLUMNS", None)

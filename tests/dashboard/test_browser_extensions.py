@@ -37,7 +37,8 @@ def test_a_page_a_topic_and_extensions_of_the_built_in_pages(context: Any, host:
     page.wait_for_selector("tr.res-row[data-resource='job'] .probe-badge")
     assert page.locator("tr.res-row[data-resource='job'] .probe-badge").inner_text() == "#3"
     nav = page.locator("#nav .nav-item").evaluate_all("items => items.map(i => i.dataset.page)")
-    assert nav == ["resources", "console", "probe"]
+    # the bundled pages (Resources, Console, the telemetry pages), then the extension's
+    assert nav == ["resources", "console", "structuredlogs", "traces", "metrics", "probe"]
     page.locator("tr.res-row[data-resource='job']").click()
     page.wait_for_selector(".details [data-section='probe'] .probe-section >> text=probe for job")
     page.locator("#nav .nav-item[data-page='probe']").click()

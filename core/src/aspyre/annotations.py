@@ -46,6 +46,7 @@ from ._model._deployment import (
 )
 from ._model._endpoints import EndpointAnnotation
 from ._model._install import InstallCommand, PackageInstallAnnotation
+from ._model._otlp import OtlpExporterAnnotation
 from ._model._python import AutoInstrumentationAnnotation, DebugpyAnnotation, PythonPackageManagerAnnotation
 from ._model._urls import (
     ResourceIconAnnotation,
@@ -84,6 +85,7 @@ __all__ = [
     "InstallCommand",
     "ManifestPublishingCallbackAnnotation",
     "MutationBehavior",
+    "OtlpExporterAnnotation",
     "PackageInstallAnnotation",
     "ProbeAnnotation",
     "ProbeType",

@@ -207,6 +207,10 @@ class App(Protocol):
         """Run ``await func(*args)`` next to the resources while the app runs (run mode); cancelled at stop."""
         ...
 
+    async def container_host_address(self) -> str | None:
+        """The IP address containers reach this machine at (``host.docker.internal`` in them), or ``None``."""
+        ...
+
 
 @attrs.frozen
 class ExecuteCommandContext:

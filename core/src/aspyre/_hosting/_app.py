@@ -155,6 +155,16 @@ class DistributedApplication:
         """
         self._orch().start_background_task(func, *args, name=name)
 
+    async def container_host_address(self) -> str | None:
+        """The IP address containers reach this machine at: what ``host.docker.internal`` maps to in them
+        (the default bridge's gateway on Docker, the session network's on Podman).
+
+        A server in the app host that containers must reach listens there (as the dashboard's telemetry
+        receiver does), rather than on every address. Waits until the container runtime is connected;
+        ``None`` when the app runs no containers, or the runtime is unavailable or does not say. Run mode.
+        """
+        return await self._orch().container_host_address()
+
     # -- publish ------------------------------------------------------------------------------------
     async def publish_async(self) -> Path:
         """Fire the before-start event, then run the publisher chosen on the command line."""

@@ -27,6 +27,7 @@ from ._addresses import EndpointAllocator, HostPorts
 from ._docker import ContainerHandle, ContainerRuntime
 from ._docker._owner import OwnerIdentity
 from ._install import Installer
+from ._otlp import OtlpEnvironment, instance_id, otlp_environment
 from ._processes import run_process
 from ._reaping import ProcessWatchdog, owner_marker, sweep_orphan_processes
 from ._runs import ResourceRun
@@ -82,6 +83,8 @@ class Executor:
         self._owner = owner_marker(OwnerIdentity.of(), session_id)
         self._watchdog = ProcessWatchdog(lambda: self._options.stop_grace_period)  # read when it starts
         self._processes_swept = anyio.Event()
+        #: ``service.instance.id`` of each resource that exports telemetry, made once per session.
+        self._instances: dict[str, str] = {}
         self._installer = Installer(
             grace_period=lambda: self._options.stop_grace_period, force=self.force, owner=self._owner, watchdog=self._watchdog
         )
@@ -103,6 +106,31 @@ class Executor:
                 await runtime.close()
         finally:
             self._runtime_ready.set()
+
+    async def container_host_address(self) -> str | None:
+        """The IP address containers reach this machine at (``host.docker.internal`` in them), once the
+        runtime is connected; ``None`` when the app runs no containers or the runtime is unavailable."""
+        await self._runtime_ready.wait()
+        if not self._connected:
+            return None
+        return await self.runtime.host_gateway_address()
+
+    def _otlp(self, r: ExecutableResource | ContainerResource, host_alias: str | None) -> OtlpEnvironment | None:
+        """The telemetry variables of ``r`` (``None``: it does not export, or the app sends telemetry nowhere)."""
+        options = self._options
+        if options.otlp_endpoint_url is None and options.otlp_grpc_endpoint_url is None:
+            return None
+        instance = self._instances.get(r.name)
+        if instance is None:
+            instance = self._instances[r.name] = instance_id(r)
+        return otlp_environment(
+            r,
+            http_url=options.otlp_endpoint_url,
+            grpc_url=options.otlp_grpc_endpoint_url,
+            api_key=options.otlp_api_key,
+            instance=instance,
+            host_alias=host_alias,
+        )
 
     async def _persistent_host_ports(self, containers: Iterable[ContainerResource]) -> dict[str, HostPorts]:
         """Host ports of existing persistent containers by resource name (connects first)."""
@@ -192,7 +220,7 @@ class Executor:
     async def run_process(self, r: ExecutableResource, run: ResourceRun, created: Callable[[], None]) -> None:
         """Run an executable until it exits (Finished) or the run is cancelled (then stop it gracefully)."""
         logger = self._loggers.get_logger(r)
-        spec, resolved = await process_spec(r, self._context, logger)
+        spec, resolved = await process_spec(r, self._context, logger, self._otlp(r, None))
         write = self._loggers.write
 
         def on_line(line: str, is_error: bool) -> None:
@@ -238,7 +266,7 @@ class Executor:
         if not self._connected:
             raise RuntimeUnhealthy(self._runtime_error or "the container runtime is not available")
         logger = self._loggers.get_logger(r)
-        spec, resolved = await container_spec(r, self._context, logger)
+        spec, resolved = await container_spec(r, self._context, logger, self._otlp(r, self.runtime.host_gateway_name()))
         write = self._loggers.write
 
         def on_log(line: str, is_error: bool) -> None:

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import math
+import os
+import urllib.parse
 from typing import Any
 
 import attrs
 
 from .._model._annotations import WaitBehavior
 
-__all__ = ["AppOptions"]
+__all__ = ["ENV_OTLP_ENDPOINT_URL", "ENV_OTLP_GRPC_ENDPOINT_URL", "AppOptions"]
+
+#: Where resources send OTLP/HTTP (Aspire's ``ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL``): ``http://HOST:PORT``.
+ENV_OTLP_ENDPOINT_URL = "ASPYRE_OTLP_ENDPOINT_URL"
+#: Where resources that ask for ``grpc`` send OTLP/gRPC (Aspire's ``ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL``).
+ENV_OTLP_GRPC_ENDPOINT_URL = "ASPYRE_OTLP_GRPC_ENDPOINT_URL"
 
 
 def _seconds(*, positive: bool) -> Any:
@@ -47,6 +54,49 @@ def _wait_behavior(instance: object, attribute: attrs.Attribute[Any], value: obj
         raise TypeError(f"app.options.{attribute.name} must be an aspyre.WaitBehavior, not {value!r}")
 
 
+def _url_problem(value: str) -> str | None:
+    parts = urllib.parse.urlsplit(value)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if parts.scheme not in ("http", "https") or not parts.hostname or port is None or parts.path not in ("", "/"):
+        return f"must be http://HOST:PORT or https://HOST:PORT (no path), not {value!r}"
+    if parts.username or parts.password or parts.query or parts.fragment:
+        return f"must be http://HOST:PORT or https://HOST:PORT, without user, query or fragment: {value!r}"
+    return None
+
+
+def _url(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """A validator: ``None`` or ``http(s)://HOST:PORT`` (no path: the SDKs add ``/v1/traces``...)."""
+    if value is None:
+        return
+    if not isinstance(value, str):
+        raise TypeError(f"app.options.{attribute.name} must be a URL (str) or None, not {value!r}")
+    problem = _url_problem(value)
+    if problem is not None:
+        raise ValueError(f"app.options.{attribute.name} {problem}")
+
+
+def _secret(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and (not isinstance(value, str) or not value or any(c in value for c in ",=\r\n")):
+        raise ValueError(f"app.options.{attribute.name} must be None or a non-empty str without ',', '=' or newlines")
+
+
+def _url_from_env(name: str) -> Any:
+    """A default read from the environment variable ``name`` when the options are made (empty: unset)."""
+
+    def read() -> str | None:
+        value = os.environ.get(name, "").strip() or None
+        if value is not None:
+            problem = _url_problem(value)
+            if problem is not None:
+                raise ValueError(f"{name} {problem}; unset it, or set it to where OTLP should go")
+        return value
+
+    return attrs.Factory(read)
+
+
 @attrs.define
 class AppOptions:
     """Run-mode knobs of one app (``app.options``); the pytest plugin and ``aspyre run`` change some.
@@ -70,3 +120,11 @@ class AppOptions:
     log_backlog_lines: int = attrs.field(default=10_000, validator=_count("lines"))
     #: Bytes of log text (UTF-8) kept per resource, whatever the number of lines; read when the app starts.
     log_backlog_bytes: int = attrs.field(default=4 * 1024 * 1024, validator=_count("bytes"))
+    #: Where resources send telemetry over OTLP/HTTP (``http://HOST:PORT``); ``None``: nowhere, no ``OTEL_*``
+    #: variables are injected. Default: ``$ASPYRE_OTLP_ENDPOINT_URL``; the dashboard sets it to its receiver.
+    #: Containers get the same address through the container runtime's name for the host.
+    otlp_endpoint_url: str | None = attrs.field(default=_url_from_env(ENV_OTLP_ENDPOINT_URL), validator=_url)
+    #: The same for resources that export with ``protocol="grpc"``. Default: ``$ASPYRE_OTLP_GRPC_ENDPOINT_URL``.
+    otlp_grpc_endpoint_url: str | None = attrs.field(default=_url_from_env(ENV_OTLP_GRPC_ENDPOINT_URL), validator=_url)
+    #: Sent as ``x-otlp-api-key`` by every exporting resource (``OTEL_EXPORTER_OTLP_HEADERS``, a secret; never in a repr).
+    otlp_api_key: str | None = attrs.field(default=None, validator=_secret, repr=False)

@@ -211,6 +211,10 @@ class Orchestrator:
         """Run ``func(*args)`` with the background handlers: cancelled after the resources stopped."""
         self._background.start_task(func, *args, name=name)
 
+    async def container_host_address(self) -> str | None:
+        """Where containers reach this machine (see :meth:`Executor.container_host_address`)."""
+        return await self._executor.container_host_address()
+
     def _background_error(self, event: Event, exc: BaseException) -> None:
         r = getattr(event, "resource", None)
         logger = self._logger(r) if r is not None else log

@@ -28,6 +28,7 @@ from .._model._execution import ExecutionContext
 from .._model._resources import ContainerResource, ExecutableResource, IResource, PythonAppResource
 from .._model._values import KnownNetworks, ValueContext, resolve_value
 from .._platform import host_exec_limits
+from ._otlp import OtlpEnvironment
 from ._python import python_launch
 from ._specs import ContainerSpec, MountSpec, PortSpec, ProcessSpec
 
@@ -46,16 +47,27 @@ class Resolved:
     secret_args: bool = False
 
 
-async def resolve(r: IResource, network: str, context: ExecutionContext, logger: logging.Logger) -> Resolved:
-    """Run the resource's environment and argument callbacks and resolve every value for *network*."""
+async def resolve(
+    r: IResource,
+    network: str,
+    context: ExecutionContext,
+    logger: logging.Logger,
+    otlp: OtlpEnvironment | None = None,
+) -> Resolved:
+    """Run the resource's environment and argument callbacks and resolve every value for *network*.
+
+    ``otlp``: the telemetry variables (:mod:`._otlp`), under the resource's own (which win).
+    """
     ctx = ValueContext(caller=r, network=network, execution_context=context)
-    env: dict[str, str] = {}
-    secret: set[str] = set()
+    env: dict[str, str] = dict(otlp.env) if otlp is not None else {}
+    secret: set[str] = set(otlp.secret) if otlp is not None else set()
     for key, raw in (await compute_environment(r, context, logger)).items():
         value = await resolve_value(raw, ctx)
         env[key] = "" if value is None else value
         if is_secret_value(raw):
             secret.add(key)
+        else:
+            secret.discard(key)
     args: list[str] = []
     secret_args = False
     for raw in await compute_arguments(r, context, logger):
@@ -74,14 +86,16 @@ def _check_exec_size(name: str, args: list[str], env: Mapping[str, str], limits:
 
 
 async def process_spec(
-    r: ExecutableResource, context: ExecutionContext, logger: logging.Logger
+    r: ExecutableResource, context: ExecutionContext, logger: logging.Logger, otlp: OtlpEnvironment | None = None
 ) -> tuple[ProcessSpec, Resolved]:
     """The process to run for an executable resource, and its resolved configuration.
 
     Raises :class:`ValueError` naming the argument or variable when the process's arguments and
-    environment are larger than this machine lets a process start with.
+    environment are larger than this machine lets a process start with. ``otlp``: the telemetry
+    variables, under the resource's own. A Python app runs as :func:`._python.python_launch` says
+    (through ``opentelemetry-instrument`` when its environment has it, under debugpy when asked).
     """
-    resolved = await resolve(r, KnownNetworks.LOCALHOST, context, logger)
+    resolved = await resolve(r, KnownNetworks.LOCALHOST, context, logger, otlp)
     command, args = r.command, resolved.args
     if isinstance(r, PythonAppResource):
         command, args = await python_launch(r, args)
@@ -91,10 +105,10 @@ async def process_spec(
 
 
 async def container_spec(
-    r: ContainerResource, context: ExecutionContext, logger: logging.Logger
+    r: ContainerResource, context: ExecutionContext, logger: logging.Logger, otlp: OtlpEnvironment | None = None
 ) -> tuple[ContainerSpec, Resolved]:
     """The container to run for a container resource (endpoints allocated already), and its configuration."""
-    resolved = await resolve(r, KnownNetworks.CONTAINER, context, logger)
+    resolved = await resolve(r, KnownNetworks.CONTAINER, context, logger, otlp)
     entry = [r.entrypoint] if r.entrypoint else []
     _check_exec_size(r.name, [*entry, *resolved.args], resolved.env, LINUX_CONTAINER_LIMITS, False)
     image = r.image

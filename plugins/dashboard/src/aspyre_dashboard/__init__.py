@@ -14,6 +14,10 @@ all of them, all live. Settings come from the environment:
 ``ASPYRE_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS``
     ``true``: no token (refused unless the address is a loopback one).
 
+The dashboard also receives the app's OpenTelemetry data (``get_telemetry(app)``; Structured logs,
+Traces and Metrics pages; see docs/telemetry.md). ``ASPYRE_DISABLE_PLUGINS=telemetry`` keeps the
+dashboard without it.
+
 ``--no-dashboard`` (``aspyre run --no-dashboard``, ``python apphost.py --no-dashboard``) or
 ``ASPYRE_DISABLE_PLUGINS=dashboard`` switch it off; the pytest plugin leaves it off unless asked.
 See docs/dashboard.md.
@@ -24,11 +28,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ._hooks import NO_DASHBOARD_FLAG, PLUGIN_NAME, get_dashboard
+from ._telemetry._hooks import get_telemetry
 
 if TYPE_CHECKING:
     from ._dashboard import Dashboard, Page
     from ._live import LiveConnection, Topic
     from ._options import ENV_UNSECURED, ENV_URL, DashboardConfigError, DashboardOptions
+    from ._telemetry._options import TelemetryOptions
+    from ._telemetry._service import Telemetry
+    from ._telemetry._store import TelemetryStore
 
 __all__ = [
     "ENV_UNSECURED",
@@ -40,8 +48,12 @@ __all__ = [
     "DashboardOptions",
     "LiveConnection",
     "Page",
+    "Telemetry",
+    "TelemetryOptions",
+    "TelemetryStore",
     "Topic",
     "get_dashboard",
+    "get_telemetry",
 ]
 
 # Imported on first use: every app host imports this package (it is a hook plugin), few use these.
@@ -53,6 +65,9 @@ _LAZY = {
     "ENV_URL": "._options",
     "LiveConnection": "._live",
     "Page": "._dashboard",
+    "Telemetry": "._telemetry._service",
+    "TelemetryOptions": "._telemetry._options",
+    "TelemetryStore": "._telemetry._store",
     "Topic": "._live",
 }
 

@@ -110,13 +110,16 @@ class Dashboard:
         self.connections: set[LiveConnection] = set()
         self.topics: dict[str, Topic] = {}
         self.pages: list[Page] = []
-        self.extra_routes: list[BaseRoute] = []
+        #: Routes, or functions returning routes (called once the web stack is imported).
+        self.extra_routes: list[BaseRoute | Callable[[], Sequence[BaseRoute]]] = []
         self.closing = False
         self.port = 0
         self.url = ""
         self.security = Security(None, 0, None)
         self._listeners: list[_Listener] = []
         self._stop = anyio.Event()
+        #: Set while serving: listeners added then start at once.
+        self._serving: Callable[[_Listener], None] | None = None
 
     def __repr__(self) -> str:  # never the token
         return f"<Dashboard {self.url or '(not listening)'} secured={self.security.secured}>"
@@ -153,16 +156,24 @@ class Dashboard:
         return Guard(web.make_app(self), self.security)
 
     # -- extension points -----------------------------------------------------------------------------
-    def add_page(self, page: Page, routes: Sequence[BaseRoute] = ()) -> None:
-        """Add a page to the navigation (and routes it needs, such as its JSON API)."""
+    def add_page(self, page: Page, routes: Sequence[BaseRoute] | Callable[[], Sequence[BaseRoute]] = ()) -> None:
+        """Add a page to the navigation (and routes it needs, such as its JSON API).
+
+        ``routes`` may be a function returning them, called once the web stack is imported (so that
+        a hook adding a page need not import Starlette before the app's resources start).
+        """
         if any(p.id == page.id for p in (*BUILTIN_PAGES, *self.pages)):
             raise ValueError(f"the dashboard already has a page {page.id!r}")
         self.pages.append(page)
-        self.extra_routes.extend(routes)
+        self.add_routes(routes)
 
-    def add_routes(self, routes: Sequence[BaseRoute]) -> None:
-        """Add routes to the dashboard's app (behind its sign-in, like every other route)."""
-        self.extra_routes.extend(routes)
+    def add_routes(self, routes: Sequence[BaseRoute] | Callable[[], Sequence[BaseRoute]]) -> None:
+        """Add routes to the dashboard's app (behind its sign-in, like every other route), or a function
+        returning them (called once the web stack is imported)."""
+        if isinstance(routes, Sequence):
+            self.extra_routes.extend(routes)
+        else:
+            self.extra_routes.append(routes)
 
     def add_topic(self, name: str, topic: Topic) -> None:
         """Add a kind of live data the pages can subscribe to over the live socket."""
@@ -174,9 +185,13 @@ class Dashboard:
         """Serve another ASGI app on another listening socket (for example a telemetry receiver).
 
         ``make_app()`` is called once the server modules are imported; the app it returns does its
-        own authentication (the dashboard's sign-in does not apply to it).
+        own authentication (the dashboard's sign-in does not apply to it). Added while the dashboard
+        serves (from its event loop), the listener is served at once.
         """
-        self._listeners.append(_Listener(name, sock, make_app))
+        listener = _Listener(name, sock, make_app)
+        self._listeners.append(listener)
+        if self._serving is not None:
+            self._serving(listener)
 
     # -- what the pages ask first -----------------------------------------------------------------------
     def info(self) -> dict[str, Any]:
@@ -222,9 +237,14 @@ class Dashboard:
             tg.start_soon(self.resource_hub.follow)
             for listener in self._listeners:
                 tg.start_soon(self._serve_listener, listener, serve_asgi)
+            def serve_now(listener: _Listener) -> None:
+                tg.start_soon(self._serve_listener, listener, serve_asgi)
+
+            self._serving = serve_now
             try:
                 await anyio.sleep_forever()
             finally:
+                self._serving = None
                 self.commands.task_group = None
                 self._begin_shutdown()
                 with anyio.CancelScope(shield=True), anyio.move_on_after(5):

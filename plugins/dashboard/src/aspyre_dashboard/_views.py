@@ -214,6 +214,13 @@ class ResourceViews:
             self._secrets = tuple(sorted(merged, key=len, reverse=True))
             self._cache.clear()
 
+    def mask(self, value: Any) -> Any:
+        """``value`` (a str, or lists and dicts of them) with every known secret value replaced by :data:`MASK`.
+
+        For text that did not come from a snapshot (telemetry): call :meth:`refresh_secrets` first.
+        """
+        return self._mask(value) if self._secrets else value
+
     def _mask(self, value: Any) -> Any:
         if isinstance(value, str):
             for secret in self._secrets:

@@ -143,7 +143,8 @@ def make_app(dashboard: Dashboard) -> Starlette:
     ]
     from ._dashboard import BUILTIN_PAGES, BUILTIN_PATHS
 
-    routes.extend(dashboard.extra_routes)  # before the pages' catch-all paths: a page's own files win
+    for extra in dashboard.extra_routes:  # before the pages' catch-all paths: a page's own files win
+        routes.extend([extra] if isinstance(extra, BaseRoute) else extra())
     for path in (*(p.path for p in (*BUILTIN_PAGES, *dashboard.pages)), *BUILTIN_PATHS):
         routes.append(Route(path, page))
         routes.append(Route(path.rstrip("/") + "/{rest:path}", page))

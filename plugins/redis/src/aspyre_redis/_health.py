@@ -22,8 +22,8 @@ _import_started = threading.Lock()
 
 
 def _import_client() -> None:
-    import redis.asyncio  # noqa: F401
-    import redis.asyncio.retry  # noqa: F401
+    import redis.asyncio
+    import redis.asyncio.retry
     import redis.backoff  # noqa: F401
 
 

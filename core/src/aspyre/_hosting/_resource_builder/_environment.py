@@ -22,6 +22,7 @@ from aspyre._model._annotations import (
 )
 from aspyre._model._endpoints import EndpointReference
 from aspyre._model._environment import VALUE_KINDS, none_value_error
+from aspyre._model._otlp import OTLP_PROTOCOLS, OtlpExporterAnnotation
 from aspyre._model._resources import (
     IResource,
     IResourceWithArgs,
@@ -53,7 +54,7 @@ def _as_value(resource: IResource, method: str, what: str, value: object) -> obj
 
 
 class EnvironmentMethods(ResourceBuilderBase[R_co]):
-    """``with_environment``, ``with_args``, ``with_connection_property``, ``with_reference``."""
+    """``with_environment``, ``with_args``, ``with_connection_property``, ``with_reference``, ``with_otlp_exporter``."""
 
     __slots__ = ()
 
@@ -232,3 +233,25 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
             "ReferenceEnvironmentFlags (ReferenceEnvironmentFlags.CONNECTION_STRING | ...)",
         )  # fmt: skip
         return self.with_annotation(ReferenceEnvironmentAnnotation(flags), MutationBehavior.REPLACE)
+
+    def with_otlp_exporter(self, protocol: str | None = None, *, enabled: bool = True) -> Self:
+        """Send the resource's traces, logs and metrics over OTLP (Aspire's ``WithOtlpExporter``).
+
+        In run mode, when the app has somewhere to send them (``app.options.otlp_endpoint_url``: the
+        dashboard sets it, or ``ASPYRE_OTLP_ENDPOINT_URL``), the resource gets the standard ``OTEL_*``
+        variables: ``OTEL_EXPORTER_OTLP_ENDPOINT``, ``OTEL_EXPORTER_OTLP_PROTOCOL``,
+        ``OTEL_EXPORTER_OTLP_HEADERS`` (the API key, a secret), ``OTEL_SERVICE_NAME`` (the resource's
+        name), ``OTEL_RESOURCE_ATTRIBUTES`` (``service.instance.id``) and short export intervals.
+        Processes and session containers do this without being asked; this method is for persistent
+        containers, for choosing a ``protocol`` (``"grpc"``, ``"http/protobuf"``, ``"http/json"``), and
+        ``enabled=False`` opts the resource out. Publish mode writes nothing (as Aspire).
+        """
+        res = self._resource
+        require(res, IResourceWithEnvironment, "environment", "with_otlp_exporter")
+        if protocol is not None:
+            check_type(res, "with_otlp_exporter", "protocol", protocol, str, "a str or None")
+            if protocol not in OTLP_PROTOCOLS:
+                choices = ", ".join(repr(p) for p in OTLP_PROTOCOLS)
+                raise invalid(res, "with_otlp_exporter", f"protocol must be one of {choices} (or None), not {protocol!r}")
+        check_type(res, "with_otlp_exporter", "enabled", enabled, bool, "True or False")
+        return self.with_annotation(OtlpExporterAnnotation(enabled, protocol), MutationBehavior.REPLACE)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
 
 import anyio
@@ -74,6 +75,32 @@ class Networks:
         if self._host_gateway is None:
             self._host_gateway = await self._engine.call(self._find_host_gateway)
         return self._host_gateway
+
+    async def host_gateway_address(self) -> str | None:
+        """The IP address behind :meth:`host_gateway`: Docker's ``host-gateway`` is the default bridge's gateway
+        (unless the daemon sets ``host-gateway-ip``, which its API does not tell)."""
+        gateway = await self.host_gateway()
+        if gateway != "host-gateway":
+            return gateway
+        return await self._engine.call(self._default_bridge_gateway)
+
+    def _default_bridge_gateway(self) -> str | None:
+        import docker.errors
+
+        try:
+            bridge = self._engine.api().inspect_network("bridge")
+        except docker.errors.APIError:
+            return None
+        for config in (bridge.get("IPAM") or {}).get("Config") or []:
+            if config.get("Gateway"):
+                return str(config["Gateway"])
+            try:
+                subnet = ipaddress.ip_network(str(config.get("Subnet")))
+            except ValueError:
+                continue
+            if subnet.version == 4 and subnet.num_addresses > 2:
+                return str(subnet.network_address + 1)  # Docker's default: the first address
+        return None
 
     def _find_host_gateway(self) -> str:
         api = self._engine.api()

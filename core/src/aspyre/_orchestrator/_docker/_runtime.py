@@ -117,6 +117,11 @@ class ContainerRuntime:
         """The name containers use to reach the host; every container gets it mapped to the host gateway."""
         return HOST_GATEWAY
 
+    async def host_gateway_address(self) -> str | None:
+        """The IP address :data:`HOST_GATEWAY` maps to in containers (after :meth:`ensure_network`), or ``None``
+        when the engine does not say: where a server on this machine listens for containers to reach it."""
+        return await self._networks.host_gateway_address()
+
     def container_address(self, resource_name: str, target_port: int) -> tuple[str, int]:
         """How another container on the session network reaches *resource_name*'s *target_port*."""
         return (resource_name, target_port)
