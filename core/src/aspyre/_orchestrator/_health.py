@@ -42,7 +42,8 @@ class HealthSettings:
         """The delay before the next check after ``failures`` unhealthy results in a row, the first of them
         ``unhealthy_for`` seconds ago."""
         cap = self.unhealthy_max if unhealthy_for < self.fast_window else self.unhealthy_slow_max
-        return min(self.unhealthy_initial * (2 ** min(failures - 1, 30)), cap)
+        doubled: float = self.unhealthy_initial * float(2 ** max(0, min(failures - 1, 30)))
+        return min(doubled, cap)
 
 
 def collect_health_checks(resource: IResource) -> list[HealthCheckAnnotation]:
