@@ -82,35 +82,35 @@ class Annotations:
 
     def __init__(self, items: Sequence[object] = ()) -> None:
         self._items: list[object] = list(items)
-        #: The answers of :meth:`all` so far, by kind, kept up to date by :meth:`add`: a model is read far
-        #: more often than it changes (validation, publishing and run mode ask each resource for each kind).
+        #: The answers of :meth:`all` since the last change, by kind: a model is read far more often than it
+        #: changes (validation, publishing and run mode ask each resource for each kind). Every change starts
+        #: a new dict (after the change), and a lookup fills the dict it started with, so an answer computed
+        #: while another thread changes the collection is never kept for the new contents.
         self._by_kind: dict[object, list[object]] = {}
 
     def add(self, annotation: A, behavior: MutationBehavior = MutationBehavior.APPEND) -> A:
         """Add ``annotation``; with ``REPLACE`` first remove every annotation of exactly its type."""
         if behavior is MutationBehavior.REPLACE:
             self._items = [a for a in self._items if type(a) is not type(annotation)]
-            self._by_kind.clear()
         self._items.append(annotation)
-        for kind, found in self._by_kind.items():
-            if isinstance(annotation, kind):  # type: ignore[arg-type]
-                found.append(annotation)
+        self._by_kind = {}
         return annotation
 
     def remove(self, annotation: object) -> None:
         """Remove ``annotation`` (this very object) if present."""
         self._items = [a for a in self._items if a is not annotation]
-        self._by_kind.clear()
+        self._by_kind = {}
 
     def remove_all(self, kind: type[object]) -> None:
         """Remove every annotation that is an instance of ``kind``."""
         self._items = [a for a in self._items if not isinstance(a, kind)]
-        self._by_kind.clear()
+        self._by_kind = {}
 
     def _of(self, kind: type[A]) -> list[A]:
-        found = self._by_kind.get(kind)
+        cache = self._by_kind
+        found = cache.get(kind)
         if found is None:
-            found = self._by_kind[kind] = [a for a in self._items if isinstance(a, kind)]
+            found = cache[kind] = [a for a in self._items if isinstance(a, kind)]
         return found  # type: ignore[return-value]
 
     def all(self, kind: type[A]) -> list[A]:
