@@ -55,7 +55,11 @@ async def test_node_npm_and_vite_apps_install_start_and_reach_the_api(
     assert proxied.json() == {"from": "api", "path": "/hello"}
     assert "Installing packages: npm install --no-audit --no-fund" in logs["npm"]  # no lockfile yet
     assert "Installing packages" not in logs["node"]  # no package.json: nothing to install
-    assert f"--port {app.get_endpoint('vite', 'http').rsplit(':', 1)[1]} --strictPort --host 127.0.0.1" in logs["vite"]
+    # Vite listens on the endpoint's target port; the endpoint's URL is the proxy in front of it.
+    vite_endpoint = app.model["vite"].annotations.last(aspyre.annotations.EndpointAnnotation)
+    assert vite_endpoint is not None
+    vite_port = vite_endpoint.allocated[aspyre.model.KnownNetworks.LOCALHOST].target_port
+    assert f"--port {vite_port} --strictPort --host 127.0.0.1" in logs["vite"]
     assert (tmp_path / "npm" / "package-lock.json").is_file()
     assert (tmp_path / "vite" / "node_modules" / "vite" / "package.json").is_file()
 

@@ -296,9 +296,12 @@ def test_endpoints(builder: aspyre.DistributedApplicationBuilder) -> None:
     with pytest.raises(ValueError, match="needs target_port"):
         c.with_endpoint(name="x")
     exe = builder.add_executable("exe", "python").with_endpoint(port=9000, name="tcp")
-    assert exe.get_endpoint("tcp").annotation.target_port == 9000  # no proxy: the same port
-    with pytest.raises(ValueError, match="does not proxy"):
-        exe.with_endpoint(port=1, target_port=2, name="other")
+    assert exe.get_endpoint("tcp").annotation.target_port == 9000  # port alone, no env=: no proxy, the same port
+    proxied = exe.with_endpoint(port=1, target_port=2, name="other").get_endpoint("other").annotation
+    assert (proxied.port, proxied.target_port) == (1, 2)  # the proxy listens on 1, the process on 2
+    assert exe.with_endpoint(port=3, env="P3", name="third").get_endpoint("third").annotation.target_port is None
+    with pytest.raises(ValueError, match="is not proxied"):
+        exe.with_endpoint(port=1, target_port=2, name="direct", is_proxied=False)
     udp = exe.with_endpoint(target_port=53, protocol=aspyre.EndpointProtocol.UDP).get_endpoint("udp").annotation
     assert (udp.scheme, udp.transport) == ("udp", "udp")
     with pytest.raises(ValueError, match="must be an int between 1 and 65535"):

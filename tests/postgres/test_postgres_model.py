@@ -348,11 +348,10 @@ def test_pgadmin_is_one_container_for_every_server(tmp_path: Path) -> None:
     assert pgadmin.annotations.last(aspyre.annotations.ManifestPublishingCallbackAnnotation) == (
         aspyre.annotations.ManifestPublishingCallbackAnnotation.ignore()
     )
-    [mount] = pgadmin.annotations.all(aspyre.annotations.ContainerMountAnnotation)
-    assert mount.target == "/pgadmin4/servers.json" and mount.read_only
-    assert mount.source == str(aspyre_postgres.pgadmin_config_file(builder.app_host_path))
-    # generated files hold passwords: they live beside the app host's secrets, not in the project
-    assert not Path(mount.source).is_relative_to(tmp_path)
+    # generated files hold passwords: they are created in the container, never written on the host
+    assert pgadmin.annotations.all(aspyre.annotations.ContainerMountAnnotation) == []
+    [files] = pgadmin.annotations.all(aspyre.annotations.ContainerFilesAnnotation)
+    assert files.destination == "/pgadmin4" and files.callback is not None
     assert [c.key for c in pgadmin.annotations.all(aspyre.annotations.HealthCheckAnnotation)] == ["pgadmin_http_/browser_200_check"]
     pg1.with_pgadmin(lambda c: c.with_image_tag("8.3"))
     assert pgadmin.image is not None and pgadmin.image.tag == "8.3"
@@ -376,8 +375,9 @@ def test_pgweb_is_one_container_for_every_database(tmp_path: Path) -> None:
     assert (endpoint.target_port, endpoint.port) == (8081, 1000)
     args = [a for ann in pgweb.annotations.all(aspyre.annotations.CommandLineArgsAnnotation) for a in ann.args]
     assert args == ["--bookmarks-dir=/.pgweb/bookmarks", "--sessions"]
-    [mount] = pgweb.annotations.all(aspyre.annotations.ContainerMountAnnotation)
-    assert (mount.target, mount.read_only) == ("/.pgweb/bookmarks", True)
+    assert pgweb.annotations.all(aspyre.annotations.ContainerMountAnnotation) == []
+    [files] = pgweb.annotations.all(aspyre.annotations.ContainerFilesAnnotation)
+    assert files.destination == "/.pgweb/bookmarks" and files.callback is not None
 
 
 @pytest.mark.anyio

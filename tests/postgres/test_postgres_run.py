@@ -320,11 +320,18 @@ async def test_admin_ui_without_its_image_fails_alone(app_host: Path) -> None:
         pg_snapshot = app.resource_notifications.get_snapshot("pg")
         assert pg_snapshot is not None and pg_snapshot.state_text == aspyre.KnownResourceStates.RUNNING
 
-        # The configuration was generated from the model before the start was attempted.
-        servers = json.loads(aspyre_postgres.pgadmin_config_file(app_host).read_text())["Servers"]
+        # The configuration is made from the live model, as the helpers' container files, and never written on
+        # the host.
+        files: dict[str, str] = {}
+        for name in ("pgadmin", "pgweb"):
+            helper = app.model[name]
+            [ann] = helper.annotations.all(aspyre.annotations.ContainerFilesAnnotation)
+            assert ann.callback is not None
+            made = await ann.callback(aspyre.model.ContainerFilesCallbackContext(helper))  # type: ignore[misc]
+            files.update({f"{ann.destination}/{f.name}": f.contents for f in made})
+        servers = json.loads(files["/pgadmin4/servers.json"])["Servers"]
         password = pg.resource.password_parameter.value
         assert servers["1"]["Host"] == "pg" and servers["1"]["Port"] == 5432
         assert servers["1"]["PasswordExecCommand"] == f"echo '{password}'"
-        bookmark = aspyre_postgres.pgweb_bookmarks_directory(app_host) / "appdb.toml"
-        assert 'database = "appdb"' in bookmark.read_text()
-        assert (aspyre_postgres.pgadmin_config_file(app_host).parent.parent.stat().st_mode & 0o777) == 0o700
+        assert 'database = "appdb"' in files["/.pgweb/bookmarks/appdb.toml"]
+        assert not aspyre_postgres.pgadmin_config_file(app_host).exists()

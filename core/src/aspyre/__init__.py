@@ -36,8 +36,10 @@ if _TYPE_CHECKING:
         ReferenceEnvironmentFlags,
         WaitBehavior,
     )
+    from ._model._container_files import ContainerDirectory, ContainerFile
     from ._model._endpoints import EndpointNotAllocatedError, EndpointProperty, EndpointProtocol, EndpointReference
     from ._model._execution import ExecutionContext, Operation
+    from ._model._external import ExternalServiceResource
     from ._model._graph import ModelValidationError
     from ._model._names import InvalidNameError
     from ._model._resources import (
@@ -79,6 +81,8 @@ __all__ = [
     "AppOptions",
     "ConnectionStringParameterResource",
     "ConnectionStringResource",
+    "ContainerDirectory",
+    "ContainerFile",
     "ContainerImagePullPolicy",
     "ContainerLifetime",
     "ContainerResource",
@@ -92,6 +96,7 @@ __all__ = [
     "EndpointReference",
     "ExecutableResource",
     "ExecutionContext",
+    "ExternalServiceResource",
     "GenerateParameterDefault",
     "HealthCheckContext",
     "HealthCheckResult",
@@ -151,7 +156,9 @@ _LAZY: dict[str, str] = {
     **dict.fromkeys(
         ["EndpointNotAllocatedError", "EndpointProperty", "EndpointProtocol", "EndpointReference"], "._model._endpoints"
     ),
+    **dict.fromkeys(["ContainerDirectory", "ContainerFile"], "._model._container_files"),
     **dict.fromkeys(["ExecutionContext", "Operation"], "._model._execution"),
+    **dict.fromkeys(["ExternalServiceResource"], "._model._external"),
     **dict.fromkeys(["ModelValidationError"], "._model._graph"),
     **dict.fromkeys(["InvalidNameError"], "._model._names"),
     **dict.fromkeys(

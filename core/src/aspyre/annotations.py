@@ -37,6 +37,7 @@ from ._model._annotations import (
     WaitAnnotation,
     WaitType,
 )
+from ._model._container_files import ContainerFilesAnnotation
 from ._model._deployment import (
     CommandProbeAnnotation,
     DeploymentFileAnnotation,
@@ -44,7 +45,7 @@ from ._model._deployment import (
     ProbeAnnotation,
     ProbeType,
 )
-from ._model._endpoints import EndpointAnnotation
+from ._model._endpoints import EndpointAnnotation, ProxySupportAnnotation, ReplicaAnnotation
 from ._model._install import InstallCommand, PackageInstallAnnotation
 from ._model._otlp import OtlpExporterAnnotation
 from ._model._python import AutoInstrumentationAnnotation, DebugpyAnnotation, PythonPackageManagerAnnotation
@@ -64,6 +65,7 @@ __all__ = [
     "CommandLineArgsCallbackContext",
     "CommandProbeAnnotation",
     "ConnectionPropertyAnnotation",
+    "ContainerFilesAnnotation",
     "ContainerImageAnnotation",
     "ContainerImagePullPolicyAnnotation",
     "ContainerLifetimeAnnotation",
@@ -89,9 +91,11 @@ __all__ = [
     "PackageInstallAnnotation",
     "ProbeAnnotation",
     "ProbeType",
+    "ProxySupportAnnotation",
     "PythonPackageManagerAnnotation",
     "ReferenceAnnotation",
     "ReferenceEnvironmentAnnotation",
+    "ReplicaAnnotation",
     "ResourceAnnotation",
     "ResourceCommandAnnotation",
     "ResourceIconAnnotation",

@@ -7,6 +7,7 @@ tools build on: :class:`ValueContext` and :func:`resolve_value`, the value proto
 
 from __future__ import annotations
 
+from ._model._container_files import ContainerFilesCallbackContext
 from ._model._endpoints import AllocatedEndpoint, EndpointReferenceExpression
 from ._model._environment import (
     compute_arguments,
@@ -26,6 +27,7 @@ from ._model._snapshot import (
     KnownResourceTypes,
     LogLine,
     RelationshipSnapshot,
+    ReplicaSnapshot,
     ResourcePropertySnapshot,
     ResourceSnapshotUpdate,
     ResourceStateSnapshot,
@@ -45,6 +47,7 @@ from ._public import present as _present
 __all__ = [
     "AllocatedEndpoint",
     "ConnectionStringReference",
+    "ContainerFilesCallbackContext",
     "CustomResourceKnownProperties",
     "DistributedApplicationModel",
     "EndpointReferenceExpression",
@@ -57,6 +60,7 @@ __all__ = [
     "ManifestExpressionProvider",
     "ReferenceExpressionBuilder",
     "RelationshipSnapshot",
+    "ReplicaSnapshot",
     "ResourcePropertySnapshot",
     "ResourceSnapshotUpdate",
     "ResourceStateSnapshot",

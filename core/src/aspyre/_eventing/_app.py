@@ -82,16 +82,21 @@ class ResourceLoggers(Protocol):
         """The logger of a resource: what it logs becomes lines of the resource's log."""
         ...
 
-    def write(self, resource: IResource | str, content: str, is_error: bool = False) -> None:
-        """Append a line to the resource's log (thread-safe)."""
+    def write(
+        self, resource: IResource | str, content: str, is_error: bool = False, *, replica: str | None = None
+    ) -> None:
+        """Append a line to the resource's log (thread-safe); ``replica``: the replica that wrote it."""
         ...
 
-    def backlog(self, resource: IResource | str) -> list[LogLine]:
-        """The lines kept for the resource."""
+    def backlog(self, resource: IResource | str, *, replica: str | None = None) -> list[LogLine]:
+        """The lines kept for the resource (of one replica, by its ``instance_id``, when ``replica`` is given)."""
         ...
 
-    def watch(self, resource: IResource | str, *, backlog: bool = True) -> AsyncIterator[LogLine]:
-        """The backlog (unless ``backlog=False``), then every new line, until the app stops."""
+    def watch(
+        self, resource: IResource | str, *, backlog: bool = True, replica: str | None = None
+    ) -> AsyncIterator[LogLine]:
+        """The backlog (unless ``backlog=False``), then every new line, until the app stops (of one replica, by its
+        ``instance_id``, when ``replica`` is given: one stream per replica)."""
         ...
 
     def add_listener(self, listener: Callable[[IResource, LogLine], None]) -> None:

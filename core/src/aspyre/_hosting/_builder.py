@@ -39,6 +39,7 @@ from aspyre._plugins import (
     registry,
 )
 
+from ._builder_resources import ResourceKindsMixin
 from ._extensions import builder_method, conflict_guards, core_conflicts, public_names, warn_if_stubs_stale
 from ._integrations import DuplicateResourceError, check_name_available
 from ._paths import caller_file, resolve_path
@@ -57,7 +58,7 @@ __all__ = ["DistributedApplicationBuilder", "DuplicateResourceError"]
 T = TypeVar("T", bound=IResource)
 
 
-class DistributedApplicationBuilder(PythonAppBuilderMethods, BuilderExtensionMethods):
+class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods, BuilderExtensionMethods):
     """Collects resources, then :meth:`build` validates them into a :class:`DistributedApplication`.
 
     Create one with :meth:`DistributedApplication.create_builder`. Methods of installed

@@ -471,9 +471,16 @@ class ContainerRuntimeArgsAnnotation(ResourceAnnotation):
 
 @attrs.frozen
 class DockerfileBuildAnnotation(ResourceAnnotation):
-    """Build the resource's image from a Dockerfile (publish mode writes ``container.v1``)."""
+    """Build the resource's image from a Dockerfile: in run mode before the container first starts (tagged by a
+    hash of the context and arguments), in publish mode as ``container.v1`` with ``build``.
+
+    ``build_args`` are ``(name, value)`` pairs (a value is a str, a parameter or any value; ``None`` lets the
+    build read it from the environment); ``build_secrets`` are ``(name, parameter)`` pairs, given to the build
+    as build arguments and removed from the image's history and configuration afterwards.
+    """
 
     context: Path
     dockerfile: Path
     stage: str | None = None
     build_args: tuple[tuple[str, object], ...] = ()
+    build_secrets: tuple[tuple[str, object], ...] = ()

@@ -25,6 +25,8 @@ __all__ = [
     "EndpointReference",
     "EndpointProtocol",
     "EndpointReferenceExpression",
+    "ProxySupportAnnotation",
+    "ReplicaAnnotation",
 ]
 
 
@@ -108,6 +110,24 @@ class EndpointAnnotation:
     def is_allocated(self) -> bool:
         """Whether the endpoint has an address on the host's network."""
         return KnownNetworks.LOCALHOST in self.allocated
+
+
+@attrs.frozen
+class ProxySupportAnnotation:
+    """``with_endpoint_proxy_support``: whether the endpoints of a resource go through aspyre's proxy.
+
+    Processes are proxied unless this says ``False`` (or the endpoint says ``is_proxied=False``); containers
+    keep Docker's own port publishing unless this says ``True``.
+    """
+
+    enabled: bool
+
+
+@attrs.frozen
+class ReplicaAnnotation:
+    """``with_replicas``: run ``replicas`` copies of a process behind each of its (proxied) endpoints."""
+
+    replicas: int
 
 
 class EndpointProperty(enum.Enum):

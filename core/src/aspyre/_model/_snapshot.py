@@ -22,6 +22,7 @@ __all__ = [
     "KnownResourceTypes",
     "LogLine",
     "RelationshipSnapshot",
+    "ReplicaSnapshot",
     "ResourcePropertySnapshot",
     "ResourceSnapshot",
     "ResourceSnapshotUpdate",
@@ -216,6 +217,30 @@ def _tuple(x: Any) -> tuple[Any, ...]:
 
 
 @attrs.frozen
+class ReplicaSnapshot:
+    """One copy of a resource run with ``with_replicas(n)``: its own state, process and ports.
+
+    ``instance_id`` is the replica's OpenTelemetry ``service.instance.id`` (``{resource}-{8 letters}``, as Aspire
+    names replicas) and the ``replica`` of its log lines. ``target_ports`` maps each endpoint to the port this
+    replica listens on (the endpoint's proxy spreads connections over the running replicas).
+    """
+
+    instance_id: str
+    index: int
+    state: ResourceStateSnapshot | None = None
+    pid: int | None = None
+    exit_code: int | None = None
+    start_time_stamp: dt.datetime | None = None
+    stop_time_stamp: dt.datetime | None = None
+    target_ports: tuple[tuple[str, int], ...] = attrs.field(default=(), converter=_tuple)
+
+    @property
+    def state_text(self) -> str | None:
+        """The state's text."""
+        return None if self.state is None else self.state.text
+
+
+@attrs.frozen
 class ResourceSnapshot:
     """What a resource looks like right now. Never mutated: ``publish_update`` makes a new one.
 
@@ -239,6 +264,8 @@ class ResourceSnapshot:
     #: The dashboard icon (a Fluent UI icon name, ``with_icon_name``) and its variant (``Filled``, ``Regular``).
     icon_name: str | None = None
     icon_variant: str | None = None
+    #: The replicas of a resource run with ``with_replicas(n)`` (empty otherwise); the state above summarises them.
+    replicas: tuple[ReplicaSnapshot, ...] = attrs.field(default=(), converter=_tuple)
 
     @property
     def state_text(self) -> str | None:
@@ -314,3 +341,5 @@ class LogLine:
     content: str
     is_error: bool = False
     timestamp: dt.datetime = attrs.field(factory=_utcnow)
+    #: The replica that wrote it (its ``instance_id``), for a resource run with ``with_replicas(n)``.
+    replica: str | None = None

@@ -26,7 +26,9 @@ from ._annotations import (
     ContainerRuntimeArgsAnnotation,
     EnvironmentAnnotation,
 )
+from ._container_files import ContainerFilesAnnotation, container_file_problems
 from ._container_names import container_name_problem, image_reference_problem, volume_name_problem
+from ._endpoints import EndpointAnnotation, EndpointProtocol, ProxySupportAnnotation, ReplicaAnnotation
 from ._environment import none_value_error
 from ._exec_limits import LINUX_CONTAINER_LIMITS, ExecLimits, InheritedEnvironment, exec_size_problems
 from ._resources import ContainerResource, ExecutableResource, IResource, PythonAppResource
@@ -63,6 +65,32 @@ def _container_problems(r: ContainerResource) -> list[str]:
             parse_runtime_args(runtime_args)
         except (TypeError, ValueError) as exc:
             problems.append(f"Resource {r.name!r}: container runtime args: {exc}")
+    for files in r.annotations.all(ContainerFilesAnnotation):
+        problems.extend(f"Resource {r.name!r}: with_container_files(): {p}" for p in container_file_problems(files))
+    return problems
+
+
+def _replica_problems(r: ExecutableResource, replicas: int) -> list[str]:
+    """With several replicas every endpoint is proxied and hands each replica its port through ``env=``."""
+    problems: list[str] = []
+    support = r.annotations.last(ProxySupportAnnotation)
+    if support is not None and not support.enabled:
+        problems.append(
+            f"Resource {r.name!r}: with_replicas({replicas}) needs the endpoint proxy, but "
+            "with_endpoint_proxy_support(False) switched it off"
+        )
+    for ep in r.annotations.all(EndpointAnnotation):
+        why = None
+        if ep.protocol is not EndpointProtocol.TCP:
+            why = "is not TCP (the proxy forwards TCP)"
+        elif not ep.is_proxied or (ep.port is not None and ep.port == ep.target_port):
+            why = "is not proxied (is_proxied=False, or port given alone): the replicas cannot share it"
+        elif ep.target_port is not None:
+            why = f"fixes target_port={ep.target_port}: each replica needs a port of its own (leave it out)"
+        elif not ep.env:
+            why = "has no env= variable to tell each replica its port (with_http_endpoint(env='PORT'))"
+        if why is not None:
+            problems.append(f"Resource {r.name!r}: with_replicas({replicas}): endpoint {ep.name!r} {why}")
     return problems
 
 
@@ -90,6 +118,9 @@ def resource_problems(
     problems: list[str] = []
     if isinstance(r, ContainerResource):
         problems.extend(_container_problems(r))
+    replicas = r.annotations.last(ReplicaAnnotation)
+    if replicas is not None and replicas.replicas > 1 and isinstance(r, ExecutableResource):
+        problems.extend(_replica_problems(r, replicas.replicas))
     for env_ann in r.annotations.all(EnvironmentAnnotation):
         if env_ann.value is None:
             problems.append(str(none_value_error(r, f"environment variable {env_ann.name!r}", "an EnvironmentAnnotation")))

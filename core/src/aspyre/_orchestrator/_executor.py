@@ -23,16 +23,18 @@ from .._model._annotations import ContainerLifetime
 from .._model._install import PackageInstallAnnotation
 from .._model._resources import ContainerResource, ExecutableResource, IResource
 from .._model._snapshot import KnownProperties, KnownResourceStates, ResourceSnapshot, StateStyle
-from ._addresses import EndpointAllocator, HostPorts
+from ._addresses import EndpointAllocator, HostPorts, ProxiedEndpoint, replica_count
 from ._docker import ContainerHandle, ContainerRuntime
 from ._docker._owner import OwnerIdentity
 from ._install import Installer
 from ._otlp import OtlpEnvironment, instance_id, otlp_environment
 from ._processes import run_process
+from ._proxy import EndpointProxy
 from ._reaping import ProcessWatchdog, owner_marker, sweep_orphan_processes
+from ._replicas import Proxies, run_replicas
 from ._runs import ResourceRun
 from ._snapshots import env_snapshot, with_urls
-from ._translate import container_name, container_spec, process_spec
+from ._translate import build_spec, container_name, container_spec, process_spec
 from ._urls import resource_urls
 
 if TYPE_CHECKING:
@@ -88,6 +90,8 @@ class Executor:
         self._installer = Installer(
             grace_period=lambda: self._options.stop_grace_period, force=self.force, owner=self._owner, watchdog=self._watchdog
         )
+        #: The endpoint proxies, per resource and endpoint: they live as long as the app.
+        self.proxies = Proxies()
 
     # -- the runtime ---------------------------------------------------------------------------------------
     async def connect_runtime(self) -> None:
@@ -162,14 +166,20 @@ class Executor:
             tg.start_soon(self.connect_runtime)
         else:
             self._runtime_ready.set()
-        allocator = EndpointAllocator(self.runtime, randomize_container_ports=self._options.randomize_ports)
-        allocator.allocate(model, keep)
+        allocator = EndpointAllocator(self.runtime, randomize_ports=self._options.randomize_ports)
+        for plan in allocator.allocate(model, keep):
+            self._start_proxy(plan, tg)
         for r in model:
             urls = await resource_urls(
                 r, execution_context=self._context, logger=self._loggers.get_logger(r)
             )
             if urls:
                 self._notifications.publish_update(r, functools.partial(with_urls, urls))
+
+    def _start_proxy(self, plan: ProxiedEndpoint, tg: anyio.abc.TaskGroup) -> None:
+        proxy = EndpointProxy(plan.listener, f"{plan.resource.name}/{plan.endpoint.name}")
+        self.proxies.add(plan.resource, plan.endpoint, proxy, plan.target_ports)
+        tg.start_soon(proxy.serve)
 
     async def _sweep_processes(self) -> None:
         """Stop the processes that app hosts no longer running left behind (before the first process starts)."""
@@ -183,7 +193,8 @@ class Executor:
             self._processes_swept.set()
 
     async def close(self) -> None:
-        """Release the runtime (session containers and network go; persistent containers stay)."""
+        """Release the runtime (session containers and network go; persistent containers stay) and the proxies."""
+        self.proxies.close()
         self._watchdog.close()
         if self._connected:
             try:
@@ -221,13 +232,34 @@ class Executor:
         """Run an executable until it exits (Finished) or the run is cancelled (then stop it gracefully)."""
         logger = self._loggers.get_logger(r)
         spec, resolved = await process_spec(r, self._context, logger, self._otlp(r, None))
+        if replica_count(r) > 1:
+            await self._processes_swept.wait()
+            await run_replicas(
+                r,
+                spec,
+                resolved,
+                notifications=self._notifications,
+                loggers=self._loggers,
+                proxies=self.proxies,
+                created=created,
+                run_one=functools.partial(
+                    run_process,
+                    grace_period=self._options.stop_grace_period,
+                    force=self.force,
+                    owner=self._owner,
+                    watchdog=self._watchdog,
+                ),
+            )
+            return
         write = self._loggers.write
+        targets = self.proxies.targets(r, 0)
 
         def on_line(line: str, is_error: bool) -> None:
             write(r, line, is_error)
 
         def on_started(pid: int) -> None:
             run.pid = pid
+            self.proxies.attach(targets)
             self._update(
                 r,
                 lambda s: (
@@ -245,16 +277,19 @@ class Executor:
             run.exit_code = code
 
         await self._processes_swept.wait()
-        code = await run_process(
-            spec,
-            on_line=on_line,
-            on_started=on_started,
-            on_exit=on_exit,
-            grace_period=self._options.stop_grace_period,
-            force=self.force,
-            owner=self._owner,
-            watchdog=self._watchdog,
-        )
+        try:
+            code = await run_process(
+                spec,
+                on_line=on_line,
+                on_started=on_started,
+                on_exit=on_exit,
+                grace_period=self._options.stop_grace_period,
+                force=self.force,
+                owner=self._owner,
+                watchdog=self._watchdog,
+            )
+        finally:
+            self.proxies.detach(targets)
         style = StateStyle.SUCCESS if code == 0 else StateStyle.ERROR
         self._update(r, lambda s: s.with_state(S.FINISHED, style).evolve(exit_code=code))
         if code != 0:
@@ -266,14 +301,35 @@ class Executor:
         if not self._connected:
             raise RuntimeUnhealthy(self._runtime_error or "the container runtime is not available")
         logger = self._loggers.get_logger(r)
-        spec, resolved = await container_spec(r, self._context, logger, self._otlp(r, self.runtime.host_gateway_name()))
         write = self._loggers.write
 
         def on_log(line: str, is_error: bool) -> None:
             write(r, line, is_error)
 
+        image: str | None = None
+        build = await build_spec(r, self._context)
+        if build is not None:
+            self._update(r, lambda s: s.with_state(S.BUILDING, StateStyle.INFO))
+            image = await self.runtime.build_image(build, on_log, on_status=logger.info)
+            self._update(
+                r,
+                lambda s: s.with_state(S.STARTING, StateStyle.INFO).with_property(
+                    KnownProperties.Container.IMAGE, image
+                ),
+            )
+        proxied = self.proxies.endpoints(r)
+        spec, resolved = await container_spec(
+            r,
+            self._context,
+            logger,
+            self._otlp(r, self.runtime.host_gateway_name()),
+            image_reference=image,
+            host_ports=dict.fromkeys(proxied),
+        )
         handle = await self.runtime.start_container(spec, on_log, on_status=logger.info)
         run.container = handle
+        targets = self.proxies.container_targets(r, handle.host_ports)
+        self.proxies.attach(targets)
         self._update(
             r,
             lambda s: (
@@ -288,6 +344,7 @@ class Executor:
         try:
             code = await self.runtime.wait(handle)
         finally:
+            self.proxies.detach(targets)
             with anyio.CancelScope(shield=True):
                 await self._end_container(r, run, handle)
         self._update(

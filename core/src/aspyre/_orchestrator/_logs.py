@@ -136,21 +136,23 @@ class ResourceLoggerService:
             self._loggers[key] = logger
         return logger
 
-    def write(self, resource: IResource | str, content: str, is_error: bool = False) -> None:
-        """Append a line to the resource's log (thread-safe)."""
+    def write(
+        self, resource: IResource | str, content: str, is_error: bool = False, *, replica: str | None = None
+    ) -> None:
+        """Append a line to the resource's log (thread-safe); ``replica``: the replica that wrote it."""
         r = self._resource(resource)
         if self._loop_thread is not None and threading.get_ident() != self._loop_thread and self._token is not None:
             try:
-                anyio.from_thread.run_sync(self._write, r, content, is_error, token=self._token)
+                anyio.from_thread.run_sync(self._write, r, content, is_error, replica, token=self._token)
             except RuntimeError:  # the loop is gone: keep the line anyway
-                self._write(r, content, is_error)
+                self._write(r, content, is_error, replica)
             return
-        self._write(r, content, is_error)
+        self._write(r, content, is_error, replica)
 
-    def _write(self, resource: IResource, content: str, is_error: bool) -> None:
+    def _write(self, resource: IResource, content: str, is_error: bool, replica: str | None = None) -> None:
         log = self._log(resource)
         log.count += 1
-        line = LogLine(log.count, content.rstrip("\r\n"), is_error)
+        line = LogLine(log.count, content.rstrip("\r\n"), is_error, replica=replica)
         log.keep(line, self._size, self._max_bytes)
         for w in list(log.watchers):
             try:
@@ -160,16 +162,21 @@ class ResourceLoggerService:
         for listener in self._listeners:
             listener(resource, line)
 
-    def backlog(self, resource: IResource | str) -> list[LogLine]:
-        """The lines kept for the resource (the newest, within the line and byte bounds)."""
-        return list(self._log(self._resource(resource)).backlog)
+    def backlog(self, resource: IResource | str, *, replica: str | None = None) -> list[LogLine]:
+        """The lines kept for the resource (the newest, within the line and byte bounds); only those of one
+        replica (its ``instance_id``) when ``replica`` is given."""
+        lines = self._log(self._resource(resource)).backlog
+        return [line for line in lines if line.replica == replica] if replica is not None else list(lines)
 
     def backlog_bytes(self, resource: IResource | str) -> int:
         """The UTF-8 size of the text the resource's backlog holds."""
         return self._log(self._resource(resource)).bytes
 
-    async def watch(self, resource: IResource | str, *, backlog: bool = True) -> AsyncIterator[LogLine]:
-        """The backlog (unless ``backlog=False``), then every new line, until the app stops."""
+    async def watch(
+        self, resource: IResource | str, *, backlog: bool = True, replica: str | None = None
+    ) -> AsyncIterator[LogLine]:
+        """The backlog (unless ``backlog=False``), then every new line, until the app stops; only the lines of one
+        replica (its ``instance_id``: one stream per replica) when ``replica`` is given."""
         log = self._log(self._resource(resource))
         send, receive = anyio.create_memory_object_stream[LogLine](math.inf)
         if backlog:
@@ -182,7 +189,8 @@ class ResourceLoggerService:
         try:
             async with receive:
                 async for line in receive:
-                    yield line
+                    if replica is None or line.replica == replica:
+                        yield line
         finally:
             if send in log.watchers:
                 log.watchers.remove(send)

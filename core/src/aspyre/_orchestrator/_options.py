@@ -108,7 +108,7 @@ class AppOptions:
     default_wait_behavior: WaitBehavior = attrs.field(
         default=WaitBehavior.STOP_ON_RESOURCE_UNAVAILABLE, validator=_wait_behavior
     )
-    #: Ignore fixed host ports of containers (tests), choosing free ones instead.
+    #: Ignore fixed ports of containers and of proxied endpoints (tests), choosing free ones instead.
     randomize_ports: bool = attrs.field(default=False, validator=_flag)
     #: Seconds between SIGTERM and SIGKILL when stopping a process or container.
     stop_grace_period: float = attrs.field(default=10.0, validator=_seconds(positive=False))

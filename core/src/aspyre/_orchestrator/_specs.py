@@ -14,7 +14,7 @@ import attrs
 
 from .._model._annotations import ContainerImagePullPolicy, ContainerLifetime
 
-__all__ = ["ContainerSpec", "MountSpec", "PortSpec", "ProcessSpec"]
+__all__ = ["BuildSpec", "ContainerSpec", "FileSpec", "MountSpec", "PortSpec", "ProcessSpec"]
 
 
 @attrs.frozen
@@ -34,6 +34,43 @@ class MountSpec:
     source: str | None
     target: str
     read_only: bool = False
+
+
+@attrs.frozen(repr=False)
+class FileSpec:
+    """A file (``contents`` bytes) or a directory (``contents=None``) created in a container before it starts."""
+
+    #: The absolute path in the container.
+    path: str
+    contents: bytes | None
+    mode: int
+    uid: int = 0
+    gid: int = 0
+
+    def __repr__(self) -> str:  # the contents may be secret
+        kind = "dir" if self.contents is None else f"{len(self.contents)} bytes"
+        return f"FileSpec({self.path!r}, {kind}, mode={self.mode:o}, uid={self.uid}, gid={self.gid})"
+
+
+@attrs.frozen(repr=False)
+class BuildSpec:
+    """An image to build from a Dockerfile, fully resolved (secret values included: never shown)."""
+
+    resource_name: str
+    #: The image repository the build is tagged in (the tag is a hash of what goes into the build).
+    repository: str
+    context: Path
+    dockerfile: Path
+    stage: str | None = None
+    #: ``None`` values are taken from the app host's environment, as ``docker build --build-arg NAME`` does.
+    build_args: Mapping[str, str | None] = attrs.field(factory=dict)
+    secrets: Mapping[str, str] = attrs.field(factory=dict)
+
+    def __repr__(self) -> str:
+        return (
+            f"BuildSpec({self.resource_name!r}, context={str(self.context)!r}, dockerfile={str(self.dockerfile)!r}, "
+            f"stage={self.stage!r}, build_args={sorted(self.build_args)!r}, secrets={sorted(self.secrets)!r})"
+        )
 
 
 @attrs.frozen
@@ -60,6 +97,8 @@ class ContainerSpec:
     labels: Mapping[str, str] = attrs.field(factory=dict)
     #: Extra ``/etc/hosts`` entries; the runtime always adds its host gateway name.
     extra_hosts: Mapping[str, str] = attrs.field(factory=dict)
+    #: Files and directories created in the container before it starts (``with_container_files``).
+    files: tuple[FileSpec, ...] = ()
 
 
 @attrs.frozen

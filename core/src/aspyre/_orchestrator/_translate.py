@@ -6,10 +6,13 @@ container sees its peers by resource name, a process sees 127.0.0.1).
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
-from collections.abc import Mapping
+import posixpath
+from collections.abc import Iterable, Mapping
 
+import anyio
 import attrs
 
 from .._model._annotations import (
@@ -20,6 +23,14 @@ from .._model._annotations import (
     ContainerNameAnnotation,
     ContainerNetworkAliasAnnotation,
     ContainerRuntimeArgsAnnotation,
+    DockerfileBuildAnnotation,
+)
+from .._model._container_files import (
+    ContainerDirectory,
+    ContainerFile,
+    ContainerFilesAnnotation,
+    ContainerFilesCallbackContext,
+    ContainerFileSystemEntry,
 )
 from .._model._endpoints import EndpointAnnotation
 from .._model._environment import compute_arguments, compute_environment, is_secret_value
@@ -30,9 +41,9 @@ from .._model._values import KnownNetworks, ValueContext, resolve_value
 from .._platform import host_exec_limits
 from ._otlp import OtlpEnvironment
 from ._python import python_launch
-from ._specs import ContainerSpec, MountSpec, PortSpec, ProcessSpec
+from ._specs import BuildSpec, ContainerSpec, FileSpec, MountSpec, PortSpec, ProcessSpec
 
-__all__ = ["Resolved", "container_name", "container_spec", "process_spec", "resolve"]
+__all__ = ["Resolved", "build_spec", "container_files", "container_name", "container_spec", "process_spec", "resolve"]
 
 
 @attrs.frozen
@@ -105,17 +116,32 @@ async def process_spec(
 
 
 async def container_spec(
-    r: ContainerResource, context: ExecutionContext, logger: logging.Logger, otlp: OtlpEnvironment | None = None
+    r: ContainerResource,
+    context: ExecutionContext,
+    logger: logging.Logger,
+    otlp: OtlpEnvironment | None = None,
+    *,
+    image_reference: str | None = None,
+    host_ports: Mapping[str, int | None] | None = None,
 ) -> tuple[ContainerSpec, Resolved]:
-    """The container to run for a container resource (endpoints allocated already), and its configuration."""
+    """The container to run for a container resource (endpoints allocated already), and its configuration.
+
+    ``image_reference`` replaces the resource's image (an image built from its Dockerfile); ``host_ports``
+    replaces the host port of endpoints by name (``None``: a free port chosen by the engine, behind a proxy).
+    """
     resolved = await resolve(r, KnownNetworks.CONTAINER, context, logger, otlp)
     entry = [r.entrypoint] if r.entrypoint else []
     _check_exec_size(r.name, [*entry, *resolved.args], resolved.env, LINUX_CONTAINER_LIMITS, False)
     image = r.image
-    if image is None:
+    if image is None and image_reference is None:
         raise RuntimeError(f"container {r.name!r} has no image: call with_image()")
+    overrides = host_ports or {}
     ports = tuple(
-        PortSpec(ep.target_port or 0, ep.allocated[KnownNetworks.LOCALHOST].port, ep.protocol.value)
+        PortSpec(
+            ep.target_port or 0,
+            overrides[ep.name] if ep.name in overrides else ep.allocated[KnownNetworks.LOCALHOST].port,
+            ep.protocol.value,
+        )
         for ep in r.annotations.all(EndpointAnnotation)
     )
     mounts = tuple(
@@ -128,7 +154,7 @@ async def container_spec(
     pull = r.annotations.last(ContainerImagePullPolicyAnnotation)
     spec = ContainerSpec(
         resource_name=r.name,
-        image=image.full_name,
+        image=image_reference if image_reference is not None else image.full_name,  # type: ignore[union-attr]
         pull_policy=pull.policy if pull is not None else ContainerImagePullPolicy.MISSING,
         entrypoint=r.entrypoint,
         args=resolved.args,
@@ -139,6 +165,7 @@ async def container_spec(
         runtime_args=tuple(runtime_args),
         lifetime=r.lifetime,
         container_name=container_name(r),
+        files=await container_files(r, context),
     )
     return spec, resolved
 
@@ -147,3 +174,70 @@ def container_name(r: ContainerResource) -> str | None:
     """The container name the user chose (``with_container_name``), if any."""
     ann = r.annotations.last(ContainerNameAnnotation)
     return ann.name if ann is not None else None
+
+
+async def build_spec(r: ContainerResource, context: ExecutionContext) -> BuildSpec | None:
+    """The image to build for *r* (``with_dockerfile``), values resolved; ``None`` when it has none."""
+    ann = r.annotations.last(DockerfileBuildAnnotation)
+    if ann is None:
+        return None
+    ctx = ValueContext(caller=r, network=KnownNetworks.LOCALHOST, execution_context=context)
+    args: dict[str, str | None] = {}
+    for key, raw in ann.build_args:
+        args[key] = None if raw is None else await resolve_value(raw, ctx)
+    secrets: dict[str, str] = {}
+    for key, raw in ann.build_secrets:
+        secrets[key] = await resolve_value(raw, ctx) or ""
+    return BuildSpec(
+        resource_name=r.name,
+        repository=r.name.lower(),
+        context=ann.context,
+        dockerfile=ann.dockerfile,
+        stage=ann.stage,
+        build_args=args,
+        secrets=secrets,
+    )
+
+
+async def _entries(
+    ann: ContainerFilesAnnotation, r: IResource, context: ExecutionContext
+) -> list[ContainerFileSystemEntry]:
+    entries: list[ContainerFileSystemEntry] = list(ann.entries)
+    if ann.callback is not None:
+        made = ann.callback(ContainerFilesCallbackContext(r, context))
+        if inspect.isawaitable(made):
+            made = await made
+        entries.extend(made if isinstance(made, Iterable) else ())
+    return entries
+
+
+async def _flatten(
+    r: IResource, ann: ContainerFilesAnnotation, entries: Iterable[object], where: str, out: list[FileSpec]
+) -> None:
+    owner = ann.default_owner or 0
+    group = ann.default_group if ann.default_group is not None else owner
+    for e in entries:
+        if not isinstance(e, (ContainerFile, ContainerDirectory)):
+            raise TypeError(
+                f"container files of {r.name!r}: expected ContainerFile or ContainerDirectory entries, got {e!r}"
+            )
+        path = posixpath.join(where, e.name)
+        uid = owner if e.owner is None else e.owner
+        gid = group if e.group is None else e.group
+        if isinstance(e, ContainerDirectory):
+            out.append(FileSpec(path, None, (0o777 & ~ann.umask) if e.mode is None else e.mode, uid, gid))
+            await _flatten(r, ann, e.entries, path, out)
+            continue
+        if e.contents is not None:
+            data = e.contents.encode("utf-8") if isinstance(e.contents, str) else e.contents
+        else:
+            data = await anyio.Path(e.source_path).read_bytes()  # type: ignore[arg-type]
+        out.append(FileSpec(path, data, (0o666 & ~ann.umask) if e.mode is None else e.mode, uid, gid))
+
+
+async def container_files(r: IResource, context: ExecutionContext) -> tuple[FileSpec, ...]:
+    """The files and directories ``with_container_files`` creates in *r*'s container (callbacks run here)."""
+    out: list[FileSpec] = []
+    for ann in r.annotations.all(ContainerFilesAnnotation):
+        await _flatten(r, ann, await _entries(ann, r, context), ann.normalised_destination, out)
+    return tuple(out)

@@ -49,6 +49,7 @@ from ._model import (
     ManifestBinding,
     ManifestBindMount,
     ManifestBuild,
+    ManifestBuildSecret,
     ManifestContainer,
     ManifestExecutable,
     ManifestGenerateDefault,
@@ -295,11 +296,17 @@ class _ManifestWriter:
                 args[key] = None  # Aspire: let the build read it from the environment
             else:
                 args[key] = self.expression(value)
+                self.track(value)
+        secrets: dict[str, ManifestBuildSecret] = {}
+        for key, value in ann.build_secrets:
+            secrets[key] = ManifestBuildSecret(type="env", value=self.expression(value))  # Aspire: an env secret
+            self.track(value)
         return ManifestBuild(
             context=self.relative_path(ann.context),
             dockerfile=self.relative_path(ann.dockerfile),
             stage=ann.stage,
             args=args or None,
+            secrets=secrets or None,
         )
 
     async def executable_entry(self, resource: ExecutableResource) -> ManifestExecutable:

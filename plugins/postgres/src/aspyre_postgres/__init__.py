@@ -53,9 +53,11 @@ from ._tools import (
     PGADMIN_SERVERS_PATH,
     PGWEB_BOOKMARKS_PATH,
     pgadmin_config_file,
+    pgadmin_container_files,
     pgadmin_servers,
     pgweb_bookmarks,
     pgweb_bookmarks_directory,
+    pgweb_container_files,
 )
 
 __all__ = [
@@ -85,9 +87,11 @@ __all__ = [
     "data_volume_name",
     "databases_script",
     "pgadmin_config_file",
+    "pgadmin_container_files",
     "pgadmin_servers",
     "pgweb_bookmarks",
     "pgweb_bookmarks_directory",
+    "pgweb_container_files",
     "postgres_major_version",
     "with_creation_script",
     "with_data_bind_mount",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,10 +30,8 @@ from ._resources import (
 from ._tools import (
     PGADMIN_SERVERS_PATH,
     PGWEB_BOOKMARKS_PATH,
-    on_pgadmin_starting,
-    on_pgweb_starting,
-    pgadmin_config_file,
-    pgweb_bookmarks_directory,
+    pgadmin_container_files,
+    pgweb_container_files,
 )
 
 __all__ = [
@@ -292,10 +291,11 @@ def with_pgadmin(
         helper.with_environment("PGADMIN_CONFIG_SERVER_MODE", "False")
         helper.with_environment("PGADMIN_DEFAULT_EMAIL", "admin@domain.com")
         helper.with_environment("PGADMIN_DEFAULT_PASSWORD", "admin")
-        helper.with_bind_mount(pgadmin_config_file(app_builder.app_host_path), PGADMIN_SERVERS_PATH, read_only=True)
+        # servers.json is made when pgAdmin starts and created in its container (nothing written on the host).
+        model = functools.partial(getattr, app_builder, "resources")
+        helper.with_container_files(PGADMIN_SERVERS_PATH.rpartition("/")[0], pgadmin_container_files(model))
         helper.with_http_health_check("/browser")
         helper.exclude_from_manifest()
-        app_builder.eventing.subscribe(aspyre.events.BeforeResourceStartedEvent, on_pgadmin_starting, resource=helper)
     if configure is not None:
         configure(helper)
     helper.with_relationship(builder.resource, PGADMIN_RELATIONSHIP)
@@ -320,12 +320,10 @@ def with_pgweb(
         helper.with_image(PGWEB_IMAGE, PGWEB_TAG)
         helper.with_http_endpoint(target_port=8081, name="http")
         helper.with_args(f"--bookmarks-dir={PGWEB_BOOKMARKS_PATH}", "--sessions")
-        helper.with_bind_mount(
-            pgweb_bookmarks_directory(app_builder.app_host_path), PGWEB_BOOKMARKS_PATH, read_only=True
-        )
+        model = functools.partial(getattr, app_builder, "resources")
+        helper.with_container_files(PGWEB_BOOKMARKS_PATH, pgweb_container_files(model))
         helper.with_http_health_check()
         helper.exclude_from_manifest()
-        app_builder.eventing.subscribe(aspyre.events.BeforeResourceStartedEvent, on_pgweb_starting, resource=helper)
     if configure is not None:
         configure(helper)
     helper.with_relationship(builder.resource, PGWEB_RELATIONSHIP)

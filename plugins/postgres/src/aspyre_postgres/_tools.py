@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,8 @@ from ._resources import (
 
 __all__ = [
     "PGADMIN_SERVERS_PATH",
+    "pgadmin_container_files",
+    "pgweb_container_files",
     "PGWEB_BOOKMARKS_PATH",
     "pgadmin_config_file",
     "pgadmin_servers",
@@ -159,6 +161,31 @@ def _store_bookmarks(directory: Path, files: dict[str, str]) -> list[Path]:
         _write(target, text)
         written.append(target)
     return written
+
+
+def pgadmin_container_files(
+    model: Callable[[], Iterable[aspyre.IResource]],
+) -> Callable[[aspyre.model.ContainerFilesCallbackContext], Awaitable[list[aspyre.ContainerFile]]]:
+    """The ``with_container_files`` callback that makes pgAdmin's ``servers.json`` from ``model()`` when it starts."""
+
+    async def files(context: aspyre.model.ContainerFilesCallbackContext) -> list[aspyre.ContainerFile]:
+        servers = [r for r in model() if isinstance(r, PostgresServerResource)]
+        document = await pgadmin_servers(servers)
+        return [aspyre.ContainerFile(PGADMIN_SERVERS_PATH.rpartition("/")[2], json.dumps(document, indent=2) + "\n")]
+
+    return files
+
+
+def pgweb_container_files(
+    model: Callable[[], Iterable[aspyre.IResource]],
+) -> Callable[[aspyre.model.ContainerFilesCallbackContext], Awaitable[list[aspyre.ContainerFile]]]:
+    """The ``with_container_files`` callback that makes pgweb's bookmarks from ``model()`` when it starts."""
+
+    async def files(context: aspyre.model.ContainerFilesCallbackContext) -> list[aspyre.ContainerFile]:
+        databases = [r for r in model() if isinstance(r, PostgresDatabaseResource)]
+        return [aspyre.ContainerFile(name, text) for name, text in (await pgweb_bookmarks(databases)).items()]
+
+    return files
 
 
 def helper_model(event: aspyre.events.ResourceEvent) -> list[aspyre.IResource]:

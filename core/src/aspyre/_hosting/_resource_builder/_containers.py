@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 import re
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import attrs
 
@@ -30,6 +31,12 @@ from aspyre._model._annotations import (
     DockerfileBuildAnnotation,
     MutationBehavior,
 )
+from aspyre._model._container_files import (
+    ContainerFilesAnnotation,
+    ContainerFilesCallback,
+    ContainerFileSystemEntry,
+    container_file_problems,
+)
 from aspyre._model._container_names import (
     container_name_problem,
     digest_problem,
@@ -39,8 +46,15 @@ from aspyre._model._container_names import (
     tag_problem,
     volume_name_problem,
 )
+from aspyre._model._endpoints import ProxySupportAnnotation
 from aspyre._model._names import APP_HOST_HASH_VOLUME
-from aspyre._model._resources import ContainerResource, IResource, PythonAppResource
+from aspyre._model._resources import (
+    ContainerResource,
+    ExecutableResource,
+    IResource,
+    ParameterResource,
+    PythonAppResource,
+)
 from aspyre._model._runargs import parse_runtime_args
 from aspyre._platform import app_host_hash_of
 
@@ -55,6 +69,7 @@ __all__ = ["ContainerMethods", "parse_image", "volume_name"]
 _CB = TypeVar("_CB", bound="ResourceBuilderBase[ContainerResource]")
 #: A builder of something that can be built from a Dockerfile when published.
 _DB = TypeVar("_DB", bound="ResourceBuilderBase[ContainerResource | PythonAppResource]")
+
 
 def parse_image(reference: str) -> tuple[str | None, str, str | None, str | None]:
     """``[registry/]image[:tag][@sha256:digest]`` -> ``(registry, image, tag, sha256)``.
@@ -127,6 +142,16 @@ def check_image(resource: IResource, method: str, image: object, tag: object = N
     )
 
 
+def _build_annotation(builder: ResourceBuilderBase[Any], method: str) -> DockerfileBuildAnnotation:
+    resource: IResource = builder.resource
+    ann = resource.annotations.last(DockerfileBuildAnnotation)
+    if ann is None:
+        raise invalid(
+            builder.resource, method, "the resource is not built from a Dockerfile: call with_dockerfile() first"
+        )
+    return ann
+
+
 def _absolute_target(resource: IResource, method: str, target: object) -> str:
     check_type(resource, method, "target", target, str, "a str (an absolute path in the container)")
     assert isinstance(target, str)
@@ -139,7 +164,8 @@ def _absolute_target(resource: IResource, method: str, target: object) -> str:
 
 class ContainerMethods(ResourceBuilderBase[R_co]):
     """``with_image*``, ``with_entrypoint``, ``with_bind_mount``, ``with_volume``, ``with_lifetime``,
-    ``with_container_*``, ``with_image_pull_policy``, ``with_dockerfile``."""
+    ``with_container_*``, ``with_image_pull_policy``, ``with_dockerfile``, ``with_build_arg``, ``with_build_secret``,
+    ``with_container_files``, ``with_endpoint_proxy_support``."""
 
     __slots__ = ()
 
@@ -310,4 +336,116 @@ class ContainerMethods(ResourceBuilderBase[R_co]):
             raise invalid(self.resource, "with_dockerfile", str(exc), type(exc)) from None
         if stage is not None:
             check_type(self.resource, "with_dockerfile", "stage", stage, str, "a str or None")
-        return self.with_annotation(DockerfileBuildAnnotation(ctx, df, stage), MutationBehavior.REPLACE)
+        old = self.resource.annotations.last(DockerfileBuildAnnotation)
+        kept = {} if old is None else {"build_args": old.build_args, "build_secrets": old.build_secrets}
+        return self.with_annotation(DockerfileBuildAnnotation(ctx, df, stage, **kept), MutationBehavior.REPLACE)
+
+    def _build_annotation(self, method: str) -> DockerfileBuildAnnotation:
+        ann = self.resource.annotations.last(DockerfileBuildAnnotation)
+        if ann is None:
+            raise invalid(
+                self.resource, method, "the resource is not built from a Dockerfile: call with_dockerfile() first"
+            )
+        return ann
+
+    def with_build_arg(self: _DB, name: str, value: object = None) -> _DB:
+        """A build argument (``ARG name`` in the Dockerfile): a str, a number, a parameter or any value; ``None``
+        takes it from the app host's environment at build time, as ``docker build --build-arg NAME`` does.
+
+        Build arguments are recorded in the image's history: pass secrets with :meth:`with_build_secret`.
+        """
+        ann = _build_annotation(self, "with_build_arg")
+        check_type(self.resource, "with_build_arg", "name", name, str, "a str (the ARG's name)")
+        if not name or "=" in name:
+            raise invalid(
+                self.resource, "with_build_arg", f"the build argument name {name!r} must be non-empty, without '='"
+            )
+        from ._base import unwrap
+
+        value = unwrap(value)
+        if isinstance(value, ParameterResource) and value.secret:
+            raise invalid(
+                self.resource, "with_build_arg",
+                f"parameter {value.name!r} is secret: build arguments stay in the image's history; use "
+                f"with_build_secret({name!r}, ...) instead",
+            )  # fmt: skip
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)
+        args = (*((k, v) for k, v in ann.build_args if k != name), (name, value))
+        self._relate_values(value)
+        return self.with_annotation(attrs.evolve(ann, build_args=args), MutationBehavior.REPLACE)
+
+    def with_build_secret(self: _DB, name: str, parameter: object) -> _DB:
+        """A build secret from a (secret) parameter: the build sees it as the build argument ``name`` (``ARG name``),
+        and aspyre removes its value from the image's history and configuration once the image is built.
+
+        Publish mode writes it as Aspire does (``build.secrets.{name}`` of type ``env``).
+        """
+        ann = _build_annotation(self, "with_build_secret")
+        check_type(self.resource, "with_build_secret", "name", name, str, "a str")
+        from ._base import unwrap
+
+        param = unwrap(parameter)
+        check_type(
+            self.resource, "with_build_secret", "parameter", param, ParameterResource, "a parameter (add_parameter)"
+        )
+        if not name or "=" in name:
+            raise invalid(
+                self.resource, "with_build_secret", f"the secret name {name!r} must be non-empty, without '='"
+            )
+        secrets = (*((k, v) for k, v in ann.build_secrets if k != name), (name, param))
+        self._relate_values(param)
+        return self.with_annotation(attrs.evolve(ann, build_secrets=secrets), MutationBehavior.REPLACE)
+
+    # -- files and proxies ----------------------------------------------------------------------------
+    def with_container_files(
+        self: _CB,
+        destination: str,
+        entries: Iterable[ContainerFileSystemEntry] | ContainerFilesCallback,
+        *,
+        default_owner: int | None = None,
+        default_group: int | None = None,
+        umask: int = 0o022,
+    ) -> _CB:
+        """Create files and directories under ``destination`` in the container before it starts (Aspire's
+        ``WithContainerFiles``).
+
+        ``entries`` are :class:`~aspyre.ContainerFile` / :class:`~aspyre.ContainerDirectory` objects, or a function
+        (sync or async) of a :class:`~aspyre.model.ContainerFilesCallbackContext` that returns them when the
+        container starts (for contents made from live values). Entries without an owner, group or mode get
+        ``default_owner`` / ``default_group`` (numeric ids, default root) and 0o666 / 0o777 less ``umask``.
+        Unlike a bind mount, nothing is written on the host.
+        """
+        c = _container(self, "with_container_files")
+        check_type(
+            c, "with_container_files", "destination", destination, str, "a str (an absolute path in the container)"
+        )
+        try:
+            if callable(entries):
+                ann = ContainerFilesAnnotation(
+                    destination, callback=entries, default_owner=default_owner, default_group=default_group, umask=umask
+                )
+            else:
+                if isinstance(entries, (str, bytes)):
+                    raise TypeError("entries must be ContainerFile/ContainerDirectory objects or a function, not text")
+                ann = ContainerFilesAnnotation(destination, tuple(entries), None, default_owner, default_group, umask)
+        except (TypeError, ValueError) as exc:
+            raise invalid(c, "with_container_files", str(exc), type(exc)) from None
+        problems = container_file_problems(ann)
+        if problems:
+            raise invalid(c, "with_container_files", "; ".join(problems))
+        return self.with_annotation(ann)
+
+    def with_endpoint_proxy_support(self, enabled: bool) -> Self:
+        """Whether the resource's endpoints go through aspyre's endpoint proxy (Aspire's ``WithEndpointProxySupport``).
+
+        A process's endpoints are proxied by default (``False`` makes the process listen on its endpoints' ports
+        itself); a container's are not (Docker publishes its ports), unless this says ``True``: then the proxy
+        listens on the endpoint's port and the address stays while the container is restarted.
+        """
+        require_type(
+            self.resource, (ContainerResource, ExecutableResource), "a container or an executable resource",
+            "with_endpoint_proxy_support",
+        )  # fmt: skip
+        check_type(self.resource, "with_endpoint_proxy_support", "enabled", enabled, bool, "a bool")
+        return self.with_annotation(ProxySupportAnnotation(enabled), MutationBehavior.REPLACE)

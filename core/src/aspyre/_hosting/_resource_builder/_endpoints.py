@@ -88,13 +88,14 @@ class EndpointMethods(ResourceBuilderBase[R_co]):
                         "process inside the container listens on."
                     )
                 target_port = port
-        elif port is not None and target_port is not None and port != target_port:
+        elif port is not None and target_port is not None and port != target_port and not is_proxied:
             raise ValueError(
-                f"Endpoint {ep_name!r} of {res.name!r}: port={port} and target_port={target_port} differ, but "
-                "aspyre does not proxy processes: a process listens on its endpoint's port itself. Give one of them."
+                f"Endpoint {ep_name!r} of {res.name!r}: port={port} and target_port={target_port} differ, but the "
+                "endpoint is not proxied (is_proxied=False): the process listens on its endpoint's port itself. "
+                "Give one of them, or let the proxy listen on port and forward to target_port."
             )
-        elif port is not None and target_port is None:
-            target_port = port
+        elif port is not None and target_port is None and not (is_proxied and env is not None):
+            target_port = port  # the process listens on port itself (with env=, the proxy listens on it)
         if env is not None and (not env or "=" in env):
             raise ValueError(f"Endpoint {ep_name!r} of {res.name!r}: env must be a variable name, got {env!r}")
         if env is not None and not isinstance(res, IResourceWithEnvironment):

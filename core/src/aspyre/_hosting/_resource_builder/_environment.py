@@ -22,6 +22,7 @@ from aspyre._model._annotations import (
 )
 from aspyre._model._endpoints import EndpointReference
 from aspyre._model._environment import VALUE_KINDS, none_value_error
+from aspyre._model._external import ExternalServiceEnvironment, ExternalServiceResource
 from aspyre._model._otlp import OTLP_PROTOCOLS, OtlpExporterAnnotation
 from aspyre._model._resources import (
     IResource,
@@ -39,6 +40,7 @@ __all__ = ["EnvironmentMethods"]
 
 #: ``with_environment(name)`` without a value (``None`` is a value, and an error).
 _MISSING: Any = object()
+
 
 def _as_value(resource: IResource, method: str, what: str, value: object) -> object:
     """``as_value(value)``, or an error naming the resource, the method and ``what`` (never the value itself)."""
@@ -78,8 +80,7 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
         name = name_or_callback
         if not isinstance(name, str) or not name or "=" in name or "\0" in name:
             raise ValueError(
-                f"Resource {res.name!r}: {name!r} is not a valid environment variable name "
-                "(non-empty, no '=' or NUL)"
+                f"Resource {res.name!r}: {name!r} is not a valid environment variable name (non-empty, no '=' or NUL)"
             )
         if value is _MISSING:
             raise TypeError(f"Resource {res.name!r}: with_environment({name!r}) needs a value")
@@ -150,7 +151,9 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
           ``API_{ENDPOINT}`` (``API_HTTP``), the endpoint's URL; ``name`` replaces the service
           name (``services__{name}__...``, ``{name}_{ENDPOINT}``, not upper-cased);
         * an endpoint reference (``api.get_endpoint("http")``, works for containers too): the
-          same, for that endpoint only.
+          same, for that endpoint only;
+        * an external service (``add_external_service``): ``{NAME}`` and ``services__{name}__{scheme}__0``
+          (``{NAME}_{SCHEME}`` when its URL comes from a parameter), its URL.
 
         Which of these are injected is chosen with :meth:`with_reference_environment`. Adds a
         ``Reference`` relationship.
@@ -186,6 +189,14 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
             )
         if target is res:
             raise ValueError(f"Resource {res.name!r} cannot reference itself")
+        if isinstance(target, ExternalServiceResource):
+            if connection_name is not None or optional or name is not None:
+                raise ValueError(
+                    f"with_reference({target.name!r}) on {res.name!r}: an external service is referenced by its name; "
+                    "connection_name=, optional= and name= do not apply"
+                )
+            self._relate(target, KnownRelationshipTypes.REFERENCE)
+            return self.with_annotation(EnvironmentCallbackAnnotation(ExternalServiceEnvironment(target)))
         has_connection_string = isinstance(target, IResourceWithConnectionString)
         has_service_discovery = isinstance(target, IResourceWithServiceDiscovery)
         if not (has_connection_string or has_service_discovery):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Callable
 from typing import Any, Self
 
 from aspyre._model._annotations import HealthCheckAnnotation, HealthCheckContext, HealthCheckResult
 from aspyre._model._deployment import EndpointProbeAnnotation
 from aspyre._model._endpoints import EndpointAnnotation, EndpointReference
+from aspyre._model._external import ExternalServiceResource
 from aspyre._model._names import name_key
 from aspyre._model._resources import IResourceWithEndpoints
 
@@ -48,9 +50,12 @@ class HealthMethods(ResourceBuilderBase[R_co]):
     def with_http_health_check(self, path: str = "/", status_code: int = 200, endpoint_name: str | None = None) -> Self:
         """Healthy when ``GET {endpoint url}{path}`` answers ``status_code``.
 
-        The endpoint defaults to the first of ``https``, ``http``.
+        The endpoint defaults to the first of ``https``, ``http``. On an external service, ``GET {url}`` (the
+        default path) or the URL joined with ``path`` (``health`` is relative to the URL, ``/health`` to its host).
         """
         res = self._resource
+        if isinstance(res, ExternalServiceResource):
+            return self._external_health_check(res, path, status_code)
         require(res, IResourceWithEndpoints, "endpoints", "with_http_health_check")
         check_type(res, "with_http_health_check", "path", path, str, "a str (the URL path, '/health')")
         check_type(res, "with_http_health_check", "status_code", status_code, int, "an int (200)")
@@ -72,6 +77,55 @@ class HealthMethods(ResourceBuilderBase[R_co]):
         # Deployment targets cannot run the app host's check: they probe the same path themselves.
         return self.with_annotation(EndpointProbeAnnotation(endpoint_name=endpoint_name, path=path))
 
+    def _external_health_check(self, res: ExternalServiceResource, path: str | None, status_code: int) -> Self:
+        """An external service's check: ``GET {url}{path}`` (the path relative to the URL) answers ``status_code``."""
+        if path is not None:
+            check_type(res, "with_http_health_check", "path", path, str, "a str (a relative URL path, 'health')")
+        if path == "/":  # the default: the service's URL itself
+            path = None
+        check_type(res, "with_http_health_check", "status_code", status_code, int, "an int (200)")
+        if res.url is not None and urllib.parse.urlsplit(res.url).scheme not in ("http", "https"):
+            raise invalid(
+                res, "with_http_health_check", f"the URL {res.url!r} is not http(s): it cannot be checked over HTTP"
+            )
+        key = f"{res.name}_external{'_' + path if path else ''}_{status_code}_check"
+        return self.with_health_check(key, _ExternalHttpHealthCheck(res, path, status_code))
+
+
+async def _get(url: str, status_code: int) -> HealthCheckResult:
+    import httpx
+
+    try:
+        async with httpx.AsyncClient(timeout=5.0, trust_env=False) as client:
+            response = await client.get(url)
+    except httpx.HTTPError as exc:
+        return HealthCheckResult.unhealthy(f"GET {url} failed: {type(exc).__name__}: {exc}")
+    if response.status_code == status_code:
+        return HealthCheckResult.healthy(f"GET {url} -> {response.status_code}")
+    return HealthCheckResult.unhealthy(f"GET {url} -> {response.status_code}, expected {status_code}")
+
+
+class _ExternalHttpHealthCheck:
+    """GET an external service's URL (+ a relative path); healthy on the expected status code."""
+
+    def __init__(self, service: ExternalServiceResource, path: str | None, status_code: int) -> None:
+        self.service = service
+        self.path = path
+        self.status_code = status_code
+
+    def __repr__(self) -> str:
+        return f"ExternalHttpHealthCheck({self.service.name}{'/' + self.path if self.path else ''})"
+
+    async def __call__(self, context: HealthCheckContext) -> HealthCheckResult:
+        try:
+            url = self.service.resolve_url()
+        except Exception as exc:
+            return HealthCheckResult.unhealthy(str(exc))
+        if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+            return HealthCheckResult.unhealthy(f"the URL {url!r} is not http(s): it cannot be checked over HTTP")
+        if self.path:
+            url = urllib.parse.urljoin(url, self.path)
+        return await _get(url, self.status_code)
 
 
 class _HttpHealthCheck:
@@ -97,4 +151,3 @@ class _HttpHealthCheck:
         if response.status_code == self.status_code:
             return HealthCheckResult.healthy(f"GET {url} -> {response.status_code}")
         return HealthCheckResult.unhealthy(f"GET {url} -> {response.status_code}, expected {self.status_code}")
-

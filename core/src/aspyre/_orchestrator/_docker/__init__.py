@@ -5,6 +5,8 @@ Docker-compatible engine (Aspire's DCP, for containers).
 - :mod:`._engine`: the connection, worker threads and labels of one session;
 - :mod:`._networks`: the session and persistent networks;
 - :mod:`._images`: images per pull policy;
+- :mod:`._build`: images built from a Dockerfile (tagged by a hash of the build, secrets kept out of the image);
+- :mod:`._files`: files created in a container before it starts;
 - :mod:`._create`: a spec as the engine's create request, and what to read back;
 - :mod:`._monitor`: the thread that follows one container's output and exit;
 - :mod:`._sweep`: removing what dead app hosts left behind;
@@ -15,6 +17,7 @@ Docker-compatible engine (Aspire's DCP, for containers).
 checks a model's runtime arguments with the same parser).
 """
 
+from ._build import ImageBuildError
 from ._errors import (
     ContainerExitUnknown,
     ContainerImageUnavailable,
@@ -32,4 +35,5 @@ __all__ = [
     "ContainerRuntime",
     "ContainerRuntimeUnavailable",
     "ContainerStartError",
+    "ImageBuildError",
 ]

@@ -66,7 +66,7 @@ def validate(spec: ContainerSpec) -> None:
 
 def config_hash(spec: ContainerSpec, image_id: str) -> str:
     """SHA-256 over everything that defines a persistent container (nothing per-run)."""
-    document = {
+    document: dict[str, object] = {
         "version": 1,
         "image": image_id,
         "entrypoint": spec.entrypoint,
@@ -79,6 +79,11 @@ def config_hash(spec: ContainerSpec, image_id: str) -> str:
         "extra_hosts": sorted(spec.extra_hosts.items()),
         "aliases": sorted({spec.resource_name, *spec.network_aliases}),
     }
+    if spec.files:  # only then: the hash of containers without files stays what it was
+        document["files"] = [
+            [f.path, f.mode, f.uid, f.gid, None if f.contents is None else hashlib.sha256(f.contents).hexdigest()]
+            for f in spec.files
+        ]
     encoded = json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(encoded).hexdigest()
 

@@ -29,7 +29,8 @@ import attrs
 
 from ..._model._annotations import ContainerLifetime
 from ..._model._runargs import parse_runtime_args
-from .._specs import ContainerSpec
+from .._specs import BuildSpec, ContainerSpec
+from ._build import build_image
 from ._create import (
     anonymous_volumes,
     config_hash,
@@ -41,6 +42,7 @@ from ._create import (
 )
 from ._engine import DockerEngine
 from ._errors import ContainerExitUnknown, ContainerRuntimeUnavailable, ContainerStartError, explain
+from ._files import put_files
 from ._handle import ContainerHandle
 from ._images import ensure_image
 from ._monitor import Monitor
@@ -239,6 +241,14 @@ class ContainerRuntime:
         try:
             if persistent:
                 await engine.call(api.connect_container_to_network, container_id, network, aliases=list(aliases))
+            try:
+                await engine.call(put_files, engine, container_id, spec.files)
+            except Exception as exc:
+                if isinstance(exc, ContainerRuntimeUnavailable):
+                    raise
+                raise ContainerStartError(
+                    f"Cannot create the files of container {name} of resource '{spec.resource_name}': {explain(exc)}"
+                ) from exc
             stream = await engine.call(monitor.open_stream, logs=True)
             try:
                 await engine.call(api.start, container_id)
@@ -258,6 +268,22 @@ class ContainerRuntime:
         handle.host_ports = host_ports(info)
         handle._anonymous_volumes = anonymous_volumes(info)
         return handle
+
+    async def build_image(
+        self,
+        spec: BuildSpec,
+        on_log: Callable[[str, bool], None],
+        *,
+        on_status: Callable[[str], None] | None = None,
+    ) -> str:
+        """Build the image of *spec* (unless one of the same build hash exists); its reference.
+
+        Build output goes to ``on_log`` and progress notes to ``on_status``, both called on the event loop.
+        Raises :class:`~._build.ImageBuildError` naming the failing step.
+        """
+        await self.connect()
+        engine = self._engine
+        return await engine.call(build_image, engine, spec, on_log, on_status or (lambda message: None))
 
     def _create(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         client = self._engine.client
