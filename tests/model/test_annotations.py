@@ -114,8 +114,8 @@ def test_builder_methods_append_or_replace_as_aspire(tmp_path) -> None:  # type:
 
 
 def test_lookups_stay_right_as_the_collection_changes() -> None:
-    # The answers of all()/last()/has() are remembered per kind and kept up to date: ask before and after
-    # every kind of change.
+    # Ask before and after every kind of change (a guard for any lookup shortcut: an index by kind was tried
+    # for issue 19 and measured no faster, resources having few annotations each).
     anns = Annotations()
     assert anns.all(Tag) == [] and not anns.has(Tag) and anns.last(Plain) is None
     a = anns.add(Tag("a"))

@@ -78,44 +78,29 @@ class Annotations:
     True
     """
 
-    __slots__ = ("_by_kind", "_items")
+    __slots__ = ("_items",)
 
     def __init__(self, items: Sequence[object] = ()) -> None:
         self._items: list[object] = list(items)
-        #: The answers of :meth:`all` since the last change, by kind: a model is read far more often than it
-        #: changes (validation, publishing and run mode ask each resource for each kind). Every change starts
-        #: a new dict (after the change), and a lookup fills the dict it started with, so an answer computed
-        #: while another thread changes the collection is never kept for the new contents.
-        self._by_kind: dict[object, list[object]] = {}
 
     def add(self, annotation: A, behavior: MutationBehavior = MutationBehavior.APPEND) -> A:
         """Add ``annotation``; with ``REPLACE`` first remove every annotation of exactly its type."""
         if behavior is MutationBehavior.REPLACE:
             self._items = [a for a in self._items if type(a) is not type(annotation)]
         self._items.append(annotation)
-        self._by_kind = {}
         return annotation
 
     def remove(self, annotation: object) -> None:
         """Remove ``annotation`` (this very object) if present."""
         self._items = [a for a in self._items if a is not annotation]
-        self._by_kind = {}
 
     def remove_all(self, kind: type[object]) -> None:
         """Remove every annotation that is an instance of ``kind``."""
         self._items = [a for a in self._items if not isinstance(a, kind)]
-        self._by_kind = {}
-
-    def _of(self, kind: type[A]) -> list[A]:
-        cache = self._by_kind
-        found = cache.get(kind)
-        if found is None:
-            found = cache[kind] = [a for a in self._items if isinstance(a, kind)]
-        return found  # type: ignore[return-value]
 
     def all(self, kind: type[A]) -> list[A]:
         """Every annotation that is an instance of ``kind``, in the order they were added."""
-        return list(self._of(kind))
+        return [a for a in self._items if isinstance(a, kind)]
 
     @overload
     def last(self, kind: type[A]) -> A | None: ...
@@ -123,12 +108,14 @@ class Annotations:
     def last(self, kind: type[A], default: A) -> A: ...
     def last(self, kind: type[A], default: A | None = None) -> A | None:
         """The most recently added annotation of ``kind``, or ``default``."""
-        found = self._of(kind)
-        return found[-1] if found else default
+        for a in reversed(self._items):
+            if isinstance(a, kind):
+                return a
+        return default
 
     def has(self, kind: type[object]) -> bool:
         """Whether any annotation is an instance of ``kind``."""
-        return bool(self._of(kind))
+        return any(isinstance(a, kind) for a in self._items)
 
     def __iter__(self) -> Iterator[object]:
         return iter(list(self._items))
