@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import aspyre
 
-from ._health import RedisHealthCheck, start_client_import
+from ._health import RedisHealthCheck
 from ._resources import (
     PRIMARY_ENDPOINT_NAME,
     REDIS_COMMANDER_IMAGE,
@@ -109,7 +109,6 @@ def add_redis(
     # by key, e.g. an app that is healthy only while its cache answers: with_health_check("cache_check").
     builder.add_health_check(health_check_key, RedisHealthCheck(resource))
     rb.with_health_check(health_check_key)
-    builder.eventing.subscribe(aspyre.events.BeforeResourceStartedEvent, _warm_client, resource=rb)
     rb.with_annotation(READINESS_PROBE)
     return rb
 
@@ -312,10 +311,6 @@ def _helper(
     if configure is not None:
         configure(helper)
     return builder
-
-
-def _warm_client(event: aspyre.events.BeforeResourceStartedEvent) -> None:
-    start_client_import()
 
 
 def _redis_resources(app_builder: aspyre.DistributedApplicationBuilder) -> list[RedisResource]:

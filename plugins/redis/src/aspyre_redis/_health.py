@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import threading
 import urllib.parse
 from collections.abc import Callable
 from typing import Any
@@ -14,27 +13,16 @@ import aspyre
 
 from ._resources import RedisResource
 
-__all__ = ["RedisConnectionOptions", "RedisHealthCheck", "parse_redis_connection_string", "start_client_import"]
+__all__ = ["RedisConnectionOptions", "RedisHealthCheck", "parse_redis_connection_string"]
 
-#: redis-py's asyncio client costs ~0.1 s to import: never on the event loop while containers start.
+#: redis-py's asyncio client costs ~0.1 s to import: in a worker thread, never on the event loop.
 _CLIENT_MODULE = "redis.asyncio"
-_import_started = threading.Lock()
 
 
 def _import_client() -> None:
     import redis.asyncio
     import redis.asyncio.retry
     import redis.backoff  # noqa: F401
-
-
-def start_client_import() -> None:
-    """Import redis-py's client in a background thread (once), so it is there when the first check runs.
-
-    Called when a Redis resource is about to start (its container takes longer to be up than this import).
-    """
-    if _CLIENT_MODULE in sys.modules or not _import_started.acquire(blocking=False):
-        return
-    threading.Thread(target=_import_client, name="aspyre-redis-import", daemon=True).start()
 
 
 @attrs.frozen(repr=False)
