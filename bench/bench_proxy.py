@@ -11,16 +11,24 @@ alternating, and reports medians over ``--repeat`` rounds:
 
 Goals (issue 16): under 100 us added per request, at least 80 % of direct throughput.
 
-    .venv/bin/python bench/bench_proxy.py [--repeat 5] [--requests 2000] [--megabytes 512]
+The floor: where a C compiler is found, ``relay.c`` (next to this file: a minimal relay in C, a thread per
+direction, blocking ``recv``/``send`` through a 1 MiB buffer) is built and measured the same way, interleaved, as a second baseline: what two
+loopback hops cost without Python. The load average is printed before and after (other work on the machine shares
+the cores with the three processes measured).
+
+    .venv/bin/python bench/bench_proxy.py [--repeat 5] [--requests 2000] [--megabytes 512] [--no-c]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 
@@ -132,10 +140,25 @@ def bulk(port: int, megabytes: int) -> float:
     return received / elapsed
 
 
-def _start(script: str, *args: str) -> tuple[subprocess.Popen[str], list[int]]:
-    proc = subprocess.Popen([sys.executable, "-c", script, *args], stdout=subprocess.PIPE, text=True)
+def _start(command: list[str], *args: str) -> tuple[subprocess.Popen[str], list[int]]:
+    proc = subprocess.Popen([*command, *args], stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     return proc, [int(p) for p in proc.stdout.readline().split()]
+
+
+def _build_relay(directory: str) -> str | None:
+    """The C relay built in ``directory``, or None without a compiler."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None or not sys.platform.startswith("linux"):
+        return None
+    source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "relay.c")
+    binary = os.path.join(directory, "relay")
+    subprocess.run([cc, "-O2", "-pthread", "-o", binary, source], check=True)
+    return binary
+
+
+def _load() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def main() -> None:
@@ -144,39 +167,59 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--connections", type=int, default=300)
     parser.add_argument("--megabytes", type=int, default=512)
+    parser.add_argument("--no-c", action="store_true", help="skip the C relay (the floor)")
     opts = parser.parse_args()
-    server, (http_port, sink_port) = _start(SERVER)
-    proxy, (http_proxy, sink_proxy) = _start(PROXY, str(http_port), str(sink_port))
-    try:
-        results: dict[str, list[float]] = {}
+    print(_load(), flush=True)
+    procs: list[subprocess.Popen[str]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            server, (http_port, sink_port) = _start([sys.executable, "-c", SERVER])
+            procs.append(server)
+            routes = {"direct": (http_port, sink_port)}
+            proxy, (http_proxy, sink_proxy) = _start([sys.executable, "-c", PROXY], str(http_port), str(sink_port))
+            procs.append(proxy)
+            routes["aspyre"] = (http_proxy, sink_proxy)
+            relay = None if opts.no_c else _build_relay(tmp)
+            if relay is not None:
+                c_proxy, (http_c, sink_c) = _start([relay], str(http_port), str(sink_port))
+                procs.append(c_proxy)
+                routes["C relay"] = (http_c, sink_c)
+            _measure(opts, routes)
+        finally:
+            for p in reversed(procs):
+                p.terminate()
+                p.wait()
+    print(_load())
 
-        def run(name: str, fn: object, *args: object) -> None:
-            results.setdefault(name, []).append(fn(*args))  # type: ignore[operator]
 
-        for _ in range(opts.repeat):
-            run("keep-alive direct", keep_alive, http_port, opts.requests)
-            run("keep-alive proxied", keep_alive, http_proxy, opts.requests)
-            run("new-connection direct", new_connections, http_port, opts.connections)
-            run("new-connection proxied", new_connections, http_proxy, opts.connections)
-            run("bulk direct", bulk, sink_port, opts.megabytes)
-            run("bulk proxied", bulk, sink_proxy, opts.megabytes)
-        med = {k: statistics.median(v) for k, v in results.items()}
-        for kind in ("keep-alive", "new-connection"):
-            direct, proxied = med[f"{kind} direct"], med[f"{kind} proxied"]
-            print(
-                f"HTTP {kind:15s} direct {direct * 1e6:8.1f} us/request   proxied {proxied * 1e6:8.1f} us/request   "
-                f"added {(proxied - direct) * 1e6:7.1f} us   (goal < 100 us)"
-            )
-        direct, proxied = med["bulk direct"], med["bulk proxied"]
-        print(
-            f"bulk TCP ({opts.megabytes} MiB)   direct {direct / 2**20:8.0f} MiB/s   proxied {proxied / 2**20:8.0f} MiB/s   "
-            f"ratio {proxied / direct:6.1%}   (goal >= 80 %)"
-        )
-        print(f"medians of {opts.repeat} rounds")
-    finally:
-        for p in (proxy, server):
-            p.terminate()
-            p.wait()
+def _measure(opts: argparse.Namespace, routes: dict[str, tuple[int, int]]) -> None:
+    results: dict[str, list[float]] = {}
+
+    def run(name: str, fn: object, *args: object) -> None:
+        results.setdefault(name, []).append(fn(*args))  # type: ignore[operator]
+
+    for _ in range(opts.repeat):
+        for route, (http, _) in routes.items():
+            run(f"keep-alive {route}", keep_alive, http, opts.requests)
+        for route, (http, _) in routes.items():
+            run(f"new-connection {route}", new_connections, http, opts.connections)
+        for route, (_, sink) in routes.items():
+            run(f"bulk {route}", bulk, sink, opts.megabytes)
+    med = {k: statistics.median(v) for k, v in results.items()}
+    for kind in ("keep-alive", "new-connection"):
+        direct = med[f"{kind} direct"]
+        print(f"HTTP {kind:15s} direct {direct * 1e6:8.1f} us/request")
+        for route in list(routes)[1:]:
+            proxied = med[f"{kind} {route}"]
+            goal = "   (goal < 100 us)" if route == "aspyre" else ""
+            print(f"    {route:8s} {proxied * 1e6:8.1f} us/request   added {(proxied - direct) * 1e6:7.1f} us{goal}")
+    direct = med["bulk direct"]
+    print(f"bulk TCP ({opts.megabytes} MiB)   direct {direct / 2**20:8.0f} MiB/s")
+    for route in list(routes)[1:]:
+        proxied = med[f"bulk {route}"]
+        goal = "   (goal >= 80 %)" if route == "aspyre" else ""
+        print(f"    {route:8s} {proxied / 2**20:8.0f} MiB/s   ratio {proxied / direct:6.1%}{goal}")
+    print(f"medians of {opts.repeat} rounds, interleaved")
 
 
 if __name__ == "__main__":

@@ -5,15 +5,14 @@ connection to a port the workload listens on (its target port). The address stay
 restarts (a connection that arrives meanwhile waits for it), and ``with_replicas(n)`` puts n processes
 behind one port: connections go round-robin to the replicas that run; one that refuses is skipped.
 
-Everything happens on the event loop with anyio sockets: no thread, no hook, no per-byte Python work beyond
-one receive and one send per chunk of up to :data:`CHUNK` bytes.
+Everything happens on the event loop: no thread, no hook; a task per connection, and the bytes moved by
+:func:`._relay.relay` (selector callbacks on asyncio: no per-chunk task switch) with no per-byte Python work beyond
+one receive and one send per chunk.
 """
 
 from __future__ import annotations
 
-import contextlib
 import errno
-import fcntl
 import logging
 import os
 import socket
@@ -21,12 +20,12 @@ import socket
 import anyio
 import anyio.abc
 
+from ._relay import relay
+
 __all__ = ["EndpointProxy", "bind_listener"]
 
 log = logging.getLogger("aspyre.proxy")
 
-#: The most bytes moved per receive.
-CHUNK = 256 * 1024
 #: How long a new connection waits for a replica to accept it before it is closed.
 CONNECT_TIMEOUT = 10.0
 #: The pause between rounds over the replicas while none accepts.
@@ -46,71 +45,6 @@ def bind_listener(host: str, port: int, what: str) -> socket.socket:
         reason = "the port is in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
         raise OSError(exc.errno, f"{what}: cannot listen on {host}:{port} ({reason})") from None
     return sock
-
-
-_SPLICE = getattr(os, "splice", None)
-_SPLICE_FLAGS = getattr(os, "SPLICE_F_MOVE", 0) | getattr(os, "SPLICE_F_NONBLOCK", 0)
-_F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", None)
-
-
-def _pipe() -> tuple[int, int]:
-    r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-    if _F_SETPIPE_SZ is not None:
-        with contextlib.suppress(OSError):
-            fcntl.fcntl(w, _F_SETPIPE_SZ, CHUNK)
-    return r, w
-
-
-async def _copy_spliced(source: socket.socket, sink: socket.socket) -> None:
-    """Copy with ``splice(2)`` through a pipe: the bytes never enter Python (Linux)."""
-    assert _SPLICE is not None
-    r, w = _pipe()
-    try:
-        src, dst = source.fileno(), sink.fileno()
-        while True:
-            try:
-                n = _SPLICE(src, w, CHUNK, flags=_SPLICE_FLAGS)
-            except BlockingIOError:
-                await anyio.wait_readable(source)
-                continue
-            if n == 0:
-                return
-            while n:
-                try:
-                    n -= _SPLICE(r, dst, n, flags=_SPLICE_FLAGS)
-                except BlockingIOError:
-                    await anyio.wait_writable(sink)
-    finally:
-        os.close(r)
-        os.close(w)
-
-
-async def _copy(source: socket.socket, sink: socket.socket) -> None:
-    """Copy with ``recv``/``send`` (where there is no ``splice``)."""
-    while True:
-        try:
-            data = source.recv(CHUNK)
-        except BlockingIOError:
-            await anyio.wait_readable(source)
-            continue
-        if not data:
-            return
-        view = memoryview(data)
-        while view:
-            try:
-                view = view[sink.send(view) :]
-            except BlockingIOError:
-                await anyio.wait_writable(sink)
-
-
-async def _pump(source: socket.socket, sink: socket.socket, done: anyio.CancelScope) -> None:
-    """Copy ``source`` to ``sink`` until end of stream, then half-close ``sink`` (the other way may go on); a
-    broken connection ends both ways."""
-    try:
-        await (_copy_spliced if _SPLICE is not None else _copy)(source, sink)
-        sink.shutdown(socket.SHUT_WR)
-    except OSError:
-        done.cancel()
 
 
 async def _connect(host: str, port: int) -> socket.socket:
@@ -223,6 +157,4 @@ class EndpointProxy:
                 log.debug("%s: no replica accepted a connection within %g s", self.what, CONNECT_TIMEOUT)
                 return
             with upstream:
-                async with anyio.create_task_group() as tg:
-                    tg.start_soon(_pump, client, upstream, tg.cancel_scope)
-                    tg.start_soon(_pump, upstream, client, tg.cancel_scope)
+                await relay(client, upstream)
