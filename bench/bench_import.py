@@ -17,7 +17,12 @@ The ``plugins`` scenario also reports, from inside the child, how its time split
 import, the builder, and the three resolutions (the entry-point scan plus importing the two
 plugin modules).
 
-    .venv/bin/python bench/bench_import.py [--repeat 21] [--no-bytecode]
+``--compare DIR`` also runs every scenario against another checkout of the repository (for example
+``git worktree add /tmp/base main``, or ``git archive main | tar -x -C /tmp/base``): its ``core/src``,
+``plugins/*/src`` and ``examples/*/src`` go first on ``PYTHONPATH``, so the same interpreter and installed
+entry points import that tree's code. Rounds interleave both trees; the table adds the ratio this tree ÷ DIR.
+
+    .venv/bin/python bench/bench_import.py [--repeat 21] [--no-bytecode] [--compare DIR]
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 SCENARIOS = {
     "baseline": "pass",
@@ -64,6 +70,12 @@ def child_env(cwd: str, bytecode: bool) -> dict[str, str]:
     return env
 
 
+def tree_path(root: Path) -> str:
+    """The source directories of a checkout, as ``PYTHONPATH``."""
+    dirs = [root / "core" / "src", *sorted(root.glob("plugins/*/src")), *sorted(root.glob("examples/*/src"))]
+    return os.pathsep.join(str(d) for d in dirs)
+
+
 def sample(code: str, cwd: str, env: dict[str, str]) -> tuple[float, str]:
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, check=True)
@@ -78,33 +90,57 @@ def main() -> None:
         action="store_true",
         help="compile every module from source each time (PYTHONDONTWRITEBYTECODE=1)",
     )
+    parser.add_argument("--compare", type=Path, help="another checkout to measure in the same rounds")
     args = parser.parse_args()
 
-    times: dict[str, list[float]] = {name: [] for name in SCENARIOS}
-    phases: list[list[float]] = []
+    trees = {"this": None} if args.compare is None else {"this": None, "compare": args.compare.resolve()}
+    times: dict[tuple[str, str], list[float]] = {(t, name): [] for t in trees for name in SCENARIOS}
+    phases: dict[str, list[list[float]]] = {t: [] for t in trees}
     with tempfile.TemporaryDirectory() as cwd:
-        env = child_env(cwd, bytecode=not args.no_bytecode)
-        for code in SCENARIOS.values():  # warm the page cache and the bytecode cache
-            sample(code, cwd, env)
+        base_env = child_env(cwd, bytecode=not args.no_bytecode)
+        envs = {
+            t: base_env if root is None else {**base_env, "PYTHONPATH": tree_path(root)} for t, root in trees.items()
+        }
+        for env in envs.values():
+            for code in SCENARIOS.values():  # warm the page cache and the bytecode cache
+                sample(code, cwd, env)
         for _ in range(args.repeat):
             for name, code in SCENARIOS.items():  # interleaved: drift affects all alike
-                ms, out = sample(code, cwd, env)
-                times[name].append(ms)
-                if name == "plugins":
-                    phases.append(json.loads(out))
+                for tree, env in envs.items():
+                    ms, out = sample(code, cwd, env)
+                    times[tree, name].append(ms)
+                    if name == "plugins":
+                        phases[tree].append(json.loads(out))
 
-    base = statistics.median(times["baseline"])
     cache = "compiled from source every time" if args.no_bytecode else "bytecode cached"
-    print(f"Python {sys.version.split()[0]}, {args.repeat} fresh interpreters per scenario ({cache}), medians")
-    print(f"{'scenario':<10} {'median ms':>10} {'min ms':>8} {'vs baseline':>12} {'extra ms':>9}")
-    for name, values in times.items():
-        med = statistics.median(values)
-        print(f"{name:<10} {med:>10.1f} {min(values):>8.1f} {med / base:>11.2f}x {med - base:>9.1f}")
-    imp, build, resolve = (statistics.median(p[i] for p in phases) * 1000 for i in range(3))
+    load = os.getloadavg()
     print(
-        f"inside the 'plugins' child: import aspyre {imp:.1f} ms, create_builder {build:.1f} ms, "
-        f"3 methods resolved + called {resolve:.1f} ms"
+        f"Python {sys.version.split()[0]}, {args.repeat} fresh interpreters per scenario ({cache}), medians; "
+        f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
     )
+    for tree, root in trees.items():
+        base = statistics.median(times[tree, "baseline"])
+        label = "this tree" if root is None else f"compare: {root}"
+        print(f"-- {label}")
+        print(f"{'scenario':<10} {'median ms':>10} {'min ms':>8} {'vs baseline':>12} {'extra ms':>9}")
+        for name in SCENARIOS:
+            values = times[tree, name]
+            med = statistics.median(values)
+            print(f"{name:<10} {med:>10.1f} {min(values):>8.1f} {med / base:>11.2f}x {med - base:>9.1f}")
+        imp, build, resolve = (statistics.median(p[i] for p in phases[tree]) * 1000 for i in range(3))
+        print(
+            f"inside the 'plugins' child: import aspyre {imp:.1f} ms, create_builder {build:.1f} ms, "
+            f"3 methods resolved + called {resolve:.1f} ms"
+        )
+    if args.compare is not None:
+        print("-- extra ms above 'python -c pass', this tree / compare")
+        for name in SCENARIOS:
+            if name == "baseline":
+                continue
+            extra = {t: statistics.median(times[t, name]) - statistics.median(times[t, "baseline"]) for t in trees}
+            print(
+                f"{name:<10} {extra['this']:>7.1f} / {extra['compare']:>7.1f} = {extra['this'] / extra['compare']:.2f}"
+            )
 
 
 if __name__ == "__main__":

@@ -37,9 +37,10 @@ print(json.dumps({"plain": time.perf_counter() - t, "found": len(names)}))
 ASPYRE = """
 import importlib.metadata, json, time  # imported before timing, as in PLAIN
 import aspyre
-b = aspyre.DistributedApplication.create_builder([], load_plugins=False)  # no hook scan before timing
+b = aspyre.DistributedApplication.create_builder([], load_plugins=False)
 reg = aspyre.plugins.registry()
-assert reg.scan_count == 0
+reg.refresh()  # forget the scan the builder made (its stubs check): time a fresh one
+before = reg.scan_count
 t0 = time.perf_counter()
 reg.entries()
 t1 = time.perf_counter()
@@ -47,7 +48,7 @@ b.add_redis
 t2 = time.perf_counter()
 b.add_postgres
 t3 = time.perf_counter()
-assert reg.scan_count == 1
+assert reg.scan_count == before + 1
 print(json.dumps({"scan": t1 - t0, "resolve": t2 - t0, "again": t3 - t2}))
 """
 

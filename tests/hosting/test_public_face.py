@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import json
+import subprocess
+import sys
+import textwrap
 import types
 import warnings
 
@@ -47,8 +51,8 @@ def module(name: str) -> types.ModuleType:
 @pytest.mark.parametrize("name", sorted(TIERS))
 def test_each_tier_exports_exactly_its_pinned_public_names(name: str) -> None:
     mod = module(name)
-    public = {
-        n for n, v in vars(mod).items() if not n.startswith("_") and not isinstance(v, types.ModuleType)
+    public = {  # dir(): aspyre imports its names on first use
+        n for n in dir(mod) if not n.startswith("_") and not isinstance(getattr(mod, n), types.ModuleType)
     } - {"annotations"}  # the __future__ feature in modules that use it
     assert set(mod.__all__) == public
     assert list(mod.__all__) == sorted(mod.__all__)
@@ -110,3 +114,29 @@ def test_protocol_was_renamed_so_star_imports_do_not_shadow_typing_protocol() ->
 def test_unknown_names_raise_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         aspyre.nope  # type: ignore[attr-defined]  # noqa: B018
+
+
+def test_import_aspyre_imports_its_names_on_first_use() -> None:
+    # A name added to aspyre.__all__ needs its module in aspyre._LAZY too.
+    assert set(aspyre._LAZY) == set(aspyre.__all__)  # pyright: ignore[reportPrivateUsage]
+    code = textwrap.dedent(
+        """
+        import json, sys
+        import aspyre
+        before = sorted(m for m in sys.modules if m.startswith("aspyre.") or m in ("attrs", "anyio", "pluggy"))
+        from aspyre import ContainerResource
+        print(json.dumps({
+            "before": before,
+            "module": ContainerResource.__module__,
+            "builder_module": aspyre.DistributedApplicationBuilder.__module__,
+            "in_namespace": "DistributedApplication" in vars(aspyre),
+        }))
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert json.loads(out) == {
+        "before": ["aspyre._version"],
+        "module": "aspyre",
+        "builder_module": "aspyre",  # every name is presented on first use, not only the one asked for
+        "in_namespace": True,
+    }

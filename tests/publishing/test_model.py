@@ -197,3 +197,24 @@ def test_unknown_types_and_odd_shapes_are_kept_as_raw_entries() -> None:
 def test_malformed_manifests_are_rejected_clearly(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message.replace("$", r"\$")):
         aspyre.publishing.manifest_from_json(text)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        [],
+        {"a": [], "b": {}, "c": ""},
+        {"x": [1, -2, 2.5, True, False, None, "é\u2028\"\\\n\t", {"k": [[], [{}]]}]},
+        [{"a": 1}, ("t", 1)],
+        "text",
+        7,
+        None,
+        {1: "non-string keys: json.dumps decides"},
+        {"inf": float("inf"), "big": 10**30},
+    ],
+)
+def test_the_manifest_encoder_writes_what_json_dumps_writes(data: object) -> None:
+    from aspyre._publishing._model import dumps_indented
+
+    assert dumps_indented(data) == json.dumps(data, indent=2, ensure_ascii=True)

@@ -18,55 +18,56 @@ import importlib as _importlib
 import warnings as _warnings
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
-from ._errors import DistributedApplicationException
-from ._hosting._app import DistributedApplication
-from ._hosting._builder import DistributedApplicationBuilder
-from ._hosting._integrations import DuplicateResourceError
-from ._hosting._resource_builder import ResourceBuilder
-from ._model._annotations import (
-    ContainerImagePullPolicy,
-    ContainerLifetime,
-    HealthCheckContext,
-    HealthCheckResult,
-    HealthStatus,
-    KnownRelationshipTypes,
-    ReferenceEnvironmentFlags,
-    WaitBehavior,
-)
-from ._model._container_files import ContainerDirectory, ContainerFile
-from ._model._endpoints import EndpointNotAllocatedError, EndpointProperty, EndpointProtocol, EndpointReference
-from ._model._execution import ExecutionContext, Operation
-from ._model._external import ExternalServiceResource
-from ._model._graph import ModelValidationError
-from ._model._names import InvalidNameError
-from ._model._resources import (
-    ConnectionStringParameterResource,
-    ConnectionStringResource,
-    ContainerResource,
-    ExecutableResource,
-    GenerateParameterDefault,
-    IResource,
-    IResourceWithArgs,
-    IResourceWithConnectionString,
-    IResourceWithEndpoints,
-    IResourceWithEnvironment,
-    IResourceWithoutLifetime,
-    IResourceWithParent,
-    IResourceWithServiceDiscovery,
-    IResourceWithWaitSupport,
-    MissingParameterValueError,
-    ParameterResource,
-    PythonAppResource,
-    PythonEntrypointType,
-    Resource,
-    UvicornAppResource,
-)
-from ._model._snapshot import KnownResourceStates, ResourceSnapshot, StateStyle
-from ._model._urls import IconVariant, UrlDisplayLocation
-from ._model._values import ReferenceExpression
-from ._orchestrator._options import AppOptions
-from ._public import present as _present
 from ._version import __version__ as __version__
+
+if _TYPE_CHECKING:
+    from ._errors import DistributedApplicationException
+    from ._hosting._app import DistributedApplication
+    from ._hosting._builder import DistributedApplicationBuilder
+    from ._hosting._integrations import DuplicateResourceError
+    from ._hosting._resource_builder import ResourceBuilder
+    from ._model._annotations import (
+        ContainerImagePullPolicy,
+        ContainerLifetime,
+        HealthCheckContext,
+        HealthCheckResult,
+        HealthStatus,
+        KnownRelationshipTypes,
+        ReferenceEnvironmentFlags,
+        WaitBehavior,
+    )
+    from ._model._container_files import ContainerDirectory, ContainerFile
+    from ._model._endpoints import EndpointNotAllocatedError, EndpointProperty, EndpointProtocol, EndpointReference
+    from ._model._execution import ExecutionContext, Operation
+    from ._model._external import ExternalServiceResource
+    from ._model._graph import ModelValidationError
+    from ._model._names import InvalidNameError
+    from ._model._resources import (
+        ConnectionStringParameterResource,
+        ConnectionStringResource,
+        ContainerResource,
+        ExecutableResource,
+        GenerateParameterDefault,
+        IResource,
+        IResourceWithArgs,
+        IResourceWithConnectionString,
+        IResourceWithEndpoints,
+        IResourceWithEnvironment,
+        IResourceWithoutLifetime,
+        IResourceWithParent,
+        IResourceWithServiceDiscovery,
+        IResourceWithWaitSupport,
+        MissingParameterValueError,
+        ParameterResource,
+        PythonAppResource,
+        PythonEntrypointType,
+        Resource,
+        UvicornAppResource,
+    )
+    from ._model._snapshot import KnownResourceStates, ResourceSnapshot, StateStyle
+    from ._model._urls import IconVariant, UrlDisplayLocation
+    from ._model._values import ReferenceExpression
+    from ._orchestrator._options import AppOptions
 
 if _TYPE_CHECKING:
     from . import annotations as annotations
@@ -130,7 +131,78 @@ __all__ = [
     "WaitBehavior",
 ]
 
-_present(globals(), __name__)
+#: Where each name of ``__all__`` is defined. They are imported on first use, all at once (``import aspyre``
+#: alone costs next to nothing: the pytest plugin and ``aspyre --help`` import it too), and presented as
+#: ``aspyre.NAME`` (``__module__``) then, as the eager imports of 0.1 did.
+_LAZY: dict[str, str] = {
+    **dict.fromkeys(["DistributedApplicationException"], "._errors"),
+    **dict.fromkeys(["DistributedApplication"], "._hosting._app"),
+    **dict.fromkeys(["DistributedApplicationBuilder"], "._hosting._builder"),
+    **dict.fromkeys(["DuplicateResourceError"], "._hosting._integrations"),
+    **dict.fromkeys(["ResourceBuilder"], "._hosting._resource_builder"),
+    **dict.fromkeys(
+        [
+            "ContainerImagePullPolicy",
+            "ContainerLifetime",
+            "HealthCheckContext",
+            "HealthCheckResult",
+            "HealthStatus",
+            "KnownRelationshipTypes",
+            "ReferenceEnvironmentFlags",
+            "WaitBehavior",
+        ],
+        "._model._annotations",
+    ),
+    **dict.fromkeys(
+        ["EndpointNotAllocatedError", "EndpointProperty", "EndpointProtocol", "EndpointReference"], "._model._endpoints"
+    ),
+    **dict.fromkeys(["ContainerDirectory", "ContainerFile"], "._model._container_files"),
+    **dict.fromkeys(["ExecutionContext", "Operation"], "._model._execution"),
+    **dict.fromkeys(["ExternalServiceResource"], "._model._external"),
+    **dict.fromkeys(["ModelValidationError"], "._model._graph"),
+    **dict.fromkeys(["InvalidNameError"], "._model._names"),
+    **dict.fromkeys(
+        [
+            "ConnectionStringParameterResource",
+            "ConnectionStringResource",
+            "ContainerResource",
+            "ExecutableResource",
+            "GenerateParameterDefault",
+            "IResource",
+            "IResourceWithArgs",
+            "IResourceWithConnectionString",
+            "IResourceWithEndpoints",
+            "IResourceWithEnvironment",
+            "IResourceWithoutLifetime",
+            "IResourceWithParent",
+            "IResourceWithServiceDiscovery",
+            "IResourceWithWaitSupport",
+            "MissingParameterValueError",
+            "ParameterResource",
+            "PythonAppResource",
+            "PythonEntrypointType",
+            "Resource",
+            "UvicornAppResource",
+        ],
+        "._model._resources",
+    ),
+    **dict.fromkeys(["KnownResourceStates", "ResourceSnapshot", "StateStyle"], "._model._snapshot"),
+    **dict.fromkeys(["IconVariant", "UrlDisplayLocation"], "._model._urls"),
+    **dict.fromkeys(["ReferenceExpression"], "._model._values"),
+    **dict.fromkeys(["AppOptions"], "._orchestrator._options"),
+}
+
+
+def _load_face() -> None:
+    """Import every name of ``__all__`` into this module and present them as ``aspyre.NAME``."""
+    from ._public import present
+
+    namespace = globals()
+    for name, module in _LAZY.items():
+        if name not in namespace:
+            namespace[name] = getattr(_importlib.import_module(module, __name__), name)
+    present(namespace, __name__)
+
 
 #: The public submodules, imported on first attribute access.
 _SUBMODULES = ("annotations", "events", "model", "plugins", "publishing", "testing")
@@ -169,6 +241,9 @@ _RENAMED: dict[str, tuple[str, str]] = {
 
 
 def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        _load_face()
+        return globals()[name]
     if name in _SUBMODULES:
         return _importlib.import_module(f"{__name__}.{name}")
     if name in _MOVED or name in _RENAMED:
@@ -179,7 +254,7 @@ def __getattr__(name: str) -> object:
             DeprecationWarning,
             stacklevel=2,
         )
-        return getattr(_importlib.import_module(f"{__name__}.{module}"), new) if module else globals()[new]
+        return getattr(_importlib.import_module(f"{__name__}.{module}"), new) if module else __getattr__(new)
     raise AttributeError(f"module 'aspyre' has no attribute {name!r}")
 
 

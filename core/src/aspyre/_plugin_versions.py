@@ -15,16 +15,16 @@ from collections.abc import Iterable
 
 __all__ = ["aspyre_requirement", "requirement_problem", "version_key"]
 
-_VERSION = re.compile(
+# Patterns compiled on first use (re caches them): the scan of the installed plugins only needs _REQUIREMENT.
+_VERSION = (
     r"""^\s*v?(?:\d+!)?(?P<release>\d+(?:\.\d+)*)
     (?:[-_.]?(?P<pre>a|b|c|rc|alpha|beta|pre|preview)[-_.]?(?P<pre_n>\d*))?
     (?:-(?P<post_implicit>\d+)|[-_.]?(?:post|rev|r)[-_.]?(?P<post_n>\d*))?
     (?:[-_.]?(?P<dev>dev)[-_.]?(?P<dev_n>\d*))?
-    (?:\+[a-z0-9]+(?:[-_.][a-z0-9]+)*)?\s*$""",
-    re.IGNORECASE | re.VERBOSE,
+    (?:\+[a-z0-9]+(?:[-_.][a-z0-9]+)*)?\s*$"""
 )
 _PRE_ORDER = {"a": 0, "alpha": 0, "b": 1, "beta": 1, "c": 2, "rc": 2, "pre": 2, "preview": 2}
-_CLAUSE = re.compile(r"^\s*(===|~=|==|!=|<=|>=|<|>)\s*(\S+)\s*$")
+_CLAUSE = r"^\s*(===|~=|==|!=|<=|>=|<|>)\s*(\S+)\s*$"
 _REQUIREMENT = re.compile(
     r"^\s*(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(?P<rest>[^;]*)(?:;(?P<marker>.*))?$"
 )
@@ -42,7 +42,7 @@ def _release(text: str) -> tuple[int, ...]:
 
 def version_key(text: str) -> VersionKey | None:
     """A key that sorts versions as PEP 440 does (``None``: not a version this module reads)."""
-    m = _VERSION.match(text)
+    m = re.match(_VERSION, text, re.IGNORECASE | re.VERBOSE)
     if m is None:
         return None
     release = _release(m["release"])
@@ -113,7 +113,7 @@ def requirement_problem(specifier: str | None, version: str) -> str | None:
     if not specifier:
         return None
     for clause in specifier.split(","):
-        m = _CLAUSE.match(clause)
+        m = re.match(_CLAUSE, clause)
         if m is None:
             return None  # a declaration this module cannot read is not held against the plugin
         ok = _satisfies(version, m[1], m[2])

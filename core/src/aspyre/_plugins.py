@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 
 from ._errors import DistributedApplicationException
+from ._plugin_scan import normalize_distribution
 from ._version import API_VERSION, __version__
 
 if TYPE_CHECKING:
@@ -52,10 +53,6 @@ PLUGINS_ENV = "ASPYRE_PLUGINS"
 #: The distribution of the core: never a plugin that can be switched off.
 CORE_DISTRIBUTION = "aspyre"
 
-
-def normalize_distribution(name: str) -> str:
-    """A distribution name as packaging compares them: lower case, runs of ``-_.`` as one ``-``."""
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 __all__ = [
     "DISABLE_AUTOLOAD_ENV",
@@ -271,14 +268,10 @@ class PluginEntry:
             self._state = "failed"
             self.error = error
             raise error.load_error
-        import importlib.metadata
-
         interrupted: Callable[[], bool] = _always
         try:
-            if self._ep is None:
-                self._ep = importlib.metadata.EntryPoint(name=self.name, value=self.value, group=self.group)
             with _interrupts_noted() as interrupted:
-                obj = self._ep.load()
+                obj = self._ep.load() if self._ep is not None else load_object(self.value)
         except BaseException as exc:
             # A plugin's SystemExit or KeyboardInterrupt at import is that plugin's failure, not a
             # reason to end the app host; only a real Ctrl-C (a SIGINT during the import) goes on.
@@ -292,6 +285,22 @@ class PluginEntry:
         self._loaded = obj
         self._state = "loaded"
         return obj
+
+
+_OBJECT_REFERENCE = re.compile(r"(?P<module>[\w.]+)\s*(:\s*(?P<attr>[\w.]+)\s*)?((?P<extras>\[.*\])\s*)?$")
+
+
+def load_object(value: str) -> Any:
+    """Import what an entry point's value names (``package.module:attr.sub``), as ``EntryPoint.load`` does."""
+    match = _OBJECT_REFERENCE.match(value)
+    if match is None:
+        raise ValueError(f"{value!r} is not an object reference (module or module:attribute)")
+    import importlib
+
+    obj: Any = importlib.import_module(match["module"])
+    for attr in filter(None, (match["attr"] or "").split(".")):
+        obj = getattr(obj, attr)
+    return obj
 
 
 class _IncompatibleError(RuntimeError):
@@ -355,32 +364,17 @@ class PluginRegistry:
                 return self._entries
             entries: list[PluginEntry] = []
             stubs: list[tuple[str, str]] = []
-            seen_dists: set[str] = set()
-            # One pass over the installed distributions (what entry_points() does on every call).
-            import importlib.metadata
-
+            from ._plugin_scan import iter_distribution_entries
             from ._plugin_versions import aspyre_requirement
 
-            for dist in importlib.metadata.distributions():
-                try:
-                    all_eps = dist.entry_points
-                    eps = [ep for ep in all_eps if ep.group in GROUPS]
-                    stubs.extend((_stubs_location(dist), ep.value) for ep in all_eps if ep.group == GROUP_STUBS)
-                    if not eps:
-                        continue
-                    metadata = dist.metadata  # parsed once: Name, Version and Requires-Dist from one read
-                    dist_name = metadata["Name"] or "<unknown>"
-                    version = metadata["Version"] or "?"
-                    requires = aspyre_requirement(metadata.get_all("Requires-Dist") or ())
-                except Exception as exc:  # unreadable metadata: not ours to fix, never fatal
-                    self.scan_errors.append(f"{getattr(dist, '_path', dist)}: {type(exc).__name__}: {exc}")
-                    continue
-                key = normalize_distribution(dist_name)
-                if key in seen_dists:  # the same distribution twice on sys.path: the first wins
-                    continue
-                seen_dists.add(key)
-                for ep in eps:
-                    entries.append(PluginEntry(ep.group, ep.name, ep.value, dist_name, version, ep, requires=requires))
+            # One pass over the installed distributions (what entry_points() does on every call).
+            for dist in iter_distribution_entries((*GROUPS, GROUP_STUBS), self.scan_errors):
+                requires = aspyre_requirement(dist.requires)
+                for group, name, value in dist.entry_points:
+                    if group == GROUP_STUBS:
+                        stubs.append((_stubs_location(dist.location), value))
+                    else:
+                        entries.append(PluginEntry(group, name, value, dist.name, dist.version, requires=requires))
             self.scan_count += 1
             self._entries = entries
             self._installed = list(entries)
@@ -545,14 +539,13 @@ class PluginRegistry:
         return "did you mean " + ", ".join(f"{c}()" for c in close) + "?"
 
 
-def _stubs_location(dist: object) -> str:
-    """Where the stub package of the stub distribution ``dist`` is (next to its ``.dist-info``)."""
-    info = getattr(dist, "_path", None)
-    if info is None:
+def _stubs_location(info: str) -> str:
+    """Where the stub package of the stub distribution whose metadata is in ``info`` is (next to it)."""
+    if not info:
         return "?"
-    import pathlib
+    import os.path
 
-    return str(pathlib.Path(str(info)).parent / STUBS_PACKAGE)
+    return os.path.join(os.path.dirname(info), STUBS_PACKAGE)
 
 
 def conflict_message(what: str, entries: Iterable[PluginEntry]) -> str:

@@ -7,7 +7,6 @@ the hosting layer, so that events can be typed without importing either.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -15,6 +14,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import attrs
 
 if TYPE_CHECKING:
+    import logging
+
     import pluggy
 
     from .._model._annotations import WaitBehavior

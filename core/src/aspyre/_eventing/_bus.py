@@ -5,18 +5,18 @@ from __future__ import annotations
 import enum
 import functools
 import inspect
-import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import anyio
-import anyio.abc
 import attrs
 import pluggy
 from pluggy import HookCaller
 
 from ._events import Event, ResourceEvent
 from ._naming import add_handler_note, hook_error
+
+if TYPE_CHECKING:
+    import anyio.abc
 
 __all__ = ["DistributedApplicationEventing", "EventDispatchBehavior", "EventSubscription"]
 
@@ -25,7 +25,7 @@ Handler = Callable[[E], Awaitable[None] | None]
 #: A subscriber or a hook, ready to be called (started in a task or awaited).
 _Call = Callable[[], Coroutine[Any, Any, None]]
 
-_log = logging.getLogger("aspyre.eventing")
+# anyio and logging are imported where events are published (run and publish mode): a builder only subscribes.
 
 
 class EventDispatchBehavior(enum.Enum):
@@ -243,6 +243,8 @@ class DistributedApplicationEventing:
             await _call_hooks(caller, event)
 
     async def _guarded(self, event: Event, call: _Call) -> None:
+        import anyio
+
         try:
             await call()
         except anyio.get_cancelled_exc_class():
@@ -251,11 +253,15 @@ class DistributedApplicationEventing:
             if self._error_handler is not None:
                 self._error_handler(event, exc)
             else:
-                _log.exception("handler of %s failed", type(event).__name__)
+                import logging
+
+                logging.getLogger("aspyre.eventing").exception("handler of %s failed", type(event).__name__)
 
 
 async def _run_concurrently(calls: Sequence[_Call]) -> None:
     """Run ``calls`` at once and wait for all: one error propagates as itself, several as a group."""
+    import anyio
+
     try:
         async with anyio.create_task_group() as group:
             for call in calls:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, ClassVar, cast
 
 import attrs
 
 if TYPE_CHECKING:
+    import logging
+
     from .._model._graph import DistributedApplicationModel
     from .._model._resources import IResource
     from .._model._snapshot import ResourceSnapshot

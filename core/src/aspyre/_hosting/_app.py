@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import logging
-import os
-import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
-
-import anyio
 
 from .._eventing._events import BeforeStartEvent
 from .._model._endpoints import EndpointAnnotation
@@ -32,8 +27,6 @@ if TYPE_CHECKING:
     from ._builder import DistributedApplicationBuilder
 
 __all__ = ["DistributedApplication"]
-
-log = logging.getLogger("aspyre")
 
 
 class DistributedApplication:
@@ -151,7 +144,9 @@ class DistributedApplication:
             listener(text)
         self._announcement_listeners.append(listener)
 
-    def start_background_task(self, func: Callable[..., Awaitable[object]], *args: object, name: str | None = None) -> None:
+    def start_background_task(
+        self, func: Callable[..., Awaitable[object]], *args: object, name: str | None = None
+    ) -> None:
         """Run ``await func(*args)`` next to the resources for as long as the app runs (run mode).
 
         Call it once the app is starting: from an ``aspyre_before_start`` hook (or a subscriber of
@@ -255,6 +250,8 @@ class DistributedApplication:
             self.resource_loggers.add_listener(reporter.on_log)
             self.add_announcement_listener(reporter.on_announcement)
             messages = messages_on_stderr()
+        import anyio
+
         with messages, reporter if reporter is not None else contextlib.nullcontext():
             async with anyio.create_task_group() as tg:
                 await self.start()
@@ -275,8 +272,17 @@ class DistributedApplication:
     def run(self) -> None:
         """Blocking ``run_async``; exits the process with a non-zero code if a resource failed to start."""
         stop_if_loaded(self)
+        import gc
+        import os
+
+        import anyio  # here, not at import: an app host's file only describes the app until it runs
+
         if not self.execution_context.is_publish_mode:
             self._check_runs_once()
+        # What exists now (modules, classes, the model) lives until the process ends: the collector need not
+        # walk it again, neither while the app runs nor at exit (where that walk cost 0.1-0.2 s after Ctrl-C).
+        # Objects made from here on are collected as usual.
+        gc.freeze()
         try:
             code = anyio.run(self._run_with_signals)
         except Exception as exc:  # an ExceptionGroup too
@@ -293,6 +299,12 @@ class DistributedApplication:
     async def _run_with_signals(self) -> int:
         if self.execution_context.is_publish_mode:
             return await self.run_async()
+        import logging
+        import signal
+
+        import anyio
+
+        log = logging.getLogger("aspyre")
         result = 0
         async with anyio.create_task_group() as tg:
 

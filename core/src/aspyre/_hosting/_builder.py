@@ -380,17 +380,21 @@ class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods,
             ConnectionStringResource(name, expression=expression, environment_variable=environment_variable)
         )
 
-    def _adopt_parameters(self) -> None:
+    def _adopt_parameters(self) -> dict[int, list[IResource]]:
         """Add the parameters the model uses but that were made outside it (Aspire's free-standing
         parameters, e.g. ``create_default_password_parameter``), after the other resources, as Aspire
         writes them after the model in its manifest. A parameter of another builder, or whose name is
-        taken, is left to validation."""
+        taken, is left to validation. Returns each resource's direct dependencies (validation uses them too)."""
         from aspyre._model._graph import direct_dependencies
 
         known = {id(r) for r in self._resources}
         todo = list(self._resources)
-        while todo:
-            for dep in direct_dependencies(todo.pop(0)):
+        dependencies: dict[int, list[IResource]] = {}
+        i = 0
+        while i < len(todo):  # breadth first, as parameters are found (a growing list, read by index)
+            i += 1
+            deps = dependencies[id(todo[i - 1])] = direct_dependencies(todo[i - 1])
+            for dep in deps:
                 if id(dep) in known or not isinstance(dep, ParameterResource) or self._lookup(dep.name) is not None:
                     continue
                 if getattr(dep.resolver, "__self__", self) is not self:
@@ -401,6 +405,7 @@ class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods,
                 self._resources.append(dep)
                 self._by_key[name_key(dep.name)] = dep
                 todo.append(dep)
+        return dependencies
 
     # -- build ----------------------------------------------------------------------------------------
     def build(self) -> DistributedApplication:
@@ -413,8 +418,13 @@ class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods,
         loading = current_loading()  # inside aspyre.load_app_host(): its configure(builder) goes first
         if loading is not None:
             loading.before_validation(self)
-        self._adopt_parameters()
-        problems = validate_model(self._resources, host_limits=host_exec_limits(), inherited_environment=os.environ)
+        dependencies = self._adopt_parameters()
+        problems = validate_model(
+            self._resources,
+            host_limits=host_exec_limits(),
+            inherited_environment=os.environ,
+            dependencies=dependencies,
+        )
         if problems:
             raise ModelValidationError(problems)
         self._built = True

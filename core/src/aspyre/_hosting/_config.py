@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import attrs
 
@@ -16,6 +14,9 @@ from aspyre._model._execution import ExecutionContext, Operation
 from aspyre._model._names import APP_HOST_HASH_SECRETS, app_host_hash
 from aspyre._model._resources import GenerateParameterDefault, ParameterResource
 from aspyre._platform import ignores_case
+
+if TYPE_CHECKING:
+    import argparse
 
 __all__ = ["ParsedArgs", "SecretsStore", "parse_args", "resolve_parameter"]
 
@@ -32,12 +33,13 @@ class _ArgumentError(DistributedApplicationException, ValueError):
     pass
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:  # never exit the app host on a bad flag
-        raise _ArgumentError(message)
-
-
 def _arg_parser() -> argparse.ArgumentParser:
+    import argparse  # only when there are flags to read (most app hosts run without any)
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> NoReturn:  # never exit the app host on a bad flag
+            raise _ArgumentError(message)
+
     p = _Parser(add_help=False, allow_abbrev=False, exit_on_error=False)
     p.add_argument("--publisher", default=None)
     p.add_argument("--output-path", dest="output_path", default=None)
@@ -83,6 +85,10 @@ def parse_args(args: Sequence[str]) -> ParsedArgs:
     current directory) only matters in publish mode. Unknown arguments are kept for the app host
     (``builder.remaining_args``). A flag without its value raises ``ValueError``.
     """
+    if not any(arg.startswith("-") for arg in args):  # no flags: run mode, all arguments are the app host's
+        return ParsedArgs(ExecutionContext(Operation.RUN), tuple(args))
+    import argparse
+
     try:
         ns, rest = _arg_parser().parse_known_args(list(args))
     except (argparse.ArgumentError, _ArgumentError) as exc:
@@ -146,6 +152,8 @@ class SecretsStore:
         if legacy is None or self.path.exists():
             return
         try:
+            import json
+
             data = json.loads(legacy.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return
@@ -155,6 +163,8 @@ class SecretsStore:
     def _read(self) -> dict[str, str]:
         self._adopt_legacy()
         try:
+            import json
+
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {}
@@ -186,6 +196,8 @@ class SecretsStore:
 
     def _write(self, params: Mapping[str, str]) -> None:
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        import json
+
         payload = json.dumps(
             {"app_host": str(self.app_host_path), "parameters": dict(params)}, indent=2, sort_keys=True
         )

@@ -12,9 +12,7 @@ the pytest plugin load app hosts through here.
 from __future__ import annotations
 
 import contextvars
-import importlib.util
 import os
-import runpy
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -148,6 +146,8 @@ def resolve_app_host(app_host: str | os.PathLike[str] | None = None, *, base: Pa
     if not text.endswith(".py") and _looks_like_module(text):
         try:
             with _sys_path_first(str(base)):
+                import importlib.util
+
                 spec = importlib.util.find_spec(text)
         except (ImportError, ValueError):
             spec = None
@@ -215,11 +215,15 @@ def load_app_host(
         if source.path is not None:
             sys.argv[:] = [str(source.path), *args]
             sys.path.insert(0, str(source.path.parent))
+            import runpy
+
             module_globals = runpy.run_path(str(source.path), run_name="__main__")
         else:
             assert source.module is not None
             sys.argv[:] = [source.module, *args]
             sys.path.insert(0, os.getcwd())
+            import runpy
+
             module_globals = runpy.run_module(source.module, run_name="__main__", alter_sys=True)
     except AppHostLoaded as exc:
         return _keep_globals(exc.app, exc)

@@ -14,7 +14,13 @@ from collections.abc import Mapping, Sequence
 
 import attrs
 
-__all__ = ["LINUX_CONTAINER_LIMITS", "LINUX_MAX_ARG_STRLEN", "ExecLimits", "exec_size_problems"]
+__all__ = [
+    "LINUX_CONTAINER_LIMITS",
+    "LINUX_MAX_ARG_STRLEN",
+    "ExecLimits",
+    "InheritedEnvironment",
+    "exec_size_problems",
+]
 
 #: Linux's ``MAX_ARG_STRLEN``: 32 pages of 4 KiB.
 LINUX_MAX_ARG_STRLEN = 32 * 4096
@@ -50,21 +56,54 @@ def _bytes(n: int) -> str:
     return f"{n:,} bytes"
 
 
+class InheritedEnvironment:
+    """An environment many processes inherit (the app host's), measured once: the size of each ``NAME=value``."""
+
+    __slots__ = ("mapping", "oversized", "sizes", "total")
+
+    def __init__(self, mapping: Mapping[str, str], per_string: int | None) -> None:
+        self.mapping = dict(mapping)
+        self.sizes = {k: _size(f"{k}={v}") for k, v in self.mapping.items()}
+        self.total = sum(self.sizes.values())
+        #: The variables over the limit for one string (``per_string`` of the limits it was measured for).
+        self.oversized = frozenset(k for k, size in self.sizes.items() if per_string is not None and size > per_string)
+
+
+def _fits(args: Sequence[str], env: Mapping[str, str], limits: ExecLimits, host: InheritedEnvironment) -> bool:
+    """Whether nothing is over ``limits``, counted without building the messages (most processes fit)."""
+    if limits.per_string is not None and any(k not in env for k in host.oversized):
+        return False
+    sizes = [_size(a) for a in args] + [_size(f"{k}={v}") for k, v in env.items()]
+    if limits.per_string is not None and any(size > limits.per_string for size in sizes):
+        return False
+    if limits.total is None:
+        return True
+    shadowed = [k for k in env if k in host.sizes]
+    count = len(sizes) + len(host.sizes) - len(shadowed)
+    total = sum(sizes) + host.total - sum(host.sizes[k] for k in shadowed) + limits.pointer_size * (count + 2)
+    return total <= limits.total
+
+
 def exec_size_problems(
     resource_name: str,
     args: Sequence[str],
     env: Mapping[str, str],
     limits: ExecLimits,
     *,
-    inherited: Mapping[str, str] | None = None,
+    inherited: Mapping[str, str] | InheritedEnvironment | None = None,
     known_only: bool = False,
 ) -> list[str]:
     """What in ``args`` (the command first) and ``env`` would make starting the process fail, in words.
 
-    ``inherited`` is the environment the process also gets from the app host (its own variables win).
-    With ``known_only`` (at ``build()``, when deferred values are not known yet) the total is reported
-    as "at least". Empty when it fits, or when no limit is known.
+    ``inherited`` is the environment the process also gets from the app host (its own variables win);
+    checking many processes, measure it once with :class:`InheritedEnvironment` (made for the same
+    ``limits.per_string``). With ``known_only`` (at ``build()``, when deferred values are not known yet)
+    the total is reported as "at least". Empty when it fits, or when no limit is known.
     """
+    if isinstance(inherited, InheritedEnvironment):
+        if _fits(args, env, limits, inherited):
+            return []
+        inherited = inherited.mapping
     problems: list[str] = []
     host = inherited or {}
     full = {**host, **env}

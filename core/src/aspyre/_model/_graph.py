@@ -15,7 +15,7 @@ from ._annotations import (
     WaitAnnotation,
 )
 from ._endpoints import EndpointAnnotation, EndpointReference, EndpointReferenceExpression
-from ._exec_limits import ExecLimits
+from ._exec_limits import ExecLimits, InheritedEnvironment
 from ._names import name_key
 from ._resources import IResource, IResourceWithConnectionString, IResourceWithParent, ParameterResource
 from ._urls import ResourceUrlsCallbackAnnotation
@@ -150,10 +150,11 @@ def direct_dependencies(resource: IResource) -> list[IResource]:
     return out
 
 
-def value_references(resource: IResource) -> list[IResource]:
+def value_references(resource: IResource, values: Iterable[object] | None = None) -> list[IResource]:
     """The resources whose values ``resource``'s own values are made from: its environment, arguments,
     connection string, connection properties and ``with_reference`` connection strings, walked through
-    nested values. Endpoint references are left out: endpoints may form cycles (as in Aspire)."""
+    nested values. Endpoint references are left out: endpoints may form cycles (as in Aspire). ``values``: its
+    :func:`value_objects`, when the caller has them."""
     out: list[IResource] = []
     seen: set[int] = set()
 
@@ -169,7 +170,7 @@ def value_references(resource: IResource) -> list[IResource]:
             for ref in v.references:
                 walk(ref)
 
-    for v in value_objects(resource):
+    for v in value_objects(resource) if values is None else values:
         walk(v)
     for ref in resource.annotations.all(ReferenceAnnotation):
         if ref.endpoint_name is None and ref.use_connection_string and isinstance(ref.source, IResourceWithConnectionString):
@@ -247,6 +248,7 @@ def validate_model(
     *,
     host_limits: ExecLimits | None = None,
     inherited_environment: Mapping[str, str] | None = None,
+    dependencies: Mapping[int, list[IResource]] | None = None,
 ) -> list[str]:
     """Every problem in the model, in words. Empty when the model is valid.
 
@@ -259,13 +261,20 @@ def validate_model(
     own configuration: image references, volume and container names, mount targets, container runtime
     arguments, ``None`` values, and the size of its known arguments and environment against the
     limits of a Linux container, or for executables ``host_limits`` (the machine's, which ``build()``
-    passes with the app host's environment as ``inherited_environment``).
+    passes with the app host's environment as ``inherited_environment``). ``dependencies`` are the
+    :func:`direct_dependencies` of resources (by ``id``) that the caller computed already.
     """
     problems: list[str] = []
+    seen: set[str] = set()
 
     def problem(text: str) -> None:
-        if text not in problems:
+        if text not in seen:
+            seen.add(text)
             problems.append(text)
+
+    inherited: Mapping[str, str] | InheritedEnvironment | None = inherited_environment
+    if inherited_environment is not None and host_limits is not None:  # measured once, not per executable
+        inherited = InheritedEnvironment(inherited_environment, host_limits.per_string)
 
     by_key: dict[str, list[IResource]] = {}
     for r in resources:
@@ -278,15 +287,17 @@ def validate_model(
                 "case-insensitive; rename all but one."
             )
     ids = {id(r) for r in resources}
+    values_of: dict[int, list[object]] = {}
 
     for r in resources:
         if isinstance(r, IResourceWithConnectionString):
             broken = connection_string_problem(r)
             if broken is not None:
                 problem(broken)
-        for text in resource_problems(r, host_limits=host_limits, inherited_environment=inherited_environment):
+        for text in resource_problems(r, host_limits=host_limits, inherited_environment=inherited):
             problem(text)
-        missing = [dep for dep in direct_dependencies(r) if id(dep) not in ids]
+        known = dependencies.get(id(r)) if dependencies is not None else None
+        missing = [dep for dep in (direct_dependencies(r) if known is None else known) if id(dep) not in ids]
         for dep in missing:
             problem(_not_in_model(r, dep, by_key))
         for url in r.annotations.all(ResourceUrlsCallbackAnnotation):
@@ -303,7 +314,8 @@ def validate_model(
                     f"Resource {r.name!r} has a {rel.type!r} relationship to resource {rel.resource.name!r}, which "
                     "is not part of this app model."
                 )
-        used = list(_endpoint_uses(value_objects(r)))
+        values = values_of[id(r)] = value_objects(r)
+        used = list(_endpoint_uses(values))
         used.extend(
             EndpointReference(a.source, a.endpoint_name)
             for a in r.annotations.all(ReferenceAnnotation)
@@ -333,7 +345,7 @@ def validate_model(
                 )
 
     # Value references: a value cannot be made from itself (endpoint references may form cycles).
-    reference_edges = {id(r): [d for d in value_references(r) if id(d) in ids] for r in resources}
+    reference_edges = {id(r): [d for d in value_references(r, values_of.get(id(r))) if id(d) in ids] for r in resources}
     for cycle in _find_cycle(resources, reference_edges):
         problem(
             f"Resources refer to each other's values in a cycle: {_path(cycle)}. None of these values could be "

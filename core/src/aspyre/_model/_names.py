@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Protocol
 
 from .._errors import DistributedApplicationException
@@ -115,9 +114,7 @@ APP_HOST_HASH_VOLUME = 10
 APP_HOST_HASH_SECRETS = 16
 
 
-def app_host_hash(
-    app_host_path: str | _PathLike, length: int = APP_HOST_HASH_CONTAINER, *, fold_case: bool
-) -> str:
+def app_host_hash(app_host_path: str | _PathLike, length: int = APP_HOST_HASH_CONTAINER, *, fold_case: bool) -> str:
     """The app host's identity in names: the SHA-256 of its absolute path, in hex, cut to *length*.
 
     With ``fold_case`` (the app host's file system ignores case: macOS's default, Windows) the path is
@@ -137,4 +134,6 @@ def app_host_hash(
     path = app_host_path if isinstance(app_host_path, str) else app_host_path.__fspath__()
     if fold_case:
         path = path.lower()
+    import hashlib
+
     return hashlib.sha256(path.encode()).hexdigest()[:length]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +12,8 @@ from ._annotations import ResourceAnnotation
 from ._endpoints import EndpointReference
 
 if TYPE_CHECKING:
+    import logging
+
     from ._resources import IResource
 
 __all__ = [
@@ -58,6 +59,12 @@ class ResourceUrlAnnotation(ResourceAnnotation):
         return self.display_location is UrlDisplayLocation.DETAILS_ONLY
 
 
+def _urls_logger() -> logging.Logger:
+    import logging  # only when a URL callback runs (run mode)
+
+    return logging.getLogger("aspyre.urls")
+
+
 @attrs.define(eq=False)
 class ResourceUrlsCallbackContext:
     """What a URL callback (``with_urls``) receives: the resource and its URLs, which it may edit.
@@ -69,7 +76,7 @@ class ResourceUrlsCallbackContext:
     resource: IResource
     urls: list[ResourceUrlAnnotation]
     execution_context: Any = None
-    logger: logging.Logger = attrs.field(factory=lambda: logging.getLogger("aspyre.urls"))
+    logger: logging.Logger = attrs.field(factory=_urls_logger)
 
     def get_endpoint(self, name: str) -> EndpointReference | None:
         """The resource's endpoint ``name`` (``None`` if the resource has no endpoints at all)."""

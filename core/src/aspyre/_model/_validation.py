@@ -30,7 +30,7 @@ from ._container_files import ContainerFilesAnnotation, container_file_problems
 from ._container_names import container_name_problem, image_reference_problem, volume_name_problem
 from ._endpoints import EndpointAnnotation, EndpointProtocol, ProxySupportAnnotation, ReplicaAnnotation
 from ._environment import none_value_error
-from ._exec_limits import LINUX_CONTAINER_LIMITS, ExecLimits, exec_size_problems
+from ._exec_limits import LINUX_CONTAINER_LIMITS, ExecLimits, InheritedEnvironment, exec_size_problems
 from ._resources import ContainerResource, ExecutableResource, IResource, PythonAppResource
 from ._runargs import parse_runtime_args
 
@@ -109,7 +109,10 @@ def _known_args(r: IResource) -> list[str]:
 
 
 def resource_problems(
-    r: IResource, *, host_limits: ExecLimits | None = None, inherited_environment: Mapping[str, str] | None = None
+    r: IResource,
+    *,
+    host_limits: ExecLimits | None = None,
+    inherited_environment: Mapping[str, str] | InheritedEnvironment | None = None,
 ) -> list[str]:
     """Every problem of ``r``'s own configuration, in words naming it and the fix."""
     problems: list[str] = []

@@ -24,13 +24,28 @@ __all__ = ["HealthSettings", "collect_health_checks", "monitor_health", "run_hea
 
 @attrs.frozen
 class HealthSettings:
+    """When checks run: quickly while a resource is unhealthy (it is starting, and waiters wait for it), at
+    most every ``unhealthy_max`` seconds for ``fast_window`` seconds of unhealthy results, then backing off to
+    ``unhealthy_slow_max`` (a resource that stays unhealthy is not hammered), and every ``healthy_interval``
+    seconds once healthy."""
+
     #: First retry delay while unhealthy; doubles on each failure up to ``unhealthy_max``.
-    unhealthy_initial: float = 0.1
-    unhealthy_max: float = 2.0
+    unhealthy_initial: float = 0.05
+    unhealthy_max: float = 0.25
+    #: Seconds of unhealthy results after which the delay doubles further, up to ``unhealthy_slow_max``.
+    fast_window: float = 30.0
+    unhealthy_slow_max: float = 2.0
     #: Delay between checks once healthy.
     healthy_interval: float = 30.0
     #: Time limit of one check.
     check_timeout: float = 10.0
+
+    def unhealthy_delay(self, failures: int, unhealthy_for: float) -> float:
+        """The delay before the next check after ``failures`` unhealthy results in a row, the first of them
+        ``unhealthy_for`` seconds ago."""
+        cap = self.unhealthy_max if unhealthy_for < self.fast_window else self.unhealthy_slow_max
+        doubled: float = self.unhealthy_initial * float(2 ** max(0, min(failures - 1, 30)))
+        return min(doubled, cap)
 
 
 def collect_health_checks(resource: IResource) -> list[HealthCheckAnnotation]:
@@ -142,6 +157,7 @@ async def monitor_health(
     context = HealthCheckContext(resource, app)
     in_flight: dict[str, float] = {}
     failures = 0
+    unhealthy_since = 0.0
     ready_fired = False
     while True:
         snap = get_snapshot(resource)
@@ -162,6 +178,8 @@ async def monitor_health(
             delay = settings.healthy_interval
         else:
             failures += 1
-            delay = min(settings.unhealthy_initial * (2 ** (failures - 1)), settings.unhealthy_max)
+            if failures == 1:
+                unhealthy_since = anyio.current_time()
+            delay = settings.unhealthy_delay(failures, anyio.current_time() - unhealthy_since)
         with anyio.move_on_after(delay):
             await state_changed()

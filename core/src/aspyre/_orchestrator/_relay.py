@@ -24,6 +24,7 @@ import socket
 import threading
 
 import anyio
+import sniffio
 
 __all__ = ["CHUNK", "relay"]
 
@@ -54,11 +55,11 @@ async def relay(a: socket.socket, b: socket.socket) -> None:
 
 def _selector_loop() -> asyncio.AbstractEventLoop | None:
     """The running asyncio loop where it takes selector callbacks (``add_reader``), else None."""
-    try:
+    if sniffio.current_async_library() == "asyncio":
         loop = asyncio.get_running_loop()
-    except RuntimeError:  # not on asyncio (trio); sniffio is no dependency of aspyre's
-        return None
-    return loop if isinstance(loop, asyncio.SelectorEventLoop) else None
+        if isinstance(loop, asyncio.SelectorEventLoop):
+            return loop
+    return None
 
 
 class _Relay:

@@ -379,7 +379,7 @@ def manifest_to_json(manifest: Manifest) -> str:
     Non-ASCII characters are written as ``\\uXXXX`` escapes (as Aspire's writer does), so the
     output is the same bytes on every platform and run.
     """
-    return json.dumps(_converter.unstructure(manifest, Manifest), indent=2, ensure_ascii=True) + "\n"
+    return dumps_indented(_converter.unstructure(manifest, Manifest)) + "\n"
 
 
 def manifest_from_json(text: str | bytes) -> Manifest:
@@ -389,3 +389,65 @@ def manifest_from_json(text: str | bytes) -> Manifest:
     come back as :class:`ManifestRawResource`.
     """
     return _converter.structure(json.loads(text), Manifest)
+
+
+def dumps_indented(data: object) -> str:
+    """``json.dumps(data, indent=2, ensure_ascii=True)``, the same text, about twice as fast.
+
+    With ``indent``, the standard library uses its pure-Python encoder; this walks the JSON-ready data once
+    and escapes strings (what a manifest is mostly made of) with the C function. Data with anything but
+    dicts with string keys, lists, tuples, strings, numbers, booleans and ``None`` goes to ``json.dumps``.
+    """
+    from json.encoder import encode_basestring_ascii as string
+
+    out: list[str] = []
+    write = out.append
+
+    def value(o: Any, newline: str) -> None:
+        kind = type(o)
+        if kind is str:
+            write(string(o))
+        elif kind is dict:
+            if not o:
+                write("{}")
+                return
+            inner = newline + "  "
+            sep = "{" + inner
+            for k, v in o.items():
+                if type(k) is not str:
+                    raise _NotPlain
+                write(sep)
+                write(string(k))
+                write(": ")
+                value(v, inner)
+                sep = "," + inner
+            write(newline + "}")
+        elif kind is list or kind is tuple:
+            if not o:
+                write("[]")
+                return
+            inner = newline + "  "
+            sep = "[" + inner
+            for v in o:
+                write(sep)
+                value(v, inner)
+                sep = "," + inner
+            write(newline + "]")
+        elif o is None:
+            write("null")
+        elif kind is bool:
+            write("true" if o else "false")
+        elif kind is int or kind is float:
+            write(json.dumps(o))
+        else:
+            raise _NotPlain
+
+    try:
+        value(data, "\n")
+    except _NotPlain:
+        return json.dumps(data, indent=2, ensure_ascii=True)
+    return "".join(out)
+
+
+class _NotPlain(Exception):
+    """Data :func:`dumps_indented` leaves to ``json.dumps``."""

@@ -5,8 +5,6 @@ from __future__ import annotations
 import weakref
 from typing import TYPE_CHECKING, Any
 
-import anyio
-import anyio.to_thread
 import attrs
 
 import aspyre
@@ -15,6 +13,10 @@ from ._resources import DEFAULT_USER_NAME, PostgresDatabaseResource, PostgresSer
 
 if TYPE_CHECKING:
     import logging
+
+    import anyio
+
+# anyio is imported where checks run (run mode): an app host that only builds its model does not need it.
 
 __all__ = [
     "CONNECT_TIMEOUT",
@@ -150,6 +152,8 @@ class PostgresHealthCheck:
         return f"PostgresHealthCheck({target})"
 
     async def __call__(self, context: aspyre.HealthCheckContext) -> aspyre.HealthCheckResult:
+        import anyio.to_thread
+
         if self.database is not None and not self.database.creation_attempted:
             # Connecting now would only log "database does not exist" in the server's log. Wait a
             # little for the creation instead, so the database is reported healthy right after it.
@@ -196,6 +200,8 @@ _CREATION_EVENTS: weakref.WeakKeyDictionary[PostgresDatabaseResource, anyio.Even
 def _creation_attempted(database: PostgresDatabaseResource) -> anyio.Event:
     event = _CREATION_EVENTS.get(database)
     if event is None:
+        import anyio
+
         event = _CREATION_EVENTS[database] = anyio.Event()
     return event
 
@@ -258,6 +264,8 @@ async def create_databases(
     for db in databases:
         db.creation_error = None
     info = await connect_info(server, MAINTENANCE_DATABASE)
+    import anyio.to_thread
+
     try:
         results = await anyio.to_thread.run_sync(_create_sync, info, databases, abandon_on_cancel=True)
     except Exception as exc:
