@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import Cli, aspyre, process_alive, write_app_host
+from .helpers import ASPYRE, Cli, aspyre, process_alive, write_app_host
 
 SERVER = """
 server = builder.add_executable(
@@ -254,3 +254,31 @@ def test_run_a_redis_container(tmp_path: Path, run_cli: type[Cli], docker_client
     assert cli.finish() == 0, cli.output()
     assert re.search(r"^ping\s* \| cache is up$", "\n".join(cli.stdout), re.M)
     assert not docker_client.containers.list(all=True, filters=owned)  # type: ignore[attr-defined]
+
+
+BEFORE_START_FAILS = """
+def check_settings(event):
+    raise ValueError("the setting 'region' is missing")
+
+builder.add_executable("job", sys.executable, "-c", "print('never')")
+builder.eventing.subscribe(aspyre.events.BeforeStartEvent, check_settings)
+builder.build().run()
+"""
+
+
+def test_a_failing_before_start_handler_is_one_clear_message(tmp_path: Path) -> None:
+    write_app_host(tmp_path, BEFORE_START_FAILS)
+    for command in ([sys.executable, "apphost.py"], [str(ASPYRE), "run"]):
+        result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
+        assert result.returncode == 1, result
+        err = result.stderr
+        assert "ExceptionGroup" not in err and "anyio" not in err, err
+        assert "ValueError: the setting 'region' is missing" in err, err
+        assert "(in the BeforeStartEvent handler check_settings (apphost.py:6))" in err, err
+        assert 'apphost.py", line 7, in check_settings' in err, err  # the user's own line
+        assert len(err.strip().splitlines()) <= 9, err
+        assert "never" not in result.stdout
+    full = subprocess.run(
+        [str(ASPYRE), "--traceback", "run"], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert "_orchestrator.py" in full.stderr  # everything, when asked for

@@ -62,6 +62,22 @@ def test_hidden_resources_and_resources_without_a_state_print_nothing(tmp_path: 
     assert out.getvalue() == ""
 
 
+def test_an_unhealthy_resource_says_why(tmp_path: Path) -> None:
+    console, out, app = make_console(tmp_path)
+    api = app.get_resource("api")
+    pending = aspyre.model.HealthReportSnapshot("ready", None)
+    failing = aspyre.model.HealthReportSnapshot("ready", aspyre.HealthStatus.UNHEALTHY, "timed out after 10 s")
+    passing = aspyre.model.HealthReportSnapshot("db", aspyre.HealthStatus.HEALTHY, "connected")
+    console.on_snapshot(api, snapshot("Running", health_reports=(pending,)))
+    console.on_snapshot(api, snapshot("Running", health_reports=(passing, failing)))
+    console.on_snapshot(api, snapshot("Running", health_reports=(passing,)))
+    assert out.getvalue().splitlines() == [
+        "api     : Running (Unhealthy)",  # not checked yet: no reason
+        "api     : Running (Unhealthy: ready: timed out after 10 s)",
+        "api     : Running (Healthy)",
+    ]
+
+
 def test_inside_with_a_writer_thread_prints_the_same_lines(tmp_path: Path) -> None:
     console, out, app = make_console(tmp_path)
     with console:

@@ -119,3 +119,60 @@ async def test_a_failing_snapshot_hook_is_logged_and_never_reaches_the_app(caplo
     states = [s for n, s in seen if n == "job"]
     assert states.index("Starting") < states.index("Running") < states.index("Finished")
     assert any("broken extension" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.anyio
+async def test_a_failing_hook_names_its_plugin() -> None:
+    class Extension:
+        @aspyre.plugins.hookimpl
+        async def aspyre_before_resource_started(self, event: aspyre.events.BeforeResourceStartedEvent) -> None:
+            raise RuntimeError("the extension refuses")
+
+    builder = _builder()
+    builder.plugin_manager.register(Extension(), name="refusing-ext:refuse")
+    builder.add_executable("job", sys.executable, "-c", "pass")
+    async with builder.build() as app:
+        snap = await _finished(app, "job")
+    assert snap.state_text == aspyre.KnownResourceStates.FAILED_TO_START
+    assert (
+        "Failed to start: The aspyre_before_resource_started hook of plugin 'refusing-ext:refuse' failed: "
+        "RuntimeError: the extension refuses. Fix or uninstall that plugin."
+    ) in _log(app, "job")
+
+
+@pytest.mark.anyio
+async def test_a_failing_hook_of_an_unnamed_plugin_is_named_by_its_class() -> None:
+    class Extension:
+        @aspyre.plugins.hookimpl
+        def aspyre_before_start(self, event: aspyre.events.BeforeStartEvent) -> None:
+            raise KeyError("setting")
+
+    builder = _builder()
+    builder.plugin_manager.register(Extension())
+    app = builder.build()
+    with pytest.raises(aspyre.plugins.PluginHookError) as caught:
+        async with app:
+            pass
+    message = str(caught.value)
+    assert message.startswith("The aspyre_before_start hook of plugin '"), message
+    assert message.endswith(
+        "test_hook_contract.test_a_failing_hook_of_an_unnamed_plugin_is_named_by_its_class.<locals>.Extension' "
+        "failed: KeyError: 'setting'. Fix or uninstall that plugin."
+    ), message
+    assert isinstance(caught.value.__cause__, KeyError)
+
+
+@pytest.mark.anyio
+async def test_a_failing_handler_is_named_in_the_resource_log() -> None:
+    def refuse(event: aspyre.events.BeforeResourceStartedEvent) -> None:
+        raise ValueError("no")
+
+    builder = _builder()
+    job = builder.add_executable("job", sys.executable, "-c", "pass")
+    builder.eventing.subscribe(aspyre.events.BeforeResourceStartedEvent, refuse, resource=job)
+    async with builder.build() as app:
+        await _finished(app, "job")
+    line = next(x for x in _log(app, "job") if x.startswith("Failed to start"))
+    assert line.startswith("Failed to start: no (in the BeforeResourceStartedEvent handler ")
+    assert "test_a_failing_handler_is_named_in_the_resource_log.<locals>.refuse (" in line
+    assert "test_hook_contract.py:" in line

@@ -26,7 +26,16 @@ def make_builder(tmp_path: Path, name: str = "apphost.py") -> aspyre.Distributed
 
 
 def _by_label(client: Any, key: str, value: str) -> list[Any]:
-    return list(client.containers.list(all=True, filters={"label": f"{key}={value}"}))
+    """The containers with that label. Other app hosts (other test runs on this engine) remove theirs at
+    any moment: listing again when one goes between the listing and its inspection."""
+    import docker.errors
+
+    for _ in range(20):
+        try:
+            return list(client.containers.list(all=True, filters={"label": f"{key}={value}"}))
+        except docker.errors.NotFound:
+            continue
+    raise AssertionError(f"containers labelled {key}={value} kept vanishing while listed")
 
 
 @pytest.mark.anyio
@@ -283,3 +292,38 @@ def test_a_sigkilled_app_host_leaks_nothing_beyond_the_next_start(
             c.remove(force=True, v=True)
     # a clean stop leaves nothing either
     assert _by_label(docker_client, "aspyre.app-host", str(second)) == []
+
+
+@pytest.mark.anyio
+async def test_stopping_a_persistent_container_while_it_starts_stops_it(
+    tmp_path: Path, app_host: Path, docker_client: Any
+) -> None:
+    """The Stop command, coming while the Start command's run has not followed the container yet."""
+
+    def keeper_app() -> aspyre.DistributedApplication:
+        b = make_builder(tmp_path)
+        (
+            b.add_container("keeper", *IMAGE)
+            .with_lifetime(aspyre.ContainerLifetime.PERSISTENT)
+            .with_explicit_start()
+        )
+        app = b.build()
+        app.options.stop_grace_period = 5
+        return app
+
+    app = keeper_app()
+    with anyio.fail_after(90):
+        async with app:
+            await app.start_resource("keeper")
+            snap = await app.resource_notifications.wait_for_resource("keeper", S.RUNNING)
+            container_id = str(snap.property_value("container.id"))
+            await _redis_ready(app, "keeper")
+        assert _running(docker_client, container_id)  # left running by the app's stop
+
+        app = keeper_app()
+        async with app:
+            await app.start_resource("keeper")  # returns at Starting: nothing is followed yet
+            await app.stop_resource("keeper")
+            snap = app.resource_notifications.get_snapshot("keeper")
+            assert snap is not None and snap.state_text == S.EXITED
+            assert not _running(docker_client, container_id)  # the snapshot tells the truth

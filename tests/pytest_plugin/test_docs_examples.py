@@ -69,3 +69,13 @@ def test_a_builder_method(aspyre_plugins: PluginTester) -> None:
     builder = aspyre_plugins.create_builder()
     assert builder.add_greeting("greeting").resource.value == "hello"
     assert aspyre_plugins.check() == []
+
+
+@pytest.mark.anyio
+async def test_restart(aspyre_app_factory: AspyreAppFactory) -> None:
+    builder = aspyre_app_factory.create_builder()
+    builder.add_executable("svc", sys.executable, "-c", "import time; time.sleep(600)")
+    app = await aspyre_app_factory(builder)
+    await app.resource_notifications.wait_for_resource_healthy("svc")
+    await app.execute_command("svc", "restart")  # returns with the new run Starting
+    await app.resource_notifications.wait_for_resource_healthy("svc")

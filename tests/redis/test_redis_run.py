@@ -236,3 +236,36 @@ async def test_missing_helper_images_fail_clearly_without_hurting_redis(tmp_path
         await app.resource_notifications.wait_for_resource_healthy("cache")
         client = await app.resource_notifications.wait_for_resource("client", lambda s: S.is_terminal(s.state_text))
         assert (client.state_text, client.exit_code) == (S.FINISHED, 0)
+
+
+async def test_recreating_a_persistent_redis_keeps_its_last_writes(app_host: Path, docker_client: Any) -> None:
+    """A changed configuration recreates the container, stopping it gracefully first: Redis saves on SIGTERM."""
+
+    def build(mark: str) -> aspyre.DistributedApplication:
+        b = aspyre.DistributedApplication.create_builder([], app_host_path=app_host)
+        (
+            b.add_redis("cache")
+            .with_persistence(3600, 1000)  # no snapshot while it runs: only the one taken when it stops
+            .with_data_volume()
+            .with_lifetime(aspyre.ContainerLifetime.PERSISTENT)
+            .with_environment("MARK", mark)
+        )
+        return b.build()
+
+    first = build("one")
+    async with first:
+        await first.resource_notifications.wait_for_resource_healthy("cache")
+        first_id = snapshot_property(first, "cache", "container.id")
+        with connect(await first.get_connection_string("cache")) as client:
+            client.set("last-write", "kept")
+    assert docker_client.api.inspect_container(first_id)["State"]["Running"]  # persistent: left running
+
+    second = build("two")  # another environment: another configuration
+    async with second:
+        await second.resource_notifications.wait_for_resource_healthy("cache")
+        assert snapshot_property(second, "cache", "container.id") != first_id
+        with connect(await second.get_connection_string("cache")) as client:
+            assert client.get("last-write") == b"kept"
+    log = log_text(second, "cache")
+    assert "Recreating persistent container cache-" in log and "its configuration changed" in log, log
+    assert "stopping it first" in log, log

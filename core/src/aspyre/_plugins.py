@@ -188,7 +188,7 @@ class PluginConflictError(DistributedApplicationException, AttributeError):
 
 
 class PluginHookError(DistributedApplicationException, RuntimeError):
-    """A plugin's hook implementation raised while the builder was being configured."""
+    """A plugin's hook implementation raised; the message names the hook and the plugin (``__cause__``: the error)."""
 
 
 @attrs.define(eq=False)

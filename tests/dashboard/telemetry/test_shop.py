@@ -117,8 +117,13 @@ def test_a_failure_is_an_error_in_the_trace_and_an_error_log(client: httpx.Clien
     served = next(s for s in trace["spans"] if s["name"] == "GET /stock")
     assert served["status"] == "error" and served["statusMessage"] == "no stock record for 'broken'"
     assert [e["name"] for e in served["events"]] == ["exception"]
-    errors = wait_until(lambda: client.get("/api/telemetry/logs", params={"level": "error"}).json()["items"], "errors")
-    assert {e["resource"] for e in errors} >= {"api", "worker"}
+
+    def error_resources() -> set[str] | None:
+        items = client.get("/api/telemetry/logs", params={"level": "error"}).json()["items"]
+        found = {e["resource"] for e in items}
+        return found if found >= {"api", "worker"} else None  # each process exports its logs in its own batches
+
+    wait_until(error_resources, "error logs of both api and worker")
     summary = {r["name"]: r for r in client.get("/api/telemetry/resources").json()}
     assert summary["worker"]["errors"] >= 1 and summary["api"]["errors"] >= 1
 

@@ -26,7 +26,7 @@ from aspyre._hosting._console import CLOSE_SECONDS, public_urls
 from aspyre._hosting._writer import OutputQueue, fd_file, skipped_note
 from aspyre._model._annotations import HealthStatus
 from aspyre._model._graph import parents_of
-from aspyre._model._snapshot import KnownResourceStates, ResourceSnapshot, StateStyle
+from aspyre._model._snapshot import KnownResourceStates, ResourceSnapshot, StateStyle, health_failure
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -228,7 +228,7 @@ class LiveView:
         table.add_column("Resource", no_wrap=True)
         table.add_column("Type", style="dim", no_wrap=True)
         table.add_column("State", no_wrap=True)
-        table.add_column("Health", no_wrap=True)
+        table.add_column("Health", overflow="fold")
         table.add_column("Endpoints", overflow="fold")
         for r, depth in self._order:
             snap = snapshots.get(r.name)
@@ -252,6 +252,9 @@ class LiveView:
                 state_cell.append(f" (exit code {snap.exit_code})", style=colour or "dim")
             health = snap.health_status
             health_cell = Text(health.value, style=_HEALTH_COLOURS[health]) if health is not None else Text("")
+            failure = health_failure(snap) if health is not None and health is not HealthStatus.HEALTHY else None
+            if failure:
+                health_cell.append(f" ({failure})", style="dim")
             table.add_row(name, snap.resource_type, state_cell, health_cell, "\n".join(public_urls(snap)))
         return table
 

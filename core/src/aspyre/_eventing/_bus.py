@@ -13,6 +13,7 @@ import pluggy
 from pluggy import HookCaller
 
 from ._events import Event, ResourceEvent
+from ._naming import add_handler_note, hook_error
 
 if TYPE_CHECKING:
     import anyio.abc
@@ -59,11 +60,18 @@ async def _call_hooks(caller: HookCaller, event: Event) -> None:
 
     pluggy calls the implementations synchronously (last registered first) and returns their results;
     when awaiting one fails, the coroutines not awaited yet are closed (no "never awaited" warning).
+    An implementation's error is raised as a :class:`~aspyre.plugins.PluginHookError` naming its plugin.
     """
-    results: list[object] = list(caller(event=event))
+    results: list[object] = []
     try:
+        results = list(caller(event=event))
         while results:
             await _maybe_await(results.pop(0))
+    except Exception as exc:
+        named = hook_error(caller, exc)
+        if named is None:
+            raise
+        raise named from exc
     finally:
         for r in results:
             if inspect.iscoroutine(r):
@@ -170,7 +178,11 @@ class DistributedApplicationEventing:
             handler = sub.handler
 
             async def call(handler: Callable[[Any], Any] = handler) -> None:
-                await _maybe_await(handler(event))
+                try:
+                    await _maybe_await(handler(event))
+                except Exception as exc:
+                    add_handler_note(exc, type(event).__name__, handler)
+                    raise
 
             calls.append(call)
         caller = self._hook_caller(event)
@@ -191,9 +203,13 @@ class DistributedApplicationEventing:
         if behavior is EventDispatchBehavior.BLOCKING_SEQUENTIAL:
             # The common path, without closures: subscribers in order, then the hooks.
             for sub in self.subscriptions_for(event):
-                result = sub.handler(event)
-                if inspect.isawaitable(result):
-                    await result
+                try:
+                    result = sub.handler(event)
+                    if inspect.isawaitable(result):
+                        await result
+                except Exception as exc:
+                    add_handler_note(exc, type(event).__name__, sub.handler)
+                    raise
             await self.publish_hooks_only(event)
             return
         calls = self._handlers(event)

@@ -50,6 +50,8 @@ class DistributedApplication:
         self.services: ServiceRegistry = builder.services
         self._orchestrator: Orchestrator | None = None
         self._exit_stack: contextlib.AsyncExitStack | None = None
+        #: Set by the first start (run mode): an app runs once.
+        self._started = False
         self.options = AppOptions()
         self.services.add(self, replace=True)
         self.services.add(self.model, replace=True)
@@ -183,6 +185,8 @@ class DistributedApplication:
         stop_if_loaded(self)
         if self._exit_stack is not None:
             raise RuntimeError("The app is already started")
+        self._check_runs_once()
+        self._started = True
         stack = contextlib.AsyncExitStack()
         await stack.__aenter__()
         try:
@@ -191,6 +195,13 @@ class DistributedApplication:
             await stack.aclose()
             raise
         self._exit_stack = stack
+
+    def _check_runs_once(self) -> None:
+        if self._started:
+            raise RuntimeError(
+                "This app already ran: an app runs once. Build a new one (builder.build(), or "
+                "DistributedApplication.create_builder() again) to run it again."
+            )
 
     async def stop(self) -> None:
         """Stop every resource (gracefully) and release what the app created."""
@@ -228,6 +239,7 @@ class DistributedApplication:
 
                 print(published_message(self.execution_context.publisher_name or "manifest", path))
             return 0
+        self._check_runs_once()
         reporter = None
         messages: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
         if self.options.console_output:
@@ -261,14 +273,26 @@ class DistributedApplication:
         """Blocking ``run_async``; exits the process with a non-zero code if a resource failed to start."""
         stop_if_loaded(self)
         import gc
+        import os
 
         import anyio  # here, not at import: an app host's file only describes the app until it runs
 
+        if not self.execution_context.is_publish_mode:
+            self._check_runs_once()
         # What exists now (modules, classes, the model) lives until the process ends: the collector need not
         # walk it again, neither while the app runs nor at exit (where that walk cost 0.1-0.2 s after Ctrl-C).
         # Objects made from here on are collected as usual.
         gc.freeze()
-        code = anyio.run(self._run_with_signals)
+        try:
+            code = anyio.run(self._run_with_signals)
+        except Exception as exc:  # an ExceptionGroup too
+            if os.environ.get("ASPYRE_TRACEBACK") == "1":
+                raise
+            from .._orchestrator._callbacks import user_error_report
+
+            print(f"aspyre: the app host failed:\n{user_error_report(exc)}", file=sys.stderr)
+            print("aspyre: (ASPYRE_TRACEBACK=1 shows the whole traceback)", file=sys.stderr, flush=True)
+            code = 1
         if code:
             sys.exit(code)
 
@@ -286,8 +310,15 @@ class DistributedApplication:
 
             async def watch_signals() -> None:
                 with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                    # The loop hears the signals through its wakeup descriptor; this Python-level handler
+                    # also runs when a callback blocks the loop, and interrupts that callback.
+                    for signum in (signal.SIGINT, signal.SIGTERM):
+                        signal.signal(signum, self._orch().watchdog.on_signal)
+                        signal.siginterrupt(signum, True)
                     count = 0
                     async for signum in signals:
+                        if self._orch().watchdog.take_redelivered():
+                            continue  # the same signal, delivered again to interrupt a blocking callback
                         count += 1
                         if count == 1:
                             log.info("%s received: stopping (send it again to force)", signal.Signals(signum).name)

@@ -16,7 +16,8 @@ import sys
 from types import TracebackType
 from typing import TYPE_CHECKING, TextIO
 
-from .._model._snapshot import KnownResourceStates
+from .._model._annotations import HealthStatus
+from .._model._snapshot import KnownResourceStates, health_failure
 from ._writer import LineWriter
 
 if TYPE_CHECKING:
@@ -37,11 +38,16 @@ def published_message(publisher: str, path: object) -> str:
 
 
 def state_text(snapshot: ResourceSnapshot) -> str:
-    """``Running (Healthy)``, ``Finished (exit code 0)``, ``Starting``: the state, its health, its exit code."""
+    """``Running (Healthy)``, ``Finished (exit code 0)``, ``Starting``: the state, its health, its exit code.
+
+    An unhealthy resource says why: ``Running (Unhealthy: ready: timed out after 10 s)`` (the first failing
+    check that gave a reason).
+    """
     text = snapshot.display_state
     health = snapshot.health_status  # None unless Running
     if health is not None:
-        text += f" ({health.value})"
+        failure = health_failure(snapshot) if health is not HealthStatus.HEALTHY else None
+        text += f" ({health.value}: {failure})" if failure else f" ({health.value})"
     if snapshot.exit_code is not None:
         text += f" (exit code {snapshot.exit_code})"
     return text

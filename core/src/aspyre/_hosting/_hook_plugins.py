@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING
 import pluggy
 
 from aspyre._eventing._hookspecs import PROJECT_NAME, HookSpecs
+from aspyre._eventing._naming import hook_error
 from aspyre._plugins import (
     GROUP_HOOKS,
     PluginEntry,
-    PluginHookError,
     PluginLoadError,
     PluginValidationError,
     registry,
@@ -166,31 +166,11 @@ def load_hook_plugins(
 
 def configure_builder(builder: DistributedApplicationBuilder) -> None:
     """Call the ``aspyre_configure_builder`` hook; a failing plugin is named in a :class:`PluginHookError`."""
-    pm = builder.plugin_manager
+    caller = builder.plugin_manager.hook.aspyre_configure_builder
     try:
-        pm.hook.aspyre_configure_builder(builder=builder)
+        caller(builder=builder)
     except Exception as exc:
-        plugin = _failing_hook_plugin(pm, "aspyre_configure_builder", exc)
-        if plugin is None:
+        named = hook_error(caller, exc)
+        if named is None:
             raise
-        raise PluginHookError(
-            f"The aspyre_configure_builder hook of plugin {plugin!r} failed: {type(exc).__name__}: {exc}. "
-            "Fix or uninstall that plugin."
-        ) from exc
-
-
-def _failing_hook_plugin(pm: pluggy.PluginManager, hook_name: str, exc: BaseException) -> str | None:
-    """The name of the plugin whose implementation of ``hook_name`` raised ``exc``, if one did."""
-    codes = {
-        impl.function.__code__: impl.plugin_name
-        for impl in getattr(pm.hook, hook_name).get_hookimpls()
-        if hasattr(impl.function, "__code__")
-    }
-    tb = exc.__traceback__
-    found: str | None = None
-    while tb is not None:
-        name = codes.get(tb.tb_frame.f_code)
-        if name is not None:
-            found = name
-        tb = tb.tb_next
-    return found
+        raise named from exc

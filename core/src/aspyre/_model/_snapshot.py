@@ -27,6 +27,7 @@ __all__ = [
     "ResourceSnapshot",
     "ResourceSnapshotUpdate",
     "ResourceStateSnapshot",
+    "health_failure",
     "StateStyle",
     "UrlSnapshot",
 ]
@@ -343,3 +344,11 @@ class LogLine:
     timestamp: dt.datetime = attrs.field(factory=_utcnow)
     #: The replica that wrote it (its ``instance_id``), for a resource run with ``with_replicas(n)``.
     replica: str | None = None
+
+
+def health_failure(snapshot: ResourceSnapshot) -> str | None:
+    """Why the resource is not healthy, as ``check: reason`` (the first failing check that says why), or ``None``."""
+    for report in snapshot.health_reports:
+        if report.status in (HealthStatus.UNHEALTHY, HealthStatus.DEGRADED) and report.description:
+            return f"{report.name}: {report.description}"
+    return None

@@ -24,7 +24,7 @@ from .._model._install import PackageInstallAnnotation
 from .._model._resources import ContainerResource, ExecutableResource, IResource
 from .._model._snapshot import KnownProperties, KnownResourceStates, ResourceSnapshot, StateStyle
 from ._addresses import EndpointAllocator, HostPorts, ProxiedEndpoint, replica_count
-from ._docker import ContainerHandle, ContainerRuntime
+from ._docker import ContainerHandle, ContainerRuntime, ContainerRuntimeUnavailable
 from ._docker._owner import OwnerIdentity
 from ._install import Installer
 from ._otlp import OtlpEnvironment, instance_id, otlp_environment
@@ -32,7 +32,7 @@ from ._processes import run_process
 from ._proxy import EndpointProxy
 from ._reaping import ProcessWatchdog, owner_marker, sweep_orphan_processes
 from ._replicas import Proxies, run_replicas
-from ._runs import ResourceRun
+from ._runs import ResourceRun, StopReason
 from ._snapshots import env_snapshot, with_urls
 from ._translate import build_spec, container_name, container_spec, process_spec
 from ._urls import resource_urls
@@ -306,27 +306,55 @@ class Executor:
         def on_log(line: str, is_error: bool) -> None:
             write(r, line, is_error)
 
-        image: str | None = None
-        build = await build_spec(r, self._context)
-        if build is not None:
-            self._update(r, lambda s: s.with_state(S.BUILDING, StateStyle.INFO))
-            image = await self.runtime.build_image(build, on_log, on_status=logger.info)
-            self._update(
+        def on_engine(lost: bool, problem: str) -> None:
+            name = run.container.name if run.container is not None else r.name
+            if lost:
+                logger.error(
+                    "Lost the connection to the container engine at %s (%s): container %s is not followed "
+                    "until the engine is back; aspyre reconnects by itself",
+                    self.runtime.engine_address,
+                    problem,
+                    name,
+                )
+                snap = self._notifications.get_snapshot(r)
+                if snap is not None and snap.state_text not in (S.STOPPING, *S.TERMINAL_STATES):
+                    self._update(r, lambda s: s.with_state(S.RUNTIME_UNHEALTHY, StateStyle.ERROR))
+            else:
+                logger.info("The container engine is back: container %s is followed again", name)
+                snap = self._notifications.get_snapshot(r)
+                if snap is not None and snap.state_text == S.RUNTIME_UNHEALTHY:
+                    self._update(r, lambda s: s.with_state(S.RUNNING, StateStyle.SUCCESS))
+
+        try:
+            image: str | None = None
+            build = await build_spec(r, self._context)
+            if build is not None:
+                self._update(r, lambda s: s.with_state(S.BUILDING, StateStyle.INFO))
+                image = await self.runtime.build_image(build, on_log, on_status=logger.info)
+                self._update(
+                    r,
+                    lambda s: s.with_state(S.STARTING, StateStyle.INFO).with_property(
+                        KnownProperties.Container.IMAGE, image
+                    ),
+                )
+            proxied = self.proxies.endpoints(r)
+            spec, resolved = await container_spec(
                 r,
-                lambda s: s.with_state(S.STARTING, StateStyle.INFO).with_property(
-                    KnownProperties.Container.IMAGE, image
-                ),
+                self._context,
+                logger,
+                self._otlp(r, self.runtime.host_gateway_name()),
+                image_reference=image,
+                host_ports=dict.fromkeys(proxied),
             )
-        proxied = self.proxies.endpoints(r)
-        spec, resolved = await container_spec(
-            r,
-            self._context,
-            logger,
-            self._otlp(r, self.runtime.host_gateway_name()),
-            image_reference=image,
-            host_ports=dict.fromkeys(proxied),
-        )
-        handle = await self.runtime.start_container(spec, on_log, on_status=logger.info)
+            handle = await self.runtime.start_container(
+                spec,
+                on_log,
+                on_status=logger.info,
+                stop_grace_period=self._options.stop_grace_period,
+                on_engine=on_engine,
+            )
+        except ContainerRuntimeUnavailable as exc:
+            raise RuntimeUnhealthy(str(exc)) from exc
         run.container = handle
         targets = self.proxies.container_targets(r, handle.host_ports)
         self.proxies.attach(targets)
@@ -342,7 +370,10 @@ class Executor:
         )
         created()
         try:
-            code = await self.runtime.wait(handle)
+            try:
+                code = await self.runtime.wait(handle)
+            except ContainerRuntimeUnavailable as exc:
+                raise RuntimeUnhealthy(str(exc)) from exc
         finally:
             self.proxies.detach(targets)
             with anyio.CancelScope(shield=True):
@@ -369,6 +400,21 @@ class Executor:
                 run.exit_code = handle.exit_code
         except Exception as exc:
             logger.error("Could not stop container %s: %s", handle.name, exc)
+
+    async def stop_unfollowed(self, r: ContainerResource, run: ResourceRun) -> None:
+        """After a run of *r* ended without following a container: if the Stop command ended it, stop the
+        persistent container it was starting or reusing (it may run: from an earlier run, or just started)."""
+        if (
+            run.container is not None
+            or run.stop_reason is not StopReason.COMMAND
+            or r.lifetime is not ContainerLifetime.PERSISTENT
+            or not self._connected
+        ):
+            return
+        try:
+            await self.runtime.stop_persistent(r.name, container_name(r), self._options.stop_grace_period)
+        except Exception as exc:
+            self._loggers.get_logger(r).error("Could not stop the persistent container of %s: %s", r.name, exc)
 
     # -- forced stop ---------------------------------------------------------------------------------------
     def force_stop(self, runs: Iterable[ResourceRun], tg: anyio.abc.TaskGroup | None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import inspect
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,6 +17,7 @@ from .._model._annotations import HealthCheckAnnotation, HealthCheckContext, Hea
 from .._model._graph import parents_of
 from .._model._resources import IResource
 from .._model._snapshot import HealthReportSnapshot, KnownResourceStates, ResourceSnapshot
+from ._callbacks import is_async_callable, run_in_thread
 
 __all__ = ["HealthSettings", "collect_health_checks", "monitor_health", "run_health_check"]
 
@@ -62,12 +64,35 @@ def collect_health_checks(resource: IResource) -> list[HealthCheckAnnotation]:
 
 
 async def run_health_check(
-    check: HealthCheckAnnotation, context: HealthCheckContext, time_limit: float
+    check: HealthCheckAnnotation,
+    context: HealthCheckContext,
+    time_limit: float,
+    in_flight: dict[str, float] | None = None,
 ) -> HealthReportSnapshot:
+    """Run one check, at most *time_limit* seconds; the report says why it failed.
+
+    An ``async`` check runs on the event loop; a sync one in a daemon thread, abandoned when it times
+    out. *in_flight* (check key -> when its call began) keeps a sync check that still blocks in its
+    thread from being called again: it reports Unhealthy until that call returns.
+    """
     now = dt.datetime.now(dt.UTC)
+    in_flight = {} if in_flight is None else in_flight
+    if check.key in in_flight:
+        return HealthReportSnapshot(
+            check.key,
+            HealthStatus.UNHEALTHY,
+            f"its previous call is still running, {time_limit:g} s after it timed out or more: it blocks "
+            "without a timeout of its own",
+            None,
+            now,
+        )
     try:
         with anyio.fail_after(time_limit):
-            result: Any = check.check(context)
+            if is_async_callable(check.check):
+                result: Any = check.check(context)
+            else:
+                in_flight[check.key] = time.monotonic()
+                result = await run_in_thread(_call_sync, check, context, in_flight, name=f"health-check-{check.key}")
             if inspect.isawaitable(result):
                 result = await result
     except TimeoutError:
@@ -87,14 +112,23 @@ async def run_health_check(
     return HealthReportSnapshot(check.key, result.status, result.description, result.exception, now)
 
 
+def _call_sync(check: HealthCheckAnnotation, context: HealthCheckContext, in_flight: dict[str, float]) -> Any:
+    """A sync check's call, in its thread: in flight until it returns, even when abandoned."""
+    try:
+        return check.check(context)
+    finally:
+        in_flight.pop(check.key, None)
+
+
 async def _run_into(
     results: dict[int, HealthReportSnapshot],
     i: int,
     check: HealthCheckAnnotation,
     context: HealthCheckContext,
     time_limit: float,
+    in_flight: dict[str, float],
 ) -> None:
-    results[i] = await run_health_check(check, context, time_limit)
+    results[i] = await run_health_check(check, context, time_limit, in_flight)
 
 
 def _with_reports(reports: tuple[HealthReportSnapshot, ...], s: ResourceSnapshot) -> ResourceSnapshot:
@@ -121,6 +155,7 @@ async def monitor_health(
         await fire_ready(resource)
         return
     context = HealthCheckContext(resource, app)
+    in_flight: dict[str, float] = {}
     failures = 0
     unhealthy_since = 0.0
     ready_fired = False
@@ -131,7 +166,7 @@ async def monitor_health(
         results: dict[int, HealthReportSnapshot] = {}
         async with anyio.create_task_group() as tg:
             for i, c in enumerate(checks):
-                tg.start_soon(_run_into, results, i, c, context, settings.check_timeout)
+                tg.start_soon(_run_into, results, i, c, context, settings.check_timeout, in_flight)
         reports = tuple(results[i] for i in range(len(checks)))
         publish_update(resource, functools.partial(_with_reports, reports))
         healthy = all(r.status is HealthStatus.HEALTHY for r in reports)

@@ -13,6 +13,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from .._eventing._app import App
 from .._eventing._events import ResourceSnapshotChangedEvent
+from .._plugins import PluginHookError
 
 __all__ = ["BackgroundHandlers", "SnapshotHooks"]
 
@@ -57,6 +58,8 @@ class SnapshotHooks:
                 async for event in receive:
                     try:
                         await self._app.eventing.publish_hooks_only(event)
+                    except PluginHookError as exc:
+                        log.error("%s", exc)
                     except Exception as exc:
                         log.error("aspyre_resource_snapshot_changed hook failed: %s: %s", type(exc).__name__, exc)
         finally:

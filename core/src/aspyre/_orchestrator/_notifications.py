@@ -21,7 +21,7 @@ from .._model._annotations import (
 from .._model._graph import DistributedApplicationModel
 from .._model._names import name_key
 from .._model._resources import IResource, IResourceWithoutLifetime, resource_type_name
-from .._model._snapshot import KnownResourceStates, ResourceSnapshot, ResourceSnapshotUpdate
+from .._model._snapshot import KnownResourceStates, ResourceSnapshot, ResourceSnapshotUpdate, health_failure
 from ._health import collect_health_checks
 
 __all__ = [
@@ -226,7 +226,9 @@ class ResourceNotificationService:
         if state == KnownResourceStates.FAILED_TO_START:
             return f"Dependency resource {dep.name!r} failed to start."
         if state in (KnownResourceStates.FINISHED, KnownResourceStates.EXITED, KnownResourceStates.RUNTIME_UNHEALTHY):
-            return f"Dependency resource {dep.name!r} entered the {state!r} state prematurely."
+            failure = health_failure(snap)
+            why = f" (it was unhealthy: {failure})" if failure else ""
+            return f"Dependency resource {dep.name!r} entered the {state!r} state prematurely{why}."
         return None
 
     async def wait_for_resource_healthy(
@@ -235,7 +237,8 @@ class ResourceNotificationService:
         """Wait until the resource is Running, healthy and its resource-ready handlers finished.
 
         With ``STOP_ON_RESOURCE_UNAVAILABLE`` (the default here), raises
-        :class:`DependencyFailedError` if the resource fails or stops first.
+        :class:`DependencyFailedError` if the resource fails or stops first (saying why it was
+        unhealthy, when a check said so).
         """
         r = self._resource(resource)
         behavior = behavior or self.default_wait_behavior

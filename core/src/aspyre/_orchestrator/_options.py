@@ -114,6 +114,10 @@ class AppOptions:
     stop_grace_period: float = attrs.field(default=10.0, validator=_seconds(positive=False))
     #: Seconds to wait for the container runtime before declaring it unhealthy.
     container_runtime_timeout: float = attrs.field(default=5.0, validator=_seconds(positive=True))
+    #: Seconds one health check may take; past it, it reports Unhealthy (a sync check's thread is abandoned).
+    health_check_timeout: float = attrs.field(default=10.0, validator=_seconds(positive=True))
+    #: Seconds the event loop may be blocked (by a sync callback) before a warning names the callback.
+    blocked_loop_warning: float = attrs.field(default=5.0, validator=_seconds(positive=True))
     #: ``run()`` prints state changes and resource log lines to stdout.
     console_output: bool = attrs.field(default=True, validator=_flag)
     #: Log lines kept per resource (``app.resource_loggers.backlog``); read when the app starts.

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import anyio.abc
 
-from .._eventing._app import App, ExecuteCommandContext
+from .._eventing._app import App
 from .._eventing._bus import EventDispatchBehavior
 from .._eventing._events import (
     AfterEndpointsAllocatedEvent,
@@ -31,7 +31,7 @@ from .._eventing._events import (
     ResourceSnapshotChangedEvent,
     ResourceStoppedEvent,
 )
-from .._model._annotations import ExplicitStartAnnotation, ResourceCommandAnnotation
+from .._model._annotations import ExplicitStartAnnotation
 from .._model._graph import parents_of
 from .._model._resources import (
     ConnectionStringResource,
@@ -44,6 +44,8 @@ from .._model._resources import (
 )
 from .._model._snapshot import KnownProperties, KnownResourceStates, ResourceSnapshot, StateStyle
 from .._model._values import ValueContext
+from ._callbacks import LoopWatchdog
+from ._commands import ResourceCommands
 from ._executor import Executor, RuntimeUnhealthy
 from ._health import pending_reports
 from ._hooks import BackgroundHandlers, SnapshotHooks
@@ -98,7 +100,7 @@ def _stop_waves(model: DistributedApplicationModel, running: list[IResource]) ->
     return waves
 
 
-class Orchestrator:
+class Orchestrator(ResourceCommands):
     """Drives one app in run mode. Created by :class:`DistributedApplication` on first use."""
 
     def __init__(self, app: AppLike) -> None:
@@ -111,7 +113,11 @@ class Orchestrator:
         )
         self.loggers = ResourceLoggerService(self.model)
         self._readiness = Readiness(
-            app=app, notifications=self.notifications, loggers=self.loggers, publish=self._publish
+            app=app,
+            notifications=self.notifications,
+            loggers=self.loggers,
+            publish=self._publish,
+            check_timeout=lambda: self.options.health_check_timeout,
         )
         self._executor = Executor(
             session_id=self.session_id,
@@ -128,6 +134,8 @@ class Orchestrator:
         self._snapshot_hooks = SnapshotHooks(app)
         self._background = BackgroundHandlers()
         self._failed: list[str] = []
+        #: Watches the event loop while the app runs (see :mod:`._callbacks`).
+        self.watchdog = LoopWatchdog()
 
     # -- helpers ------------------------------------------------------------------------------------------
     def _run(self, r: IResource) -> ResourceRun:
@@ -161,7 +169,7 @@ class Orchestrator:
         if S.is_terminal(new.state_text) and not S.is_terminal(was):
             for child in children:
                 if self._run(child).scope is not None:
-                    self._tg.start_soon(self.stop_resource, child)
+                    self._tg.start_soon(self._guarded, child, "Stopping with its parent", self.stop_resource, child)
         # Children without a lifecycle of their own mirror their parent's state.
         for child in children:
             if not has_lifecycle(child):
@@ -183,6 +191,7 @@ class Orchestrator:
         self.app.eventing.on_background_error(self._background_error)
         stack.callback(self.app.eventing.bind_task_group, None)
         self._snapshot_hooks.start(tg)
+        tg.start_soon(self.watchdog.run, self.options.blocked_loop_warning)
 
         await self._publish(BeforeStartEvent(app=self.app))
         for r in self.model:
@@ -202,9 +211,9 @@ class Orchestrator:
             if has_lifecycle(r) and not r.annotations.has(ExplicitStartAnnotation):
                 ev = anyio.Event()
                 pending.append(ev)
-                tg.start_soon(self._run_resource, r, ev)
+                tg.start_soon(self._run_resource, r, self._run(r).begin(), ev)
             elif isinstance(r, ConnectionStringResource):
-                tg.start_soon(self._run_connection_string, r)
+                tg.start_soon(self._guarded, r, "Starting the connection string", self._run_connection_string, r)
         tg.start_soon(self._after_created, pending)
 
     def start_background_task(self, func: Callable[..., Awaitable[object]], *args: object, name: str | None) -> None:
@@ -229,11 +238,33 @@ class Orchestrator:
             log.error("after-resources-created handler failed: %s: %s", type(exc).__name__, exc)
 
     # -- one resource -------------------------------------------------------------------------------------
-    async def _run_resource(self, r: IResource, created: anyio.Event | None = None) -> None:
+    async def _guarded(
+        self, r: IResource | None, what: str, fn: Callable[..., Awaitable[object]], *args: object
+    ) -> None:
+        """Run ``fn(*args)`` in the app's task group: an error goes to *r*'s log, never to the other resources."""
+        try:
+            await fn(*args)
+        except anyio.get_cancelled_exc_class():
+            raise
+        except (Exception, SystemExit) as exc:
+            logger = self._logger(r) if r is not None else log
+            logger.error("%s failed: %s: %s", what, type(exc).__name__, exc)
+
+    async def _run_resource(
+        self,
+        r: IResource,
+        scope: anyio.CancelScope,
+        created: anyio.Event | None = None,
+        *,
+        task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
+    ) -> None:
+        """One run of *r* in *scope* (from ``run.begin()``); reports started once *r* is Starting.
+
+        Nothing but cancellation leaves this task: a failure (of the resource, of a user callback or
+        handler, even ``SystemExit``) becomes the resource's state and a line of its log.
+        """
         run = self._run(r)
-        if run.running:
-            raise RuntimeError(f"Resource {r.name!r} is already running")
-        scope = run.begin()
+        started = False
 
         def mark_created() -> None:
             if created is not None and not created.is_set():
@@ -241,8 +272,10 @@ class Orchestrator:
 
         try:
             with scope:
-                self._set_state(r, S.STARTING, StateStyle.INFO, exit_code=None, health_reports=pending_reports(r))
                 try:
+                    self._set_state(r, S.STARTING, StateStyle.INFO, exit_code=None, health_reports=pending_reports(r))
+                    started = True
+                    task_status.started()
                     await self._executor.prepare(r)  # the install step (state Installing), before the waits
                     await self._before_start(r)
                     if isinstance(r, ContainerResource):
@@ -255,27 +288,35 @@ class Orchestrator:
                     self._logger(r).error("%s", exc)
                     self._set_state(r, S.RUNTIME_UNHEALTHY, StateStyle.ERROR)
                     self._failed.append(r.name)
-                except Exception as exc:
+                except (Exception, SystemExit) as exc:
                     self._fail(r, exc)
         finally:
+            if not started:
+                task_status.started()
             mark_created()
-            run.done.set()
-            run.scope = None
-            snap = self.notifications.get_snapshot(r)
-            if snap is not None and not S.is_terminal(snap.state_text) and snap.state_text != S.RUNTIME_UNHEALTHY:
-                # Cancelled (stop requested) before or while running.
-                final = S.FINISHED if isinstance(r, ExecutableResource) else S.EXITED
-                self._set_state(r, final, None, exit_code=run.exit_code)
             with anyio.CancelScope(shield=True):
-                snap = self.notifications.get_snapshot(r)
-                try:
-                    await self._publish(ResourceStoppedEvent(r, app=self.app, snapshot=snap))
-                except Exception as exc:
-                    self._logger(r).error("A resource-stopped handler failed: %s: %s", type(exc).__name__, exc)
+                if isinstance(r, ContainerResource):
+                    await self._guarded(r, "Stopping the container", self._executor.stop_unfollowed, r, run)
+                run.done.set()
+                run.scope = None
+                await self._guarded(r, "Reporting the end of the run", self._run_ended, r, run)
+
+    async def _run_ended(self, r: IResource, run: ResourceRun) -> None:
+        snap = self.notifications.get_snapshot(r)
+        if snap is not None and not S.is_terminal(snap.state_text) and snap.state_text != S.RUNTIME_UNHEALTHY:
+            # Cancelled (stop requested) before or while running.
+            final = S.FINISHED if isinstance(r, ExecutableResource) else S.EXITED
+            self._set_state(r, final, None, exit_code=run.exit_code)
+        snap = self.notifications.get_snapshot(r)
+        try:
+            await self._publish(ResourceStoppedEvent(r, app=self.app, snapshot=snap))
+        except Exception as exc:
+            self._logger(r).error("A resource-stopped handler failed: %s: %s", type(exc).__name__, exc)
 
     def _fail(self, r: IResource, exc: BaseException) -> None:
         for leaf in _leaves(exc):
-            self._logger(r).error("Failed to start: %s", leaf)
+            notes = "".join(f" {note}" for note in getattr(leaf, "__notes__", ()))
+            self._logger(r).error("Failed to start: %s%s", leaf, notes)
         self._failed.append(r.name)
         self._set_state(r, S.FAILED_TO_START, StateStyle.ERROR)
 
@@ -339,66 +380,6 @@ class Orchestrator:
             ),
         )
 
-    # -- control ----------------------------------------------------------------------------------------------
-    async def start_resource(self, r: IResource) -> None:
-        if self._tg is None:
-            raise RuntimeError("The app is not running: start it first (async with app / app.run())")
-        run = self._run(r)
-        snap = self.notifications.get_snapshot(r)
-        if snap is not None and snap.state_text == S.WAITING:
-            run.force_start.set()
-            return
-        if run.running:
-            return
-        if not has_lifecycle(r):
-            if self._command(r, "start") is not None:
-                await self.execute_command(r, "start")
-                return
-            raise TypeError(
-                f"Resource {r.name!r} ({type(r).__name__}) is neither a container nor a process and has no "
-                "'start' command (with_command('start', ...)) to start it"
-            )
-        self._tg.start_soon(self._run_resource, r, None)
-
-    def _command(self, r: IResource, name: str) -> ResourceCommandAnnotation | None:
-        return next((c for c in r.annotations.all(ResourceCommandAnnotation) if c.name == name), None)
-
-    async def stop_resource(self, r: IResource) -> None:
-        """The Stop command: stop the resource (a persistent container too: it is stopped, and kept)."""
-        await self._stop(r, StopReason.COMMAND)
-
-    async def _stop(self, r: IResource, reason: StopReason) -> None:
-        run = self._run(r)
-        if run.scope is None:
-            if not has_lifecycle(r) and self._command(r, "stop") is not None:
-                await self.execute_command(r, "stop")
-            return
-        if run.stop_reason is None:
-            run.stop_reason = reason
-        self._set_state(r, S.STOPPING, StateStyle.INFO)
-        run.scope.cancel()
-        await run.done.wait()
-
-    async def execute_command(self, r: IResource, name: str) -> Any:
-        command = self._command(r, name)
-        if command is not None:
-            result = command.execute(ExecuteCommandContext(self.app, r))
-            if hasattr(result, "__await__"):
-                result = await result
-            return result
-        builtin: dict[str, Callable[[IResource], Awaitable[None]]] = {
-            "start": self.start_resource,
-            "stop": self.stop_resource,
-            "restart": self._restart,
-        }
-        if name in builtin:
-            return await builtin[name](r)
-        raise LookupError(f"Resource {r.name!r} has no command {name!r}")
-
-    async def _restart(self, r: IResource) -> None:
-        await self.stop_resource(r)
-        await self.start_resource(r)
-
     def request_stop(self, force: bool = False) -> None:
         """Stop the app (``run()`` returns); ``force`` kills what is still stopping without more grace.
 
@@ -438,4 +419,3 @@ class Orchestrator:
         if self._tg is not None:
             self._tg.cancel_scope.cancel()
         self._tg = None
-

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 import anyio
 import anyio.abc
 import anyio.lowlevel
+import attrs
 
 from .._eventing._app import App
 from .._eventing._events import ResourceReadyEvent
@@ -37,12 +38,14 @@ class Readiness:
         notifications: ResourceNotificationService,
         loggers: ResourceLoggerService,
         publish: Callable[[ResourceReadyEvent], Awaitable[None]],
+        check_timeout: Callable[[], float] | None = None,
     ) -> None:
         self._app = app
         self._notifications = notifications
         self._loggers = loggers
         self._publish = publish
         self.settings = HealthSettings()
+        self._check_timeout = check_timeout
         self._tg: anyio.abc.TaskGroup | None = None
         self._checks: dict[int, anyio.CancelScope] = {}
 
@@ -61,19 +64,24 @@ class Readiness:
         if self._tg is None:
             return
         if state == S.RUNNING and was != S.RUNNING:
-            self._notifications.reset_ready(r)
+            # Back from RuntimeUnhealthy (the engine was away, the container ran on): checked again, not
+            # made ready again (its resource-ready handlers ran already).
+            resumed = was == S.RUNTIME_UNHEALTHY and self._notifications.is_ready(r)
+            if not resumed:
+                self._notifications.reset_ready(r)
             if not collect_health_checks(r):
                 # No checks: ready on Running, even if a custom state follows at once.
-                self._tg.start_soon(self._fire_ready, r)
+                if not resumed:
+                    self._tg.start_soon(self._fire_ready, r)
             else:
                 scope = self._checks[id(r)] = anyio.CancelScope()
-                self._tg.start_soon(self._check, r, scope)
+                self._tg.start_soon(self._check, r, scope, resumed)
         elif state != S.RUNNING and was == S.RUNNING:
             running = self._checks.pop(id(r), None)
             if running is not None:
                 running.cancel()
 
-    async def _check(self, r: IResource, scope: anyio.CancelScope) -> None:
+    async def _check(self, r: IResource, scope: anyio.CancelScope, resumed: bool = False) -> None:
         with scope:
             await anyio.lowlevel.checkpoint()  # the resource may have left Running already
             await monitor_health(
@@ -81,10 +89,15 @@ class Readiness:
                 app=self._app,
                 publish_update=self._notifications.publish_update,
                 get_snapshot=self._notifications.get_snapshot,
-                fire_ready=self._fire_ready,
+                fire_ready=_ready_already if resumed else self._fire_ready,
                 state_changed=functools.partial(self._left_running, r),
-                settings=self.settings,
+                settings=self._settings(),
             )
+
+    def _settings(self) -> HealthSettings:
+        if self._check_timeout is None:
+            return self.settings
+        return attrs.evolve(self.settings, check_timeout=self._check_timeout())
 
     async def _left_running(self, r: IResource) -> None:
         await self._notifications.wait_for_resource(r, _not_running)
@@ -103,6 +116,10 @@ class Readiness:
             self._notifications.set_ready(r, exc)
         else:
             self._notifications.set_ready(r)
+
+
+async def _ready_already(r: IResource) -> None:
+    """Resource-ready for a resource whose handlers ran already: nothing to do."""
 
 
 def _not_running(s: ResourceSnapshot) -> bool:

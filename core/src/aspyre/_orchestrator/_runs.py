@@ -41,6 +41,9 @@ class ResourceRun:
     exit_code: int | None = None
     #: Why the run is being stopped (the first reason wins); ``None`` while nobody stops it.
     stop_reason: StopReason | None = None
+    #: Held by a start, stop or restart command from its decision to its end: commands on one
+    #: resource run one after the other (commands on different resources run in parallel).
+    lock: anyio.Lock = attrs.field(factory=anyio.Lock)
 
     @property
     def running(self) -> bool:
@@ -48,7 +51,11 @@ class ResourceRun:
         return self.scope is not None and not self.done.is_set()
 
     def begin(self) -> anyio.CancelScope:
-        """Reset for a new run; the scope to run it in."""
+        """Reset for a new run; the scope to run it in.
+
+        Called on the event loop when the run is decided, before its task runs, so that a stop (or the
+        app's shutdown) that comes in between finds the run and cancels it.
+        """
         self.done = anyio.Event()
         self.force_start = anyio.Event()
         self.exit_code = None

@@ -19,7 +19,7 @@ import anyio
 import anyio.to_thread
 
 from ..._platform import app_host_hash_of
-from ._errors import HINT, ContainerRuntimeUnavailable, connect_problem
+from ._errors import HINT, ContainerRuntimeUnavailable, connect_problem, connection_problem, engine_lost
 from ._owner import (
     LABEL_APP_HOST,
     LABEL_APP_HOST_HASH,
@@ -83,12 +83,19 @@ class DockerEngine:
 
     async def call(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Run one blocking SDK call in a worker thread; a lost connection becomes ContainerRuntimeUnavailable."""
-        import requests.exceptions
-
         try:
             return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs), limiter=self._limiter)
-        except requests.exceptions.ConnectionError as exc:
-            raise ContainerRuntimeUnavailable(f"Lost the connection to the container engine ({exc}). {HINT}") from exc
+        except Exception as exc:
+            if not engine_lost(exc):
+                raise
+            raise ContainerRuntimeUnavailable(
+                f"Lost the connection to the container engine at {self.where} ({connection_problem(exc)}). {HINT}"
+            ) from exc
+
+    @property
+    def where(self) -> str:
+        """The engine's address, as the user gave it (``DOCKER_HOST``), for messages."""
+        return self._docker_host or os.environ.get("DOCKER_HOST") or "the default Docker socket/context"
 
     def labels(self, lifetime: str, **extra: str) -> dict[str, str]:
         """The labels of an object this session creates (``lifetime``: session or persistent)."""
@@ -137,7 +144,7 @@ class DockerEngine:
                 client.close()
             return client
 
-        where = docker_host or os.environ.get("DOCKER_HOST") or "the default Docker socket/context"
+        where = self.where
         try:
             with anyio.fail_after(timeout + 1):
                 client = await anyio.to_thread.run_sync(_connect, limiter=self._limiter, abandon_on_cancel=True)

@@ -11,6 +11,8 @@ __all__ = [
     "ContainerRuntimeUnavailable",
     "ContainerStartError",
     "connect_problem",
+    "connection_problem",
+    "engine_lost",
     "explain",
 ]
 
@@ -69,3 +71,26 @@ def connect_problem(exc: BaseException) -> str:
     if "timed out" in text.lower():
         return "no answer (timed out)"
     return explain(exc)
+
+
+def engine_lost(exc: BaseException) -> bool:
+    """Whether *exc* says the engine cannot be reached any more (refused, dropped, silent)."""
+    import requests.exceptions
+
+    return isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.Timeout)
+
+
+def connection_problem(exc: BaseException) -> str:
+    """What happened to the connection, in a few words (never the SDK's nested message)."""
+    import requests.exceptions
+
+    if isinstance(exc, requests.exceptions.Timeout):
+        return "the engine stopped answering"
+    text = str(exc)
+    if "Connection refused" in text or "ConnectionRefused" in text:
+        return "connection refused"
+    if "FileNotFoundError" in text or "No such file or directory" in text:
+        return "its socket is gone"
+    if "Permission denied" in text or "PermissionError" in text:
+        return "permission denied on its socket"
+    return "the connection was dropped"

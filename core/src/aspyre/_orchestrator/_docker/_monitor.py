@@ -2,7 +2,9 @@
 
 A :class:`Monitor` runs in a plain daemon thread (never in anyio's default thread pool: it lives as long
 as the container) and hands lines to the event loop with :func:`anyio.from_thread.run_sync`. It keeps
-following across restarts by a restart policy and across a dropped connection.
+following across restarts by a restart policy, across a dropped connection, and across the engine
+going away: it then tells the loop (``on_engine(True, problem)``), waits for the engine, and once it
+answers (``on_engine(False, "")``) follows the container again, from the moment the engine went.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import datetime as dt
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -19,10 +22,14 @@ import anyio.from_thread
 import anyio.lowlevel
 
 from .._output import LineSplitter
+from ._errors import connection_problem, engine_lost
 
 __all__ = ["Monitor"]
 
 _log = logging.getLogger("aspyre.containers")
+
+#: The longest wait between two attempts to reach an engine that went away (seconds).
+_RECONNECT_MAX = 2.0
 
 
 class _LoopGone(Exception):
@@ -42,8 +49,14 @@ class Monitor:
         container_id: str,
         name: str,
         on_log: Callable[[str, bool], None],
+        on_engine: Callable[[bool, str], None] | None = None,
     ) -> None:
         self._api = api
+        self._on_engine = on_engine
+        #: ``time.time()`` when the engine went away, while it is away (the lines written meanwhile are
+        #: read back from the engine's log once it is back).
+        self._lost_at: float | None = None
+        self._away = False
         self._id = container_id
         self._name = name
         self._on_log = on_log
@@ -126,7 +139,7 @@ class Monitor:
             self.detached = True
         except BaseException as exc:
             self.error = exc
-            _log.warning("following container %s failed: %s", self._name, exc, exc_info=True)
+            _log.warning("following container %s failed: %s: %s", self._name, type(exc).__name__, exc)
         finally:
             with self._lock:
                 self._stream = None
@@ -144,13 +157,49 @@ class Monitor:
         self.exit_code = outcome if outcome >= 0 else None
         return True
 
+    def _inspect(self) -> dict[str, Any] | None:
+        """The container's details; while the engine cannot be reached, wait for it (``None``: closing).
+
+        Raises ``docker.errors.NotFound`` when the container is gone.
+        """
+        delay = 0.2
+        while True:
+            try:
+                info: dict[str, Any] = self._api.inspect_container(self._id)
+            except Exception as exc:
+                if not engine_lost(exc):
+                    raise
+                if not self._away:
+                    self._away = True
+                    self._lost_at = time.time()
+                    self._tell_engine(True, connection_problem(exc))
+                if self._closing.wait(delay):
+                    return None
+                delay = min(delay * 2, _RECONNECT_MAX)
+                continue
+            if self._away:
+                self._away = False
+                self._tell_engine(False, "")
+            return info
+
+    def _tell_engine(self, lost: bool, problem: str) -> None:
+        if self._on_engine is None:
+            return
+        try:
+            anyio.from_thread.run_sync(self._on_engine, lost, problem, token=self._token)
+        except RuntimeError as exc:  # RunFinishedError: the loop finished under us
+            raise _LoopGone from exc
+
     def _reattach(self) -> Any:
         """Follow the container again after its output ended while it still runs (or restarts)."""
         import docker.errors
 
         while not self._closing.wait(0.1):
             try:
-                state = self._api.inspect_container(self._id)["State"]
+                info = self._inspect()
+                if info is None:
+                    return None
+                state = info["State"]
                 if state.get("Restarting"):
                     continue  # the restart policy's back-off: wait for the next run
                 if not state.get("Running"):
@@ -163,6 +212,16 @@ class Monitor:
                     # The new run may write before the engine records StartedAt; everything after the
                     # previous run finished belongs to it.
                     return self._open_run_logs(str(state.get("FinishedAt", "")), started_at)
+                if self._lost_at is not None:
+                    # Same run, the engine was away: from the moment it went, so no line is missed.
+                    since, self._lost_at = self._lost_at, None
+                    return self._keep(
+                        _StdoutFrames(
+                            self._api.logs(
+                                self._id, stdout=True, stderr=True, stream=True, follow=True, since=since
+                            )
+                        )
+                    )
                 _log.debug("the output stream of container %s dropped: attaching again", self._name)
                 return self.open_stream(logs=False)  # same run, the connection dropped: new output only
             except docker.errors.NotFound:
@@ -177,9 +236,11 @@ class Monitor:
 
         for _ in range(40):
             try:
-                info = self._api.inspect_container(self._id)
+                info = self._inspect()
             except docker.errors.NotFound:
                 return -1
+            if info is None:
+                return None  # closing
             state = info["State"]
             if state.get("Restarting") or str(state.get("StartedAt", "")) != self.started_at:
                 return None  # a restart policy is restarting it (or already did)

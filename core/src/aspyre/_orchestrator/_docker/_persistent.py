@@ -2,15 +2,18 @@
 
 An existing container of that name, created by this app host, with the same configuration hash is
 reused: followed as it is when it runs, started again when it is stopped. A changed configuration (or a
-container that will not run again) is removed, so that the caller creates it anew. A container of that
+container that will not run again) is stopped gracefully, then removed, so that the caller creates it anew. A container of that
 name that aspyre or this app host did not create is never touched.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from typing import Any
+
+import anyio
 
 from .._specs import ContainerSpec
 from ._create import anonymous_volumes, host_ports
@@ -20,7 +23,7 @@ from ._handle import ContainerHandle
 from ._monitor import Monitor
 from ._owner import LABEL_APP_HOST, LABEL_APP_HOST_HASH, LABEL_CONFIG_HASH, LABEL_MANAGED
 
-__all__ = ["reuse_persistent"]
+__all__ = ["existing_host_ports", "reuse_persistent", "stop_own_persistent"]
 
 _log = logging.getLogger("aspyre.containers")
 
@@ -35,8 +38,15 @@ async def reuse_persistent(
     aliases: tuple[str, ...],
     on_log: Callable[[str, bool], None],
     status: Callable[[str], None],
+    grace: float = 10.0,
+    on_engine: Callable[[bool, str], None] | None = None,
 ) -> ContainerHandle | None:
-    """The existing persistent container *name*, followed again, or ``None`` when it must be created."""
+    """The existing persistent container *name*, followed again, or ``None`` when it must be created.
+
+    One that must be recreated is stopped gracefully first (*grace* seconds before SIGKILL), then removed.
+    """
+    import docker.errors
+
     existing = await engine.call(engine.inspect_container, name)
     if existing is None:
         return None
@@ -54,7 +64,9 @@ async def reuse_persistent(
         )
     if labels.get(LABEL_CONFIG_HASH) == config_hash:
         running = bool(existing["State"].get("Running"))
-        handle = await _follow(engine, session_network, spec, existing, aliases, on_log, start=not running)
+        handle = await _follow(
+            engine, session_network, spec, existing, aliases, on_log, start=not running, on_engine=on_engine
+        )
         if handle is not None:
             how = "Reusing" if running else "Starting again"
             status(f"{how} persistent container {name} (configuration unchanged)")
@@ -62,7 +74,21 @@ async def reuse_persistent(
         reason = "it stopped while aspyre attached to it" if running else "it could not be started again"
     else:
         reason = "its configuration changed"
-    status(f"Recreating persistent container {name}: {reason}")
+    if existing["State"].get("Running"):
+        # Stopped the way any stop is (the image's stop signal, then SIGKILL after the grace period), so
+        # that a database saves its last writes (Redis saves on SIGTERM) before the container goes.
+        status(
+            f"Recreating persistent container {name}: {reason}; stopping it first (grace period "
+            f"{math.ceil(grace)} s)"
+        )
+        try:
+            await engine.call(engine.api().stop, existing["Id"], timeout=max(0, math.ceil(grace)))
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as exc:
+            _log.warning("stopping container %s before recreating it failed: %s", name, exc)
+    else:
+        status(f"Recreating persistent container {name}: {reason}")
     await engine.call(engine.remove_container, existing["Id"])
     return None
 
@@ -76,6 +102,7 @@ async def _follow(
     on_log: Callable[[str, bool], None],
     *,
     start: bool,
+    on_engine: Callable[[bool, str], None] | None = None,
 ) -> ContainerHandle | None:
     """Follow an existing persistent container (starting it first if *start*); ``None`` if that fails."""
     import docker.errors
@@ -84,7 +111,7 @@ async def _follow(
     name = str(existing["Name"]).lstrip("/")
     api = engine.api()
     networks = (existing.get("NetworkSettings") or {}).get("Networks") or {}
-    monitor = Monitor(api, container_id, name, on_log)
+    monitor = Monitor(api, container_id, name, on_log, on_engine)
     try:
         if session_network not in networks:
             await engine.call(api.connect_container_to_network, container_id, session_network, aliases=list(aliases))
@@ -97,6 +124,9 @@ async def _follow(
         _log.debug("following container %s again failed: %s", name, exc)
         monitor.close(detach=False)
         return None
+    except BaseException:  # cancelled (the caller stops the container by name if it must), or the engine went
+        monitor.close(detach=False)
+        raise
     if not start and not info["State"].get("Running"):
         monitor.close(detach=False)
         return None
@@ -114,3 +144,21 @@ async def _follow(
         monitor=monitor,
         anonymous_volumes=anonymous_volumes(info),
     )
+
+
+async def stop_own_persistent(engine: DockerEngine, name: str, app_host_hash: str, grace: float) -> None:
+    """Stop container *name* if it runs and belongs to the app host with *app_host_hash* (shielded)."""
+    with anyio.CancelScope(shield=True):
+        info = await engine.call(engine.inspect_container, name)
+        if info is None or not info["State"].get("Running"):
+            return
+        labels = info["Config"].get("Labels") or {}
+        if labels.get(LABEL_APP_HOST_HASH) != app_host_hash:
+            return
+        await engine.call(engine.api().stop, info["Id"], timeout=max(0, math.ceil(grace)))
+
+
+async def existing_host_ports(engine: DockerEngine, name: str) -> dict[tuple[int, str], int]:
+    """Host ports of container *name*, running or stopped (empty: there is none)."""
+    info = await engine.call(engine.inspect_container, name)
+    return {} if info is None else host_ports(info)

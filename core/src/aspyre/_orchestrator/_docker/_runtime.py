@@ -48,7 +48,7 @@ from ._images import ensure_image
 from ._monitor import Monitor
 from ._networks import Networks
 from ._owner import LIFETIME_PERSISTENT, LIFETIME_SESSION
-from ._persistent import reuse_persistent
+from ._persistent import existing_host_ports, reuse_persistent, stop_own_persistent
 from ._sweep import sweep_orphans
 
 __all__ = ["HOST_GATEWAY", "ContainerHandle", "ContainerRuntime"]
@@ -98,6 +98,11 @@ class ContainerRuntime:
     @property
     def session_id(self) -> str:
         return self._engine.session_id
+
+    @property
+    def engine_address(self) -> str:
+        """The engine's address as given (``DOCKER_HOST``), for messages."""
+        return self._engine.where
 
     @property
     def app_host_hash(self) -> str:
@@ -157,11 +162,17 @@ class ContainerRuntime:
         on_log: Callable[[str, bool], None],
         *,
         on_status: Callable[[str], None] | None = None,
+        stop_grace_period: float = 10.0,
+        on_engine: Callable[[bool, str], None] | None = None,
     ) -> ContainerHandle:
         """Create and start (or, for an unchanged persistent container, reuse) the container of *spec*.
 
         Output lines go to ``on_log(line, is_stderr)``, always called on the event loop. ``on_status``
         (also on the loop) receives short human-readable progress notes (pulling, reusing, recreating).
+        A persistent container recreated for a changed configuration is first stopped with
+        *stop_grace_period* seconds before SIGKILL. ``on_engine(lost, problem)`` (on the loop) hears the
+        engine going away while the container is followed (``lost`` true, ``problem`` in a few words) and
+        coming back (the container is then followed again; :meth:`wait` waits on meanwhile).
         Raises :class:`ValueError` for an invalid spec (unsupported runtime flag, relative bind source),
         :class:`ContainerImageUnavailable`, :class:`ContainerStartError` or
         :class:`ContainerRuntimeUnavailable`.
@@ -196,6 +207,8 @@ class ContainerRuntime:
                 aliases=aliases,
                 on_log=on_log,
                 status=status,
+                grace=stop_grace_period,
+                on_engine=on_engine,
             )
             if reused is not None:
                 self._handles[reused.id] = reused
@@ -224,7 +237,7 @@ class ContainerRuntime:
             ) from exc
         container_id = str(container["Id"])
         api = engine.api()
-        monitor = Monitor(api, container_id, name, on_log)
+        monitor = Monitor(api, container_id, name, on_log, on_engine)
         handle = ContainerHandle(
             id=container_id,
             name=name,
@@ -337,6 +350,12 @@ class ContainerRuntime:
                 pass
             except docker.errors.APIError as exc:
                 _log.warning("stopping container %s failed: %s", handle.name, explain(exc))
+            except ContainerRuntimeUnavailable:
+                # Nothing can be stopped now: stop following (the next start's sweep removes a session one).
+                handle._monitor.close(detach=True)
+                handle._removed = True
+                self._handles.pop(handle.id, None)
+                raise
             if not await self._engine.call(handle._monitor.join, _MONITOR_JOIN_TIMEOUT):
                 handle._monitor.close(detach=False)
             if handle.persistent:
@@ -416,9 +435,21 @@ class ContainerRuntime:
                         await self.kill(handle)
                         await self._forget(handle)
                 except Exception as exc:
+                    handle._monitor.close(detach=True)
                     _log.warning("cleaning up container %s failed: %s", handle.name, exc)
-            await self._networks.remove_session()
-            await self._engine.close()
+            try:
+                await self._networks.remove_session()
+            finally:
+                await self._engine.close()
+
+    async def stop_persistent(self, resource_name: str, container_name: str | None, grace: float) -> None:
+        """Stop this app host's persistent container of *resource_name* if it runs (no handle needed).
+
+        For a Stop command that came while the container was being started or reused: whatever the
+        start got to, the container ends up stopped (and kept). Others' containers are not touched.
+        """
+        name = container_name or f"{resource_name}-{self.app_host_hash}"
+        await stop_own_persistent(self._engine, name, self.app_host_hash, grace)
 
     async def persistent_host_ports(
         self, resource_name: str, container_name: str | None = None
@@ -427,6 +458,4 @@ class ContainerRuntime:
 
         The orchestrator reuses them, so an unchanged persistent container keeps its address.
         """
-        name = container_name or f"{resource_name}-{self.app_host_hash}"
-        info = await self._engine.call(self._engine.inspect_container, name)
-        return {} if info is None else host_ports(info)
+        return await existing_host_ports(self._engine, container_name or f"{resource_name}-{self.app_host_hash}")
