@@ -50,36 +50,41 @@ class GrpcReceiver:
         )
         receiver = self
 
-        class Traces(trace_service_pb2_grpc.TraceServiceServicer):
-            def Export(self, request: Any, context: Any) -> Any:
-                result = receiver._export(context, "traces", store.add_traces, request)
-                response = trace_service_pb2.ExportTraceServiceResponse()
-                if result.rejected:
-                    response.partial_success.rejected_spans = result.rejected
-                    response.partial_success.error_message = result.reason
-                return response
+        def servicer(base: type, kind: str, add: Any, response_type: Any, rejected_field: str) -> Any:
+            """A servicer of one OTLP signal: keep the request, answer with its ``partial_success``."""
 
-        class Logs(logs_service_pb2_grpc.LogsServiceServicer):
-            def Export(self, request: Any, context: Any) -> Any:
-                result = receiver._export(context, "logs", store.add_logs, request)
-                response = logs_service_pb2.ExportLogsServiceResponse()
-                if result.rejected:
-                    response.partial_success.rejected_log_records = result.rejected
-                    response.partial_success.error_message = result.reason
-                return response
+            class Servicer(base):  # type: ignore[misc]
+                def Export(self, request: Any, context: Any) -> Any:
+                    result = receiver._export(context, kind, add, request)
+                    response = response_type()
+                    if result.rejected:
+                        setattr(response.partial_success, rejected_field, result.rejected)
+                        response.partial_success.error_message = result.reason
+                    return response
 
-        class Metrics(metrics_service_pb2_grpc.MetricsServiceServicer):
-            def Export(self, request: Any, context: Any) -> Any:
-                result = receiver._export(context, "metrics", store.add_metrics, request)
-                response = metrics_service_pb2.ExportMetricsServiceResponse()
-                if result.rejected:
-                    response.partial_success.rejected_data_points = result.rejected
-                    response.partial_success.error_message = result.reason
-                return response
+            return Servicer()
 
-        trace_service_pb2_grpc.add_TraceServiceServicer_to_server(Traces(), self.server)
-        logs_service_pb2_grpc.add_LogsServiceServicer_to_server(Logs(), self.server)
-        metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(Metrics(), self.server)
+        trace_service_pb2_grpc.add_TraceServiceServicer_to_server(
+            servicer(
+                trace_service_pb2_grpc.TraceServiceServicer, "traces", store.add_traces,
+                trace_service_pb2.ExportTraceServiceResponse, "rejected_spans",
+            ),
+            self.server,
+        )  # fmt: skip
+        logs_service_pb2_grpc.add_LogsServiceServicer_to_server(
+            servicer(
+                logs_service_pb2_grpc.LogsServiceServicer, "logs", store.add_logs,
+                logs_service_pb2.ExportLogsServiceResponse, "rejected_log_records",
+            ),
+            self.server,
+        )  # fmt: skip
+        metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(
+            servicer(
+                metrics_service_pb2_grpc.MetricsServiceServicer, "metrics", store.add_metrics,
+                metrics_service_pb2.ExportMetricsServiceResponse, "rejected_data_points",
+            ),
+            self.server,
+        )  # fmt: skip
 
     def __repr__(self) -> str:  # never the key
         return f"<GrpcReceiver secured={self._key is not None}>"
