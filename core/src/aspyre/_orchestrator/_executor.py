@@ -20,6 +20,7 @@ import anyio.to_thread
 
 from .._errors import DistributedApplicationException
 from .._model._annotations import ContainerLifetime
+from .._model._endpoints import EndpointAnnotation
 from .._model._install import PackageInstallAnnotation
 from .._model._resources import ContainerResource, ExecutableResource, IResource
 from .._model._snapshot import KnownProperties, KnownResourceStates, ResourceSnapshot, StateStyle
@@ -28,6 +29,7 @@ from ._docker import ContainerHandle, ContainerRuntime, ContainerRuntimeUnavaila
 from ._docker._owner import OwnerIdentity
 from ._install import Installer
 from ._otlp import OtlpEnvironment, instance_id, otlp_environment
+from ._peers import containers_reached, model_peers
 from ._processes import run_process
 from ._proxy import EndpointProxy
 from ._reaping import ProcessWatchdog, owner_marker, sweep_orphan_processes
@@ -77,8 +79,13 @@ class Executor:
         #: The container runtime; it also tells how containers reach addresses.
         self.runtime = ContainerRuntime(session_id=session_id, app_host_path=app_host_path)
         self._connected = False
+        self._begun = False
+        self._connecting = False
         self._runtime_error: str | None = None
         self._runtime_ready = anyio.Event()
+        self._containers_swept = anyio.Event()
+        #: Containers the model shows reaching another container, and those reached (see :mod:`._peers`).
+        self._peers: set[str] = set()
         #: Set by a forced stop: processes get SIGKILL without waiting out the grace period.
         self.force = anyio.Event()
         #: Processes carry their owner (this app host) in their environment; the watchdog stops them if it dies.
@@ -88,20 +95,37 @@ class Executor:
         #: ``service.instance.id`` of each resource that exports telemetry, made once per session.
         self._instances: dict[str, str] = {}
         self._installer = Installer(
-            grace_period=lambda: self._options.stop_grace_period, force=self.force, owner=self._owner, watchdog=self._watchdog
+            grace_period=lambda: self._options.stop_grace_period,
+            force=self.force,
+            owner=self._owner,
+            watchdog=self._watchdog,
         )
         #: The endpoint proxies, per resource and endpoint: they live as long as the app.
         self.proxies = Proxies()
 
     # -- the runtime ---------------------------------------------------------------------------------------
+    def begin(self, model: DistributedApplicationModel, tg: anyio.abc.TaskGroup) -> None:
+        """As early as the app starts: connect to the container engine and sweep orphans in the background
+        when the app has containers (idempotent; :meth:`allocate_endpoints` calls it too)."""
+        if self._begun or not any(isinstance(r, ContainerResource) for r in model):
+            return
+        self._begun = True
+        tg.start_soon(self.connect_runtime)
+
     async def connect_runtime(self) -> None:
-        """Connect to the container engine, sweep orphans, create the session network (errors are kept)."""
+        """Connect to the container engine (errors are kept), then sweep orphans.
+
+        Containers wait for the connection only: the sweep removes objects of other sessions, never this one's,
+        so a container waits for it only when a leftover could be in its way (a fixed host port, a chosen
+        container name, a persistent container).
+        """
+        if self._connecting:
+            await self._runtime_ready.wait()
+            return
+        self._connecting = True
         runtime = self.runtime
         try:
             await runtime.connect(timeout=self._options.container_runtime_timeout)
-            for what in await runtime.sweep_orphans():
-                log.info("removed a leftover of an app host that no longer runs: %s", what)
-            await runtime.ensure_network()
             self._connected = True
         except Exception as exc:
             self._runtime_error = str(exc)
@@ -110,6 +134,14 @@ class Executor:
                 await runtime.close()
         finally:
             self._runtime_ready.set()
+        try:
+            if self._connected:
+                for what in await runtime.sweep_orphans():
+                    log.info("removed a leftover of an app host that no longer runs: %s", what)
+        except Exception as exc:  # never a reason not to start
+            log.warning("looking for containers left by app hosts that no longer run failed: %s", exc)
+        finally:
+            self._containers_swept.set()
 
     async def container_host_address(self) -> str | None:
         """The IP address containers reach this machine at (``host.docker.internal`` in them), once the
@@ -137,8 +169,8 @@ class Executor:
         )
 
     async def _persistent_host_ports(self, containers: Iterable[ContainerResource]) -> dict[str, HostPorts]:
-        """Host ports of existing persistent containers by resource name (connects first)."""
-        await self.connect_runtime()
+        """Host ports of existing persistent containers by resource name (once connected)."""
+        await self._runtime_ready.wait()
         out: dict[str, HostPorts] = {}
         if not self._connected:
             return out
@@ -151,8 +183,8 @@ class Executor:
     async def allocate_endpoints(self, model: DistributedApplicationModel, tg: anyio.abc.TaskGroup) -> None:
         """Allocate every endpoint (callers in containers reach them as the runtime says), show the URLs.
 
-        Connects to the container runtime: first when persistent containers may keep their host ports,
-        else in the background (containers wait for it).
+        Connects to the container runtime in the background (containers wait for it), unless :meth:`begin`
+        did already; waits for the connection when persistent containers may keep their host ports.
         """
         if any(isinstance(r, ExecutableResource) for r in model):
             tg.start_soon(self._sweep_processes)
@@ -160,19 +192,18 @@ class Executor:
             self._processes_swept.set()
         containers = [c for c in model if isinstance(c, ContainerResource)]
         keep: dict[str, HostPorts] = {}
-        if any(c.lifetime is ContainerLifetime.PERSISTENT for c in containers):
-            keep = await self._persistent_host_ports(containers)
-        elif containers:
-            tg.start_soon(self.connect_runtime)
-        else:
+        self.begin(model, tg)
+        if not containers:
             self._runtime_ready.set()
+            self._containers_swept.set()
+        elif any(c.lifetime is ContainerLifetime.PERSISTENT for c in containers):
+            keep = await self._persistent_host_ports(containers)
+        self._peers = model_peers(model)
         allocator = EndpointAllocator(self.runtime, randomize_ports=self._options.randomize_ports)
         for plan in allocator.allocate(model, keep):
             self._start_proxy(plan, tg)
         for r in model:
-            urls = await resource_urls(
-                r, execution_context=self._context, logger=self._loggers.get_logger(r)
-            )
+            urls = await resource_urls(r, execution_context=self._context, logger=self._loggers.get_logger(r))
             if urls:
                 self._notifications.publish_update(r, functools.partial(with_urls, urls))
 
@@ -346,6 +377,16 @@ class Executor:
                 image_reference=image,
                 host_ports=dict.fromkeys(proxied),
             )
+            # On the session network only when it reaches another container, or is reached by one.
+            peers = containers_reached(r, resolved.references)
+            if peers or r.name in self._peers:
+                await self.runtime.join_network(r.name, *peers)
+            if (
+                spec.container_name
+                or r.lifetime is ContainerLifetime.PERSISTENT
+                or any(ep.port is not None for ep in r.annotations.all(EndpointAnnotation))
+            ):
+                await self._containers_swept.wait()  # a leftover of a dead app host could be in the way
             handle = await self.runtime.start_container(
                 spec,
                 on_log,

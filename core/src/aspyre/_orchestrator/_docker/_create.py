@@ -101,11 +101,14 @@ def create_kwargs(
     *,
     lifetime: str,
     name: str,
-    network: str,
+    network: str | None,
     aliases: tuple[str, ...],
     config_hash: str,
 ) -> dict[str, Any]:
-    """The keyword arguments of ``containers.create`` for *spec* (blocking: creates named volumes)."""
+    """The keyword arguments of ``containers.create`` for *spec* (blocking: creates named volumes).
+
+    *network*: the network it is created on under *aliases* (``None``: the engine's default bridge).
+    """
     from docker.types import Mount
 
     api = engine.api()
@@ -144,8 +147,11 @@ def create_kwargs(
         "mounts": mounts,
         "labels": labels,
         "name": name,
-        "network": network,
-        "networking_config": {network: api.create_endpoint_config(aliases=list(aliases))},
+        **(
+            {}
+            if network is None
+            else {"network": network, "networking_config": {network: api.create_endpoint_config(aliases=list(aliases))}}
+        ),
         "extra_hosts": extra_hosts or None,
         "detach": True,
         **options.kwargs,

@@ -44,7 +44,7 @@ from ._engine import DockerEngine
 from ._errors import ContainerExitUnknown, ContainerRuntimeUnavailable, ContainerStartError, explain
 from ._files import put_files
 from ._handle import ContainerHandle
-from ._images import ensure_image
+from ._images import ImageCache, ensure_image
 from ._monitor import Monitor
 from ._networks import Networks
 from ._owner import LIFETIME_PERSISTENT, LIFETIME_SESSION
@@ -92,6 +92,7 @@ class ContainerRuntime:
             owner_pid=owner_pid,
         )
         self._networks = Networks(self._engine)
+        self._images = ImageCache()
         self._handles: dict[str, ContainerHandle] = {}
 
     # ------------------------------------------------------------------ names and addresses
@@ -125,7 +126,7 @@ class ContainerRuntime:
         return HOST_GATEWAY
 
     async def host_gateway_address(self) -> str | None:
-        """The IP address :data:`HOST_GATEWAY` maps to in containers (after :meth:`ensure_network`), or ``None``
+        """The IP address :data:`HOST_GATEWAY` maps to in containers (after :meth:`connect`), or ``None``
         when the engine does not say: where a server on this machine listens for containers to reach it."""
         return await self._networks.host_gateway_address()
 
@@ -140,6 +141,7 @@ class ContainerRuntime:
         Raises :class:`ContainerRuntimeUnavailable` within about *timeout* seconds when no engine answers.
         """
         await self._engine.connect(timeout)
+        self._networks.always = self._engine.podman
 
     async def sweep_orphans(self) -> list[str]:
         """Remove session objects of app hosts that no longer run; see :func:`._sweep.sweep_orphans`."""
@@ -150,10 +152,25 @@ class ContainerRuntime:
     async def ensure_network(self) -> str:
         """Create the session's bridge network once (labelled like every session object); return its name.
 
-        Every container of the session joins it, reachable under its resource name and aliases.
+        Containers join it as :meth:`join_network` says, reachable under their resource name and aliases.
         """
         await self.connect()
         return await self._networks.ensure_session()
+
+    async def join_network(self, *resource_names: str) -> None:
+        """Put the containers of *resource_names* on the session network, reachable by name and aliases.
+
+        For a container that reaches another by name, and the one it reaches. Their containers made
+        earlier are connected now (running ones too), later ones are created on it. Containers of other
+        resources (without network aliases of their own) run on the engine's default bridge: they start
+        faster there, and a session whose containers reach no other needs no network at all.
+        """
+        await self.connect()
+        await self._networks.join(frozenset(resource_names))
+
+    def on_session_network(self, handle: ContainerHandle) -> bool:
+        """Whether the container is on the session network now."""
+        return self._networks.on_session(handle.id)
 
     # ------------------------------------------------------------------ start
     async def start_container(
@@ -180,11 +197,14 @@ class ContainerRuntime:
         status = on_status or (lambda message: None)
         options = parse_runtime_args(spec.runtime_args, resource_name=spec.resource_name)
         validate(spec)
-        network = await self.ensure_network()
+        await self.connect()
+        # The session network only when a container reaches another by name, or is reached (join_network),
+        # or has network aliases of its own; the rest start faster on the default bridge.
+        network = await self._networks.placement(spec.resource_name, join=bool(spec.network_aliases))
         gateway = await self._networks.host_gateway()
         spec = attrs.evolve(spec, extra_hosts={HOST_GATEWAY: gateway, **spec.extra_hosts})
         persistent = spec.lifetime is ContainerLifetime.PERSISTENT
-        image = await ensure_image(self._engine, spec, options.kwargs.get("platform"), status)
+        image = await ensure_image(self._engine, spec, options.kwargs.get("platform"), status, self._images)
         image_id = str(image["Id"])
         hash_ = config_hash(spec, image_id)
         aliases = tuple(dict.fromkeys((spec.resource_name, *spec.network_aliases)))
@@ -212,6 +232,7 @@ class ContainerRuntime:
             )
             if reused is not None:
                 self._handles[reused.id] = reused
+                await self._networks.created(spec.resource_name, reused.id, aliases, network)
                 return reused
 
         engine = self._engine
@@ -228,7 +249,17 @@ class ContainerRuntime:
             config_hash=hash_,
         )
         try:
-            container = await engine.call(self._create, kwargs)
+            try:
+                container = await engine.call(self._create, kwargs)
+            except Exception as exc:
+                import docker.errors
+
+                if not isinstance(exc, docker.errors.ImageNotFound):
+                    raise
+                # The image went away since this session found it: find (or pull) it again, once.
+                self._images.drop(spec.image)
+                image = await ensure_image(self._engine, spec, options.kwargs.get("platform"), status, self._images)
+                container = await engine.call(self._create, kwargs)
         except ContainerRuntimeUnavailable:
             raise
         except Exception as exc:
@@ -252,8 +283,9 @@ class ContainerRuntime:
         )
         self._handles[container_id] = handle
         try:
-            if persistent:
+            if persistent and network is not None:
                 await engine.call(api.connect_container_to_network, container_id, network, aliases=list(aliases))
+            await self._networks.created(spec.resource_name, container_id, aliases, network)
             try:
                 await engine.call(put_files, engine, container_id, spec.files)
             except Exception as exc:
@@ -411,6 +443,7 @@ class ContainerRuntime:
         """Remove the container with its anonymous volumes and stop tracking it."""
         handle._removed = True
         self._handles.pop(handle.id, None)
+        self._networks.forget(handle.id)
         if self._engine.client is None:
             return
         try:
@@ -427,20 +460,24 @@ class ContainerRuntime:
             if self._engine.client is None:
                 self._engine.closed = True
                 return
-            for handle in list(self._handles.values()):
-                try:
-                    if handle.persistent:
-                        await self._detach(handle)
-                    else:
-                        await self.kill(handle)
-                        await self._forget(handle)
-                except Exception as exc:
-                    handle._monitor.close(detach=True)
-                    _log.warning("cleaning up container %s failed: %s", handle.name, exc)
+            async with anyio.create_task_group() as tg:  # independent containers: all at once
+                for handle in list(self._handles.values()):
+                    tg.start_soon(self._release, handle)
             try:
                 await self._networks.remove_session()
             finally:
                 await self._engine.close()
+
+    async def _release(self, handle: ContainerHandle) -> None:
+        try:
+            if handle.persistent:
+                await self._detach(handle)
+            else:
+                await self.kill(handle)
+                await self._forget(handle)
+        except Exception as exc:
+            handle._monitor.close(detach=True)
+            _log.warning("cleaning up container %s failed: %s", handle.name, exc)
 
     async def stop_persistent(self, resource_name: str, container_name: str | None, grace: float) -> None:
         """Stop this app host's persistent container of *resource_name* if it runs (no handle needed).
