@@ -8,7 +8,6 @@ stop asks for (a persistent container is stopped by the Stop command, left runni
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 from collections.abc import Callable, Iterable
@@ -20,16 +19,15 @@ import anyio.to_thread
 
 from .._errors import DistributedApplicationException
 from .._model._annotations import ContainerLifetime
-from .._model._endpoints import EndpointAnnotation
 from .._model._install import PackageInstallAnnotation
 from .._model._resources import ContainerResource, ExecutableResource, IResource
 from .._model._snapshot import KnownProperties, KnownResourceStates, ResourceSnapshot, StateStyle
 from ._addresses import EndpointAllocator, HostPorts, ProxiedEndpoint, replica_count
 from ._docker import ContainerHandle, ContainerRuntime, ContainerRuntimeUnavailable
 from ._docker._owner import OwnerIdentity
+from ._engine_session import EngineSession
 from ._install import Installer
 from ._otlp import OtlpEnvironment, instance_id, otlp_environment
-from ._peers import containers_reached, model_peers
 from ._processes import run_process
 from ._proxy import EndpointProxy
 from ._reaping import ProcessWatchdog, owner_marker, sweep_orphan_processes
@@ -76,16 +74,9 @@ class Executor:
         self._options = options
         self._notifications = notifications
         self._loggers = loggers
-        #: The container runtime; it also tells how containers reach addresses.
-        self.runtime = ContainerRuntime(session_id=session_id, app_host_path=app_host_path)
-        self._connected = False
-        self._begun = False
-        self._connecting = False
-        self._runtime_error: str | None = None
-        self._runtime_ready = anyio.Event()
-        self._containers_swept = anyio.Event()
-        #: Containers the model shows reaching another container, and those reached (see :mod:`._peers`).
-        self._peers: set[str] = set()
+        self._engine = EngineSession(
+            session_id=session_id, app_host_path=app_host_path, timeout=lambda: self._options.container_runtime_timeout
+        )
         #: Set by a forced stop: processes get SIGKILL without waiting out the grace period.
         self.force = anyio.Event()
         #: Processes carry their owner (this app host) in their environment; the watchdog stops them if it dies.
@@ -104,52 +95,24 @@ class Executor:
         self.proxies = Proxies()
 
     # -- the runtime ---------------------------------------------------------------------------------------
+    @property
+    def runtime(self) -> ContainerRuntime:
+        """The container runtime; it also tells how containers reach addresses."""
+        return self._engine.runtime
+
+    @property
+    def _connected(self) -> bool:
+        return self._engine.connected
+
     def begin(self, model: DistributedApplicationModel, tg: anyio.abc.TaskGroup) -> None:
         """As early as the app starts: connect to the container engine and sweep orphans in the background
         when the app has containers (idempotent; :meth:`allocate_endpoints` calls it too)."""
-        if self._begun or not any(isinstance(r, ContainerResource) for r in model):
-            return
-        self._begun = True
-        tg.start_soon(self.connect_runtime)
-
-    async def connect_runtime(self) -> None:
-        """Connect to the container engine (errors are kept), then sweep orphans.
-
-        Containers wait for the connection only: the sweep removes objects of other sessions, never this one's,
-        so a container waits for it only when a leftover could be in its way (a fixed host port, a chosen
-        container name, a persistent container).
-        """
-        if self._connecting:
-            await self._runtime_ready.wait()
-            return
-        self._connecting = True
-        runtime = self.runtime
-        try:
-            await runtime.connect(timeout=self._options.container_runtime_timeout)
-            self._connected = True
-        except Exception as exc:
-            self._runtime_error = str(exc)
-            log.warning("%s", exc)
-            with contextlib.suppress(Exception):
-                await runtime.close()
-        finally:
-            self._runtime_ready.set()
-        try:
-            if self._connected:
-                for what in await runtime.sweep_orphans():
-                    log.info("removed a leftover of an app host that no longer runs: %s", what)
-        except Exception as exc:  # never a reason not to start
-            log.warning("looking for containers left by app hosts that no longer run failed: %s", exc)
-        finally:
-            self._containers_swept.set()
+        self._engine.begin(model, tg)
 
     async def container_host_address(self) -> str | None:
         """The IP address containers reach this machine at (``host.docker.internal`` in them), once the
         runtime is connected; ``None`` when the app runs no containers or the runtime is unavailable."""
-        await self._runtime_ready.wait()
-        if not self._connected:
-            return None
-        return await self.runtime.host_gateway_address()
+        return await self._engine.host_address()
 
     def _otlp(self, r: ExecutableResource | ContainerResource, host_alias: str | None) -> OtlpEnvironment | None:
         """The telemetry variables of ``r`` (``None``: it does not export, or the app sends telemetry nowhere)."""
@@ -168,18 +131,6 @@ class Executor:
             host_alias=host_alias,
         )
 
-    async def _persistent_host_ports(self, containers: Iterable[ContainerResource]) -> dict[str, HostPorts]:
-        """Host ports of existing persistent containers by resource name (once connected)."""
-        await self._runtime_ready.wait()
-        out: dict[str, HostPorts] = {}
-        if not self._connected:
-            return out
-        for c in containers:
-            if c.lifetime is ContainerLifetime.PERSISTENT:
-                with contextlib.suppress(Exception):
-                    out[c.name] = await self.runtime.persistent_host_ports(c.name, container_name(c))
-        return out
-
     async def allocate_endpoints(self, model: DistributedApplicationModel, tg: anyio.abc.TaskGroup) -> None:
         """Allocate every endpoint (callers in containers reach them as the runtime says), show the URLs.
 
@@ -193,12 +144,9 @@ class Executor:
         containers = [c for c in model if isinstance(c, ContainerResource)]
         keep: dict[str, HostPorts] = {}
         self.begin(model, tg)
-        if not containers:
-            self._runtime_ready.set()
-            self._containers_swept.set()
-        elif any(c.lifetime is ContainerLifetime.PERSISTENT for c in containers):
-            keep = await self._persistent_host_ports(containers)
-        self._peers = model_peers(model)
+        self._engine.plan(model)
+        if any(c.lifetime is ContainerLifetime.PERSISTENT for c in containers):
+            keep = await self._engine.persistent_host_ports(containers)
         allocator = EndpointAllocator(self.runtime, randomize_ports=self._options.randomize_ports)
         for plan in allocator.allocate(model, keep):
             self._start_proxy(plan, tg)
@@ -328,9 +276,9 @@ class Executor:
 
     async def run_container(self, r: ContainerResource, run: ResourceRun, created: Callable[[], None]) -> None:
         """Run a container until it exits (Exited) or the run is cancelled (then stop or detach it)."""
-        await self._runtime_ready.wait()
+        await self._engine.ready.wait()
         if not self._connected:
-            raise RuntimeUnhealthy(self._runtime_error or "the container runtime is not available")
+            raise RuntimeUnhealthy(self._engine.error or "the container runtime is not available")
         logger = self._loggers.get_logger(r)
         write = self._loggers.write
 
@@ -377,16 +325,7 @@ class Executor:
                 image_reference=image,
                 host_ports=dict.fromkeys(proxied),
             )
-            # On the session network only when it reaches another container, or is reached by one.
-            peers = containers_reached(r, resolved.references)
-            if peers or r.name in self._peers:
-                await self.runtime.join_network(r.name, *peers)
-            if (
-                spec.container_name
-                or r.lifetime is ContainerLifetime.PERSISTENT
-                or any(ep.port is not None for ep in r.annotations.all(EndpointAnnotation))
-            ):
-                await self._containers_swept.wait()  # a leftover of a dead app host could be in the way
+            await self._engine.before_create(r, spec, resolved)
             handle = await self.runtime.start_container(
                 spec,
                 on_log,

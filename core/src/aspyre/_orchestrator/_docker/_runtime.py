@@ -2,8 +2,9 @@
 
 :class:`ContainerRuntime` is what the orchestrator uses to run container resources: it connects to the
 engine (``DOCKER_HOST`` or the Docker CLI context, Podman's Docker-compatible socket works too), sweeps
-objects left behind by app hosts that no longer run, creates the session network, pulls images per pull
-policy, creates and starts containers (ports published on 127.0.0.1, mounts, network aliases, runtime
+objects left behind by app hosts that no longer run, creates the session network when a container reaches
+another by name (:meth:`~ContainerRuntime.join_network`), pulls images per pull policy (each image is
+inspected once per session), creates and starts containers (ports published on 127.0.0.1, mounts, network aliases, runtime
 args), streams their output line by line, reports their exit, and stops, detaches or removes them.
 It also says how a caller reaches an address (:meth:`~ContainerRuntime.host_gateway_name`,
 :meth:`~ContainerRuntime.container_address`).
@@ -22,7 +23,6 @@ import math
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import anyio
 import attrs
@@ -34,9 +34,10 @@ from ._build import build_image
 from ._create import (
     anonymous_volumes,
     config_hash,
+    container_name_of,
+    create_container,
     create_kwargs,
     host_ports,
-    random_suffix,
     remove_with_volumes,
     validate,
 )
@@ -150,21 +151,14 @@ class ContainerRuntime:
         return await engine.call(sweep_orphans, engine.api(), session_id=engine.session_id, this_host=engine.owner.host)
 
     async def ensure_network(self) -> str:
-        """Create the session's bridge network once (labelled like every session object); return its name.
-
-        Containers join it as :meth:`join_network` says, reachable under their resource name and aliases.
-        """
+        """Create the session's bridge network once (labelled like every session object); return its name."""
         await self.connect()
         return await self._networks.ensure_session()
 
     async def join_network(self, *resource_names: str) -> None:
-        """Put the containers of *resource_names* on the session network, reachable by name and aliases.
-
-        For a container that reaches another by name, and the one it reaches. Their containers made
-        earlier are connected now (running ones too), later ones are created on it. Containers of other
-        resources (without network aliases of their own) run on the engine's default bridge: they start
-        faster there, and a session whose containers reach no other needs no network at all.
-        """
+        """Put the containers of *resource_names* (one that reaches another by name, the one reached) on the
+        session network: those made earlier are connected now, later ones created on it. Other containers
+        (without aliases of their own) run on the default bridge: see :class:`._networks.Networks`."""
         await self.connect()
         await self._networks.join(frozenset(resource_names))
 
@@ -208,12 +202,7 @@ class ContainerRuntime:
         image_id = str(image["Id"])
         hash_ = config_hash(spec, image_id)
         aliases = tuple(dict.fromkeys((spec.resource_name, *spec.network_aliases)))
-        if spec.container_name:
-            name = spec.container_name
-        elif persistent:
-            name = f"{spec.resource_name}-{self.app_host_hash}"
-        else:
-            name = f"{spec.resource_name}-{random_suffix()}"
+        name = container_name_of(spec, self.app_host_hash)
 
         primary_network = network
         if persistent:
@@ -248,24 +237,8 @@ class ContainerRuntime:
             aliases=aliases,
             config_hash=hash_,
         )
-        try:
-            try:
-                container = await engine.call(self._create, kwargs)
-            except Exception as exc:
-                import docker.errors
-
-                if not isinstance(exc, docker.errors.ImageNotFound):
-                    raise
-                # The image went away since this session found it: find (or pull) it again, once.
-                self._images.drop(spec.image)
-                image = await ensure_image(self._engine, spec, options.kwargs.get("platform"), status, self._images)
-                container = await engine.call(self._create, kwargs)
-        except ContainerRuntimeUnavailable:
-            raise
-        except Exception as exc:
-            raise ContainerStartError(
-                f"Cannot create the container {name} of resource '{spec.resource_name}': {explain(exc)}"
-            ) from exc
+        platform = options.kwargs.get("platform")
+        container = await create_container(engine, self._images, spec, platform, status, kwargs)
         container_id = str(container["Id"])
         api = engine.api()
         monitor = Monitor(api, container_id, name, on_log, on_engine)
@@ -329,11 +302,6 @@ class ContainerRuntime:
         await self.connect()
         engine = self._engine
         return await engine.call(build_image, engine, spec, on_log, on_status or (lambda message: None))
-
-    def _create(self, kwargs: dict[str, Any]) -> dict[str, Any]:
-        client = self._engine.client
-        assert client is not None
-        return dict(client.containers.create(**kwargs).attrs)
 
     # ------------------------------------------------------------------ follow, stop, detach, kill
     async def wait(self, handle: ContainerHandle) -> int:
@@ -470,11 +438,7 @@ class ContainerRuntime:
 
     async def _release(self, handle: ContainerHandle) -> None:
         try:
-            if handle.persistent:
-                await self._detach(handle)
-            else:
-                await self.kill(handle)
-                await self._forget(handle)
+            await (self._detach(handle) if handle.persistent else self.remove(handle))
         except Exception as exc:
             handle._monitor.close(detach=True)
             _log.warning("cleaning up container %s failed: %s", handle.name, exc)
