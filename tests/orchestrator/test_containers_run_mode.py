@@ -97,7 +97,7 @@ async def test_the_session_network_is_made_only_when_a_container_reaches_another
     host = cache.get_endpoint("tcp").property(aspyre.EndpointProperty.HOST)
 
     def environment(context: aspyre.annotations.EnvironmentCallbackContext) -> None:
-        context.env["H"] = host  # hidden from the model until the callback runs
+        context.environment["H"] = host  # hidden from the model until the callback runs
 
     (
         b.add_container("late", *IMAGE)

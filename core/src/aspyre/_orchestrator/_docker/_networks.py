@@ -140,10 +140,20 @@ class Networks:
         return container_id in self._attached
 
     async def _connect(self, container_id: str, aliases: tuple[str, ...]) -> None:
+        import docker.errors
+
         api = self._engine.api()
-        await self._engine.call(
-            api.connect_container_to_network, container_id, self.session_name, aliases=list(aliases)
-        )
+        try:
+            await self._engine.call(
+                api.connect_container_to_network, container_id, self.session_name, aliases=list(aliases)
+            )
+        except docker.errors.NotFound:
+            return  # the container went meanwhile (stopped and removed): nothing to reach
+        except docker.errors.APIError as exc:
+            if "already exists" not in str(exc):
+                raise ContainerStartError(
+                    f"Cannot connect container {container_id[:12]} to the network {self.session_name}: {explain(exc)}"
+                ) from exc
         self._attached.add(container_id)
 
     async def ensure_persistent(self) -> str:

@@ -260,7 +260,8 @@ class ContainerRuntime:
                 await engine.call(api.connect_container_to_network, container_id, network, aliases=list(aliases))
             await self._networks.created(spec.resource_name, container_id, aliases, network)
             try:
-                await engine.call(put_files, engine, container_id, spec.files)
+                if spec.files:
+                    await engine.call(put_files, engine, container_id, spec.files)
             except Exception as exc:
                 if isinstance(exc, ContainerRuntimeUnavailable):
                     raise
