@@ -63,6 +63,13 @@ HOST_GATEWAY = "host.docker.internal"
 _MONITOR_JOIN_TIMEOUT = 10.0
 
 
+async def _joined(handle: ContainerHandle) -> bool:
+    """Wait (on the loop, holding no worker thread) for the container's output thread to finish; whether it did."""
+    with anyio.move_on_after(_MONITOR_JOIN_TIMEOUT):
+        await handle._monitor.done.wait()
+    return handle._monitor.done.is_set()
+
+
 class ContainerRuntime:
     """Runs container resources of one app host session on a Docker-compatible engine.
 
@@ -357,7 +364,7 @@ class ContainerRuntime:
                 handle._removed = True
                 self._handles.pop(handle.id, None)
                 raise
-            if not await self._engine.call(handle._monitor.join, _MONITOR_JOIN_TIMEOUT):
+            if not await _joined(handle):
                 handle._monitor.close(detach=False)
             if handle.persistent:
                 await self._detach(handle)
@@ -390,7 +397,7 @@ class ContainerRuntime:
                 await self._engine.call(self._engine.api().kill, handle.id)
             except docker.errors.APIError as exc:  # not running (409) or gone (404)
                 _log.debug("killing container %s: %s", handle.name, exc)
-            if not await self._engine.call(handle._monitor.join, _MONITOR_JOIN_TIMEOUT):
+            if not await _joined(handle):
                 handle._monitor.close(detach=False)
 
     async def remove(self, handle: ContainerHandle) -> None:
@@ -403,7 +410,7 @@ class ContainerRuntime:
 
     async def _detach(self, handle: ContainerHandle) -> None:
         handle._monitor.close(detach=True)
-        await self._engine.call(handle._monitor.join, _MONITOR_JOIN_TIMEOUT)
+        await _joined(handle)
         await self._networks.leave_session(handle.id, handle.name)
         handle._removed = True
         self._handles.pop(handle.id, None)
@@ -419,7 +426,7 @@ class ContainerRuntime:
             await self._engine.call(remove_with_volumes, self._engine, handle.id, handle._anonymous_volumes)
         except Exception as exc:
             _log.warning("removing container %s failed: %s", handle.name, exc)
-        await self._engine.call(handle._monitor.join, _MONITOR_JOIN_TIMEOUT)
+        await _joined(handle)
 
     # ------------------------------------------------------------------ end
     async def close(self) -> None:
