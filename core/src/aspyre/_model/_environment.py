@@ -30,7 +30,7 @@ from ._resources import (
     ParameterResource,
     PythonAppResource,
 )
-from ._values import iter_references
+from ._values import references_of
 
 __all__ = [
     "VALUE_KINDS",
@@ -102,7 +102,7 @@ def is_secret_value(value: object) -> bool:
                 todo.append(v.resource.connection_string_expression)
             except Exception:  # a custom resource whose expression fails: mask rather than risk it
                 return True
-        todo.extend(iter_references(v))
+        todo.extend(references_of(v))
     return False
 
 
@@ -259,7 +259,7 @@ async def compute_arguments(resource: IResource, execution_context: Any = None, 
 def _refers_to(value: object, target: object) -> bool:
     if value is target:
         return True
-    return any(ref is target for ref in iter_references(value))
+    return any(ref is target for ref in references_of(value))
 
 
 async def find_referrers(

@@ -20,7 +20,7 @@ from ._names import name_key
 from ._resources import IResource, IResourceWithConnectionString, IResourceWithParent, ParameterResource
 from ._urls import ResourceUrlsCallbackAnnotation
 from ._validation import resource_problems
-from ._values import ReferenceExpression, ValueWithReferences, iter_references
+from ._values import ReferenceExpression, ValueWithReferences, references_of
 
 __all__ = [
     "DistributedApplicationModel",
@@ -108,16 +108,20 @@ def connection_string_problem(resource: IResourceWithConnectionString) -> str | 
 
 def _value_resources(values: Iterable[object]) -> Iterator[IResource]:
     for v in values:
+        if type(v) is str:
+            continue
         if isinstance(v, IResource):
             yield v
-        for ref in iter_references(v):
+        for ref in references_of(v):
             if isinstance(ref, IResource):
                 yield ref
 
 
 def _endpoint_uses(values: Iterable[object]) -> Iterator[EndpointReference]:
     for v in values:
-        for obj in (v, *iter_references(v)):
+        if type(v) is str:
+            continue
+        for obj in (v, *references_of(v)):
             if isinstance(obj, EndpointReference):
                 yield obj
             elif isinstance(obj, EndpointReferenceExpression):

@@ -37,6 +37,7 @@ __all__ = [
     "as_value",
     "iter_references",
     "manifest_expression",
+    "references_of",
     "resolve_value",
 ]
 
@@ -192,18 +193,44 @@ def manifest_expression(value: object) -> str:
 
 def iter_references(value: object) -> Iterator[object]:
     """Every object ``value`` refers to, recursively (depth first, each object once)."""
+    return iter(references_of(value))
+
+
+#: Whether instances of a type are values with references (the protocol's answer, per type).
+_with_references: dict[type, bool] = {str: False}
+
+
+def _has_references(v: object) -> bool:
+    answer = _with_references.get(type(v))
+    if answer is None:
+        answer = isinstance(v, ValueWithReferences)
+        if v.__class__ is type(v):
+            _with_references[type(v)] = answer
+    return answer
+
+
+def references_of(value: object) -> list[object]:
+    """:func:`iter_references` as a list: every object ``value`` refers to, depth first, each once."""
+    if not _has_references(value):
+        return []
+    out: list[object] = []
     seen: set[int] = set()
+    known = _with_references
 
-    def walk(v: object) -> Iterator[object]:
-        if isinstance(v, ValueWithReferences):
-            for ref in v.references:
-                if id(ref) in seen:
-                    continue
-                seen.add(id(ref))
-                yield ref
-                yield from walk(ref)
+    def walk(v: Any) -> None:
+        for ref in v.references:
+            if id(ref) in seen:
+                continue
+            seen.add(id(ref))
+            out.append(ref)
+            answer = known.get(type(ref))
+            if answer is None:
+                answer = _has_references(ref)
+            if answer:
+                walk(ref)
 
-    yield from walk(value)
+    walk(value)
+    return out
 
 
 def _uri_encode(text: str) -> str:
