@@ -412,19 +412,21 @@ class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods,
         """Validate the model (every problem in one :class:`ModelValidationError`) and make the app."""
         from aspyre._hosting._app import DistributedApplication
         from aspyre._hosting._loading import current_loading
+        from aspyre._model._gc import gc_paused
         from aspyre._model._graph import ModelValidationError, validate_model
         from aspyre._platform import host_exec_limits
 
         loading = current_loading()  # inside aspyre.load_app_host(): its configure(builder) goes first
         if loading is not None:
             loading.before_validation(self)
-        dependencies = self._adopt_parameters()
-        problems = validate_model(
-            self._resources,
-            host_limits=host_exec_limits(),
-            inherited_environment=os.environ,
-            dependencies=dependencies,
-        )
+        with gc_paused():
+            dependencies = self._adopt_parameters()
+            problems = validate_model(
+                self._resources,
+                host_limits=host_exec_limits(),
+                inherited_environment=os.environ,
+                dependencies=dependencies,
+            )
         if problems:
             raise ModelValidationError(problems)
         self._built = True

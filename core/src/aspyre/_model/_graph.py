@@ -199,6 +199,8 @@ def _find_cycle(nodes: Sequence[IResource], edges: dict[int, list[IResource]]) -
 
     Iterative, so a long chain of waits cannot exhaust the interpreter's recursion limit.
     """
+    if not any(edges.values()):
+        return []  # no edges, no cycles (the common case for parents and waits)
     white, grey, black = 0, 1, 2
     color = {id(n): white for n in nodes}
     path: list[IResource] = []

@@ -35,6 +35,7 @@ __all__ = [
     "ValueProvider",
     "ValueWithReferences",
     "as_value",
+    "has_references",
     "iter_references",
     "manifest_expression",
     "references_of",
@@ -162,9 +163,9 @@ def _classify(obj: object, cache: dict[type, str], *, unwrap: bool) -> str:
         kind = _UNWRAP
     elif isinstance(obj, IResourceWithConnectionString):
         kind = _CONNECTION
-    elif isinstance(obj, ParameterResource):
-        kind = _ITSELF
-    elif isinstance(obj, ValueProvider) and isinstance(obj, ManifestExpressionProvider):
+    elif isinstance(obj, ParameterResource) or (
+        isinstance(obj, ValueProvider) and isinstance(obj, ManifestExpressionProvider)
+    ):
         kind = _ITSELF
     if obj.__class__ is type(obj):  # not a proxy that claims another class: the answer holds for its type
         cache[type(obj)] = kind
@@ -200,7 +201,8 @@ def iter_references(value: object) -> Iterator[object]:
 _with_references: dict[type, bool] = {str: False}
 
 
-def _has_references(v: object) -> bool:
+def has_references(v: object) -> bool:
+    """Whether ``v`` is a :class:`ValueWithReferences` (answered once per type, as the protocol would)."""
     answer = _with_references.get(type(v))
     if answer is None:
         answer = isinstance(v, ValueWithReferences)
@@ -211,7 +213,7 @@ def _has_references(v: object) -> bool:
 
 def references_of(value: object) -> list[object]:
     """:func:`iter_references` as a list: every object ``value`` refers to, depth first, each once."""
-    if not _has_references(value):
+    if not has_references(value):
         return []
     out: list[object] = []
     seen: set[int] = set()
@@ -225,7 +227,7 @@ def references_of(value: object) -> list[object]:
             out.append(ref)
             answer = known.get(type(ref))
             if answer is None:
-                answer = _has_references(ref)
+                answer = has_references(ref)
             if answer:
                 walk(ref)
 

@@ -432,10 +432,11 @@ def dumps_indented(data: object) -> str:
             for k, v in o.items():
                 if type(k) is not str:
                     raise _NotPlain
-                write(sep)
-                write(string(k))
-                write(": ")
-                value(v, inner)
+                if type(v) is str:  # most values: written here rather than by another call
+                    write(f"{sep}{string(k)}: {string(v)}")
+                else:
+                    write(f"{sep}{string(k)}: ")
+                    value(v, inner)
                 sep = "," + inner
             write(newline + "}")
         elif kind is list or kind is tuple:
@@ -445,8 +446,11 @@ def dumps_indented(data: object) -> str:
             inner = newline + "  "
             sep = "[" + inner
             for v in o:
-                write(sep)
-                value(v, inner)
+                if type(v) is str:
+                    write(sep + string(v))
+                else:
+                    write(sep)
+                    value(v, inner)
                 sep = "," + inner
             write(newline + "]")
         elif o is None:
