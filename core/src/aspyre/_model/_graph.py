@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from .._errors import DistributedApplicationException
@@ -19,7 +20,7 @@ from ._exec_limits import ExecLimits, InheritedEnvironment
 from ._names import name_key
 from ._resources import IResource, IResourceWithConnectionString, IResourceWithParent, ParameterResource
 from ._urls import ResourceUrlsCallbackAnnotation
-from ._validation import resource_problems
+from ._validation import VALIDATION_KINDS, resource_problems
 from ._values import ReferenceExpression, ValueWithReferences, references_of
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "ModelValidationError",
     "connection_string_problem",
     "direct_dependencies",
+    "grouped_annotations",
     "lifecycle_parent",
     "parents_of",
     "start_dependencies",
@@ -43,6 +45,36 @@ class ModelValidationError(DistributedApplicationException, ValueError):
         self.problems = list(problems)
         lines = "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(f"The app model has {len(self.problems)} problem(s):\n{lines}")
+
+
+#: The annotation kinds that validation asks every resource about (most of them several times).
+_GRAPH_KINDS = (
+    ResourceRelationshipAnnotation,
+    WaitAnnotation,
+    ReferenceAnnotation,
+    EnvironmentAnnotation,
+    CommandLineArgsAnnotation,
+    ConnectionPropertyAnnotation,
+    ResourceUrlsCallbackAnnotation,
+    EndpointAnnotation,
+    *VALIDATION_KINDS,
+)
+
+
+@contextlib.contextmanager
+def grouped_annotations(resources: Iterable[IResource]) -> Iterator[None]:
+    """Within the block, each resource's annotations of the kinds validation asks about are found in one pass
+    (``Annotations.group_by``) rather than once per question; a change to a resource's annotations meanwhile
+    forgets its groups."""
+    grouped = [r.annotations for r in resources]
+    kinds = tuple(dict.fromkeys(_GRAPH_KINDS))
+    try:
+        for annotations in grouped:
+            annotations.group_by(kinds)
+        yield
+    finally:
+        for annotations in grouped:
+            annotations.ungroup()
 
 
 def lifecycle_parent(resource: IResource) -> IResource | None:
@@ -128,18 +160,20 @@ def _endpoint_uses(values: Iterable[object]) -> Iterator[EndpointReference]:
                 yield obj.endpoint
 
 
-def direct_dependencies(resource: IResource) -> list[IResource]:
+def direct_dependencies(resource: IResource, values: Iterable[object] | None = None) -> list[IResource]:
     """What ``resource`` depends on: its parent, what it waits for, what it references.
 
     References are found by walking every value in its environment and arguments (callbacks
     are opaque until run time), its ``with_reference`` sources, its connection string and its
     connection properties. Relationships other than the lifecycle parent are informational
-    and not dependencies (as in Aspire).
+    and not dependencies (as in Aspire). ``values``: its :func:`value_objects`, when the caller has them.
     """
     out: list[IResource] = []
+    seen = {id(resource)}
 
     def add(r: IResource) -> None:
-        if r is not resource and all(r is not o for o in out):
+        if id(r) not in seen:
+            seen.add(id(r))
             out.append(r)
 
     parent = lifecycle_parent(resource)
@@ -149,7 +183,7 @@ def direct_dependencies(resource: IResource) -> list[IResource]:
         add(w.resource)
     for ref in resource.annotations.all(ReferenceAnnotation):
         add(ref.source)
-    for r in _value_resources(value_objects(resource)):
+    for r in _value_resources(value_objects(resource) if values is None else values):
         add(r)
     return out
 
@@ -255,6 +289,7 @@ def validate_model(
     host_limits: ExecLimits | None = None,
     inherited_environment: Mapping[str, str] | None = None,
     dependencies: Mapping[int, list[IResource]] | None = None,
+    values: Mapping[int, list[object]] | None = None,
 ) -> list[str]:
     """Every problem in the model, in words. Empty when the model is valid.
 
@@ -268,7 +303,8 @@ def validate_model(
     arguments, ``None`` values, and the size of its known arguments and environment against the
     limits of a Linux container, or for executables ``host_limits`` (the machine's, which ``build()``
     passes with the app host's environment as ``inherited_environment``). ``dependencies`` are the
-    :func:`direct_dependencies` of resources (by ``id``) that the caller computed already.
+    :func:`direct_dependencies` of resources (by ``id``) that the caller computed already, ``values`` their
+    :func:`value_objects`.
     """
     problems: list[str] = []
     seen: set[str] = set()
@@ -320,8 +356,9 @@ def validate_model(
                     f"Resource {r.name!r} has a {rel.type!r} relationship to resource {rel.resource.name!r}, which "
                     "is not part of this app model."
                 )
-        values = values_of[id(r)] = value_objects(r)
-        used = list(_endpoint_uses(values))
+        known_values = values.get(id(r)) if values is not None else None
+        own_values = values_of[id(r)] = value_objects(r) if known_values is None else known_values
+        used = list(_endpoint_uses(own_values))
         used.extend(
             EndpointReference(a.source, a.endpoint_name)
             for a in r.annotations.all(ReferenceAnnotation)
