@@ -273,9 +273,11 @@ class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods,
         if not isinstance(resource, IResource):
             raise TypeError(f"add_resource() needs a resource (name + annotations), got {resource!r}")
         validate_name("Resource", resource.name)
-        if self._lookup(resource.name) is resource:
+        existing = self._lookup(resource.name)
+        if existing is resource:
             raise ValueError(f"Resource {resource.name!r} was already added")
-        check_name_available(self, resource.name, type(resource))
+        if existing is not None:
+            check_name_available(self, resource.name, type(resource))  # raises DuplicateResourceError
         if isinstance(resource, ParameterResource) and not resource.has_resolver:
             resource.set_resolver(self._resolve_parameter)
         self._resources.append(resource)

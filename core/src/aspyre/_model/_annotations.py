@@ -68,7 +68,7 @@ class MutationBehavior(enum.Enum):
 
 A = TypeVar("A")
 
-#: Which of a tuple of kinds an annotation type is an instance of (``Annotations.group_by``), per type.
+#: Which of a tuple of kinds an annotation type is an instance of (``Annotations._group_by``), per type.
 _MATCHES: dict[tuple[type[Any], tuple[type[Any], ...]], tuple[type[Any], ...]] = {}
 
 
@@ -85,7 +85,7 @@ class Annotations:
 
     def __init__(self, items: Sequence[object] = ()) -> None:
         self._items: list[object] = list(items)
-        # Set by ``group_by``: the annotations of some kinds, found in one pass; forgotten at every change.
+        # Set by ``_group_by``: the annotations of some kinds, found in one pass; forgotten at every change.
         self._groups: dict[type[Any], Sequence[Any]] | None = None
 
     def add(self, annotation: A, behavior: MutationBehavior = MutationBehavior.APPEND) -> A:
@@ -106,10 +106,10 @@ class Annotations:
         self._items = [a for a in self._items if not isinstance(a, kind)]
         self._groups = None
 
-    def group_by(self, kinds: tuple[type[Any], ...]) -> None:
+    def _group_by(self, kinds: tuple[type[Any], ...]) -> None:
         """Find the annotations of each of ``kinds`` in one pass, so that :meth:`all`, :meth:`last` and
         :meth:`has` answer for these kinds without looking at every annotation again, until the next change
-        (or :meth:`ungroup`). ``build()`` does this for the kinds its checks ask about, many times each."""
+        (or :meth:`_ungroup`). ``build()`` does this for the kinds its checks ask about, many times each."""
         items = self._items
         count = len(items)
         groups: dict[type[Any], Sequence[Any]] = dict.fromkeys(kinds, ())
@@ -129,8 +129,8 @@ class Annotations:
         if self._items is not items or len(items) != count:  # pragma: no cover - changed by another thread meanwhile
             self._groups = None
 
-    def ungroup(self) -> None:
-        """Forget what :meth:`group_by` found."""
+    def _ungroup(self) -> None:
+        """Forget what :meth:`_group_by` found."""
         self._groups = None
 
     def all(self, kind: type[A]) -> list[A]:

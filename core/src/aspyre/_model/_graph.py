@@ -64,17 +64,17 @@ _GRAPH_KINDS = (
 @contextlib.contextmanager
 def grouped_annotations(resources: Iterable[IResource]) -> Iterator[None]:
     """Within the block, each resource's annotations of the kinds validation asks about are found in one pass
-    (``Annotations.group_by``) rather than once per question; a change to a resource's annotations meanwhile
+    (``Annotations._group_by``) rather than once per question; a change to a resource's annotations meanwhile
     forgets its groups."""
     grouped = [r.annotations for r in resources]
     kinds = tuple(dict.fromkeys(_GRAPH_KINDS))
     try:
         for annotations in grouped:
-            annotations.group_by(kinds)
+            annotations._group_by(kinds)
         yield
     finally:
         for annotations in grouped:
-            annotations.ungroup()
+            annotations._ungroup()
 
 
 def lifecycle_parent(resource: IResource) -> IResource | None:
