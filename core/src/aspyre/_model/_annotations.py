@@ -165,7 +165,10 @@ class Annotations:
             found = groups.get(kind)
             if found is not None:
                 return bool(found)
-        return any(isinstance(a, kind) for a in self._items)
+        for a in self._items:
+            if isinstance(a, kind):
+                return True
+        return False
 
     def __iter__(self) -> Iterator[object]:
         return iter(list(self._items))

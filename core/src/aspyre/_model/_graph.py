@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import cast
 
 from .._errors import DistributedApplicationException
 from ._annotations import (
@@ -21,7 +22,7 @@ from ._names import name_key
 from ._resources import IResource, IResourceWithConnectionString, IResourceWithParent, ParameterResource
 from ._urls import ResourceUrlsCallbackAnnotation
 from ._validation import VALIDATION_KINDS, resource_problems
-from ._values import ReferenceExpression, ValueWithReferences, references_of
+from ._values import ReferenceExpression, ValueWithReferences, has_references, references_of
 
 __all__ = [
     "DistributedApplicationModel",
@@ -195,17 +196,19 @@ def value_references(resource: IResource, values: Iterable[object] | None = None
     :func:`value_objects`, when the caller has them."""
     out: list[IResource] = []
     seen: set[int] = set()
+    found = {id(resource)}
 
     def walk(v: object) -> None:
-        if id(v) in seen or isinstance(v, EndpointReference | EndpointReferenceExpression):
+        if type(v) is str or id(v) in seen or isinstance(v, (EndpointReference, EndpointReferenceExpression)):
             return
         seen.add(id(v))
         if isinstance(v, IResource):
-            if v is not resource and all(v is not o for o in out):
+            if id(v) not in found:
+                found.add(id(v))
                 out.append(v)
             return
-        if isinstance(v, ValueWithReferences):
-            for ref in v.references:
+        if has_references(v):
+            for ref in cast(ValueWithReferences, v).references:
                 walk(ref)
 
     for v in value_objects(resource) if values is None else values:
