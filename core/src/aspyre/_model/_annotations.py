@@ -165,10 +165,7 @@ class Annotations:
             found = groups.get(kind)
             if found is not None:
                 return bool(found)
-        for a in self._items:
-            if isinstance(a, kind):
-                return True
-        return False
+        return any(isinstance(a, kind) for a in self._items)
 
     def __iter__(self) -> Iterator[object]:
         return iter(list(self._items))
