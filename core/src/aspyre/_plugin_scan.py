@@ -20,7 +20,13 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple
 
-__all__ = ["DistributionEntries", "iter_distribution_entries", "normalize_distribution", "parse_entry_points"]
+__all__ = [
+    "DistributionEntries",
+    "iter_distribution_entries",
+    "needs_importlib_metadata",
+    "normalize_distribution",
+    "parse_entry_points",
+]
 
 
 class DistributionEntries(NamedTuple):
@@ -113,7 +119,7 @@ def _read_info(info: str, groups: frozenset[str]) -> DistributionEntries | None:
     return DistributionEntries(name or "<unknown>", version or "?", requires, tuple(eps), info)
 
 
-def _needs_importlib_metadata(path: Sequence[str]) -> bool:
+def needs_importlib_metadata(path: Sequence[str]) -> bool:
     """Whether something on ``sys.meta_path`` or ``path`` provides distributions this module does not read."""
     from importlib.machinery import PathFinder
 
@@ -155,7 +161,7 @@ def iter_distribution_entries(
     be read are skipped and described in ``errors``."""
     wanted = frozenset(groups)
     entries = list(sys.path if path is None else path)
-    if _needs_importlib_metadata(entries):
+    if needs_importlib_metadata(entries):
         yield from _via_importlib_metadata(wanted, errors, entries)
         return
     seen: set[str] = set()

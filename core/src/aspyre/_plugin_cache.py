@@ -1,0 +1,163 @@
+"""The entry-point scan kept on disk between processes, so start-up does not grow with the installed distributions.
+
+A utility below every room, used by the plugin registry (:mod:`aspyre._plugins`) around the scan of
+:mod:`aspyre._plugin_scan`. The scan reads every ``*.dist-info`` directory of ``sys.path``: its cost grows with
+the number of installed distributions, though only a few of them declare aspyre's entry points. The result is
+kept in one small JSON file per ``sys.path`` list, under ``$XDG_CACHE_HOME/aspyre`` (``~/.cache/aspyre`` when
+``XDG_CACHE_HOME`` is not set), and used again while nothing it depends on changed:
+
+* the ``sys.path`` list itself (the file's name is a checksum of it, the file holds it in full);
+* each ``sys.path`` directory's modification time: installing, upgrading or uninstalling a distribution
+  creates or removes its ``*.dist-info`` directory there, which changes it;
+* the modification time and size of ``entry_points.txt`` and ``METADATA`` of each distribution the scan kept
+  (one with aspyre entry points), so an edit in place of a plugin's own metadata is seen too.
+
+Checking costs one ``stat`` per ``sys.path`` directory and two per aspyre plugin, however many other
+distributions are installed. The file is written atomically (a temporary file renamed over it), not written
+when the scan reported unreadable distributions or when a directory changed within the last two seconds (a
+change in the same clock tick would not move its modification time), and ignored when it cannot be read, does
+not parse, or does not match. ``ASPYRE_PLUGIN_CACHE=0`` turns it off (every process scans).
+
+Paths the scan does not read itself (zip archives, finders with distributions of their own) are never cached.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import zlib
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from ._plugin_scan import DistributionEntries, iter_distribution_entries, needs_importlib_metadata
+
+__all__ = ["CACHE_ENV", "cache_directory", "cache_enabled", "cached_distribution_entries"]
+
+#: The environment variable that turns the cache off (``0``, ``false``, ``no`` or ``off``).
+CACHE_ENV = "ASPYRE_PLUGIN_CACHE"
+
+#: Bumped when the file's layout changes: older files are then ignored (and replaced).
+_FORMAT = 1
+
+#: A directory modified less than this many seconds ago may change again within the same clock tick.
+_SETTLE_SECONDS = 2.0
+
+_Stamp = list[int] | None
+
+
+def cache_enabled() -> bool:
+    """Whether the scan may be read from and written to disk (``ASPYRE_PLUGIN_CACHE`` is not ``0``/``off``)."""
+    return os.environ.get(CACHE_ENV, "").strip().lower() not in ("0", "false", "no", "off")
+
+
+def cache_directory() -> str:
+    """Where the cache files live: ``$XDG_CACHE_HOME/aspyre``, else ``~/.cache/aspyre``."""
+    base = os.environ.get("XDG_CACHE_HOME", "").strip()
+    if not base or not os.path.isabs(base):  # the XDG rule: a relative value is ignored
+        base = os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "aspyre")
+
+
+def _stamp(path: str) -> _Stamp:
+    """``[mtime_ns, size]`` of ``path``, or ``None`` when it does not exist (or cannot be read)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_mtime_ns, st.st_size]
+
+
+def _meta_files(location: str) -> tuple[str, str]:
+    meta = "METADATA" if location.lower().endswith(".dist-info") else "PKG-INFO"
+    return os.path.join(location, "entry_points.txt"), os.path.join(location, meta)
+
+
+def _cache_file(key: dict[str, Any]) -> str:
+    text = json.dumps(key, sort_keys=True)
+    return os.path.join(cache_directory(), f"entry-points-{zlib.crc32(text.encode()):08x}.json")
+
+
+def _load(path: str, key: dict[str, Any], dirs: Sequence[str]) -> list[DistributionEntries] | None:
+    """The cached scan in ``path`` if it is for ``key`` and nothing it depends on changed, else ``None``."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        if data["key"] != key:
+            return None
+        stamps = data["dirs"]
+        if len(stamps) != len(dirs) or any(_stamp(d) != s for d, s in zip(dirs, stamps, strict=True)):
+            return None
+        out: list[DistributionEntries] = []
+        for name, version, requires, eps, location, files in data["dists"]:
+            if [_stamp(p) for p in _meta_files(location)] != files:
+                return None
+            out.append(
+                DistributionEntries(
+                    str(name),
+                    str(version),
+                    tuple(str(r) for r in requires),
+                    tuple((str(g), str(n), str(v)) for g, n, v in eps),
+                    str(location),
+                )
+            )
+        return out
+    except (OSError, ValueError, KeyError, TypeError):  # missing, unreadable, corrupt or another layout
+        return None
+
+
+def _store(path: str, key: dict[str, Any], stamps: list[_Stamp], dists: list[DistributionEntries]) -> None:
+    """Write the scan atomically; failures are ignored (the cache is only an optimisation)."""
+    now = time.time_ns()
+    settle = int(_SETTLE_SECONDS * 1e9)
+    files = [[_stamp(p) for p in _meta_files(d.location)] for d in dists]
+    recent = [s for s in stamps if s is not None] + [s for pair in files for s in pair if s is not None]
+    if any(now - s[0] < settle for s in recent):
+        return
+    data = {
+        "key": key,
+        "dirs": stamps,
+        "dists": [
+            [d.name, d.version, list(d.requires), [list(ep) for ep in d.entry_points], d.location, f]
+            for d, f in zip(dists, files, strict=True)
+        ],
+    }
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(data, f)
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+
+
+def cached_distribution_entries(
+    groups: Iterable[str], errors: list[str], path: Sequence[str] | None = None
+) -> list[DistributionEntries]:
+    """What :func:`~aspyre._plugin_scan.iter_distribution_entries` returns, from the cache when it is still true.
+
+    ``errors`` receives the scan's errors (a result with errors is never cached, so they are reported again).
+    """
+    wanted = sorted(set(groups))
+    entries = list(sys.path if path is None else path)
+    if not cache_enabled() or needs_importlib_metadata(entries):
+        return list(iter_distribution_entries(wanted, errors, entries))
+    # The scan lists "" as the current directory: the key holds where that was.
+    dirs = [os.path.abspath(d or ".") for d in entries]
+    key: dict[str, Any] = {"format": _FORMAT, "groups": wanted, "path": dirs}
+    cache_file = _cache_file(key)
+    found = _load(cache_file, key, dirs)
+    if found is not None:
+        return found
+    # Stamps taken before the scan: a change during the scan makes the stored file stale, never wrong.
+    stamps = [_stamp(d) for d in dirs]
+    before = len(errors)
+    dists = list(iter_distribution_entries(wanted, errors, entries))
+    if len(errors) == before:
+        _store(cache_file, key, stamps, dists)
+    return dists

@@ -1,0 +1,181 @@
+"""The entry-point scan kept on disk: used while nothing changed, never wrong after an install or uninstall."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import aspyre._plugin_cache as plugin_cache
+from aspyre._plugin_cache import cache_directory, cached_distribution_entries
+from aspyre._plugin_scan import iter_distribution_entries
+
+GROUPS = ("aspyre.builder_methods", "aspyre.hooks")
+OLD = time.time() - 3600  # long settled: the cache is written only for directories that stopped changing
+
+
+@pytest.fixture
+def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "xdg-cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    monkeypatch.delenv(plugin_cache.CACHE_ENV, raising=False)
+    return home / "aspyre"
+
+
+@pytest.fixture
+def scans(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many times the real scan ran (a cache hit does not run it)."""
+    calls: list[int] = []
+
+    def counting(*args: object, **kwargs: object) -> Iterator[object]:
+        calls.append(1)
+        return iter_distribution_entries(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(plugin_cache, "iter_distribution_entries", counting)
+    return calls
+
+
+def install(site: Path, name: str, version: str, entry_points: str) -> Path:
+    info = site / f"{name}-{version}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    (info / "entry_points.txt").write_text(entry_points)
+    return info
+
+
+def settle(*paths: Path) -> None:
+    """Make ``paths`` (and every file below them) look modified an hour ago."""
+    for root in paths:
+        for p in [root, *root.rglob("*")]:
+            os.utime(p, (OLD, OLD))
+
+
+def found(site: Path, *more: Path) -> list[tuple[str, str, tuple[tuple[str, str, str], ...]]]:
+    errors: list[str] = []
+    dists = cached_distribution_entries(GROUPS, errors, [str(site), *(str(m) for m in more)])
+    assert errors == []
+    return [(d.name, d.version, d.entry_points) for d in dists]
+
+
+HOOK = "[aspyre.hooks]\nmine = my_plugin:hooks\n"
+
+
+def test_a_settled_scan_is_read_back_without_scanning(tmp_path: Path, cache_home: Path, scans: list[int]) -> None:
+    site = tmp_path / "site"
+    install(site, "my_plugin", "1.0", HOOK)
+    install(site, "unrelated", "2.0", "[console_scripts]\nu = u:main\n")
+    settle(site)
+    first = found(site)
+    assert first == [("my_plugin", "1.0", (("aspyre.hooks", "mine", "my_plugin:hooks"),))]
+    assert len(list(cache_home.glob("entry-points-*.json"))) == 1
+    assert found(site) == first
+    assert found(site) == first
+    assert len(scans) == 1
+
+
+def test_install_upgrade_and_uninstall_are_seen_at_once(tmp_path: Path, cache_home: Path, scans: list[int]) -> None:
+    site, other = tmp_path / "site", tmp_path / "other"
+    install(site, "my_plugin", "1.0", HOOK)
+    other.mkdir()
+    settle(site, other)
+    assert [d[0] for d in found(site, other)] == ["my_plugin"]
+    assert len(scans) == 1
+
+    # pip install: a new *.dist-info directory, in any directory of the path (here the last one).
+    install(other, "new_plugin", "0.1", "[aspyre.builder_methods]\nadd_new = new_plugin:add_new\n")
+    assert [d[0] for d in found(site, other)] == ["my_plugin", "new_plugin"]
+    # pip install --upgrade: the old directory removed, a new one created.
+    shutil.rmtree(site / "my_plugin-1.0.dist-info")
+    install(site, "my_plugin", "2.0", HOOK)
+    assert [d[:2] for d in found(site, other)] == [("my_plugin", "2.0"), ("new_plugin", "0.1")]
+    # pip uninstall.
+    shutil.rmtree(other / "new_plugin-0.1.dist-info")
+    assert [d[:2] for d in found(site, other)] == [("my_plugin", "2.0")]
+    assert len(scans) == 4  # every change scanned again
+
+
+def test_a_plugin_metadata_edited_in_place_is_seen(tmp_path: Path, cache_home: Path, scans: list[int]) -> None:
+    site = tmp_path / "site"
+    info = install(site, "my_plugin", "1.0", HOOK)
+    settle(site)
+    assert found(site)[0][2] == (("aspyre.hooks", "mine", "my_plugin:hooks"),)
+    (info / "entry_points.txt").write_text(HOOK + "other = my_plugin:more\n")  # the directory's mtime stays
+    assert os.stat(info).st_mtime == OLD
+    assert found(site)[0][2] == (
+        ("aspyre.hooks", "mine", "my_plugin:hooks"),
+        ("aspyre.hooks", "other", "my_plugin:more"),
+    )
+    assert len(scans) == 2
+
+
+def test_a_corrupt_cache_file_is_ignored_and_replaced(tmp_path: Path, cache_home: Path, scans: list[int]) -> None:
+    site = tmp_path / "site"
+    install(site, "my_plugin", "1.0", HOOK)
+    settle(site)
+    expected = found(site)
+    (cache_file,) = cache_home.glob("entry-points-*.json")
+    for garbage in ["", "{not json", "[1, 2, 3]", '{"key": 1}', cache_file.read_text()[:-40], "\x00\xff"]:
+        cache_file.write_text(garbage, encoding="latin-1")
+        assert found(site) == expected
+        assert found(site) == expected  # the rewritten file is good again
+    assert len(scans) == 1 + 6
+
+
+def test_a_recently_changed_directory_is_not_cached(tmp_path: Path, cache_home: Path, scans: list[int]) -> None:
+    """A change in the same clock tick as the scan would not move the directory's mtime: wait until it settles."""
+    site = tmp_path / "site"
+    install(site, "my_plugin", "1.0", HOOK)
+    found(site)
+    found(site)
+    assert len(scans) == 2
+    assert not list(cache_home.glob("entry-points-*.json"))
+
+
+def test_the_cache_can_be_turned_off(tmp_path: Path, cache_home: Path, scans: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASPYRE_PLUGIN_CACHE", "0")
+    site = tmp_path / "site"
+    install(site, "my_plugin", "1.0", HOOK)
+    settle(site)
+    found(site)
+    found(site)
+    assert len(scans) == 2
+    assert not cache_home.exists()
+
+
+def test_a_scan_with_errors_is_not_cached(tmp_path: Path, cache_home: Path, scans: list[int]) -> None:
+    site = tmp_path / "site"
+    info = install(site, "my_plugin", "1.0", HOOK)
+    (info / "entry_points.txt").write_bytes(b"[aspyre.hooks]\nmine = \xff\n")
+    settle(site)
+    for _ in range(2):
+        errors: list[str] = []
+        assert cached_distribution_entries(GROUPS, errors, [str(site)]) == []
+        assert len(errors) == 1 and "UnicodeDecodeError" in errors[0]
+    assert len(scans) == 2
+
+
+def test_each_path_list_has_its_own_file(tmp_path: Path, cache_home: Path, scans: list[int]) -> None:
+    one, two = tmp_path / "one", tmp_path / "two"
+    install(one, "first", "1.0", HOOK)
+    install(two, "second", "1.0", HOOK)
+    settle(one, two)
+    for _ in range(2):
+        assert [d[0] for d in found(one)] == ["first"]
+        assert [d[0] for d in found(two)] == ["second"]
+        assert [d[0] for d in found(two, one)] == ["second", "first"]
+    assert len(scans) == 3
+    assert len(list(cache_home.glob("entry-points-*.json"))) == 3
+
+
+def test_cache_directory_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert cache_directory() == str(tmp_path / "aspyre")
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/ignored")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cache_directory() == str(tmp_path / "home" / ".cache" / "aspyre")
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert cache_directory() == str(tmp_path / "home" / ".cache" / "aspyre")
