@@ -125,8 +125,8 @@ def test_a_corrupt_cache_file_is_ignored_and_replaced(tmp_path: Path, cache_home
     assert len(scans) == 1 + 6
 
 
-def test_a_recently_changed_directory_is_not_cached(tmp_path: Path, cache_home: Path, scans: list[int]) -> None:
-    """A change in the same clock tick as the scan would not move the directory's mtime: wait until it settles."""
+def test_a_plugin_installed_right_now_is_not_cached(tmp_path: Path, cache_home: Path, scans: list[int]) -> None:
+    """A change in the same clock tick as the scan would not move a modification time: wait until it settles."""
     site = tmp_path / "site"
     install(site, "my_plugin", "1.0", HOOK)
     found(site)
@@ -135,7 +135,47 @@ def test_a_recently_changed_directory_is_not_cached(tmp_path: Path, cache_home: 
     assert not list(cache_home.glob("entry-points-*.json"))
 
 
-def test_the_cache_can_be_turned_off(tmp_path: Path, cache_home: Path, scans: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_other_files_changing_in_a_path_directory_keep_the_cache(
+    tmp_path: Path, cache_home: Path, scans: list[int]
+) -> None:
+    """The app host's own directory is on sys.path, and files come and go there."""
+    site, app = tmp_path / "site", tmp_path / "app"
+    install(site, "my_plugin", "1.0", HOOK)
+    (app / "apphost.py").parent.mkdir()
+    (app / "apphost.py").write_text("")
+    settle(site, app)
+    expected = found(app, site)
+    (app / "data.txt").write_text("written by the last run")
+    (app / ".cache").mkdir()
+    assert found(app, site) == expected
+    assert found(app, site) == expected
+    assert len(scans) == 1
+    # A distribution appearing there is still seen, even next to other changes.
+    settle(app)
+    install(app, "local_plugin", "0.1", "[aspyre.hooks]\nlocal = local_plugin\n")
+    assert sorted(d[0] for d in found(app, site)) == ["local_plugin", "my_plugin"]
+
+
+def test_a_reinstall_under_the_same_name_is_seen(tmp_path: Path, cache_home: Path, scans: list[int]) -> None:
+    """``pip install -e .`` again after adding an entry point: the same *.dist-info name, a new directory."""
+    site = tmp_path / "site"
+    install(site, "my_plugin", "1.0", HOOK)
+    install(site, "their_plugin", "1.0", "[console_scripts]\nx = y:z\n")
+    settle(site)
+    assert [d[0] for d in found(site)] == ["my_plugin"]
+    shutil.rmtree(site / "their_plugin-1.0.dist-info")
+    install(site, "their_plugin", "1.0", "[aspyre.builder_methods]\nadd_theirs = their_plugin:add\n")
+    later = OLD + 60  # settled, but not the same time as before
+    for p in [site, *site.rglob("*")]:
+        if "their_plugin" in str(p) or p == site:
+            os.utime(p, (later, later))
+    assert sorted(d[0] for d in found(site)) == ["my_plugin", "their_plugin"]
+    assert len(scans) == 2
+
+
+def test_the_cache_can_be_turned_off(
+    tmp_path: Path, cache_home: Path, scans: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ASPYRE_PLUGIN_CACHE", "0")
     site = tmp_path / "site"
     install(site, "my_plugin", "1.0", HOOK)

@@ -8,15 +8,19 @@ kept in one small JSON file per ``sys.path`` list, under ``$XDG_CACHE_HOME/aspyr
 
 * the ``sys.path`` list itself (the file's name is a checksum of it, the file holds it in full);
 * each ``sys.path`` directory's modification time: installing, upgrading or uninstalling a distribution
-  creates or removes its ``*.dist-info`` directory there, which changes it;
+  creates or removes its ``*.dist-info`` directory there, which changes it. When it changed for another reason
+  (the app host's own directory is on ``sys.path`` too, and files come and go there), the directory is listed
+  and the names and modification times of its ``*.dist-info``/``*.egg-info`` directories are compared with
+  those of the scan instead (a checksum of them is kept);
 * the modification time and size of ``entry_points.txt`` and ``METADATA`` of each distribution the scan kept
   (one with aspyre entry points), so an edit in place of a plugin's own metadata is seen too.
 
-Checking costs one ``stat`` per ``sys.path`` directory and two per aspyre plugin, however many other
+Checking costs one ``stat`` per unchanged ``sys.path`` directory and two per aspyre plugin, however many other
 distributions are installed. The file is written atomically (a temporary file renamed over it), not written
-when the scan reported unreadable distributions or when a directory changed within the last two seconds (a
-change in the same clock tick would not move its modification time), and ignored when it cannot be read, does
-not parse, or does not match. ``ASPYRE_PLUGIN_CACHE=0`` turns it off (every process scans).
+when the scan reported unreadable distributions; a modification time less than two seconds old is not trusted
+(a change in the same clock tick would not move it): such a directory is listed and compared every time, and
+such a plugin's files mean nothing is written. The file is ignored when it cannot be read, does not parse, or
+does not match. ``ASPYRE_PLUGIN_CACHE=0`` turns it off (every process scans).
 
 Paths the scan does not read itself (zip archives, finders with distributions of their own) are never cached.
 """
@@ -32,6 +36,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ._plugin_scan import DistributionEntries, iter_distribution_entries, needs_importlib_metadata
+from ._user_cache import atomic_write, cache_directory
+from ._user_cache import cache_enabled as _enabled
 
 __all__ = ["CACHE_ENV", "cache_directory", "cache_enabled", "cached_distribution_entries"]
 
@@ -39,25 +45,17 @@ __all__ = ["CACHE_ENV", "cache_directory", "cache_enabled", "cached_distribution
 CACHE_ENV = "ASPYRE_PLUGIN_CACHE"
 
 #: Bumped when the file's layout changes: older files are then ignored (and replaced).
-_FORMAT = 1
+_FORMAT = 2
 
-#: A directory modified less than this many seconds ago may change again within the same clock tick.
-_SETTLE_SECONDS = 2.0
+#: A modification time less than this old (ns) may change again within the same clock tick: not trusted.
+_SETTLE_NS = 2_000_000_000
 
 _Stamp = list[int] | None
 
 
 def cache_enabled() -> bool:
     """Whether the scan may be read from and written to disk (``ASPYRE_PLUGIN_CACHE`` is not ``0``/``off``)."""
-    return os.environ.get(CACHE_ENV, "").strip().lower() not in ("0", "false", "no", "off")
-
-
-def cache_directory() -> str:
-    """Where the cache files live: ``$XDG_CACHE_HOME/aspyre``, else ``~/.cache/aspyre``."""
-    base = os.environ.get("XDG_CACHE_HOME", "").strip()
-    if not base or not os.path.isabs(base):  # the XDG rule: a relative value is ignored
-        base = os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "aspyre")
+    return _enabled(CACHE_ENV)
 
 
 def _stamp(path: str) -> _Stamp:
@@ -67,6 +65,27 @@ def _stamp(path: str) -> _Stamp:
     except OSError:
         return None
     return [st.st_mtime_ns, st.st_size]
+
+
+def _settled(stamp: _Stamp, now: int) -> bool:
+    return stamp is None or now - stamp[0] >= _SETTLE_NS
+
+
+def _listing(directory: str, now: int) -> list[int] | None:
+    """A checksum of the names and modification times of the distribution directories in ``directory``, or
+    ``None`` when one of them changed too recently to be trusted."""
+    try:
+        children = sorted(c for c in os.listdir(directory) if c.lower().endswith((".dist-info", ".egg-info")))
+    except OSError:
+        children = []
+    rows: list[str] = []
+    for child in children:
+        stamp = _stamp(os.path.join(directory, child))
+        if not _settled(stamp, now):
+            return None
+        rows.append(f"{child}\0{stamp}")
+    text = "\n".join(rows).encode()
+    return [len(rows), zlib.crc32(text), zlib.adler32(text)]
 
 
 def _meta_files(location: str) -> tuple[str, str]:
@@ -79,6 +98,12 @@ def _cache_file(key: dict[str, Any]) -> str:
     return os.path.join(cache_directory(), f"entry-points-{zlib.crc32(text.encode()):08x}.json")
 
 
+def _dir_unchanged(directory: str, stamp: _Stamp, listing: list[int] | None, now: int) -> bool:
+    if stamp is not None and _stamp(directory) == stamp:
+        return True
+    return listing is not None and _listing(directory, now) == listing
+
+
 def _load(path: str, key: dict[str, Any], dirs: Sequence[str]) -> list[DistributionEntries] | None:
     """The cached scan in ``path`` if it is for ``key`` and nothing it depends on changed, else ``None``."""
     try:
@@ -86,9 +111,13 @@ def _load(path: str, key: dict[str, Any], dirs: Sequence[str]) -> list[Distribut
             data = json.load(f)
         if data["key"] != key:
             return None
-        stamps = data["dirs"]
-        if len(stamps) != len(dirs) or any(_stamp(d) != s for d, s in zip(dirs, stamps, strict=True)):
+        checks = data["dirs"]
+        if len(checks) != len(dirs):
             return None
+        now = time.time_ns()
+        for directory, (stamp, listing) in zip(dirs, checks, strict=True):
+            if not _dir_unchanged(directory, stamp, listing, now):
+                return None
         out: list[DistributionEntries] = []
         for name, version, requires, eps, location, files in data["dists"]:
             if [_stamp(p) for p in _meta_files(location)] != files:
@@ -107,33 +136,29 @@ def _load(path: str, key: dict[str, Any], dirs: Sequence[str]) -> list[Distribut
         return None
 
 
-def _store(path: str, key: dict[str, Any], stamps: list[_Stamp], dists: list[DistributionEntries]) -> None:
-    """Write the scan atomically; failures are ignored (the cache is only an optimisation)."""
+def _store(
+    path: str, key: dict[str, Any], dirs: Sequence[str], stamps: list[_Stamp], dists: list[DistributionEntries]
+) -> None:
+    """Write the scan atomically; failures are ignored (the cache is only an optimisation).
+
+    ``stamps`` were taken before the scan: a directory that changed during it no longer matches.
+    """
     now = time.time_ns()
-    settle = int(_SETTLE_SECONDS * 1e9)
     files = [[_stamp(p) for p in _meta_files(d.location)] for d in dists]
-    recent = [s for s in stamps if s is not None] + [s for pair in files for s in pair if s is not None]
-    if any(now - s[0] < settle for s in recent):
-        return
+    if not all(_settled(s, now) for pair in files for s in pair):
+        return  # a plugin being installed right now: its files may change again within the same tick
+    checks = [
+        [stamp if _settled(stamp, now) else None, _listing(d, now)] for d, stamp in zip(dirs, stamps, strict=True)
+    ]
     data = {
         "key": key,
-        "dirs": stamps,
+        "dirs": checks,
         "dists": [
             [d.name, d.version, list(d.requires), [list(ep) for ep in d.entry_points], d.location, f]
             for d, f in zip(dists, files, strict=True)
         ],
     }
-    tmp = f"{path}.{os.getpid()}.tmp"
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(data, f)
-        os.replace(tmp, path)
-    except OSError:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+    atomic_write(path, json.dumps(data).encode())
 
 
 def cached_distribution_entries(
@@ -159,5 +184,5 @@ def cached_distribution_entries(
     before = len(errors)
     dists = list(iter_distribution_entries(wanted, errors, entries))
     if len(errors) == before:
-        _store(cache_file, key, stamps, dists)
+        _store(cache_file, key, dirs, stamps, dists)
     return dists

@@ -1,0 +1,43 @@
+"""The per-user cache directory aspyre keeps start-up results in, and how files there are written.
+
+A utility below every room, used by :mod:`aspyre._plugin_cache` (the entry-point scan) and
+:mod:`aspyre._code_cache` (compiled attrs methods). Everything here is an optimisation: a file that cannot be
+written is skipped, one that cannot be read is ignored, and deleting the directory is always safe.
+"""
+
+from __future__ import annotations
+
+import os
+
+__all__ = ["atomic_write", "cache_directory", "cache_enabled"]
+
+
+def cache_enabled(variable: str) -> bool:
+    """Whether the cache that environment variable ``variable`` controls is on (it is unless ``0``/``off``...)."""
+    return os.environ.get(variable, "").strip().lower() not in ("0", "false", "no", "off")
+
+
+def cache_directory() -> str:
+    """Where the cache files live: ``$XDG_CACHE_HOME/aspyre``, else ``~/.cache/aspyre``."""
+    base = os.environ.get("XDG_CACHE_HOME", "").strip()
+    if not base or not os.path.isabs(base):  # the XDG rule: a relative value is ignored
+        base = os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "aspyre")
+
+
+def atomic_write(path: str, data: bytes) -> bool:
+    """Write ``data`` to ``path`` through a temporary file renamed over it (readers see the old file or the new
+    one, never half of one). Returns whether it was written; errors are swallowed."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        return False
+    return True
