@@ -13,6 +13,7 @@ import pytest
 import aspyre._plugin_cache as plugin_cache
 from aspyre._plugin_cache import cache_directory, cached_distribution_entries
 from aspyre._plugin_scan import iter_distribution_entries
+from aspyre._user_cache import write_record
 
 GROUPS = ("aspyre.builder_methods", "aspyre.hooks")
 OLD = time.time() - 3600  # long settled: the cache is written only for directories that stopped changing
@@ -71,7 +72,7 @@ def test_a_settled_scan_is_read_back_without_scanning(tmp_path: Path, cache_home
     settle(site)
     first = found(site)
     assert first == [("my_plugin", "1.0", (("aspyre.hooks", "mine", "my_plugin:hooks"),))]
-    assert len(list(cache_home.glob("entry-points-*.json"))) == 1
+    assert len(list(cache_home.glob("entry-points-*.bin"))) == 1
     assert found(site) == first
     assert found(site) == first
     assert len(scans) == 1
@@ -117,12 +118,24 @@ def test_a_corrupt_cache_file_is_ignored_and_replaced(tmp_path: Path, cache_home
     install(site, "my_plugin", "1.0", HOOK)
     settle(site)
     expected = found(site)
-    (cache_file,) = cache_home.glob("entry-points-*.json")
-    for garbage in ["", "{not json", "[1, 2, 3]", '{"key": 1}', cache_file.read_text()[:-40], "\x00\xff"]:
-        cache_file.write_text(garbage, encoding="latin-1")
+    (cache_file,) = cache_home.glob("entry-points-*.bin")
+    good = cache_file.read_bytes()
+    damaged = [
+        b"",
+        b"{not marshal",
+        good[: len(good) // 2],  # truncated
+        good[:-5] + bytes([good[-5] ^ 0x55]) + good[-4:],  # a flipped byte: the checksum fails
+        b"\x00\xff" * 50,
+    ]
+    for garbage in damaged:
+        cache_file.write_bytes(garbage)
         assert found(site) == expected
         assert found(site) == expected  # the rewritten file is good again
-    assert len(scans) == 1 + 6
+    # A well-formed record of another shape (a future layout, a bug): ignored too.
+    for other in [[1, 2, 3], {"key": 1}, {"key": None, "dirs": "x", "dists": 5}]:
+        write_record(str(cache_file), plugin_cache._MAGIC, other)  # pyright: ignore[reportPrivateUsage]
+        assert found(site) == expected
+    assert len(scans) == 1 + len(damaged) + 3
 
 
 def test_a_plugin_installed_right_now_is_not_cached(tmp_path: Path, cache_home: Path, scans: list[int]) -> None:
@@ -132,7 +145,7 @@ def test_a_plugin_installed_right_now_is_not_cached(tmp_path: Path, cache_home: 
     found(site)
     found(site)
     assert len(scans) == 2
-    assert not list(cache_home.glob("entry-points-*.json"))
+    assert not list(cache_home.glob("entry-points-*.bin"))
 
 
 def test_other_files_changing_in_a_path_directory_keep_the_cache(
@@ -208,7 +221,7 @@ def test_each_path_list_has_its_own_file(tmp_path: Path, cache_home: Path, scans
         assert [d[0] for d in found(two)] == ["second"]
         assert [d[0] for d in found(two, one)] == ["second", "first"]
     assert len(scans) == 3
-    assert len(list(cache_home.glob("entry-points-*.json"))) == 3
+    assert len(list(cache_home.glob("entry-points-*.bin"))) == 3
 
 
 def test_cache_directory_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

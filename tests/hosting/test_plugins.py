@@ -207,7 +207,7 @@ def test_a_later_process_reads_the_scan_from_the_cache(tmp_path: Path) -> None:
     """The installed distributions are not listed at all once a process kept the scan (docs/plugin-api.md)."""
     env = {"ASPYRE_PLUGIN_CACHE": "1", "XDG_CACHE_HOME": str(tmp_path / "cache")}
     first = run(SCANNED_ONCE, cwd=tmp_path, extra_env=env)
-    assert list((tmp_path / "cache" / "aspyre").glob("entry-points-*.json"))
+    assert list((tmp_path / "cache" / "aspyre").glob("entry-points-*.bin"))
     second = run(SCANNED_ONCE, cwd=tmp_path, extra_env=env)
     assert first["site_listings"] >= 1
     assert second == {**first, "site_listings": 0}

@@ -27,9 +27,9 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from types import CodeType, ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ._user_cache import atomic_write, cache_directory, cache_enabled
+from ._user_cache import cache_directory, cache_enabled, read_record, write_record
 
 __all__ = ["CACHE_ENV", "CodeCache", "install", "installed_cache"]
 
@@ -44,7 +44,8 @@ _SALT = "_aspyre_attrs_type_hash"
 _FILENAME_PREFIX = "<attrs generated "
 _MODULE = "attr._make"
 
-_CompileAndEval = Callable[[str, "dict[str, Any] | None", "Mapping[str, object] | None", str], None]
+if TYPE_CHECKING:
+    _CompileAndEval = Callable[[str, dict[str, Any] | None, Mapping[str, object] | None, str], None]
 
 
 class CodeCache:
@@ -102,23 +103,7 @@ class CodeCache:
 
 def read_table(path: str) -> dict[str, bytes]:
     """The table in ``path``; empty when it is missing, damaged or of another layout."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError:
-        return {}
-    head = len(_MAGIC) + 4
-    if len(data) < head or not data.startswith(_MAGIC):
-        return {}
-    import zlib
-
-    payload = data[head:]
-    if zlib.crc32(payload) != int.from_bytes(data[len(_MAGIC) : head], "big"):
-        return {}
-    try:
-        table = marshal.loads(payload)
-    except (EOFError, ValueError, TypeError):
-        return {}
+    table = read_record(path, _MAGIC)
     if not isinstance(table, dict) or not all(isinstance(k, str) and isinstance(v, bytes) for k, v in table.items()):
         return {}
     return table
@@ -126,10 +111,7 @@ def read_table(path: str) -> dict[str, bytes]:
 
 def write_table(path: str, table: dict[str, bytes]) -> bool:
     """Write ``table`` to ``path`` atomically, with the header and checksum :func:`read_table` checks."""
-    import zlib
-
-    payload = marshal.dumps(table)
-    return atomic_write(path, _MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload)
+    return write_record(path, _MAGIC, table)
 
 
 def _salted(source: str, filename: str) -> tuple[str, int | None]:

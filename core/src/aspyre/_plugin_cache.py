@@ -3,7 +3,7 @@
 A utility below every room, used by the plugin registry (:mod:`aspyre._plugins`) around the scan of
 :mod:`aspyre._plugin_scan`. The scan reads every ``*.dist-info`` directory of ``sys.path``: its cost grows with
 the number of installed distributions, though only a few of them declare aspyre's entry points. The result is
-kept in one small JSON file per ``sys.path`` list, under ``$XDG_CACHE_HOME/aspyre`` (``~/.cache/aspyre`` when
+kept in one small file per ``sys.path`` list, under ``$XDG_CACHE_HOME/aspyre`` (``~/.cache/aspyre`` when
 ``XDG_CACHE_HOME`` is not set), and used again while nothing it depends on changed:
 
 * the ``sys.path`` list itself (the file's name is a checksum of it, the file holds it in full);
@@ -16,7 +16,8 @@ kept in one small JSON file per ``sys.path`` list, under ``$XDG_CACHE_HOME/aspyr
   (one with aspyre entry points), so an edit in place of a plugin's own metadata is seen too.
 
 Checking costs one ``stat`` per unchanged ``sys.path`` directory and two per aspyre plugin, however many other
-distributions are installed. The file is written atomically (a temporary file renamed over it), not written
+distributions are installed. The file (``marshal``, after a CRC-32 checked before it is read) is written atomically (a temporary file
+renamed over it), not written
 when the scan reported unreadable distributions; a modification time less than two seconds old is not trusted
 (a change in the same clock tick would not move it): such a directory is listed and compared every time, and
 such a plugin's files mean nothing is written. The file is ignored when it cannot be read, does not parse, or
@@ -27,7 +28,6 @@ Paths the scan does not read itself (zip archives, finders with distributions of
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -36,7 +36,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ._plugin_scan import DistributionEntries, iter_distribution_entries, needs_importlib_metadata
-from ._user_cache import atomic_write, cache_directory
+from ._user_cache import cache_directory, read_record, write_record
 from ._user_cache import cache_enabled as _enabled
 
 __all__ = ["CACHE_ENV", "cache_directory", "cache_enabled", "cached_distribution_entries"]
@@ -46,6 +46,7 @@ CACHE_ENV = "ASPYRE_PLUGIN_CACHE"
 
 #: Bumped when the file's layout changes: older files are then ignored (and replaced).
 _FORMAT = 2
+_MAGIC = b"aspyre entry points\n"
 
 #: A modification time less than this old (ns) may change again within the same clock tick: not trusted.
 _SETTLE_NS = 2_000_000_000
@@ -94,8 +95,8 @@ def _meta_files(location: str) -> tuple[str, str]:
 
 
 def _cache_file(key: dict[str, Any]) -> str:
-    text = json.dumps(key, sort_keys=True)
-    return os.path.join(cache_directory(), f"entry-points-{zlib.crc32(text.encode()):08x}.json")
+    text = repr(sorted(key.items()))
+    return os.path.join(cache_directory(), f"entry-points-{zlib.crc32(text.encode()):08x}.bin")
 
 
 def _dir_unchanged(directory: str, stamp: _Stamp, listing: list[int] | None, now: int) -> bool:
@@ -107,9 +108,8 @@ def _dir_unchanged(directory: str, stamp: _Stamp, listing: list[int] | None, now
 def _load(path: str, key: dict[str, Any], dirs: Sequence[str]) -> list[DistributionEntries] | None:
     """The cached scan in ``path`` if it is for ``key`` and nothing it depends on changed, else ``None``."""
     try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-        if data["key"] != key:
+        data: Any = read_record(path, _MAGIC)
+        if data is None or data["key"] != key:
             return None
         checks = data["dirs"]
         if len(checks) != len(dirs):
@@ -132,7 +132,7 @@ def _load(path: str, key: dict[str, Any], dirs: Sequence[str]) -> list[Distribut
                 )
             )
         return out
-    except (OSError, ValueError, KeyError, TypeError):  # missing, unreadable, corrupt or another layout
+    except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError):  # another layout
         return None
 
 
@@ -158,7 +158,7 @@ def _store(
             for d, f in zip(dists, files, strict=True)
         ],
     }
-    atomic_write(path, json.dumps(data).encode())
+    write_record(path, _MAGIC, data)
 
 
 def cached_distribution_entries(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["atomic_write", "cache_directory", "cache_enabled"]
+__all__ = ["atomic_write", "cache_directory", "cache_enabled", "read_record", "write_record"]
 
 
 def cache_enabled(variable: str) -> bool:
@@ -41,3 +41,35 @@ def atomic_write(path: str, data: bytes) -> bool:
             pass
         return False
     return True
+
+
+def write_record(path: str, magic: bytes, value: object) -> bool:
+    """Write ``value`` (built-in types only) with ``marshal``, after ``magic`` and a CRC-32 of the payload."""
+    import marshal
+    import zlib
+
+    payload = marshal.dumps(value)
+    return atomic_write(path, magic + zlib.crc32(payload).to_bytes(4, "big") + payload)
+
+
+def read_record(path: str, magic: bytes) -> object:
+    """What :func:`write_record` wrote to ``path`` with ``magic``, or ``None`` when it is missing, of another
+    layout, or damaged (the checksum is checked before anything is unmarshalled)."""
+    import marshal
+    import zlib
+
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    head = len(magic) + 4
+    if len(data) < head or not data.startswith(magic):
+        return None
+    payload = data[head:]
+    if zlib.crc32(payload) != int.from_bytes(data[len(magic) : head], "big"):
+        return None
+    try:
+        return marshal.loads(payload)
+    except (EOFError, ValueError, TypeError):
+        return None
