@@ -8,6 +8,7 @@ written is skipped, one that cannot be read is ignored, and deleting the directo
 from __future__ import annotations
 
 import os
+from typing import Any
 
 __all__ = ["atomic_write", "cache_directory", "cache_enabled", "read_record", "write_record"]
 
@@ -43,7 +44,7 @@ def atomic_write(path: str, data: bytes) -> bool:
     return True
 
 
-def write_record(path: str, magic: bytes, value: object) -> bool:
+def write_record(path: str, magic: bytes, value: Any) -> bool:
     """Write ``value`` (built-in types only) with ``marshal``, after ``magic`` and a CRC-32 of the payload."""
     import marshal
     import zlib
