@@ -12,7 +12,7 @@ import pytest
 
 import aspyre._plugin_cache as plugin_cache
 from aspyre._plugin_cache import cache_directory, cached_distribution_entries
-from aspyre._plugin_scan import iter_distribution_entries
+from aspyre._plugin_scan import distribution_infos, iter_distribution_entries
 from aspyre._user_cache import write_record
 
 GROUPS = ("aspyre.builder_methods", "aspyre.hooks")
@@ -28,15 +28,20 @@ def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def scans(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """How many times the real scan ran (a cache hit does not run it)."""
-    calls: list[int] = []
+def scans(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The directories scanned (a whole scan without the cache counts as one)."""
+    calls: list[str] = []
 
-    def counting(*args: object, **kwargs: object) -> Iterator[object]:
-        calls.append(1)
+    def whole(*args: object, **kwargs: object) -> Iterator[object]:
+        calls.append("<whole path>")
         return iter_distribution_entries(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(plugin_cache, "iter_distribution_entries", counting)
+    def one(directory: str) -> Iterator[tuple[str, str]]:
+        calls.append(directory)
+        return distribution_infos(directory)
+
+    monkeypatch.setattr(plugin_cache, "iter_distribution_entries", whole)
+    monkeypatch.setattr(plugin_cache, "distribution_infos", one)
     return calls
 
 
@@ -48,11 +53,11 @@ def install(site: Path, name: str, version: str, entry_points: str) -> Path:
     return info
 
 
-def settle(*paths: Path) -> None:
-    """Make ``paths`` (and every file below them) look modified an hour ago."""
+def settle(*paths: Path, at: float = OLD) -> None:
+    """Make ``paths`` (and every file below them) look modified an hour ago (or ``at``)."""
     for root in paths:
         for p in [root, *root.rglob("*")]:
-            os.utime(p, (OLD, OLD))
+            os.utime(p, (at, at))
 
 
 def found(site: Path, *more: Path) -> list[tuple[str, str, tuple[tuple[str, str, str], ...]]]:
@@ -65,7 +70,7 @@ def found(site: Path, *more: Path) -> list[tuple[str, str, tuple[tuple[str, str,
 HOOK = "[aspyre.hooks]\nmine = my_plugin:hooks\n"
 
 
-def test_a_settled_scan_is_read_back_without_scanning(tmp_path: Path, cache_home: Path, scans: list[int]) -> None:
+def test_a_settled_scan_is_read_back_without_scanning(tmp_path: Path, cache_home: Path, scans: list[str]) -> None:
     site = tmp_path / "site"
     install(site, "my_plugin", "1.0", HOOK)
     install(site, "unrelated", "2.0", "[console_scripts]\nu = u:main\n")
@@ -78,28 +83,38 @@ def test_a_settled_scan_is_read_back_without_scanning(tmp_path: Path, cache_home
     assert len(scans) == 1
 
 
-def test_install_upgrade_and_uninstall_are_seen_at_once(tmp_path: Path, cache_home: Path, scans: list[int]) -> None:
+def test_install_upgrade_and_uninstall_are_seen_at_once(tmp_path: Path, cache_home: Path, scans: list[str]) -> None:
     site, other = tmp_path / "site", tmp_path / "other"
     install(site, "my_plugin", "1.0", HOOK)
     other.mkdir()
     settle(site, other)
     assert [d[0] for d in found(site, other)] == ["my_plugin"]
-    assert len(scans) == 1
+    assert [d[0] for d in found(site, other)] == ["my_plugin"]
+    assert len(scans) == 2
 
     # pip install: a new *.dist-info directory, in any directory of the path (here the last one).
     install(other, "new_plugin", "0.1", "[aspyre.builder_methods]\nadd_new = new_plugin:add_new\n")
+    settle(other, at=OLD + 10)  # as if it happened a while ago (but not at the same time as before)
     assert [d[0] for d in found(site, other)] == ["my_plugin", "new_plugin"]
     # pip install --upgrade: the old directory removed, a new one created.
     shutil.rmtree(site / "my_plugin-1.0.dist-info")
     install(site, "my_plugin", "2.0", HOOK)
+    settle(site, at=OLD + 20)
     assert [d[:2] for d in found(site, other)] == [("my_plugin", "2.0"), ("new_plugin", "0.1")]
     # pip uninstall.
     shutil.rmtree(other / "new_plugin-0.1.dist-info")
+    settle(other, at=OLD + 30)
     assert [d[:2] for d in found(site, other)] == [("my_plugin", "2.0")]
-    assert len(scans) == 4  # every change scanned again
+    # every change scanned again, and only the directory that changed
+    assert scans == [str(site), str(other), str(other), str(site), str(other)]
+    # Just now (not settled): seen at once too, and scanned again until it settles.
+    install(site, "fresh", "0.1", HOOK)
+    assert sorted(d[0] for d in found(site, other)) == ["fresh", "my_plugin"]
+    assert sorted(d[0] for d in found(site, other)) == ["fresh", "my_plugin"]
+    assert scans[5:] == [str(site), str(site)]
 
 
-def test_a_plugin_metadata_edited_in_place_is_seen(tmp_path: Path, cache_home: Path, scans: list[int]) -> None:
+def test_a_plugin_metadata_edited_in_place_is_seen(tmp_path: Path, cache_home: Path, scans: list[str]) -> None:
     site = tmp_path / "site"
     info = install(site, "my_plugin", "1.0", HOOK)
     settle(site)
@@ -113,7 +128,7 @@ def test_a_plugin_metadata_edited_in_place_is_seen(tmp_path: Path, cache_home: P
     assert len(scans) == 2
 
 
-def test_a_corrupt_cache_file_is_ignored_and_replaced(tmp_path: Path, cache_home: Path, scans: list[int]) -> None:
+def test_a_corrupt_cache_file_is_ignored_and_replaced(tmp_path: Path, cache_home: Path, scans: list[str]) -> None:
     site = tmp_path / "site"
     install(site, "my_plugin", "1.0", HOOK)
     settle(site)
@@ -138,7 +153,7 @@ def test_a_corrupt_cache_file_is_ignored_and_replaced(tmp_path: Path, cache_home
     assert len(scans) == 1 + len(damaged) + 3
 
 
-def test_a_plugin_installed_right_now_is_not_cached(tmp_path: Path, cache_home: Path, scans: list[int]) -> None:
+def test_a_plugin_installed_right_now_is_not_cached(tmp_path: Path, cache_home: Path, scans: list[str]) -> None:
     """A change in the same clock tick as the scan would not move a modification time: wait until it settles."""
     site = tmp_path / "site"
     install(site, "my_plugin", "1.0", HOOK)
@@ -149,7 +164,7 @@ def test_a_plugin_installed_right_now_is_not_cached(tmp_path: Path, cache_home: 
 
 
 def test_other_files_changing_in_a_path_directory_keep_the_cache(
-    tmp_path: Path, cache_home: Path, scans: list[int]
+    tmp_path: Path, cache_home: Path, scans: list[str]
 ) -> None:
     """The app host's own directory is on sys.path, and files come and go there."""
     site, app = tmp_path / "site", tmp_path / "app"
@@ -162,14 +177,15 @@ def test_other_files_changing_in_a_path_directory_keep_the_cache(
     (app / ".cache").mkdir()
     assert found(app, site) == expected
     assert found(app, site) == expected
-    assert len(scans) == 1
+    assert scans == [str(app), str(site)]
     # A distribution appearing there is still seen, even next to other changes.
-    settle(app)
+    settle(app, at=OLD + 10)
     install(app, "local_plugin", "0.1", "[aspyre.hooks]\nlocal = local_plugin\n")
     assert sorted(d[0] for d in found(app, site)) == ["local_plugin", "my_plugin"]
+    assert scans == [str(app), str(site), str(app)]
 
 
-def test_a_reinstall_under_the_same_name_is_seen(tmp_path: Path, cache_home: Path, scans: list[int]) -> None:
+def test_a_reinstall_under_the_same_name_is_seen(tmp_path: Path, cache_home: Path, scans: list[str]) -> None:
     """``pip install -e .`` again after adding an entry point: the same *.dist-info name, a new directory."""
     site = tmp_path / "site"
     install(site, "my_plugin", "1.0", HOOK)
@@ -187,7 +203,7 @@ def test_a_reinstall_under_the_same_name_is_seen(tmp_path: Path, cache_home: Pat
 
 
 def test_the_cache_can_be_turned_off(
-    tmp_path: Path, cache_home: Path, scans: list[int], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, cache_home: Path, scans: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ASPYRE_PLUGIN_CACHE", "0")
     site = tmp_path / "site"
@@ -199,7 +215,7 @@ def test_the_cache_can_be_turned_off(
     assert not cache_home.exists()
 
 
-def test_a_scan_with_errors_is_not_cached(tmp_path: Path, cache_home: Path, scans: list[int]) -> None:
+def test_a_scan_with_errors_is_not_cached(tmp_path: Path, cache_home: Path, scans: list[str]) -> None:
     site = tmp_path / "site"
     info = install(site, "my_plugin", "1.0", HOOK)
     (info / "entry_points.txt").write_bytes(b"[aspyre.hooks]\nmine = \xff\n")
@@ -211,17 +227,41 @@ def test_a_scan_with_errors_is_not_cached(tmp_path: Path, cache_home: Path, scan
     assert len(scans) == 2
 
 
-def test_each_path_list_has_its_own_file(tmp_path: Path, cache_home: Path, scans: list[int]) -> None:
-    one, two = tmp_path / "one", tmp_path / "two"
+def test_path_lists_share_what_was_found_in_each_directory(tmp_path: Path, cache_home: Path, scans: list[str]) -> None:
+    """Every app host directory starts another sys.path: site-packages is still read from the cache."""
+    one, two, hidden = tmp_path / "one", tmp_path / "two", tmp_path / "hidden"
     install(one, "first", "1.0", HOOK)
     install(two, "second", "1.0", HOOK)
-    settle(one, two)
+    install(hidden, "First", "9.0", "[console_scripts]\nx = y:z\n")  # no aspyre entry points, same name
+    settle(one, two, hidden)
     for _ in range(2):
         assert [d[0] for d in found(one)] == ["first"]
         assert [d[0] for d in found(two)] == ["second"]
         assert [d[0] for d in found(two, one)] == ["second", "first"]
-    assert len(scans) == 3
-    assert len(list(cache_home.glob("entry-points-*.bin"))) == 3
+        assert [d[0] for d in found(hidden, two, one)] == ["second"]  # the first of a name wins, even without
+    assert scans == [str(one), str(two), str(hidden)]
+    assert len(list(cache_home.glob("entry-points-*.bin"))) == 1
+
+
+def test_the_file_keeps_the_most_recently_used_directories(
+    tmp_path: Path, cache_home: Path, scans: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(plugin_cache, "_MAX_DIRECTORIES", 3)
+    site = tmp_path / "site"
+    install(site, "my_plugin", "1.0", HOOK)
+    apps = [tmp_path / f"app{i}" for i in range(4)]
+    for app in apps:
+        app.mkdir()
+    settle(site, *apps)
+    for app in apps:
+        found(app, site)
+    assert scans == [str(apps[0]), str(site), str(apps[1]), str(apps[2]), str(apps[3])]
+    scans.clear()
+    found(apps[3], site)
+    found(apps[2], site)
+    assert scans == []
+    found(apps[0], site)  # dropped: the file holds site, app2 and app3
+    assert scans == [str(apps[0])]
 
 
 def test_cache_directory_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

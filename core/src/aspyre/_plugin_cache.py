@@ -2,26 +2,27 @@
 
 A utility below every room, used by the plugin registry (:mod:`aspyre._plugins`) around the scan of
 :mod:`aspyre._plugin_scan`. The scan reads every ``*.dist-info`` directory of ``sys.path``: its cost grows with
-the number of installed distributions, though only a few of them declare aspyre's entry points. The result is
-kept in one small file per ``sys.path`` list, under ``$XDG_CACHE_HOME/aspyre`` (``~/.cache/aspyre`` when
-``XDG_CACHE_HOME`` is not set), and used again while nothing it depends on changed:
+the number of installed distributions, though only a few of them declare aspyre's entry points. What it found in
+each ``sys.path`` directory (every distribution's normalized name, in listing order, for the first-wins rule, and
+the aspyre entry points of those that have some) is kept in one small file per Python environment, under
+``$XDG_CACHE_HOME/aspyre`` (``~/.cache/aspyre`` when ``XDG_CACHE_HOME`` is not set). A directory's record is used
+again while nothing it depends on changed:
 
-* the ``sys.path`` list itself (the file's name is a checksum of it, the file holds it in full);
-* each ``sys.path`` directory's modification time: installing, upgrading or uninstalling a distribution
-  creates or removes its ``*.dist-info`` directory there, which changes it. When it changed for another reason
-  (the app host's own directory is on ``sys.path`` too, and files come and go there), the directory is listed
-  and the names and modification times of its ``*.dist-info``/``*.egg-info`` directories are compared with
-  those of the scan instead (a checksum of them is kept);
-* the modification time and size of ``entry_points.txt`` and ``METADATA`` of each distribution the scan kept
-  (one with aspyre entry points), so an edit in place of a plugin's own metadata is seen too.
+* the directory's modification time: installing, upgrading or uninstalling a distribution creates or removes its
+  ``*.dist-info`` directory there, which changes it. When it changed for another reason (the app host's own
+  directory is on ``sys.path`` too, and files come and go there), the directory is listed and the names and
+  modification times of its ``*.dist-info``/``*.egg-info`` directories are compared with those before the scan
+  (a checksum of them is kept);
+* the modification time and size of ``entry_points.txt`` and ``METADATA`` of each distribution with aspyre entry
+  points there, so an edit in place of a plugin's own metadata is seen too.
 
-Checking costs one ``stat`` per unchanged ``sys.path`` directory and two per aspyre plugin, however many other
-distributions are installed. The file (``marshal``, after a CRC-32 checked before it is read) is written atomically (a temporary file
-renamed over it), not written
-when the scan reported unreadable distributions; a modification time less than two seconds old is not trusted
-(a change in the same clock tick would not move it): such a directory is listed and compared every time, and
-such a plugin's files mean nothing is written. The file is ignored when it cannot be read, does not parse, or
-does not match. ``ASPYRE_PLUGIN_CACHE=0`` turns it off (every process scans).
+A directory whose record does not hold is scanned again, alone; the others are not read. Checking costs one
+``stat`` per unchanged ``sys.path`` directory and two per aspyre plugin, however many other distributions are
+installed. A modification time less than two seconds old is not trusted (a change in the same clock tick would
+not move it): such a directory is compared by listing, and a directory where a plugin's files are that recent, or
+where a distribution could not be read, is not recorded. The file (``marshal``, after a CRC-32 checked before it
+is read) is written atomically when a directory was scanned, keeps the most recently used directories, and is
+ignored when it cannot be read or does not have the expected shape. ``ASPYRE_PLUGIN_CACHE=0`` turns it off.
 
 Paths the scan does not read itself (zip archives, finders with distributions of their own) are never cached.
 """
@@ -35,7 +36,13 @@ import zlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ._plugin_scan import DistributionEntries, iter_distribution_entries, needs_importlib_metadata
+from ._plugin_scan import (
+    DistributionEntries,
+    distribution_infos,
+    iter_distribution_entries,
+    needs_importlib_metadata,
+    read_distribution_info,
+)
 from ._user_cache import cache_directory, read_record, write_record
 from ._user_cache import cache_enabled as _enabled
 
@@ -45,13 +52,19 @@ __all__ = ["CACHE_ENV", "cache_directory", "cache_enabled", "cached_distribution
 CACHE_ENV = "ASPYRE_PLUGIN_CACHE"
 
 #: Bumped when the file's layout changes: older files are then ignored (and replaced).
-_FORMAT = 2
+_FORMAT = 3
 _MAGIC = b"aspyre entry points\n"
 
 #: A modification time less than this old (ns) may change again within the same clock tick: not trusted.
 _SETTLE_NS = 2_000_000_000
 
+#: Directories kept in the file (the most recently used): every app host directory adds one.
+_MAX_DIRECTORIES = 64
+
 _Stamp = list[int] | None
+#: ``[stamp, listing, rows]``: rows are ``[normalized name, entry or None]`` in listing order, an entry is
+#: ``[name, version, requires, entry points, location, stamps of entry_points.txt and METADATA]``.
+_Record = list[Any]
 
 
 def cache_enabled() -> bool:
@@ -94,95 +107,119 @@ def _meta_files(location: str) -> tuple[str, str]:
     return os.path.join(location, "entry_points.txt"), os.path.join(location, meta)
 
 
-def _cache_file(key: dict[str, Any]) -> str:
-    text = repr(sorted(key.items()))
+def _cache_file(groups: list[str]) -> str:
+    """One file per Python environment (its prefix and interpreter) and set of groups."""
+    text = repr((_FORMAT, groups, sys.prefix, sys.executable))
     return os.path.join(cache_directory(), f"entry-points-{zlib.crc32(text.encode()):08x}.bin")
 
 
-def _dir_unchanged(directory: str, stamp: _Stamp, listing: list[int] | None, now: int) -> bool:
-    if stamp is not None and _stamp(directory) == stamp:
-        return True
-    return listing is not None and _listing(directory, now) == listing
+def _read(path: str, groups: list[str]) -> dict[str, _Record]:
+    data: Any = read_record(path, _MAGIC)
+    if not isinstance(data, dict) or data.get("format") != _FORMAT or data.get("groups") != groups:
+        return {}
+    records = data.get("dirs")
+    return records if isinstance(records, dict) else {}
 
 
-def _load(path: str, key: dict[str, Any], dirs: Sequence[str]) -> list[DistributionEntries] | None:
-    """The cached scan in ``path`` if it is for ``key`` and nothing it depends on changed, else ``None``."""
+def _entries(record: _Record, directory: str, now: int) -> list[tuple[str, DistributionEntries | None]] | None:
+    """The rows of ``record`` if nothing they depend on changed, else ``None`` (scan ``directory`` again)."""
     try:
-        data: Any = read_record(path, _MAGIC)
-        if data is None or data["key"] != key:
+        stamp, listing, rows = record
+        if not (stamp is not None and _stamp(directory) == stamp) and (
+            listing is None or _listing(directory, now) != listing
+        ):
             return None
-        checks = data["dirs"]
-        if len(checks) != len(dirs):
-            return None
-        now = time.time_ns()
-        for directory, (stamp, listing) in zip(dirs, checks, strict=True):
-            if not _dir_unchanged(directory, stamp, listing, now):
-                return None
-        out: list[DistributionEntries] = []
-        for name, version, requires, eps, location, files in data["dists"]:
+        out: list[tuple[str, DistributionEntries | None]] = []
+        for key, entry in rows:
+            if entry is None:
+                out.append((str(key), None))
+                continue
+            name, version, requires, eps, location, files = entry
             if [_stamp(p) for p in _meta_files(location)] != files:
                 return None
-            out.append(
-                DistributionEntries(
-                    str(name),
-                    str(version),
-                    tuple(str(r) for r in requires),
-                    tuple((str(g), str(n), str(v)) for g, n, v in eps),
-                    str(location),
-                )
+            dist = DistributionEntries(
+                str(name),
+                str(version),
+                tuple(str(r) for r in requires),
+                tuple((str(g), str(n), str(v)) for g, n, v in eps),
+                str(location),
             )
+            out.append((str(key), dist))
         return out
-    except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError):  # another layout
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError):  # a record of another shape
         return None
 
 
-def _store(
-    path: str, key: dict[str, Any], dirs: Sequence[str], stamps: list[_Stamp], dists: list[DistributionEntries]
-) -> None:
-    """Write the scan atomically; failures are ignored (the cache is only an optimisation).
-
-    ``stamps`` were taken before the scan: a directory that changed during it no longer matches.
-    """
-    now = time.time_ns()
-    files = [[_stamp(p) for p in _meta_files(d.location)] for d in dists]
-    if not all(_settled(s, now) for pair in files for s in pair):
-        return  # a plugin being installed right now: its files may change again within the same tick
-    checks = [
-        [stamp if _settled(stamp, now) else None, _listing(d, now)] for d, stamp in zip(dirs, stamps, strict=True)
-    ]
-    data = {
-        "key": key,
-        "dirs": checks,
-        "dists": [
-            [d.name, d.version, list(d.requires), [list(ep) for ep in d.entry_points], d.location, f]
-            for d, f in zip(dists, files, strict=True)
-        ],
-    }
-    write_record(path, _MAGIC, data)
+def _scan(
+    directory: str, groups: frozenset[str], errors: list[str], now: int
+) -> tuple[list[tuple[str, DistributionEntries | None]], _Record | None]:
+    """Scan one directory: its rows, and the record to keep (``None`` when it must not be kept)."""
+    # Taken before the scan: a change during it makes the record stale, never wrong.
+    stamp, listing = _stamp(directory), _listing(directory, now)
+    rows: list[tuple[str, DistributionEntries | None]] = []
+    keep = True
+    for key, info in distribution_infos(directory):
+        try:
+            rows.append((key, read_distribution_info(info, groups)))
+        except (OSError, UnicodeDecodeError) as exc:
+            errors.append(f"{info}: {type(exc).__name__}: {exc}")
+            rows.append((key, None))  # skipped, but it still hides the same name later on the path
+            keep = False  # reported again by the next process
+    stored: list[list[Any]] = []
+    for key, dist in rows:
+        if dist is None:
+            stored.append([key, None])
+            continue
+        files = [_stamp(p) for p in _meta_files(dist.location)]
+        keep = keep and all(_settled(s, now) for s in files)  # a plugin being installed right now
+        entry = [dist.name, dist.version, list(dist.requires), [list(ep) for ep in dist.entry_points]]
+        stored.append([key, [*entry, dist.location, files]])
+    record = [stamp if _settled(stamp, now) else None, listing, stored] if keep else None
+    return rows, record
 
 
 def cached_distribution_entries(
     groups: Iterable[str], errors: list[str], path: Sequence[str] | None = None
 ) -> list[DistributionEntries]:
-    """What :func:`~aspyre._plugin_scan.iter_distribution_entries` returns, from the cache when it is still true.
+    """What :func:`~aspyre._plugin_scan.iter_distribution_entries` returns, scanning only the ``sys.path``
+    directories whose kept record no longer holds.
 
-    ``errors`` receives the scan's errors (a result with errors is never cached, so they are reported again).
+    ``errors`` receives the scan's errors (a directory with errors is never kept, so they are reported again).
     """
     wanted = sorted(set(groups))
     entries = list(sys.path if path is None else path)
     if not cache_enabled() or needs_importlib_metadata(entries):
         return list(iter_distribution_entries(wanted, errors, entries))
-    # The scan lists "" as the current directory: the key holds where that was.
-    dirs = [os.path.abspath(d or ".") for d in entries]
-    key: dict[str, Any] = {"format": _FORMAT, "groups": wanted, "path": dirs}
-    cache_file = _cache_file(key)
-    found = _load(cache_file, key, dirs)
-    if found is not None:
-        return found
-    # Stamps taken before the scan: a change during the scan makes the stored file stale, never wrong.
-    stamps = [_stamp(d) for d in dirs]
-    before = len(errors)
-    dists = list(iter_distribution_entries(wanted, errors, entries))
-    if len(errors) == before:
-        _store(cache_file, key, dirs, stamps, dists)
-    return dists
+    cache_file = _cache_file(wanted)
+    records = _read(cache_file, wanted)
+    now = time.time_ns()
+    wanted_set = frozenset(wanted)
+    scanned: dict[str, _Record | None] = {}
+    by_directory: dict[str, list[tuple[str, DistributionEntries | None]]] = {}
+    seen: set[str] = set()
+    out: list[DistributionEntries] = []
+    for entry in entries:
+        directory = os.path.abspath(entry or ".")  # the scan lists "" as the current directory
+        rows = by_directory.get(directory)
+        if rows is None:
+            record = records.get(directory)
+            rows = None if record is None else _entries(record, directory, now)
+            if rows is None:
+                rows, scanned[directory] = _scan(directory, wanted_set, errors, now)
+            by_directory[directory] = rows
+        for key, dist in rows:
+            if key in seen:  # the first distribution of a name on the path wins
+                continue
+            seen.add(key)
+            if dist is not None:
+                out.append(dist)
+    if any(record is not None for record in scanned.values()):
+        used = set(by_directory)
+        kept = {d: r for d, r in records.items() if d not in used}
+        for directory in by_directory:  # most recently used last
+            record = scanned[directory] if directory in scanned else records[directory]
+            if record is not None:
+                kept[directory] = record
+        kept = dict(list(kept.items())[-_MAX_DIRECTORIES:])
+        write_record(cache_file, _MAGIC, {"format": _FORMAT, "groups": wanted, "dirs": kept})
+    return out

@@ -22,10 +22,12 @@ from typing import NamedTuple
 
 __all__ = [
     "DistributionEntries",
+    "distribution_infos",
     "iter_distribution_entries",
     "needs_importlib_metadata",
     "normalize_distribution",
     "parse_entry_points",
+    "read_distribution_info",
 ]
 
 
@@ -92,7 +94,7 @@ def _read_headers(path: str) -> tuple[str, str, tuple[str, ...]]:
     return name, version, tuple(v for k, v in headers if k == "requires-dist")
 
 
-def _infos(directory: str) -> Iterator[tuple[str, str]]:
+def distribution_infos(directory: str) -> Iterator[tuple[str, str]]:
     """``(normalized name, path)`` of each distribution's info directory in ``directory``, in listing order."""
     try:
         children = os.listdir(directory or ".")
@@ -105,7 +107,8 @@ def _infos(directory: str) -> Iterator[tuple[str, str]]:
             yield normalize_distribution(stem).replace("-", "_"), os.path.join(directory, child)
 
 
-def _read_info(info: str, groups: frozenset[str]) -> DistributionEntries | None:
+def read_distribution_info(info: str, groups: frozenset[str]) -> DistributionEntries | None:
+    """The wanted entry points of the distribution whose info directory is ``info`` (``None``: it has none)."""
     try:
         with open(os.path.join(info, "entry_points.txt"), encoding="utf-8") as f:
             text = f.read()
@@ -166,12 +169,12 @@ def iter_distribution_entries(
         return
     seen: set[str] = set()
     for directory in entries:
-        for key, info in _infos(directory):
+        for key, info in distribution_infos(directory):
             if key in seen:
                 continue
             seen.add(key)
             try:
-                found = _read_info(info, wanted)
+                found = read_distribution_info(info, wanted)
             except (OSError, UnicodeDecodeError) as exc:
                 errors.append(f"{info}: {type(exc).__name__}: {exc}")
                 continue
