@@ -31,7 +31,7 @@ def atomic_write(path: str, data: bytes) -> bool:
     one, never half of one). Returns whether it was written; errors are swallowed."""
     tmp = f"{path}.{os.getpid()}.tmp"
     try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)  # the user's own, like ~/.cache
         with open(tmp, "wb") as f:
             f.write(data)
         os.replace(tmp, path)
