@@ -52,7 +52,7 @@ __all__ = ["CACHE_ENV", "cache_directory", "cache_enabled", "cached_distribution
 CACHE_ENV = "ASPYRE_PLUGIN_CACHE"
 
 #: Bumped when the file's layout changes: older files are then ignored (and replaced).
-_FORMAT = 3
+_FORMAT = 4
 _MAGIC = b"aspyre entry points\n"
 
 #: A modification time less than this old (ns) may change again within the same clock tick: not trusted.
@@ -62,9 +62,13 @@ _SETTLE_NS = 2_000_000_000
 _MAX_DIRECTORIES = 64
 
 _Stamp = list[int] | None
-#: ``[stamp, listing, rows]``: rows are ``[normalized name, entry or None]`` in listing order, an entry is
-#: ``[name, version, requires, entry points, location, stamps of entry_points.txt and METADATA]``.
+#: ``[stamp, listing, names, entries]``: the normalized names of every distribution there (a later one of the
+#: same name is hidden), and ``[normalized name, entry]`` of those with aspyre entry points (the first of their
+#: name in the directory), an entry being ``[name, version, requires, entry points, location, stamps of
+#: entry_points.txt and METADATA]``.
 _Record = list[Any]
+#: What one directory holds: every normalized name, and the distributions with aspyre entry points.
+_Found = tuple[frozenset[str], list[tuple[str, DistributionEntries]]]
 
 
 def cache_enabled() -> bool:
@@ -121,20 +125,16 @@ def _read(path: str, groups: list[str]) -> dict[str, _Record]:
     return records if isinstance(records, dict) else {}
 
 
-def _entries(record: _Record, directory: str, now: int) -> list[tuple[str, DistributionEntries | None]] | None:
-    """The rows of ``record`` if nothing they depend on changed, else ``None`` (scan ``directory`` again)."""
+def _entries(record: _Record, directory: str, now: int) -> _Found | None:
+    """What ``record`` says ``directory`` holds if nothing it depends on changed, else ``None`` (scan again)."""
     try:
-        stamp, listing, rows = record
+        stamp, listing, names, entries = record
         if not (stamp is not None and _stamp(directory) == stamp) and (
             listing is None or _listing(directory, now) != listing
         ):
             return None
-        out: list[tuple[str, DistributionEntries | None]] = []
-        for key, entry in rows:
-            if entry is None:
-                out.append((str(key), None))
-                continue
-            name, version, requires, eps, location, files = entry
+        out: list[tuple[str, DistributionEntries]] = []
+        for key, (name, version, requires, eps, location, files) in entries:
             if [_stamp(p) for p in _meta_files(location)] != files:
                 return None
             dist = DistributionEntries(
@@ -145,37 +145,41 @@ def _entries(record: _Record, directory: str, now: int) -> list[tuple[str, Distr
                 str(location),
             )
             out.append((str(key), dist))
-        return out
+        if not isinstance(names, frozenset):
+            return None
+        return names, out
     except (ValueError, KeyError, IndexError, TypeError, AttributeError):  # a record of another shape
         return None
 
 
-def _scan(
-    directory: str, groups: frozenset[str], errors: list[str], now: int
-) -> tuple[list[tuple[str, DistributionEntries | None]], _Record | None]:
-    """Scan one directory: its rows, and the record to keep (``None`` when it must not be kept)."""
+def _scan(directory: str, groups: frozenset[str], errors: list[str], now: int) -> tuple[_Found, _Record | None]:
+    """Scan one directory: what it holds, and the record to keep (``None`` when it must not be kept)."""
     # Taken before the scan: a change during it makes the record stale, never wrong.
     stamp, listing = _stamp(directory), _listing(directory, now)
-    rows: list[tuple[str, DistributionEntries | None]] = []
+    names: set[str] = set()
+    found: list[tuple[str, DistributionEntries]] = []
     keep = True
     for key, info in distribution_infos(directory):
+        if key in names:  # the first of a name wins, here too
+            continue
+        names.add(key)  # even unreadable: it still hides the same name later on the path
         try:
-            rows.append((key, read_distribution_info(info, groups)))
+            dist = read_distribution_info(info, groups)
         except (OSError, UnicodeDecodeError) as exc:
             errors.append(f"{info}: {type(exc).__name__}: {exc}")
-            rows.append((key, None))  # skipped, but it still hides the same name later on the path
             keep = False  # reported again by the next process
-    stored: list[list[Any]] = []
-    for key, dist in rows:
-        if dist is None:
-            stored.append([key, None])
             continue
+        if dist is not None:
+            found.append((key, dist))
+    stored: list[list[Any]] = []
+    for key, dist in found:
         files = [_stamp(p) for p in _meta_files(dist.location)]
         keep = keep and all(_settled(s, now) for s in files)  # a plugin being installed right now
         entry = [dist.name, dist.version, list(dist.requires), [list(ep) for ep in dist.entry_points]]
         stored.append([key, [*entry, dist.location, files]])
-    record = [stamp if _settled(stamp, now) else None, listing, stored] if keep else None
-    return rows, record
+    frozen = frozenset(names)
+    record = [stamp if _settled(stamp, now) else None, listing, frozen, stored] if keep else None
+    return (frozen, found), record
 
 
 def cached_distribution_entries(
@@ -195,24 +199,22 @@ def cached_distribution_entries(
     now = time.time_ns()
     wanted_set = frozenset(wanted)
     scanned: dict[str, _Record | None] = {}
-    by_directory: dict[str, list[tuple[str, DistributionEntries | None]]] = {}
+    by_directory: dict[str, _Found] = {}
     seen: set[str] = set()
     out: list[DistributionEntries] = []
     for entry in entries:
         directory = os.path.abspath(entry or ".")  # the scan lists "" as the current directory
-        rows = by_directory.get(directory)
-        if rows is None:
+        found = by_directory.get(directory)
+        if found is None:
             record = records.get(directory)
-            rows = None if record is None else _entries(record, directory, now)
-            if rows is None:
-                rows, scanned[directory] = _scan(directory, wanted_set, errors, now)
-            by_directory[directory] = rows
-        for key, dist in rows:
-            if key in seen:  # the first distribution of a name on the path wins
-                continue
-            seen.add(key)
-            if dist is not None:
-                out.append(dist)
+            found = None if record is None else _entries(record, directory, now)
+            if found is None:
+                found, scanned[directory] = _scan(directory, wanted_set, errors, now)
+            by_directory[directory] = found
+        names, dists = found
+        # The first distribution of a name on the path wins (names hidden within a directory are not kept).
+        out.extend(dist for key, dist in dists if key not in seen)
+        seen |= names
     if any(record is not None for record in scanned.values()):
         used = set(by_directory)
         kept = {d: r for d, r in records.items() if d not in used}
