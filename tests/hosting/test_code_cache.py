@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from aspyre._code_cache import read_table, write_table
+import aspyre._code_cache as code_cache
+from aspyre._code_cache import CodeCache, read_table, write_table
 
 PROBE = """
 import attrs
@@ -83,16 +84,25 @@ EXPECTED = {
 }
 
 
-def cache_file(tmp_path: Path) -> Path:
-    (found,) = (tmp_path / "cache" / "aspyre").glob("attrs-*.bin")
+def cache_file(tmp_path: Path, module: str = "aspyre_probe_mod") -> Path:
+    """The file that keeps the code of ``module``'s classes (one per module)."""
+    (found,) = (tmp_path / "cache" / "aspyre").glob(f"attrs-*/{module}.bin")
     return found
+
+
+def every_entry(tmp_path: Path) -> dict[str, bytes]:
+    out: dict[str, bytes] = {}
+    for path in (tmp_path / "cache" / "aspyre").glob("attrs-*/*.bin"):
+        out.update(read_table(str(path)))
+    return out
 
 
 def test_the_second_process_compiles_nothing_and_behaves_the_same(tmp_path: Path, probe: Path) -> None:
     first = run(tmp_path)
     assert first["hits"] == 0 and isinstance(first["misses"], int) and first["misses"] > 20
-    table = read_table(str(cache_file(tmp_path)))
+    table = every_entry(tmp_path)
     assert len(table) == first["misses"]
+    assert set(read_table(str(cache_file(tmp_path)))) == {k for k in table if "aspyre_probe_mod." in k}
     assert any(key.startswith("<attrs generated methods aspyre._model._annotations.") for key in table)
     second = run(tmp_path)
     assert second["misses"] == 0 and second["hits"] == first["misses"]
@@ -116,7 +126,8 @@ def test_only_aspyre_classes_are_cached(tmp_path: Path, probe: Path) -> None:
     theirs = run(tmp_path, module="other_probe_mod")
     assert {k: theirs[k] for k in EXPECTED} == EXPECTED  # attrs' own code: the same salt as the cached one
     assert theirs["misses"] == 0 and theirs["hits"] == int(mine["misses"]) - 2  # type: ignore[call-overload]
-    assert not any("other_probe_mod" in key for key in read_table(str(cache_file(tmp_path))))
+    assert not any("other_probe_mod" in key for key in every_entry(tmp_path))
+    assert not list((tmp_path / "cache" / "aspyre").glob("attrs-*/other_probe_mod.bin"))
 
 
 @pytest.mark.parametrize("damage", ["truncate", "flip", "garbage", "empty"])
@@ -133,7 +144,8 @@ def test_a_damaged_file_is_ignored_and_replaced(tmp_path: Path, probe: Path, dam
     path.write_bytes(damaged)
     assert read_table(str(path)) == {}
     again = run(tmp_path)
-    assert again["hits"] == 0 and again["misses"] == first["misses"]
+    assert again["misses"] == 2  # the probe module's two classes, compiled again
+    assert again["hits"] == int(first["misses"]) - 2  # type: ignore[call-overload]
     assert {k: again[k] for k in EXPECTED} == EXPECTED
     assert run(tmp_path)["misses"] == 0
 
@@ -151,3 +163,21 @@ def test_the_cache_can_be_turned_off(tmp_path: Path, probe: Path) -> None:
     assert result["hits"] is None and result["misses"] is None
     assert {k: result[k] for k in EXPECTED} == EXPECTED
     assert not (tmp_path / "cache" / "aspyre").exists()
+
+
+def test_a_module_file_that_grew_too_large_keeps_what_was_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(code_cache, "_MAX_ENTRIES", 3)
+    name = "<attrs generated methods aspyre_x.C{}>"
+    first = CodeCache(str(tmp_path))
+    for i in range(3):
+        first.code(name.format(i), f"x = {i}\n")
+    assert first.save()
+    assert len(read_table(first.path("aspyre_x"))) == 3
+    second = CodeCache(str(tmp_path))
+    namespace: dict[str, object] = {}
+    exec(second.code(name.format(1), "x = 1\n"), namespace)
+    exec(second.code(name.format(9), "x = 9\n"), namespace)
+    assert (second.hits, second.misses, namespace["x"]) == (1, 1, 9)
+    assert second.save()
+    assert sorted(read_table(second.path("aspyre_x"))) == [f"{name.format(1)}\nx = 1\n", f"{name.format(9)}\nx = 9\n"]
+    assert not CodeCache(str(tmp_path)).save()  # nothing new: nothing written

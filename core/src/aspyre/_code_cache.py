@@ -14,9 +14,10 @@ The only part of the source that differs between processes, the random per-class
 ``__hash__``, becomes a global of the generated function, set to this process's value. When attrs does not
 look as expected (another ``_compile_and_eval``), nothing is installed.
 
-The file is ``$XDG_CACHE_HOME/aspyre/attrs-<python>.bin`` (``~/.cache/aspyre`` when ``XDG_CACHE_HOME`` is
-not set): a header with a CRC-32 of its ``marshal`` payload, written atomically when a process compiled
-something new (at exit), ignored when damaged, and pruned to what the last writer used when it grows past
+The files are in ``$XDG_CACHE_HOME/aspyre/attrs-<python>/`` (``~/.cache/aspyre`` when ``XDG_CACHE_HOME`` is
+not set), one per module (``aspyre._model._annotations.bin``), so a process reads only those of the modules it
+imports: a header with a CRC-32 of the ``marshal`` payload, written atomically when a process compiled something
+new for that module (at exit), ignored when damaged, and pruned to what the last writer used when it grows past
 ``_MAX_ENTRIES``. ``ASPYRE_CODE_CACHE=0`` turns it off.
 """
 
@@ -37,8 +38,9 @@ __all__ = ["CACHE_ENV", "CodeCache", "install", "installed_cache"]
 CACHE_ENV = "ASPYRE_CODE_CACHE"
 
 _MAGIC = b"aspyre attrs code 1\n"
-#: More entries than this (classes changed many times during development): keep only what a process used.
-_MAX_ENTRIES = 1000
+#: More entries than this in a module's file (its classes changed many times during development): keep only
+#: what the process that writes it used.
+_MAX_ENTRIES = 200
 #: The global that holds attrs' per-class hash salt in cached ``__hash__`` methods.
 _SALT = "_aspyre_attrs_type_hash"
 _FILENAME_PREFIX = "<attrs generated "
@@ -49,26 +51,36 @@ if TYPE_CHECKING:
 
 
 class CodeCache:
-    """The compiled code of generated methods, by generated file name and source text, loaded from one file."""
+    """The compiled code of generated methods, by generated file name and source text, one file per module."""
 
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self._table: dict[str, bytes] | None = None
-        self._used: dict[str, bytes] = {}
-        self._new = 0
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+        self._tables: dict[str, dict[str, bytes]] = {}
+        self._used: dict[str, dict[str, bytes]] = {}
+        self._dirty: set[str] = set()
         #: How many generated sources this process compiled, and how many it found here.
         self.misses = 0
         self.hits = 0
 
-    def _loaded(self) -> dict[str, bytes]:
-        if self._table is None:
-            self._table = read_table(self.path)
-        return self._table
+    def path(self, shard: str) -> str:
+        """The file that holds the code of the classes of module ``shard``."""
+        return os.path.join(self.directory, f"{shard}.bin")
+
+    def _table(self, shard: str) -> dict[str, bytes]:
+        table = self._tables.get(shard)
+        if table is None:
+            table = self._tables[shard] = read_table(self.path(shard))
+        return table
 
     def code(self, filename: str, source: str) -> CodeType:
         """The code of ``source`` compiled as ``filename``: from the cache, or compiled (and kept) now."""
+        # "<attrs generated methods MODULE.QUALNAME>": the module of a top-level class (of an outer class for a
+        # nested one), and a file name of only the characters a module name has.
+        shard = filename[len(_FILENAME_PREFIX) : -1].partition(" ")[2].rpartition(".")[0]
+        shard = "".join(c if c.isalnum() or c in "._" else "_" for c in shard) or "_"
         key = f"{filename}\n{source}"
-        data = self._loaded().get(key)
+        table = self._table(shard)
+        data = table.get(key)
         if data is not None:
             try:
                 code = marshal.loads(data)
@@ -76,29 +88,31 @@ class CodeCache:
                 code = None
             if isinstance(code, CodeType) and code.co_filename == filename:
                 self.hits += 1
-                self._used[key] = data
+                self._used.setdefault(shard, {})[key] = data
                 return code
         code = compile(source, filename, "exec")
         self.misses += 1
         data = marshal.dumps(code)
-        self._loaded()[key] = data
-        self._used[key] = data
-        if self._new == 0:
+        table[key] = data
+        self._used.setdefault(shard, {})[key] = data
+        if not self._dirty:
             import atexit
 
             atexit.register(self.save)
-        self._new += 1
+        self._dirty.add(shard)
         return code
 
     def save(self) -> bool:
-        """Write the table if this process compiled something new; returns whether it wrote."""
-        if self._new == 0:
-            return False
-        table = self._loaded()
-        if len(table) > _MAX_ENTRIES:
-            table = dict(self._used)
-        self._new = 0
-        return write_table(self.path, table)
+        """Write the files of the modules this process compiled something new for; returns whether it wrote any
+        (and all of them)."""
+        ok = bool(self._dirty)
+        for shard in sorted(self._dirty):
+            table = self._tables[shard]
+            if len(table) > _MAX_ENTRIES:
+                table = dict(self._used.get(shard, {}))
+            ok = write_table(self.path(shard), table) and ok
+        self._dirty.clear()
+        return ok
 
 
 def read_table(path: str) -> dict[str, bytes]:
@@ -166,7 +180,7 @@ def _patch(module: ModuleType) -> None:
     if original is None or code is None or code.co_varnames[:4] != ("script", "globs", "locs", "filename"):
         return  # not the attrs this was written for: leave it alone
     tag = sys.implementation.cache_tag or "python"
-    _cache = CodeCache(os.path.join(cache_directory(), f"attrs-{tag}-{sys.hexversion:x}.bin"))
+    _cache = CodeCache(os.path.join(cache_directory(), f"attrs-{tag}-{sys.hexversion:x}"))
     module._compile_and_eval = _wrap(original, _cache)  # type: ignore[attr-defined]
 
 
