@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -206,6 +207,11 @@ def test_entry_points_are_scanned_once_and_loaded_lazily(tmp_path: Path) -> None
 def test_a_later_process_reads_the_scan_from_the_cache(tmp_path: Path) -> None:
     """The installed distributions are not listed at all once a process kept the scan (docs/plugin-api.md)."""
     env = {"ASPYRE_PLUGIN_CACHE": "1", "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    # A directory changed in the last two seconds is not trusted (read every time): wait for site-packages to
+    # settle if an install just touched it.
+    site = [Path(p) for p in sys.path if p.endswith("site-packages") and Path(p).is_dir()]
+    newest = max(p.stat().st_mtime for d in site for p in [d, *d.glob("*.dist-info")])
+    time.sleep(max(0.0, newest + 2.1 - time.time()))
     first = run(SCANNED_ONCE, cwd=tmp_path, extra_env=env)
     assert list((tmp_path / "cache" / "aspyre").glob("entry-points-*.bin"))
     second = run(SCANNED_ONCE, cwd=tmp_path, extra_env=env)
