@@ -44,7 +44,6 @@ from ._extensions import builder_method, conflict_guards, core_conflicts, public
 from ._integrations import DuplicateResourceError, check_name_available
 from ._paths import caller_file, resolve_path
 from ._python_apps import PythonAppBuilderMethods
-from ._python_env import choose_python_interpreter
 from ._resource_builder import ResourceBuilder
 from ._resource_builder._containers import check_image
 from ._typed_extensions import BuilderExtensionMethods
@@ -232,6 +231,8 @@ class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods,
         interpreter running the app host. ``app_directory`` defaults to the app host's directory.
         Integrations that run Python code use it, so they honour the same choices.
         """
+        from ._python_env import choose_python_interpreter
+
         app_dir = self.app_host_directory if app_directory is None else self.resolve_path(app_directory)
         return choose_python_interpreter(
             app_dir,
