@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import aspyre
 
-from ._health import RedisHealthCheck, prefetch_client
+from ._health import RedisHealthCheck
 from ._resources import (
     PRIMARY_ENDPOINT_NAME,
     REDIS_COMMANDER_IMAGE,
@@ -110,7 +110,6 @@ def add_redis(
     builder.add_health_check(health_check_key, RedisHealthCheck(resource))
     rb.with_health_check(health_check_key)
     rb.with_annotation(READINESS_PROBE)
-    builder.eventing.subscribe(aspyre.events.BeforeStartEvent, prefetch_client)
     return rb
 
 

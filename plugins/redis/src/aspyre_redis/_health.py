@@ -25,31 +25,6 @@ def _import_client() -> None:
     import redis.backoff  # noqa: F401
 
 
-#: Whether this process already began importing the client (the first app that runs a Redis check does it once).
-_prefetching = False
-
-
-async def _prefetch() -> None:
-    import anyio.to_thread
-
-    await anyio.to_thread.run_sync(_import_client, abandon_on_cancel=True)
-
-
-def prefetch_client(event: aspyre.events.BeforeStartEvent) -> None:
-    """Run mode: begin importing redis-py's client in a worker thread as the app starts, so that the first
-    check (right after the container runs) does not wait ~0.1 s for it. The check still imports it itself
-    (Python's import lock makes it wait for this import when it is under way)."""
-    global _prefetching
-    app = event.app
-    if _prefetching or app is None or not app.execution_context.is_run_mode or _CLIENT_MODULE in sys.modules:
-        return
-    _prefetching = True
-    try:
-        app.start_background_task(_prefetch, name="aspyre-redis: import the client")
-    except Exception:  # an app that cannot run background tasks: the first check imports it
-        _prefetching = False
-
-
 @attrs.frozen(repr=False)
 class RedisConnectionOptions:
     """Where a Redis server is and how to log in: what a connection string says (the password is not shown)."""
