@@ -30,7 +30,7 @@ class HealthSettings:
     seconds once healthy."""
 
     #: First retry delay while unhealthy; doubles on each failure up to ``unhealthy_max``.
-    unhealthy_initial: float = 0.05
+    unhealthy_initial: float = 0.025
     unhealthy_max: float = 0.1
     #: Seconds of unhealthy results after which the delay doubles further, up to ``unhealthy_slow_max``.
     fast_window: float = 30.0
