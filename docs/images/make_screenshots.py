@@ -1,11 +1,13 @@
-"""Screenshots of the dashboard for docs/dashboard.md, taken from the running demo app host.
+"""Screenshots of the dashboard for docs/dashboard.md and docs/telemetry.md, taken from the running demo app host.
 
-    scripts/screenshots            # or: .venv/bin/python docs/images/make_screenshots.py
+    scripts/screenshots [demo] [showcase] [telemetry]   # or: .venv/bin/python docs/images/make_screenshots.py
+    (no argument: all three)
 
 Runs ``aspyre run examples/apphost.py`` (needs Docker and the redis image, as ``scripts/demo``),
 signs a headless chromium in with the printed link, and saves one PNG per page here
 (``dashboard-*.png``). The nested-children view comes from the dashboard tests' showcase app host
-(talking clocks), which needs no containers. Needs Playwright and chromium (``/usr/bin/chromium`` or
+(talking clocks), which needs no containers. The telemetry pages come from the telemetry tests' shop
+(an API and a worker on the OpenTelemetry SDK, Redis in Docker), after a few orders. Needs Playwright and chromium (``/usr/bin/chromium`` or
 ``ASPYRE_CHROMIUM``).
 """
 
@@ -126,7 +128,46 @@ def showcase_pages(browser: Any) -> None:
         ctx.close()
 
 
+def telemetry_pages(browser: Any) -> None:
+    import httpx
+
+    with app_host(ROOT / "tests" / "dashboard" / "telemetry" / "apphosts" / "shop.py") as login:
+        base = login.split("/login")[0]
+        ctx = browser.new_context(viewport=VIEWPORT, color_scheme="light")
+        page = ctx.new_page()
+        page.goto(login)
+        page.wait_for_selector("tr.res-row")
+        page.wait_for_selector("tr.res-row[data-resource='api'] .health-healthy", timeout=120_000)
+        api = next(r for r in page.request.get(f"{base}/api/resources").json() if r["name"] == "api")
+        url = str(api["urls"][0]["url"]).rstrip("/")
+        for item in ("book", "pen", "lamp", "book", "cup", "broken", "pen", "book"):
+            httpx.get(f"{url}/order", params={"item": item}, trust_env=False, timeout=30)
+        page.wait_for_timeout(2500)  # the SDKs export every second
+        page.goto(f"{base}/structuredlogs")
+        page.wait_for_selector("#logs-table tr.tl-row")
+        page.locator("#logs-table tr.tl-row[data-resource='api']").first.click()
+        page.wait_for_selector("#log-details tr")
+        shoot(page, "structured-logs")
+        page.goto(f"{base}/traces")
+        page.wait_for_selector("#traces-table tr.tl-row[data-trace]")
+        shoot(page, "traces")
+        page.locator("#traces-table tr.tl-row[data-trace]:has-text('GET /order')").first.click()
+        page.wait_for_url(re.compile(r"/traces/[0-9a-f]{32}$"))
+        page.wait_for_function("() => document.querySelectorAll('#waterfall .tl-span-row').length === 4")
+        page.locator("#waterfall .tl-span-row").nth(3).click()
+        page.wait_for_selector("#span-details tr[data-key='db.system']")
+        shoot(page, "trace")
+        page.goto(f"{base}/metrics")
+        page.wait_for_selector("#metrics-resource")
+        page.select_option("#metrics-resource", "api")
+        page.locator("#instruments button[data-instrument='shop.order.duration']").click()
+        page.wait_for_selector("#metric-chart svg path.tl-line", state="attached")
+        shoot(page, "metrics")
+        ctx.close()
+
+
 def main() -> None:
+    only = set(sys.argv[1:]) or {"demo", "showcase", "telemetry"}
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -135,8 +176,12 @@ def main() -> None:
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
         )
         try:
-            demo_pages(browser)
-            showcase_pages(browser)
+            if "demo" in only:
+                demo_pages(browser)
+            if "showcase" in only:
+                showcase_pages(browser)
+            if "telemetry" in only:
+                telemetry_pages(browser)
         finally:
             browser.close()
 

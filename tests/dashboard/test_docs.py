@@ -31,7 +31,8 @@ def test_the_example_runs(tmp_path: Path) -> None:
 
 
 def test_the_screenshots_are_there_and_shown() -> None:
-    text = PAGE.read_text(encoding="utf-8")
+    # The dashboard's page and the telemetry page (its Structured logs, Traces and Metrics pages).
+    text = PAGE.read_text(encoding="utf-8") + PAGE.with_name("telemetry.md").read_text(encoding="utf-8")
     shown = re.findall(r"!\[[^\]]*\]\((images/[^)]+)\)", text)
     assert len(shown) >= 6
     for image in shown:

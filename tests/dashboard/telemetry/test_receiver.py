@@ -299,6 +299,22 @@ def test_metrics_become_chart_points() -> None:
     assert rows[0][3] == pytest.approx(10.0)  # the median of {<=10, 10..100} sits at the first bound
     assert rows[1][3] == pytest.approx(55.0)  # both new observations fell in 10..100
     assert rows[2][3:] == [None, None, None]  # nothing happened in the last interval
+    latest = hist["series"][0]["latest"]  # the values table: every observation so far, not the last interval
+    assert latest[1:3] == [4, 1 * 10.0 + 3 * 100.0]
+    assert 10.0 < latest[3] <= 100.0
+
+
+def test_delta_histograms_add_up_in_the_values_table() -> None:
+    store = TelemetryStore()
+    request = otlp.histogram("api", "latency", [(0, [1, 1, 0]), (1, [0, 2, 0])], [10.0, 100.0])
+    request.resource_metrics[0].scope_metrics[0].metrics[0].histogram.aggregation_temporality = 1  # type: ignore[assignment]
+    store.add_metrics(request)
+    with store.lock:
+        hist = q.instrument_chart(store, "api", "tests.meter", "latency")
+    assert hist is not None and hist["temporality"] == "delta"
+    series = hist["series"][0]
+    assert [r[1] for r in series["points"]] == [2, 2]
+    assert series["latest"][1:3] == [4, 10.0 + 100.0 + 200.0]
 
 
 async def test_json_ids_are_hex_not_base64(receiver: Any) -> None:

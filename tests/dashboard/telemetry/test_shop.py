@@ -201,6 +201,15 @@ def test_the_pages_show_logs_traces_and_metrics_live(page: Any, client: httpx.Cl
     page.locator("#instruments button[data-instrument='shop.orders']").click()
     page.wait_for_selector("#metric-chart svg path.tl-line", state="attached")  # a flat line has no height
     page.wait_for_selector(f"#metric-values tr[data-series='shop.item={item}']")
+    page.locator("#instruments button[data-instrument='shop.order.duration']").click()
+    # The histogram's values table counts every order so far, even once an export interval passes without one.
+    cells = page.locator(f"#metric-values tr[data-series='shop.item={item}'] td")
+    cells.first.wait_for()
+    page.wait_for_timeout(2500)  # two more export intervals (1 s each) with no order for this item
+    page.locator("#instruments button[data-instrument='shop.orders']").click()
+    page.locator("#instruments button[data-instrument='shop.order.duration']").click()
+    page.wait_for_selector(f"#metric-values tr[data-series='shop.item={item}'] td")
+    assert cells.nth(1).inner_text() == "1"
 
 
 def test_error_badges_and_links_in_resources_and_the_key_stays_out_of_the_page(page: Any, client: httpx.Client) -> None:

@@ -128,11 +128,34 @@ def _ms(ns: int) -> float:
     return ns / 1e6
 
 
+def _histogram_totals(series: Series, temporality: int | None) -> list[Any] | None:
+    """``[t, count, sum, p50, p90, p99]`` over every observation kept, for the "latest values" table.
+
+    Cumulative points carry the run's totals already (the last one is the answer); delta points are added up
+    (those with the last point's bounds). The chart's rows are per interval, so an interval with no observation
+    would show a count of 0 where a person asks "how many so far".
+    """
+    if not series.points:
+        return None
+    last = series.points[-1]
+    t, count, total, counts, bounds, low, high = last
+    if temporality != CUMULATIVE:
+        same = [p for p in series.points if p[4] == bounds]
+        count = sum(p[1] for p in same)
+        total = None if any(p[2] is None for p in same) else sum(p[2] for p in same)
+        counts = tuple(sum(column) for column in zip(*(p[3] for p in same), strict=False))
+        lows = [p[5] for p in same if p[5] is not None]
+        highs = [p[6] for p in same if p[6] is not None]
+        low, high = (min(lows) if lows else None), (max(highs) if highs else None)
+    return [_ms(t), count, total, *(_percentile(list(counts), bounds, q, low, high) for q in PERCENTILES)]
+
+
 def chart(instrument: Instrument) -> dict[str, Any]:
     """What the page draws for one instrument: each series' points as ``[time_ms, value...]``.
 
     Sums and gauges: ``[t, value]``. Histograms: ``[t, count, sum, p50, p90, p99]`` per interval.
-    Summaries: ``[t, count, sum, q...]`` with the quantiles named in ``columns``.
+    Summaries: ``[t, count, sum, q...]`` with the quantiles named in ``columns``. Histogram series also
+    carry ``latest``: the same columns over every observation kept (the run's totals), for the values table.
     """
     kind = instrument.kind
     series_out = []
@@ -145,7 +168,9 @@ def chart(instrument: Instrument) -> dict[str, Any]:
         columns = ["value"]
     for series in instrument.series.values():
         rows: list[list[Any]] = []
+        latest: list[Any] | None = None
         if kind in ("histogram", "exponential_histogram"):
+            latest = _histogram_totals(series, instrument.temporality)
             previous: tuple[Any, ...] | None = None
             for point in series.points:
                 t, count, total, counts, bounds, low, high = point
@@ -164,7 +189,10 @@ def chart(instrument: Instrument) -> dict[str, Any]:
             rows = [[_ms(t), count, total, *(v for _, v in quantiles)] for t, count, total, quantiles in series.points]
         else:
             rows = [[_ms(t), value] for t, value in series.points]
-        series_out.append({"attributes": [list(pair) for pair in series.attributes], "points": rows})
+        out: dict[str, Any] = {"attributes": [list(pair) for pair in series.attributes], "points": rows}
+        if latest is not None:
+            out["latest"] = latest
+        series_out.append(out)
     return {
         "scope": instrument.scope,
         "name": instrument.name,

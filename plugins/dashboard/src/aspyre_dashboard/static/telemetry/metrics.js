@@ -165,7 +165,7 @@ export default {
     return h("div", { class: "table-wrap" }, h("table", { class: "grid small", id: "metric-values" },
       h("thead", {}, h("tr", {}, columns.map((t) => h("th", { scope: "col" }, t)))),
       h("tbody", {}, c.series.map((s) => {
-        const last = s.points[s.points.length - 1] || [];
+        const last = s.latest || s.points[s.points.length - 1] || [];  // histograms: totals so far
         return h("tr", { dataset: { series: seriesName(s.attributes) } }, h("td", {}, h("code", {}, seriesName(s.attributes))),
           c.columns.map((_, i) => h("td", {}, compact(last[i + 1]))));
       }))));
