@@ -1,7 +1,7 @@
 """Run mode: start the app's resources in dependency order, watch them, stop them cleanly.
 
 The orchestrator decides *when* (as Aspire's ``ApplicationOrchestrator``): events, waits, start order,
-commands, stop waves, health. What a resource runs as, and how, is the :class:`Executor`'s part.
+commands, shutdown order, health. What a resource runs as, and how, is the :class:`Executor`'s part.
 """
 
 from __future__ import annotations
