@@ -117,10 +117,17 @@ async def test_databases_exist_when_the_server_is_reported_healthy(app_host: Pat
     database is healthy with the server's report of that check, not after a round of its own."""
     builder = new_builder(app_host)
     seen: dict[str, object] = {}
+    handled = anyio.Event()
 
     async def on_ready(event: aspyre.events.ResourceReadyEvent) -> None:
         if event.resource.name != "pg":
             return
+        try:
+            await look(event)
+        finally:
+            handled.set()
+
+    async def look(event: aspyre.events.ResourceReadyEvent) -> None:
         app = event.app
         assert app is not None
         snapshot = app.resource_notifications.get_snapshot("pg")
@@ -140,6 +147,8 @@ async def test_databases_exist_when_the_server_is_reported_healthy(app_host: Pat
     app = builder.build()
     async with app:
         await wait_healthy(app, "appdb")
+        with anyio.fail_after(GUARD):
+            await handled.wait()
         assert seen.get("appdb") == "appdb", seen
         assert "Created database 'appdb'" in logs(app, "pg")
         assert logs(app, "pg").count("Created database") == 1
