@@ -5,7 +5,8 @@ files are in the page cache (warm disk) and compiled modules are cached (in a te
 ``PYTHONPYCACHEPREFIX``, even when ``PYTHONDONTWRITEBYTECODE`` is set), as for an installed
 package after its first run. ``--no-bytecode`` measures compiling every module each time instead.
 
-Scenarios, each timed from outside (process start to exit, ms):
+Scenarios, each timed from outside (process start to exit, ms; and the child's CPU time, user + system,
+which a busy shared machine disturbs less than wall time):
 
 * ``baseline``   ``python -c pass``
 * ``import``     ``import aspyre``
@@ -16,6 +17,11 @@ Scenarios, each timed from outside (process start to exit, ms):
 The ``plugins`` scenario also reports, from inside the child, how its time splits between the
 import, the builder, and the three resolutions (the entry-point scan plus importing the two
 plugin modules).
+
+aspyre keeps two start-up caches in ``~/.cache/aspyre`` (the compiled methods attrs generates for its classes,
+and the entry-point scan; ``docs/plugin-api.md``): the warm-up round fills them, so the table shows every
+process after the first. ``ASPYRE_CODE_CACHE=0 ASPYRE_PLUGIN_CACHE=0 bench/bench_import.py ...`` measures
+without them (the first process after an upgrade, roughly).
 
 ``--compare DIR`` also runs every scenario against another checkout of the repository (for example
 ``git worktree add /tmp/base main``, or ``git archive main | tar -x -C /tmp/base``): its ``core/src``,
@@ -30,6 +36,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -76,10 +83,15 @@ def tree_path(root: Path) -> str:
     return os.pathsep.join(str(d) for d in dirs)
 
 
-def sample(code: str, cwd: str, env: dict[str, str]) -> tuple[float, str]:
+def sample(code: str, cwd: str, env: dict[str, str]) -> tuple[float, float, str]:
+    """Wall-clock ms, CPU ms (user + system, of the child: steadier than wall time on a busy machine), stdout."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, check=True)
-    return (time.perf_counter() - start) * 1000, proc.stdout
+    wall = (time.perf_counter() - start) * 1000
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000
+    return wall, cpu, proc.stdout
 
 
 def main() -> None:
@@ -95,6 +107,7 @@ def main() -> None:
 
     trees = {"this": None} if args.compare is None else {"this": None, "compare": args.compare.resolve()}
     times: dict[tuple[str, str], list[float]] = {(t, name): [] for t in trees for name in SCENARIOS}
+    cpu: dict[tuple[str, str], list[float]] = {(t, name): [] for t in trees for name in SCENARIOS}
     phases: dict[str, list[list[float]]] = {t: [] for t in trees}
     with tempfile.TemporaryDirectory() as cwd:
         base_env = child_env(cwd, bytecode=not args.no_bytecode)
@@ -107,12 +120,16 @@ def main() -> None:
         for _ in range(args.repeat):
             for name, code in SCENARIOS.items():  # interleaved: drift affects all alike
                 for tree, env in envs.items():
-                    ms, out = sample(code, cwd, env)
+                    ms, cpu_ms, out = sample(code, cwd, env)
                     times[tree, name].append(ms)
+                    cpu[tree, name].append(cpu_ms)
                     if name == "plugins":
                         phases[tree].append(json.loads(out))
 
     cache = "compiled from source every time" if args.no_bytecode else "bytecode cached"
+    off = [v for v in ("ASPYRE_CODE_CACHE", "ASPYRE_PLUGIN_CACHE") if os.environ.get(v, "").lower() in ("0", "off")]
+    if off:
+        cache += f"; {' and '.join(off)} off"
     load = os.getloadavg()
     print(
         f"Python {sys.version.split()[0]}, {args.repeat} fresh interpreters per scenario ({cache}), medians; "
@@ -122,25 +139,31 @@ def main() -> None:
         base = statistics.median(times[tree, "baseline"])
         label = "this tree" if root is None else f"compare: {root}"
         print(f"-- {label}")
-        print(f"{'scenario':<10} {'median ms':>10} {'min ms':>8} {'vs baseline':>12} {'extra ms':>9}")
+        cpu_base = statistics.median(cpu[tree, "baseline"])
+        print(
+            f"{'scenario':<10} {'median ms':>10} {'min ms':>8} {'vs baseline':>12} {'extra ms':>9} {'extra CPU ms':>13}"
+        )
         for name in SCENARIOS:
             values = times[tree, name]
             med = statistics.median(values)
-            print(f"{name:<10} {med:>10.1f} {min(values):>8.1f} {med / base:>11.2f}x {med - base:>9.1f}")
+            extra_cpu = statistics.median(cpu[tree, name]) - cpu_base
+            print(
+                f"{name:<10} {med:>10.1f} {min(values):>8.1f} {med / base:>11.2f}x {med - base:>9.1f} {extra_cpu:>13.1f}"
+            )
         imp, build, resolve = (statistics.median(p[i] for p in phases[tree]) * 1000 for i in range(3))
         print(
             f"inside the 'plugins' child: import aspyre {imp:.1f} ms, create_builder {build:.1f} ms, "
             f"3 methods resolved + called {resolve:.1f} ms"
         )
     if args.compare is not None:
-        print("-- extra ms above 'python -c pass', this tree / compare")
-        for name in SCENARIOS:
-            if name == "baseline":
-                continue
-            extra = {t: statistics.median(times[t, name]) - statistics.median(times[t, "baseline"]) for t in trees}
-            print(
-                f"{name:<10} {extra['this']:>7.1f} / {extra['compare']:>7.1f} = {extra['this'] / extra['compare']:.2f}"
-            )
+        for label, table in (("ms", times), ("CPU ms", cpu)):
+            print(f"-- extra {label} above 'python -c pass', this tree / compare")
+            for name in SCENARIOS:
+                if name == "baseline":
+                    continue
+                extra = {t: statistics.median(table[t, name]) - statistics.median(table[t, "baseline"]) for t in trees}
+                ratio = extra["this"] / extra["compare"]
+                print(f"{name:<10} {extra['this']:>7.1f} / {extra['compare']:>7.1f} = {ratio:.2f}")
 
 
 if __name__ == "__main__":

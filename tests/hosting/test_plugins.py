@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -50,9 +51,9 @@ def make_dist(
         (root / filename).write_text(textwrap.dedent(source))
 
 
-def run(code: str, *paths: Path, cwd: Path | None = None) -> Any:
+def run(code: str, *paths: Path, cwd: Path | None = None, extra_env: dict[str, str] | None = None) -> Any:
     """Run ``code`` in a fresh interpreter with ``paths`` on PYTHONPATH; it prints one JSON document."""
-    env = dict(os.environ)
+    env = {**os.environ, **(extra_env or {})}
     env["PYTHONPATH"] = os.pathsep.join(str(p) for p in paths)
     env["PYTHONWARNINGS"] = "default"
     proc = subprocess.run(
@@ -159,9 +160,7 @@ def test_one_plugin_manager_per_builder(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- fresh interpreters
 
 
-def test_entry_points_are_scanned_once_and_loaded_lazily(tmp_path: Path) -> None:
-    result = run(
-        """
+SCANNED_ONCE = """
         import json, os, sys
         listed = []
         real = os.listdir
@@ -191,9 +190,11 @@ def test_entry_points_are_scanned_once_and_loaded_lazily(tmp_path: Path) -> None
             "after_redis": after_redis,
             "metadata_imported": "importlib.metadata" in sys.modules,
         }))
-        """,
-        cwd=tmp_path,
-    )
+        """
+
+
+def test_entry_points_are_scanned_once_and_loaded_lazily(tmp_path: Path) -> None:
+    result = run(SCANNED_ONCE, cwd=tmp_path, extra_env={"ASPYRE_PLUGIN_CACHE": "0"})
     assert result == {
         "site_listings": 1,  # the installed distributions were listed once, for both builders
         "scan_count": 1,
@@ -201,6 +202,21 @@ def test_entry_points_are_scanned_once_and_loaded_lazily(tmp_path: Path) -> None
         "after_redis": ["aspyre_redis"],
         "metadata_imported": False,  # read without importlib.metadata (and its email parser)
     }
+
+
+def test_a_later_process_reads_the_scan_from_the_cache(tmp_path: Path) -> None:
+    """The installed distributions are not listed at all once a process kept the scan (docs/plugin-api.md)."""
+    env = {"ASPYRE_PLUGIN_CACHE": "1", "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    # A directory changed in the last two seconds is not trusted (read every time): wait for site-packages to
+    # settle if an install just touched it.
+    site = [Path(p) for p in sys.path if p.endswith("site-packages") and Path(p).is_dir()]
+    newest = max(p.stat().st_mtime for d in site for p in [d, *d.glob("*.dist-info")])
+    time.sleep(max(0.0, newest + 2.1 - time.time()))
+    first = run(SCANNED_ONCE, cwd=tmp_path, extra_env=env)
+    assert list((tmp_path / "cache" / "aspyre").glob("entry-points-*.bin"))
+    second = run(SCANNED_ONCE, cwd=tmp_path, extra_env=env)
+    assert first["site_listings"] >= 1
+    assert second == {**first, "site_listings": 0}
 
 
 def test_known_integration_hint_when_it_is_not_installed(tmp_path: Path) -> None:

@@ -134,3 +134,32 @@ def test_lookups_stay_right_as_the_collection_changes() -> None:
     assert anns.all(Tag) == [] and anns.all(object) == [p] and anns.last(Tag, b) is b
     c = anns.add(SpecialTag("c"))
     assert anns.all(Tag) == [c] and anns.all(SpecialTag) == [c] and anns.last(Tag) is c
+
+
+def test_grouped_lookups_answer_as_a_full_scan_and_forget_at_every_change() -> None:
+    """``build()`` groups each resource's annotations by kind in one pass; answers must stay those of a scan."""
+    anns = Annotations()
+    a, b, plain = Tag("a"), SpecialTag("b"), Plain()
+    for x in (a, plain, b):
+        anns.add(x)
+    anns._group_by((Tag, SpecialTag, Plain))
+    assert anns.all(Tag) == [a, b]
+    assert anns.all(SpecialTag) == [b]
+    assert anns.last(Tag) is b
+    assert anns.has(Plain)
+    assert anns.all(str) == []  # a kind that was not grouped: scanned
+    anns.all(Tag).append(Tag("x"))  # the caller's copy
+    assert anns.all(Tag) == [a, b]
+    c = anns.add(Tag("c"))  # a change forgets the groups
+    assert anns.all(Tag) == [a, b, c]
+    assert anns.last(Tag) is c
+    anns._group_by((Tag,))
+    anns.add(SpecialTag("d"), MutationBehavior.REPLACE)
+    assert [t.value for t in anns.all(Tag)] == ["a", "c", "d"]
+    anns._group_by((Tag, Plain))
+    anns.remove_all(Plain)
+    assert not anns.has(Plain)
+    anns._group_by((Tag,))
+    anns.remove(a)
+    assert [t.value for t in anns.all(Tag)] == ["c", "d"]
+    assert anns.last(Plain, None) is None

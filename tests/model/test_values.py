@@ -415,3 +415,16 @@ def test_a_connection_string_made_from_a_secret_is_secret() -> None:
     loop = aspyre.ConnectionStringResource("loop", expression=ReferenceExpression.format("h"))
     loop.expression = ReferenceExpression.format("{}", ConnectionStringReference(loop))  # type: ignore[misc]
     assert not is_secret_value(ConnectionStringReference(loop))
+
+
+def test_references_of_is_depth_first_each_object_once() -> None:
+    from aspyre._model._values import references_of
+
+    p = aspyre.ParameterResource("p")
+    q = aspyre.ParameterResource("q")
+    inner = aspyre.ReferenceExpression.format("{}{}", p, q)
+    outer = aspyre.ReferenceExpression.format("{}-{}-{}", inner, p, inner)
+    assert references_of(outer) == [inner, p, q]
+    assert list(iter_references(outer)) == [inner, p, q]
+    assert references_of("text") == []
+    assert references_of(p) == []

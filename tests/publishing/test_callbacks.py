@@ -193,3 +193,47 @@ async def test_the_manifests_validate_against_aspires_schema(
         add_odd_entry(builder)
     _, text = await publish(builder)
     assert [e.split(": ", 1)[0] for e in manifest_schema_errors(json.loads(text))] == rejected
+
+
+async def test_the_garbage_collector_is_paused_while_writing_and_restored_after(tmp_path: Path) -> None:
+    """Writing the manifest pauses the cyclic collector (a callback sees it off) and puts it back as it was,
+    also when a callback fails; ``build()`` does the same around validation."""
+    import gc
+
+    seen: list[bool] = []
+
+    def entry(ctx: aspyre.publishing.ManifestPublishingContext) -> None:
+        seen.append(gc.isenabled())
+        ctx.entry["type"] = "acme.topic.v0"
+
+    def broken(ctx: aspyre.publishing.ManifestPublishingContext) -> None:
+        raise RuntimeError("no entry")
+
+    assert gc.isenabled()
+    builder = publish_builder(tmp_path)
+    builder.add_resource(TopicResource("events")).with_manifest_publishing_callback(entry)
+    await builder.build().publish_async()
+    assert seen == [False]
+    assert gc.isenabled()
+
+    builder = publish_builder(tmp_path)
+    builder.add_resource(TopicResource("events")).with_manifest_publishing_callback(broken)
+    app = builder.build()
+    with pytest.raises(RuntimeError, match="no entry"):
+        await app.publish_async()
+    assert gc.isenabled()
+
+    gc.disable()
+    try:
+        builder = publish_builder(tmp_path)
+        builder.add_resource(TopicResource("events")).with_manifest_publishing_callback(entry)
+        db = builder.add_container("db", "postgres")
+        db.wait_for(builder.add_container("web", "nginx").wait_for(db))  # a wait cycle: build() fails
+        with pytest.raises(aspyre.DistributedApplicationException):
+            builder.build()
+        assert not gc.isenabled()  # left off, as it was
+    finally:
+        gc.enable()
+    with pytest.raises(aspyre.DistributedApplicationException):
+        builder.build()
+    assert gc.isenabled()

@@ -18,7 +18,11 @@ import importlib as _importlib
 import warnings as _warnings
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
+# Before any of aspyre's attrs classes exists: their generated methods compiled once, kept on disk.
+from ._code_cache import install as _install_code_cache
 from ._version import __version__ as __version__
+
+_install_code_cache()
 
 if _TYPE_CHECKING:
     from ._errors import DistributedApplicationException

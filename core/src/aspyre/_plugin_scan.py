@@ -20,7 +20,15 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple
 
-__all__ = ["DistributionEntries", "iter_distribution_entries", "normalize_distribution", "parse_entry_points"]
+__all__ = [
+    "DistributionEntries",
+    "distribution_infos",
+    "iter_distribution_entries",
+    "needs_importlib_metadata",
+    "normalize_distribution",
+    "parse_entry_points",
+    "read_distribution_info",
+]
 
 
 class DistributionEntries(NamedTuple):
@@ -86,7 +94,7 @@ def _read_headers(path: str) -> tuple[str, str, tuple[str, ...]]:
     return name, version, tuple(v for k, v in headers if k == "requires-dist")
 
 
-def _infos(directory: str) -> Iterator[tuple[str, str]]:
+def distribution_infos(directory: str) -> Iterator[tuple[str, str]]:
     """``(normalized name, path)`` of each distribution's info directory in ``directory``, in listing order."""
     try:
         children = os.listdir(directory or ".")
@@ -99,7 +107,8 @@ def _infos(directory: str) -> Iterator[tuple[str, str]]:
             yield normalize_distribution(stem).replace("-", "_"), os.path.join(directory, child)
 
 
-def _read_info(info: str, groups: frozenset[str]) -> DistributionEntries | None:
+def read_distribution_info(info: str, groups: frozenset[str]) -> DistributionEntries | None:
+    """The wanted entry points of the distribution whose info directory is ``info`` (``None``: it has none)."""
     try:
         with open(os.path.join(info, "entry_points.txt"), encoding="utf-8") as f:
             text = f.read()
@@ -113,7 +122,7 @@ def _read_info(info: str, groups: frozenset[str]) -> DistributionEntries | None:
     return DistributionEntries(name or "<unknown>", version or "?", requires, tuple(eps), info)
 
 
-def _needs_importlib_metadata(path: Sequence[str]) -> bool:
+def needs_importlib_metadata(path: Sequence[str]) -> bool:
     """Whether something on ``sys.meta_path`` or ``path`` provides distributions this module does not read."""
     from importlib.machinery import PathFinder
 
@@ -155,17 +164,17 @@ def iter_distribution_entries(
     be read are skipped and described in ``errors``."""
     wanted = frozenset(groups)
     entries = list(sys.path if path is None else path)
-    if _needs_importlib_metadata(entries):
+    if needs_importlib_metadata(entries):
         yield from _via_importlib_metadata(wanted, errors, entries)
         return
     seen: set[str] = set()
     for directory in entries:
-        for key, info in _infos(directory):
+        for key, info in distribution_infos(directory):
             if key in seen:
                 continue
             seen.add(key)
             try:
-                found = _read_info(info, wanted)
+                found = read_distribution_info(info, wanted)
             except (OSError, UnicodeDecodeError) as exc:
                 errors.append(f"{info}: {type(exc).__name__}: {exc}")
                 continue

@@ -364,11 +364,12 @@ class PluginRegistry:
                 return self._entries
             entries: list[PluginEntry] = []
             stubs: list[tuple[str, str]] = []
-            from ._plugin_scan import iter_distribution_entries
+            from ._plugin_cache import cached_distribution_entries
             from ._plugin_versions import aspyre_requirement
 
-            # One pass over the installed distributions (what entry_points() does on every call).
-            for dist in iter_distribution_entries((*GROUPS, GROUP_STUBS), self.scan_errors):
+            # One pass over the installed distributions (what entry_points() does on every call), or the
+            # result of the last one, kept on disk while sys.path's directories did not change.
+            for dist in cached_distribution_entries((*GROUPS, GROUP_STUBS), self.scan_errors):
                 requires = aspyre_requirement(dist.requires)
                 for group, name, value in dist.entry_points:
                     if group == GROUP_STUBS:

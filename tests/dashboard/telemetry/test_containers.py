@@ -53,8 +53,8 @@ def test_a_container_sends_telemetry_through_the_host_gateway(host: AppHost) -> 
             return any(t["name"] == "poll from a container" for t in items)
 
         wait_until(arrived, "the container's span")
-        lines = "\n".join(host.lines)
-        assert "answer 200 {}" in lines  # the container printed the receiver's answer
+        # The container printed the receiver's answer (after the span arrived: wait for the line, do not race it).
+        wait_until(lambda: "answer 200 {}" in "\n".join(host.lines), "the receiver's answer in the container's log")
         port = int(endpoint.rsplit(":", 1)[1])
         addresses = listening(port)
         assert "127.0.0.1" in addresses

@@ -44,7 +44,6 @@ from ._extensions import builder_method, conflict_guards, core_conflicts, public
 from ._integrations import DuplicateResourceError, check_name_available
 from ._paths import caller_file, resolve_path
 from ._python_apps import PythonAppBuilderMethods
-from ._python_env import choose_python_interpreter
 from ._resource_builder import ResourceBuilder
 from ._resource_builder._containers import check_image
 from ._typed_extensions import BuilderExtensionMethods
@@ -90,6 +89,7 @@ class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods,
         if app_host_path is None:
             app_host_path = caller_file() or Path.cwd() / "apphost.py"
         self.app_host_path: Path = Path(app_host_path).resolve()
+        self._directory_of: tuple[Path, Path] | None = None
         self._resources: list[IResource] = []
         self._by_key: dict[str, IResource] = {}
         self._secrets_store: SecretsStore | None = None
@@ -203,7 +203,10 @@ class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods,
     @property
     def app_host_directory(self) -> Path:
         """The directory of the app host file: relative paths are resolved against it."""
-        return self.app_host_path.parent
+        cached = self._directory_of
+        if cached is None or cached[0] is not self.app_host_path:  # computed again if the path was replaced
+            cached = self._directory_of = (self.app_host_path, self.app_host_path.parent)
+        return cached[1]
 
     def resolve_path(self, path: str | os.PathLike[str]) -> Path:
         """The absolute path a user means by ``path``: the one rule for every path given to a builder.
@@ -228,6 +231,8 @@ class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods,
         interpreter running the app host. ``app_directory`` defaults to the app host's directory.
         Integrations that run Python code use it, so they honour the same choices.
         """
+        from ._python_env import choose_python_interpreter
+
         app_dir = self.app_host_directory if app_directory is None else self.resolve_path(app_directory)
         return choose_python_interpreter(
             app_dir,
@@ -269,9 +274,11 @@ class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods,
         if not isinstance(resource, IResource):
             raise TypeError(f"add_resource() needs a resource (name + annotations), got {resource!r}")
         validate_name("Resource", resource.name)
-        if self._lookup(resource.name) is resource:
+        existing = self._lookup(resource.name)
+        if existing is resource:
             raise ValueError(f"Resource {resource.name!r} was already added")
-        check_name_available(self, resource.name, type(resource))
+        if existing is not None:
+            check_name_available(self, resource.name, type(resource))  # raises DuplicateResourceError
         if isinstance(resource, ParameterResource) and not resource.has_resolver:
             resource.set_resolver(self._resolve_parameter)
         self._resources.append(resource)
@@ -380,20 +387,24 @@ class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods,
             ConnectionStringResource(name, expression=expression, environment_variable=environment_variable)
         )
 
-    def _adopt_parameters(self) -> dict[int, list[IResource]]:
+    def _adopt_parameters(self) -> tuple[dict[int, list[IResource]], dict[int, list[object]]]:
         """Add the parameters the model uses but that were made outside it (Aspire's free-standing
         parameters, e.g. ``create_default_password_parameter``), after the other resources, as Aspire
         writes them after the model in its manifest. A parameter of another builder, or whose name is
-        taken, is left to validation. Returns each resource's direct dependencies (validation uses them too)."""
-        from aspyre._model._graph import direct_dependencies
+        taken, is left to validation. Returns each resource's direct dependencies and values (validation uses
+        them too)."""
+        from aspyre._model._graph import direct_dependencies, value_objects
 
         known = {id(r) for r in self._resources}
         todo = list(self._resources)
         dependencies: dict[int, list[IResource]] = {}
+        values: dict[int, list[object]] = {}
         i = 0
         while i < len(todo):  # breadth first, as parameters are found (a growing list, read by index)
             i += 1
-            deps = dependencies[id(todo[i - 1])] = direct_dependencies(todo[i - 1])
+            resource = todo[i - 1]
+            own_values = values[id(resource)] = value_objects(resource)
+            deps = dependencies[id(resource)] = direct_dependencies(resource, own_values)
             for dep in deps:
                 if id(dep) in known or not isinstance(dep, ParameterResource) or self._lookup(dep.name) is not None:
                     continue
@@ -405,26 +416,29 @@ class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods,
                 self._resources.append(dep)
                 self._by_key[name_key(dep.name)] = dep
                 todo.append(dep)
-        return dependencies
+        return dependencies, values
 
     # -- build ----------------------------------------------------------------------------------------
     def build(self) -> DistributedApplication:
         """Validate the model (every problem in one :class:`ModelValidationError`) and make the app."""
         from aspyre._hosting._app import DistributedApplication
         from aspyre._hosting._loading import current_loading
-        from aspyre._model._graph import ModelValidationError, validate_model
+        from aspyre._model._gc import gc_paused
+        from aspyre._model._graph import ModelValidationError, grouped_annotations, validate_model
         from aspyre._platform import host_exec_limits
 
         loading = current_loading()  # inside aspyre.load_app_host(): its configure(builder) goes first
         if loading is not None:
             loading.before_validation(self)
-        dependencies = self._adopt_parameters()
-        problems = validate_model(
-            self._resources,
-            host_limits=host_exec_limits(),
-            inherited_environment=os.environ,
-            dependencies=dependencies,
-        )
+        with gc_paused(), grouped_annotations(list(self._resources)):
+            dependencies, values = self._adopt_parameters()
+            problems = validate_model(
+                self._resources,
+                host_limits=host_exec_limits(),
+                inherited_environment=os.environ,
+                dependencies=dependencies,
+                values=values,
+            )
         if problems:
             raise ModelValidationError(problems)
         self._built = True

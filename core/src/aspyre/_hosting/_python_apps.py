@@ -17,7 +17,6 @@ from aspyre._model._names import validate_name
 from aspyre._model._resources import IResource, PythonAppResource, UvicornAppResource
 
 from ._paths import resolve_path
-from ._python_env import default_venv, has_interpreter, set_environment
 
 if TYPE_CHECKING:
     from aspyre._model._execution import ExecutionContext
@@ -71,6 +70,8 @@ class PythonAppBuilderMethods:
         venv: PathLike | None = None,
         interpreter: PathLike | None = None,
     ) -> ResourceBuilder[P]:
+        from ._python_env import default_venv, has_interpreter, set_environment
+
         python: str | None = None
         if interpreter is not None:
             path = self._path_arg(resource.name, method, "interpreter", interpreter)

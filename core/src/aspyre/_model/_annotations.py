@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 import attrs
 
@@ -68,6 +68,9 @@ class MutationBehavior(enum.Enum):
 
 A = TypeVar("A")
 
+#: Which of a tuple of kinds an annotation type is an instance of (``Annotations._group_by``), per type.
+_MATCHES: dict[tuple[type[Any], tuple[type[Any], ...]], tuple[type[Any], ...]] = {}
+
 
 class Annotations:
     """The ordered annotations of a resource.
@@ -78,28 +81,65 @@ class Annotations:
     True
     """
 
-    __slots__ = ("_items",)
+    __slots__ = ("_groups", "_items")
 
     def __init__(self, items: Sequence[object] = ()) -> None:
         self._items: list[object] = list(items)
+        # Set by ``_group_by``: the annotations of some kinds, found in one pass; forgotten at every change.
+        self._groups: dict[type[Any], Sequence[Any]] | None = None
 
     def add(self, annotation: A, behavior: MutationBehavior = MutationBehavior.APPEND) -> A:
         """Add ``annotation``; with ``REPLACE`` first remove every annotation of exactly its type."""
         if behavior is MutationBehavior.REPLACE:
             self._items = [a for a in self._items if type(a) is not type(annotation)]
         self._items.append(annotation)
+        self._groups = None
         return annotation
 
     def remove(self, annotation: object) -> None:
         """Remove ``annotation`` (this very object) if present."""
         self._items = [a for a in self._items if a is not annotation]
+        self._groups = None
 
     def remove_all(self, kind: type[object]) -> None:
         """Remove every annotation that is an instance of ``kind``."""
         self._items = [a for a in self._items if not isinstance(a, kind)]
+        self._groups = None
+
+    def _group_by(self, kinds: tuple[type[Any], ...]) -> None:
+        """Find the annotations of each of ``kinds`` in one pass, so that :meth:`all`, :meth:`last` and
+        :meth:`has` answer for these kinds without looking at every annotation again, until the next change
+        (or :meth:`_ungroup`). ``build()`` does this for the kinds its checks ask about, many times each."""
+        items = self._items
+        count = len(items)
+        groups: dict[type[Any], Sequence[Any]] = dict.fromkeys(kinds, ())
+        for a in items:
+            matched = _MATCHES.get((type(a), kinds))
+            if matched is None:
+                matched = tuple(k for k in kinds if isinstance(a, k))
+                if a.__class__ is type(a):
+                    _MATCHES[type(a), kinds] = matched
+            for k in matched:
+                found = groups[k]
+                if found:
+                    cast("list[Any]", found).append(a)
+                else:
+                    groups[k] = [a]
+        self._groups = groups
+        if self._items is not items or len(items) != count:  # pragma: no cover - changed by another thread meanwhile
+            self._groups = None
+
+    def _ungroup(self) -> None:
+        """Forget what :meth:`_group_by` found."""
+        self._groups = None
 
     def all(self, kind: type[A]) -> list[A]:
         """Every annotation that is an instance of ``kind``, in the order they were added."""
+        groups = self._groups
+        if groups is not None:
+            found = groups.get(kind)
+            if found is not None:
+                return list(found)
         return [a for a in self._items if isinstance(a, kind)]
 
     @overload
@@ -108,6 +148,11 @@ class Annotations:
     def last(self, kind: type[A], default: A) -> A: ...
     def last(self, kind: type[A], default: A | None = None) -> A | None:
         """The most recently added annotation of ``kind``, or ``default``."""
+        groups = self._groups
+        if groups is not None:
+            found = groups.get(kind)
+            if found is not None:
+                return found[-1] if found else default
         for a in reversed(self._items):
             if isinstance(a, kind):
                 return a
@@ -115,6 +160,11 @@ class Annotations:
 
     def has(self, kind: type[object]) -> bool:
         """Whether any annotation is an instance of ``kind``."""
+        groups = self._groups
+        if groups is not None:
+            found = groups.get(kind)
+            if found is not None:
+                return bool(found)
         return any(isinstance(a, kind) for a in self._items)
 
     def __iter__(self) -> Iterator[object]:

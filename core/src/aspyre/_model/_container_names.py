@@ -27,6 +27,7 @@ and ``library/`` for Docker Hub names). A digest must be
 
 from __future__ import annotations
 
+import functools
 import re
 
 import attrs
@@ -174,6 +175,12 @@ def image_reference_problem(reference: object) -> str | None:
     """Why ``reference`` is not an image reference an engine accepts, or ``None``."""
     if not isinstance(reference, str):
         return f"an image reference must be a str, not {type(reference).__name__}"
+    return _image_reference_problem(reference)
+
+
+# An app model names few distinct images, each several times (the builder call, validation, publishing).
+@functools.lru_cache(maxsize=256)
+def _image_reference_problem(reference: str) -> str | None:
     if not reference:
         return "the image reference is empty"
     if any(ch.isspace() for ch in reference):
@@ -199,6 +206,13 @@ def image_reference_problem(reference: object) -> str | None:
 
 def parse_image_reference(reference: str) -> ImageReference:
     """``[registry/]image[:tag][@sha256:digest]`` as its parts; :class:`ValueError` saying why it is not one."""
+    if not isinstance(reference, str):
+        raise ValueError(f"{reference!r} is not a valid image reference: {image_reference_problem(reference)}")
+    return _parse_image_reference(reference)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_image_reference(reference: str) -> ImageReference:
     problem = image_reference_problem(reference)
     if problem is not None:
         raise ValueError(f"{reference!r} is not a valid image reference: {problem}")

@@ -30,7 +30,7 @@ from ._resources import (
     ParameterResource,
     PythonAppResource,
 )
-from ._values import iter_references
+from ._values import references_of
 
 __all__ = [
     "VALUE_KINDS",
@@ -64,6 +64,9 @@ def none_value_error(resource: IResource, what: str, where: str) -> TypeError:
     )
 
 _PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NOT_ASCII_ALNUM = re.compile(r"[^A-Za-z0-9]")
+#: The default flags: every test against them is true (``Flag.__and__`` is slow enough to show at 10,000 resources).
+_ALL = ReferenceEnvironmentFlags.ALL
 
 
 def encode_env_name(name: str) -> str:
@@ -75,7 +78,7 @@ def encode_env_name(name: str) -> str:
     """
     if not name or _PLAIN_NAME.fullmatch(name):
         return name
-    out = "".join(ch if ch.isascii() and ch.isalnum() else "_" for ch in name)
+    out = _NOT_ASCII_ALNUM.sub("_", name)  # each character that is not an ASCII letter or digit
     return "_" + out if "0" <= name[0] <= "9" else out
 
 
@@ -102,7 +105,7 @@ def is_secret_value(value: object) -> bool:
                 todo.append(v.resource.connection_string_expression)
             except Exception:  # a custom resource whose expression fails: mask rather than risk it
                 return True
-        todo.extend(iter_references(v))
+        todo.extend(references_of(v))
     return False
 
 
@@ -114,10 +117,10 @@ def _connection_variables(
         return []
     out: list[tuple[str, object]] = []
     name = source.name if annotation.connection_name is None else annotation.connection_name
-    if flags & ReferenceEnvironmentFlags.CONNECTION_STRING:
+    if flags is _ALL or flags & ReferenceEnvironmentFlags.CONNECTION_STRING:
         var = getattr(source, "environment_variable", None) or f"ConnectionStrings__{name}"
         out.append((var, ConnectionStringReference(source, annotation.optional)))
-    if flags & ReferenceEnvironmentFlags.CONNECTION_PROPERTIES:
+    if flags is _ALL or flags & ReferenceEnvironmentFlags.CONNECTION_PROPERTIES:
         prefix = f"{encode_env_name(name).upper()}_" if name else ""
         for prop, value in source.connection_properties():
             out.append((f"{prefix}{prop.upper()}", value))
@@ -162,11 +165,11 @@ def _endpoint_variables(
         if not use_all and name_key(ep.name) not in wanted:
             continue
         ref = EndpointReference(source, ep.name)
-        if flags & ReferenceEnvironmentFlags.ENDPOINTS:
+        if flags is _ALL or flags & ReferenceEnvironmentFlags.ENDPOINTS:
             var = f"{encode_env_name(service_key)}_{encode_env_name(ep.name).upper()}"
             out.append((var, ref))
             taken.add(var)
-        if flags & ReferenceEnvironmentFlags.SERVICE_DISCOVERY:
+        if flags is _ALL or flags & ReferenceEnvironmentFlags.SERVICE_DISCOVERY:
             scheme_key = ep.scheme.lower()
             index = next_index.get(scheme_key, 0)
             key = f"services__{service_name}__{ep.scheme}__{index}"
@@ -259,7 +262,7 @@ async def compute_arguments(resource: IResource, execution_context: Any = None, 
 def _refers_to(value: object, target: object) -> bool:
     if value is target:
         return True
-    return any(ref is target for ref in iter_references(value))
+    return any(ref is target for ref in references_of(value))
 
 
 async def find_referrers(

@@ -69,6 +69,10 @@ class InheritedEnvironment:
         self.oversized = frozenset(k for k, size in self.sizes.items() if per_string is not None and size > per_string)
 
 
+#: No inherited environment (a container's process), measured.
+_NOTHING_INHERITED = InheritedEnvironment({}, None)
+
+
 def _fits(args: Sequence[str], env: Mapping[str, str], limits: ExecLimits, host: InheritedEnvironment) -> bool:
     """Whether nothing is over ``limits``, counted without building the messages (most processes fit)."""
     if limits.per_string is not None and any(k not in env for k in host.oversized):
@@ -100,6 +104,8 @@ def exec_size_problems(
     ``limits.per_string``). With ``known_only`` (at ``build()``, when deferred values are not known yet)
     the total is reported as "at least". Empty when it fits, or when no limit is known.
     """
+    if inherited is None:
+        inherited = _NOTHING_INHERITED
     if isinstance(inherited, InheritedEnvironment):
         if _fits(args, env, limits, inherited):
             return []

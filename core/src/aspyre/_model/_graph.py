@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import cast
 
 from .._errors import DistributedApplicationException
 from ._annotations import (
@@ -19,14 +21,15 @@ from ._exec_limits import ExecLimits, InheritedEnvironment
 from ._names import name_key
 from ._resources import IResource, IResourceWithConnectionString, IResourceWithParent, ParameterResource
 from ._urls import ResourceUrlsCallbackAnnotation
-from ._validation import resource_problems
-from ._values import ReferenceExpression, ValueWithReferences, iter_references
+from ._validation import VALIDATION_KINDS, resource_problems
+from ._values import ReferenceExpression, ValueWithReferences, has_references, references_of
 
 __all__ = [
     "DistributedApplicationModel",
     "ModelValidationError",
     "connection_string_problem",
     "direct_dependencies",
+    "grouped_annotations",
     "lifecycle_parent",
     "parents_of",
     "start_dependencies",
@@ -43,6 +46,36 @@ class ModelValidationError(DistributedApplicationException, ValueError):
         self.problems = list(problems)
         lines = "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(f"The app model has {len(self.problems)} problem(s):\n{lines}")
+
+
+#: The annotation kinds that validation asks every resource about (most of them several times).
+_GRAPH_KINDS = (
+    ResourceRelationshipAnnotation,
+    WaitAnnotation,
+    ReferenceAnnotation,
+    EnvironmentAnnotation,
+    CommandLineArgsAnnotation,
+    ConnectionPropertyAnnotation,
+    ResourceUrlsCallbackAnnotation,
+    EndpointAnnotation,
+    *VALIDATION_KINDS,
+)
+
+
+@contextlib.contextmanager
+def grouped_annotations(resources: Iterable[IResource]) -> Iterator[None]:
+    """Within the block, each resource's annotations of the kinds validation asks about are found in one pass
+    (``Annotations._group_by``) rather than once per question; a change to a resource's annotations meanwhile
+    forgets its groups."""
+    grouped = [r.annotations for r in resources]
+    kinds = tuple(dict.fromkeys(_GRAPH_KINDS))
+    try:
+        for annotations in grouped:
+            annotations._group_by(kinds)
+        yield
+    finally:
+        for annotations in grouped:
+            annotations._ungroup()
 
 
 def lifecycle_parent(resource: IResource) -> IResource | None:
@@ -108,34 +141,40 @@ def connection_string_problem(resource: IResourceWithConnectionString) -> str | 
 
 def _value_resources(values: Iterable[object]) -> Iterator[IResource]:
     for v in values:
+        if type(v) is str:
+            continue
         if isinstance(v, IResource):
             yield v
-        for ref in iter_references(v):
+        for ref in references_of(v):
             if isinstance(ref, IResource):
                 yield ref
 
 
 def _endpoint_uses(values: Iterable[object]) -> Iterator[EndpointReference]:
     for v in values:
-        for obj in (v, *iter_references(v)):
+        if type(v) is str:
+            continue
+        for obj in (v, *references_of(v)):
             if isinstance(obj, EndpointReference):
                 yield obj
             elif isinstance(obj, EndpointReferenceExpression):
                 yield obj.endpoint
 
 
-def direct_dependencies(resource: IResource) -> list[IResource]:
+def direct_dependencies(resource: IResource, values: Iterable[object] | None = None) -> list[IResource]:
     """What ``resource`` depends on: its parent, what it waits for, what it references.
 
     References are found by walking every value in its environment and arguments (callbacks
     are opaque until run time), its ``with_reference`` sources, its connection string and its
     connection properties. Relationships other than the lifecycle parent are informational
-    and not dependencies (as in Aspire).
+    and not dependencies (as in Aspire). ``values``: its :func:`value_objects`, when the caller has them.
     """
     out: list[IResource] = []
+    seen = {id(resource)}
 
     def add(r: IResource) -> None:
-        if r is not resource and all(r is not o for o in out):
+        if id(r) not in seen:
+            seen.add(id(r))
             out.append(r)
 
     parent = lifecycle_parent(resource)
@@ -145,7 +184,7 @@ def direct_dependencies(resource: IResource) -> list[IResource]:
         add(w.resource)
     for ref in resource.annotations.all(ReferenceAnnotation):
         add(ref.source)
-    for r in _value_resources(value_objects(resource)):
+    for r in _value_resources(value_objects(resource) if values is None else values):
         add(r)
     return out
 
@@ -157,17 +196,19 @@ def value_references(resource: IResource, values: Iterable[object] | None = None
     :func:`value_objects`, when the caller has them."""
     out: list[IResource] = []
     seen: set[int] = set()
+    found = {id(resource)}
 
     def walk(v: object) -> None:
-        if id(v) in seen or isinstance(v, EndpointReference | EndpointReferenceExpression):
+        if type(v) is str or id(v) in seen or isinstance(v, (EndpointReference, EndpointReferenceExpression)):
             return
         seen.add(id(v))
         if isinstance(v, IResource):
-            if v is not resource and all(v is not o for o in out):
+            if id(v) not in found:
+                found.add(id(v))
                 out.append(v)
             return
-        if isinstance(v, ValueWithReferences):
-            for ref in v.references:
+        if has_references(v):
+            for ref in cast(ValueWithReferences, v).references:
                 walk(ref)
 
     for v in value_objects(resource) if values is None else values:
@@ -195,6 +236,8 @@ def _find_cycle(nodes: Sequence[IResource], edges: dict[int, list[IResource]]) -
 
     Iterative, so a long chain of waits cannot exhaust the interpreter's recursion limit.
     """
+    if not any(edges.values()):
+        return []  # no edges, no cycles (the common case for parents and waits)
     white, grey, black = 0, 1, 2
     color = {id(n): white for n in nodes}
     path: list[IResource] = []
@@ -249,6 +292,7 @@ def validate_model(
     host_limits: ExecLimits | None = None,
     inherited_environment: Mapping[str, str] | None = None,
     dependencies: Mapping[int, list[IResource]] | None = None,
+    values: Mapping[int, list[object]] | None = None,
 ) -> list[str]:
     """Every problem in the model, in words. Empty when the model is valid.
 
@@ -262,7 +306,8 @@ def validate_model(
     arguments, ``None`` values, and the size of its known arguments and environment against the
     limits of a Linux container, or for executables ``host_limits`` (the machine's, which ``build()``
     passes with the app host's environment as ``inherited_environment``). ``dependencies`` are the
-    :func:`direct_dependencies` of resources (by ``id``) that the caller computed already.
+    :func:`direct_dependencies` of resources (by ``id``) that the caller computed already, ``values`` their
+    :func:`value_objects`.
     """
     problems: list[str] = []
     seen: set[str] = set()
@@ -314,8 +359,9 @@ def validate_model(
                     f"Resource {r.name!r} has a {rel.type!r} relationship to resource {rel.resource.name!r}, which "
                     "is not part of this app model."
                 )
-        values = values_of[id(r)] = value_objects(r)
-        used = list(_endpoint_uses(values))
+        known_values = values.get(id(r)) if values is not None else None
+        own_values = values_of[id(r)] = value_objects(r) if known_values is None else known_values
+        used = list(_endpoint_uses(own_values))
         used.extend(
             EndpointReference(a.source, a.endpoint_name)
             for a in r.annotations.all(ReferenceAnnotation)

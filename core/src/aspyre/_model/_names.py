@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Protocol
 
 from .._errors import DistributedApplicationException
@@ -59,6 +60,10 @@ def _utf16_length(name: str) -> int:
     return len(name.encode("utf-16-le", "surrogatepass")) // 2
 
 
+#: A valid name, all rules at once (checked first: the rule-by-rule walk below only runs to name the broken rule).
+_VALID_NAME = re.compile(r"[A-Za-z](?:-?[A-Za-z0-9])*").fullmatch
+
+
 def validate_name(target: str, name: object) -> str:
     """Check ``name`` against Aspire's rules and return it unchanged.
 
@@ -73,6 +78,8 @@ def validate_name(target: str, name: object) -> str:
     Raises :class:`InvalidNameError` naming the first rule broken, or :class:`TypeError` when
     ``name`` is not a string.
     """
+    if type(name) is str and len(name) <= MAX_NAME_LENGTH and _VALID_NAME(name) is not None:
+        return name
     if not isinstance(name, str):
         raise TypeError(f"{target} name must be a str, not {type(name).__name__}")
     if not 1 <= _utf16_length(name) <= MAX_NAME_LENGTH:

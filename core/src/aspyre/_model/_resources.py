@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
 import attrs
 
@@ -21,6 +21,9 @@ from ._names import name_key, validate_name
 from ._protocols import CachedProtocolMeta
 from ._snapshot import KnownResourceTypes
 from ._values import ReferenceExpression, ValueContext
+
+if TYPE_CHECKING:
+    from _typeshed import StrPath
 
 __all__ = [
     "ConnectionStringParameterResource",
@@ -180,6 +183,17 @@ def resource_type_name(resource: object) -> str:
 # --------------------------------------------------------------------------- base
 
 
+#: The concrete class ``Path(...)`` makes on this platform.
+_PATH_TYPE = type(Path())
+
+
+def _as_path(value: StrPath) -> Path:
+    """``Path(value)``, or ``value`` itself when it already is exactly what that would make (an immutable object)."""
+    if isinstance(value, Path) and type(value) is _PATH_TYPE:
+        return value
+    return Path(value)
+
+
 def _validate_resource_name(_: object, __: object, value: str) -> None:
     validate_name("Resource", value)
 
@@ -261,7 +275,7 @@ class ExecutableResource(
     resource_type: ClassVar[str] = KnownResourceTypes.EXECUTABLE
 
     command: str = attrs.field(kw_only=True)
-    working_dir: Path = attrs.field(kw_only=True, converter=Path)
+    working_dir: Path = attrs.field(kw_only=True, converter=_as_path)
 
     def get_endpoint(self, name: str) -> EndpointReference:
         """A reference to the endpoint called ``name`` (it may be declared later)."""

@@ -34,7 +34,21 @@ from ._exec_limits import LINUX_CONTAINER_LIMITS, ExecLimits, InheritedEnvironme
 from ._resources import ContainerResource, ExecutableResource, IResource, PythonAppResource
 from ._runargs import parse_runtime_args
 
-__all__ = ["resource_problems"]
+__all__ = ["VALIDATION_KINDS", "resource_problems"]
+
+#: The annotation kinds :func:`resource_problems` asks about.
+VALIDATION_KINDS: tuple[type, ...] = (
+    ContainerImageAnnotation,
+    ContainerMountAnnotation,
+    ContainerNameAnnotation,
+    ContainerRuntimeArgsAnnotation,
+    ContainerFilesAnnotation,
+    ReplicaAnnotation,
+    ProxySupportAnnotation,
+    EnvironmentAnnotation,
+    CommandLineArgsAnnotation,
+    EndpointAnnotation,
+)
 
 
 def _container_problems(r: ContainerResource) -> list[str]:

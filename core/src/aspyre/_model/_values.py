@@ -35,8 +35,10 @@ __all__ = [
     "ValueProvider",
     "ValueWithReferences",
     "as_value",
+    "has_references",
     "iter_references",
     "manifest_expression",
+    "references_of",
     "resolve_value",
 ]
 
@@ -109,30 +111,65 @@ def as_value(obj: object) -> object:
     for its resource; a resource with a connection string stands for a reference to that
     connection string; parameters and other value providers stand for themselves.
     """
-    from ._resources import ConnectionStringReference, IResourceWithConnectionString, ParameterResource
-
-    if isinstance(obj, str):
+    if type(obj) is str:
         return obj
-    if isinstance(obj, bool):
-        return "true" if obj else "false"
-    if isinstance(obj, (int, float)):
-        return str(obj)
-    if getattr(type(obj), "__aspyre_resource_builder__", False):
-        # A resource builder (checked on the type: its instances answer unknown attributes).
+    kind = _value_kinds.get(type(obj))
+    if kind is None:
+        kind = _classify(obj, _value_kinds, unwrap=True)
+    if kind is _UNWRAP:
         obj = obj.resource  # type: ignore[attr-defined]
-    elif not isinstance(obj, (ValueProvider, ManifestExpressionProvider)) and isinstance(obj, SupportsResource):
-        obj = obj.resource
-    if isinstance(obj, IResourceWithConnectionString):
+        kind = _resource_kinds.get(type(obj))
+        if kind is None:
+            kind = _classify(obj, _resource_kinds, unwrap=False)
+    if kind is _ITSELF:
+        return obj
+    if kind is _CONNECTION:
         # Also a connection-string parameter: its manifest placeholder is ``{name.connectionString}``.
-        return ConnectionStringReference(obj)
-    if isinstance(obj, ParameterResource):
-        return obj
-    if isinstance(obj, ValueProvider) and isinstance(obj, ManifestExpressionProvider):
-        return obj
+        from ._resources import ConnectionStringReference
+
+        return ConnectionStringReference(obj)  # type: ignore[arg-type]
+    if kind is _BOOL:
+        return "true" if obj else "false"
+    if kind is _NUMBER:
+        return str(obj)
     raise TypeError(
         f"{type(obj).__name__} cannot be used as a value: pass a str, a number, a parameter, an "
         "endpoint reference, a ReferenceExpression or a resource with a connection string"
     )
+
+
+# What ``as_value`` does with an object, by its type (every question it asks has an answer per type; the
+# capability protocols' answers are cached per type too): the object itself, a bool or a number as text, its
+# ``resource`` instead (a resource builder), a reference to its connection string, or an error.
+_ITSELF, _BOOL, _NUMBER, _UNWRAP, _CONNECTION, _INVALID = "itself", "bool", "number", "unwrap", "connection", "invalid"
+_value_kinds: dict[type, str] = {}
+_resource_kinds: dict[type, str] = {}  # after unwrapping: no second unwrapping
+
+
+def _classify(obj: object, cache: dict[type, str], *, unwrap: bool) -> str:
+    from ._resources import IResourceWithConnectionString, ParameterResource
+
+    kind = _INVALID
+    if unwrap and isinstance(obj, str):
+        kind = _ITSELF
+    elif unwrap and isinstance(obj, bool):
+        kind = _BOOL
+    elif unwrap and isinstance(obj, (int, float)):
+        kind = _NUMBER
+    elif unwrap and getattr(type(obj), "__aspyre_resource_builder__", False):
+        # A resource builder (checked on the type: its instances answer unknown attributes).
+        kind = _UNWRAP
+    elif unwrap and not isinstance(obj, (ValueProvider, ManifestExpressionProvider)) and isinstance(obj, SupportsResource):
+        kind = _UNWRAP
+    elif isinstance(obj, IResourceWithConnectionString):
+        kind = _CONNECTION
+    elif isinstance(obj, ParameterResource) or (
+        isinstance(obj, ValueProvider) and isinstance(obj, ManifestExpressionProvider)
+    ):
+        kind = _ITSELF
+    if obj.__class__ is type(obj):  # not a proxy that claims another class: the answer holds for its type
+        cache[type(obj)] = kind
+    return kind
 
 
 async def resolve_value(value: object, context: ValueContext) -> str | None:
@@ -157,18 +194,45 @@ def manifest_expression(value: object) -> str:
 
 def iter_references(value: object) -> Iterator[object]:
     """Every object ``value`` refers to, recursively (depth first, each object once)."""
+    return iter(references_of(value))
+
+
+#: Whether instances of a type are values with references (the protocol's answer, per type).
+_with_references: dict[type, bool] = {str: False}
+
+
+def has_references(v: object) -> bool:
+    """Whether ``v`` is a :class:`ValueWithReferences` (answered once per type, as the protocol would)."""
+    answer = _with_references.get(type(v))
+    if answer is None:
+        answer = isinstance(v, ValueWithReferences)
+        if v.__class__ is type(v):
+            _with_references[type(v)] = answer
+    return answer
+
+
+def references_of(value: object) -> list[object]:
+    """:func:`iter_references` as a list: every object ``value`` refers to, depth first, each once."""
+    if not has_references(value):
+        return []
+    out: list[object] = []
     seen: set[int] = set()
+    known = _with_references
 
-    def walk(v: object) -> Iterator[object]:
-        if isinstance(v, ValueWithReferences):
-            for ref in v.references:
-                if id(ref) in seen:
-                    continue
-                seen.add(id(ref))
-                yield ref
-                yield from walk(ref)
+    def walk(v: Any) -> None:
+        for ref in v.references:
+            if id(ref) in seen:
+                continue
+            seen.add(id(ref))
+            out.append(ref)
+            answer = known.get(type(ref))
+            if answer is None:
+                answer = has_references(ref)
+            if answer:
+                walk(ref)
 
-    yield from walk(value)
+    walk(value)
+    return out
 
 
 def _uri_encode(text: str) -> str:

@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from aspyre._model._execution import ExecutionContext, Operation
+from aspyre._model._gc import gc_paused
 from aspyre._model._graph import DistributedApplicationModel
 
 from ._contract import PublishingContext
@@ -63,14 +64,16 @@ async def build_manifest(
     if execution_context is None:
         execution_context = ExecutionContext(Operation.PUBLISH, "manifest", _parent_directory(manifest_path))
     writer = _ManifestWriter(model, manifest_path, execution_context, logger or _log)
-    return await writer.write_model()
+    with gc_paused():
+        return await writer.write_model()
 
 
 def write_manifest(manifest: Manifest, path: Path) -> Path:
     """Write ``manifest`` to ``path`` (parent directories created, replaced atomically)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = manifest_to_json(manifest)
+    with gc_paused():
+        text = manifest_to_json(manifest)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:

@@ -39,7 +39,13 @@ from aspyre._model._resources import (
     ParameterResource,
     PythonAppResource,
 )
-from aspyre._model._values import ManifestExpressionProvider, ReferenceExpression, ValueWithReferences, as_value
+from aspyre._model._values import (
+    ManifestExpressionProvider,
+    ReferenceExpression,
+    ValueWithReferences,
+    as_value,
+    has_references,
+)
 
 from ._manifest_context import ManifestPublishingContext
 from ._model import (
@@ -111,6 +117,9 @@ def _single_parameter(expr: ReferenceExpression) -> ParameterResource | None:
     return None
 
 
+#: Whether instances of a type are resources (the protocol's answer, per type).
+_RESOURCE_TYPES: dict[type, bool] = {}
+
 # Classes whose instances ``as_value`` returns unchanged (they are manifest expression providers).
 _DIRECT_VALUE_TYPES: set[type] = {str}
 
@@ -154,6 +163,7 @@ class _ManifestWriter:
         self._formatted: dict[int, tuple[ParameterResource, dict[str, str]]] = {}
         # id(resource) -> (resource, its bindings); the resource is kept so the id stays its own
         self._bindings: dict[int, tuple[IResource, dict[str, ManifestBinding]]] = {}
+        self._relative_paths: dict[str, str] = {}
 
     # -- the whole model --------------------------------------------------------------------------
     async def write_model(self) -> Manifest:
@@ -432,7 +442,12 @@ class _ManifestWriter:
         return dict(out)
 
     def relative_path(self, path: str | os.PathLike[str]) -> str:
-        return os.path.relpath(os.path.abspath(path), self.manifest_dir).replace("\\", "/")
+        key = os.fspath(path)
+        found = self._relative_paths.get(key)
+        if found is None:  # many resources share a directory (the app host's): computed once per path
+            found = os.path.relpath(os.path.abspath(key), self.manifest_dir).replace("\\", "/")
+            self._relative_paths[key] = found
+        return found
 
     # -- values -------------------------------------------------------------------------------------
     def expression(self, value: object) -> str:
@@ -458,22 +473,28 @@ class _ManifestWriter:
 
     def track(self, value: object) -> None:
         """Note the resources ``value`` refers to (written later if they are not in the model)."""
+        if type(value) is str:
+            return  # refers to nothing
         active: set[int] = set()
+        referenced = self._referenced
 
         def walk(v: object) -> None:
             if isinstance(v, ReferenceExpression):
                 for part in v.parts:
                     if not isinstance(part, str) and part.format:
                         self._formatted_name(part.value, part.format)
-            if isinstance(v, IResource):
-                key = name_key(v.name)
-                if key not in self._referenced:
-                    self._referenced[key] = v
+            is_resource = _RESOURCE_TYPES.get(type(v))
+            if is_resource is None:
+                is_resource = _RESOURCE_TYPES[type(v)] = isinstance(v, IResource)
+            if is_resource:
+                key = name_key(cast(IResource, v).name)
+                if key not in referenced:
+                    referenced[key] = cast(IResource, v)
                     self._names.add(key)
                 return
-            if isinstance(v, ValueWithReferences):
+            if has_references(v):
                 active.add(id(v))
-                for dep in v.references:
+                for dep in cast(ValueWithReferences, v).references:
                     if id(dep) not in active:
                         walk(dep)
                 active.discard(id(v))

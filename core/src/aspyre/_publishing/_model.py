@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeAlias
 
 import attrs
@@ -262,10 +262,20 @@ def _json_name(field_name: str) -> str:
     return _CAMEL.sub(lambda m: m.group(1).upper(), field_name)
 
 
+#: The converter's unstructure hook of each manifest class, called without the converter's dispatch.
+_UNSTRUCTURE: dict[type[Any], Callable[[Any], Any]] = {}
+
+
 def _plain(value: object) -> Any:
     """JSON-ready data for ``value`` (manifest types, dicts, tuples, scalars)."""
-    if attrs.has(type(value)):
-        return _converter.unstructure(value, type(value))
+    kind = type(value)
+    if kind is str or value is None or kind is bool or kind is int:
+        return value
+    hook = _UNSTRUCTURE.get(kind)
+    if hook is not None:
+        return hook(value)
+    if attrs.has(kind):
+        return _converter.unstructure(value, kind)
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (tuple, list)):
@@ -294,6 +304,7 @@ def _configure(conv: cattrs.Converter, cls: type[Any]) -> None:
         return out
 
     conv.register_unstructure_hook(cls, unstructure)
+    _UNSTRUCTURE[cls] = unstructure
 
 
 def _structure_resource(conv: cattrs.Converter, data: object) -> ManifestResource:
@@ -318,6 +329,10 @@ def _valid_container(entry: ManifestContainer) -> bool:
     return entry.type == "container.v1" and (entry.image is not None or entry.build is not None)
 
 
+def _raw_data(entry: ManifestRawResource) -> dict[str, Any]:
+    return dict(entry.data)
+
+
 def _make_converter() -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=True)
     for cls in (
@@ -336,7 +351,8 @@ def _make_converter() -> cattrs.Converter:
         ManifestAnnotatedString,
     ):
         _configure(conv, cls)
-    conv.register_unstructure_hook(ManifestRawResource, lambda r: dict(r.data))
+    conv.register_unstructure_hook(ManifestRawResource, _raw_data)
+    _UNSTRUCTURE[ManifestRawResource] = _raw_data
     conv.register_structure_hook(ManifestRawResource, lambda d, _: ManifestRawResource(dict(d)))
     conv.register_structure_hook(ManifestResource, lambda d, _: _structure_resource(conv, d))
     conv.register_unstructure_hook(ManifestResource, lambda r: conv.unstructure(r, type(r)))
@@ -345,7 +361,7 @@ def _make_converter() -> cattrs.Converter:
         out: dict[str, Any] = {}
         if m.schema is not None:
             out["$schema"] = m.schema
-        out["resources"] = {name: conv.unstructure(r, type(r)) for name, r in m.resources.items()}
+        out["resources"] = {name: _plain(r) for name, r in m.resources.items()}
         return out
 
     def structure_manifest(data: object, _: object) -> Manifest:
@@ -416,10 +432,11 @@ def dumps_indented(data: object) -> str:
             for k, v in o.items():
                 if type(k) is not str:
                     raise _NotPlain
-                write(sep)
-                write(string(k))
-                write(": ")
-                value(v, inner)
+                if type(v) is str:  # most values: written here rather than by another call
+                    write(f"{sep}{string(k)}: {string(v)}")
+                else:
+                    write(f"{sep}{string(k)}: ")
+                    value(v, inner)
                 sep = "," + inner
             write(newline + "}")
         elif kind is list or kind is tuple:
@@ -429,8 +446,11 @@ def dumps_indented(data: object) -> str:
             inner = newline + "  "
             sep = "[" + inner
             for v in o:
-                write(sep)
-                value(v, inner)
+                if type(v) is str:
+                    write(sep + string(v))
+                else:
+                    write(sep)
+                    value(v, inner)
                 sep = "," + inner
             write(newline + "]")
         elif o is None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 from aspyre._model._annotations import KnownRelationshipTypes, MutationBehavior, ResourceRelationshipAnnotation
 from aspyre._model._resources import IResource
-from aspyre._model._values import iter_references
+from aspyre._model._values import references_of
 
 if TYPE_CHECKING:
     from aspyre._hosting._builder import DistributedApplicationBuilder
@@ -67,7 +67,9 @@ class ResourceBuilderBase(Generic[R_co]):
     def _relate_values(self, *values: object) -> None:
         """A ``Reference`` relationship to every resource a value uses (as Aspire does)."""
         for v in values:
-            for obj in (v, *iter_references(v)):
+            if type(v) is str:
+                continue
+            for obj in (v, *references_of(v)):
                 if isinstance(obj, IResource) and obj is not self._resource:
                     self._relate(obj, KnownRelationshipTypes.REFERENCE)
 

@@ -13,13 +13,13 @@ from typing import TypeVar
 
 from aspyre._model._annotations import MutationBehavior
 from aspyre._model._endpoints import EndpointAnnotation
-from aspyre._model._install import PackageInstallAnnotation
-from aspyre._model._python import AutoInstrumentationAnnotation, DebugpyAnnotation, PythonPackageManagerAnnotation
 from aspyre._model._resources import PythonAppResource
 
 from .._paths import resolve_path
-from .._python_env import install_annotation, set_environment
 from ._base import R_co, ResourceBuilderBase, require_type
+
+# The Python-app annotations (``_model._install``, ``_model._python``) and ``_python_env`` (``shutil``...) are
+# imported by the methods that use them: an app host without Python apps does not create those classes.
 
 __all__ = ["PythonMethods"]
 
@@ -34,6 +34,11 @@ def _python(builder: ResourceBuilderBase[PythonAppResource], method: str) -> Pyt
 
 
 def _reinstall(builder: ResourceBuilderBase[PythonAppResource], resource: PythonAppResource) -> None:
+    from aspyre._model._install import PackageInstallAnnotation
+    from aspyre._model._python import PythonPackageManagerAnnotation
+
+    from .._python_env import install_annotation
+
     manager = resource.annotations.last(PythonPackageManagerAnnotation)
     resource.annotations.remove_all(PackageInstallAnnotation)
     if manager is not None and manager.install:
@@ -41,6 +46,10 @@ def _reinstall(builder: ResourceBuilderBase[PythonAppResource], resource: Python
 
 
 def _package_manager(builder: _PB, name: str, install: bool, args: tuple[str, ...] | None, method: str) -> _PB:
+    from aspyre._model._python import PythonPackageManagerAnnotation
+
+    from .._python_env import set_environment
+
     resource = _python(builder, method)
     builder.with_annotation(PythonPackageManagerAnnotation(name, args, install=install), MutationBehavior.REPLACE)
     set_environment(resource, resource.virtual_environment or resource.working_dir / ".venv")
@@ -59,6 +68,8 @@ class PythonMethods(ResourceBuilderBase[R_co]):
         ``with_uv()`` / ``with_pip()`` create it when it does not exist; without them it must exist when
         the app starts.
         """
+        from .._python_env import set_environment
+
         resource = _python(self, "with_virtual_environment")
         venv = resolve_path(path, resource.working_dir)
         set_environment(resource, venv)
@@ -92,6 +103,8 @@ class PythonMethods(ResourceBuilderBase[R_co]):
         resource's URLs. ``wait_for_client``: the app's code starts once a debugger attached. The app's
         environment needs ``debugpy`` (from PyPI); without it the app fails to start and says so.
         """
+        from aspyre._model._python import DebugpyAnnotation
+
         resource = _python(self, "with_debugpy")
         if not self.application_builder.execution_context.is_run_mode:
             return self
@@ -104,5 +117,7 @@ class PythonMethods(ResourceBuilderBase[R_co]):
 
     def with_auto_instrumentation(self: _PB, enabled: bool = True) -> _PB:
         """Whether the app runs through ``opentelemetry-instrument`` when its environment has it (it does by default)."""
+        from aspyre._model._python import AutoInstrumentationAnnotation
+
         _python(self, "with_auto_instrumentation")
         return self.with_annotation(AutoInstrumentationAnnotation(enabled), MutationBehavior.REPLACE)
