@@ -237,3 +237,26 @@ async def test_the_garbage_collector_is_paused_while_writing_and_restored_after(
     with pytest.raises(aspyre.DistributedApplicationException):
         builder.build()
     assert gc.isenabled()
+
+
+def test_run_gives_the_collector_everything_back_when_it_returns(tmp_path: Path) -> None:
+    """``run()`` freezes what exists while the app runs; the code after it (a test, a script going on) finds
+    nothing frozen, and what someone else froze before stays frozen."""
+    import gc
+
+    assert gc.get_freeze_count() == 0
+    builder = publish_builder(tmp_path)
+    builder.add_resource(TopicResource("events"))
+    builder.build().run()
+    assert (tmp_path / "out" / "aspire-manifest.json").is_file()
+    assert gc.get_freeze_count() == 0
+
+    gc.freeze()  # someone else's
+    try:
+        frozen = gc.get_freeze_count()
+        builder = publish_builder(tmp_path)
+        builder.add_resource(TopicResource("events"))
+        builder.build().run()
+        assert gc.get_freeze_count() >= frozen
+    finally:
+        gc.unfreeze()

@@ -28,6 +28,19 @@ if TYPE_CHECKING:
 
 __all__ = ["DistributedApplication"]
 
+_exit_freeze_registered = False
+
+
+def _freeze_at_exit() -> None:
+    """Freeze every object at interpreter exit, once: finalisation's collections then skip what lived till the end."""
+    global _exit_freeze_registered
+    if not _exit_freeze_registered:
+        import atexit
+        import gc
+
+        atexit.register(gc.freeze)
+        _exit_freeze_registered = True
+
 
 class DistributedApplication:
     """An app model, built and validated, ready to run or to publish.
@@ -283,9 +296,10 @@ class DistributedApplication:
                 from .._orchestrator._docker._engine import preload_sdk
 
                 preload_sdk()  # in a thread: the engine connection needs it soon
-        # What exists now (modules, classes, the model) lives until the process ends: the collector need not
-        # walk it again, neither while the app runs nor at exit (where that walk cost 0.1-0.2 s after Ctrl-C).
-        # Objects made from here on are collected as usual.
+        # What exists now (modules, classes, the model) lives while the app runs: the collector need not walk it
+        # again meanwhile. Objects made from here on are collected as usual. (Frozen by someone else already:
+        # theirs and ours cannot be told apart afterwards, so what is frozen stays frozen.)
+        ours = gc.get_freeze_count() == 0
         gc.freeze()
         try:
             code = anyio.run(self._run_with_signals)
@@ -297,9 +311,12 @@ class DistributedApplication:
             print(f"aspyre: the app host failed:\n{user_error_report(exc)}", file=sys.stderr)
             print("aspyre: (ASPYRE_TRACEBACK=1 shows the whole traceback)", file=sys.stderr, flush=True)
             code = 1
-        # Again, now that everything stopped: what the run imported (the Docker and database clients) and made
-        # need not be walked by the collector at exit either (that walk took ~80 ms of the exit after Ctrl-C).
-        gc.freeze()
+        # The code after run() (a test, a script going on) gets a collector that sees everything again; the
+        # interpreter's exit does not walk it all once more (that walk took ~80 ms of the exit after Ctrl-C):
+        # atexit callbacks run before the collections of finalisation.
+        if ours:
+            gc.unfreeze()
+        _freeze_at_exit()
         if code:
             sys.exit(code)
 
