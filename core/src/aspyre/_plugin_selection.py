@@ -29,6 +29,7 @@ __all__ = [
     "PluginSelection",
 ]
 
+
 class _Entry(Protocol):
     """What the selection reads of a plugin entry."""
 
