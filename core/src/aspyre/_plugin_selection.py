@@ -29,7 +29,6 @@ __all__ = [
     "PluginSelection",
 ]
 
-
 class _Entry(Protocol):
     """What the selection reads of a plugin entry."""
 

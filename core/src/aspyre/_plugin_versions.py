@@ -16,11 +16,13 @@ from collections.abc import Iterable
 __all__ = ["aspyre_requirement", "requirement_problem", "version_key"]
 
 # Patterns compiled on first use (re caches them): the scan of the installed plugins only needs _REQUIREMENT.
-_VERSION = r"""^\s*v?(?:\d+!)?(?P<release>\d+(?:\.\d+)*)
+_VERSION = (
+    r"""^\s*v?(?:\d+!)?(?P<release>\d+(?:\.\d+)*)
     (?:[-_.]?(?P<pre>a|b|c|rc|alpha|beta|pre|preview)[-_.]?(?P<pre_n>\d*))?
     (?:-(?P<post_implicit>\d+)|[-_.]?(?:post|rev|r)[-_.]?(?P<post_n>\d*))?
     (?:[-_.]?(?P<dev>dev)[-_.]?(?P<dev_n>\d*))?
     (?:\+[a-z0-9]+(?:[-_.][a-z0-9]+)*)?\s*$"""
+)
 _PRE_ORDER = {"a": 0, "alpha": 0, "b": 1, "beta": 1, "c": 2, "rc": 2, "pre": 2, "preview": 2}
 _CLAUSE = r"^\s*(===|~=|==|!=|<=|>=|<|>)\s*(\S+)\s*$"
 _REQUIREMENT = re.compile(

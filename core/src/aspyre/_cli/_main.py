@@ -33,7 +33,6 @@ EXIT_INTERRUPTED = 130
 #: The width rich lays out for when the output is not a terminal (wide enough never to wrap).
 _PIPE_WIDTH = 1000
 
-
 def _split_passthrough(argv: list[str]) -> tuple[list[str], list[str]]:
     if "--" in argv:
         i = argv.index("--")

@@ -122,9 +122,7 @@ class StubRenderer:
     def builder_typevar(self, resource_type: str) -> str:
         """A new type variable bound to a builder of ``resource_type`` (for a ``self`` the method returns)."""
         name = f"_B{sum(1 for line in self.typevar_lines if line.startswith('_B')) + 1}"
-        self.typevar_lines.append(
-            f"{name} = {self.typing_name('TypeVar')}({name!r}, bound={self.self_type(resource_type)})"
-        )
+        self.typevar_lines.append(f"{name} = {self.typing_name('TypeVar')}({name!r}, bound={self.self_type(resource_type)})")
         return name
 
     @staticmethod

@@ -42,7 +42,9 @@ class ServiceRegistry:
         if not isinstance(service, key):
             raise TypeError(f"{service!r} is not an instance of {key.__name__}")
         if key in self._services and not replace and self._services[key] is not service:
-            raise ValueError(f"A {key.__name__} service is already registered; pass replace=True to replace it")
+            raise ValueError(
+                f"A {key.__name__} service is already registered; pass replace=True to replace it"
+            )
         self._services[key] = service
         return service
 

@@ -165,9 +165,7 @@ def _check_project(resource: PythonAppResource, method: str) -> None:
         )
 
 
-def install_annotation(
-    resource: PythonAppResource, manager: PythonPackageManagerAnnotation
-) -> PackageInstallAnnotation:
+def install_annotation(resource: PythonAppResource, manager: PythonPackageManagerAnnotation) -> PackageInstallAnnotation:
     """The install step of ``with_uv()`` / ``with_pip()`` for the app's current environment."""
     venv = resource.virtual_environment or resource.working_dir / DEFAULT_VENV
     args = manager.install_args

@@ -162,7 +162,9 @@ def _component_problem(component: str) -> str:
     if bad:
         return f"the image name contains the character(s) {''.join(bad)!r}; use lower-case letters, digits, '.', '_' and '-'"
     if not component[0].isalnum() or not component[-1].isalnum():
-        return f"the image name part {component!r} must start and end with a lower-case letter or digit"
+        return (
+            f"the image name part {component!r} must start and end with a lower-case letter or digit"
+        )
     return (
         f"the image name part {component!r} has separators that are not allowed: between letters and digits use "
         "one '.', one or two '_', or dashes"

@@ -45,7 +45,8 @@ __all__ = [
 
 #: What a value of an environment variable or an argument may be, in words.
 VALUE_KINDS = (
-    "a str, a number, a parameter, an endpoint reference, a ReferenceExpression or a resource with a connection string"
+    "a str, a number, a parameter, an endpoint reference, a ReferenceExpression or a resource with a connection "
+    "string"
 )
 
 
@@ -61,7 +62,6 @@ def none_value_error(resource: IResource, what: str, where: str) -> TypeError:
         "environment variable out, do not set it (or delete it in an environment callback: "
         "del context.environment[name])."
     )
-
 
 _PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NOT_ASCII_ALNUM = re.compile(r"[^A-Za-z0-9]")

@@ -214,11 +214,7 @@ def value_references(resource: IResource, values: Iterable[object] | None = None
     for v in value_objects(resource) if values is None else values:
         walk(v)
     for ref in resource.annotations.all(ReferenceAnnotation):
-        if (
-            ref.endpoint_name is None
-            and ref.use_connection_string
-            and isinstance(ref.source, IResourceWithConnectionString)
-        ):
+        if ref.endpoint_name is None and ref.use_connection_string and isinstance(ref.source, IResourceWithConnectionString):
             walk(ref.source)
     return out
 

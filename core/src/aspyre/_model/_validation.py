@@ -137,15 +137,15 @@ def resource_problems(
         problems.extend(_replica_problems(r, replicas.replicas))
     for env_ann in r.annotations.all(EnvironmentAnnotation):
         if env_ann.value is None:
-            problems.append(
-                str(none_value_error(r, f"environment variable {env_ann.name!r}", "an EnvironmentAnnotation"))
-            )
+            problems.append(str(none_value_error(r, f"environment variable {env_ann.name!r}", "an EnvironmentAnnotation")))
     for i, value in enumerate(a for ann in r.annotations.all(CommandLineArgsAnnotation) for a in ann.args):
         if value is None:
             problems.append(str(none_value_error(r, f"argument {i + 1}", "a CommandLineArgsAnnotation")))
     limits = LINUX_CONTAINER_LIMITS if isinstance(r, ContainerResource) else host_limits
     if limits is not None and isinstance(r, (ContainerResource, ExecutableResource)):
-        env = {e.name: e.value for e in r.annotations.all(EnvironmentAnnotation) if isinstance(e.value, str)}
+        env = {
+            e.name: e.value for e in r.annotations.all(EnvironmentAnnotation) if isinstance(e.value, str)
+        }
         inherited = inherited_environment if isinstance(r, ExecutableResource) else None
         problems.extend(exec_size_problems(r.name, _known_args(r), env, limits, inherited=inherited, known_only=True))
     return problems

@@ -159,11 +159,7 @@ def _classify(obj: object, cache: dict[type, str], *, unwrap: bool) -> str:
     elif unwrap and getattr(type(obj), "__aspyre_resource_builder__", False):
         # A resource builder (checked on the type: its instances answer unknown attributes).
         kind = _UNWRAP
-    elif (
-        unwrap
-        and not isinstance(obj, (ValueProvider, ManifestExpressionProvider))
-        and isinstance(obj, SupportsResource)
-    ):
+    elif unwrap and not isinstance(obj, (ValueProvider, ManifestExpressionProvider)) and isinstance(obj, SupportsResource):
         kind = _UNWRAP
     elif isinstance(obj, IResourceWithConnectionString):
         kind = _CONNECTION

@@ -88,10 +88,7 @@ class Executor:
         #: ``service.instance.id`` of each resource that exports telemetry, made once per session.
         self._instances: dict[str, str] = {}
         self._installer = Installer(
-            grace_period=lambda: self._options.stop_grace_period,
-            force=self.force,
-            owner=self._owner,
-            watchdog=self._watchdog,
+            grace_period=lambda: self._options.stop_grace_period, force=self.force, owner=self._owner, watchdog=self._watchdog
         )
         #: The endpoint proxies, per resource and endpoint: they live as long as the app.
         self.proxies = Proxies()
@@ -173,7 +170,9 @@ class Executor:
         for plan in allocator.allocate(model, keep):
             self._start_proxy(plan, tg)
         for r in model:
-            urls = await resource_urls(r, execution_context=self._context, logger=self._loggers.get_logger(r))
+            urls = await resource_urls(
+                r, execution_context=self._context, logger=self._loggers.get_logger(r)
+            )
             if urls:
                 self._notifications.publish_update(r, functools.partial(with_urls, urls))
 

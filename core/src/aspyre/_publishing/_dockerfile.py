@@ -188,7 +188,5 @@ def _dependencies_only(resource: PythonAppResource, pyproject: Path) -> list[str
         return None
     deps = data.get("project", {}).get("dependencies", [])
     if not isinstance(deps, list) or not all(isinstance(d, str) for d in deps):
-        raise ValueError(
-            f"Python app {resource.name!r}: [project] dependencies in {str(pyproject)!r} is not a list of strings"
-        )
+        raise ValueError(f"Python app {resource.name!r}: [project] dependencies in {str(pyproject)!r} is not a list of strings")
     return list(deps)

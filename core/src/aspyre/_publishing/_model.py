@@ -124,17 +124,7 @@ class ManifestGenerateDefault:
     min_numeric: int = 0
     min_special: int = 0
 
-    _FIELDS = (
-        "min_length",
-        "lower",
-        "upper",
-        "numeric",
-        "special",
-        "min_lower",
-        "min_upper",
-        "min_numeric",
-        "min_special",
-    )
+    _FIELDS = ("min_length", "lower", "upper", "numeric", "special", "min_lower", "min_upper", "min_numeric", "min_special")
 
     @classmethod
     def from_default(cls, default: GenerateParameterDefault) -> ManifestGenerateDefault:

@@ -213,9 +213,7 @@ class ContainerMethods(ResourceBuilderBase[R_co]):
             value = ContainerImagePullPolicy(policy)
         except ValueError:
             choices = ", ".join(f"ContainerImagePullPolicy.{p.name} ({p.value!r})" for p in ContainerImagePullPolicy)
-            raise invalid(
-                c, "with_image_pull_policy", f"{policy!r} is not a pull policy; use one of {choices}"
-            ) from None
+            raise invalid(c, "with_image_pull_policy", f"{policy!r} is not a pull policy; use one of {choices}") from None
         return self.with_annotation(ContainerImagePullPolicyAnnotation(value), MutationBehavior.REPLACE)
 
     def with_entrypoint(self: _CB, entrypoint: str) -> _CB:
@@ -253,9 +251,7 @@ class ContainerMethods(ResourceBuilderBase[R_co]):
         volume: str | None
         if target is None:
             if name is None:
-                raise invalid(
-                    c, "with_volume", "give a target path: with_volume('/data') or with_volume('name', '/data')"
-                )
+                raise invalid(c, "with_volume", "give a target path: with_volume('/data') or with_volume('name', '/data')")
             check_type(c, "with_volume", "the volume name or target", name, str, "a str")
             volume, mount_point = None, name
         else:

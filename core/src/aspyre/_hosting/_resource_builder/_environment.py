@@ -48,15 +48,11 @@ def _as_value(resource: IResource, method: str, what: str, value: object) -> obj
         raise none_value_error(resource, what, f"{method}()")
     if isinstance(value, (list, tuple, set, dict)):
         hint = " pass each argument separately (unpack a list with *items)" if what.startswith("argument") else ""
-        raise invalid(
-            resource, method, f"{what} must be {VALUE_KINDS}, not {type(value).__name__};{hint}".rstrip(";"), TypeError
-        )
+        raise invalid(resource, method, f"{what} must be {VALUE_KINDS}, not {type(value).__name__};{hint}".rstrip(";"), TypeError)
     try:
         return as_value(unwrap(value))
     except TypeError:
-        raise invalid(
-            resource, method, f"{what} must be {VALUE_KINDS}, not {type(value).__name__}", TypeError
-        ) from None
+        raise invalid(resource, method, f"{what} must be {VALUE_KINDS}, not {type(value).__name__}", TypeError) from None
 
 
 class EnvironmentMethods(ResourceBuilderBase[R_co]):
@@ -267,8 +263,6 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
             check_type(res, "with_otlp_exporter", "protocol", protocol, str, "a str or None")
             if protocol not in OTLP_PROTOCOLS:
                 choices = ", ".join(repr(p) for p in OTLP_PROTOCOLS)
-                raise invalid(
-                    res, "with_otlp_exporter", f"protocol must be one of {choices} (or None), not {protocol!r}"
-                )
+                raise invalid(res, "with_otlp_exporter", f"protocol must be one of {choices} (or None), not {protocol!r}")
         check_type(res, "with_otlp_exporter", "enabled", enabled, bool, "True or False")
         return self.with_annotation(OtlpExporterAnnotation(enabled, protocol), MutationBehavior.REPLACE)

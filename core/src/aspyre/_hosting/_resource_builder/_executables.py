@@ -29,9 +29,7 @@ class ExecutableMethods(ResourceBuilderBase[R_co]):
     def with_working_directory(self: _EB, path: str | os.PathLike[str]) -> _EB:
         """Run the process in ``path`` (``~`` is expanded; a relative path is taken from the app host's directory)."""
         resource = self.resource
-        require_type(
-            resource, (ExecutableResource,), "an executable resource (ExecutableResource)", "with_working_directory"
-        )
+        require_type(resource, (ExecutableResource,), "an executable resource (ExecutableResource)", "with_working_directory")
         try:
             resource.working_dir = self.application_builder.resolve_path(path)
         except (TypeError, ValueError) as exc:

@@ -42,9 +42,7 @@ class HealthMethods(ResourceBuilderBase[R_co]):
                 )
         if not callable(check):
             raise invalid(
-                self._resource,
-                "with_health_check",
-                f"health check {key!r} must be callable (a function of the context)",
+                self._resource, "with_health_check", f"health check {key!r} must be callable (a function of the context)",
                 TypeError,
             )
         return self.with_annotation(HealthCheckAnnotation(key, check))

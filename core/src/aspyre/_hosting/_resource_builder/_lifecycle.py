@@ -171,12 +171,7 @@ class LifecycleMethods(ResourceBuilderBase[R_co]):
         if not name:
             raise invalid(res, "with_command", "the command's name is empty")
         if not callable(execute):
-            raise invalid(
-                res,
-                "with_command",
-                f"execute for command {name!r} must be callable (a function of the context)",
-                TypeError,
-            )
+            raise invalid(res, "with_command", f"execute for command {name!r} must be callable (a function of the context)", TypeError)
         if update_state is not None and not callable(update_state):
             raise invalid(res, "with_command", f"update_state for command {name!r} must be callable or None", TypeError)
         for existing in self._resource.annotations.all(ResourceCommandAnnotation):
@@ -204,12 +199,7 @@ class LifecycleMethods(ResourceBuilderBase[R_co]):
         if not callable(handler):
             method = "on_" + "".join("_" + c.lower() if c.isupper() else c for c in event_type.__name__)[1:]
             method = method.removesuffix("_event")
-            raise invalid(
-                self._resource,
-                method,
-                f"the handler must be callable (a function of the event), not {handler!r}",
-                TypeError,
-            )
+            raise invalid(self._resource, method, f"the handler must be callable (a function of the event), not {handler!r}", TypeError)
         self._app_builder.eventing.subscribe(event_type, handler, resource=self._resource)
         return self
 
@@ -236,3 +226,4 @@ class LifecycleMethods(ResourceBuilderBase[R_co]):
     def on_resource_stopped(self, handler: Callable[[ResourceStoppedEvent], Any]) -> Self:
         """Subscribe ``handler`` to this resource's :class:`ResourceStoppedEvent`."""
         return self._on(ResourceStoppedEvent, handler)
+

@@ -142,7 +142,9 @@ class _ExpressionUrl:
 
     async def __call__(self, context: ResourceUrlsCallbackContext) -> None:
         endpoint = next((v for v in self.expression.value_providers if isinstance(v, EndpointReference)), None)
-        value = await self.expression.get_value(ValueContext(None, execution_context=context.execution_context))
+        value = await self.expression.get_value(
+            ValueContext(None, execution_context=context.execution_context)
+        )
         if value:
             context.urls.append(ResourceUrlAnnotation(value, self.display_text, endpoint=endpoint))
 

@@ -217,7 +217,9 @@ class Monitor:
                     since, self._lost_at = self._lost_at, None
                     return self._keep(
                         _StdoutFrames(
-                            self._api.logs(self._id, stdout=True, stderr=True, stream=True, follow=True, since=since)
+                            self._api.logs(
+                                self._id, stdout=True, stderr=True, stream=True, follow=True, since=since
+                            )
                         )
                     )
                 _log.debug("the output stream of container %s dropped: attaching again", self._name)

@@ -78,7 +78,8 @@ async def reuse_persistent(
         # Stopped the way any stop is (the image's stop signal, then SIGKILL after the grace period), so
         # that a database saves its last writes (Redis saves on SIGTERM) before the container goes.
         status(
-            f"Recreating persistent container {name}: {reason}; stopping it first (grace period {math.ceil(grace)} s)"
+            f"Recreating persistent container {name}: {reason}; stopping it first (grace period "
+            f"{math.ceil(grace)} s)"
         )
         try:
             await engine.call(engine.api().stop, existing["Id"], timeout=max(0, math.ceil(grace)))
