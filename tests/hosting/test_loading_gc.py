@@ -15,7 +15,9 @@ def collector_on() -> Iterator[None]:
     was = gc.isenabled()
     gc.enable()
     yield
-    if not was:
+    if was:
+        gc.enable()  # a test may have switched it off
+    else:
         gc.disable()
 
 
