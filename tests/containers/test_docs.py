@@ -35,6 +35,7 @@ def files_of(page: str) -> list[tuple[str, str]]:
 EXAMPLES = [
     ("containers.md", "build_example.py", True),
     ("containers.md", "files_example.py", True),
+    ("containers.md", "network_example.py", True),
     ("running.md", "replicas_example.py", False),
     ("running.md", "external_example.py", False),
 ]

@@ -131,9 +131,16 @@ async def test_redis_on_a_published_loopback_port_with_logs(app_host: Path, dock
         assert labels["aspyre.app-host"] == str(app_host)
         assert labels["aspyre.lifetime"] == "session"
         assert labels[LABEL_OWNER_PID] == str(os.getpid())
-        networks = attrs["NetworkSettings"]["Networks"]
-        assert runtime.session_network_name in networks
+        # Nothing reaches it by name: on the engine's default bridge, and no session network was made.
+        assert list(attrs["NetworkSettings"]["Networks"]) == ["bridge"]
+        with pytest.raises(docker.errors.NotFound):
+            docker_client.api.inspect_network(runtime.session_network_name)
+        assert not runtime.on_session_network(handle)
+        # Once something is to reach it by name, the running container joins the session network.
+        await runtime.join_network("cache")
+        networks = docker_client.api.inspect_container(handle.id)["NetworkSettings"]["Networks"]
         assert "cache" in networks[runtime.session_network_name]["Aliases"]
+        assert runtime.on_session_network(handle)
         anonymous = [m["Name"] for m in attrs["Mounts"] if m["Type"] == "volume"]
         assert anonymous, "redis declares VOLUME /data"
         for name in anonymous:
@@ -160,6 +167,8 @@ async def test_containers_reach_each_other_by_name_and_alias(app_host: Path) -> 
     runtime = _runtime(app_host)
     await runtime.connect()
     server = await runtime.start_container(ContainerSpec("cache", REDIS, network_aliases=("kv",)), Lines())
+    assert runtime.on_session_network(server)  # aliases of its own: on the session network from the start
+    await runtime.join_network("probe")
     try:
         for host in ("kv", runtime.container_address("cache", 6379)[0]):
             lines = Lines()
@@ -183,6 +192,45 @@ async def test_containers_reach_each_other_by_name_and_alias(app_host: Path) -> 
         await runtime.close()
     assert runtime.container_address("cache", 6379) == ("cache", 6379)
     assert ContainerRuntime.host_gateway_name() == "host.docker.internal"
+
+
+@pytest.mark.docker
+@pytest.mark.anyio
+async def test_a_running_container_found_as_a_peer_later_is_reached_by_name(app_host: Path, docker_client: Any) -> None:
+    """A container started on the default bridge (nothing reached it then) joins the session network once a
+    later container turns out to reach it: the later one resolves it by its resource name."""
+    runtime = _runtime(app_host)
+    await runtime.connect()
+    server = await runtime.start_container(ContainerSpec("lonely", REDIS), Lines())
+    try:
+        assert not runtime.on_session_network(server)
+        assert list(docker_client.api.inspect_container(server.id)["NetworkSettings"]["Networks"]) == ["bridge"]
+        await runtime.join_network("late-probe", "lonely")
+        assert runtime.on_session_network(server)
+        lines = Lines()
+        probe = ContainerSpec(
+            "late-probe",
+            REDIS,
+            entrypoint="/bin/sh",
+            args=(
+                "-c",
+                "i=0; while [ $i -lt 100 ]; do redis-cli -h lonely -p 6379 ping && exit 0; "
+                "i=$((i+1)); sleep 0.1; done; exit 1",
+            ),
+        )
+        client = await runtime.start_container(probe, lines)
+        assert runtime.on_session_network(client)
+        code = await runtime.wait(client)
+        await runtime.stop(client, grace=1)
+        assert code == 0, lines.text()
+        assert ("PONG", False) in lines.items
+    finally:
+        await runtime.stop(server, grace=5)
+        await runtime.close()
+    import docker.errors
+
+    with pytest.raises(docker.errors.NotFound):
+        docker_client.api.inspect_network(runtime.session_network_name)
 
 
 @pytest.mark.docker
@@ -560,6 +608,7 @@ async def test_persistent_container_is_reused_then_recreated(app_host: Path, doc
 
     second = _runtime(app_host)
     assert second.session_id != first.session_id
+    await second.join_network("pcache")  # this session reaches it by name
     h2 = await second.start_container(_persistent(), Lines())
     try:
         assert h2.reused
@@ -614,6 +663,7 @@ async def test_a_stopped_persistent_container_is_kept_and_started_again_while_un
     second = _runtime(app_host)
     statuses: list[str] = []
     lines = Lines()
+    await second.join_network("pcache")
     h2 = await second.start_container(_persistent(), lines, on_status=statuses.append)
     try:
         assert h2.reused
@@ -692,6 +742,8 @@ async def test_sweep_removes_objects_of_dead_app_hosts_only(app_host: Path, dock
     try:
         entrypoint, args = SH_TRAPPING_TERM
         spec = ContainerSpec("orphan", REDIS, entrypoint=entrypoint, args=args)
+        await dead.join_network("orphan")  # both sessions make a network
+        await live.join_network("orphan")
         dead_a = await dead.start_container(spec, Lines())
         dead_b = await dead.start_container(spec, Lines())
         live_c = await live.start_container(spec, Lines())

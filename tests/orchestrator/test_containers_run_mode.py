@@ -79,6 +79,58 @@ async def test_container_to_container_and_host_to_container_traffic(tmp_path: Pa
     assert [line.content for line in app.resource_loggers.backlog("host")] == ["ok"]
 
 
+def _networks_of(client: Any, container_id: str) -> list[str]:
+    return sorted(client.api.inspect_container(container_id)["NetworkSettings"]["Networks"])
+
+
+@pytest.mark.anyio
+async def test_the_session_network_is_made_only_when_a_container_reaches_another(
+    tmp_path: Path, app_host: Path, docker_client: Any
+) -> None:
+    """No container reaches another: all on the default bridge, no network. Then a container whose environment
+    callback names the (running) cache: the cache is connected to the session network, and reached by name."""
+    import docker.errors
+
+    b = make_builder(tmp_path)
+    cache = b.add_container("cache", *IMAGE).with_endpoint(target_port=6379, name="tcp", scheme="tcp")
+    b.add_container("alone", *IMAGE).with_endpoint(target_port=6379, name="tcp", scheme="tcp")
+    host = cache.get_endpoint("tcp").property(aspyre.EndpointProperty.HOST)
+
+    def environment(context: aspyre.annotations.EnvironmentCallbackContext) -> None:
+        context.environment["H"] = host  # hidden from the model until the callback runs
+
+    (
+        b.add_container("late", *IMAGE)
+        .with_entrypoint("/bin/sh")
+        .with_args("-c", 'redis-cli -h "$H" -p 6379 ping')
+        .with_environment(environment)
+        .with_explicit_start()
+    )
+    app = b.build()
+    with anyio.fail_after(90):
+        async with app:
+            notifications = app.resource_notifications
+            csnap = await notifications.wait_for_resource("cache", S.RUNNING)
+            asnap = await notifications.wait_for_resource("alone", S.RUNNING)
+            cache_id, alone_id = str(csnap.property_value("container.id")), str(asnap.property_value("container.id"))
+            network = f"{app._orch()._executor.runtime.session_network_name}"
+            assert _networks_of(docker_client, cache_id) == ["bridge"]
+            assert _networks_of(docker_client, alone_id) == ["bridge"]
+            with pytest.raises(docker.errors.NotFound):
+                docker_client.api.inspect_network(network)
+
+            await app.start_resource("late")
+            lsnap = await notifications.wait_for_resource("late", S.EXITED)
+            assert lsnap.exit_code == 0, [line.content for line in app.resource_loggers.backlog("late")]
+            assert [line.content for line in app.resource_loggers.backlog("late")] == ["PONG"]
+            assert _networks_of(docker_client, cache_id) == sorted(["bridge", network])
+            aliases = docker_client.api.inspect_container(cache_id)["NetworkSettings"]["Networks"][network]["Aliases"]
+            assert "cache" in aliases
+            assert _networks_of(docker_client, alone_id) == ["bridge"]  # still nothing reaches it
+    with pytest.raises(docker.errors.NotFound):
+        docker_client.api.inspect_network(network)
+
+
 def _run_persistent(tmp_path: Path, value: str) -> tuple[str, bool]:
     async def main() -> tuple[str, bool]:
         b = make_builder(tmp_path)
@@ -218,7 +270,8 @@ async def test_a_forced_stop_kills_session_containers_and_leaves_persistent_ones
 APPHOST = """
 import aspyre
 builder = aspyre.DistributedApplication.create_builder()
-builder.add_container("{name}", "redis", "7").with_endpoint(target_port=6379, name="tcp").with_volume("/data")
+cache = builder.add_container("{name}", "redis", "7").with_endpoint(target_port=6379, name="tcp").with_volume("/data")
+cache.with_container_network_alias("{name}-kv")  # an alias: on the session network, so the run makes one
 builder.build().run()
 """
 
@@ -277,10 +330,15 @@ def test_a_sigkilled_app_host_leaks_nothing_beyond_the_next_start(
             lambda: any(c.status == "running" for c in _by_label(docker_client, "aspyre.app-host", str(second))),
             "the second app host's container",
         )
-        assert _by_label(docker_client, "aspyre.session-id", session) == []
-        assert docker_client.networks.list(filters={"label": f"aspyre.session-id={session}"}) == []
-        existing = {v.name for v in docker_client.volumes.list()}
-        assert not (set(volumes) & existing)
+        # (swept in the background while the second app host starts)
+        _wait_for(lambda: _by_label(docker_client, "aspyre.session-id", session) == [], "the dead container to go")
+        _wait_for(
+            lambda: docker_client.networks.list(filters={"label": f"aspyre.session-id={session}"}) == [],
+            "the dead network to go",
+        )
+        _wait_for(
+            lambda: not (set(volumes) & {v.name for v in docker_client.volumes.list()}), "the dead volume to go"
+        )
         proc2.send_signal(signal.SIGTERM)
         out, _ = proc2.communicate(timeout=60)
         assert proc2.returncode == 0, out

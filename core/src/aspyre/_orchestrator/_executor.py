@@ -8,7 +8,6 @@ stop asks for (a persistent container is stopped by the Stop command, left runni
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 from collections.abc import Callable, Iterable
@@ -26,6 +25,7 @@ from .._model._snapshot import KnownProperties, KnownResourceStates, ResourceSna
 from ._addresses import EndpointAllocator, HostPorts, ProxiedEndpoint, replica_count
 from ._docker import ContainerHandle, ContainerRuntime, ContainerRuntimeUnavailable
 from ._docker._owner import OwnerIdentity
+from ._engine_session import EngineSession
 from ._install import Installer
 from ._otlp import OtlpEnvironment, instance_id, otlp_environment
 from ._processes import run_process
@@ -74,11 +74,9 @@ class Executor:
         self._options = options
         self._notifications = notifications
         self._loggers = loggers
-        #: The container runtime; it also tells how containers reach addresses.
-        self.runtime = ContainerRuntime(session_id=session_id, app_host_path=app_host_path)
-        self._connected = False
-        self._runtime_error: str | None = None
-        self._runtime_ready = anyio.Event()
+        self._engine = EngineSession(
+            session_id=session_id, app_host_path=app_host_path, timeout=lambda: self._options.container_runtime_timeout
+        )
         #: Set by a forced stop: processes get SIGKILL without waiting out the grace period.
         self.force = anyio.Event()
         #: Processes carry their owner (this app host) in their environment; the watchdog stops them if it dies.
@@ -88,36 +86,33 @@ class Executor:
         #: ``service.instance.id`` of each resource that exports telemetry, made once per session.
         self._instances: dict[str, str] = {}
         self._installer = Installer(
-            grace_period=lambda: self._options.stop_grace_period, force=self.force, owner=self._owner, watchdog=self._watchdog
+            grace_period=lambda: self._options.stop_grace_period,
+            force=self.force,
+            owner=self._owner,
+            watchdog=self._watchdog,
         )
         #: The endpoint proxies, per resource and endpoint: they live as long as the app.
         self.proxies = Proxies()
 
     # -- the runtime ---------------------------------------------------------------------------------------
-    async def connect_runtime(self) -> None:
-        """Connect to the container engine, sweep orphans, create the session network (errors are kept)."""
-        runtime = self.runtime
-        try:
-            await runtime.connect(timeout=self._options.container_runtime_timeout)
-            for what in await runtime.sweep_orphans():
-                log.info("removed a leftover of an app host that no longer runs: %s", what)
-            await runtime.ensure_network()
-            self._connected = True
-        except Exception as exc:
-            self._runtime_error = str(exc)
-            log.warning("%s", exc)
-            with contextlib.suppress(Exception):
-                await runtime.close()
-        finally:
-            self._runtime_ready.set()
+    @property
+    def runtime(self) -> ContainerRuntime:
+        """The container runtime; it also tells how containers reach addresses."""
+        return self._engine.runtime
+
+    @property
+    def _connected(self) -> bool:
+        return self._engine.connected
+
+    def begin(self, model: DistributedApplicationModel, tg: anyio.abc.TaskGroup) -> None:
+        """As early as the app starts: connect to the container engine and sweep orphans in the background
+        when the app has containers (idempotent; :meth:`allocate_endpoints` calls it too)."""
+        self._engine.begin(model, tg)
 
     async def container_host_address(self) -> str | None:
         """The IP address containers reach this machine at (``host.docker.internal`` in them), once the
         runtime is connected; ``None`` when the app runs no containers or the runtime is unavailable."""
-        await self._runtime_ready.wait()
-        if not self._connected:
-            return None
-        return await self.runtime.host_gateway_address()
+        return await self._engine.host_address()
 
     def _otlp(self, r: ExecutableResource | ContainerResource, host_alias: str | None) -> OtlpEnvironment | None:
         """The telemetry variables of ``r`` (``None``: it does not export, or the app sends telemetry nowhere)."""
@@ -136,23 +131,11 @@ class Executor:
             host_alias=host_alias,
         )
 
-    async def _persistent_host_ports(self, containers: Iterable[ContainerResource]) -> dict[str, HostPorts]:
-        """Host ports of existing persistent containers by resource name (connects first)."""
-        await self.connect_runtime()
-        out: dict[str, HostPorts] = {}
-        if not self._connected:
-            return out
-        for c in containers:
-            if c.lifetime is ContainerLifetime.PERSISTENT:
-                with contextlib.suppress(Exception):
-                    out[c.name] = await self.runtime.persistent_host_ports(c.name, container_name(c))
-        return out
-
     async def allocate_endpoints(self, model: DistributedApplicationModel, tg: anyio.abc.TaskGroup) -> None:
         """Allocate every endpoint (callers in containers reach them as the runtime says), show the URLs.
 
-        Connects to the container runtime: first when persistent containers may keep their host ports,
-        else in the background (containers wait for it).
+        Connects to the container runtime in the background (containers wait for it), unless :meth:`begin`
+        did already; waits for the connection when persistent containers may keep their host ports.
         """
         if any(isinstance(r, ExecutableResource) for r in model):
             tg.start_soon(self._sweep_processes)
@@ -160,19 +143,15 @@ class Executor:
             self._processes_swept.set()
         containers = [c for c in model if isinstance(c, ContainerResource)]
         keep: dict[str, HostPorts] = {}
+        self.begin(model, tg)
+        self._engine.plan(model)
         if any(c.lifetime is ContainerLifetime.PERSISTENT for c in containers):
-            keep = await self._persistent_host_ports(containers)
-        elif containers:
-            tg.start_soon(self.connect_runtime)
-        else:
-            self._runtime_ready.set()
+            keep = await self._engine.persistent_host_ports(containers)
         allocator = EndpointAllocator(self.runtime, randomize_ports=self._options.randomize_ports)
         for plan in allocator.allocate(model, keep):
             self._start_proxy(plan, tg)
         for r in model:
-            urls = await resource_urls(
-                r, execution_context=self._context, logger=self._loggers.get_logger(r)
-            )
+            urls = await resource_urls(r, execution_context=self._context, logger=self._loggers.get_logger(r))
             if urls:
                 self._notifications.publish_update(r, functools.partial(with_urls, urls))
 
@@ -297,9 +276,9 @@ class Executor:
 
     async def run_container(self, r: ContainerResource, run: ResourceRun, created: Callable[[], None]) -> None:
         """Run a container until it exits (Exited) or the run is cancelled (then stop or detach it)."""
-        await self._runtime_ready.wait()
+        await self._engine.ready.wait()
         if not self._connected:
-            raise RuntimeUnhealthy(self._runtime_error or "the container runtime is not available")
+            raise RuntimeUnhealthy(self._engine.error or "the container runtime is not available")
         logger = self._loggers.get_logger(r)
         write = self._loggers.write
 
@@ -346,6 +325,7 @@ class Executor:
                 image_reference=image,
                 host_ports=dict.fromkeys(proxied),
             )
+            await self._engine.before_create(r, spec, resolved)
             handle = await self.runtime.start_container(
                 spec,
                 on_log,

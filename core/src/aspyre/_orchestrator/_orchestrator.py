@@ -193,6 +193,7 @@ class Orchestrator(ResourceCommands):
         self._snapshot_hooks.start(tg)
         tg.start_soon(self.watchdog.run, self.options.blocked_loop_warning)
 
+        self._executor.begin(self.model, tg)  # the container engine connects while the app starts
         await self._publish(BeforeStartEvent(app=self.app))
         for r in self.model:
             self.notifications.publish_update(r, initial_snapshot(r))

@@ -40,6 +40,7 @@ from .._model._resources import ContainerResource, ExecutableResource, IResource
 from .._model._values import KnownNetworks, ValueContext, resolve_value
 from .._platform import host_exec_limits
 from ._otlp import OtlpEnvironment
+from ._peers import resources_in
 from ._python import python_launch
 from ._specs import BuildSpec, ContainerSpec, FileSpec, MountSpec, PortSpec, ProcessSpec
 
@@ -56,6 +57,8 @@ class Resolved:
     secret: frozenset[str]
     #: Whether an argument is made from a secret (the arguments are then shown masked).
     secret_args: bool = False
+    #: The resources the values were made from (callbacks' values too): how the caller finds its peers.
+    references: tuple[IResource, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 async def resolve(
@@ -72,7 +75,9 @@ async def resolve(
     ctx = ValueContext(caller=r, network=network, execution_context=context)
     env: dict[str, str] = dict(otlp.env) if otlp is not None else {}
     secret: set[str] = set(otlp.secret) if otlp is not None else set()
+    raws: list[object] = []
     for key, raw in (await compute_environment(r, context, logger)).items():
+        raws.append(raw)
         value = await resolve_value(raw, ctx)
         env[key] = "" if value is None else value
         if is_secret_value(raw):
@@ -82,10 +87,11 @@ async def resolve(
     args: list[str] = []
     secret_args = False
     for raw in await compute_arguments(r, context, logger):
+        raws.append(raw)
         value = await resolve_value(raw, ctx)
         args.append("" if value is None else value)
         secret_args = secret_args or is_secret_value(raw)
-    return Resolved(env, tuple(args), frozenset(secret), secret_args)
+    return Resolved(env, tuple(args), frozenset(secret), secret_args, tuple(resources_in(raws)))
 
 
 def _check_exec_size(name: str, args: list[str], env: Mapping[str, str], limits: ExecLimits, inherit: bool) -> None:

@@ -8,12 +8,15 @@ import logging
 import os
 import secrets
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..._model._annotations import ContainerLifetime
 from ..._model._runargs import RuntimeOptions
 from .._specs import ContainerSpec
 from ._engine import DockerEngine
+from ._errors import ContainerRuntimeUnavailable, ContainerStartError, explain
+from ._images import ImageCache, ensure_image
 from ._owner import (
     LABEL_CONFIG_HASH,
     LABEL_MANAGED,
@@ -26,6 +29,8 @@ from ._owner import (
 __all__ = [
     "anonymous_volumes",
     "config_hash",
+    "container_name_of",
+    "create_container",
     "create_kwargs",
     "host_ports",
     "random_suffix",
@@ -88,6 +93,51 @@ def config_hash(spec: ContainerSpec, image_id: str) -> str:
     return hashlib.sha256(encoded).hexdigest()
 
 
+def container_name_of(spec: ContainerSpec, app_host_hash: str) -> str:
+    """The chosen name (``with_container_name``), else ``<resource>-<app host hash>`` for a persistent
+    container, else ``<resource>-<8 random letters>``."""
+    if spec.container_name:
+        return spec.container_name
+    if spec.lifetime is ContainerLifetime.PERSISTENT:
+        return f"{spec.resource_name}-{app_host_hash}"
+    return f"{spec.resource_name}-{random_suffix()}"
+
+
+async def create_container(
+    engine: DockerEngine,
+    images: ImageCache,
+    spec: ContainerSpec,
+    platform: str | None,
+    status: Callable[[str], None],
+    kwargs: dict[str, Any],
+) -> dict[str, Any]:
+    """Create the container (``kwargs`` from :func:`create_kwargs`); its details as the engine returns them.
+
+    An image this session found earlier that went away meanwhile is found (or pulled) again, once.
+    Raises :class:`ContainerStartError` naming the container, or :class:`ContainerRuntimeUnavailable`.
+    """
+    import docker.errors
+
+    def create() -> dict[str, Any]:
+        client = engine.client
+        assert client is not None
+        return dict(client.containers.create(**kwargs).attrs)
+
+    try:
+        try:
+            return await engine.call(create)
+        except docker.errors.ImageNotFound:
+            images.drop(spec.image)
+            await ensure_image(engine, spec, platform, status, images)
+            return await engine.call(create)
+    except ContainerRuntimeUnavailable:
+        raise
+    except Exception as exc:
+        raise ContainerStartError(
+            f"Cannot create the container {kwargs.get('name')} of resource '{spec.resource_name}': {explain(exc)}"
+        ) from exc
+
+
 def random_suffix() -> str:
     """Eight random lowercase letters (session container names, as Aspire's)."""
     return "".join(secrets.choice(string.ascii_lowercase) for _ in range(8))
@@ -101,11 +151,14 @@ def create_kwargs(
     *,
     lifetime: str,
     name: str,
-    network: str,
+    network: str | None,
     aliases: tuple[str, ...],
     config_hash: str,
 ) -> dict[str, Any]:
-    """The keyword arguments of ``containers.create`` for *spec* (blocking: creates named volumes)."""
+    """The keyword arguments of ``containers.create`` for *spec* (blocking: creates named volumes).
+
+    *network*: the network it is created on under *aliases* (``None``: the engine's default bridge).
+    """
     from docker.types import Mount
 
     api = engine.api()
@@ -144,8 +197,11 @@ def create_kwargs(
         "mounts": mounts,
         "labels": labels,
         "name": name,
-        "network": network,
-        "networking_config": {network: api.create_endpoint_config(aliases=list(aliases))},
+        **(
+            {}
+            if network is None
+            else {"network": network, "networking_config": {network: api.create_endpoint_config(aliases=list(aliases))}}
+        ),
         "extra_hosts": extra_hosts or None,
         "detach": True,
         **options.kwargs,

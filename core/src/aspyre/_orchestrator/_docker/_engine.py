@@ -7,6 +7,7 @@ The docker SDK blocks: every call runs in a worker thread under the engine's own
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import math
@@ -32,7 +33,7 @@ from ._owner import (
 if TYPE_CHECKING:
     from docker import DockerClient
 
-__all__ = ["DockerEngine"]
+__all__ = ["DockerEngine", "preload_sdk"]
 
 _log = logging.getLogger("aspyre.containers")
 
@@ -44,6 +45,18 @@ _DEFAULT_THREADS = 8
 _REQUEST_TIMEOUT = 60
 #: Connections kept per pool: every followed container holds one, so keep well above the default 10.
 _MAX_POOL_SIZE = 64
+
+
+def preload_sdk() -> None:
+    """Import the docker SDK (~150 ms) in a daemon thread now, while the app host does other work; the
+    connection imports it anyway (and waits for this import to finish if it is still under way)."""
+
+    def load() -> None:
+        with contextlib.suppress(Exception):
+            import docker
+            import docker.types  # noqa: F401
+
+    threading.Thread(target=load, name="aspyre-docker-import", daemon=True).start()
 
 
 class DockerEngine:
@@ -68,6 +81,9 @@ class DockerEngine:
         self.owner = OwnerIdentity.of(owner_pid)
         self.client: DockerClient | None = None
         self.closed = False
+        #: Whether the engine is Podman (its Docker API has no ``host-gateway``), known once connected.
+        self.podman = False
+        self._connecting: anyio.Lock | None = None
         self._docker_host = docker_host
         self._limiter = limiter if limiter is not None else anyio.CapacityLimiter(_DEFAULT_THREADS)
 
@@ -116,12 +132,19 @@ class DockerEngine:
         """
         if self.client is not None:
             return
+        if self._connecting is None:
+            self._connecting = anyio.Lock()
+        async with self._connecting:  # callers that come meanwhile share the one connection
+            if self.client is None:
+                await self._connect(timeout)
+
+    async def _connect(self, timeout: float) -> None:  # noqa: ASYNC109 - bounds the engine handshake
         if self.closed:
             raise RuntimeError("this ContainerRuntime was closed")
         abandoned = threading.Event()
         docker_host = self._docker_host
 
-        def _connect() -> DockerClient:
+        def _connect() -> tuple[DockerClient, bool]:
             try:
                 import docker
             except ImportError as exc:  # pragma: no cover - docker is a dependency of aspyre
@@ -140,14 +163,18 @@ class DockerEngine:
                 client.close()
                 raise
             client.api.timeout = _REQUEST_TIMEOUT
+            try:
+                components = client.api.version().get("Components") or []
+            except Exception:  # an engine that does not say is not Podman
+                components = []
             if abandoned.is_set():
                 client.close()
-            return client
+            return client, any("podman" in str(c.get("Name", "")).lower() for c in components)
 
         where = self.where
         try:
             with anyio.fail_after(timeout + 1):
-                client = await anyio.to_thread.run_sync(_connect, limiter=self._limiter, abandon_on_cancel=True)
+                client, podman = await anyio.to_thread.run_sync(_connect, limiter=self._limiter, abandon_on_cancel=True)
         except TimeoutError:
             abandoned.set()
             raise ContainerRuntimeUnavailable(
@@ -160,6 +187,7 @@ class DockerEngine:
                 f"Cannot connect to a container engine at {where}: {connect_problem(exc)}. {HINT}"
             ) from exc
         self.client = client
+        self.podman = podman
         _log.debug("connected to the container engine at %s", client.api.base_url)
 
     async def close(self) -> None:

@@ -14,16 +14,58 @@ from .._specs import ContainerSpec
 from ._engine import DockerEngine
 from ._errors import HINT, ContainerImageUnavailable, ContainerRuntimeUnavailable, explain
 
-__all__ = ["ensure_image"]
+__all__ = ["ImageCache", "ensure_image"]
+
+
+class ImageCache:
+    """Images found present in this session, by reference: each is inspected once, however many
+    containers use it (containers starting together wait for the one inspection)."""
+
+    def __init__(self) -> None:
+        self._found: dict[tuple[str, str | None], dict[str, Any]] = {}
+        self._locks: dict[tuple[str, str | None], anyio.Lock] = {}
+
+    def lock(self, key: tuple[str, str | None]) -> anyio.Lock:
+        return self._locks.setdefault(key, anyio.Lock())
+
+    def get(self, key: tuple[str, str | None]) -> dict[str, Any] | None:
+        return self._found.get(key)
+
+    def put(self, key: tuple[str, str | None], info: dict[str, Any]) -> None:
+        self._found[key] = info
+
+    def drop(self, image: str) -> None:
+        """Forget *image* (it went away: the next container asks the engine again)."""
+        for key in [key for key in self._found if key[0] == image]:
+            del self._found[key]
 
 
 async def ensure_image(
-    engine: DockerEngine, spec: ContainerSpec, platform: str | None, status: Callable[[str], None]
+    engine: DockerEngine,
+    spec: ContainerSpec,
+    platform: str | None,
+    status: Callable[[str], None],
+    cache: ImageCache | None = None,
 ) -> dict[str, Any]:
     """The image's details, pulling it first when the pull policy says so (``status`` hears about the pull).
 
+    *cache*: images already found this session are not asked for again (pull policy ``always`` still pulls).
     Raises :class:`ContainerImageUnavailable` with what to do when the image cannot be had.
     """
+    if cache is None or spec.pull_policy is ContainerImagePullPolicy.ALWAYS:
+        return await _ensure_image(engine, spec, platform, status)
+    key = (spec.image, platform)
+    async with cache.lock(key):
+        info = cache.get(key)
+        if info is None:
+            info = await _ensure_image(engine, spec, platform, status)
+            cache.put(key, info)
+        return info
+
+
+async def _ensure_image(
+    engine: DockerEngine, spec: ContainerSpec, platform: str | None, status: Callable[[str], None]
+) -> dict[str, Any]:
     policy = spec.pull_policy
     if policy is not ContainerImagePullPolicy.ALWAYS:
         info = await engine.call(_inspect_image, engine, spec.image)

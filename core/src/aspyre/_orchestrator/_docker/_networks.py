@@ -1,4 +1,9 @@
-"""The session's bridge network (removed at close) and the app host's persistent network (kept)."""
+"""The session's bridge network (removed at close) and the app host's persistent network (kept).
+
+The session network exists only while a container needs it: containers that reach another container by
+name, and the containers they reach, join it (:meth:`Networks.join`); every other container runs on the
+engine's default bridge (it starts faster there, and nothing has to be created or removed).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import ipaddress
 import logging
 
 import anyio
+import anyio.abc
 
 from ._engine import DockerEngine
 from ._errors import ContainerStartError, explain
@@ -27,9 +33,11 @@ _log = logging.getLogger("aspyre.containers")
 class Networks:
     """Creates the two networks once, on first use, and removes the session network at the end.
 
-    Every container of the session joins the session network, reachable under its resource name and
-    aliases. Persistent containers live on the persistent network, so their published ports keep
-    working while no app host runs, and join the session network while one does.
+    The containers of the resources that :meth:`join` names are on the session network, reachable under
+    their resource name and aliases; the others stay on the default bridge (:meth:`placement`), and are
+    connected to the session network when a later :meth:`join` names them. Persistent containers live on
+    the persistent network, so their published ports keep working while no app host runs, and join the
+    session network while one does when they are named.
     """
 
     def __init__(self, engine: DockerEngine) -> None:
@@ -43,7 +51,16 @@ class Networks:
         self.session_id: str | None = None
         self._persistent_id: str | None = None
         self._lock: anyio.Lock | None = None
+        self._members_lock: anyio.Lock | None = None
         self._host_gateway: str | None = None
+        #: Every container joins the session network (Podman: ``host.docker.internal`` is its gateway).
+        self.always = False
+        #: Resources whose containers are on the session network.
+        self._members: set[str] = set()
+        #: Containers off the session network, by resource name: ``(container id, aliases)``.
+        self._off: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+        #: Containers on the session network.
+        self._attached: set[str] = set()
 
     def _get_lock(self) -> anyio.Lock:
         if self._lock is None:
@@ -58,6 +75,87 @@ class Networks:
                 self.session_id = await self._engine.call(self._create, self.session_name, labels, True)
         return self.session_name
 
+    def _get_members_lock(self) -> anyio.Lock:
+        if self._members_lock is None:
+            self._members_lock = anyio.Lock()
+        return self._members_lock
+
+    @property
+    def members(self) -> frozenset[str]:
+        """The resources whose containers are (or will be) on the session network."""
+        return frozenset(self._members)
+
+    async def join(self, names: set[str] | frozenset[str]) -> None:
+        """Put the containers of the resources *names* on the session network (created now if needed).
+
+        Containers of those resources made earlier on the default bridge are connected now, under their
+        aliases (the engine connects running containers too); those made later are created on it.
+        """
+        async with self._get_members_lock():
+            new = set(names) - self._members
+            if not new:
+                return
+            self._members |= new
+            pending = [entry for name in sorted(new) for entry in self._off.pop(name, [])]
+            if not pending:
+                return
+            await self.ensure_session()
+            async with anyio.create_task_group() as tg:
+                for container_id, aliases in pending:
+                    tg.start_soon(self._connect, container_id, aliases)
+
+    async def placement(self, resource_name: str, *, join: bool = False) -> str | None:
+        """The session network's name when *resource_name*'s next container is to be created on it (the
+        network is created then), ``None`` when it runs on the default bridge. *join*: it must be on it."""
+        async with self._get_members_lock():
+            if not (join or self.always or resource_name in self._members):
+                return None
+            self._members.add(resource_name)
+            return await self.ensure_session()
+
+    async def created(
+        self, resource_name: str, container_id: str, aliases: tuple[str, ...], network: str | None
+    ) -> None:
+        """Record a container just created (on *network*, the session network's name, or off it: ``None``).
+
+        One created off the session network while a :meth:`join` named its resource is connected now.
+        """
+        async with self._get_members_lock():
+            if network is not None:
+                self._attached.add(container_id)
+            elif resource_name in self._members:
+                await self.ensure_session()
+                await self._connect(container_id, aliases)
+            else:
+                self._off.setdefault(resource_name, []).append((container_id, aliases))
+
+    def forget(self, container_id: str) -> None:
+        """The container is gone (or stays behind, off the session): stop tracking it."""
+        self._attached.discard(container_id)
+        for entries in self._off.values():
+            entries[:] = [entry for entry in entries if entry[0] != container_id]
+
+    def on_session(self, container_id: str) -> bool:
+        """Whether the container is on the session network."""
+        return container_id in self._attached
+
+    async def _connect(self, container_id: str, aliases: tuple[str, ...]) -> None:
+        import docker.errors
+
+        api = self._engine.api()
+        try:
+            await self._engine.call(
+                api.connect_container_to_network, container_id, self.session_name, aliases=list(aliases)
+            )
+        except docker.errors.NotFound:
+            return  # the container went meanwhile (stopped and removed): nothing to reach
+        except docker.errors.APIError as exc:
+            if "already exists" not in str(exc):
+                raise ContainerStartError(
+                    f"Cannot connect container {container_id[:12]} to the network {self.session_name}: {explain(exc)}"
+                ) from exc
+        self._attached.add(container_id)
+
     async def ensure_persistent(self) -> str:
         """Create (or find) the app host's persistent network; return its name."""
         async with self._get_lock():
@@ -67,12 +165,15 @@ class Networks:
         return self.persistent_name
 
     async def host_gateway(self) -> str:
-        """What ``host.docker.internal`` maps to in containers (call after :meth:`ensure_session`).
+        """What ``host.docker.internal`` maps to in containers.
 
         Docker's ``host-gateway``; Podman's Docker API (4.x) does not understand that word, so there it is
-        the session network's gateway address, the one Podman's own ``host.containers.internal`` points to.
+        the session network's gateway address, the one Podman's own ``host.containers.internal`` points to
+        (every container joins the session network there: :attr:`always`).
         """
         if self._host_gateway is None:
+            if self.always:
+                await self.ensure_session()
             self._host_gateway = await self._engine.call(self._find_host_gateway)
         return self._host_gateway
 
@@ -104,8 +205,7 @@ class Networks:
 
     def _find_host_gateway(self) -> str:
         api = self._engine.api()
-        components = api.version().get("Components") or []
-        if self.session_id is None or not any("podman" in str(c.get("Name", "")).lower() for c in components):
+        if self.session_id is None or not self.always:
             return "host-gateway"
         for config in (api.inspect_network(self.session_id).get("IPAM") or {}).get("Config") or []:
             if config.get("Gateway"):
@@ -116,7 +216,9 @@ class Networks:
         """Disconnect a container (that stays) from the session network."""
         import docker.errors
 
-        if self.session_id is None:
+        attached = container_id in self._attached
+        self.forget(container_id)
+        if self.session_id is None or not attached:
             return
         try:
             api = self._engine.api()

@@ -30,7 +30,7 @@ _log = logging.getLogger("aspyre.containers")
 
 async def reuse_persistent(
     engine: DockerEngine,
-    session_network: str,
+    session_network: str | None,
     spec: ContainerSpec,
     *,
     name: str,
@@ -43,6 +43,7 @@ async def reuse_persistent(
 ) -> ContainerHandle | None:
     """The existing persistent container *name*, followed again, or ``None`` when it must be created.
 
+    *session_network*: the session network it joins (``None``: it stays off it).
     One that must be recreated is stopped gracefully first (*grace* seconds before SIGKILL), then removed.
     """
     import docker.errors
@@ -78,8 +79,7 @@ async def reuse_persistent(
         # Stopped the way any stop is (the image's stop signal, then SIGKILL after the grace period), so
         # that a database saves its last writes (Redis saves on SIGTERM) before the container goes.
         status(
-            f"Recreating persistent container {name}: {reason}; stopping it first (grace period "
-            f"{math.ceil(grace)} s)"
+            f"Recreating persistent container {name}: {reason}; stopping it first (grace period {math.ceil(grace)} s)"
         )
         try:
             await engine.call(engine.api().stop, existing["Id"], timeout=max(0, math.ceil(grace)))
@@ -95,7 +95,7 @@ async def reuse_persistent(
 
 async def _follow(
     engine: DockerEngine,
-    session_network: str,
+    session_network: str | None,
     spec: ContainerSpec,
     existing: dict[str, Any],
     aliases: tuple[str, ...],
@@ -113,7 +113,7 @@ async def _follow(
     networks = (existing.get("NetworkSettings") or {}).get("Networks") or {}
     monitor = Monitor(api, container_id, name, on_log, on_engine)
     try:
-        if session_network not in networks:
+        if session_network is not None and session_network not in networks:
             await engine.call(api.connect_container_to_network, container_id, session_network, aliases=list(aliases))
         # Attached before the start, so the new run's first lines are not missed; earlier runs' are not replayed.
         stream = await engine.call(monitor.open_stream, logs=False)

@@ -2,8 +2,9 @@
 
 :class:`ContainerRuntime` is what the orchestrator uses to run container resources: it connects to the
 engine (``DOCKER_HOST`` or the Docker CLI context, Podman's Docker-compatible socket works too), sweeps
-objects left behind by app hosts that no longer run, creates the session network, pulls images per pull
-policy, creates and starts containers (ports published on 127.0.0.1, mounts, network aliases, runtime
+objects left behind by app hosts that no longer run, creates the session network when a container reaches
+another by name (:meth:`~ContainerRuntime.join_network`), pulls images per pull policy (each image is
+inspected once per session), creates and starts containers (ports published on 127.0.0.1, mounts, network aliases, runtime
 args), streams their output line by line, reports their exit, and stops, detaches or removes them.
 It also says how a caller reaches an address (:meth:`~ContainerRuntime.host_gateway_name`,
 :meth:`~ContainerRuntime.container_address`).
@@ -22,7 +23,6 @@ import math
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import anyio
 import attrs
@@ -34,9 +34,10 @@ from ._build import build_image
 from ._create import (
     anonymous_volumes,
     config_hash,
+    container_name_of,
+    create_container,
     create_kwargs,
     host_ports,
-    random_suffix,
     remove_with_volumes,
     validate,
 )
@@ -44,7 +45,7 @@ from ._engine import DockerEngine
 from ._errors import ContainerExitUnknown, ContainerRuntimeUnavailable, ContainerStartError, explain
 from ._files import put_files
 from ._handle import ContainerHandle
-from ._images import ensure_image
+from ._images import ImageCache, ensure_image
 from ._monitor import Monitor
 from ._networks import Networks
 from ._owner import LIFETIME_PERSISTENT, LIFETIME_SESSION
@@ -60,6 +61,13 @@ _log = logging.getLogger("aspyre.containers")
 HOST_GATEWAY = "host.docker.internal"
 #: How long stopping and closing wait for a container's output thread to finish after the stream ends.
 _MONITOR_JOIN_TIMEOUT = 10.0
+
+
+async def _joined(handle: ContainerHandle) -> bool:
+    """Wait (on the loop, holding no worker thread) for the container's output thread to finish; whether it did."""
+    with anyio.move_on_after(_MONITOR_JOIN_TIMEOUT):
+        await handle._monitor.done.wait()
+    return handle._monitor.done.is_set()
 
 
 class ContainerRuntime:
@@ -92,6 +100,7 @@ class ContainerRuntime:
             owner_pid=owner_pid,
         )
         self._networks = Networks(self._engine)
+        self._images = ImageCache()
         self._handles: dict[str, ContainerHandle] = {}
 
     # ------------------------------------------------------------------ names and addresses
@@ -125,7 +134,7 @@ class ContainerRuntime:
         return HOST_GATEWAY
 
     async def host_gateway_address(self) -> str | None:
-        """The IP address :data:`HOST_GATEWAY` maps to in containers (after :meth:`ensure_network`), or ``None``
+        """The IP address :data:`HOST_GATEWAY` maps to in containers (after :meth:`connect`), or ``None``
         when the engine does not say: where a server on this machine listens for containers to reach it."""
         return await self._networks.host_gateway_address()
 
@@ -140,6 +149,7 @@ class ContainerRuntime:
         Raises :class:`ContainerRuntimeUnavailable` within about *timeout* seconds when no engine answers.
         """
         await self._engine.connect(timeout)
+        self._networks.always = self._engine.podman
 
     async def sweep_orphans(self) -> list[str]:
         """Remove session objects of app hosts that no longer run; see :func:`._sweep.sweep_orphans`."""
@@ -148,12 +158,20 @@ class ContainerRuntime:
         return await engine.call(sweep_orphans, engine.api(), session_id=engine.session_id, this_host=engine.owner.host)
 
     async def ensure_network(self) -> str:
-        """Create the session's bridge network once (labelled like every session object); return its name.
-
-        Every container of the session joins it, reachable under its resource name and aliases.
-        """
+        """Create the session's bridge network once (labelled like every session object); return its name."""
         await self.connect()
         return await self._networks.ensure_session()
+
+    async def join_network(self, *resource_names: str) -> None:
+        """Put the containers of *resource_names* (one that reaches another by name, the one reached) on the
+        session network: those made earlier are connected now, later ones created on it. Other containers
+        (without aliases of their own) run on the default bridge: see :class:`._networks.Networks`."""
+        await self.connect()
+        await self._networks.join(frozenset(resource_names))
+
+    def on_session_network(self, handle: ContainerHandle) -> bool:
+        """Whether the container is on the session network now."""
+        return self._networks.on_session(handle.id)
 
     # ------------------------------------------------------------------ start
     async def start_container(
@@ -180,20 +198,18 @@ class ContainerRuntime:
         status = on_status or (lambda message: None)
         options = parse_runtime_args(spec.runtime_args, resource_name=spec.resource_name)
         validate(spec)
-        network = await self.ensure_network()
+        await self.connect()
+        # The session network only when a container reaches another by name, or is reached (join_network),
+        # or has network aliases of its own; the rest start faster on the default bridge.
+        network = await self._networks.placement(spec.resource_name, join=bool(spec.network_aliases))
         gateway = await self._networks.host_gateway()
         spec = attrs.evolve(spec, extra_hosts={HOST_GATEWAY: gateway, **spec.extra_hosts})
         persistent = spec.lifetime is ContainerLifetime.PERSISTENT
-        image = await ensure_image(self._engine, spec, options.kwargs.get("platform"), status)
+        image = await ensure_image(self._engine, spec, options.kwargs.get("platform"), status, self._images)
         image_id = str(image["Id"])
         hash_ = config_hash(spec, image_id)
         aliases = tuple(dict.fromkeys((spec.resource_name, *spec.network_aliases)))
-        if spec.container_name:
-            name = spec.container_name
-        elif persistent:
-            name = f"{spec.resource_name}-{self.app_host_hash}"
-        else:
-            name = f"{spec.resource_name}-{random_suffix()}"
+        name = container_name_of(spec, self.app_host_hash)
 
         primary_network = network
         if persistent:
@@ -212,6 +228,7 @@ class ContainerRuntime:
             )
             if reused is not None:
                 self._handles[reused.id] = reused
+                await self._networks.created(spec.resource_name, reused.id, aliases, network)
                 return reused
 
         engine = self._engine
@@ -227,14 +244,8 @@ class ContainerRuntime:
             aliases=aliases,
             config_hash=hash_,
         )
-        try:
-            container = await engine.call(self._create, kwargs)
-        except ContainerRuntimeUnavailable:
-            raise
-        except Exception as exc:
-            raise ContainerStartError(
-                f"Cannot create the container {name} of resource '{spec.resource_name}': {explain(exc)}"
-            ) from exc
+        platform = options.kwargs.get("platform")
+        container = await create_container(engine, self._images, spec, platform, status, kwargs)
         container_id = str(container["Id"])
         api = engine.api()
         monitor = Monitor(api, container_id, name, on_log, on_engine)
@@ -252,10 +263,12 @@ class ContainerRuntime:
         )
         self._handles[container_id] = handle
         try:
-            if persistent:
+            if persistent and network is not None:
                 await engine.call(api.connect_container_to_network, container_id, network, aliases=list(aliases))
+            await self._networks.created(spec.resource_name, container_id, aliases, network)
             try:
-                await engine.call(put_files, engine, container_id, spec.files)
+                if spec.files:
+                    await engine.call(put_files, engine, container_id, spec.files)
             except Exception as exc:
                 if isinstance(exc, ContainerRuntimeUnavailable):
                     raise
@@ -297,11 +310,6 @@ class ContainerRuntime:
         await self.connect()
         engine = self._engine
         return await engine.call(build_image, engine, spec, on_log, on_status or (lambda message: None))
-
-    def _create(self, kwargs: dict[str, Any]) -> dict[str, Any]:
-        client = self._engine.client
-        assert client is not None
-        return dict(client.containers.create(**kwargs).attrs)
 
     # ------------------------------------------------------------------ follow, stop, detach, kill
     async def wait(self, handle: ContainerHandle) -> int:
@@ -356,7 +364,7 @@ class ContainerRuntime:
                 handle._removed = True
                 self._handles.pop(handle.id, None)
                 raise
-            if not await self._engine.call(handle._monitor.join, _MONITOR_JOIN_TIMEOUT):
+            if not await _joined(handle):
                 handle._monitor.close(detach=False)
             if handle.persistent:
                 await self._detach(handle)
@@ -389,7 +397,7 @@ class ContainerRuntime:
                 await self._engine.call(self._engine.api().kill, handle.id)
             except docker.errors.APIError as exc:  # not running (409) or gone (404)
                 _log.debug("killing container %s: %s", handle.name, exc)
-            if not await self._engine.call(handle._monitor.join, _MONITOR_JOIN_TIMEOUT):
+            if not await _joined(handle):
                 handle._monitor.close(detach=False)
 
     async def remove(self, handle: ContainerHandle) -> None:
@@ -402,7 +410,7 @@ class ContainerRuntime:
 
     async def _detach(self, handle: ContainerHandle) -> None:
         handle._monitor.close(detach=True)
-        await self._engine.call(handle._monitor.join, _MONITOR_JOIN_TIMEOUT)
+        await _joined(handle)
         await self._networks.leave_session(handle.id, handle.name)
         handle._removed = True
         self._handles.pop(handle.id, None)
@@ -411,13 +419,14 @@ class ContainerRuntime:
         """Remove the container with its anonymous volumes and stop tracking it."""
         handle._removed = True
         self._handles.pop(handle.id, None)
+        self._networks.forget(handle.id)
         if self._engine.client is None:
             return
         try:
             await self._engine.call(remove_with_volumes, self._engine, handle.id, handle._anonymous_volumes)
         except Exception as exc:
             _log.warning("removing container %s failed: %s", handle.name, exc)
-        await self._engine.call(handle._monitor.join, _MONITOR_JOIN_TIMEOUT)
+        await _joined(handle)
 
     # ------------------------------------------------------------------ end
     async def close(self) -> None:
@@ -427,20 +436,20 @@ class ContainerRuntime:
             if self._engine.client is None:
                 self._engine.closed = True
                 return
-            for handle in list(self._handles.values()):
-                try:
-                    if handle.persistent:
-                        await self._detach(handle)
-                    else:
-                        await self.kill(handle)
-                        await self._forget(handle)
-                except Exception as exc:
-                    handle._monitor.close(detach=True)
-                    _log.warning("cleaning up container %s failed: %s", handle.name, exc)
+            async with anyio.create_task_group() as tg:  # independent containers: all at once
+                for handle in list(self._handles.values()):
+                    tg.start_soon(self._release, handle)
             try:
                 await self._networks.remove_session()
             finally:
                 await self._engine.close()
+
+    async def _release(self, handle: ContainerHandle) -> None:
+        try:
+            await (self._detach(handle) if handle.persistent else self.remove(handle))
+        except Exception as exc:
+            handle._monitor.close(detach=True)
+            _log.warning("cleaning up container %s failed: %s", handle.name, exc)
 
     async def stop_persistent(self, resource_name: str, container_name: str | None, grace: float) -> None:
         """Stop this app host's persistent container of *resource_name* if it runs (no handle needed).
