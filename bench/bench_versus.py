@@ -413,6 +413,10 @@ def run_one(contender: str, scenario: str, python: str, interrupt: bool, compare
 
 
 def main() -> None:
+    # Started in the background by a non-interactive shell, this process (and every contender it starts)
+    # would ignore SIGINT: the contenders that rely on KeyboardInterrupt (the SDK, compose and testcontainers
+    # scripts) would never stop on "Ctrl-C". Contenders inherit an ignored signal, not a handler.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=5, help="interleaved rounds (medians)")
     parser.add_argument("--scenarios", default="stack,redis1,redis8")

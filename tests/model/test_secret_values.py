@@ -35,3 +35,22 @@ def test_an_endpoint_of_a_resource_with_a_password_is_not_secret(tmp_path: Path)
     assert isinstance(port, EndpointReferenceExpression)
     assert not is_secret_value(port)
     assert is_secret_value(ConnectionStringReference(cache.resource))
+
+
+def test_expressions_made_afresh_on_each_access_are_all_walked(tmp_path: Path) -> None:
+    """A database's connection string expression is a new object at every access, as is its server's: the walk
+    must not take the second for the first because it was given the freed one's address (the password was
+    missed in most calls, and ``ConnectionStrings__appdb`` shown unmasked)."""
+    import gc
+
+    builder = aspyre.DistributedApplication.create_builder([], app_host_path=tmp_path / "apphost.py")
+    database = builder.add_postgres("pg").add_database("appdb").resource
+    assert database.connection_string_expression is not database.connection_string_expression
+    enabled = gc.isenabled()
+    gc.disable()  # the allocator's reuse of a freed address, without a collection in between
+    try:
+        answers = [is_secret_value(ConnectionStringReference(database)) for _ in range(200)]
+    finally:
+        if enabled:
+            gc.enable()
+    assert answers.count(False) == 0

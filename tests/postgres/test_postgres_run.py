@@ -111,6 +111,58 @@ async def test_dependents_start_once_the_database_exists(app_host: Path) -> None
         assert {r.name for r in db_snapshot.health_reports} == {"appdb_check", "pg_check"}
 
 
+async def test_databases_exist_when_the_server_is_reported_healthy(app_host: Path) -> None:
+    """The server's first successful check creates its databases on the connection it just opened: a
+    resource-ready handler of the server (subscribed before the integration's own) finds them, and the
+    database is healthy with the server's report of that check, not after a round of its own."""
+    builder = new_builder(app_host)
+    seen: dict[str, object] = {}
+    handled = anyio.Event()
+
+    async def on_ready(event: aspyre.events.ResourceReadyEvent) -> None:
+        if event.resource.name != "pg":
+            return
+        try:
+            await look(event)
+        finally:
+            handled.set()
+
+    async def look(event: aspyre.events.ResourceReadyEvent) -> None:
+        app = event.app
+        assert app is not None
+        snapshot = app.resource_notifications.get_snapshot("pg")
+        assert snapshot is not None
+        seen["pg_report"] = snapshot.health_reports
+        try:
+            conn = await connect(app, "appdb")  # type: ignore[arg-type]
+        except psycopg.OperationalError as exc:
+            seen["appdb"] = f"cannot connect: {exc}"
+        else:
+            async with conn:
+                seen["appdb"] = (await (await conn.execute("select current_database()")).fetchone() or [None])[0]
+
+    builder.eventing.subscribe(aspyre.events.ResourceReadyEvent, on_ready)  # before add_postgres's own
+    pg = builder.add_postgres("pg")
+    pg.add_database("appdb")
+    app = builder.build()
+    async with app:
+        await wait_healthy(app, "appdb")
+        with anyio.fail_after(GUARD):
+            await handled.wait()
+        assert seen.get("appdb") == "appdb", seen
+        assert "Created database 'appdb'" in logs(app, "pg")
+        assert logs(app, "pg").count("Created database") == 1
+        db_snapshot = app.resource_notifications.get_snapshot("appdb")
+        assert db_snapshot is not None
+        inherited = next(r for r in db_snapshot.health_reports if r.name == "pg_check")
+        server_reports = seen["pg_report"]
+        assert isinstance(server_reports, tuple)
+        (server_report,) = server_reports
+        # The database's round took the server's own report (same call), rather than running the check again.
+        assert inherited.last_run_at == server_report.last_run_at
+        assert inherited.description == server_report.description
+
+
 CHECK_PARTS = """
     import os, sys
     import psycopg

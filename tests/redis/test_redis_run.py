@@ -65,6 +65,39 @@ def log_text(app: aspyre.DistributedApplication, name: str) -> str:
     return "\n".join(line.content for line in app.resource_loggers.backlog(name))
 
 
+async def test_the_health_check_tells_a_refused_password_from_a_healthy_server(tmp_path: Path) -> None:
+    """The check speaks AUTH and PING itself: against a real Redis, the right password is healthy, a wrong or
+    missing one is refused (as redis-py's AuthenticationError would say), and a username is sent along."""
+    b = make_builder(tmp_path)
+    b.add_redis("cache")
+    app = b.build()
+    async with app:
+        await app.resource_notifications.wait_for_resource_healthy("cache")
+        host, port, password = parse_connection_string(await app.get_connection_string("cache"))
+        assert password is not None
+        context = aspyre.HealthCheckContext(app.get_resource("cache"), app)
+
+        async def check(connection_string: str) -> aspyre.HealthCheckResult:
+            return await aspyre_redis.RedisHealthCheck(connection_string=connection_string, timeout=5)(context)
+
+        good = await check(f"{host}:{port},password={password}")
+        assert good.status is aspyre.HealthStatus.HEALTHY, good.description
+        assert good.description == f"PING {host}:{port} -> PONG"
+        uri = await check(f"redis://default:{password}@{host}:{port}")  # AUTH with a username
+        assert uri.status is aspyre.HealthStatus.HEALTHY, uri.description
+        for wrong in (f"{host}:{port},password=wrong", f"{host}:{port}", f"redis://nobody:{password}@{host}:{port}"):
+            result = await check(wrong)
+            assert result.status is aspyre.HealthStatus.UNHEALTHY, wrong
+            assert result.description is not None
+            assert result.description.startswith(f"PING {host}:{port}: the server refused the password"), result
+            assert "wrong" not in result.description and password not in result.description
+        # redis-py agrees on each of them.
+        with connect(f"{host}:{port},password={password}") as client:
+            assert client.ping() is True
+        with connect(f"{host}:{port}", password="wrong") as client, pytest.raises(redis.exceptions.AuthenticationError):
+            client.ping()
+
+
 async def test_generated_password_is_required(tmp_path: Path, docker_client: Any) -> None:
     b = make_builder(tmp_path)
     b.add_redis("cache")

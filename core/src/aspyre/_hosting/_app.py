@@ -297,6 +297,9 @@ class DistributedApplication:
             print(f"aspyre: the app host failed:\n{user_error_report(exc)}", file=sys.stderr)
             print("aspyre: (ASPYRE_TRACEBACK=1 shows the whole traceback)", file=sys.stderr, flush=True)
             code = 1
+        # Again, now that everything stopped: what the run imported (the Docker and database clients) and made
+        # need not be walked by the collector at exit either (that walk took ~80 ms of the exit after Ctrl-C).
+        gc.freeze()
         if code:
             sys.exit(code)
 

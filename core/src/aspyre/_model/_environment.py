@@ -89,13 +89,15 @@ def is_secret_value(value: object) -> bool:
     expression uses, however deep (``ConnectionStrings__appdb`` holds the server's password); one that
     cannot be inspected counts as secret.
     """
-    seen: set[int] = set()
+    # Every object looked at stays referenced here until the walk ends: connection string expressions are made
+    # afresh on each access, and an id seen earlier could otherwise be reused by the next one (skipping it).
+    seen: dict[int, object] = {}
     todo = [value]
     while todo:
         v = todo.pop()
         if id(v) in seen:
             continue
-        seen.add(id(v))
+        seen[id(v)] = v
         if isinstance(v, ParameterResource):
             if v.secret:
                 return True

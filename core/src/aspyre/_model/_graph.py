@@ -195,13 +195,15 @@ def value_references(resource: IResource, values: Iterable[object] | None = None
     nested values. Endpoint references are left out: endpoints may form cycles (as in Aspire). ``values``: its
     :func:`value_objects`, when the caller has them."""
     out: list[IResource] = []
-    seen: set[int] = set()
+    # Objects walked stay referenced until the end (a value's ``references`` may be made afresh on each access:
+    # an id seen earlier must not be reused by a later object, which would then be skipped).
+    seen: dict[int, object] = {}
     found = {id(resource)}
 
     def walk(v: object) -> None:
         if type(v) is str or id(v) in seen or isinstance(v, (EndpointReference, EndpointReferenceExpression)):
             return
-        seen.add(id(v))
+        seen[id(v)] = v
         if isinstance(v, IResource):
             if id(v) not in found:
                 found.add(id(v))

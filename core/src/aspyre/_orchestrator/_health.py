@@ -19,7 +19,7 @@ from .._model._resources import IResource
 from .._model._snapshot import HealthReportSnapshot, KnownResourceStates, ResourceSnapshot
 from ._callbacks import is_async_callable, run_in_thread
 
-__all__ = ["HealthSettings", "collect_health_checks", "monitor_health", "run_health_check"]
+__all__ = ["HealthRound", "HealthSettings", "collect_health_checks", "monitor_health", "run_health_check"]
 
 
 @attrs.frozen
@@ -30,8 +30,8 @@ class HealthSettings:
     seconds once healthy."""
 
     #: First retry delay while unhealthy; doubles on each failure up to ``unhealthy_max``.
-    unhealthy_initial: float = 0.05
-    unhealthy_max: float = 0.25
+    unhealthy_initial: float = 0.025
+    unhealthy_max: float = 0.1
     #: Seconds of unhealthy results after which the delay doubles further, up to ``unhealthy_slow_max``.
     fast_window: float = 30.0
     unhealthy_slow_max: float = 2.0
@@ -50,7 +50,12 @@ class HealthSettings:
 
 def collect_health_checks(resource: IResource) -> list[HealthCheckAnnotation]:
     """The resource's own checks, then its ancestors' (a child is also checked with its parent's)."""
-    out: list[HealthCheckAnnotation] = []
+    return [check for check, _ in _checks_with_owners(resource)]
+
+
+def _checks_with_owners(resource: IResource) -> list[tuple[HealthCheckAnnotation, IResource]]:
+    """Each check of :func:`collect_health_checks` with the resource it comes from."""
+    out: list[tuple[HealthCheckAnnotation, IResource]] = []
     seen: set[int] = set()
     todo: list[IResource] = [resource]
     while todo:
@@ -58,7 +63,7 @@ def collect_health_checks(resource: IResource) -> list[HealthCheckAnnotation]:
         if id(r) in seen:
             continue
         seen.add(id(r))
-        out.extend(a for a in r.annotations.all(HealthCheckAnnotation) if all(a.key != o.key for o in out))
+        out.extend((a, r) for a in r.annotations.all(HealthCheckAnnotation) if all(a.key != o.key for o, _ in out))
         todo.extend(parents_of(r))
     return out
 
@@ -139,6 +144,95 @@ def pending_reports(resource: IResource) -> tuple[HealthReportSnapshot, ...]:
     return tuple(HealthReportSnapshot(c.key, None) for c in collect_health_checks(resource))
 
 
+@attrs.define(eq=False)
+class HealthRound:
+    """One round of a resource's checks: when it began, and set once its reports are published."""
+
+    began: dt.datetime
+    done: anyio.Event = attrs.field(factory=anyio.Event)
+
+
+def _fresh_report(
+    owner: IResource,
+    key: str,
+    since: dt.datetime,
+    get_snapshot: Callable[[IResource], ResourceSnapshot | None],
+) -> HealthReportSnapshot | None:
+    """*owner*'s own report of check *key*, if that check began at *since* or later (else ``None``)."""
+    snap = get_snapshot(owner)
+    if snap is None or snap.state_text != KnownResourceStates.RUNNING:
+        return None
+    for report in snap.health_reports:
+        if report.name == key and report.status is not None and report.last_run_at is not None:
+            return report if report.last_run_at >= since else None
+    return None
+
+
+async def _inherited_report(
+    owner: IResource,
+    key: str,
+    since: dt.datetime,
+    get_snapshot: Callable[[IResource], ResourceSnapshot | None],
+    rounds: dict[int, HealthRound],
+    time_limit: float,
+) -> HealthReportSnapshot | None:
+    """The owner's report of *key* from a round of its own that began during ours (waiting for that round
+    to end if it is under way); ``None`` when it had none."""
+    current = rounds.get(id(owner))
+    if current is not None and current.began >= since and not current.done.is_set():
+        with anyio.move_on_after(time_limit):
+            await current.done.wait()
+    return _fresh_report(owner, key, since, get_snapshot)
+
+
+async def _run_round(
+    resource: IResource,
+    checks: list[tuple[HealthCheckAnnotation, IResource]],
+    context: HealthCheckContext,
+    settings: HealthSettings,
+    in_flight: dict[str, float],
+    get_snapshot: Callable[[IResource], ResourceSnapshot | None],
+    rounds: dict[int, HealthRound],
+    since: dt.datetime,
+) -> tuple[HealthReportSnapshot, ...]:
+    """One round: the resource's own checks (at once), then those it inherits from its ancestors.
+
+    An inherited check is the ancestor's: when the ancestor's own monitor ran it in a round that began
+    during this one (as a database's round waits for its server to be ready), that report is taken as
+    it is; otherwise the check runs now. So a child whose own check waited for its parent is healthy
+    with it, not a round later with a result from before.
+    """
+    results: dict[int, HealthReportSnapshot] = {}
+    own = [i for i, (_, owner) in enumerate(checks) if owner is resource]
+    inherited = [i for i, (_, owner) in enumerate(checks) if owner is not resource]
+    async with anyio.create_task_group() as tg:
+        for i in own:
+            tg.start_soon(_run_into, results, i, checks[i][0], context, settings.check_timeout, in_flight)
+    if inherited:
+        async with anyio.create_task_group() as tg:
+            for i in inherited:
+                tg.start_soon(_inherit_into, results, i, checks[i], context, settings, in_flight, get_snapshot, rounds, since)
+    return tuple(results[i] for i in range(len(checks)))
+
+
+async def _inherit_into(
+    results: dict[int, HealthReportSnapshot],
+    i: int,
+    check_owner: tuple[HealthCheckAnnotation, IResource],
+    context: HealthCheckContext,
+    settings: HealthSettings,
+    in_flight: dict[str, float],
+    get_snapshot: Callable[[IResource], ResourceSnapshot | None],
+    rounds: dict[int, HealthRound],
+    since: dt.datetime,
+) -> None:
+    check, owner = check_owner
+    report = await _inherited_report(owner, check.key, since, get_snapshot, rounds, settings.check_timeout)
+    if report is None:
+        report = await run_health_check(check, context, settings.check_timeout, in_flight)
+    results[i] = report
+
+
 async def monitor_health(
     resource: IResource,
     *,
@@ -148,9 +242,15 @@ async def monitor_health(
     fire_ready: Callable[[IResource], Awaitable[None]],
     state_changed: Callable[[], Awaitable[None]],
     settings: HealthSettings,
+    rounds: dict[int, HealthRound] | None = None,
 ) -> None:
-    """Check ``resource`` until cancelled; call ``fire_ready`` once, the first time all checks pass."""
-    checks = collect_health_checks(resource)
+    """Check ``resource`` until cancelled; call ``fire_ready`` once, the first time all checks pass.
+
+    *rounds* (shared by the monitors of one app) holds each resource's latest round, so that a child
+    takes its parent's reports from a round that ran meanwhile (see :func:`_run_round`).
+    """
+    rounds = {} if rounds is None else rounds
+    checks = _checks_with_owners(resource)
     if not checks:
         await fire_ready(resource)
         return
@@ -163,12 +263,14 @@ async def monitor_health(
         snap = get_snapshot(resource)
         if snap is None or snap.state_text != KnownResourceStates.RUNNING:
             return
-        results: dict[int, HealthReportSnapshot] = {}
-        async with anyio.create_task_group() as tg:
-            for i, c in enumerate(checks):
-                tg.start_soon(_run_into, results, i, c, context, settings.check_timeout, in_flight)
-        reports = tuple(results[i] for i in range(len(checks)))
-        publish_update(resource, functools.partial(_with_reports, reports))
+        this_round = rounds[id(resource)] = HealthRound(dt.datetime.now(dt.UTC))
+        try:
+            reports = await _run_round(
+                resource, checks, context, settings, in_flight, get_snapshot, rounds, this_round.began
+            )
+            publish_update(resource, functools.partial(_with_reports, reports))
+        finally:
+            this_round.done.set()
         healthy = all(r.status is HealthStatus.HEALTHY for r in reports)
         if healthy:
             failures = 0

@@ -1,7 +1,7 @@
 """Run mode: start the app's resources in dependency order, watch them, stop them cleanly.
 
 The orchestrator decides *when* (as Aspire's ``ApplicationOrchestrator``): events, waits, start order,
-commands, stop waves, health. What a resource runs as, and how, is the :class:`Executor`'s part.
+commands, shutdown order, health. What a resource runs as, and how, is the :class:`Executor`'s part.
 """
 
 from __future__ import annotations
@@ -84,20 +84,17 @@ def _leaves(exc: BaseException) -> list[BaseException]:
     return [exc]
 
 
-def _stop_waves(model: DistributedApplicationModel, running: list[IResource]) -> list[list[IResource]]:
-    """*running* in the order to stop them: each wave holds what nothing left still depends on."""
-    waves: list[list[IResource]] = []
+def _stop_after(model: DistributedApplicationModel, running: list[IResource]) -> dict[int, list[IResource]]:
+    """For each of *running* (by id), the others of *running* that depend on it: they stop before it.
+
+    Resources that depend on each other (a cycle) stop together: neither waits for the other.
+    """
     # Each resource's dependencies, computed once (the app is stopping: this must not take long).
     needs = {id(o): {id(d) for d in model.dependencies(o, recursive=True)} for o in running}
-    remaining = list(running)
-    while remaining:
-        wave = [r for r in remaining if not any(id(r) in needs[id(o)] for o in remaining if o is not r)] or list(
-            remaining
-        )
-        waves.append(wave)
-        in_wave = {id(r) for r in wave}
-        remaining = [r for r in remaining if id(r) not in in_wave]
-    return waves
+    return {
+        id(r): [o for o in running if o is not r and id(r) in needs[id(o)] and id(o) not in needs[id(r)]]
+        for r in running
+    }
 
 
 class Orchestrator(ResourceCommands):
@@ -401,15 +398,27 @@ class Orchestrator(ResourceCommands):
         return list(self._failed)
 
     # -- stop ------------------------------------------------------------------------------------------------
+    async def _stop_when_alone(self, r: IResource, dependants: list[anyio.Event], stopped: anyio.Event) -> None:
+        """Stop *r* (app shutdown) once every resource that depends on it has stopped."""
+        try:
+            for ev in dependants:
+                await ev.wait()
+            await self._stop(r, StopReason.SHUTDOWN)
+        finally:
+            stopped.set()
+
     async def _shutdown(self) -> None:
         """Stop resources, dependents first, then release the container runtime."""
         self._stopping = True
         self._readiness.detach()
         with anyio.CancelScope(shield=True):
-            for wave in _stop_waves(self.model, [r for r in self.model if self._run(r).scope is not None]):
-                async with anyio.create_task_group() as tg:
-                    for r in wave:
-                        tg.start_soon(self._stop, r, StopReason.SHUTDOWN)
+            # Everything at once, except that a resource waits for what depends on it to have stopped.
+            running = [r for r in self.model if self._run(r).scope is not None]
+            stopped = {id(r): anyio.Event() for r in running}
+            after = _stop_after(self.model, running)
+            async with anyio.create_task_group() as tg:
+                for r in running:
+                    tg.start_soon(self._stop_when_alone, r, [stopped[id(d)] for d in after[id(r)]], stopped[id(r)])
             # Custom resources (background initialize handlers) stop next, while their final
             # states still reach watchers and hooks.
             await self._background.stop(self.options.stop_grace_period)

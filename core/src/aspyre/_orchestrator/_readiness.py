@@ -15,7 +15,7 @@ from .._eventing._app import App
 from .._eventing._events import ResourceReadyEvent
 from .._model._resources import IResource
 from .._model._snapshot import KnownResourceStates, ResourceSnapshot
-from ._health import HealthSettings, collect_health_checks, monitor_health
+from ._health import HealthRound, HealthSettings, collect_health_checks, monitor_health
 from ._logs import ResourceLoggerService
 from ._notifications import ResourceNotificationService
 
@@ -48,6 +48,8 @@ class Readiness:
         self._check_timeout = check_timeout
         self._tg: anyio.abc.TaskGroup | None = None
         self._checks: dict[int, anyio.CancelScope] = {}
+        #: Each monitored resource's latest round of checks (children take their parent's reports from it).
+        self._rounds: dict[int, HealthRound] = {}
 
     def attach(self, tg: anyio.abc.TaskGroup) -> None:
         self._tg = tg
@@ -92,6 +94,7 @@ class Readiness:
                 fire_ready=_ready_already if resumed else self._fire_ready,
                 state_changed=functools.partial(self._left_running, r),
                 settings=self._settings(),
+                rounds=self._rounds,
             )
 
     def _settings(self) -> HealthSettings:

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     import logging
 
     import anyio
+    import psycopg
 
 # anyio is imported where checks run (run mode): an app host that only builds its model does not need it.
 
@@ -142,6 +143,11 @@ class PostgresHealthCheck:
     database: PostgresDatabaseResource | None = None
     #: The last refused-password explanation written to the server's log (written once, not per check).
     _logged: str | None = attrs.field(default=None, init=False, repr=False)
+    #: The server's run (see :meth:`_server_run`) whose first successful check created its databases, on
+    #: the connection it had just opened: the databases exist when the server is reported healthy.
+    databases_created_for: object | None = attrs.field(default=None, init=False, repr=False)
+    #: Creations under way, by server run (the check also runs for each database, as its parent's check).
+    _creating: dict[object, anyio.Event] = attrs.field(factory=dict, init=False, repr=False)
 
     @property
     def dbname(self) -> str:
@@ -165,20 +171,52 @@ class PostgresHealthCheck:
                 f"{self.database.database_name!r}"
             )
         info = await connect_info(self.server, self.dbname)
+        run = self._server_run(context)
+        create = self.database is None and run is not None and run != self.databases_created_for
+        if create:
+            creating = self._creating.get(run)
+            if creating is not None:  # this check runs for a database too: one creation per server run
+                await creating.wait()
+                create = run != self.databases_created_for
         try:
-            version = await anyio.to_thread.run_sync(_probe, info, abandon_on_cancel=True)
+            if create:
+                self._creating[run] = done = anyio.Event()
+                try:
+                    version, results = await anyio.to_thread.run_sync(
+                        _probe_and_create, info, list(self.server.database_resources), abandon_on_cancel=True
+                    )
+                    self.databases_created_for = run
+                    _record_creation(results, self._server_logger(context))
+                finally:
+                    self._creating.pop(run, None)
+                    done.set()
+            else:
+                version = await anyio.to_thread.run_sync(_probe, info, abandon_on_cancel=True)
         except Exception as exc:
             description = self._describe(info, exc)
             if self.database is None and _refused_password(exc) and description != self._logged:
                 # The console shows states, not health reports: say it once in the server's log too.
                 self._logged = description
-                app = context.app
-                if app is not None:
-                    app.resource_loggers.get_logger(self.server).warning("%s", description)
+                logger = self._server_logger(context)
+                if logger is not None:
+                    logger.warning("%s", description)
             return aspyre.HealthCheckResult.unhealthy(description)
         self._logged = None
         where = f"database {info.dbname!r} on {info.host}:{info.port}"
         return aspyre.HealthCheckResult.healthy(f"connected to {where} ({version})")
+
+    def _server_run(self, context: aspyre.HealthCheckContext) -> object | None:
+        """What tells the server's current run from its others (when it last became Running); ``None``
+        outside an app (then the server's resource-ready handler creates the databases)."""
+        app = context.app
+        if app is None or not self.server.database_resources:
+            return None
+        snapshot = app.resource_notifications.get_snapshot(self.server)
+        return None if snapshot is None else snapshot.start_time_stamp
+
+    def _server_logger(self, context: aspyre.HealthCheckContext) -> logging.Logger | None:
+        app = context.app
+        return app.resource_loggers.get_logger(self.server) if app is not None else None
 
     def _describe(self, info: ConnectInfo, exc: BaseException) -> str:
         db = self.database
@@ -214,6 +252,18 @@ def _probe(info: ConnectInfo) -> str:
     return f"PostgreSQL {row[0]}" if row else "PostgreSQL"
 
 
+def _probe_and_create(
+    info: ConnectInfo, databases: list[PostgresDatabaseResource]
+) -> tuple[str, list[DatabaseCreationResult]]:
+    """The server check's probe, then the databases created on the same connection (the first success)."""
+    import psycopg
+
+    with psycopg.connect(**info.kwargs(), autocommit=True) as conn:
+        row = conn.execute("SELECT current_setting('server_version')").fetchone()
+        results = _create_on(conn, databases)
+    return (f"PostgreSQL {row[0]}" if row else "PostgreSQL"), results
+
+
 @attrs.frozen
 class DatabaseCreationResult:
     """What happened to one database: ``created``, ``exists`` or ``failed`` (with the error)."""
@@ -225,27 +275,34 @@ class DatabaseCreationResult:
 
 def _create_sync(info: ConnectInfo, databases: list[PostgresDatabaseResource]) -> list[DatabaseCreationResult]:
     import psycopg
+
+    with psycopg.connect(**info.kwargs(), autocommit=True) as conn:
+        return _create_on(conn, databases)
+
+
+def _create_on(conn: psycopg.Connection[Any], databases: list[PostgresDatabaseResource]) -> list[DatabaseCreationResult]:
+    """Create each database on *conn* (autocommit, on the maintenance database); one failure stops none."""
+    import psycopg
     from psycopg import sql
 
     results: list[DatabaseCreationResult] = []
-    with psycopg.connect(**info.kwargs(), autocommit=True) as conn:
-        for db in databases:
-            script = db.creation_script
-            try:
-                if script is None:
-                    conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db.database_name)))
-                else:
-                    # The app host's own SQL (with_creation_script), trusted as the app host is; psycopg's
-                    # types ask for a LiteralString, which only pyright tells from a str.
-                    query: Any = script
-                    conn.execute(query)
-            except psycopg.Error as exc:
-                if _sqlstate(exc) == SQLSTATE_DUPLICATE_DATABASE:
-                    results.append(DatabaseCreationResult(db, "exists"))
-                else:
-                    results.append(DatabaseCreationResult(db, "failed", _message(exc)))
+    for db in databases:
+        script = db.creation_script
+        try:
+            if script is None:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db.database_name)))
             else:
-                results.append(DatabaseCreationResult(db, "created"))
+                # The app host's own SQL (with_creation_script), trusted as the app host is; psycopg's
+                # types ask for a LiteralString, which only pyright tells from a str.
+                query: Any = script
+                conn.execute(query)
+        except psycopg.Error as exc:
+            if _sqlstate(exc) == SQLSTATE_DUPLICATE_DATABASE:
+                results.append(DatabaseCreationResult(db, "exists"))
+            else:
+                results.append(DatabaseCreationResult(db, "failed", _message(exc)))
+        else:
+            results.append(DatabaseCreationResult(db, "created"))
     return results
 
 
@@ -272,21 +329,30 @@ async def create_databases(
         text = describe_connection_error(server, info, exc)
         for db in databases:
             db.creation_error = f"could not connect to the server: {text}"
+            _attempted(db)
         raise RuntimeError(f"Could not create the databases of PostgreSQL server {server.name!r}: {text}") from exc
-    finally:
-        for db in databases:
-            db.creation_attempted = True
-            _creation_attempted(db).set()
+    _record_creation(results, logger)
+    return results
+
+
+def _attempted(db: PostgresDatabaseResource) -> None:
+    db.creation_attempted = True
+    _creation_attempted(db).set()
+
+
+def _record_creation(results: list[DatabaseCreationResult], logger: logging.Logger | None) -> None:
+    """Keep each database's outcome (its check reports a failure) and say it in the server's log."""
     for result in results:
-        name = result.resource.database_name
+        db = result.resource
+        name = db.database_name
+        db.creation_error = result.error if result.outcome == "failed" else None
+        _attempted(db)
         if result.outcome == "failed":
-            result.resource.creation_error = result.error
             if logger is not None:
                 logger.error("Failed to create database %r: %s", name, result.error)
         elif logger is not None and result.outcome == "exists":
             logger.info("Database %r already exists", name)
-        elif logger is not None and result.resource.creation_script is not None:
+        elif logger is not None and db.creation_script is not None:
             logger.info("Ran the creation script of database %r", name)
         elif logger is not None:
             logger.info("Created database %r", name)
-    return results

@@ -119,7 +119,8 @@ def add_postgres(
         context.environment["POSTGRES_PASSWORD"] = server.password_parameter
 
     rb.with_environment(credentials)
-    rb.with_health_check(f"{name}_check", PostgresHealthCheck(server))
+    check = PostgresHealthCheck(server)
+    rb.with_health_check(f"{name}_check", check)
     rb.with_annotation(READINESS_PROBE)
 
     async def databases_script(event: aspyre.events.BeforeStartEvent) -> None:
@@ -128,7 +129,12 @@ def add_postgres(
     builder.eventing.subscribe(aspyre.events.BeforeStartEvent, databases_script)
 
     async def on_ready(event: aspyre.events.ResourceReadyEvent) -> None:
-        logger = event.app.resource_loggers.get_logger(server) if event.app is not None else None
+        app = event.app
+        snapshot = app.resource_notifications.get_snapshot(server) if app is not None else None
+        run = snapshot.start_time_stamp if snapshot is not None else None
+        if run is not None and check.databases_created_for == run:
+            return  # the check that found the server ready created them, on its connection
+        logger = app.resource_loggers.get_logger(server) if app is not None else None
         await create_databases(server, logger)
 
     builder.eventing.subscribe(aspyre.events.ResourceReadyEvent, on_ready, resource=server)

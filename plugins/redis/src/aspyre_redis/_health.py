@@ -1,11 +1,15 @@
-"""The Redis health check: ``PING`` through redis-py, reusable by key on any resource with a Redis connection string."""
+"""The Redis health check: an authenticated ``PING``, reusable by key on any resource with a Redis connection string.
+
+Over plain TCP the check speaks the two commands it needs (``AUTH``, ``PING``) itself, on the event loop: no
+client library to import (redis-py's asyncio client costs ~0.1 s, which the first check after the container
+started used to wait for). Over TLS it uses redis-py (imported in a worker thread).
+"""
 
 from __future__ import annotations
 
 import sys
 import urllib.parse
 from collections.abc import Callable
-from typing import Any
 
 import attrs
 
@@ -23,6 +27,58 @@ def _import_client() -> None:
     import redis.asyncio
     import redis.asyncio.retry
     import redis.backoff  # noqa: F401
+
+
+#: Error replies that mean the server refused the credentials (what redis-py raises AuthenticationError for).
+_REFUSED = ("WRONGPASS", "NOAUTH", "ERR AUTH", "ERR invalid password", "ERR invalid username-password pair")
+
+
+def _command(*args: str) -> bytes:
+    """One command in RESP (an array of bulk strings)."""
+    out = [b"*%d\r\n" % len(args)]
+    for arg in args:
+        data = arg.encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(out)
+
+
+class _Refused(Exception):
+    """The server refused the password (its error reply)."""
+
+
+class _ErrorReply(Exception):
+    """Another error reply (``LOADING``, ``ERR``...)."""
+
+
+async def _resp_ping(options: RedisConnectionOptions, time_limit: float) -> str:
+    """``AUTH`` (when there is a password) and ``PING`` on a new connection; the reply to ``PING``."""
+    import anyio
+
+    commands = []
+    if options.password is not None:
+        credentials = (options.username, options.password) if options.username else (options.password,)
+        commands.append(_command("AUTH", *credentials))
+    commands.append(_command("PING"))
+    with anyio.fail_after(time_limit):
+        stream = await anyio.connect_tcp(options.host, options.port)
+        async with stream:
+            await stream.send(b"".join(commands))
+            replies: list[str] = []
+            buffer = b""
+            while len(replies) < len(commands):
+                try:
+                    buffer += await stream.receive()
+                except (anyio.EndOfStream, anyio.BrokenResourceError):
+                    raise ConnectionError("the server closed the connection") from None
+                while b"\r\n" in buffer and len(replies) < len(commands):
+                    line, buffer = buffer.split(b"\r\n", 1)
+                    replies.append(line.decode("utf-8", "replace"))
+    for reply in replies:
+        if reply.startswith("-"):
+            if reply[1:].startswith(_REFUSED):
+                raise _Refused(reply[1:])
+            raise _ErrorReply(reply[1:])
+    return replies[-1]
 
 
 @attrs.frozen(repr=False)
@@ -137,6 +193,27 @@ class RedisHealthCheck:
         return f"resource {target.name!r} has no Redis connection string"
 
     async def __call__(self, context: aspyre.HealthCheckContext) -> aspyre.HealthCheckResult:
+        try:
+            options = await self._options(context)
+        except (ValueError, LookupError, aspyre.DistributedApplicationException) as exc:
+            return aspyre.HealthCheckResult.unhealthy(str(exc))
+        if isinstance(options, str):
+            return aspyre.HealthCheckResult.unhealthy(options)
+        where = f"{options.host}:{options.port}"
+        if options.ssl:
+            return await self._ping_tls(options, where)
+        try:
+            answer = await _resp_ping(options, self.timeout)
+        except _Refused as exc:
+            return aspyre.HealthCheckResult.unhealthy(f"PING {where}: the server refused the password ({exc})", exc)
+        except (_ErrorReply, OSError, TimeoutError) as exc:
+            return aspyre.HealthCheckResult.unhealthy(f"PING {where} failed: {type(exc).__name__}: {exc}", exc)
+        if answer == "+PONG":
+            return aspyre.HealthCheckResult.healthy(f"PING {where} -> PONG")
+        return aspyre.HealthCheckResult.unhealthy(f"PING {where} answered {answer!r}")
+
+    async def _ping_tls(self, options: RedisConnectionOptions, where: str) -> aspyre.HealthCheckResult:
+        """PING over TLS, with redis-py (its TLS defaults)."""
         if _CLIENT_MODULE not in sys.modules:  # imported in a worker thread, not on the event loop
             import anyio.to_thread
 
@@ -146,13 +223,6 @@ class RedisHealthCheck:
         from redis.asyncio.retry import Retry
         from redis.backoff import NoBackoff
 
-        try:
-            options = await self._options(context)
-        except (ValueError, LookupError, aspyre.DistributedApplicationException) as exc:
-            return aspyre.HealthCheckResult.unhealthy(str(exc))
-        if isinstance(options, str):
-            return aspyre.HealthCheckResult.unhealthy(options)
-        kwargs: dict[str, Any] = {"ssl": True} if options.ssl else {}
         client = redis.asyncio.Redis(
             host=options.host,
             port=options.port,
@@ -161,9 +231,8 @@ class RedisHealthCheck:
             socket_connect_timeout=self.timeout,
             socket_timeout=self.timeout,
             retry=Retry(NoBackoff(), 0),  # the health monitor retries, with its own back-off
-            **kwargs,
+            ssl=True,
         )
-        where = f"{options.host}:{options.port}"
         try:
             answer = await client.ping()
         except redis.exceptions.AuthenticationError as exc:
