@@ -199,12 +199,14 @@ _LAZY: dict[str, str] = {
 
 def _load_face() -> None:
     """Import every name of ``__all__`` into this module and present them as ``aspyre.NAME``."""
+    from ._loading_gc import loading
     from ._public import present
 
     namespace = globals()
-    for name, module in _LAZY.items():
-        if name not in namespace:
-            namespace[name] = getattr(_importlib.import_module(module, __name__), name)
+    with loading():
+        for name, module in _LAZY.items():
+            if name not in namespace:
+                namespace[name] = getattr(_importlib.import_module(module, __name__), name)
     present(namespace, __name__)
 
 
@@ -249,7 +251,10 @@ def __getattr__(name: str) -> object:
         _load_face()
         return globals()[name]
     if name in _SUBMODULES:
-        return _importlib.import_module(f"{__name__}.{name}")
+        from ._loading_gc import loading
+
+        with loading():
+            return _importlib.import_module(f"{__name__}.{name}")
     if name in _MOVED or name in _RENAMED:
         module, new = _RENAMED.get(name, (_MOVED.get(name, ""), name))
         where = f"aspyre.{module}.{new}" if module else f"aspyre.{new}"

@@ -7,10 +7,12 @@ show the import path users should write.
 
 from __future__ import annotations
 
+import importlib
 import inspect
-from collections.abc import Mapping
+import sys
+from collections.abc import Callable, Mapping
 
-__all__ = ["present"]
+__all__ = ["lazy_names", "present"]
 
 
 def present(namespace: Mapping[str, object], module: str, *, resolve_types: bool = False) -> None:
@@ -24,7 +26,7 @@ def present(namespace: Mapping[str, object], module: str, *, resolve_types: bool
     import attrs
 
     for name in namespace["__all__"]:  # type: ignore[attr-defined]
-        obj = namespace[name]
+        obj = namespace.get(name)  # absent: imported on first use (lazy_names), presented by its own module
         if not (inspect.isclass(obj) or inspect.isfunction(obj)):
             continue
         if not str(getattr(obj, "__module__", "")).startswith("aspyre._"):
@@ -32,3 +34,26 @@ def present(namespace: Mapping[str, object], module: str, *, resolve_types: bool
         if resolve_types and inspect.isclass(obj) and attrs.has(obj):
             attrs.resolve_types(obj)
         obj.__module__ = module
+
+
+def lazy_names(module: str, lazy: Mapping[str, str]) -> tuple[Callable[[str], object], Callable[[], list[str]]]:
+    """``__getattr__`` and ``__dir__`` for public module ``module`` whose names in ``lazy`` (name -> the
+    private module defining it, relative to ``aspyre``) are imported on first use and kept in its namespace.
+
+    Such a private module presents its public names itself (calls :func:`present` when it runs), so they report
+    ``module`` however they were first reached.
+    """
+    namespace = sys.modules[module].__dict__
+
+    def __getattr__(name: str) -> object:
+        where = lazy.get(name)
+        if where is None:
+            raise AttributeError(f"module {module!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(where, "aspyre"), name)
+        namespace[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted({*namespace, *namespace["__all__"]})
+
+    return __getattr__, __dir__

@@ -6,6 +6,8 @@ Integrations and lifecycle extensions read and add them (``resource.annotations.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+
 from ._model._annotations import (
     Annotations,
     CommandLineArgsAnnotation,
@@ -46,16 +48,19 @@ from ._model._deployment import (
     ProbeType,
 )
 from ._model._endpoints import EndpointAnnotation, ProxySupportAnnotation, ReplicaAnnotation
-from ._model._install import InstallCommand, PackageInstallAnnotation
 from ._model._otlp import OtlpExporterAnnotation
-from ._model._python import AutoInstrumentationAnnotation, DebugpyAnnotation, PythonPackageManagerAnnotation
 from ._model._urls import (
     ResourceIconAnnotation,
     ResourceUrlAnnotation,
     ResourceUrlsCallbackAnnotation,
     ResourceUrlsCallbackContext,
 )
+from ._public import lazy_names as _lazy_names
 from ._public import present as _present
+
+if _TYPE_CHECKING:
+    from ._model._install import InstallCommand, PackageInstallAnnotation
+    from ._model._python import AutoInstrumentationAnnotation, DebugpyAnnotation, PythonPackageManagerAnnotation
 
 __all__ = [
     "Annotations",
@@ -108,4 +113,13 @@ __all__ = [
     "WaitType",
 ]
 
+#: Names an app host's builder does not need, imported on first use (Python apps' annotations).
+_LAZY: dict[str, str] = {
+    **dict.fromkeys(["InstallCommand", "PackageInstallAnnotation"], "._model._install"),
+    **dict.fromkeys(
+        ["AutoInstrumentationAnnotation", "DebugpyAnnotation", "PythonPackageManagerAnnotation"], "._model._python"
+    ),
+}
+
 _present(globals(), __name__)
+__getattr__, __dir__ = _lazy_names(__name__, _LAZY)

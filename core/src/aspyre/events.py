@@ -8,7 +8,8 @@ Every event is also delivered to the pluggy hook named by its ``hook_name`` (see
 
 from __future__ import annotations
 
-from ._eventing._app import App, ExecuteCommandContext, ResourceLoggers, ResourceNotifications
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+
 from ._eventing._bus import DistributedApplicationEventing, EventDispatchBehavior, EventSubscription
 from ._eventing._events import (
     AfterEndpointsAllocatedEvent,
@@ -27,7 +28,11 @@ from ._eventing._events import (
     ResourceStoppedEvent,
 )
 from ._eventing._services import ServiceRegistry
+from ._public import lazy_names as _lazy_names
 from ._public import present as _present
+
+if _TYPE_CHECKING:
+    from ._eventing._app import App, ExecuteCommandContext, ResourceLoggers, ResourceNotifications
 
 __all__ = [
     "AfterEndpointsAllocatedEvent",
@@ -54,4 +59,10 @@ __all__ = [
     "ServiceRegistry",
 ]
 
+#: Names an app host's builder does not need, imported on first use (the app as plugins see it at run time).
+_LAZY: dict[str, str] = dict.fromkeys(
+    ["App", "ExecuteCommandContext", "ResourceLoggers", "ResourceNotifications"], "._eventing._app"
+)
+
 _present(globals(), __name__)
+__getattr__, __dir__ = _lazy_names(__name__, _LAZY)

@@ -8,6 +8,8 @@ plugin declares and the deprecation policy, ``docs/plugin-api.md`` (:data:`API_V
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+
 from ._eventing._hookspecs import HookSpecs, hookimpl, hookspec
 from ._hosting._config import SecretsStore
 from ._hosting._extensions import StubsOutOfDateWarning
@@ -17,7 +19,6 @@ from ._hosting._integrations import (
     create_generated_parameter,
     exclude_from_manifest_if_unused,
 )
-from ._hosting._plugin_check import PluginProblem, check_plugins
 from ._hosting._resource_builder import parse_image, volume_name
 from ._plugin_selection import PluginSelection
 from ._plugins import (
@@ -30,8 +31,12 @@ from ._plugins import (
     registry,
     resource_extension,
 )
+from ._public import lazy_names as _lazy_names
 from ._public import present as _present
 from ._version import API_VERSION
+
+if _TYPE_CHECKING:
+    from ._hosting._plugin_check import PluginProblem, check_plugins
 
 __all__ = [
     "API_VERSION",
@@ -59,4 +64,8 @@ __all__ = [
     "volume_name",
 ]
 
+#: Names an app host's builder does not need, imported on first use (``aspyre plugins --check`` and tests use them).
+_LAZY: dict[str, str] = dict.fromkeys(["PluginProblem", "check_plugins"], "._hosting._plugin_check")
+
 _present(globals(), __name__)
+__getattr__, __dir__ = _lazy_names(__name__, _LAZY)

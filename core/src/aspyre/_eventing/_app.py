@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
+from .._public import present as _present
+
 if TYPE_CHECKING:
     import logging
 
@@ -238,3 +240,8 @@ class ExecuteCommandContext:
     def logger(self) -> logging.Logger:
         """The resource's logger."""
         return self.app.resource_loggers.get_logger(self.resource)
+
+
+# aspyre.events imports this module on first use only: its names report that public module however they are
+# reached (publishing imports them here directly).
+_present(globals(), "aspyre.events")

@@ -38,6 +38,7 @@ from aspyre._plugins import (
     registry,
 )
 
+from .._public import present as _present
 from ._extensions import core_conflict_message, public_names
 from ._hook_plugins import hook_problems
 
@@ -208,3 +209,10 @@ def check_plugins(distribution: str | None = None, *, selection: PluginSelection
     return [
         p for p in problems if not p.distributions or wanted in {normalize_distribution(d) for d in p.distributions}
     ]
+
+
+# aspyre.plugins imports this module on first use only: its public names report that module however they are reached.
+_present(
+    {"__all__": ["PluginProblem", "check_plugins"], "PluginProblem": PluginProblem, "check_plugins": check_plugins},
+    "aspyre.plugins",
+)

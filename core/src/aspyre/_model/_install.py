@@ -14,6 +14,7 @@ from pathlib import Path, PurePath
 
 import attrs
 
+from .._public import present as _present
 from ._annotations import ResourceAnnotation
 
 __all__ = ["INSTALL_MARKER", "InstallCommand", "PackageInstallAnnotation"]
@@ -76,3 +77,8 @@ class PackageInstallAnnotation(ResourceAnnotation):
     def marker(self) -> Path:
         """The file that keeps the hash of the last successful install."""
         return self.state_dir / INSTALL_MARKER
+
+
+# aspyre.annotations imports this module on first use only: its names report that public module however they are
+# reached (the Python-app builder methods import them here directly).
+_present(globals(), "aspyre.annotations")

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 import attrs
 
+from .._public import present as _present
 from ._annotations import ResourceAnnotation
 
 __all__ = ["AutoInstrumentationAnnotation", "DebugpyAnnotation", "PythonPackageManagerAnnotation"]
@@ -54,3 +55,8 @@ class PythonPackageManagerAnnotation(ResourceAnnotation):
     install_args: tuple[str, ...] | None = attrs.field(default=None, converter=_args)
     #: Install before the app starts (``False``: only say which package manager the app uses).
     install: bool = attrs.field(default=True, kw_only=True)
+
+
+# aspyre.annotations imports this module on first use only: its names report that public module however they are
+# reached (the Python-app builder methods import them here directly).
+_present(globals(), "aspyre.annotations")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
@@ -95,6 +94,8 @@ async def pgadmin_servers(servers: Iterable[PostgresServerResource]) -> dict[str
 
 def _toml_string(text: str) -> str:
     # JSON string escapes (\" \\ \n \uXXXX) are valid TOML basic-string escapes.
+    import json  # here: the module is on an app host's import path, the JSON only when the tools start
+
     return json.dumps(text, ensure_ascii=False)
 
 
@@ -138,6 +139,8 @@ async def write_pgadmin_config(path: Path, model: Iterable[aspyre.IResource]) ->
     servers = [r for r in model if isinstance(r, PostgresServerResource)]
     document = await pgadmin_servers(servers)
     _make_private_parent(path.parent)
+    import json
+
     _write(path, json.dumps(document, indent=2) + "\n")
     return path
 
@@ -171,6 +174,8 @@ def pgadmin_container_files(
     async def files(context: aspyre.model.ContainerFilesCallbackContext) -> list[aspyre.ContainerFile]:
         servers = [r for r in model() if isinstance(r, PostgresServerResource)]
         document = await pgadmin_servers(servers)
+        import json
+
         return [aspyre.ContainerFile(PGADMIN_SERVERS_PATH.rpartition("/")[2], json.dumps(document, indent=2) + "\n")]
 
     return files

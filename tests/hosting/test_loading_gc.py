@@ -1,0 +1,55 @@
+"""The public face loads with the cyclic garbage collector paused, and leaves the collector as it found it."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+
+import pytest
+
+from aspyre._loading_gc import loading
+
+
+@pytest.fixture
+def collector_on() -> Iterator[None]:
+    was = gc.isenabled()
+    gc.enable()
+    yield
+    if was:
+        gc.enable()  # a test may have switched it off
+    else:
+        gc.disable()
+
+
+def test_the_collector_is_off_inside_and_on_after_and_nothing_stays_frozen(collector_on: None) -> None:
+    with loading():
+        assert not gc.isenabled()
+        made = [[] for _ in range(1000)]
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
+    assert gc.get_referrers(made[0]) == [made]  # still tracked: introspection sees it as before
+
+
+def test_an_error_switches_the_collector_back_on(collector_on: None) -> None:
+    with pytest.raises(ZeroDivisionError), loading():
+        1 / 0  # noqa: B018
+    assert gc.isenabled()
+
+
+def test_a_collector_switched_off_by_the_caller_stays_off(collector_on: None) -> None:
+    gc.disable()
+    with loading():
+        assert not gc.isenabled()
+    assert not gc.isenabled()
+
+
+def test_objects_someone_else_froze_stay_frozen(collector_on: None) -> None:
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert frozen
+        with loading():
+            pass
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
