@@ -50,6 +50,7 @@ from ._typed_extensions import BuilderExtensionMethods
 
 if TYPE_CHECKING:
     from aspyre._hosting._app import DistributedApplication
+    from aspyre._model._scan import ResourceScan
     from aspyre._plugin_selection import PluginSelection
 
 __all__ = ["DistributedApplicationBuilder", "DuplicateResourceError"]
@@ -387,25 +388,23 @@ class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods,
             ConnectionStringResource(name, expression=expression, environment_variable=environment_variable)
         )
 
-    def _adopt_parameters(self) -> tuple[dict[int, list[IResource]], dict[int, list[object]]]:
+    def _adopt_parameters(self) -> dict[int, ResourceScan]:
         """Add the parameters the model uses but that were made outside it (Aspire's free-standing
         parameters, e.g. ``create_default_password_parameter``), after the other resources, as Aspire
         writes them after the model in its manifest. A parameter of another builder, or whose name is
-        taken, is left to validation. Returns each resource's direct dependencies and values (validation uses
-        them too)."""
-        from aspyre._model._graph import direct_dependencies, value_objects
+        taken, is left to validation. Returns each resource's scan (its values and dependencies; validation
+        uses them too), by ``id``."""
+        from aspyre._model._scan import scan_resource
 
         known = {id(r) for r in self._resources}
         todo = list(self._resources)
-        dependencies: dict[int, list[IResource]] = {}
-        values: dict[int, list[object]] = {}
+        scans: dict[int, ResourceScan] = {}
         i = 0
         while i < len(todo):  # breadth first, as parameters are found (a growing list, read by index)
             i += 1
             resource = todo[i - 1]
-            own_values = values[id(resource)] = value_objects(resource)
-            deps = dependencies[id(resource)] = direct_dependencies(resource, own_values)
-            for dep in deps:
+            scan = scans[id(resource)] = scan_resource(resource)
+            for dep in scan.dependencies:
                 if id(dep) in known or not isinstance(dep, ParameterResource) or self._lookup(dep.name) is not None:
                     continue
                 if getattr(dep.resolver, "__self__", self) is not self:
@@ -416,7 +415,7 @@ class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods,
                 self._resources.append(dep)
                 self._by_key[name_key(dep.name)] = dep
                 todo.append(dep)
-        return dependencies, values
+        return scans
 
     # -- build ----------------------------------------------------------------------------------------
     def build(self) -> DistributedApplication:
@@ -424,20 +423,19 @@ class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods,
         from aspyre._hosting._app import DistributedApplication
         from aspyre._hosting._loading import current_loading
         from aspyre._model._gc import gc_paused
-        from aspyre._model._graph import ModelValidationError, grouped_annotations, validate_model
+        from aspyre._model._graph import ModelValidationError, group_annotations, validate_scanned
         from aspyre._platform import host_exec_limits
 
         loading = current_loading()  # inside aspyre.load_app_host(): its configure(builder) goes first
         if loading is not None:
             loading.before_validation(self)
-        with gc_paused(), grouped_annotations(list(self._resources)):
-            dependencies, values = self._adopt_parameters()
-            problems = validate_model(
-                self._resources,
-                host_limits=host_exec_limits(),
-                inherited_environment=os.environ,
-                dependencies=dependencies,
-                values=values,
+        with gc_paused():
+            group_annotations(self._resources)  # kept until a resource's annotations change
+            count = len(self._resources)
+            scans = self._adopt_parameters()
+            group_annotations(self._resources[count:])  # the parameters adopted
+            problems = validate_scanned(
+                self._resources, scans, host_limits=host_exec_limits(), inherited_environment=os.environ
             )
         if problems:
             raise ModelValidationError(problems)
