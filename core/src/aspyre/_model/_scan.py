@@ -9,7 +9,7 @@ scanned afresh.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ._annotations import (
@@ -164,44 +164,31 @@ def walk_value_references(resource: IResource, values: Sequence[object]) -> list
     seen: dict[int, object] = {}
     found = {id(resource)}
     kinds = _KINDS
-
-    def walk(v: Any) -> None:
-        for ref in v.references:
-            if id(ref) in seen:
+    starts: list[object] = list(values)
+    starts.extend(
+        ref.source
+        for ref in resource.annotations._view(ReferenceAnnotation)
+        if ref.endpoint_name is None and ref.use_connection_string and isinstance(ref.source, IResourceWithConnectionString)
+    )
+    # Depth first, iteratively (a recursive closure would leave a reference cycle per call for the collector).
+    stack: list[Iterator[Any]] = [iter(starts)]
+    while stack:
+        for v in stack[-1]:
+            if type(v) is str or id(v) in seen:
                 continue
-            kind = kinds.get(type(ref))
+            kind = kinds.get(type(v))
             if kind is None:
-                kind = _kind(ref)
-            if kind >= _ENDPOINT or type(ref) is str:  # an endpoint, or one property of one
+                kind = _kind(v)
+            if kind >= _ENDPOINT:  # an endpoint, or one property of one: endpoints may form cycles
                 continue
-            seen[id(ref)] = ref
+            seen[id(v)] = v
             if kind == _RESOURCE:
-                if id(ref) not in found:
-                    found.add(id(ref))
-                    out.append(ref)
-            elif has_references(ref):
-                walk(ref)
-
-    def start(v: object) -> None:
-        if type(v) is str or id(v) in seen:
-            return
-        kind = kinds.get(type(v))
-        if kind is None:
-            kind = _kind(v)
-        if kind >= _ENDPOINT:
-            return
-        seen[id(v)] = v
-        if kind == _RESOURCE:
-            if id(v) not in found:
-                found.add(id(v))
-                out.append(v)  # type: ignore[arg-type]
-            return
-        if has_references(v):
-            walk(v)
-
-    for v in values:
-        start(v)
-    for ref in resource.annotations._view(ReferenceAnnotation):
-        if ref.endpoint_name is None and ref.use_connection_string and isinstance(ref.source, IResourceWithConnectionString):
-            start(ref.source)
+                if id(v) not in found:
+                    found.add(id(v))
+                    out.append(v)
+            elif has_references(v):
+                stack.append(iter(v.references))
+                break
+        else:
+            stack.pop()
     return out

@@ -218,9 +218,11 @@ def references_of(value: object) -> list[object]:
     out: list[object] = []
     seen: set[int] = set()
     known = _with_references
-
-    def walk(v: Any) -> None:
-        for ref in v.references:
+    # Iterative (no recursive closure: each call would leave a reference cycle for the collector to find, and
+    # the builder and ``build()`` call this for every value).
+    stack: list[Iterator[Any]] = [iter(value.references)]  # type: ignore[attr-defined]
+    while stack:
+        for ref in stack[-1]:
             if id(ref) in seen:
                 continue
             seen.add(id(ref))
@@ -229,9 +231,10 @@ def references_of(value: object) -> list[object]:
             if answer is None:
                 answer = has_references(ref)
             if answer:
-                walk(ref)
-
-    walk(value)
+                stack.append(iter(ref.references))
+                break  # its references first; then on with this iterator where it stopped
+        else:
+            stack.pop()
     return out
 
 

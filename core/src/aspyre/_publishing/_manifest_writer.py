@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -116,6 +116,9 @@ def _single_parameter(expr: ReferenceExpression) -> ParameterResource | None:
             return value
     return None
 
+
+#: No value (``None`` may be one).
+_NONE = object()
 
 #: Whether instances of a type are resources (the protocol's answer, per type).
 _RESOURCE_TYPES: dict[type, bool] = {}
@@ -475,10 +478,13 @@ class _ManifestWriter:
         """Note the resources ``value`` refers to (written later if they are not in the model)."""
         if type(value) is str:
             return  # refers to nothing
-        active: set[int] = set()
         referenced = self._referenced
-
-        def walk(v: object) -> None:
+        # Depth first, in order (what is noted first is written first), iteratively: a recursive closure would
+        # leave a reference cycle per call for the collector. ``active``: the values on the current path.
+        active: set[int] = set()
+        stack: list[tuple[object, Iterator[object]]] = []
+        v: object = value
+        while True:
             if isinstance(v, ReferenceExpression):
                 for part in v.parts:
                     if not isinstance(part, str) and part.format:
@@ -491,15 +497,23 @@ class _ManifestWriter:
                 if key not in referenced:
                     referenced[key] = cast(IResource, v)
                     self._names.add(key)
-                return
-            if has_references(v):
+            elif has_references(v):
                 active.add(id(v))
-                for dep in cast(ValueWithReferences, v).references:
+                stack.append((v, iter(cast(ValueWithReferences, v).references)))
+            following: object = _NONE
+            while stack:
+                parent, deps = stack[-1]
+                for dep in deps:
                     if id(dep) not in active:
-                        walk(dep)
-                active.discard(id(v))
-
-        walk(value)
+                        following = dep
+                        break
+                if following is not _NONE:
+                    break
+                active.discard(id(parent))
+                stack.pop()
+            if following is _NONE:
+                return
+            v = following
 
     def _formatted_name(self, provider: object, fmt: str) -> str | None:
         param: ParameterResource | None = None
