@@ -84,6 +84,8 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
             )
         if value is _MISSING:
             raise TypeError(f"Resource {res.name!r}: with_environment({name!r}) needs a value")
+        if type(value) is str:  # most values: nothing to check, nothing to relate
+            return self.with_annotation(EnvironmentAnnotation(name, value))
         what = f"the value of environment variable {name!r}"
         if (
             callable(value)
