@@ -306,10 +306,11 @@ class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods,
 
     def add_container(self, name: str, image: str, tag: str | None = None) -> ResourceBuilder[ContainerResource]:
         """A container from ``image`` (``[registry/]name[:tag]``); ``tag`` defaults to ``latest``."""
-        validate_name("Resource", name)
-        resource = ContainerResource(name)
-        check_image(resource, "add_container", image, tag)  # a bad image reference fails before anything is added
-        return self.add_resource(resource).with_image(image, tag)
+        resource = ContainerResource(name)  # its name is checked here (InvalidNameError)
+        # A bad image reference fails before anything is added; the annotation is what with_image(image, tag) adds
+        # to a container without one.
+        resource.annotations.add(check_image(resource, "add_container", image, tag))
+        return self.add_resource(resource)
 
     def add_executable(
         self, name: str, command: str, *args: object, working_dir: str | os.PathLike[str] | None = None

@@ -208,6 +208,20 @@ async def _call(callback: Any, context: Any) -> None:
         await result
 
 
+# What an annotation contributes to the environment, by its type: the kinds below it is an instance of, in the order
+# they are tried (an endpoint contributes only with ``env=``).
+_ENDPOINT, _VARIABLE, _REFERENCE, _CALLBACK = 0, 1, 2, 3
+_ENVIRONMENT_CLASSES = (EndpointAnnotation, EnvironmentAnnotation, ReferenceAnnotation, EnvironmentCallbackAnnotation)
+_ENVIRONMENT_KINDS: dict[type, tuple[int, ...]] = {}
+
+
+def _environment_kinds(annotation: object) -> tuple[int, ...]:
+    kinds = tuple(kind for kind, cls in enumerate(_ENVIRONMENT_CLASSES) if isinstance(annotation, cls))
+    if annotation.__class__ is type(annotation):  # not a proxy that claims another class: the answer holds for its type
+        _ENVIRONMENT_KINDS[type(annotation)] = kinds
+    return kinds
+
+
 async def compute_environment(
     resource: IResource, execution_context: Any = None, logger: Any = None
 ) -> dict[str, object]:
@@ -225,20 +239,29 @@ async def compute_environment(
     for ref_ann in resource.annotations.all(ReferenceAnnotation):
         if _discoverable(ref_ann):
             groups.setdefault(_group_key(ref_ann), []).append(ref_ann)
+    table = _ENVIRONMENT_KINDS
+    ann: Any
     for ann in resource.annotations:
-        if isinstance(ann, EndpointAnnotation) and ann.env:
-            env[ann.env] = EndpointReference(resource, ann.name).property(EndpointProperty.TARGET_PORT)
-        elif isinstance(ann, EnvironmentAnnotation):
-            env[ann.name] = ann.value
-        elif isinstance(ann, ReferenceAnnotation):
-            for k, v in _connection_variables(ann, flags):
-                env[k] = v
-            group = groups.pop(_group_key(ann), None) if _discoverable(ann) else None
-            if group is not None:  # the first reference of its group emits the whole group
-                for k, v in _endpoint_variables(group, flags, env):
+        kinds = table.get(type(ann))
+        if kinds is None:
+            kinds = _environment_kinds(ann)
+        for kind in kinds:  # the first of these that applies (most annotations: none)
+            if kind == _ENDPOINT:
+                if not ann.env:
+                    continue
+                env[ann.env] = EndpointReference(resource, ann.name).property(EndpointProperty.TARGET_PORT)
+            elif kind == _VARIABLE:
+                env[ann.name] = ann.value
+            elif kind == _REFERENCE:
+                for k, v in _connection_variables(ann, flags):
                     env[k] = v
-        elif isinstance(ann, EnvironmentCallbackAnnotation):
-            await _call(ann.callback, EnvironmentCallbackContext(resource, env, execution_context, logger))
+                group = groups.pop(_group_key(ann), None) if _discoverable(ann) else None
+                if group is not None:  # the first reference of its group emits the whole group
+                    for k, v in _endpoint_variables(group, flags, env):
+                        env[k] = v
+            else:
+                await _call(ann.callback, EnvironmentCallbackContext(resource, env, execution_context, logger))
+            break
     for key, value in env.items():
         if value is None:
             raise none_value_error(resource, f"environment variable {key!r}", "set by an environment callback")

@@ -13,6 +13,7 @@ Three faces, as in Aspire:
 
 from __future__ import annotations
 
+import functools
 import string
 import urllib.parse
 from collections.abc import Iterable, Iterator, Sequence
@@ -238,6 +239,12 @@ def references_of(value: object) -> list[object]:
     return out
 
 
+@functools.lru_cache(maxsize=512)
+def _parse_template(template: str) -> tuple[tuple[str, str | None, str | None, str | None], ...]:
+    """``string.Formatter().parse(template)``, remembered (an app uses a few templates, many times each)."""
+    return tuple(string.Formatter().parse(template))
+
+
 def _uri_encode(text: str) -> str:
     # RFC 3986 unreserved characters stay, everything else is percent-encoded as UTF-8
     # (what .NET's Uri.EscapeDataString does).
@@ -291,7 +298,7 @@ class ReferenceExpression:
         builder = ReferenceExpressionBuilder()
         auto = 0
         used_auto = used_manual = False
-        for literal, field_name, spec, conversion in string.Formatter().parse(template):
+        for literal, field_name, spec, conversion in _parse_template(template):
             if literal:
                 builder.append_literal(literal)
             if field_name is None:

@@ -154,6 +154,8 @@ def check_type(
     value for people (``"an int between 1 and 65535"``); ``show_value=False`` keeps the value (an
     environment variable's, say, which may be a secret) out of the message.
     """
+    if type(value) is expected:  # the common case: exactly the type asked for
+        return
     kinds = expected if isinstance(expected, tuple) else (expected,)
     if isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds):
         return

@@ -68,7 +68,8 @@ class EndpointMethods(ResourceBuilderBase[R_co]):
         require(res, IResourceWithEndpoints, "endpoints", "with_endpoint")
         _check_endpoint_arguments(res, port, target_port, scheme, name, env, is_proxied, is_external)
         try:
-            protocol = EndpointProtocol(protocol)
+            if type(protocol) is not EndpointProtocol:
+                protocol = EndpointProtocol(protocol)
         except ValueError:
             choices = ", ".join(f"EndpointProtocol.{p.name} ({p.value!r})" for p in EndpointProtocol)
             raise invalid(res, "with_endpoint", f"{protocol!r} is not a protocol; use one of {choices}") from None
