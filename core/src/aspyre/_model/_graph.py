@@ -284,6 +284,32 @@ def _find_cycle(nodes: Sequence[IResource], edges: dict[int, list[IResource]]) -
     return cycles
 
 
+def _has_cycle(resources: Sequence[IResource], scans: Mapping[int, ResourceScan], ids: set[int]) -> bool:
+    """Whether the resources' dependencies (within the model) form a cycle: a depth-first search, iterative."""
+    done: set[int] = set()
+    for root in resources:
+        if id(root) in done:
+            continue
+        on_path = {id(root)}
+        stack: list[tuple[int, Iterator[IResource]]] = [(id(root), iter(scans[id(root)].dependencies))]
+        while stack:
+            node, deps = stack[-1]
+            for d in deps:
+                key = id(d)
+                if key in on_path:
+                    return True
+                if key in done or key not in ids:
+                    continue
+                on_path.add(key)
+                stack.append((key, iter(scans[key].dependencies)))
+                break
+            else:
+                stack.pop()
+                on_path.discard(node)
+                done.add(node)
+    return False
+
+
 def _path(cycle: list[IResource]) -> str:
     names = [f"'{r.name}'" for r in [*cycle, cycle[0]]]
     if len(names) > 12:  # a long cycle: its start and end are enough to find it
@@ -319,6 +345,7 @@ def validate_model(
     :func:`value_objects`.
     """
     scans: dict[int, ResourceScan] = {}
+    complete = True
     for r in resources:
         scan = scan_resource(r)
         known_values = values.get(id(r)) if values is not None else None
@@ -328,8 +355,15 @@ def validate_model(
         known = dependencies.get(id(r)) if dependencies is not None else None
         if known is not None:
             scan.dependencies = known
+            complete = False
         scans[id(r)] = scan
-    return validate_scanned(resources, scans, host_limits=host_limits, inherited_environment=inherited_environment)
+    return validate_scanned(
+        resources,
+        scans,
+        host_limits=host_limits,
+        inherited_environment=inherited_environment,
+        dependencies_complete=complete and values is None,
+    )
 
 
 def validate_scanned(
@@ -338,8 +372,12 @@ def validate_scanned(
     *,
     host_limits: ExecLimits | None = None,
     inherited_environment: Mapping[str, str] | None = None,
+    dependencies_complete: bool = True,
 ) -> list[str]:
-    """:func:`validate_model`, with each resource's :func:`~._scan.scan_resource` (by ``id``) made already."""
+    """:func:`validate_model`, with each resource's :func:`~._scan.scan_resource` (by ``id``) made already.
+
+    ``dependencies_complete``: the scans' dependencies are all of each resource's (as :func:`~._scan.scan_resource`
+    finds them), so that they include its value references."""
     problems: list[str] = []
     seen: set[str] = set()
 
@@ -439,9 +477,14 @@ def validate_scanned(
         starts = [d for d in starts if id(d) in ids and d is not r]
         if starts:
             start_edges[id(r)] = starts
-        refs = [d for d in walk_value_references(r, scan.values) if id(d) in ids]
-        if refs:
-            reference_edges[id(r)] = refs
+
+    # Value references: each resource's are among its dependencies; without a cycle of dependencies there is none
+    # of value references to look for (the common case, and it saves walking every value again).
+    if not dependencies_complete or _has_cycle(resources, scans, ids):
+        for r in resources:
+            refs = [d for d in walk_value_references(r, scans[id(r)].values) if id(d) in ids]
+            if refs:
+                reference_edges[id(r)] = refs
 
     # Value references: a value cannot be made from itself (endpoint references may form cycles).
     for cycle in _find_cycle(resources, reference_edges):
