@@ -73,6 +73,19 @@ A = TypeVar("A")
 _MATCHES: dict[tuple[type[Any], ...], tuple[frozenset[type[Any]], dict[type[Any], tuple[type[Any], ...]]]] = {}
 
 
+def _matches(kinds: tuple[type[Any], ...]) -> tuple[frozenset[type[Any]], dict[type[Any], tuple[type[Any], ...]]]:
+    table = _MATCHES.get(kinds)
+    if table is None:
+        table = _MATCHES[kinds] = (frozenset(kinds), {})
+    return table
+
+
+def _grouped_kinds(kinds: tuple[type[Any], ...]) -> frozenset[type[Any]]:
+    """What ``Annotations._grouped`` is (this very object) after ``_group_by(kinds)``: callers that grouped by
+    ``kinds`` check it to read the groups directly."""
+    return _matches(kinds)[0]
+
+
 class Annotations:
     """The ordered annotations of a resource.
 
@@ -119,7 +132,7 @@ class Annotations:
         groups: dict[type[Any], list[Any]] = {}
         table = _MATCHES.get(kinds)
         if table is None:
-            table = _MATCHES[kinds] = (frozenset(kinds), {})
+            table = _matches(kinds)
         grouped, matches = table
         for a in items:
             matched = matches.get(type(a))

@@ -8,15 +8,10 @@ from typing import cast
 from .._errors import DistributedApplicationException
 from ._annotations import (
     CommandLineArgsAnnotation,
-    CommandLineArgsCallbackAnnotation,
     ConnectionPropertyAnnotation,
-    DockerfileBuildAnnotation,
     EnvironmentAnnotation,
-    EnvironmentCallbackAnnotation,
     KnownRelationshipTypes,
-    ManifestPublishingCallbackAnnotation,
     ReferenceAnnotation,
-    ReferenceEnvironmentAnnotation,
     ResourceRelationshipAnnotation,
     WaitAnnotation,
 )
@@ -24,9 +19,9 @@ from ._endpoints import EndpointAnnotation, EndpointReference, EndpointReference
 from ._exec_limits import ExecLimits, InheritedEnvironment
 from ._names import name_key
 from ._resources import IResource, IResourceWithConnectionString, IResourceWithParent, ParameterResource
-from ._scan import ResourceScan, scan_resource, walk_value_references
+from ._scan import ResourceScan, group_annotations, scan_resource, walk_value_references
 from ._urls import ResourceUrlsCallbackAnnotation
-from ._validation import VALIDATION_KINDS, resource_problems
+from ._validation import resource_problems
 from ._values import ReferenceExpression, ValueWithReferences, has_references, references_of
 
 __all__ = [
@@ -52,34 +47,6 @@ class ModelValidationError(DistributedApplicationException, ValueError):
         self.problems = list(problems)
         lines = "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(f"The app model has {len(self.problems)} problem(s):\n{lines}")
-
-
-#: The annotation kinds that validation and publishing ask every resource about (most of them several times).
-_GRAPH_KINDS = (
-    ResourceRelationshipAnnotation,
-    WaitAnnotation,
-    ReferenceAnnotation,
-    EnvironmentAnnotation,
-    CommandLineArgsAnnotation,
-    ConnectionPropertyAnnotation,
-    ResourceUrlsCallbackAnnotation,
-    EndpointAnnotation,
-    *VALIDATION_KINDS,
-    ReferenceEnvironmentAnnotation,
-    EnvironmentCallbackAnnotation,
-    CommandLineArgsCallbackAnnotation,
-    ManifestPublishingCallbackAnnotation,
-    DockerfileBuildAnnotation,
-)
-_KINDS = tuple(dict.fromkeys(_GRAPH_KINDS))
-
-
-def group_annotations(resources: Iterable[IResource]) -> None:
-    """Find each resource's annotations of the kinds validation and publishing ask about in one pass
-    (``Annotations._group_by``) rather than once per question; a change to a resource's annotations forgets
-    its groups (``build()`` groups the model's resources once)."""
-    for r in resources:
-        r.annotations._group_by(_KINDS)
 
 
 def lifecycle_parent(resource: IResource) -> IResource | None:

@@ -9,21 +9,60 @@ scanned afresh.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from ._annotations import (
     CommandLineArgsAnnotation,
+    CommandLineArgsCallbackAnnotation,
     ConnectionPropertyAnnotation,
+    DockerfileBuildAnnotation,
     EnvironmentAnnotation,
+    EnvironmentCallbackAnnotation,
+    ManifestPublishingCallbackAnnotation,
     ReferenceAnnotation,
+    ReferenceEnvironmentAnnotation,
+    ResourceRelationshipAnnotation,
     WaitAnnotation,
+    _grouped_kinds,
 )
-from ._endpoints import EndpointReference, EndpointReferenceExpression
+from ._endpoints import EndpointAnnotation, EndpointReference, EndpointReferenceExpression
 from ._resources import IResource, IResourceWithConnectionString, IResourceWithParent
-from ._values import ReferenceExpression, has_references, references_of
+from ._urls import ResourceUrlsCallbackAnnotation
+from ._validation import VALIDATION_KINDS
+from ._values import ReferenceExpression, has_references
 
-__all__ = ["ResourceScan", "connection_facts", "scan_resource", "walk_value_references"]
+__all__ = ["GROUPED", "ResourceScan", "connection_facts", "group_annotations", "scan_resource", "walk_value_references"]
+
+#: The annotation kinds that validation and publishing ask every resource about (most of them several times).
+_GRAPH_KINDS = (
+    ResourceRelationshipAnnotation,
+    WaitAnnotation,
+    ReferenceAnnotation,
+    EnvironmentAnnotation,
+    CommandLineArgsAnnotation,
+    ConnectionPropertyAnnotation,
+    ResourceUrlsCallbackAnnotation,
+    EndpointAnnotation,
+    *VALIDATION_KINDS,
+    ReferenceEnvironmentAnnotation,
+    EnvironmentCallbackAnnotation,
+    CommandLineArgsCallbackAnnotation,
+    ManifestPublishingCallbackAnnotation,
+    DockerfileBuildAnnotation,
+)
+_KINDS = tuple(dict.fromkeys(_GRAPH_KINDS))
+#: ``Annotations._grouped`` of a resource grouped by :func:`group_annotations` (this very object): its groups can
+#: be read directly, a kind without a group has no annotation.
+GROUPED = _grouped_kinds(_KINDS)
+
+
+def group_annotations(resources: Iterable[IResource]) -> None:
+    """Find each resource's annotations of the kinds validation and publishing ask about in one pass
+    (``Annotations._group_by``) rather than once per question; a change to a resource's annotations forgets
+    its groups (``build()`` groups the model's resources once)."""
+    for r in resources:
+        r.annotations._group_by(_KINDS)
 
 
 class ResourceScan:
@@ -51,26 +90,26 @@ class ResourceScan:
         self.parent = parent
 
 
-# What an object met while walking values is, by type: a resource, an endpoint reference, one property of an
-# endpoint, or something else.
-_OTHER, _RESOURCE, _ENDPOINT, _ENDPOINT_PROPERTY = 0, 1, 2, 3
-_KINDS: dict[type, int] = {str: _OTHER}
+# What an object met while walking values is, by type (flags): a resource, an endpoint reference, one property of
+# an endpoint (or none of these), and whether it has references to walk.
+_RESOURCE, _ENDPOINT, _ENDPOINT_PROPERTY, _REFERENCES = 1, 2, 4, 8
+_FLAGS: dict[type, int] = {str: 0}
 
 
-def _kind(obj: object) -> int:
-    kind = _KINDS.get(type(obj))
-    if kind is None:
-        if isinstance(obj, IResource):
-            kind = _RESOURCE
-        elif isinstance(obj, EndpointReference):
-            kind = _ENDPOINT
-        elif isinstance(obj, EndpointReferenceExpression):
-            kind = _ENDPOINT_PROPERTY
-        else:
-            kind = _OTHER
-        if obj.__class__ is type(obj):  # not a proxy that claims another class: the answer holds for its type
-            _KINDS[type(obj)] = kind
-    return kind
+def _flags(obj: object) -> int:
+    if isinstance(obj, IResource):
+        flags = _RESOURCE
+    elif isinstance(obj, EndpointReference):
+        flags = _ENDPOINT
+    elif isinstance(obj, EndpointReferenceExpression):
+        flags = _ENDPOINT_PROPERTY
+    else:
+        flags = 0
+    if has_references(obj):
+        flags |= _REFERENCES
+    if obj.__class__ is type(obj):  # not a proxy that claims another class: the answer holds for its type
+        _FLAGS[type(obj)] = flags
+    return flags
 
 
 def connection_facts(resource: IResourceWithConnectionString) -> tuple[str | None, ReferenceExpression | None, list[Any]]:
@@ -110,9 +149,17 @@ def scan_resource(resource: IResource) -> ResourceScan:
     """``resource``'s values (environment, arguments, connection string and properties), its direct
     dependencies (parent, waits, references, what the values use) and the endpoints its values use."""
     annotations = resource.annotations
-    view = annotations._view
-    values: list[object] = [e.value for e in view(EnvironmentAnnotation)]
-    for a in view(CommandLineArgsAnnotation):
+    groups = annotations._groups
+    if groups is not None and annotations._grouped is GROUPED:  # grouped by build(): read directly
+        kinds_of: Any = groups.get
+    else:
+        view = annotations._view
+
+        def kinds_of(kind: type, _: object = None) -> Sequence[Any]:
+            return view(kind)
+
+    values: list[object] = [e.value for e in kinds_of(EnvironmentAnnotation, ())]
+    for a in kinds_of(CommandLineArgsAnnotation, ()):
         values.extend(a.args)
     problem: str | None = None
     if isinstance(resource, IResourceWithConnectionString):
@@ -120,7 +167,7 @@ def scan_resource(resource: IResource) -> ResourceScan:
         if problem is None:
             values.append(expression)
             values.extend(v for _, v in properties)
-    values.extend(a.value for a in view(ConnectionPropertyAnnotation))
+    values.extend(a.value for a in kinds_of(ConnectionPropertyAnnotation, ()))
 
     dependencies: list[IResource] = []
     seen = {id(resource)}
@@ -128,31 +175,58 @@ def scan_resource(resource: IResource) -> ResourceScan:
     if parent is not None:
         seen.add(id(parent))
         dependencies.append(parent)
-    for w in view(WaitAnnotation):
+    for w in kinds_of(WaitAnnotation, ()):
         if id(w.resource) not in seen:
             seen.add(id(w.resource))
             dependencies.append(w.resource)
-    for ref in view(ReferenceAnnotation):
+    for ref in kinds_of(ReferenceAnnotation, ()):
         if id(ref.source) not in seen:
             seen.add(id(ref.source))
             dependencies.append(ref.source)
     uses: list[EndpointReference] = []
-    kinds = _KINDS
+    table = _FLAGS
     for v in values:
         if type(v) is str:
             continue
-        for obj in (v, *references_of(v)) if has_references(v) else (v,):
-            kind = kinds.get(type(obj))
-            if kind is None:
-                kind = _kind(obj)
-            if kind == _RESOURCE:
-                if id(obj) not in seen:
-                    seen.add(id(obj))
-                    dependencies.append(obj)  # type: ignore[arg-type]
-            elif kind == _ENDPOINT:
-                uses.append(obj)  # type: ignore[arg-type]
-            elif kind == _ENDPOINT_PROPERTY:
-                uses.append(obj.endpoint)  # type: ignore[attr-defined]
+        flags = table.get(type(v))
+        if flags is None:
+            flags = _flags(v)
+        if flags & _RESOURCE:
+            if id(v) not in seen:
+                seen.add(id(v))
+                dependencies.append(v)  # type: ignore[arg-type]
+        elif flags & _ENDPOINT:
+            uses.append(v)  # type: ignore[arg-type]
+        elif flags & _ENDPOINT_PROPERTY:
+            uses.append(v.endpoint)  # type: ignore[attr-defined]
+        if not flags & _REFERENCES:
+            continue
+        # What the value refers to, depth first, each object once (``references_of``), inline. The objects walked
+        # stay referenced until the end: a value's ``references`` may be made afresh on each access, and an id
+        # seen earlier must not be reused by a later object (which would then be skipped).
+        walked: dict[int, object] = {}
+        stack: list[Iterator[Any]] = [iter(v.references)]  # type: ignore[attr-defined]
+        while stack:
+            for obj in stack[-1]:
+                if id(obj) in walked:
+                    continue
+                walked[id(obj)] = obj
+                flags = table.get(type(obj))
+                if flags is None:
+                    flags = _flags(obj)
+                if flags & _RESOURCE:
+                    if id(obj) not in seen:
+                        seen.add(id(obj))
+                        dependencies.append(obj)
+                elif flags & _ENDPOINT:
+                    uses.append(obj)
+                elif flags & _ENDPOINT_PROPERTY:
+                    uses.append(obj.endpoint)
+                if flags & _REFERENCES:
+                    stack.append(iter(obj.references))
+                    break  # its references first; then on with this iterator where it stopped
+            else:
+                stack.pop()
     return ResourceScan(values, dependencies, uses, problem, parent)
 
 
@@ -163,7 +237,7 @@ def walk_value_references(resource: IResource, values: Sequence[object]) -> list
     # an id seen earlier must not be reused by a later object, which would then be skipped).
     seen: dict[int, object] = {}
     found = {id(resource)}
-    kinds = _KINDS
+    table = _FLAGS
     starts: list[object] = list(values)
     starts.extend(
         ref.source
@@ -176,17 +250,17 @@ def walk_value_references(resource: IResource, values: Sequence[object]) -> list
         for v in stack[-1]:
             if type(v) is str or id(v) in seen:
                 continue
-            kind = kinds.get(type(v))
-            if kind is None:
-                kind = _kind(v)
-            if kind >= _ENDPOINT:  # an endpoint, or one property of one: endpoints may form cycles
+            flags = table.get(type(v))
+            if flags is None:
+                flags = _flags(v)
+            if flags & (_ENDPOINT | _ENDPOINT_PROPERTY):  # endpoints may form cycles
                 continue
             seen[id(v)] = v
-            if kind == _RESOURCE:
+            if flags & _RESOURCE:
                 if id(v) not in found:
                     found.add(id(v))
                     out.append(v)
-            elif has_references(v):
+            elif flags & _REFERENCES:
                 stack.append(iter(v.references))
                 break
         else:
