@@ -289,7 +289,7 @@ class EndpointReference:
     # Defined last: inside the class body the name shadows the ``property`` builtin.
     def property(self, prop: EndpointProperty) -> EndpointReferenceExpression:
         """A value for one part of the endpoint's address."""
-        return EndpointReferenceExpression(self, EndpointProperty(prop))
+        return EndpointReferenceExpression(self, prop if type(prop) is EndpointProperty else EndpointProperty(prop))
 
 
 _PROPERTY_EXPRESSIONS = {

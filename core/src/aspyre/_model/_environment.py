@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 from collections.abc import Iterable, Mapping
@@ -76,10 +77,18 @@ def encode_env_name(name: str) -> str:
     otherwise every character that is not an ASCII letter or digit becomes ``_``, and a
     leading ASCII digit gets a ``_`` in front: ``my-api`` -> ``my_api``, ``1db`` -> ``_1db``.
     """
+    return _encoded(name) if type(name) is str else _encode(name)
+
+
+def _encode(name: str) -> str:
     if not name or _PLAIN_NAME.fullmatch(name):
         return name
     out = _NOT_ASCII_ALNUM.sub("_", name)  # each character that is not an ASCII letter or digit
     return "_" + out if "0" <= name[0] <= "9" else out
+
+
+#: :func:`encode_env_name` of the names met lately (a resource's name is encoded for each resource referring to it).
+_encoded = functools.lru_cache(maxsize=4096)(_encode)
 
 
 def is_secret_value(value: object) -> bool:

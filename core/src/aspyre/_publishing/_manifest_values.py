@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import cast
+from typing import Any
 
 from aspyre._model._names import name_key
 from aspyre._model._resources import IResource, ParameterResource
 from aspyre._model._values import (
-    ManifestExpressionProvider,
     ReferenceExpression,
-    ValueWithReferences,
     as_value,
     has_references,
 )
@@ -61,18 +59,26 @@ def _track_kind(value: object) -> int:
         _TRACK_KINDS[type(value)] = kind
     return kind
 
-# Classes whose instances ``as_value`` returns unchanged (they are manifest expression providers).
-_DIRECT_VALUE_TYPES: set[type] = {str}
+# What ``expression`` does with a value, by its type: a literal as it is, a provider's placeholder, the parts of a
+# ReferenceExpression; other types (numbers, resource builders, resources with a connection string...) are normalised
+# with ``as_value`` first.
+_TEXT, _PROVIDER, _COMPOSED, _NORMALISE = 1, 2, 3, 4
+_EXPRESSION_KINDS: dict[type, int] = {str: _TEXT}
 
 
-def _normalise(value: object) -> object:
-    """``as_value(value)``, skipping the Protocol checks for classes already seen to pass through unchanged."""
-    if type(value) in _DIRECT_VALUE_TYPES:
-        return value
+def _expression_kind(value: object) -> int:
     normalised = as_value(value)
-    if normalised is value and not isinstance(value, (bool, int, float)):
-        _DIRECT_VALUE_TYPES.add(type(value))
-    return normalised
+    if normalised is not value or isinstance(value, (bool, int, float)):
+        kind = _NORMALISE
+    elif isinstance(value, str):
+        kind = _TEXT
+    elif isinstance(value, ReferenceExpression):
+        kind = _COMPOSED
+    else:
+        kind = _PROVIDER  # ``as_value`` lets through only strings and manifest expression providers
+    if value.__class__ is type(value):  # not a proxy that claims another class: the answer holds for its type
+        _EXPRESSION_KINDS[type(value)] = kind
+    return kind
 
 
 class ManifestValues:
@@ -89,13 +95,17 @@ class ManifestValues:
 
     def expression(self, value: object) -> str:
         """The manifest form of ``value``: literals as they are, deferred values as placeholders."""
-        value = _normalise(value)
-        if isinstance(value, str):
-            return value
-        if isinstance(value, ReferenceExpression):
+        kind = _EXPRESSION_KINDS.get(type(value))
+        if kind is None:
+            kind = _expression_kind(value)
+        if kind == _TEXT:
+            return value  # type: ignore[return-value]
+        if kind == _PROVIDER:
+            return value.value_expression  # type: ignore[attr-defined, no-any-return]
+        if kind == _COMPOSED:
             out: list[str] = []
-            for part in value.parts:
-                if isinstance(part, str):
+            for part in value.parts:  # type: ignore[attr-defined]
+                if type(part) is str or isinstance(part, str):
                     out.append(part)
                     continue
                 if part.format:
@@ -105,8 +115,7 @@ class ManifestValues:
                         continue
                 out.append(self.expression(part.value))
             return "".join(out)
-        # ``_normalise`` let through only strings and manifest expression providers
-        return cast(ManifestExpressionProvider, value).value_expression
+        return self.expression(as_value(value))  # normalised first (a number, a resource builder...)
 
     def track(self, value: object) -> None:
         """Note the resources ``value`` refers to (written later if they are not in the model)."""
@@ -117,10 +126,10 @@ class ManifestValues:
         if kind is None:
             kind = _track_kind(value)
         if kind & _EXPRESSION:
-            self._formatted_parts(cast(ReferenceExpression, value))
+            self._formatted_parts(value)  # type: ignore[arg-type]
         if kind & _RESOURCE:
             if id(value) not in self._model_ids:
-                self._note(cast(IResource, value))
+                self._note(value)  # type: ignore[arg-type]
             return
         if not kind & _REFERENCES:
             return
@@ -128,7 +137,8 @@ class ManifestValues:
         # leave a reference cycle per call for the collector. ``active``: the values on the current path.
         model_ids = self._model_ids
         active = {id(value)}
-        stack: list[tuple[object, Iterator[object]]] = [(value, iter(cast(ValueWithReferences, value).references))]
+        dep: Any
+        stack: list[tuple[object, Iterator[Any]]] = [(value, iter(value.references))]  # type: ignore[attr-defined]
         while stack:
             parent, deps = stack[-1]
             for dep in deps:
@@ -138,13 +148,13 @@ class ManifestValues:
                 if kind is None:
                     kind = _track_kind(dep)
                 if kind & _EXPRESSION:
-                    self._formatted_parts(cast(ReferenceExpression, dep))
+                    self._formatted_parts(dep)
                 if kind & _RESOURCE:
                     if id(dep) not in model_ids:  # the model's own resources are written anyway
-                        self._note(cast(IResource, dep))
+                        self._note(dep)
                 elif kind & _REFERENCES:
                     active.add(id(dep))
-                    stack.append((dep, iter(cast(ValueWithReferences, dep).references)))
+                    stack.append((dep, iter(dep.references)))
                     break
             else:
                 active.discard(id(parent))
