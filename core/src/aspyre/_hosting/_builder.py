@@ -45,6 +45,7 @@ from ._integrations import DuplicateResourceError, check_name_available
 from ._paths import caller_file, resolve_path
 from ._python_apps import PythonAppBuilderMethods
 from ._resource_builder import ResourceBuilder
+from ._resource_builder._base import _RESOURCE_TYPES, _is_resource
 from ._resource_builder._containers import check_image
 from ._typed_extensions import BuilderExtensionMethods
 
@@ -272,18 +273,19 @@ class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods,
         """Add a resource to the model; names are unique case-insensitively."""
         if self._built:
             raise RuntimeError("build() was already called: the model can no longer grow")
-        if not isinstance(resource, IResource):
+        if not (_RESOURCE_TYPES.get(type(resource)) or _is_resource(resource)):
             raise TypeError(f"add_resource() needs a resource (name + annotations), got {resource!r}")
-        validate_name("Resource", resource.name)
-        existing = self._lookup(resource.name)
+        name = validate_name("Resource", resource.name)
+        key = name_key(name)
+        existing = self._index_by_key().get(key)
         if existing is resource:
-            raise ValueError(f"Resource {resource.name!r} was already added")
+            raise ValueError(f"Resource {name!r} was already added")
         if existing is not None:
-            check_name_available(self, resource.name, type(resource))  # raises DuplicateResourceError
+            check_name_available(self, name, type(resource))  # raises DuplicateResourceError
         if isinstance(resource, ParameterResource) and not resource.has_resolver:
             resource.set_resolver(self._resolve_parameter)
         self._resources.append(resource)
-        self._by_key[name_key(resource.name)] = resource
+        self._by_key[key] = resource
         return self._resource_builder_type(self, resource)
 
     def _index_by_key(self) -> dict[str, IResource]:

@@ -150,9 +150,45 @@ def resource_problems(
                 problems.append(str(none_value_error(r, f"argument {i + 1}", "a CommandLineArgsAnnotation")))
     limits = LINUX_CONTAINER_LIMITS if is_container else host_limits
     if limits is not None and (is_container or is_executable):
-        env = {e.name: e.value for e in env_annotations if type(e.value) is str or isinstance(e.value, str)}
         inherited = inherited_environment if is_executable else None
-        problems.extend(
-            exec_size_problems(r.name, _known_args(r, arg_annotations), env, limits, inherited=inherited, known_only=True)
-        )
+        if not _far_below(r, env_annotations, arg_annotations, limits, inherited):
+            env = {e.name: e.value for e in env_annotations if type(e.value) is str or isinstance(e.value, str)}
+            problems.extend(
+                exec_size_problems(r.name, _known_args(r, arg_annotations), env, limits, inherited=inherited, known_only=True)
+            )
     return problems
+
+
+def _far_below(
+    r: IResource,
+    env_annotations: Sequence[EnvironmentAnnotation],
+    arg_annotations: Sequence[CommandLineArgsAnnotation],
+    limits: ExecLimits,
+    inherited: Mapping[str, str] | InheritedEnvironment | None,
+) -> bool:
+    """Whether the known arguments and environment are surely within ``limits`` (what most processes are), told
+    from the lengths of the strings alone: a character is at most 4 bytes in UTF-8, and every variable and argument
+    is counted (a variable set twice too). ``False`` sends the process to the exact count."""
+    if isinstance(r, PythonAppResource) or (inherited is not None and not isinstance(inherited, InheritedEnvironment)):
+        return False
+    host = inherited
+    if host is not None and limits.per_string is not None and host.oversized:
+        return False  # told by the exact count (the process may set the variable itself)
+    longest = total = count = 0
+    command = r.command if isinstance(r, ExecutableResource) else getattr(r, "entrypoint", None)
+    for text in (command,) if isinstance(command, str) else ():
+        longest, total, count = max(longest, len(text)), total + len(text), count + 1
+    for ann in arg_annotations:
+        for a in ann.args:
+            if isinstance(a, str):
+                longest, total, count = max(longest, len(a)), total + len(a), count + 1
+    for e in env_annotations:
+        if isinstance(e.value, str):
+            size = len(e.name) + len(e.value) + 1
+            longest, total, count = max(longest, size), total + size, count + 1
+    if limits.per_string is not None and 4 * longest + 1 > limits.per_string:
+        return False
+    if limits.total is None:
+        return True
+    host_total, host_count = (host.total, len(host.sizes)) if host is not None else (0, 0)
+    return 4 * total + count + host_total + limits.pointer_size * (count + host_count + 2) <= limits.total

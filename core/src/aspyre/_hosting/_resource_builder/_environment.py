@@ -120,6 +120,8 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
         ):
             callback = cast("Callable[[CommandLineArgsCallbackContext], Awaitable[None] | None]", args[0])
             return self.with_annotation(CommandLineArgsCallbackAnnotation(callback))
+        if all(type(a) is str for a in args):  # literals only: nothing to check, nothing to relate
+            return self.with_annotation(CommandLineArgsAnnotation(args))
         values = tuple(_as_value(res, "with_args", f"argument {i}", a) for i, a in enumerate(args, 1))
         self._relate_values(*values)
         return self.with_annotation(CommandLineArgsAnnotation(values))
