@@ -277,15 +277,37 @@ async def compute_environment(
     return env
 
 
+# What an annotation contributes to the arguments, by its type: literal arguments, a callback, or nothing.
+_NO_ARGS, _ARGS, _ARGS_CALLBACK = 0, 1, 2
+_ARGUMENT_KINDS: dict[type, int] = {}
+
+
+def _argument_kind(annotation: object) -> int:
+    if isinstance(annotation, CommandLineArgsAnnotation):
+        kind = _ARGS
+    elif isinstance(annotation, CommandLineArgsCallbackAnnotation):
+        kind = _ARGS_CALLBACK
+    else:
+        kind = _NO_ARGS
+    if annotation.__class__ is type(annotation):  # not a proxy that claims another class: the answer holds for its type
+        _ARGUMENT_KINDS[type(annotation)] = kind
+    return kind
+
+
 async def compute_arguments(resource: IResource, execution_context: Any = None, logger: Any = None) -> list[object]:
     """The resource's arguments (after the command), values still deferred."""
     args: list[object] = []
     if isinstance(resource, PythonAppResource):
         args.extend(resource.entry_args())
+    table = _ARGUMENT_KINDS
+    ann: Any
     for ann in resource.annotations:
-        if isinstance(ann, CommandLineArgsAnnotation):
+        kind = table.get(type(ann))
+        if kind is None:
+            kind = _argument_kind(ann)
+        if kind == _ARGS:
             args.extend(ann.args)
-        elif isinstance(ann, CommandLineArgsCallbackAnnotation):
+        elif kind == _ARGS_CALLBACK:
             await _call(ann.callback, CommandLineArgsCallbackContext(resource, args, execution_context, logger))
     for i, value in enumerate(args, 1):
         if value is None:
