@@ -216,12 +216,15 @@ def references_of(value: object) -> list[object]:
     """:func:`iter_references` as a list: every object ``value`` refers to, depth first, each once."""
     if not has_references(value):
         return []
+    first = value.references  # type: ignore[attr-defined]
+    if not first:  # a parameter, say
+        return []
     out: list[object] = []
     seen: set[int] = set()
     known = _with_references
     # Iterative (no recursive closure: each call would leave a reference cycle for the collector to find, and
     # the builder and ``build()`` call this for every value).
-    stack: list[Iterator[Any]] = [iter(value.references)]  # type: ignore[attr-defined]
+    stack: list[Iterator[Any]] = [iter(first)]
     while stack:
         for ref in stack[-1]:
             if id(ref) in seen:

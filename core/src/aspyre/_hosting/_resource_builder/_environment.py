@@ -86,13 +86,13 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
             raise TypeError(f"Resource {res.name!r}: with_environment({name!r}) needs a value")
         if type(value) is str:  # most values: nothing to check, nothing to relate
             return self.with_annotation(EnvironmentAnnotation(name, value))
-        what = f"the value of environment variable {name!r}"
         if (
             callable(value)
             and not isinstance(value, (SupportsResource, ReferenceExpression))
             and not hasattr(value, "get_value")
         ):
             fn = value
+            what = f"the value of environment variable {name!r}"
 
             def lazy(ctx: EnvironmentCallbackContext) -> None:
                 result = fn()
@@ -101,7 +101,7 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
                 ctx.environment[name] = _as_value(res, "with_environment", what, result)
 
             return self.with_annotation(EnvironmentCallbackAnnotation(lazy))
-        v = _as_value(res, "with_environment", what, value)
+        v = _as_value(res, "with_environment", f"the value of environment variable {name!r}", value)
         self._relate_values(v)
         return self.with_annotation(EnvironmentAnnotation(name, v))
 
