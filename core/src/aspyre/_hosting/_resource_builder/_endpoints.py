@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Self
 
-from aspyre._model._endpoints import EndpointAnnotation, EndpointProtocol, EndpointReference
+from aspyre._model._endpoints import EndpointAnnotation, EndpointProtocol, EndpointReference, _default_transport
 from aspyre._model._names import name_key, validate_name
 from aspyre._model._resources import ContainerResource, IResource, IResourceWithEndpoints, IResourceWithEnvironment
 
@@ -105,6 +105,7 @@ class EndpointMethods(ResourceBuilderBase[R_co]):
             name=ep_name,
             scheme=scheme,
             protocol=protocol,
+            transport=_default_transport(scheme, protocol),  # what the annotation would set itself, at once
             port=port,
             target_port=target_port,
             is_external=bool(is_external),
