@@ -150,13 +150,12 @@ def scan_resource(resource: IResource) -> ResourceScan:
     dependencies (parent, waits, references, what the values use) and the endpoints its values use."""
     annotations = resource.annotations
     groups = annotations._groups
+    kinds_of: Any  # (kind, default) -> the annotations of that kind
     if groups is not None and annotations._grouped is GROUPED:  # grouped by build(): read directly
-        kinds_of: Any = groups.get
+        kinds_of = groups.get
     else:
         view = annotations._view
-
-        def kinds_of(kind: type, _: object = None) -> Sequence[Any]:
-            return view(kind)
+        kinds_of = lambda kind, _default: view(kind)  # noqa: E731
 
     values: list[object] = [e.value for e in kinds_of(EnvironmentAnnotation, ())]
     for a in kinds_of(CommandLineArgsAnnotation, ()):
