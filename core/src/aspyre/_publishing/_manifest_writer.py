@@ -89,6 +89,27 @@ class _PortAllocator:
         self._used.add(port)
 
 
+# What a resource is, by its type (flags; the writer asks at every resource): a container, an executable, a
+# parameter, a resource with a connection string.
+_CONTAINER, _EXECUTABLE, _PARAMETER, _CONNECTION_STRING = 1, 2, 4, 8
+_FACTS: dict[type, int] = {}
+
+
+def _facts(resource: object) -> int:
+    facts = 0
+    for flag, kind in (
+        (_CONTAINER, ContainerResource),
+        (_EXECUTABLE, ExecutableResource),
+        (_PARAMETER, ParameterResource),
+        (_CONNECTION_STRING, IResourceWithConnectionString),
+    ):
+        if isinstance(resource, kind):
+            facts |= flag
+    if resource.__class__ is type(resource):  # not a proxy that claims another class: the answer holds for its type
+        _FACTS[type(resource)] = facts
+    return facts
+
+
 async def _call(callback: Callable[[Any], Awaitable[None] | None], context: Any) -> None:
     result = callback(context)
     if inspect.isawaitable(result):
@@ -144,7 +165,10 @@ class _ManifestWriter(ManifestValues):
         if entry is None:
             return
         self.entries[resource.name] = entry
-        if isinstance(resource, ParameterResource):
+        facts = _FACTS.get(type(resource))
+        if facts is None:
+            facts = _facts(resource)
+        if facts & _PARAMETER:
             found = self._formatted.pop(id(resource), None)
             if found is not None:
                 self._write_formatted(*found)
@@ -199,16 +223,19 @@ class _ManifestWriter(ManifestValues):
 
     # -- entries by resource type -----------------------------------------------------------------
     async def default_entry(self, resource: IResource) -> ManifestResource:
-        if isinstance(resource, ContainerResource):
+        facts = _FACTS.get(type(resource))
+        if facts is None:
+            facts = _facts(resource)
+        if facts & _CONTAINER:
             return await self.container_entry(resource)
-        if isinstance(resource, ExecutableResource):
+        if facts & _EXECUTABLE:
             if resource.annotations.has(DockerfileBuildAnnotation):
                 return await self.container_entry(resource)
-            return await self.executable_entry(resource)
-        if isinstance(resource, ParameterResource):
-            return self.parameter_entry(resource)
-        if isinstance(resource, IResourceWithConnectionString):
-            return self.value_entry(resource)
+            return await self.executable_entry(resource)  # type: ignore[arg-type]
+        if facts & _PARAMETER:
+            return self.parameter_entry(resource)  # type: ignore[arg-type]
+        if facts & _CONNECTION_STRING:
+            return self.value_entry(resource)  # type: ignore[arg-type]
         return ManifestRawResource({"error": UNSUPPORTED_RESOURCE_ERROR})
 
     async def container_entry(self, resource: IResource) -> ManifestContainer:
@@ -328,9 +355,12 @@ class _ManifestWriter(ManifestValues):
 
     # -- fields ---------------------------------------------------------------------------------------
     def connection_string(self, resource: IResource) -> str | None:
-        if not isinstance(resource, IResourceWithConnectionString):
+        facts = _FACTS.get(type(resource))
+        if facts is None:
+            facts = _facts(resource)
+        if not facts & _CONNECTION_STRING:
             return None
-        expr = resource.connection_string_expression
+        expr = resource.connection_string_expression  # type: ignore[attr-defined]
         self.track(expr)
         return self.expression(expr)
 
