@@ -60,8 +60,8 @@ class ResourceBuilderBase(Generic[R_co]):
 
     def _relate(self, other: IResource, kind: str) -> None:
         annotations = self._resource.annotations
-        for rel in annotations._view(ResourceRelationshipAnnotation):
-            if rel.resource is other and rel.type == kind:
+        for rel in annotations._items:  # read in place (``all`` would copy them first)
+            if isinstance(rel, ResourceRelationshipAnnotation) and rel.resource is other and rel.type == kind:
                 return
         annotations.add(ResourceRelationshipAnnotation(other, kind))
 

@@ -55,6 +55,10 @@ def _as_value(resource: IResource, method: str, what: str, value: object) -> obj
         raise invalid(resource, method, f"{what} must be {VALUE_KINDS}, not {type(value).__name__}", TypeError) from None
 
 
+#: The types whose values ``as_value`` gives back unchanged (seen so far).
+_ITSELF: set[type] = {str}
+
+
 class EnvironmentMethods(ResourceBuilderBase[R_co]):
     """``with_environment``, ``with_args``, ``with_connection_property``, ``with_reference``, ``with_otlp_exporter``."""
 
@@ -101,7 +105,12 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
                 ctx.environment[name] = _as_value(res, "with_environment", what, result)
 
             return self.with_annotation(EnvironmentCallbackAnnotation(lazy))
-        v = _as_value(res, "with_environment", f"the value of environment variable {name!r}", value)
+        if type(value) in _ITSELF:  # a value of a type that stands for itself (a parameter, an endpoint...)
+            v = value
+        else:
+            v = _as_value(res, "with_environment", f"the value of environment variable {name!r}", value)
+            if v is value and value.__class__ is type(value) and not isinstance(value, (bool, int, float)):
+                _ITSELF.add(type(value))
         self._relate_values(v)
         return self.with_annotation(EnvironmentAnnotation(name, v))
 
