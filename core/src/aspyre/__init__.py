@@ -135,9 +135,10 @@ __all__ = [
     "WaitBehavior",
 ]
 
-#: Where each name of ``__all__`` is defined. They are imported on first use, all at once (``import aspyre``
-#: alone costs next to nothing: the pytest plugin and ``aspyre --help`` import it too), and presented as
-#: ``aspyre.NAME`` (``__module__``) then, as the eager imports of 0.1 did.
+#: Where each name of ``__all__`` is defined. Each is imported on first use (``import aspyre`` alone costs next to
+#: nothing: the pytest plugin and ``aspyre --help`` import it too), with only the modules it needs, and kept here.
+#: Those modules present their names as ``aspyre.NAME`` (``__module__``) when they run
+#: (:func:`aspyre._public.present_top_level`), however a class is first reached, as the eager imports of 0.1 did.
 _LAZY: dict[str, str] = {
     **dict.fromkeys(["DistributedApplicationException"], "._errors"),
     **dict.fromkeys(["DistributedApplication"], "._hosting._app"),
@@ -197,17 +198,14 @@ _LAZY: dict[str, str] = {
 }
 
 
-def _load_face() -> None:
-    """Import every name of ``__all__`` into this module and present them as ``aspyre.NAME``."""
+def _load(name: str) -> object:
+    """Import ``name`` of ``__all__`` from the module defining it and keep it in this module's namespace."""
     from ._loading_gc import loading
-    from ._public import present
 
-    namespace = globals()
     with loading():
-        for name, module in _LAZY.items():
-            if name not in namespace:
-                namespace[name] = getattr(_importlib.import_module(module, __name__), name)
-    present(namespace, __name__)
+        value = getattr(_importlib.import_module(_LAZY[name], __name__), name)
+    globals()[name] = value
+    return value
 
 
 #: The public submodules, imported on first attribute access.
@@ -248,8 +246,7 @@ _RENAMED: dict[str, tuple[str, str]] = {
 
 def __getattr__(name: str) -> object:
     if name in _LAZY:
-        _load_face()
-        return globals()[name]
+        return _load(name)
     if name in _SUBMODULES:
         from ._loading_gc import loading
 

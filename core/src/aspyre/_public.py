@@ -8,11 +8,11 @@ show the import path users should write.
 from __future__ import annotations
 
 import importlib
-import inspect
 import sys
+import types
 from collections.abc import Callable, Mapping
 
-__all__ = ["lazy_names", "present"]
+__all__ = ["lazy_names", "present", "present_top_level"]
 
 
 def present(namespace: Mapping[str, object], module: str, *, resolve_types: bool = False) -> None:
@@ -23,16 +23,35 @@ def present(namespace: Mapping[str, object], module: str, *, resolve_types: bool
     their names live in (needed for classes that cattrs structures: it resolves annotations through
     ``__module__``).
     """
-    import attrs
+    _present_names(namespace, namespace["__all__"], module, resolve_types=resolve_types)  # type: ignore[arg-type]
 
-    for name in namespace["__all__"]:  # type: ignore[attr-defined]
+
+def present_top_level(namespace: Mapping[str, object]) -> None:
+    """Present the names of the app host tier (``aspyre.__all__``) that private module ``namespace`` defines as
+    ``aspyre.NAME``; called at the end of each such module.
+
+    ``aspyre`` imports each of its names on first use (``aspyre._LAZY`` says where), so a class can be reached
+    before (an integration's base class, a resource's type): it reports ``aspyre`` all the same.
+    """
+    relative = "." + str(namespace["__name__"]).removeprefix("aspyre.")
+    face: Mapping[str, str] = sys.modules["aspyre"]._LAZY
+    _present_names(namespace, [name for name, where in face.items() if where == relative], "aspyre")
+
+
+def _present_names(
+    namespace: Mapping[str, object], names: list[str], module: str, *, resolve_types: bool = False
+) -> None:
+    for name in names:
         obj = namespace.get(name)  # absent: imported on first use (lazy_names), presented by its own module
-        if not (inspect.isclass(obj) or inspect.isfunction(obj)):
+        if not isinstance(obj, (type, types.FunctionType)):
             continue
         if not str(getattr(obj, "__module__", "")).startswith("aspyre._"):
             continue
-        if resolve_types and inspect.isclass(obj) and attrs.has(obj):
-            attrs.resolve_types(obj)
+        if resolve_types and isinstance(obj, type):
+            import attrs
+
+            if attrs.has(obj):
+                attrs.resolve_types(obj)
         obj.__module__ = module
 
 

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from aspyre._public import present_top_level as _present_top_level
+
 if TYPE_CHECKING:
     from ._resources import IResource
 
@@ -153,3 +155,6 @@ def container_file_problems(ann: ContainerFilesAnnotation) -> list[str]:
 
     walk(ann.entries, ann.destination.rstrip("/") if isinstance(ann.destination, str) else "?")
     return problems
+
+
+_present_top_level(globals())  # its names of aspyre.__all__ report "aspyre", however they are reached

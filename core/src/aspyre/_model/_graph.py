@@ -6,6 +6,8 @@ import contextlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import cast
 
+from aspyre._public import present_top_level as _present_top_level
+
 from .._errors import DistributedApplicationException
 from ._annotations import (
     CommandLineArgsAnnotation,
@@ -499,3 +501,6 @@ class DistributedApplicationModel:
 
     def __repr__(self) -> str:
         return f"DistributedApplicationModel({[r.name for r in self._resources]})"
+
+
+_present_top_level(globals())  # its names of aspyre.__all__ report "aspyre", however they are reached

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
 import attrs
 
+from aspyre._public import present_top_level as _present_top_level
+
 from .._errors import DistributedApplicationException
 from ._annotations import (
     Annotations,
@@ -579,3 +581,6 @@ class ConnectionStringReference:
 
     def __hash__(self) -> int:
         return hash((id(self.resource), self.optional))
+
+
+_present_top_level(globals())  # its names of aspyre.__all__ report "aspyre", however they are reached

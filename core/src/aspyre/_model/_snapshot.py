@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from aspyre._public import present_top_level as _present_top_level
+
 from ._annotations import HealthStatus
 
 if TYPE_CHECKING:
@@ -352,3 +354,6 @@ def health_failure(snapshot: ResourceSnapshot) -> str | None:
         if report.status in (HealthStatus.UNHEALTHY, HealthStatus.DEGRADED) and report.description:
             return f"{report.name}: {report.description}"
     return None
+
+
+_present_top_level(globals())  # its names of aspyre.__all__ report "aspyre", however they are reached

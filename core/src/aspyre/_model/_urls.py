@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from aspyre._public import present_top_level as _present_top_level
+
 from ._annotations import ResourceAnnotation
 from ._endpoints import EndpointReference
 
@@ -110,3 +112,6 @@ class ResourceIconAnnotation(ResourceAnnotation):
 
     icon_name: str
     icon_variant: IconVariant = IconVariant.FILLED
+
+
+_present_top_level(globals())  # its names of aspyre.__all__ report "aspyre", however they are reached
