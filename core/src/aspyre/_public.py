@@ -10,20 +10,28 @@ from __future__ import annotations
 import importlib
 import sys
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 __all__ = ["lazy_names", "present", "present_top_level"]
 
 
-def present(namespace: Mapping[str, object], module: str, *, resolve_types: bool = False) -> None:
-    """Rewrite ``__module__`` of the classes and functions in ``namespace["__all__"]`` to ``module``.
+def present(
+    namespace: Mapping[str, object],
+    module: str,
+    *,
+    resolve_types: bool = False,
+    names: Iterable[str] | None = None,
+) -> None:
+    """Rewrite ``__module__`` of the classes and functions in ``namespace["__all__"]`` (or ``names``) to ``module``.
 
     Only objects defined in aspyre's private modules are touched. With ``resolve_types``, attrs
     classes get their string annotations resolved first, while the defining module is still the one
     their names live in (needed for classes that cattrs structures: it resolves annotations through
-    ``__module__``).
+    ``__module__``). A private module whose names a public module imports on first use (:func:`lazy_names`)
+    presents them itself, naming them in ``names``.
     """
-    _present_names(namespace, namespace["__all__"], module, resolve_types=resolve_types)  # type: ignore[arg-type]
+    chosen = namespace["__all__"] if names is None else names
+    _present_names(namespace, list(chosen), module, resolve_types=resolve_types)  # type: ignore[call-overload]
 
 
 def present_top_level(namespace: Mapping[str, object]) -> None:

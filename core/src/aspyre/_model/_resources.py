@@ -19,9 +19,9 @@ from ._annotations import (
     ContainerLifetimeAnnotation,
 )
 from ._endpoints import EndpointReference
+from ._known import KnownResourceTypes
 from ._names import name_key, validate_name
 from ._protocols import CachedProtocolMeta
-from ._snapshot import KnownResourceTypes
 from ._values import ReferenceExpression, ValueContext
 
 if TYPE_CHECKING:
