@@ -77,9 +77,12 @@ class DistributedApplication:
         ``app_host_path`` defaults to the file that calls this: relative paths, persistent
         container names and the secrets store are keyed on it.
         """
-        from ._builder import DistributedApplicationBuilder
+        from .._loading_gc import loading
 
-        return DistributedApplicationBuilder(args, app_host_path=app_host_path, load_plugins=load_plugins)
+        with loading():  # the builder's modules and hook plugins: classes and objects that live as long as the app
+            from ._builder import DistributedApplicationBuilder
+
+            return DistributedApplicationBuilder(args, app_host_path=app_host_path, load_plugins=load_plugins)
 
     @property
     def builder(self) -> DistributedApplicationBuilder:
