@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
-from ._model._container_files import ContainerFilesCallbackContext
 from ._model._endpoints import AllocatedEndpoint, EndpointReferenceExpression
 from ._model._environment import (
     compute_arguments,
@@ -34,6 +33,7 @@ from ._public import lazy_names as _lazy_names
 from ._public import present as _present
 
 if _TYPE_CHECKING:
+    from ._model._container_files import ContainerFilesCallbackContext
     from ._model._graph import DistributedApplicationModel, validate_model
     from ._model._snapshot import (
         EnvironmentVariableSnapshot,
@@ -85,6 +85,7 @@ __all__ = [
 #: Names an app host's builder does not need, imported on first use (the graph checks ``build()`` runs, the
 #: snapshots of run mode). Their modules present them as ``aspyre.model`` themselves.
 _LAZY: dict[str, str] = {
+    **dict.fromkeys(["ContainerFilesCallbackContext"], "._model._container_files"),
     **dict.fromkeys(["DistributedApplicationModel", "validate_model"], "._model._graph"),
     **dict.fromkeys([
         "EnvironmentVariableSnapshot",

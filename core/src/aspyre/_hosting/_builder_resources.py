@@ -12,13 +12,13 @@ from aspyre._model._annotations import (
     ManifestPublishingCallbackAnnotation,
     ResourceSnapshotAnnotation,
 )
-from aspyre._model._external import ExternalServiceResource, external_url_problem
 from aspyre._model._known import CustomResourceKnownProperties, KnownResourceStates, StateStyle
 from aspyre._model._names import validate_name
 from aspyre._model._resources import ContainerResource, ParameterResource
 
 if TYPE_CHECKING:
     from aspyre._eventing._bus import DistributedApplicationEventing
+    from aspyre._model._external import ExternalServiceResource
     from aspyre._model._resources import IResource
     from aspyre._model._snapshot import ResourceSnapshot
 
@@ -69,6 +69,8 @@ class ResourceKindsMixin:
         ``with_environment(var, service)`` as one variable, and ``with_http_health_check(path)`` polls it so that
         ``wait_for`` waits until it answers. It is left out of the manifest.
         """
+        from aspyre._model._external import ExternalServiceResource, external_url_problem
+
         validate_name("Resource", name)
         target = getattr(url, "resource", url)
         if isinstance(target, ParameterResource):
@@ -107,6 +109,8 @@ async def _on_initialize(event: InitializeResourceEvent) -> None:
     """When the app starts: check the URL, then Running with it (the health checks follow Running)."""
     import functools
     import urllib.parse
+
+    from aspyre._model._external import ExternalServiceResource
 
     resource = event.resource
     assert isinstance(resource, ExternalServiceResource)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from aspyre._public import present as _present
 from aspyre._public import present_top_level as _present_top_level
 
 if TYPE_CHECKING:
@@ -158,3 +159,6 @@ def container_file_problems(ann: ContainerFilesAnnotation) -> list[str]:
 
 
 _present_top_level(globals())  # its names of aspyre.__all__ report "aspyre", however they are reached
+# aspyre.annotations and aspyre.model import these on first use (their _LAZY): they report them however reached.
+_present(globals(), "aspyre.annotations", names=["ContainerFilesAnnotation"])
+_present(globals(), "aspyre.model", names=["ContainerFilesCallbackContext"])
