@@ -45,7 +45,7 @@ if _TYPE_CHECKING:
     from ._model._execution import ExecutionContext, Operation
     from ._model._external import ExternalServiceResource
     from ._model._graph import ModelValidationError
-    from ._model._known import KnownResourceStates, StateStyle
+    from ._model._known import IconVariant, KnownResourceStates, StateStyle, UrlDisplayLocation
     from ._model._names import InvalidNameError
     from ._model._resources import (
         ConnectionStringParameterResource,
@@ -70,7 +70,6 @@ if _TYPE_CHECKING:
         UvicornAppResource,
     )
     from ._model._snapshot import ResourceSnapshot
-    from ._model._urls import IconVariant, UrlDisplayLocation
     from ._model._values import ReferenceExpression
     from ._orchestrator._options import AppOptions
 
@@ -192,9 +191,8 @@ _LAZY: dict[str, str] = {
         ],
         "._model._resources",
     ),
-    **dict.fromkeys(["KnownResourceStates", "StateStyle"], "._model._known"),
+    **dict.fromkeys(["IconVariant", "KnownResourceStates", "StateStyle", "UrlDisplayLocation"], "._model._known"),
     **dict.fromkeys(["ResourceSnapshot"], "._model._snapshot"),
-    **dict.fromkeys(["IconVariant", "UrlDisplayLocation"], "._model._urls"),
     **dict.fromkeys(["ReferenceExpression"], "._model._values"),
     **dict.fromkeys(["AppOptions"], "._orchestrator._options"),
 }

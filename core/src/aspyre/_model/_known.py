@@ -1,14 +1,25 @@
-"""The well-known names of the resource lifecycle: states, their styles, snapshot properties, resource types.
+"""The well-known names of the resource lifecycle: states, their styles, snapshot properties, resource types,
+and how URLs and icons are shown.
 
-Plain constants, apart from the snapshot classes (:mod:`aspyre._model._snapshot`) that use them: resources and
-builders need them without making a snapshot.
+Plain constants and enums, apart from the snapshot and URL classes (:mod:`aspyre._model._snapshot`,
+:mod:`aspyre._model._urls`) that use them: resources and builders need them without making either.
 """
 
 from __future__ import annotations
 
+import enum
+
 from aspyre._public import present_top_level as _present_top_level
 
-__all__ = ["CustomResourceKnownProperties", "KnownProperties", "KnownResourceStates", "KnownResourceTypes", "StateStyle"]
+__all__ = [
+    "CustomResourceKnownProperties",
+    "IconVariant",
+    "KnownProperties",
+    "KnownResourceStates",
+    "KnownResourceTypes",
+    "StateStyle",
+    "UrlDisplayLocation",
+]
 
 
 class KnownResourceStates:
@@ -111,6 +122,20 @@ class StateStyle:
     ERROR = "error"
     INFO = "info"
     WARNING = "warning"
+
+
+class UrlDisplayLocation(enum.Enum):
+    """Where a URL is shown: in the resource list and its details, or in the details only (an internal URL)."""
+
+    SUMMARY_AND_DETAILS = "SummaryAndDetails"
+    DETAILS_ONLY = "DetailsOnly"
+
+
+class IconVariant(enum.Enum):
+    """The variant of a Fluent UI icon."""
+
+    REGULAR = "Regular"
+    FILLED = "Filled"
 
 
 _present_top_level(globals())  # its names of aspyre.__all__ report "aspyre", however they are reached
