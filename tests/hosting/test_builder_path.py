@@ -22,6 +22,7 @@ NOT_ON_THE_BUILDER_PATH = [
     "aspyre._model._otlp",
     "aspyre._model._external",
     "aspyre._model._urls",
+    "aspyre._model._exec_limits",
     "aspyre._orchestrator._orchestrator",
     "aspyre._orchestrator._executor",
     "aspyre._publishing",
