@@ -133,12 +133,22 @@ class ManifestValues:
             return
         if not kind & _REFERENCES:
             return
+        model_ids = self._model_ids
+        dep: Any
+        deps = value.references  # type: ignore[attr-defined]
+        if type(deps) is tuple:  # most values (an endpoint, a connection string) refer to resources only: noted here
+            for dep in deps:
+                if kinds.get(type(dep)) != _RESOURCE:
+                    break
+            else:
+                for dep in deps:
+                    if id(dep) not in model_ids:
+                        self._note(dep)
+                return
         # Depth first, in order (what is noted first is written first), iteratively: a recursive closure would
         # leave a reference cycle per call for the collector. ``active``: the values on the current path.
-        model_ids = self._model_ids
         active = {id(value)}
-        dep: Any
-        stack: list[tuple[object, Iterator[Any]]] = [(value, iter(value.references))]  # type: ignore[attr-defined]
+        stack: list[tuple[object, Iterator[Any]]] = [(value, iter(deps))]
         while stack:
             parent, deps = stack[-1]
             for dep in deps:
