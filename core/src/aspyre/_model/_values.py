@@ -107,6 +107,19 @@ class SupportsResource(Protocol, metaclass=CachedProtocolMeta):
         ...
 
 
+_CONNECTION_STRING_REFERENCE: list[Any] = []
+
+
+def _connection_string_reference() -> Any:
+    """``_resources.ConnectionStringReference`` (it imports this module: looked up on first use, then kept; an
+    import statement per value costs more than the rest of :func:`as_value`)."""
+    if not _CONNECTION_STRING_REFERENCE:
+        from ._resources import ConnectionStringReference
+
+        _CONNECTION_STRING_REFERENCE.append(ConnectionStringReference)
+    return _CONNECTION_STRING_REFERENCE[0]
+
+
 def as_value(obj: object) -> object:
     """Normalise something a user may pass where a value is expected.
 
@@ -128,9 +141,8 @@ def as_value(obj: object) -> object:
         return obj
     if kind is _CONNECTION:
         # Also a connection-string parameter: its manifest placeholder is ``{name.connectionString}``.
-        from ._resources import ConnectionStringReference
-
-        return ConnectionStringReference(obj)  # type: ignore[arg-type]
+        reference = _connection_string_reference()
+        return reference(obj)
     if kind is _BOOL:
         return "true" if obj else "false"
     if kind is _NUMBER:
