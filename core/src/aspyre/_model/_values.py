@@ -358,7 +358,7 @@ class ReferenceExpression:
     @property
     def value_providers(self) -> tuple[object, ...]:
         """The values in the slots, in order."""
-        return tuple(p.value for p in self.parts if isinstance(p, _Slot))
+        return tuple([p.value for p in self.parts if isinstance(p, _Slot)])  # a list first: no generator to run
 
     @property
     def string_formats(self) -> tuple[str | None, ...]:
