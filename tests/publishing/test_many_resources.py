@@ -57,6 +57,9 @@ def describe(builder: aspyre.DistributedApplicationBuilder, n: int) -> None:
 async def test_build_and_publishing_leave_no_reference_cycles_behind(tmp_path: Path) -> None:
     """Walking values with recursive closures left one reference cycle per walk (a few hundred thousand objects
     for the collector to find at 10,000 resources); nothing walked should need the collector to be freed."""
+    warm = publish_builder(tmp_path / "warm")  # modules build() imports on first use (their garbage) loaded first
+    describe(warm, 8)
+    warm.build()
     builder = publish_builder(tmp_path)
     describe(builder, 200)
     gc.collect()
