@@ -172,7 +172,7 @@ def _typed(o: Any, newline: str, write: Callable[[str], object], raw: type[Any])
     elif kind is bool:
         write("true" if o else "false")
     elif kind is int:
-        write(json.dumps(o))
+        write(int.__repr__(o))  # what json.dumps writes for an int, without its encoder's set-up
     else:
         raise NotPlain  # a float, another class, a subclass: the converter and the general writer decide
 
