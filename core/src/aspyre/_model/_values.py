@@ -233,9 +233,11 @@ def references_of(value: object) -> list[object]:
     first = value.references  # type: ignore[attr-defined]
     if not first:  # a parameter, say
         return []
+    known = _with_references
+    if type(first) is tuple and len(first) == 1 and known.get(type(first[0])) is False:
+        return [first[0]]  # one object that refers to nothing (an endpoint's resource, say): the whole answer
     out: list[object] = []
     seen: set[int] = set()
-    known = _with_references
     # Iterative (no recursive closure: each call would leave a reference cycle for the collector to find, and
     # the builder and ``build()`` call this for every value).
     stack: list[Iterator[Any]] = [iter(first)]
