@@ -57,6 +57,9 @@ def describe(builder: aspyre.DistributedApplicationBuilder, n: int) -> None:
 async def test_build_and_publishing_leave_no_reference_cycles_behind(tmp_path: Path) -> None:
     """Walking values with recursive closures left one reference cycle per walk (a few hundred thousand objects
     for the collector to find at 10,000 resources); nothing walked should need the collector to be freed."""
+    warm = publish_builder(tmp_path / "warm")  # modules build() imports on first use (their garbage) loaded first
+    describe(warm, 8)
+    warm.build()
     builder = publish_builder(tmp_path)
     describe(builder, 200)
     gc.collect()
@@ -101,3 +104,40 @@ async def test_a_model_changed_after_build_and_publish_is_validated_and_publishe
     worker.with_annotation(aspyre.annotations.WaitAnnotation(outsider, healthy))
     with pytest.raises(aspyre.ModelValidationError, match="'exe-3' refers to resource 'outsider'"):
         builder.build()
+
+
+@pytest.mark.anyio
+async def test_resources_outside_the_model_that_values_refer_to_are_written_after_it_in_the_order_met(
+    tmp_path: Path,
+) -> None:
+    """Values refer to resources directly (a connection string, an endpoint) or through expressions, however deep;
+    those outside the model get their entries after the model's, in the order the values first mention them."""
+    builder = publish_builder(tmp_path)
+    pw = builder.add_parameter("pw", secret=True)
+    outside_cs = aspyre.ConnectionStringResource(
+        "outside-cs", expression=aspyre.ReferenceExpression.format("Password={p}", p=pw)
+    )
+    outside_a = aspyre.ParameterResource("outside-a")
+    outside_b = aspyre.ParameterResource("outside-b", secret=True)
+    outside_c = aspyre.ParameterResource("outside-c")
+
+    def environment(ctx: aspyre.annotations.EnvironmentCallbackContext) -> None:
+        ctx.environment["CS"] = aspyre.model.ConnectionStringReference(outside_cs)  # refers to a resource only
+        inner = aspyre.ReferenceExpression.format("{b}", b=outside_b)  # an expression of resources only
+        ctx.environment["DEEP"] = aspyre.ReferenceExpression.format(
+            "{a}/{inner}/{c:uri}/{cs}",
+            a=outside_a,
+            inner=inner,
+            c=outside_c,
+            cs=aspyre.model.ConnectionStringReference(outside_cs),
+        )
+
+    builder.add_executable("worker", "acme-worker").with_environment(environment)
+    _, text = await publish(builder)
+    names = list(json.loads(text)["resources"])
+    assert names == ["pw", "worker", "outside-cs", "outside-a", "outside-b", "outside-c", "outside-c-uri-encoded"]
+    env = json.loads(text)["resources"]["worker"]["env"]
+    assert env == {
+        "CS": "{outside-cs.connectionString}",
+        "DEEP": "{outside-a.value}/{outside-b.value}/{outside-c-uri-encoded.value}/{outside-cs.connectionString}",
+    }

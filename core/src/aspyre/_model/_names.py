@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Protocol
 
 from aspyre._public import present_top_level as _present_top_level
@@ -62,8 +61,6 @@ def _utf16_length(name: str) -> int:
     return len(name.encode("utf-16-le", "surrogatepass")) // 2
 
 
-#: A valid name, all rules at once (checked first: the rule-by-rule walk below only runs to name the broken rule).
-_VALID_NAME = re.compile(r"[A-Za-z](?:-?[A-Za-z0-9])*").fullmatch
 
 
 def validate_name(target: str, name: object) -> str:
@@ -80,8 +77,16 @@ def validate_name(target: str, name: object) -> str:
     Raises :class:`InvalidNameError` naming the first rule broken, or :class:`TypeError` when
     ``name`` is not a string.
     """
-    if type(name) is str and len(name) <= MAX_NAME_LENGTH and _VALID_NAME(name) is not None:
-        return name
+    if (
+        type(name) is str
+        and 0 < len(name) <= MAX_NAME_LENGTH
+        and name.isascii()
+        and name[0].isalpha()  # an ASCII letter (the name is ASCII)
+        and name.replace("-", "a").isalnum()  # ASCII letters, digits and hyphens only
+        and "--" not in name
+        and name[-1] != "-"
+    ):
+        return name  # every rule holds (checked at once; the walk below only runs to name the broken one)
     if not isinstance(name, str):
         raise TypeError(f"{target} name must be a str, not {type(name).__name__}")
     if not 1 <= _utf16_length(name) <= MAX_NAME_LENGTH:

@@ -107,6 +107,19 @@ class SupportsResource(Protocol, metaclass=CachedProtocolMeta):
         ...
 
 
+_CONNECTION_STRING_REFERENCE: list[Any] = []
+
+
+def _connection_string_reference() -> Any:
+    """``_resources.ConnectionStringReference`` (it imports this module: looked up on first use, then kept; an
+    import statement per value costs more than the rest of :func:`as_value`)."""
+    if not _CONNECTION_STRING_REFERENCE:
+        from ._resources import ConnectionStringReference
+
+        _CONNECTION_STRING_REFERENCE.append(ConnectionStringReference)
+    return _CONNECTION_STRING_REFERENCE[0]
+
+
 def as_value(obj: object) -> object:
     """Normalise something a user may pass where a value is expected.
 
@@ -128,9 +141,8 @@ def as_value(obj: object) -> object:
         return obj
     if kind is _CONNECTION:
         # Also a connection-string parameter: its manifest placeholder is ``{name.connectionString}``.
-        from ._resources import ConnectionStringReference
-
-        return ConnectionStringReference(obj)  # type: ignore[arg-type]
+        reference = _connection_string_reference()
+        return reference(obj)
     if kind is _BOOL:
         return "true" if obj else "false"
     if kind is _NUMBER:
@@ -221,9 +233,11 @@ def references_of(value: object) -> list[object]:
     first = value.references  # type: ignore[attr-defined]
     if not first:  # a parameter, say
         return []
+    known = _with_references
+    if type(first) is tuple and len(first) == 1 and known.get(type(first[0])) is False:
+        return [first[0]]  # one object that refers to nothing (an endpoint's resource, say): the whole answer
     out: list[object] = []
     seen: set[int] = set()
-    known = _with_references
     # Iterative (no recursive closure: each call would leave a reference cycle for the collector to find, and
     # the builder and ``build()`` call this for every value).
     stack: list[Iterator[Any]] = [iter(first)]
@@ -346,7 +360,7 @@ class ReferenceExpression:
     @property
     def value_providers(self) -> tuple[object, ...]:
         """The values in the slots, in order."""
-        return tuple(p.value for p in self.parts if isinstance(p, _Slot))
+        return tuple([p.value for p in self.parts if isinstance(p, _Slot)])  # a list first: no generator to run
 
     @property
     def string_formats(self) -> tuple[str | None, ...]:

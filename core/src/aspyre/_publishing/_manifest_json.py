@@ -85,6 +85,42 @@ def dumps_indented(data: object) -> str:
     return "".join(out)
 
 
+def _compile(
+    plan: tuple[tuple[str, str, bool, Any], ...],
+) -> Callable[[Any, str, Callable[[str], object], type[Any]], None]:
+    """A writer for one manifest class: its plan's fields unrolled into straight-line code (no loop over the plan,
+    no ``getattr``, each key and its ``": "`` one constant). Fields holding their default are left out (``type``
+    never is), nothing written gives ``{}``: the text unstructuring then :func:`dumps_indented` would give."""
+    namespace: dict[str, Any] = {"_string": _string, "_typed": _typed}
+    lines = ["def write_entry(o, newline, write, raw):", "    inner = newline + '  '", "    sep = '{' + inner"]
+    for i, (name, key, omittable, default) in enumerate(plan):
+        if not name.isidentifier():
+            raise ValueError(name)  # pragma: no cover - attrs field names are identifiers
+        namespace[f"k{i}"] = f"{key}: "
+        namespace[f"d{i}"] = default
+        lines.append(f"    v = o.{name}")
+        indent = "    "
+        if omittable:
+            lines.append("    if v is not None:" if default is None else f"    if not (v == d{i}):")
+            indent = "        "
+        lines += [
+            f"{indent}if type(v) is str:",
+            f"{indent}    write(sep + k{i} + _string(v))",
+            f"{indent}else:",
+            f"{indent}    write(sep + k{i})",
+            f"{indent}    _typed(v, inner, write, raw)",
+            f"{indent}sep = ',' + inner",
+        ]
+    lines.append("    write(newline + '}' if sep[0] == ',' else '{}')")
+    exec("\n".join(lines), namespace)  # code made from the manifest classes' own field names
+    writer: Callable[[Any, str, Callable[[str], object], type[Any]], None] = namespace["write_entry"]
+    return writer
+
+
+#: The compiled writer of each manifest class (made from its plan on first use).
+_WRITERS: dict[type[Any], Callable[[Any, str, Callable[[str], object], type[Any]], None]] = {}
+
+
 def _typed(o: Any, newline: str, write: Callable[[str], object], raw: type[Any]) -> None:
     """Write what the converter's unstructuring of ``o`` gives: manifest classes field by field (their
     plans), a raw entry's data as it is, dicts, lists and tuples with their items unstructured the same way."""
@@ -92,23 +128,13 @@ def _typed(o: Any, newline: str, write: Callable[[str], object], raw: type[Any])
     if kind is str:
         write(_string(o))
         return
-    plan = PLANS.get(kind)
-    if plan is not None:
-        inner = newline + "  "
-        sep = "{" + inner
-        written = False
-        for name, key, omittable, default in plan:
-            value = getattr(o, name)
-            if omittable and value == default:
-                continue
-            if type(value) is str:
-                write(f"{sep}{key}: {_string(value)}")
-            else:
-                write(f"{sep}{key}: ")
-                _typed(value, inner, write, raw)
-            sep = "," + inner
-            written = True
-        write(newline + "}" if written else "{}")
+    writer = _WRITERS.get(kind)
+    if writer is None:
+        plan = PLANS.get(kind)
+        if plan is not None:
+            writer = _WRITERS[kind] = _compile(plan)
+    if writer is not None:
+        writer(o, newline, write, raw)
     elif kind is raw:
         _plain(dict(o.data), newline, write)
     elif kind is dict:
@@ -146,7 +172,7 @@ def _typed(o: Any, newline: str, write: Callable[[str], object], raw: type[Any])
     elif kind is bool:
         write("true" if o else "false")
     elif kind is int:
-        write(json.dumps(o))
+        write(int.__repr__(o))  # what json.dumps writes for an int, without its encoder's set-up
     else:
         raise NotPlain  # a float, another class, a subclass: the converter and the general writer decide
 

@@ -133,12 +133,15 @@ class ManifestValues:
             return
         if not kind & _REFERENCES:
             return
+        deps = value.references  # type: ignore[attr-defined]
+        if self._resources_only(deps):  # most values (an endpoint, a connection string): their resource, noted
+            return
         # Depth first, in order (what is noted first is written first), iteratively: a recursive closure would
         # leave a reference cycle per call for the collector. ``active``: the values on the current path.
         model_ids = self._model_ids
         active = {id(value)}
         dep: Any
-        stack: list[tuple[object, Iterator[Any]]] = [(value, iter(value.references))]  # type: ignore[attr-defined]
+        stack: list[tuple[object, Iterator[Any]]] = [(value, iter(deps))]
         while stack:
             parent, deps = stack[-1]
             for dep in deps:
@@ -153,12 +156,30 @@ class ManifestValues:
                     if id(dep) not in model_ids:  # the model's own resources are written anyway
                         self._note(dep)
                 elif kind & _REFERENCES:
+                    inner = dep.references
+                    if self._resources_only(inner):  # noted where the walk would note them, without going down
+                        continue
                     active.add(id(dep))
-                    stack.append((dep, iter(dep.references)))
+                    stack.append((dep, iter(inner)))
                     break
             else:
                 active.discard(id(parent))
                 stack.pop()
+
+    def _resources_only(self, deps: object) -> bool:
+        """When ``deps`` (a value's references) is a tuple of resources only, note those not in the model and say
+        so; otherwise note nothing (the caller walks them)."""
+        if type(deps) is not tuple:
+            return False
+        kinds = _TRACK_KINDS
+        for dep in deps:
+            if kinds.get(type(dep)) != _RESOURCE:
+                return False
+        model_ids = self._model_ids
+        for dep in deps:
+            if id(dep) not in model_ids:
+                self._note(dep)
+        return True
 
     def _note(self, resource: IResource) -> None:
         key = name_key(resource.name)
