@@ -428,7 +428,7 @@ class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods,
         """Validate the model (every problem in one :class:`ModelValidationError`) and make the app."""
         from aspyre._hosting._app import DistributedApplication
         from aspyre._hosting._loading import current_loading
-        from aspyre._model._gc import gc_paused
+        from aspyre._loading_gc import gc_paused
         from aspyre._model._graph import ModelValidationError, group_annotations, validate_scanned
         from aspyre._platform import host_exec_limits
 

@@ -13,8 +13,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from aspyre._loading_gc import gc_paused
 from aspyre._model._execution import ExecutionContext, Operation
-from aspyre._model._gc import gc_paused
 from aspyre._model._graph import DistributedApplicationModel
 
 from ._contract import PublishingContext
