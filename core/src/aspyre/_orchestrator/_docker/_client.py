@@ -48,11 +48,12 @@ class OutputStream:
 
     def __init__(self, response: Response, *, tty: bool) -> None:
         self._response = response
-        self._tty = tty
+        #: Whether the output is raw (a container with a TTY).
+        self.tty = tty
 
     def __iter__(self) -> Iterator[tuple[bytes | None, bytes | None]]:
         response = self._response
-        if self._tty:
+        if self.tty:
             for data in response:
                 yield (data, None)
             return
@@ -216,13 +217,24 @@ class EngineClient:
     def containers(self, *, all: bool = False, filters: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         return list(self.json("GET", "/containers/json", params={"all": _flag(all), "filters": _filters(filters)}))
 
-    def attach(self, container: str, *, logs: bool = False, tty: bool = False) -> OutputStream:
+    def attach(self, container: str, *, logs: bool = False, tty: bool | None = None) -> OutputStream:
         """Follow the container's stdout and stderr (*logs*: from its first line); open before a start to miss
-        nothing of it."""
+        nothing of it.
+
+        *tty*: whether the container has a TTY (raw output); ``None``: ask the engine, as the docker SDK does. That
+        round trip also matters before a start: the engine answers the attach before it has finished reading
+        the log and joining the live output, and a start in between shows lines twice (or never).
+        """
         params = {"stdout": 1, "stderr": 1, "stream": 1, "logs": _flag(logs)}
         response = self.request(
             "POST", f"/containers/{_q(container)}/attach", params=params, upgrade=True, stream_timeout=None
         )
+        if tty is None:
+            try:
+                tty = bool((self.inspect_container(container).get("Config") or {}).get("Tty"))
+            except BaseException:
+                response.close()
+                raise
         return OutputStream(response, tty=tty)
 
     def logs(

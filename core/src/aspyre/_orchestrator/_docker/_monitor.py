@@ -51,11 +51,10 @@ class Monitor:
         name: str,
         on_log: Callable[[str, bool], None],
         on_engine: Callable[[bool, str], None] | None = None,
-        *,
-        tty: bool = False,
     ) -> None:
         self._api = api
-        self._tty = tty
+        #: Whether the container has a TTY (its output is raw), as the attach found out.
+        self._tty = False
         self._on_engine = on_engine
         #: ``time.time()`` when the engine went away, while it is away (the lines written meanwhile are
         #: read back from the engine's log once it is back).
@@ -82,7 +81,9 @@ class Monitor:
     # -- called from worker threads / the loop
     def open_stream(self, *, logs: bool) -> OutputStream | None:
         """Attach to the container's stdout/stderr (blocking). ``logs=True`` includes earlier output."""
-        return self._keep(self._api.attach(self._id, logs=logs, tty=self._tty))
+        stream = self._api.attach(self._id, logs=logs)  # asks the engine whether it has a TTY: see attach()
+        self._tty = stream.tty
+        return self._keep(stream)
 
     def _open_run_logs(self, previous_finished_at: str, started_at: str) -> OutputStream | None:
         """Follow the output of a run that began after *previous_finished_at* (engine time), from its first line.

@@ -107,7 +107,7 @@ async def _follow(
     name = str(existing["Name"]).lstrip("/")
     api = engine.api()
     networks = (existing.get("NetworkSettings") or {}).get("Networks") or {}
-    monitor = Monitor(api, container_id, name, on_log, on_engine, tty=bool(existing["Config"].get("Tty")))
+    monitor = Monitor(api, container_id, name, on_log, on_engine)
     try:
         if session_network is not None and session_network not in networks:
             await engine.call(api.connect_container_to_network, container_id, session_network, aliases=list(aliases))
