@@ -14,6 +14,7 @@ thread (the socket is shut down, which wakes a blocked read).
 from __future__ import annotations
 
 import contextlib
+import select
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -198,12 +199,28 @@ class Pool:
         self._lock = threading.Lock()
         self.closed = False
 
-    def acquire(self) -> tuple[Connection, bool]:
-        """A connection, and whether it was used before (it may have been closed by the engine meanwhile)."""
-        with self._lock:
-            if self._idle:
-                return self._idle.pop(), True
+    def acquire(self, *, fresh: bool = False) -> tuple[Connection, bool]:
+        """A connection, and whether it was used before (the engine may still have closed it meanwhile).
+
+        Idle connections the engine closed (readable while idle: the end of the stream) are dropped on the way.
+        *fresh*: a new connection, whatever is idle.
+        """
+        while not fresh:
+            with self._lock:
+                if not self._idle:
+                    break
+                conn = self._idle.pop()
+            if _idle_alive(conn):
+                return conn, True
+            conn.close()
         return Connection(self._opener()), False
+
+    def clear(self) -> None:
+        """Close the idle connections (after one turned out dead: the others went with it, most likely)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
 
     def release(self, conn: Connection) -> None:
         with self._lock:
@@ -213,11 +230,20 @@ class Pool:
         conn.close()
 
     def close(self) -> None:
-        with self._lock:
-            self.closed = True
-            idle, self._idle = self._idle, []
-        for conn in idle:
-            conn.close()
+        self.closed = True
+        self.clear()
+
+
+def _idle_alive(conn: Connection) -> bool:
+    """Whether an idle connection is still open: nothing to read (the engine sends nothing unasked)."""
+    if conn._buf:
+        return False
+    try:
+        poller = select.poll()
+        poller.register(conn.sock, select.POLLIN)
+        return not poller.poll(0)
+    except (OSError, ValueError):
+        return False
 
 
 class Response:
@@ -360,7 +386,7 @@ def exchange(
     *stream_timeout*: the read timeout once the head is in (``None``: wait for ever, for followed streams).
     """
     for attempt in (0, 1):
-        conn, reused = pool.acquire()
+        conn, reused = pool.acquire(fresh=attempt > 0)
         try:
             conn.sock.settimeout(timeout)
             conn.send(request)
@@ -368,6 +394,7 @@ def exchange(
         except (_Dropped, BrokenPipeError, ConnectionResetError) as exc:
             conn.close()
             if reused and attempt == 0:
+                pool.clear()
                 continue
             if isinstance(exc, _Dropped):
                 raise EngineUnreachable(
