@@ -12,7 +12,6 @@ The API version is the lower of the engine's (``/_ping``'s ``API-Version``) and 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -92,7 +91,6 @@ class EngineClient:
         self._pool = Pool(self._open)
         host = address.host if address.scheme == "tcp" else "docker"
         self._head_suffix = f"Host: {host}\r\nUser-Agent: aspyre\r\n".encode()
-        self._lock = threading.Lock()
 
     def _open(self) -> Any:
         return open_socket(self.address, self.connect_timeout, self._tls_context)
