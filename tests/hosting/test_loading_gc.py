@@ -53,3 +53,23 @@ def test_objects_someone_else_froze_stay_frozen(collector_on: None) -> None:
         assert gc.get_freeze_count() == frozen
     finally:
         gc.unfreeze()
+
+
+def test_a_builder_freezes_everything_at_interpreter_exit() -> None:
+    """The exit of an app host's process skips walking what it made: frozen by an atexit callback, which runs
+    before finalisation's collections (and after callbacks registered later, before the builder's)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(
+        """
+        import atexit, gc, sys
+        atexit.register(lambda: print("frozen at exit:", gc.get_freeze_count() > 0, flush=True))
+        import aspyre
+        builder = aspyre.DistributedApplication.create_builder([], load_plugins=False)
+        print("frozen now:", gc.get_freeze_count() > 0, flush=True)
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == ["frozen now: False", "frozen at exit: True"]

@@ -45,6 +45,7 @@ if _TYPE_CHECKING:
     from ._model._execution import ExecutionContext, Operation
     from ._model._external import ExternalServiceResource
     from ._model._graph import ModelValidationError
+    from ._model._known import IconVariant, KnownResourceStates, StateStyle, UrlDisplayLocation
     from ._model._names import InvalidNameError
     from ._model._resources import (
         ConnectionStringParameterResource,
@@ -68,8 +69,7 @@ if _TYPE_CHECKING:
         Resource,
         UvicornAppResource,
     )
-    from ._model._snapshot import KnownResourceStates, ResourceSnapshot, StateStyle
-    from ._model._urls import IconVariant, UrlDisplayLocation
+    from ._model._snapshot import ResourceSnapshot
     from ._model._values import ReferenceExpression
     from ._orchestrator._options import AppOptions
 
@@ -135,9 +135,10 @@ __all__ = [
     "WaitBehavior",
 ]
 
-#: Where each name of ``__all__`` is defined. They are imported on first use, all at once (``import aspyre``
-#: alone costs next to nothing: the pytest plugin and ``aspyre --help`` import it too), and presented as
-#: ``aspyre.NAME`` (``__module__``) then, as the eager imports of 0.1 did.
+#: Where each name of ``__all__`` is defined. Each is imported on first use (``import aspyre`` alone costs next to
+#: nothing: the pytest plugin and ``aspyre --help`` import it too), with only the modules it needs, and kept here.
+#: Those modules present their names as ``aspyre.NAME`` (``__module__``) when they run
+#: (:func:`aspyre._public.present_top_level`), however a class is first reached, as the eager imports of 0.1 did.
 _LAZY: dict[str, str] = {
     **dict.fromkeys(["DistributedApplicationException"], "._errors"),
     **dict.fromkeys(["DistributedApplication"], "._hosting._app"),
@@ -190,24 +191,21 @@ _LAZY: dict[str, str] = {
         ],
         "._model._resources",
     ),
-    **dict.fromkeys(["KnownResourceStates", "ResourceSnapshot", "StateStyle"], "._model._snapshot"),
-    **dict.fromkeys(["IconVariant", "UrlDisplayLocation"], "._model._urls"),
+    **dict.fromkeys(["IconVariant", "KnownResourceStates", "StateStyle", "UrlDisplayLocation"], "._model._known"),
+    **dict.fromkeys(["ResourceSnapshot"], "._model._snapshot"),
     **dict.fromkeys(["ReferenceExpression"], "._model._values"),
     **dict.fromkeys(["AppOptions"], "._orchestrator._options"),
 }
 
 
-def _load_face() -> None:
-    """Import every name of ``__all__`` into this module and present them as ``aspyre.NAME``."""
+def _load(name: str) -> object:
+    """Import ``name`` of ``__all__`` from the module defining it and keep it in this module's namespace."""
     from ._loading_gc import loading
-    from ._public import present
 
-    namespace = globals()
     with loading():
-        for name, module in _LAZY.items():
-            if name not in namespace:
-                namespace[name] = getattr(_importlib.import_module(module, __name__), name)
-    present(namespace, __name__)
+        value = getattr(_importlib.import_module(_LAZY[name], __name__), name)
+    globals()[name] = value
+    return value
 
 
 #: The public submodules, imported on first attribute access.
@@ -248,8 +246,7 @@ _RENAMED: dict[str, tuple[str, str]] = {
 
 def __getattr__(name: str) -> object:
     if name in _LAZY:
-        _load_face()
-        return globals()[name]
+        return _load(name)
     if name in _SUBMODULES:
         from ._loading_gc import loading
 

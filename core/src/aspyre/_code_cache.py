@@ -8,8 +8,9 @@ compiled code of modules in ``__pycache__``; this keeps the compiled code of the
 process after the first one only loads it (``marshal``) and runs it, exactly as attrs would have.
 
 It wraps ``attr._make._compile_and_eval`` (the one place attrs compiles generated source), only for classes of
-modules named ``aspyre...`` (the core and its plugins); every other class passes through untouched. The key is
-the generated file name and the whole source text, so a class that changed gets a new entry, never old code.
+modules named ``aspyre...`` (the core and its plugins) and of attrs' own ``attr.*`` modules (the validator
+classes ``import attrs`` makes after ``attr._make``: a tenth of its import); every other class passes through
+untouched. The key is the generated file name and the whole source text, so a class that changed gets a new entry, never old code.
 The only part of the source that differs between processes, the random per-class salt attrs puts in
 ``__hash__``, becomes a global of the generated function, set to this process's value. When attrs does not
 look as expected (another ``_compile_and_eval``), nothing is installed.
@@ -45,6 +46,8 @@ _MAX_ENTRIES = 200
 _SALT = "_aspyre_attrs_type_hash"
 _FILENAME_PREFIX = "<attrs generated "
 _MODULE = "attr._make"
+#: The modules whose classes' generated methods are kept: aspyre's (the core, its plugins) and attrs' own.
+_CACHED_MODULES = ("aspyre", "attr.")
 
 if TYPE_CHECKING:
     _CompileAndEval = Callable[[str, dict[str, Any] | None, Mapping[str, object] | None, str], None]
@@ -152,7 +155,7 @@ def _wrap(original: _CompileAndEval, cache: CodeCache) -> _CompileAndEval:
         script: str, globs: dict[str, Any] | None, locs: Mapping[str, object] | None = None, filename: str = ""
     ) -> None:
         qualname = filename[len(_FILENAME_PREFIX) :].partition(" ")[2]
-        if globs is None or not filename.startswith(_FILENAME_PREFIX) or not qualname.startswith("aspyre"):
+        if globs is None or not filename.startswith(_FILENAME_PREFIX) or not qualname.startswith(_CACHED_MODULES):
             return original(script, globs, locs, filename)
         source, salt = _salted(script, filename)
         code = cache.code(filename, source)

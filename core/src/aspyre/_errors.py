@@ -5,6 +5,8 @@ It sits below every room (it imports nothing of aspyre), so each room derives it
 
 from __future__ import annotations
 
+from aspyre._public import present_top_level as _present_top_level
+
 __all__ = ["DistributedApplicationException"]
 
 
@@ -16,3 +18,6 @@ class DistributedApplicationException(Exception):
     loaded...), so ``except ValueError`` keeps working. Errors of Python itself (a ``TypeError`` for a
     call with the wrong arguments) are not wrapped.
     """
+
+
+_present_top_level(globals())  # its names of aspyre.__all__ report "aspyre", however they are reached

@@ -11,9 +11,12 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ._model._exec_limits import LINUX_MAX_ARG_STRLEN, ExecLimits
 from ._model._names import APP_HOST_HASH_CONTAINER, app_host_hash
+
+if TYPE_CHECKING:
+    from ._model._exec_limits import ExecLimits
 
 __all__ = ["app_host_hash_of", "host_exec_limits", "ignores_case"]
 
@@ -64,6 +67,8 @@ def host_exec_limits() -> ExecLimits:
     Linux: ``sysconf(ARG_MAX)`` (a quarter of the stack limit, at most 6 MiB) in all and 128 KiB per
     string; macOS and other POSIX systems: ``ARG_MAX`` in all; elsewhere none known.
     """
+    from ._model._exec_limits import LINUX_MAX_ARG_STRLEN, ExecLimits  # build() and run mode: not at import
+
     total: int | None = None
     try:
         total = os.sysconf("SC_ARG_MAX")

@@ -42,6 +42,9 @@ def _release(text: str) -> tuple[int, ...]:
 
 def version_key(text: str) -> VersionKey | None:
     """A key that sorts versions as PEP 440 does (``None``: not a version this module reads)."""
+    plain = text.strip()
+    if all(part.isdecimal() for part in plain.split(".")):  # "0.2", "1.10.3": the usual case, without the pattern
+        return (_release(plain), (_INF, 0.0), -_INF, _INF)
     m = re.match(_VERSION, text, re.IGNORECASE | re.VERBOSE)
     if m is None:
         return None

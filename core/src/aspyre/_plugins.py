@@ -270,7 +270,9 @@ class PluginEntry:
             raise error.load_error
         interrupted: Callable[[], bool] = _always
         try:
-            with _interrupts_noted() as interrupted:
+            from ._loading_gc import loading
+
+            with _interrupts_noted() as interrupted, loading():  # the plugin's modules live as long as the process
                 obj = self._ep.load() if self._ep is not None else load_object(self.value)
         except BaseException as exc:
             # A plugin's SystemExit or KeyboardInterrupt at import is that plugin's failure, not a

@@ -8,31 +8,58 @@ show the import path users should write.
 from __future__ import annotations
 
 import importlib
-import inspect
 import sys
-from collections.abc import Callable, Mapping
+import types
+from collections.abc import Callable, Iterable, Mapping
 
-__all__ = ["lazy_names", "present"]
+__all__ = ["lazy_names", "present", "present_top_level"]
 
 
-def present(namespace: Mapping[str, object], module: str, *, resolve_types: bool = False) -> None:
-    """Rewrite ``__module__`` of the classes and functions in ``namespace["__all__"]`` to ``module``.
+def present(
+    namespace: Mapping[str, object],
+    module: str,
+    *,
+    resolve_types: bool = False,
+    names: Iterable[str] | None = None,
+) -> None:
+    """Rewrite ``__module__`` of the classes and functions in ``namespace["__all__"]`` (or ``names``) to ``module``.
 
     Only objects defined in aspyre's private modules are touched. With ``resolve_types``, attrs
     classes get their string annotations resolved first, while the defining module is still the one
     their names live in (needed for classes that cattrs structures: it resolves annotations through
-    ``__module__``).
+    ``__module__``). A private module whose names a public module imports on first use (:func:`lazy_names`)
+    presents them itself, naming them in ``names``.
     """
-    import attrs
+    chosen = namespace["__all__"] if names is None else names
+    _present_names(namespace, list(chosen), module, resolve_types=resolve_types)  # type: ignore[call-overload]
 
-    for name in namespace["__all__"]:  # type: ignore[attr-defined]
+
+def present_top_level(namespace: Mapping[str, object]) -> None:
+    """Present the names of the app host tier (``aspyre.__all__``) that private module ``namespace`` defines as
+    ``aspyre.NAME``; called at the end of each such module.
+
+    ``aspyre`` imports each of its names on first use (``aspyre._LAZY`` says where), so a class can be reached
+    before (an integration's base class, a resource's type): it reports ``aspyre`` all the same.
+    """
+    relative = "." + str(namespace["__name__"]).removeprefix("aspyre.")
+    face: Mapping[str, str] = sys.modules["aspyre"]._LAZY
+    _present_names(namespace, [name for name, where in face.items() if where == relative], "aspyre")
+
+
+def _present_names(
+    namespace: Mapping[str, object], names: list[str], module: str, *, resolve_types: bool = False
+) -> None:
+    for name in names:
         obj = namespace.get(name)  # absent: imported on first use (lazy_names), presented by its own module
-        if not (inspect.isclass(obj) or inspect.isfunction(obj)):
+        if not isinstance(obj, (type, types.FunctionType)):
             continue
         if not str(getattr(obj, "__module__", "")).startswith("aspyre._"):
             continue
-        if resolve_types and inspect.isclass(obj) and attrs.has(obj):
-            attrs.resolve_types(obj)
+        if resolve_types and isinstance(obj, type):
+            import attrs
+
+            if attrs.has(obj):
+                attrs.resolve_types(obj)
         obj.__module__ = module
 
 

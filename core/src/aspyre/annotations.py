@@ -39,7 +39,6 @@ from ._model._annotations import (
     WaitAnnotation,
     WaitType,
 )
-from ._model._container_files import ContainerFilesAnnotation
 from ._model._deployment import (
     CommandProbeAnnotation,
     DeploymentFileAnnotation,
@@ -48,19 +47,20 @@ from ._model._deployment import (
     ProbeType,
 )
 from ._model._endpoints import EndpointAnnotation, ProxySupportAnnotation, ReplicaAnnotation
-from ._model._otlp import OtlpExporterAnnotation
-from ._model._urls import (
-    ResourceIconAnnotation,
-    ResourceUrlAnnotation,
-    ResourceUrlsCallbackAnnotation,
-    ResourceUrlsCallbackContext,
-)
 from ._public import lazy_names as _lazy_names
 from ._public import present as _present
 
 if _TYPE_CHECKING:
+    from ._model._container_files import ContainerFilesAnnotation
     from ._model._install import InstallCommand, PackageInstallAnnotation
+    from ._model._otlp import OtlpExporterAnnotation
     from ._model._python import AutoInstrumentationAnnotation, DebugpyAnnotation, PythonPackageManagerAnnotation
+    from ._model._urls import (
+        ResourceIconAnnotation,
+        ResourceUrlAnnotation,
+        ResourceUrlsCallbackAnnotation,
+        ResourceUrlsCallbackContext,
+    )
 
 __all__ = [
     "Annotations",
@@ -113,8 +113,20 @@ __all__ = [
     "WaitType",
 ]
 
-#: Names an app host's builder does not need, imported on first use (Python apps' annotations).
+#: Names an app host's builder does not need, imported on first use (Python apps' annotations, container files,
+#: telemetry export, URLs and icons); their modules present them as ``aspyre.annotations`` themselves.
 _LAZY: dict[str, str] = {
+    **dict.fromkeys(["ContainerFilesAnnotation"], "._model._container_files"),
+    **dict.fromkeys(["OtlpExporterAnnotation"], "._model._otlp"),
+    **dict.fromkeys(
+        [
+            "ResourceIconAnnotation",
+            "ResourceUrlAnnotation",
+            "ResourceUrlsCallbackAnnotation",
+            "ResourceUrlsCallbackContext",
+        ],
+        "._model._urls",
+    ),
     **dict.fromkeys(["InstallCommand", "PackageInstallAnnotation"], "._model._install"),
     **dict.fromkeys(
         ["AutoInstrumentationAnnotation", "DebugpyAnnotation", "PythonPackageManagerAnnotation"], "._model._python"

@@ -7,7 +7,8 @@ tools build on: :class:`ValueContext` and :func:`resolve_value`, the value proto
 
 from __future__ import annotations
 
-from ._model._container_files import ContainerFilesCallbackContext
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+
 from ._model._endpoints import AllocatedEndpoint, EndpointReferenceExpression
 from ._model._environment import (
     compute_arguments,
@@ -16,23 +17,9 @@ from ._model._environment import (
     find_referrers,
     reference_variables,
 )
-from ._model._graph import DistributedApplicationModel, validate_model
+from ._model._known import CustomResourceKnownProperties, KnownProperties, KnownResourceTypes
 from ._model._names import validate_name
 from ._model._resources import ConnectionStringReference, capability_names
-from ._model._snapshot import (
-    CustomResourceKnownProperties,
-    EnvironmentVariableSnapshot,
-    HealthReportSnapshot,
-    KnownProperties,
-    KnownResourceTypes,
-    LogLine,
-    RelationshipSnapshot,
-    ReplicaSnapshot,
-    ResourcePropertySnapshot,
-    ResourceSnapshotUpdate,
-    ResourceStateSnapshot,
-    UrlSnapshot,
-)
 from ._model._values import (
     KnownNetworks,
     ManifestExpressionProvider,
@@ -42,7 +29,23 @@ from ._model._values import (
     ValueWithReferences,
     resolve_value,
 )
+from ._public import lazy_names as _lazy_names
 from ._public import present as _present
+
+if _TYPE_CHECKING:
+    from ._model._container_files import ContainerFilesCallbackContext
+    from ._model._graph import DistributedApplicationModel, validate_model
+    from ._model._snapshot import (
+        EnvironmentVariableSnapshot,
+        HealthReportSnapshot,
+        LogLine,
+        RelationshipSnapshot,
+        ReplicaSnapshot,
+        ResourcePropertySnapshot,
+        ResourceSnapshotUpdate,
+        ResourceStateSnapshot,
+        UrlSnapshot,
+    )
 
 __all__ = [
     "AllocatedEndpoint",
@@ -79,4 +82,23 @@ __all__ = [
     "validate_name",
 ]
 
+#: Names an app host's builder does not need, imported on first use (the graph checks ``build()`` runs, the
+#: snapshots of run mode). Their modules present them as ``aspyre.model`` themselves.
+_LAZY: dict[str, str] = {
+    **dict.fromkeys(["ContainerFilesCallbackContext"], "._model._container_files"),
+    **dict.fromkeys(["DistributedApplicationModel", "validate_model"], "._model._graph"),
+    **dict.fromkeys([
+        "EnvironmentVariableSnapshot",
+        "HealthReportSnapshot",
+        "LogLine",
+        "RelationshipSnapshot",
+        "ReplicaSnapshot",
+        "ResourcePropertySnapshot",
+        "ResourceSnapshotUpdate",
+        "ResourceStateSnapshot",
+        "UrlSnapshot",
+    ], "._model._snapshot"),
+}
+
 _present(globals(), __name__)
+__getattr__, __dir__ = _lazy_names(__name__, _LAZY)

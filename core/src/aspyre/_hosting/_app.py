@@ -9,38 +9,25 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from .._eventing._events import BeforeStartEvent
-from .._model._endpoints import EndpointAnnotation
-from .._model._graph import DistributedApplicationModel
-from .._model._resources import IResource, IResourceWithConnectionString
-from .._model._values import ValueContext
-from .._orchestrator._options import AppOptions
+from aspyre._public import present_top_level as _present_top_level
+
 from ._loading import stop_if_loaded
 
+# The model, events and options are imported where used (build(), run, publish): an app host's builder
+# does not need them (tests/hosting/test_builder_path.py).
 if TYPE_CHECKING:
     import httpx
 
     from .._eventing._services import ServiceRegistry
+    from .._model._graph import DistributedApplicationModel
+    from .._model._resources import IResource
     from .._orchestrator._logs import ResourceLoggerService
     from .._orchestrator._notifications import ResourceNotificationService
+    from .._orchestrator._options import AppOptions
     from .._orchestrator._orchestrator import Orchestrator
     from ._builder import DistributedApplicationBuilder
 
 __all__ = ["DistributedApplication"]
-
-_exit_freeze_registered = False
-
-
-def _freeze_at_exit() -> None:
-    """Freeze every object at interpreter exit, once: finalisation's collections then skip what lived till the end."""
-    global _exit_freeze_registered
-    if not _exit_freeze_registered:
-        import atexit
-        import gc
-
-        atexit.register(gc.freeze)
-        _exit_freeze_registered = True
-
 
 class DistributedApplication:
     """An app model, built and validated, ready to run or to publish.
@@ -53,8 +40,11 @@ class DistributedApplication:
     """
 
     def __init__(self, builder: DistributedApplicationBuilder) -> None:
+        from .._model._graph import DistributedApplicationModel
+        from .._orchestrator._options import AppOptions
+
         self._builder = builder
-        self.model = DistributedApplicationModel(builder.resources)
+        self.model: DistributedApplicationModel = DistributedApplicationModel(builder.resources)
         self.execution_context = builder.execution_context
         self.eventing = builder.eventing
         self.plugin_manager = builder.plugin_manager
@@ -65,7 +55,7 @@ class DistributedApplication:
         self._exit_stack: contextlib.AsyncExitStack | None = None
         #: Set by the first start (run mode): an app runs once.
         self._started = False
-        self.options = AppOptions()
+        self.options: AppOptions = AppOptions()
         self.services.add(self, replace=True)
         self.services.add(self.model, replace=True)
         self._announcements: list[str] = []
@@ -87,9 +77,12 @@ class DistributedApplication:
         ``app_host_path`` defaults to the file that calls this: relative paths, persistent
         container names and the secrets store are keyed on it.
         """
-        from ._builder import DistributedApplicationBuilder
+        from .._loading_gc import loading
 
-        return DistributedApplicationBuilder(args, app_host_path=app_host_path, load_plugins=load_plugins)
+        with loading():  # the builder's modules and hook plugins: classes and objects that live as long as the app
+            from ._builder import DistributedApplicationBuilder
+
+            return DistributedApplicationBuilder(args, app_host_path=app_host_path, load_plugins=load_plugins)
 
     @property
     def builder(self) -> DistributedApplicationBuilder:
@@ -183,6 +176,7 @@ class DistributedApplication:
     # -- publish ------------------------------------------------------------------------------------
     async def publish_async(self) -> Path:
         """Fire the before-start event, then run the publisher chosen on the command line."""
+        from .._eventing._events import BeforeStartEvent
         from .._publishing import run_publisher
 
         stop_if_loaded(self)
@@ -290,6 +284,8 @@ class DistributedApplication:
 
         import anyio  # here, not at import: an app host's file only describes the app until it runs
 
+        from .._loading_gc import freeze_at_exit
+
         if not self.execution_context.is_publish_mode:
             self._check_runs_once()
         # What exists now (modules, classes, the model) lives while the app runs: the collector need not walk it
@@ -312,7 +308,7 @@ class DistributedApplication:
         # atexit callbacks run before the collections of finalisation.
         if ours:
             gc.unfreeze()
-        _freeze_at_exit()
+        freeze_at_exit()
         if code:
             sys.exit(code)
 
@@ -369,6 +365,9 @@ class DistributedApplication:
     async def get_connection_string(self, name: IResource | str) -> str | None:
         """The live connection string of a resource, as the app host sees it."""
         r = self._resource(name)
+        from .._model._resources import IResourceWithConnectionString
+        from .._model._values import ValueContext
+
         if not isinstance(r, IResourceWithConnectionString):
             raise TypeError(f"Resource {r.name!r} has no connection string")
         return await r.get_connection_string(ValueContext(None, execution_context=self.execution_context))
@@ -376,6 +375,8 @@ class DistributedApplication:
     def get_endpoint(self, name: IResource | str, endpoint_name: str | None = None) -> str:
         """The URL of a resource's endpoint (default: ``http``, then ``https``, then the first)."""
         r = self._resource(name)
+        from .._model._endpoints import EndpointAnnotation
+
         eps = r.annotations.all(EndpointAnnotation)
         if not eps:
             raise LookupError(f"Resource {r.name!r} has no endpoints")
@@ -398,3 +399,6 @@ class DistributedApplication:
 
         kwargs.setdefault("trust_env", False)
         return httpx.AsyncClient(base_url=self.get_endpoint(name, endpoint_name), **kwargs)
+
+
+_present_top_level(globals())  # its names of aspyre.__all__ report "aspyre", however they are reached

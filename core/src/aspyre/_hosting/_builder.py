@@ -19,6 +19,7 @@ from aspyre._eventing._bus import DistributedApplicationEventing
 from aspyre._eventing._hookspecs import PROJECT_NAME, HookSpecs
 from aspyre._eventing._services import ServiceRegistry
 from aspyre._hosting._config import SecretsStore, parse_args, resolve_parameter
+from aspyre._loading_gc import freeze_at_exit
 from aspyre._model._annotations import HealthCheckContext
 from aspyre._model._execution import ExecutionContext
 from aspyre._model._names import name_key, validate_name
@@ -38,6 +39,7 @@ from aspyre._plugins import (
     PluginLoadError,
     registry,
 )
+from aspyre._public import present_top_level as _present_top_level
 
 from ._builder_resources import ResourceKindsMixin
 from ._extensions import builder_method, conflict_guards, core_conflicts, public_names, warn_if_stubs_stale
@@ -118,6 +120,7 @@ class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods,
         self._guard_conflicts()
         warn_if_stubs_stale()
         configure_builder(self)
+        freeze_at_exit()  # the exit of an app host's process need not walk what it made
 
     if not TYPE_CHECKING:  # type checkers see the methods of BuilderExtensionMethods instead
 
@@ -446,3 +449,6 @@ class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods,
         if loading is not None:
             loading.built(app)
         return app
+
+
+_present_top_level(globals())  # its names of aspyre.__all__ report "aspyre", however they are reached

@@ -12,20 +12,15 @@ from aspyre._model._annotations import (
     ManifestPublishingCallbackAnnotation,
     ResourceSnapshotAnnotation,
 )
-from aspyre._model._external import ExternalServiceResource, external_url_problem
+from aspyre._model._known import CustomResourceKnownProperties, KnownResourceStates, StateStyle
 from aspyre._model._names import validate_name
 from aspyre._model._resources import ContainerResource, ParameterResource
-from aspyre._model._snapshot import (
-    CustomResourceKnownProperties,
-    KnownResourceStates,
-    ResourceSnapshot,
-    StateStyle,
-    UrlSnapshot,
-)
 
 if TYPE_CHECKING:
     from aspyre._eventing._bus import DistributedApplicationEventing
+    from aspyre._model._external import ExternalServiceResource
     from aspyre._model._resources import IResource
+    from aspyre._model._snapshot import ResourceSnapshot
 
     from ._resource_builder import ResourceBuilder
 
@@ -74,6 +69,8 @@ class ResourceKindsMixin:
         ``with_environment(var, service)`` as one variable, and ``with_http_health_check(path)`` polls it so that
         ``wait_for`` waits until it answers. It is left out of the manifest.
         """
+        from aspyre._model._external import ExternalServiceResource, external_url_problem
+
         validate_name("Resource", name)
         target = getattr(url, "resource", url)
         if isinstance(target, ParameterResource):
@@ -88,6 +85,8 @@ class ResourceKindsMixin:
                 f"add_external_service() on resource {name!r}: url must be a str or a parameter, not "
                 f"{type(url).__name__}"
             )
+        from aspyre._model._snapshot import ResourceSnapshot  # not at the top: the builder seldom needs it
+
         initial = ResourceSnapshot(ExternalServiceResource.resource_type).with_state(KnownResourceStates.WAITING)
         builder = self.add_resource(resource)
         builder.with_annotation(ResourceSnapshotAnnotation(initial))
@@ -99,6 +98,8 @@ class ResourceKindsMixin:
 
 
 def _with_url(url: str, host: str, s: ResourceSnapshot) -> ResourceSnapshot:
+    from aspyre._model._snapshot import UrlSnapshot
+
     urls = s.urls if any(u.url == url for u in s.urls) else (*s.urls, UrlSnapshot(None, url))
     s = s.with_property(CustomResourceKnownProperties.SOURCE, host)
     return s.with_state(KnownResourceStates.RUNNING, StateStyle.SUCCESS).evolve(urls=urls)
@@ -108,6 +109,8 @@ async def _on_initialize(event: InitializeResourceEvent) -> None:
     """When the app starts: check the URL, then Running with it (the health checks follow Running)."""
     import functools
     import urllib.parse
+
+    from aspyre._model._external import ExternalServiceResource
 
     resource = event.resource
     assert isinstance(resource, ExternalServiceResource)

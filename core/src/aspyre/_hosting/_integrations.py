@@ -11,6 +11,7 @@ from aspyre._model._annotations import ManifestPublishingCallbackAnnotation, Mut
 from aspyre._model._environment import find_referrers
 from aspyre._model._names import validate_name
 from aspyre._model._resources import GenerateParameterDefault, ParameterResource
+from aspyre._public import present_top_level as _present_top_level
 
 if TYPE_CHECKING:
     from ._builder import DistributedApplicationBuilder
@@ -123,3 +124,6 @@ def create_default_password_parameter(
         min_special=min_special,
     )
     return create_generated_parameter(builder, name, secret=True, default=default)
+
+
+_present_top_level(globals())  # its names of aspyre.__all__ report "aspyre", however they are reached

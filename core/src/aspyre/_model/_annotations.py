@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 import attrs
 
+from aspyre._public import present_top_level as _present_top_level
+
 if TYPE_CHECKING:
     from ._resources import IResource
     from ._snapshot import ResourceSnapshot
@@ -521,3 +523,6 @@ class DockerfileBuildAnnotation(ResourceAnnotation):
     stage: str | None = None
     build_args: tuple[tuple[str, object], ...] = ()
     build_secrets: tuple[tuple[str, object], ...] = ()
+
+
+_present_top_level(globals())  # its names of aspyre.__all__ report "aspyre", however they are reached

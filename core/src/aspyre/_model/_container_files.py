@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from aspyre._public import present as _present
+from aspyre._public import present_top_level as _present_top_level
+
 if TYPE_CHECKING:
     from ._resources import IResource
 
@@ -153,3 +156,9 @@ def container_file_problems(ann: ContainerFilesAnnotation) -> list[str]:
 
     walk(ann.entries, ann.destination.rstrip("/") if isinstance(ann.destination, str) else "?")
     return problems
+
+
+_present_top_level(globals())  # its names of aspyre.__all__ report "aspyre", however they are reached
+# aspyre.annotations and aspyre.model import these on first use (their _LAZY): they report them however reached.
+_present(globals(), "aspyre.annotations", names=["ContainerFilesAnnotation"])
+_present(globals(), "aspyre.model", names=["ContainerFilesCallbackContext"])

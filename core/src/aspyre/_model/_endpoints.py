@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from aspyre._public import present_top_level as _present_top_level
+
 from .._errors import DistributedApplicationException
 from ._names import name_key, validate_name
 from ._values import KnownNetworks, ValueContext
@@ -367,3 +369,6 @@ class EndpointReferenceExpression:
 
     def __hash__(self) -> int:
         return hash((self.endpoint, self.property))
+
+
+_present_top_level(globals())  # its names of aspyre.__all__ report "aspyre", however they are reached

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import attrs
 
+from aspyre._public import present_top_level as _present_top_level
+
 __all__ = ["ExecutionContext", "Operation"]
 
 
@@ -46,3 +48,6 @@ class ExecutionContext:
     @property
     def is_publish_mode(self) -> bool:
         return self.operation is Operation.PUBLISH
+
+
+_present_top_level(globals())  # its names of aspyre.__all__ report "aspyre", however they are reached

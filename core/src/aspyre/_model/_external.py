@@ -12,6 +12,8 @@ from typing import Any, ClassVar
 
 import attrs
 
+from aspyre._public import present_top_level as _present_top_level
+
 from ._annotations import EnvironmentCallbackContext, ReferenceEnvironmentAnnotation, ReferenceEnvironmentFlags
 from ._resources import IResourceWithoutLifetime, ParameterResource, Resource
 from ._values import ValueContext
@@ -135,3 +137,6 @@ class ExternalServiceEnvironment:
             context.environment[endpoint_var] = value
         if flags & ReferenceEnvironmentFlags.SERVICE_DISCOVERY:
             context.environment[f"services__{service.name}__{scheme}__0"] = value
+
+
+_present_top_level(globals())  # its names of aspyre.__all__ report "aspyre", however they are reached

@@ -6,12 +6,14 @@ import contextlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import cast
 
+from aspyre._public import present as _present
+from aspyre._public import present_top_level as _present_top_level
+
 from .._errors import DistributedApplicationException
 from ._annotations import (
     CommandLineArgsAnnotation,
     ConnectionPropertyAnnotation,
     EnvironmentAnnotation,
-    KnownRelationshipTypes,
     ReferenceAnnotation,
     ResourceRelationshipAnnotation,
     WaitAnnotation,
@@ -19,6 +21,7 @@ from ._annotations import (
 from ._endpoints import EndpointAnnotation, EndpointReference, EndpointReferenceExpression
 from ._exec_limits import ExecLimits, InheritedEnvironment
 from ._names import name_key
+from ._parents import lifecycle_parent, parents_of
 from ._resources import IResource, IResourceWithConnectionString, IResourceWithParent, ParameterResource
 from ._urls import ResourceUrlsCallbackAnnotation
 from ._validation import VALIDATION_KINDS, resource_problems
@@ -76,26 +79,6 @@ def grouped_annotations(resources: Iterable[IResource]) -> Iterator[None]:
     finally:
         for annotations in grouped:
             annotations._ungroup()
-
-
-def lifecycle_parent(resource: IResource) -> IResource | None:
-    """The parent a child resource starts after and stops with (``IResourceWithParent.parent``)."""
-    if isinstance(resource, IResourceWithParent):
-        return resource.parent
-    return None
-
-
-def parents_of(resource: IResource) -> list[IResource]:
-    """Every distinct parent declared for ``resource``: its lifecycle parent and any ``Parent``
-    relationship (``with_parent_relationship``). A valid model has at most one."""
-    found: list[IResource] = []
-    parent = lifecycle_parent(resource)
-    if parent is not None:
-        found.append(parent)
-    for rel in resource.annotations.all(ResourceRelationshipAnnotation):
-        if rel.type == KnownRelationshipTypes.PARENT and all(rel.resource is not p for p in found):
-            found.append(rel.resource)
-    return found
 
 
 def value_objects(resource: IResource) -> list[object]:
@@ -499,3 +482,7 @@ class DistributedApplicationModel:
 
     def __repr__(self) -> str:
         return f"DistributedApplicationModel({[r.name for r in self._resources]})"
+
+
+_present_top_level(globals())  # its names of aspyre.__all__ report "aspyre", however they are reached
+_present(globals(), "aspyre.model", names=["DistributedApplicationModel", "validate_model"])  # its _LAZY names

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Protocol
 
+from aspyre._public import present_top_level as _present_top_level
+
 from .._errors import DistributedApplicationException
 
 __all__ = [
@@ -144,3 +146,6 @@ def app_host_hash(app_host_path: str | _PathLike, length: int = APP_HOST_HASH_CO
     import hashlib
 
     return hashlib.sha256(path.encode()).hexdigest()[:length]
+
+
+_present_top_level(globals())  # its names of aspyre.__all__ report "aspyre", however they are reached

@@ -11,6 +11,8 @@ from typing import Any
 
 import attrs
 
+from aspyre._public import present as _present
+
 from ._annotations import ContainerLifetime, ResourceAnnotation
 from ._resources import ContainerResource, ExecutableResource, IResource
 
@@ -55,3 +57,6 @@ def otlp_exporter(resource: IResource) -> OtlpExporterAnnotation | None:
     if isinstance(resource, ContainerResource) and resource.lifetime is ContainerLifetime.SESSION:
         return OtlpExporterAnnotation()
     return None
+
+
+_present(globals(), "aspyre.annotations", names=["OtlpExporterAnnotation"])  # aspyre.annotations' _LAZY names

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
 import attrs
 
+from aspyre._public import present_top_level as _present_top_level
+
 from .._errors import DistributedApplicationException
 from ._annotations import (
     Annotations,
@@ -17,9 +19,9 @@ from ._annotations import (
     ContainerLifetimeAnnotation,
 )
 from ._endpoints import EndpointReference
+from ._known import KnownResourceTypes
 from ._names import name_key, validate_name
 from ._protocols import CachedProtocolMeta
-from ._snapshot import KnownResourceTypes
 from ._values import ReferenceExpression, ValueContext
 
 if TYPE_CHECKING:
@@ -579,3 +581,6 @@ class ConnectionStringReference:
 
     def __hash__(self) -> int:
         return hash((id(self.resource), self.optional))
+
+
+_present_top_level(globals())  # its names of aspyre.__all__ report "aspyre", however they are reached

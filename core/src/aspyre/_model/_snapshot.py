@@ -8,7 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from aspyre._public import present as _present
+from aspyre._public import present_top_level as _present_top_level
+
 from ._annotations import HealthStatus
+from ._known import CustomResourceKnownProperties, KnownProperties, KnownResourceStates, KnownResourceTypes, StateStyle
 
 if TYPE_CHECKING:
     from ._resources import IResource
@@ -31,108 +35,6 @@ __all__ = [
     "StateStyle",
     "UrlSnapshot",
 ]
-
-
-class KnownResourceStates:
-    """Aspire's state names. Any other text is a custom state, shown as it is.
-
-    A snapshot without a state (a custom resource that published none yet) shows as ``Unknown``
-    (:attr:`ResourceSnapshot.display_state`). ``Hidden`` hides the resource from consoles and
-    dashboards, as ``ResourceSnapshot.is_hidden`` does (:attr:`ResourceSnapshot.is_visible`).
-    """
-
-    UNKNOWN = "Unknown"
-    HIDDEN = "Hidden"
-    BUILDING = "Building"
-    NOT_STARTED = "NotStarted"
-    WAITING = "Waiting"
-    STARTING = "Starting"
-    RUNNING = "Running"
-    RUNTIME_UNHEALTHY = "RuntimeUnhealthy"
-    STOPPING = "Stopping"
-    EXITED = "Exited"
-    FINISHED = "Finished"
-    FAILED_TO_START = "FailedToStart"
-    ACTIVE = "Active"
-    #: aspyre's own: the resource's packages are being installed before it starts (``with_uv()``, npm apps).
-    INSTALLING = "Installing"
-
-    TERMINAL_STATES = frozenset({FINISHED, FAILED_TO_START, EXITED})
-
-    @classmethod
-    def is_terminal(cls, state: str | None) -> bool:
-        """Whether ``state`` is one where the resource stopped progressing (Finished, Exited, FailedToStart)."""
-        return state in cls.TERMINAL_STATES
-
-
-class KnownProperties:
-    """The snapshot property names Aspire's dashboard knows (``resource.source``, ``container.image``...).
-
-    Built-in resources set them, so consoles and dashboards show every resource the same way; custom
-    resources use them too (see :class:`CustomResourceKnownProperties`).
-    """
-
-    class Resource:
-        """Properties of any resource."""
-
-        SOURCE = "resource.source"
-        CONNECTION_STRING = "resource.connectionString"
-        EXIT_CODE = "resource.exitCode"
-        PARENT_NAME = "resource.parentName"
-        APP_ARGS = "resource.appArgs"
-
-    class Container:
-        """Properties of containers."""
-
-        ID = "container.id"
-        NAME = "container.name"
-        IMAGE = "container.image"
-        PORTS = "container.ports"
-        COMMAND = "container.command"
-        ARGS = "container.args"
-        LIFETIME = "container.lifetime"
-
-    class Executable:
-        """Properties of processes."""
-
-        PATH = "executable.path"
-        PID = "executable.pid"
-        WORK_DIR = "executable.workDir"
-        ARGS = "executable.args"
-
-    class Parameter:
-        """Properties of parameters."""
-
-        VALUE = "Value"
-
-
-class CustomResourceKnownProperties:
-    """The well-known properties a custom resource sets (Aspire's ``CustomResourceKnownProperties``)."""
-
-    #: Where the resource comes from (an image, a path, an integration's name): ``resource.source``.
-    SOURCE = KnownProperties.Resource.SOURCE
-    #: The resource's connection string (shown masked): ``resource.connectionString``.
-    CONNECTION_STRING = KnownProperties.Resource.CONNECTION_STRING
-
-
-class KnownResourceTypes:
-    """The ``resource_type`` of the built-in resources."""
-
-    EXECUTABLE = "Executable"
-    PYTHON_APP = "PythonApp"
-    UVICORN_APP = "UvicornApp"
-    CONTAINER = "Container"
-    PARAMETER = "Parameter"
-    CONNECTION_STRING = "ConnectionString"
-
-
-class StateStyle:
-    """How a state is shown (Aspire's state styles)."""
-
-    SUCCESS = "success"
-    ERROR = "error"
-    INFO = "info"
-    WARNING = "warning"
 
 
 @attrs.frozen
@@ -352,3 +254,22 @@ def health_failure(snapshot: ResourceSnapshot) -> str | None:
         if report.status in (HealthStatus.UNHEALTHY, HealthStatus.DEGRADED) and report.description:
             return f"{report.name}: {report.description}"
     return None
+
+
+_present_top_level(globals())  # its names of aspyre.__all__ report "aspyre", however they are reached
+# aspyre.model imports these on first use (its _LAZY): they report it however they are reached.
+_present(
+    globals(),
+    "aspyre.model",
+    names=[
+        "EnvironmentVariableSnapshot",
+        "HealthReportSnapshot",
+        "LogLine",
+        "RelationshipSnapshot",
+        "ReplicaSnapshot",
+        "ResourcePropertySnapshot",
+        "ResourceSnapshotUpdate",
+        "ResourceStateSnapshot",
+        "UrlSnapshot",
+    ],
+)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from aspyre._public import present as _present
+
 from ._annotations import ResourceAnnotation
 from ._endpoints import EndpointReference
+from ._known import IconVariant, UrlDisplayLocation
 
 if TYPE_CHECKING:
     import logging
@@ -24,13 +26,6 @@ __all__ = [
     "ResourceUrlsCallbackContext",
     "UrlDisplayLocation",
 ]
-
-
-class UrlDisplayLocation(enum.Enum):
-    """Where a URL is shown: in the resource list and its details, or in the details only (an internal URL)."""
-
-    SUMMARY_AND_DETAILS = "SummaryAndDetails"
-    DETAILS_ONLY = "DetailsOnly"
 
 
 @attrs.define(eq=False)
@@ -97,16 +92,17 @@ class ResourceUrlsCallbackAnnotation(ResourceAnnotation):
     endpoint_name: str | None = attrs.field(default=None, kw_only=True)
 
 
-class IconVariant(enum.Enum):
-    """The variant of a Fluent UI icon."""
-
-    REGULAR = "Regular"
-    FILLED = "Filled"
-
-
 @attrs.frozen
 class ResourceIconAnnotation(ResourceAnnotation):
     """The icon dashboards show for the resource (a Fluent UI icon name such as ``Database``)."""
 
     icon_name: str
     icon_variant: IconVariant = IconVariant.FILLED
+
+
+# aspyre.annotations imports these on first use (its _LAZY): they report it however they are reached.
+_present(
+    globals(),
+    "aspyre.annotations",
+    names=["ResourceIconAnnotation", "ResourceUrlAnnotation", "ResourceUrlsCallbackAnnotation", "ResourceUrlsCallbackContext"],
+)

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
 
+from aspyre._public import present_top_level as _present_top_level
+
 from ._protocols import CachedProtocolMeta
 
 if TYPE_CHECKING:
@@ -486,3 +488,6 @@ class ReferenceExpressionBuilder:
     def build(self) -> ReferenceExpression:
         """The expression built so far."""
         return ReferenceExpression(tuple(self._parts))
+
+
+_present_top_level(globals())  # its names of aspyre.__all__ report "aspyre", however they are reached

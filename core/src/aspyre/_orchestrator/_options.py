@@ -9,6 +9,8 @@ from typing import Any
 
 import attrs
 
+from aspyre._public import present_top_level as _present_top_level
+
 from .._model._annotations import WaitBehavior
 
 __all__ = ["ENV_OTLP_ENDPOINT_URL", "ENV_OTLP_GRPC_ENDPOINT_URL", "AppOptions"]
@@ -132,3 +134,6 @@ class AppOptions:
     otlp_grpc_endpoint_url: str | None = attrs.field(default=_url_from_env(ENV_OTLP_GRPC_ENDPOINT_URL), validator=_url)
     #: Sent as ``x-otlp-api-key`` by every exporting resource (``OTEL_EXPORTER_OTLP_HEADERS``, a secret; never in a repr).
     otlp_api_key: str | None = attrs.field(default=None, validator=_secret, repr=False)
+
+
+_present_top_level(globals())  # its names of aspyre.__all__ report "aspyre", however they are reached

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from aspyre._public import present_top_level as _present_top_level
+
 from .._typed_extensions import ResourceBuilderExtensionMethods
 from ._base import R_co
 from ._containers import ContainerMethods, parse_image, volume_name
@@ -70,3 +72,6 @@ class ResourceBuilder(
             from .._extensions import resource_method  # imports this package: not at the top
 
             return resource_method(self, name)
+
+
+_present_top_level(globals())  # its names of aspyre.__all__ report "aspyre", however they are reached

@@ -31,12 +31,6 @@ from aspyre._model._annotations import (
     DockerfileBuildAnnotation,
     MutationBehavior,
 )
-from aspyre._model._container_files import (
-    ContainerFilesAnnotation,
-    ContainerFilesCallback,
-    ContainerFileSystemEntry,
-    container_file_problems,
-)
 from aspyre._model._container_names import (
     container_name_problem,
     digest_problem,
@@ -55,12 +49,13 @@ from aspyre._model._resources import (
     ParameterResource,
     PythonAppResource,
 )
-from aspyre._model._runargs import parse_runtime_args
 from aspyre._platform import app_host_hash_of
 
 from ._base import R_co, ResourceBuilderBase, check_type, invalid, require_type
 
 if TYPE_CHECKING:
+    from aspyre._model._container_files import ContainerFilesCallback, ContainerFileSystemEntry
+
     from . import ResourceBuilder
 
 __all__ = ["ContainerMethods", "parse_image", "volume_name"]
@@ -279,6 +274,8 @@ class ContainerMethods(ResourceBuilderBase[R_co]):
                 hint="pass each flag as its own argument (with_container_runtime_args('--cpus', '1')), or unpack a "
                 "list with *flags",
             )  # fmt: skip
+        from aspyre._model._runargs import parse_runtime_args  # the flag grammar: loaded by the first call
+
         try:
             parse_runtime_args(args)
         except (TypeError, ValueError) as exc:
@@ -416,6 +413,8 @@ class ContainerMethods(ResourceBuilderBase[R_co]):
         ``default_owner`` / ``default_group`` (numeric ids, default root) and 0o666 / 0o777 less ``umask``.
         Unlike a bind mount, nothing is written on the host.
         """
+        from aspyre._model._container_files import ContainerFilesAnnotation, container_file_problems
+
         c = _container(self, "with_container_files")
         check_type(
             c, "with_container_files", "destination", destination, str, "a str (an absolute path in the container)"

@@ -22,8 +22,6 @@ from aspyre._model._annotations import (
 )
 from aspyre._model._endpoints import EndpointReference
 from aspyre._model._environment import VALUE_KINDS, none_value_error
-from aspyre._model._external import ExternalServiceEnvironment, ExternalServiceResource
-from aspyre._model._otlp import OTLP_PROTOCOLS, OtlpExporterAnnotation
 from aspyre._model._resources import (
     IResource,
     IResourceWithArgs,
@@ -189,6 +187,8 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
             )
         if target is res:
             raise ValueError(f"Resource {res.name!r} cannot reference itself")
+        from aspyre._model._external import ExternalServiceEnvironment, ExternalServiceResource
+
         if isinstance(target, ExternalServiceResource):
             if connection_name is not None or optional or name is not None:
                 raise ValueError(
@@ -257,6 +257,8 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
         containers, for choosing a ``protocol`` (``"grpc"``, ``"http/protobuf"``, ``"http/json"``), and
         ``enabled=False`` opts the resource out. Publish mode writes nothing (as Aspire).
         """
+        from aspyre._model._otlp import OTLP_PROTOCOLS, OtlpExporterAnnotation
+
         res = self._resource
         require(res, IResourceWithEnvironment, "environment", "with_otlp_exporter")
         if protocol is not None:

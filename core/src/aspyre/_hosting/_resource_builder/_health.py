@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import urllib.parse
 from collections.abc import Callable
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from aspyre._model._annotations import HealthCheckAnnotation, HealthCheckContext, HealthCheckResult
 from aspyre._model._deployment import EndpointProbeAnnotation
 from aspyre._model._endpoints import EndpointAnnotation, EndpointReference
-from aspyre._model._external import ExternalServiceResource
 from aspyre._model._names import name_key
 from aspyre._model._resources import IResourceWithEndpoints
 
 from ._base import R_co, ResourceBuilderBase, check_type, invalid, require
+
+if TYPE_CHECKING:
+    from aspyre._model._external import ExternalServiceResource
 
 __all__ = ["HealthMethods"]
 
@@ -53,6 +55,8 @@ class HealthMethods(ResourceBuilderBase[R_co]):
         The endpoint defaults to the first of ``https``, ``http``. On an external service, ``GET {url}`` (the
         default path) or the URL joined with ``path`` (``health`` is relative to the URL, ``/health`` to its host).
         """
+        from aspyre._model._external import ExternalServiceResource
+
         res = self._resource
         if isinstance(res, ExternalServiceResource):
             return self._external_health_check(res, path, status_code)

@@ -4,7 +4,7 @@ and manifest publishing callbacks (Aspire's wait, command, relationship and publ
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from aspyre._eventing._events import (
     BeforeResourceStartedEvent,
@@ -26,15 +26,17 @@ from aspyre._model._annotations import (
     WaitBehavior,
     WaitType,
 )
-from aspyre._model._graph import lifecycle_parent, parents_of
+from aspyre._model._parents import lifecycle_parent, parents_of
 from aspyre._model._resources import (
     ConnectionStringResource,
     IResource,
     IResourceWithWaitSupport,
 )
-from aspyre._model._snapshot import ResourceSnapshot
 
 from ._base import R_co, ResourceBuilderBase, check_type, invalid, require, unwrap
+
+if TYPE_CHECKING:
+    from aspyre._model._snapshot import ResourceSnapshot
 
 __all__ = ["LifecycleMethods"]
 
@@ -191,6 +193,8 @@ class LifecycleMethods(ResourceBuilderBase[R_co]):
 
     def with_initial_state(self, snapshot: ResourceSnapshot) -> Self:
         """The snapshot the resource shows before its first update."""
+        from aspyre._model._snapshot import ResourceSnapshot
+
         check_type(self._resource, "with_initial_state", "snapshot", snapshot, ResourceSnapshot, "a ResourceSnapshot")
         return self.with_annotation(ResourceSnapshotAnnotation(snapshot), MutationBehavior.REPLACE)
 

@@ -5,24 +5,22 @@ from __future__ import annotations
 
 import urllib.parse
 from collections.abc import Awaitable, Callable
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from aspyre._model._annotations import MutationBehavior
 from aspyre._model._endpoints import EndpointReference
-from aspyre._model._urls import (
-    IconVariant,
-    ResourceIconAnnotation,
-    ResourceUrlAnnotation,
-    ResourceUrlsCallbackAnnotation,
-    ResourceUrlsCallbackContext,
-)
+from aspyre._model._known import IconVariant
 from aspyre._model._values import ReferenceExpression, ValueContext
 
 from ._base import R_co, ResourceBuilderBase, check_type, invalid
 
-__all__ = ["UrlMethods", "join_url"]
+# The URL annotations are imported by the methods that make them: an app host's builder seldom needs them.
+if TYPE_CHECKING:
+    from aspyre._model._urls import ResourceUrlAnnotation, ResourceUrlsCallbackContext
 
-UrlsCallback = Callable[[ResourceUrlsCallbackContext], Awaitable[None] | None]
+    UrlsCallback = Callable[[ResourceUrlsCallbackContext], Awaitable[None] | None]
+
+__all__ = ["UrlMethods", "join_url"]
 
 
 def join_url(base: str, relative: str) -> str:
@@ -66,6 +64,8 @@ class UrlMethods(ResourceBuilderBase[R_co]):
         if not url:
             raise invalid(self._resource, "with_url", "the URL is empty")
         if _is_absolute(url):
+            from aspyre._model._urls import ResourceUrlAnnotation
+
             return self.with_annotation(ResourceUrlAnnotation(url, display_text))
         return self.with_urls(_RelativeUrl(url, display_text))
 
@@ -77,6 +77,8 @@ class UrlMethods(ResourceBuilderBase[R_co]):
         """
         if not callable(callback):
             raise invalid(self._resource, "with_urls", "callback must be callable", TypeError)
+        from aspyre._model._urls import ResourceUrlsCallbackAnnotation
+
         return self.with_annotation(ResourceUrlsCallbackAnnotation(callback))
 
     def with_url_for_endpoint(
@@ -107,6 +109,8 @@ class UrlMethods(ResourceBuilderBase[R_co]):
         else:
             assert callback is not None
             action = _EditEndpointUrl(endpoint_name, callback)
+        from aspyre._model._urls import ResourceUrlsCallbackAnnotation
+
         return self.with_annotation(ResourceUrlsCallbackAnnotation(action, endpoint_name=endpoint_name))
 
     def with_icon_name(self, icon_name: str, icon_variant: IconVariant = IconVariant.FILLED) -> Self:
@@ -114,6 +118,8 @@ class UrlMethods(ResourceBuilderBase[R_co]):
         check_type(self._resource, "with_icon_name", "icon_name", icon_name, str, "a str (a Fluent UI icon name)")
         if not icon_name:
             raise invalid(self._resource, "with_icon_name", "the icon name is empty")
+        from aspyre._model._urls import ResourceIconAnnotation
+
         return self.with_annotation(
             ResourceIconAnnotation(icon_name, IconVariant(icon_variant)), MutationBehavior.REPLACE
         )
@@ -146,6 +152,8 @@ class _ExpressionUrl:
             ValueContext(None, execution_context=context.execution_context)
         )
         if value:
+            from aspyre._model._urls import ResourceUrlAnnotation
+
             context.urls.append(ResourceUrlAnnotation(value, self.display_text, endpoint=endpoint))
 
 
@@ -179,6 +187,8 @@ class _AddEndpointUrl:
                 "No endpoint %r on resource %r to add a URL for", self.endpoint_name, context.resource.name
             )
             return
+        from aspyre._model._urls import ResourceUrlAnnotation
+
         url = self.factory(endpoint)
         if not isinstance(url, ResourceUrlAnnotation):
             raise TypeError(
