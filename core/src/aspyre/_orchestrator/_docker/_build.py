@@ -20,8 +20,6 @@ import json
 import os
 import re
 import stat
-import tarfile
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
@@ -147,6 +145,9 @@ def _scrub(value: Any, secrets: list[str]) -> Any:
 
 def _remove_secrets(engine: DockerEngine, image_id: str, tag: str, secrets: list[str]) -> None:
     """Replace ``image_id`` (tagged ``tag``) by a copy whose configuration holds none of ``secrets``."""
+    import tarfile  # here: building is off the common path (tarfile and tempfile cost ~4 ms to import)
+    import tempfile
+
     sdk = engine.sdk()
     with tempfile.TemporaryFile() as saved, tempfile.TemporaryFile() as cleaned, translated():
         for chunk in sdk.get_image(image_id):
@@ -212,6 +213,8 @@ def build_image(
         return tag
     loop(on_status, f"Building image {tag} from {spec.dockerfile}")
     secrets = [v for v in spec.secrets.values() if v]
+    import tempfile
+
     with tempfile.TemporaryFile() as context_file, translated():
         dockerfile = _context_tar(spec, context_file)
         stream: Iterator[dict[str, Any]] = engine.sdk().build(
