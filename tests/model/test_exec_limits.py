@@ -21,6 +21,11 @@ HOST = {"PATH": "/usr/bin", "HOME": "/root", "BIG": "x" * 2000, "MID": "y" * 900
         (["cmd"], {"BIG": "small", "A": "z" * 1000, "B": "z" * 1000, "C": "z" * 1000, "D": "z" * 1000}),  # the total over
         (["cmd"], {"BIG": "small", "A": "z" * 1000, "B": "z" * 900}),  # just under the total
         (["cmd"], {"BIG": "small", "MID": "m"}),
+        (["cmd", "x" * 10], {"BIG": "small"}),  # far below every limit (answered from the lengths alone)
+        (["cmd", "\u20ac" * 400], {"BIG": "small"}),  # 400 characters, 1,200 bytes: over the limit for one string
+        (["cmd", "\u00e9" * 500], {"BIG": "small"}),  # 500 characters, 1,000 bytes: just under it
+        (["cmd"], {"BIG": "small", "A": "\u00e9" * 500, "B": "\u00e9" * 450}),  # multi-byte, the total just under
+        (["cmd"], {"BIG": "small", **{k: "\u00e9" * 500 for k in "ABCD"}}),  # ...and over
     ],
 )
 def test_measured_once_or_each_time_the_answers_are_the_same(args: list[str], env: dict[str, str]) -> None:

@@ -215,6 +215,81 @@ def test_malformed_manifests_are_rejected_clearly(text: str, message: str) -> No
     ],
 )
 def test_the_manifest_encoder_writes_what_json_dumps_writes(data: object) -> None:
-    from aspyre._publishing._model import dumps_indented
+    from aspyre._publishing._manifest_json import dumps_indented
 
     assert dumps_indented(data) == json.dumps(data, indent=2, ensure_ascii=True)
+
+
+def _every_field() -> aspyre.publishing.Manifest:
+    p = aspyre.publishing
+    return p.Manifest(
+        {
+            "c": p.ManifestContainer(
+                type="container.v1",
+                connection_string="{c.bindings.tcp.host}",
+                build=p.ManifestBuild(
+                    context="ctx",
+                    dockerfile="ctx/Dockerfile",
+                    stage="final",
+                    build_only=True,
+                    args={"A": "1", "B": None},
+                    secrets={"S": p.ManifestBuildSecret(type="env", value="{s.value}")},
+                ),
+                args=("-c", "caf\u00e9"),
+                bind_mounts=(p.ManifestBindMount(source=".", target="/src", read_only=True),),
+                volumes=(p.ManifestVolume(target="/data", read_only=False),),
+                env={},
+                bindings={"tcp": p.ManifestBinding("tcp", "tcp", "tcp", port=1, target_port=2, external=True)},
+            ),
+            "p": p.ManifestParameter(
+                value="{p.inputs.value}",
+                inputs={
+                    "value": p.ManifestParameterInput(
+                        secret=True,
+                        default=p.ManifestParameterDefault(generate=p.ManifestGenerateDefault(min_length=22, special=False)),
+                    )
+                },
+            ),
+            "v": p.ManifestValue(connection_string=""),
+            "e": p.ManifestExecutable(working_directory=".", command="python", args=()),
+            "s": p.ManifestAnnotatedString(value="{p.value}", filter="uri"),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        _every_field,
+        lambda: aspyre.publishing.Manifest({}),
+        lambda: aspyre.publishing.Manifest({}, schema=None),
+        lambda: aspyre.publishing.Manifest({"raw": aspyre.publishing.ManifestRawResource({})}),
+        lambda: aspyre.publishing.Manifest(
+            {"raw": aspyre.publishing.ManifestRawResource({"type": "x.v0", "n": [1, 2.5, None, True, {"k": []}]})}
+        ),
+        lambda: aspyre.publishing.Manifest({"raw": aspyre.publishing.ManifestRawResource({"type": "x.v0", 1: "key"})}),
+        lambda: aspyre.publishing.Manifest(
+            {"raw": aspyre.publishing.ManifestRawResource({"value": aspyre.publishing.ManifestValue(connection_string="x")})}
+        ),
+    ],
+)
+def test_the_manifest_written_field_by_field_is_the_unstructured_data_written(
+    make: Callable[[], aspyre.publishing.Manifest],
+) -> None:
+    """``manifest_to_json`` writes the typed entries directly; the text is what writing their JSON-ready data gives
+    (or the same error)."""
+    from aspyre._publishing._manifest_json import dumps_indented
+    from aspyre._publishing._model import manifest_converter
+
+    manifest = make()
+
+    def general() -> str:
+        return dumps_indented(manifest_converter().unstructure(manifest, aspyre.publishing.Manifest)) + "\n"
+
+    try:
+        expected = general()
+    except TypeError as exc:
+        with pytest.raises(type(exc), match=str(exc)):
+            aspyre.publishing.manifest_to_json(manifest)
+    else:
+        assert aspyre.publishing.manifest_to_json(manifest) == expected

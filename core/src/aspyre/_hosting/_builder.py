@@ -47,11 +47,13 @@ from ._integrations import DuplicateResourceError, check_name_available
 from ._paths import caller_file, resolve_path
 from ._python_apps import PythonAppBuilderMethods
 from ._resource_builder import ResourceBuilder
+from ._resource_builder._base import _RESOURCE_TYPES, _is_resource
 from ._resource_builder._containers import check_image
 from ._typed_extensions import BuilderExtensionMethods
 
 if TYPE_CHECKING:
     from aspyre._hosting._app import DistributedApplication
+    from aspyre._model._scan import ResourceScan
     from aspyre._plugin_selection import PluginSelection
 
 __all__ = ["DistributedApplicationBuilder", "DuplicateResourceError"]
@@ -274,18 +276,19 @@ class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods,
         """Add a resource to the model; names are unique case-insensitively."""
         if self._built:
             raise RuntimeError("build() was already called: the model can no longer grow")
-        if not isinstance(resource, IResource):
+        if not (_RESOURCE_TYPES.get(type(resource)) or _is_resource(resource)):
             raise TypeError(f"add_resource() needs a resource (name + annotations), got {resource!r}")
-        validate_name("Resource", resource.name)
-        existing = self._lookup(resource.name)
+        name = validate_name("Resource", resource.name)
+        key = name_key(name)
+        existing = self._index_by_key().get(key)
         if existing is resource:
-            raise ValueError(f"Resource {resource.name!r} was already added")
+            raise ValueError(f"Resource {name!r} was already added")
         if existing is not None:
-            check_name_available(self, resource.name, type(resource))  # raises DuplicateResourceError
+            check_name_available(self, name, type(resource))  # raises DuplicateResourceError
         if isinstance(resource, ParameterResource) and not resource.has_resolver:
             resource.set_resolver(self._resolve_parameter)
         self._resources.append(resource)
-        self._by_key[name_key(resource.name)] = resource
+        self._by_key[key] = resource
         return self._resource_builder_type(self, resource)
 
     def _index_by_key(self) -> dict[str, IResource]:
@@ -308,10 +311,11 @@ class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods,
 
     def add_container(self, name: str, image: str, tag: str | None = None) -> ResourceBuilder[ContainerResource]:
         """A container from ``image`` (``[registry/]name[:tag]``); ``tag`` defaults to ``latest``."""
-        validate_name("Resource", name)
-        resource = ContainerResource(name)
-        check_image(resource, "add_container", image, tag)  # a bad image reference fails before anything is added
-        return self.add_resource(resource).with_image(image, tag)
+        resource = ContainerResource(name)  # its name is checked here (InvalidNameError)
+        # A bad image reference fails before anything is added; the annotation is what with_image(image, tag) adds
+        # to a container without one.
+        resource.annotations.add(check_image(resource, "add_container", image, tag))
+        return self.add_resource(resource)
 
     def add_executable(
         self, name: str, command: str, *args: object, working_dir: str | os.PathLike[str] | None = None
@@ -390,25 +394,23 @@ class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods,
             ConnectionStringResource(name, expression=expression, environment_variable=environment_variable)
         )
 
-    def _adopt_parameters(self) -> tuple[dict[int, list[IResource]], dict[int, list[object]]]:
+    def _adopt_parameters(self) -> dict[int, ResourceScan]:
         """Add the parameters the model uses but that were made outside it (Aspire's free-standing
         parameters, e.g. ``create_default_password_parameter``), after the other resources, as Aspire
         writes them after the model in its manifest. A parameter of another builder, or whose name is
-        taken, is left to validation. Returns each resource's direct dependencies and values (validation uses
-        them too)."""
-        from aspyre._model._graph import direct_dependencies, value_objects
+        taken, is left to validation. Returns each resource's scan (its values and dependencies; validation
+        uses them too), by ``id``."""
+        from aspyre._model._scan import scan_resource
 
         known = {id(r) for r in self._resources}
         todo = list(self._resources)
-        dependencies: dict[int, list[IResource]] = {}
-        values: dict[int, list[object]] = {}
+        scans: dict[int, ResourceScan] = {}
         i = 0
         while i < len(todo):  # breadth first, as parameters are found (a growing list, read by index)
             i += 1
             resource = todo[i - 1]
-            own_values = values[id(resource)] = value_objects(resource)
-            deps = dependencies[id(resource)] = direct_dependencies(resource, own_values)
-            for dep in deps:
+            scan = scans[id(resource)] = scan_resource(resource)
+            for dep in scan.dependencies:
                 if id(dep) in known or not isinstance(dep, ParameterResource) or self._lookup(dep.name) is not None:
                     continue
                 if getattr(dep.resolver, "__self__", self) is not self:
@@ -419,7 +421,7 @@ class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods,
                 self._resources.append(dep)
                 self._by_key[name_key(dep.name)] = dep
                 todo.append(dep)
-        return dependencies, values
+        return scans
 
     # -- build ----------------------------------------------------------------------------------------
     def build(self) -> DistributedApplication:
@@ -427,20 +429,19 @@ class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods,
         from aspyre._hosting._app import DistributedApplication
         from aspyre._hosting._loading import current_loading
         from aspyre._model._gc import gc_paused
-        from aspyre._model._graph import ModelValidationError, grouped_annotations, validate_model
+        from aspyre._model._graph import ModelValidationError, group_annotations, validate_scanned
         from aspyre._platform import host_exec_limits
 
         loading = current_loading()  # inside aspyre.load_app_host(): its configure(builder) goes first
         if loading is not None:
             loading.before_validation(self)
-        with gc_paused(), grouped_annotations(list(self._resources)):
-            dependencies, values = self._adopt_parameters()
-            problems = validate_model(
-                self._resources,
-                host_limits=host_exec_limits(),
-                inherited_environment=os.environ,
-                dependencies=dependencies,
-                values=values,
+        with gc_paused():
+            group_annotations(self._resources)  # kept until a resource's annotations change
+            count = len(self._resources)
+            scans = self._adopt_parameters()
+            group_annotations(self._resources[count:])  # the parameters adopted
+            problems = validate_scanned(
+                self._resources, scans, host_limits=host_exec_limits(), inherited_environment=os.environ
             )
         if problems:
             raise ModelValidationError(problems)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import attrs
 
@@ -70,8 +70,22 @@ class MutationBehavior(enum.Enum):
 
 A = TypeVar("A")
 
-#: Which of a tuple of kinds an annotation type is an instance of (``Annotations._group_by``), per type.
-_MATCHES: dict[tuple[type[Any], tuple[type[Any], ...]], tuple[type[Any], ...]] = {}
+#: Which of a tuple of kinds an annotation type is an instance of (``Annotations._group_by``): per tuple of
+#: kinds, per type (the tuple is hashed once per call, not once per annotation).
+_MATCHES: dict[tuple[type[Any], ...], tuple[frozenset[type[Any]], dict[type[Any], tuple[type[Any], ...]]]] = {}
+
+
+def _matches(kinds: tuple[type[Any], ...]) -> tuple[frozenset[type[Any]], dict[type[Any], tuple[type[Any], ...]]]:
+    table = _MATCHES.get(kinds)
+    if table is None:
+        table = _MATCHES[kinds] = (frozenset(kinds), {})
+    return table
+
+
+def _grouped_kinds(kinds: tuple[type[Any], ...]) -> frozenset[type[Any]]:
+    """What ``Annotations._grouped`` is (this very object) after ``_group_by(kinds)``: callers that grouped by
+    ``kinds`` check it to read the groups directly."""
+    return _matches(kinds)[0]
 
 
 class Annotations:
@@ -83,12 +97,14 @@ class Annotations:
     True
     """
 
-    __slots__ = ("_groups", "_items")
+    __slots__ = ("_grouped", "_groups", "_items")
 
     def __init__(self, items: Sequence[object] = ()) -> None:
         self._items: list[object] = list(items)
-        # Set by ``_group_by``: the annotations of some kinds, found in one pass; forgotten at every change.
-        self._groups: dict[type[Any], Sequence[Any]] | None = None
+        # Set by ``_group_by``: the annotations of some kinds (``_grouped``; only the kinds present are keys),
+        # found in one pass; forgotten at every change.
+        self._groups: dict[type[Any], list[Any]] | None = None
+        self._grouped: frozenset[type[Any]] = frozenset()
 
     def add(self, annotation: A, behavior: MutationBehavior = MutationBehavior.APPEND) -> A:
         """Add ``annotation``; with ``REPLACE`` first remove every annotation of exactly its type."""
@@ -111,22 +127,28 @@ class Annotations:
     def _group_by(self, kinds: tuple[type[Any], ...]) -> None:
         """Find the annotations of each of ``kinds`` in one pass, so that :meth:`all`, :meth:`last` and
         :meth:`has` answer for these kinds without looking at every annotation again, until the next change
-        (or :meth:`_ungroup`). ``build()`` does this for the kinds its checks ask about, many times each."""
+        (or :meth:`_ungroup`). ``build()`` does this for the kinds that validation and publishing ask about,
+        many times each."""
         items = self._items
         count = len(items)
-        groups: dict[type[Any], Sequence[Any]] = dict.fromkeys(kinds, ())
+        groups: dict[type[Any], list[Any]] = {}
+        table = _MATCHES.get(kinds)
+        if table is None:
+            table = _matches(kinds)
+        grouped, matches = table
         for a in items:
-            matched = _MATCHES.get((type(a), kinds))
+            matched = matches.get(type(a))
             if matched is None:
                 matched = tuple(k for k in kinds if isinstance(a, k))
                 if a.__class__ is type(a):
-                    _MATCHES[type(a), kinds] = matched
+                    matches[type(a)] = matched
             for k in matched:
-                found = groups[k]
-                if found:
-                    cast("list[Any]", found).append(a)
-                else:
+                found = groups.get(k)
+                if found is None:
                     groups[k] = [a]
+                else:
+                    found.append(a)
+        self._grouped = grouped
         self._groups = groups
         if self._items is not items or len(items) != count:  # pragma: no cover - changed by another thread meanwhile
             self._groups = None
@@ -142,6 +164,19 @@ class Annotations:
             found = groups.get(kind)
             if found is not None:
                 return list(found)
+            if kind in self._grouped:
+                return []
+        return [a for a in self._items if isinstance(a, kind)]
+
+    def _view(self, kind: type[A]) -> Sequence[A]:
+        """:meth:`all`, for callers in the model room that only read the result (grouped: no copy)."""
+        groups = self._groups
+        if groups is not None:
+            found = groups.get(kind)
+            if found is not None:
+                return found
+            if kind in self._grouped:
+                return ()
         return [a for a in self._items if isinstance(a, kind)]
 
     @overload
@@ -154,7 +189,9 @@ class Annotations:
         if groups is not None:
             found = groups.get(kind)
             if found is not None:
-                return found[-1] if found else default
+                return found[-1]  # type: ignore[no-any-return]
+            if kind in self._grouped:
+                return default
         for a in reversed(self._items):
             if isinstance(a, kind):
                 return a
@@ -164,9 +201,10 @@ class Annotations:
         """Whether any annotation is an instance of ``kind``."""
         groups = self._groups
         if groups is not None:
-            found = groups.get(kind)
-            if found is not None:
-                return bool(found)
+            if kind in groups:
+                return True
+            if kind in self._grouped:
+                return False
         return any(isinstance(a, kind) for a in self._items)
 
     def __iter__(self) -> Iterator[object]:

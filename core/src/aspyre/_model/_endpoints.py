@@ -261,7 +261,7 @@ class EndpointReference:
     @property
     def value_expression(self) -> str:
         """``{resource.bindings.endpoint.url}``."""
-        return self.property(EndpointProperty.URL).value_expression
+        return f"{{{self.resource.name}.bindings.{self.endpoint_name}.url}}"
 
     @property
     def references(self) -> Sequence[object]:
@@ -291,7 +291,7 @@ class EndpointReference:
     # Defined last: inside the class body the name shadows the ``property`` builtin.
     def property(self, prop: EndpointProperty) -> EndpointReferenceExpression:
         """A value for one part of the endpoint's address."""
-        return EndpointReferenceExpression(self, EndpointProperty(prop))
+        return EndpointReferenceExpression(self, prop if type(prop) is EndpointProperty else EndpointProperty(prop))
 
 
 _PROPERTY_EXPRESSIONS = {
@@ -303,6 +303,8 @@ _PROPERTY_EXPRESSIONS = {
     EndpointProperty.TARGET_PORT: "targetPort",
     EndpointProperty.TLS_ENABLED: "tlsEnabled",
 }
+#: The same, by the member's ``id`` (members live as long as their class; an enum member hashes in Python code).
+_PROPERTY_NAMES = {id(member): name for member, name in _PROPERTY_EXPRESSIONS.items()}
 
 
 @attrs.frozen(eq=False)
@@ -318,7 +320,7 @@ class EndpointReferenceExpression:
         base = f"{{{self.endpoint.resource.name}.bindings.{self.endpoint.endpoint_name}"
         if self.property is EndpointProperty.HOST_AND_PORT:
             return f"{base}.host}}:{base}.port}}"
-        return f"{base}.{_PROPERTY_EXPRESSIONS[self.property]}}}"
+        return f"{base}.{_PROPERTY_NAMES[id(self.property)]}}}"
 
     @builtins.property
     def references(self) -> Sequence[object]:

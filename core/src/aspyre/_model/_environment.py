@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 from collections.abc import Iterable, Mapping
@@ -76,10 +77,18 @@ def encode_env_name(name: str) -> str:
     otherwise every character that is not an ASCII letter or digit becomes ``_``, and a
     leading ASCII digit gets a ``_`` in front: ``my-api`` -> ``my_api``, ``1db`` -> ``_1db``.
     """
+    return _encoded(name) if type(name) is str else _encode(name)
+
+
+def _encode(name: str) -> str:
     if not name or _PLAIN_NAME.fullmatch(name):
         return name
     out = _NOT_ASCII_ALNUM.sub("_", name)  # each character that is not an ASCII letter or digit
     return "_" + out if "0" <= name[0] <= "9" else out
+
+
+#: :func:`encode_env_name` of the names met lately (a resource's name is encoded for each resource referring to it).
+_encoded = functools.lru_cache(maxsize=4096)(_encode)
 
 
 def is_secret_value(value: object) -> bool:
@@ -208,6 +217,20 @@ async def _call(callback: Any, context: Any) -> None:
         await result
 
 
+# What an annotation contributes to the environment, by its type: the kinds below it is an instance of, in the order
+# they are tried (an endpoint contributes only with ``env=``).
+_ENDPOINT, _VARIABLE, _REFERENCE, _CALLBACK = 0, 1, 2, 3
+_ENVIRONMENT_CLASSES = (EndpointAnnotation, EnvironmentAnnotation, ReferenceAnnotation, EnvironmentCallbackAnnotation)
+_ENVIRONMENT_KINDS: dict[type, tuple[int, ...]] = {}
+
+
+def _environment_kinds(annotation: object) -> tuple[int, ...]:
+    kinds = tuple(kind for kind, cls in enumerate(_ENVIRONMENT_CLASSES) if isinstance(annotation, cls))
+    if annotation.__class__ is type(annotation):  # not a proxy that claims another class: the answer holds for its type
+        _ENVIRONMENT_KINDS[type(annotation)] = kinds
+    return kinds
+
+
 async def compute_environment(
     resource: IResource, execution_context: Any = None, logger: Any = None
 ) -> dict[str, object]:
@@ -225,24 +248,50 @@ async def compute_environment(
     for ref_ann in resource.annotations.all(ReferenceAnnotation):
         if _discoverable(ref_ann):
             groups.setdefault(_group_key(ref_ann), []).append(ref_ann)
+    table = _ENVIRONMENT_KINDS
+    ann: Any
     for ann in resource.annotations:
-        if isinstance(ann, EndpointAnnotation) and ann.env:
-            env[ann.env] = EndpointReference(resource, ann.name).property(EndpointProperty.TARGET_PORT)
-        elif isinstance(ann, EnvironmentAnnotation):
-            env[ann.name] = ann.value
-        elif isinstance(ann, ReferenceAnnotation):
-            for k, v in _connection_variables(ann, flags):
-                env[k] = v
-            group = groups.pop(_group_key(ann), None) if _discoverable(ann) else None
-            if group is not None:  # the first reference of its group emits the whole group
-                for k, v in _endpoint_variables(group, flags, env):
+        kinds = table.get(type(ann))
+        if kinds is None:
+            kinds = _environment_kinds(ann)
+        for kind in kinds:  # the first of these that applies (most annotations: none)
+            if kind == _ENDPOINT:
+                if not ann.env:
+                    continue
+                env[ann.env] = EndpointReference(resource, ann.name).property(EndpointProperty.TARGET_PORT)
+            elif kind == _VARIABLE:
+                env[ann.name] = ann.value
+            elif kind == _REFERENCE:
+                for k, v in _connection_variables(ann, flags):
                     env[k] = v
-        elif isinstance(ann, EnvironmentCallbackAnnotation):
-            await _call(ann.callback, EnvironmentCallbackContext(resource, env, execution_context, logger))
+                group = groups.pop(_group_key(ann), None) if _discoverable(ann) else None
+                if group is not None:  # the first reference of its group emits the whole group
+                    for k, v in _endpoint_variables(group, flags, env):
+                        env[k] = v
+            else:
+                await _call(ann.callback, EnvironmentCallbackContext(resource, env, execution_context, logger))
+            break
     for key, value in env.items():
         if value is None:
             raise none_value_error(resource, f"environment variable {key!r}", "set by an environment callback")
     return env
+
+
+# What an annotation contributes to the arguments, by its type: literal arguments, a callback, or nothing.
+_NO_ARGS, _ARGS, _ARGS_CALLBACK = 0, 1, 2
+_ARGUMENT_KINDS: dict[type, int] = {}
+
+
+def _argument_kind(annotation: object) -> int:
+    if isinstance(annotation, CommandLineArgsAnnotation):
+        kind = _ARGS
+    elif isinstance(annotation, CommandLineArgsCallbackAnnotation):
+        kind = _ARGS_CALLBACK
+    else:
+        kind = _NO_ARGS
+    if annotation.__class__ is type(annotation):  # not a proxy that claims another class: the answer holds for its type
+        _ARGUMENT_KINDS[type(annotation)] = kind
+    return kind
 
 
 async def compute_arguments(resource: IResource, execution_context: Any = None, logger: Any = None) -> list[object]:
@@ -250,10 +299,15 @@ async def compute_arguments(resource: IResource, execution_context: Any = None, 
     args: list[object] = []
     if isinstance(resource, PythonAppResource):
         args.extend(resource.entry_args())
+    table = _ARGUMENT_KINDS
+    ann: Any
     for ann in resource.annotations:
-        if isinstance(ann, CommandLineArgsAnnotation):
+        kind = table.get(type(ann))
+        if kind is None:
+            kind = _argument_kind(ann)
+        if kind == _ARGS:
             args.extend(ann.args)
-        elif isinstance(ann, CommandLineArgsCallbackAnnotation):
+        elif kind == _ARGS_CALLBACK:
             await _call(ann.callback, CommandLineArgsCallbackContext(resource, args, execution_context, logger))
     for i, value in enumerate(args, 1):
         if value is None:

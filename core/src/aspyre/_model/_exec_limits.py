@@ -77,6 +77,17 @@ def _fits(args: Sequence[str], env: Mapping[str, str], limits: ExecLimits, host:
     """Whether nothing is over ``limits``, counted without building the messages (most processes fit)."""
     if limits.per_string is not None and any(k not in env for k in host.oversized):
         return False
+    # First a bound from the lengths alone (a character is at most 4 bytes in UTF-8): most processes are far
+    # below the limits, and encoding every string would cost more than the rest of the checks.
+    lengths = [len(a) for a in args]
+    lengths.extend([len(k) + len(v) + 1 for k, v in env.items()])
+    longest = 4 * max(lengths, default=0) + 1
+    if (limits.per_string is None or longest <= limits.per_string) and (
+        limits.total is None
+        or 4 * sum(lengths) + len(lengths) + host.total + limits.pointer_size * (len(lengths) + len(host.sizes) + 2)
+        <= limits.total
+    ):
+        return True
     sizes = [_size(a) for a in args] + [_size(f"{k}={v}") for k, v in env.items()]
     if limits.per_string is not None and any(size > limits.per_string for size in sizes):
         return False

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import cast
 
@@ -14,6 +13,7 @@ from ._annotations import (
     CommandLineArgsAnnotation,
     ConnectionPropertyAnnotation,
     EnvironmentAnnotation,
+    KnownRelationshipTypes,
     ReferenceAnnotation,
     ResourceRelationshipAnnotation,
     WaitAnnotation,
@@ -23,8 +23,9 @@ from ._exec_limits import ExecLimits, InheritedEnvironment
 from ._names import name_key
 from ._parents import lifecycle_parent, parents_of
 from ._resources import IResource, IResourceWithConnectionString, IResourceWithParent, ParameterResource
+from ._scan import ResourceScan, group_annotations, scan_resource, walk_value_references
 from ._urls import ResourceUrlsCallbackAnnotation
-from ._validation import VALIDATION_KINDS, resource_problems
+from ._validation import resource_problems
 from ._values import ReferenceExpression, ValueWithReferences, has_references, references_of
 
 __all__ = [
@@ -32,13 +33,14 @@ __all__ = [
     "ModelValidationError",
     "connection_string_problem",
     "direct_dependencies",
-    "grouped_annotations",
+    "group_annotations",
     "lifecycle_parent",
     "parents_of",
     "start_dependencies",
     "value_objects",
     "value_references",
     "validate_model",
+    "validate_scanned",
 ]
 
 
@@ -49,36 +51,6 @@ class ModelValidationError(DistributedApplicationException, ValueError):
         self.problems = list(problems)
         lines = "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(f"The app model has {len(self.problems)} problem(s):\n{lines}")
-
-
-#: The annotation kinds that validation asks every resource about (most of them several times).
-_GRAPH_KINDS = (
-    ResourceRelationshipAnnotation,
-    WaitAnnotation,
-    ReferenceAnnotation,
-    EnvironmentAnnotation,
-    CommandLineArgsAnnotation,
-    ConnectionPropertyAnnotation,
-    ResourceUrlsCallbackAnnotation,
-    EndpointAnnotation,
-    *VALIDATION_KINDS,
-)
-
-
-@contextlib.contextmanager
-def grouped_annotations(resources: Iterable[IResource]) -> Iterator[None]:
-    """Within the block, each resource's annotations of the kinds validation asks about are found in one pass
-    (``Annotations._group_by``) rather than once per question; a change to a resource's annotations meanwhile
-    forgets its groups."""
-    grouped = [r.annotations for r in resources]
-    kinds = tuple(dict.fromkeys(_GRAPH_KINDS))
-    try:
-        for annotations in grouped:
-            annotations._group_by(kinds)
-        yield
-    finally:
-        for annotations in grouped:
-            annotations._ungroup()
 
 
 def value_objects(resource: IResource) -> list[object]:
@@ -233,6 +205,9 @@ def _find_cycle(nodes: Sequence[IResource], edges: dict[int, list[IResource]]) -
     for root in nodes:
         if color[id(root)] != white:
             continue
+        if id(root) not in edges:  # no edges: nothing to explore from it
+            color[id(root)] = black
+            continue
         color[id(root)] = grey
         position[id(root)] = 0
         path.append(root)
@@ -258,6 +233,32 @@ def _find_cycle(nodes: Sequence[IResource], edges: dict[int, list[IResource]]) -
                 path.append(m)
                 todo.append(iter(edges.get(id(m), ())))
     return cycles
+
+
+def _has_cycle(resources: Sequence[IResource], scans: Mapping[int, ResourceScan], ids: set[int]) -> bool:
+    """Whether the resources' dependencies (within the model) form a cycle: a depth-first search, iterative."""
+    done: set[int] = set()
+    for root in resources:
+        if id(root) in done:
+            continue
+        on_path = {id(root)}
+        stack: list[tuple[int, Iterator[IResource]]] = [(id(root), iter(scans[id(root)].dependencies))]
+        while stack:
+            node, deps = stack[-1]
+            for d in deps:
+                key = id(d)
+                if key in on_path:
+                    return True
+                if key in done or key not in ids:
+                    continue
+                on_path.add(key)
+                stack.append((key, iter(scans[key].dependencies)))
+                break
+            else:
+                stack.pop()
+                on_path.discard(node)
+                done.add(node)
+    return False
 
 
 def _path(cycle: list[IResource]) -> str:
@@ -294,6 +295,40 @@ def validate_model(
     :func:`direct_dependencies` of resources (by ``id``) that the caller computed already, ``values`` their
     :func:`value_objects`.
     """
+    scans: dict[int, ResourceScan] = {}
+    complete = True
+    for r in resources:
+        scan = scan_resource(r)
+        known_values = values.get(id(r)) if values is not None else None
+        if known_values is not None:
+            scan.values = known_values
+            scan.endpoint_uses = list(_endpoint_uses(known_values))
+        known = dependencies.get(id(r)) if dependencies is not None else None
+        if known is not None:
+            scan.dependencies = known
+            complete = False
+        scans[id(r)] = scan
+    return validate_scanned(
+        resources,
+        scans,
+        host_limits=host_limits,
+        inherited_environment=inherited_environment,
+        dependencies_complete=complete and values is None,
+    )
+
+
+def validate_scanned(
+    resources: Sequence[IResource],
+    scans: Mapping[int, ResourceScan],
+    *,
+    host_limits: ExecLimits | None = None,
+    inherited_environment: Mapping[str, str] | None = None,
+    dependencies_complete: bool = True,
+) -> list[str]:
+    """:func:`validate_model`, with each resource's :func:`~._scan.scan_resource` (by ``id``) made already.
+
+    ``dependencies_complete``: the scans' dependencies are all of each resource's (as :func:`~._scan.scan_resource`
+    finds them), so that they include its value references."""
     problems: list[str] = []
     seen: set[str] = set()
 
@@ -317,20 +352,24 @@ def validate_model(
                 "case-insensitive; rename all but one."
             )
     ids = {id(r) for r in resources}
-    values_of: dict[int, list[object]] = {}
+    # The edges of the three graphs that must have no cycles (only resources with some).
+    reference_edges: dict[int, list[IResource]] = {}
+    parent_edges: dict[int, list[IResource]] = {}
+    start_edges: dict[int, list[IResource]] = {}
+    # id(resource) -> the keys of its endpoints' names, when asked
+    endpoint_keys: dict[int, set[str]] = {}
 
     for r in resources:
-        if isinstance(r, IResourceWithConnectionString):
-            broken = connection_string_problem(r)
-            if broken is not None:
-                problem(broken)
+        scan = scans[id(r)]
+        view = r.annotations._view
+        if scan.connection_problem is not None:
+            problem(scan.connection_problem)
         for text in resource_problems(r, host_limits=host_limits, inherited_environment=inherited):
             problem(text)
-        known = dependencies.get(id(r)) if dependencies is not None else None
-        missing = [dep for dep in (direct_dependencies(r) if known is None else known) if id(dep) not in ids]
+        missing = [dep for dep in scan.dependencies if id(dep) not in ids]
         for dep in missing:
             problem(_not_in_model(r, dep, by_key))
-        for url in r.annotations.all(ResourceUrlsCallbackAnnotation):
+        for url in view(ResourceUrlsCallbackAnnotation):
             if url.endpoint_name is not None and not EndpointReference(r, url.endpoint_name).exists:
                 declared = [e.name for e in r.annotations.all(EndpointAnnotation)]
                 problem(
@@ -338,35 +377,45 @@ def validate_model(
                     f"(with_url_for_endpoint), which it does not declare (its endpoints: "
                     f"{', '.join(declared) if declared else 'none'})."
                 )
-        for rel in r.annotations.all(ResourceRelationshipAnnotation):
+        relationships = view(ResourceRelationshipAnnotation)
+        for rel in relationships:
             if id(rel.resource) not in ids and all(rel.resource is not m for m in missing):
                 problem(
                     f"Resource {r.name!r} has a {rel.type!r} relationship to resource {rel.resource.name!r}, which "
                     "is not part of this app model."
                 )
-        known_values = values.get(id(r)) if values is not None else None
-        own_values = values_of[id(r)] = value_objects(r) if known_values is None else known_values
-        used = list(_endpoint_uses(own_values))
-        used.extend(
-            EndpointReference(a.source, a.endpoint_name)
-            for a in r.annotations.all(ReferenceAnnotation)
-            if a.endpoint_name is not None
-        )
+        used = scan.endpoint_uses
+        references = view(ReferenceAnnotation)
+        if any(a.endpoint_name is not None for a in references):
+            used = [*used, *(EndpointReference(a.source, a.endpoint_name) for a in references if a.endpoint_name is not None)]
         for ep in used:
-            if id(ep.resource) in ids and not ep.exists:
-                declared = [e.name for e in ep.resource.annotations.all(EndpointAnnotation)]
+            owner = ep.resource
+            if id(owner) not in ids:
+                continue
+            keys = endpoint_keys.get(id(owner))
+            if keys is None:
+                keys = endpoint_keys[id(owner)] = {name_key(e.name) for e in owner.annotations._view(EndpointAnnotation)}
+            if name_key(ep.endpoint_name) not in keys:
+                declared = [e.name for e in owner.annotations.all(EndpointAnnotation)]
                 problem(
-                    f"Resource {r.name!r} uses endpoint {ep.endpoint_name!r} of resource {ep.resource.name!r}, "
+                    f"Resource {r.name!r} uses endpoint {ep.endpoint_name!r} of resource {owner.name!r}, "
                     f"which has no such endpoint (its endpoints: {', '.join(declared) if declared else 'none'})."
                 )
-        parents = parents_of(r)
+        parent = scan.parent
+        parents = [] if parent is None else [parent]
+        for rel in relationships:
+            if rel.type == KnownRelationshipTypes.PARENT and all(rel.resource is not p for p in parents):
+                parents.append(rel.resource)
         if len(parents) > 1:
             problem(
                 f"Resource {r.name!r} has {len(parents)} parents ({_names(parents)}); a resource can have only "
                 "one parent."
             )
-        parent = lifecycle_parent(r)
-        for w in r.annotations.all(WaitAnnotation):
+        in_model = [p for p in parents if id(p) in ids]
+        if in_model:
+            parent_edges[id(r)] = in_model
+        starts = [] if parent is None else [parent]
+        for w in view(WaitAnnotation):
             if w.resource is r:
                 problem(f"The {r.name!r} resource cannot wait for itself; remove that wait.")
             elif w.resource is parent:
@@ -374,9 +423,21 @@ def validate_model(
                     f"The {r.name!r} resource cannot wait for its parent {w.resource.name!r}; a child already "
                     "starts after its parent, remove that wait."
                 )
+            if all(w.resource is not o for o in starts):
+                starts.append(w.resource)
+        starts = [d for d in starts if id(d) in ids and d is not r]
+        if starts:
+            start_edges[id(r)] = starts
+
+    # Value references: each resource's are among its dependencies; without a cycle of dependencies there is none
+    # of value references to look for (the common case, and it saves walking every value again).
+    if not dependencies_complete or _has_cycle(resources, scans, ids):
+        for r in resources:
+            refs = [d for d in walk_value_references(r, scans[id(r)].values) if id(d) in ids]
+            if refs:
+                reference_edges[id(r)] = refs
 
     # Value references: a value cannot be made from itself (endpoint references may form cycles).
-    reference_edges = {id(r): [d for d in value_references(r, values_of.get(id(r))) if id(d) in ids] for r in resources}
     for cycle in _find_cycle(resources, reference_edges):
         problem(
             f"Resources refer to each other's values in a cycle: {_path(cycle)}. None of these values could be "
@@ -384,12 +445,10 @@ def validate_model(
         )
 
     # Parent cycles (every kind of parent).
-    parent_edges = {id(r): [p for p in parents_of(r) if id(p) in ids] for r in resources}
     for cycle in _find_cycle(resources, parent_edges):
         problem(f"Resources form a parent cycle: {_path(cycle)}. Parents must form a tree.")
 
     # Start-order cycles: waits, plus "a child starts after its parent" (self-waits reported above).
-    start_edges = {id(r): [d for d in start_dependencies(r) if id(d) in ids and d is not r] for r in resources}
     for cycle in _find_cycle(resources, start_edges):
         if all(
             isinstance(c, IResourceWithParent) and cycle[(i + 1) % len(cycle)] is c.parent for i, c in enumerate(cycle)

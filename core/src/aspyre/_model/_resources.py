@@ -429,7 +429,7 @@ class ParameterResource(Resource, IResourceWithoutLifetime):
 
     def set_resolver(self, resolver: Callable[[ParameterResource], object] | None) -> None:
         """Install the function that looks the value up on first read (the app builder does this)."""
-        self._resolver = resolver
+        object.__setattr__(self, "_resolver", resolver)  # no hook to run for it: not through attrs' __setattr__
 
     @property
     def has_resolver(self) -> bool:

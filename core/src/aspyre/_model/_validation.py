@@ -15,7 +15,7 @@ integration, or ``with_annotation``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from ._annotations import (
     CommandLineArgsAnnotation,
@@ -53,12 +53,13 @@ VALIDATION_KINDS: tuple[type, ...] = (
 
 def _container_problems(r: ContainerResource) -> list[str]:
     problems: list[str] = []
+    view = r.annotations._view
     image = r.annotations.last(ContainerImageAnnotation)
     if image is not None:
         why = image_reference_problem(image.full_name)
         if why is not None:
             problems.append(f"Resource {r.name!r}: the image {image.full_name!r} is not a valid image reference: {why}")
-    for m in r.annotations.all(ContainerMountAnnotation):
+    for m in view(ContainerMountAnnotation):
         if m.type is ContainerMountType.VOLUME and m.source is not None:
             why = volume_name_problem(m.source)
             if why is not None:
@@ -73,13 +74,13 @@ def _container_problems(r: ContainerResource) -> list[str]:
         why = container_name_problem(name.name)
         if why is not None:
             problems.append(f"Resource {r.name!r}: {why}")
-    runtime_args = [a for ann in r.annotations.all(ContainerRuntimeArgsAnnotation) for a in ann.args]
+    runtime_args = [a for ann in view(ContainerRuntimeArgsAnnotation) for a in ann.args]
     if runtime_args:
         try:
             parse_runtime_args(runtime_args)
         except (TypeError, ValueError) as exc:
             problems.append(f"Resource {r.name!r}: container runtime args: {exc}")
-    for files in r.annotations.all(ContainerFilesAnnotation):
+    for files in view(ContainerFilesAnnotation):
         problems.extend(f"Resource {r.name!r}: with_container_files(): {p}" for p in container_file_problems(files))
     return problems
 
@@ -108,7 +109,7 @@ def _replica_problems(r: ExecutableResource, replicas: int) -> list[str]:
     return problems
 
 
-def _known_args(r: IResource) -> list[str]:
+def _known_args(r: IResource, arg_annotations: Sequence[CommandLineArgsAnnotation]) -> list[str]:
     """The command line as far as it is known before run time (literal arguments)."""
     args: list[str] = []
     if isinstance(r, ExecutableResource):
@@ -117,8 +118,8 @@ def _known_args(r: IResource) -> list[str]:
             args.extend(a for a in r.entry_args() if isinstance(a, str))
     elif isinstance(r, ContainerResource) and r.entrypoint:
         args.append(r.entrypoint)
-    for ann in r.annotations.all(CommandLineArgsAnnotation):
-        args.extend(a for a in ann.args if isinstance(a, str))
+    for ann in arg_annotations:
+        args.extend(a for a in ann.args if type(a) is str or isinstance(a, str))
     return args
 
 
@@ -130,22 +131,64 @@ def resource_problems(
 ) -> list[str]:
     """Every problem of ``r``'s own configuration, in words naming it and the fix."""
     problems: list[str] = []
-    if isinstance(r, ContainerResource):
-        problems.extend(_container_problems(r))
+    view = r.annotations._view
+    is_container = isinstance(r, ContainerResource)
+    is_executable = not is_container and isinstance(r, ExecutableResource)
+    if is_container:
+        problems.extend(_container_problems(r))  # type: ignore[arg-type]
     replicas = r.annotations.last(ReplicaAnnotation)
-    if replicas is not None and replicas.replicas > 1 and isinstance(r, ExecutableResource):
-        problems.extend(_replica_problems(r, replicas.replicas))
-    for env_ann in r.annotations.all(EnvironmentAnnotation):
+    if replicas is not None and replicas.replicas > 1 and is_executable:
+        problems.extend(_replica_problems(r, replicas.replicas))  # type: ignore[arg-type]
+    env_annotations = view(EnvironmentAnnotation)
+    for env_ann in env_annotations:
         if env_ann.value is None:
             problems.append(str(none_value_error(r, f"environment variable {env_ann.name!r}", "an EnvironmentAnnotation")))
-    for i, value in enumerate(a for ann in r.annotations.all(CommandLineArgsAnnotation) for a in ann.args):
-        if value is None:
-            problems.append(str(none_value_error(r, f"argument {i + 1}", "a CommandLineArgsAnnotation")))
-    limits = LINUX_CONTAINER_LIMITS if isinstance(r, ContainerResource) else host_limits
-    if limits is not None and isinstance(r, (ContainerResource, ExecutableResource)):
-        env = {
-            e.name: e.value for e in r.annotations.all(EnvironmentAnnotation) if isinstance(e.value, str)
-        }
-        inherited = inherited_environment if isinstance(r, ExecutableResource) else None
-        problems.extend(exec_size_problems(r.name, _known_args(r), env, limits, inherited=inherited, known_only=True))
+    arg_annotations = view(CommandLineArgsAnnotation)
+    if arg_annotations:
+        for i, value in enumerate(a for ann in arg_annotations for a in ann.args):
+            if value is None:
+                problems.append(str(none_value_error(r, f"argument {i + 1}", "a CommandLineArgsAnnotation")))
+    limits = LINUX_CONTAINER_LIMITS if is_container else host_limits
+    if limits is not None and (is_container or is_executable):
+        inherited = inherited_environment if is_executable else None
+        if not _far_below(r, env_annotations, arg_annotations, limits, inherited):
+            env = {e.name: e.value for e in env_annotations if type(e.value) is str or isinstance(e.value, str)}
+            problems.extend(
+                exec_size_problems(r.name, _known_args(r, arg_annotations), env, limits, inherited=inherited, known_only=True)
+            )
     return problems
+
+
+def _far_below(
+    r: IResource,
+    env_annotations: Sequence[EnvironmentAnnotation],
+    arg_annotations: Sequence[CommandLineArgsAnnotation],
+    limits: ExecLimits,
+    inherited: Mapping[str, str] | InheritedEnvironment | None,
+) -> bool:
+    """Whether the known arguments and environment are surely within ``limits`` (what most processes are), told
+    from the lengths of the strings alone: a character is at most 4 bytes in UTF-8, and every variable and argument
+    is counted (a variable set twice too). ``False`` sends the process to the exact count."""
+    if isinstance(r, PythonAppResource) or (inherited is not None and not isinstance(inherited, InheritedEnvironment)):
+        return False
+    host = inherited
+    if host is not None and limits.per_string is not None and host.oversized:
+        return False  # told by the exact count (the process may set the variable itself)
+    longest = total = count = 0
+    command = r.command if isinstance(r, ExecutableResource) else getattr(r, "entrypoint", None)
+    for text in (command,) if isinstance(command, str) else ():
+        longest, total, count = max(longest, len(text)), total + len(text), count + 1
+    for ann in arg_annotations:
+        for a in ann.args:
+            if isinstance(a, str):
+                longest, total, count = max(longest, len(a)), total + len(a), count + 1
+    for e in env_annotations:
+        if isinstance(e.value, str):
+            size = len(e.name) + len(e.value) + 1
+            longest, total, count = max(longest, size), total + size, count + 1
+    if limits.per_string is not None and 4 * longest + 1 > limits.per_string:
+        return False
+    if limits.total is None:
+        return True
+    host_total, host_count = (host.total, len(host.sizes)) if host is not None else (0, 0)
+    return 4 * total + count + host_total + limits.pointer_size * (count + host_count + 2) <= limits.total

@@ -13,6 +13,7 @@ Three faces, as in Aspire:
 
 from __future__ import annotations
 
+import functools
 import string
 import urllib.parse
 from collections.abc import Iterable, Iterator, Sequence
@@ -217,12 +218,17 @@ def references_of(value: object) -> list[object]:
     """:func:`iter_references` as a list: every object ``value`` refers to, depth first, each once."""
     if not has_references(value):
         return []
+    first = value.references  # type: ignore[attr-defined]
+    if not first:  # a parameter, say
+        return []
     out: list[object] = []
     seen: set[int] = set()
     known = _with_references
-
-    def walk(v: Any) -> None:
-        for ref in v.references:
+    # Iterative (no recursive closure: each call would leave a reference cycle for the collector to find, and
+    # the builder and ``build()`` call this for every value).
+    stack: list[Iterator[Any]] = [iter(first)]
+    while stack:
+        for ref in stack[-1]:
             if id(ref) in seen:
                 continue
             seen.add(id(ref))
@@ -231,10 +237,17 @@ def references_of(value: object) -> list[object]:
             if answer is None:
                 answer = has_references(ref)
             if answer:
-                walk(ref)
-
-    walk(value)
+                stack.append(iter(ref.references))
+                break  # its references first; then on with this iterator where it stopped
+        else:
+            stack.pop()
     return out
+
+
+@functools.lru_cache(maxsize=512)
+def _parse_template(template: str) -> tuple[tuple[str, str | None, str | None, str | None], ...]:
+    """``string.Formatter().parse(template)``, remembered (an app uses a few templates, many times each)."""
+    return tuple(string.Formatter().parse(template))
 
 
 def _uri_encode(text: str) -> str:
@@ -290,7 +303,7 @@ class ReferenceExpression:
         builder = ReferenceExpressionBuilder()
         auto = 0
         used_auto = used_manual = False
-        for literal, field_name, spec, conversion in string.Formatter().parse(template):
+        for literal, field_name, spec, conversion in _parse_template(template):
             if literal:
                 builder.append_literal(literal)
             if field_name is None:

@@ -95,7 +95,11 @@ class ManifestPublisher:
 
     async def publish(self, context: PublishingContext) -> Path:
         path = manifest_file_path(context.output_path)
-        manifest = await context.build_manifest(path)
-        write_manifest(manifest, path)
+        # One pause of the collector for building and writing, the manifest dropped inside it: its many objects
+        # are freed by reference counting without the collector ever scanning them.
+        with gc_paused():
+            manifest = await context.build_manifest(path)
+            write_manifest(manifest, path)
+            del manifest
         context.logger.info("Published manifest to: %s", path)
         return path

@@ -11,10 +11,9 @@ import inspect
 import json
 import logging
 import os
-import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from aspyre._errors import DistributedApplicationException
 from aspyre._model._annotations import (
@@ -39,15 +38,9 @@ from aspyre._model._resources import (
     ParameterResource,
     PythonAppResource,
 )
-from aspyre._model._values import (
-    ManifestExpressionProvider,
-    ReferenceExpression,
-    ValueWithReferences,
-    as_value,
-    has_references,
-)
 
 from ._manifest_context import ManifestPublishingContext
+from ._manifest_values import ManifestValues, parameter_value
 from ._model import (
     _TYPED,
     Manifest,
@@ -96,42 +89,25 @@ class _PortAllocator:
         self._used.add(port)
 
 
-_SANITIZE = re.compile(r"[^0-9A-Za-z]+")
+# What a resource is, by its type (flags; the writer asks at every resource): a container, an executable, a
+# parameter, a resource with a connection string.
+_CONTAINER, _EXECUTABLE, _PARAMETER, _CONNECTION_STRING = 1, 2, 4, 8
+_FACTS: dict[type, int] = {}
 
 
-def _sanitize_format(fmt: str) -> str:
-    out = _SANITIZE.sub("-", fmt).strip("-").lower()
-    return out or "formatted"
-
-
-def _parameter_value(param: ParameterResource) -> str:
-    return f"{{{param.name}.value}}"
-
-
-def _single_parameter(expr: ReferenceExpression) -> ParameterResource | None:
-    """The parameter when ``expr`` is exactly one parameter slot and nothing else."""
-    if len(expr.parts) == 1 and not isinstance(expr.parts[0], str):
-        value = expr.parts[0].value
-        if isinstance(value, ParameterResource):
-            return value
-    return None
-
-
-#: Whether instances of a type are resources (the protocol's answer, per type).
-_RESOURCE_TYPES: dict[type, bool] = {}
-
-# Classes whose instances ``as_value`` returns unchanged (they are manifest expression providers).
-_DIRECT_VALUE_TYPES: set[type] = {str}
-
-
-def _normalise(value: object) -> object:
-    """``as_value(value)``, skipping the Protocol checks for classes already seen to pass through unchanged."""
-    if type(value) in _DIRECT_VALUE_TYPES:
-        return value
-    normalised = as_value(value)
-    if normalised is value and not isinstance(value, (bool, int, float)):
-        _DIRECT_VALUE_TYPES.add(type(value))
-    return normalised
+def _facts(resource: object) -> int:
+    facts = 0
+    for flag, kind in (
+        (_CONTAINER, ContainerResource),
+        (_EXECUTABLE, ExecutableResource),
+        (_PARAMETER, ParameterResource),
+        (_CONNECTION_STRING, IResourceWithConnectionString),
+    ):
+        if isinstance(resource, kind):
+            facts |= flag
+    if resource.__class__ is type(resource):  # not a proxy that claims another class: the answer holds for its type
+        _FACTS[type(resource)] = facts
+    return facts
 
 
 async def _call(callback: Callable[[Any], Awaitable[None] | None], context: Any) -> None:
@@ -140,7 +116,7 @@ async def _call(callback: Callable[[Any], Awaitable[None] | None], context: Any)
         await result
 
 
-class _ManifestWriter:
+class _ManifestWriter(ManifestValues):
     """The state of one manifest being written (Aspire's ``ManifestPublishingContext`` internals)."""
 
     def __init__(
@@ -158,6 +134,7 @@ class _ManifestWriter:
         self.ports = _PortAllocator()
         self.entries: dict[str, ManifestResource] = {}
         self._names: set[str] = {name_key(r.name) for r in model}
+        self._model_ids = {id(r) for r in model}  # the model keeps its resources (and their ids) alive
         self._referenced: dict[str, IResource] = {}
         # id(parameter) -> (parameter, {format: entry name}), in registration order
         self._formatted: dict[int, tuple[ParameterResource, dict[str, str]]] = {}
@@ -188,14 +165,17 @@ class _ManifestWriter:
         if entry is None:
             return
         self.entries[resource.name] = entry
-        if isinstance(resource, ParameterResource):
+        facts = _FACTS.get(type(resource))
+        if facts is None:
+            facts = _facts(resource)
+        if facts & _PARAMETER:
             found = self._formatted.pop(id(resource), None)
             if found is not None:
                 self._write_formatted(*found)
 
     def _write_formatted(self, param: ParameterResource, formats: dict[str, str]) -> None:
         for fmt, entry_name in formats.items():
-            self.entries[entry_name] = ManifestAnnotatedString(value=_parameter_value(param), filter=fmt)
+            self.entries[entry_name] = ManifestAnnotatedString(value=parameter_value(param), filter=fmt)
 
     async def _entry(self, resource: IResource) -> ManifestResource | None:
         ann = resource.annotations.last(ManifestPublishingCallbackAnnotation)
@@ -243,16 +223,19 @@ class _ManifestWriter:
 
     # -- entries by resource type -----------------------------------------------------------------
     async def default_entry(self, resource: IResource) -> ManifestResource:
-        if isinstance(resource, ContainerResource):
+        facts = _FACTS.get(type(resource))
+        if facts is None:
+            facts = _facts(resource)
+        if facts & _CONTAINER:
             return await self.container_entry(resource)
-        if isinstance(resource, ExecutableResource):
+        if facts & _EXECUTABLE:
             if resource.annotations.has(DockerfileBuildAnnotation):
                 return await self.container_entry(resource)
-            return await self.executable_entry(resource)
-        if isinstance(resource, ParameterResource):
-            return self.parameter_entry(resource)
-        if isinstance(resource, IResourceWithConnectionString):
-            return self.value_entry(resource)
+            return await self.executable_entry(resource)  # type: ignore[arg-type]
+        if facts & _PARAMETER:
+            return self.parameter_entry(resource)  # type: ignore[arg-type]
+        if facts & _CONNECTION_STRING:
+            return self.value_entry(resource)  # type: ignore[arg-type]
         return ManifestRawResource({"error": UNSUPPORTED_RESOURCE_ERROR})
 
     async def container_entry(self, resource: IResource) -> ManifestContainer:
@@ -357,7 +340,7 @@ class _ManifestWriter:
         # ``{name.value}``: the parameter's own value, even for a connection-string parameter (whose value
         # expression elsewhere is ``{name.connectionString}``).
         connection_string = (
-            _parameter_value(resource) if isinstance(resource, ConnectionStringParameterResource) else None
+            parameter_value(resource) if isinstance(resource, ConnectionStringParameterResource) else None
         )
         return ManifestParameter(
             connection_string=connection_string,
@@ -372,9 +355,12 @@ class _ManifestWriter:
 
     # -- fields ---------------------------------------------------------------------------------------
     def connection_string(self, resource: IResource) -> str | None:
-        if not isinstance(resource, IResourceWithConnectionString):
+        facts = _FACTS.get(type(resource))
+        if facts is None:
+            facts = _facts(resource)
+        if not facts & _CONNECTION_STRING:
             return None
-        expr = resource.connection_string_expression
+        expr = resource.connection_string_expression  # type: ignore[attr-defined]
         self.track(expr)
         return self.expression(expr)
 
@@ -448,75 +434,3 @@ class _ManifestWriter:
             found = os.path.relpath(os.path.abspath(key), self.manifest_dir).replace("\\", "/")
             self._relative_paths[key] = found
         return found
-
-    # -- values -------------------------------------------------------------------------------------
-    def expression(self, value: object) -> str:
-        """The manifest form of ``value``: literals as they are, deferred values as placeholders."""
-        value = _normalise(value)
-        if isinstance(value, str):
-            return value
-        if isinstance(value, ReferenceExpression):
-            out: list[str] = []
-            for part in value.parts:
-                if isinstance(part, str):
-                    out.append(part)
-                    continue
-                if part.format:
-                    formatted = self._formatted_name(part.value, part.format)
-                    if formatted is not None:
-                        out.append(f"{{{formatted}.value}}")
-                        continue
-                out.append(self.expression(part.value))
-            return "".join(out)
-        # ``_normalise`` let through only strings and manifest expression providers
-        return cast(ManifestExpressionProvider, value).value_expression
-
-    def track(self, value: object) -> None:
-        """Note the resources ``value`` refers to (written later if they are not in the model)."""
-        if type(value) is str:
-            return  # refers to nothing
-        active: set[int] = set()
-        referenced = self._referenced
-
-        def walk(v: object) -> None:
-            if isinstance(v, ReferenceExpression):
-                for part in v.parts:
-                    if not isinstance(part, str) and part.format:
-                        self._formatted_name(part.value, part.format)
-            is_resource = _RESOURCE_TYPES.get(type(v))
-            if is_resource is None:
-                is_resource = _RESOURCE_TYPES[type(v)] = isinstance(v, IResource)
-            if is_resource:
-                key = name_key(cast(IResource, v).name)
-                if key not in referenced:
-                    referenced[key] = cast(IResource, v)
-                    self._names.add(key)
-                return
-            if has_references(v):
-                active.add(id(v))
-                for dep in cast(ValueWithReferences, v).references:
-                    if id(dep) not in active:
-                        walk(dep)
-                active.discard(id(v))
-
-        walk(value)
-
-    def _formatted_name(self, provider: object, fmt: str) -> str | None:
-        param: ParameterResource | None = None
-        if isinstance(provider, ParameterResource):
-            param = provider
-        elif isinstance(provider, ReferenceExpression):
-            param = _single_parameter(provider)
-        if param is None:
-            return None
-        _, formats = self._formatted.setdefault(id(param), (param, {}))
-        name = formats.get(fmt)
-        if name is None:
-            base = f"{param.name}-{_sanitize_format(fmt)}-encoded"
-            name, suffix = base, 1
-            while name_key(name) in self._names:
-                name = f"{base}-{suffix}"
-                suffix += 1
-            self._names.add(name_key(name))
-            formats[fmt] = name
-        return name

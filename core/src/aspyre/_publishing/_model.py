@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
+from json.encoder import encode_basestring_ascii
 from typing import Any, TypeAlias
 
 import attrs
@@ -25,6 +26,7 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
 from .._model._resources import GenerateParameterDefault
+from ._manifest_json import PLANS, NotPlain, dumps_indented, manifest_text
 
 __all__ = [
     "MANIFEST_SCHEMA_URL",
@@ -293,6 +295,7 @@ def _configure(conv: cattrs.Converter, cls: type[Any]) -> None:
     plan = [
         (f.name, _json_name(f.name), f.name != "type" and f.default is not attrs.NOTHING, f.default) for f in fields
     ]
+    PLANS[cls] = tuple((name, encode_basestring_ascii(key), omittable, default) for name, key, omittable, default in plan)
 
     def unstructure(obj: Any) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -395,6 +398,11 @@ def manifest_to_json(manifest: Manifest) -> str:
     Non-ASCII characters are written as ``\\uXXXX`` escapes (as Aspire's writer does), so the
     output is the same bytes on every platform and run.
     """
+    if type(manifest) is Manifest:
+        try:  # written field by field: the same text as unstructuring it and writing the data
+            return manifest_text(manifest.schema, manifest.resources, ManifestRawResource) + "\n"
+        except NotPlain:
+            pass
     return dumps_indented(_converter.unstructure(manifest, Manifest)) + "\n"
 
 
@@ -405,69 +413,3 @@ def manifest_from_json(text: str | bytes) -> Manifest:
     come back as :class:`ManifestRawResource`.
     """
     return _converter.structure(json.loads(text), Manifest)
-
-
-def dumps_indented(data: object) -> str:
-    """``json.dumps(data, indent=2, ensure_ascii=True)``, the same text, about twice as fast.
-
-    With ``indent``, the standard library uses its pure-Python encoder; this walks the JSON-ready data once
-    and escapes strings (what a manifest is mostly made of) with the C function. Data with anything but
-    dicts with string keys, lists, tuples, strings, numbers, booleans and ``None`` goes to ``json.dumps``.
-    """
-    from json.encoder import encode_basestring_ascii as string
-
-    out: list[str] = []
-    write = out.append
-
-    def value(o: Any, newline: str) -> None:
-        kind = type(o)
-        if kind is str:
-            write(string(o))
-        elif kind is dict:
-            if not o:
-                write("{}")
-                return
-            inner = newline + "  "
-            sep = "{" + inner
-            for k, v in o.items():
-                if type(k) is not str:
-                    raise _NotPlain
-                if type(v) is str:  # most values: written here rather than by another call
-                    write(f"{sep}{string(k)}: {string(v)}")
-                else:
-                    write(f"{sep}{string(k)}: ")
-                    value(v, inner)
-                sep = "," + inner
-            write(newline + "}")
-        elif kind is list or kind is tuple:
-            if not o:
-                write("[]")
-                return
-            inner = newline + "  "
-            sep = "[" + inner
-            for v in o:
-                if type(v) is str:
-                    write(sep + string(v))
-                else:
-                    write(sep)
-                    value(v, inner)
-                sep = "," + inner
-            write(newline + "]")
-        elif o is None:
-            write("null")
-        elif kind is bool:
-            write("true" if o else "false")
-        elif kind is int or kind is float:
-            write(json.dumps(o))
-        else:
-            raise _NotPlain
-
-    try:
-        value(data, "\n")
-    except _NotPlain:
-        return json.dumps(data, indent=2, ensure_ascii=True)
-    return "".join(out)
-
-
-class _NotPlain(Exception):
-    """Data :func:`dumps_indented` leaves to ``json.dumps``."""

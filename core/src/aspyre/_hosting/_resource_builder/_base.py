@@ -59,19 +59,36 @@ class ResourceBuilderBase(Generic[R_co]):
         return self
 
     def _relate(self, other: IResource, kind: str) -> None:
-        for rel in self._resource.annotations.all(ResourceRelationshipAnnotation):
-            if rel.resource is other and rel.type == kind:
+        annotations = self._resource.annotations
+        for rel in annotations._items:  # read in place (``all`` would copy them first)
+            if isinstance(rel, ResourceRelationshipAnnotation) and rel.resource is other and rel.type == kind:
                 return
-        self._resource.annotations.add(ResourceRelationshipAnnotation(other, kind))
+        annotations.add(ResourceRelationshipAnnotation(other, kind))
 
     def _relate_values(self, *values: object) -> None:
         """A ``Reference`` relationship to every resource a value uses (as Aspire does)."""
+        res = self._resource
+        known = _RESOURCE_TYPES
         for v in values:
             if type(v) is str:
                 continue
             for obj in (v, *references_of(v)):
-                if isinstance(obj, IResource) and obj is not self._resource:
-                    self._relate(obj, KnownRelationshipTypes.REFERENCE)
+                answer = known.get(type(obj))
+                if answer is None:
+                    answer = _is_resource(obj)
+                if answer and obj is not res:
+                    self._relate(obj, KnownRelationshipTypes.REFERENCE)  # type: ignore[arg-type]
+
+
+#: Whether instances of a type are resources (the protocol's answer, per type).
+_RESOURCE_TYPES: dict[type, bool] = {str: False}
+
+
+def _is_resource(obj: object) -> bool:
+    answer = isinstance(obj, IResource)
+    if obj.__class__ is type(obj):  # not a proxy that claims another class: the answer holds for its type
+        _RESOURCE_TYPES[type(obj)] = answer
+    return answer
 
 
 def unwrap(obj: object) -> Any:
@@ -86,9 +103,19 @@ def a_noun(noun: str) -> str:
     return f"an {noun}" if noun[:1].lower() in "aeiou" else f"a {noun}"
 
 
+#: The resource types known to have a capability, per capability (asked by every builder method).
+_CAPABLE: dict[type, set[type]] = {}
+
+
 def require(resource: IResource, capability: type, label: str, method: str) -> None:
     """Raise ``TypeError`` unless ``resource`` has the capability ``method`` needs."""
-    if not isinstance(resource, capability):
+    capable = _CAPABLE.get(capability)
+    if capable is not None and type(resource) in capable:
+        return
+    if isinstance(resource, capability):
+        if resource.__class__ is type(resource):  # the answer holds for its type
+            _CAPABLE.setdefault(capability, set()).add(type(resource))
+    else:
         raise TypeError(
             f"{method}() needs a resource with the {label} capability ({capability.__name__}); "
             f"resource {resource.name!r} is {a_noun(type(resource).__name__)}, which does not have it."
@@ -127,6 +154,8 @@ def check_type(
     value for people (``"an int between 1 and 65535"``); ``show_value=False`` keeps the value (an
     environment variable's, say, which may be a secret) out of the message.
     """
+    if type(value) is expected:  # the common case: exactly the type asked for
+        return
     kinds = expected if isinstance(expected, tuple) else (expected,)
     if isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds):
         return

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Self
 
-from aspyre._model._endpoints import EndpointAnnotation, EndpointProtocol, EndpointReference
+from aspyre._model._endpoints import EndpointAnnotation, EndpointProtocol, EndpointReference, _default_transport
 from aspyre._model._names import name_key, validate_name
 from aspyre._model._resources import ContainerResource, IResource, IResourceWithEndpoints, IResourceWithEnvironment
 
@@ -68,7 +68,8 @@ class EndpointMethods(ResourceBuilderBase[R_co]):
         require(res, IResourceWithEndpoints, "endpoints", "with_endpoint")
         _check_endpoint_arguments(res, port, target_port, scheme, name, env, is_proxied, is_external)
         try:
-            protocol = EndpointProtocol(protocol)
+            if type(protocol) is not EndpointProtocol:
+                protocol = EndpointProtocol(protocol)
         except ValueError:
             choices = ", ".join(f"EndpointProtocol.{p.name} ({p.value!r})" for p in EndpointProtocol)
             raise invalid(res, "with_endpoint", f"{protocol!r} is not a protocol; use one of {choices}") from None
@@ -104,6 +105,7 @@ class EndpointMethods(ResourceBuilderBase[R_co]):
             name=ep_name,
             scheme=scheme,
             protocol=protocol,
+            transport=_default_transport(scheme, protocol),  # what the annotation would set itself, at once
             port=port,
             target_port=target_port,
             is_external=bool(is_external),

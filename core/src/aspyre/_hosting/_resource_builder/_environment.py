@@ -53,6 +53,10 @@ def _as_value(resource: IResource, method: str, what: str, value: object) -> obj
         raise invalid(resource, method, f"{what} must be {VALUE_KINDS}, not {type(value).__name__}", TypeError) from None
 
 
+#: The types whose values ``as_value`` gives back unchanged (seen so far).
+_ITSELF: set[type] = {str}
+
+
 class EnvironmentMethods(ResourceBuilderBase[R_co]):
     """``with_environment``, ``with_args``, ``with_connection_property``, ``with_reference``, ``with_otlp_exporter``."""
 
@@ -82,13 +86,15 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
             )
         if value is _MISSING:
             raise TypeError(f"Resource {res.name!r}: with_environment({name!r}) needs a value")
-        what = f"the value of environment variable {name!r}"
+        if type(value) is str:  # most values: nothing to check, nothing to relate
+            return self.with_annotation(EnvironmentAnnotation(name, value))
         if (
             callable(value)
             and not isinstance(value, (SupportsResource, ReferenceExpression))
             and not hasattr(value, "get_value")
         ):
             fn = value
+            what = f"the value of environment variable {name!r}"
 
             def lazy(ctx: EnvironmentCallbackContext) -> None:
                 result = fn()
@@ -97,7 +103,12 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
                 ctx.environment[name] = _as_value(res, "with_environment", what, result)
 
             return self.with_annotation(EnvironmentCallbackAnnotation(lazy))
-        v = _as_value(res, "with_environment", what, value)
+        if type(value) in _ITSELF:  # a value of a type that stands for itself (a parameter, an endpoint...)
+            v = value
+        else:
+            v = _as_value(res, "with_environment", f"the value of environment variable {name!r}", value)
+            if v is value and value.__class__ is type(value) and not isinstance(value, (bool, int, float)):
+                _ITSELF.add(type(value))
         self._relate_values(v)
         return self.with_annotation(EnvironmentAnnotation(name, v))
 
@@ -116,6 +127,8 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
         ):
             callback = cast("Callable[[CommandLineArgsCallbackContext], Awaitable[None] | None]", args[0])
             return self.with_annotation(CommandLineArgsCallbackAnnotation(callback))
+        if all(type(a) is str for a in args):  # literals only: nothing to check, nothing to relate
+            return self.with_annotation(CommandLineArgsAnnotation(args))
         values = tuple(_as_value(res, "with_args", f"argument {i}", a) for i, a in enumerate(args, 1))
         self._relate_values(*values)
         return self.with_annotation(CommandLineArgsAnnotation(values))

@@ -1,0 +1,192 @@
+"""The values of a manifest: their placeholders (``expression``) and the resources they refer to (``track``).
+
+The writer (``_manifest_writer``) uses these for every environment variable, argument and connection string; a
+resource a value refers to that is not in the model is written after the model, and a parameter used with a
+format (``{pw:uri}``) gets an ``annotated.string`` entry.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from aspyre._model._names import name_key
+from aspyre._model._resources import IResource, ParameterResource
+from aspyre._model._values import (
+    ReferenceExpression,
+    as_value,
+    has_references,
+)
+
+__all__ = ["ManifestValues", "parameter_value"]
+
+
+_SANITIZE = re.compile(r"[^0-9A-Za-z]+")
+
+
+def _sanitize_format(fmt: str) -> str:
+    out = _SANITIZE.sub("-", fmt).strip("-").lower()
+    return out or "formatted"
+
+
+def parameter_value(param: ParameterResource) -> str:
+    return f"{{{param.name}.value}}"
+
+
+def _single_parameter(expr: ReferenceExpression) -> ParameterResource | None:
+    """The parameter when ``expr`` is exactly one parameter slot and nothing else."""
+    if len(expr.parts) == 1 and not isinstance(expr.parts[0], str):
+        value = expr.parts[0].value
+        if isinstance(value, ParameterResource):
+            return value
+    return None
+
+
+# What ``track`` does with a value, by its type (flags): note it (a resource), walk its references, register the
+# formatted slots of a ReferenceExpression.
+_RESOURCE, _REFERENCES, _EXPRESSION = 1, 2, 4
+_TRACK_KINDS: dict[type, int] = {str: 0}
+
+
+def _track_kind(value: object) -> int:
+    kind = _EXPRESSION if isinstance(value, ReferenceExpression) else 0
+    if isinstance(value, IResource):
+        kind |= _RESOURCE
+    elif has_references(value):
+        kind |= _REFERENCES
+    if value.__class__ is type(value):  # not a proxy that claims another class: the answer holds for its type
+        _TRACK_KINDS[type(value)] = kind
+    return kind
+
+# What ``expression`` does with a value, by its type: a literal as it is, a provider's placeholder, the parts of a
+# ReferenceExpression; other types (numbers, resource builders, resources with a connection string...) are normalised
+# with ``as_value`` first.
+_TEXT, _PROVIDER, _COMPOSED, _NORMALISE = 1, 2, 3, 4
+_EXPRESSION_KINDS: dict[type, int] = {str: _TEXT}
+
+
+def _expression_kind(value: object) -> int:
+    normalised = as_value(value)
+    if normalised is not value or isinstance(value, (bool, int, float)):
+        kind = _NORMALISE
+    elif isinstance(value, str):
+        kind = _TEXT
+    elif isinstance(value, ReferenceExpression):
+        kind = _COMPOSED
+    else:
+        kind = _PROVIDER  # ``as_value`` lets through only strings and manifest expression providers
+    if value.__class__ is type(value):  # not a proxy that claims another class: the answer holds for its type
+        _EXPRESSION_KINDS[type(value)] = kind
+    return kind
+
+
+class ManifestValues:
+    """What the manifest writer does with values; the writer sets the state these read and fill."""
+
+    #: Resource name keys taken (the model's, the referenced ones', the formatted entries').
+    _names: set[str]
+    #: The ids of the model's resources (the model keeps them, and their ids, alive).
+    _model_ids: set[int]
+    #: Resources referenced by values, by name key, in the order they were first met.
+    _referenced: dict[str, IResource]
+    #: id(parameter) -> (parameter, {format: entry name}), in registration order.
+    _formatted: dict[int, tuple[ParameterResource, dict[str, str]]]
+
+    def expression(self, value: object) -> str:
+        """The manifest form of ``value``: literals as they are, deferred values as placeholders."""
+        kind = _EXPRESSION_KINDS.get(type(value))
+        if kind is None:
+            kind = _expression_kind(value)
+        if kind == _TEXT:
+            return value  # type: ignore[return-value]
+        if kind == _PROVIDER:
+            return value.value_expression  # type: ignore[attr-defined, no-any-return]
+        if kind == _COMPOSED:
+            out: list[str] = []
+            for part in value.parts:  # type: ignore[attr-defined]
+                if type(part) is str or isinstance(part, str):
+                    out.append(part)
+                    continue
+                if part.format:
+                    formatted = self._formatted_name(part.value, part.format)
+                    if formatted is not None:
+                        out.append(f"{{{formatted}.value}}")
+                        continue
+                out.append(self.expression(part.value))
+            return "".join(out)
+        return self.expression(as_value(value))  # normalised first (a number, a resource builder...)
+
+    def track(self, value: object) -> None:
+        """Note the resources ``value`` refers to (written later if they are not in the model)."""
+        if type(value) is str:
+            return  # refers to nothing
+        kinds = _TRACK_KINDS
+        kind = kinds.get(type(value))
+        if kind is None:
+            kind = _track_kind(value)
+        if kind & _EXPRESSION:
+            self._formatted_parts(value)  # type: ignore[arg-type]
+        if kind & _RESOURCE:
+            if id(value) not in self._model_ids:
+                self._note(value)  # type: ignore[arg-type]
+            return
+        if not kind & _REFERENCES:
+            return
+        # Depth first, in order (what is noted first is written first), iteratively: a recursive closure would
+        # leave a reference cycle per call for the collector. ``active``: the values on the current path.
+        model_ids = self._model_ids
+        active = {id(value)}
+        dep: Any
+        stack: list[tuple[object, Iterator[Any]]] = [(value, iter(value.references))]  # type: ignore[attr-defined]
+        while stack:
+            parent, deps = stack[-1]
+            for dep in deps:
+                if id(dep) in active:
+                    continue
+                kind = kinds.get(type(dep))
+                if kind is None:
+                    kind = _track_kind(dep)
+                if kind & _EXPRESSION:
+                    self._formatted_parts(dep)
+                if kind & _RESOURCE:
+                    if id(dep) not in model_ids:  # the model's own resources are written anyway
+                        self._note(dep)
+                elif kind & _REFERENCES:
+                    active.add(id(dep))
+                    stack.append((dep, iter(dep.references)))
+                    break
+            else:
+                active.discard(id(parent))
+                stack.pop()
+
+    def _note(self, resource: IResource) -> None:
+        key = name_key(resource.name)
+        if key not in self._referenced:
+            self._referenced[key] = resource
+            self._names.add(key)
+
+    def _formatted_parts(self, expression: ReferenceExpression) -> None:
+        for part in expression.parts:
+            if not isinstance(part, str) and part.format:
+                self._formatted_name(part.value, part.format)
+
+    def _formatted_name(self, provider: object, fmt: str) -> str | None:
+        param: ParameterResource | None = None
+        if isinstance(provider, ParameterResource):
+            param = provider
+        elif isinstance(provider, ReferenceExpression):
+            param = _single_parameter(provider)
+        if param is None:
+            return None
+        _, formats = self._formatted.setdefault(id(param), (param, {}))
+        name = formats.get(fmt)
+        if name is None:
+            base = f"{param.name}-{_sanitize_format(fmt)}-encoded"
+            name, suffix = base, 1
+            while name_key(name) in self._names:
+                name = f"{base}-{suffix}"
+                suffix += 1
+            self._names.add(name_key(name))
+            formats[fmt] = name
+        return name
