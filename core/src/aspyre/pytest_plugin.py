@@ -323,13 +323,14 @@ def _kill_leftovers(app: DistributedApplication) -> None:
             container_ids.append(cid)
     if container_ids:
         with contextlib.suppress(Exception):
-            import docker
+            from ._orchestrator._docker._address import resolve_address
+            from ._orchestrator._docker._client import EngineClient
 
-            client = docker.from_env(timeout=10)
+            client = EngineClient(resolve_address(), timeout=10, connect_timeout=10)
             try:
                 for cid in container_ids:
                     with contextlib.suppress(Exception):
-                        client.containers.get(cid).remove(force=True)
+                        client.remove_container(cid, force=True)
             finally:
                 client.close()
 

@@ -288,12 +288,6 @@ class DistributedApplication:
 
         if not self.execution_context.is_publish_mode:
             self._check_runs_once()
-            from .._model._resources import ContainerResource
-
-            if any(isinstance(r, ContainerResource) for r in self.model):
-                from .._orchestrator._docker._engine import preload_sdk
-
-                preload_sdk()  # in a thread: the engine connection needs it soon
         # What exists now (modules, classes, the model) lives while the app runs: the collector need not walk it
         # again meanwhile. Objects made from here on are collected as usual. (Frozen by someone else already:
         # theirs and ours cannot be told apart afterwards, so what is frozen stays frozen.)

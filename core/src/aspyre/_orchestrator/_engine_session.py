@@ -1,9 +1,9 @@
 """The container engine of one app session: connected in the background as the app starts, orphans swept,
 and the containers that reach each other put on the session network.
 
-The engine connection (``import docker`` ~150 ms, a handshake) starts with the app, in parallel with its
-start-up hooks; containers wait for it, not for the sweep of orphans (which never touches this session's
-objects), unless a leftover could be in their way.
+The engine connection (a ``/_ping`` on aspyre's own client, a few milliseconds) starts with the app, in
+parallel with its start-up hooks; containers wait for it, not for the sweep of orphans (which never touches
+this session's objects), unless a leftover could be in their way.
 """
 
 from __future__ import annotations

@@ -20,8 +20,6 @@ import json
 import os
 import re
 import stat
-import tarfile
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
@@ -31,7 +29,9 @@ import anyio.from_thread
 from ..._errors import DistributedApplicationException
 from .._specs import BuildSpec
 from ._engine import DockerEngine
+from ._errors import APIError, NotFound
 from ._owner import LABEL_PREFIX, LABEL_RESOURCE
+from ._sdk import translated
 
 __all__ = ["ImageBuildError", "build_image", "context_hash"]
 
@@ -145,9 +145,12 @@ def _scrub(value: Any, secrets: list[str]) -> Any:
 
 def _remove_secrets(engine: DockerEngine, image_id: str, tag: str, secrets: list[str]) -> None:
     """Replace ``image_id`` (tagged ``tag``) by a copy whose configuration holds none of ``secrets``."""
-    api = engine.api()
-    with tempfile.TemporaryFile() as saved, tempfile.TemporaryFile() as cleaned:
-        for chunk in api.get_image(image_id):
+    import tarfile  # here: building is off the common path (tarfile and tempfile cost ~4 ms to import)
+    import tempfile
+
+    sdk = engine.sdk()
+    with tempfile.TemporaryFile() as saved, tempfile.TemporaryFile() as cleaned, translated():
+        for chunk in sdk.get_image(image_id):
             saved.write(chunk)
         saved.seek(0)
         with tarfile.open(fileobj=saved, mode="r:") as source, tarfile.open(fileobj=cleaned, mode="w:") as target:
@@ -167,13 +170,12 @@ def _remove_secrets(engine: DockerEngine, image_id: str, tag: str, secrets: list
                 info.size = len(payload)
                 target.addfile(info, io.BytesIO(payload))
         cleaned.seek(0)
-        for _ in api.load_image(cleaned):  # the tag now names the cleaned image
+        for _ in sdk.load_image(cleaned):  # the tag now names the cleaned image
             pass
-    import docker.errors
-
+    api = engine.api()
     try:
         api.remove_image(image_id)  # and the intermediate images of the build (untagged parents)
-    except docker.errors.APIError:
+    except APIError:
         api.remove_image(image_id, force=True)
 
 
@@ -185,7 +187,6 @@ def build_image(
 ) -> str:
     """Build *spec* unless an image of the same hash exists; the image reference (blocking: run it in a worker
     thread of the engine; ``on_line`` and ``on_status`` are called on the event loop)."""
-    import docker.errors
 
     def loop(fn: Callable[..., None], *args: Any) -> None:
         try:
@@ -203,19 +204,20 @@ def build_image(
         )
     args = _resolved_args(spec)
     tag = f"{spec.repository}:{context_hash(spec, args)[:24]}"
-    api = engine.api()
     try:
-        api.inspect_image(tag)
-    except docker.errors.ImageNotFound:
+        engine.api().inspect_image(tag)
+    except NotFound:
         pass
     else:
         loop(on_status, f"Image {tag} is up to date (build context unchanged): not rebuilt")
         return tag
     loop(on_status, f"Building image {tag} from {spec.dockerfile}")
     secrets = [v for v in spec.secrets.values() if v]
-    with tempfile.TemporaryFile() as context_file:
+    import tempfile
+
+    with tempfile.TemporaryFile() as context_file, translated():
         dockerfile = _context_tar(spec, context_file)
-        stream: Iterator[dict[str, Any]] = api.build(
+        stream: Iterator[dict[str, Any]] = engine.sdk().build(
             fileobj=context_file,
             custom_context=True,
             tag=tag,
@@ -245,7 +247,7 @@ def build_image(
             if isinstance(aux, dict) and aux.get("ID"):
                 image_id = str(aux["ID"])
     if image_id is None:
-        image_id = str(api.inspect_image(tag)["Id"])
+        image_id = str(engine.api().inspect_image(tag)["Id"])
     if secrets:
         loop(on_status, "Removing the build secrets from the image's history")
         _remove_secrets(engine, image_id, tag, secrets)

@@ -11,11 +11,21 @@ import string
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import attrs
+
 from ..._model._annotations import ContainerLifetime
 from ..._model._runargs import RuntimeOptions
 from .._specs import ContainerSpec
 from ._engine import DockerEngine
-from ._errors import ContainerRuntimeUnavailable, ContainerStartError, explain
+from ._errors import (
+    APIError,
+    Conflict,
+    ContainerRuntimeUnavailable,
+    ContainerStartError,
+    ImageNotFound,
+    NotFound,
+    explain,
+)
 from ._images import ImageCache, ensure_image
 from ._owner import (
     LABEL_CONFIG_HASH,
@@ -25,13 +35,15 @@ from ._owner import (
     LABEL_VOLUME_KIND,
     LIFETIME_PERSISTENT,
 )
+from ._run_options import run_options
 
 __all__ = [
     "anonymous_volumes",
     "config_hash",
     "container_name_of",
+    "CreateRequest",
     "create_container",
-    "create_kwargs",
+    "create_request",
     "host_ports",
     "random_suffix",
     "remove_with_volumes",
@@ -109,24 +121,21 @@ async def create_container(
     spec: ContainerSpec,
     platform: str | None,
     status: Callable[[str], None],
-    kwargs: dict[str, Any],
+    request: CreateRequest,
 ) -> dict[str, Any]:
-    """Create the container (``kwargs`` from :func:`create_kwargs`); its details as the engine returns them.
+    """Create the container (*request* from :func:`create_request`); the engine's answer (``Id``, ``Warnings``).
 
     An image this session found earlier that went away meanwhile is found (or pulled) again, once.
     Raises :class:`ContainerStartError` naming the container, or :class:`ContainerRuntimeUnavailable`.
     """
-    import docker.errors
 
     def create() -> dict[str, Any]:
-        client = engine.client
-        assert client is not None
-        return dict(client.containers.create(**kwargs).attrs)
+        return engine.api().create_container(request.config, name=request.name, platform=request.platform)
 
     try:
         try:
             return await engine.call(create)
-        except docker.errors.ImageNotFound:
+        except ImageNotFound:
             images.drop(spec.image)
             await ensure_image(engine, spec, platform, status, images)
             return await engine.call(create)
@@ -134,7 +143,7 @@ async def create_container(
         raise
     except Exception as exc:
         raise ContainerStartError(
-            f"Cannot create the container {kwargs.get('name')} of resource '{spec.resource_name}': {explain(exc)}"
+            f"Cannot create the container {request.name} of resource '{spec.resource_name}': {explain(exc)}"
         ) from exc
 
 
@@ -143,7 +152,16 @@ def random_suffix() -> str:
     return "".join(secrets.choice(string.ascii_lowercase) for _ in range(8))
 
 
-def create_kwargs(
+@attrs.frozen
+class CreateRequest:
+    """A container create request: the Engine API body and the query (name, platform)."""
+
+    config: dict[str, Any]
+    name: str
+    platform: str | None = None
+
+
+def create_request(
     engine: DockerEngine,
     spec: ContainerSpec,
     options: RuntimeOptions,
@@ -154,79 +172,97 @@ def create_kwargs(
     network: str | None,
     aliases: tuple[str, ...],
     config_hash: str,
-) -> dict[str, Any]:
-    """The keyword arguments of ``containers.create`` for *spec* (blocking: creates named volumes).
+) -> CreateRequest:
+    """The create request of *spec* (blocking: creates named volumes).
 
     *network*: the network it is created on under *aliases* (``None``: the engine's default bridge).
     """
-    from docker.types import Mount
-
-    api = engine.api()
     resource_labels = {LABEL_RESOURCE: spec.resource_name}
     anonymous_labels = engine.labels(lifetime, **resource_labels, **{LABEL_VOLUME_KIND: "anonymous"})
-    mounts: list[Mount] = []
+    mounts: list[dict[str, Any]] = []
     for mount in spec.mounts:
         if mount.type == "bind":
-            mounts.append(Mount(mount.target, mount.source, type="bind", read_only=mount.read_only))
+            mounts.append(_mount(mount.target, mount.source, "bind", mount.read_only))
         elif mount.source:
             _ensure_named_volume(engine, mount.source, spec.resource_name)
-            mounts.append(Mount(mount.target, mount.source, type="volume", read_only=mount.read_only))
+            mounts.append(_mount(mount.target, mount.source, "volume", mount.read_only))
         else:
-            mounts.append(Mount(mount.target, None, type="volume", read_only=mount.read_only, labels=anonymous_labels))
+            mounts.append(_mount(mount.target, None, "volume", mount.read_only, anonymous_labels))
     # Volumes the image declares: mount them explicitly so the anonymous volumes carry our labels too.
     targets = {mount.target.rstrip("/") or "/" for mount in spec.mounts}
     for path in sorted((image.get("Config") or {}).get("Volumes") or {}):
         if (path.rstrip("/") or "/") not in targets:
-            mounts.append(Mount(path, None, type="volume", labels=anonymous_labels))
+            mounts.append(_mount(path, None, "volume", False, anonymous_labels))
 
-    ports: dict[str, list[tuple[str, int | None]]] = {}
+    bindings: dict[str, list[dict[str, str]]] = {}
     for port in spec.ports:
-        ports.setdefault(f"{port.target_port}/{port.protocol}", []).append(("127.0.0.1", port.host_port))
+        bindings.setdefault(f"{port.target_port}/{port.protocol}", []).append(
+            {"HostIp": "127.0.0.1", "HostPort": "" if port.host_port is None else str(port.host_port)}
+        )
     labels = {
         **spec.labels,
         **options.labels,
         **engine.labels(lifetime, **resource_labels, **{LABEL_CONFIG_HASH: config_hash}),
     }
     extra_hosts = {**spec.extra_hosts, **options.extra_hosts}
-    return {
-        "image": spec.image,
-        "command": list(spec.args) or None,
-        "entrypoint": [spec.entrypoint] if spec.entrypoint else None,
-        "environment": dict(spec.env),
-        "ports": {key: (value[0] if len(value) == 1 else value) for key, value in ports.items()},
-        "mounts": mounts,
-        "labels": labels,
-        "name": name,
-        **(
-            {}
-            if network is None
-            else {"network": network, "networking_config": {network: api.create_endpoint_config(aliases=list(aliases))}}
-        ),
-        "extra_hosts": extra_hosts or None,
-        "detach": True,
-        **options.kwargs,
+    config, host_config = run_options(options.kwargs)
+    host_config.update(
+        {
+            "Mounts": mounts,
+            "PortBindings": bindings,
+            "NetworkMode": network or "default",
+        }
+    )
+    if extra_hosts:
+        host_config["ExtraHosts"] = [f"{host}:{address}" for host, address in extra_hosts.items()]
+    body: dict[str, Any] = {
+        **config,
+        "Image": spec.image,
+        "Env": [f"{key}={value}" for key, value in spec.env.items()],
+        "Labels": labels,
+        "ExposedPorts": {key: {} for key in bindings},
+        "AttachStdin": False,
+        "AttachStdout": False,
+        "AttachStderr": False,
+        "OpenStdin": False,
+        "StdinOnce": False,
+        "Tty": False,
+        "HostConfig": host_config,
     }
+    if spec.args:
+        body["Cmd"] = list(spec.args)
+    if spec.entrypoint:
+        body["Entrypoint"] = [spec.entrypoint]
+    if network is not None:
+        body["NetworkingConfig"] = {"EndpointsConfig": {network: {"Aliases": list(aliases)}}}
+    return CreateRequest(config=body, name=name, platform=options.kwargs.get("platform"))
+
+
+def _mount(
+    target: str, source: str | None, kind: str, read_only: bool, labels: dict[str, str] | None = None
+) -> dict[str, Any]:
+    mount: dict[str, Any] = {"Target": target, "Type": kind, "ReadOnly": read_only}
+    if source:
+        mount["Source"] = source
+    if labels:
+        mount["VolumeOptions"] = {"Labels": labels}
+    return mount
 
 
 def _ensure_named_volume(engine: DockerEngine, name: str, resource_name: str) -> None:
-    import docker.errors
-
     api = engine.api()
     try:
         api.inspect_volume(name)
-    except docker.errors.NotFound:
+    except NotFound:
         labels = engine.labels(LIFETIME_PERSISTENT, **{LABEL_RESOURCE: resource_name, LABEL_VOLUME_KIND: "named"})
         try:
             api.create_volume(name, labels=labels)
-        except docker.errors.APIError as exc:
-            if exc.status_code != 409:
-                raise
+        except Conflict:
+            pass
 
 
 def remove_with_volumes(engine: DockerEngine, container_id: str, volumes: tuple[str, ...]) -> None:
     """Remove a container and the anonymous volumes aspyre created for it (blocking)."""
-    import docker.errors
-
     api = engine.api()
     engine.remove_container(container_id)
     # Engines that keep anonymous volumes created through the mounts API despite v=True: remove ours.
@@ -235,9 +271,9 @@ def remove_with_volumes(engine: DockerEngine, container_id: str, volumes: tuple[
             labels = api.inspect_volume(volume).get("Labels") or {}
             if labels.get(LABEL_MANAGED) == "true" and labels.get(LABEL_VOLUME_KIND) == "anonymous":
                 api.remove_volume(volume)
-        except docker.errors.NotFound:
+        except NotFound:
             pass
-        except docker.errors.APIError as exc:
+        except APIError as exc:
             _log.debug("removing volume %s: %s", volume, exc)
 
 

@@ -1,26 +1,26 @@
 """One app host session's connection to a Docker-compatible engine.
 
-The docker SDK blocks: every call runs in a worker thread under the engine's own
-:class:`anyio.CapacityLimiter`. The ``docker`` package is imported on :meth:`DockerEngine.connect` only
-(it costs ~140 ms).
+The engine client (:mod:`._client`) blocks: every call runs in a worker thread under the engine's own
+:class:`anyio.CapacityLimiter`. The docker SDK is imported only for what needs it (:meth:`DockerEngine.sdk`:
+pulls, builds, image save and load).
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
-import math
 import os
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
 
 from ..._platform import app_host_hash_of
-from ._errors import HINT, ContainerRuntimeUnavailable, connect_problem, connection_problem, engine_lost
+from ._address import resolve_address
+from ._client import EngineClient
+from ._errors import HINT, ContainerRuntimeUnavailable, NotFound, connect_problem, connection_problem, engine_lost
 from ._owner import (
     LABEL_APP_HOST,
     LABEL_APP_HOST_HASH,
@@ -30,33 +30,16 @@ from ._owner import (
     OwnerIdentity,
 )
 
-if TYPE_CHECKING:
-    from docker import DockerClient
-
-__all__ = ["DockerEngine", "preload_sdk"]
+__all__ = ["DockerEngine"]
 
 _log = logging.getLogger("aspyre.containers")
 
 T = TypeVar("T")
 
-#: Worker threads for short blocking SDK calls when the caller passes no limiter.
+#: Worker threads for short blocking engine calls when the caller passes no limiter.
 _DEFAULT_THREADS = 8
-#: HTTP timeout for ordinary engine requests once connected.
-_REQUEST_TIMEOUT = 60
-#: Connections kept per pool: every followed container holds one, so keep well above the default 10.
-_MAX_POOL_SIZE = 64
-
-
-def preload_sdk() -> None:
-    """Import the docker SDK (~150 ms) in a daemon thread now, while the app host does other work; the
-    connection imports it anyway (and waits for this import to finish if it is still under way)."""
-
-    def load() -> None:
-        with contextlib.suppress(Exception):
-            import docker
-            import docker.types  # noqa: F401
-
-    threading.Thread(target=load, name="aspyre-docker-import", daemon=True).start()
+#: Timeout of ordinary engine requests once connected (seconds).
+_REQUEST_TIMEOUT = 60.0
 
 
 class DockerEngine:
@@ -79,23 +62,39 @@ class DockerEngine:
         self.app_host_path = app_host_path
         self.app_host_hash = app_host_hash_of(app_host_path)
         self.owner = OwnerIdentity.of(owner_pid)
-        self.client: DockerClient | None = None
+        self.client: EngineClient | None = None
         self.closed = False
         #: Whether the engine is Podman (its Docker API has no ``host-gateway``), known once connected.
         self.podman = False
         self._connecting: anyio.Lock | None = None
         self._docker_host = docker_host
         self._limiter = limiter if limiter is not None else anyio.CapacityLimiter(_DEFAULT_THREADS)
+        self._sdk: Any = None
+        self._sdk_lock = threading.Lock()
 
     @property
     def limiter(self) -> anyio.CapacityLimiter:
         return self._limiter
 
-    def api(self) -> Any:
-        """The low-level API client; raises when not connected."""
+    def api(self) -> EngineClient:
+        """The engine client; raises when not connected."""
         if self.client is None:
             raise RuntimeError("ContainerRuntime.connect() has not been called (or the runtime was closed)")
-        return self.client.api
+        return self.client
+
+    def sdk(self) -> Any:
+        """The docker SDK's low-level client on the same engine (blocking: the first call imports ``docker``).
+
+        Only for what aspyre's client does not do (pull, build, image save and load); wrap its calls in
+        :func:`._sdk.translated`.
+        """
+        client = self.api()
+        with self._sdk_lock:
+            if self._sdk is None:
+                from ._sdk import sdk_client
+
+                self._sdk = sdk_client(client.address, client.api_version, client.timeout)
+            return self._sdk
 
     async def call(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Run one blocking SDK call in a worker thread; a lost connection becomes ContainerRuntimeUnavailable."""
@@ -126,7 +125,7 @@ class DockerEngine:
         }
 
     async def connect(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109 - bounds the engine handshake
-        """Connect (``DOCKER_HOST``, else the Docker CLI context, else the default socket).
+        """Connect (``DOCKER_HOST``, else the Docker CLI context, else the default socket: :mod:`._address`).
 
         Raises :class:`ContainerRuntimeUnavailable` within about *timeout* seconds when no engine answers.
         """
@@ -144,74 +143,57 @@ class DockerEngine:
         abandoned = threading.Event()
         docker_host = self._docker_host
 
-        def _connect() -> tuple[DockerClient, bool]:
-            try:
-                import docker
-            except ImportError as exc:  # pragma: no cover - docker is a dependency of aspyre
-                raise ContainerRuntimeUnavailable(
-                    f"The docker SDK is not installed ({exc}); `pip install docker`."
-                ) from exc
-            environment = dict(os.environ)
-            if docker_host:
-                environment["DOCKER_HOST"] = docker_host
-            client = docker.from_env(
-                timeout=max(1, math.ceil(timeout)), environment=environment, max_pool_size=_MAX_POOL_SIZE
+        def _connect() -> EngineClient:
+            client = EngineClient(
+                resolve_address(docker_host), timeout=_REQUEST_TIMEOUT, connect_timeout=max(timeout, 0.1)
             )
             try:
-                client.ping()
+                client.handshake()
             except BaseException:
                 client.close()
                 raise
-            client.api.timeout = _REQUEST_TIMEOUT
-            try:
-                components = client.api.version().get("Components") or []
-            except Exception:  # an engine that does not say is not Podman
-                components = []
             if abandoned.is_set():
                 client.close()
-            return client, any("podman" in str(c.get("Name", "")).lower() for c in components)
+            return client
 
         where = self.where
         try:
             with anyio.fail_after(timeout + 1):
-                client, podman = await anyio.to_thread.run_sync(_connect, limiter=self._limiter, abandon_on_cancel=True)
+                client = await anyio.to_thread.run_sync(_connect, limiter=self._limiter, abandon_on_cancel=True)
         except TimeoutError:
             abandoned.set()
             raise ContainerRuntimeUnavailable(
                 f"The container engine at {where} did not answer within {timeout:g} s. {HINT}"
             ) from None
-        except ContainerRuntimeUnavailable:
-            raise
         except Exception as exc:
             raise ContainerRuntimeUnavailable(
                 f"Cannot connect to a container engine at {where}: {connect_problem(exc)}. {HINT}"
             ) from exc
         self.client = client
-        self.podman = podman
-        _log.debug("connected to the container engine at %s", client.api.base_url)
+        self.podman = client.podman
+        _log.debug("connected to the container engine at %s (API %s)", client.base_url, client.api_version)
 
     async def close(self) -> None:
         """Close the client (idempotent); the engine cannot be used afterwards."""
         self.closed = True
         client, self.client = self.client, None
+        sdk, self._sdk = self._sdk, None
         if client is not None:
             await self.call(client.close)
+        if sdk is not None:
+            await self.call(sdk.close)
 
     # -- small blocking helpers (run them through call()) --------------------------------------------------
     def inspect_container(self, name_or_id: str) -> dict[str, Any] | None:
         """The container's details, ``None`` if it does not exist."""
-        import docker.errors
-
         try:
-            return dict(self.api().inspect_container(name_or_id))
-        except docker.errors.NotFound:
+            return self.api().inspect_container(name_or_id)
+        except NotFound:
             return None
 
     def remove_container(self, container_id: str) -> None:
         """Remove the container (killing it if it runs) with its anonymous volumes; gone already is fine."""
-        import docker.errors
-
         try:
             self.api().remove_container(container_id, v=True, force=True)
-        except docker.errors.NotFound:
+        except NotFound:
             pass

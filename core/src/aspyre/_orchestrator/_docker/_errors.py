@@ -1,11 +1,26 @@
-"""What can go wrong talking to the engine, and how to say it in one line."""
+"""What can go wrong talking to the engine, and how to say it in one line.
+
+Two vocabularies: what the orchestrator raises to its callers (:class:`ContainerRuntimeUnavailable`,
+:class:`ContainerStartError`...), and what one Engine API request can raise inside the runtime
+(:class:`EngineError`: :class:`APIError` and its kinds for an answer with an error status, with the engine's own
+message; :class:`EngineUnreachable` for no answer). The engine client (:mod:`._client`) and the docker SDK
+where it is still used (:mod:`._sdk`) both raise the latter, nothing else.
+"""
 
 from __future__ import annotations
+
+import sys
 
 from ..._errors import DistributedApplicationException
 
 __all__ = [
     "HINT",
+    "APIError",
+    "Conflict",
+    "EngineError",
+    "EngineUnreachable",
+    "ImageNotFound",
+    "NotFound",
     "ContainerExitUnknown",
     "ContainerImageUnavailable",
     "ContainerRuntimeUnavailable",
@@ -47,20 +62,81 @@ class ContainerExitUnknown(DistributedApplicationException, RuntimeError):
     container was removed outside aspyre."""
 
 
-def explain(exc: BaseException) -> str:
-    """The engine's own explanation of a failed request (the SDK's message repeats the URL)."""
-    import docker.errors
+class EngineError(Exception):
+    """One Engine API request failed (inside the runtime; callers see the classes above)."""
 
-    if isinstance(exc, docker.errors.APIError):
-        explanation = exc.explanation
-        if isinstance(explanation, bytes):
-            explanation = explanation.decode("utf-8", "replace")
-        return str(explanation or exc)
+
+class APIError(EngineError):
+    """The engine answered with an error status; :attr:`explanation` is its own message."""
+
+    def __init__(self, status_code: int, explanation: str, *, request: str = "") -> None:
+        super().__init__(f"{explanation} (HTTP {status_code}{' on ' + request if request else ''})")
+        #: The HTTP status (404 missing, 409 conflict, 500 the engine failed...).
+        self.status_code = status_code
+        #: What the engine said (its ``message``), never the URL.
+        self.explanation = explanation
+        #: ``METHOD /path`` of the request.
+        self.request = request
+
+
+class NotFound(APIError):
+    """404: no such container, network, volume (or image: :class:`ImageNotFound`)."""
+
+
+class ImageNotFound(NotFound):
+    """404 about an image: not present locally (or, for a pull, not in the registry)."""
+
+
+class Conflict(APIError):
+    """409: a name in use, a container that is not running, a network in use..."""
+
+
+class EngineUnreachable(EngineError):
+    """No answer: the socket is missing or refuses, the connection dropped, or the engine went silent.
+
+    :attr:`problem` says which in a few words (``refused``, ``missing``, ``permission``, ``timeout``, ``dropped``).
+    """
+
+    def __init__(self, message: str, *, problem: str) -> None:
+        super().__init__(message)
+        self.problem = problem
+
+
+def api_error(status: int, explanation: str, request: str = "") -> APIError:
+    """The :class:`APIError` of its kind for an answer with *status* (404 about an image: :class:`ImageNotFound`)."""
+    if status == 404:
+        lowered = explanation.lower()
+        image = (
+            "no such image" in lowered
+            or "repository does not exist" in lowered
+            or "does not exist or no pull access" in lowered
+            or request.startswith(("GET /images/", "DELETE /images/"))
+        )
+        return (ImageNotFound if image else NotFound)(status, explanation, request=request)
+    if status == 409:
+        return Conflict(status, explanation, request=request)
+    return APIError(status, explanation, request=request)
+
+
+def explain(exc: BaseException) -> str:
+    """The engine's own explanation of a failed request (no URL, no status)."""
+    if isinstance(exc, APIError):
+        return exc.explanation or str(exc)
     return f"{type(exc).__name__}: {exc}"
 
 
+_CONNECT_PROBLEMS = {
+    "missing": "the socket does not exist (is the engine running?)",
+    "permission": "permission denied on the socket (add your user to the 'docker' group, or use rootless Docker / Podman)",
+    "refused": "connection refused",
+    "timeout": "no answer (timed out)",
+}
+
+
 def connect_problem(exc: BaseException) -> str:
-    """A short reason for a failed connection (the SDK wraps the socket error in a long message)."""
+    """A short reason for a failed connection."""
+    if isinstance(exc, EngineUnreachable) and exc.problem in _CONNECT_PROBLEMS:
+        return _CONNECT_PROBLEMS[exc.problem]
     text = str(exc)
     if "FileNotFoundError" in text or "No such file or directory" in text:
         return "the socket does not exist (is the engine running?)"
@@ -75,17 +151,28 @@ def connect_problem(exc: BaseException) -> str:
 
 def engine_lost(exc: BaseException) -> bool:
     """Whether *exc* says the engine cannot be reached any more (refused, dropped, silent)."""
-    import requests.exceptions
+    if isinstance(exc, EngineUnreachable):
+        return True
+    requests_errors = sys.modules.get("requests.exceptions")  # the SDK's, should one slip through untranslated
+    if requests_errors is None:
+        return False
+    lost: tuple[type[BaseException], ...] = (requests_errors.ConnectionError, requests_errors.Timeout)
+    return isinstance(exc, lost)
 
-    return isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.Timeout)
+
+_LOST_PROBLEMS = {
+    "timeout": "the engine stopped answering",
+    "refused": "connection refused",
+    "missing": "its socket is gone",
+    "permission": "permission denied on its socket",
+    "dropped": "the connection was dropped",
+}
 
 
 def connection_problem(exc: BaseException) -> str:
-    """What happened to the connection, in a few words (never the SDK's nested message)."""
-    import requests.exceptions
-
-    if isinstance(exc, requests.exceptions.Timeout):
-        return "the engine stopped answering"
+    """What happened to the connection, in a few words (never a nested message)."""
+    if isinstance(exc, EngineUnreachable) and exc.problem in _LOST_PROBLEMS:
+        return _LOST_PROBLEMS[exc.problem]
     text = str(exc)
     if "Connection refused" in text or "ConnectionRefused" in text:
         return "connection refused"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import tarfile
 import time
 from collections.abc import Iterable
 
@@ -15,6 +14,8 @@ __all__ = ["files_archive", "put_files"]
 
 def files_archive(files: Iterable[FileSpec]) -> bytes:
     """A tar archive of *files*, paths relative to ``/`` (missing parent directories are made by the engine)."""
+    import tarfile  # here: only containers with files need it (~3 ms to import)
+
     buffer = io.BytesIO()
     now = time.time()
     with tarfile.open(fileobj=buffer, mode="w:", format=tarfile.PAX_FORMAT) as archive:

@@ -12,7 +12,15 @@ import anyio.to_thread
 from ..._model._annotations import ContainerImagePullPolicy
 from .._specs import ContainerSpec
 from ._engine import DockerEngine
-from ._errors import HINT, ContainerImageUnavailable, ContainerRuntimeUnavailable, explain
+from ._errors import (
+    HINT,
+    ContainerImageUnavailable,
+    ContainerRuntimeUnavailable,
+    EngineUnreachable,
+    NotFound,
+    connection_problem,
+    explain,
+)
 
 __all__ = ["ImageCache", "ensure_image"]
 
@@ -112,22 +120,22 @@ async def _local_copy_note(engine: DockerEngine, image: str) -> str:
 
 
 def _inspect_image(engine: DockerEngine, image: str) -> dict[str, Any] | None:
-    import docker.errors
-
     try:
-        return dict(engine.api().inspect_image(image))
-    except docker.errors.ImageNotFound:
-        return None
-    except docker.errors.NotFound:
+        return engine.api().inspect_image(image)
+    except NotFound:
         return None
 
 
 def _pull(engine: DockerEngine, image: str, platform: str | None) -> None:
-    import requests.exceptions
+    """Pull through the docker SDK (registry authentication, credential helpers): off the common path."""
+    from ._sdk import translated
 
     try:
-        for item in engine.api().pull(image, stream=True, decode=True, platform=platform):
-            if isinstance(item, dict) and item.get("error"):
-                raise RuntimeError(str(item["error"]).strip())
-    except requests.exceptions.ConnectionError as exc:
-        raise ContainerRuntimeUnavailable(f"Lost the connection to the container engine ({exc}). {HINT}") from exc
+        with translated():
+            for item in engine.sdk().pull(image, stream=True, decode=True, platform=platform):
+                if isinstance(item, dict) and item.get("error"):
+                    raise RuntimeError(str(item["error"]).strip())
+    except EngineUnreachable as exc:
+        raise ContainerRuntimeUnavailable(
+            f"Lost the connection to the container engine at {engine.where} ({connection_problem(exc)}). {HINT}"
+        ) from exc

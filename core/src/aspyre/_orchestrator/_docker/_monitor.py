@@ -14,7 +14,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -22,7 +22,8 @@ import anyio.from_thread
 import anyio.lowlevel
 
 from .._output import LineSplitter
-from ._errors import connection_problem, engine_lost
+from ._client import EngineClient, OutputStream
+from ._errors import NotFound, connection_problem, engine_lost
 
 __all__ = ["Monitor"]
 
@@ -45,13 +46,15 @@ class Monitor:
 
     def __init__(
         self,
-        api: Any,
+        api: EngineClient,
         container_id: str,
         name: str,
         on_log: Callable[[str, bool], None],
         on_engine: Callable[[bool, str], None] | None = None,
     ) -> None:
         self._api = api
+        #: Whether the container has a TTY (its output is raw), as the attach found out.
+        self._tty = False
         self._on_engine = on_engine
         #: ``time.time()`` when the engine went away, while it is away (the lines written meanwhile are
         #: read back from the engine's log once it is back).
@@ -62,7 +65,7 @@ class Monitor:
         self._on_log = on_log
         self._token = anyio.lowlevel.current_token()
         self._lock = threading.Lock()
-        self._stream: Any = None
+        self._stream: OutputStream | None = None
         self._closing = threading.Event()
         self._thread: threading.Thread | None = None
         #: Set (on the loop) when following ended, whatever the reason.
@@ -76,23 +79,22 @@ class Monitor:
         self.started_at = ""
 
     # -- called from worker threads / the loop
-    def open_stream(self, *, logs: bool) -> Any:
+    def open_stream(self, *, logs: bool) -> OutputStream | None:
         """Attach to the container's stdout/stderr (blocking). ``logs=True`` includes earlier output."""
-        stream = self._api.attach(self._id, stdout=True, stderr=True, stream=True, logs=logs, demux=True)
+        stream = self._api.attach(self._id, logs=logs)  # asks the engine whether it has a TTY: see attach()
+        self._tty = stream.tty
         return self._keep(stream)
 
-    def _open_run_logs(self, previous_finished_at: str, started_at: str) -> Any:
+    def _open_run_logs(self, previous_finished_at: str, started_at: str) -> OutputStream | None:
         """Follow the output of a run that began after *previous_finished_at* (engine time), from its first line.
 
         Used after a restart policy restarted the container: attaching would miss what the new run
-        wrote before the attach. The logs endpoint does not keep stdout and stderr apart, so these
-        lines are all reported as stdout.
+        wrote before the attach.
         """
         since = _engine_timestamp(previous_finished_at) or max(0.0, _engine_timestamp(started_at) - 1.0)
-        stream = self._api.logs(self._id, stdout=True, stderr=True, stream=True, follow=True, since=since)
-        return self._keep(_StdoutFrames(stream))
+        return self._keep(self._api.logs(self._id, since=since, follow=True, tty=self._tty))
 
-    def _keep(self, stream: Any) -> Any:
+    def _keep(self, stream: OutputStream) -> OutputStream | None:
         with self._lock:
             if self._closing.is_set():
                 _close_stream(stream)
@@ -100,7 +102,7 @@ class Monitor:
             self._stream = stream
         return stream
 
-    def start(self, stream: Any, started_at: str) -> None:
+    def start(self, stream: OutputStream | None, started_at: str) -> None:
         self.started_at = started_at
         self._thread = threading.Thread(
             target=self._run, args=(stream,), name=f"aspyre-container-{self._name}", daemon=True
@@ -125,7 +127,7 @@ class Monitor:
         return self.finished.wait(timeout)
 
     # -- the thread
-    def _run(self, stream: Any) -> None:
+    def _run(self, stream: OutputStream | None) -> None:
         try:
             while stream is not None:
                 self._pump(stream)
@@ -160,12 +162,12 @@ class Monitor:
     def _inspect(self) -> dict[str, Any] | None:
         """The container's details; while the engine cannot be reached, wait for it (``None``: closing).
 
-        Raises ``docker.errors.NotFound`` when the container is gone.
+        Raises :class:`._errors.NotFound` when the container is gone.
         """
         delay = 0.2
         while True:
             try:
-                info: dict[str, Any] = self._api.inspect_container(self._id)
+                info = self._api.inspect_container(self._id)
             except Exception as exc:
                 if not engine_lost(exc):
                     raise
@@ -190,10 +192,8 @@ class Monitor:
         except RuntimeError as exc:  # RunFinishedError: the loop finished under us
             raise _LoopGone from exc
 
-    def _reattach(self) -> Any:
+    def _reattach(self) -> OutputStream | None:
         """Follow the container again after its output ended while it still runs (or restarts)."""
-        import docker.errors
-
         while not self._closing.wait(0.1):
             try:
                 info = self._inspect()
@@ -215,16 +215,10 @@ class Monitor:
                 if self._lost_at is not None:
                     # Same run, the engine was away: from the moment it went, so no line is missed.
                     since, self._lost_at = self._lost_at, None
-                    return self._keep(
-                        _StdoutFrames(
-                            self._api.logs(
-                                self._id, stdout=True, stderr=True, stream=True, follow=True, since=since
-                            )
-                        )
-                    )
+                    return self._keep(self._api.logs(self._id, since=since, follow=True, tty=self._tty))
                 _log.debug("the output stream of container %s dropped: attaching again", self._name)
                 return self.open_stream(logs=False)  # same run, the connection dropped: new output only
-            except docker.errors.NotFound:
+            except NotFound:
                 return None
             except Exception as exc:
                 _log.debug("re-attaching to container %s failed: %s", self._name, exc)
@@ -232,12 +226,10 @@ class Monitor:
 
     def _outcome_after_eof(self) -> int | None:
         """After the output ended: the exit code, ``-1`` if the container is gone, ``None`` if it still runs."""
-        import docker.errors
-
         for _ in range(40):
             try:
                 info = self._inspect()
-            except docker.errors.NotFound:
+            except NotFound:
                 return -1
             if info is None:
                 return None  # closing
@@ -251,7 +243,7 @@ class Monitor:
                 return None
         return None  # still running: the connection dropped
 
-    def _pump(self, stream: Any) -> None:
+    def _pump(self, stream: OutputStream) -> None:
         splitters = (LineSplitter(), LineSplitter())
         try:
             for frame in stream:
@@ -281,20 +273,6 @@ class Monitor:
                 self._on_log(line, is_stderr)
             except Exception:
                 _log.exception("log callback failed for container %s", self._name)
-
-
-class _StdoutFrames:
-    """Adapts a plain byte stream (the logs endpoint) to the ``(stdout, stderr)`` frames of an attach."""
-
-    def __init__(self, stream: Any) -> None:
-        self._stream = stream
-
-    def __iter__(self) -> Iterator[tuple[bytes, None]]:
-        for chunk in self._stream:
-            yield (chunk, None)
-
-    def close(self) -> None:
-        self._stream.close()
 
 
 def _engine_timestamp(value: str) -> float:

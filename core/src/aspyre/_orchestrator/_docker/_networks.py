@@ -15,7 +15,7 @@ import anyio
 import anyio.abc
 
 from ._engine import DockerEngine
-from ._errors import ContainerStartError, explain
+from ._errors import APIError, Conflict, ContainerStartError, NotFound, explain
 from ._owner import (
     LABEL_APP_HOST_HASH,
     LABEL_MANAGED,
@@ -140,16 +140,14 @@ class Networks:
         return container_id in self._attached
 
     async def _connect(self, container_id: str, aliases: tuple[str, ...]) -> None:
-        import docker.errors
-
         api = self._engine.api()
         try:
             await self._engine.call(
                 api.connect_container_to_network, container_id, self.session_name, aliases=list(aliases)
             )
-        except docker.errors.NotFound:
+        except NotFound:
             return  # the container went meanwhile (stopped and removed): nothing to reach
-        except docker.errors.APIError as exc:
+        except APIError as exc:
             if "already exists" not in str(exc):
                 raise ContainerStartError(
                     f"Cannot connect container {container_id[:12]} to the network {self.session_name}: {explain(exc)}"
@@ -186,11 +184,9 @@ class Networks:
         return await self._engine.call(self._default_bridge_gateway)
 
     def _default_bridge_gateway(self) -> str | None:
-        import docker.errors
-
         try:
             bridge = self._engine.api().inspect_network("bridge")
-        except docker.errors.APIError:
+        except APIError:
             return None
         for config in (bridge.get("IPAM") or {}).get("Config") or []:
             if config.get("Gateway"):
@@ -214,8 +210,6 @@ class Networks:
 
     async def leave_session(self, container_id: str, container_name: str) -> None:
         """Disconnect a container (that stays) from the session network."""
-        import docker.errors
-
         attached = container_id in self._attached
         self.forget(container_id)
         if self.session_id is None or not attached:
@@ -223,7 +217,7 @@ class Networks:
         try:
             api = self._engine.api()
             await self._engine.call(api.disconnect_container_from_network, container_id, self.session_id, force=True)
-        except docker.errors.APIError as exc:
+        except APIError as exc:
             _log.debug("disconnecting %s from the session network: %s", container_name, exc)
 
     async def remove_session(self) -> None:
@@ -237,14 +231,13 @@ class Networks:
         self.session_id = None
 
     def _create(self, name: str, labels: dict[str, str], session: bool) -> str:
-        import docker.errors
-
         api = self._engine.api()
         try:
             return str(api.create_network(name, driver="bridge", labels=labels, check_duplicate=True)["Id"])
-        except docker.errors.APIError as exc:
-            if exc.status_code != 409:
-                raise ContainerStartError(f"Cannot create the network {name}: {explain(exc)}") from exc
+        except Conflict:
+            pass
+        except APIError as exc:
+            raise ContainerStartError(f"Cannot create the network {name}: {explain(exc)}") from exc
         existing = api.inspect_network(name)
         existing_labels = existing.get("Labels") or {}
         ours = existing_labels.get(LABEL_MANAGED) == "true" and (
@@ -260,19 +253,17 @@ class Networks:
         return str(existing["Id"])
 
     def _remove(self, network_id: str) -> None:
-        import docker.errors
-
         api = self._engine.api()
         try:
             details = api.inspect_network(network_id)
-        except docker.errors.NotFound:
+        except NotFound:
             return
         for container_id in details.get("Containers") or {}:
             try:
                 api.disconnect_container_from_network(container_id, network_id, force=True)
-            except docker.errors.APIError as exc:
+            except APIError as exc:
                 _log.debug("disconnecting %s: %s", container_id, exc)
         try:
             api.remove_network(network_id)
-        except docker.errors.NotFound:
+        except NotFound:
             pass

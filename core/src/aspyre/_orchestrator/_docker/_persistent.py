@@ -18,7 +18,7 @@ import anyio
 from .._specs import ContainerSpec
 from ._create import anonymous_volumes, host_ports
 from ._engine import DockerEngine
-from ._errors import ContainerStartError
+from ._errors import APIError, ContainerStartError, NotFound
 from ._handle import ContainerHandle
 from ._monitor import Monitor
 from ._owner import LABEL_APP_HOST, LABEL_APP_HOST_HASH, LABEL_CONFIG_HASH, LABEL_MANAGED
@@ -46,8 +46,6 @@ async def reuse_persistent(
     *session_network*: the session network it joins (``None``: it stays off it).
     One that must be recreated is stopped gracefully first (*grace* seconds before SIGKILL), then removed.
     """
-    import docker.errors
-
     existing = await engine.call(engine.inspect_container, name)
     if existing is None:
         return None
@@ -83,9 +81,9 @@ async def reuse_persistent(
         )
         try:
             await engine.call(engine.api().stop, existing["Id"], timeout=max(0, math.ceil(grace)))
-        except docker.errors.NotFound:
+        except NotFound:
             pass
-        except docker.errors.APIError as exc:
+        except APIError as exc:
             _log.warning("stopping container %s before recreating it failed: %s", name, exc)
     else:
         status(f"Recreating persistent container {name}: {reason}")
@@ -105,8 +103,6 @@ async def _follow(
     on_engine: Callable[[bool, str], None] | None = None,
 ) -> ContainerHandle | None:
     """Follow an existing persistent container (starting it first if *start*); ``None`` if that fails."""
-    import docker.errors
-
     container_id = str(existing["Id"])
     name = str(existing["Name"]).lstrip("/")
     api = engine.api()
@@ -120,7 +116,7 @@ async def _follow(
         if start:
             await engine.call(api.start, container_id)
         info = await engine.call(api.inspect_container, container_id)
-    except docker.errors.APIError as exc:
+    except APIError as exc:
         _log.debug("following container %s again failed: %s", name, exc)
         monitor.close(detach=False)
         return None

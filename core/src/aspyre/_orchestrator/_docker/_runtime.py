@@ -1,4 +1,4 @@
-"""Run-mode containers through the docker SDK.
+"""Run-mode containers through the Docker Engine API.
 
 :class:`ContainerRuntime` is what the orchestrator uses to run container resources: it connects to the
 engine (``DOCKER_HOST`` or the Docker CLI context, Podman's Docker-compatible socket works too), sweeps
@@ -9,9 +9,9 @@ args), streams their output line by line, reports their exit, and stops, detache
 It also says how a caller reaches an address (:meth:`~ContainerRuntime.host_gateway_name`,
 :meth:`~ContainerRuntime.container_address`).
 
-The docker SDK blocks. Every short call runs in a worker thread (see :mod:`._engine`); every
-container's output is followed by one plain daemon thread (see :mod:`._monitor`). The ``docker`` package
-is imported on :meth:`ContainerRuntime.connect` only (it costs ~140 ms).
+The engine client (:mod:`._client`) blocks. Every short call runs in a worker thread (see :mod:`._engine`); every
+container's output is followed by one plain daemon thread (see :mod:`._monitor`). The docker SDK is imported
+only to pull or build an image (:mod:`._sdk`).
 
 See ``docs/containers.md`` for the user-facing behaviour.
 """
@@ -36,13 +36,20 @@ from ._create import (
     config_hash,
     container_name_of,
     create_container,
-    create_kwargs,
+    create_request,
     host_ports,
     remove_with_volumes,
     validate,
 )
 from ._engine import DockerEngine
-from ._errors import ContainerExitUnknown, ContainerRuntimeUnavailable, ContainerStartError, explain
+from ._errors import (
+    APIError,
+    ContainerExitUnknown,
+    ContainerRuntimeUnavailable,
+    ContainerStartError,
+    NotFound,
+    explain,
+)
 from ._files import put_files
 from ._handle import ContainerHandle
 from ._images import ImageCache, ensure_image
@@ -73,8 +80,8 @@ async def _joined(handle: ContainerHandle) -> bool:
 class ContainerRuntime:
     """Runs container resources of one app host session on a Docker-compatible engine.
 
-    Construction does not touch the engine (and does not import ``docker``); call :meth:`connect`
-    first. All methods are coroutines meant for one event loop; blocking SDK calls run in worker
+    Construction does not touch the engine; call :meth:`connect`
+    first. All methods are coroutines meant for one event loop; blocking engine calls run in worker
     threads limited by *limiter* (default: a private limiter of 8 threads).
 
     *owner_pid* names the process whose lifetime owns the session's objects (default: this process);
@@ -232,8 +239,8 @@ class ContainerRuntime:
                 return reused
 
         engine = self._engine
-        kwargs = await engine.call(
-            create_kwargs,
+        request = await engine.call(
+            create_request,
             engine,
             spec,
             options,
@@ -245,7 +252,7 @@ class ContainerRuntime:
             config_hash=hash_,
         )
         platform = options.kwargs.get("platform")
-        container = await create_container(engine, self._images, spec, platform, status, kwargs)
+        container = await create_container(engine, self._images, spec, platform, status, request)
         container_id = str(container["Id"])
         api = engine.api()
         monitor = Monitor(api, container_id, name, on_log, on_engine)
@@ -347,16 +354,14 @@ class ContainerRuntime:
         session network (the next start of an unchanged one starts it again). Runs to completion even
         when the calling task is cancelled.
         """
-        import docker.errors
-
         with anyio.CancelScope(shield=True):
             if handle._removed:
                 return
             try:
                 await self._engine.call(self._engine.api().stop, handle.id, timeout=max(0, math.ceil(grace)))
-            except docker.errors.NotFound:
+            except NotFound:
                 pass
-            except docker.errors.APIError as exc:
+            except APIError as exc:
                 _log.warning("stopping container %s failed: %s", handle.name, explain(exc))
             except ContainerRuntimeUnavailable:
                 # Nothing can be stopped now: stop following (the next start's sweep removes a session one).
@@ -388,14 +393,12 @@ class ContainerRuntime:
 
     async def kill(self, handle: ContainerHandle) -> None:
         """SIGKILL the container now if it runs (no grace); its exit code is recorded as usual."""
-        import docker.errors
-
         with anyio.CancelScope(shield=True):
             if handle._removed or handle._monitor.finished.is_set():
                 return
             try:
                 await self._engine.call(self._engine.api().kill, handle.id)
-            except docker.errors.APIError as exc:  # not running (409) or gone (404)
+            except APIError as exc:  # not running (409) or gone (404)
                 _log.debug("killing container %s: %s", handle.name, exc)
             if not await _joined(handle):
                 handle._monitor.close(detach=False)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
 
-from ._errors import explain
+from ._client import EngineClient
+from ._errors import APIError, NotFound, explain
 from ._owner import (
     LABEL_APP_HOST,
     LABEL_LIFETIME,
@@ -24,7 +24,7 @@ __all__ = ["sweep_orphans"]
 _log = logging.getLogger("aspyre.containers")
 
 
-def sweep_orphans(api: Any, *, session_id: str, this_host: str) -> list[str]:
+def sweep_orphans(api: EngineClient, *, session_id: str, this_host: str) -> list[str]:
     """Remove session objects (containers, networks, anonymous volumes) of app hosts that no longer run.
 
     Blocking (run it in a worker thread). Only objects labelled ``aspyre.lifetime=session`` whose owner
@@ -33,8 +33,6 @@ def sweep_orphans(api: Any, *, session_id: str, this_host: str) -> list[str]:
     machines, persistent containers and named volumes are never touched. Returns one description per
     removed object.
     """
-    import docker.errors
-
     removed: list[str] = []
     verdicts: dict[tuple[str, str, str], bool | None] = {}
 
@@ -65,9 +63,9 @@ def sweep_orphans(api: Any, *, session_id: str, this_host: str) -> list[str]:
         name = (summary.get("Names") or [summary["Id"][:12]])[0].lstrip("/")
         try:
             api.remove_container(summary["Id"], v=True, force=True)
-        except docker.errors.NotFound:
+        except NotFound:
             continue
-        except docker.errors.APIError as exc:
+        except APIError as exc:
             _log.warning("could not remove orphaned container %s: %s", name, explain(exc))
             continue
         removed.append(f"container {name} ({owner_text(labels)})")
@@ -80,12 +78,12 @@ def sweep_orphans(api: Any, *, session_id: str, this_host: str) -> list[str]:
             for container_id in details.get("Containers") or {}:
                 try:
                     api.disconnect_container_from_network(container_id, network["Id"], force=True)
-                except docker.errors.APIError as exc:
+                except APIError as exc:
                     _log.debug("disconnecting %s from %s: %s", container_id, network["Name"], exc)
             api.remove_network(network["Id"])
-        except docker.errors.NotFound:
+        except NotFound:
             continue
-        except docker.errors.APIError as exc:
+        except APIError as exc:
             _log.warning("could not remove orphaned network %s: %s", network["Name"], explain(exc))
             continue
         removed.append(f"network {network['Name']} ({owner_text(labels)})")
@@ -95,9 +93,9 @@ def sweep_orphans(api: Any, *, session_id: str, this_host: str) -> list[str]:
             continue
         try:
             api.remove_volume(volume["Name"])
-        except docker.errors.NotFound:
+        except NotFound:
             continue
-        except docker.errors.APIError as exc:
+        except APIError as exc:
             _log.warning("could not remove orphaned volume %s: %s", volume["Name"], explain(exc))
             continue
         removed.append(f"volume {volume['Name']} ({owner_text(labels)})")
