@@ -40,6 +40,9 @@ NOT_ON_THE_BUILDER_PATH = [
     # The integrations' health checks run in run mode: registering one imports only its class.
     "aspyre_redis._connection",
     "aspyre_postgres._checks",
+    # Standard modules only some methods need: string (formatting a template), datetime (a timedelta given).
+    "string",
+    "datetime",
 ]
 
 CODE = textwrap.dedent(
