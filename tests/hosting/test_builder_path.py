@@ -40,9 +40,8 @@ NOT_ON_THE_BUILDER_PATH = [
     # The integrations' health checks run in run mode: registering one imports only its class.
     "aspyre_redis._connection",
     "aspyre_postgres._checks",
-    # Standard modules only some methods need: string (formatting a template), datetime (a timedelta given).
+    # A standard module only formatting a template needs.
     "string",
-    "datetime",
 ]
 
 CODE = textwrap.dedent(

@@ -6,9 +6,10 @@ These functions are registered as entry points (``aspyre.builder_methods`` and
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import aspyre
 
@@ -28,9 +29,6 @@ from ._resources import (
     RedisPersistenceAnnotation,
     RedisResource,
 )
-
-if TYPE_CHECKING:
-    import datetime as dt
 
 __all__ = [
     "add_redis",
@@ -208,8 +206,6 @@ def with_persistence(
     Redis also saves when it is stopped. Replaces earlier persistence settings; use with
     ``with_data_volume()`` or ``with_data_bind_mount()`` to keep the snapshots across runs.
     """
-    import datetime as dt  # here, not at the top: a builder that only adds Redis does not need it
-
     name = builder.name
     seconds = interval.total_seconds() if isinstance(interval, dt.timedelta) else interval
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 1 or seconds != int(seconds):
