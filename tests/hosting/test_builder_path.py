@@ -12,7 +12,8 @@ import sys
 import textwrap
 
 #: Modules an app host's builder with Redis, Postgres and a database does not need: the graph checks and the
-#: snapshots (build() and run mode), run mode, publish mode, the CLI, and the libraries they use.
+#: snapshots (build() and run mode), run mode, publish mode, the CLI, the libraries they use, and what the
+#: integrations' health checks do when they run.
 NOT_ON_THE_BUILDER_PATH = [
     "aspyre._model._graph",
     "aspyre._model._validation",
@@ -36,6 +37,11 @@ NOT_ON_THE_BUILDER_PATH = [
     "importlib.metadata",
     "docker",
     "cattrs",
+    # The integrations' health checks run in run mode: registering one imports only its class.
+    "aspyre_redis._connection",
+    "aspyre_postgres._checks",
+    # A standard module only formatting a template needs.
+    "string",
 ]
 
 CODE = textwrap.dedent(

@@ -14,7 +14,6 @@ Three faces, as in Aspire:
 from __future__ import annotations
 
 import functools
-import string
 import urllib.parse
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -260,7 +259,12 @@ def references_of(value: object) -> list[object]:
 
 @functools.lru_cache(maxsize=512)
 def _parse_template(template: str) -> tuple[tuple[str, str | None, str | None, str | None], ...]:
-    """``string.Formatter().parse(template)``, remembered (an app uses a few templates, many times each)."""
+    """``string.Formatter().parse(template)``, remembered (an app uses a few templates, many times each).
+
+    ``string`` is imported here, on the first template: a builder of containers and databases may never format one.
+    """
+    import string
+
     return tuple(string.Formatter().parse(template))
 
 

@@ -15,7 +15,6 @@ the plugin manager of every builder. Without ``ASPYRE_STATE_LOG`` the hooks do n
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from pathlib import Path
 
@@ -49,6 +48,8 @@ def _append(path: Path, line: str) -> None:
 
 
 def _now() -> str:
+    import datetime as dt  # on the first state change: every builder loads this plugin, few runs log states
+
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 

@@ -16,7 +16,8 @@ The methods are found through entry points (``builder.add_postgres``, ``pg.add_d
 
 from __future__ import annotations
 
-from ._checks import ConnectInfo, DatabaseCreationResult, PostgresHealthCheck, create_databases
+from typing import TYPE_CHECKING
+
 from ._deploy import DATABASES_SCRIPT_PATH, databases_script
 from ._extensions import (
     add_database,
@@ -32,6 +33,7 @@ from ._extensions import (
     with_pgweb,
     with_user_name,
 )
+from ._health import PostgresHealthCheck
 from ._resources import (
     DEFAULT_USER_NAME,
     INIT_FILES_PATH,
@@ -103,3 +105,23 @@ __all__ = [
     "with_pgweb",
     "with_user_name",
 ]
+
+if TYPE_CHECKING:
+    from ._checks import ConnectInfo, DatabaseCreationResult, create_databases
+
+#: Names imported on first use: what run mode does (psycopg's side), not needed to build a model.
+_LAZY = {"ConnectInfo", "DatabaseCreationResult", "create_databases"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        from . import _checks
+
+        value: object = getattr(_checks, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _LAZY)

@@ -9,6 +9,7 @@ import attrs
 
 import aspyre
 
+from ._health import CREATION_WAIT, MAINTENANCE_DATABASE
 from ._resources import DEFAULT_USER_NAME, PostgresDatabaseResource, PostgresServerResource, data_directory_for_tag
 
 if TYPE_CHECKING:
@@ -17,13 +18,15 @@ if TYPE_CHECKING:
     import anyio
     import psycopg
 
+    from ._health import PostgresHealthCheck
+
 # anyio is imported where checks run (run mode): an app host that only builds its model does not need it.
 
 __all__ = [
     "CONNECT_TIMEOUT",
     "ConnectInfo",
     "DatabaseCreationResult",
-    "PostgresHealthCheck",
+    "check",
     "connect_info",
     "create_databases",
     "describe_connection_error",
@@ -31,10 +34,6 @@ __all__ = [
 
 #: Seconds a health check or the database creation waits for a connection (libpq's minimum is 2).
 CONNECT_TIMEOUT = 5
-#: Seconds a database's check waits for its server to try creating it before reporting "waiting".
-CREATION_WAIT = 3.0
-#: The maintenance database the server check and database creation connect to.
-MAINTENANCE_DATABASE = "postgres"
 #: SQLSTATEs: duplicate_database, invalid_password, invalid_catalog_name.
 SQLSTATE_DUPLICATE_DATABASE = "42P04"
 SQLSTATE_INVALID_PASSWORD = "28P01"
@@ -131,104 +130,82 @@ def describe_connection_error(server: PostgresServerResource, info: ConnectInfo,
     return text
 
 
-@attrs.define(eq=False)
-class PostgresHealthCheck:
-    """Healthy when the app host can connect to the database and run a query.
+async def check(health_check: PostgresHealthCheck, context: aspyre.HealthCheckContext) -> aspyre.HealthCheckResult:
+    """``PostgresHealthCheck.__call__``: the check's result for ``context``."""
+    import anyio.to_thread
 
-    The server's check connects to the ``postgres`` database; a database's check connects to
-    that database, so it passes only once the database exists.
-    """
-
-    server: PostgresServerResource
-    database: PostgresDatabaseResource | None = None
-    #: The last refused-password explanation written to the server's log (written once, not per check).
-    _logged: str | None = attrs.field(default=None, init=False, repr=False)
-    #: The server's run (see :meth:`_server_run`) whose first successful check created its databases, on
-    #: the connection it had just opened: the databases exist when the server is reported healthy.
-    databases_created_for: object | None = attrs.field(default=None, init=False, repr=False)
-    #: Creations under way, by server run (the check also runs for each database, as its parent's check).
-    _creating: dict[object, anyio.Event] = attrs.field(factory=dict, init=False, repr=False)
-
-    @property
-    def dbname(self) -> str:
-        return MAINTENANCE_DATABASE if self.database is None else self.database.database_name
-
-    def __repr__(self) -> str:
-        target = self.server.name if self.database is None else f"{self.server.name}/{self.database.database_name}"
-        return f"PostgresHealthCheck({target})"
-
-    async def __call__(self, context: aspyre.HealthCheckContext) -> aspyre.HealthCheckResult:
-        import anyio.to_thread
-
-        if self.database is not None and not self.database.creation_attempted:
-            # Connecting now would only log "database does not exist" in the server's log. Wait a
-            # little for the creation instead, so the database is reported healthy right after it.
-            with anyio.move_on_after(CREATION_WAIT):
-                await _creation_attempted(self.database).wait()
-        if self.database is not None and not self.database.creation_attempted:
-            return aspyre.HealthCheckResult.unhealthy(
-                f"waiting for server {self.server.name!r} to be ready and create database "
-                f"{self.database.database_name!r}"
-            )
-        info = await connect_info(self.server, self.dbname)
-        run = self._server_run(context)
-        create = self.database is None and run is not None and run != self.databases_created_for
+    if health_check.database is not None and not health_check.database.creation_attempted:
+        # Connecting now would only log "database does not exist" in the server's log. Wait a
+        # little for the creation instead, so the database is reported healthy right after it.
+        with anyio.move_on_after(CREATION_WAIT):
+            await _creation_attempted(health_check.database).wait()
+    if health_check.database is not None and not health_check.database.creation_attempted:
+        return aspyre.HealthCheckResult.unhealthy(
+            f"waiting for server {health_check.server.name!r} to be ready and create database "
+            f"{health_check.database.database_name!r}"
+        )
+    info = await connect_info(health_check.server, health_check.dbname)
+    run = _server_run(health_check, context)
+    create = health_check.database is None and run is not None and run != health_check.databases_created_for
+    if create:
+        creating = health_check._creating.get(run)
+        if creating is not None:  # this check runs for a database too: one creation per server run
+            await creating.wait()
+            create = run != health_check.databases_created_for
+    try:
         if create:
-            creating = self._creating.get(run)
-            if creating is not None:  # this check runs for a database too: one creation per server run
-                await creating.wait()
-                create = run != self.databases_created_for
-        try:
-            if create:
-                self._creating[run] = done = anyio.Event()
-                try:
-                    version, results = await anyio.to_thread.run_sync(
-                        _probe_and_create, info, list(self.server.database_resources), abandon_on_cancel=True
-                    )
-                    self.databases_created_for = run
-                    _record_creation(results, self._server_logger(context))
-                finally:
-                    self._creating.pop(run, None)
-                    done.set()
-            else:
-                version = await anyio.to_thread.run_sync(_probe, info, abandon_on_cancel=True)
-        except Exception as exc:
-            description = self._describe(info, exc)
-            if self.database is None and _refused_password(exc) and description != self._logged:
-                # The console shows states, not health reports: say it once in the server's log too.
-                self._logged = description
-                logger = self._server_logger(context)
-                if logger is not None:
-                    logger.warning("%s", description)
-            return aspyre.HealthCheckResult.unhealthy(description)
-        self._logged = None
-        where = f"database {info.dbname!r} on {info.host}:{info.port}"
-        return aspyre.HealthCheckResult.healthy(f"connected to {where} ({version})")
+            health_check._creating[run] = done = anyio.Event()
+            try:
+                version, results = await anyio.to_thread.run_sync(
+                    _probe_and_create, info, list(health_check.server.database_resources), abandon_on_cancel=True
+                )
+                health_check.databases_created_for = run
+                _record_creation(results, _server_logger(health_check, context))
+            finally:
+                health_check._creating.pop(run, None)
+                done.set()
+        else:
+            version = await anyio.to_thread.run_sync(_probe, info, abandon_on_cancel=True)
+    except Exception as exc:
+        description = _describe(health_check, info, exc)
+        if health_check.database is None and _refused_password(exc) and description != health_check._logged:
+            # The console shows states, not health reports: say it once in the server's log too.
+            health_check._logged = description
+            logger = _server_logger(health_check, context)
+            if logger is not None:
+                logger.warning("%s", description)
+        return aspyre.HealthCheckResult.unhealthy(description)
+    health_check._logged = None
+    where = f"database {info.dbname!r} on {info.host}:{info.port}"
+    return aspyre.HealthCheckResult.healthy(f"connected to {where} ({version})")
 
-    def _server_run(self, context: aspyre.HealthCheckContext) -> object | None:
-        """What tells the server's current run from its others (when it last became Running); ``None``
-        outside an app (then the server's resource-ready handler creates the databases)."""
-        app = context.app
-        if app is None or not self.server.database_resources:
-            return None
-        snapshot = app.resource_notifications.get_snapshot(self.server)
-        return None if snapshot is None else snapshot.start_time_stamp
 
-    def _server_logger(self, context: aspyre.HealthCheckContext) -> logging.Logger | None:
-        app = context.app
-        return app.resource_loggers.get_logger(self.server) if app is not None else None
+def _server_run(health_check: PostgresHealthCheck, context: aspyre.HealthCheckContext) -> object | None:
+    """What tells the server's current run from its others (when it last became Running); ``None``
+    outside an app (then the server's resource-ready handler creates the databases)."""
+    app = context.app
+    if app is None or not health_check.server.database_resources:
+        return None
+    snapshot = app.resource_notifications.get_snapshot(health_check.server)
+    return None if snapshot is None else snapshot.start_time_stamp
 
-    def _describe(self, info: ConnectInfo, exc: BaseException) -> str:
-        db = self.database
-        missing = f'database "{db.database_name}" does not exist' if db is not None else None
-        if db is not None and (_sqlstate(exc) == SQLSTATE_INVALID_CATALOG_NAME or (missing and missing in str(exc))):
-            where = f"database {db.database_name!r} on server {self.server.name!r}"
-            if db.creation_error is not None:
-                return f"{where} could not be created: {db.creation_error}"
-            if db.creation_script is not None:
-                return f"{where} does not exist: its creation script ran without error but did not create it"
-            return f"{where} does not exist (it was created when the server became ready; was it dropped?)"
-        return describe_connection_error(self.server, info, exc)
+
+def _server_logger(health_check: PostgresHealthCheck, context: aspyre.HealthCheckContext) -> logging.Logger | None:
+    app = context.app
+    return app.resource_loggers.get_logger(health_check.server) if app is not None else None
+
+
+def _describe(health_check: PostgresHealthCheck, info: ConnectInfo, exc: BaseException) -> str:
+    db = health_check.database
+    missing = f'database "{db.database_name}" does not exist' if db is not None else None
+    if db is not None and (_sqlstate(exc) == SQLSTATE_INVALID_CATALOG_NAME or (missing and missing in str(exc))):
+        where = f"database {db.database_name!r} on server {health_check.server.name!r}"
+        if db.creation_error is not None:
+            return f"{where} could not be created: {db.creation_error}"
+        if db.creation_script is not None:
+            return f"{where} does not exist: its creation script ran without error but did not create it"
+        return f"{where} does not exist (it was created when the server became ready; was it dropped?)"
+    return describe_connection_error(health_check.server, info, exc)
 
 
 #: Run mode: set once a database's server tried to create it (made on first use, in the event loop).
@@ -280,7 +257,9 @@ def _create_sync(info: ConnectInfo, databases: list[PostgresDatabaseResource]) -
         return _create_on(conn, databases)
 
 
-def _create_on(conn: psycopg.Connection[Any], databases: list[PostgresDatabaseResource]) -> list[DatabaseCreationResult]:
+def _create_on(
+    conn: psycopg.Connection[Any], databases: list[PostgresDatabaseResource]
+) -> list[DatabaseCreationResult]:
     """Create each database on *conn* (autocommit, on the maintenance database); one failure stops none."""
     import psycopg
     from psycopg import sql

@@ -9,8 +9,8 @@ from typing import Any, TypeVar
 
 import aspyre
 
-from ._checks import PostgresHealthCheck, create_databases
 from ._deploy import READINESS_PROBE, add_databases_script
+from ._health import PostgresHealthCheck
 from ._resources import (
     INIT_FILES_PATH,
     PGADMIN_IMAGE,
@@ -135,6 +135,8 @@ def add_postgres(
         if run is not None and check.databases_created_for == run:
             return  # the check that found the server ready created them, on its connection
         logger = app.resource_loggers.get_logger(server) if app is not None else None
+        from ._checks import create_databases  # run mode only: psycopg's side, not needed to build a model
+
         await create_databases(server, logger)
 
     builder.eventing.subscribe(aspyre.events.ResourceReadyEvent, on_ready, resource=server)
@@ -172,7 +174,9 @@ def with_creation_script(builder: DatabaseBuilder, script: str) -> DatabaseBuild
     """
     if not isinstance(script, str) or not script.strip():
         raise ValueError(f"PostgreSQL database {builder.resource.name!r}: the creation script must be non-empty SQL")
-    return builder.with_annotation(PostgresCreateDatabaseScriptAnnotation(script), aspyre.annotations.MutationBehavior.REPLACE)
+    return builder.with_annotation(
+        PostgresCreateDatabaseScriptAnnotation(script), aspyre.annotations.MutationBehavior.REPLACE
+    )
 
 
 def _data_directory(builder: ServerBuilder) -> str:
@@ -221,7 +225,9 @@ def with_init_files(builder: ServerBuilder, source: str | Path) -> ServerBuilder
             "*.sql / *.sh scripts or one script file"
         )
     existing = [
-        m for m in server.annotations.all(aspyre.annotations.ContainerMountAnnotation) if m.target.startswith(INIT_FILES_PATH)
+        m
+        for m in server.annotations.all(aspyre.annotations.ContainerMountAnnotation)
+        if m.target.startswith(INIT_FILES_PATH)
     ]
     target = INIT_FILES_PATH if path.is_dir() else f"{INIT_FILES_PATH}/{path.name}"
     for mount in existing:

@@ -8,6 +8,8 @@ points: app hosts do not import this package). See ``docs/integrations/redis.md`
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ._builder import (
     add_redis,
     data_volume_name,
@@ -19,7 +21,7 @@ from ._builder import (
     with_redis_commander,
     with_redis_insight,
 )
-from ._health import RedisConnectionOptions, RedisHealthCheck, parse_redis_connection_string
+from ._health import RedisHealthCheck
 from ._resources import (
     REDIS_COMMANDER_IMAGE,
     REDIS_COMMANDER_TAG,
@@ -61,3 +63,23 @@ __all__ = [
     "with_redis_commander",
     "with_redis_insight",
 ]
+
+if TYPE_CHECKING:
+    from ._connection import RedisConnectionOptions, parse_redis_connection_string
+
+#: Names imported on first use: what the health check reads when it runs, not needed to build a model.
+_LAZY = {"RedisConnectionOptions", "parse_redis_connection_string"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        from . import _connection
+
+        value: object = getattr(_connection, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _LAZY)
