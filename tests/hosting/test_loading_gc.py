@@ -50,7 +50,9 @@ def test_objects_someone_else_froze_stay_frozen(collector_on: None) -> None:
         assert frozen
         with loading():
             pass
-        assert gc.get_freeze_count() == frozen
+        # Unfreezing would empty the permanent generation (count 0). Not an exact count: a frozen object that
+        # reference counting frees meanwhile (another thread of the test session) leaves it, as it should.
+        assert gc.get_freeze_count() > frozen // 2
     finally:
         gc.unfreeze()
 
