@@ -139,13 +139,13 @@ def connect_problem(exc: BaseException) -> str:
         return _CONNECT_PROBLEMS[exc.problem]
     text = str(exc)
     if "FileNotFoundError" in text or "No such file or directory" in text:
-        return "the socket does not exist (is the engine running?)"
+        return _CONNECT_PROBLEMS["missing"]
     if "PermissionError" in text or "Permission denied" in text:
-        return "permission denied on the socket (add your user to the 'docker' group, or use rootless Docker / Podman)"
+        return _CONNECT_PROBLEMS["permission"]
     if "ConnectionRefused" in text or "Connection refused" in text:
-        return "connection refused"
+        return _CONNECT_PROBLEMS["refused"]
     if "timed out" in text.lower():
-        return "no answer (timed out)"
+        return _CONNECT_PROBLEMS["timeout"]
     return explain(exc)
 
 
