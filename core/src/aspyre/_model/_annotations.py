@@ -88,6 +88,11 @@ def _grouped_kinds(kinds: tuple[type[Any], ...]) -> frozenset[type[Any]]:
     return _matches(kinds)[0]
 
 
+#: ``Annotations._grouped`` before any grouping: one shared object (``frozenset()`` makes a new one each time, a
+#: tracked object per resource for the collector to scan).
+_NO_KINDS: frozenset[type[Any]] = frozenset()
+
+
 class Annotations:
     """The ordered annotations of a resource.
 
@@ -104,7 +109,7 @@ class Annotations:
         # Set by ``_group_by``: the annotations of some kinds (``_grouped``; only the kinds present are keys),
         # found in one pass; forgotten at every change.
         self._groups: dict[type[Any], list[Any]] | None = None
-        self._grouped: frozenset[type[Any]] = frozenset()
+        self._grouped: frozenset[type[Any]] = _NO_KINDS
 
     def add(self, annotation: A, behavior: MutationBehavior = MutationBehavior.APPEND) -> A:
         """Add ``annotation``; with ``REPLACE`` first remove every annotation of exactly its type."""

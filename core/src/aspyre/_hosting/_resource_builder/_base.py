@@ -9,10 +9,21 @@ from aspyre._model._annotations import KnownRelationshipTypes, MutationBehavior,
 from aspyre._model._resources import IResource
 from aspyre._model._values import references_of
 
+from ._shared import SharedValues
+
 if TYPE_CHECKING:
     from aspyre._hosting._builder import DistributedApplicationBuilder
 
-__all__ = ["R_co", "ResourceBuilderBase", "a_noun", "check_type", "invalid", "require", "require_type", "unwrap"]
+__all__ = [
+    "R_co",
+    "ResourceBuilderBase",
+    "a_noun",
+    "check_type",
+    "invalid",
+    "require",
+    "require_type",
+    "unwrap",
+]
 
 #: The resource type of a builder. Covariant: a ``ResourceBuilder[RedisResource]`` is a
 #: ``ResourceBuilder[ContainerResource]``, so it gets the container methods and keeps its type.
@@ -63,7 +74,8 @@ class ResourceBuilderBase(Generic[R_co]):
         for rel in annotations._items:  # read in place (``all`` would copy them first)
             if isinstance(rel, ResourceRelationshipAnnotation) and rel.resource is other and rel.type == kind:
                 return
-        annotations.add(ResourceRelationshipAnnotation(other, kind))
+        shared: SharedValues | None = getattr(self._app_builder, "_shared", None)
+        annotations.add(ResourceRelationshipAnnotation(other, kind) if shared is None else shared.relationship(other, kind))
 
     def _relate_values(self, *values: object) -> None:
         """A ``Reference`` relationship to every resource a value uses (as Aspire does)."""

@@ -10,6 +10,7 @@ from aspyre._model._names import name_key, validate_name
 from aspyre._model._resources import ContainerResource, IResource, IResourceWithEndpoints, IResourceWithEnvironment
 
 from ._base import R_co, ResourceBuilderBase, check_type, invalid, require
+from ._shared import SharedValues
 
 __all__ = ["EndpointMethods"]
 
@@ -157,5 +158,7 @@ class EndpointMethods(ResourceBuilderBase[R_co]):
 
     def get_endpoint(self, name: str) -> EndpointReference:
         """A reference to the endpoint called ``name`` (it may be added later)."""
-        require(self._resource, IResourceWithEndpoints, "endpoints", "get_endpoint")
-        return EndpointReference(self._resource, name)
+        res = self._resource
+        require(res, IResourceWithEndpoints, "endpoints", "get_endpoint")
+        shared: SharedValues | None = getattr(self._app_builder, "_shared", None)  # one per resource and name
+        return EndpointReference(res, name) if shared is None else shared.endpoint(res, name)

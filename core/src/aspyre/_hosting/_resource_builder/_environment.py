@@ -34,6 +34,7 @@ from aspyre._model._resources import (
 from aspyre._model._values import ReferenceExpression, SupportsResource, as_value
 
 from ._base import R_co, ResourceBuilderBase, a_noun, check_type, invalid, require, unwrap
+from ._shared import SharedValues
 
 __all__ = ["EnvironmentMethods"]
 
@@ -243,6 +244,9 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
             )
         service_name = name if has_connection_string else (name if name is not None else connection_name)
         self._relate(target, KnownRelationshipTypes.REFERENCE)
+        shared: SharedValues | None = getattr(self._app_builder, "_shared", None)
+        if shared is not None and connection_name is None and not optional and service_name is None:
+            return self.with_annotation(shared.reference(target, has_connection_string, has_service_discovery))
         return self.with_annotation(
             ReferenceAnnotation(
                 target,
