@@ -112,6 +112,21 @@ def _flags(obj: object) -> int:
     return flags
 
 
+# The capabilities ``scan_resource`` asks every resource about, by its type (flags; a protocol's ``isinstance`` is
+# Python code): a connection string, a parent.
+_WITH_CONNECTION_STRING, _WITH_PARENT = 1, 2
+_CAPABILITIES: dict[type, int] = {}
+
+
+def _capabilities(resource: object) -> int:
+    found = _WITH_CONNECTION_STRING if isinstance(resource, IResourceWithConnectionString) else 0
+    if isinstance(resource, IResourceWithParent):
+        found |= _WITH_PARENT
+    if resource.__class__ is type(resource):  # not a proxy that claims another class: the answer holds for its type
+        _CAPABILITIES[type(resource)] = found
+    return found
+
+
 def connection_facts(resource: IResourceWithConnectionString) -> tuple[str | None, ReferenceExpression | None, list[Any]]:
     """What is wrong with how ``resource`` implements its connection string, in words (``None``: nothing),
     and, when nothing is, its expression and connection properties (each read once)."""
@@ -161,16 +176,22 @@ def scan_resource(resource: IResource) -> ResourceScan:
     for a in kinds_of(CommandLineArgsAnnotation, ()):
         values.extend(a.args)
     problem: str | None = None
-    if isinstance(resource, IResourceWithConnectionString):
-        problem, expression, properties = connection_facts(resource)
+    capabilities = _CAPABILITIES.get(type(resource))
+    if capabilities is None:
+        capabilities = _capabilities(resource)
+    if capabilities & _WITH_CONNECTION_STRING:
+        problem, expression, properties = connection_facts(resource)  # type: ignore[arg-type]
         if problem is None:
             values.append(expression)
-            values.extend(v for _, v in properties)
-    values.extend(a.value for a in kinds_of(ConnectionPropertyAnnotation, ()))
+            if properties:
+                values.extend(v for _, v in properties)
+    extra = kinds_of(ConnectionPropertyAnnotation, ())
+    if extra:
+        values.extend(a.value for a in extra)
 
     dependencies: list[IResource] = []
     seen = {id(resource)}
-    parent = resource.parent if isinstance(resource, IResourceWithParent) else None
+    parent = resource.parent if capabilities & _WITH_PARENT else None  # type: ignore[attr-defined]
     if parent is not None:
         seen.add(id(parent))
         dependencies.append(parent)
