@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ._annotations import (
@@ -35,11 +35,9 @@ from ._values import references_of
 
 __all__ = [
     "VALUE_KINDS",
-    "arguments_without_callbacks",
     "compute_arguments",
     "compute_environment",
     "encode_env_name",
-    "environment_without_callbacks",
     "find_referrers",
     "is_secret_value",
     "none_value_error",
@@ -244,31 +242,6 @@ async def compute_environment(
     the variable to leave it out).
     """
     env: dict[str, object] = {}
-    for callback in _fill_environment(resource, env):
-        await _call(callback, EnvironmentCallbackContext(resource, env, execution_context, logger))
-    _check_environment(resource, env)
-    return env
-
-
-def environment_without_callbacks(resource: IResource) -> dict[str, object]:
-    """:func:`compute_environment` of a resource without environment callbacks (``EnvironmentCallbackAnnotation``),
-    without awaiting: what a caller that checked for callbacks uses for most resources."""
-    env: dict[str, object] = {}
-    for _ in _fill_environment(resource, env):
-        raise RuntimeError(f"Resource {resource.name!r} has environment callbacks: use compute_environment()")
-    _check_environment(resource, env)
-    return env
-
-
-def _check_environment(resource: IResource, env: dict[str, object]) -> None:
-    for key, value in env.items():
-        if value is None:
-            raise none_value_error(resource, f"environment variable {key!r}", "set by an environment callback")
-
-
-def _fill_environment(resource: IResource, env: dict[str, object]) -> Iterator[Any]:
-    """Fill ``env`` from the resource's annotations in order; each environment callback is handed to the caller (a
-    generator: the caller runs it, sync or async, on ``env`` as filled so far, then the filling goes on)."""
     flags_ann = resource.annotations.last(ReferenceEnvironmentAnnotation)
     flags = ReferenceEnvironmentFlags.ALL if flags_ann is None else flags_ann.flags
     groups: dict[tuple[int, str | None], list[ReferenceAnnotation]] = {}
@@ -296,8 +269,12 @@ def _fill_environment(resource: IResource, env: dict[str, object]) -> Iterator[A
                     for k, v in _endpoint_variables(group, flags, env):
                         env[k] = v
             else:
-                yield ann.callback
+                await _call(ann.callback, EnvironmentCallbackContext(resource, env, execution_context, logger))
             break
+    for key, value in env.items():
+        if value is None:
+            raise none_value_error(resource, f"environment variable {key!r}", "set by an environment callback")
+    return env
 
 
 # What an annotation contributes to the arguments, by its type: literal arguments, a callback, or nothing.
@@ -320,31 +297,6 @@ def _argument_kind(annotation: object) -> int:
 async def compute_arguments(resource: IResource, execution_context: Any = None, logger: Any = None) -> list[object]:
     """The resource's arguments (after the command), values still deferred."""
     args: list[object] = []
-    for callback in _fill_arguments(resource, args):
-        await _call(callback, CommandLineArgsCallbackContext(resource, args, execution_context, logger))
-    _check_arguments(resource, args)
-    return args
-
-
-def arguments_without_callbacks(resource: IResource) -> list[object]:
-    """:func:`compute_arguments` of a resource without argument callbacks (``CommandLineArgsCallbackAnnotation``),
-    without awaiting."""
-    args: list[object] = []
-    for _ in _fill_arguments(resource, args):
-        raise RuntimeError(f"Resource {resource.name!r} has argument callbacks: use compute_arguments()")
-    _check_arguments(resource, args)
-    return args
-
-
-def _check_arguments(resource: IResource, args: list[object]) -> None:
-    for i, value in enumerate(args, 1):
-        if value is None:
-            raise none_value_error(resource, f"argument {i}", "set by an arguments callback")
-
-
-def _fill_arguments(resource: IResource, args: list[object]) -> Iterator[Any]:
-    """Fill ``args`` from the resource's annotations in order, handing each callback to the caller (as
-    :func:`_fill_environment`)."""
     if isinstance(resource, PythonAppResource):
         args.extend(resource.entry_args())
     table = _ARGUMENT_KINDS
@@ -356,7 +308,11 @@ def _fill_arguments(resource: IResource, args: list[object]) -> Iterator[Any]:
         if kind == _ARGS:
             args.extend(ann.args)
         elif kind == _ARGS_CALLBACK:
-            yield ann.callback
+            await _call(ann.callback, CommandLineArgsCallbackContext(resource, args, execution_context, logger))
+    for i, value in enumerate(args, 1):
+        if value is None:
+            raise none_value_error(resource, f"argument {i}", "set by an arguments callback")
+    return args
 
 
 def _refers_to(value: object, target: object) -> bool:

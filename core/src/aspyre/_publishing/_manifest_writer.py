@@ -11,27 +11,20 @@ import inspect
 import json
 import logging
 import os
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from aspyre._errors import DistributedApplicationException
 from aspyre._model._annotations import (
-    CommandLineArgsCallbackAnnotation,
     ContainerImageAnnotation,
     ContainerMountAnnotation,
     ContainerMountType,
     DockerfileBuildAnnotation,
-    EnvironmentCallbackAnnotation,
     ManifestPublishingCallbackAnnotation,
 )
 from aspyre._model._endpoints import EndpointAnnotation
-from aspyre._model._environment import (
-    arguments_without_callbacks,
-    compute_arguments,
-    compute_environment,
-    environment_without_callbacks,
-)
+from aspyre._model._environment import compute_arguments, compute_environment
 from aspyre._model._execution import ExecutionContext
 from aspyre._model._graph import DistributedApplicationModel
 from aspyre._model._names import name_key
@@ -117,23 +110,6 @@ def _facts(resource: object) -> int:
     return facts
 
 
-#: What an entry's steps (``_container_steps``, ``_executable_steps``) ask for, in the order the entry uses them: the
-#: resource's raw arguments, then its raw environment (computed by the caller, callbacks awaited or not).
-_ARGUMENTS, _ENVIRONMENT = 0, 1
-_Steps = Generator[int, Any, ManifestResource]
-
-
-def _now(resource: IResource, steps: _Steps) -> ManifestResource:
-    """Run an entry's steps without awaiting, for a resource without environment or argument callbacks."""
-    need = next(steps)
-    while True:
-        raw = arguments_without_callbacks(resource) if need == _ARGUMENTS else environment_without_callbacks(resource)
-        try:
-            need = steps.send(raw)
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
-
-
 async def _call(callback: Callable[[Any], Awaitable[None] | None], context: Any) -> None:
     result = callback(context)
     if inspect.isawaitable(result):
@@ -169,8 +145,7 @@ class _ManifestWriter(ManifestValues):
     # -- the whole model --------------------------------------------------------------------------
     async def write_model(self) -> Manifest:
         for resource in self.model:
-            if not self._write_now(resource):
-                await self.write_resource(resource)
+            await self.write_resource(resource)
         model_keys = {name_key(r.name) for r in self.model}
         leftovers = [r for key, r in self._referenced.items() if key not in model_keys]
         self._referenced.clear()
@@ -187,40 +162,8 @@ class _ManifestWriter(ManifestValues):
         except Exception as exc:
             exc.add_note(f"(while writing the manifest entry of resource {resource.name!r})")
             raise
-        if entry is not None:
-            self._add_entry(resource, entry)
-
-    def _write_now(self, resource: IResource) -> bool:
-        """:meth:`write_resource` without awaiting, for a resource whose entry needs nothing awaited (no manifest,
-        environment or argument callback: most of them); ``False``, having done nothing, for the others."""
-        annotations = resource.annotations
-        if annotations.has(ManifestPublishingCallbackAnnotation):
-            return False
-        facts = _FACTS.get(type(resource))
-        if facts is None:
-            facts = _facts(resource)
-        if facts & (_CONTAINER | _EXECUTABLE) and (
-            annotations.has(EnvironmentCallbackAnnotation) or annotations.has(CommandLineArgsCallbackAnnotation)
-        ):
-            return False
-        if not facts & (_CONTAINER | _EXECUTABLE | _PARAMETER | _CONNECTION_STRING):
-            return False  # an error entry (and its warning): the general way
-        try:
-            if facts & _CONTAINER or (facts & _EXECUTABLE and annotations.has(DockerfileBuildAnnotation)):
-                entry: ManifestResource = _now(resource, self._container_steps(resource))
-            elif facts & _EXECUTABLE:
-                entry = _now(resource, self._executable_steps(resource))  # type: ignore[arg-type]
-            elif facts & _PARAMETER:
-                entry = self.parameter_entry(resource)  # type: ignore[arg-type]
-            else:
-                entry = self.value_entry(resource)  # type: ignore[arg-type]
-        except Exception as exc:
-            exc.add_note(f"(while writing the manifest entry of resource {resource.name!r})")
-            raise
-        self._add_entry(resource, entry)
-        return True
-
-    def _add_entry(self, resource: IResource, entry: ManifestResource) -> None:
+        if entry is None:
+            return
         self.entries[resource.name] = entry
         facts = _FACTS.get(type(resource))
         if facts is None:
@@ -296,22 +239,6 @@ class _ManifestWriter(ManifestValues):
         return ManifestRawResource({"error": UNSUPPORTED_RESOURCE_ERROR})
 
     async def container_entry(self, resource: IResource) -> ManifestContainer:
-        return await self._drive(resource, self._container_steps(resource))  # type: ignore[return-value]
-
-    async def _drive(self, resource: IResource, steps: _Steps) -> ManifestResource:
-        """Run an entry's steps, computing (callbacks awaited) the raw arguments or environment each one asks for."""
-        need = next(steps)
-        while True:
-            if need == _ARGUMENTS:
-                raw: Any = await compute_arguments(resource, self.execution_context, self.logger)
-            else:
-                raw = await compute_environment(resource, self.execution_context, self.logger)
-            try:
-                need = steps.send(raw)
-            except StopIteration as done:
-                return done.value  # type: ignore[no-any-return]
-
-    def _container_steps(self, resource: IResource) -> _Steps:
         build_ann = resource.annotations.last(DockerfileBuildAnnotation)
         connection_string = self.connection_string(resource)
         build: ManifestBuild | None = None
@@ -327,7 +254,7 @@ class _ManifestWriter(ManifestValues):
                 )
             image = img.full_name
             kind = "container.v0"
-        args = self._arguments_of(resource, (yield _ARGUMENTS), drop_entry=build_ann is not None)
+        args = await self.arguments(resource, drop_entry=build_ann is not None)
         bind_mounts: list[ManifestBindMount] = []
         volumes: list[ManifestVolume] = []
         for m in resource.annotations.all(ContainerMountAnnotation):
@@ -341,7 +268,7 @@ class _ManifestWriter(ManifestValues):
                 )
             else:
                 volumes.append(ManifestVolume(name=m.source, target=m.target, read_only=m.read_only))
-        env = self._environment_of(resource, (yield _ENVIRONMENT))
+        env = await self.environment(resource)
         return ManifestContainer(
             type=kind,
             connection_string=connection_string,
@@ -376,9 +303,6 @@ class _ManifestWriter(ManifestValues):
         )
 
     async def executable_entry(self, resource: ExecutableResource) -> ManifestExecutable:
-        return await self._drive(resource, self._executable_steps(resource))  # type: ignore[return-value]
-
-    def _executable_steps(self, resource: ExecutableResource) -> _Steps:
         connection_string = self.connection_string(resource)
         if isinstance(resource, PythonAppResource):
             # A deployable command: the interpreter's name, not this machine's venv path.
@@ -387,8 +311,8 @@ class _ManifestWriter(ManifestValues):
                 command = command[:-4]
         else:
             command = resource.command
-        args = self._arguments_of(resource, (yield _ARGUMENTS))
-        env = self._environment_of(resource, (yield _ENVIRONMENT))
+        args = await self.arguments(resource)
+        env = await self.environment(resource)
         return ManifestExecutable(
             connection_string=connection_string,
             working_directory=self.relative_path(resource.working_dir),
@@ -441,9 +365,7 @@ class _ManifestWriter(ManifestValues):
         return self.expression(expr)
 
     async def environment(self, resource: IResource) -> dict[str, str]:
-        return self._environment_of(resource, await compute_environment(resource, self.execution_context, self.logger))
-
-    def _environment_of(self, resource: IResource, raw: dict[str, object]) -> dict[str, str]:
+        raw = await compute_environment(resource, self.execution_context, self.logger)
         out: dict[str, str] = {}
         for key, value in raw.items():
             try:
@@ -456,9 +378,6 @@ class _ManifestWriter(ManifestValues):
 
     async def arguments(self, resource: IResource, *, drop_entry: bool = False) -> list[str]:
         raw = await compute_arguments(resource, self.execution_context, self.logger)
-        return self._arguments_of(resource, raw, drop_entry=drop_entry)
-
-    def _arguments_of(self, resource: IResource, raw: list[object], *, drop_entry: bool = False) -> list[str]:
         if isinstance(resource, PythonAppResource):
             entry = resource.entry_args()
             if drop_entry and raw[: len(entry)] == entry:
