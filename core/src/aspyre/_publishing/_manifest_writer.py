@@ -141,6 +141,9 @@ class _ManifestWriter(ManifestValues):
         # id(resource) -> (resource, its bindings); the resource is kept so the id stays its own
         self._bindings: dict[int, tuple[IResource, dict[str, ManifestBinding]]] = {}
         self._relative_paths: dict[str, str] = {}
+        # id(value) -> (value, its placeholder): a value met again (the same object) is written the same way and
+        # needs no tracking again (tracking is idempotent); the value is kept so that its id stays its own.
+        self._placeholders: dict[int, tuple[object, str]] = {}
 
     # -- the whole model --------------------------------------------------------------------------
     async def write_model(self) -> Manifest:
@@ -367,13 +370,20 @@ class _ManifestWriter(ManifestValues):
     async def environment(self, resource: IResource) -> dict[str, str]:
         raw = await compute_environment(resource, self.execution_context, self.logger)
         out: dict[str, str] = {}
+        placeholders = self._placeholders
         for key, value in raw.items():
+            known = placeholders.get(id(value))
+            if known is not None and known[0] is value:
+                out[key] = known[1]  # written (and tracked) before: a parameter, an endpoint used by many
+                continue
             try:
-                out[key] = self.expression(value)
+                out[key] = text = self.expression(value)
             except TypeError as exc:
                 exc.add_note(f"(environment variable {key!r} of resource {resource.name!r})")
                 raise
             self.track(value)
+            if type(value) is not str:
+                placeholders[id(value)] = (value, text)
         return out
 
     async def arguments(self, resource: IResource, *, drop_entry: bool = False) -> list[str]:
@@ -386,13 +396,22 @@ class _ManifestWriter(ManifestValues):
                 script = str(resource.script_path)
                 raw = [self.relative_path(script) if a == script else a for a in raw]
         out: list[str] = []
+        placeholders = self._placeholders
         for i, value in enumerate(raw):
+            if type(value) is str:
+                out.append(value)  # a literal: itself, refers to nothing (what expression and track make of it)
+                continue
+            known = placeholders.get(id(value))
+            if known is not None and known[0] is value:
+                out.append(known[1])
+                continue
             try:
-                out.append(self.expression(value))
+                out.append(text := self.expression(value))
             except TypeError as exc:
                 exc.add_note(f"(argument #{i} of resource {resource.name!r})")
                 raise
             self.track(value)
+            placeholders[id(value)] = (value, text)
         return out
 
     def bindings(self, resource: IResource) -> dict[str, ManifestBinding]:
