@@ -79,17 +79,25 @@ class ResourceBuilderBase(Generic[R_co]):
 
     def _relate_values(self, *values: object) -> None:
         """A ``Reference`` relationship to every resource a value uses (as Aspire does)."""
+        for v in values:
+            if type(v) is not str:
+                self._relate_value(v)
+
+    def _relate_value(self, v: object) -> None:
+        """:meth:`_relate_values` of one value (not a ``str``): the value itself, then what it refers to, in order."""
         res = self._resource
         known = _RESOURCE_TYPES
-        for v in values:
-            if type(v) is str:
-                continue
-            for obj in (v, *references_of(v)):
-                answer = known.get(type(obj))
-                if answer is None:
-                    answer = _is_resource(obj)
-                if answer and obj is not res:
-                    self._relate(obj, KnownRelationshipTypes.REFERENCE)  # type: ignore[arg-type]
+        answer = known.get(type(v))
+        if answer is None:
+            answer = _is_resource(v)
+        if answer and v is not res:
+            self._relate(v, KnownRelationshipTypes.REFERENCE)  # type: ignore[arg-type]
+        for obj in references_of(v):
+            answer = known.get(type(obj))
+            if answer is None:
+                answer = _is_resource(obj)
+            if answer and obj is not res:
+                self._relate(obj, KnownRelationshipTypes.REFERENCE)  # type: ignore[arg-type]
 
 
 #: Whether instances of a type are resources (the protocol's answer, per type).

@@ -33,7 +33,17 @@ from aspyre._model._resources import (
 )
 from aspyre._model._values import ReferenceExpression, SupportsResource, as_value
 
-from ._base import R_co, ResourceBuilderBase, a_noun, check_type, invalid, require, unwrap
+from ._base import (
+    _RESOURCE_TYPES,
+    R_co,
+    ResourceBuilderBase,
+    _is_resource,
+    a_noun,
+    check_type,
+    invalid,
+    require,
+    unwrap,
+)
 from ._shared import SharedValues
 
 __all__ = ["EnvironmentMethods"]
@@ -53,6 +63,18 @@ def _as_value(resource: IResource, method: str, what: str, value: object) -> obj
         return as_value(unwrap(value))
     except TypeError:
         raise invalid(resource, method, f"{what} must be {VALUE_KINDS}, not {type(value).__name__}", TypeError) from None
+
+
+#: Whether a resource type has the connection-string and the service-discovery capability (a protocol's
+#: ``isinstance`` is Python code: asked once per type).
+_REFERENCE_CAPABILITIES: dict[type, tuple[bool, bool]] = {}
+
+
+def _reference_capabilities(target: object) -> tuple[bool, bool]:
+    answer = (isinstance(target, IResourceWithConnectionString), isinstance(target, IResourceWithServiceDiscovery))
+    if target.__class__ is type(target):  # not a proxy that claims another class: the answer holds for its type
+        _REFERENCE_CAPABILITIES[type(target)] = answer
+    return answer
 
 
 #: The types whose values ``as_value`` gives back unchanged (seen so far).
@@ -111,7 +133,8 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
             v = _as_value(res, "with_environment", f"the value of environment variable {name!r}", value)
             if v is value and value.__class__ is type(value) and not isinstance(value, (bool, int, float)):
                 _ITSELF.add(type(value))
-        self._relate_values(v)
+        if type(v) is not str:
+            self._relate_value(v)
         return self.with_annotation(EnvironmentAnnotation(name, v))
 
     def with_args(self, *args: object) -> Self:
@@ -173,10 +196,12 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
         """
         res = self._resource
         require(res, IResourceWithEnvironment, "environment", "with_reference")
-        for param, value in (("connection_name", connection_name), ("name", name)):
-            if value is not None:
-                check_type(res, "with_reference", param, value, str, "a str or None")
-        check_type(res, "with_reference", "optional", optional, bool, "a bool")
+        if connection_name is not None:
+            check_type(res, "with_reference", "connection_name", connection_name, str, "a str or None")
+        if name is not None:
+            check_type(res, "with_reference", "name", name, str, "a str or None")
+        if optional is not False:
+            check_type(res, "with_reference", "optional", optional, bool, "a bool")
         if connection_name is not None and not connection_name:
             raise ValueError(f"with_reference() on {res.name!r}: connection_name must not be empty")
         if name is not None and not name:
@@ -196,7 +221,7 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
                     target.resource, None, False, target.endpoint_name, use_connection_string=False, service_name=name
                 )
             )
-        if not isinstance(target, IResource):
+        if not (_RESOURCE_TYPES.get(type(target)) or _is_resource(target)):
             raise TypeError(
                 f"with_reference() takes a resource, a resource builder or an endpoint reference, not {target!r}"
             )
@@ -216,8 +241,10 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
                 )
             self._relate(target, KnownRelationshipTypes.REFERENCE)
             return self.with_annotation(EnvironmentCallbackAnnotation(ExternalServiceEnvironment(target)))
-        has_connection_string = isinstance(target, IResourceWithConnectionString)
-        has_service_discovery = isinstance(target, IResourceWithServiceDiscovery)
+        capabilities = _REFERENCE_CAPABILITIES.get(type(target))
+        if capabilities is None:
+            capabilities = _reference_capabilities(target)
+        has_connection_string, has_service_discovery = capabilities
         if not (has_connection_string or has_service_discovery):
             hint = ""
             if isinstance(target, IResourceWithEndpoints):
