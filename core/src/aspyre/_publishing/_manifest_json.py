@@ -127,22 +127,13 @@ def _typed(o: Any, newline: str, write: Callable[[str], object], raw: type[Any])
     kind = type(o)
     if kind is str:
         write(_string(o))
-        return
-    writer = _WRITERS.get(kind)
-    if writer is None:
-        plan = PLANS.get(kind)
-        if plan is not None:
-            writer = _WRITERS[kind] = _compile(plan)
-    if writer is not None:
-        writer(o, newline, write, raw)
-    elif kind is raw:
-        _plain(dict(o.data), newline, write)
-    elif kind is dict:
+    elif kind is dict:  # the containers first: most values are, and no manifest class is one
         if not o:
             write("{}")
             return
         inner = newline + "  "
         sep = "{" + inner
+        writers = _WRITERS
         for k, v in o.items():
             if type(k) is not str:
                 raise NotPlain
@@ -150,7 +141,11 @@ def _typed(o: Any, newline: str, write: Callable[[str], object], raw: type[Any])
                 write(f"{sep}{_string(k)}: {_string(v)}")
             else:
                 write(f"{sep}{_string(k)}: ")
-                _typed(v, inner, write, raw)
+                writer = writers.get(type(v))
+                if writer is not None:  # a manifest class met before: written by its writer at once
+                    writer(v, inner, write, raw)
+                else:
+                    _typed(v, inner, write, raw)
             sep = "," + inner
         write(newline + "}")
     elif kind is list or kind is tuple:
@@ -167,14 +162,24 @@ def _typed(o: Any, newline: str, write: Callable[[str], object], raw: type[Any])
                 _typed(v, inner, write, raw)
             sep = "," + inner
         write(newline + "]")
-    elif o is None:
-        write("null")
-    elif kind is bool:
-        write("true" if o else "false")
-    elif kind is int:
-        write(int.__repr__(o))  # what json.dumps writes for an int, without its encoder's set-up
     else:
-        raise NotPlain  # a float, another class, a subclass: the converter and the general writer decide
+        writer = _WRITERS.get(kind)
+        if writer is None:
+            plan = PLANS.get(kind)
+            if plan is not None:
+                writer = _WRITERS[kind] = _compile(plan)
+        if writer is not None:
+            writer(o, newline, write, raw)
+        elif kind is raw:
+            _plain(dict(o.data), newline, write)
+        elif o is None:
+            write("null")
+        elif kind is bool:
+            write("true" if o else "false")
+        elif kind is int:
+            write(int.__repr__(o))  # what json.dumps writes for an int, without its encoder's set-up
+        else:
+            raise NotPlain  # a float, another class, a subclass: the converter and the general writer decide
 
 
 def manifest_text(schema: str | None, resources: dict[str, Any], raw: type[Any]) -> str:
