@@ -69,6 +69,11 @@ class AllocatedEndpoint:
         return f"{self.address}:{self.port}"
 
 
+def _check_port(name: str, what: str, p: object) -> None:
+    if not (isinstance(p, int) and 0 < p < 65536):
+        raise ValueError(f"Endpoint {name!r}: {what} must be an int between 1 and 65535, got {p!r}")
+
+
 def _validate_endpoint_name(_: object, __: object, value: str) -> None:
     validate_name("Endpoint", value)
 
@@ -100,9 +105,10 @@ class EndpointAnnotation:
     def __attrs_post_init__(self) -> None:
         if not self.transport:
             self.transport = _default_transport(self.scheme, self.protocol)
-        for p, what in ((self.port, "port"), (self.target_port, "target_port")):
-            if p is not None and not (isinstance(p, int) and 0 < p < 65536):
-                raise ValueError(f"Endpoint {self.name!r}: {what} must be an int between 1 and 65535, got {p!r}")
+        if self.port is not None:
+            _check_port(self.name, "port", self.port)
+        if self.target_port is not None:
+            _check_port(self.name, "target_port", self.target_port)
 
     def allocation(self, network: str = KnownNetworks.LOCALHOST) -> AllocatedEndpoint | None:
         """The address on ``network``, or ``None`` before allocation."""

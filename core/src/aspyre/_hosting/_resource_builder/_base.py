@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 from aspyre._model._annotations import KnownRelationshipTypes, MutationBehavior, ResourceRelationshipAnnotation
-from aspyre._model._resources import IResource
+from aspyre._model._resources import IResource, IResourceWithArgs, IResourceWithEndpoints, IResourceWithEnvironment
 from aspyre._model._values import references_of
 
 from ._shared import SharedValues
@@ -15,6 +15,9 @@ if TYPE_CHECKING:
     from aspyre._hosting._builder import DistributedApplicationBuilder
 
 __all__ = [
+    "WITH_ARGS",
+    "WITH_ENDPOINTS",
+    "WITH_ENVIRONMENT",
     "R_co",
     "ResourceBuilderBase",
     "a_noun",
@@ -125,6 +128,11 @@ def a_noun(noun: str) -> str:
 
 #: The resource types known to have a capability, per capability (asked by every builder method).
 _CAPABLE: dict[type, set[type]] = {}
+#: The sets of the capabilities the most used methods ask for: ``type(resource) in`` one of them, and the method
+#: need not call :func:`require`.
+WITH_ENVIRONMENT = _CAPABLE.setdefault(IResourceWithEnvironment, set())
+WITH_ENDPOINTS = _CAPABLE.setdefault(IResourceWithEndpoints, set())
+WITH_ARGS = _CAPABLE.setdefault(IResourceWithArgs, set())
 
 
 def require(resource: IResource, capability: type, label: str, method: str) -> None:

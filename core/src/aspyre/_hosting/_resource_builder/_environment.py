@@ -35,6 +35,8 @@ from aspyre._model._values import ReferenceExpression, SupportsResource, as_valu
 
 from ._base import (
     _RESOURCE_TYPES,
+    WITH_ARGS,
+    WITH_ENVIRONMENT,
     R_co,
     ResourceBuilderBase,
     _is_resource,
@@ -98,7 +100,8 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
         resource and the variable (at this call, or when the resource starts for a callable).
         """
         res = self._resource
-        require(res, IResourceWithEnvironment, "environment", "with_environment")
+        if type(res) not in WITH_ENVIRONMENT:
+            require(res, IResourceWithEnvironment, "environment", "with_environment")
         if callable(name_or_callback) and not isinstance(name_or_callback, str):
             if value is not _MISSING:
                 raise invalid(res, "with_environment", "with_environment(callback) takes no value", TypeError)
@@ -143,7 +146,8 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
         Each argument is its own parameter (unpack a list with ``*items``); ``None`` is not a value.
         """
         res = self._resource
-        require(res, IResourceWithArgs, "args", "with_args")
+        if type(res) not in WITH_ARGS:
+            require(res, IResourceWithArgs, "args", "with_args")
         if (
             len(args) == 1
             and callable(args[0])
@@ -195,7 +199,8 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
         ``Reference`` relationship.
         """
         res = self._resource
-        require(res, IResourceWithEnvironment, "environment", "with_reference")
+        if type(res) not in WITH_ENVIRONMENT:
+            require(res, IResourceWithEnvironment, "environment", "with_reference")
         if connection_name is not None:
             check_type(res, "with_reference", "connection_name", connection_name, str, "a str or None")
         if name is not None:
