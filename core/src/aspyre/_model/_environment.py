@@ -6,7 +6,7 @@ import functools
 import inspect
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from ._annotations import (
     CommandLineArgsAnnotation,
@@ -120,12 +120,24 @@ def is_secret_value(value: object) -> bool:
     return False
 
 
+#: Whether a resource type has a connection string (a protocol's ``isinstance`` is Python code: asked once per type).
+_CONNECTION_STRINGS: dict[type, bool] = {}
+
+
 def _connection_variables(
     annotation: ReferenceAnnotation, flags: ReferenceEnvironmentFlags
 ) -> list[tuple[str, object]]:
     source = annotation.source
-    if not (annotation.use_connection_string and isinstance(source, IResourceWithConnectionString)):
+    if not annotation.use_connection_string:
         return []
+    has_connection_string = _CONNECTION_STRINGS.get(type(source))
+    if has_connection_string is None:
+        has_connection_string = isinstance(source, IResourceWithConnectionString)
+        if source.__class__ is type(source):  # not a proxy that claims another class: the answer holds for its type
+            _CONNECTION_STRINGS[type(source)] = has_connection_string
+    if not has_connection_string:
+        return []
+    source = cast(IResourceWithConnectionString, source)
     out: list[tuple[str, object]] = []
     name = source.name if annotation.connection_name is None else annotation.connection_name
     if flags is _ALL or flags & ReferenceEnvironmentFlags.CONNECTION_STRING:

@@ -134,7 +134,11 @@ class ManifestValues:
         if not kind & _REFERENCES:
             return
         deps = value.references  # type: ignore[attr-defined]
-        if self._resources_only(deps):  # most values (an endpoint, a connection string): their resource, noted
+        if type(deps) is tuple and len(deps) == 1 and kinds.get(type(deps[0])) == _RESOURCE:
+            if id(deps[0]) not in self._model_ids:  # most values (an endpoint, a connection string): their resource
+                self._note(deps[0])
+            return
+        if self._resources_only(deps):  # their resources, noted
             return
         # Depth first, in order (what is noted first is written first), iteratively: a recursive closure would
         # leave a reference cycle per call for the collector. ``active``: the values on the current path.

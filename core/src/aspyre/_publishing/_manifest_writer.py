@@ -23,7 +23,7 @@ from aspyre._model._annotations import (
     DockerfileBuildAnnotation,
     ManifestPublishingCallbackAnnotation,
 )
-from aspyre._model._endpoints import EndpointAnnotation
+from aspyre._model._endpoints import EndpointAnnotation, EndpointProtocol
 from aspyre._model._environment import compute_arguments, compute_environment
 from aspyre._model._execution import ExecutionContext
 from aspyre._model._graph import DistributedApplicationModel
@@ -108,6 +108,11 @@ def _facts(resource: object) -> int:
     if resource.__class__ is type(resource):  # not a proxy that claims another class: the answer holds for its type
         _FACTS[type(resource)] = facts
     return facts
+
+
+#: ``protocol.value`` of each endpoint protocol, by the member's ``id`` (an enum member's ``value`` and its hash are
+#: Python code; members live as long as their class).
+_PROTOCOLS: dict[int, str] = {id(p): p.value for p in EndpointProtocol}
 
 
 async def _call(callback: Callable[[Any], Awaitable[None] | None], context: Any) -> None:
@@ -423,25 +428,27 @@ class _ManifestWriter(ManifestValues):
         if cached is not None:
             return dict(cached[1])
         out: dict[str, ManifestBinding] = {}
+        ports = self.ports
         for ep in resource.annotations.all(EndpointAnnotation):
             target: int
+            port = ep.port
             if ep.target_port is not None:
                 target = ep.target_port
-            elif isinstance(resource, ContainerResource) and ep.port is not None:
-                target = ep.port
+            elif port is not None and isinstance(resource, ContainerResource):
+                target = port
             else:
-                target = self.ports.allocate()
-            exposed_explicit = ep.port is not None
-            exposed = ep.port if ep.port is not None else target
-            self.ports.add_used(exposed)
-            self.ports.add_used(target)
+                target = ports.allocate()
+            exposed = port if port is not None else target
+            ports.add_used(exposed)
+            ports.add_used(target)
+            protocol = _PROTOCOLS.get(id(ep.protocol))
             out[ep.name] = ManifestBinding(
-                scheme=ep.scheme,
-                protocol=ep.protocol.value,
-                transport=ep.transport,
-                port=exposed if exposed_explicit and exposed != target else None,
-                target_port=target,
-                external=ep.is_external,
+                ep.scheme,
+                ep.protocol.value if protocol is None else protocol,
+                ep.transport,
+                exposed if port is not None and exposed != target else None,
+                target,
+                ep.is_external,
             )
         self._bindings[id(resource)] = (resource, out)
         return dict(out)
