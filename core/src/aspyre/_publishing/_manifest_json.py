@@ -142,6 +142,7 @@ def _typed(o: Any, newline: str, write: Callable[[str], object], raw: type[Any])
             write("{}")
             return
         inner = newline + "  "
+        comma = "," + inner
         sep = "{" + inner
         writers = _WRITERS
         for k, v in o.items():
@@ -156,13 +157,14 @@ def _typed(o: Any, newline: str, write: Callable[[str], object], raw: type[Any])
                     writer(v, inner, write, raw)
                 else:
                     _typed(v, inner, write, raw)
-            sep = "," + inner
+            sep = comma
         write(newline + "}")
     elif kind is list or kind is tuple:
         if not o:
             write("[]")
             return
         inner = newline + "  "
+        comma = "," + inner
         sep = "[" + inner
         for v in o:
             if type(v) is str:
@@ -170,7 +172,7 @@ def _typed(o: Any, newline: str, write: Callable[[str], object], raw: type[Any])
             else:
                 write(sep)
                 _typed(v, inner, write, raw)
-            sep = "," + inner
+            sep = comma
         write(newline + "]")
     else:
         writer = _WRITERS.get(kind)
