@@ -147,7 +147,7 @@ def _connection_variables(
         prefix = f"{encode_env_name(name).upper()}_" if name else ""
         for prop, value in source.connection_properties():
             out.append((f"{prefix}{prop.upper()}", value))
-        for extra in source.annotations.all(ConnectionPropertyAnnotation):
+        for extra in source.annotations._view(ConnectionPropertyAnnotation):
             out.append((f"{prefix}{extra.name.upper()}", extra.value))
     return out
 
@@ -257,8 +257,8 @@ async def compute_environment(
     flags_ann = resource.annotations.last(ReferenceEnvironmentAnnotation)
     flags = ReferenceEnvironmentFlags.ALL if flags_ann is None else flags_ann.flags
     groups: dict[tuple[int, str | None], list[ReferenceAnnotation]] = {}
-    for ref_ann in resource.annotations.all(ReferenceAnnotation):
-        if _discoverable(ref_ann):
+    for ref_ann in resource.annotations._view(ReferenceAnnotation):
+        if ref_ann.use_service_discovery and _discoverable(ref_ann):
             groups.setdefault(_group_key(ref_ann), []).append(ref_ann)
     table = _ENVIRONMENT_KINDS
     ann: Any
@@ -276,7 +276,7 @@ async def compute_environment(
             elif kind == _REFERENCE:
                 for k, v in _connection_variables(ann, flags):
                     env[k] = v
-                group = groups.pop(_group_key(ann), None) if _discoverable(ann) else None
+                group = groups.pop(_group_key(ann), None) if ann.use_service_discovery and _discoverable(ann) else None
                 if group is not None:  # the first reference of its group emits the whole group
                     for k, v in _endpoint_variables(group, flags, env):
                         env[k] = v
