@@ -133,9 +133,13 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
         if type(value) in _ITSELF:  # a value of a type that stands for itself (a parameter, an endpoint...)
             v = value
         else:
-            v = _as_value(res, "with_environment", f"the value of environment variable {name!r}", value)
-            if v is value and value.__class__ is type(value) and not isinstance(value, (bool, int, float)):
-                _ITSELF.add(type(value))
+            target = value.resource if isinstance(value, ResourceBuilderBase) else value  # what ``unwrap`` gives
+            if type(target) in _ITSELF:  # the builder of one (a parameter's)
+                v = target
+            else:
+                v = _as_value(res, "with_environment", f"the value of environment variable {name!r}", value)
+                if v is target and target.__class__ is type(target) and not isinstance(target, (bool, int, float)):
+                    _ITSELF.add(type(target))
         if type(v) is not str:
             self._relate_value(v)
         return self.with_annotation(EnvironmentAnnotation(name, v))
