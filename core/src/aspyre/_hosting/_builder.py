@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import attrs
 import pluggy
+from attrs.validators import get_disabled as _validators_disabled
 
 from aspyre._eventing._bus import DistributedApplicationEventing
 from aspyre._eventing._hookspecs import PROJECT_NAME, HookSpecs
@@ -286,7 +286,7 @@ class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods,
         # ``made``: by an ``add_*`` method here, of a resource class of aspyre's whose validator checked the name.
         if self._built:
             raise RuntimeError("build() was already called: the model can no longer grow")
-        if made and not attrs.validators.get_disabled():
+        if made and not _validators_disabled():
             name = resource.name
         else:
             if not (_RESOURCE_TYPES.get(type(resource)) or _is_resource(resource)):

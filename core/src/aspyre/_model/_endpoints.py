@@ -43,8 +43,19 @@ class EndpointNotAllocatedError(DistributedApplicationException, RuntimeError):
     """A live endpoint value was read before the endpoint had an address."""
 
 
+#: ``protocol.value`` by the member's ``id`` (an enum member's ``value`` is a Python-level property; members live as
+#: long as their class).
+_PROTOCOL_VALUES: dict[int, str] = {id(p): p.value for p in EndpointProtocol}
+
+
+def _protocol_value(protocol: EndpointProtocol) -> str:
+    """``protocol.value``, looked up."""
+    value = _PROTOCOL_VALUES.get(id(protocol))
+    return protocol.value if value is None else value
+
+
 def _default_transport(scheme: str, protocol: EndpointProtocol) -> str:
-    return "http" if scheme in ("http", "https") else protocol.value
+    return "http" if scheme in ("http", "https") else _protocol_value(protocol)
 
 
 @attrs.frozen

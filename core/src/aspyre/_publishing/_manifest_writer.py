@@ -23,7 +23,7 @@ from aspyre._model._annotations import (
     DockerfileBuildAnnotation,
     ManifestPublishingCallbackAnnotation,
 )
-from aspyre._model._endpoints import EndpointAnnotation, EndpointProtocol
+from aspyre._model._endpoints import EndpointAnnotation, _protocol_value
 from aspyre._model._environment import compute_arguments, compute_environment
 from aspyre._model._execution import ExecutionContext
 from aspyre._model._graph import DistributedApplicationModel
@@ -108,11 +108,6 @@ def _facts(resource: object) -> int:
     if resource.__class__ is type(resource):  # not a proxy that claims another class: the answer holds for its type
         _FACTS[type(resource)] = facts
     return facts
-
-
-#: ``protocol.value`` of each endpoint protocol, by the member's ``id`` (an enum member's ``value`` and its hash are
-#: Python code; members live as long as their class).
-_PROTOCOLS: dict[int, str] = {id(p): p.value for p in EndpointProtocol}
 
 
 async def _call(callback: Callable[[Any], Awaitable[None] | None], context: Any) -> None:
@@ -441,10 +436,9 @@ class _ManifestWriter(ManifestValues):
             exposed = port if port is not None else target
             ports.add_used(exposed)
             ports.add_used(target)
-            protocol = _PROTOCOLS.get(id(ep.protocol))
             out[ep.name] = ManifestBinding(
                 ep.scheme,
-                ep.protocol.value if protocol is None else protocol,
+                _protocol_value(ep.protocol),
                 ep.transport,
                 exposed if port is not None and exposed != target else None,
                 target,

@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Self
 
-from aspyre._model._endpoints import EndpointAnnotation, EndpointProtocol, EndpointReference, _default_transport
+from aspyre._model._endpoints import (
+    EndpointAnnotation,
+    EndpointProtocol,
+    EndpointReference,
+    _default_transport,
+    _protocol_value,
+)
 from aspyre._model._names import name_key, validate_name
 from aspyre._model._resources import ContainerResource, IResource, IResourceWithEndpoints, IResourceWithEnvironment
 
@@ -85,7 +91,7 @@ class EndpointMethods(ResourceBuilderBase[R_co]):
         except ValueError:
             choices = ", ".join(f"EndpointProtocol.{p.name} ({p.value!r})" for p in EndpointProtocol)
             raise invalid(res, "with_endpoint", f"{protocol!r} is not a protocol; use one of {choices}") from None
-        scheme = (scheme or protocol.value).lower()
+        scheme = (scheme or _protocol_value(protocol)).lower()
         ep_name = validate_name("Endpoint", name or scheme)
         for existing in res.annotations.all(EndpointAnnotation):
             if name_key(existing.name) == name_key(ep_name):
