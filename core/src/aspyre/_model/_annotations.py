@@ -134,12 +134,18 @@ class Annotations:
         :meth:`has` answer for these kinds without looking at every annotation again, until the next change
         (or :meth:`_ungroup`). ``build()`` does this for the kinds that validation and publishing ask about,
         many times each."""
+        self._group_with(kinds, _matches(kinds))
+
+    def _group_with(
+        self,
+        kinds: tuple[type[Any], ...],
+        table: tuple[frozenset[type[Any]], dict[type[Any], tuple[type[Any], ...]]],
+    ) -> None:
+        """:meth:`_group_by`, with the kinds' table (``_matches(kinds)``) looked up by the caller: once for all the
+        resources of a model (a tuple of kinds hashes every one of its items at each lookup)."""
         items = self._items
         count = len(items)
         groups: dict[type[Any], list[Any]] = {}
-        table = _MATCHES.get(kinds)
-        if table is None:
-            table = _matches(kinds)
         grouped, matches = table
         for a in items:
             matched = matches.get(type(a))

@@ -25,6 +25,7 @@ from ._annotations import (
     ResourceRelationshipAnnotation,
     WaitAnnotation,
     _grouped_kinds,
+    _matches,
 )
 from ._endpoints import EndpointAnnotation, EndpointReference, EndpointReferenceExpression
 from ._resources import IResource, IResourceWithConnectionString, IResourceWithParent
@@ -61,8 +62,9 @@ def group_annotations(resources: Iterable[IResource]) -> None:
     """Find each resource's annotations of the kinds validation and publishing ask about in one pass
     (``Annotations._group_by``) rather than once per question; a change to a resource's annotations forgets
     its groups (``build()`` groups the model's resources once)."""
+    table = _matches(_KINDS)
     for r in resources:
-        r.annotations._group_by(_KINDS)
+        r.annotations._group_with(_KINDS, table)
 
 
 class ResourceScan:
