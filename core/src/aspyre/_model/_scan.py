@@ -223,11 +223,17 @@ def scan_resource(resource: IResource) -> ResourceScan:
             uses.append(v.endpoint)  # type: ignore[attr-defined]
         if not flags & _REFERENCES:
             continue
+        refs = v.references  # type: ignore[attr-defined]
+        if type(refs) is tuple and len(refs) == 1 and table.get(type(refs[0])) == _RESOURCE:
+            if id(refs[0]) not in seen:  # one resource that refers to nothing (an endpoint's): the whole walk
+                seen.add(id(refs[0]))
+                dependencies.append(refs[0])
+            continue
         # What the value refers to, depth first, each object once (``references_of``), inline. The objects walked
         # stay referenced until the end: a value's ``references`` may be made afresh on each access, and an id
         # seen earlier must not be reused by a later object (which would then be skipped).
         walked: dict[int, object] = {}
-        stack: list[Iterator[Any]] = [iter(v.references)]  # type: ignore[attr-defined]
+        stack: list[Iterator[Any]] = [iter(refs)]
         while stack:
             for obj in stack[-1]:
                 if id(obj) in walked:
