@@ -31,15 +31,12 @@ if _TYPE_CHECKING:
     from ._hosting._integrations import DuplicateResourceError
     from ._hosting._resource_builder import ResourceBuilder
     from ._model._annotations import (
-        ContainerImagePullPolicy,
-        ContainerLifetime,
-        HealthCheckContext,
-        HealthCheckResult,
-        HealthStatus,
         KnownRelationshipTypes,
         ReferenceEnvironmentFlags,
         WaitBehavior,
     )
+    from ._model._callback_contexts import HealthCheckContext, HealthCheckResult, HealthStatus
+    from ._model._container_annotations import ContainerImagePullPolicy, ContainerLifetime
     from ._model._container_files import ContainerDirectory, ContainerFile
     from ._model._endpoints import EndpointNotAllocatedError, EndpointProperty, EndpointProtocol, EndpointReference
     from ._model._execution import ExecutionContext, Operation
@@ -147,11 +144,6 @@ _LAZY: dict[str, str] = {
     **dict.fromkeys(["ResourceBuilder"], "._hosting._resource_builder"),
     **dict.fromkeys(
         [
-            "ContainerImagePullPolicy",
-            "ContainerLifetime",
-            "HealthCheckContext",
-            "HealthCheckResult",
-            "HealthStatus",
             "KnownRelationshipTypes",
             "ReferenceEnvironmentFlags",
             "WaitBehavior",
@@ -161,6 +153,8 @@ _LAZY: dict[str, str] = {
     **dict.fromkeys(
         ["EndpointNotAllocatedError", "EndpointProperty", "EndpointProtocol", "EndpointReference"], "._model._endpoints"
     ),
+    **dict.fromkeys(["HealthCheckContext", "HealthCheckResult", "HealthStatus"], "._model._callback_contexts"),
+    **dict.fromkeys(["ContainerImagePullPolicy", "ContainerLifetime"], "._model._container_annotations"),
     **dict.fromkeys(["ContainerDirectory", "ContainerFile"], "._model._container_files"),
     **dict.fromkeys(["ExecutionContext", "Operation"], "._model._execution"),
     **dict.fromkeys(["ExternalServiceResource"], "._model._external"),

@@ -12,20 +12,10 @@ from ._model._annotations import (
     Annotations,
     CommandLineArgsAnnotation,
     CommandLineArgsCallbackAnnotation,
-    CommandLineArgsCallbackContext,
     ConnectionPropertyAnnotation,
     ContainerImageAnnotation,
-    ContainerImagePullPolicyAnnotation,
-    ContainerLifetimeAnnotation,
-    ContainerMountAnnotation,
-    ContainerMountType,
-    ContainerNameAnnotation,
-    ContainerNetworkAliasAnnotation,
-    ContainerRuntimeArgsAnnotation,
-    DockerfileBuildAnnotation,
     EnvironmentAnnotation,
     EnvironmentCallbackAnnotation,
-    EnvironmentCallbackContext,
     ExplicitStartAnnotation,
     HealthCheckAnnotation,
     ManifestPublishingCallbackAnnotation,
@@ -51,6 +41,17 @@ from ._public import lazy_names as _lazy_names
 from ._public import present as _present
 
 if _TYPE_CHECKING:
+    from ._model._callback_contexts import CommandLineArgsCallbackContext, EnvironmentCallbackContext
+    from ._model._container_annotations import (
+        ContainerImagePullPolicyAnnotation,
+        ContainerLifetimeAnnotation,
+        ContainerMountAnnotation,
+        ContainerMountType,
+        ContainerNameAnnotation,
+        ContainerNetworkAliasAnnotation,
+        ContainerRuntimeArgsAnnotation,
+        DockerfileBuildAnnotation,
+    )
     from ._model._container_files import ContainerFilesAnnotation
     from ._model._install import InstallCommand, PackageInstallAnnotation
     from ._model._otlp import OtlpExporterAnnotation
@@ -113,9 +114,23 @@ __all__ = [
     "WaitType",
 ]
 
-#: Names an app host's builder does not need, imported on first use (Python apps' annotations, container files,
-#: telemetry export, URLs and icons); their modules present them as ``aspyre.annotations`` themselves.
+#: Names an app host's builder does not need, imported on first use (containers' runtime options, Python apps'
+#: annotations, container files, telemetry export, URLs and icons); their modules present them as ``aspyre.annotations`` themselves.
 _LAZY: dict[str, str] = {
+    **dict.fromkeys(["CommandLineArgsCallbackContext", "EnvironmentCallbackContext"], "._model._callback_contexts"),
+    **dict.fromkeys(
+        [
+            "ContainerImagePullPolicyAnnotation",
+            "ContainerLifetimeAnnotation",
+            "ContainerMountAnnotation",
+            "ContainerMountType",
+            "ContainerNameAnnotation",
+            "ContainerNetworkAliasAnnotation",
+            "ContainerRuntimeArgsAnnotation",
+            "DockerfileBuildAnnotation",
+        ],
+        "._model._container_annotations",
+    ),
     **dict.fromkeys(["ContainerFilesAnnotation"], "._model._container_files"),
     **dict.fromkeys(["OtlpExporterAnnotation"], "._model._otlp"),
     **dict.fromkeys(

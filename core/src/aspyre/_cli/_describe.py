@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from aspyre._model._annotations import (
-    ContainerMountAnnotation,
     ExplicitStartAnnotation,
     HealthCheckAnnotation,
     KnownRelationshipTypes,
@@ -18,6 +17,7 @@ from aspyre._model._annotations import (
     ResourceRelationshipAnnotation,
     WaitAnnotation,
 )
+from aspyre._model._container_annotations import ContainerMountAnnotation
 from aspyre._model._endpoints import EndpointAnnotation
 from aspyre._model._environment import compute_arguments, compute_environment, is_secret_value
 from aspyre._model._graph import parents_of

@@ -11,11 +11,9 @@ from typing import Any
 from ._annotations import (
     CommandLineArgsAnnotation,
     CommandLineArgsCallbackAnnotation,
-    CommandLineArgsCallbackContext,
     ConnectionPropertyAnnotation,
     EnvironmentAnnotation,
     EnvironmentCallbackAnnotation,
-    EnvironmentCallbackContext,
     ReferenceAnnotation,
     ReferenceEnvironmentAnnotation,
     ReferenceEnvironmentFlags,
@@ -241,6 +239,7 @@ async def compute_environment(
     raises :class:`TypeError` naming the resource and the variable (``None`` is not a value; delete
     the variable to leave it out).
     """
+    from ._callback_contexts import EnvironmentCallbackContext
     env: dict[str, object] = {}
     flags_ann = resource.annotations.last(ReferenceEnvironmentAnnotation)
     flags = ReferenceEnvironmentFlags.ALL if flags_ann is None else flags_ann.flags
@@ -296,6 +295,7 @@ def _argument_kind(annotation: object) -> int:
 
 async def compute_arguments(resource: IResource, execution_context: Any = None, logger: Any = None) -> list[object]:
     """The resource's arguments (after the command), values still deferred."""
+    from ._callback_contexts import CommandLineArgsCallbackContext
     args: list[object] = []
     if isinstance(resource, PythonAppResource):
         args.extend(resource.entry_args())

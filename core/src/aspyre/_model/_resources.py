@@ -12,12 +12,7 @@ import attrs
 from aspyre._public import present_top_level as _present_top_level
 
 from .._errors import DistributedApplicationException
-from ._annotations import (
-    Annotations,
-    ContainerImageAnnotation,
-    ContainerLifetime,
-    ContainerLifetimeAnnotation,
-)
+from ._annotations import Annotations, ContainerImageAnnotation
 from ._endpoints import EndpointReference
 from ._known import KnownResourceTypes
 from ._names import name_key, validate_name
@@ -26,6 +21,8 @@ from ._values import ReferenceExpression, ValueContext
 
 if TYPE_CHECKING:
     from _typeshed import StrPath
+
+    from ._container_annotations import ContainerLifetime
 
 __all__ = [
     "ConnectionStringParameterResource",
@@ -256,6 +253,7 @@ class ContainerResource(
     @property
     def lifetime(self) -> ContainerLifetime:
         """``SESSION`` unless ``with_lifetime`` said otherwise."""
+        from ._container_annotations import ContainerLifetime, ContainerLifetimeAnnotation
         ann = self.annotations.last(ContainerLifetimeAnnotation)
         return ContainerLifetime.SESSION if ann is None else ann.lifetime
 

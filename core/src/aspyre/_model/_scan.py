@@ -16,7 +16,6 @@ from ._annotations import (
     CommandLineArgsAnnotation,
     CommandLineArgsCallbackAnnotation,
     ConnectionPropertyAnnotation,
-    DockerfileBuildAnnotation,
     EnvironmentAnnotation,
     EnvironmentCallbackAnnotation,
     ManifestPublishingCallbackAnnotation,
@@ -26,6 +25,7 @@ from ._annotations import (
     WaitAnnotation,
     _grouped_kinds,
 )
+from ._container_annotations import DockerfileBuildAnnotation
 from ._endpoints import EndpointAnnotation, EndpointReference, EndpointReferenceExpression
 from ._resources import IResource, IResourceWithConnectionString, IResourceWithParent
 from ._urls import ResourceUrlsCallbackAnnotation

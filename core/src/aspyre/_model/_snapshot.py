@@ -11,7 +11,7 @@ import attrs
 from aspyre._public import present as _present
 from aspyre._public import present_top_level as _present_top_level
 
-from ._annotations import HealthStatus
+from ._callback_contexts import HealthStatus
 from ._known import CustomResourceKnownProperties, KnownProperties, KnownResourceStates, KnownResourceTypes, StateStyle
 
 if TYPE_CHECKING:

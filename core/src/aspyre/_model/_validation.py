@@ -17,14 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from ._annotations import (
-    CommandLineArgsAnnotation,
-    ContainerImageAnnotation,
+from ._annotations import CommandLineArgsAnnotation, ContainerImageAnnotation, EnvironmentAnnotation
+from ._container_annotations import (
     ContainerMountAnnotation,
     ContainerMountType,
     ContainerNameAnnotation,
     ContainerRuntimeArgsAnnotation,
-    EnvironmentAnnotation,
 )
 from ._container_files import ContainerFilesAnnotation, container_file_problems
 from ._container_names import container_name_problem, image_reference_problem, volume_name_problem

@@ -6,12 +6,8 @@ import functools
 import logging
 from collections.abc import Callable, Mapping
 
-from .._model._annotations import (
-    ContainerLifetime,
-    KnownRelationshipTypes,
-    ResourceRelationshipAnnotation,
-    ResourceSnapshotAnnotation,
-)
+from .._model._annotations import KnownRelationshipTypes, ResourceRelationshipAnnotation, ResourceSnapshotAnnotation
+from .._model._container_annotations import ContainerLifetime
 from .._model._endpoints import EndpointAnnotation
 from .._model._resources import (
     ConnectionStringParameterResource,

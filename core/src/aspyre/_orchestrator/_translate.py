@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 import anyio
 import attrs
 
-from .._model._annotations import (
+from .._model._container_annotations import (
     ContainerImagePullPolicy,
     ContainerImagePullPolicyAnnotation,
     ContainerMountAnnotation,

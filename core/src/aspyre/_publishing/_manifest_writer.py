@@ -16,13 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from aspyre._errors import DistributedApplicationException
-from aspyre._model._annotations import (
-    ContainerImageAnnotation,
-    ContainerMountAnnotation,
-    ContainerMountType,
-    DockerfileBuildAnnotation,
-    ManifestPublishingCallbackAnnotation,
-)
+from aspyre._model._annotations import ContainerImageAnnotation, ManifestPublishingCallbackAnnotation
+from aspyre._model._container_annotations import ContainerMountAnnotation, ContainerMountType, DockerfileBuildAnnotation
 from aspyre._model._endpoints import EndpointAnnotation
 from aspyre._model._environment import compute_arguments, compute_environment
 from aspyre._model._execution import ExecutionContext

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any, Self, cast
+from typing import TYPE_CHECKING, Any, Self, cast
 
 from aspyre._model._annotations import (
     CommandLineArgsAnnotation,
     CommandLineArgsCallbackAnnotation,
-    CommandLineArgsCallbackContext,
     ConnectionPropertyAnnotation,
     EnvironmentAnnotation,
     EnvironmentCallbackAnnotation,
-    EnvironmentCallbackContext,
     KnownRelationshipTypes,
     MutationBehavior,
     ReferenceAnnotation,
@@ -34,6 +32,9 @@ from aspyre._model._resources import (
 from aspyre._model._values import ReferenceExpression, SupportsResource, as_value
 
 from ._base import R_co, ResourceBuilderBase, a_noun, check_type, invalid, require, unwrap
+
+if TYPE_CHECKING:
+    from aspyre._model._callback_contexts import CommandLineArgsCallbackContext, EnvironmentCallbackContext
 
 __all__ = ["EnvironmentMethods"]
 
