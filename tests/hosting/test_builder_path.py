@@ -24,6 +24,12 @@ NOT_ON_THE_BUILDER_PATH = [
     "aspyre._model._external",
     "aspyre._model._urls",
     "aspyre._model._exec_limits",
+    # Annotations and resources only some app hosts use, and the callbacks' contexts (run and publish mode).
+    "aspyre._model._container_annotations",
+    "aspyre._model._callback_contexts",
+    "aspyre._model._connection_strings",
+    "aspyre._model._python",
+    "aspyre._model._environment",
     "aspyre._orchestrator._orchestrator",
     "aspyre._orchestrator._executor",
     "aspyre._publishing",

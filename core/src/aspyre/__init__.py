@@ -36,6 +36,7 @@ if _TYPE_CHECKING:
         WaitBehavior,
     )
     from ._model._callback_contexts import HealthCheckContext, HealthCheckResult, HealthStatus
+    from ._model._connection_strings import ConnectionStringParameterResource, ConnectionStringResource
     from ._model._container_annotations import ContainerImagePullPolicy, ContainerLifetime
     from ._model._container_files import ContainerDirectory, ContainerFile
     from ._model._endpoints import EndpointNotAllocatedError, EndpointProperty, EndpointProtocol, EndpointReference
@@ -44,9 +45,8 @@ if _TYPE_CHECKING:
     from ._model._graph import ModelValidationError
     from ._model._known import IconVariant, KnownResourceStates, StateStyle, UrlDisplayLocation
     from ._model._names import InvalidNameError
+    from ._model._python import PythonAppResource, PythonEntrypointType, UvicornAppResource
     from ._model._resources import (
-        ConnectionStringParameterResource,
-        ConnectionStringResource,
         ContainerResource,
         ExecutableResource,
         GenerateParameterDefault,
@@ -61,10 +61,7 @@ if _TYPE_CHECKING:
         IResourceWithWaitSupport,
         MissingParameterValueError,
         ParameterResource,
-        PythonAppResource,
-        PythonEntrypointType,
         Resource,
-        UvicornAppResource,
     )
     from ._model._snapshot import ResourceSnapshot
     from ._model._values import ReferenceExpression
@@ -155,15 +152,15 @@ _LAZY: dict[str, str] = {
     ),
     **dict.fromkeys(["HealthCheckContext", "HealthCheckResult", "HealthStatus"], "._model._callback_contexts"),
     **dict.fromkeys(["ContainerImagePullPolicy", "ContainerLifetime"], "._model._container_annotations"),
+    **dict.fromkeys(["ConnectionStringParameterResource", "ConnectionStringResource"], "._model._connection_strings"),
     **dict.fromkeys(["ContainerDirectory", "ContainerFile"], "._model._container_files"),
+    **dict.fromkeys(["PythonAppResource", "PythonEntrypointType", "UvicornAppResource"], "._model._python"),
     **dict.fromkeys(["ExecutionContext", "Operation"], "._model._execution"),
     **dict.fromkeys(["ExternalServiceResource"], "._model._external"),
     **dict.fromkeys(["ModelValidationError"], "._model._graph"),
     **dict.fromkeys(["InvalidNameError"], "._model._names"),
     **dict.fromkeys(
         [
-            "ConnectionStringParameterResource",
-            "ConnectionStringResource",
             "ContainerResource",
             "ExecutableResource",
             "GenerateParameterDefault",
@@ -178,10 +175,7 @@ _LAZY: dict[str, str] = {
             "IResourceWithWaitSupport",
             "MissingParameterValueError",
             "ParameterResource",
-            "PythonAppResource",
-            "PythonEntrypointType",
             "Resource",
-            "UvicornAppResource",
         ],
         "._model._resources",
     ),

@@ -21,6 +21,7 @@ from aspyre._model._container_annotations import ContainerMountAnnotation
 from aspyre._model._endpoints import EndpointAnnotation
 from aspyre._model._environment import compute_arguments, compute_environment, is_secret_value
 from aspyre._model._graph import parents_of
+from aspyre._model._python import PythonAppResource
 from aspyre._model._resources import (
     ContainerResource,
     ExecutableResource,
@@ -29,7 +30,6 @@ from aspyre._model._resources import (
     IResourceWithConnectionString,
     IResourceWithEnvironment,
     ParameterResource,
-    PythonAppResource,
     capability_names,
     resource_type_name,
 )

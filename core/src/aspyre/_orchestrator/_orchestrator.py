@@ -32,9 +32,9 @@ from .._eventing._events import (
     ResourceStoppedEvent,
 )
 from .._model._annotations import ExplicitStartAnnotation
+from .._model._connection_strings import ConnectionStringResource
 from .._model._graph import parents_of
 from .._model._resources import (
-    ConnectionStringResource,
     ContainerResource,
     ExecutableResource,
     IResource,

@@ -7,18 +7,17 @@ import logging
 from collections.abc import Callable, Mapping
 
 from .._model._annotations import KnownRelationshipTypes, ResourceRelationshipAnnotation, ResourceSnapshotAnnotation
+from .._model._connection_strings import ConnectionStringParameterResource, ConnectionStringResource
 from .._model._container_annotations import ContainerLifetime
 from .._model._endpoints import EndpointAnnotation
+from .._model._python import PythonAppResource
 from .._model._resources import (
-    ConnectionStringParameterResource,
-    ConnectionStringResource,
     ContainerResource,
     ExecutableResource,
     IResource,
     IResourceWithParent,
     MissingParameterValueError,
     ParameterResource,
-    PythonAppResource,
     resource_type_name,
 )
 from .._model._snapshot import (

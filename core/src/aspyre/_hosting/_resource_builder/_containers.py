@@ -29,13 +29,7 @@ from aspyre._model._container_names import (
 )
 from aspyre._model._endpoints import ProxySupportAnnotation
 from aspyre._model._names import APP_HOST_HASH_VOLUME
-from aspyre._model._resources import (
-    ContainerResource,
-    ExecutableResource,
-    IResource,
-    ParameterResource,
-    PythonAppResource,
-)
+from aspyre._model._resources import ContainerResource, ExecutableResource, IResource, ParameterResource
 from aspyre._platform import app_host_hash_of
 
 from ._base import R_co, ResourceBuilderBase, check_type, invalid, require_type
@@ -47,6 +41,7 @@ if TYPE_CHECKING:
         DockerfileBuildAnnotation,
     )
     from aspyre._model._container_files import ContainerFilesCallback, ContainerFileSystemEntry
+    from aspyre._model._python import PythonAppResource
 
     from . import ResourceBuilder
 
@@ -321,6 +316,7 @@ class ContainerMethods(ResourceBuilderBase[R_co]):
         built from the app's Dockerfile instead of as an executable).
         """
         from aspyre._model._container_annotations import DockerfileBuildAnnotation
+        from aspyre._model._python import PythonAppResource
         require_type(
             self.resource,
             (ContainerResource, PythonAppResource),

@@ -20,7 +20,6 @@ from aspyre._model._annotations import (
     ReferenceEnvironmentFlags,
 )
 from aspyre._model._endpoints import EndpointReference
-from aspyre._model._environment import VALUE_KINDS, none_value_error
 from aspyre._model._resources import (
     IResource,
     IResourceWithArgs,
@@ -29,7 +28,7 @@ from aspyre._model._resources import (
     IResourceWithEnvironment,
     IResourceWithServiceDiscovery,
 )
-from aspyre._model._values import ReferenceExpression, SupportsResource, as_value
+from aspyre._model._values import VALUE_KINDS, ReferenceExpression, SupportsResource, as_value, none_value_error
 
 from ._base import R_co, ResourceBuilderBase, a_noun, check_type, invalid, require, unwrap
 

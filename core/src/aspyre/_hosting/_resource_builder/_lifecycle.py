@@ -27,11 +27,7 @@ from aspyre._model._annotations import (
     WaitType,
 )
 from aspyre._model._parents import lifecycle_parent, parents_of
-from aspyre._model._resources import (
-    ConnectionStringResource,
-    IResource,
-    IResourceWithWaitSupport,
-)
+from aspyre._model._resources import IResource, IResourceWithWaitSupport
 
 from ._base import R_co, ResourceBuilderBase, check_type, invalid, require, unwrap
 
@@ -58,6 +54,7 @@ class LifecycleMethods(ResourceBuilderBase[R_co]):
         *,
         relationship: bool = True,
     ) -> Self:
+        from aspyre._model._connection_strings import ConnectionStringResource
         res = self._resource
         require(res, IResourceWithWaitSupport, "wait-support", method)
         check_type(res, method, "exit_code", exit_code, int, "an int")
