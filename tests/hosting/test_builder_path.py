@@ -28,6 +28,7 @@ NOT_ON_THE_BUILDER_PATH = [
     "aspyre._model._container_annotations",
     "aspyre._model._callback_contexts",
     "aspyre._model._connection_strings",
+    "aspyre._model._dependencies",
     "aspyre._model._python",
     "aspyre._model._environment",
     "aspyre._orchestrator._orchestrator",

@@ -32,13 +32,12 @@ if _TYPE_CHECKING:
     from ._hosting._resource_builder import ResourceBuilder
     from ._model._annotations import (
         KnownRelationshipTypes,
-        ReferenceEnvironmentFlags,
-        WaitBehavior,
     )
     from ._model._callback_contexts import HealthCheckContext, HealthCheckResult, HealthStatus
     from ._model._connection_strings import ConnectionStringParameterResource, ConnectionStringResource
     from ._model._container_annotations import ContainerImagePullPolicy, ContainerLifetime
     from ._model._container_files import ContainerDirectory, ContainerFile
+    from ._model._dependencies import ReferenceEnvironmentFlags, WaitBehavior
     from ._model._endpoints import EndpointNotAllocatedError, EndpointProperty, EndpointProtocol, EndpointReference
     from ._model._execution import ExecutionContext, Operation
     from ._model._external import ExternalServiceResource
@@ -142,8 +141,6 @@ _LAZY: dict[str, str] = {
     **dict.fromkeys(
         [
             "KnownRelationshipTypes",
-            "ReferenceEnvironmentFlags",
-            "WaitBehavior",
         ],
         "._model._annotations",
     ),
@@ -153,6 +150,7 @@ _LAZY: dict[str, str] = {
     **dict.fromkeys(["HealthCheckContext", "HealthCheckResult", "HealthStatus"], "._model._callback_contexts"),
     **dict.fromkeys(["ContainerImagePullPolicy", "ContainerLifetime"], "._model._container_annotations"),
     **dict.fromkeys(["ConnectionStringParameterResource", "ConnectionStringResource"], "._model._connection_strings"),
+    **dict.fromkeys(["ReferenceEnvironmentFlags", "WaitBehavior"], "._model._dependencies"),
     **dict.fromkeys(["ContainerDirectory", "ContainerFile"], "._model._container_files"),
     **dict.fromkeys(["PythonAppResource", "PythonEntrypointType", "UvicornAppResource"], "._model._python"),
     **dict.fromkeys(["ExecutionContext", "Operation"], "._model._execution"),

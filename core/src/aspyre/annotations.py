@@ -12,22 +12,15 @@ from ._model._annotations import (
     Annotations,
     CommandLineArgsAnnotation,
     CommandLineArgsCallbackAnnotation,
-    ConnectionPropertyAnnotation,
     ContainerImageAnnotation,
     EnvironmentAnnotation,
     EnvironmentCallbackAnnotation,
-    ExplicitStartAnnotation,
     HealthCheckAnnotation,
     ManifestPublishingCallbackAnnotation,
     MutationBehavior,
-    ReferenceAnnotation,
-    ReferenceEnvironmentAnnotation,
     ResourceAnnotation,
     ResourceCommandAnnotation,
-    ResourceRelationshipAnnotation,
     ResourceSnapshotAnnotation,
-    WaitAnnotation,
-    WaitType,
 )
 from ._model._deployment import (
     CommandProbeAnnotation,
@@ -53,6 +46,15 @@ if _TYPE_CHECKING:
         DockerfileBuildAnnotation,
     )
     from ._model._container_files import ContainerFilesAnnotation
+    from ._model._dependencies import (
+        ConnectionPropertyAnnotation,
+        ExplicitStartAnnotation,
+        ReferenceAnnotation,
+        ReferenceEnvironmentAnnotation,
+        ResourceRelationshipAnnotation,
+        WaitAnnotation,
+        WaitType,
+    )
     from ._model._install import InstallCommand, PackageInstallAnnotation
     from ._model._otlp import OtlpExporterAnnotation
     from ._model._python import AutoInstrumentationAnnotation, DebugpyAnnotation, PythonPackageManagerAnnotation
@@ -114,9 +116,21 @@ __all__ = [
     "WaitType",
 ]
 
-#: Names an app host's builder does not need, imported on first use (containers' runtime options, Python apps'
+#: Names an app host's builder does not need, imported on first use (references, waits and relationships, containers' runtime options, Python apps'
 #: annotations, container files, telemetry export, URLs and icons); their modules present them as ``aspyre.annotations`` themselves.
 _LAZY: dict[str, str] = {
+    **dict.fromkeys(
+        [
+            "ConnectionPropertyAnnotation",
+            "ExplicitStartAnnotation",
+            "ReferenceAnnotation",
+            "ReferenceEnvironmentAnnotation",
+            "ResourceRelationshipAnnotation",
+            "WaitAnnotation",
+            "WaitType",
+        ],
+        "._model._dependencies",
+    ),
     **dict.fromkeys(["CommandLineArgsCallbackContext", "EnvironmentCallbackContext"], "._model._callback_contexts"),
     **dict.fromkeys(
         [

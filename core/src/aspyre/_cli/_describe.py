@@ -9,15 +9,17 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from aspyre._model._annotations import (
-    ExplicitStartAnnotation,
     HealthCheckAnnotation,
     KnownRelationshipTypes,
     ManifestPublishingCallbackAnnotation,
+)
+from aspyre._model._container_annotations import ContainerMountAnnotation
+from aspyre._model._dependencies import (
+    ExplicitStartAnnotation,
     ReferenceAnnotation,
     ResourceRelationshipAnnotation,
     WaitAnnotation,
 )
-from aspyre._model._container_annotations import ContainerMountAnnotation
 from aspyre._model._endpoints import EndpointAnnotation
 from aspyre._model._environment import compute_arguments, compute_environment, is_secret_value
 from aspyre._model._graph import parents_of

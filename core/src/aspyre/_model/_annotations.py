@@ -12,32 +12,22 @@ from aspyre._public import present_top_level as _present_top_level
 
 if TYPE_CHECKING:
     from ._callback_contexts import CommandLineArgsCallbackContext, EnvironmentCallbackContext, HealthCheckContext
-    from ._resources import IResource
     from ._snapshot import ResourceSnapshot
 
 __all__ = [
     "Annotations",
     "CommandLineArgsAnnotation",
     "CommandLineArgsCallbackAnnotation",
-    "ConnectionPropertyAnnotation",
     "ContainerImageAnnotation",
     "EnvironmentAnnotation",
     "EnvironmentCallbackAnnotation",
-    "ExplicitStartAnnotation",
     "HealthCheckAnnotation",
     "KnownRelationshipTypes",
     "ManifestPublishingCallbackAnnotation",
     "MutationBehavior",
-    "ReferenceAnnotation",
-    "ReferenceEnvironmentAnnotation",
-    "ReferenceEnvironmentFlags",
     "ResourceAnnotation",
     "ResourceCommandAnnotation",
-    "ResourceRelationshipAnnotation",
     "ResourceSnapshotAnnotation",
-    "WaitAnnotation",
-    "WaitBehavior",
-    "WaitType",
 ]
 
 
@@ -78,8 +68,8 @@ class Annotations:
     """The ordered annotations of a resource.
 
     >>> anns = Annotations()
-    >>> _ = anns.add(ExplicitStartAnnotation())
-    >>> anns.last(ExplicitStartAnnotation) is not None
+    >>> _ = anns.add(EnvironmentAnnotation("LOG_LEVEL", "debug"))
+    >>> anns.last(EnvironmentAnnotation) is not None
     True
     """
 
@@ -238,87 +228,7 @@ class CommandLineArgsCallbackAnnotation(ResourceAnnotation):
     callback: Callable[[CommandLineArgsCallbackContext], Awaitable[None] | None]
 
 
-class ReferenceEnvironmentFlags(enum.Flag):
-    """Which variables :meth:`with_reference` injects."""
-
-    NONE = 0
-    CONNECTION_STRING = enum.auto()
-    CONNECTION_PROPERTIES = enum.auto()
-    SERVICE_DISCOVERY = enum.auto()
-    ENDPOINTS = enum.auto()
-    ALL = CONNECTION_STRING | CONNECTION_PROPERTIES | SERVICE_DISCOVERY | ENDPOINTS
-
-
-@attrs.frozen
-class ReferenceEnvironmentAnnotation(ResourceAnnotation):
-    """``with_reference_environment``: which variables ``with_reference`` injects on this resource."""
-
-    flags: ReferenceEnvironmentFlags
-
-
-@attrs.frozen
-class ReferenceAnnotation(ResourceAnnotation):
-    """``with_reference``: the destination receives the source's connection information.
-
-    ``connection_name`` replaces the source's name in the connection-string variables
-    (``ConnectionStrings__{connection_name}``, ``{CONNECTION_NAME}_{PROPERTY}``);
-    ``service_name`` replaces it in the service-discovery variables
-    (``services__{service_name}__...``, ``{service_name}_{ENDPOINT}``). ``endpoint_name`` is set
-    when one endpoint was referenced (``with_reference(api.get_endpoint("http"))``).
-    """
-
-    source: IResource
-    connection_name: str | None = None
-    optional: bool = False
-    endpoint_name: str | None = None
-    #: Whether connection-string variables are wanted (False for endpoint-only references).
-    use_connection_string: bool = True
-    #: Whether service-discovery variables are wanted.
-    use_service_discovery: bool = True
-    service_name: str | None = None
-
-
-@attrs.frozen
-class ConnectionPropertyAnnotation(ResourceAnnotation):
-    """An extra connection property (``{NAME}_{PROPERTY}`` on referencing resources)."""
-
-    name: str
-    value: object
-
-
 # --------------------------------------------------------------------------- lifecycle
-
-
-class WaitType(enum.Enum):
-    """What a wait waits for: healthy (``wait_for``), started (``wait_for_start``), finished (``wait_for_completion``)."""
-
-    WAIT_UNTIL_HEALTHY = "healthy"
-    WAIT_UNTIL_STARTED = "started"
-    WAIT_FOR_COMPLETION = "completion"
-
-
-class WaitBehavior(enum.Enum):
-    """What a waiter does when the resource it waits for fails or stops."""
-
-    #: Keep waiting (the dependency may be restarted).
-    WAIT_ON_RESOURCE_UNAVAILABLE = "wait"
-    #: Give up: the waiter becomes FailedToStart with a reason naming the dependency.
-    STOP_ON_RESOURCE_UNAVAILABLE = "stop"
-
-
-@attrs.frozen
-class WaitAnnotation(ResourceAnnotation):
-    """The resource starts only once ``resource`` reached ``wait_type`` (with ``exit_code`` for completion)."""
-
-    resource: IResource
-    wait_type: WaitType
-    exit_code: int = 0
-    behavior: WaitBehavior | None = None
-
-
-@attrs.frozen
-class ExplicitStartAnnotation(ResourceAnnotation):
-    """Do not start the resource automatically; ``app.start_resource(name)`` starts it."""
 
 
 @attrs.frozen
@@ -335,14 +245,6 @@ class KnownRelationshipTypes:
     WAIT_FOR = "WaitFor"
     REFERENCE = "Reference"
     PARENT = "Parent"
-
-
-@attrs.frozen
-class ResourceRelationshipAnnotation(ResourceAnnotation):
-    """A named edge to another resource, for display (``Parent`` relationships also count as parents)."""
-
-    resource: IResource
-    type: str
 
 
 @attrs.frozen

@@ -13,14 +13,16 @@ from aspyre._public import present as _present
 from ._annotations import (
     CommandLineArgsAnnotation,
     CommandLineArgsCallbackAnnotation,
-    ConnectionPropertyAnnotation,
     EnvironmentAnnotation,
     EnvironmentCallbackAnnotation,
+)
+from ._connection_strings import ConnectionStringReference
+from ._dependencies import (
+    ConnectionPropertyAnnotation,
     ReferenceAnnotation,
     ReferenceEnvironmentAnnotation,
     ReferenceEnvironmentFlags,
 )
-from ._connection_strings import ConnectionStringReference
 from ._endpoints import EndpointAnnotation, EndpointProperty, EndpointReference
 from ._names import name_key
 from ._python import PythonAppResource

@@ -9,11 +9,9 @@ from aspyre._public import present as _present
 from aspyre._public import present_top_level as _present_top_level
 
 from .._errors import DistributedApplicationException
-from ._annotations import (
-    CommandLineArgsAnnotation,
+from ._annotations import CommandLineArgsAnnotation, EnvironmentAnnotation, KnownRelationshipTypes
+from ._dependencies import (
     ConnectionPropertyAnnotation,
-    EnvironmentAnnotation,
-    KnownRelationshipTypes,
     ReferenceAnnotation,
     ResourceRelationshipAnnotation,
     WaitAnnotation,

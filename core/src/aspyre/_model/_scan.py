@@ -15,17 +15,19 @@ from typing import Any
 from ._annotations import (
     CommandLineArgsAnnotation,
     CommandLineArgsCallbackAnnotation,
-    ConnectionPropertyAnnotation,
     EnvironmentAnnotation,
     EnvironmentCallbackAnnotation,
     ManifestPublishingCallbackAnnotation,
+    _grouped_kinds,
+)
+from ._container_annotations import DockerfileBuildAnnotation
+from ._dependencies import (
+    ConnectionPropertyAnnotation,
     ReferenceAnnotation,
     ReferenceEnvironmentAnnotation,
     ResourceRelationshipAnnotation,
     WaitAnnotation,
-    _grouped_kinds,
 )
-from ._container_annotations import DockerfileBuildAnnotation
 from ._endpoints import EndpointAnnotation, EndpointReference, EndpointReferenceExpression
 from ._resources import IResource, IResourceWithConnectionString, IResourceWithParent
 from ._urls import ResourceUrlsCallbackAnnotation

@@ -31,8 +31,8 @@ from .._eventing._events import (
     ResourceSnapshotChangedEvent,
     ResourceStoppedEvent,
 )
-from .._model._annotations import ExplicitStartAnnotation
 from .._model._connection_strings import ConnectionStringResource
+from .._model._dependencies import ExplicitStartAnnotation
 from .._model._graph import parents_of
 from .._model._resources import (
     ContainerResource,

@@ -6,9 +6,10 @@ import functools
 import logging
 from collections.abc import Callable, Mapping
 
-from .._model._annotations import KnownRelationshipTypes, ResourceRelationshipAnnotation, ResourceSnapshotAnnotation
+from .._model._annotations import KnownRelationshipTypes, ResourceSnapshotAnnotation
 from .._model._connection_strings import ConnectionStringParameterResource, ConnectionStringResource
 from .._model._container_annotations import ContainerLifetime
+from .._model._dependencies import ResourceRelationshipAnnotation
 from .._model._endpoints import EndpointAnnotation
 from .._model._python import PythonAppResource
 from .._model._resources import (

@@ -10,14 +10,10 @@ from typing import TYPE_CHECKING, Any, Self, cast
 from aspyre._model._annotations import (
     CommandLineArgsAnnotation,
     CommandLineArgsCallbackAnnotation,
-    ConnectionPropertyAnnotation,
     EnvironmentAnnotation,
     EnvironmentCallbackAnnotation,
     KnownRelationshipTypes,
     MutationBehavior,
-    ReferenceAnnotation,
-    ReferenceEnvironmentAnnotation,
-    ReferenceEnvironmentFlags,
 )
 from aspyre._model._endpoints import EndpointReference
 from aspyre._model._resources import (
@@ -34,6 +30,9 @@ from ._base import R_co, ResourceBuilderBase, a_noun, check_type, invalid, requi
 
 if TYPE_CHECKING:
     from aspyre._model._callback_contexts import CommandLineArgsCallbackContext, EnvironmentCallbackContext
+    from aspyre._model._dependencies import (
+        ReferenceEnvironmentFlags,
+    )
 
 __all__ = ["EnvironmentMethods"]
 
@@ -136,6 +135,7 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
 
     def with_connection_property(self, name: str, value: object) -> Self:
         """Add a connection property (``{NAME}_{PROPERTY}`` on resources that reference this one)."""
+        from aspyre._model._dependencies import ConnectionPropertyAnnotation
         res = self._resource
         require(res, IResourceWithConnectionString, "connection-string", "with_connection_property")
         check_type(res, "with_connection_property", "name", name, str, "a str (the property's name)")
@@ -170,6 +170,7 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
         Which of these are injected is chosen with :meth:`with_reference_environment`. Adds a
         ``Reference`` relationship.
         """
+        from aspyre._model._dependencies import ReferenceAnnotation
         res = self._resource
         require(res, IResourceWithEnvironment, "environment", "with_reference")
         for param, value in (("connection_name", connection_name), ("name", name)):
@@ -256,6 +257,7 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
 
     def with_reference_environment(self, flags: ReferenceEnvironmentFlags) -> Self:
         """Choose which variables ``with_reference`` injects (default: all)."""
+        from aspyre._model._dependencies import ReferenceEnvironmentAnnotation, ReferenceEnvironmentFlags
         require(self._resource, IResourceWithEnvironment, "environment", "with_reference_environment")
         check_type(
             self._resource, "with_reference_environment", "flags", flags, ReferenceEnvironmentFlags,

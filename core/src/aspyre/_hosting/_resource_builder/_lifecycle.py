@@ -16,15 +16,11 @@ from aspyre._eventing._events import (
     ResourceStoppedEvent,
 )
 from aspyre._model._annotations import (
-    ExplicitStartAnnotation,
     KnownRelationshipTypes,
     ManifestPublishingCallbackAnnotation,
     MutationBehavior,
     ResourceCommandAnnotation,
     ResourceSnapshotAnnotation,
-    WaitAnnotation,
-    WaitBehavior,
-    WaitType,
 )
 from aspyre._model._parents import lifecycle_parent, parents_of
 from aspyre._model._resources import IResource, IResourceWithWaitSupport
@@ -32,6 +28,7 @@ from aspyre._model._resources import IResource, IResourceWithWaitSupport
 from ._base import R_co, ResourceBuilderBase, check_type, invalid, require, unwrap
 
 if TYPE_CHECKING:
+    from aspyre._model._dependencies import WaitBehavior, WaitType
     from aspyre._model._snapshot import ResourceSnapshot
 
 __all__ = ["LifecycleMethods"]
@@ -55,6 +52,7 @@ class LifecycleMethods(ResourceBuilderBase[R_co]):
         relationship: bool = True,
     ) -> Self:
         from aspyre._model._connection_strings import ConnectionStringResource
+        from aspyre._model._dependencies import WaitAnnotation, WaitBehavior, WaitType
         res = self._resource
         require(res, IResourceWithWaitSupport, "wait-support", method)
         check_type(res, method, "exit_code", exit_code, int, "an int")
@@ -94,18 +92,22 @@ class LifecycleMethods(ResourceBuilderBase[R_co]):
 
     def wait_for(self, dependency: object, behavior: WaitBehavior | None = None) -> Self:
         """Start only once ``dependency`` is Running, healthy, and its resource-ready handlers finished."""
+        from aspyre._model._dependencies import WaitType
         return self._wait(dependency, WaitType.WAIT_UNTIL_HEALTHY, 0, behavior, "wait_for")
 
     def wait_for_start(self, dependency: object, behavior: WaitBehavior | None = None) -> Self:
         """Start only once ``dependency`` is Running."""
+        from aspyre._model._dependencies import WaitType
         return self._wait(dependency, WaitType.WAIT_UNTIL_STARTED, 0, behavior, "wait_for_start")
 
     def wait_for_completion(self, dependency: object, exit_code: int = 0) -> Self:
         """Start only once ``dependency`` finished with ``exit_code`` (else fail to start)."""
+        from aspyre._model._dependencies import WaitType
         return self._wait(dependency, WaitType.WAIT_FOR_COMPLETION, exit_code, None, "wait_for_completion")
 
     def with_explicit_start(self) -> Self:
         """Do not start automatically: the resource stays NotStarted until ``app.start_resource(name)``."""
+        from aspyre._model._dependencies import ExplicitStartAnnotation
         return self.with_annotation(ExplicitStartAnnotation(), MutationBehavior.REPLACE)
 
     # -- relationships, commands, publishing -----------------------------------------------------
