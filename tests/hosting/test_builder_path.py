@@ -31,6 +31,8 @@ NOT_ON_THE_BUILDER_PATH = [
     "aspyre._model._dependencies",
     "aspyre._model._python",
     "aspyre._model._environment",
+    # The events that report how a run or a publish progresses (published there).
+    "aspyre._eventing._progress_events",
     "aspyre._orchestrator._orchestrator",
     "aspyre._orchestrator._executor",
     "aspyre._publishing",

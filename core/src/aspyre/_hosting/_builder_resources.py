@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from aspyre._eventing._events import BeforeResourceStartedEvent, InitializeResourceEvent
+from aspyre._eventing._events import InitializeResourceEvent
 from aspyre._model._annotations import (
     ContainerImageAnnotation,
     ManifestPublishingCallbackAnnotation,
@@ -110,6 +110,7 @@ async def _on_initialize(event: InitializeResourceEvent) -> None:
     import functools
     import urllib.parse
 
+    from aspyre._eventing._progress_events import BeforeResourceStartedEvent
     from aspyre._model._external import ExternalServiceResource
 
     resource = event.resource

@@ -19,14 +19,12 @@ import anyio.abc
 
 from .._eventing._app import App
 from .._eventing._bus import EventDispatchBehavior
-from .._eventing._events import (
+from .._eventing._events import BeforeStartEvent, Event, InitializeResourceEvent
+from .._eventing._progress_events import (
     AfterEndpointsAllocatedEvent,
     AfterResourcesCreatedEvent,
     BeforeResourceStartedEvent,
-    BeforeStartEvent,
     ConnectionStringAvailableEvent,
-    Event,
-    InitializeResourceEvent,
     ResourceEndpointsAllocatedEvent,
     ResourceSnapshotChangedEvent,
     ResourceStoppedEvent,

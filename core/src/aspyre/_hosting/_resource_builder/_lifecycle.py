@@ -6,15 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Self
 
-from aspyre._eventing._events import (
-    BeforeResourceStartedEvent,
-    ConnectionStringAvailableEvent,
-    Event,
-    InitializeResourceEvent,
-    ResourceEndpointsAllocatedEvent,
-    ResourceReadyEvent,
-    ResourceStoppedEvent,
-)
+from aspyre._eventing._events import Event, InitializeResourceEvent, ResourceReadyEvent
 from aspyre._model._annotations import (
     KnownRelationshipTypes,
     ManifestPublishingCallbackAnnotation,
@@ -28,6 +20,12 @@ from aspyre._model._resources import IResource, IResourceWithWaitSupport
 from ._base import R_co, ResourceBuilderBase, check_type, invalid, require, unwrap
 
 if TYPE_CHECKING:
+    from aspyre._eventing._progress_events import (
+        BeforeResourceStartedEvent,
+        ConnectionStringAvailableEvent,
+        ResourceEndpointsAllocatedEvent,
+        ResourceStoppedEvent,
+    )
     from aspyre._model._dependencies import WaitBehavior, WaitType
     from aspyre._model._snapshot import ResourceSnapshot
 
@@ -212,14 +210,17 @@ class LifecycleMethods(ResourceBuilderBase[R_co]):
 
     def on_resource_endpoints_allocated(self, handler: Callable[[ResourceEndpointsAllocatedEvent], Any]) -> Self:
         """Subscribe ``handler`` to this resource's :class:`ResourceEndpointsAllocatedEvent`."""
+        from aspyre._eventing._progress_events import ResourceEndpointsAllocatedEvent
         return self._on(ResourceEndpointsAllocatedEvent, handler)
 
     def on_connection_string_available(self, handler: Callable[[ConnectionStringAvailableEvent], Any]) -> Self:
         """Subscribe ``handler`` to this resource's :class:`ConnectionStringAvailableEvent`."""
+        from aspyre._eventing._progress_events import ConnectionStringAvailableEvent
         return self._on(ConnectionStringAvailableEvent, handler)
 
     def on_before_resource_started(self, handler: Callable[[BeforeResourceStartedEvent], Any]) -> Self:
         """Subscribe ``handler`` to this resource's :class:`BeforeResourceStartedEvent`."""
+        from aspyre._eventing._progress_events import BeforeResourceStartedEvent
         return self._on(BeforeResourceStartedEvent, handler)
 
     def on_resource_ready(self, handler: Callable[[ResourceReadyEvent], Any]) -> Self:
@@ -228,5 +229,6 @@ class LifecycleMethods(ResourceBuilderBase[R_co]):
 
     def on_resource_stopped(self, handler: Callable[[ResourceStoppedEvent], Any]) -> Self:
         """Subscribe ``handler`` to this resource's :class:`ResourceStoppedEvent`."""
+        from aspyre._eventing._progress_events import ResourceStoppedEvent
         return self._on(ResourceStoppedEvent, handler)
 
