@@ -33,6 +33,8 @@ NOT_ON_THE_BUILDER_PATH = [
     "aspyre._model._environment",
     # The events that report how a run or a publish progresses (published there).
     "aspyre._eventing._progress_events",
+    # Loading an app host (aspyre run, the pytest plugin): the app's start and run look it up when they need it.
+    "aspyre._hosting._loading",
     "aspyre._orchestrator._orchestrator",
     "aspyre._orchestrator._executor",
     "aspyre._publishing",

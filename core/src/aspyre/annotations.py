@@ -20,7 +20,6 @@ from ._model._annotations import (
     MutationBehavior,
     ResourceAnnotation,
     ResourceCommandAnnotation,
-    ResourceSnapshotAnnotation,
 )
 from ._model._deployment import (
     CommandProbeAnnotation,
@@ -58,6 +57,7 @@ if _TYPE_CHECKING:
     from ._model._install import InstallCommand, PackageInstallAnnotation
     from ._model._otlp import OtlpExporterAnnotation
     from ._model._python import AutoInstrumentationAnnotation, DebugpyAnnotation, PythonPackageManagerAnnotation
+    from ._model._snapshot import ResourceSnapshotAnnotation
     from ._model._urls import (
         ResourceIconAnnotation,
         ResourceUrlAnnotation,
@@ -119,6 +119,7 @@ __all__ = [
 #: Names an app host's builder does not need, imported on first use (references, waits and relationships, containers' runtime options, Python apps'
 #: annotations, container files, telemetry export, URLs and icons); their modules present them as ``aspyre.annotations`` themselves.
 _LAZY: dict[str, str] = {
+    **dict.fromkeys(["ResourceSnapshotAnnotation"], "._model._snapshot"),
     **dict.fromkeys(
         [
             "ConnectionPropertyAnnotation",

@@ -7,11 +7,7 @@ import os
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from aspyre._eventing._events import InitializeResourceEvent
-from aspyre._model._annotations import (
-    ContainerImageAnnotation,
-    ManifestPublishingCallbackAnnotation,
-    ResourceSnapshotAnnotation,
-)
+from aspyre._model._annotations import ContainerImageAnnotation, ManifestPublishingCallbackAnnotation
 from aspyre._model._known import CustomResourceKnownProperties, KnownResourceStates, StateStyle
 from aspyre._model._names import validate_name
 from aspyre._model._resources import ContainerResource, ParameterResource
@@ -70,6 +66,7 @@ class ResourceKindsMixin:
         ``wait_for`` waits until it answers. It is left out of the manifest.
         """
         from aspyre._model._external import ExternalServiceResource, external_url_problem
+        from aspyre._model._snapshot import ResourceSnapshotAnnotation
 
         validate_name("Resource", name)
         target = getattr(url, "resource", url)

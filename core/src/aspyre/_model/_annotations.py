@@ -12,7 +12,6 @@ from aspyre._public import present_top_level as _present_top_level
 
 if TYPE_CHECKING:
     from ._callback_contexts import CommandLineArgsCallbackContext, EnvironmentCallbackContext, HealthCheckContext
-    from ._snapshot import ResourceSnapshot
 
 __all__ = [
     "Annotations",
@@ -27,7 +26,6 @@ __all__ = [
     "MutationBehavior",
     "ResourceAnnotation",
     "ResourceCommandAnnotation",
-    "ResourceSnapshotAnnotation",
 ]
 
 
@@ -245,13 +243,6 @@ class KnownRelationshipTypes:
     WAIT_FOR = "WaitFor"
     REFERENCE = "Reference"
     PARENT = "Parent"
-
-
-@attrs.frozen
-class ResourceSnapshotAnnotation(ResourceAnnotation):
-    """The snapshot shown before the resource's first update (``with_initial_state``)."""
-
-    initial_snapshot: ResourceSnapshot
 
 
 @attrs.frozen

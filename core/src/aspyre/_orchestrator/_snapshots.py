@@ -6,7 +6,7 @@ import functools
 import logging
 from collections.abc import Callable, Mapping
 
-from .._model._annotations import KnownRelationshipTypes, ResourceSnapshotAnnotation
+from .._model._annotations import KnownRelationshipTypes
 from .._model._connection_strings import ConnectionStringParameterResource, ConnectionStringResource
 from .._model._container_annotations import ContainerLifetime
 from .._model._dependencies import ResourceRelationshipAnnotation
@@ -28,6 +28,7 @@ from .._model._snapshot import (
     KnownResourceStates,
     RelationshipSnapshot,
     ResourceSnapshot,
+    ResourceSnapshotAnnotation,
     StateStyle,
     UrlSnapshot,
 )

@@ -12,7 +12,6 @@ from aspyre._model._annotations import (
     ManifestPublishingCallbackAnnotation,
     MutationBehavior,
     ResourceCommandAnnotation,
-    ResourceSnapshotAnnotation,
 )
 from aspyre._model._parents import lifecycle_parent, parents_of
 from aspyre._model._resources import IResource, IResourceWithWaitSupport
@@ -190,7 +189,7 @@ class LifecycleMethods(ResourceBuilderBase[R_co]):
 
     def with_initial_state(self, snapshot: ResourceSnapshot) -> Self:
         """The snapshot the resource shows before its first update."""
-        from aspyre._model._snapshot import ResourceSnapshot
+        from aspyre._model._snapshot import ResourceSnapshot, ResourceSnapshotAnnotation
 
         check_type(self._resource, "with_initial_state", "snapshot", snapshot, ResourceSnapshot, "a ResourceSnapshot")
         return self.with_annotation(ResourceSnapshotAnnotation(snapshot), MutationBehavior.REPLACE)
