@@ -28,7 +28,7 @@ from ._model._deployment import (
     ProbeAnnotation,
     ProbeType,
 )
-from ._model._endpoints import EndpointAnnotation, ProxySupportAnnotation, ReplicaAnnotation
+from ._model._endpoints import EndpointAnnotation
 from ._public import lazy_names as _lazy_names
 from ._public import present as _present
 
@@ -54,6 +54,7 @@ if _TYPE_CHECKING:
         WaitAnnotation,
         WaitType,
     )
+    from ._model._endpoint_runtime import ProxySupportAnnotation, ReplicaAnnotation
     from ._model._install import InstallCommand, PackageInstallAnnotation
     from ._model._otlp import OtlpExporterAnnotation
     from ._model._python import AutoInstrumentationAnnotation, DebugpyAnnotation, PythonPackageManagerAnnotation
@@ -119,6 +120,7 @@ __all__ = [
 #: Names an app host's builder does not need, imported on first use (references, waits and relationships, containers' runtime options, Python apps'
 #: annotations, container files, telemetry export, URLs and icons); their modules present them as ``aspyre.annotations`` themselves.
 _LAZY: dict[str, str] = {
+    **dict.fromkeys(["ProxySupportAnnotation", "ReplicaAnnotation"], "._model._endpoint_runtime"),
     **dict.fromkeys(["ResourceSnapshotAnnotation"], "._model._snapshot"),
     **dict.fromkeys(
         [

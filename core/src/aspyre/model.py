@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
-from ._model._endpoints import AllocatedEndpoint, EndpointReferenceExpression
 from ._model._known import CustomResourceKnownProperties, KnownProperties, KnownResourceTypes
 from ._model._names import validate_name
 from ._model._resources import capability_names
@@ -28,6 +27,7 @@ from ._public import present as _present
 if _TYPE_CHECKING:
     from ._model._connection_strings import ConnectionStringReference
     from ._model._container_files import ContainerFilesCallbackContext
+    from ._model._endpoint_runtime import AllocatedEndpoint, EndpointReferenceExpression
     from ._model._environment import (
         compute_arguments,
         compute_environment,
@@ -86,6 +86,7 @@ __all__ = [
 #: Names an app host's builder does not need, imported on first use (the environment and argument computation, the
 #: graph checks ``build()`` runs, the snapshots of run mode). Their modules present them as ``aspyre.model`` themselves.
 _LAZY: dict[str, str] = {
+    **dict.fromkeys(["AllocatedEndpoint", "EndpointReferenceExpression"], "._model._endpoint_runtime"),
     **dict.fromkeys(["ConnectionStringReference"], "._model._connection_strings"),
     **dict.fromkeys(
         ["compute_arguments", "compute_environment", "encode_env_name", "find_referrers", "reference_variables"],

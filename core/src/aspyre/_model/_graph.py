@@ -16,7 +16,8 @@ from ._dependencies import (
     ResourceRelationshipAnnotation,
     WaitAnnotation,
 )
-from ._endpoints import EndpointAnnotation, EndpointReference, EndpointReferenceExpression
+from ._endpoint_runtime import EndpointReferenceExpression
+from ._endpoints import EndpointAnnotation, EndpointReference
 from ._exec_limits import ExecLimits, InheritedEnvironment
 from ._names import name_key
 from ._parents import lifecycle_parent, parents_of

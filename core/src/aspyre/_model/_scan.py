@@ -28,7 +28,8 @@ from ._dependencies import (
     ResourceRelationshipAnnotation,
     WaitAnnotation,
 )
-from ._endpoints import EndpointAnnotation, EndpointReference, EndpointReferenceExpression
+from ._endpoint_runtime import EndpointReferenceExpression
+from ._endpoints import EndpointAnnotation, EndpointReference
 from ._resources import IResource, IResourceWithConnectionString, IResourceWithParent
 from ._urls import ResourceUrlsCallbackAnnotation
 from ._validation import VALIDATION_KINDS

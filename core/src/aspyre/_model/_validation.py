@@ -26,7 +26,8 @@ from ._container_annotations import (
 )
 from ._container_files import ContainerFilesAnnotation, container_file_problems
 from ._container_names import container_name_problem, image_reference_problem, volume_name_problem
-from ._endpoints import EndpointAnnotation, EndpointProtocol, ProxySupportAnnotation, ReplicaAnnotation
+from ._endpoint_runtime import ProxySupportAnnotation, ReplicaAnnotation
+from ._endpoints import EndpointAnnotation, EndpointProtocol
 from ._exec_limits import LINUX_CONTAINER_LIMITS, ExecLimits, InheritedEnvironment, exec_size_problems
 from ._python import PythonAppResource
 from ._resources import ContainerResource, ExecutableResource, IResource

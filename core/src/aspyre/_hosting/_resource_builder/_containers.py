@@ -27,7 +27,6 @@ from aspyre._model._container_names import (
     tag_problem,
     volume_name_problem,
 )
-from aspyre._model._endpoints import ProxySupportAnnotation
 from aspyre._model._names import APP_HOST_HASH_VOLUME
 from aspyre._model._resources import ContainerResource, ExecutableResource, IResource, ParameterResource
 from aspyre._platform import app_host_hash_of
@@ -440,6 +439,7 @@ class ContainerMethods(ResourceBuilderBase[R_co]):
         itself); a container's are not (Docker publishes its ports), unless this says ``True``: then the proxy
         listens on the endpoint's port and the address stays while the container is restarted.
         """
+        from aspyre._model._endpoint_runtime import ProxySupportAnnotation
         require_type(
             self.resource, (ContainerResource, ExecutableResource), "a container or an executable resource",
             "with_endpoint_proxy_support",
