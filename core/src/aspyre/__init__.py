@@ -14,15 +14,20 @@ first use (``aspyre.events.BeforeStartEvent`` works after ``import aspyre``):
 * :mod:`aspyre.testing`: loading an app host without running it.
 """
 
-import importlib as _importlib
-import warnings as _warnings
-from typing import TYPE_CHECKING as _TYPE_CHECKING
+from ._loading_gc import gc_paused as _gc_paused
 
-# Before any of aspyre's attrs classes exists: their generated methods compiled once, kept on disk.
-from ._code_cache import install as _install_code_cache
-from ._version import __version__ as __version__
+# typing and the code cache make thousands of objects that live as long as the process: the collector need not
+# scan them as they are made (see aspyre._loading_gc).
+with _gc_paused():
+    import importlib as _importlib
+    import warnings as _warnings
+    from typing import TYPE_CHECKING as _TYPE_CHECKING
 
-_install_code_cache()
+    # Before any of aspyre's attrs classes exists: their generated methods compiled once, kept on disk.
+    from ._code_cache import install as _install_code_cache
+    from ._version import __version__ as __version__
+
+    _install_code_cache()
 
 if _TYPE_CHECKING:
     from ._errors import DistributedApplicationException
