@@ -54,6 +54,8 @@ NOT_ON_THE_BUILDER_PATH = [
     "aspyre_postgres._checks",
     # A standard module only formatting a template needs.
     "string",
+    # The start-up caches check their files with binascii's CRC-32 (zlib's, without loading zlib).
+    "zlib",
 ]
 
 CODE = textwrap.dedent(
