@@ -14,7 +14,6 @@ from ._eventing._bus import DistributedApplicationEventing, EventDispatchBehavio
 from ._eventing._events import (
     BeforeStartEvent,
     Event,
-    InitializeResourceEvent,
     ResourceEvent,
     ResourceReadyEvent,
 )
@@ -31,6 +30,7 @@ if _TYPE_CHECKING:
         BeforePublishEvent,
         BeforeResourceStartedEvent,
         ConnectionStringAvailableEvent,
+        InitializeResourceEvent,
         ResourceEndpointsAllocatedEvent,
         ResourceSnapshotChangedEvent,
         ResourceStoppedEvent,
@@ -72,6 +72,7 @@ _LAZY: dict[str, str] = {
             "BeforePublishEvent",
             "BeforeResourceStartedEvent",
             "ConnectionStringAvailableEvent",
+            "InitializeResourceEvent",
             "ResourceEndpointsAllocatedEvent",
             "ResourceSnapshotChangedEvent",
             "ResourceStoppedEvent",

@@ -1,8 +1,8 @@
 """Event types. Each one is also a pluggy hook (``hook_name``), called with ``event=``.
 
 Here the base classes and the events integrations most often subscribe to while they add resources (the model
-is complete, a resource is initialized, a resource is ready); the others, which report how a run or a publish
-progresses, are in :mod:`aspyre._eventing._progress_events`, imported where they are published or subscribed to.
+is complete, a resource is ready); the others, which report how a run or a publish progresses, are in
+:mod:`aspyre._eventing._progress_events`, imported where they are published or subscribed to.
 """
 
 from __future__ import annotations
@@ -16,14 +16,12 @@ if TYPE_CHECKING:
 
     from .._model._graph import DistributedApplicationModel
     from .._model._resources import IResource
-    from ._app import App, ResourceNotifications
-    from ._bus import DistributedApplicationEventing
+    from ._app import App
     from ._services import ServiceRegistry
 
 __all__ = [
     "BeforeStartEvent",
     "Event",
-    "InitializeResourceEvent",
     "ResourceEvent",
     "ResourceReadyEvent",
 ]
@@ -81,29 +79,6 @@ class BeforeStartEvent(Event):
 
 
 # ------------------------------------------------------------------ per resource
-
-
-@attrs.frozen
-class InitializeResourceEvent(ResourceEvent):
-    """Run mode, once per resource when the app starts (dispatched non-blocking, concurrently).
-
-    Custom resources (neither container nor process) implement their lifecycle here, with what
-    Aspire's event carries: :attr:`eventing` (publish ``BeforeResourceStartedEvent``...),
-    :attr:`notifications` (publish state updates), :attr:`logger` (the resource's log) and
-    :attr:`services`.
-    """
-
-    hook_name: ClassVar[str] = "aspyre_initialize_resource"
-
-    @property
-    def eventing(self) -> DistributedApplicationEventing:
-        """The app's eventing bus (Aspire's ``Eventing``)."""
-        return self.app.eventing
-
-    @property
-    def notifications(self) -> ResourceNotifications:
-        """The app's resource notification service (Aspire's ``Notifications``)."""
-        return self.app.resource_notifications
 
 
 @attrs.frozen

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from ._events import BeforeStartEvent, InitializeResourceEvent, ResourceReadyEvent
+    from ._events import BeforeStartEvent, ResourceReadyEvent
     from ._progress_events import (
         AfterEndpointsAllocatedEvent,
         AfterPublishEvent,
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         BeforePublishEvent,
         BeforeResourceStartedEvent,
         ConnectionStringAvailableEvent,
+        InitializeResourceEvent,
         ResourceEndpointsAllocatedEvent,
         ResourceSnapshotChangedEvent,
         ResourceStoppedEvent,

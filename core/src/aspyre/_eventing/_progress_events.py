@@ -1,5 +1,6 @@
-"""The events that report how a run or a publish progresses: endpoints allocated, resources created, a resource's
-connection string available, a resource about to start or stopped, its snapshot changed, before and after publishing.
+"""The events that report how a run or a publish progresses: endpoints allocated, resources created, a resource
+initialized, its connection string available, about to start or stopped, its snapshot changed; before and after
+publishing.
 
 Run and publish mode publish them; :mod:`aspyre.events` and the builder methods that subscribe to them import this
 module on first use, so an app host's builder that does not subscribe to them does not create these classes.
@@ -17,6 +18,8 @@ from ._events import Event, ResourceEvent
 
 if TYPE_CHECKING:
     from .._model._snapshot import ResourceSnapshot
+    from ._app import ResourceNotifications
+    from ._bus import DistributedApplicationEventing
 
 __all__ = [
     "AfterEndpointsAllocatedEvent",
@@ -25,6 +28,7 @@ __all__ = [
     "BeforePublishEvent",
     "BeforeResourceStartedEvent",
     "ConnectionStringAvailableEvent",
+    "InitializeResourceEvent",
     "ResourceEndpointsAllocatedEvent",
     "ResourceSnapshotChangedEvent",
     "ResourceStoppedEvent",
@@ -63,6 +67,29 @@ class AfterPublishEvent(Event):
 
 
 # ------------------------------------------------------------------ per resource
+
+
+@attrs.frozen
+class InitializeResourceEvent(ResourceEvent):
+    """Run mode, once per resource when the app starts (dispatched non-blocking, concurrently).
+
+    Custom resources (neither container nor process) implement their lifecycle here, with what
+    Aspire's event carries: :attr:`eventing` (publish ``BeforeResourceStartedEvent``...),
+    :attr:`notifications` (publish state updates), :attr:`logger` (the resource's log) and
+    :attr:`services`.
+    """
+
+    hook_name: ClassVar[str] = "aspyre_initialize_resource"
+
+    @property
+    def eventing(self) -> DistributedApplicationEventing:
+        """The app's eventing bus (Aspire's ``Eventing``)."""
+        return self.app.eventing
+
+    @property
+    def notifications(self) -> ResourceNotifications:
+        """The app's resource notification service (Aspire's ``Notifications``)."""
+        return self.app.resource_notifications
 
 
 @attrs.frozen

@@ -19,12 +19,13 @@ import anyio.abc
 
 from .._eventing._app import App
 from .._eventing._bus import EventDispatchBehavior
-from .._eventing._events import BeforeStartEvent, Event, InitializeResourceEvent
+from .._eventing._events import BeforeStartEvent, Event
 from .._eventing._progress_events import (
     AfterEndpointsAllocatedEvent,
     AfterResourcesCreatedEvent,
     BeforeResourceStartedEvent,
     ConnectionStringAvailableEvent,
+    InitializeResourceEvent,
     ResourceEndpointsAllocatedEvent,
     ResourceSnapshotChangedEvent,
     ResourceStoppedEvent,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Self
 
-from aspyre._eventing._events import Event, InitializeResourceEvent, ResourceReadyEvent
+from aspyre._eventing._events import Event, ResourceReadyEvent
 from aspyre._model._annotations import (
     KnownRelationshipTypes,
     ManifestPublishingCallbackAnnotation,
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from aspyre._eventing._progress_events import (
         BeforeResourceStartedEvent,
         ConnectionStringAvailableEvent,
+        InitializeResourceEvent,
         ResourceEndpointsAllocatedEvent,
         ResourceStoppedEvent,
     )
@@ -205,6 +206,7 @@ class LifecycleMethods(ResourceBuilderBase[R_co]):
 
     def on_initialize_resource(self, handler: Callable[[InitializeResourceEvent], Any]) -> Self:
         """Subscribe ``handler`` to this resource's :class:`InitializeResourceEvent`."""
+        from aspyre._eventing._progress_events import InitializeResourceEvent
         return self._on(InitializeResourceEvent, handler)
 
     def on_resource_endpoints_allocated(self, handler: Callable[[ResourceEndpointsAllocatedEvent], Any]) -> Self:
