@@ -21,12 +21,9 @@ from aspyre._eventing._hookspecs import PROJECT_NAME, HookSpecs
 from aspyre._eventing._services import ServiceRegistry
 from aspyre._hosting._config import SecretsStore, parse_args, resolve_parameter
 from aspyre._loading_gc import freeze_at_exit
-from aspyre._model._annotations import HealthCheckContext
 from aspyre._model._execution import ExecutionContext
 from aspyre._model._names import name_key, validate_name
 from aspyre._model._resources import (
-    ConnectionStringParameterResource,
-    ConnectionStringResource,
     ContainerResource,
     ExecutableResource,
     GenerateParameterDefault,
@@ -55,6 +52,8 @@ from ._typed_extensions import BuilderExtensionMethods
 
 if TYPE_CHECKING:
     from aspyre._hosting._app import DistributedApplication
+    from aspyre._model._callback_contexts import HealthCheckContext
+    from aspyre._model._connection_strings import ConnectionStringParameterResource, ConnectionStringResource
     from aspyre._model._scan import ResourceScan
     from aspyre._plugin_selection import PluginSelection
 
@@ -99,9 +98,7 @@ class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods,
         self._resources: list[IResource] = []
         self._by_key: dict[str, IResource] = {}
         self._secrets_store: SecretsStore | None = None
-        #: ``self._resolve_parameter`` made once: every parameter shares it (a bound method per parameter would be
-        #: one more object each for the collector to scan).
-        self._parameter_resolver: Callable[[ParameterResource], None] = self._resolve_parameter
+        self._parameter_resolver: Callable[[ParameterResource], None] = self._resolve_parameter  # one for all of them
         self._shared = SharedValues()  # immutable values its resource builders share rather than make again
         self.health_checks: dict[str, Callable[[HealthCheckContext], Any]] = {}
         self.plugin_manager = pluggy.PluginManager(PROJECT_NAME)
@@ -395,6 +392,7 @@ class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods,
         Without ``expression`` the value comes from the environment variable
         ``ConnectionStrings__{name}``; references receive it as usual.
         """
+        from aspyre._model._connection_strings import ConnectionStringParameterResource, ConnectionStringResource
         if expression is None:
             return self._add(
                 ConnectionStringParameterResource(name, secret=True, environment_variable=environment_variable)

@@ -9,9 +9,13 @@ so sharing shows only to ``is``. The caches hold the resources they are keyed on
 
 from __future__ import annotations
 
-from aspyre._model._annotations import ReferenceAnnotation, ResourceRelationshipAnnotation
+from typing import TYPE_CHECKING
+
 from aspyre._model._endpoints import EndpointReference
 from aspyre._model._resources import IResource
+
+if TYPE_CHECKING:  # imported by the methods that make them (off an app host's builder path until then)
+    from aspyre._model._dependencies import ReferenceAnnotation, ResourceRelationshipAnnotation
 
 __all__ = ["SharedValues"]
 
@@ -29,12 +33,16 @@ class SharedValues:
     def relationship(self, other: IResource, kind: str) -> ResourceRelationshipAnnotation:
         """``ResourceRelationshipAnnotation(other, kind)``."""
         if type(kind) is not str:
+            from aspyre._model._dependencies import ResourceRelationshipAnnotation
+
             return ResourceRelationshipAnnotation(other, kind)
         by_target = self._relationships.get(kind)
         if by_target is None:
             by_target = self._relationships[kind] = {}
         rel = by_target.get(id(other))
         if rel is None:
+            from aspyre._model._dependencies import ResourceRelationshipAnnotation
+
             rel = by_target[id(other)] = ResourceRelationshipAnnotation(other, kind)
         return rel
 
@@ -47,6 +55,8 @@ class SharedValues:
             or ann.use_connection_string is not use_connection_string
             or ann.use_service_discovery is not use_service_discovery
         ):
+            from aspyre._model._dependencies import ReferenceAnnotation
+
             ann = self._references[id(target)] = ReferenceAnnotation(
                 target, use_connection_string=use_connection_string, use_service_discovery=use_service_discovery
             )
