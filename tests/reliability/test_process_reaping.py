@@ -1,6 +1,11 @@
 """Processes die with their app host: a SIGKILLed app host leaks no process (nor its children), at once
 (the watchdog) or, if the watchdog was killed too, at the next start (the sweep). Processes of an app host
-that still runs are never touched, and what a process leaves in its group ends with it."""
+that still runs are never touched, and what a process leaves in its group ends with it.
+
+The app hosts these tests start run as if on a machine of the test's own (:func:`.processes.machine_of_its_own`):
+any app host started meanwhile on this machine (another test run) sweeps dead owners' processes too, and
+would otherwise stop a killed app host's processes before the watchdog or the sweep under test could.
+"""
 
 from __future__ import annotations
 
@@ -18,13 +23,25 @@ import pytest
 import aspyre
 from aspyre import KnownResourceStates as S
 
-from .processes import TOKEN_VARIABLE, WORKER, alive, environment, read_pids, tokened, wait_until_gone, watchdog_of
+from .processes import (
+    TOKEN_VARIABLE,
+    WORKER,
+    alive,
+    as_if_on,
+    environment,
+    machine_of_its_own,
+    read_pids,
+    tokened,
+    wait_until_gone,
+    watchdog_of,
+)
 
 pytestmark = pytest.mark.reliability
 
 GUARD_SECONDS = 60
 
 APP_HOST = """
+{as_if_on}
 import sys
 
 import aspyre
@@ -36,10 +53,10 @@ builder.build().run()
 """
 
 
-def _write_app_host(directory: Path) -> Path:
+def _write_app_host(directory: Path, machine: str) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "apphost.py"
-    path.write_text(textwrap.dedent(APP_HOST.format(worker=WORKER)))
+    path.write_text(textwrap.dedent(APP_HOST.format(as_if_on=as_if_on(machine), worker=WORKER)))
     return path
 
 
@@ -72,11 +89,14 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 def test_a_sigkilled_app_host_takes_its_processes_and_their_children_along(tmp_path: Path) -> None:
+    """Only the watchdog can stop them: no other app host runs on the app host's machine."""
+    machine = machine_of_its_own()
     with tokened() as token:
-        proc = _start(_write_app_host(tmp_path / "victim"), token)
+        proc = _start(_write_app_host(tmp_path / "victim", machine), token)
         try:
             worker, grandchild = read_pids(tmp_path / "victim" / "pids.txt", GUARD_SECONDS)
             owner = environment(worker).get("ASPYRE_OWNER", "")
+            assert f"host={machine} " in owner, owner
             assert alive(worker) and alive(grandchild)
             killed = time.monotonic()
             _sigkill(proc)
@@ -92,11 +112,15 @@ def test_a_sigkilled_app_host_takes_its_processes_and_their_children_along(tmp_p
 def test_the_next_start_reaps_what_a_killed_app_host_and_watchdog_left_and_nothing_else(tmp_path: Path) -> None:
     """The watchdog killed too (the whole session killed, an OOM kill...): the next start stops the leftovers.
 
-    Another app host runs meanwhile: its processes are not touched, by the watchdog nor by the sweep.
+    Another app host runs meanwhile (on the same machine): its processes are not touched, by the watchdog
+    nor by the sweep.
     """
+    from aspyre._orchestrator._reaping import sweep_orphan_processes
+
+    machine = machine_of_its_own()
     with tokened() as token:
-        bystander = _start(_write_app_host(tmp_path / "bystander"), token)
-        victim = _start(_write_app_host(tmp_path / "victim"), token)
+        bystander = _start(_write_app_host(tmp_path / "bystander", machine), token)
+        victim = _start(_write_app_host(tmp_path / "victim", machine), token)
         survivor: subprocess.Popen[bytes] | None = None
         try:
             others = read_pids(tmp_path / "bystander" / "pids.txt", GUARD_SECONDS)
@@ -105,10 +129,12 @@ def test_the_next_start_reaps_what_a_killed_app_host_and_watchdog_left_and_nothi
             if watchdog is not None:
                 os.kill(watchdog, signal.SIGKILL)
             _sigkill(victim)
+            # as any app host starting meanwhile on this machine (another test run) does: not its machine's
+            sweep_orphan_processes(5.0)
             time.sleep(0.5)
             assert all(alive(p) for p in leftovers), "the leftovers are gone already: this test proves nothing"
 
-            survivor = _start(_write_app_host(tmp_path / "next"), token)  # an app host that starts processes
+            survivor = _start(_write_app_host(tmp_path / "next", machine), token)  # an app host that starts processes
             read_pids(tmp_path / "next" / "pids.txt", GUARD_SECONDS)  # its first process started: swept before
             assert wait_until_gone(leftovers, 10) == [], "the next start left processes of a dead app host"
             assert all(alive(p) for p in others), "a live app host's processes were touched"
@@ -152,13 +178,12 @@ async def test_a_process_knows_its_owner_as_docs_running_md_shows(tmp_path: Path
 
 def test_the_sweep_stops_a_dead_owners_processes_of_this_user_only() -> None:
     """A process naming an app host that no longer runs is stopped; the same under another user is not."""
-    import socket
-
     from aspyre._orchestrator._reaping import sweep_orphan_processes
 
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()  # its PID names an app host that no longer runs
-    owner = f"pid={gone.pid} start=1 host={socket.gethostname()} session=deadbeef"
+    machine = machine_of_its_own()  # the sweep here is the only one that considers the dead owner's processes
+    owner = f"pid={gone.pid} start=1 host={machine} session=deadbeef"
     sleeper = ["/bin/sleep", "600"]
     with tokened() as token:
         env = {**os.environ, "ASPYRE_OWNER": owner, TOKEN_VARIABLE: token}
@@ -168,9 +193,8 @@ def test_the_sweep_stops_a_dead_owners_processes_of_this_user_only() -> None:
             theirs = subprocess.Popen(sleeper, env=env, start_new_session=True, user=65534, group=65534)
         try:
             time.sleep(0.2)
-            stopped = sweep_orphan_processes(5.0)
-            # an app host started meanwhile (other tests on this machine) sweeps the same way, and may be first
-            assert any(f"process {mine.pid} " in s for s in stopped) or mine.poll() is not None, stopped
+            stopped = sweep_orphan_processes(5.0, this_host=machine)
+            assert stopped == [f"process {mine.pid} (app host pid {gone.pid}, session deadbeef)"]
             assert mine.wait(timeout=10) == -signal.SIGTERM
             if theirs is not None:
                 assert theirs.poll() is None, "another user's process was touched"
