@@ -15,6 +15,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import uuid
 from pathlib import Path
 
 import anyio
@@ -28,6 +29,7 @@ from .processes import (
     WORKER,
     alive,
     as_if_on,
+    children_of,
     environment,
     machine_of_its_own,
     read_pids,
@@ -107,6 +109,58 @@ def test_a_sigkilled_app_host_takes_its_processes_and_their_children_along(tmp_p
         finally:
             if proc.poll() is None:
                 _sigkill(proc)
+
+
+#: Writes its PID, kills its app host at once (before the app host can tell the watchdog about it), sleeps.
+KILLS_ITS_APP_HOST = "echo $$ > pid.txt.tmp && mv pid.txt.tmp pid.txt && kill -9 $PPID; exec sleep 600"
+
+
+def test_a_process_that_kills_its_app_host_at_once_still_ends_with_it(tmp_path: Path) -> None:
+    """The app host dies as its process starts: before it told the watchdog about the process (between the
+    start and that message its event loop runs other tasks, for as long as the machine's load makes it)."""
+    machine = machine_of_its_own()
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    path = tmp_path / "apphost.py"
+    path.write_text(
+        f"{as_if_on(machine)}\nimport aspyre\n\nbuilder = aspyre.DistributedApplication.create_builder()\n"
+        f"builder.add_executable('worker', '/bin/sh', '-c', {KILLS_ITS_APP_HOST!r})\nbuilder.build().run()\n"
+    )
+    with tokened() as token:
+        proc = _start(path, token)
+        try:
+            assert proc.wait(timeout=GUARD_SECONDS) == -signal.SIGKILL
+            (worker,) = read_pids(tmp_path / "pid.txt", GUARD_SECONDS)
+            assert wait_until_gone([worker], GUARD_SECONDS) == [], "a process outlived its SIGKILLed app host"
+        finally:
+            if proc.poll() is None:
+                _sigkill(proc)
+
+
+def test_the_watchdog_stops_its_app_hosts_processes_it_was_not_told_about() -> None:
+    """It knows them by the owner in their environment; a process of another app run is left alone."""
+    from aspyre._orchestrator._docker._owner import OwnerIdentity
+    from aspyre._orchestrator._reaping import ProcessWatchdog, owner_marker
+
+    identity = OwnerIdentity.of()  # this process plays the app host
+    owner, another = (owner_marker(identity, uuid.uuid4().hex[:12]) for _ in range(2))
+    sleeper = ["/bin/sleep", "600"]
+    with tokened() as token:
+        before = set(children_of(os.getpid()))
+        watchdog = ProcessWatchdog(lambda: 5.0, owner)
+        assert watchdog.start()
+        (watchdog_pid,) = set(children_of(os.getpid())) - before
+        untold = subprocess.Popen(sleeper, env={"ASPYRE_OWNER": owner, TOKEN_VARIABLE: token}, start_new_session=True)
+        other = subprocess.Popen(sleeper, env={"ASPYRE_OWNER": another, TOKEN_VARIABLE: token}, start_new_session=True)
+        try:
+            watchdog.close()  # the pipe ends before watch(untold.pid): as when the app host is killed then
+            assert untold.wait(timeout=GUARD_SECONDS) == -signal.SIGTERM
+            assert wait_until_gone([watchdog_pid], GUARD_SECONDS) == []  # done: it touched nothing else
+            assert other.poll() is None, "another app run's process was stopped"
+        finally:
+            for p in (untold, other):
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
 
 
 def test_the_next_start_reaps_what_a_killed_app_host_and_watchdog_left_and_nothing_else(tmp_path: Path) -> None:
