@@ -103,7 +103,7 @@ def _stop(groups: dict[int, str], grace: float, owner: str = "") -> None:
     targets = {g for g, start in groups.items() if _ours(g, start)}
     carrying = _carrying(owner) if owner and _has_proc() else {}
     # A process that leads its group (as each process the app host starts does): its group goes with it.
-    targets |= {p for p in carrying if (f := _stat_fields(p)) is not None and len(f) > 3 and f[3] == str(p)}
+    targets |= {p for p in carrying if (f := _stat_fields(p)) is not None and len(f) > 2 and f[2] == str(p)}
     if not targets and not carrying:
         return
     for g in targets:
