@@ -24,6 +24,18 @@ NOT_ON_THE_BUILDER_PATH = [
     "aspyre._model._external",
     "aspyre._model._urls",
     "aspyre._model._exec_limits",
+    # Annotations and resources only some app hosts use, and the callbacks' contexts (run and publish mode).
+    "aspyre._model._container_annotations",
+    "aspyre._model._callback_contexts",
+    "aspyre._model._connection_strings",
+    "aspyre._model._dependencies",
+    "aspyre._model._endpoint_runtime",
+    "aspyre._model._python",
+    "aspyre._model._environment",
+    # The events that report how a run or a publish progresses (published there).
+    "aspyre._eventing._progress_events",
+    # Loading an app host (aspyre run, the pytest plugin): the app's start and run look it up when they need it.
+    "aspyre._hosting._loading",
     "aspyre._orchestrator._orchestrator",
     "aspyre._orchestrator._executor",
     "aspyre._publishing",
@@ -42,6 +54,8 @@ NOT_ON_THE_BUILDER_PATH = [
     "aspyre_postgres._checks",
     # A standard module only formatting a template needs.
     "string",
+    # The start-up caches check their files with binascii's CRC-32 (zlib's, without loading zlib).
+    "zlib",
 ]
 
 CODE = textwrap.dedent(

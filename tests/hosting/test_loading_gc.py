@@ -75,3 +75,33 @@ def test_a_builder_freezes_everything_at_interpreter_exit() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.splitlines() == ["frozen now: False", "frozen at exit: True"]
+
+
+def test_import_aspyre_runs_with_the_collector_paused() -> None:
+    """``import aspyre`` pauses the collector before it imports typing and the code cache (thousands of objects that
+    live as long as the process), and switches it back on after: no collection runs in between."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(
+        """
+        import gc, json, sys
+        seen = []
+        done = False
+
+        def record(phase, info):
+            if phase == "start" and not done and "aspyre" in sys.modules:
+                seen.append({"paused": "aspyre._loading_gc" in sys.modules, "typing": "typing" in sys.modules})
+
+        gc.callbacks.append(record)
+        import aspyre
+        done = True
+        order = [m for m in sys.modules if m in ("aspyre._loading_gc", "typing")]
+        print(json.dumps({"order": order, "during_pause": [s for s in seen if s["paused"]], "enabled": gc.isenabled()}))
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    import json
+
+    assert json.loads(out) == {"order": ["aspyre._loading_gc", "typing"], "during_pause": [], "enabled": True}

@@ -14,15 +14,20 @@ first use (``aspyre.events.BeforeStartEvent`` works after ``import aspyre``):
 * :mod:`aspyre.testing`: loading an app host without running it.
 """
 
-import importlib as _importlib
-import warnings as _warnings
-from typing import TYPE_CHECKING as _TYPE_CHECKING
+from ._loading_gc import gc_paused as _gc_paused
 
-# Before any of aspyre's attrs classes exists: their generated methods compiled once, kept on disk.
-from ._code_cache import install as _install_code_cache
-from ._version import __version__ as __version__
+# typing and the code cache make thousands of objects that live as long as the process: the collector need not
+# scan them as they are made (see aspyre._loading_gc).
+with _gc_paused():
+    import importlib as _importlib
+    import warnings as _warnings
+    from typing import TYPE_CHECKING as _TYPE_CHECKING
 
-_install_code_cache()
+    # Before any of aspyre's attrs classes exists: their generated methods compiled once, kept on disk.
+    from ._code_cache import install as _install_code_cache
+    from ._version import __version__ as __version__
+
+    _install_code_cache()
 
 if _TYPE_CHECKING:
     from ._errors import DistributedApplicationException
@@ -31,25 +36,21 @@ if _TYPE_CHECKING:
     from ._hosting._integrations import DuplicateResourceError
     from ._hosting._resource_builder import ResourceBuilder
     from ._model._annotations import (
-        ContainerImagePullPolicy,
-        ContainerLifetime,
-        HealthCheckContext,
-        HealthCheckResult,
-        HealthStatus,
         KnownRelationshipTypes,
-        ReferenceEnvironmentFlags,
-        WaitBehavior,
     )
+    from ._model._callback_contexts import HealthCheckContext, HealthCheckResult, HealthStatus
+    from ._model._connection_strings import ConnectionStringParameterResource, ConnectionStringResource
+    from ._model._container_annotations import ContainerImagePullPolicy, ContainerLifetime
     from ._model._container_files import ContainerDirectory, ContainerFile
+    from ._model._dependencies import ReferenceEnvironmentFlags, WaitBehavior
     from ._model._endpoints import EndpointNotAllocatedError, EndpointProperty, EndpointProtocol, EndpointReference
     from ._model._execution import ExecutionContext, Operation
     from ._model._external import ExternalServiceResource
     from ._model._graph import ModelValidationError
     from ._model._known import IconVariant, KnownResourceStates, StateStyle, UrlDisplayLocation
     from ._model._names import InvalidNameError
+    from ._model._python import PythonAppResource, PythonEntrypointType, UvicornAppResource
     from ._model._resources import (
-        ConnectionStringParameterResource,
-        ConnectionStringResource,
         ContainerResource,
         ExecutableResource,
         GenerateParameterDefault,
@@ -64,10 +65,7 @@ if _TYPE_CHECKING:
         IResourceWithWaitSupport,
         MissingParameterValueError,
         ParameterResource,
-        PythonAppResource,
-        PythonEntrypointType,
         Resource,
-        UvicornAppResource,
     )
     from ._model._snapshot import ResourceSnapshot
     from ._model._values import ReferenceExpression
@@ -147,29 +145,25 @@ _LAZY: dict[str, str] = {
     **dict.fromkeys(["ResourceBuilder"], "._hosting._resource_builder"),
     **dict.fromkeys(
         [
-            "ContainerImagePullPolicy",
-            "ContainerLifetime",
-            "HealthCheckContext",
-            "HealthCheckResult",
-            "HealthStatus",
             "KnownRelationshipTypes",
-            "ReferenceEnvironmentFlags",
-            "WaitBehavior",
         ],
         "._model._annotations",
     ),
     **dict.fromkeys(
         ["EndpointNotAllocatedError", "EndpointProperty", "EndpointProtocol", "EndpointReference"], "._model._endpoints"
     ),
+    **dict.fromkeys(["HealthCheckContext", "HealthCheckResult", "HealthStatus"], "._model._callback_contexts"),
+    **dict.fromkeys(["ContainerImagePullPolicy", "ContainerLifetime"], "._model._container_annotations"),
+    **dict.fromkeys(["ConnectionStringParameterResource", "ConnectionStringResource"], "._model._connection_strings"),
+    **dict.fromkeys(["ReferenceEnvironmentFlags", "WaitBehavior"], "._model._dependencies"),
     **dict.fromkeys(["ContainerDirectory", "ContainerFile"], "._model._container_files"),
+    **dict.fromkeys(["PythonAppResource", "PythonEntrypointType", "UvicornAppResource"], "._model._python"),
     **dict.fromkeys(["ExecutionContext", "Operation"], "._model._execution"),
     **dict.fromkeys(["ExternalServiceResource"], "._model._external"),
     **dict.fromkeys(["ModelValidationError"], "._model._graph"),
     **dict.fromkeys(["InvalidNameError"], "._model._names"),
     **dict.fromkeys(
         [
-            "ConnectionStringParameterResource",
-            "ConnectionStringResource",
             "ContainerResource",
             "ExecutableResource",
             "GenerateParameterDefault",
@@ -184,10 +178,7 @@ _LAZY: dict[str, str] = {
             "IResourceWithWaitSupport",
             "MissingParameterValueError",
             "ParameterResource",
-            "PythonAppResource",
-            "PythonEntrypointType",
             "Resource",
-            "UvicornAppResource",
         ],
         "._model._resources",
     ),

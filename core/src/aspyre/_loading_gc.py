@@ -5,22 +5,47 @@ hundred classes and tens of thousands of objects that live as long as the proces
 its youngest generation is scanned every 700 allocations, and each survivor again in the next generation, for
 nothing (they are all reachable). :func:`loading` pauses the collector while they load, then moves them
 straight to the oldest generation, where only the rare full collections look at them. ``build()`` and the
-manifest writer use the same pause (:func:`gc_paused`) for the model they validate and write.
+manifest writer use the same pause (:func:`gc_paused`) for the model they validate and write, and
+``import aspyre`` itself for what it imports first (``typing``). It imports only :mod:`gc` (no
+:mod:`contextlib`), so ``aspyre/__init__.py`` can pause the collector before anything else loads.
 """
 
 from __future__ import annotations
 
-import contextlib
 import gc
-from collections.abc import Iterator
+from types import TracebackType
 
 __all__ = ["freeze_at_exit", "gc_paused", "loading"]
 
 _exit_freeze_registered = False
 
 
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
+class _Paused:
+    """The context manager :func:`gc_paused` returns (a class, so this module needs no :mod:`contextlib`)."""
+
+    __slots__ = ("_paused",)
+
+    def __init__(self) -> None:
+        self._paused = False
+
+    def __enter__(self) -> None:
+        if gc.isenabled():
+            gc.disable()
+            self._paused = True
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if not self._paused:
+            return
+        self._paused = False
+        if exc_type is None and not gc.get_freeze_count():
+            gc.freeze()
+            gc.unfreeze()
+        gc.enable()
+
+
+def gc_paused() -> _Paused:
     """Pause the cyclic garbage collector for the block; on success, age what is alive into the oldest generation.
 
     Used while the public face and the plugins load (as :func:`loading`), and while ``build()`` validates and a
@@ -35,19 +60,7 @@ def gc_paused() -> Iterator[None]:
     as before. It is skipped when something else froze objects (a pre-fork server, ``DistributedApplication.run``):
     unfreezing would undo that.
     """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    except BaseException:
-        gc.enable()
-        raise
-    if not gc.get_freeze_count():
-        gc.freeze()
-        gc.unfreeze()
-    gc.enable()
+    return _Paused()
 
 
 #: The name used where modules load.

@@ -29,10 +29,10 @@ Paths the scan does not read itself (zip archives, finders with distributions of
 
 from __future__ import annotations
 
+import binascii
 import os
 import sys
 import time
-import zlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -52,7 +52,7 @@ __all__ = ["CACHE_ENV", "cache_directory", "cache_enabled", "cached_distribution
 CACHE_ENV = "ASPYRE_PLUGIN_CACHE"
 
 #: Bumped when the file's layout changes: older files are then ignored (and replaced).
-_FORMAT = 4
+_FORMAT = 5
 _MAGIC = b"aspyre entry points\n"
 
 #: A modification time less than this old (ns) may change again within the same clock tick: not trusted.
@@ -103,7 +103,7 @@ def _listing(directory: str, now: int) -> list[int] | None:
             return None
         rows.append(f"{child}\0{stamp}")
     text = "\n".join(rows).encode()
-    return [len(rows), zlib.crc32(text), zlib.adler32(text)]
+    return [len(rows), binascii.crc32(text), binascii.crc_hqx(text, 0)]
 
 
 def _meta_files(location: str) -> tuple[str, str]:
@@ -114,7 +114,7 @@ def _meta_files(location: str) -> tuple[str, str]:
 def _cache_file(groups: list[str]) -> str:
     """One file per Python environment (its prefix and interpreter) and set of groups."""
     text = repr((_FORMAT, groups, sys.prefix, sys.executable))
-    return os.path.join(cache_directory(), f"entry-points-{zlib.crc32(text.encode()):08x}.bin")
+    return os.path.join(cache_directory(), f"entry-points-{binascii.crc32(text.encode()):08x}.bin")
 
 
 def _read(path: str, groups: list[str]) -> dict[str, _Record]:

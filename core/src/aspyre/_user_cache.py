@@ -46,18 +46,18 @@ def atomic_write(path: str, data: bytes) -> bool:
 
 def write_record(path: str, magic: bytes, value: Any) -> bool:
     """Write ``value`` (built-in types only) with ``marshal``, after ``magic`` and a CRC-32 of the payload."""
+    import binascii  # its crc32 is zlib's, without loading zlib
     import marshal
-    import zlib
 
     payload = marshal.dumps(value)
-    return atomic_write(path, magic + zlib.crc32(payload).to_bytes(4, "big") + payload)
+    return atomic_write(path, magic + binascii.crc32(payload).to_bytes(4, "big") + payload)
 
 
 def read_record(path: str, magic: bytes) -> object:
     """What :func:`write_record` wrote to ``path`` with ``magic``, or ``None`` when it is missing, of another
     layout, or damaged (the checksum is checked before anything is unmarshalled)."""
+    import binascii
     import marshal
-    import zlib
 
     try:
         with open(path, "rb") as f:
@@ -68,7 +68,7 @@ def read_record(path: str, magic: bytes) -> object:
     if len(data) < head or not data.startswith(magic):
         return None
     payload = data[head:]
-    if zlib.crc32(payload) != int.from_bytes(data[len(magic) : head], "big"):
+    if binascii.crc32(payload) != int.from_bytes(data[len(magic) : head], "big"):
         return None
     try:
         return marshal.loads(payload)

@@ -12,32 +12,14 @@ from ._model._annotations import (
     Annotations,
     CommandLineArgsAnnotation,
     CommandLineArgsCallbackAnnotation,
-    CommandLineArgsCallbackContext,
-    ConnectionPropertyAnnotation,
     ContainerImageAnnotation,
-    ContainerImagePullPolicyAnnotation,
-    ContainerLifetimeAnnotation,
-    ContainerMountAnnotation,
-    ContainerMountType,
-    ContainerNameAnnotation,
-    ContainerNetworkAliasAnnotation,
-    ContainerRuntimeArgsAnnotation,
-    DockerfileBuildAnnotation,
     EnvironmentAnnotation,
     EnvironmentCallbackAnnotation,
-    EnvironmentCallbackContext,
-    ExplicitStartAnnotation,
     HealthCheckAnnotation,
     ManifestPublishingCallbackAnnotation,
     MutationBehavior,
-    ReferenceAnnotation,
-    ReferenceEnvironmentAnnotation,
     ResourceAnnotation,
     ResourceCommandAnnotation,
-    ResourceRelationshipAnnotation,
-    ResourceSnapshotAnnotation,
-    WaitAnnotation,
-    WaitType,
 )
 from ._model._deployment import (
     CommandProbeAnnotation,
@@ -46,15 +28,37 @@ from ._model._deployment import (
     ProbeAnnotation,
     ProbeType,
 )
-from ._model._endpoints import EndpointAnnotation, ProxySupportAnnotation, ReplicaAnnotation
+from ._model._endpoints import EndpointAnnotation
 from ._public import lazy_names as _lazy_names
 from ._public import present as _present
 
 if _TYPE_CHECKING:
+    from ._model._callback_contexts import CommandLineArgsCallbackContext, EnvironmentCallbackContext
+    from ._model._container_annotations import (
+        ContainerImagePullPolicyAnnotation,
+        ContainerLifetimeAnnotation,
+        ContainerMountAnnotation,
+        ContainerMountType,
+        ContainerNameAnnotation,
+        ContainerNetworkAliasAnnotation,
+        ContainerRuntimeArgsAnnotation,
+        DockerfileBuildAnnotation,
+    )
     from ._model._container_files import ContainerFilesAnnotation
+    from ._model._dependencies import (
+        ConnectionPropertyAnnotation,
+        ExplicitStartAnnotation,
+        ReferenceAnnotation,
+        ReferenceEnvironmentAnnotation,
+        ResourceRelationshipAnnotation,
+        WaitAnnotation,
+        WaitType,
+    )
+    from ._model._endpoint_runtime import ProxySupportAnnotation, ReplicaAnnotation
     from ._model._install import InstallCommand, PackageInstallAnnotation
     from ._model._otlp import OtlpExporterAnnotation
     from ._model._python import AutoInstrumentationAnnotation, DebugpyAnnotation, PythonPackageManagerAnnotation
+    from ._model._snapshot import ResourceSnapshotAnnotation
     from ._model._urls import (
         ResourceIconAnnotation,
         ResourceUrlAnnotation,
@@ -113,9 +117,37 @@ __all__ = [
     "WaitType",
 ]
 
-#: Names an app host's builder does not need, imported on first use (Python apps' annotations, container files,
-#: telemetry export, URLs and icons); their modules present them as ``aspyre.annotations`` themselves.
+#: Names an app host's builder does not need, imported on first use (references, waits and relationships, containers' runtime options, Python apps'
+#: annotations, container files, telemetry export, URLs and icons); their modules present them as ``aspyre.annotations`` themselves.
 _LAZY: dict[str, str] = {
+    **dict.fromkeys(["ProxySupportAnnotation", "ReplicaAnnotation"], "._model._endpoint_runtime"),
+    **dict.fromkeys(["ResourceSnapshotAnnotation"], "._model._snapshot"),
+    **dict.fromkeys(
+        [
+            "ConnectionPropertyAnnotation",
+            "ExplicitStartAnnotation",
+            "ReferenceAnnotation",
+            "ReferenceEnvironmentAnnotation",
+            "ResourceRelationshipAnnotation",
+            "WaitAnnotation",
+            "WaitType",
+        ],
+        "._model._dependencies",
+    ),
+    **dict.fromkeys(["CommandLineArgsCallbackContext", "EnvironmentCallbackContext"], "._model._callback_contexts"),
+    **dict.fromkeys(
+        [
+            "ContainerImagePullPolicyAnnotation",
+            "ContainerLifetimeAnnotation",
+            "ContainerMountAnnotation",
+            "ContainerMountType",
+            "ContainerNameAnnotation",
+            "ContainerNetworkAliasAnnotation",
+            "ContainerRuntimeArgsAnnotation",
+            "DockerfileBuildAnnotation",
+        ],
+        "._model._container_annotations",
+    ),
     **dict.fromkeys(["ContainerFilesAnnotation"], "._model._container_files"),
     **dict.fromkeys(["OtlpExporterAnnotation"], "._model._otlp"),
     **dict.fromkeys(

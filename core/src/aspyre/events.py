@@ -12,20 +12,10 @@ from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 from ._eventing._bus import DistributedApplicationEventing, EventDispatchBehavior, EventSubscription
 from ._eventing._events import (
-    AfterEndpointsAllocatedEvent,
-    AfterPublishEvent,
-    AfterResourcesCreatedEvent,
-    BeforePublishEvent,
-    BeforeResourceStartedEvent,
     BeforeStartEvent,
-    ConnectionStringAvailableEvent,
     Event,
-    InitializeResourceEvent,
-    ResourceEndpointsAllocatedEvent,
     ResourceEvent,
     ResourceReadyEvent,
-    ResourceSnapshotChangedEvent,
-    ResourceStoppedEvent,
 )
 from ._eventing._services import ServiceRegistry
 from ._public import lazy_names as _lazy_names
@@ -33,6 +23,18 @@ from ._public import present as _present
 
 if _TYPE_CHECKING:
     from ._eventing._app import App, ExecuteCommandContext, ResourceLoggers, ResourceNotifications
+    from ._eventing._progress_events import (
+        AfterEndpointsAllocatedEvent,
+        AfterPublishEvent,
+        AfterResourcesCreatedEvent,
+        BeforePublishEvent,
+        BeforeResourceStartedEvent,
+        ConnectionStringAvailableEvent,
+        InitializeResourceEvent,
+        ResourceEndpointsAllocatedEvent,
+        ResourceSnapshotChangedEvent,
+        ResourceStoppedEvent,
+    )
 
 __all__ = [
     "AfterEndpointsAllocatedEvent",
@@ -59,10 +61,26 @@ __all__ = [
     "ServiceRegistry",
 ]
 
-#: Names an app host's builder does not need, imported on first use (the app as plugins see it at run time).
-_LAZY: dict[str, str] = dict.fromkeys(
-    ["App", "ExecuteCommandContext", "ResourceLoggers", "ResourceNotifications"], "._eventing._app"
-)
+#: Names an app host's builder does not need, imported on first use (the events that report how a run or a publish
+#: progresses, the app as plugins see it at run time).
+_LAZY: dict[str, str] = {
+    **dict.fromkeys(
+        [
+            "AfterEndpointsAllocatedEvent",
+            "AfterPublishEvent",
+            "AfterResourcesCreatedEvent",
+            "BeforePublishEvent",
+            "BeforeResourceStartedEvent",
+            "ConnectionStringAvailableEvent",
+            "InitializeResourceEvent",
+            "ResourceEndpointsAllocatedEvent",
+            "ResourceSnapshotChangedEvent",
+            "ResourceStoppedEvent",
+        ],
+        "._eventing._progress_events",
+    ),
+    **dict.fromkeys(["App", "ExecuteCommandContext", "ResourceLoggers", "ResourceNotifications"], "._eventing._app"),
+}
 
 _present(globals(), __name__)
 __getattr__, __dir__ = _lazy_names(__name__, _LAZY)

@@ -9,17 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
-from ._model._endpoints import AllocatedEndpoint, EndpointReferenceExpression
-from ._model._environment import (
-    compute_arguments,
-    compute_environment,
-    encode_env_name,
-    find_referrers,
-    reference_variables,
-)
 from ._model._known import CustomResourceKnownProperties, KnownProperties, KnownResourceTypes
 from ._model._names import validate_name
-from ._model._resources import ConnectionStringReference, capability_names
+from ._model._resources import capability_names
 from ._model._values import (
     KnownNetworks,
     ManifestExpressionProvider,
@@ -33,7 +25,16 @@ from ._public import lazy_names as _lazy_names
 from ._public import present as _present
 
 if _TYPE_CHECKING:
+    from ._model._connection_strings import ConnectionStringReference
     from ._model._container_files import ContainerFilesCallbackContext
+    from ._model._endpoint_runtime import AllocatedEndpoint, EndpointReferenceExpression
+    from ._model._environment import (
+        compute_arguments,
+        compute_environment,
+        encode_env_name,
+        find_referrers,
+        reference_variables,
+    )
     from ._model._graph import DistributedApplicationModel, validate_model
     from ._model._snapshot import (
         EnvironmentVariableSnapshot,
@@ -82,9 +83,15 @@ __all__ = [
     "validate_name",
 ]
 
-#: Names an app host's builder does not need, imported on first use (the graph checks ``build()`` runs, the
-#: snapshots of run mode). Their modules present them as ``aspyre.model`` themselves.
+#: Names an app host's builder does not need, imported on first use (the environment and argument computation, the
+#: graph checks ``build()`` runs, the snapshots of run mode). Their modules present them as ``aspyre.model`` themselves.
 _LAZY: dict[str, str] = {
+    **dict.fromkeys(["AllocatedEndpoint", "EndpointReferenceExpression"], "._model._endpoint_runtime"),
+    **dict.fromkeys(["ConnectionStringReference"], "._model._connection_strings"),
+    **dict.fromkeys(
+        ["compute_arguments", "compute_environment", "encode_env_name", "find_referrers", "reference_variables"],
+        "._model._environment",
+    ),
     **dict.fromkeys(["ContainerFilesCallbackContext"], "._model._container_files"),
     **dict.fromkeys(["DistributedApplicationModel", "validate_model"], "._model._graph"),
     **dict.fromkeys([

@@ -44,7 +44,7 @@ from ._hosting._app import DistributedApplication
 from ._hosting._builder import DistributedApplicationBuilder
 from ._hosting._loading import AppHostNotFoundError, AppHostSource, load_app_host, resolve_app_host
 from ._hosting._plugin_testing import PluginTester
-from ._model._annotations import WaitBehavior
+from ._model._dependencies import WaitBehavior
 from ._model._resources import resource_type_name
 from ._model._snapshot import KnownProperties, KnownResourceStates, ResourceSnapshot
 

@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from aspyre._model._annotations import (
-    ContainerMountAnnotation,
-    ExplicitStartAnnotation,
     HealthCheckAnnotation,
     KnownRelationshipTypes,
     ManifestPublishingCallbackAnnotation,
+)
+from aspyre._model._container_annotations import ContainerMountAnnotation
+from aspyre._model._dependencies import (
+    ExplicitStartAnnotation,
     ReferenceAnnotation,
     ResourceRelationshipAnnotation,
     WaitAnnotation,
@@ -21,6 +23,7 @@ from aspyre._model._annotations import (
 from aspyre._model._endpoints import EndpointAnnotation
 from aspyre._model._environment import compute_arguments, compute_environment, is_secret_value
 from aspyre._model._graph import parents_of
+from aspyre._model._python import PythonAppResource
 from aspyre._model._resources import (
     ContainerResource,
     ExecutableResource,
@@ -29,7 +32,6 @@ from aspyre._model._resources import (
     IResourceWithConnectionString,
     IResourceWithEnvironment,
     ParameterResource,
-    PythonAppResource,
     capability_names,
     resource_type_name,
 )

@@ -24,7 +24,7 @@ import attrs
 
 from aspyre._hosting._console import CLOSE_SECONDS, public_urls
 from aspyre._hosting._writer import OutputQueue, fd_file, skipped_note
-from aspyre._model._annotations import HealthStatus
+from aspyre._model._callback_contexts import HealthStatus
 from aspyre._model._graph import parents_of
 from aspyre._model._snapshot import KnownResourceStates, ResourceSnapshot, StateStyle, health_failure
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     import pluggy
 
-    from .._model._annotations import WaitBehavior
+    from .._model._dependencies import WaitBehavior
     from .._model._execution import ExecutionContext
     from .._model._graph import DistributedApplicationModel
     from .._model._resources import IResource

@@ -1,4 +1,9 @@
-"""Event types. Each one is also a pluggy hook (``hook_name``), called with ``event=``."""
+"""Event types. Each one is also a pluggy hook (``hook_name``), called with ``event=``.
+
+Here the base classes and the events integrations most often subscribe to while they add resources (the model
+is complete, a resource is ready); the others, which report how a run or a publish progresses, are in
+:mod:`aspyre._eventing._progress_events`, imported where they are published or subscribed to.
+"""
 
 from __future__ import annotations
 
@@ -11,26 +16,14 @@ if TYPE_CHECKING:
 
     from .._model._graph import DistributedApplicationModel
     from .._model._resources import IResource
-    from .._model._snapshot import ResourceSnapshot
-    from ._app import App, ResourceNotifications
-    from ._bus import DistributedApplicationEventing
+    from ._app import App
     from ._services import ServiceRegistry
 
 __all__ = [
-    "AfterEndpointsAllocatedEvent",
-    "AfterPublishEvent",
-    "AfterResourcesCreatedEvent",
-    "BeforePublishEvent",
-    "BeforeResourceStartedEvent",
     "BeforeStartEvent",
-    "ConnectionStringAvailableEvent",
     "Event",
-    "InitializeResourceEvent",
-    "ResourceEndpointsAllocatedEvent",
     "ResourceEvent",
     "ResourceReadyEvent",
-    "ResourceSnapshotChangedEvent",
-    "ResourceStoppedEvent",
 ]
 
 
@@ -85,79 +78,7 @@ class BeforeStartEvent(Event):
     hook_name: ClassVar[str] = "aspyre_before_start"
 
 
-@attrs.frozen
-class AfterEndpointsAllocatedEvent(Event):
-    """Run mode: every endpoint of every resource has its addresses."""
-
-    hook_name: ClassVar[str] = "aspyre_after_endpoints_allocated"
-
-
-@attrs.frozen
-class AfterResourcesCreatedEvent(Event):
-    """Run mode: every automatically started resource got past its waits and was started."""
-
-    hook_name: ClassVar[str] = "aspyre_after_resources_created"
-
-
-@attrs.frozen
-class BeforePublishEvent(Event):
-    """Publish mode: before the publisher runs."""
-
-    hook_name: ClassVar[str] = "aspyre_before_publish"
-
-
-@attrs.frozen
-class AfterPublishEvent(Event):
-    """Publish mode: after the publisher wrote its output."""
-
-    hook_name: ClassVar[str] = "aspyre_after_publish"
-
-
 # ------------------------------------------------------------------ per resource
-
-
-@attrs.frozen
-class InitializeResourceEvent(ResourceEvent):
-    """Run mode, once per resource when the app starts (dispatched non-blocking, concurrently).
-
-    Custom resources (neither container nor process) implement their lifecycle here, with what
-    Aspire's event carries: :attr:`eventing` (publish ``BeforeResourceStartedEvent``...),
-    :attr:`notifications` (publish state updates), :attr:`logger` (the resource's log) and
-    :attr:`services`.
-    """
-
-    hook_name: ClassVar[str] = "aspyre_initialize_resource"
-
-    @property
-    def eventing(self) -> DistributedApplicationEventing:
-        """The app's eventing bus (Aspire's ``Eventing``)."""
-        return self.app.eventing
-
-    @property
-    def notifications(self) -> ResourceNotifications:
-        """The app's resource notification service (Aspire's ``Notifications``)."""
-        return self.app.resource_notifications
-
-
-@attrs.frozen
-class ResourceEndpointsAllocatedEvent(ResourceEvent):
-    """Run mode: this resource's endpoints have addresses."""
-
-    hook_name: ClassVar[str] = "aspyre_resource_endpoints_allocated"
-
-
-@attrs.frozen
-class ConnectionStringAvailableEvent(ResourceEvent):
-    """Run mode: the resource's connection string can be resolved (just before it starts)."""
-
-    hook_name: ClassVar[str] = "aspyre_connection_string_available"
-
-
-@attrs.frozen
-class BeforeResourceStartedEvent(ResourceEvent):
-    """Run mode: the resource is about to start (blocking: waits run here). Fired on every start."""
-
-    hook_name: ClassVar[str] = "aspyre_before_resource_started"
 
 
 @attrs.frozen
@@ -168,25 +89,3 @@ class ResourceReadyEvent(ResourceEvent):
     """
 
     hook_name: ClassVar[str] = "aspyre_resource_ready"
-
-
-@attrs.frozen
-class ResourceStoppedEvent(ResourceEvent):
-    """Run mode: the resource reached a terminal state (Finished, Exited, FailedToStart)."""
-
-    hook_name: ClassVar[str] = "aspyre_resource_stopped"
-
-    snapshot: ResourceSnapshot | None = attrs.field(default=None, kw_only=True)
-
-
-@attrs.frozen
-class ResourceSnapshotChangedEvent(ResourceEvent):
-    """Run mode: a resource's snapshot changed (state, health, URLs...). Fire and forget.
-
-    Delivered to hooks only (subscribe to ``app.resource_notifications.watch()`` in code).
-    """
-
-    hook_name: ClassVar[str] = "aspyre_resource_snapshot_changed"
-
-    snapshot: ResourceSnapshot = attrs.field(kw_only=True)
-    previous: ResourceSnapshot | None = attrs.field(default=None, kw_only=True)

@@ -30,17 +30,16 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from ._events import (
+    from ._events import BeforeStartEvent, ResourceReadyEvent
+    from ._progress_events import (
         AfterEndpointsAllocatedEvent,
         AfterPublishEvent,
         AfterResourcesCreatedEvent,
         BeforePublishEvent,
         BeforeResourceStartedEvent,
-        BeforeStartEvent,
         ConnectionStringAvailableEvent,
         InitializeResourceEvent,
         ResourceEndpointsAllocatedEvent,
-        ResourceReadyEvent,
         ResourceSnapshotChangedEvent,
         ResourceStoppedEvent,
     )

@@ -11,8 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 from aspyre._public import present_top_level as _present_top_level
 
-from ._loading import stop_if_loaded
-
 # The model, events and options are imported where used (build(), run, publish): an app host's builder
 # does not need them (tests/hosting/test_builder_path.py).
 if TYPE_CHECKING:
@@ -178,6 +176,7 @@ class DistributedApplication:
         """Fire the before-start event, then run the publisher chosen on the command line."""
         from .._eventing._events import BeforeStartEvent
         from .._publishing import run_publisher
+        from ._loading import stop_if_loaded
 
         stop_if_loaded(self)
         ctx = self.execution_context
@@ -189,6 +188,8 @@ class DistributedApplication:
     # -- run ----------------------------------------------------------------------------------------
     async def start(self) -> None:
         """Start the app (run mode): returns once every resource has been launched (or is waiting)."""
+        from ._loading import stop_if_loaded
+
         stop_if_loaded(self)
         if self._exit_stack is not None:
             raise RuntimeError("The app is already started")
@@ -229,6 +230,8 @@ class DistributedApplication:
 
     async def run_async(self) -> int:
         """Publish, or start and keep running until SIGINT/SIGTERM. Returns an exit code."""
+        from ._loading import stop_if_loaded
+
         stop_if_loaded(self)
         if self.execution_context.is_publish_mode:
             from .._plugins import PluginLoadError
@@ -278,6 +281,8 @@ class DistributedApplication:
 
     def run(self) -> None:
         """Blocking ``run_async``; exits the process with a non-zero code if a resource failed to start."""
+        from ._loading import stop_if_loaded
+
         stop_if_loaded(self)
         import gc
         import os

@@ -20,12 +20,9 @@ from aspyre._eventing._hookspecs import PROJECT_NAME, HookSpecs
 from aspyre._eventing._services import ServiceRegistry
 from aspyre._hosting._config import SecretsStore, parse_args, resolve_parameter
 from aspyre._loading_gc import freeze_at_exit
-from aspyre._model._annotations import HealthCheckContext
 from aspyre._model._execution import ExecutionContext
 from aspyre._model._names import name_key, validate_name
 from aspyre._model._resources import (
-    ConnectionStringParameterResource,
-    ConnectionStringResource,
     ContainerResource,
     ExecutableResource,
     GenerateParameterDefault,
@@ -53,6 +50,8 @@ from ._typed_extensions import BuilderExtensionMethods
 
 if TYPE_CHECKING:
     from aspyre._hosting._app import DistributedApplication
+    from aspyre._model._callback_contexts import HealthCheckContext
+    from aspyre._model._connection_strings import ConnectionStringParameterResource, ConnectionStringResource
     from aspyre._model._scan import ResourceScan
     from aspyre._plugin_selection import PluginSelection
 
@@ -382,6 +381,7 @@ class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods,
         Without ``expression`` the value comes from the environment variable
         ``ConnectionStrings__{name}``; references receive it as usual.
         """
+        from aspyre._model._connection_strings import ConnectionStringParameterResource, ConnectionStringResource
         if expression is None:
             return self.add_resource(
                 ConnectionStringParameterResource(name, secret=True, environment_variable=environment_variable)

@@ -6,18 +6,14 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from aspyre._eventing._events import BeforeResourceStartedEvent, InitializeResourceEvent
-from aspyre._model._annotations import (
-    ContainerImageAnnotation,
-    ManifestPublishingCallbackAnnotation,
-    ResourceSnapshotAnnotation,
-)
+from aspyre._model._annotations import ContainerImageAnnotation, ManifestPublishingCallbackAnnotation
 from aspyre._model._known import CustomResourceKnownProperties, KnownResourceStates, StateStyle
 from aspyre._model._names import validate_name
 from aspyre._model._resources import ContainerResource, ParameterResource
 
 if TYPE_CHECKING:
     from aspyre._eventing._bus import DistributedApplicationEventing
+    from aspyre._eventing._progress_events import InitializeResourceEvent
     from aspyre._model._external import ExternalServiceResource
     from aspyre._model._resources import IResource
     from aspyre._model._snapshot import ResourceSnapshot
@@ -69,7 +65,9 @@ class ResourceKindsMixin:
         ``with_environment(var, service)`` as one variable, and ``with_http_health_check(path)`` polls it so that
         ``wait_for`` waits until it answers. It is left out of the manifest.
         """
+        from aspyre._eventing._progress_events import InitializeResourceEvent
         from aspyre._model._external import ExternalServiceResource, external_url_problem
+        from aspyre._model._snapshot import ResourceSnapshotAnnotation
 
         validate_name("Resource", name)
         target = getattr(url, "resource", url)
@@ -110,6 +108,7 @@ async def _on_initialize(event: InitializeResourceEvent) -> None:
     import functools
     import urllib.parse
 
+    from aspyre._eventing._progress_events import BeforeResourceStartedEvent
     from aspyre._model._external import ExternalServiceResource
 
     resource = event.resource

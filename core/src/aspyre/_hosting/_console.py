@@ -16,7 +16,7 @@ import sys
 from types import TracebackType
 from typing import TYPE_CHECKING, TextIO
 
-from .._model._annotations import HealthStatus
+from .._model._callback_contexts import HealthStatus
 from .._model._snapshot import KnownResourceStates, health_failure
 from ._writer import LineWriter
 

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from aspyre._errors import DistributedApplicationException
 from aspyre._eventing._events import BeforeStartEvent
 from aspyre._model._annotations import ManifestPublishingCallbackAnnotation, MutationBehavior
-from aspyre._model._environment import find_referrers
 from aspyre._model._names import validate_name
 from aspyre._model._resources import GenerateParameterDefault, ParameterResource
 from aspyre._public import present_top_level as _present_top_level
@@ -68,6 +67,8 @@ def exclude_from_manifest_if_unused(builder: DistributedApplicationBuilder, para
         context = app.execution_context
         if not context.is_publish_mode:
             return
+        from aspyre._model._environment import find_referrers
+
         if await find_referrers(app.model, parameter, context):
             return
         parameter.annotations.add(ManifestPublishingCallbackAnnotation.ignore(), MutationBehavior.REPLACE)

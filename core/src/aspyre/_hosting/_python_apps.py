@@ -14,19 +14,20 @@ from typing import TYPE_CHECKING, TypeVar
 
 from aspyre._model._endpoints import EndpointProperty, EndpointReference
 from aspyre._model._names import validate_name
-from aspyre._model._resources import IResource, PythonAppResource, UvicornAppResource
+from aspyre._model._resources import IResource
 
 from ._paths import resolve_path
 
 if TYPE_CHECKING:
     from aspyre._model._execution import ExecutionContext
+    from aspyre._model._python import PythonAppResource, UvicornAppResource
 
     from ._resource_builder import ResourceBuilder
 
 __all__ = ["PythonAppBuilderMethods"]
 
 T = TypeVar("T", bound=IResource)
-P = TypeVar("P", bound=PythonAppResource)
+P = TypeVar("P", bound="PythonAppResource")
 
 PathLike = str | os.PathLike[str]
 
@@ -116,6 +117,7 @@ class PythonAppBuilderMethods:
         :meth:`add_python_module`). ``interpreter`` or ``venv`` choose the environment (else
         ``<app dir>/.venv``, else the app host's interpreter); ``working_dir`` defaults to the app's directory.
         """
+        from aspyre._model._python import PythonAppResource
         validate_name("Resource", name)
         method = "add_python_app"
         if module is not None:
@@ -156,6 +158,7 @@ class PythonAppBuilderMethods:
 
     def add_python_module(self, name: str, app_dir: PathLike, module: str) -> ResourceBuilder[PythonAppResource]:
         """A Python module: ``add_python_module("worker", "worker", "worker.main")`` runs ``python -u -m worker.main``."""
+        from aspyre._model._python import PythonAppResource
         _require_str(name, "add_python_module", "module", module)
         if not module or not all(part.isidentifier() for part in module.split(".")):
             raise ValueError(f"Python app {name!r}: {module!r} is not a module name (such as 'pkg.main')")
@@ -168,6 +171,7 @@ class PythonAppBuilderMethods:
     ) -> ResourceBuilder[PythonAppResource]:
         """A console script of the app's environment: ``add_python_executable("jobs", "jobs", "celery")`` runs
         ``<venv>/bin/celery`` (add its arguments with ``with_args``)."""
+        from aspyre._model._python import PythonAppResource
         _require_str(name, "add_python_executable", "executable", executable)
         if not executable or "/" in executable or "\\" in executable:
             raise ValueError(
@@ -187,6 +191,7 @@ class PythonAppBuilderMethods:
         (the port also in ``PORT``); published, it listens on ``0.0.0.0``. ``health_check_path`` adds an
         HTTP health check on that path. The app's environment needs ``uvicorn``.
         """
+        from aspyre._model._python import UvicornAppResource
         _require_str(name, "add_uvicorn_app", "app", app)
         module, _, attribute = app.partition(":")
         if not attribute or not module:

@@ -22,8 +22,7 @@ from pathlib import Path
 
 from aspyre._errors import DistributedApplicationException
 from aspyre._model._install import InstallCommand, PackageInstallAnnotation
-from aspyre._model._python import PythonPackageManagerAnnotation
-from aspyre._model._resources import PythonAppResource
+from aspyre._model._python import PythonAppResource, PythonPackageManagerAnnotation
 
 __all__ = [
     "DEFAULT_VENV",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import attrs
@@ -12,46 +11,21 @@ import attrs
 from aspyre._public import present_top_level as _present_top_level
 
 if TYPE_CHECKING:
-    from ._resources import IResource
-    from ._snapshot import ResourceSnapshot
+    from ._callback_contexts import CommandLineArgsCallbackContext, EnvironmentCallbackContext, HealthCheckContext
 
 __all__ = [
     "Annotations",
     "CommandLineArgsAnnotation",
     "CommandLineArgsCallbackAnnotation",
-    "CommandLineArgsCallbackContext",
-    "ConnectionPropertyAnnotation",
     "ContainerImageAnnotation",
-    "ContainerImagePullPolicy",
-    "ContainerImagePullPolicyAnnotation",
-    "ContainerLifetime",
-    "ContainerLifetimeAnnotation",
-    "ContainerMountAnnotation",
-    "ContainerMountType",
-    "ContainerNameAnnotation",
-    "ContainerNetworkAliasAnnotation",
-    "ContainerRuntimeArgsAnnotation",
-    "DockerfileBuildAnnotation",
     "EnvironmentAnnotation",
     "EnvironmentCallbackAnnotation",
-    "EnvironmentCallbackContext",
-    "ExplicitStartAnnotation",
     "HealthCheckAnnotation",
-    "HealthCheckContext",
-    "HealthCheckResult",
     "KnownRelationshipTypes",
     "ManifestPublishingCallbackAnnotation",
     "MutationBehavior",
-    "ReferenceAnnotation",
-    "ReferenceEnvironmentAnnotation",
-    "ReferenceEnvironmentFlags",
     "ResourceAnnotation",
     "ResourceCommandAnnotation",
-    "ResourceRelationshipAnnotation",
-    "ResourceSnapshotAnnotation",
-    "WaitAnnotation",
-    "WaitBehavior",
-    "WaitType",
 ]
 
 
@@ -92,8 +66,8 @@ class Annotations:
     """The ordered annotations of a resource.
 
     >>> anns = Annotations()
-    >>> _ = anns.add(ExplicitStartAnnotation())
-    >>> anns.last(ExplicitStartAnnotation) is not None
+    >>> _ = anns.add(EnvironmentAnnotation("LOG_LEVEL", "debug"))
+    >>> anns.last(EnvironmentAnnotation) is not None
     True
     """
 
@@ -231,16 +205,6 @@ class EnvironmentAnnotation(ResourceAnnotation):
     value: object
 
 
-@attrs.define
-class EnvironmentCallbackContext:
-    """What an environment callback receives; it writes into ``environment``."""
-
-    resource: IResource
-    environment: dict[str, object]
-    execution_context: Any
-    logger: Any = None
-
-
 @attrs.frozen
 class EnvironmentCallbackAnnotation(ResourceAnnotation):
     """A callback, sync or async, that adds environment variables when they are computed."""
@@ -255,16 +219,6 @@ class CommandLineArgsAnnotation(ResourceAnnotation):
     args: tuple[object, ...]
 
 
-@attrs.define
-class CommandLineArgsCallbackContext:
-    """What an arguments callback receives; it edits ``args`` (literals or deferred values)."""
-
-    resource: IResource
-    args: list[object]
-    execution_context: Any
-    logger: Any = None
-
-
 @attrs.frozen
 class CommandLineArgsCallbackAnnotation(ResourceAnnotation):
     """A callback, sync or async, that edits the arguments when they are computed."""
@@ -272,131 +226,7 @@ class CommandLineArgsCallbackAnnotation(ResourceAnnotation):
     callback: Callable[[CommandLineArgsCallbackContext], Awaitable[None] | None]
 
 
-class ReferenceEnvironmentFlags(enum.Flag):
-    """Which variables :meth:`with_reference` injects."""
-
-    NONE = 0
-    CONNECTION_STRING = enum.auto()
-    CONNECTION_PROPERTIES = enum.auto()
-    SERVICE_DISCOVERY = enum.auto()
-    ENDPOINTS = enum.auto()
-    ALL = CONNECTION_STRING | CONNECTION_PROPERTIES | SERVICE_DISCOVERY | ENDPOINTS
-
-
-@attrs.frozen
-class ReferenceEnvironmentAnnotation(ResourceAnnotation):
-    """``with_reference_environment``: which variables ``with_reference`` injects on this resource."""
-
-    flags: ReferenceEnvironmentFlags
-
-
-@attrs.frozen
-class ReferenceAnnotation(ResourceAnnotation):
-    """``with_reference``: the destination receives the source's connection information.
-
-    ``connection_name`` replaces the source's name in the connection-string variables
-    (``ConnectionStrings__{connection_name}``, ``{CONNECTION_NAME}_{PROPERTY}``);
-    ``service_name`` replaces it in the service-discovery variables
-    (``services__{service_name}__...``, ``{service_name}_{ENDPOINT}``). ``endpoint_name`` is set
-    when one endpoint was referenced (``with_reference(api.get_endpoint("http"))``).
-    """
-
-    source: IResource
-    connection_name: str | None = None
-    optional: bool = False
-    endpoint_name: str | None = None
-    #: Whether connection-string variables are wanted (False for endpoint-only references).
-    use_connection_string: bool = True
-    #: Whether service-discovery variables are wanted.
-    use_service_discovery: bool = True
-    service_name: str | None = None
-
-
-@attrs.frozen
-class ConnectionPropertyAnnotation(ResourceAnnotation):
-    """An extra connection property (``{NAME}_{PROPERTY}`` on referencing resources)."""
-
-    name: str
-    value: object
-
-
 # --------------------------------------------------------------------------- lifecycle
-
-
-class WaitType(enum.Enum):
-    """What a wait waits for: healthy (``wait_for``), started (``wait_for_start``), finished (``wait_for_completion``)."""
-
-    WAIT_UNTIL_HEALTHY = "healthy"
-    WAIT_UNTIL_STARTED = "started"
-    WAIT_FOR_COMPLETION = "completion"
-
-
-class WaitBehavior(enum.Enum):
-    """What a waiter does when the resource it waits for fails or stops."""
-
-    #: Keep waiting (the dependency may be restarted).
-    WAIT_ON_RESOURCE_UNAVAILABLE = "wait"
-    #: Give up: the waiter becomes FailedToStart with a reason naming the dependency.
-    STOP_ON_RESOURCE_UNAVAILABLE = "stop"
-
-
-@attrs.frozen
-class WaitAnnotation(ResourceAnnotation):
-    """The resource starts only once ``resource`` reached ``wait_type`` (with ``exit_code`` for completion)."""
-
-    resource: IResource
-    wait_type: WaitType
-    exit_code: int = 0
-    behavior: WaitBehavior | None = None
-
-
-@attrs.frozen
-class ExplicitStartAnnotation(ResourceAnnotation):
-    """Do not start the resource automatically; ``app.start_resource(name)`` starts it."""
-
-
-class HealthStatus(enum.Enum):
-    """Aspire's health statuses, ordered from worst to best."""
-
-    UNHEALTHY = "Unhealthy"
-    DEGRADED = "Degraded"
-    HEALTHY = "Healthy"
-
-    @property
-    def rank(self) -> int:
-        return {"Unhealthy": 0, "Degraded": 1, "Healthy": 2}[self.value]
-
-
-@attrs.frozen
-class HealthCheckResult:
-    """What a health check returns: a status, and optionally why."""
-
-    status: HealthStatus
-    description: str | None = None
-    exception: str | None = None
-
-    @classmethod
-    def healthy(cls, description: str | None = None) -> HealthCheckResult:
-        return cls(HealthStatus.HEALTHY, description)
-
-    @classmethod
-    def unhealthy(cls, description: str | None = None, exception: BaseException | None = None) -> HealthCheckResult:
-        return cls(HealthStatus.UNHEALTHY, description, None if exception is None else repr(exception))
-
-    @classmethod
-    def degraded(cls, description: str | None = None) -> HealthCheckResult:
-        return cls(HealthStatus.DEGRADED, description)
-
-
-@attrs.define
-class HealthCheckContext:
-    """What a health check receives: the resource it checks and the resource being reported."""
-
-    resource: IResource
-    app: Any = None
-
-
-HealthCheckCallable = Callable[[HealthCheckContext], Any]
 
 
 @attrs.frozen
@@ -413,21 +243,6 @@ class KnownRelationshipTypes:
     WAIT_FOR = "WaitFor"
     REFERENCE = "Reference"
     PARENT = "Parent"
-
-
-@attrs.frozen
-class ResourceRelationshipAnnotation(ResourceAnnotation):
-    """A named edge to another resource, for display (``Parent`` relationships also count as parents)."""
-
-    resource: IResource
-    type: str
-
-
-@attrs.frozen
-class ResourceSnapshotAnnotation(ResourceAnnotation):
-    """The snapshot shown before the resource's first update (``with_initial_state``)."""
-
-    initial_snapshot: ResourceSnapshot
 
 
 @attrs.frozen
@@ -475,92 +290,6 @@ class ContainerImageAnnotation(ResourceAnnotation):
         if self.sha256:
             return f"{base}@sha256:{self.sha256}"
         return f"{base}:{self.tag or 'latest'}"
-
-
-class ContainerMountType(enum.Enum):
-    """A bind mount of a host path, or a volume."""
-
-    BIND_MOUNT = "bind"
-    VOLUME = "volume"
-
-
-@attrs.frozen
-class ContainerMountAnnotation(ResourceAnnotation):
-    """A bind mount (``source`` is a path) or a volume (``source`` is a name, ``None`` = anonymous)."""
-
-    source: str | None
-    target: str
-    type: ContainerMountType
-    read_only: bool = False
-
-
-class ContainerLifetime(enum.Enum):
-    """Whether a container lives for one run of the app host or across runs."""
-
-    #: Removed when the app host stops (the default).
-    SESSION = "session"
-    #: Kept across runs of the app host, reused while its configuration is unchanged.
-    PERSISTENT = "persistent"
-
-
-@attrs.frozen
-class ContainerLifetimeAnnotation(ResourceAnnotation):
-    """``with_lifetime``."""
-
-    lifetime: ContainerLifetime
-
-
-class ContainerImagePullPolicy(enum.Enum):
-    """When the image is pulled: if missing (default), always, or never."""
-
-    MISSING = "missing"
-    ALWAYS = "always"
-    NEVER = "never"
-
-
-@attrs.frozen
-class ContainerImagePullPolicyAnnotation(ResourceAnnotation):
-    """``with_image_pull_policy``."""
-
-    policy: ContainerImagePullPolicy
-
-
-@attrs.frozen
-class ContainerNameAnnotation(ResourceAnnotation):
-    """An explicit container name (``with_container_name``; no suffix is added)."""
-
-    name: str
-
-
-@attrs.frozen
-class ContainerNetworkAliasAnnotation(ResourceAnnotation):
-    """An extra name the container has on the container network."""
-
-    alias: str
-
-
-@attrs.frozen
-class ContainerRuntimeArgsAnnotation(ResourceAnnotation):
-    """Extra options for creating the container, as ``docker run`` flags (``--memory=256m``)."""
-
-    args: tuple[str, ...]
-
-
-@attrs.frozen
-class DockerfileBuildAnnotation(ResourceAnnotation):
-    """Build the resource's image from a Dockerfile: in run mode before the container first starts (tagged by a
-    hash of the context and arguments), in publish mode as ``container.v1`` with ``build``.
-
-    ``build_args`` are ``(name, value)`` pairs (a value is a str, a parameter or any value; ``None`` lets the
-    build read it from the environment); ``build_secrets`` are ``(name, parameter)`` pairs, given to the build
-    as build arguments and removed from the image's history and configuration afterwards.
-    """
-
-    context: Path
-    dockerfile: Path
-    stage: str | None = None
-    build_args: tuple[tuple[str, object], ...] = ()
-    build_secrets: tuple[tuple[str, object], ...] = ()
 
 
 _present_top_level(globals())  # its names of aspyre.__all__ report "aspyre", however they are reached

@@ -8,30 +8,32 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from aspyre._public import present as _present
+
 from ._annotations import (
     CommandLineArgsAnnotation,
     CommandLineArgsCallbackAnnotation,
-    CommandLineArgsCallbackContext,
-    ConnectionPropertyAnnotation,
     EnvironmentAnnotation,
     EnvironmentCallbackAnnotation,
-    EnvironmentCallbackContext,
+)
+from ._connection_strings import ConnectionStringReference
+from ._dependencies import (
+    ConnectionPropertyAnnotation,
     ReferenceAnnotation,
     ReferenceEnvironmentAnnotation,
     ReferenceEnvironmentFlags,
 )
 from ._endpoints import EndpointAnnotation, EndpointProperty, EndpointReference
 from ._names import name_key
+from ._python import PythonAppResource
 from ._resources import (
-    ConnectionStringReference,
     IResource,
     IResourceWithConnectionString,
     IResourceWithEndpoints,
     IResourceWithServiceDiscovery,
     ParameterResource,
-    PythonAppResource,
 )
-from ._values import references_of
+from ._values import VALUE_KINDS, none_value_error, references_of
 
 __all__ = [
     "VALUE_KINDS",
@@ -43,26 +45,6 @@ __all__ = [
     "none_value_error",
     "reference_variables",
 ]
-
-#: What a value of an environment variable or an argument may be, in words.
-VALUE_KINDS = (
-    "a str, a number, a parameter, an endpoint reference, a ReferenceExpression or a resource with a connection "
-    "string"
-)
-
-
-def none_value_error(resource: IResource, what: str, where: str) -> TypeError:
-    """The one error for ``None`` given as the value of an environment variable or an argument.
-
-    ``None`` is never a value, neither at a builder call nor from a callback: it is more often a
-    function that forgot to ``return`` than a wish to leave the variable out, which an environment
-    callback does with ``del context.environment[name]``.
-    """
-    return TypeError(
-        f"Resource {resource.name!r}: {what} is None ({where}). Give it a value ({VALUE_KINDS}); to leave an "
-        "environment variable out, do not set it (or delete it in an environment callback: "
-        "del context.environment[name])."
-    )
 
 _PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NOT_ASCII_ALNUM = re.compile(r"[^A-Za-z0-9]")
@@ -241,6 +223,7 @@ async def compute_environment(
     raises :class:`TypeError` naming the resource and the variable (``None`` is not a value; delete
     the variable to leave it out).
     """
+    from ._callback_contexts import EnvironmentCallbackContext
     env: dict[str, object] = {}
     flags_ann = resource.annotations.last(ReferenceEnvironmentAnnotation)
     flags = ReferenceEnvironmentFlags.ALL if flags_ann is None else flags_ann.flags
@@ -296,6 +279,7 @@ def _argument_kind(annotation: object) -> int:
 
 async def compute_arguments(resource: IResource, execution_context: Any = None, logger: Any = None) -> list[object]:
     """The resource's arguments (after the command), values still deferred."""
+    from ._callback_contexts import CommandLineArgsCallbackContext
     args: list[object] = []
     if isinstance(resource, PythonAppResource):
         args.extend(resource.entry_args())
@@ -341,3 +325,7 @@ async def find_referrers(
         if any(_refers_to(v, target) for v in values):
             out.append(r)
     return out
+
+
+# aspyre.model imports these on first use (its _LAZY): they report it however they are reached.
+_present(globals(), "aspyre.model", names=["compute_arguments", "compute_environment", "encode_env_name", "find_referrers", "reference_variables"])

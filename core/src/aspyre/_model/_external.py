@@ -14,7 +14,8 @@ import attrs
 
 from aspyre._public import present_top_level as _present_top_level
 
-from ._annotations import EnvironmentCallbackContext, ReferenceEnvironmentAnnotation, ReferenceEnvironmentFlags
+from ._callback_contexts import EnvironmentCallbackContext
+from ._dependencies import ReferenceEnvironmentAnnotation, ReferenceEnvironmentFlags
 from ._resources import IResourceWithoutLifetime, ParameterResource, Resource
 from ._values import ValueContext
 

@@ -9,16 +9,15 @@ from aspyre._public import present as _present
 from aspyre._public import present_top_level as _present_top_level
 
 from .._errors import DistributedApplicationException
-from ._annotations import (
-    CommandLineArgsAnnotation,
+from ._annotations import CommandLineArgsAnnotation, EnvironmentAnnotation, KnownRelationshipTypes
+from ._dependencies import (
     ConnectionPropertyAnnotation,
-    EnvironmentAnnotation,
-    KnownRelationshipTypes,
     ReferenceAnnotation,
     ResourceRelationshipAnnotation,
     WaitAnnotation,
 )
-from ._endpoints import EndpointAnnotation, EndpointReference, EndpointReferenceExpression
+from ._endpoint_runtime import EndpointReferenceExpression
+from ._endpoints import EndpointAnnotation, EndpointReference
 from ._exec_limits import ExecLimits, InheritedEnvironment
 from ._names import name_key
 from ._parents import lifecycle_parent, parents_of

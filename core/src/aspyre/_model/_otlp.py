@@ -13,7 +13,8 @@ import attrs
 
 from aspyre._public import present as _present
 
-from ._annotations import ContainerLifetime, ResourceAnnotation
+from ._annotations import ResourceAnnotation
+from ._container_annotations import ContainerLifetime
 from ._resources import ContainerResource, ExecutableResource, IResource
 
 __all__ = ["OTLP_PROTOCOLS", "OtlpExporterAnnotation", "otlp_exporter"]

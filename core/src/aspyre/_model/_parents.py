@@ -5,7 +5,7 @@ Apart from the graph checks (:mod:`aspyre._model._graph`): the builder's methods
 
 from __future__ import annotations
 
-from ._annotations import KnownRelationshipTypes, ResourceRelationshipAnnotation
+from ._annotations import KnownRelationshipTypes
 from ._resources import IResource, IResourceWithParent
 
 __all__ = ["lifecycle_parent", "parents_of"]
@@ -21,6 +21,7 @@ def lifecycle_parent(resource: IResource) -> IResource | None:
 def parents_of(resource: IResource) -> list[IResource]:
     """Every distinct parent declared for ``resource``: its lifecycle parent and any ``Parent``
     relationship (``with_parent_relationship``). A valid model has at most one."""
+    from ._dependencies import ResourceRelationshipAnnotation
     found: list[IResource] = []
     parent = lifecycle_parent(resource)
     if parent is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
@@ -12,12 +11,7 @@ import attrs
 from aspyre._public import present_top_level as _present_top_level
 
 from .._errors import DistributedApplicationException
-from ._annotations import (
-    Annotations,
-    ContainerImageAnnotation,
-    ContainerLifetime,
-    ContainerLifetimeAnnotation,
-)
+from ._annotations import Annotations, ContainerImageAnnotation
 from ._endpoints import EndpointReference
 from ._known import KnownResourceTypes
 from ._names import name_key, validate_name
@@ -27,10 +21,9 @@ from ._values import ReferenceExpression, ValueContext
 if TYPE_CHECKING:
     from _typeshed import StrPath
 
+    from ._container_annotations import ContainerLifetime
+
 __all__ = [
-    "ConnectionStringParameterResource",
-    "ConnectionStringReference",
-    "ConnectionStringResource",
     "ContainerResource",
     "ExecutableResource",
     "GenerateParameterDefault",
@@ -45,11 +38,8 @@ __all__ = [
     "IResourceWithoutLifetime",
     "MissingParameterValueError",
     "ParameterResource",
-    "PythonAppResource",
-    "PythonEntrypointType",
     "Resource",
     "capability_names",
-    "UvicornAppResource",
     "resource_type_name",
 ]
 
@@ -256,6 +246,7 @@ class ContainerResource(
     @property
     def lifetime(self) -> ContainerLifetime:
         """``SESSION`` unless ``with_lifetime`` said otherwise."""
+        from ._container_annotations import ContainerLifetime, ContainerLifetimeAnnotation
         ann = self.annotations.last(ContainerLifetimeAnnotation)
         return ContainerLifetime.SESSION if ann is None else ann.lifetime
 
@@ -282,71 +273,6 @@ class ExecutableResource(
     def get_endpoint(self, name: str) -> EndpointReference:
         """A reference to the endpoint called ``name`` (it may be declared later)."""
         return _endpoint_reference(self, name)
-
-
-class PythonEntrypointType(enum.Enum):
-    """What a Python app runs (Aspire's ``EntrypointType``)."""
-
-    #: A script file: ``python -u script.py``.
-    SCRIPT = "script"
-    #: A module: ``python -u -m module``.
-    MODULE = "module"
-    #: A console script of the app's environment (``uvicorn``, ``pytest``): ``<venv>/bin/name``.
-    EXECUTABLE = "executable"
-
-
-@attrs.define(eq=False, repr=False)
-class PythonAppResource(ExecutableResource):
-    """A Python app: a script, a module or a console script, run in a Python environment.
-
-    ``command`` is the interpreter for a script or a module (which come first in the arguments:
-    ``-u script`` or ``-u -m module``), and the console script itself for an executable, whose
-    interpreter is :attr:`interpreter`. ``virtual_environment`` is the environment the app runs in
-    (``None``: the interpreter it was given, or the app host's).
-    """
-
-    resource_type: ClassVar[str] = KnownResourceTypes.PYTHON_APP
-
-    script_path: Path | None = attrs.field(default=None, kw_only=True)
-    module: str | None = attrs.field(default=None, kw_only=True)
-    #: The console script an executable app runs (``add_python_executable``).
-    executable: str | None = attrs.field(default=None, kw_only=True)
-    virtual_environment: Path | None = attrs.field(default=None, kw_only=True)
-    #: The interpreter when ``command`` is a console script (``None``: ``command`` is the interpreter).
-    python: str | None = attrs.field(default=None, kw_only=True)
-
-    @property
-    def entrypoint_type(self) -> PythonEntrypointType:
-        """Whether the app is a script, a module or a console script."""
-        if self.executable is not None:
-            return PythonEntrypointType.EXECUTABLE
-        if self.module is not None:
-            return PythonEntrypointType.MODULE
-        return PythonEntrypointType.SCRIPT
-
-    @property
-    def interpreter(self) -> str:
-        """The Python interpreter that runs the app."""
-        return self.python or self.command
-
-    def entry_args(self) -> list[str]:
-        """The interpreter arguments that select the app (``-u script``, ``-u -m module``; none for a console script)."""
-        if self.executable is not None:
-            return []
-        if self.module is not None:
-            return ["-u", "-m", self.module]
-        assert self.script_path is not None
-        return ["-u", str(self.script_path)]
-
-
-@attrs.define(eq=False, repr=False)
-class UvicornAppResource(PythonAppResource):
-    """An ASGI app served by Uvicorn (``python -m uvicorn app``), with an ``http`` endpoint (Aspire's ``UvicornAppResource``)."""
-
-    resource_type: ClassVar[str] = KnownResourceTypes.UVICORN_APP
-
-    #: The ASGI app, ``module:attribute`` (``main:app``).
-    app: str = attrs.field(default="", kw_only=True)
 
 
 # --------------------------------------------------------------------------- parameters
@@ -472,115 +398,6 @@ class ParameterResource(Resource, IResourceWithoutLifetime):
     async def get_value(self, context: ValueContext) -> str | None:
         """The live value (see :attr:`value`)."""
         return self.value
-
-
-@attrs.define(eq=False, repr=False)
-class ConnectionStringParameterResource(ParameterResource, IResourceWithConnectionString):
-    """``add_connection_string(name)``: a connection string supplied from outside (``ConnectionStrings__{name}``)."""
-
-    resource_type: ClassVar[str] = KnownResourceTypes.CONNECTION_STRING
-
-    environment_variable: str | None = attrs.field(default=None, kw_only=True)
-
-    @property
-    def is_connection_string(self) -> bool:
-        """Always ``True``."""
-        return True
-
-    @property
-    def configuration_key(self) -> str:
-        """The environment variable the value is read from: ``ConnectionStrings__{name}``."""
-        return f"ConnectionStrings__{self.name}"
-
-    @property
-    def value_expression(self) -> str:
-        """``{name.connectionString}``, as for every resource with a connection string."""
-        return f"{{{self.name}.connectionString}}"
-
-    @property
-    def connection_string_expression(self) -> ReferenceExpression:
-        """The parameter's value (``{name.value}`` in the manifest)."""
-        return ReferenceExpression.format("{}", _ParameterValue(self))
-
-    def connection_properties(self) -> Sequence[tuple[str, object]]:
-        """None of its own (``with_connection_property`` adds some)."""
-        return ()
-
-
-@attrs.frozen(eq=False)
-class _ParameterValue:
-    """The parameter's value as a slot (so a connection-string parameter is not its own reference)."""
-
-    parameter: ParameterResource
-
-    @property
-    def value_expression(self) -> str:
-        return f"{{{self.parameter.name}.value}}"
-
-    @property
-    def references(self) -> Sequence[object]:
-        return (self.parameter,)
-
-    async def get_value(self, context: ValueContext) -> str | None:
-        return self.parameter.value
-
-
-@attrs.define(eq=False, repr=False)
-class ConnectionStringResource(
-    Resource, IResourceWithConnectionString, IResourceWithWaitSupport, IResourceWithoutLifetime
-):
-    """A connection string composed from other values (``add_connection_string(name, expr)``)."""
-
-    resource_type: ClassVar[str] = KnownResourceTypes.CONNECTION_STRING
-
-    expression: ReferenceExpression = attrs.field(kw_only=True)
-    environment_variable: str | None = attrs.field(default=None, kw_only=True)
-
-    @property
-    def connection_string_expression(self) -> ReferenceExpression:
-        """The expression given to ``add_connection_string``."""
-        return self.expression
-
-    def connection_properties(self) -> Sequence[tuple[str, object]]:
-        """None of its own (``with_connection_property`` adds some)."""
-        return ()
-
-
-@attrs.frozen(eq=False)
-class ConnectionStringReference:
-    """A resource's connection string, as a value (``{name.connectionString}`` in manifests)."""
-
-    resource: IResourceWithConnectionString
-    optional: bool = False
-
-    @property
-    def value_expression(self) -> str:
-        """``{name.connectionString}``."""
-        return f"{{{self.resource.name}.connectionString}}"
-
-    @property
-    def references(self) -> Sequence[object]:
-        """The resource whose connection string this is."""
-        return (self.resource,)
-
-    async def get_value(self, context: ValueContext) -> str | None:
-        """The live connection string; :class:`LookupError` if it is empty and not ``optional``."""
-        value = await self.resource.connection_string_expression.get_value(context)
-        if not value and not self.optional:
-            raise LookupError(f"The connection string for the resource {self.resource.name!r} is not available.")
-        return value
-
-    def __repr__(self) -> str:
-        return f"ConnectionStringReference({self.resource.name!r})"
-
-    def __eq__(self, other: object) -> bool:
-        """References to the same resource object, with the same ``optional``, are equal."""
-        if not isinstance(other, ConnectionStringReference):
-            return NotImplemented
-        return self.resource is other.resource and self.optional == other.optional
-
-    def __hash__(self) -> int:
-        return hash((id(self.resource), self.optional))
 
 
 _present_top_level(globals())  # its names of aspyre.__all__ report "aspyre", however they are reached

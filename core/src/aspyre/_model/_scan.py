@@ -15,18 +15,21 @@ from typing import Any
 from ._annotations import (
     CommandLineArgsAnnotation,
     CommandLineArgsCallbackAnnotation,
-    ConnectionPropertyAnnotation,
-    DockerfileBuildAnnotation,
     EnvironmentAnnotation,
     EnvironmentCallbackAnnotation,
     ManifestPublishingCallbackAnnotation,
+    _grouped_kinds,
+)
+from ._container_annotations import DockerfileBuildAnnotation
+from ._dependencies import (
+    ConnectionPropertyAnnotation,
     ReferenceAnnotation,
     ReferenceEnvironmentAnnotation,
     ResourceRelationshipAnnotation,
     WaitAnnotation,
-    _grouped_kinds,
 )
-from ._endpoints import EndpointAnnotation, EndpointReference, EndpointReferenceExpression
+from ._endpoint_runtime import EndpointReferenceExpression
+from ._endpoints import EndpointAnnotation, EndpointReference
 from ._resources import IResource, IResourceWithConnectionString, IResourceWithParent
 from ._urls import ResourceUrlsCallbackAnnotation
 from ._validation import VALIDATION_KINDS

@@ -11,7 +11,8 @@ import attrs
 from aspyre._public import present as _present
 from aspyre._public import present_top_level as _present_top_level
 
-from ._annotations import HealthStatus
+from ._annotations import ResourceAnnotation
+from ._callback_contexts import HealthStatus
 from ._known import CustomResourceKnownProperties, KnownProperties, KnownResourceStates, KnownResourceTypes, StateStyle
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ __all__ = [
     "ReplicaSnapshot",
     "ResourcePropertySnapshot",
     "ResourceSnapshot",
+    "ResourceSnapshotAnnotation",
     "ResourceSnapshotUpdate",
     "ResourceStateSnapshot",
     "health_failure",
@@ -256,6 +258,14 @@ def health_failure(snapshot: ResourceSnapshot) -> str | None:
     return None
 
 
+@attrs.frozen
+class ResourceSnapshotAnnotation(ResourceAnnotation):
+    """The snapshot shown before the resource's first update (``with_initial_state``): an annotation, kept with the
+    snapshots it holds."""
+
+    initial_snapshot: ResourceSnapshot
+
+
 _present_top_level(globals())  # its names of aspyre.__all__ report "aspyre", however they are reached
 # aspyre.model imports these on first use (its _LAZY): they report it however they are reached.
 _present(
@@ -273,3 +283,5 @@ _present(
         "UrlSnapshot",
     ],
 )
+# aspyre.annotations imports this one on first use (its _LAZY).
+_present(globals(), "aspyre.annotations", names=["ResourceSnapshotAnnotation"])

@@ -17,22 +17,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from ._annotations import (
-    CommandLineArgsAnnotation,
-    ContainerImageAnnotation,
+from ._annotations import CommandLineArgsAnnotation, ContainerImageAnnotation, EnvironmentAnnotation
+from ._container_annotations import (
     ContainerMountAnnotation,
     ContainerMountType,
     ContainerNameAnnotation,
     ContainerRuntimeArgsAnnotation,
-    EnvironmentAnnotation,
 )
 from ._container_files import ContainerFilesAnnotation, container_file_problems
 from ._container_names import container_name_problem, image_reference_problem, volume_name_problem
-from ._endpoints import EndpointAnnotation, EndpointProtocol, ProxySupportAnnotation, ReplicaAnnotation
-from ._environment import none_value_error
+from ._endpoint_runtime import ProxySupportAnnotation, ReplicaAnnotation
+from ._endpoints import EndpointAnnotation, EndpointProtocol
 from ._exec_limits import LINUX_CONTAINER_LIMITS, ExecLimits, InheritedEnvironment, exec_size_problems
-from ._resources import ContainerResource, ExecutableResource, IResource, PythonAppResource
+from ._python import PythonAppResource
+from ._resources import ContainerResource, ExecutableResource, IResource
 from ._runargs import parse_runtime_args
+from ._values import none_value_error
 
 __all__ = ["VALIDATION_KINDS", "resource_problems"]
 

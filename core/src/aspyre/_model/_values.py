@@ -26,8 +26,10 @@ from ._protocols import CachedProtocolMeta
 
 if TYPE_CHECKING:
     from ._execution import ExecutionContext
+    from ._resources import IResource
 
 __all__ = [
+    "VALUE_KINDS",
     "KnownNetworks",
     "ManifestExpressionProvider",
     "ReferenceExpression",
@@ -40,9 +42,31 @@ __all__ = [
     "has_references",
     "iter_references",
     "manifest_expression",
+    "none_value_error",
     "references_of",
     "resolve_value",
 ]
+
+
+#: What a value of an environment variable or an argument may be, in words.
+VALUE_KINDS = (
+    "a str, a number, a parameter, an endpoint reference, a ReferenceExpression or a resource with a connection "
+    "string"
+)
+
+
+def none_value_error(resource: IResource, what: str, where: str) -> TypeError:
+    """The one error for ``None`` given as the value of an environment variable or an argument.
+
+    ``None`` is never a value, neither at a builder call nor from a callback: it is more often a
+    function that forgot to ``return`` than a wish to leave the variable out, which an environment
+    callback does with ``del context.environment[name]``.
+    """
+    return TypeError(
+        f"Resource {resource.name!r}: {what} is None ({where}). Give it a value ({VALUE_KINDS}); to leave an "
+        "environment variable out, do not set it (or delete it in an environment callback: "
+        "del context.environment[name])."
+    )
 
 
 class KnownNetworks:
@@ -110,10 +134,10 @@ _CONNECTION_STRING_REFERENCE: list[Any] = []
 
 
 def _connection_string_reference() -> Any:
-    """``_resources.ConnectionStringReference`` (it imports this module: looked up on first use, then kept; an
+    """``_connection_strings.ConnectionStringReference`` (it imports this module: looked up on first use, then kept; an
     import statement per value costs more than the rest of :func:`as_value`)."""
     if not _CONNECTION_STRING_REFERENCE:
-        from ._resources import ConnectionStringReference
+        from ._connection_strings import ConnectionStringReference
 
         _CONNECTION_STRING_REFERENCE.append(ConnectionStringReference)
     return _CONNECTION_STRING_REFERENCE[0]

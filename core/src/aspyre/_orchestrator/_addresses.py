@@ -13,13 +13,8 @@ from typing import Protocol
 
 import attrs
 
-from .._model._endpoints import (
-    AllocatedEndpoint,
-    EndpointAnnotation,
-    EndpointProtocol,
-    ProxySupportAnnotation,
-    ReplicaAnnotation,
-)
+from .._model._endpoint_runtime import AllocatedEndpoint, ProxySupportAnnotation, ReplicaAnnotation
+from .._model._endpoints import EndpointAnnotation, EndpointProtocol
 from .._model._graph import DistributedApplicationModel
 from .._model._resources import ContainerResource, ExecutableResource, IResource
 from .._model._values import KnownNetworks

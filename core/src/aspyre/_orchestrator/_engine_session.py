@@ -16,7 +16,7 @@ from pathlib import Path
 import anyio
 import anyio.abc
 
-from .._model._annotations import ContainerLifetime
+from .._model._container_annotations import ContainerLifetime
 from .._model._endpoints import EndpointAnnotation
 from .._model._graph import DistributedApplicationModel
 from .._model._resources import ContainerResource

@@ -18,7 +18,7 @@ import anyio.abc
 import anyio.to_thread
 
 from .._errors import DistributedApplicationException
-from .._model._annotations import ContainerLifetime
+from .._model._container_annotations import ContainerLifetime
 from .._model._install import PackageInstallAnnotation
 from .._model._resources import ContainerResource, ExecutableResource, IResource
 from .._model._snapshot import KnownProperties, KnownResourceStates, ResourceSnapshot, StateStyle

@@ -13,7 +13,8 @@ import anyio
 import attrs
 
 from .._eventing._app import App
-from .._model._annotations import HealthCheckAnnotation, HealthCheckContext, HealthCheckResult, HealthStatus
+from .._model._annotations import HealthCheckAnnotation
+from .._model._callback_contexts import HealthCheckContext, HealthCheckResult, HealthStatus
 from .._model._graph import parents_of
 from .._model._resources import IResource
 from .._model._snapshot import HealthReportSnapshot, KnownResourceStates, ResourceSnapshot

@@ -12,7 +12,7 @@ import anyio.abc
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from .._eventing._app import App
-from .._eventing._events import ResourceSnapshotChangedEvent
+from .._eventing._progress_events import ResourceSnapshotChangedEvent
 from .._plugins import PluginHookError
 
 __all__ = ["BackgroundHandlers", "SnapshotHooks"]

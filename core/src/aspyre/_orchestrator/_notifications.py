@@ -12,12 +12,8 @@ import attrs
 from anyio.streams.memory import MemoryObjectSendStream
 
 from .._errors import DistributedApplicationException
-from .._model._annotations import (
-    HealthStatus,
-    WaitAnnotation,
-    WaitBehavior,
-    WaitType,
-)
+from .._model._callback_contexts import HealthStatus
+from .._model._dependencies import WaitAnnotation, WaitBehavior, WaitType
 from .._model._graph import DistributedApplicationModel
 from .._model._names import name_key
 from .._model._resources import IResource, IResourceWithoutLifetime, resource_type_name

@@ -11,7 +11,7 @@ import attrs
 
 from aspyre._public import present_top_level as _present_top_level
 
-from .._model._annotations import WaitBehavior
+from .._model._dependencies import WaitBehavior
 
 __all__ = ["ENV_OTLP_ENDPOINT_URL", "ENV_OTLP_GRPC_ENDPOINT_URL", "AppOptions"]
 

@@ -19,22 +19,21 @@ import anyio.abc
 
 from .._eventing._app import App
 from .._eventing._bus import EventDispatchBehavior
-from .._eventing._events import (
+from .._eventing._events import BeforeStartEvent, Event
+from .._eventing._progress_events import (
     AfterEndpointsAllocatedEvent,
     AfterResourcesCreatedEvent,
     BeforeResourceStartedEvent,
-    BeforeStartEvent,
     ConnectionStringAvailableEvent,
-    Event,
     InitializeResourceEvent,
     ResourceEndpointsAllocatedEvent,
     ResourceSnapshotChangedEvent,
     ResourceStoppedEvent,
 )
-from .._model._annotations import ExplicitStartAnnotation
+from .._model._connection_strings import ConnectionStringResource
+from .._model._dependencies import ExplicitStartAnnotation
 from .._model._graph import parents_of
 from .._model._resources import (
-    ConnectionStringResource,
     ContainerResource,
     ExecutableResource,
     IResource,

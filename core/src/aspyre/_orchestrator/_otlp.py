@@ -14,7 +14,8 @@ import urllib.parse
 import attrs
 
 from .._model._otlp import otlp_exporter
-from .._model._resources import IResource, PythonAppResource
+from .._model._python import PythonAppResource
+from .._model._resources import IResource
 
 __all__ = ["HEADERS", "OtlpEnvironment", "instance_id", "otlp_environment"]
 

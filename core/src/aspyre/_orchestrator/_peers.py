@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .._model._annotations import ResourceRelationshipAnnotation
+from .._model._dependencies import ResourceRelationshipAnnotation
 from .._model._graph import DistributedApplicationModel, direct_dependencies, lifecycle_parent
 from .._model._resources import ContainerResource, ExecutableResource, IResource
 from .._model._values import iter_references

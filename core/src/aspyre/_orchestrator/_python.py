@@ -13,8 +13,7 @@ from pathlib import Path
 import anyio
 
 from .._model._endpoints import EndpointReference
-from .._model._python import AutoInstrumentationAnnotation, DebugpyAnnotation
-from .._model._resources import PythonAppResource, PythonEntrypointType
+from .._model._python import AutoInstrumentationAnnotation, DebugpyAnnotation, PythonAppResource, PythonEntrypointType
 
 __all__ = ["DebugpyMissingError", "environment_bin", "instrumentation_command", "python_launch"]
 

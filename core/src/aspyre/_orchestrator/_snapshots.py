@@ -6,23 +6,19 @@ import functools
 import logging
 from collections.abc import Callable, Mapping
 
-from .._model._annotations import (
-    ContainerLifetime,
-    KnownRelationshipTypes,
-    ResourceRelationshipAnnotation,
-    ResourceSnapshotAnnotation,
-)
+from .._model._annotations import KnownRelationshipTypes
+from .._model._connection_strings import ConnectionStringParameterResource, ConnectionStringResource
+from .._model._container_annotations import ContainerLifetime
+from .._model._dependencies import ResourceRelationshipAnnotation
 from .._model._endpoints import EndpointAnnotation
+from .._model._python import PythonAppResource
 from .._model._resources import (
-    ConnectionStringParameterResource,
-    ConnectionStringResource,
     ContainerResource,
     ExecutableResource,
     IResource,
     IResourceWithParent,
     MissingParameterValueError,
     ParameterResource,
-    PythonAppResource,
     resource_type_name,
 )
 from .._model._snapshot import (
@@ -32,6 +28,7 @@ from .._model._snapshot import (
     KnownResourceStates,
     RelationshipSnapshot,
     ResourceSnapshot,
+    ResourceSnapshotAnnotation,
     StateStyle,
     UrlSnapshot,
 )

@@ -12,7 +12,7 @@ from typing import Literal
 
 import attrs
 
-from .._model._annotations import ContainerImagePullPolicy, ContainerLifetime
+from .._model._container_annotations import ContainerImagePullPolicy, ContainerLifetime
 
 __all__ = ["BuildSpec", "ContainerSpec", "FileSpec", "MountSpec", "PortSpec", "ProcessSpec"]
 

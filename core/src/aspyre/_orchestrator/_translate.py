@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 import anyio
 import attrs
 
-from .._model._annotations import (
+from .._model._container_annotations import (
     ContainerImagePullPolicy,
     ContainerImagePullPolicyAnnotation,
     ContainerMountAnnotation,
@@ -36,7 +36,8 @@ from .._model._endpoints import EndpointAnnotation
 from .._model._environment import compute_arguments, compute_environment, is_secret_value
 from .._model._exec_limits import LINUX_CONTAINER_LIMITS, ExecLimits, exec_size_problems
 from .._model._execution import ExecutionContext
-from .._model._resources import ContainerResource, ExecutableResource, IResource, PythonAppResource
+from .._model._python import PythonAppResource
+from .._model._resources import ContainerResource, ExecutableResource, IResource
 from .._model._values import KnownNetworks, ValueContext, resolve_value
 from .._platform import host_exec_limits
 from ._otlp import OtlpEnvironment

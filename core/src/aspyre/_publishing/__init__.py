@@ -88,7 +88,7 @@ async def run_publisher(app: App) -> Path:
     Returns the path the publisher reported (the manifest file for ``manifest``), else the
     output directory.
     """
-    from aspyre._eventing._events import AfterPublishEvent, BeforePublishEvent
+    from aspyre._eventing._progress_events import AfterPublishEvent, BeforePublishEvent
 
     ctx = app.execution_context
     name = ctx.publisher_name or "manifest"

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import attrs
 
-from aspyre._model._annotations import WaitAnnotation, WaitType
+from aspyre._model._dependencies import WaitAnnotation, WaitType
 from aspyre._model._graph import DistributedApplicationModel
 from aspyre._model._resources import IResource, IResourceWithParent
 

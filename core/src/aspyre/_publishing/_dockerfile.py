@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 
 import attrs
 
-from aspyre._model._resources import PythonAppResource, PythonEntrypointType
+from aspyre._model._python import PythonAppResource, PythonEntrypointType
 
 __all__ = ["DEFAULT_PYTHON_IMAGE", "PythonDockerfile", "python_app_dockerfile"]
 

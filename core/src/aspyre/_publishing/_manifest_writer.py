@@ -16,27 +16,22 @@ from pathlib import Path
 from typing import Any
 
 from aspyre._errors import DistributedApplicationException
-from aspyre._model._annotations import (
-    ContainerImageAnnotation,
-    ContainerMountAnnotation,
-    ContainerMountType,
-    DockerfileBuildAnnotation,
-    ManifestPublishingCallbackAnnotation,
-)
+from aspyre._model._annotations import ContainerImageAnnotation, ManifestPublishingCallbackAnnotation
+from aspyre._model._connection_strings import ConnectionStringParameterResource
+from aspyre._model._container_annotations import ContainerMountAnnotation, ContainerMountType, DockerfileBuildAnnotation
 from aspyre._model._endpoints import EndpointAnnotation
 from aspyre._model._environment import compute_arguments, compute_environment
 from aspyre._model._execution import ExecutionContext
 from aspyre._model._graph import DistributedApplicationModel
 from aspyre._model._names import name_key
+from aspyre._model._python import PythonAppResource
 from aspyre._model._resources import (
-    ConnectionStringParameterResource,
     ContainerResource,
     ExecutableResource,
     GenerateParameterDefault,
     IResource,
     IResourceWithConnectionString,
     ParameterResource,
-    PythonAppResource,
 )
 
 from ._manifest_context import ManifestPublishingContext

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
-from aspyre._model._annotations import KnownRelationshipTypes, MutationBehavior, ResourceRelationshipAnnotation
+from aspyre._model._annotations import KnownRelationshipTypes, MutationBehavior
 from aspyre._model._resources import IResource
 from aspyre._model._values import references_of
 
@@ -59,6 +59,7 @@ class ResourceBuilderBase(Generic[R_co]):
         return self
 
     def _relate(self, other: IResource, kind: str) -> None:
+        from aspyre._model._dependencies import ResourceRelationshipAnnotation
         annotations = self._resource.annotations
         for rel in annotations._items:  # read in place (``all`` would copy them first)
             if isinstance(rel, ResourceRelationshipAnnotation) and rel.resource is other and rel.type == kind:

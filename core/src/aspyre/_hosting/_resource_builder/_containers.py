@@ -17,20 +17,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 import attrs
 
 from aspyre._hosting._paths import resolve_path
-from aspyre._model._annotations import (
-    ContainerImageAnnotation,
-    ContainerImagePullPolicy,
-    ContainerImagePullPolicyAnnotation,
-    ContainerLifetime,
-    ContainerLifetimeAnnotation,
-    ContainerMountAnnotation,
-    ContainerMountType,
-    ContainerNameAnnotation,
-    ContainerNetworkAliasAnnotation,
-    ContainerRuntimeArgsAnnotation,
-    DockerfileBuildAnnotation,
-    MutationBehavior,
-)
+from aspyre._model._annotations import ContainerImageAnnotation, MutationBehavior
 from aspyre._model._container_names import (
     container_name_problem,
     digest_problem,
@@ -40,21 +27,20 @@ from aspyre._model._container_names import (
     tag_problem,
     volume_name_problem,
 )
-from aspyre._model._endpoints import ProxySupportAnnotation
 from aspyre._model._names import APP_HOST_HASH_VOLUME
-from aspyre._model._resources import (
-    ContainerResource,
-    ExecutableResource,
-    IResource,
-    ParameterResource,
-    PythonAppResource,
-)
+from aspyre._model._resources import ContainerResource, ExecutableResource, IResource, ParameterResource
 from aspyre._platform import app_host_hash_of
 
 from ._base import R_co, ResourceBuilderBase, check_type, invalid, require_type
 
 if TYPE_CHECKING:
+    from aspyre._model._container_annotations import (
+        ContainerImagePullPolicy,
+        ContainerLifetime,
+        DockerfileBuildAnnotation,
+    )
     from aspyre._model._container_files import ContainerFilesCallback, ContainerFileSystemEntry
+    from aspyre._model._python import PythonAppResource
 
     from . import ResourceBuilder
 
@@ -138,6 +124,7 @@ def check_image(resource: IResource, method: str, image: object, tag: object = N
 
 
 def _build_annotation(builder: ResourceBuilderBase[Any], method: str) -> DockerfileBuildAnnotation:
+    from aspyre._model._container_annotations import DockerfileBuildAnnotation
     resource: IResource = builder.resource
     ann = resource.annotations.last(DockerfileBuildAnnotation)
     if ann is None:
@@ -203,6 +190,7 @@ class ContainerMethods(ResourceBuilderBase[R_co]):
 
     def with_image_pull_policy(self: _CB, policy: ContainerImagePullPolicy) -> _CB:
         """When to pull the image: missing (default), always, never."""
+        from aspyre._model._container_annotations import ContainerImagePullPolicy, ContainerImagePullPolicyAnnotation
         c = _container(self, "with_image_pull_policy")
         try:
             value = ContainerImagePullPolicy(policy)
@@ -226,6 +214,7 @@ class ContainerMethods(ResourceBuilderBase[R_co]):
     # -- mounts ---------------------------------------------------------------------------------------
     def with_bind_mount(self: _CB, source: str | os.PathLike[str], target: str, read_only: bool = False) -> _CB:
         """Mount a host path (``~`` is expanded; a relative ``source`` is taken from the app host's directory)."""
+        from aspyre._model._container_annotations import ContainerMountAnnotation, ContainerMountType
         c = _container(self, "with_bind_mount")
         try:
             src = self.application_builder.resolve_path(source)
@@ -242,6 +231,7 @@ class ContainerMethods(ResourceBuilderBase[R_co]):
 
         A volume name matches Docker's ``[a-zA-Z0-9][a-zA-Z0-9_.-]+``; the target is an absolute path.
         """
+        from aspyre._model._container_annotations import ContainerMountAnnotation, ContainerMountType
         c = _container(self, "with_volume")
         volume: str | None
         if target is None:
@@ -267,6 +257,7 @@ class ContainerMethods(ResourceBuilderBase[R_co]):
         Each flag is its own argument (``with_container_runtime_args("--cpus", "1")``); a flag that
         cannot be expressed raises :class:`ValueError` here, naming it.
         """
+        from aspyre._model._container_annotations import ContainerRuntimeArgsAnnotation
         c = _container(self, "with_container_runtime_args")
         for i, a in enumerate(args, 1):
             check_type(
@@ -284,6 +275,7 @@ class ContainerMethods(ResourceBuilderBase[R_co]):
 
     def with_lifetime(self: _CB, lifetime: ContainerLifetime) -> _CB:
         """``ContainerLifetime.PERSISTENT`` keeps the container across runs (reused while unchanged)."""
+        from aspyre._model._container_annotations import ContainerLifetime, ContainerLifetimeAnnotation
         c = _container(self, "with_lifetime")
         try:
             value = ContainerLifetime(lifetime)
@@ -294,6 +286,7 @@ class ContainerMethods(ResourceBuilderBase[R_co]):
 
     def with_container_name(self: _CB, name: str) -> _CB:
         """Give the container this exact name (no suffix is added; Docker's ``[a-zA-Z0-9][a-zA-Z0-9_.-]+``)."""
+        from aspyre._model._container_annotations import ContainerNameAnnotation
         c = _container(self, "with_container_name")
         check_type(c, "with_container_name", "name", name, str, "a str")
         _check(c, "with_container_name", container_name_problem(name))
@@ -301,6 +294,7 @@ class ContainerMethods(ResourceBuilderBase[R_co]):
 
     def with_container_network_alias(self: _CB, alias: str) -> _CB:
         """Another name the container answers to on the container network."""
+        from aspyre._model._container_annotations import ContainerNetworkAliasAnnotation
         c = _container(self, "with_container_network_alias")
         check_type(c, "with_container_network_alias", "alias", alias, str, "a str")
         if not alias or any(ch.isspace() for ch in alias):
@@ -320,6 +314,8 @@ class ContainerMethods(ResourceBuilderBase[R_co]):
         is expanded in both). Applies to containers and to Python apps (published as a container
         built from the app's Dockerfile instead of as an executable).
         """
+        from aspyre._model._container_annotations import DockerfileBuildAnnotation
+        from aspyre._model._python import PythonAppResource
         require_type(
             self.resource,
             (ContainerResource, PythonAppResource),
@@ -338,6 +334,7 @@ class ContainerMethods(ResourceBuilderBase[R_co]):
         return self.with_annotation(DockerfileBuildAnnotation(ctx, df, stage, **kept), MutationBehavior.REPLACE)
 
     def _build_annotation(self, method: str) -> DockerfileBuildAnnotation:
+        from aspyre._model._container_annotations import DockerfileBuildAnnotation
         ann = self.resource.annotations.last(DockerfileBuildAnnotation)
         if ann is None:
             raise invalid(
@@ -442,6 +439,7 @@ class ContainerMethods(ResourceBuilderBase[R_co]):
         itself); a container's are not (Docker publishes its ports), unless this says ``True``: then the proxy
         listens on the endpoint's port and the address stays while the container is restarted.
         """
+        from aspyre._model._endpoint_runtime import ProxySupportAnnotation
         require_type(
             self.resource, (ContainerResource, ExecutableResource), "a container or an executable resource",
             "with_endpoint_proxy_support",

@@ -5,24 +5,17 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any, Self, cast
+from typing import TYPE_CHECKING, Any, Self, cast
 
 from aspyre._model._annotations import (
     CommandLineArgsAnnotation,
     CommandLineArgsCallbackAnnotation,
-    CommandLineArgsCallbackContext,
-    ConnectionPropertyAnnotation,
     EnvironmentAnnotation,
     EnvironmentCallbackAnnotation,
-    EnvironmentCallbackContext,
     KnownRelationshipTypes,
     MutationBehavior,
-    ReferenceAnnotation,
-    ReferenceEnvironmentAnnotation,
-    ReferenceEnvironmentFlags,
 )
 from aspyre._model._endpoints import EndpointReference
-from aspyre._model._environment import VALUE_KINDS, none_value_error
 from aspyre._model._resources import (
     IResource,
     IResourceWithArgs,
@@ -31,9 +24,15 @@ from aspyre._model._resources import (
     IResourceWithEnvironment,
     IResourceWithServiceDiscovery,
 )
-from aspyre._model._values import ReferenceExpression, SupportsResource, as_value
+from aspyre._model._values import VALUE_KINDS, ReferenceExpression, SupportsResource, as_value, none_value_error
 
 from ._base import R_co, ResourceBuilderBase, a_noun, check_type, invalid, require, unwrap
+
+if TYPE_CHECKING:
+    from aspyre._model._callback_contexts import CommandLineArgsCallbackContext, EnvironmentCallbackContext
+    from aspyre._model._dependencies import (
+        ReferenceEnvironmentFlags,
+    )
 
 __all__ = ["EnvironmentMethods"]
 
@@ -136,6 +135,7 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
 
     def with_connection_property(self, name: str, value: object) -> Self:
         """Add a connection property (``{NAME}_{PROPERTY}`` on resources that reference this one)."""
+        from aspyre._model._dependencies import ConnectionPropertyAnnotation
         res = self._resource
         require(res, IResourceWithConnectionString, "connection-string", "with_connection_property")
         check_type(res, "with_connection_property", "name", name, str, "a str (the property's name)")
@@ -170,6 +170,7 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
         Which of these are injected is chosen with :meth:`with_reference_environment`. Adds a
         ``Reference`` relationship.
         """
+        from aspyre._model._dependencies import ReferenceAnnotation
         res = self._resource
         require(res, IResourceWithEnvironment, "environment", "with_reference")
         for param, value in (("connection_name", connection_name), ("name", name)):
@@ -256,6 +257,7 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
 
     def with_reference_environment(self, flags: ReferenceEnvironmentFlags) -> Self:
         """Choose which variables ``with_reference`` injects (default: all)."""
+        from aspyre._model._dependencies import ReferenceEnvironmentAnnotation, ReferenceEnvironmentFlags
         require(self._resource, IResourceWithEnvironment, "environment", "with_reference_environment")
         check_type(
             self._resource, "with_reference_environment", "flags", flags, ReferenceEnvironmentFlags,

@@ -10,7 +10,6 @@ import os
 from typing import TypeVar
 
 from aspyre._model._annotations import MutationBehavior
-from aspyre._model._endpoints import ReplicaAnnotation
 from aspyre._model._resources import ExecutableResource
 
 from ._base import R_co, ResourceBuilderBase, check_type, invalid, require_type
@@ -44,6 +43,7 @@ class ExecutableMethods(ResourceBuilderBase[R_co]):
         ``env=`` variable, so every endpoint needs ``env=`` and no fixed ``target_port`` (``build()`` checks).
         Snapshots show each copy (``snapshot.replicas``), log lines say which copy wrote them (``line.replica``).
         """
+        from aspyre._model._endpoint_runtime import ReplicaAnnotation
         resource = self.resource
         require_type(resource, (ExecutableResource,), "an executable resource (ExecutableResource)", "with_replicas")
         check_type(resource, "with_replicas", "replicas", replicas, int, "an int >= 1")

@@ -6,7 +6,7 @@ import urllib.parse
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Self
 
-from aspyre._model._annotations import HealthCheckAnnotation, HealthCheckContext, HealthCheckResult
+from aspyre._model._annotations import HealthCheckAnnotation
 from aspyre._model._deployment import EndpointProbeAnnotation
 from aspyre._model._endpoints import EndpointAnnotation, EndpointReference
 from aspyre._model._names import name_key
@@ -15,6 +15,7 @@ from aspyre._model._resources import IResourceWithEndpoints
 from ._base import R_co, ResourceBuilderBase, check_type, invalid, require
 
 if TYPE_CHECKING:
+    from aspyre._model._callback_contexts import HealthCheckContext, HealthCheckResult
     from aspyre._model._external import ExternalServiceResource
 
 __all__ = ["HealthMethods"]
@@ -99,6 +100,8 @@ class HealthMethods(ResourceBuilderBase[R_co]):
 async def _get(url: str, status_code: int) -> HealthCheckResult:
     import httpx
 
+    from aspyre._model._callback_contexts import HealthCheckResult
+
     try:
         async with httpx.AsyncClient(timeout=5.0, trust_env=False) as client:
             response = await client.get(url)
@@ -121,6 +124,7 @@ class _ExternalHttpHealthCheck:
         return f"ExternalHttpHealthCheck({self.service.name}{'/' + self.path if self.path else ''})"
 
     async def __call__(self, context: HealthCheckContext) -> HealthCheckResult:
+        from aspyre._model._callback_contexts import HealthCheckResult
         try:
             url = self.service.resolve_url()
         except Exception as exc:
@@ -145,6 +149,8 @@ class _HttpHealthCheck:
 
     async def __call__(self, context: HealthCheckContext) -> HealthCheckResult:
         import httpx
+
+        from aspyre._model._callback_contexts import HealthCheckResult
 
         url = self.endpoint.url + self.path
         try:

@@ -6,36 +6,27 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Self
 
-from aspyre._eventing._events import (
-    BeforeResourceStartedEvent,
-    ConnectionStringAvailableEvent,
-    Event,
-    InitializeResourceEvent,
-    ResourceEndpointsAllocatedEvent,
-    ResourceReadyEvent,
-    ResourceStoppedEvent,
-)
+from aspyre._eventing._events import Event, ResourceReadyEvent
 from aspyre._model._annotations import (
-    ExplicitStartAnnotation,
     KnownRelationshipTypes,
     ManifestPublishingCallbackAnnotation,
     MutationBehavior,
     ResourceCommandAnnotation,
-    ResourceSnapshotAnnotation,
-    WaitAnnotation,
-    WaitBehavior,
-    WaitType,
 )
 from aspyre._model._parents import lifecycle_parent, parents_of
-from aspyre._model._resources import (
-    ConnectionStringResource,
-    IResource,
-    IResourceWithWaitSupport,
-)
+from aspyre._model._resources import IResource, IResourceWithWaitSupport
 
 from ._base import R_co, ResourceBuilderBase, check_type, invalid, require, unwrap
 
 if TYPE_CHECKING:
+    from aspyre._eventing._progress_events import (
+        BeforeResourceStartedEvent,
+        ConnectionStringAvailableEvent,
+        InitializeResourceEvent,
+        ResourceEndpointsAllocatedEvent,
+        ResourceStoppedEvent,
+    )
+    from aspyre._model._dependencies import WaitBehavior, WaitType
     from aspyre._model._snapshot import ResourceSnapshot
 
 __all__ = ["LifecycleMethods"]
@@ -58,6 +49,8 @@ class LifecycleMethods(ResourceBuilderBase[R_co]):
         *,
         relationship: bool = True,
     ) -> Self:
+        from aspyre._model._connection_strings import ConnectionStringResource
+        from aspyre._model._dependencies import WaitAnnotation, WaitBehavior, WaitType
         res = self._resource
         require(res, IResourceWithWaitSupport, "wait-support", method)
         check_type(res, method, "exit_code", exit_code, int, "an int")
@@ -97,18 +90,22 @@ class LifecycleMethods(ResourceBuilderBase[R_co]):
 
     def wait_for(self, dependency: object, behavior: WaitBehavior | None = None) -> Self:
         """Start only once ``dependency`` is Running, healthy, and its resource-ready handlers finished."""
+        from aspyre._model._dependencies import WaitType
         return self._wait(dependency, WaitType.WAIT_UNTIL_HEALTHY, 0, behavior, "wait_for")
 
     def wait_for_start(self, dependency: object, behavior: WaitBehavior | None = None) -> Self:
         """Start only once ``dependency`` is Running."""
+        from aspyre._model._dependencies import WaitType
         return self._wait(dependency, WaitType.WAIT_UNTIL_STARTED, 0, behavior, "wait_for_start")
 
     def wait_for_completion(self, dependency: object, exit_code: int = 0) -> Self:
         """Start only once ``dependency`` finished with ``exit_code`` (else fail to start)."""
+        from aspyre._model._dependencies import WaitType
         return self._wait(dependency, WaitType.WAIT_FOR_COMPLETION, exit_code, None, "wait_for_completion")
 
     def with_explicit_start(self) -> Self:
         """Do not start automatically: the resource stays NotStarted until ``app.start_resource(name)``."""
+        from aspyre._model._dependencies import ExplicitStartAnnotation
         return self.with_annotation(ExplicitStartAnnotation(), MutationBehavior.REPLACE)
 
     # -- relationships, commands, publishing -----------------------------------------------------
@@ -193,7 +190,7 @@ class LifecycleMethods(ResourceBuilderBase[R_co]):
 
     def with_initial_state(self, snapshot: ResourceSnapshot) -> Self:
         """The snapshot the resource shows before its first update."""
-        from aspyre._model._snapshot import ResourceSnapshot
+        from aspyre._model._snapshot import ResourceSnapshot, ResourceSnapshotAnnotation
 
         check_type(self._resource, "with_initial_state", "snapshot", snapshot, ResourceSnapshot, "a ResourceSnapshot")
         return self.with_annotation(ResourceSnapshotAnnotation(snapshot), MutationBehavior.REPLACE)
@@ -209,18 +206,22 @@ class LifecycleMethods(ResourceBuilderBase[R_co]):
 
     def on_initialize_resource(self, handler: Callable[[InitializeResourceEvent], Any]) -> Self:
         """Subscribe ``handler`` to this resource's :class:`InitializeResourceEvent`."""
+        from aspyre._eventing._progress_events import InitializeResourceEvent
         return self._on(InitializeResourceEvent, handler)
 
     def on_resource_endpoints_allocated(self, handler: Callable[[ResourceEndpointsAllocatedEvent], Any]) -> Self:
         """Subscribe ``handler`` to this resource's :class:`ResourceEndpointsAllocatedEvent`."""
+        from aspyre._eventing._progress_events import ResourceEndpointsAllocatedEvent
         return self._on(ResourceEndpointsAllocatedEvent, handler)
 
     def on_connection_string_available(self, handler: Callable[[ConnectionStringAvailableEvent], Any]) -> Self:
         """Subscribe ``handler`` to this resource's :class:`ConnectionStringAvailableEvent`."""
+        from aspyre._eventing._progress_events import ConnectionStringAvailableEvent
         return self._on(ConnectionStringAvailableEvent, handler)
 
     def on_before_resource_started(self, handler: Callable[[BeforeResourceStartedEvent], Any]) -> Self:
         """Subscribe ``handler`` to this resource's :class:`BeforeResourceStartedEvent`."""
+        from aspyre._eventing._progress_events import BeforeResourceStartedEvent
         return self._on(BeforeResourceStartedEvent, handler)
 
     def on_resource_ready(self, handler: Callable[[ResourceReadyEvent], Any]) -> Self:
@@ -229,5 +230,6 @@ class LifecycleMethods(ResourceBuilderBase[R_co]):
 
     def on_resource_stopped(self, handler: Callable[[ResourceStoppedEvent], Any]) -> Self:
         """Subscribe ``handler`` to this resource's :class:`ResourceStoppedEvent`."""
+        from aspyre._eventing._progress_events import ResourceStoppedEvent
         return self._on(ResourceStoppedEvent, handler)
 

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from aspyre._model._annotations import MutationBehavior
 from aspyre._model._endpoints import EndpointAnnotation
-from aspyre._model._resources import PythonAppResource
 
 from .._paths import resolve_path
 from ._base import R_co, ResourceBuilderBase, require_type
 
-# The Python-app annotations (``_model._install``, ``_model._python``) and ``_python_env`` (``shutil``...) are
-# imported by the methods that use them: an app host without Python apps does not create those classes.
+# The Python-app resources and annotations (``_model._install``, ``_model._python``) and ``_python_env`` (``shutil``...)
+# are imported by the methods that use them: an app host without Python apps does not create those classes.
+if TYPE_CHECKING:
+    from aspyre._model._python import PythonAppResource
 
 __all__ = ["PythonMethods"]
 
@@ -28,6 +29,7 @@ _PB = TypeVar("_PB", bound="ResourceBuilderBase[PythonAppResource]")
 
 
 def _python(builder: ResourceBuilderBase[PythonAppResource], method: str) -> PythonAppResource:
+    from aspyre._model._python import PythonAppResource
     resource = builder.resource
     require_type(resource, (PythonAppResource,), "a Python app (PythonAppResource)", method)
     return resource

@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from ..._model._annotations import ContainerLifetime
+from ..._model._container_annotations import ContainerLifetime
 from ..._model._runargs import RuntimeOptions
 from .._specs import ContainerSpec
 from ._engine import DockerEngine

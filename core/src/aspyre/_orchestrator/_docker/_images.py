@@ -9,7 +9,7 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
-from ..._model._annotations import ContainerImagePullPolicy
+from ..._model._container_annotations import ContainerImagePullPolicy
 from .._specs import ContainerSpec
 from ._engine import DockerEngine
 from ._errors import (

@@ -27,7 +27,7 @@ from pathlib import Path
 import anyio
 import attrs
 
-from ..._model._annotations import ContainerLifetime
+from ..._model._container_annotations import ContainerLifetime
 from ..._model._runargs import parse_runtime_args
 from .._specs import BuildSpec, ContainerSpec
 from ._build import build_image
