@@ -23,6 +23,7 @@ from aspyre._hosting._config import SecretsStore, parse_args, resolve_parameter
 from aspyre._loading_gc import freeze_at_exit
 from aspyre._model._execution import ExecutionContext
 from aspyre._model._names import name_key, validate_name
+from aspyre._model._on_first_use import connection_string_parameter_resource, connection_string_resource
 from aspyre._model._resources import (
     ContainerResource,
     ExecutableResource,
@@ -392,17 +393,16 @@ class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods,
         Without ``expression`` the value comes from the environment variable
         ``ConnectionStrings__{name}``; references receive it as usual.
         """
-        from aspyre._model._connection_strings import ConnectionStringParameterResource, ConnectionStringResource
         if expression is None:
             return self._add(
-                ConnectionStringParameterResource(name, secret=True, environment_variable=environment_variable)
+                connection_string_parameter_resource()(name, secret=True, environment_variable=environment_variable)
             )
         if isinstance(expression, str):
             expression = ReferenceExpression.format(expression.replace("{", "{{").replace("}", "}}"))
         if not isinstance(expression, ReferenceExpression):
             raise TypeError(f"Connection string {name!r}: expression must be a ReferenceExpression or a str")
         return self._add(
-            ConnectionStringResource(name, expression=expression, environment_variable=environment_variable)
+            connection_string_resource()(name, expression=expression, environment_variable=environment_variable)
         )
 
     def _adopt_parameters(self) -> dict[int, ResourceScan]:

@@ -12,6 +12,7 @@ from aspyre._public import present_top_level as _present_top_level
 
 from .._errors import DistributedApplicationException
 from ._names import name_key, validate_name
+from ._on_first_use import endpoint_reference_expression
 from ._values import KnownNetworks, ValueContext
 
 if TYPE_CHECKING:
@@ -264,9 +265,7 @@ class EndpointReference:
     # Defined last: inside the class body the name shadows the ``property`` builtin.
     def property(self, prop: EndpointProperty) -> EndpointReferenceExpression:
         """A value for one part of the endpoint's address."""
-        from ._endpoint_runtime import EndpointReferenceExpression
-
-        return EndpointReferenceExpression(self, prop if type(prop) is EndpointProperty else EndpointProperty(prop))
+        return endpoint_reference_expression()(self, prop if type(prop) is EndpointProperty else EndpointProperty(prop))
 
 
 _present_top_level(globals())  # its names of aspyre.__all__ report "aspyre", however they are reached

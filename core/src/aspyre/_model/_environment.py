@@ -16,6 +16,7 @@ from ._annotations import (
     EnvironmentAnnotation,
     EnvironmentCallbackAnnotation,
 )
+from ._callback_contexts import CommandLineArgsCallbackContext, EnvironmentCallbackContext
 from ._connection_strings import ConnectionStringReference
 from ._dependencies import (
     ConnectionPropertyAnnotation,
@@ -235,7 +236,6 @@ async def compute_environment(
     raises :class:`TypeError` naming the resource and the variable (``None`` is not a value; delete
     the variable to leave it out).
     """
-    from ._callback_contexts import EnvironmentCallbackContext
     env: dict[str, object] = {}
     flags_ann = resource.annotations.last(ReferenceEnvironmentAnnotation)
     flags = ReferenceEnvironmentFlags.ALL if flags_ann is None else flags_ann.flags
@@ -291,7 +291,6 @@ def _argument_kind(annotation: object) -> int:
 
 async def compute_arguments(resource: IResource, execution_context: Any = None, logger: Any = None) -> list[object]:
     """The resource's arguments (after the command), values still deferred."""
-    from ._callback_contexts import CommandLineArgsCallbackContext
     args: list[object] = []
     if isinstance(resource, PythonAppResource):
         args.extend(resource.entry_args())

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 from aspyre._model._annotations import KnownRelationshipTypes, MutationBehavior
+from aspyre._model._on_first_use import relationship_annotation
 from aspyre._model._resources import IResource, IResourceWithArgs, IResourceWithEndpoints, IResourceWithEnvironment
 from aspyre._model._values import references_of
 
@@ -73,13 +74,13 @@ class ResourceBuilderBase(Generic[R_co]):
         return self
 
     def _relate(self, other: IResource, kind: str) -> None:
-        from aspyre._model._dependencies import ResourceRelationshipAnnotation
+        relationship = relationship_annotation()
         annotations = self._resource.annotations
         for rel in annotations._items:  # read in place (``all`` would copy them first)
-            if isinstance(rel, ResourceRelationshipAnnotation) and rel.resource is other and rel.type == kind:
+            if isinstance(rel, relationship) and rel.resource is other and rel.type == kind:
                 return
         shared: SharedValues | None = getattr(self._app_builder, "_shared", None)
-        annotations.add(ResourceRelationshipAnnotation(other, kind) if shared is None else shared.relationship(other, kind))
+        annotations.add(relationship(other, kind) if shared is None else shared.relationship(other, kind))
 
     def _relate_values(self, *values: object) -> None:
         """A ``Reference`` relationship to every resource a value uses (as Aspire does)."""

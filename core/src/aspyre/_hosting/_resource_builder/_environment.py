@@ -16,6 +16,7 @@ from aspyre._model._annotations import (
     MutationBehavior,
 )
 from aspyre._model._endpoints import EndpointReference
+from aspyre._model._on_first_use import reference_annotation
 from aspyre._model._resources import (
     IResource,
     IResourceWithArgs,
@@ -202,7 +203,6 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
         Which of these are injected is chosen with :meth:`with_reference_environment`. Adds a
         ``Reference`` relationship.
         """
-        from aspyre._model._dependencies import ReferenceAnnotation
         res = self._resource
         if type(res) not in WITH_ENVIRONMENT:
             require(res, IResourceWithEnvironment, "environment", "with_reference")
@@ -227,7 +227,7 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
                 raise TypeError(f"with_reference(): resource {target.resource.name!r} has no endpoints")
             self._relate(target.resource, KnownRelationshipTypes.REFERENCE)
             return self.with_annotation(
-                ReferenceAnnotation(
+                reference_annotation()(
                     target.resource, None, False, target.endpoint_name, use_connection_string=False, service_name=name
                 )
             )
@@ -285,7 +285,7 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
         if shared is not None and connection_name is None and not optional and service_name is None:
             return self.with_annotation(shared.reference(target, has_connection_string, has_service_discovery))
         return self.with_annotation(
-            ReferenceAnnotation(
+            reference_annotation()(
                 target,
                 connection_name,
                 optional,

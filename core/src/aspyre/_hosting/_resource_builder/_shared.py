@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from aspyre._model._endpoints import EndpointReference
+from aspyre._model._on_first_use import reference_annotation, relationship_annotation
 from aspyre._model._resources import IResource
 
-if TYPE_CHECKING:  # imported by the methods that make them (off an app host's builder path until then)
+if TYPE_CHECKING:  # imported on first use (off an app host's builder path until then)
     from aspyre._model._dependencies import ReferenceAnnotation, ResourceRelationshipAnnotation
 
 __all__ = ["SharedValues"]
@@ -33,17 +34,13 @@ class SharedValues:
     def relationship(self, other: IResource, kind: str) -> ResourceRelationshipAnnotation:
         """``ResourceRelationshipAnnotation(other, kind)``."""
         if type(kind) is not str:
-            from aspyre._model._dependencies import ResourceRelationshipAnnotation
-
-            return ResourceRelationshipAnnotation(other, kind)
+            return relationship_annotation()(other, kind)
         by_target = self._relationships.get(kind)
         if by_target is None:
             by_target = self._relationships[kind] = {}
         rel = by_target.get(id(other))
         if rel is None:
-            from aspyre._model._dependencies import ResourceRelationshipAnnotation
-
-            rel = by_target[id(other)] = ResourceRelationshipAnnotation(other, kind)
+            rel = by_target[id(other)] = relationship_annotation()(other, kind)
         return rel
 
     def reference(self, target: IResource, use_connection_string: bool, use_service_discovery: bool) -> ReferenceAnnotation:
@@ -55,9 +52,7 @@ class SharedValues:
             or ann.use_connection_string is not use_connection_string
             or ann.use_service_discovery is not use_service_discovery
         ):
-            from aspyre._model._dependencies import ReferenceAnnotation
-
-            ann = self._references[id(target)] = ReferenceAnnotation(
+            ann = self._references[id(target)] = reference_annotation()(
                 target, use_connection_string=use_connection_string, use_service_discovery=use_service_discovery
             )
         return ann
