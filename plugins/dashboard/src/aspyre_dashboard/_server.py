@@ -58,7 +58,11 @@ class FinishBodies:
             return
         headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
         # HTTP/1.1 framing: a request without Content-Length or Transfer-Encoding has no body.
-        finished = not any(k in (b"content-length", b"transfer-encoding") for k, _ in headers)
+        chunked = any(k == b"transfer-encoding" for k, _ in headers)
+        declared = next((v for k, v in headers if k == b"content-length"), None)
+        finished = not chunked and declared in (None, b"0")
+        # A body declared larger than the limit is not worth waiting for: the connection closes instead.
+        worth_draining = chunked or (declared is not None and declared.isdigit() and int(declared) <= DRAIN_LIMIT)
 
         async def tracked_receive() -> Message:
             nonlocal finished
@@ -75,7 +79,8 @@ class FinishBodies:
 
         async def finishing_send(message: Message) -> None:
             if message["type"] == "http.response.start" and not finished:
-                await drain()
+                if worth_draining:
+                    await drain()
                 if not finished:
                     message = dict(message)
                     message["headers"] = [*message.get("headers", []), (b"connection", b"close")]
