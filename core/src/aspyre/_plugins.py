@@ -28,7 +28,7 @@ import contextlib
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 import attrs
 
@@ -315,10 +315,29 @@ def _always() -> bool:
     return True
 
 
+class _Signals(Protocol):
+    """What :func:`_interrupts_noted` uses of the built-in ``_signal`` module (typeshed has no stub for it)."""
+
+    SIGINT: int
+
+    def getsignal(self, signalnum: int, /) -> object: ...
+
+    def signal(self, signalnum: int, handler: Any, /) -> object: ...
+
+
+def _signals() -> _Signals:
+    # The built-in module under ``signal``: ``signal`` itself builds three enums when first imported (~0.5 ms on
+    # an app host's builder path); the guard needs none of them (SIG_DFL and SIG_IGN come back as plain ints and
+    # are restored as they are).
+    import importlib
+
+    return cast(_Signals, importlib.import_module("_signal"))
+
+
 @contextlib.contextmanager
 def _interrupts_noted() -> Iterator[Callable[[], bool]]:
     """Note whether SIGINT arrives meanwhile (main thread only; elsewhere every interrupt counts as real)."""
-    import signal
+    signal = _signals()
 
     if threading.current_thread() is not threading.main_thread():
         yield _always
@@ -330,7 +349,7 @@ def _interrupts_noted() -> Iterator[Callable[[], bool]]:
         nonlocal received
         received = True
         if callable(previous):
-            previous(signum, frame)  # type: ignore[arg-type]
+            previous(signum, frame)
         else:
             raise KeyboardInterrupt
 

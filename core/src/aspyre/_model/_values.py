@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import urllib.parse
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, runtime_checkable
 
 import attrs
 
@@ -314,10 +314,42 @@ def _normalise_format(format: str | None) -> str | None:
     return key
 
 
-@attrs.frozen
 class _Slot:
+    """A deferred value of a :class:`ReferenceExpression` and its format spec: immutable, equal by value.
+
+    A plain slotted class rather than an attrs one (as its repr, equality and hash): one class less for attrs
+    to build on an app host's builder path.
+    """
+
+    __slots__ = ("format", "value")
+
     value: object
-    format: str | None = None
+    format: str | None
+
+    def __init__(self, value: object, format: str | None = None) -> None:
+        object.__setattr__(self, "value", value)
+        object.__setattr__(self, "format", format)
+
+    def __setattr__(self, name: str, value: object) -> NoReturn:
+        raise attrs.exceptions.FrozenInstanceError
+
+    def __delattr__(self, name: str) -> NoReturn:
+        raise attrs.exceptions.FrozenInstanceError
+
+    def __repr__(self) -> str:
+        return f"_Slot(value={self.value!r}, format={self.format!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not _Slot:
+            return NotImplemented
+        assert isinstance(other, _Slot)
+        return (self.value, self.format) == (other.value, other.format)
+
+    def __hash__(self) -> int:
+        return hash((_Slot, self.value, self.format))
+
+    def __reduce__(self) -> tuple[type[_Slot], tuple[object, str | None]]:
+        return (_Slot, (self.value, self.format))
 
 
 @attrs.frozen(eq=False)
