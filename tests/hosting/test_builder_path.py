@@ -61,6 +61,13 @@ NOT_ON_THE_BUILDER_PATH = [
     "zlib",
     # The plugin loader's Ctrl-C guard uses the built-in _signal (signal builds three enums when imported).
     "signal",
+    # The integrations' optional parts, imported when an app host uses them: Redis Commander and Redis Insight,
+    # Redis persistence (and datetime, which its interval may be), pgAdmin and pgweb. The methods that also apply to
+    # their resources name those types by strings (resource_extension).
+    "aspyre_redis._helpers",
+    "aspyre_redis._persistence",
+    "aspyre_postgres._tools",
+    "datetime",
 ]
 
 CODE = textwrap.dedent(

@@ -30,7 +30,7 @@ def rendered(aspyre_plugins: PluginTester) -> tuple[str, list[str]]:
         | {"add_container": stub_plugin.add_untyped},
         resource_methods={
             name: getattr(stub_plugin, name)
-            for name in ("with_label", "with_note", "with_shadowing", "with_undeclared")
+            for name in ("with_label", "with_note", "with_shadowing", "with_undeclared", "with_lazy", "with_missing_type")
         },
     )
     aspyre_plugins.register("aspyre-stub-other", builder_methods={"add_either": stub_plugin.add_untyped})
@@ -109,6 +109,22 @@ def test_resource_methods_are_typed_by_the_resource_types_they_declare(rendered:
     assert method(text, "with_shadowing") == [
         "def with_shadowing(self: ResourceBuilderExtensionMethods[aspyre.PythonAppResource], **settings: int) -> None: ..."
     ]
+
+
+def test_resource_types_named_by_a_string_are_imported_and_typed(rendered: tuple[str, list[str]]) -> None:
+    text, notes = rendered
+    lazy = f"{MODULE.rpartition('.')[0]}.stub_lazy.LazyResource"
+    assert sorted(method(text, "with_lazy")) == sorted(
+        [
+            f"def with_lazy(self: ResourceBuilderExtensionMethods[{resource}], level: int) -> None: ..."
+            for resource in ("aspyre.ParameterResource", lazy)
+        ]
+    )
+    # A name that cannot be imported leaves the method out, with a note saying why.
+    assert method(text, "with_missing_type") == []
+    assert any(
+        "with_missing_type" in n and "'no_such_module_anywhere:Thing', which cannot be imported" in n for n in notes
+    )
 
 
 def test_the_package_is_partial_and_pip_can_uninstall_it(tmp_path: Path) -> None:

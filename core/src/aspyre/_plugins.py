@@ -28,11 +28,12 @@ import contextlib
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import attrs
 
 from ._errors import DistributedApplicationException
+from ._plugin_declarations import resource_extension
 from ._plugin_scan import normalize_distribution
 from ._version import API_VERSION, __version__
 
@@ -105,27 +106,6 @@ KNOWN_INTEGRATIONS: dict[str, str] = {
     "add_kubernetes_environment": "aspyre-kubernetes",
     "publish_as_kubernetes_service": "aspyre-kubernetes",
 }
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-APPLIES_TO_ATTR = "__aspyre_applies_to__"
-
-
-def resource_extension(*resource_types: type) -> Callable[[F], F]:
-    """Declare which resource types a resource-builder extension method applies to::
-
-    @aspyre.plugins.resource_extension(RedisResource)
-    def with_persistence(builder, interval=60, keys_changed_threshold=1): ...
-    """
-    if not resource_types or not all(isinstance(t, type) for t in resource_types):
-        raise TypeError("resource_extension() needs one or more resource types")
-
-    def mark(fn: F) -> F:
-        setattr(fn, APPLIES_TO_ATTR, tuple(resource_types))
-        return fn
-
-    return mark
-
 
 def _switch_off_advice(entry: PluginEntry) -> str:
     dist = normalize_distribution(entry.distribution)

@@ -27,8 +27,8 @@ from typing import Any
 
 from aspyre._hosting._resource_builder import ResourceBuilder
 from aspyre._hosting._resource_builder._base import ResourceBuilderBase
+from aspyre._plugin_declarations import applies_to_all
 from aspyre._plugins import (
-    APPLIES_TO_ATTR,
     GROUP_BUILDER_METHODS,
     GROUP_RESOURCE_METHODS,
     PluginEntry,
@@ -320,7 +320,11 @@ def _builder_method(renderer: StubRenderer, name: str, loaded: _Loaded) -> list[
 
 def _resource_variants(renderer: StubRenderer, name: str, loaded: _Loaded) -> list[tuple[int, str]]:
     """(specificity, overload text) for each resource type the function declares."""
-    applies_to = getattr(loaded.fn, APPLIES_TO_ATTR, None)
+    try:
+        applies_to = applies_to_all(loaded.fn)
+    except TypeError as exc:
+        renderer.note(f"left out: {loaded.entry.value} ({loaded.entry.distribution}): {exc}")
+        return []
     if not applies_to:
         renderer.note(
             f"left out: {loaded.entry.value} ({loaded.entry.distribution}) does not declare the resource types it "

@@ -19,8 +19,6 @@ __all__ = [
     "POSTGRES_IMAGE",
     "POSTGRES_TAG",
     "PRIMARY_ENDPOINT_NAME",
-    "PgAdminContainerResource",
-    "PgWebContainerResource",
     "PostgresCreateDatabaseScriptAnnotation",
     "PostgresDatabaseResource",
     "PostgresServerResource",
@@ -248,17 +246,3 @@ class PostgresDatabaseResource(aspyre.Resource, aspyre.IResourceWithParent, aspy
             previous = props.get(key.lower())
             props[key.lower()] = (previous[0] if previous else key, value)
         return list(props.values())
-
-
-@attrs.define(eq=False, repr=False)
-class PgAdminContainerResource(aspyre.ContainerResource):
-    """pgAdmin 4 (``with_pgadmin``): one per app, it lists every PostgreSQL server of the app."""
-
-    resource_type: ClassVar[str] = "Container"
-
-
-@attrs.define(eq=False, repr=False)
-class PgWebContainerResource(aspyre.ContainerResource):
-    """pgweb (``with_pgweb``): one per app, with a bookmark for every PostgreSQL database of the app."""
-
-    resource_type: ClassVar[str] = "Container"
