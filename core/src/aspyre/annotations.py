@@ -19,7 +19,6 @@ from ._model._annotations import (
     ManifestPublishingCallbackAnnotation,
     MutationBehavior,
     ResourceAnnotation,
-    ResourceCommandAnnotation,
 )
 from ._model._deployment import CommandProbeAnnotation, ProbeAnnotation, ProbeType
 from ._model._endpoints import EndpointAnnotation
@@ -28,6 +27,7 @@ from ._public import present as _present
 
 if _TYPE_CHECKING:
     from ._model._callback_contexts import CommandLineArgsCallbackContext, EnvironmentCallbackContext
+    from ._model._commands import ResourceCommandAnnotation
     from ._model._container_annotations import (
         ContainerImagePullPolicyAnnotation,
         ContainerLifetimeAnnotation,
@@ -116,6 +116,7 @@ __all__ = [
 #: annotations, container files, telemetry export, URLs and icons); their modules present them as ``aspyre.annotations`` themselves.
 _LAZY: dict[str, str] = {
     **dict.fromkeys(["DeploymentFileAnnotation", "EndpointProbeAnnotation"], "._model._deployment_extras"),
+    **dict.fromkeys(["ResourceCommandAnnotation"], "._model._commands"),
     **dict.fromkeys(["ProxySupportAnnotation", "ReplicaAnnotation"], "._model._endpoint_runtime"),
     **dict.fromkeys(["ResourceSnapshotAnnotation"], "._model._snapshot"),
     **dict.fromkeys(
