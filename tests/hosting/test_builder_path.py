@@ -35,6 +35,7 @@ NOT_ON_THE_BUILDER_PATH = [
     "aspyre._model._endpoint_runtime",
     "aspyre._model._deployment_extras",
     "aspyre._model._commands",
+    "aspyre._model._value_context",
     "aspyre._model._python",
     "aspyre._model._environment",
     # The events that report how a run or a publish progresses (published there).

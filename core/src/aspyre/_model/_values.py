@@ -25,8 +25,8 @@ from aspyre._public import present_top_level as _present_top_level
 from ._protocols import CachedProtocolMeta
 
 if TYPE_CHECKING:
-    from ._execution import ExecutionContext
     from ._resources import IResource
+    from ._value_context import ValueContext
 
 __all__ = [
     "VALUE_KINDS",
@@ -35,7 +35,6 @@ __all__ = [
     "ReferenceExpression",
     "ReferenceExpressionBuilder",
     "SupportsResource",
-    "ValueContext",
     "ValueProvider",
     "ValueWithReferences",
     "as_value",
@@ -76,19 +75,6 @@ class KnownNetworks:
     LOCALHOST = "localhost"
     #: Containers reach each other on the session's container network by resource name.
     CONTAINER = "aspyre-container-network"
-
-
-@attrs.frozen
-class ValueContext:
-    """What a value needs to know to resolve itself.
-
-    ``caller`` is the resource whose environment or arguments are being computed (``None`` when
-    the app host itself asks), ``network`` the network the caller reaches other resources from.
-    """
-
-    caller: object | None = None
-    network: str = KnownNetworks.LOCALHOST
-    execution_context: ExecutionContext | None = None
 
 
 @runtime_checkable
