@@ -95,10 +95,11 @@ class StubRenderer:
             mod = sys.modules.get(candidate)
             if mod is None:
                 continue
-            found = vars(mod).get(head)
+            exported = candidate == module or head in getattr(mod, "__all__", ())
+            # An exported name may be one the package imports on first use (its module __getattr__).
+            found = getattr(mod, head, None) if exported else vars(mod).get(head)
             for piece in qualname.split(".")[1:]:
                 found = getattr(found, piece, None)
-            exported = candidate == module or head in getattr(mod, "__all__", ())
             if found is cls and exported:
                 return f"{self.module(candidate)}.{qualname}"
         return None
