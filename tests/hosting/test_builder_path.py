@@ -70,6 +70,7 @@ NOT_ON_THE_BUILDER_PATH = [
     "aspyre_redis._helpers",
     "aspyre_redis._persistence",
     "aspyre_postgres._tools",
+    "aspyre_postgres._creation_script",
     "datetime",
 ]
 

@@ -23,7 +23,6 @@ from ._extensions import (
     add_database,
     add_postgres,
     data_volume_name,
-    with_creation_script,
     with_data_bind_mount,
     with_data_volume,
     with_host_port,
@@ -41,7 +40,6 @@ from ._resources import (
     PGWEB_TAG,
     POSTGRES_IMAGE,
     POSTGRES_TAG,
-    PostgresCreateDatabaseScriptAnnotation,
     PostgresDatabaseResource,
     PostgresServerResource,
     data_directory_for_tag,
@@ -94,6 +92,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from ._checks import ConnectInfo, DatabaseCreationResult, create_databases
+    from ._creation_script import PostgresCreateDatabaseScriptAnnotation, with_creation_script
     from ._tools import (
         PGADMIN_SERVERS_PATH,
         PGWEB_BOOKMARKS_PATH,
@@ -113,6 +112,7 @@ if TYPE_CHECKING:
 #: pgweb (an entry point resolves its method through this package); none is needed to build a model without them.
 _LAZY: dict[str, str] = {
     **dict.fromkeys(["ConnectInfo", "DatabaseCreationResult", "create_databases"], "_checks"),
+    **dict.fromkeys(["PostgresCreateDatabaseScriptAnnotation", "with_creation_script"], "_creation_script"),
     **dict.fromkeys(
         [
             "PGADMIN_SERVERS_PATH",

@@ -14,7 +14,6 @@ from ._resources import (
     POSTGRES_IMAGE,
     POSTGRES_TAG,
     PRIMARY_ENDPOINT_NAME,
-    PostgresCreateDatabaseScriptAnnotation,
     PostgresDatabaseResource,
     PostgresServerResource,
     data_directory_for_tag,
@@ -23,7 +22,6 @@ from ._resources import (
 __all__ = [
     "add_database",
     "add_postgres",
-    "with_creation_script",
     "with_data_bind_mount",
     "with_data_volume",
     "with_host_port",
@@ -142,21 +140,6 @@ def add_database(builder: ServerBuilder, name: str, database_name: str | None = 
     server.database_resources.append(database)
     db_builder.with_health_check(f"{name}_check", PostgresHealthCheck(server, database))
     return db_builder
-
-
-@aspyre.plugins.resource_extension(PostgresDatabaseResource)
-def with_creation_script(builder: DatabaseBuilder, script: str) -> DatabaseBuilder:
-    """Create the database with this SQL instead of ``CREATE DATABASE "<name>"``.
-
-    The script runs on a connection to the ``postgres`` database in autocommit mode, so it can
-    only hold statements for the server (``CREATE DATABASE ... OWNER ... TEMPLATE ...``), not
-    tables: use ``with_init_files`` or a migration app for those.
-    """
-    if not isinstance(script, str) or not script.strip():
-        raise ValueError(f"PostgreSQL database {builder.resource.name!r}: the creation script must be non-empty SQL")
-    return builder.with_annotation(
-        PostgresCreateDatabaseScriptAnnotation(script), aspyre.annotations.MutationBehavior.REPLACE
-    )
 
 
 def _data_directory(builder: ServerBuilder) -> str:

@@ -19,7 +19,6 @@ __all__ = [
     "POSTGRES_IMAGE",
     "POSTGRES_TAG",
     "PRIMARY_ENDPOINT_NAME",
-    "PostgresCreateDatabaseScriptAnnotation",
     "PostgresDatabaseResource",
     "PostgresServerResource",
     "data_directory_for_tag",
@@ -169,13 +168,6 @@ class PostgresServerResource(aspyre.ContainerResource, aspyre.IResourceWithConne
         ]
 
 
-@attrs.frozen
-class PostgresCreateDatabaseScriptAnnotation(aspyre.annotations.ResourceAnnotation):
-    """The SQL that creates a database (``with_creation_script``), run against the ``postgres`` database."""
-
-    script: str
-
-
 def _check_database_name(resource: PostgresDatabaseResource, _: object, value: str) -> None:
     if not isinstance(value, str) or not value:
         raise ValueError(
@@ -211,6 +203,8 @@ class PostgresDatabaseResource(aspyre.Resource, aspyre.IResourceWithParent, aspy
     @property
     def creation_script(self) -> str | None:
         """The SQL given to ``with_creation_script``, if any."""
+        from ._creation_script import PostgresCreateDatabaseScriptAnnotation
+
         ann = self.annotations.last(PostgresCreateDatabaseScriptAnnotation)
         return None if ann is None else ann.script
 
