@@ -79,9 +79,12 @@ class Monitor:
         self.started_at = ""
 
     # -- called from worker threads / the loop
-    def open_stream(self) -> OutputStream | None:
-        """Attach to the container's stdout/stderr from now on (blocking): before a start, its every line once."""
-        stream = self._api.attach(self._id)  # asks the engine whether it has a TTY
+    def open_stream(self, *, tty: bool | None = None) -> OutputStream | None:
+        """Attach to the container's stdout/stderr from now on (blocking): before a start, its every line once.
+
+        *tty*: whether the container has a TTY, when known (``None``: the engine is asked).
+        """
+        stream = self._api.attach(self._id, tty=tty)
         self._tty = stream.tty
         return self._keep(stream)
 
