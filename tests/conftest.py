@@ -58,6 +58,18 @@ def require_docker() -> None:
     pytest.skip(problem)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # A run started in the background of a shell without job control (`scripts/test &`, some CI runners)
+    # inherits SIGINT ignored, and so would every process the tests start: a Python process then never
+    # turns SIGINT into KeyboardInterrupt, and the tests of Ctrl-C (an inner pytest run interrupted, an
+    # app host stopped by SIGINT before it installed its own handler) would test nothing but that. The
+    # tests' processes start as from a terminal, with SIGINT's default.
+    import signal
+
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("docker") is not None:
         require_docker()

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from .helpers import SHOWCASE, AppHost, process_alive, wait_until
+from .helpers import GUARD_SECONDS, SHOWCASE, AppHost, process_alive, wait_until
 
 SECRET = "s3cr3t-t0ken-value"
 
@@ -37,6 +37,8 @@ def page(context: Any, host: AppHost) -> Iterator[Any]:
     p.on("pageerror", lambda exc: errors.append(str(exc)))
     p.goto(host.login_url)
     try:
+        # as a person would: until the page says it is live (the connection up), then the rows it brings
+        p.wait_for_selector("#connection[data-state='live']", timeout=GUARD_SECONDS * 1000)
         p.wait_for_selector("tr.res-row")
     except Exception:
         status = p.locator("#connection").text_content()
@@ -73,7 +75,7 @@ def test_the_printed_link_signs_the_browser_in(page: Any, context: Any, host: Ap
     assert cookie["httpOnly"] is True
     assert cookie["sameSite"] == "Strict"
     assert host.token not in page.url
-    assert page.locator("#connection").get_attribute("data-state") == "live"
+    assert page.locator("#connection .label").text_content() == "Live"
     names = page.locator("tr.res-row").evaluate_all("rows => rows.map(r => r.dataset.resource)")
     assert names == ["clock", "clock-tick-hand", "clock-tock-hand", "alarm", "alarm-tick-hand", "alarm-tock-hand", "ticker", "batch"]
 
@@ -108,6 +110,25 @@ def test_custom_states_change_live_and_children_are_nested(page: Any) -> None:
     assert row(page, "alarm-tick-hand").count() == 1
     row(page, "clock").locator("button.caret").click()
     assert row(page, "clock-tick-hand").count() == 1
+
+
+def test_a_click_on_a_row_that_changed_meanwhile_is_not_lost(page: Any) -> None:
+    """A person's click takes a while: the clock changes (twice a second) between the press and the release.
+
+    A click is a press and a release on the same element; a row redrawn in between would have dropped it.
+    """
+    wait_state(page, "clock", "Tick|Tock")
+    page.evaluate("async () => { window.__live = await import('/static/js/live.js'); }")  # the page's own store
+    box = row(page, "clock").locator("button.caret").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    version = page.evaluate("() => window.__live.resources.get('clock').version")
+    page.mouse.down()
+    page.wait_for_function("v => window.__live.resources.get('clock').version !== v", arg=version)  # it changed
+    page.mouse.up()
+    page.wait_for_selector("tr.res-row[data-resource='clock-tick-hand']", state="detached")  # collapsed
+    assert row(page, "clock").locator("button.caret").get_attribute("aria-expanded") == "false"
+    wait_state(page, "clock", "Tick|Tock")  # and the changes held meanwhile are shown
+    assert row(page, "alarm").count() == 1
 
 
 def test_an_explicit_start_resource_starts_from_the_page(page: Any) -> None:

@@ -178,6 +178,14 @@ def test_format_examples() -> None:
         ("{name}", (), {}, KeyError, "needs a value for 'name'"),
         ("{a.b}", (), {"a": "x"}, ValueError, "unsupported field 'a.b'"),
         ("{", (), {}, ValueError, "Single '{'"),
+        # In template order: a value missing before a bad field is reported first (the template's plan is kept
+        # between calls, its errors are raised where the template reaches them).
+        ("{x}{!r}", (), {}, KeyError, "needs a value for 'x'"),
+        ("{x}{!r}", (), {"x": "v"}, ValueError, "conversion"),
+        ("{0}{}", (), {}, IndexError, "needs positional value #0"),
+        ("{0}{\u00b2}", (), {}, IndexError, "needs positional value #0"),
+        ("{0}{\u00b2}", ("x",), {}, ValueError, "invalid literal for int"),
+        ("{x:bad}{!r}", (), {"x": "v"}, ValueError, "format 'bad' is not supported"),
     ],
 )
 def test_format_errors(

@@ -732,13 +732,21 @@ def _sleeper() -> subprocess.Popen[bytes]:
 
 @pytest.mark.docker
 @pytest.mark.anyio
-async def test_sweep_removes_objects_of_dead_app_hosts_only(app_host: Path, docker_client: Any) -> None:
+async def test_sweep_removes_objects_of_dead_app_hosts_only(
+    app_host: Path, docker_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another app host's sweep (any app host starting on this engine) removes dead owners' objects too: the
+    sessions here run as if on a machine of the test's own, whose objects only this test's sweeper considers
+    (an owner's PID means nothing on another machine). The real machine's sweep leaves them alone."""
     import docker.errors
 
     dead_owner, live_owner = _sleeper(), _sleeper()
-    dead = _runtime(app_host, owner_pid=dead_owner.pid)
-    live = _runtime(app_host, owner_pid=live_owner.pid)
-    sweeper = _runtime(app_host)
+    here = _runtime(app_host)  # this machine's app host
+    with monkeypatch.context() as m:
+        m.setattr(socket, "gethostname", lambda: f"{here.session_id}.test")
+        dead = _runtime(app_host, owner_pid=dead_owner.pid)
+        live = _runtime(app_host, owner_pid=live_owner.pid)
+        sweeper = _runtime(app_host)
     try:
         entrypoint, args = SH_TRAPPING_TERM
         spec = ContainerSpec("orphan", REDIS, entrypoint=entrypoint, args=args)
@@ -762,6 +770,10 @@ async def test_sweep_removes_objects_of_dead_app_hosts_only(app_host: Path, dock
         dead_owner.kill()
         dead_owner.wait()
 
+        # not this machine's to judge: nothing of the test's machine is removed (other objects may be)
+        ours = {dead_b.name, dead.session_network_name, live_c.name, live.session_network_name}
+        ours |= set(dangling + dead_b_volumes + live_volumes)
+        assert not [line for line in await here.sweep_orphans() if line.split()[1] in ours]
         removed = await sweeper.sweep_orphans()
         text = "\n".join(removed)
         assert f"container {dead_b.name}" in text
@@ -788,6 +800,7 @@ async def test_sweep_removes_objects_of_dead_app_hosts_only(app_host: Path, dock
         await dead.close()
         await live.close()
         await sweeper.close()
+        await here.close()
         for process in (dead_owner, live_owner):
             process.kill()
             process.wait()

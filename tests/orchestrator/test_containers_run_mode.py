@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -267,7 +269,12 @@ async def test_a_forced_stop_kills_session_containers_and_leaves_persistent_ones
     )
 
 
+#: Both app hosts run as if on a machine of the test's own (its host name in the owner labels): the sweep of
+#: any other app host starting meanwhile on this engine (another test run) leaves their objects alone, so the
+#: dead one's are still there after the kill, and the next app host here is the one that removes them.
 APPHOST = """
+import socket
+socket.gethostname = lambda: {machine!r}
 import aspyre
 builder = aspyre.DistributedApplication.create_builder()
 cache = builder.add_container("{name}", "redis", "7").with_endpoint(target_port=6379, name="tcp").with_volume("/data")
@@ -282,6 +289,16 @@ def _start_app_host(path: Path) -> subprocess.Popen[str]:
     )
 
 
+async def _sweep_as_an_app_host_of_this_machine(app_host: Path) -> list[str]:
+    from aspyre._orchestrator._docker import ContainerRuntime
+
+    runtime = ContainerRuntime(session_id=uuid.uuid4().hex, app_host_path=app_host)
+    try:
+        return await runtime.sweep_orphans()
+    finally:
+        await runtime.close()
+
+
 def _wait_for(predicate: Any, what: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -292,8 +309,9 @@ def _wait_for(predicate: Any, what: str, timeout: float = 60) -> None:
 def test_a_sigkilled_app_host_leaks_nothing_beyond_the_next_start(
     tmp_path: Path, app_host: Path, docker_client: Any
 ) -> None:
+    machine = f"{socket.gethostname()}-test-{uuid.uuid4().hex[:12]}"
     first = tmp_path / "apphost.py"
-    first.write_text(APPHOST.format(name="victim"))
+    first.write_text(APPHOST.format(name="victim", machine=machine))
     proc = _start_app_host(first)
     try:
         _wait_for(
@@ -307,12 +325,15 @@ def test_a_sigkilled_app_host_leaks_nothing_beyond_the_next_start(
         victims = [c for c in _by_label(docker_client, "aspyre.app-host", str(first))]
         session = victims[0].labels["aspyre.session-id"]
         assert victims[0].labels["aspyre.owner-pid"] == str(proc.pid)
+        assert victims[0].labels["aspyre.owner-host"] == machine
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+    # what any app host starting meanwhile on this machine does (another test run): not its machine's objects
+    anyio.run(_sweep_as_an_app_host_of_this_machine, app_host)
     # killed hard: its container, network and anonymous volume are still there
     leftovers = _by_label(docker_client, "aspyre.session-id", session)
     assert leftovers, "the SIGKILLed app host left nothing behind, so this test proves nothing"
@@ -323,7 +344,7 @@ def test_a_sigkilled_app_host_leaks_nothing_beyond_the_next_start(
     # the next app host (a different one: any app host sweeps dead sessions) cleans it up at start
     second = tmp_path / "other" / "apphost.py"
     second.parent.mkdir()
-    second.write_text(APPHOST.format(name="survivor"))
+    second.write_text(APPHOST.format(name="survivor", machine=machine))
     proc2 = _start_app_host(second)
     try:
         _wait_for(

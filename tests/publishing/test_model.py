@@ -257,12 +257,34 @@ def _every_field() -> aspyre.publishing.Manifest:
     )
 
 
+def _first_and_every_field_left_out() -> aspyre.publishing.Manifest:
+    """Entries whose first fields, or all of them, hold their defaults (left out): the writer finds the separator
+    while writing, and writes ``{}`` for an object with nothing in it."""
+    p = aspyre.publishing
+    return p.Manifest(
+        {
+            "c": p.ManifestContainer(
+                image="img",
+                volumes=(p.ManifestVolume(target="/a", read_only=True), p.ManifestVolume(name="v", target="/b", read_only=False)),
+                bindings={
+                    "a": p.ManifestBinding("tcp", "tcp", "tcp"),
+                    "b": p.ManifestBinding("http", "tcp", "http", port=None, target_port=8080),
+                },
+            ),
+            "p": p.ManifestParameter(
+                value="{p.inputs.value}", inputs={"value": p.ManifestParameterInput(default=p.ManifestParameterDefault())}
+            ),
+        }
+    )
+
+
 @pytest.mark.parametrize(
     "make",
     [
         _every_field,
         lambda: aspyre.publishing.Manifest({}),
         lambda: aspyre.publishing.Manifest({}, schema=None),
+        _first_and_every_field_left_out,
         lambda: aspyre.publishing.Manifest({"raw": aspyre.publishing.ManifestRawResource({})}),
         lambda: aspyre.publishing.Manifest(
             {"raw": aspyre.publishing.ManifestRawResource({"type": "x.v0", "n": [1, 2.5, None, True, {"k": []}]})}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -12,6 +13,22 @@ from pathlib import Path
 
 #: The environment variable holding a test's token; the app hosts a test starts pass it on to their children.
 TOKEN_VARIABLE = "ASPYRE_RELIABILITY_TOKEN"
+
+
+def machine_of_its_own() -> str:
+    """A host name for app hosts of one test only, as if they ran on a machine of their own.
+
+    An app host's sweep stops only processes (and removes only Docker objects) whose owner ran on its own
+    machine: the owner's PID means nothing elsewhere. App hosts a test runs under this name (their script
+    starting with :func:`as_if_on`) sweep what their own kind left, and nothing else here sweeps it: another
+    test run's app hosts (any app host started meanwhile) cannot stop a test's dead owner's processes first.
+    """
+    return f"{socket.gethostname()}-test-{uuid.uuid4().hex[:12]}"
+
+
+def as_if_on(machine: str) -> str:
+    """The first lines of an app host script that runs as if on *machine* (its host name)."""
+    return f"import socket\n\nsocket.gethostname = lambda: {machine!r}  # a machine of this test's own\n"
 
 
 def alive(pid: int) -> bool:

@@ -83,9 +83,14 @@ def test_logs_and_metrics_arrive_with_their_links(client: httpx.Client) -> None:
     item = f"pen-{uuid.uuid4().hex[:6]}"
     assert order(client, item) == 200
     trace = trace_of(client, item, 4)
-    logs = wait_until(
-        lambda: client.get("/api/telemetry/logs", params={"trace": trace["traceId"]}).json()["items"], "the logs"
-    )
+
+    def both_logs() -> list[dict[str, Any]] | None:
+        # each process exports its logs in its own batches: one resource's may arrive well before the other's
+        items = client.get("/api/telemetry/logs", params={"trace": trace["traceId"]}).json()["items"]
+        resources = {e["resource"] for e in items}
+        return list(items) if resources >= {"api", "worker"} else None
+
+    logs = wait_until(both_logs, "the logs of the order's trace from both api and worker")
     assert {(e["resource"], e["level"]) for e in logs} >= {("api", "Information"), ("worker", "Information")}
     placed = next(e for e in logs if e["resource"] == "api")
     assert placed["message"] == f"order placed for {item}"

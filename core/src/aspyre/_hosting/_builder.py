@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
+from attrs.validators import get_disabled as _validators_disabled
 
 from aspyre._eventing._bus import DistributedApplicationEventing
 from aspyre._eventing._hookspecs import PROJECT_NAME, HookSpecs
@@ -22,6 +23,7 @@ from aspyre._hosting._config import SecretsStore, parse_args, resolve_parameter
 from aspyre._loading_gc import freeze_at_exit
 from aspyre._model._execution import ExecutionContext
 from aspyre._model._names import name_key, validate_name
+from aspyre._model._on_first_use import connection_string_parameter_resource, connection_string_resource
 from aspyre._model._resources import (
     ContainerResource,
     ExecutableResource,
@@ -46,6 +48,7 @@ from ._python_apps import PythonAppBuilderMethods
 from ._resource_builder import ResourceBuilder
 from ._resource_builder._base import _RESOURCE_TYPES, _is_resource
 from ._resource_builder._containers import check_image
+from ._resource_builder._shared import SharedValues
 from ._typed_extensions import BuilderExtensionMethods
 
 if TYPE_CHECKING:
@@ -96,6 +99,8 @@ class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods,
         self._resources: list[IResource] = []
         self._by_key: dict[str, IResource] = {}
         self._secrets_store: SecretsStore | None = None
+        self._parameter_resolver: Callable[[ParameterResource], None] = self._resolve_parameter  # one for all of them
+        self._shared = SharedValues()  # immutable values its resource builders share rather than make again
         self.health_checks: dict[str, Callable[[HealthCheckContext], Any]] = {}
         self.plugin_manager = pluggy.PluginManager(PROJECT_NAME)
         self.plugin_manager.add_hookspecs(HookSpecs)
@@ -273,11 +278,18 @@ class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods,
 
     def add_resource(self, resource: T) -> ResourceBuilder[T]:
         """Add a resource to the model; names are unique case-insensitively."""
+        return self._add(resource, made=False)
+
+    def _add(self, resource: T, *, made: bool = True) -> ResourceBuilder[T]:
+        # ``made``: by an ``add_*`` method here, of a resource class of aspyre's whose validator checked the name.
         if self._built:
             raise RuntimeError("build() was already called: the model can no longer grow")
-        if not (_RESOURCE_TYPES.get(type(resource)) or _is_resource(resource)):
-            raise TypeError(f"add_resource() needs a resource (name + annotations), got {resource!r}")
-        name = validate_name("Resource", resource.name)
+        if made and not _validators_disabled():
+            name = resource.name
+        else:
+            if not (_RESOURCE_TYPES.get(type(resource)) or _is_resource(resource)):
+                raise TypeError(f"add_resource() needs a resource (name + annotations), got {resource!r}")
+            name = validate_name("Resource", resource.name)
         key = name_key(name)
         existing = self._index_by_key().get(key)
         if existing is resource:
@@ -285,7 +297,7 @@ class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods,
         if existing is not None:
             check_name_available(self, name, type(resource))  # raises DuplicateResourceError
         if isinstance(resource, ParameterResource) and not resource.has_resolver:
-            resource.set_resolver(self._resolve_parameter)
+            resource.set_resolver(self._parameter_resolver)
         self._resources.append(resource)
         self._by_key[key] = resource
         return self._resource_builder_type(self, resource)
@@ -314,7 +326,7 @@ class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods,
         # A bad image reference fails before anything is added; the annotation is what with_image(image, tag) adds
         # to a container without one.
         resource.annotations.add(check_image(resource, "add_container", image, tag))
-        return self.add_resource(resource)
+        return self._add(resource)
 
     def add_executable(
         self, name: str, command: str, *args: object, working_dir: str | os.PathLike[str] | None = None
@@ -329,7 +341,7 @@ class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods,
         if not command:
             raise ValueError(f"Executable {name!r} needs a command")
         wd = self._path_arg(name, "add_executable", "working_dir", working_dir) or self.app_host_directory
-        builder = self.add_resource(ExecutableResource(name, command=command, working_dir=wd))
+        builder = self._add(ExecutableResource(name, command=command, working_dir=wd))
         if args:
             builder.with_args(*args)
         return builder
@@ -367,7 +379,7 @@ class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods,
             publish_value_as_default=publish_value_as_default,
             description=description,
         )
-        return self.add_resource(res)
+        return self._add(res)
 
     def add_connection_string(
         self,
@@ -381,17 +393,16 @@ class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods,
         Without ``expression`` the value comes from the environment variable
         ``ConnectionStrings__{name}``; references receive it as usual.
         """
-        from aspyre._model._connection_strings import ConnectionStringParameterResource, ConnectionStringResource
         if expression is None:
-            return self.add_resource(
-                ConnectionStringParameterResource(name, secret=True, environment_variable=environment_variable)
+            return self._add(
+                connection_string_parameter_resource()(name, secret=True, environment_variable=environment_variable)
             )
         if isinstance(expression, str):
             expression = ReferenceExpression.format(expression.replace("{", "{{").replace("}", "}}"))
         if not isinstance(expression, ReferenceExpression):
             raise TypeError(f"Connection string {name!r}: expression must be a ReferenceExpression or a str")
-        return self.add_resource(
-            ConnectionStringResource(name, expression=expression, environment_variable=environment_variable)
+        return self._add(
+            connection_string_resource()(name, expression=expression, environment_variable=environment_variable)
         )
 
     def _adopt_parameters(self) -> dict[int, ResourceScan]:
@@ -417,7 +428,7 @@ class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods,
                     continue  # added to another builder
                 known.add(id(dep))
                 if not dep.has_resolver:
-                    dep.set_resolver(self._resolve_parameter)
+                    dep.set_resolver(self._parameter_resolver)
                 self._resources.append(dep)
                 self._by_key[name_key(dep.name)] = dep
                 todo.append(dep)

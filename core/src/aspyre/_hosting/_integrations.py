@@ -91,7 +91,7 @@ def create_generated_parameter(
     if not isinstance(default, GenerateParameterDefault):
         raise TypeError(f"Parameter {name!r}: default must be a GenerateParameterDefault, not {default!r}")
     parameter = ParameterResource(name, secret=secret, default=default)
-    parameter.set_resolver(builder._resolve_parameter)
+    parameter.set_resolver(builder._parameter_resolver)
     return parameter
 
 

@@ -62,6 +62,11 @@ def _grouped_kinds(kinds: tuple[type[Any], ...]) -> frozenset[type[Any]]:
     return _matches(kinds)[0]
 
 
+#: ``Annotations._grouped`` before any grouping: one shared object (``frozenset()`` makes a new one each time, a
+#: tracked object per resource for the collector to scan).
+_NO_KINDS: frozenset[type[Any]] = frozenset()
+
+
 class Annotations:
     """The ordered annotations of a resource.
 
@@ -78,7 +83,7 @@ class Annotations:
         # Set by ``_group_by``: the annotations of some kinds (``_grouped``; only the kinds present are keys),
         # found in one pass; forgotten at every change.
         self._groups: dict[type[Any], list[Any]] | None = None
-        self._grouped: frozenset[type[Any]] = frozenset()
+        self._grouped: frozenset[type[Any]] = _NO_KINDS
 
     def add(self, annotation: A, behavior: MutationBehavior = MutationBehavior.APPEND) -> A:
         """Add ``annotation``; with ``REPLACE`` first remove every annotation of exactly its type."""
@@ -103,12 +108,18 @@ class Annotations:
         :meth:`has` answer for these kinds without looking at every annotation again, until the next change
         (or :meth:`_ungroup`). ``build()`` does this for the kinds that validation and publishing ask about,
         many times each."""
+        self._group_with(kinds, _matches(kinds))
+
+    def _group_with(
+        self,
+        kinds: tuple[type[Any], ...],
+        table: tuple[frozenset[type[Any]], dict[type[Any], tuple[type[Any], ...]]],
+    ) -> None:
+        """:meth:`_group_by`, with the kinds' table (``_matches(kinds)``) looked up by the caller: once for all the
+        resources of a model (a tuple of kinds hashes every one of its items at each lookup)."""
         items = self._items
         count = len(items)
         groups: dict[type[Any], list[Any]] = {}
-        table = _MATCHES.get(kinds)
-        if table is None:
-            table = _matches(kinds)
         grouped, matches = table
         for a in items:
             matched = matches.get(type(a))

@@ -12,6 +12,7 @@ from aspyre._public import present_top_level as _present_top_level
 
 from .._errors import DistributedApplicationException
 from ._names import name_key, validate_name
+from ._on_first_use import endpoint_reference_expression
 from ._values import KnownNetworks, ValueContext
 
 if TYPE_CHECKING:
@@ -39,8 +40,24 @@ class EndpointNotAllocatedError(DistributedApplicationException, RuntimeError):
     """A live endpoint value was read before the endpoint had an address."""
 
 
+#: ``protocol.value`` by the member's ``id`` (an enum member's ``value`` is a Python-level property; members live as
+#: long as their class).
+_PROTOCOL_VALUES: dict[int, str] = {id(p): p.value for p in EndpointProtocol}
+
+
+def _protocol_value(protocol: EndpointProtocol) -> str:
+    """``protocol.value``, looked up."""
+    value = _PROTOCOL_VALUES.get(id(protocol))
+    return protocol.value if value is None else value
+
+
 def _default_transport(scheme: str, protocol: EndpointProtocol) -> str:
-    return "http" if scheme in ("http", "https") else protocol.value
+    return "http" if scheme in ("http", "https") else _protocol_value(protocol)
+
+
+def _check_port(name: str, what: str, p: object) -> None:
+    if not (isinstance(p, int) and 0 < p < 65536):
+        raise ValueError(f"Endpoint {name!r}: {what} must be an int between 1 and 65535, got {p!r}")
 
 
 def _validate_endpoint_name(_: object, __: object, value: str) -> None:
@@ -74,9 +91,10 @@ class EndpointAnnotation:
     def __attrs_post_init__(self) -> None:
         if not self.transport:
             self.transport = _default_transport(self.scheme, self.protocol)
-        for p, what in ((self.port, "port"), (self.target_port, "target_port")):
-            if p is not None and not (isinstance(p, int) and 0 < p < 65536):
-                raise ValueError(f"Endpoint {self.name!r}: {what} must be an int between 1 and 65535, got {p!r}")
+        if self.port is not None:
+            _check_port(self.name, "port", self.port)
+        if self.target_port is not None:
+            _check_port(self.name, "target_port", self.target_port)
 
     def allocation(self, network: str = KnownNetworks.LOCALHOST) -> AllocatedEndpoint | None:
         """The address on ``network``, or ``None`` before allocation."""
@@ -247,9 +265,7 @@ class EndpointReference:
     # Defined last: inside the class body the name shadows the ``property`` builtin.
     def property(self, prop: EndpointProperty) -> EndpointReferenceExpression:
         """A value for one part of the endpoint's address."""
-        from ._endpoint_runtime import EndpointReferenceExpression
-
-        return EndpointReferenceExpression(self, prop if type(prop) is EndpointProperty else EndpointProperty(prop))
+        return endpoint_reference_expression()(self, prop if type(prop) is EndpointProperty else EndpointProperty(prop))
 
 
 _present_top_level(globals())  # its names of aspyre.__all__ report "aspyre", however they are reached

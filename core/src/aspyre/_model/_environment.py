@@ -6,7 +6,7 @@ import functools
 import inspect
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from aspyre._public import present as _present
 
@@ -16,6 +16,7 @@ from ._annotations import (
     EnvironmentAnnotation,
     EnvironmentCallbackAnnotation,
 )
+from ._callback_contexts import CommandLineArgsCallbackContext, EnvironmentCallbackContext
 from ._connection_strings import ConnectionStringReference
 from ._dependencies import (
     ConnectionPropertyAnnotation,
@@ -102,12 +103,24 @@ def is_secret_value(value: object) -> bool:
     return False
 
 
+#: Whether a resource type has a connection string (a protocol's ``isinstance`` is Python code: asked once per type).
+_CONNECTION_STRINGS: dict[type, bool] = {}
+
+
 def _connection_variables(
     annotation: ReferenceAnnotation, flags: ReferenceEnvironmentFlags
 ) -> list[tuple[str, object]]:
     source = annotation.source
-    if not (annotation.use_connection_string and isinstance(source, IResourceWithConnectionString)):
+    if not annotation.use_connection_string:
         return []
+    has_connection_string = _CONNECTION_STRINGS.get(type(source))
+    if has_connection_string is None:
+        has_connection_string = isinstance(source, IResourceWithConnectionString)
+        if source.__class__ is type(source):  # not a proxy that claims another class: the answer holds for its type
+            _CONNECTION_STRINGS[type(source)] = has_connection_string
+    if not has_connection_string:
+        return []
+    source = cast(IResourceWithConnectionString, source)
     out: list[tuple[str, object]] = []
     name = source.name if annotation.connection_name is None else annotation.connection_name
     if flags is _ALL or flags & ReferenceEnvironmentFlags.CONNECTION_STRING:
@@ -117,7 +130,7 @@ def _connection_variables(
         prefix = f"{encode_env_name(name).upper()}_" if name else ""
         for prop, value in source.connection_properties():
             out.append((f"{prefix}{prop.upper()}", value))
-        for extra in source.annotations.all(ConnectionPropertyAnnotation):
+        for extra in source.annotations._view(ConnectionPropertyAnnotation):
             out.append((f"{prefix}{extra.name.upper()}", extra.value))
     return out
 
@@ -223,13 +236,12 @@ async def compute_environment(
     raises :class:`TypeError` naming the resource and the variable (``None`` is not a value; delete
     the variable to leave it out).
     """
-    from ._callback_contexts import EnvironmentCallbackContext
     env: dict[str, object] = {}
     flags_ann = resource.annotations.last(ReferenceEnvironmentAnnotation)
     flags = ReferenceEnvironmentFlags.ALL if flags_ann is None else flags_ann.flags
     groups: dict[tuple[int, str | None], list[ReferenceAnnotation]] = {}
-    for ref_ann in resource.annotations.all(ReferenceAnnotation):
-        if _discoverable(ref_ann):
+    for ref_ann in resource.annotations._view(ReferenceAnnotation):
+        if ref_ann.use_service_discovery and _discoverable(ref_ann):
             groups.setdefault(_group_key(ref_ann), []).append(ref_ann)
     table = _ENVIRONMENT_KINDS
     ann: Any
@@ -247,7 +259,7 @@ async def compute_environment(
             elif kind == _REFERENCE:
                 for k, v in _connection_variables(ann, flags):
                     env[k] = v
-                group = groups.pop(_group_key(ann), None) if _discoverable(ann) else None
+                group = groups.pop(_group_key(ann), None) if ann.use_service_discovery and _discoverable(ann) else None
                 if group is not None:  # the first reference of its group emits the whole group
                     for k, v in _endpoint_variables(group, flags, env):
                         env[k] = v
@@ -279,7 +291,6 @@ def _argument_kind(annotation: object) -> int:
 
 async def compute_arguments(resource: IResource, execution_context: Any = None, logger: Any = None) -> list[object]:
     """The resource's arguments (after the command), values still deferred."""
-    from ._callback_contexts import CommandLineArgsCallbackContext
     args: list[object] = []
     if isinstance(resource, PythonAppResource):
         args.extend(resource.entry_args())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import cast
+from typing import Any, cast
 
 from aspyre._public import present as _present
 from aspyre._public import present_top_level as _present_top_level
@@ -22,7 +22,7 @@ from ._exec_limits import ExecLimits, InheritedEnvironment
 from ._names import name_key
 from ._parents import lifecycle_parent, parents_of
 from ._resources import IResource, IResourceWithConnectionString, IResourceWithParent, ParameterResource
-from ._scan import ResourceScan, group_annotations, scan_resource, walk_value_references
+from ._scan import GROUPED, ResourceScan, group_annotations, scan_resource, walk_value_references
 from ._urls import ResourceUrlsCallbackAnnotation
 from ._validation import resource_problems
 from ._values import ReferenceExpression, ValueWithReferences, has_references, references_of
@@ -358,17 +358,26 @@ def validate_scanned(
     # id(resource) -> the keys of its endpoints' names, when asked
     endpoint_keys: dict[int, set[str]] = {}
 
+    kinds_of: Any  # (kind, default) -> the resource's annotations of that kind
     for r in resources:
         scan = scans[id(r)]
-        view = r.annotations._view
+        annotations = r.annotations
+        groups = annotations._groups
+        if groups is not None and annotations._grouped is GROUPED:  # grouped by build(): read directly
+            kinds_of = groups.get
+        else:
+            view = annotations._view
+            kinds_of = lambda kind, _default, view=view: view(kind)  # noqa: E731
         if scan.connection_problem is not None:
             problem(scan.connection_problem)
-        for text in resource_problems(r, host_limits=host_limits, inherited_environment=inherited):
+        for text in resource_problems(r, host_limits=host_limits, inherited_environment=inherited, kinds_of=kinds_of):
             problem(text)
-        missing = [dep for dep in scan.dependencies if id(dep) not in ids]
-        for dep in missing:
-            problem(_not_in_model(r, dep, by_key))
-        for url in view(ResourceUrlsCallbackAnnotation):
+        missing: list[IResource] = []
+        for dep in scan.dependencies:
+            if id(dep) not in ids:
+                missing.append(dep)
+                problem(_not_in_model(r, dep, by_key))
+        for url in kinds_of(ResourceUrlsCallbackAnnotation, ()):
             if url.endpoint_name is not None and not EndpointReference(r, url.endpoint_name).exists:
                 declared = [e.name for e in r.annotations.all(EndpointAnnotation)]
                 problem(
@@ -376,17 +385,22 @@ def validate_scanned(
                     f"(with_url_for_endpoint), which it does not declare (its endpoints: "
                     f"{', '.join(declared) if declared else 'none'})."
                 )
-        relationships = view(ResourceRelationshipAnnotation)
+        relationships: Sequence[ResourceRelationshipAnnotation] = kinds_of(ResourceRelationshipAnnotation, ())
+        has_parent_relationship = False
         for rel in relationships:
             if id(rel.resource) not in ids and all(rel.resource is not m for m in missing):
                 problem(
                     f"Resource {r.name!r} has a {rel.type!r} relationship to resource {rel.resource.name!r}, which "
                     "is not part of this app model."
                 )
+            if rel.type == KnownRelationshipTypes.PARENT:
+                has_parent_relationship = True
         used = scan.endpoint_uses
-        references = view(ReferenceAnnotation)
-        if any(a.endpoint_name is not None for a in references):
-            used = [*used, *(EndpointReference(a.source, a.endpoint_name) for a in references if a.endpoint_name is not None)]
+        references: Sequence[ReferenceAnnotation] = kinds_of(ReferenceAnnotation, ())
+        for a in references:
+            if a.endpoint_name is not None:
+                used = [*used, *(EndpointReference(a.source, a.endpoint_name) for a in references if a.endpoint_name is not None)]
+                break
         for ep in used:
             owner = ep.resource
             if id(owner) not in ids:
@@ -401,6 +415,9 @@ def validate_scanned(
                     f"which has no such endpoint (its endpoints: {', '.join(declared) if declared else 'none'})."
                 )
         parent = scan.parent
+        waits: Sequence[WaitAnnotation] = kinds_of(WaitAnnotation, ())
+        if parent is None and not has_parent_relationship and not waits:
+            continue  # no parent, no waits: nothing more to check (most resources)
         parents = [] if parent is None else [parent]
         for rel in relationships:
             if rel.type == KnownRelationshipTypes.PARENT and all(rel.resource is not p for p in parents):
@@ -414,7 +431,7 @@ def validate_scanned(
         if in_model:
             parent_edges[id(r)] = in_model
         starts = [] if parent is None else [parent]
-        for w in view(WaitAnnotation):
+        for w in waits:
             if w.resource is r:
                 problem(f"The {r.name!r} resource cannot wait for itself; remove that wait.")
             elif w.resource is parent:

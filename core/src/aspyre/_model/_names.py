@@ -63,6 +63,12 @@ def _utf16_length(name: str) -> int:
 
 
 
+#: Names found valid so far (the first few hundred: a bounded memo, so that the endpoint names repeated on every
+#: resource, and a name checked twice on its way into the model, are looked up rather than checked again).
+_KNOWN_VALID: set[str] = set()
+_KNOWN_VALID_MAX = 512
+
+
 def validate_name(target: str, name: object) -> str:
     """Check ``name`` against Aspire's rules and return it unchanged.
 
@@ -77,6 +83,8 @@ def validate_name(target: str, name: object) -> str:
     Raises :class:`InvalidNameError` naming the first rule broken, or :class:`TypeError` when
     ``name`` is not a string.
     """
+    if type(name) is str and name in _KNOWN_VALID:
+        return name  # checked before: endpoint names (``tcp``, ``http``) are checked again and again
     if (
         type(name) is str
         and 0 < len(name) <= MAX_NAME_LENGTH
@@ -86,6 +94,8 @@ def validate_name(target: str, name: object) -> str:
         and "--" not in name
         and name[-1] != "-"
     ):
+        if len(_KNOWN_VALID) < _KNOWN_VALID_MAX:
+            _KNOWN_VALID.add(name)
         return name  # every rule holds (checked at once; the walk below only runs to name the broken one)
     if not isinstance(name, str):
         raise TypeError(f"{target} name must be a str, not {type(name).__name__}")

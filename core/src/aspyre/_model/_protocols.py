@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, _ProtocolMeta
 
-__all__ = ["CachedProtocolMeta"]
+__all__ = ["CachedProtocolMeta", "ConcreteResourceMeta"]
 
 _answers: dict[tuple[type, type], bool] = {}
 
@@ -29,3 +29,18 @@ class CachedProtocolMeta(_ProtocolMeta):
             answer = cls in type(instance).__mro__ or super().__instancecheck__(instance)
             _answers[key] = answer
         return answer
+
+
+class ConcreteResourceMeta(CachedProtocolMeta):
+    """Metaclass of the resource classes (``Resource`` and its subclasses, which inherit the capability protocols):
+    ``isinstance`` and ``issubclass`` against them are the plain type checks, done in C.
+
+    A class that inherits a protocol gets the protocol's metaclass, whose ``isinstance`` is Python code (a frame,
+    a cache lookup) even for a concrete class, where it only ever answers what the class hierarchy says: asked for
+    every resource many times over by ``build()`` and publishing. Resource classes are concrete (never protocols),
+    so the type's own checks give the same answers (``__class__`` of proxies included); ABC registration of virtual
+    subclasses is not consulted for them.
+    """
+
+    __instancecheck__ = type.__instancecheck__  # type: ignore[assignment]
+    __subclasscheck__ = type.__subclasscheck__

@@ -15,7 +15,7 @@ from ._annotations import Annotations, ContainerImageAnnotation
 from ._endpoints import EndpointReference
 from ._known import KnownResourceTypes
 from ._names import name_key, validate_name
-from ._protocols import CachedProtocolMeta
+from ._protocols import CachedProtocolMeta, ConcreteResourceMeta
 from ._values import ReferenceExpression, ValueContext
 
 if TYPE_CHECKING:
@@ -191,7 +191,7 @@ def _validate_resource_name(_: object, __: object, value: str) -> None:
 
 
 @attrs.define(eq=False)
-class Resource:
+class Resource(metaclass=ConcreteResourceMeta):
     """Base class of resources: a validated name and an ordered list of annotations.
 
     Resources are data. Behaviour comes from annotations and event subscriptions; subclasses

@@ -19,6 +19,7 @@ from ._annotations import (
     EnvironmentCallbackAnnotation,
     ManifestPublishingCallbackAnnotation,
     _grouped_kinds,
+    _matches,
 )
 from ._container_annotations import DockerfileBuildAnnotation
 from ._dependencies import (
@@ -64,8 +65,9 @@ def group_annotations(resources: Iterable[IResource]) -> None:
     """Find each resource's annotations of the kinds validation and publishing ask about in one pass
     (``Annotations._group_by``) rather than once per question; a change to a resource's annotations forgets
     its groups (``build()`` groups the model's resources once)."""
+    table = _matches(_KINDS)
     for r in resources:
-        r.annotations._group_by(_KINDS)
+        r.annotations._group_with(_KINDS, table)
 
 
 class ResourceScan:
@@ -113,6 +115,21 @@ def _flags(obj: object) -> int:
     if obj.__class__ is type(obj):  # not a proxy that claims another class: the answer holds for its type
         _FLAGS[type(obj)] = flags
     return flags
+
+
+# The capabilities ``scan_resource`` asks every resource about, by its type (flags; a protocol's ``isinstance`` is
+# Python code): a connection string, a parent.
+_WITH_CONNECTION_STRING, _WITH_PARENT = 1, 2
+_CAPABILITIES: dict[type, int] = {}
+
+
+def _capabilities(resource: object) -> int:
+    found = _WITH_CONNECTION_STRING if isinstance(resource, IResourceWithConnectionString) else 0
+    if isinstance(resource, IResourceWithParent):
+        found |= _WITH_PARENT
+    if resource.__class__ is type(resource):  # not a proxy that claims another class: the answer holds for its type
+        _CAPABILITIES[type(resource)] = found
+    return found
 
 
 def connection_facts(resource: IResourceWithConnectionString) -> tuple[str | None, ReferenceExpression | None, list[Any]]:
@@ -164,16 +181,22 @@ def scan_resource(resource: IResource) -> ResourceScan:
     for a in kinds_of(CommandLineArgsAnnotation, ()):
         values.extend(a.args)
     problem: str | None = None
-    if isinstance(resource, IResourceWithConnectionString):
-        problem, expression, properties = connection_facts(resource)
+    capabilities = _CAPABILITIES.get(type(resource))
+    if capabilities is None:
+        capabilities = _capabilities(resource)
+    if capabilities & _WITH_CONNECTION_STRING:
+        problem, expression, properties = connection_facts(resource)  # type: ignore[arg-type]
         if problem is None:
             values.append(expression)
-            values.extend(v for _, v in properties)
-    values.extend(a.value for a in kinds_of(ConnectionPropertyAnnotation, ()))
+            if properties:
+                values.extend(v for _, v in properties)
+    extra = kinds_of(ConnectionPropertyAnnotation, ())
+    if extra:
+        values.extend(a.value for a in extra)
 
     dependencies: list[IResource] = []
     seen = {id(resource)}
-    parent = resource.parent if isinstance(resource, IResourceWithParent) else None
+    parent = resource.parent if capabilities & _WITH_PARENT else None  # type: ignore[attr-defined]
     if parent is not None:
         seen.add(id(parent))
         dependencies.append(parent)
@@ -203,11 +226,17 @@ def scan_resource(resource: IResource) -> ResourceScan:
             uses.append(v.endpoint)  # type: ignore[attr-defined]
         if not flags & _REFERENCES:
             continue
+        refs = v.references  # type: ignore[attr-defined]
+        if type(refs) is tuple and len(refs) == 1 and table.get(type(refs[0])) == _RESOURCE:
+            if id(refs[0]) not in seen:  # one resource that refers to nothing (an endpoint's): the whole walk
+                seen.add(id(refs[0]))
+                dependencies.append(refs[0])
+            continue
         # What the value refers to, depth first, each object once (``references_of``), inline. The objects walked
         # stay referenced until the end: a value's ``references`` may be made afresh on each access, and an id
         # seen earlier must not be reused by a later object (which would then be skipped).
         walked: dict[int, object] = {}
-        stack: list[Iterator[Any]] = [iter(v.references)]  # type: ignore[attr-defined]
+        stack: list[Iterator[Any]] = [iter(refs)]
         while stack:
             for obj in stack[-1]:
                 if id(obj) in walked:

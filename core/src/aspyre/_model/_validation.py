@@ -15,7 +15,8 @@ integration, or ``with_annotation``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from ._annotations import CommandLineArgsAnnotation, ContainerImageAnnotation, EnvironmentAnnotation
 from ._container_annotations import (
@@ -34,7 +35,10 @@ from ._resources import ContainerResource, ExecutableResource, IResource
 from ._runargs import parse_runtime_args
 from ._values import none_value_error
 
-__all__ = ["VALIDATION_KINDS", "resource_problems"]
+__all__ = ["VALIDATION_KINDS", "KindsOf", "resource_problems"]
+
+#: ``kinds_of(kind, default)``: a resource's annotations of ``kind``, or ``default`` when it has none.
+KindsOf = Callable[[type, Any], Any]
 
 #: The annotation kinds :func:`resource_problems` asks about.
 VALIDATION_KINDS: tuple[type, ...] = (
@@ -51,15 +55,15 @@ VALIDATION_KINDS: tuple[type, ...] = (
 )
 
 
-def _container_problems(r: ContainerResource) -> list[str]:
+def _container_problems(r: ContainerResource, kinds_of: KindsOf) -> list[str]:
     problems: list[str] = []
-    view = r.annotations._view
-    image = r.annotations.last(ContainerImageAnnotation)
-    if image is not None:
+    images = kinds_of(ContainerImageAnnotation, None)
+    if images:
+        image = images[-1]
         why = image_reference_problem(image.full_name)
         if why is not None:
             problems.append(f"Resource {r.name!r}: the image {image.full_name!r} is not a valid image reference: {why}")
-    for m in view(ContainerMountAnnotation):
+    for m in kinds_of(ContainerMountAnnotation, ()):
         if m.type is ContainerMountType.VOLUME and m.source is not None:
             why = volume_name_problem(m.source)
             if why is not None:
@@ -69,18 +73,19 @@ def _container_problems(r: ContainerResource) -> list[str]:
                 f"Resource {r.name!r}: the mount target {m.target!r} must be an absolute path in the container other "
                 "than '/' (such as '/data')"
             )
-    name = r.annotations.last(ContainerNameAnnotation)
-    if name is not None:
-        why = container_name_problem(name.name)
+    names = kinds_of(ContainerNameAnnotation, None)
+    if names:
+        why = container_name_problem(names[-1].name)
         if why is not None:
             problems.append(f"Resource {r.name!r}: {why}")
-    runtime_args = [a for ann in view(ContainerRuntimeArgsAnnotation) for a in ann.args]
+    runtime = kinds_of(ContainerRuntimeArgsAnnotation, None)
+    runtime_args = [a for ann in runtime for a in ann.args] if runtime else []
     if runtime_args:
         try:
             parse_runtime_args(runtime_args)
         except (TypeError, ValueError) as exc:
             problems.append(f"Resource {r.name!r}: container runtime args: {exc}")
-    for files in view(ContainerFilesAnnotation):
+    for files in kinds_of(ContainerFilesAnnotation, ()):
         problems.extend(f"Resource {r.name!r}: with_container_files(): {p}" for p in container_file_problems(files))
     return problems
 
@@ -128,22 +133,29 @@ def resource_problems(
     *,
     host_limits: ExecLimits | None = None,
     inherited_environment: Mapping[str, str] | InheritedEnvironment | None = None,
+    kinds_of: KindsOf | None = None,
 ) -> list[str]:
-    """Every problem of ``r``'s own configuration, in words naming it and the fix."""
+    """Every problem of ``r``'s own configuration, in words naming it and the fix.
+
+    ``kinds_of(kind, default)`` gives the resource's annotations of a kind (``default`` when it has none): the
+    caller's way to read them when it knows a faster one than ``Annotations._view`` (their groups).
+    """
     problems: list[str] = []
-    view = r.annotations._view
+    if kinds_of is None:
+        view = r.annotations._view
+        kinds_of = lambda kind, _default: view(kind)  # noqa: E731
     is_container = isinstance(r, ContainerResource)
     is_executable = not is_container and isinstance(r, ExecutableResource)
     if is_container:
-        problems.extend(_container_problems(r))  # type: ignore[arg-type]
-    replicas = r.annotations.last(ReplicaAnnotation)
-    if replicas is not None and replicas.replicas > 1 and is_executable:
-        problems.extend(_replica_problems(r, replicas.replicas))  # type: ignore[arg-type]
-    env_annotations = view(EnvironmentAnnotation)
+        problems.extend(_container_problems(r, kinds_of))  # type: ignore[arg-type]
+    replicas = kinds_of(ReplicaAnnotation, None)
+    if replicas and replicas[-1].replicas > 1 and is_executable:
+        problems.extend(_replica_problems(r, replicas[-1].replicas))  # type: ignore[arg-type]
+    env_annotations: Sequence[EnvironmentAnnotation] = kinds_of(EnvironmentAnnotation, ())
     for env_ann in env_annotations:
         if env_ann.value is None:
             problems.append(str(none_value_error(r, f"environment variable {env_ann.name!r}", "an EnvironmentAnnotation")))
-    arg_annotations = view(CommandLineArgsAnnotation)
+    arg_annotations: Sequence[CommandLineArgsAnnotation] = kinds_of(CommandLineArgsAnnotation, ())
     if arg_annotations:
         for i, value in enumerate(a for ann in arg_annotations for a in ann.args):
             if value is None:
@@ -176,16 +188,25 @@ def _far_below(
         return False  # told by the exact count (the process may set the variable itself)
     longest = total = count = 0
     command = r.command if isinstance(r, ExecutableResource) else getattr(r, "entrypoint", None)
-    for text in (command,) if isinstance(command, str) else ():
-        longest, total, count = max(longest, len(text)), total + len(text), count + 1
+    if isinstance(command, str):
+        longest = total = len(command)
+        count = 1
     for ann in arg_annotations:
         for a in ann.args:
-            if isinstance(a, str):
-                longest, total, count = max(longest, len(a)), total + len(a), count + 1
+            if type(a) is str or isinstance(a, str):
+                size = len(a)
+                if size > longest:
+                    longest = size
+                total += size
+                count += 1
     for e in env_annotations:
-        if isinstance(e.value, str):
-            size = len(e.name) + len(e.value) + 1
-            longest, total, count = max(longest, size), total + size, count + 1
+        value = e.value
+        if type(value) is str or isinstance(value, str):
+            size = len(e.name) + len(value) + 1
+            if size > longest:
+                longest = size
+            total += size
+            count += 1
     if limits.per_string is not None and 4 * longest + 1 > limits.per_string:
         return False
     if limits.total is None:

@@ -292,6 +292,45 @@ def _parse_template(template: str) -> tuple[tuple[str, str | None, str | None, s
     return tuple(string.Formatter().parse(template))
 
 
+@functools.lru_cache(maxsize=512)
+def _template_plan(template: str) -> tuple[tuple[str, int | str | None, str | None, str | None], ...]:
+    """What :meth:`ReferenceExpression.format` does for each piece of ``template``: ``(literal, index, format spec,
+    error)``, with ``index`` the positional index or keyword of the value (``None``: a literal only) and ``error``
+    the message of the :class:`ValueError` the piece raises (conversions, mixed numbering, bad field names), raised
+    where the template reaches it, after the values before it were looked up."""
+    plan: list[tuple[str, int | str | None, str | None, str | None]] = []
+    auto = 0
+    used_auto = used_manual = False
+    for literal, field_name, spec, conversion in _parse_template(template):
+        if field_name is None:
+            plan.append((literal, None, None, None))
+            continue
+        index: int | str = field_name
+        error: str | None = None
+        if conversion:
+            error = f"conversion '!{conversion}' is not supported in a ReferenceExpression template"
+        elif field_name == "":
+            if used_manual:
+                error = "cannot switch from manual field numbering to automatic field numbering"
+            used_auto = True
+            index = auto
+            auto += 1
+        elif field_name.isdigit():
+            if used_auto:
+                error = "cannot switch from automatic field numbering to manual field numbering"
+            used_manual = True
+            try:
+                index = int(field_name)
+            except ValueError as exc:  # a digit ``int`` does not read (``'²'``)
+                error = str(exc)
+        elif not field_name.isidentifier():
+            error = f"unsupported field {field_name!r} in ReferenceExpression template"
+        plan.append((literal, index, spec or None, error))
+        if error is not None:
+            break  # raised here: nothing after it is reached
+    return tuple(plan)
+
+
 def _uri_encode(text: str) -> str:
     # RFC 3986 unreserved characters stay, everything else is percent-encoded as UTF-8
     # (what .NET's Uri.EscapeDataString does).
@@ -342,33 +381,19 @@ class ReferenceExpression:
     @classmethod
     def format(cls, template: str, /, *args: object, **kwargs: object) -> ReferenceExpression:
         """Make an expression from a ``str.format``-style template."""
-        builder = ReferenceExpressionBuilder()
-        auto = 0
-        used_auto = used_manual = False
-        for literal, field_name, spec, conversion in _parse_template(template):
+        parts: list[str | _Slot] = []  # what ReferenceExpressionBuilder's appends would make, without one
+        for literal, index, spec, error in _template_plan(template):
             if literal:
-                builder.append_literal(literal)
-            if field_name is None:
+                if parts and isinstance(parts[-1], str):
+                    parts[-1] = parts[-1] + literal
+                else:
+                    parts.append(literal)
+            if index is None:
                 continue
-            if conversion:
-                raise ValueError(f"conversion '!{conversion}' is not supported in a ReferenceExpression template")
-            if field_name == "":
-                if used_manual:
-                    raise ValueError("cannot switch from manual field numbering to automatic field numbering")
-                used_auto = True
-                index: int | str = auto
-                auto += 1
-            elif field_name.isdigit():
-                if used_auto:
-                    raise ValueError("cannot switch from automatic field numbering to manual field numbering")
-                used_manual = True
-                index = int(field_name)
-            else:
-                if not field_name.isidentifier():
-                    raise ValueError(f"unsupported field {field_name!r} in ReferenceExpression template")
-                index = field_name
+            if error is not None:
+                raise ValueError(error)
             try:
-                value = args[index] if isinstance(index, int) else kwargs[index]
+                value = args[index] if type(index) is int else kwargs[index]  # type: ignore[index]
             except IndexError:
                 raise IndexError(
                     f"ReferenceExpression template {template!r} needs positional value #{index}, "
@@ -376,8 +401,18 @@ class ReferenceExpression:
                 ) from None
             except KeyError:
                 raise KeyError(f"ReferenceExpression template {template!r} needs a value for {index!r}") from None
-            builder.append_formatted(value, spec or None)
-        return builder.build()
+            fmt = _normalise_format(spec)
+            normalised = value if type(value) is str else as_value(value)
+            if isinstance(normalised, str):
+                text = _FORMATS[fmt](normalised) if fmt else normalised
+                if text:
+                    if parts and isinstance(parts[-1], str):
+                        parts[-1] = parts[-1] + text
+                    else:
+                        parts.append(text)
+            else:
+                parts.append(_Slot(normalised, fmt))
+        return cls(tuple(parts))
 
     @classmethod
     def empty(cls) -> ReferenceExpression:

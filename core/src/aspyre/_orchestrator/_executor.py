@@ -81,7 +81,7 @@ class Executor:
         self.force = anyio.Event()
         #: Processes carry their owner (this app host) in their environment; the watchdog stops them if it dies.
         self._owner = owner_marker(OwnerIdentity.of(), session_id)
-        self._watchdog = ProcessWatchdog(lambda: self._options.stop_grace_period)  # read when it starts
+        self._watchdog = ProcessWatchdog(lambda: self._options.stop_grace_period, self._owner)  # grace read at start
         self._processes_swept = anyio.Event()
         #: ``service.instance.id`` of each resource that exports telemetry, made once per session.
         self._instances: dict[str, str] = {}

@@ -105,6 +105,8 @@ async def run_process(
     env = {**os.environ, **spec.env} if spec.inherit_environment else dict(spec.env)
     if owner is not None:
         env[OWNER_VARIABLE] = owner
+    if watchdog is not None:
+        watchdog.start()  # before the process: the app host may die before it tells the watchdog about it
     try:
         process = await anyio.open_process(
             [command, *spec.args],

@@ -6,9 +6,11 @@ holding their ports, forever. Three things prevent it:
 
 - **The group ends with its leader.** When a process ends (by itself or stopped), what is left of its group
   (children it started) gets SIGTERM, then SIGKILL after the grace period (:func:`end_group`).
-- **A watchdog.** The app host starts one small process (:mod:`._watchdog_main`) in a session of its own,
-  holding the read end of a pipe, and tells it each group it starts and ends. When the app host dies,
-  however it dies, the pipe ends and the watchdog stops the groups still listed (SIGTERM, then SIGKILL).
+- **A watchdog.** Before its first process starts, the app host starts one small process
+  (:mod:`._watchdog_main`) in a session of its own, holding the read end of a pipe, tells it the owner its
+  processes carry (below), then each group it starts and ends. When the app host dies, however it dies, the
+  pipe ends and the watchdog stops the groups still listed and the processes carrying that owner (SIGTERM,
+  then SIGKILL): also one the app host started but had not told about yet when it died.
 - **A sweep at the next start.** Each process carries ``ASPYRE_OWNER`` in its environment (the app host's
   PID, its start time, the host name, the session), as containers carry owner labels. Where ``/proc``
   exists, the next app host that starts processes stops every process of this user whose owner has exited
@@ -148,19 +150,27 @@ async def end_group(pgid: int, deadline: float, force: anyio.Event | None = None
 
 
 class ProcessWatchdog:
-    """The app host's side of the watchdog (:mod:`._watchdog_main`): started on first use, told every group.
+    """The app host's side of the watchdog (:mod:`._watchdog_main`): started before the first process, told
+    *owner* (the :data:`OWNER_VARIABLE` value of the app host's processes) and every group.
 
     Calls come from the event loop and never block: the pipe is non-blocking and a message that does not
     fit (the watchdog stuck) is given up with a warning; the sweep at the next start is the fallback.
     """
 
-    def __init__(self, grace_period: Callable[[], float]) -> None:
+    def __init__(self, grace_period: Callable[[], float], owner: str | None = None) -> None:
         self._grace = grace_period
+        self._owner = owner
         self._process: subprocess.Popen[bytes] | None = None
         self._fd: int | None = None
         self._failed = False
 
-    def _start(self) -> bool:
+    def start(self) -> bool:
+        """Start the watchdog, once: call it before starting a process (whether it runs).
+
+        Told the owner (:func:`owner_marker`) the processes carry, it stops them when the app host dies
+        even if :meth:`watch` was not called yet: between a process's start and that call, the event loop
+        runs other tasks (and the app host may be killed).
+        """
         if self._fd is not None:
             return True
         if self._failed or not sys.executable:
@@ -184,13 +194,15 @@ class ProcessWatchdog:
         assert self._process.stdin is not None
         self._fd = self._process.stdin.fileno()
         os.set_blocking(self._fd, False)
-        return self._send(f"grace {self._grace()}")
+        if not self._send(f"grace {self._grace()}"):
+            return False
+        return self._owner is None or self._send(f"owner {self._owner}")
 
     def _send(self, line: str) -> bool:
         if self._fd is None:
             return False
         try:
-            os.write(self._fd, f"{line}\n".encode("ascii"))
+            os.write(self._fd, f"{line}\n".encode())
         except OSError as exc:  # the watchdog is gone (killed) or stuck
             if not self._failed:
                 log.warning("the process watchdog stopped listening (%s): processes may outlive a killed app host", exc)
@@ -200,7 +212,7 @@ class ProcessWatchdog:
 
     def watch(self, pid: int) -> None:
         """Watch the group of process *pid* (its leader, just started)."""
-        if self._start():
+        if self.start():
             self._send(f"+ {pid} {process_start_time(pid) or ''}")
 
     def unwatch(self, pid: int) -> None:

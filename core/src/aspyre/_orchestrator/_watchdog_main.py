@@ -4,12 +4,17 @@ The app host starts this file (``python -I -S _watchdog_main.py``) in a session 
 pipe only the app host holds (close-on-exec: no resource inherits it). The app host writes one line per event:
 
 - ``grace <seconds>``: how long processes get between SIGTERM and SIGKILL;
+- ``owner <value>``: the ``ASPYRE_OWNER`` value every process of the app host carries (sent before the
+  first process starts);
 - ``+ <pgid> <start-time>``: a process it started (leader of its own process group) and the leader's start
   time (``/proc/<pid>/stat`` field 22, empty where unknown), so that a reused PID is never mistaken for it;
 - ``- <pgid>``: that process and its group ended.
 
 When the pipe ends (the app host exited: normally, after stopping everything, or killed with SIGKILL) every
-group still listed gets SIGTERM, then SIGKILL after the grace period: the processes and their children.
+group still listed gets SIGTERM, then SIGKILL after the grace period: the processes and their children. So
+does every process of this user that carries the app host's ``ASPYRE_OWNER`` (Linux, ``/proc``), with its
+group if it leads one: a process the app host started but had not told about yet (killed in between, or its
+event loop busy with other tasks meanwhile) ends with it too.
 Nothing from aspyre is imported (``-I -S``: a plain interpreter starts in milliseconds); this file must stay
 self-contained.
 """
@@ -72,15 +77,42 @@ def _signal(pgid: int, sig: int) -> None:
         pass
 
 
-def _stop(groups: dict[int, str], grace: float) -> None:
-    targets = [g for g, start in groups.items() if _ours(g, start)]
-    if not targets:
+def _carrying(owner: str) -> dict[int, str]:
+    """The live processes of this user whose environment holds ``ASPYRE_OWNER=<owner>``, with their start times."""
+    needle = f"ASPYRE_OWNER={owner}".encode()
+    me, uid = os.getpid(), os.getuid()
+    found: dict[int, str] = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) == me:
+            continue
+        try:
+            if os.stat(f"/proc/{name}").st_uid != uid:
+                continue
+            with open(f"/proc/{name}/environ", "rb") as f:
+                environ = f.read()
+        except OSError:
+            continue
+        if needle in environ.split(b"\0"):
+            fields = _stat_fields(int(name))
+            if fields is not None and len(fields) >= 20 and fields[0] != "Z":
+                found[int(name)] = fields[19]
+    return found
+
+
+def _stop(groups: dict[int, str], grace: float, owner: str = "") -> None:
+    targets = {g for g, start in groups.items() if _ours(g, start)}
+    carrying = _carrying(owner) if owner and _has_proc() else {}
+    # A process that leads its group (as each process the app host starts does): its group goes with it.
+    targets |= {p for p in carrying if (f := _stat_fields(p)) is not None and len(f) > 2 and f[2] == str(p)}
+    if not targets and not carrying:
         return
     for g in targets:
         _signal(g, signal.SIGTERM)
+    for p in carrying:
+        _kill(p, signal.SIGTERM)
     deadline = time.monotonic() + grace
     if _has_proc():
-        members = _members(set(targets))
+        members = {**_members(targets), **carrying}
         while members and time.monotonic() < deadline:
             time.sleep(0.05)
             members = {p: s for p, s in members.items() if (f := _stat_fields(p)) and f[0] != "Z" and f[19] == s}
@@ -89,6 +121,16 @@ def _stop(groups: dict[int, str], grace: float) -> None:
             time.sleep(0.05)
     for g in targets:
         _signal(g, signal.SIGKILL)
+    for p, start in carrying.items():
+        if (f := _stat_fields(p)) is not None and len(f) >= 20 and f[19] == start:  # still the same process
+            _kill(p, signal.SIGKILL)
+
+
+def _kill(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def _exists(pgid: int) -> bool:
@@ -105,10 +147,14 @@ def main() -> None:
         signal.signal(sig, signal.SIG_IGN)
     groups: dict[int, str] = {}
     grace = 10.0
+    owner = ""
     for raw in sys.stdin.buffer:
-        parts = raw.decode("ascii", "replace").split()
+        text = raw.decode("utf-8", "replace")
+        parts = text.split()
         try:
-            if parts[:1] == ["+"] and len(parts) >= 2:
+            if parts[:1] == ["owner"] and len(parts) >= 2:
+                owner = text.split(None, 1)[1].rstrip("\n")
+            elif parts[:1] == ["+"] and len(parts) >= 2:
                 groups[int(parts[1])] = parts[2] if len(parts) > 2 else ""
             elif parts[:1] == ["-"] and len(parts) >= 2:
                 groups.pop(int(parts[1]), None)
@@ -116,7 +162,7 @@ def main() -> None:
                 grace = max(0.0, float(parts[1]))
         except ValueError:
             continue
-    _stop(groups, grace)
+    _stop(groups, grace, owner)
 
 
 if __name__ == "__main__":

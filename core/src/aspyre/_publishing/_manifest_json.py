@@ -89,10 +89,14 @@ def _compile(
     plan: tuple[tuple[str, str, bool, Any], ...],
 ) -> Callable[[Any, str, Callable[[str], object], type[Any]], None]:
     """A writer for one manifest class: its plan's fields unrolled into straight-line code (no loop over the plan,
-    no ``getattr``, each key and its ``": "`` one constant). Fields holding their default are left out (``type``
-    never is), nothing written gives ``{}``: the text unstructuring then :func:`dumps_indented` would give."""
-    namespace: dict[str, Any] = {"_string": _string, "_typed": _typed}
-    lines = ["def write_entry(o, newline, write, raw):", "    inner = newline + '  '", "    sep = '{' + inner"]
+    no ``getattr``, each key and its ``": "`` one constant, strings and ints written in place, the separator known
+    once a field that is never left out was written). Fields holding their default are left out (``type`` never
+    is), nothing written gives ``{}``: the text unstructuring then :func:`dumps_indented` would give."""
+    namespace: dict[str, Any] = {"_string": _string, "_typed": _typed, "_int": int.__repr__}
+    lines = ["def write_entry(o, newline, write, raw):", "    inner = newline + '  '", "    comma = ',' + inner"]
+    written = False  # whether a field is surely written by now (one that is never left out): then ``comma`` follows
+    if not plan or plan[0][2]:  # the first field may be left out: which separator comes next is known when running
+        lines.append("    sep = '{' + inner")
     for i, (name, key, omittable, default) in enumerate(plan):
         if not name.isidentifier():
             raise ValueError(name)  # pragma: no cover - attrs field names are identifiers
@@ -103,15 +107,21 @@ def _compile(
         if omittable:
             lines.append("    if v is not None:" if default is None else f"    if not (v == d{i}):")
             indent = "        "
+        before = "comma" if written else ("'{' + inner" if i == 0 else "sep")
         lines += [
             f"{indent}if type(v) is str:",
-            f"{indent}    write(sep + k{i} + _string(v))",
+            f"{indent}    write({before} + k{i} + _string(v))",
+            f"{indent}elif type(v) is int:",  # what _typed writes for an int, without the call
+            f"{indent}    write({before} + k{i} + _int(v))",
             f"{indent}else:",
-            f"{indent}    write(sep + k{i})",
+            f"{indent}    write({before} + k{i})",
             f"{indent}    _typed(v, inner, write, raw)",
-            f"{indent}sep = ',' + inner",
         ]
-    lines.append("    write(newline + '}' if sep[0] == ',' else '{}')")
+        if not written and omittable:
+            lines.append(f"{indent}sep = comma")
+        if not omittable:
+            written = True
+    lines.append("    write(newline + '}')" if written else "    write(newline + '}' if sep is comma else '{}')")
     exec("\n".join(lines), namespace)  # code made from the manifest classes' own field names
     writer: Callable[[Any, str, Callable[[str], object], type[Any]], None] = namespace["write_entry"]
     return writer
@@ -127,22 +137,14 @@ def _typed(o: Any, newline: str, write: Callable[[str], object], raw: type[Any])
     kind = type(o)
     if kind is str:
         write(_string(o))
-        return
-    writer = _WRITERS.get(kind)
-    if writer is None:
-        plan = PLANS.get(kind)
-        if plan is not None:
-            writer = _WRITERS[kind] = _compile(plan)
-    if writer is not None:
-        writer(o, newline, write, raw)
-    elif kind is raw:
-        _plain(dict(o.data), newline, write)
-    elif kind is dict:
+    elif kind is dict:  # the containers first: most values are, and no manifest class is one
         if not o:
             write("{}")
             return
         inner = newline + "  "
+        comma = "," + inner
         sep = "{" + inner
+        writers = _WRITERS
         for k, v in o.items():
             if type(k) is not str:
                 raise NotPlain
@@ -150,14 +152,19 @@ def _typed(o: Any, newline: str, write: Callable[[str], object], raw: type[Any])
                 write(f"{sep}{_string(k)}: {_string(v)}")
             else:
                 write(f"{sep}{_string(k)}: ")
-                _typed(v, inner, write, raw)
-            sep = "," + inner
+                writer = writers.get(type(v))
+                if writer is not None:  # a manifest class met before: written by its writer at once
+                    writer(v, inner, write, raw)
+                else:
+                    _typed(v, inner, write, raw)
+            sep = comma
         write(newline + "}")
     elif kind is list or kind is tuple:
         if not o:
             write("[]")
             return
         inner = newline + "  "
+        comma = "," + inner
         sep = "[" + inner
         for v in o:
             if type(v) is str:
@@ -165,16 +172,26 @@ def _typed(o: Any, newline: str, write: Callable[[str], object], raw: type[Any])
             else:
                 write(sep)
                 _typed(v, inner, write, raw)
-            sep = "," + inner
+            sep = comma
         write(newline + "]")
-    elif o is None:
-        write("null")
-    elif kind is bool:
-        write("true" if o else "false")
-    elif kind is int:
-        write(int.__repr__(o))  # what json.dumps writes for an int, without its encoder's set-up
     else:
-        raise NotPlain  # a float, another class, a subclass: the converter and the general writer decide
+        writer = _WRITERS.get(kind)
+        if writer is None:
+            plan = PLANS.get(kind)
+            if plan is not None:
+                writer = _WRITERS[kind] = _compile(plan)
+        if writer is not None:
+            writer(o, newline, write, raw)
+        elif kind is raw:
+            _plain(dict(o.data), newline, write)
+        elif o is None:
+            write("null")
+        elif kind is bool:
+            write("true" if o else "false")
+        elif kind is int:
+            write(int.__repr__(o))  # what json.dumps writes for an int, without its encoder's set-up
+        else:
+            raise NotPlain  # a float, another class, a subclass: the converter and the general writer decide
 
 
 def manifest_text(schema: str | None, resources: dict[str, Any], raw: type[Any]) -> str:

@@ -7,6 +7,7 @@ format (``{pw:uri}``) gets an ``annotated.string`` entry.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -25,6 +26,7 @@ __all__ = ["ManifestValues", "parameter_value"]
 _SANITIZE = re.compile(r"[^0-9A-Za-z]+")
 
 
+@functools.lru_cache(maxsize=64)
 def _sanitize_format(fmt: str) -> str:
     out = _SANITIZE.sub("-", fmt).strip("-").lower()
     return out or "formatted"
@@ -134,7 +136,11 @@ class ManifestValues:
         if not kind & _REFERENCES:
             return
         deps = value.references  # type: ignore[attr-defined]
-        if self._resources_only(deps):  # most values (an endpoint, a connection string): their resource, noted
+        if type(deps) is tuple and len(deps) == 1 and kinds.get(type(deps[0])) == _RESOURCE:
+            if id(deps[0]) not in self._model_ids:  # most values (an endpoint, a connection string): their resource
+                self._note(deps[0])
+            return
+        if self._flat(deps):  # their resources, noted
             return
         # Depth first, in order (what is noted first is written first), iteratively: a recursive closure would
         # leave a reference cycle per call for the collector. ``active``: the values on the current path.
@@ -157,6 +163,10 @@ class ManifestValues:
                         self._note(dep)
                 elif kind & _REFERENCES:
                     inner = dep.references
+                    if type(inner) is tuple and len(inner) == 1 and kinds.get(type(inner[0])) == _RESOURCE:
+                        if id(inner[0]) not in model_ids:  # one resource (an endpoint's): noted, without going down
+                            self._note(inner[0])
+                        continue
                     if self._resources_only(inner):  # noted where the walk would note them, without going down
                         continue
                     active.add(id(dep))
@@ -165,6 +175,30 @@ class ManifestValues:
             else:
                 active.discard(id(parent))
                 stack.pop()
+
+    def _flat(self, deps: object) -> bool:
+        """When ``deps`` (a value's references) is a tuple of resources and of values that refer to one resource each
+        (a composed connection string's slots: endpoint properties, parameters), note the resources not in the model,
+        in order, and say so. Otherwise ``False``, having noted at most what the walk notes first (the same resources,
+        in the same order: noting again does nothing), and the caller walks them."""
+        if type(deps) is not tuple:
+            return False
+        kinds = _TRACK_KINDS
+        model_ids = self._model_ids
+        for dep in deps:
+            kind = kinds.get(type(dep))
+            if kind == _RESOURCE:
+                target = dep
+            elif kind == _REFERENCES:  # refers to something, and is neither a resource nor an expression
+                inner = dep.references
+                if not (type(inner) is tuple and len(inner) == 1 and kinds.get(type(inner[0])) == _RESOURCE):
+                    return False
+                target = inner[0]
+            else:
+                return False
+            if id(target) not in model_ids:
+                self._note(target)
+        return True
 
     def _resources_only(self, deps: object) -> bool:
         """When ``deps`` (a value's references) is a tuple of resources only, note those not in the model and say
@@ -200,7 +234,10 @@ class ManifestValues:
             param = _single_parameter(provider)
         if param is None:
             return None
-        _, formats = self._formatted.setdefault(id(param), (param, {}))
+        found = self._formatted.get(id(param))
+        if found is None:
+            found = self._formatted[id(param)] = (param, {})
+        formats = found[1]
         name = formats.get(fmt)
         if name is None:
             base = f"{param.name}-{_sanitize_format(fmt)}-encoded"

@@ -19,7 +19,7 @@ from aspyre._errors import DistributedApplicationException
 from aspyre._model._annotations import ContainerImageAnnotation, ManifestPublishingCallbackAnnotation
 from aspyre._model._connection_strings import ConnectionStringParameterResource
 from aspyre._model._container_annotations import ContainerMountAnnotation, ContainerMountType, DockerfileBuildAnnotation
-from aspyre._model._endpoints import EndpointAnnotation
+from aspyre._model._endpoints import EndpointAnnotation, _protocol_value
 from aspyre._model._environment import compute_arguments, compute_environment
 from aspyre._model._execution import ExecutionContext
 from aspyre._model._graph import DistributedApplicationModel
@@ -136,6 +136,9 @@ class _ManifestWriter(ManifestValues):
         # id(resource) -> (resource, its bindings); the resource is kept so the id stays its own
         self._bindings: dict[int, tuple[IResource, dict[str, ManifestBinding]]] = {}
         self._relative_paths: dict[str, str] = {}
+        # id(value) -> (value, its placeholder): a value met again (the same object) is written the same way and
+        # needs no tracking again (tracking is idempotent); the value is kept so that its id stays its own.
+        self._placeholders: dict[int, tuple[object, str]] = {}
 
     # -- the whole model --------------------------------------------------------------------------
     async def write_model(self) -> Manifest:
@@ -362,13 +365,20 @@ class _ManifestWriter(ManifestValues):
     async def environment(self, resource: IResource) -> dict[str, str]:
         raw = await compute_environment(resource, self.execution_context, self.logger)
         out: dict[str, str] = {}
+        placeholders = self._placeholders
         for key, value in raw.items():
+            known = placeholders.get(id(value))
+            if known is not None and known[0] is value:
+                out[key] = known[1]  # written (and tracked) before: a parameter, an endpoint used by many
+                continue
             try:
-                out[key] = self.expression(value)
+                out[key] = text = self.expression(value)
             except TypeError as exc:
                 exc.add_note(f"(environment variable {key!r} of resource {resource.name!r})")
                 raise
             self.track(value)
+            if type(value) is not str:
+                placeholders[id(value)] = (value, text)
         return out
 
     async def arguments(self, resource: IResource, *, drop_entry: bool = False) -> list[str]:
@@ -381,13 +391,22 @@ class _ManifestWriter(ManifestValues):
                 script = str(resource.script_path)
                 raw = [self.relative_path(script) if a == script else a for a in raw]
         out: list[str] = []
+        placeholders = self._placeholders
         for i, value in enumerate(raw):
+            if type(value) is str:
+                out.append(value)  # a literal: itself, refers to nothing (what expression and track make of it)
+                continue
+            known = placeholders.get(id(value))
+            if known is not None and known[0] is value:
+                out.append(known[1])
+                continue
             try:
-                out.append(self.expression(value))
+                out.append(text := self.expression(value))
             except TypeError as exc:
                 exc.add_note(f"(argument #{i} of resource {resource.name!r})")
                 raise
             self.track(value)
+            placeholders[id(value)] = (value, text)
         return out
 
     def bindings(self, resource: IResource) -> dict[str, ManifestBinding]:
@@ -399,25 +418,26 @@ class _ManifestWriter(ManifestValues):
         if cached is not None:
             return dict(cached[1])
         out: dict[str, ManifestBinding] = {}
+        ports = self.ports
         for ep in resource.annotations.all(EndpointAnnotation):
             target: int
+            port = ep.port
             if ep.target_port is not None:
                 target = ep.target_port
-            elif isinstance(resource, ContainerResource) and ep.port is not None:
-                target = ep.port
+            elif port is not None and isinstance(resource, ContainerResource):
+                target = port
             else:
-                target = self.ports.allocate()
-            exposed_explicit = ep.port is not None
-            exposed = ep.port if ep.port is not None else target
-            self.ports.add_used(exposed)
-            self.ports.add_used(target)
+                target = ports.allocate()
+            exposed = port if port is not None else target
+            ports.add_used(exposed)
+            ports.add_used(target)
             out[ep.name] = ManifestBinding(
-                scheme=ep.scheme,
-                protocol=ep.protocol.value,
-                transport=ep.transport,
-                port=exposed if exposed_explicit and exposed != target else None,
-                target_port=target,
-                external=ep.is_external,
+                ep.scheme,
+                _protocol_value(ep.protocol),
+                ep.transport,
+                exposed if port is not None and exposed != target else None,
+                target,
+                ep.is_external,
             )
         self._bindings[id(resource)] = (resource, out)
         return dict(out)

@@ -6,13 +6,28 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 from aspyre._model._annotations import KnownRelationshipTypes, MutationBehavior
-from aspyre._model._resources import IResource
+from aspyre._model._on_first_use import relationship_annotation
+from aspyre._model._resources import IResource, IResourceWithArgs, IResourceWithEndpoints, IResourceWithEnvironment
 from aspyre._model._values import references_of
+
+from ._shared import SharedValues
 
 if TYPE_CHECKING:
     from aspyre._hosting._builder import DistributedApplicationBuilder
 
-__all__ = ["R_co", "ResourceBuilderBase", "a_noun", "check_type", "invalid", "require", "require_type", "unwrap"]
+__all__ = [
+    "WITH_ARGS",
+    "WITH_ENDPOINTS",
+    "WITH_ENVIRONMENT",
+    "R_co",
+    "ResourceBuilderBase",
+    "a_noun",
+    "check_type",
+    "invalid",
+    "require",
+    "require_type",
+    "unwrap",
+]
 
 #: The resource type of a builder. Covariant: a ``ResourceBuilder[RedisResource]`` is a
 #: ``ResourceBuilder[ContainerResource]``, so it gets the container methods and keeps its type.
@@ -59,26 +74,35 @@ class ResourceBuilderBase(Generic[R_co]):
         return self
 
     def _relate(self, other: IResource, kind: str) -> None:
-        from aspyre._model._dependencies import ResourceRelationshipAnnotation
+        relationship = relationship_annotation()
         annotations = self._resource.annotations
         for rel in annotations._items:  # read in place (``all`` would copy them first)
-            if isinstance(rel, ResourceRelationshipAnnotation) and rel.resource is other and rel.type == kind:
+            if isinstance(rel, relationship) and rel.resource is other and rel.type == kind:
                 return
-        annotations.add(ResourceRelationshipAnnotation(other, kind))
+        shared: SharedValues | None = getattr(self._app_builder, "_shared", None)
+        annotations.add(relationship(other, kind) if shared is None else shared.relationship(other, kind))
 
     def _relate_values(self, *values: object) -> None:
         """A ``Reference`` relationship to every resource a value uses (as Aspire does)."""
+        for v in values:
+            if type(v) is not str:
+                self._relate_value(v)
+
+    def _relate_value(self, v: object) -> None:
+        """:meth:`_relate_values` of one value (not a ``str``): the value itself, then what it refers to, in order."""
         res = self._resource
         known = _RESOURCE_TYPES
-        for v in values:
-            if type(v) is str:
-                continue
-            for obj in (v, *references_of(v)):
-                answer = known.get(type(obj))
-                if answer is None:
-                    answer = _is_resource(obj)
-                if answer and obj is not res:
-                    self._relate(obj, KnownRelationshipTypes.REFERENCE)  # type: ignore[arg-type]
+        answer = known.get(type(v))
+        if answer is None:
+            answer = _is_resource(v)
+        if answer and v is not res:
+            self._relate(v, KnownRelationshipTypes.REFERENCE)  # type: ignore[arg-type]
+        for obj in references_of(v):
+            answer = known.get(type(obj))
+            if answer is None:
+                answer = _is_resource(obj)
+            if answer and obj is not res:
+                self._relate(obj, KnownRelationshipTypes.REFERENCE)  # type: ignore[arg-type]
 
 
 #: Whether instances of a type are resources (the protocol's answer, per type).
@@ -106,6 +130,11 @@ def a_noun(noun: str) -> str:
 
 #: The resource types known to have a capability, per capability (asked by every builder method).
 _CAPABLE: dict[type, set[type]] = {}
+#: The sets of the capabilities the most used methods ask for: ``type(resource) in`` one of them, and the method
+#: need not call :func:`require`.
+WITH_ENVIRONMENT = _CAPABLE.setdefault(IResourceWithEnvironment, set())
+WITH_ENDPOINTS = _CAPABLE.setdefault(IResourceWithEndpoints, set())
+WITH_ARGS = _CAPABLE.setdefault(IResourceWithArgs, set())
 
 
 def require(resource: IResource, capability: type, label: str, method: str) -> None:

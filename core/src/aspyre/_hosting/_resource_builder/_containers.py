@@ -102,8 +102,26 @@ def _check(resource: IResource, method: str, problem: str | None) -> None:
         raise invalid(resource, method, problem)
 
 
+#: The image annotations made for valid ``(image, tag)`` strings (a bounded memo): immutable, so containers of the
+#: same image share one, checked and parsed once.
+_IMAGES: dict[tuple[str, str | None], ContainerImageAnnotation] = {}
+_IMAGES_MAX = 256
+
+
 def check_image(resource: IResource, method: str, image: object, tag: object = None) -> ContainerImageAnnotation:
     """The image annotation for ``image`` (and ``tag``), or an error naming ``resource`` and what is wrong."""
+    if type(image) is str and (tag is None or type(tag) is str):
+        key = (image, tag)
+        known = _IMAGES.get(key)
+        if known is None:
+            known = _check_image(resource, method, image, tag)
+            if len(_IMAGES) < _IMAGES_MAX:
+                _IMAGES[key] = known
+        return known
+    return _check_image(resource, method, image, tag)
+
+
+def _check_image(resource: IResource, method: str, image: object, tag: object) -> ContainerImageAnnotation:
     check_type(resource, method, "image", image, str, "a str ([registry/]name[:tag][@sha256:digest])")
     assert isinstance(image, str)
     problem = image_reference_problem(image)

@@ -5,11 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Self
 
-from aspyre._model._endpoints import EndpointAnnotation, EndpointProtocol, EndpointReference, _default_transport
+from aspyre._model._endpoints import (
+    EndpointAnnotation,
+    EndpointProtocol,
+    EndpointReference,
+    _default_transport,
+    _protocol_value,
+)
 from aspyre._model._names import name_key, validate_name
 from aspyre._model._resources import ContainerResource, IResource, IResourceWithEndpoints, IResourceWithEnvironment
 
-from ._base import R_co, ResourceBuilderBase, check_type, invalid, require
+from ._base import WITH_ENDPOINTS, R_co, ResourceBuilderBase, check_type, invalid, require
+from ._shared import SharedValues
 
 __all__ = ["EndpointMethods"]
 
@@ -26,19 +33,29 @@ def _check_endpoint_arguments(
     is_proxied: object,
     is_external: object,
 ) -> None:
-    """The types and ranges ``with_endpoint`` needs, checked before anything is recorded."""
-    for param, value in (("port", port), ("target_port", target_port)):
-        if value is not None:
-            check_type(res, "with_endpoint", param, value, int, _PORT)
-            assert isinstance(value, int)
-            if not 0 < value < 65536:
-                raise invalid(res, "with_endpoint", f"{param} must be {_PORT}, not {value}")
-    for param, value in (("scheme", scheme), ("name", name), ("env", env)):
-        if value is not None:
-            check_type(res, "with_endpoint", param, value, str, "a str or None")
-    check_type(res, "with_endpoint", "is_proxied", is_proxied, bool, "a bool")
-    if is_external is not None:
+    """The types and ranges ``with_endpoint`` needs, checked before anything is recorded (in this order)."""
+    if port is not None:
+        _check_port(res, "port", port)
+    if target_port is not None:
+        _check_port(res, "target_port", target_port)
+    if scheme is not None and type(scheme) is not str:
+        check_type(res, "with_endpoint", "scheme", scheme, str, "a str or None")
+    if name is not None and type(name) is not str:
+        check_type(res, "with_endpoint", "name", name, str, "a str or None")
+    if env is not None and type(env) is not str:
+        check_type(res, "with_endpoint", "env", env, str, "a str or None")
+    if type(is_proxied) is not bool:
+        check_type(res, "with_endpoint", "is_proxied", is_proxied, bool, "a bool")
+    if is_external is not None and type(is_external) is not bool:
         check_type(res, "with_endpoint", "is_external", is_external, bool, "a bool or None")
+
+
+def _check_port(res: IResource, param: str, value: object) -> None:
+    if type(value) is not int:
+        check_type(res, "with_endpoint", param, value, int, _PORT)
+    assert isinstance(value, int)
+    if not 0 < value < 65536:
+        raise invalid(res, "with_endpoint", f"{param} must be {_PORT}, not {value}")
 
 
 class EndpointMethods(ResourceBuilderBase[R_co]):
@@ -65,7 +82,8 @@ class EndpointMethods(ResourceBuilderBase[R_co]):
         executables ``port`` and ``target_port`` are the same number (give either).
         """
         res = self._resource
-        require(res, IResourceWithEndpoints, "endpoints", "with_endpoint")
+        if type(res) not in WITH_ENDPOINTS:
+            require(res, IResourceWithEndpoints, "endpoints", "with_endpoint")
         _check_endpoint_arguments(res, port, target_port, scheme, name, env, is_proxied, is_external)
         try:
             if type(protocol) is not EndpointProtocol:
@@ -73,7 +91,7 @@ class EndpointMethods(ResourceBuilderBase[R_co]):
         except ValueError:
             choices = ", ".join(f"EndpointProtocol.{p.name} ({p.value!r})" for p in EndpointProtocol)
             raise invalid(res, "with_endpoint", f"{protocol!r} is not a protocol; use one of {choices}") from None
-        scheme = (scheme or protocol.value).lower()
+        scheme = (scheme or _protocol_value(protocol)).lower()
         ep_name = validate_name("Endpoint", name or scheme)
         for existing in res.annotations.all(EndpointAnnotation):
             if name_key(existing.name) == name_key(ep_name):
@@ -124,7 +142,8 @@ class EndpointMethods(ResourceBuilderBase[R_co]):
         is_proxied: bool = True,
     ) -> Self:
         """An ``http`` endpoint (named ``http`` unless ``name`` is given)."""
-        require(self._resource, IResourceWithEndpoints, "endpoints", "with_http_endpoint")
+        if type(self._resource) not in WITH_ENDPOINTS:
+            require(self._resource, IResourceWithEndpoints, "endpoints", "with_http_endpoint")
         return self.with_endpoint(port, target_port, "http", name, env, is_proxied)
 
     def with_https_endpoint(
@@ -157,5 +176,8 @@ class EndpointMethods(ResourceBuilderBase[R_co]):
 
     def get_endpoint(self, name: str) -> EndpointReference:
         """A reference to the endpoint called ``name`` (it may be added later)."""
-        require(self._resource, IResourceWithEndpoints, "endpoints", "get_endpoint")
-        return EndpointReference(self._resource, name)
+        res = self._resource
+        if type(res) not in WITH_ENDPOINTS:
+            require(res, IResourceWithEndpoints, "endpoints", "get_endpoint")
+        shared: SharedValues | None = getattr(self._app_builder, "_shared", None)  # one per resource and name
+        return EndpointReference(res, name) if shared is None else shared.endpoint(res, name)

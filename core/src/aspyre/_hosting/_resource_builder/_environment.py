@@ -16,6 +16,7 @@ from aspyre._model._annotations import (
     MutationBehavior,
 )
 from aspyre._model._endpoints import EndpointReference
+from aspyre._model._on_first_use import reference_annotation
 from aspyre._model._resources import (
     IResource,
     IResourceWithArgs,
@@ -26,7 +27,20 @@ from aspyre._model._resources import (
 )
 from aspyre._model._values import VALUE_KINDS, ReferenceExpression, SupportsResource, as_value, none_value_error
 
-from ._base import R_co, ResourceBuilderBase, a_noun, check_type, invalid, require, unwrap
+from ._base import (
+    _RESOURCE_TYPES,
+    WITH_ARGS,
+    WITH_ENVIRONMENT,
+    R_co,
+    ResourceBuilderBase,
+    _is_resource,
+    a_noun,
+    check_type,
+    invalid,
+    require,
+    unwrap,
+)
+from ._shared import SharedValues
 
 if TYPE_CHECKING:
     from aspyre._model._callback_contexts import CommandLineArgsCallbackContext, EnvironmentCallbackContext
@@ -53,6 +67,18 @@ def _as_value(resource: IResource, method: str, what: str, value: object) -> obj
         raise invalid(resource, method, f"{what} must be {VALUE_KINDS}, not {type(value).__name__}", TypeError) from None
 
 
+#: Whether a resource type has the connection-string and the service-discovery capability (a protocol's
+#: ``isinstance`` is Python code: asked once per type).
+_REFERENCE_CAPABILITIES: dict[type, tuple[bool, bool]] = {}
+
+
+def _reference_capabilities(target: object) -> tuple[bool, bool]:
+    answer = (isinstance(target, IResourceWithConnectionString), isinstance(target, IResourceWithServiceDiscovery))
+    if target.__class__ is type(target):  # not a proxy that claims another class: the answer holds for its type
+        _REFERENCE_CAPABILITIES[type(target)] = answer
+    return answer
+
+
 #: The types whose values ``as_value`` gives back unchanged (seen so far).
 _ITSELF: set[type] = {str}
 
@@ -74,7 +100,8 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
         resource and the variable (at this call, or when the resource starts for a callable).
         """
         res = self._resource
-        require(res, IResourceWithEnvironment, "environment", "with_environment")
+        if type(res) not in WITH_ENVIRONMENT:
+            require(res, IResourceWithEnvironment, "environment", "with_environment")
         if callable(name_or_callback) and not isinstance(name_or_callback, str):
             if value is not _MISSING:
                 raise invalid(res, "with_environment", "with_environment(callback) takes no value", TypeError)
@@ -106,10 +133,15 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
         if type(value) in _ITSELF:  # a value of a type that stands for itself (a parameter, an endpoint...)
             v = value
         else:
-            v = _as_value(res, "with_environment", f"the value of environment variable {name!r}", value)
-            if v is value and value.__class__ is type(value) and not isinstance(value, (bool, int, float)):
-                _ITSELF.add(type(value))
-        self._relate_values(v)
+            target = value.resource if isinstance(value, ResourceBuilderBase) else value  # what ``unwrap`` gives
+            if type(target) in _ITSELF:  # the builder of one (a parameter's)
+                v = target
+            else:
+                v = _as_value(res, "with_environment", f"the value of environment variable {name!r}", value)
+                if v is target and target.__class__ is type(target) and not isinstance(target, (bool, int, float)):
+                    _ITSELF.add(type(target))
+        if type(v) is not str:
+            self._relate_value(v)
         return self.with_annotation(EnvironmentAnnotation(name, v))
 
     def with_args(self, *args: object) -> Self:
@@ -118,7 +150,8 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
         Each argument is its own parameter (unpack a list with ``*items``); ``None`` is not a value.
         """
         res = self._resource
-        require(res, IResourceWithArgs, "args", "with_args")
+        if type(res) not in WITH_ARGS:
+            require(res, IResourceWithArgs, "args", "with_args")
         if (
             len(args) == 1
             and callable(args[0])
@@ -170,13 +203,15 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
         Which of these are injected is chosen with :meth:`with_reference_environment`. Adds a
         ``Reference`` relationship.
         """
-        from aspyre._model._dependencies import ReferenceAnnotation
         res = self._resource
-        require(res, IResourceWithEnvironment, "environment", "with_reference")
-        for param, value in (("connection_name", connection_name), ("name", name)):
-            if value is not None:
-                check_type(res, "with_reference", param, value, str, "a str or None")
-        check_type(res, "with_reference", "optional", optional, bool, "a bool")
+        if type(res) not in WITH_ENVIRONMENT:
+            require(res, IResourceWithEnvironment, "environment", "with_reference")
+        if connection_name is not None:
+            check_type(res, "with_reference", "connection_name", connection_name, str, "a str or None")
+        if name is not None:
+            check_type(res, "with_reference", "name", name, str, "a str or None")
+        if optional is not False:
+            check_type(res, "with_reference", "optional", optional, bool, "a bool")
         if connection_name is not None and not connection_name:
             raise ValueError(f"with_reference() on {res.name!r}: connection_name must not be empty")
         if name is not None and not name:
@@ -192,11 +227,11 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
                 raise TypeError(f"with_reference(): resource {target.resource.name!r} has no endpoints")
             self._relate(target.resource, KnownRelationshipTypes.REFERENCE)
             return self.with_annotation(
-                ReferenceAnnotation(
+                reference_annotation()(
                     target.resource, None, False, target.endpoint_name, use_connection_string=False, service_name=name
                 )
             )
-        if not isinstance(target, IResource):
+        if not (_RESOURCE_TYPES.get(type(target)) or _is_resource(target)):
             raise TypeError(
                 f"with_reference() takes a resource, a resource builder or an endpoint reference, not {target!r}"
             )
@@ -216,8 +251,10 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
                 )
             self._relate(target, KnownRelationshipTypes.REFERENCE)
             return self.with_annotation(EnvironmentCallbackAnnotation(ExternalServiceEnvironment(target)))
-        has_connection_string = isinstance(target, IResourceWithConnectionString)
-        has_service_discovery = isinstance(target, IResourceWithServiceDiscovery)
+        capabilities = _REFERENCE_CAPABILITIES.get(type(target))
+        if capabilities is None:
+            capabilities = _reference_capabilities(target)
+        has_connection_string, has_service_discovery = capabilities
         if not (has_connection_string or has_service_discovery):
             hint = ""
             if isinstance(target, IResourceWithEndpoints):
@@ -244,8 +281,11 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
             )
         service_name = name if has_connection_string else (name if name is not None else connection_name)
         self._relate(target, KnownRelationshipTypes.REFERENCE)
+        shared: SharedValues | None = getattr(self._app_builder, "_shared", None)
+        if shared is not None and connection_name is None and not optional and service_name is None:
+            return self.with_annotation(shared.reference(target, has_connection_string, has_service_discovery))
         return self.with_annotation(
-            ReferenceAnnotation(
+            reference_annotation()(
                 target,
                 connection_name,
                 optional,

@@ -23,6 +23,33 @@ export function onChange(fn) { listeners.add(fn); return () => listeners.delete(
 
 function emit(kind, payload) { for (const fn of [...listeners]) fn(kind, payload); }
 
+// A click is a press and a release on the same element: a page redrawn in between (a resource changed, as a
+// talking clock does twice a second) replaces the element under the pointer and the browser drops the click.
+// While a pointer is pressed, resource changes reach the store but are announced once the click (if any)
+// has been handled.
+let pressed = false;
+let held = null;
+
+function holdChanges() { pressed = true; }
+
+function releaseChanges() {
+  if (!pressed) return;
+  pressed = false;
+  setTimeout(announceHeld, 0); // the click follows the release in the same task: announce after it
+}
+
+function announceHeld() {
+  if (pressed || !held) return;
+  const items = [...held.values()];
+  held = null;
+  emit("resources", items);
+}
+
+window.addEventListener("pointerdown", holdChanges, true);
+window.addEventListener("pointerup", releaseChanges, true);
+window.addEventListener("pointercancel", releaseChanges, true);
+window.addEventListener("blur", releaseChanges);
+
 function setStatus(state, message) {
   status.state = state; status.message = message;
   emit("status", status);
@@ -54,7 +81,10 @@ export function connect() {
     if (msg.t === "resources") {
       if (msg.reset) resources.clear();
       for (const item of msg.items) resources.set(item.name, item);
-      emit("resources", msg.items);
+      if (pressed) {
+        held ??= new Map();
+        for (const item of msg.items) held.set(item.name, item);
+      } else emit("resources", msg.items);
     } else if (msg.t === "logs") {
       const sub = logHandlers.get(msg.id);
       if (sub) sub.handler(msg);
