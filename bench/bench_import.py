@@ -28,7 +28,8 @@ without them (the first process after an upgrade, roughly).
 ``--compare DIR`` also runs every scenario against another checkout of the repository (for example
 ``git worktree add /tmp/base main``, or ``git archive main | tar -x -C /tmp/base``): its ``core/src``,
 ``plugins/*/src`` and ``examples/*/src`` go first on ``PYTHONPATH``, so the same interpreter and installed
-entry points import that tree's code. Rounds interleave both trees; the table adds the ratio this tree ÷ DIR.
+entry points import that tree's code (this tree's directories go on ``PYTHONPATH`` too, so that both pay the
+same path lookups). Rounds interleave both trees; the table adds the ratio this tree ÷ DIR.
 
     .venv/bin/python bench/bench_import.py [--repeat 21] [--no-bytecode] [--compare DIR]
 """
@@ -116,7 +117,9 @@ def main() -> None:
     parser.add_argument("--compare", type=Path, help="another checkout to measure in the same rounds")
     args = parser.parse_args()
 
-    trees = {"this": None} if args.compare is None else {"this": None, "compare": args.compare.resolve()}
+    # Compared, both trees go on PYTHONPATH: each stdlib import then looks through as many directories in both.
+    this_root = None if args.compare is None else Path(__file__).resolve().parent.parent
+    trees = {"this": this_root} if args.compare is None else {"this": this_root, "compare": args.compare.resolve()}
     times: dict[tuple[str, str], list[float]] = {(t, name): [] for t in trees for name in SCENARIOS}
     cpu: dict[tuple[str, str], list[float]] = {(t, name): [] for t in trees for name in SCENARIOS}
     phases: dict[str, list[list[float]]] = {t: [] for t in trees}
@@ -148,7 +151,7 @@ def main() -> None:
     )
     for tree, root in trees.items():
         base = statistics.median(times[tree, "baseline"])
-        label = "this tree" if root is None else f"compare: {root}"
+        label = "this tree" if tree == "this" else f"compare: {root}"
         print(f"-- {label}")
         cpu_base = statistics.median(cpu[tree, "baseline"])
         print(

@@ -1,5 +1,5 @@
 """Forwarders in front of the Docker engine's socket that a test starts and controls: a unix socket, loopback TCP,
-or loopback TCP with TLS. :meth:`Forwarder.lose` drops every connection and refuses new ones (the engine going
+or loopback TCP with TLS. :attr:`Forwarder.sent` keeps what clients sent (their requests). :meth:`Forwarder.lose` drops every connection and refuses new ones (the engine going
 away); :meth:`Forwarder.drop_connections` only drops the open ones. The shared dockerd is never touched."""
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ class Forwarder:
         self._pairs: list[tuple[Any, socket.socket]] = []
         #: Connections accepted and forwarded so far.
         self.accepted = 0
+        #: Every byte the clients sent, connection after connection (HTTP requests and what follows them).
+        self.sent = bytearray()
 
     @property
     def address(self) -> str:
@@ -108,6 +110,16 @@ class Forwarder:
                 self.accepted += 1
             threading.Thread(target=self._pipe, args=(client, upstream), daemon=True).start()
 
+    def _record(self, data: bytes) -> None:
+        with self._lock:
+            self.sent += data
+
+    def requests(self) -> list[str]:
+        """The request lines clients sent so far (``POST /v1.45/containers/.../start HTTP/1.1``), in order."""
+        with self._lock:
+            sent = bytes(self.sent)
+        return [line.decode("latin-1") for line in sent.split(b"\r\n") if line.endswith(b" HTTP/1.1")]
+
     def _pipe(self, a: Any, b: socket.socket) -> None:
         selector = selectors.DefaultSelector()
         try:
@@ -119,10 +131,14 @@ class Forwarder:
                     data = source.recv(65536)
                     if not data:
                         return
+                    if source is a:
+                        self._record(data)
                     key.data.sendall(data)
                 # TLS: bytes already decrypted sit in the SSL object, invisible to select()
                 while isinstance(a, ssl.SSLSocket) and a.pending():
-                    b.sendall(a.recv(65536))
+                    data = a.recv(65536)
+                    self._record(data)
+                    b.sendall(data)
         except (OSError, ValueError):
             return
         finally:

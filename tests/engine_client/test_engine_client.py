@@ -131,7 +131,7 @@ def test_the_sdk_errors_become_ours_with_the_same_message(client: EngineClient, 
 
 def test_attach_demultiplexes_stdout_and_stderr_losing_nothing(client: EngineClient, label: str) -> None:
     container = _create(client, label, WRITER)
-    stream = client.attach(container, logs=True)
+    stream = client.attach(container)
     client.start(container)
     out, err = _collect(stream)
     assert out.decode() == EXPECTED_OUT
@@ -157,7 +157,7 @@ def test_a_tty_container_streams_raw(client: EngineClient, label: str) -> None:
     container = _create(
         client, label, "print('hello from a tty'); import sys; print('to stderr', file=sys.stderr)", tty=True
     )
-    stream = client.attach(container, logs=True)  # the client asks the engine: a TTY
+    stream = client.attach(container)  # the client asks the engine: a TTY
     assert stream.tty
     client.start(container)
     out, err = _collect(stream)
@@ -166,6 +166,66 @@ def test_a_tty_container_streams_raw(client: EngineClient, label: str) -> None:
     assert text == "hello from a tty\nto stderr\n"
     logs, _ = _collect(client.logs(container, follow=False, tty=True))
     assert logs.decode().replace("\r\n", "\n") == text
+
+
+def test_attached_before_the_start_every_line_arrives_exactly_once(client: EngineClient, label: str) -> None:
+    """Short containers started right after their attach (no round trip in between), many at once: each one's
+    stdout and stderr line arrive once each, on their own stream, the first lines of a container that exits at
+    once included. (An attach that also replayed the engine's log doubled some of them: the engine reads that
+    log after answering, while the live output it joined before answering already buffers.)"""
+    count = 24
+
+    def run(index: int) -> tuple[bytes, bytes]:
+        config = {
+            "Image": IMAGE,
+            "Cmd": ["sh", "-c", f"echo out-{index}; echo err-{index} >&2"],
+            "Labels": {label: "1"},
+        }
+        container = str(client.create_container(config)["Id"])
+        stream = client.attach(container, tty=False)
+        client.start(container)
+        return _collect(stream)
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:
+        outputs = list(pool.map(run, range(count)))
+    wrong = {
+        index: output
+        for index, output in enumerate(outputs)
+        if output != (f"out-{index}\n".encode(), f"err-{index}\n".encode())
+    }
+    assert wrong == {}
+
+
+@pytest.mark.anyio
+async def test_the_runtime_attaches_before_the_start_without_replaying_the_log(tmp_path: Path, label: str) -> None:
+    """What the engine guarantees (moby ``daemon/attach.go``): the live output is joined before the attach is
+    answered, and a replay of the log (``logs=1``) is read after it. So the runtime attaches for the live output
+    only, before the start: nothing of the container is missed and nothing can come from both."""
+    with Forwarder("unix", path=tmp_path / "engine.sock") as forwarder:
+        runtime = ContainerRuntime(
+            session_id=uuid.uuid4().hex, app_host_path=tmp_path / "apphost.py", docker_host=forwarder.address
+        )
+        lines: list[tuple[str, bool]] = []
+        await runtime.connect()
+        try:
+            spec = ContainerSpec(
+                "hello", IMAGE, entrypoint="sh", args=("-c", "echo hi; echo oops >&2"), labels={label: "1"}
+            )
+            handle = await runtime.start_container(spec, lambda line, is_stderr: lines.append((line, is_stderr)))
+            with anyio.fail_after(60):
+                assert await runtime.wait(handle) == 0
+        finally:
+            await runtime.close()
+        requests = [r for r in forwarder.requests() if f"/containers/{handle.id}/" in r]
+    assert sorted(lines) == [("hi", False), ("oops", True)]
+    attaches = [i for i, r in enumerate(requests) if f"/containers/{handle.id}/attach?" in r]
+    starts = [i for i, r in enumerate(requests) if f"/containers/{handle.id}/start " in r]
+    assert len(attaches) == 1 and len(starts) == 1 and attaches[0] < starts[0], requests
+    query = dict(part.split("=", 1) for part in requests[attaches[0]].split("?", 1)[1].split(" ", 1)[0].split("&"))
+    assert query.get("stream") == "1"
+    assert query.get("logs", "0") == "0", requests[attaches[0]]
 
 
 def test_a_stream_closed_from_another_thread_ends_at_once(client: EngineClient, label: str) -> None:
@@ -217,7 +277,7 @@ def test_tcp_through_a_loopback_forwarder(client: EngineClient, label: str) -> N
             remote.handshake()
             assert remote.api_version == client.api_version
             container = _create(remote, label, WRITER)
-            stream = remote.attach(container, logs=True)
+            stream = remote.attach(container)
             remote.start(container)
             out, err = _collect(stream)
             assert (out.decode(), err.decode()) == (EXPECTED_OUT, EXPECTED_ERR)
@@ -284,7 +344,7 @@ def test_tls_with_docker_tls_verify_and_cert_path(tls_dir: Path, label: str, cli
         try:
             remote.handshake()
             container = _create(remote, label, WRITER)
-            stream = remote.attach(container, logs=True)
+            stream = remote.attach(container)
             remote.start(container)
             out, err = _collect(stream)
             assert (out.decode(), err.decode()) == (EXPECTED_OUT, EXPECTED_ERR)

@@ -141,8 +141,54 @@ def test_registry_entries_are_aspyre_groups_only() -> None:
 def test_resource_extension_decorator() -> None:
     with pytest.raises(TypeError, match="needs one or more resource types"):
         aspyre.plugins.resource_extension()
-    with pytest.raises(TypeError, match="needs one or more resource types"):
-        aspyre.plugins.resource_extension("ContainerResource")  # type: ignore[arg-type]
+    for bad in ("ContainerResource", "module:", ":Name", "a module:Name", 3):
+        with pytest.raises(TypeError, match="needs one or more resource types"):
+            aspyre.plugins.resource_extension(bad)  # type: ignore[arg-type]
+
+
+LAZY_MODULE = """
+import attrs
+import aspyre
+
+
+@attrs.define(eq=False, repr=False)
+class Dial(aspyre.ContainerResource):
+    pass
+"""
+
+
+def test_a_resource_type_named_by_a_string_is_resolved_once_its_module_is_imported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, aspyre_plugins: aspyre.testing.PluginTester
+) -> None:
+    module = f"lazy_dial_{os.getpid()}_{time.monotonic_ns()}"
+    (tmp_path / f"{module}.py").write_text(LAZY_MODULE, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    @aspyre.plugins.resource_extension(aspyre.ParameterResource, f"{module}.Sub:Nope", f"{module}:Dial")
+    def with_volume_knob(builder: aspyre.ResourceBuilder[Any], level: int) -> aspyre.ResourceBuilder[Any]:
+        builder.resource.annotations.add(aspyre.annotations.EnvironmentAnnotation("LEVEL", str(level)))
+        return builder
+
+    aspyre_plugins.register("aspyre-knob", resource_methods={"with_volume_knob": with_volume_knob})
+    builder = aspyre_plugins.create_builder()
+    builder.add_parameter("p", "1").with_volume_knob(1)
+    with pytest.raises(AttributeError) as raised:
+        builder.add_container("c", "nginx").with_volume_knob(2)
+    assert str(raised.value) == (
+        "with_volume_knob() (from aspyre-knob) applies to Dial, Nope, ParameterResource; resource 'c' is a "
+        "ContainerResource."
+    )
+    # Neither the lookup nor the error imported the module: no Dial can exist before it is imported.
+    assert module not in sys.modules
+    import importlib
+
+    dial = importlib.import_module(module).Dial
+    knob = builder.add_resource(dial("d")).with_volume_knob(3)
+    assert knob.resource.annotations.last(aspyre.annotations.EnvironmentAnnotation).value == "3"
+    # A name that cannot be imported is a problem for `aspyre plugins --check` (the lookup above never needed it).
+    (problem,) = aspyre_plugins.check()
+    assert problem.kind == "declaration"
+    assert f"'{module}.Sub:Nope', which cannot be imported" in problem.message
 
 
 def test_one_plugin_manager_per_builder(tmp_path: Path) -> None:

@@ -75,6 +75,20 @@ def with_note(builder: aspyre.ResourceBuilder[aspyre.ParameterResource], note: s
     return builder
 
 
+#: The module ``with_lazy`` names its second resource type in: imported by ``aspyre stubs``, not by this module.
+LAZY_TYPE = f"{__name__.rpartition('.')[0]}.stub_lazy:LazyResource"
+
+
+@aspyre.plugins.resource_extension(aspyre.ParameterResource, LAZY_TYPE)
+def with_lazy(builder: aspyre.ResourceBuilder[Any], level: int) -> None:
+    return None
+
+
+@aspyre.plugins.resource_extension("no_such_module_anywhere:Thing")
+def with_missing_type(builder: aspyre.ResourceBuilder[Any]) -> None:
+    return None
+
+
 @aspyre.plugins.resource_extension(aspyre.PythonAppResource)
 def with_shadowing(builder: Any, **settings: int) -> None:
     return None

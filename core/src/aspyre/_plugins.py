@@ -28,11 +28,12 @@ import contextlib
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import attrs
 
 from ._errors import DistributedApplicationException
+from ._plugin_declarations import resource_extension
 from ._plugin_scan import normalize_distribution
 from ._version import API_VERSION, __version__
 
@@ -105,27 +106,6 @@ KNOWN_INTEGRATIONS: dict[str, str] = {
     "add_kubernetes_environment": "aspyre-kubernetes",
     "publish_as_kubernetes_service": "aspyre-kubernetes",
 }
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-APPLIES_TO_ATTR = "__aspyre_applies_to__"
-
-
-def resource_extension(*resource_types: type) -> Callable[[F], F]:
-    """Declare which resource types a resource-builder extension method applies to::
-
-    @aspyre.plugins.resource_extension(RedisResource)
-    def with_persistence(builder, interval=60, keys_changed_threshold=1): ...
-    """
-    if not resource_types or not all(isinstance(t, type) for t in resource_types):
-        raise TypeError("resource_extension() needs one or more resource types")
-
-    def mark(fn: F) -> F:
-        setattr(fn, APPLIES_TO_ATTR, tuple(resource_types))
-        return fn
-
-    return mark
-
 
 def _switch_off_advice(entry: PluginEntry) -> str:
     dist = normalize_distribution(entry.distribution)
@@ -315,10 +295,29 @@ def _always() -> bool:
     return True
 
 
+class _Signals(Protocol):
+    """What :func:`_interrupts_noted` uses of the built-in ``_signal`` module (typeshed has no stub for it)."""
+
+    SIGINT: int
+
+    def getsignal(self, signalnum: int, /) -> object: ...
+
+    def signal(self, signalnum: int, handler: Any, /) -> object: ...
+
+
+def _signals() -> _Signals:
+    # The built-in module under ``signal``: ``signal`` itself builds three enums when first imported (~0.5 ms on
+    # an app host's builder path); the guard needs none of them (SIG_DFL and SIG_IGN come back as plain ints and
+    # are restored as they are).
+    import importlib
+
+    return cast(_Signals, importlib.import_module("_signal"))
+
+
 @contextlib.contextmanager
 def _interrupts_noted() -> Iterator[Callable[[], bool]]:
     """Note whether SIGINT arrives meanwhile (main thread only; elsewhere every interrupt counts as real)."""
-    import signal
+    signal = _signals()
 
     if threading.current_thread() is not threading.main_thread():
         yield _always
@@ -330,7 +329,7 @@ def _interrupts_noted() -> Iterator[Callable[[], bool]]:
         nonlocal received
         received = True
         if callable(previous):
-            previous(signum, frame)  # type: ignore[arg-type]
+            previous(signum, frame)
         else:
             raise KeyboardInterrupt
 

@@ -19,21 +19,15 @@ from ._model._annotations import (
     ManifestPublishingCallbackAnnotation,
     MutationBehavior,
     ResourceAnnotation,
-    ResourceCommandAnnotation,
 )
-from ._model._deployment import (
-    CommandProbeAnnotation,
-    DeploymentFileAnnotation,
-    EndpointProbeAnnotation,
-    ProbeAnnotation,
-    ProbeType,
-)
+from ._model._deployment import CommandProbeAnnotation, ProbeAnnotation, ProbeType
 from ._model._endpoints import EndpointAnnotation
 from ._public import lazy_names as _lazy_names
 from ._public import present as _present
 
 if _TYPE_CHECKING:
     from ._model._callback_contexts import CommandLineArgsCallbackContext, EnvironmentCallbackContext
+    from ._model._commands import ResourceCommandAnnotation
     from ._model._container_annotations import (
         ContainerImagePullPolicyAnnotation,
         ContainerLifetimeAnnotation,
@@ -54,6 +48,7 @@ if _TYPE_CHECKING:
         WaitAnnotation,
         WaitType,
     )
+    from ._model._deployment_extras import DeploymentFileAnnotation, EndpointProbeAnnotation
     from ._model._endpoint_runtime import ProxySupportAnnotation, ReplicaAnnotation
     from ._model._install import InstallCommand, PackageInstallAnnotation
     from ._model._otlp import OtlpExporterAnnotation
@@ -120,6 +115,8 @@ __all__ = [
 #: Names an app host's builder does not need, imported on first use (references, waits and relationships, containers' runtime options, Python apps'
 #: annotations, container files, telemetry export, URLs and icons); their modules present them as ``aspyre.annotations`` themselves.
 _LAZY: dict[str, str] = {
+    **dict.fromkeys(["DeploymentFileAnnotation", "EndpointProbeAnnotation"], "._model._deployment_extras"),
+    **dict.fromkeys(["ResourceCommandAnnotation"], "._model._commands"),
     **dict.fromkeys(["ProxySupportAnnotation", "ReplicaAnnotation"], "._model._endpoint_runtime"),
     **dict.fromkeys(["ResourceSnapshotAnnotation"], "._model._snapshot"),
     **dict.fromkeys(

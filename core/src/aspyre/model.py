@@ -16,7 +16,6 @@ from ._model._values import (
     KnownNetworks,
     ManifestExpressionProvider,
     ReferenceExpressionBuilder,
-    ValueContext,
     ValueProvider,
     ValueWithReferences,
     resolve_value,
@@ -47,6 +46,7 @@ if _TYPE_CHECKING:
         ResourceStateSnapshot,
         UrlSnapshot,
     )
+    from ._model._value_context import ValueContext
 
 __all__ = [
     "AllocatedEndpoint",
@@ -86,6 +86,7 @@ __all__ = [
 #: Names an app host's builder does not need, imported on first use (the environment and argument computation, the
 #: graph checks ``build()`` runs, the snapshots of run mode). Their modules present them as ``aspyre.model`` themselves.
 _LAZY: dict[str, str] = {
+    **dict.fromkeys(["ValueContext"], "._model._value_context"),
     **dict.fromkeys(["AllocatedEndpoint", "EndpointReferenceExpression"], "._model._endpoint_runtime"),
     **dict.fromkeys(["ConnectionStringReference"], "._model._connection_strings"),
     **dict.fromkeys(

@@ -7,8 +7,14 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from aspyre._hosting._plugin_check import ORDER, inspect_plugins
+from aspyre._plugin_declarations import APPLIES_TO_ATTR, declared_type_name
 from aspyre._plugin_selection import PluginSelection
-from aspyre._plugins import APPLIES_TO_ATTR, GROUP_HOOKS, GROUP_RESOURCE_METHODS, PluginEntry, registry
+from aspyre._plugins import (
+    GROUP_HOOKS,
+    GROUP_RESOURCE_METHODS,
+    PluginEntry,
+    registry,
+)
 from aspyre._version import API_VERSION, __version__
 
 if TYPE_CHECKING:
@@ -31,7 +37,7 @@ def _details(entry: PluginEntry, obj: Any) -> str:
     if entry.group == GROUP_RESOURCE_METHODS:
         types = getattr(obj, APPLIES_TO_ATTR, None)
         if types:
-            return "applies to " + ", ".join(t.__name__ for t in types)
+            return "applies to " + ", ".join(declared_type_name(t) for t in types)
         return "does not declare the resource types it applies to (@aspyre.plugins.resource_extension)"
     if entry.group == GROUP_HOOKS:
         hooks = sorted(

@@ -27,8 +27,8 @@ from typing import Any
 
 from aspyre._hosting._resource_builder import ResourceBuilder
 from aspyre._hosting._resource_builder._base import ResourceBuilderBase
+from aspyre._plugin_declarations import applies_to_all
 from aspyre._plugins import (
-    APPLIES_TO_ATTR,
     GROUP_BUILDER_METHODS,
     GROUP_RESOURCE_METHODS,
     PluginEntry,
@@ -95,10 +95,11 @@ class StubRenderer:
             mod = sys.modules.get(candidate)
             if mod is None:
                 continue
-            found = vars(mod).get(head)
+            exported = candidate == module or head in getattr(mod, "__all__", ())
+            # An exported name may be one the package imports on first use (its module __getattr__).
+            found = getattr(mod, head, None) if exported else vars(mod).get(head)
             for piece in qualname.split(".")[1:]:
                 found = getattr(found, piece, None)
-            exported = candidate == module or head in getattr(mod, "__all__", ())
             if found is cls and exported:
                 return f"{self.module(candidate)}.{qualname}"
         return None
@@ -320,7 +321,11 @@ def _builder_method(renderer: StubRenderer, name: str, loaded: _Loaded) -> list[
 
 def _resource_variants(renderer: StubRenderer, name: str, loaded: _Loaded) -> list[tuple[int, str]]:
     """(specificity, overload text) for each resource type the function declares."""
-    applies_to = getattr(loaded.fn, APPLIES_TO_ATTR, None)
+    try:
+        applies_to = applies_to_all(loaded.fn)
+    except TypeError as exc:
+        renderer.note(f"left out: {loaded.entry.value} ({loaded.entry.distribution}): {exc}")
+        return []
     if not applies_to:
         renderer.note(
             f"left out: {loaded.entry.value} ({loaded.entry.distribution}) does not declare the resource types it "

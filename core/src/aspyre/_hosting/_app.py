@@ -371,7 +371,7 @@ class DistributedApplication:
         """The live connection string of a resource, as the app host sees it."""
         r = self._resource(name)
         from .._model._resources import IResourceWithConnectionString
-        from .._model._values import ValueContext
+        from .._model._value_context import ValueContext
 
         if not isinstance(r, IResourceWithConnectionString):
             raise TypeError(f"Resource {r.name!r} has no connection string")

@@ -21,8 +21,8 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from aspyre._errors import DistributedApplicationException
+from aspyre._plugin_declarations import APPLIES_TO_ATTR, applies_to_now, declared_type_name
 from aspyre._plugins import (
-    APPLIES_TO_ATTR,
     GROUP_BUILDER_METHODS,
     GROUP_RESOURCE_METHODS,
     PluginConflictError,
@@ -108,7 +108,7 @@ def resource_method(builder: ResourceBuilder[Any], name: str) -> Callable[..., A
     matching: list[tuple[int, PluginEntry, Callable[..., Any]]] = []
     mro = type(resource).__mro__
     for entry, fn in candidates:
-        applies_to = getattr(fn, APPLIES_TO_ATTR, None)
+        applies_to = applies_to_now(fn)
         if applies_to is None:
             raise TypeError(
                 f"Extension method {name!r} from {entry.distribution} (entry point {entry.value!r}) does not "
@@ -137,7 +137,7 @@ def resource_method(builder: ResourceBuilder[Any], name: str) -> Callable[..., A
             except PluginLoadError as broken:
                 raise _unavailable(name, builder, broken) from broken
     if candidates:
-        types = sorted({t.__name__ for _, fn in candidates for t in getattr(fn, APPLIES_TO_ATTR, ())})
+        types = sorted({declared_type_name(t) for _, fn in candidates for t in getattr(fn, APPLIES_TO_ATTR, ())})
         dists = sorted({e.distribution for e, _ in candidates})
         raise AttributeError(
             f"{name}() (from {', '.join(dists)}) applies to {', '.join(types)}; resource "

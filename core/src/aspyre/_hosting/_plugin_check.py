@@ -23,9 +23,9 @@ from typing import Any
 
 import attrs
 
+from aspyre._plugin_declarations import APPLIES_TO_ATTR, applies_to_all
 from aspyre._plugin_selection import PluginSelection
 from aspyre._plugins import (
-    APPLIES_TO_ATTR,
     GROUP_BUILDER_METHODS,
     GROUP_HOOKS,
     GROUP_PUBLISHERS,
@@ -108,7 +108,7 @@ def _conflicts(report: PluginReport, used: list[PluginEntry]) -> None:
         elif group == GROUP_RESOURCE_METHODS:
             types: dict[type, list[PluginEntry]] = {}
             for e in entries:
-                for t in getattr(report.loaded.get(id(e)), APPLIES_TO_ATTR, None) or ():
+                for t in _declared_types(report.loaded.get(id(e))):
                     types.setdefault(t, []).append(e)
             for t, clash in types.items():
                 if len({normalize_distribution(e.distribution) for e in clash}) > 1:
@@ -180,20 +180,44 @@ def inspect_plugins(selection: PluginSelection | None = None, *, create_builder:
                 problems = hook_problems(obj)
                 if problems:
                     report.add("hooks", [entry], str(PluginValidationError(entry, problems)), "invalid")
-            elif group == GROUP_RESOURCE_METHODS and not getattr(obj, APPLIES_TO_ATTR, None):
-                report.add(
-                    "declaration",
-                    [entry],
-                    f"Resource method {entry.name!r} ({entry.describe()}) from {entry.distribution} does not declare "
-                    "the resource types it applies to: decorate it with @aspyre.plugins.resource_extension(...)",
-                    "invalid",
-                )
+            elif group == GROUP_RESOURCE_METHODS:
+                _check_declaration(report, entry, obj)
             elif group == GROUP_PUBLISHERS:
                 _check_publisher(report, entry, obj)
     _conflicts(report, used)
     if create_builder:
         _check_builder(report)
     return report
+
+
+def _declared_types(fn: object) -> tuple[type, ...]:
+    try:
+        return applies_to_all(fn) or ()
+    except TypeError:  # reported by _check_declaration
+        return ()
+
+
+def _check_declaration(report: PluginReport, entry: PluginEntry, obj: object) -> None:
+    """A resource method declares the types it applies to, and those it names as strings can be imported."""
+    if not getattr(obj, APPLIES_TO_ATTR, None):
+        report.add(
+            "declaration",
+            [entry],
+            f"Resource method {entry.name!r} ({entry.describe()}) from {entry.distribution} does not declare "
+            "the resource types it applies to: decorate it with @aspyre.plugins.resource_extension(...)",
+            "invalid",
+        )
+        return
+    try:
+        applies_to_all(obj)
+    except TypeError as exc:
+        report.add(
+            "declaration",
+            [entry],
+            f"Resource method {entry.name!r} ({entry.describe()}) from {entry.distribution}: {exc}; name the "
+            "module that defines the class, as 'package.module:ClassName'",
+            "invalid",
+        )
 
 
 def check_plugins(distribution: str | None = None, *, selection: PluginSelection | None = None) -> list[PluginProblem]:

@@ -13,6 +13,7 @@ from aspyre._public import present_top_level as _present_top_level
 if TYPE_CHECKING:
     from ._callback_contexts import CommandLineArgsCallbackContext, EnvironmentCallbackContext, HealthCheckContext
 
+# ResourceCommandAnnotation lives in _commands (with_command imports it): off an app host's builder path.
 __all__ = [
     "Annotations",
     "CommandLineArgsAnnotation",
@@ -25,7 +26,6 @@ __all__ = [
     "ManifestPublishingCallbackAnnotation",
     "MutationBehavior",
     "ResourceAnnotation",
-    "ResourceCommandAnnotation",
 ]
 
 
@@ -254,22 +254,6 @@ class KnownRelationshipTypes:
     WAIT_FOR = "WaitFor"
     REFERENCE = "Reference"
     PARENT = "Parent"
-
-
-@attrs.frozen
-class ResourceCommandAnnotation(ResourceAnnotation):
-    """A named command that can be run against the resource (``app.execute_command``)."""
-
-    name: str
-    display_name: str
-    execute: Callable[..., Any]
-    description: str | None = None
-    #: ``snapshot -> "enabled" | "disabled" | "hidden"``
-    update_state: Callable[[Any], str] | None = None
-    #: Asked before running the command (a dashboard shows it in a confirmation dialog).
-    confirmation_message: str | None = None
-    #: Shown as a button of its own rather than in a menu.
-    is_highlighted: bool = False
 
 
 @attrs.frozen

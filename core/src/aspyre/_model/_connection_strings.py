@@ -23,7 +23,8 @@ from ._resources import (
     ParameterResource,
     Resource,
 )
-from ._values import ReferenceExpression, ValueContext
+from ._value_context import ValueContext
+from ._values import ReferenceExpression
 
 __all__ = ["ConnectionStringParameterResource", "ConnectionStringReference", "ConnectionStringResource"]
 

@@ -19,7 +19,6 @@ the manifest publisher and run mode ignore them.
 from __future__ import annotations
 
 import enum
-import posixpath
 from collections.abc import Iterable
 from typing import Any
 
@@ -29,11 +28,12 @@ from ._annotations import ResourceAnnotation
 
 __all__ = [
     "CommandProbeAnnotation",
-    "DeploymentFileAnnotation",
-    "EndpointProbeAnnotation",
     "ProbeAnnotation",
     "ProbeType",
 ]
+
+# EndpointProbeAnnotation and DeploymentFileAnnotation live in _deployment_extras: only some resources carry them
+# (with_http_health_check, Postgres' init script), so they stay off an app host's builder path until used.
 
 
 class ProbeType(enum.Enum):
@@ -73,18 +73,6 @@ class ProbeAnnotation(ResourceAnnotation):
     failure_threshold: int = attrs.field(default=10, validator=_positive)
 
 
-@attrs.frozen(kw_only=True)
-class EndpointProbeAnnotation(ProbeAnnotation):
-    """Healthy when ``GET <endpoint><path>`` answers 2xx/3xx (Aspire's ``EndpointProbeAnnotation``)."""
-
-    endpoint_name: str
-    path: str = "/"
-
-    def __attrs_post_init__(self) -> None:
-        if not self.path.startswith("/"):
-            raise ValueError(f"probe path must start with '/', got {self.path!r}")
-
-
 def _argv(value: Iterable[str]) -> tuple[str, ...]:
     return tuple(value)
 
@@ -103,23 +91,3 @@ class CommandProbeAnnotation(ProbeAnnotation):
     """
 
     command: tuple[str, ...] = attrs.field(converter=_argv, validator=lambda _, __, value: _check_command(value))
-
-
-@attrs.frozen
-class DeploymentFileAnnotation(ResourceAnnotation):
-    """A file the deployed container gets at ``path`` (absolute, inside the container), read-only.
-
-    Deployment publishers write ``content`` into their output (Compose bind-mounts it, Kubernetes
-    puts it in a ConfigMap). It must hold no secret: read secrets from the container's environment.
-    Run mode ignores it (integrations do the same work live, e.g. Postgres creates its databases
-    when the server is ready).
-    """
-
-    path: str
-    content: str
-    #: File mode, for scripts the container executes (``0o755``); Kubernetes applies it to the ConfigMap item.
-    mode: int = 0o644
-
-    def __attrs_post_init__(self) -> None:
-        if not posixpath.isabs(self.path) or self.path.endswith("/") or posixpath.normpath(self.path) != self.path:
-            raise ValueError(f"a deployment file needs a normalised absolute path in the container, got {self.path!r}")

@@ -19,7 +19,7 @@ from ._endpoints import EndpointProperty, EndpointReference
 from ._values import KnownNetworks
 
 if TYPE_CHECKING:
-    from ._values import ValueContext
+    from ._value_context import ValueContext
 
 __all__ = ["AllocatedEndpoint", "EndpointReferenceExpression", "ProxySupportAnnotation", "ReplicaAnnotation"]
 

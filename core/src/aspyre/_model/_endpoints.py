@@ -13,12 +13,13 @@ from aspyre._public import present_top_level as _present_top_level
 from .._errors import DistributedApplicationException
 from ._names import name_key, validate_name
 from ._on_first_use import endpoint_reference_expression
-from ._values import KnownNetworks, ValueContext
+from ._values import KnownNetworks
 
 if TYPE_CHECKING:
     from ._endpoint_runtime import AllocatedEndpoint, EndpointReferenceExpression
     from ._execution import ExecutionContext
     from ._resources import IResource
+    from ._value_context import ValueContext
 
 __all__ = [
     "EndpointAnnotation",

@@ -17,7 +17,7 @@ from aspyre._public import present_top_level as _present_top_level
 from ._callback_contexts import EnvironmentCallbackContext
 from ._dependencies import ReferenceEnvironmentAnnotation, ReferenceEnvironmentFlags
 from ._resources import IResourceWithoutLifetime, ParameterResource, Resource
-from ._values import ValueContext
+from ._value_context import ValueContext
 
 __all__ = ["ExternalServiceEnvironment", "ExternalServiceResource", "external_url_problem"]
 

@@ -16,12 +16,13 @@ from ._endpoints import EndpointReference
 from ._known import KnownResourceTypes
 from ._names import name_key, validate_name
 from ._protocols import CachedProtocolMeta, ConcreteResourceMeta
-from ._values import ReferenceExpression, ValueContext
+from ._values import ReferenceExpression
 
 if TYPE_CHECKING:
     from _typeshed import StrPath
 
     from ._container_annotations import ContainerLifetime
+    from ._value_context import ValueContext
 
 __all__ = [
     "ContainerResource",
@@ -143,7 +144,11 @@ class IResourceWithConnectionString(IResource, Protocol):
                 f"Resource {self.name!r} ({type(self).__name__}) declares a connection string but its "
                 "connection_string_expression is not a ReferenceExpression"
             )
-        return await expression.get_value(context or ValueContext(None))
+        if context is None:
+            from ._value_context import ValueContext
+
+            context = ValueContext(None)
+        return await expression.get_value(context)
 
 
 _CAPABILITIES: tuple[tuple[type, str], ...] = (

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import urllib.parse
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, runtime_checkable
 
 import attrs
 
@@ -25,8 +25,8 @@ from aspyre._public import present_top_level as _present_top_level
 from ._protocols import CachedProtocolMeta
 
 if TYPE_CHECKING:
-    from ._execution import ExecutionContext
     from ._resources import IResource
+    from ._value_context import ValueContext
 
 __all__ = [
     "VALUE_KINDS",
@@ -35,7 +35,6 @@ __all__ = [
     "ReferenceExpression",
     "ReferenceExpressionBuilder",
     "SupportsResource",
-    "ValueContext",
     "ValueProvider",
     "ValueWithReferences",
     "as_value",
@@ -76,19 +75,6 @@ class KnownNetworks:
     LOCALHOST = "localhost"
     #: Containers reach each other on the session's container network by resource name.
     CONTAINER = "aspyre-container-network"
-
-
-@attrs.frozen
-class ValueContext:
-    """What a value needs to know to resolve itself.
-
-    ``caller`` is the resource whose environment or arguments are being computed (``None`` when
-    the app host itself asks), ``network`` the network the caller reaches other resources from.
-    """
-
-    caller: object | None = None
-    network: str = KnownNetworks.LOCALHOST
-    execution_context: ExecutionContext | None = None
 
 
 @runtime_checkable
@@ -353,10 +339,39 @@ def _normalise_format(format: str | None) -> str | None:
     return key
 
 
-@attrs.frozen
 class _Slot:
+    """A deferred value of a :class:`ReferenceExpression` and its format spec: immutable, equal by value (a plain
+    slotted class with attrs' repr, equality and hash: one class less for attrs to build on the builder path)."""
+
+    __slots__ = ("format", "value")
+
     value: object
-    format: str | None = None
+    format: str | None
+
+    def __init__(self, value: object, format: str | None = None) -> None:
+        object.__setattr__(self, "value", value)
+        object.__setattr__(self, "format", format)
+
+    def __setattr__(self, name: str, value: object) -> NoReturn:
+        raise attrs.exceptions.FrozenInstanceError
+
+    def __delattr__(self, name: str) -> NoReturn:
+        raise attrs.exceptions.FrozenInstanceError
+
+    def __repr__(self) -> str:
+        return f"_Slot(value={self.value!r}, format={self.format!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not _Slot:
+            return NotImplemented
+        assert isinstance(other, _Slot)
+        return (self.value, self.format) == (other.value, other.format)
+
+    def __hash__(self) -> int:
+        return hash((_Slot, self.value, self.format))
+
+    def __reduce__(self) -> tuple[type[_Slot], tuple[object, str | None]]:
+        return (_Slot, (self.value, self.format))
 
 
 @attrs.frozen(eq=False)

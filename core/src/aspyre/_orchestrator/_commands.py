@@ -15,7 +15,7 @@ import anyio
 import anyio.abc
 
 from .._eventing._app import ExecuteCommandContext
-from .._model._annotations import ResourceCommandAnnotation
+from .._model._commands import ResourceCommandAnnotation
 from .._model._resources import IResource
 from .._model._snapshot import KnownResourceStates, StateStyle
 from ._runs import ResourceRun, StopReason

@@ -42,7 +42,7 @@ from .._model._resources import (
     ParameterResource,
 )
 from .._model._snapshot import KnownProperties, KnownResourceStates, ResourceSnapshot, StateStyle
-from .._model._values import ValueContext
+from .._model._value_context import ValueContext
 from ._callbacks import LoopWatchdog
 from ._commands import ResourceCommands
 from ._executor import Executor, RuntimeUnhealthy

@@ -38,7 +38,8 @@ from .._model._exec_limits import LINUX_CONTAINER_LIMITS, ExecLimits, exec_size_
 from .._model._execution import ExecutionContext
 from .._model._python import PythonAppResource
 from .._model._resources import ContainerResource, ExecutableResource, IResource
-from .._model._values import KnownNetworks, ValueContext, resolve_value
+from .._model._value_context import ValueContext
+from .._model._values import KnownNetworks, resolve_value
 from .._platform import host_exec_limits
 from ._otlp import OtlpEnvironment
 from ._peers import resources_in

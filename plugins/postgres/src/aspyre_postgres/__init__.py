@@ -23,14 +23,11 @@ from ._extensions import (
     add_database,
     add_postgres,
     data_volume_name,
-    with_creation_script,
     with_data_bind_mount,
     with_data_volume,
     with_host_port,
     with_init_files,
     with_password,
-    with_pgadmin,
-    with_pgweb,
     with_user_name,
 )
 from ._health import PostgresHealthCheck
@@ -43,23 +40,10 @@ from ._resources import (
     PGWEB_TAG,
     POSTGRES_IMAGE,
     POSTGRES_TAG,
-    PgAdminContainerResource,
-    PgWebContainerResource,
-    PostgresCreateDatabaseScriptAnnotation,
     PostgresDatabaseResource,
     PostgresServerResource,
     data_directory_for_tag,
     postgres_major_version,
-)
-from ._tools import (
-    PGADMIN_SERVERS_PATH,
-    PGWEB_BOOKMARKS_PATH,
-    pgadmin_config_file,
-    pgadmin_container_files,
-    pgadmin_servers,
-    pgweb_bookmarks,
-    pgweb_bookmarks_directory,
-    pgweb_container_files,
 )
 
 __all__ = [
@@ -108,20 +92,57 @@ __all__ = [
 
 if TYPE_CHECKING:
     from ._checks import ConnectInfo, DatabaseCreationResult, create_databases
+    from ._creation_script import PostgresCreateDatabaseScriptAnnotation, with_creation_script
+    from ._tools import (
+        PGADMIN_SERVERS_PATH,
+        PGWEB_BOOKMARKS_PATH,
+        PgAdminContainerResource,
+        PgWebContainerResource,
+        pgadmin_config_file,
+        pgadmin_container_files,
+        pgadmin_servers,
+        pgweb_bookmarks,
+        pgweb_bookmarks_directory,
+        pgweb_container_files,
+        with_pgadmin,
+        with_pgweb,
+    )
 
-#: Names imported on first use: what run mode does (psycopg's side), not needed to build a model.
-_LAZY = {"ConnectInfo", "DatabaseCreationResult", "create_databases"}
+#: Names imported on first use (the module that holds each): what run mode does (psycopg's side), and pgAdmin and
+#: pgweb (an entry point resolves its method through this package); none is needed to build a model without them.
+_LAZY: dict[str, str] = {
+    **dict.fromkeys(["ConnectInfo", "DatabaseCreationResult", "create_databases"], "_checks"),
+    **dict.fromkeys(["PostgresCreateDatabaseScriptAnnotation", "with_creation_script"], "_creation_script"),
+    **dict.fromkeys(
+        [
+            "PGADMIN_SERVERS_PATH",
+            "PGWEB_BOOKMARKS_PATH",
+            "PgAdminContainerResource",
+            "PgWebContainerResource",
+            "pgadmin_config_file",
+            "pgadmin_container_files",
+            "pgadmin_servers",
+            "pgweb_bookmarks",
+            "pgweb_bookmarks_directory",
+            "pgweb_container_files",
+            "with_pgadmin",
+            "with_pgweb",
+        ],
+        "_tools",
+    ),
+}
 
 
 def __getattr__(name: str) -> object:
-    if name in _LAZY:
-        from . import _checks
+    module = _LAZY.get(name)
+    if module is not None:
+        import importlib
 
-        value: object = getattr(_checks, name)
+        value: object = getattr(importlib.import_module(f"{__name__}.{module}"), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _LAZY)
+    return sorted(set(globals()) | set(_LAZY))

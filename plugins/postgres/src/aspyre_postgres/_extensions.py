@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import aspyre
 
@@ -13,50 +11,30 @@ from ._deploy import READINESS_PROBE, add_databases_script
 from ._health import PostgresHealthCheck
 from ._resources import (
     INIT_FILES_PATH,
-    PGADMIN_IMAGE,
-    PGADMIN_TAG,
-    PGWEB_IMAGE,
-    PGWEB_TAG,
     POSTGRES_IMAGE,
     POSTGRES_TAG,
     PRIMARY_ENDPOINT_NAME,
-    PgAdminContainerResource,
-    PgWebContainerResource,
-    PostgresCreateDatabaseScriptAnnotation,
     PostgresDatabaseResource,
     PostgresServerResource,
     data_directory_for_tag,
-)
-from ._tools import (
-    PGADMIN_SERVERS_PATH,
-    PGWEB_BOOKMARKS_PATH,
-    pgadmin_container_files,
-    pgweb_container_files,
 )
 
 __all__ = [
     "add_database",
     "add_postgres",
-    "with_creation_script",
     "with_data_bind_mount",
     "with_data_volume",
     "with_host_port",
     "with_init_files",
     "with_password",
-    "with_pgadmin",
-    "with_pgweb",
     "with_user_name",
 ]
 
 ServerBuilder = aspyre.ResourceBuilder[PostgresServerResource]
 DatabaseBuilder = aspyre.ResourceBuilder[PostgresDatabaseResource]
-PgAdminBuilder = aspyre.ResourceBuilder[PgAdminContainerResource]
-PgWebBuilder = aspyre.ResourceBuilder[PgWebContainerResource]
-H = TypeVar("H", PgAdminContainerResource, PgWebContainerResource)
-
-#: Relationship types shown between a server and its helpers.
-PGADMIN_RELATIONSHIP = "PgAdmin"
-PGWEB_RELATIONSHIP = "PgWeb"
+#: pgAdmin's and pgweb's types, named (``_tools`` is imported when an app host adds one, not before).
+PGADMIN = "aspyre_postgres._tools:PgAdminContainerResource"
+PGWEB = "aspyre_postgres._tools:PgWebContainerResource"
 
 
 def _parameter(value: object, what: str, resource: str) -> aspyre.ParameterResource:
@@ -164,21 +142,6 @@ def add_database(builder: ServerBuilder, name: str, database_name: str | None = 
     return db_builder
 
 
-@aspyre.plugins.resource_extension(PostgresDatabaseResource)
-def with_creation_script(builder: DatabaseBuilder, script: str) -> DatabaseBuilder:
-    """Create the database with this SQL instead of ``CREATE DATABASE "<name>"``.
-
-    The script runs on a connection to the ``postgres`` database in autocommit mode, so it can
-    only hold statements for the server (``CREATE DATABASE ... OWNER ... TEMPLATE ...``), not
-    tables: use ``with_init_files`` or a migration app for those.
-    """
-    if not isinstance(script, str) or not script.strip():
-        raise ValueError(f"PostgreSQL database {builder.resource.name!r}: the creation script must be non-empty SQL")
-    return builder.with_annotation(
-        PostgresCreateDatabaseScriptAnnotation(script), aspyre.annotations.MutationBehavior.REPLACE
-    )
-
-
 def _data_directory(builder: ServerBuilder) -> str:
     image = builder.resource.image
     return data_directory_for_tag(image.tag if image is not None else POSTGRES_TAG)
@@ -239,7 +202,7 @@ def with_init_files(builder: ServerBuilder, source: str | Path) -> ServerBuilder
     return builder.with_bind_mount(path, target, read_only=True)
 
 
-@aspyre.plugins.resource_extension(PostgresServerResource, PgAdminContainerResource, PgWebContainerResource)
+@aspyre.plugins.resource_extension(PostgresServerResource, PGADMIN, PGWEB)
 def with_host_port(builder: aspyre.ResourceBuilder[Any], port: int | None) -> aspyre.ResourceBuilder[Any]:
     """Expose the server (its ``tcp`` endpoint) or pgAdmin/pgweb (``http``) on this host port (``None``: a free one)."""
     if port is not None and not (isinstance(port, int) and 0 < port < 65536):
@@ -267,76 +230,4 @@ def with_user_name(
 ) -> ServerBuilder:
     """Use this parameter as the user name (instead of ``postgres``)."""
     builder.resource.user_name_parameter = _parameter(user_name, "user_name", builder.resource.name)
-    return builder
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _existing(builder: ServerBuilder, kind: type[H]) -> aspyre.ResourceBuilder[H] | None:
-    app_builder = builder.application_builder
-    for r in app_builder.resources:
-        if isinstance(r, kind):
-            return app_builder.create_resource_builder(r)
-    return None
-
-
-@aspyre.plugins.resource_extension(PostgresServerResource)
-def with_pgadmin(
-    builder: ServerBuilder,
-    configure: Callable[[PgAdminBuilder], object] | None = None,
-    container_name: str = "pgadmin",
-) -> ServerBuilder:
-    """Add pgAdmin 4 (one per app), listing every PostgreSQL server of the app.
-
-    ``configure`` receives pgAdmin's resource builder (``with_host_port``, ``with_image_tag``...);
-    ``container_name`` is its resource name. Calling this on another server reuses the same
-    pgAdmin. pgAdmin runs without a login (desktop mode) and is left out of manifests.
-    """
-    helper = _existing(builder, PgAdminContainerResource)
-    if helper is None:
-        app_builder = builder.application_builder
-        helper = app_builder.add_resource(PgAdminContainerResource(container_name))
-        helper.with_image(PGADMIN_IMAGE, PGADMIN_TAG)
-        helper.with_http_endpoint(target_port=80, name="http")
-        helper.with_environment("PGADMIN_CONFIG_MASTER_PASSWORD_REQUIRED", "False")
-        helper.with_environment("PGADMIN_CONFIG_SERVER_MODE", "False")
-        helper.with_environment("PGADMIN_DEFAULT_EMAIL", "admin@domain.com")
-        helper.with_environment("PGADMIN_DEFAULT_PASSWORD", "admin")
-        # servers.json is made when pgAdmin starts and created in its container (nothing written on the host).
-        model = functools.partial(getattr, app_builder, "resources")
-        helper.with_container_files(PGADMIN_SERVERS_PATH.rpartition("/")[0], pgadmin_container_files(model))
-        helper.with_http_health_check("/browser")
-        helper.exclude_from_manifest()
-    if configure is not None:
-        configure(helper)
-    helper.with_relationship(builder.resource, PGADMIN_RELATIONSHIP)
-    return builder
-
-
-@aspyre.plugins.resource_extension(PostgresServerResource)
-def with_pgweb(
-    builder: ServerBuilder,
-    configure: Callable[[PgWebBuilder], object] | None = None,
-    container_name: str = "pgweb",
-) -> ServerBuilder:
-    """Add pgweb (one per app), with a bookmark for every PostgreSQL database of the app.
-
-    ``configure`` receives pgweb's resource builder; ``container_name`` is its resource name.
-    Calling this on another server reuses the same pgweb. It is left out of manifests.
-    """
-    helper = _existing(builder, PgWebContainerResource)
-    if helper is None:
-        app_builder = builder.application_builder
-        helper = app_builder.add_resource(PgWebContainerResource(container_name))
-        helper.with_image(PGWEB_IMAGE, PGWEB_TAG)
-        helper.with_http_endpoint(target_port=8081, name="http")
-        helper.with_args(f"--bookmarks-dir={PGWEB_BOOKMARKS_PATH}", "--sessions")
-        model = functools.partial(getattr, app_builder, "resources")
-        helper.with_container_files(PGWEB_BOOKMARKS_PATH, pgweb_container_files(model))
-        helper.with_http_health_check()
-        helper.exclude_from_manifest()
-    if configure is not None:
-        configure(helper)
-    helper.with_relationship(builder.resource, PGWEB_RELATIONSHIP)
     return builder

@@ -19,9 +19,6 @@ __all__ = [
     "POSTGRES_IMAGE",
     "POSTGRES_TAG",
     "PRIMARY_ENDPOINT_NAME",
-    "PgAdminContainerResource",
-    "PgWebContainerResource",
-    "PostgresCreateDatabaseScriptAnnotation",
     "PostgresDatabaseResource",
     "PostgresServerResource",
     "data_directory_for_tag",
@@ -171,13 +168,6 @@ class PostgresServerResource(aspyre.ContainerResource, aspyre.IResourceWithConne
         ]
 
 
-@attrs.frozen
-class PostgresCreateDatabaseScriptAnnotation(aspyre.annotations.ResourceAnnotation):
-    """The SQL that creates a database (``with_creation_script``), run against the ``postgres`` database."""
-
-    script: str
-
-
 def _check_database_name(resource: PostgresDatabaseResource, _: object, value: str) -> None:
     if not isinstance(value, str) or not value:
         raise ValueError(
@@ -213,6 +203,8 @@ class PostgresDatabaseResource(aspyre.Resource, aspyre.IResourceWithParent, aspy
     @property
     def creation_script(self) -> str | None:
         """The SQL given to ``with_creation_script``, if any."""
+        from ._creation_script import PostgresCreateDatabaseScriptAnnotation
+
         ann = self.annotations.last(PostgresCreateDatabaseScriptAnnotation)
         return None if ann is None else ann.script
 
@@ -248,17 +240,3 @@ class PostgresDatabaseResource(aspyre.Resource, aspyre.IResourceWithParent, aspy
             previous = props.get(key.lower())
             props[key.lower()] = (previous[0] if previous else key, value)
         return list(props.values())
-
-
-@attrs.define(eq=False, repr=False)
-class PgAdminContainerResource(aspyre.ContainerResource):
-    """pgAdmin 4 (``with_pgadmin``): one per app, it lists every PostgreSQL server of the app."""
-
-    resource_type: ClassVar[str] = "Container"
-
-
-@attrs.define(eq=False, repr=False)
-class PgWebContainerResource(aspyre.ContainerResource):
-    """pgweb (``with_pgweb``): one per app, with a bookmark for every PostgreSQL database of the app."""
-
-    resource_type: ClassVar[str] = "Container"

@@ -1,23 +1,38 @@
-"""pgAdmin and pgweb: their configuration, generated from the app model when they start."""
+"""pgAdmin and pgweb: their resources, ``with_pgadmin()`` and ``with_pgweb()``, and their configuration, generated
+from the app model when they start.
+
+Imported when an app host adds one (the entry points resolve these names through the package), not by
+``add_postgres``: their classes are named as strings in the ``resource_extension`` declaration of
+``with_host_port``, which also applies to them.
+"""
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, TypeVar
+
+import attrs
 
 import aspyre
 
 from ._resources import (
     DEFAULT_USER_NAME,
-    PgAdminContainerResource,
-    PgWebContainerResource,
+    PGADMIN_IMAGE,
+    PGADMIN_TAG,
+    PGWEB_IMAGE,
+    PGWEB_TAG,
     PostgresDatabaseResource,
     PostgresServerResource,
 )
 
 __all__ = [
+    "PgAdminContainerResource",
+    "PgWebContainerResource",
+    "with_pgadmin",
+    "with_pgweb",
     "PGADMIN_SERVERS_PATH",
     "pgadmin_container_files",
     "pgweb_container_files",
@@ -30,6 +45,29 @@ __all__ = [
     "write_pgadmin_config",
     "write_pgweb_bookmarks",
 ]
+
+@attrs.define(eq=False, repr=False)
+class PgAdminContainerResource(aspyre.ContainerResource):
+    """pgAdmin 4 (``with_pgadmin``): one per app, it lists every PostgreSQL server of the app."""
+
+    resource_type: ClassVar[str] = "Container"
+
+
+@attrs.define(eq=False, repr=False)
+class PgWebContainerResource(aspyre.ContainerResource):
+    """pgweb (``with_pgweb``): one per app, with a bookmark for every PostgreSQL database of the app."""
+
+    resource_type: ClassVar[str] = "Container"
+
+
+ServerBuilder = aspyre.ResourceBuilder[PostgresServerResource]
+PgAdminBuilder = aspyre.ResourceBuilder[PgAdminContainerResource]
+PgWebBuilder = aspyre.ResourceBuilder[PgWebContainerResource]
+H = TypeVar("H", PgAdminContainerResource, PgWebContainerResource)
+
+#: Relationship types shown between a server and its helpers.
+PGADMIN_RELATIONSHIP = "PgAdmin"
+PGWEB_RELATIONSHIP = "PgWeb"
 
 #: Where pgAdmin reads the servers to show (in its container).
 PGADMIN_SERVERS_PATH = "/pgadmin4/servers.json"
@@ -210,3 +248,75 @@ async def on_pgweb_starting(event: aspyre.events.BeforeResourceStartedEvent) -> 
     resource = event.resource
     assert isinstance(resource, PgWebContainerResource)
     await write_pgweb_bookmarks(pgweb_bookmarks_directory(event.app.app_host_path), helper_model(event))
+
+
+# --------------------------------------------------------------------------- with_pgadmin, with_pgweb
+
+
+def _existing(builder: ServerBuilder, kind: type[H]) -> aspyre.ResourceBuilder[H] | None:
+    app_builder = builder.application_builder
+    for r in app_builder.resources:
+        if isinstance(r, kind):
+            return app_builder.create_resource_builder(r)
+    return None
+
+
+@aspyre.plugins.resource_extension(PostgresServerResource)
+def with_pgadmin(
+    builder: ServerBuilder,
+    configure: Callable[[PgAdminBuilder], object] | None = None,
+    container_name: str = "pgadmin",
+) -> ServerBuilder:
+    """Add pgAdmin 4 (one per app), listing every PostgreSQL server of the app.
+
+    ``configure`` receives pgAdmin's resource builder (``with_host_port``, ``with_image_tag``...);
+    ``container_name`` is its resource name. Calling this on another server reuses the same
+    pgAdmin. pgAdmin runs without a login (desktop mode) and is left out of manifests.
+    """
+    helper = _existing(builder, PgAdminContainerResource)
+    if helper is None:
+        app_builder = builder.application_builder
+        helper = app_builder.add_resource(PgAdminContainerResource(container_name))
+        helper.with_image(PGADMIN_IMAGE, PGADMIN_TAG)
+        helper.with_http_endpoint(target_port=80, name="http")
+        helper.with_environment("PGADMIN_CONFIG_MASTER_PASSWORD_REQUIRED", "False")
+        helper.with_environment("PGADMIN_CONFIG_SERVER_MODE", "False")
+        helper.with_environment("PGADMIN_DEFAULT_EMAIL", "admin@domain.com")
+        helper.with_environment("PGADMIN_DEFAULT_PASSWORD", "admin")
+        # servers.json is made when pgAdmin starts and created in its container (nothing written on the host).
+        model = functools.partial(getattr, app_builder, "resources")
+        helper.with_container_files(PGADMIN_SERVERS_PATH.rpartition("/")[0], pgadmin_container_files(model))
+        helper.with_http_health_check("/browser")
+        helper.exclude_from_manifest()
+    if configure is not None:
+        configure(helper)
+    helper.with_relationship(builder.resource, PGADMIN_RELATIONSHIP)
+    return builder
+
+
+@aspyre.plugins.resource_extension(PostgresServerResource)
+def with_pgweb(
+    builder: ServerBuilder,
+    configure: Callable[[PgWebBuilder], object] | None = None,
+    container_name: str = "pgweb",
+) -> ServerBuilder:
+    """Add pgweb (one per app), with a bookmark for every PostgreSQL database of the app.
+
+    ``configure`` receives pgweb's resource builder; ``container_name`` is its resource name.
+    Calling this on another server reuses the same pgweb. It is left out of manifests.
+    """
+    helper = _existing(builder, PgWebContainerResource)
+    if helper is None:
+        app_builder = builder.application_builder
+        helper = app_builder.add_resource(PgWebContainerResource(container_name))
+        helper.with_image(PGWEB_IMAGE, PGWEB_TAG)
+        helper.with_http_endpoint(target_port=8081, name="http")
+        helper.with_args(f"--bookmarks-dir={PGWEB_BOOKMARKS_PATH}", "--sessions")
+        model = functools.partial(getattr, app_builder, "resources")
+        helper.with_container_files(PGWEB_BOOKMARKS_PATH, pgweb_container_files(model))
+        helper.with_http_health_check()
+        helper.exclude_from_manifest()
+    if configure is not None:
+        configure(helper)
+    helper.with_relationship(builder.resource, PGWEB_RELATIONSHIP)
+    return builder

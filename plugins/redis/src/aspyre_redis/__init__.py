@@ -17,9 +17,6 @@ from ._builder import (
     with_data_volume,
     with_host_port,
     with_password,
-    with_persistence,
-    with_redis_commander,
-    with_redis_insight,
 )
 from ._health import RedisHealthCheck
 from ._resources import (
@@ -31,9 +28,6 @@ from ._resources import (
     REDIS_PORT,
     REDIS_SCHEME,
     REDIS_TAG,
-    RedisCommanderResource,
-    RedisInsightResource,
-    RedisPersistenceAnnotation,
     RedisResource,
 )
 
@@ -66,20 +60,28 @@ __all__ = [
 
 if TYPE_CHECKING:
     from ._connection import RedisConnectionOptions, parse_redis_connection_string
+    from ._helpers import RedisCommanderResource, RedisInsightResource, with_redis_commander, with_redis_insight
+    from ._persistence import RedisPersistenceAnnotation, with_persistence
 
-#: Names imported on first use: what the health check reads when it runs, not needed to build a model.
-_LAZY = {"RedisConnectionOptions", "parse_redis_connection_string"}
+#: Names imported on first use (the module that holds each): what the health check reads when it runs, the
+#: helper containers and the persistence settings (an entry point resolves its method through this package).
+_LAZY: dict[str, str] = {
+    **dict.fromkeys(["RedisConnectionOptions", "parse_redis_connection_string"], "_connection"),
+    **dict.fromkeys(["RedisCommanderResource", "RedisInsightResource", "with_redis_commander", "with_redis_insight"], "_helpers"),
+    **dict.fromkeys(["RedisPersistenceAnnotation", "with_persistence"], "_persistence"),
+}
 
 
 def __getattr__(name: str) -> object:
-    if name in _LAZY:
-        from . import _connection
+    module = _LAZY.get(name)
+    if module is not None:
+        import importlib
 
-        value: object = getattr(_connection, name)
+        value: object = getattr(importlib.import_module(f"{__name__}.{module}"), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _LAZY)
+    return sorted(set(globals()) | set(_LAZY))

@@ -6,29 +6,13 @@ These functions are registered as entry points (``aspyre.builder_methods`` and
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import aspyre
 
 from ._health import RedisHealthCheck
-from ._resources import (
-    PRIMARY_ENDPOINT_NAME,
-    REDIS_COMMANDER_IMAGE,
-    REDIS_COMMANDER_TAG,
-    REDIS_IMAGE,
-    REDIS_INSIGHT_IMAGE,
-    REDIS_INSIGHT_TAG,
-    REDIS_PORT,
-    REDIS_SCHEME,
-    REDIS_TAG,
-    RedisCommanderResource,
-    RedisInsightResource,
-    RedisPersistenceAnnotation,
-    RedisResource,
-)
+from ._resources import PRIMARY_ENDPOINT_NAME, REDIS_IMAGE, REDIS_PORT, REDIS_SCHEME, REDIS_TAG, RedisResource
 
 __all__ = [
     "add_redis",
@@ -37,18 +21,15 @@ __all__ = [
     "with_data_volume",
     "with_host_port",
     "with_password",
-    "with_persistence",
-    "with_redis_commander",
-    "with_redis_insight",
 ]
 
 C = TypeVar("C", bound=aspyre.ContainerResource)
 
 #: Where Redis (and Redis Insight) keep their data inside the container.
 DATA_DIRECTORY = "/data"
-#: Relationship types shown between a helper container and the Redis resources it serves.
-RELATIONSHIP_COMMANDER = "RedisCommander"
-RELATIONSHIP_INSIGHT = "RedisInsight"
+#: The helper containers' types, named (``_helpers`` is imported when an app host adds one, not before).
+COMMANDER = "aspyre_redis._helpers:RedisCommanderResource"
+INSIGHT = "aspyre_redis._helpers:RedisInsightResource"
 
 
 # --------------------------------------------------------------------------- add_redis
@@ -194,39 +175,7 @@ def with_password(
     return builder
 
 
-@aspyre.plugins.resource_extension(RedisResource)
-def with_persistence(
-    builder: aspyre.ResourceBuilder[RedisResource],
-    interval: float | dt.timedelta = 60,
-    keys_changed_threshold: int = 1,
-) -> aspyre.ResourceBuilder[RedisResource]:
-    """Snapshot the data to ``/data`` every ``interval`` seconds when at least
-    ``keys_changed_threshold`` keys changed (``redis-server --save 60 1`` by default).
-
-    Redis also saves when it is stopped. Replaces earlier persistence settings; use with
-    ``with_data_volume()`` or ``with_data_bind_mount()`` to keep the snapshots across runs.
-    """
-    name = builder.name
-    seconds = interval.total_seconds() if isinstance(interval, dt.timedelta) else interval
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 1 or seconds != int(seconds):
-        raise ValueError(
-            f"Redis resource {name!r}: the persistence interval must be a whole number of seconds >= 1 "
-            f"(redis-server --save takes seconds), got {interval!r}"
-        )
-    if (
-        isinstance(keys_changed_threshold, bool)
-        or not isinstance(keys_changed_threshold, int)
-        or keys_changed_threshold < 0
-    ):
-        raise ValueError(
-            f"Redis resource {name!r}: keys_changed_threshold must be an int >= 0, got {keys_changed_threshold!r}"
-        )
-    return builder.with_annotation(
-        RedisPersistenceAnnotation(int(seconds), keys_changed_threshold), aspyre.annotations.MutationBehavior.REPLACE
-    )
-
-
-@aspyre.plugins.resource_extension(RedisResource, RedisInsightResource)
+@aspyre.plugins.resource_extension(RedisResource, INSIGHT)
 def with_data_volume(
     builder: aspyre.ResourceBuilder[C], name: str | None = None, read_only: bool = False
 ) -> aspyre.ResourceBuilder[C]:
@@ -242,7 +191,7 @@ def with_data_volume(
     return builder
 
 
-@aspyre.plugins.resource_extension(RedisResource, RedisInsightResource)
+@aspyre.plugins.resource_extension(RedisResource, INSIGHT)
 def with_data_bind_mount(
     builder: aspyre.ResourceBuilder[C], source: str | Path, read_only: bool = False
 ) -> aspyre.ResourceBuilder[C]:
@@ -259,10 +208,12 @@ def with_data_bind_mount(
 
 def _persist_unless_read_only(builder: aspyre.ResourceBuilder[Any], read_only: bool) -> None:
     if isinstance(builder.resource, RedisResource) and not read_only and builder.resource.persistence is None:
+        from ._persistence import with_persistence
+
         with_persistence(builder)
 
 
-@aspyre.plugins.resource_extension(RedisResource, RedisCommanderResource, RedisInsightResource)
+@aspyre.plugins.resource_extension(RedisResource, COMMANDER, INSIGHT)
 def with_host_port(builder: aspyre.ResourceBuilder[C], port: int | None) -> aspyre.ResourceBuilder[C]:
     """Expose the resource on host port ``port`` (``None``: a free port chosen at each run)."""
     _check_port(builder.name, port)
@@ -276,124 +227,3 @@ def with_host_port(builder: aspyre.ResourceBuilder[C], port: int | None) -> aspy
 
 #: ``{app}-{hash}-{resource}-{suffix}``, stable for one app host (the core's naming, as Aspire's).
 data_volume_name = aspyre.plugins.volume_name
-
-
-# --------------------------------------------------------------------------- helper containers
-
-H = TypeVar("H", RedisCommanderResource, RedisInsightResource)
-
-
-def _helper(
-    builder: aspyre.ResourceBuilder[RedisResource],
-    kind: type[H],
-    default_name: str,
-    name: str | None,
-    relationship: str,
-    create: Callable[[aspyre.DistributedApplicationBuilder, str], aspyre.ResourceBuilder[H]],
-    configure: Callable[[aspyre.ResourceBuilder[H]], object] | None,
-) -> aspyre.ResourceBuilder[RedisResource]:
-    app_builder = builder.application_builder
-    existing = next((r for r in app_builder.resources if isinstance(r, kind)), None)
-    if existing is not None:
-        helper = app_builder.create_resource_builder(existing)
-    else:
-        helper = create(app_builder, name or default_name)
-        helper.exclude_from_manifest()
-
-        def relate_all(event: aspyre.events.BeforeStartEvent) -> None:
-            # The helper serves every Redis resource of the app, also those added later.
-            for r in app_builder.resources:
-                if isinstance(r, RedisResource):
-                    helper.with_relationship(r, relationship)
-
-        app_builder.eventing.subscribe(aspyre.events.BeforeStartEvent, relate_all)
-    helper.with_relationship(builder.resource, relationship)
-    if configure is not None:
-        configure(helper)
-    return builder
-
-
-def _redis_resources(app_builder: aspyre.DistributedApplicationBuilder) -> list[RedisResource]:
-    return [r for r in app_builder.resources if isinstance(r, RedisResource)]
-
-
-def _new_commander(
-    app_builder: aspyre.DistributedApplicationBuilder, name: str
-) -> aspyre.ResourceBuilder[RedisCommanderResource]:
-    hb = app_builder.add_resource(RedisCommanderResource(name))
-    hb.with_image(REDIS_COMMANDER_IMAGE, REDIS_COMMANDER_TAG).with_http_endpoint(target_port=8081, name="http")
-
-    def environment(context: aspyre.annotations.EnvironmentCallbackContext) -> None:
-        # REDIS_HOSTS = label:host:port:db[:password],... with each server's address as the helper
-        # (a container) sees it: <resource name>:6379 on the container network.
-        servers = _redis_resources(app_builder)
-        if not servers:
-            return
-        b = aspyre.model.ReferenceExpressionBuilder()
-        for i, r in enumerate(servers):
-            if i:
-                b.append_literal(",")
-            b.append_literal(f"{r.name}:").append_formatted(r.host).append_literal(":").append_formatted(r.port)
-            b.append_literal(":0")
-            if r.password_parameter is not None:
-                b.append_literal(":").append_formatted(r.password_parameter)
-        context.environment["REDIS_HOSTS"] = b.build()
-
-    hb.with_environment(environment)
-    return hb
-
-
-def _new_insight(
-    app_builder: aspyre.DistributedApplicationBuilder, name: str
-) -> aspyre.ResourceBuilder[RedisInsightResource]:
-    hb = app_builder.add_resource(RedisInsightResource(name))
-    hb.with_image(REDIS_INSIGHT_IMAGE, REDIS_INSIGHT_TAG).with_http_endpoint(target_port=5540, name="http")
-
-    def environment(context: aspyre.annotations.EnvironmentCallbackContext) -> None:
-        # One numbered group of RI_REDIS_* variables per server, as the helper sees it.
-        for n, r in enumerate(_redis_resources(app_builder), start=1):
-            env = context.environment
-            env[f"RI_REDIS_HOST{n}"] = r.host
-            env[f"RI_REDIS_PORT{n}"] = r.port
-            env[f"RI_REDIS_ALIAS{n}"] = r.name
-            if r.tls_enabled:
-                env[f"RI_REDIS_TLS{n}"] = "true"
-            if r.password_parameter is not None:
-                env[f"RI_REDIS_PASSWORD{n}"] = r.password_parameter
-
-    hb.with_environment(environment)
-    return hb
-
-
-@aspyre.plugins.resource_extension(RedisResource)
-def with_redis_commander(
-    builder: aspyre.ResourceBuilder[RedisResource],
-    configure: Callable[[aspyre.ResourceBuilder[RedisCommanderResource]], object] | None = None,
-    name: str | None = None,
-) -> aspyre.ResourceBuilder[RedisResource]:
-    """Add Redis Commander (a web UI, ``docker.io/rediscommander/redis-commander:latest``).
-
-    There is one per app, named ``rediscommander`` unless ``name`` is given the first time; it
-    connects to every Redis resource of the app (``REDIS_HOSTS``, with their container-network
-    addresses and passwords) and is left out of published manifests. ``configure`` receives its
-    resource builder (``lambda c: c.with_host_port(8081)``).
-    """
-    return _helper(
-        builder, RedisCommanderResource, "rediscommander", name, RELATIONSHIP_COMMANDER, _new_commander, configure
-    )
-
-
-@aspyre.plugins.resource_extension(RedisResource)
-def with_redis_insight(
-    builder: aspyre.ResourceBuilder[RedisResource],
-    configure: Callable[[aspyre.ResourceBuilder[RedisInsightResource]], object] | None = None,
-    name: str | None = None,
-) -> aspyre.ResourceBuilder[RedisResource]:
-    """Add Redis Insight (a web UI, ``docker.io/redis/redisinsight:3.0``).
-
-    There is one per app, named ``redisinsight`` unless ``name`` is given the first time; it
-    connects to every Redis resource of the app (``RI_REDIS_HOST1``, ``RI_REDIS_PORT1``,
-    ``RI_REDIS_ALIAS1``, ``RI_REDIS_PASSWORD1``...) and is left out of published manifests.
-    ``configure`` receives its resource builder (``with_host_port``, ``with_data_volume``...).
-    """
-    return _helper(builder, RedisInsightResource, "redisinsight", name, RELATIONSHIP_INSIGHT, _new_insight, configure)

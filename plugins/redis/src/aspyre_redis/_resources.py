@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import attrs
 
 import aspyre
+
+if TYPE_CHECKING:
+    from ._persistence import RedisPersistenceAnnotation
 
 __all__ = [
     "PRIMARY_ENDPOINT_NAME",
@@ -19,9 +22,6 @@ __all__ = [
     "REDIS_PORT",
     "REDIS_SCHEME",
     "REDIS_TAG",
-    "RedisCommanderResource",
-    "RedisInsightResource",
-    "RedisPersistenceAnnotation",
     "RedisResource",
 ]
 
@@ -42,15 +42,6 @@ REDIS_COMMANDER_TAG = "latest"
 #: The Redis Insight image.
 REDIS_INSIGHT_IMAGE = "docker.io/redis/redisinsight"
 REDIS_INSIGHT_TAG = "3.0"
-
-
-@attrs.frozen
-class RedisPersistenceAnnotation(aspyre.annotations.ResourceAnnotation):
-    """Snapshot the data set to ``/data`` every ``interval`` seconds if at least
-    ``keys_changed_threshold`` keys changed (``redis-server --save <interval> <threshold>``)."""
-
-    interval: int = 60
-    keys_changed_threshold: int = 1
 
 
 @attrs.define(eq=False, repr=False)
@@ -123,28 +114,6 @@ class RedisResource(aspyre.ContainerResource, aspyre.IResourceWithConnectionStri
     @property
     def persistence(self) -> RedisPersistenceAnnotation | None:
         """The snapshot settings (``with_persistence``), if any."""
+        from ._persistence import RedisPersistenceAnnotation
+
         return self.annotations.last(RedisPersistenceAnnotation)
-
-
-@attrs.define(eq=False, repr=False)
-class RedisCommanderResource(aspyre.ContainerResource):
-    """A Redis Commander container (web UI) connected to every Redis resource of the app."""
-
-    resource_type: ClassVar[str] = "Container"
-
-    @property
-    def primary_endpoint(self) -> aspyre.EndpointReference:
-        """The ``http`` endpoint (target port 8081)."""
-        return self.get_endpoint("http")
-
-
-@attrs.define(eq=False, repr=False)
-class RedisInsightResource(aspyre.ContainerResource):
-    """A Redis Insight container (web UI) connected to every Redis resource of the app."""
-
-    resource_type: ClassVar[str] = "Container"
-
-    @property
-    def primary_endpoint(self) -> aspyre.EndpointReference:
-        """The ``http`` endpoint (target port 5540)."""
-        return self.get_endpoint("http")

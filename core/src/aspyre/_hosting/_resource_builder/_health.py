@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Self
 
 from aspyre._model._annotations import HealthCheckAnnotation
-from aspyre._model._deployment import EndpointProbeAnnotation
 from aspyre._model._endpoints import EndpointAnnotation, EndpointReference
 from aspyre._model._names import name_key
 from aspyre._model._resources import IResourceWithEndpoints
@@ -80,6 +79,8 @@ class HealthMethods(ResourceBuilderBase[R_co]):
         key = f"{res.name}_{endpoint_name}_{path}_{status_code}_check"
         self.with_health_check(key, _HttpHealthCheck(endpoint, path, status_code))
         # Deployment targets cannot run the app host's check: they probe the same path themselves.
+        from aspyre._model._deployment_extras import EndpointProbeAnnotation
+
         return self.with_annotation(EndpointProbeAnnotation(endpoint_name=endpoint_name, path=path))
 
     def _external_health_check(self, res: ExternalServiceResource, path: str | None, status_code: int) -> Self:

@@ -11,7 +11,6 @@ from aspyre._model._annotations import (
     KnownRelationshipTypes,
     ManifestPublishingCallbackAnnotation,
     MutationBehavior,
-    ResourceCommandAnnotation,
 )
 from aspyre._model._parents import lifecycle_parent, parents_of
 from aspyre._model._resources import IResource, IResourceWithWaitSupport
@@ -173,6 +172,8 @@ class LifecycleMethods(ResourceBuilderBase[R_co]):
             raise invalid(res, "with_command", f"execute for command {name!r} must be callable (a function of the context)", TypeError)
         if update_state is not None and not callable(update_state):
             raise invalid(res, "with_command", f"update_state for command {name!r} must be callable or None", TypeError)
+        from aspyre._model._commands import ResourceCommandAnnotation
+
         for existing in self._resource.annotations.all(ResourceCommandAnnotation):
             if existing.name == name:
                 self._resource.annotations.remove(existing)

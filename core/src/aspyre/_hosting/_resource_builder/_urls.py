@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Self
 from aspyre._model._annotations import MutationBehavior
 from aspyre._model._endpoints import EndpointReference
 from aspyre._model._known import IconVariant
-from aspyre._model._values import ReferenceExpression, ValueContext
+from aspyre._model._values import ReferenceExpression
 
 from ._base import R_co, ResourceBuilderBase, check_type, invalid
 
@@ -147,6 +147,8 @@ class _ExpressionUrl:
         self.display_text = display_text
 
     async def __call__(self, context: ResourceUrlsCallbackContext) -> None:
+        from aspyre._model._value_context import ValueContext
+
         endpoint = next((v for v in self.expression.value_providers if isinstance(v, EndpointReference)), None)
         value = await self.expression.get_value(
             ValueContext(None, execution_context=context.execution_context)

@@ -215,15 +215,19 @@ class EngineClient:
     def containers(self, *, all: bool = False, filters: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         return list(self.json("GET", "/containers/json", params={"all": _flag(all), "filters": _filters(filters)}))
 
-    def attach(self, container: str, *, logs: bool = False, tty: bool | None = None) -> OutputStream:
-        """Follow the container's stdout and stderr (*logs*: from its first line); open before a start to miss
-        nothing of it.
+    def attach(self, container: str, *, tty: bool | None = None) -> OutputStream:
+        """Follow the container's stdout and stderr from now on: open it before a start to get every line once.
 
-        *tty*: whether the container has a TTY (raw output); ``None``: ask the engine, as the docker SDK does. That
-        round trip also matters before a start: the engine answers the attach before it has finished reading
-        the log and joining the live output, and a start in between shows lines twice (or never).
+        Only the live output, never a replay of the engine's log: the engine joins the container's output
+        (``AttachStreams`` in moby's ``daemon/attach.go``) before it answers, so once this returns every byte the
+        container writes reaches this stream, the first line of a container started afterwards included. A replay
+        (``logs=1``) would be read from the log only *after* that answer, while the joined output already buffers:
+        a line written in between (a start right after the attach) would come twice, once from each. Output of
+        earlier runs is read with :meth:`logs`.
+
+        *tty*: whether the container has a TTY (raw output); ``None``: ask the engine, as the docker SDK does.
         """
-        params = {"stdout": 1, "stderr": 1, "stream": 1, "logs": _flag(logs)}
+        params = {"stdout": 1, "stderr": 1, "stream": 1}
         response = self.request(
             "POST", f"/containers/{_q(container)}/attach", params=params, upgrade=True, stream_timeout=None
         )

@@ -79,9 +79,12 @@ class Monitor:
         self.started_at = ""
 
     # -- called from worker threads / the loop
-    def open_stream(self, *, logs: bool) -> OutputStream | None:
-        """Attach to the container's stdout/stderr (blocking). ``logs=True`` includes earlier output."""
-        stream = self._api.attach(self._id, logs=logs)  # asks the engine whether it has a TTY: see attach()
+    def open_stream(self, *, tty: bool | None = None) -> OutputStream | None:
+        """Attach to the container's stdout/stderr from now on (blocking): before a start, its every line once.
+
+        *tty*: whether the container has a TTY, when known (``None``: the engine is asked).
+        """
+        stream = self._api.attach(self._id, tty=tty)
         self._tty = stream.tty
         return self._keep(stream)
 
@@ -217,7 +220,7 @@ class Monitor:
                     since, self._lost_at = self._lost_at, None
                     return self._keep(self._api.logs(self._id, since=since, follow=True, tty=self._tty))
                 _log.debug("the output stream of container %s dropped: attaching again", self._name)
-                return self.open_stream(logs=False)  # same run, the connection dropped: new output only
+                return self.open_stream()  # same run, the connection dropped: new output only
             except NotFound:
                 return None
             except Exception as exc:

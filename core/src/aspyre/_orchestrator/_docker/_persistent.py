@@ -112,7 +112,7 @@ async def _follow(
         if session_network is not None and session_network not in networks:
             await engine.call(api.connect_container_to_network, container_id, session_network, aliases=list(aliases))
         # Attached before the start, so the new run's first lines are not missed; earlier runs' are not replayed.
-        stream = await engine.call(monitor.open_stream, logs=False)
+        stream = await engine.call(monitor.open_stream)
         if start:
             await engine.call(api.start, container_id)
         info = await engine.call(api.inspect_container, container_id)

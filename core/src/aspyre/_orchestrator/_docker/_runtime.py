@@ -282,7 +282,8 @@ class ContainerRuntime:
                 raise ContainerStartError(
                     f"Cannot create the files of container {name} of resource '{spec.resource_name}': {explain(exc)}"
                 ) from exc
-            stream = await engine.call(monitor.open_stream, logs=True)
+            # Attached (live output only) before the start: the container's every line comes once (see attach()).
+            stream = await engine.call(monitor.open_stream, tty=bool(request.config.get("Tty")))
             try:
                 await engine.call(api.start, container_id)
             except Exception as exc:
