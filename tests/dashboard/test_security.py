@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -260,3 +261,107 @@ def test_unsecured_on_loopback_needs_no_cookie_but_still_checks_origins() -> Non
             assert anonymous.get("/api/info", headers={"Host": f"evil.example:{port}"}).status_code == 421
     finally:
         host.stop()
+
+
+# --- refused requests and kept-alive connections -------------------------------------------------------------
+#
+# A client reuses a connection whose last response did not say "Connection: close". A server that answers
+# before it has read the request's body (a refusal, a 404/405, a 413) must therefore either read the rest of
+# the body first or say it closes the connection: otherwise the client's next request on it meets a closed
+# socket ("Server disconnected without sending a response"). Raw sockets fix the order of bytes exactly.
+
+
+def _raw_request(method: str, path: str, host: str, headers: dict[str, str], length: int) -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", f"Content-Length: {length}"]
+    if "Host" not in headers:
+        lines.append(f"Host: {host}")
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def _read_response(sock: Any, buffer: bytearray) -> tuple[int, dict[str, str], bytes]:
+    """One HTTP/1.1 response with a Content-Length (what the dashboard sends) from ``sock``."""
+    while b"\r\n\r\n" not in buffer:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError(f"the server closed the connection without a response (got {bytes(buffer)!r})")
+        buffer += chunk
+    head, _, rest = bytes(buffer).partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in header_lines)}
+    length = int(headers["content-length"])
+    body = bytearray(rest)
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("the server closed the connection in the middle of a response")
+        body += chunk
+    buffer[:] = body[length:]
+    return int(status_line.split()[1]), headers, bytes(body[:length])
+
+
+def _session_cookie(host: AppHost) -> str:
+    with signed_in(host) as c:
+        return "; ".join(f"{k}={v}" for k, v in c.cookies.items())
+
+
+def _refusals(host: AppHost) -> list[tuple[str, str, dict[str, str], int]]:
+    cookie = _session_cookie(host)
+    json_origin = {"Cookie": cookie, **same_origin(host)}
+    return [
+        ("POST", "/api/resources/batch/commands/start", {"Cookie": cookie}, 403),  # no Origin
+        ("POST", "/api/resources/batch/commands/start", {"Cookie": cookie, "Origin": "http://evil.example"}, 403),
+        ("POST", "/api/resources/ticker/reveal", {}, 401),  # no cookie
+        ("POST", "/api/resources", json_origin, 405),  # a GET-only route
+        ("POST", "/api/resources/nope/reveal", json_origin, 404),  # answered before the body is read
+        ("POST", "/api/resources/ticker/reveal", {**json_origin, "Host": "evil.example"}, 421),
+    ]
+
+
+@pytest.mark.parametrize("late", [False, True], ids=["body-never-sent", "body-sent-late"])
+def test_a_response_before_the_body_is_read_keeps_the_connection_usable_or_says_close(
+    host: AppHost, late: bool
+) -> None:
+    import socket
+    import time
+
+    netloc = httpx.URL(host.url).netloc.decode()
+    hostname, port = httpx.URL(host.url).host, httpx.URL(host.url).port
+    assert port is not None
+    body = b'{"kind": "env", "name": "API_TOKEN"}'
+    # A body never sent costs the server's wait for it (a second): two refusals (the gate's, the app's) show it.
+    refusals = _refusals(host) if late else [r for r in _refusals(host) if r[3] in (403, 405)][:2]
+    for method, path, headers, status in refusals:
+        with socket.create_connection((hostname, port), timeout=30) as sock:
+            sock.sendall(_raw_request(method, path, netloc, headers, len(body)))
+            if late:  # the body follows the headers a moment later (a client writes them separately)
+                time.sleep(0.2)
+                sock.sendall(body)
+            buffer = bytearray()
+            got, response_headers, _ = _read_response(sock, buffer)
+            assert got == status, (path, got)
+            if response_headers.get("connection", "").lower() == "close":
+                continue  # the server said so: a client opens a new connection for its next request
+            # kept alive: the next request on this connection gets its answer
+            get = f"GET /api/info HTTP/1.1\r\nHost: {netloc}\r\nCookie: {_session_cookie(host)}\r\n\r\n".encode()
+            try:
+                sock.sendall(get if late else body + get)
+                assert _read_response(sock, buffer)[0] == 200
+            except OSError as exc:  # ConnectionError included
+                raise AssertionError(f"{status} to {method} {path} kept the connection alive but closed it: {exc}") from exc
+
+
+def test_a_body_too_large_is_answered_413_and_the_connection_closed_or_kept_usable(host: AppHost) -> None:
+    import socket
+
+    netloc = httpx.URL(host.url).netloc.decode()
+    cookie = _session_cookie(host)
+    body = b'{"pad": "' + b"x" * (1024 * 1024) + b'"}'
+    headers = {"Cookie": cookie, **same_origin(host)}
+    with socket.create_connection((httpx.URL(host.url).host, httpx.URL(host.url).port), timeout=30) as sock:
+        sock.sendall(_raw_request("POST", "/api/resources/batch/commands/start", netloc, headers, len(body)))
+        sock.sendall(body[: 64 * 1024])  # the rest is not sent before the answer
+        buffer = bytearray()
+        status, response_headers, _ = _read_response(sock, buffer)
+        assert status == 413
+        assert response_headers.get("connection", "").lower() == "close"
