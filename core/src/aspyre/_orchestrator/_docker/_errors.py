@@ -133,20 +133,30 @@ _CONNECT_PROBLEMS = {
 }
 
 
+#: How an error that is not an :class:`EngineUnreachable` (one from another library) says what went wrong.
+_TEXT_SIGNS = (
+    ("missing", ("FileNotFoundError", "No such file or directory")),
+    ("permission", ("PermissionError", "Permission denied")),
+    ("refused", ("ConnectionRefused", "Connection refused")),
+)
+
+
+def _problem(exc: BaseException, known: dict[str, str], *, timeout: bool) -> str | None:
+    """The *known* entry for what went wrong (``timeout``: also told by "timed out" in the text), else ``None``."""
+    if isinstance(exc, EngineUnreachable) and exc.problem in known:
+        return known[exc.problem]
+    text = str(exc)
+    for problem, signs in _TEXT_SIGNS:
+        if any(sign in text for sign in signs):
+            return known[problem]
+    if timeout and "timed out" in text.lower():
+        return known["timeout"]
+    return None
+
+
 def connect_problem(exc: BaseException) -> str:
     """A short reason for a failed connection."""
-    if isinstance(exc, EngineUnreachable) and exc.problem in _CONNECT_PROBLEMS:
-        return _CONNECT_PROBLEMS[exc.problem]
-    text = str(exc)
-    if "FileNotFoundError" in text or "No such file or directory" in text:
-        return _CONNECT_PROBLEMS["missing"]
-    if "PermissionError" in text or "Permission denied" in text:
-        return _CONNECT_PROBLEMS["permission"]
-    if "ConnectionRefused" in text or "Connection refused" in text:
-        return _CONNECT_PROBLEMS["refused"]
-    if "timed out" in text.lower():
-        return _CONNECT_PROBLEMS["timeout"]
-    return explain(exc)
+    return _problem(exc, _CONNECT_PROBLEMS, timeout=True) or explain(exc)
 
 
 def engine_lost(exc: BaseException) -> bool:
@@ -171,13 +181,4 @@ _LOST_PROBLEMS = {
 
 def connection_problem(exc: BaseException) -> str:
     """What happened to the connection, in a few words (never a nested message)."""
-    if isinstance(exc, EngineUnreachable) and exc.problem in _LOST_PROBLEMS:
-        return _LOST_PROBLEMS[exc.problem]
-    text = str(exc)
-    if "Connection refused" in text or "ConnectionRefused" in text:
-        return "connection refused"
-    if "FileNotFoundError" in text or "No such file or directory" in text:
-        return "its socket is gone"
-    if "Permission denied" in text or "PermissionError" in text:
-        return "permission denied on its socket"
-    return "the connection was dropped"
+    return _problem(exc, _LOST_PROBLEMS, timeout=False) or _LOST_PROBLEMS["dropped"]
