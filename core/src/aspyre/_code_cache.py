@@ -10,7 +10,9 @@ process after the first one only loads it (``marshal``) and runs it, exactly as 
 It wraps ``attr._make._compile_and_eval`` (the one place attrs compiles generated source), only for classes of
 modules named ``aspyre...`` (the core and its plugins) and of attrs' own ``attr.*`` modules (the validator
 classes ``import attrs`` makes after ``attr._make``: a tenth of its import); every other class passes through
-untouched. The key is the generated file name and the whole source text, so a class that changed gets a new entry, never old code.
+untouched. The classes ``attr._make`` defines for itself (``Attribute``, ``Factory``...) are made while it runs,
+before it can be wrapped: for that time ``compile`` and ``eval`` in its globals are the cache's (:class:`_Bootstrap`).
+The key is the generated file name and the whole source text, so a class that changed gets a new entry, never old code.
 The only part of the source that differs between processes, the random per-class salt attrs puts in
 ``__hash__``, becomes a global of the generated function, set to this process's value. When attrs does not
 look as expected (another ``_compile_and_eval``), nothing is installed.
@@ -176,15 +178,50 @@ def installed_cache() -> CodeCache | None:
     return _cache
 
 
-def _patch(module: ModuleType) -> None:
+def _new_cache() -> CodeCache:
+    tag = sys.implementation.cache_tag or "python"
+    return CodeCache(os.path.join(cache_directory(), f"attrs-{tag}-{sys.hexversion:x}"))
+
+
+def _patch(module: ModuleType, cache: CodeCache | None = None) -> None:
     global _cache
     original = getattr(module, "_compile_and_eval", None)
     code = getattr(original, "__code__", None)
     if original is None or code is None or code.co_varnames[:4] != ("script", "globs", "locs", "filename"):
         return  # not the attrs this was written for: leave it alone
-    tag = sys.implementation.cache_tag or "python"
-    _cache = CodeCache(os.path.join(cache_directory(), f"attrs-{tag}-{sys.hexversion:x}"))
+    _cache = cache if cache is not None else _new_cache()
     module._compile_and_eval = _wrap(original, _cache)  # type: ignore[attr-defined]
+
+
+class _Bootstrap:
+    """``compile`` and ``eval`` for ``attr._make`` while it runs: the classes it defines for itself (``Attribute``,
+    ``Factory``...) have their generated methods compiled through ``_compile_and_eval`` before it can be wrapped;
+    these two names, put in the module's globals for that time, take the builtins' place there."""
+
+    def __init__(self, cache: CodeCache) -> None:
+        self.cache = cache
+        self._salts: dict[int, int] = {}
+
+    def compile(self, source: str, filename: str, mode: str, *args: Any, **kwargs: Any) -> CodeType:
+        cached = isinstance(filename, str) and filename.startswith(_FILENAME_PREFIX) and mode == "exec"
+        if (
+            not cached
+            or args
+            or kwargs
+            or not filename[len(_FILENAME_PREFIX) :].partition(" ")[2].startswith(_CACHED_MODULES)
+        ):
+            return compile(source, filename, mode, *args, **kwargs)  # type: ignore[no-any-return]
+        salted, salt = _salted(source, filename)
+        code = self.cache.code(filename, salted)
+        if salt is not None:
+            self._salts[id(code)] = salt
+        return code
+
+    def eval(self, code: Any, globs: dict[str, Any] | None = None, locs: Mapping[str, object] | None = None) -> Any:
+        salt = self._salts.pop(id(code), None) if isinstance(code, CodeType) else None
+        if salt is not None and globs is not None:
+            globs[_SALT] = salt
+        return eval(code, globs, locs)
 
 
 class _AttrsFinder:
@@ -204,8 +241,18 @@ class _AttrsFinder:
             return None  # another finder provides attrs: let it, unpatched
 
         def exec_and_patch(module: ModuleType) -> None:
-            exec_module(module)
-            _patch(module)
+            cache = _new_cache()
+            boot = _Bootstrap(cache)
+            namespace = module.__dict__
+            namespace["compile"], namespace["eval"] = boot.compile, boot.eval
+            try:
+                exec_module(module)
+            finally:
+                if namespace.get("compile") == boot.compile:
+                    del namespace["compile"]
+                if namespace.get("eval") == boot.eval:
+                    del namespace["eval"]
+            _patch(module, cache)
 
         loader.exec_module = exec_and_patch  # type: ignore[union-attr]
         return spec
