@@ -60,6 +60,11 @@ NOT_ON_THE_BUILDER_PATH = [
     "aspyre_postgres._checks",
     # A standard module only formatting a template needs.
     "string",
+    # pathlib, and the urllib.parse and ipaddress it imports: the builder keeps the app host's path as a str until
+    # something asks for it as a Path; URLs are parsed where a method needs it (with_url, an HTTP health check).
+    "pathlib",
+    "urllib.parse",
+    "ipaddress",
     # The start-up caches check their files with binascii's CRC-32 (zlib's, without loading zlib).
     "zlib",
     # The plugin loader's Ctrl-C guard uses the built-in _signal (signal builds three enums when imported).
