@@ -269,18 +269,28 @@ class PluginEntry:
         return obj
 
 
-_OBJECT_REFERENCE = re.compile(r"(?P<module>[\w.]+)\s*(:\s*(?P<attr>[\w.]+)\s*)?((?P<extras>\[.*\])\s*)?$")
+#: An entry point's value, as ``importlib.metadata.EntryPoint`` reads it (compiled only for a value with spaces or
+#: extras: the usual ``module:attr`` is split without it).
+_OBJECT_REFERENCE = r"(?P<module>[\w.]+)\s*(:\s*(?P<attr>[\w.]+)\s*)?((?P<extras>\[.*\])\s*)?$"
+
+
+def _dotted(text: str) -> bool:
+    # [\w.]+  (\w: what str.isalnum() accepts, and "_")
+    return bool(text) and all(c.isalnum() or c in "._" for c in text)
 
 
 def load_object(value: str) -> Any:
     """Import what an entry point's value names (``package.module:attr.sub``), as ``EntryPoint.load`` does."""
-    match = _OBJECT_REFERENCE.match(value)
-    if match is None:
-        raise ValueError(f"{value!r} is not an object reference (module or module:attribute)")
+    module, colon, attrs_path = value.partition(":")
+    if not (_dotted(module) and (not colon or _dotted(attrs_path))):
+        match = re.match(_OBJECT_REFERENCE, value)
+        if match is None:
+            raise ValueError(f"{value!r} is not an object reference (module or module:attribute)")
+        module, attrs_path = match["module"], match["attr"] or ""
     import importlib
 
-    obj: Any = importlib.import_module(match["module"])
-    for attr in filter(None, (match["attr"] or "").split(".")):
+    obj: Any = importlib.import_module(module)
+    for attr in filter(None, attrs_path.split(".")):
         obj = getattr(obj, attr)
     return obj
 
