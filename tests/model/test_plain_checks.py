@@ -96,3 +96,28 @@ def test_entry_point_values_load_as_with_the_pattern() -> None:
         assert pattern.match(bad) is None
         with pytest.raises(ValueError, match="not an object reference"):
             _plugins.load_object(bad)
+
+
+def test_hook_arguments_are_read_from_code_as_inspect_reads_them() -> None:
+    import functools
+    import inspect
+
+    from aspyre._eventing._hookspecs import HookSpecs
+    from aspyre._hosting._hook_plugins import _required_arguments
+
+    def every_kind(a, b, /, c, d=1, *args, e, f=2, **kw):  # type: ignore[no-untyped-def]
+        pass
+
+    @functools.wraps(every_kind)
+    def wrapper(*args: object, **kwargs: object) -> None:
+        pass
+
+    functions = [getattr(HookSpecs, n) for n in dir(HookSpecs) if n.startswith("aspyre_")]
+    functions += [every_kind, wrapper, lambda q, r=2: None, lambda: None]
+    for fn in functions:
+        params = inspect.signature(fn).parameters.values()
+        expected = tuple(
+            p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+        )
+        assert _required_arguments(fn) == expected, fn
+    assert _required_arguments(every_kind) == ("a", "b", "c")
