@@ -60,6 +60,8 @@ NOT_ON_THE_BUILDER_PATH = [
     "aspyre_postgres._checks",
     # A standard module only formatting a template needs.
     "string",
+    # attrs imports platform only to ask whether it runs on PyPy: aspyre's code cache answers for CPython.
+    "platform",
     # pathlib, and the urllib.parse and ipaddress it imports: the builder keeps the app host's path as a str until
     # something asks for it as a Path; URLs are parsed where a method needs it (with_url, an HTTP health check).
     "pathlib",

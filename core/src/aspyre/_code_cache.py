@@ -26,6 +26,7 @@ new for that module (at exit), ignored when damaged, and pruned to what the last
 
 from __future__ import annotations
 
+import functools
 import marshal
 import os
 import sys
@@ -224,14 +225,68 @@ class _Bootstrap:
         return eval(code, globs, locs)
 
 
+#: The module of attrs that imports :mod:`platform`, only to ask whether the interpreter is PyPy.
+_COMPAT = "attr._compat"
+
+
+def _python_implementation() -> str:
+    return "CPython"
+
+
+def _exec_without_platform(exec_module: Callable[[ModuleType], None], module: ModuleType) -> None:
+    """Run ``attr._compat`` with its ``import platform`` answered by a stand-in that only says "CPython".
+
+    :mod:`platform` compiles a dozen patterns when imported (about 1.5 ms, a twentieth of an app host's builder
+    path) and attrs asks it one question whose answer on CPython is known. The stand-in is given to this module
+    alone, through the ``__import__`` of its builtins while it runs (no other module or thread can see it); after,
+    ``attr._compat.platform`` is the real module, imported when first read (the few functions that module defines
+    keep the builtins they were made with, the same objects). Elsewhere than on CPython, or when the module does not
+    look as expected, it runs as usual.
+    """
+    import builtins
+
+    namespace = module.__dict__
+    real_import = builtins.__import__
+    stand_in = ModuleType("platform")
+    stand_in.python_implementation = _python_implementation  # type: ignore[attr-defined]
+
+    def import_(name: str, globs: Any = None, locs: Any = None, fromlist: Any = (), level: int = 0) -> Any:
+        if name == "platform" and level == 0 and not fromlist:
+            return sys.modules.get("platform", stand_in)
+        return real_import(name, globs, locs, fromlist, level)
+
+    if sys.implementation.name != "cpython" or "__builtins__" in namespace or "__getattr__" in namespace:
+        exec_module(module)
+        return
+    namespace["__builtins__"] = {**builtins.__dict__, "__import__": import_}
+    try:
+        exec_module(module)
+    finally:
+        namespace["__builtins__"] = builtins.__dict__
+    if namespace.get("platform") is stand_in:
+        del namespace["platform"]
+
+        def __getattr__(name: str) -> Any:
+            if name == "platform":
+                import platform
+
+                namespace["platform"] = platform
+                return platform
+            raise AttributeError(f"module {_COMPAT!r} has no attribute {name!r}")
+
+        namespace["__getattr__"] = __getattr__
+
+
 class _AttrsFinder:
-    """Patches ``attr._make`` right after it is imported (installed only until then)."""
+    """Patches ``attr._make`` right after it is imported (installed only until then); runs ``attr._compat``, imported
+    just before it, without :mod:`platform` (:func:`_exec_without_platform`)."""
 
     @classmethod
     def find_spec(cls, name: str, path: Any = None, target: Any = None) -> Any:
-        if name != _MODULE:
+        if name not in (_MODULE, _COMPAT):
             return None
-        _remove_finder()
+        if name == _MODULE:
+            _remove_finder()
         from importlib.machinery import PathFinder
 
         spec = PathFinder.find_spec(name, path)
@@ -239,6 +294,9 @@ class _AttrsFinder:
         exec_module = getattr(loader, "exec_module", None)
         if spec is None or exec_module is None:
             return None  # another finder provides attrs: let it, unpatched
+        if name == _COMPAT:
+            loader.exec_module = functools.partial(_exec_without_platform, exec_module)  # type: ignore[union-attr]
+            return spec
 
         def exec_and_patch(module: ModuleType) -> None:
             cache = _new_cache()
