@@ -239,7 +239,7 @@ async def compute_environment(
     the variable to leave it out).
     """
     env: dict[str, object] = {}
-    items = list(resource.annotations)  # as they were when the computation started (callbacks may add some)
+    items: list[Any] = list(resource.annotations)  # as they were when the computation started (callbacks may add some)
     flags, groups = _reference_groups(resource)
     stop = _fill_environment(resource, items, 0, env, flags, groups)
     while stop >= 0:  # a callback: it runs here, then the annotations after it
@@ -338,7 +338,7 @@ async def compute_arguments(resource: IResource, execution_context: Any = None, 
     args: list[object] = []
     if isinstance(resource, PythonAppResource):
         args.extend(resource.entry_args())
-    items = list(resource.annotations)  # as they were when the computation started (callbacks may add some)
+    items: list[Any] = list(resource.annotations)  # as they were when the computation started (callbacks may add some)
     stop = _fill_arguments(items, 0, args)
     while stop >= 0:  # a callback: it runs here, then the annotations after it
         await _call(items[stop].callback, CommandLineArgsCallbackContext(resource, args, execution_context, logger))

@@ -241,7 +241,7 @@ def _has_cycle(resources: Sequence[IResource], scans: Mapping[int, ResourceScan]
     earlier in the model's order than its dependant, the dependencies all point backwards and form no cycle. That is
     checked first, with one lookup per dependency; the search runs only when some dependency comes later.
     """
-    position = dict(zip(map(id, resources), range(len(resources))))
+    position = dict(zip(map(id, resources), range(len(resources)), strict=True))
     where = position.get
     for i, r in enumerate(resources):
         for d in scans[id(r)].dependencies:

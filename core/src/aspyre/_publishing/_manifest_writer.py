@@ -34,7 +34,6 @@ from aspyre._model._environment import (
 from aspyre._model._execution import ExecutionContext
 from aspyre._model._graph import DistributedApplicationModel
 from aspyre._model._names import name_key
-from aspyre._model._scan import GROUPED
 from aspyre._model._python import PythonAppResource
 from aspyre._model._resources import (
     ContainerResource,
@@ -44,6 +43,7 @@ from aspyre._model._resources import (
     IResourceWithConnectionString,
     ParameterResource,
 )
+from aspyre._model._scan import GROUPED
 
 from ._manifest_context import ManifestPublishingContext
 from ._manifest_values import ManifestValues, parameter_value
