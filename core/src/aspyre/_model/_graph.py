@@ -21,7 +21,14 @@ from ._endpoints import EndpointAnnotation, EndpointReference
 from ._exec_limits import ExecLimits, InheritedEnvironment
 from ._names import name_key
 from ._parents import lifecycle_parent, parents_of
-from ._resources import IResource, IResourceWithConnectionString, IResourceWithParent, ParameterResource
+from ._resources import (
+    ContainerResource,
+    ExecutableResource,
+    IResource,
+    IResourceWithConnectionString,
+    IResourceWithParent,
+    ParameterResource,
+)
 from ._scan import GROUPED, ResourceScan, group_annotations, scan_resource, walk_value_references
 from ._urls import ResourceUrlsCallbackAnnotation
 from ._validation import resource_problems
@@ -332,6 +339,10 @@ def validate_model(
     )
 
 
+#: The resources whose own configuration :func:`resource_problems` checks whatever annotations they have.
+_CONFIGURED = (ContainerResource, ExecutableResource)
+
+
 def validate_scanned(
     resources: Sequence[IResource],
     scans: Mapping[int, ResourceScan],
@@ -381,13 +392,16 @@ def validate_scanned(
         groups = annotations._groups
         if groups is not None and annotations._grouped is GROUPED:  # grouped by build(): read directly
             kinds_of = groups.get
+            own = EnvironmentAnnotation in groups or CommandLineArgsAnnotation in groups or isinstance(r, _CONFIGURED)
         else:
             view = annotations._view
             kinds_of = lambda kind, _default, view=view: view(kind)  # noqa: E731
+            own = True
         if scan.connection_problem is not None:
             problem(scan.connection_problem)
-        for text in resource_problems(r, host_limits=host_limits, inherited_environment=inherited, kinds_of=kinds_of):
-            problem(text)
+        if own:  # else nothing of its own to check (a parameter, a connection string...): no values, no process
+            for text in resource_problems(r, host_limits=host_limits, inherited_environment=inherited, kinds_of=kinds_of):
+                problem(text)
         missing: list[IResource] = []
         for dep in scan.dependencies:
             if id(dep) not in ids:
