@@ -65,6 +65,8 @@ def _grouped_kinds(kinds: tuple[type[Any], ...]) -> frozenset[type[Any]]:
 #: ``Annotations._grouped`` before any grouping: one shared object (``frozenset()`` makes a new one each time, a
 #: tracked object per resource for the collector to scan).
 _NO_KINDS: frozenset[type[Any]] = frozenset()
+#: ``Annotations._groups`` of a resource without annotations: one shared dict (the groups are only ever read).
+_NO_GROUPS: dict[type[Any], list[Any]] = {}
 #: ``Annotations._items`` before the first annotation (see ``Annotations.__init__``).
 _NO_ITEMS: tuple[()] = ()
 
@@ -127,6 +129,10 @@ class Annotations:
         """:meth:`_group_by`, with the kinds' table (``_matches(kinds)``) looked up by the caller: once for all the
         resources of a model (a tuple of kinds hashes every one of its items at each lookup)."""
         items = self._items
+        if not items:  # most parameters and connection strings: one shared empty answer
+            self._grouped = table[0]
+            self._groups = _NO_GROUPS
+            return
         count = len(items)
         groups: dict[type[Any], list[Any]] = {}
         grouped, matches = table

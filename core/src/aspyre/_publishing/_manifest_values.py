@@ -94,6 +94,30 @@ class ManifestValues:
     _referenced: dict[str, IResource]
     #: id(parameter) -> (parameter, {format: entry name}), in registration order.
     _formatted: dict[int, tuple[ParameterResource, dict[str, str]]]
+    #: id(value) -> (value, its placeholder), for values met before (the value is kept so that its id stays its own).
+    _placeholders: dict[int, tuple[object, str]]
+
+
+    def _environment(self, resource: IResource, raw: dict[str, object]) -> dict[str, str]:
+        """The manifest form of a computed environment (``compute_environment``), its values tracked."""
+        out: dict[str, str] = {}
+        placeholders = self._placeholders
+        for key, value in raw.items():
+            if type(value) is str:
+                out[key] = value  # a literal: itself, refers to nothing (what expression and track make of it)
+                continue
+            known = placeholders.get(id(value))
+            if known is not None and known[0] is value:
+                out[key] = known[1]  # written (and tracked) before: a parameter, an endpoint used by many
+                continue
+            try:
+                out[key] = text = self.expression(value)
+            except TypeError as exc:
+                exc.add_note(f"(environment variable {key!r} of resource {resource.name!r})")
+                raise
+            self.track(value)
+            placeholders[id(value)] = (value, text)
+        return out
 
     def expression(self, value: object) -> str:
         """The manifest form of ``value``: literals as they are, deferred values as placeholders."""

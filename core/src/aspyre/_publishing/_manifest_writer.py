@@ -438,25 +438,6 @@ class _ManifestWriter(ManifestValues):
     async def environment(self, resource: IResource) -> dict[str, str]:
         return self._environment(resource, await compute_environment(resource, self.execution_context, self.logger))
 
-    def _environment(self, resource: IResource, raw: dict[str, object]) -> dict[str, str]:
-        """The manifest form of a computed environment (``compute_environment``), its values tracked."""
-        out: dict[str, str] = {}
-        placeholders = self._placeholders
-        for key, value in raw.items():
-            known = placeholders.get(id(value))
-            if known is not None and known[0] is value:
-                out[key] = known[1]  # written (and tracked) before: a parameter, an endpoint used by many
-                continue
-            try:
-                out[key] = text = self.expression(value)
-            except TypeError as exc:
-                exc.add_note(f"(environment variable {key!r} of resource {resource.name!r})")
-                raise
-            self.track(value)
-            if type(value) is not str:
-                placeholders[id(value)] = (value, text)
-        return out
-
     async def arguments(self, resource: IResource, *, drop_entry: bool = False) -> list[str]:
         raw = await compute_arguments(resource, self.execution_context, self.logger)
         return self._arguments(resource, raw, drop_entry=drop_entry)
