@@ -431,9 +431,7 @@ class _ManifestWriter(ManifestValues):
             facts = _facts(resource)
         if not facts & _CONNECTION_STRING:
             return None
-        expr = resource.connection_string_expression  # type: ignore[attr-defined]
-        self.track(expr)
-        return self.expression(expr)
+        return self.composed(resource.connection_string_expression)  # type: ignore[attr-defined]
 
     async def environment(self, resource: IResource) -> dict[str, str]:
         return self._environment(resource, await compute_environment(resource, self.execution_context, self.logger))
