@@ -5,16 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import attrs
 import pytest
 
 import aspyre
-from aspyre.annotations import (
-    ContainerImageAnnotation,
-    EnvironmentAnnotation,
-    ReferenceAnnotation,
-    ResourceRelationshipAnnotation,
-)
+from aspyre.annotations import ContainerImageAnnotation, ReferenceAnnotation, ResourceRelationshipAnnotation
 
 
 @pytest.fixture
@@ -114,25 +108,3 @@ def test_resource_classes_answer_isinstance_by_their_hierarchy(tmp_path: Path) -
             return aspyre.ContainerResource
 
     assert isinstance(Proxy(), aspyre.ContainerResource)
-
-
-def test_resources_setting_a_variable_to_the_same_value_share_its_annotation(
-    builder: aspyre.DistributedApplicationBuilder,
-) -> None:
-    pw = builder.add_parameter("pw", secret=True)
-    other = builder.add_parameter("other")
-    api = builder.add_container("api", "img").with_endpoint(target_port=80, name="http")
-    a = builder.add_container("a", "img").with_environment("PW", pw).with_environment("API", api.get_endpoint("http"))
-    b = builder.add_executable("b", "worker").with_environment("PW", pw).with_environment("API", api.get_endpoint("http"))
-    c = builder.add_container("c", "img").with_environment("PW", other).with_environment("SECRET", pw)
-    env_a, env_b, env_c = (r.resource.annotations.all(EnvironmentAnnotation) for r in (a, b, c))
-    assert env_a == env_b == [EnvironmentAnnotation("PW", pw.resource), EnvironmentAnnotation("API", api.get_endpoint("http"))]
-    assert all(x is y for x, y in zip(env_a, env_b, strict=True))
-    # Another value, or another variable, is an annotation of its own.
-    assert env_c == [EnvironmentAnnotation("PW", other.resource), EnvironmentAnnotation("SECRET", pw.resource)]
-    assert env_c[0] is not env_a[0] and env_c[1] is not env_a[0]
-    # Shared, they are still immutable, and each resource keeps its own list of annotations.
-    with pytest.raises(attrs.exceptions.FrozenInstanceError):
-        env_a[0].value = "changed"  # type: ignore[misc]
-    a.with_environment("LATER", "x")
-    assert len(b.resource.annotations.all(EnvironmentAnnotation)) == 2

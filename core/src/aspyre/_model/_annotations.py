@@ -97,9 +97,9 @@ class Annotations:
         items = self._items
         if behavior is MutationBehavior.REPLACE:
             self._items = items = [a for a in items if type(a) is not type(annotation)]
-        if type(items) is list:
+        if items:
             items.append(annotation)
-        else:
+        else:  # none yet (the shared empty tuple), or an empty list: a list of its own
             self._items = [annotation]
         self._groups = None
         return annotation

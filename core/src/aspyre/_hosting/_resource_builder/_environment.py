@@ -140,11 +140,9 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
                 v = _as_value(res, "with_environment", f"the value of environment variable {name!r}", value)
                 if v is target and target.__class__ is type(target) and not isinstance(target, (bool, int, float)):
                     _ITSELF.add(type(target))
-        if type(v) is str:
-            return self.with_annotation(EnvironmentAnnotation(name, v))
-        self._relate_value(v)
-        shared: SharedValues | None = getattr(self._app_builder, "_shared", None)
-        res.annotations.add(EnvironmentAnnotation(name, v) if shared is None else shared.environment(name, v))
+        if type(v) is not str:
+            self._relate_value(v)
+        res.annotations.add(EnvironmentAnnotation(name, v))
         return self
 
     def with_args(self, *args: object) -> Self:

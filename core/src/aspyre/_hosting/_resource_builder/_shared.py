@@ -1,7 +1,7 @@
 """Immutable values the resource builders of one app builder share rather than make again.
 
-A model where each resource refers to a few others would otherwise hold one relationship, one reference annotation,
-one endpoint reference and one environment annotation per use: shared, it holds one per resource (or value) used (fewer objects to make, and for the
+A model where each resource refers to a few others would otherwise hold one relationship, one reference annotation
+and one endpoint reference per use: shared, it holds one per resource used (fewer objects to make, and for the
 cyclic garbage collector to scan while the app host describes its model). Each is immutable and compares by value,
 so sharing shows only to ``is``. The caches hold the resources they are keyed on (through the values), so an
 ``id`` stays its own while cached.
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from aspyre._model._annotations import EnvironmentAnnotation
 from aspyre._model._endpoints import EndpointReference
 from aspyre._model._on_first_use import reference_annotation, relationship_annotation
 from aspyre._model._resources import IResource
@@ -25,13 +24,12 @@ __all__ = ["SharedValues"]
 class SharedValues:
     """One app builder's shared values, by kind or name, then by the ``id`` of the resource they are about."""
 
-    __slots__ = ("_endpoints", "_environment", "_references", "_relationships")
+    __slots__ = ("_endpoints", "_references", "_relationships")
 
     def __init__(self) -> None:
         self._relationships: dict[str, dict[int, ResourceRelationshipAnnotation]] = {}
         self._references: dict[int, ReferenceAnnotation] = {}
         self._endpoints: dict[str, dict[int, EndpointReference]] = {}
-        self._environment: dict[str, dict[int, EnvironmentAnnotation]] = {}
 
     def relationship(self, other: IResource, kind: str) -> ResourceRelationshipAnnotation:
         """``ResourceRelationshipAnnotation(other, kind)``."""
@@ -70,14 +68,3 @@ class SharedValues:
         if ref is None:
             ref = by_resource[id(resource)] = EndpointReference(resource, name)
         return ref
-
-    def environment(self, name: str, value: object) -> EnvironmentAnnotation:
-        """``EnvironmentAnnotation(name, value)`` for a ``value`` that is not a ``str`` (a parameter, an endpoint...):
-        the same variable set to the same value on several resources is one annotation."""
-        by_value = self._environment.get(name)
-        if by_value is None:
-            by_value = self._environment[name] = {}
-        ann = by_value.get(id(value))
-        if ann is None:
-            ann = by_value[id(value)] = EnvironmentAnnotation(name, value)
-        return ann
