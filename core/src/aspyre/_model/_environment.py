@@ -129,11 +129,14 @@ def _connection_variables(
         var = getattr(source, "environment_variable", None) or f"ConnectionStrings__{name}"
         out.append((var, ConnectionStringReference(source, annotation.optional)))
     if flags is _ALL or flags & ReferenceEnvironmentFlags.CONNECTION_PROPERTIES:
-        prefix = f"{encode_env_name(name).upper()}_" if name else ""
-        for prop, value in source.connection_properties():
-            out.append((f"{prefix}{prop.upper()}", value))
-        for extra in source.annotations._view(ConnectionPropertyAnnotation):
-            out.append((f"{prefix}{extra.name.upper()}", extra.value))
+        properties = source.connection_properties()
+        extras = source.annotations._view(ConnectionPropertyAnnotation)
+        if properties or extras:  # the prefix only when there is something to name with it
+            prefix = f"{encode_env_name(name).upper()}_" if name else ""
+            for prop, value in properties:
+                out.append((f"{prefix}{prop.upper()}", value))
+            for extra in extras:
+                out.append((f"{prefix}{extra.name.upper()}", extra.value))
     return out
 
 

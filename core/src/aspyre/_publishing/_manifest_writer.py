@@ -478,7 +478,8 @@ class _ManifestWriter(ManifestValues):
             return dict(cached[1])
         out: dict[str, ManifestBinding] = {}
         ports = self.ports
-        for ep in resource.annotations.all(EndpointAnnotation):
+        used = ports._used
+        for ep in resource.annotations._view(EndpointAnnotation):
             target: int
             port = ep.port
             if ep.target_port is not None:
@@ -488,8 +489,8 @@ class _ManifestWriter(ManifestValues):
             else:
                 target = ports.allocate()
             exposed = port if port is not None else target
-            ports.add_used(exposed)
-            ports.add_used(target)
+            used.add(exposed)  # ports.add_used, inline
+            used.add(target)
             out[ep.name] = ManifestBinding(
                 ep.scheme,
                 _protocol_value(ep.protocol),
