@@ -163,3 +163,25 @@ def test_grouped_lookups_answer_as_a_full_scan_and_forget_at_every_change() -> N
     anns.remove(a)
     assert [t.value for t in anns.all(Tag)] == ["c", "d"]
     assert anns.last(Plain, None) is None
+
+
+def test_collections_that_start_empty_never_share_what_is_added_later() -> None:
+    """An empty collection holds no list of its own until its first annotation (fewer objects per parameter):
+    collections that started empty stay independent, whichever way annotations are added."""
+    first, second, third = Annotations(), Annotations(), Annotations([])
+    first.add(Tag("a"))
+    assert [n.value for n in first.all(Tag)] == ["a"]
+    assert len(second) == 0 and second.all(Tag) == [] and second.last(Tag) is None and not second.has(Tag)
+    second.add(Tag("b"), MutationBehavior.REPLACE)  # the first annotation added with REPLACE
+    third.add(Tag("c"))
+    assert [n.value for n in second.all(Tag)] == ["b"]
+    assert [n.value for n in third.all(Tag)] == ["c"]
+    assert [n.value for n in first.all(Tag)] == ["a"]
+    fourth = Annotations()
+    fourth.remove_all(Tag)
+    fourth.remove(Tag("x"))
+    fourth._group_by((Tag,))  # grouped while empty, then changed: the groups are forgotten
+    assert fourth.all(Tag) == [] and fourth._view(Tag) == ()
+    added = fourth.add(Tag("d"))
+    assert [n.value for n in fourth.all(Tag)] == ["d"] and first.all(Tag)[0].value == "a"
+    assert list(Annotations()) == [] and added in fourth and added not in first

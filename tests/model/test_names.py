@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -167,3 +169,21 @@ def test_endpoint_lookups_are_case_insensitive(builder: aspyre.DistributedApplic
     app = builder.build()
     assert app.model["API"] is api.resource
     assert "Api" in app.model
+
+
+def test_a_name_checked_twice_in_a_row_is_judged_the_same_each_time() -> None:
+    """The last valid name is remembered (a name on its way into the model is checked twice); an invalid one never
+    is, nor is the empty name before any name was checked (in a fresh interpreter: nothing checked yet)."""
+    fresh = "import aspyre.model as m\ntry:\n    m.validate_name('Resource', '')\nexcept ValueError as e:\n    print(e)"
+    out = subprocess.run([sys.executable, "-c", fresh], capture_output=True, text=True, check=True).stdout
+    assert out == "Resource name '' is invalid. Name must be between 1 and 64 characters long.\n"
+    with pytest.raises(aspyre.InvalidNameError, match="between 1 and 64"):
+        aspyre.model.validate_name("Resource", "")
+    name = "".join(["worker-", "1"])  # a string made at run time, as names of large models are
+    assert aspyre.model.validate_name("Resource", name) is name
+    assert aspyre.model.validate_name("Resource", name) is name
+    for bad in ("bad--name", "bad--name", "-x", ""):
+        with pytest.raises(aspyre.InvalidNameError):
+            aspyre.model.validate_name("Resource", bad)
+    with pytest.raises(TypeError):
+        aspyre.model.validate_name("Resource", 5)

@@ -6,15 +6,22 @@ from __future__ import annotations
 
 import gc
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import aspyre
+from aspyre._model._execution import ExecutionContext, Operation
 from aspyre._publishing._manifest import build_manifest
+from aspyre._publishing._manifest_writer import _ManifestWriter
 
 from .helpers import publish, publish_builder
+
+
+def model_context(app_dir: Path) -> ExecutionContext:
+    return ExecutionContext(Operation.PUBLISH, "manifest", app_dir / "out")
 
 
 def describe(builder: aspyre.DistributedApplicationBuilder, n: int) -> None:
@@ -141,3 +148,74 @@ async def test_resources_outside_the_model_that_values_refer_to_are_written_afte
         "CS": "{outside-cs.connectionString}",
         "DEEP": "{outside-a.value}/{outside-b.value}/{outside-c-uri-encoded.value}/{outside-cs.connectionString}",
     }
+
+
+@pytest.mark.anyio
+async def test_resources_written_without_awaiting_read_as_through_the_general_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Resources without callbacks are written without awaiting anything (most of a model); the general, awaited
+    way (callbacks) writes the same entries, in the same order, with the same uri-encoded parameter entries."""
+    texts = []
+    for way in ("now", "awaited"):
+        builder = publish_builder(tmp_path / way)
+        describe(builder, 60)
+        loose = aspyre.ParameterResource("loose", secret=True)  # adopted by build(), written after the model
+        by_hand = aspyre.ReferenceExpression.format("k={k:uri};p={p}", k=loose, p="x")
+        builder.add_connection_string("by-hand", by_hand)
+        worker = builder.add_executable("worker", "acme-worker", "--pw", loose).with_environment("PW", loose)
+        dsn = aspyre.ReferenceExpression.format("{a:uri}@{b}", a=loose, b=builder.get_resource("conn-5"))
+        worker.with_environment("DSN", dsn)
+        if way == "awaited":
+            monkeypatch.setattr(_ManifestWriter, "_write_now", lambda self, resource: False)
+        _, text = await publish(builder)
+        texts.append(text)
+    assert texts[0] == texts[1]
+    resources = json.loads(texts[0])["resources"]
+    names = list(resources)
+    assert names.index("by-hand") < names.index("worker") < names.index("loose") < names.index("loose-uri-encoded")
+    assert names[-1] == "param-56-uri-encoded"  # parameters written before their first uri use: at the end
+    assert resources["worker"]["env"]["DSN"] == "{loose-uri-encoded.value}@{conn-5.connectionString}"
+
+
+def test_composed_values_are_tracked_as_track_then_expression_would(tmp_path: Path) -> None:
+    """``composed`` writes and tracks an expression whose slots are resources or values of one resource in one pass;
+    any expression gives the text, the resources noted (in order) and the uri-encoded entries that ``track`` then
+    ``expression`` give."""
+    builder = publish_builder(tmp_path)
+    pw = builder.add_parameter("pw", secret=True)
+    api = builder.add_container("api", "img").with_endpoint(target_port=80, name="http")
+    model = builder.build().model
+    outside = aspyre.ContainerResource("outside")
+    outside_pw = aspyre.ParameterResource("outside-pw")
+    outside_cs = aspyre.ConnectionStringResource("outside-cs", expression=aspyre.ReferenceExpression.format("x"))
+    host = aspyre.EndpointProperty.HOST
+    expressions = [
+        aspyre.ReferenceExpression.format("{a}:{b}/{c:uri}", a=api.get_endpoint("http").property(host), b=pw, c=pw),
+        aspyre.ReferenceExpression.format(
+            "{o}|{p:uri}|{q}|{cs}",
+            o=aspyre.EndpointReference(outside, "http").property(host),
+            p=outside_pw,
+            q=aspyre.EndpointReference(outside, "http"),
+            cs=aspyre.model.ConnectionStringReference(outside_cs),
+        ),
+        aspyre.ReferenceExpression.format(  # a nested expression: the general way, from its first slot
+            "{a:uri}-{n}-{b:uri}", a=outside_pw, n=aspyre.ReferenceExpression.format("{x:uri}", x=pw), b=pw
+        ),
+        aspyre.ReferenceExpression.format("{e:uri}", e=api.get_endpoint("http")),  # a format on a non-parameter
+        aspyre.ReferenceExpression.format("plain text only"),
+    ]
+    path = tmp_path / "out" / "aspire-manifest.json"
+    one_pass = _ManifestWriter(model, path, model_context(tmp_path), logging.getLogger("test"))
+    two_passes = _ManifestWriter(model, path, model_context(tmp_path), logging.getLogger("test"))
+    for expr in expressions:
+        text = one_pass.composed(expr)
+        two_passes.track(expr)
+        assert text == two_passes.expression(expr)
+        assert list(one_pass._referenced) == list(two_passes._referenced)
+        assert [(p.name, f) for p, f in one_pass._formatted.values()] == [
+            (p.name, f) for p, f in two_passes._formatted.values()
+        ]
+        assert one_pass._names == two_passes._names
+    assert list(one_pass._referenced) == ["outside", "outside-pw", "outside-cs"]
+    assert one_pass.composed(expressions[0]) == "{api.bindings.http.host}:{pw.value}/{pw-uri-encoded.value}"

@@ -291,7 +291,8 @@ class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods,
                 raise TypeError(f"add_resource() needs a resource (name + annotations), got {resource!r}")
             name = validate_name("Resource", resource.name)
         key = name_key(name)
-        existing = self._index_by_key().get(key)
+        by_key = self._by_key if len(self._by_key) == len(self._resources) else self._index_by_key()
+        existing = by_key.get(key)
         if existing is resource:
             raise ValueError(f"Resource {name!r} was already added")
         if existing is not None:
@@ -299,7 +300,7 @@ class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods,
         if isinstance(resource, ParameterResource) and not resource.has_resolver:
             resource.set_resolver(self._parameter_resolver)
         self._resources.append(resource)
-        self._by_key[key] = resource
+        by_key[key] = resource
         return self._resource_builder_type(self, resource)
 
     def _index_by_key(self) -> dict[str, IResource]:

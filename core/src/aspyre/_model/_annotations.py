@@ -65,6 +65,10 @@ def _grouped_kinds(kinds: tuple[type[Any], ...]) -> frozenset[type[Any]]:
 #: ``Annotations._grouped`` before any grouping: one shared object (``frozenset()`` makes a new one each time, a
 #: tracked object per resource for the collector to scan).
 _NO_KINDS: frozenset[type[Any]] = frozenset()
+#: ``Annotations._groups`` of a resource without annotations: one shared dict (the groups are only ever read).
+_NO_GROUPS: dict[type[Any], list[Any]] = {}
+#: ``Annotations._items`` before the first annotation (see ``Annotations.__init__``).
+_NO_ITEMS: tuple[()] = ()
 
 
 class Annotations:
@@ -78,8 +82,11 @@ class Annotations:
 
     __slots__ = ("_grouped", "_groups", "_items")
 
-    def __init__(self, items: Sequence[object] = ()) -> None:
-        self._items: list[object] = list(items)
+    def __init__(self, items: Sequence[object] = _NO_ITEMS) -> None:
+        # No annotations yet: the shared empty tuple, replaced by a list at the first ``add`` (many resources, a
+        # model's parameters and connection strings, never get one: a list each would be an object more per
+        # resource for the cyclic garbage collector to count and scan while the app host describes its model).
+        self._items: list[object] | tuple[()] = _NO_ITEMS if items is _NO_ITEMS else list(items)
         # Set by ``_group_by``: the annotations of some kinds (``_grouped``; only the kinds present are keys),
         # found in one pass; forgotten at every change.
         self._groups: dict[type[Any], list[Any]] | None = None
@@ -87,9 +94,13 @@ class Annotations:
 
     def add(self, annotation: A, behavior: MutationBehavior = MutationBehavior.APPEND) -> A:
         """Add ``annotation``; with ``REPLACE`` first remove every annotation of exactly its type."""
+        items = self._items
         if behavior is MutationBehavior.REPLACE:
-            self._items = [a for a in self._items if type(a) is not type(annotation)]
-        self._items.append(annotation)
+            self._items = items = [a for a in items if type(a) is not type(annotation)]
+        if items:
+            items.append(annotation)
+        else:  # none yet (the shared empty tuple), or an empty list: a list of its own
+            self._items = [annotation]
         self._groups = None
         return annotation
 
@@ -118,6 +129,10 @@ class Annotations:
         """:meth:`_group_by`, with the kinds' table (``_matches(kinds)``) looked up by the caller: once for all the
         resources of a model (a tuple of kinds hashes every one of its items at each lookup)."""
         items = self._items
+        if not items:  # most parameters and connection strings: one shared empty answer
+            self._grouped = table[0]
+            self._groups = _NO_GROUPS
+            return
         count = len(items)
         groups: dict[type[Any], list[Any]] = {}
         grouped, matches = table

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
 
 from aspyre._public import present as _present
@@ -38,9 +38,11 @@ from ._values import VALUE_KINDS, none_value_error, references_of
 
 __all__ = [
     "VALUE_KINDS",
+    "arguments_without_callbacks",
     "compute_arguments",
     "compute_environment",
     "encode_env_name",
+    "environment_without_callbacks",
     "find_referrers",
     "is_secret_value",
     "none_value_error",
@@ -127,11 +129,14 @@ def _connection_variables(
         var = getattr(source, "environment_variable", None) or f"ConnectionStrings__{name}"
         out.append((var, ConnectionStringReference(source, annotation.optional)))
     if flags is _ALL or flags & ReferenceEnvironmentFlags.CONNECTION_PROPERTIES:
-        prefix = f"{encode_env_name(name).upper()}_" if name else ""
-        for prop, value in source.connection_properties():
-            out.append((f"{prefix}{prop.upper()}", value))
-        for extra in source.annotations._view(ConnectionPropertyAnnotation):
-            out.append((f"{prefix}{extra.name.upper()}", extra.value))
+        properties = source.connection_properties()
+        extras = source.annotations._view(ConnectionPropertyAnnotation)
+        if properties or extras:  # the prefix only when there is something to name with it
+            prefix = f"{encode_env_name(name).upper()}_" if name else ""
+            for prop, value in properties:
+                out.append((f"{prefix}{prop.upper()}", value))
+            for extra in extras:
+                out.append((f"{prefix}{extra.name.upper()}", extra.value))
     return out
 
 
@@ -237,15 +242,54 @@ async def compute_environment(
     the variable to leave it out).
     """
     env: dict[str, object] = {}
+    items: list[Any] = list(resource.annotations)  # as they were when the computation started (callbacks may add some)
+    flags, groups = _reference_groups(resource)
+    stop = _fill_environment(resource, items, 0, env, flags, groups)
+    while stop >= 0:  # a callback: it runs here, then the annotations after it
+        await _call(items[stop].callback, EnvironmentCallbackContext(resource, env, execution_context, logger))
+        stop = _fill_environment(resource, items, stop + 1, env, flags, groups)
+    _check_environment(resource, env)
+    return env
+
+
+def environment_without_callbacks(resource: IResource, items: Sequence[object]) -> dict[str, object]:
+    """:func:`compute_environment` of a resource whose annotations (``items``, the resource's own) have no
+    environment callback: nothing to await (the manifest writer, for most resources)."""
+    env: dict[str, object] = {}
+    flags, groups = _reference_groups(resource)
+    if _fill_environment(resource, items, 0, env, flags, groups) >= 0:
+        raise RuntimeError(f"Resource {resource.name!r} has an environment callback: use compute_environment()")
+    _check_environment(resource, env)
+    return env
+
+
+def _reference_groups(
+    resource: IResource,
+) -> tuple[ReferenceEnvironmentFlags, dict[tuple[int, str | None], list[ReferenceAnnotation]]]:
+    """The reference variables to inject, and the service-discovery references by source and service name."""
     flags_ann = resource.annotations.last(ReferenceEnvironmentAnnotation)
     flags = ReferenceEnvironmentFlags.ALL if flags_ann is None else flags_ann.flags
     groups: dict[tuple[int, str | None], list[ReferenceAnnotation]] = {}
     for ref_ann in resource.annotations._view(ReferenceAnnotation):
         if ref_ann.use_service_discovery and _discoverable(ref_ann):
             groups.setdefault(_group_key(ref_ann), []).append(ref_ann)
+    return flags, groups
+
+
+def _fill_environment(
+    resource: IResource,
+    items: Sequence[object],
+    start: int,
+    env: dict[str, object],
+    flags: ReferenceEnvironmentFlags,
+    groups: dict[tuple[int, str | None], list[ReferenceAnnotation]],
+) -> int:
+    """Add what ``items[start:]`` contribute to ``env``, up to the first environment callback: its index (the caller
+    runs it, then goes on after it), or -1 when there is none."""
     table = _ENVIRONMENT_KINDS
     ann: Any
-    for ann in resource.annotations:
+    for i in range(start, len(items)):
+        ann = items[i]
         kinds = table.get(type(ann))
         if kinds is None:
             kinds = _environment_kinds(ann)
@@ -264,12 +308,15 @@ async def compute_environment(
                     for k, v in _endpoint_variables(group, flags, env):
                         env[k] = v
             else:
-                await _call(ann.callback, EnvironmentCallbackContext(resource, env, execution_context, logger))
+                return i
             break
+    return -1
+
+
+def _check_environment(resource: IResource, env: dict[str, object]) -> None:
     for key, value in env.items():
         if value is None:
             raise none_value_error(resource, f"environment variable {key!r}", "set by an environment callback")
-    return env
 
 
 # What an annotation contributes to the arguments, by its type: literal arguments, a callback, or nothing.
@@ -294,20 +341,48 @@ async def compute_arguments(resource: IResource, execution_context: Any = None, 
     args: list[object] = []
     if isinstance(resource, PythonAppResource):
         args.extend(resource.entry_args())
+    items: list[Any] = list(resource.annotations)  # as they were when the computation started (callbacks may add some)
+    stop = _fill_arguments(items, 0, args)
+    while stop >= 0:  # a callback: it runs here, then the annotations after it
+        await _call(items[stop].callback, CommandLineArgsCallbackContext(resource, args, execution_context, logger))
+        stop = _fill_arguments(items, stop + 1, args)
+    _check_arguments(resource, args)
+    return args
+
+
+def arguments_without_callbacks(resource: IResource, items: Sequence[object]) -> list[object]:
+    """:func:`compute_arguments` of a resource whose annotations (``items``, the resource's own) have no arguments
+    callback: nothing to await (the manifest writer, for most resources)."""
+    args: list[object] = []
+    if isinstance(resource, PythonAppResource):
+        args.extend(resource.entry_args())
+    if _fill_arguments(items, 0, args) >= 0:
+        raise RuntimeError(f"Resource {resource.name!r} has an arguments callback: use compute_arguments()")
+    _check_arguments(resource, args)
+    return args
+
+
+def _fill_arguments(items: Sequence[object], start: int, args: list[object]) -> int:
+    """Add the literal arguments of ``items[start:]`` to ``args``, up to the first arguments callback: its index (the
+    caller runs it, then goes on after it), or -1 when there is none."""
     table = _ARGUMENT_KINDS
     ann: Any
-    for ann in resource.annotations:
+    for i in range(start, len(items)):
+        ann = items[i]
         kind = table.get(type(ann))
         if kind is None:
             kind = _argument_kind(ann)
         if kind == _ARGS:
             args.extend(ann.args)
         elif kind == _ARGS_CALLBACK:
-            await _call(ann.callback, CommandLineArgsCallbackContext(resource, args, execution_context, logger))
+            return i
+    return -1
+
+
+def _check_arguments(resource: IResource, args: list[object]) -> None:
     for i, value in enumerate(args, 1):
         if value is None:
             raise none_value_error(resource, f"argument {i}", "set by an arguments callback")
-    return args
 
 
 def _refers_to(value: object, target: object) -> bool:

@@ -21,7 +21,14 @@ from ._endpoints import EndpointAnnotation, EndpointReference
 from ._exec_limits import ExecLimits, InheritedEnvironment
 from ._names import name_key
 from ._parents import lifecycle_parent, parents_of
-from ._resources import IResource, IResourceWithConnectionString, IResourceWithParent, ParameterResource
+from ._resources import (
+    ContainerResource,
+    ExecutableResource,
+    IResource,
+    IResourceWithConnectionString,
+    IResourceWithParent,
+    ParameterResource,
+)
 from ._scan import GROUPED, ResourceScan, group_annotations, scan_resource, walk_value_references
 from ._urls import ResourceUrlsCallbackAnnotation
 from ._validation import resource_problems
@@ -235,7 +242,23 @@ def _find_cycle(nodes: Sequence[IResource], edges: dict[int, list[IResource]]) -
 
 
 def _has_cycle(resources: Sequence[IResource], scans: Mapping[int, ResourceScan], ids: set[int]) -> bool:
-    """Whether the resources' dependencies (within the model) form a cycle: a depth-first search, iterative."""
+    """Whether the resources' dependencies (within the model) form a cycle: a depth-first search, iterative.
+
+    Most models are described in order (a resource is made before those that use it): when every dependency comes
+    earlier in the model's order than its dependant, the dependencies all point backwards and form no cycle. That is
+    checked first, with one lookup per dependency; the search runs only when some dependency comes later.
+    """
+    position = dict(zip(map(id, resources), range(len(resources)), strict=True))
+    where = position.get
+    for i, r in enumerate(resources):
+        for d in scans[id(r)].dependencies:
+            if where(id(d), -1) >= i:  # itself or a later resource (one outside the model: -1, not an edge)
+                break
+        else:
+            continue
+        break
+    else:
+        return False
     done: set[int] = set()
     for root in resources:
         if id(root) in done:
@@ -316,6 +339,10 @@ def validate_model(
     )
 
 
+#: The resources whose own configuration :func:`resource_problems` checks whatever annotations they have.
+_CONFIGURED = (ContainerResource, ExecutableResource)
+
+
 def validate_scanned(
     resources: Sequence[IResource],
     scans: Mapping[int, ResourceScan],
@@ -365,13 +392,16 @@ def validate_scanned(
         groups = annotations._groups
         if groups is not None and annotations._grouped is GROUPED:  # grouped by build(): read directly
             kinds_of = groups.get
+            own = EnvironmentAnnotation in groups or CommandLineArgsAnnotation in groups or isinstance(r, _CONFIGURED)
         else:
             view = annotations._view
             kinds_of = lambda kind, _default, view=view: view(kind)  # noqa: E731
+            own = True
         if scan.connection_problem is not None:
             problem(scan.connection_problem)
-        for text in resource_problems(r, host_limits=host_limits, inherited_environment=inherited, kinds_of=kinds_of):
-            problem(text)
+        if own:  # else nothing of its own to check (a parameter, a connection string...): no values, no process
+            for text in resource_problems(r, host_limits=host_limits, inherited_environment=inherited, kinds_of=kinds_of):
+                problem(text)
         missing: list[IResource] = []
         for dep in scan.dependencies:
             if id(dep) not in ids:

@@ -67,6 +67,9 @@ def _utf16_length(name: str) -> int:
 #: resource, and a name checked twice on its way into the model, are looked up rather than checked again).
 _KNOWN_VALID: set[str] = set()
 _KNOWN_VALID_MAX = 512
+#: The last name found valid (this very string object): ``add_executable`` checks its name, then the resource's
+#: class checks it again (once the memo above is full, every name of a large model would be checked twice).
+_last_valid: list[object] = [object()]  # no name is this object
 
 
 def validate_name(target: str, name: object) -> str:
@@ -83,8 +86,8 @@ def validate_name(target: str, name: object) -> str:
     Raises :class:`InvalidNameError` naming the first rule broken, or :class:`TypeError` when
     ``name`` is not a string.
     """
-    if type(name) is str and name in _KNOWN_VALID:
-        return name  # checked before: endpoint names (``tcp``, ``http``) are checked again and again
+    if type(name) is str and (name is _last_valid[0] or name in _KNOWN_VALID):
+        return name  # checked before: endpoint names (``tcp``, ``http``) again and again, a name on its way in twice
     if (
         type(name) is str
         and 0 < len(name) <= MAX_NAME_LENGTH
@@ -96,6 +99,7 @@ def validate_name(target: str, name: object) -> str:
     ):
         if len(_KNOWN_VALID) < _KNOWN_VALID_MAX:
             _KNOWN_VALID.add(name)
+        _last_valid[0] = name
         return name  # every rule holds (checked at once; the walk below only runs to name the broken one)
     if not isinstance(name, str):
         raise TypeError(f"{target} name must be a str, not {type(name).__name__}")

@@ -170,8 +170,13 @@ def scan_resource(resource: IResource) -> ResourceScan:
     dependencies (parent, waits, references, what the values use) and the endpoints its values use."""
     annotations = resource.annotations
     groups = annotations._groups
+    capabilities = _CAPABILITIES.get(type(resource))
+    if capabilities is None:
+        capabilities = _capabilities(resource)
     kinds_of: Any  # (kind, default) -> the annotations of that kind
     if groups is not None and annotations._grouped is GROUPED:  # grouped by build(): read directly
+        if not groups and not capabilities:  # no annotation it is asked about, no connection string, no parent
+            return ResourceScan([], [], [], None, None)
         kinds_of = groups.get
     else:
         view = annotations._view
@@ -181,9 +186,6 @@ def scan_resource(resource: IResource) -> ResourceScan:
     for a in kinds_of(CommandLineArgsAnnotation, ()):
         values.extend(a.args)
     problem: str | None = None
-    capabilities = _CAPABILITIES.get(type(resource))
-    if capabilities is None:
-        capabilities = _capabilities(resource)
     if capabilities & _WITH_CONNECTION_STRING:
         problem, expression, properties = connection_facts(resource)  # type: ignore[arg-type]
         if problem is None:

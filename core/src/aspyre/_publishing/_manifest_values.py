@@ -16,6 +16,7 @@ from aspyre._model._names import name_key
 from aspyre._model._resources import IResource, ParameterResource
 from aspyre._model._values import (
     ReferenceExpression,
+    _Slot,
     as_value,
     has_references,
 )
@@ -94,6 +95,32 @@ class ManifestValues:
     _referenced: dict[str, IResource]
     #: id(parameter) -> (parameter, {format: entry name}), in registration order.
     _formatted: dict[int, tuple[ParameterResource, dict[str, str]]]
+    #: id(value) -> (value, its placeholder), for values met before (the value is kept so that its id stays its own).
+    _placeholders: dict[int, tuple[object, str]]
+
+
+    def _environment(self, resource: IResource, raw: dict[str, object]) -> dict[str, str]:
+        """The manifest form of a computed environment (``compute_environment``), its values tracked."""
+        out: dict[str, str] = {}
+        placeholders = self._placeholders
+        for key, value in raw.items():
+            if type(value) is str:
+                out[key] = value  # a literal: itself, refers to nothing (what expression and track make of it)
+                continue
+            known = placeholders.get(id(value))
+            if known is not None and known[0] is value:
+                out[key] = known[1]  # written (and tracked) before: a parameter, an endpoint used by many
+                continue
+            composed = type(value) is ReferenceExpression
+            try:
+                out[key] = text = self.composed(value) if composed else self.expression(value)  # type: ignore[arg-type]
+            except TypeError as exc:
+                exc.add_note(f"(environment variable {key!r} of resource {resource.name!r})")
+                raise
+            if not composed:
+                self.track(value)
+            placeholders[id(value)] = (value, text)
+        return out
 
     def expression(self, value: object) -> str:
         """The manifest form of ``value``: literals as they are, deferred values as placeholders."""
@@ -118,6 +145,50 @@ class ManifestValues:
                 out.append(self.expression(part.value))
             return "".join(out)
         return self.expression(as_value(value))  # normalised first (a number, a resource builder...)
+
+    def composed(self, expr: ReferenceExpression) -> str:
+        """``track(expr)`` then ``expression(expr)``: the placeholder text of a composed value, the resources it refers
+        to noted.
+
+        One pass over its parts when each slot holds a resource or a value of one resource (a parameter, an endpoint
+        or one of its properties, a connection string: what most expressions are made of): the formats are
+        registered in slot order, then the resources noted in slot order, as ``track`` does.
+        """
+        if type(expr) is ReferenceExpression:
+            kinds = _TRACK_KINDS
+            out: list[str] = []
+            targets: list[object] = []
+            for part in expr.parts:
+                if type(part) is str:
+                    out.append(part)
+                    continue
+                if type(part) is not _Slot:
+                    break
+                value = part.value
+                kind = kinds.get(type(value))
+                if kind == _RESOURCE:
+                    targets.append(value)
+                elif kind == _REFERENCES:
+                    inner = value.references  # type: ignore[attr-defined]
+                    if not (type(inner) is tuple and len(inner) == 1 and kinds.get(type(inner[0])) == _RESOURCE):
+                        break
+                    targets.append(inner[0])
+                else:
+                    break  # a nested expression, a value met for the first time...: the general way
+                if part.format:
+                    formatted = self._formatted_name(value, part.format)
+                    if formatted is not None:
+                        out.append(f"{{{formatted}.value}}")
+                        continue
+                out.append(self.expression(value))
+            else:
+                model_ids = self._model_ids
+                for target in targets:
+                    if id(target) not in model_ids:
+                        self._note(target)  # type: ignore[arg-type]
+                return "".join(out)
+        self.track(expr)  # the formats registered above are registered again in the same order: nothing changes
+        return self.expression(expr)
 
     def track(self, value: object) -> None:
         """Note the resources ``value`` refers to (written later if they are not in the model)."""

@@ -16,11 +16,21 @@ from pathlib import Path
 from typing import Any
 
 from aspyre._errors import DistributedApplicationException
-from aspyre._model._annotations import ContainerImageAnnotation, ManifestPublishingCallbackAnnotation
+from aspyre._model._annotations import (
+    CommandLineArgsCallbackAnnotation,
+    ContainerImageAnnotation,
+    EnvironmentCallbackAnnotation,
+    ManifestPublishingCallbackAnnotation,
+)
 from aspyre._model._connection_strings import ConnectionStringParameterResource
 from aspyre._model._container_annotations import ContainerMountAnnotation, ContainerMountType, DockerfileBuildAnnotation
 from aspyre._model._endpoints import EndpointAnnotation, _protocol_value
-from aspyre._model._environment import compute_arguments, compute_environment
+from aspyre._model._environment import (
+    arguments_without_callbacks,
+    compute_arguments,
+    compute_environment,
+    environment_without_callbacks,
+)
 from aspyre._model._execution import ExecutionContext
 from aspyre._model._graph import DistributedApplicationModel
 from aspyre._model._names import name_key
@@ -33,6 +43,7 @@ from aspyre._model._resources import (
     IResourceWithConnectionString,
     ParameterResource,
 )
+from aspyre._model._scan import GROUPED
 
 from ._manifest_context import ManifestPublishingContext
 from ._manifest_values import ManifestValues, parameter_value
@@ -128,7 +139,8 @@ class _ManifestWriter(ManifestValues):
         self.logger = logger
         self.ports = _PortAllocator()
         self.entries: dict[str, ManifestResource] = {}
-        self._names: set[str] = {name_key(r.name) for r in model}
+        self._model_keys = frozenset([name_key(r.name) for r in model])
+        self._names: set[str] = set(self._model_keys)
         self._model_ids = {id(r) for r in model}  # the model keeps its resources (and their ids) alive
         self._referenced: dict[str, IResource] = {}
         # id(parameter) -> (parameter, {format: entry name}), in registration order
@@ -142,9 +154,11 @@ class _ManifestWriter(ManifestValues):
 
     # -- the whole model --------------------------------------------------------------------------
     async def write_model(self) -> Manifest:
+        write_now = self._write_now
         for resource in self.model:
-            await self.write_resource(resource)
-        model_keys = {name_key(r.name) for r in self.model}
+            if not write_now(resource):
+                await self.write_resource(resource)
+        model_keys = self._model_keys
         leftovers = [r for key, r in self._referenced.items() if key not in model_keys]
         self._referenced.clear()
         for resource in leftovers:
@@ -162,6 +176,51 @@ class _ManifestWriter(ManifestValues):
             raise
         if entry is None:
             return
+        self._store(resource, entry)
+
+    def _write_now(self, resource: IResource) -> bool:
+        """:meth:`write_resource`, without awaiting anything, for a resource grouped by ``build()`` that has no
+        callback (manifest, environment or arguments) and is of a kind the writer describes itself (most of them);
+        ``False`` (nothing done) for the others."""
+        annotations = resource.annotations
+        groups = annotations._groups
+        if (
+            groups is None
+            or annotations._grouped is not GROUPED
+            or ManifestPublishingCallbackAnnotation in groups
+            or EnvironmentCallbackAnnotation in groups
+            or CommandLineArgsCallbackAnnotation in groups
+        ):
+            return False
+        facts = _FACTS.get(type(resource))
+        if facts is None:
+            facts = _facts(resource)
+        try:
+            if facts & _CONTAINER or (facts & _EXECUTABLE and DockerfileBuildAnnotation in groups):
+                items = annotations._items
+                entry: ManifestResource = self._container(
+                    resource, arguments_without_callbacks(resource, items), environment_without_callbacks(resource, items)
+                )
+            elif facts & _EXECUTABLE:
+                items = annotations._items
+                entry = self._executable(
+                    resource,  # type: ignore[arg-type]
+                    arguments_without_callbacks(resource, items),
+                    environment_without_callbacks(resource, items),
+                )
+            elif facts & _PARAMETER:
+                entry = self.parameter_entry(resource)  # type: ignore[arg-type]
+            elif facts & _CONNECTION_STRING:
+                entry = self.value_entry(resource)  # type: ignore[arg-type]
+            else:
+                return False
+        except Exception as exc:
+            exc.add_note(f"(while writing the manifest entry of resource {resource.name!r})")
+            raise
+        self._store(resource, entry)
+        return True
+
+    def _store(self, resource: IResource, entry: ManifestResource) -> None:
         self.entries[resource.name] = entry
         facts = _FACTS.get(type(resource))
         if facts is None:
@@ -237,6 +296,12 @@ class _ManifestWriter(ManifestValues):
         return ManifestRawResource({"error": UNSUPPORTED_RESOURCE_ERROR})
 
     async def container_entry(self, resource: IResource) -> ManifestContainer:
+        raw_args = await compute_arguments(resource, self.execution_context, self.logger)
+        raw_env = await compute_environment(resource, self.execution_context, self.logger)
+        return self._container(resource, raw_args, raw_env)
+
+    def _container(self, resource: IResource, raw_args: list[object], raw_env: dict[str, object]) -> ManifestContainer:
+        """A container's entry, its arguments and environment computed (values still deferred)."""
         build_ann = resource.annotations.last(DockerfileBuildAnnotation)
         connection_string = self.connection_string(resource)
         build: ManifestBuild | None = None
@@ -252,7 +317,7 @@ class _ManifestWriter(ManifestValues):
                 )
             image = img.full_name
             kind = "container.v0"
-        args = await self.arguments(resource, drop_entry=build_ann is not None)
+        args = self._arguments(resource, raw_args, drop_entry=build_ann is not None)
         bind_mounts: list[ManifestBindMount] = []
         volumes: list[ManifestVolume] = []
         for m in resource.annotations.all(ContainerMountAnnotation):
@@ -266,7 +331,7 @@ class _ManifestWriter(ManifestValues):
                 )
             else:
                 volumes.append(ManifestVolume(name=m.source, target=m.target, read_only=m.read_only))
-        env = await self.environment(resource)
+        env = self._environment(resource, raw_env)
         return ManifestContainer(
             type=kind,
             connection_string=connection_string,
@@ -301,6 +366,14 @@ class _ManifestWriter(ManifestValues):
         )
 
     async def executable_entry(self, resource: ExecutableResource) -> ManifestExecutable:
+        raw_args = await compute_arguments(resource, self.execution_context, self.logger)
+        raw_env = await compute_environment(resource, self.execution_context, self.logger)
+        return self._executable(resource, raw_args, raw_env)
+
+    def _executable(
+        self, resource: ExecutableResource, raw_args: list[object], raw_env: dict[str, object]
+    ) -> ManifestExecutable:
+        """An executable's entry, its arguments and environment computed (values still deferred)."""
         connection_string = self.connection_string(resource)
         if isinstance(resource, PythonAppResource):
             # A deployable command: the interpreter's name, not this machine's venv path.
@@ -309,8 +382,8 @@ class _ManifestWriter(ManifestValues):
                 command = command[:-4]
         else:
             command = resource.command
-        args = await self.arguments(resource)
-        env = await self.environment(resource)
+        args = self._arguments(resource, raw_args)
+        env = self._environment(resource, raw_env)
         return ManifestExecutable(
             connection_string=connection_string,
             working_directory=self.relative_path(resource.working_dir),
@@ -358,31 +431,17 @@ class _ManifestWriter(ManifestValues):
             facts = _facts(resource)
         if not facts & _CONNECTION_STRING:
             return None
-        expr = resource.connection_string_expression  # type: ignore[attr-defined]
-        self.track(expr)
-        return self.expression(expr)
+        return self.composed(resource.connection_string_expression)  # type: ignore[attr-defined]
 
     async def environment(self, resource: IResource) -> dict[str, str]:
-        raw = await compute_environment(resource, self.execution_context, self.logger)
-        out: dict[str, str] = {}
-        placeholders = self._placeholders
-        for key, value in raw.items():
-            known = placeholders.get(id(value))
-            if known is not None and known[0] is value:
-                out[key] = known[1]  # written (and tracked) before: a parameter, an endpoint used by many
-                continue
-            try:
-                out[key] = text = self.expression(value)
-            except TypeError as exc:
-                exc.add_note(f"(environment variable {key!r} of resource {resource.name!r})")
-                raise
-            self.track(value)
-            if type(value) is not str:
-                placeholders[id(value)] = (value, text)
-        return out
+        return self._environment(resource, await compute_environment(resource, self.execution_context, self.logger))
 
     async def arguments(self, resource: IResource, *, drop_entry: bool = False) -> list[str]:
         raw = await compute_arguments(resource, self.execution_context, self.logger)
+        return self._arguments(resource, raw, drop_entry=drop_entry)
+
+    def _arguments(self, resource: IResource, raw: list[object], *, drop_entry: bool = False) -> list[str]:
+        """The manifest form of computed arguments (``compute_arguments``), their values tracked."""
         if isinstance(resource, PythonAppResource):
             entry = resource.entry_args()
             if drop_entry and raw[: len(entry)] == entry:
@@ -419,7 +478,8 @@ class _ManifestWriter(ManifestValues):
             return dict(cached[1])
         out: dict[str, ManifestBinding] = {}
         ports = self.ports
-        for ep in resource.annotations.all(EndpointAnnotation):
+        used = ports._used
+        for ep in resource.annotations._view(EndpointAnnotation):
             target: int
             port = ep.port
             if ep.target_port is not None:
@@ -429,8 +489,8 @@ class _ManifestWriter(ManifestValues):
             else:
                 target = ports.allocate()
             exposed = port if port is not None else target
-            ports.add_used(exposed)
-            ports.add_used(target)
+            used.add(exposed)  # ports.add_used, inline
+            used.add(target)
             out[ep.name] = ManifestBinding(
                 ep.scheme,
                 _protocol_value(ep.protocol),

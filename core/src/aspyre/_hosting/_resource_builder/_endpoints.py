@@ -93,8 +93,8 @@ class EndpointMethods(ResourceBuilderBase[R_co]):
             raise invalid(res, "with_endpoint", f"{protocol!r} is not a protocol; use one of {choices}") from None
         scheme = (scheme or _protocol_value(protocol)).lower()
         ep_name = validate_name("Endpoint", name or scheme)
-        for existing in res.annotations.all(EndpointAnnotation):
-            if name_key(existing.name) == name_key(ep_name):
+        for existing in res.annotations._items:  # read in place (``all`` would copy them first)
+            if isinstance(existing, EndpointAnnotation) and name_key(existing.name) == name_key(ep_name):
                 raise ValueError(
                     f"Endpoint with name {ep_name!r} already exists on resource {res.name!r}. "
                     "Endpoint names are case-insensitive; pass name= to add another one."
@@ -131,7 +131,8 @@ class EndpointMethods(ResourceBuilderBase[R_co]):
             tls_enabled=scheme == "https",
             env=env,
         )
-        return self.with_annotation(ann)
+        res.annotations.add(ann)
+        return self
 
     def with_http_endpoint(
         self,

@@ -142,7 +142,8 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
                     _ITSELF.add(type(target))
         if type(v) is not str:
             self._relate_value(v)
-        return self.with_annotation(EnvironmentAnnotation(name, v))
+        res.annotations.add(EnvironmentAnnotation(name, v))
+        return self
 
     def with_args(self, *args: object) -> Self:
         """Append arguments (literals or values), or ``with_args(callback)`` to edit the list.
@@ -160,8 +161,12 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
         ):
             callback = cast("Callable[[CommandLineArgsCallbackContext], Awaitable[None] | None]", args[0])
             return self.with_annotation(CommandLineArgsCallbackAnnotation(callback))
-        if all(type(a) is str for a in args):  # literals only: nothing to check, nothing to relate
-            return self.with_annotation(CommandLineArgsAnnotation(args))
+        for a in args:
+            if type(a) is not str:
+                break
+        else:  # literals only: nothing to check, nothing to relate
+            res.annotations.add(CommandLineArgsAnnotation(args))
+            return self
         values = tuple(_as_value(res, "with_args", f"argument {i}", a) for i, a in enumerate(args, 1))
         self._relate_values(*values)
         return self.with_annotation(CommandLineArgsAnnotation(values))
@@ -283,7 +288,8 @@ class EnvironmentMethods(ResourceBuilderBase[R_co]):
         self._relate(target, KnownRelationshipTypes.REFERENCE)
         shared: SharedValues | None = getattr(self._app_builder, "_shared", None)
         if shared is not None and connection_name is None and not optional and service_name is None:
-            return self.with_annotation(shared.reference(target, has_connection_string, has_service_discovery))
+            res.annotations.add(shared.reference(target, has_connection_string, has_service_discovery))
+            return self
         return self.with_annotation(
             reference_annotation()(
                 target,
