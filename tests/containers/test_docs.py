@@ -36,6 +36,7 @@ EXAMPLES = [
     ("containers.md", "build_example.py", True),
     ("containers.md", "files_example.py", True),
     ("containers.md", "network_example.py", True),
+    ("containers.md", "restart_example.py", True),
     ("running.md", "replicas_example.py", False),
     ("running.md", "external_example.py", False),
 ]

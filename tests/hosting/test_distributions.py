@@ -22,6 +22,16 @@ def project_id(path: Path) -> str:
     return path.relative_to(ROOT).as_posix()
 
 
+def run(args: list[str], *, env: dict[str, str] | None = None, timeout: float) -> str:
+    """Run a step of the test; a failure shows the step's own output (a bare CalledProcessError says nothing)."""
+    proc = subprocess.run(args, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    assert proc.returncode == 0, (
+        f"{' '.join(args[:4])} ... exited with {proc.returncode}\n"
+        f"--- stdout\n{proc.stdout[-3000:]}\n--- stderr\n{proc.stderr[-3000:]}"
+    )
+    return proc.stdout
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("project", PROJECTS, ids=project_id)
 def test_wheel_builds_and_installs_alone(project: Path, tmp_path: Path) -> None:
@@ -34,12 +44,7 @@ def test_wheel_builds_and_installs_alone(project: Path, tmp_path: Path) -> None:
 
     # Build (offline: the build backend comes from this environment).
     dist = tmp_path / "dist"
-    subprocess.run(
-        [PYTHON, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), str(project)],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+    run([PYTHON, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), str(project)], timeout=300)
     (wheel,) = dist.glob("*.whl")
     with zipfile.ZipFile(wheel) as zf:
         names = zf.namelist()
@@ -69,10 +74,8 @@ def test_wheel_builds_and_installs_alone(project: Path, tmp_path: Path) -> None:
 
     # Install only this wheel, without its dependencies, and use it from there.
     target = tmp_path / "site"
-    subprocess.run(
+    run(
         [PYTHON, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", "--target", str(target), str(wheel)],
-        check=True,
-        capture_output=True,
         timeout=300,
     )
     code = f"""
@@ -87,8 +90,7 @@ for ep in dist.entry_points:
 print(json.dumps({{"file": mod.__file__, "dist": str(dist.locate_file("")), "eps": eps, "resolved": resolved}}))
 """
     env = dict(os.environ, PYTHONPATH=str(target))
-    out = subprocess.run([PYTHON, "-c", code], env=env, capture_output=True, text=True, check=True, timeout=120)
-    result = json.loads(out.stdout)
+    result = json.loads(run([PYTHON, "-c", code], env=env, timeout=120))
     assert Path(result["file"]).is_relative_to(target)
     assert Path(result["dist"]) == target
     expected = sorted(

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import anyio
+import anyio.lowlevel
 import attrs
 import pytest
 
@@ -92,3 +93,60 @@ async def test_an_inherited_check_runs_when_the_parent_did_not_report_during_the
     # (or had, and then its report is the same call): either way the child's report is a real result.
     assert all(r.status is aspyre.HealthStatus.HEALTHY for r in snap.health_reports)
     assert "server" in calls
+
+
+async def test_a_child_is_never_healthy_before_its_parent_reported_healthy(tmp_path: Path) -> None:
+    """A call of the parent's check made for the child would pass while the parent's own rounds still fail
+    (a server whose check creates what the child needs): the child waits for the parent's healthy report."""
+    b = aspyre.DistributedApplication.create_builder([], app_host_path=tmp_path / "apphost.py")
+    release = anyio.Event()
+    parent_failures = 0
+
+    async def parent_check(ctx: aspyre.HealthCheckContext) -> aspyre.HealthCheckResult:
+        nonlocal parent_failures
+        assert ctx.resource is not None
+        if ctx.resource.name == "server" and not release.is_set():
+            parent_failures += 1
+            return aspyre.HealthCheckResult.unhealthy("server not ready")
+        return aspyre.HealthCheckResult.healthy(f"ok for {ctx.resource.name}")
+
+    server = b.add_executable("server", PY, "-c", "import time; time.sleep(60)").with_health_check(
+        "server_ok", parent_check
+    )
+    b.add_resource(Child("child", parent=server.resource)).with_health_check("child_ok", lambda ctx: True)
+    app = b.build()
+    published: list[tuple[str, aspyre.ResourceSnapshot]] = []
+    child_rounds = anyio.Event()
+
+    def healthy(s: aspyre.ResourceSnapshot) -> bool:
+        return bool(s.health_reports) and all(r.status is aspyre.HealthStatus.HEALTHY for r in s.health_reports)
+
+    async def record() -> None:
+        async for update in app.resource_notifications.watch():
+            published.append((update.resource.name, update.snapshot))
+            rounds = [s for n, s in published if n == "child" and s.health_reports and s.health_reports[0].status]
+            if len(rounds) >= 20 or any(map(healthy, rounds)):  # (healthy: the defect this test is for)
+                child_rounds.set()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(record)
+        await anyio.lowlevel.checkpoint()  # the recorder subscribes (asyncio runs tasks in order)
+        async with app:
+            with anyio.fail_after(60):
+                # The child's own check passes in each of these rounds; the parent's still fail.
+                await child_rounds.wait()
+                release.set()
+                await app.resource_notifications.wait_for_resource_healthy("child")
+                await app.resource_notifications.wait_for_resource_healthy("server")
+        tg.cancel_scope.cancel()
+
+    for name in ("server", "child"):
+        versions = [s.version for n, s in published if n == name]
+        assert versions == list(range(versions[0], versions[0] + len(versions))) and versions[0] == 1, (name, versions)
+
+    first_server = next(i for i, (n, s) in enumerate(published) if n == "server" and healthy(s))
+    first_child = next(i for i, (n, s) in enumerate(published) if n == "child" and healthy(s))
+    assert parent_failures >= 2
+    assert first_server < first_child, [
+        (n, [(r.name, r.status) for r in s.health_reports]) for n, s in published if s.health_reports
+    ]

@@ -42,7 +42,7 @@ def expected_lines(script: str) -> list[str]:
 
 
 def test_the_page_has_its_examples() -> None:
-    assert [name for name, _ in examples()] == ["versions.py", "hooks.py", "conflicts.py", "lazy_types.py", "plugin_cache.py", "switch_off.py"]
+    assert [name for name, _ in examples()] == ["versions.py", "hooks.py", "conflicts.py", "lazy_types.py", "lazy_exports.py", "plugin_cache.py", "switch_off.py"]
 
 
 @pytest.mark.parametrize(("name", "script"), examples(), ids=[name for name, _ in examples()])

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import psycopg
 import pytest
 
@@ -113,8 +114,9 @@ async def test_dependents_start_once_the_database_exists(app_host: Path) -> None
 
 async def test_databases_exist_when_the_server_is_reported_healthy(app_host: Path) -> None:
     """The server's first successful check creates its databases on the connection it just opened: a
-    resource-ready handler of the server (subscribed before the integration's own) finds them, and the
-    database is healthy with the server's report of that check, not after a round of its own."""
+    resource-ready handler of the server (subscribed before the integration's own) finds them. The
+    database is reported healthy only after that report of the server, with a report of the server's
+    check made no earlier (every snapshot the app publishes is recorded, in order)."""
     builder = new_builder(app_host)
     seen: dict[str, object] = {}
     handled = anyio.Event()
@@ -145,22 +147,50 @@ async def test_databases_exist_when_the_server_is_reported_healthy(app_host: Pat
     pg = builder.add_postgres("pg")
     pg.add_database("appdb")
     app = builder.build()
-    async with app:
-        await wait_healthy(app, "appdb")
-        with anyio.fail_after(GUARD):
-            await handled.wait()
-        assert seen.get("appdb") == "appdb", seen
-        assert "Created database 'appdb'" in logs(app, "pg")
-        assert logs(app, "pg").count("Created database") == 1
-        db_snapshot = app.resource_notifications.get_snapshot("appdb")
-        assert db_snapshot is not None
-        inherited = next(r for r in db_snapshot.health_reports if r.name == "pg_check")
-        server_reports = seen["pg_report"]
-        assert isinstance(server_reports, tuple)
-        (server_report,) = server_reports
-        # The database's round took the server's own report (same call), rather than running the check again.
-        assert inherited.last_run_at == server_report.last_run_at
-        assert inherited.description == server_report.description
+    published: list[tuple[str, aspyre.ResourceSnapshot]] = []
+
+    async def record() -> None:
+        async for update in app.resource_notifications.watch():
+            if update.resource.name in ("pg", "appdb"):
+                published.append((update.resource.name, update.snapshot))
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(record)
+        await anyio.lowlevel.checkpoint()  # the recorder subscribes before the app starts (tasks run in order)
+        async with app:
+            await wait_healthy(app, "appdb")
+            with anyio.fail_after(GUARD):
+                await handled.wait()
+            pg_log = logs(app, "pg")
+        tg.cancel_scope.cancel()
+    assert seen.get("appdb") == "appdb", seen
+    assert "Created database 'appdb'" in pg_log
+    assert pg_log.count("Created database") == 1
+    for name in ("pg", "appdb"):  # every snapshot of both was recorded
+        versions = [s.version for n, s in published if n == name]
+        assert versions == list(range(1, len(versions) + 1)), (name, versions)
+
+    def report(s: aspyre.ResourceSnapshot, key: str) -> aspyre.model.HealthReportSnapshot | None:
+        return next((r for r in s.health_reports if r.name == key), None)
+
+    def healthy(s: aspyre.ResourceSnapshot) -> bool:
+        return bool(s.health_reports) and all(r.status is aspyre.HealthStatus.HEALTHY for r in s.health_reports)
+
+    first_pg = next(i for i, (n, s) in enumerate(published) if n == "pg" and healthy(s))
+    first_db = next(i for i, (n, s) in enumerate(published) if n == "appdb" and healthy(s))
+    assert first_pg < first_db, [(n, [(r.name, r.status) for r in s.health_reports]) for n, s in published]
+    server_report = report(published[first_pg][1], "pg_check")
+    db_snapshot = published[first_db][1]
+    assert {r.name for r in db_snapshot.health_reports} == {"appdb_check", "pg_check"}
+    inherited = report(db_snapshot, "pg_check")
+    assert server_report is not None and inherited is not None
+    assert server_report.last_run_at is not None and inherited.last_run_at is not None
+    # The server's check that created the database, or a later one: never a report from before it existed.
+    assert inherited.last_run_at >= server_report.last_run_at
+    # The ready handler saw the server's healthy report.
+    pg_reports = seen["pg_report"]
+    assert isinstance(pg_reports, tuple)
+    assert [r.status for r in pg_reports] == [aspyre.HealthStatus.HEALTHY]
 
 
 CHECK_PARTS = """

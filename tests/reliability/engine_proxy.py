@@ -2,7 +2,9 @@
 
 ``DOCKER_HOST=unix://<proxy.path>`` points an app host at it. :meth:`EngineProxy.lose` is the engine
 going away (every connection dropped, new ones refused); :meth:`EngineProxy.restore` is it coming back.
-The shared dockerd itself is never touched.
+*latency* (seconds) holds every chunk a client sends for that long before it reaches the engine: a remote
+engine's round trip (ssh, tcp), so that polling the engine is as slow as it is there. The shared dockerd itself
+is never touched.
 """
 
 from __future__ import annotations
@@ -12,14 +14,17 @@ import os
 import selectors
 import socket
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 ENGINE_SOCKET = "/var/run/docker.sock"
 
 
 class EngineProxy:
-    def __init__(self, path: Path, engine: str = ENGINE_SOCKET) -> None:
+    def __init__(self, path: Path, engine: str = ENGINE_SOCKET, *, latency: float = 0.0) -> None:
         self.path = path
+        self.latency = latency
         self.engine = engine
         self._lock = threading.Lock()
         self._listener: socket.socket | None = None
@@ -27,6 +32,11 @@ class EngineProxy:
         self._stop = threading.Event()
         #: Connections accepted so far (a reconnecting client shows up here).
         self.accepted = 0
+        #: The request lines clients sent (``GET /v1.41/containers/.../logs?... HTTP/1.1``), in order.
+        self.requests: list[str] = []
+        #: Answers some requests in the engine's place: called with each chunk a client sends (a request without a
+        #: body comes in one); bytes it returns go back to the client instead of the chunk going to the engine.
+        self.answer: Callable[[bytes], bytes | None] | None = None
 
     @property
     def docker_host(self) -> str:
@@ -68,6 +78,11 @@ class EngineProxy:
                 s.close()
         # The file stays: connecting to it is refused (ECONNREFUSED), as with a stopped engine.
 
+    def _record(self, data: bytes) -> None:
+        lines = [x.decode("latin-1") for x in data.split(b"\r\n") if x.endswith(b" HTTP/1.1")]
+        with self._lock:
+            self.requests.extend(lines)
+
     # -- the threads
     def _accept(self, listener: socket.socket) -> None:
         while True:
@@ -102,6 +117,14 @@ class EngineProxy:
                     data = src.recv(65536)
                     if not data:
                         return
+                    if src is a:
+                        self._record(data)
+                        reply = self.answer(data) if self.answer is not None else None
+                        if reply is not None:
+                            a.sendall(reply)
+                            continue
+                        if self.latency:
+                            time.sleep(self.latency)  # client to engine: the way there of a remote engine's round trip
                     key.data.sendall(data)
         except (OSError, ValueError):
             return

@@ -26,6 +26,8 @@ OK = SNIPPETS / "builders_ok.py"
 WRONG = SNIPPETS / "builders_wrong.py"
 #: Every ``app`` a plugin sees is typed (``aspyre.events.App``), and a built app is one.
 APP = SNIPPETS / "app_ok.py"
+#: Names aspyre-redis and aspyre-postgres export on first use: typed, and a misspelt one is an error.
+LAZY = SNIPPETS / "lazy_names.py"
 BIN = Path(sys.executable).parent
 
 
@@ -48,6 +50,7 @@ def mypy_errors() -> dict[str, set[int]]:
             str(OK),
             str(WRONG),
             str(APP),
+            str(LAZY),
         ],
         cwd=ROOT,
         capture_output=True,
@@ -55,7 +58,7 @@ def mypy_errors() -> dict[str, set[int]]:
         timeout=600,
     )
     assert proc.returncode in (0, 1), proc.stdout + proc.stderr  # 2: mypy itself failed
-    found: dict[str, set[int]] = {OK.name: set(), WRONG.name: set(), APP.name: set()}
+    found: dict[str, set[int]] = {OK.name: set(), WRONG.name: set(), APP.name: set(), LAZY.name: set()}
     for m in re.finditer(r"^(?P<file>[^\s:]+):(?P<line>\d+):\d+: error:", proc.stdout, re.MULTILINE):
         found.setdefault(Path(m["file"]).name, set()).add(int(m["line"]))
     return found
@@ -66,11 +69,15 @@ def pyright_errors() -> dict[str, set[int]]:
     exe = BIN / "basedpyright"
     assert exe.exists(), f"{exe} is missing: basedpyright is a development requirement (scripts/setup installs it)"
     proc = subprocess.run(
-        [str(exe), "--outputjson", str(OK), str(WRONG), str(APP)], cwd=ROOT, capture_output=True, text=True, timeout=600
+        [str(exe), "--outputjson", str(OK), str(WRONG), str(APP), str(LAZY)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert proc.returncode in (0, 1), proc.stdout + proc.stderr
     report = json.loads(proc.stdout)
-    found: dict[str, set[int]] = {OK.name: set(), WRONG.name: set(), APP.name: set()}
+    found: dict[str, set[int]] = {OK.name: set(), WRONG.name: set(), APP.name: set(), LAZY.name: set()}
     for d in report["generalDiagnostics"]:
         if d["severity"] == "error":
             found.setdefault(Path(d["file"]).name, set()).add(d["range"]["start"]["line"] + 1)
@@ -101,6 +108,23 @@ def test_container_only_methods_are_errors_on_other_builders(
     wrong = marked_lines(WRONG)
     assert len(wrong) >= 7, "the snippet lost its wrong lines"
     assert checked[checker][WRONG.name] == wrong
+
+
+@pytest.mark.parametrize("checker", ["mypy", "pyright"])
+def test_names_exported_on_first_use_are_typed_and_misspelt_ones_are_errors(
+    checked: dict[str, dict[str, set[int]]], checker: str
+) -> None:
+    assert len(marked_lines(LAZY)) == 2
+    assert checked[checker][LAZY.name] == marked_lines(LAZY)
+
+
+def test_names_exported_on_first_use_resolve_and_misspelt_ones_raise_at_run_time() -> None:
+    namespace: dict[str, object] = {}
+    exec(compile(LAZY.read_text(encoding="utf-8"), str(LAZY), "exec"), namespace)
+    check = namespace["check"]
+    assert callable(check)
+    with pytest.raises(AttributeError, match=r"^module 'aspyre_redis' has no attribute 'with_redis_comander'$"):
+        check()
 
 
 def test_the_snippet_marker_is_read() -> None:

@@ -12,7 +12,7 @@ import sys
 import types
 from collections.abc import Callable, Iterable, Mapping
 
-__all__ = ["lazy_names", "present", "present_top_level"]
+__all__ = ["lazy_exports", "present", "present_top_level"]
 
 
 def present(
@@ -27,7 +27,7 @@ def present(
     Only objects defined in aspyre's private modules are touched. With ``resolve_types``, attrs
     classes get their string annotations resolved first, while the defining module is still the one
     their names live in (needed for classes that cattrs structures: it resolves annotations through
-    ``__module__``). A private module whose names a public module imports on first use (:func:`lazy_names`)
+    ``__module__``). A private module whose names a public module imports on first use (:func:`lazy_exports`)
     presents them itself, naming them in ``names``.
     """
     chosen = namespace["__all__"] if names is None else names
@@ -50,7 +50,7 @@ def _present_names(
     namespace: Mapping[str, object], names: list[str], module: str, *, resolve_types: bool = False
 ) -> None:
     for name in names:
-        obj = namespace.get(name)  # absent: imported on first use (lazy_names), presented by its own module
+        obj = namespace.get(name)  # absent: imported on first use (lazy_exports), presented by its own module
         if not isinstance(obj, (type, types.FunctionType)):
             continue
         if not str(getattr(obj, "__module__", "")).startswith("aspyre._"):
@@ -63,24 +63,50 @@ def _present_names(
         obj.__module__ = module
 
 
-def lazy_names(module: str, lazy: Mapping[str, str]) -> tuple[Callable[[str], object], Callable[[], list[str]]]:
-    """``__getattr__`` and ``__dir__`` for public module ``module`` whose names in ``lazy`` (name -> the
-    private module defining it, relative to ``aspyre``) are imported on first use and kept in its namespace.
+def lazy_exports(module: str, names: Mapping[str, str]) -> tuple[Callable[[str], object], Callable[[], list[str]]]:
+    """``__getattr__`` and ``__dir__`` for module ``module`` (PEP 562): each name in ``names`` is imported from the
+    module mapped to it the first time it is read, then kept in ``module``'s namespace (later reads cost nothing).
 
-    Such a private module presents its public names itself (calls :func:`present` when it runs), so they report
-    ``module`` however they were first reached.
+    Call it at the end of the module it serves, as ``__getattr__, __dir__ = lazy_exports(__name__, {...})``; a
+    module in ``names`` is relative (``".module"``, to ``module``'s package, as a ``from .module import`` in it
+    would be) or absolute. Name them in ``__all__`` too (``from module import *`` and ``aspyre stubs`` read it),
+    and import them under ``if TYPE_CHECKING:`` for type checkers. Reading a name that is neither defined nor
+    in ``names`` raises :class:`AttributeError` naming ``module``; one whose module does not define it names
+    both; an error importing that module propagates, with a note naming the name and ``module``.
+    See ``docs/writing-an-integration.md``.
     """
-    namespace = sys.modules[module].__dict__
+    target = sys.modules.get(module)
+    if target is None:
+        raise ValueError(
+            f"lazy_exports({module!r}, ...): no module {module!r} is being imported; pass the __name__ of the "
+            "module whose names these are, from that module"
+        )
+    namespace = target.__dict__
+    package = target.__package__
+    where_of = dict(names)
 
     def __getattr__(name: str) -> object:
-        where = lazy.get(name)
+        where = where_of.get(name)
         if where is None:
-            raise AttributeError(f"module {module!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(where, "aspyre"), name)
+            raise AttributeError(f"module {module!r} has no attribute {name!r}", name=name, obj=target)
+        try:
+            source = importlib.import_module(where, package)
+        except ImportError as exc:
+            exc.add_note(f"(importing {where!r} for {module}.{name}, which it exports on first use)")
+            raise
+        try:
+            value = getattr(source, name)
+        except AttributeError:
+            raise AttributeError(
+                f"module {module!r} has no attribute {name!r}: it exports it from {source.__name__!r} on "
+                "first use, which does not define it",
+                name=name,
+                obj=target,
+            ) from None
         namespace[name] = value
         return value
 
     def __dir__() -> list[str]:
-        return sorted({*namespace, *namespace["__all__"]})
+        return sorted({*namespace, *namespace.get("__all__", ()), *where_of})
 
     return __getattr__, __dir__

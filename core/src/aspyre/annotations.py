@@ -22,7 +22,7 @@ from ._model._annotations import (
 )
 from ._model._deployment import CommandProbeAnnotation, ProbeAnnotation, ProbeType
 from ._model._endpoints import EndpointAnnotation
-from ._public import lazy_names as _lazy_names
+from ._public import lazy_exports as _lazy_exports
 from ._public import present as _present
 
 if _TYPE_CHECKING:
@@ -163,4 +163,4 @@ _LAZY: dict[str, str] = {
 }
 
 _present(globals(), __name__)
-__getattr__, __dir__ = _lazy_names(__name__, _LAZY)
+__getattr__, __dir__ = _lazy_exports(__name__, _LAZY)

@@ -20,7 +20,7 @@ from ._model._values import (
     ValueWithReferences,
     resolve_value,
 )
-from ._public import lazy_names as _lazy_names
+from ._public import lazy_exports as _lazy_exports
 from ._public import present as _present
 
 if _TYPE_CHECKING:
@@ -109,4 +109,4 @@ _LAZY: dict[str, str] = {
 }
 
 _present(globals(), __name__)
-__getattr__, __dir__ = _lazy_names(__name__, _LAZY)
+__getattr__, __dir__ = _lazy_exports(__name__, _LAZY)

@@ -31,7 +31,7 @@ from ._plugins import (
     registry,
     resource_extension,
 )
-from ._public import lazy_names as _lazy_names
+from ._public import lazy_exports
 from ._public import present as _present
 from ._version import API_VERSION
 
@@ -58,6 +58,7 @@ __all__ = [
     "exclude_from_manifest_if_unused",
     "hookimpl",
     "hookspec",
+    "lazy_exports",
     "parse_image",
     "registry",
     "resource_extension",
@@ -68,4 +69,4 @@ __all__ = [
 _LAZY: dict[str, str] = dict.fromkeys(["PluginProblem", "check_plugins"], "._hosting._plugin_check")
 
 _present(globals(), __name__)
-__getattr__, __dir__ = _lazy_names(__name__, _LAZY)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

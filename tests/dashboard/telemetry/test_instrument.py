@@ -10,12 +10,14 @@ PyPI the test skips, and fails instead under ``ASPYRE_REQUIRE_DOCKER=1`` (CI, wh
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import os
 import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import venv
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,14 +35,38 @@ REQUIRE = os.environ.get("ASPYRE_REQUIRE_DOCKER") == "1"
 
 
 def instrumented_venv() -> Path:
-    """A virtual environment with ``opentelemetry-instrument`` (made once per instrumentation version)."""
+    """A virtual environment with ``opentelemetry-instrument`` (made once per instrumentation version).
+
+    Test sessions running at once in one checkout may all find it missing: each builds its own in a directory of
+    its own and renames it into place; the first rename wins, the others discard theirs and use it.
+    """
     version = importlib.metadata.version("opentelemetry-semantic-conventions")  # 0.NNbN, as the instrumentations
     target = ROOT / ".venv" / "aspyre-tests" / f"otel-instrument-{version}"
     if (target / "bin" / "opentelemetry-instrument").exists():
         return target
-    building = target.with_name(target.name + ".building")
-    shutil.rmtree(building, ignore_errors=True)
-    venv.EnvBuilder(with_pip=False, symlinks=True).create(building)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix=f"{target.name}.building-", dir=target.parent))
+    building.chmod(0o755)  # as a directory made by mkdir (mkdtemp makes it private)
+    aside = building.with_name(f"{building.name}.broken")
+    try:
+        _build_instrumented_venv(building, target, version)
+        if target.exists() and not (target / "bin" / "opentelemetry-instrument").exists():
+            with contextlib.suppress(OSError):  # an unfinished one (an interrupted run): moved aside, then removed
+                target.rename(aside)
+        try:
+            building.rename(target)
+        except OSError:  # another session's is in place already (a non-empty directory is never replaced)
+            if not (target / "bin" / "opentelemetry-instrument").exists():
+                raise
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
+        shutil.rmtree(aside, ignore_errors=True)
+    return target
+
+
+def _build_instrumented_venv(building: Path, target: Path, version: str) -> None:
+    """The environment :func:`instrumented_venv` renames to ``target``, made in ``building``."""
+    venv.EnvBuilder(with_pip=False, symlinks=True, clear=True).create(building)
     purelib = subprocess.run(
         [str(building / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
         check=True, capture_output=True, text=True,
@@ -58,9 +84,6 @@ def instrumented_venv() -> Path:
     for script in (building / "bin").iterdir():
         if script.is_file() and not script.is_symlink() and script.read_bytes().startswith(b"#!"):
             script.write_text(script.read_text().replace(str(building), str(target)))
-    shutil.rmtree(target, ignore_errors=True)
-    building.rename(target)
-    return target
 
 
 @pytest.fixture(scope="module")

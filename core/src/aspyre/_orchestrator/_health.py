@@ -153,20 +153,30 @@ class HealthRound:
     done: anyio.Event = attrs.field(factory=anyio.Event)
 
 
-def _fresh_report(
+def _owner_report(
     owner: IResource,
     key: str,
     since: dt.datetime,
     get_snapshot: Callable[[IResource], ResourceSnapshot | None],
 ) -> HealthReportSnapshot | None:
-    """*owner*'s own report of check *key*, if that check began at *since* or later (else ``None``)."""
+    """*owner*'s published report of check *key* for a child's round (``None``: the child runs the check).
+
+    A report that began at *since* or later is taken as it is. So is any report that is not healthy: the
+    child is not healthy before its ancestor reported so (the ancestor's own monitor re-checks soon, as it
+    re-checks every unhealthy resource). Only a healthy report older than *since* is confirmed by running
+    the check again; so is a check whose owner is not Running (it has no monitor of its own then).
+    """
     snap = get_snapshot(owner)
     if snap is None or snap.state_text != KnownResourceStates.RUNNING:
         return None
     for report in snap.health_reports:
-        if report.name == key and report.status is not None and report.last_run_at is not None:
-            return report if report.last_run_at >= since else None
-    return None
+        if report.name == key:
+            if report.status is None or report.last_run_at is None:
+                return HealthReportSnapshot(key, None)  # the owner's first round is still to come
+            if report.status is not HealthStatus.HEALTHY or report.last_run_at >= since:
+                return report
+            return None
+    return HealthReportSnapshot(key, None)
 
 
 async def _inherited_report(
@@ -177,13 +187,14 @@ async def _inherited_report(
     rounds: dict[int, HealthRound],
     time_limit: float,
 ) -> HealthReportSnapshot | None:
-    """The owner's report of *key* from a round of its own that began during ours (waiting for that round
-    to end if it is under way); ``None`` when it had none."""
+    """The owner's report of *key* (see :func:`_owner_report`), after its round under way if it has one:
+    that round's report is as fresh as a call made now, and it is published before the child's."""
     current = rounds.get(id(owner))
-    if current is not None and current.began >= since and not current.done.is_set():
+    if current is not None and not current.done.is_set():
+        since = min(since, current.began)
         with anyio.move_on_after(time_limit):
             await current.done.wait()
-    return _fresh_report(owner, key, since, get_snapshot)
+    return _owner_report(owner, key, since, get_snapshot)
 
 
 async def _run_round(
@@ -198,10 +209,11 @@ async def _run_round(
 ) -> tuple[HealthReportSnapshot, ...]:
     """One round: the resource's own checks (at once), then those it inherits from its ancestors.
 
-    An inherited check is the ancestor's: when the ancestor's own monitor ran it in a round that began
-    during this one (as a database's round waits for its server to be ready), that report is taken as
-    it is; otherwise the check runs now. So a child whose own check waited for its parent is healthy
-    with it, not a round later with a result from before.
+    An inherited check is the ancestor's: when the ancestor's own monitor ran it in a round that was under
+    way or began during this one (as a database's round waits for its server to be ready), that report is
+    taken as it is; so is the ancestor's latest report while it is not healthy. Only an older healthy
+    report is confirmed by running the check now. So a child whose own check waited for its parent is
+    healthy with it, not a round later, and never before its parent was reported healthy.
     """
     results: dict[int, HealthReportSnapshot] = {}
     own = [i for i, (_, owner) in enumerate(checks) if owner is resource]

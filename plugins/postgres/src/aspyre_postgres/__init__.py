@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from aspyre.plugins import lazy_exports as _lazy_exports
+
 from ._deploy import DATABASES_SCRIPT_PATH, databases_script
 from ._extensions import (
     add_database,
@@ -111,8 +113,8 @@ if TYPE_CHECKING:
 #: Names imported on first use (the module that holds each): what run mode does (psycopg's side), and pgAdmin and
 #: pgweb (an entry point resolves its method through this package); none is needed to build a model without them.
 _LAZY: dict[str, str] = {
-    **dict.fromkeys(["ConnectInfo", "DatabaseCreationResult", "create_databases"], "_checks"),
-    **dict.fromkeys(["PostgresCreateDatabaseScriptAnnotation", "with_creation_script"], "_creation_script"),
+    **dict.fromkeys(["ConnectInfo", "DatabaseCreationResult", "create_databases"], "._checks"),
+    **dict.fromkeys(["PostgresCreateDatabaseScriptAnnotation", "with_creation_script"], "._creation_script"),
     **dict.fromkeys(
         [
             "PGADMIN_SERVERS_PATH",
@@ -128,21 +130,10 @@ _LAZY: dict[str, str] = {
             "with_pgadmin",
             "with_pgweb",
         ],
-        "_tools",
+        "._tools",
     ),
 }
 
 
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is not None:
-        import importlib
-
-        value: object = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+if not TYPE_CHECKING:  # type checkers read the imports above; an unknown name stays an error for them
+    __getattr__, __dir__ = _lazy_exports(__name__, _LAZY)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from aspyre.plugins import lazy_exports as _lazy_exports
+
 from ._builder import (
     add_redis,
     data_volume_name,
@@ -66,22 +68,11 @@ if TYPE_CHECKING:
 #: Names imported on first use (the module that holds each): what the health check reads when it runs, the
 #: helper containers and the persistence settings (an entry point resolves its method through this package).
 _LAZY: dict[str, str] = {
-    **dict.fromkeys(["RedisConnectionOptions", "parse_redis_connection_string"], "_connection"),
-    **dict.fromkeys(["RedisCommanderResource", "RedisInsightResource", "with_redis_commander", "with_redis_insight"], "_helpers"),
-    **dict.fromkeys(["RedisPersistenceAnnotation", "with_persistence"], "_persistence"),
+    **dict.fromkeys(["RedisConnectionOptions", "parse_redis_connection_string"], "._connection"),
+    **dict.fromkeys(["RedisCommanderResource", "RedisInsightResource", "with_redis_commander", "with_redis_insight"], "._helpers"),
+    **dict.fromkeys(["RedisPersistenceAnnotation", "with_persistence"], "._persistence"),
 }
 
 
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is not None:
-        import importlib
-
-        value: object = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+if not TYPE_CHECKING:  # type checkers read the imports above; an unknown name stays an error for them
+    __getattr__, __dir__ = _lazy_exports(__name__, _LAZY)

@@ -240,14 +240,35 @@ class EngineClient:
         return OutputStream(response, tty=tty)
 
     def logs(
-        self, container: str, *, since: float | None = None, follow: bool = True, tty: bool = False
+        self,
+        container: str,
+        *,
+        since_ns: int | None = None,
+        follow: bool = True,
+        tty: bool = False,
+        timestamps: bool = False,
+        tail: int | None = None,
     ) -> OutputStream:
-        """The container's output from the engine's log (*since*: a UNIX time), followed while it runs."""
+        """The container's output from the engine's log, followed while the current run lasts (*follow*).
+
+        *since_ns*: from that engine time on (UNIX nanoseconds; the engine keeps lines at or after it), exactly: it is
+        sent as seconds and nanoseconds, never through a float. *timestamps*: each message of the log starts with its
+        engine time (RFC 3339, nanoseconds) and a space (see :mod:`._logread`). A followed log ends with the run: the
+        engine does not follow it across a restart by a restart policy. *tail*: only the last that many messages.
+        """
         params: dict[str, Any] = {"stdout": 1, "stderr": 1, "follow": _flag(follow)}
-        if since:
-            params["since"] = f"{since:.9f}"
+        if since_ns is not None and since_ns > 0:
+            params["since"] = f"{since_ns // 1_000_000_000}.{since_ns % 1_000_000_000:09d}"
+        if timestamps:
+            params["timestamps"] = 1
+        if tail is not None:
+            params["tail"] = tail
         response = self.request("GET", f"/containers/{_q(container)}/logs", params=params, stream_timeout=None)
         return OutputStream(response, tty=tty)
+
+    def system_time(self) -> str:
+        """The engine's clock now (``SystemTime`` of ``/info``, RFC 3339 with nanoseconds)."""
+        return str((self.json("GET", "/info") or {}).get("SystemTime", ""))
 
     def put_archive(self, container: str, path: str, data: bytes) -> bool:
         """Extract a tar archive into the container at *path*."""

@@ -1,17 +1,17 @@
 """Following one container: its output, line by line, and its exit code.
 
 A :class:`Monitor` runs in a plain daemon thread (never in anyio's default thread pool: it lives as long
-as the container) and hands lines to the event loop with :func:`anyio.from_thread.run_sync`. It keeps
-following across restarts by a restart policy, across a dropped connection, and across the engine
-going away: it then tells the loop (``on_engine(True, problem)``), waits for the engine, and once it
-answers (``on_engine(False, "")``) follows the container again, from the moment the engine went.
+as the container) and hands lines to the event loop with :func:`anyio.from_thread.run_sync`. It follows the
+run it started attached to (live output, see :meth:`._client.EngineClient.attach`), and whatever comes after:
+restarts by a restart policy, a dropped connection, the engine going away (it then tells the loop,
+``on_engine(True, problem)``, waits for the engine, and once it answers, ``on_engine(False, "")``). From then on
+it reads the engine's log, from where the delivered output ends in the engine's own time (see :mod:`._logread`):
+every line once, in order, however short the runs and whatever aspyre's clock says.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -23,7 +23,8 @@ import anyio.lowlevel
 
 from .._output import LineSplitter
 from ._client import EngineClient, OutputStream
-from ._errors import NotFound, connection_problem, engine_lost
+from ._errors import APIError, NotFound, connection_problem, engine_lost
+from ._logread import LogCursor, LogLines, engine_time_ns, unix_ns
 
 __all__ = ["Monitor"]
 
@@ -56,10 +57,9 @@ class Monitor:
         #: Whether the container has a TTY (its output is raw), as the attach found out.
         self._tty = False
         self._on_engine = on_engine
-        #: ``time.time()`` when the engine went away, while it is away (the lines written meanwhile are
-        #: read back from the engine's log once it is back).
-        self._lost_at: float | None = None
         self._away = False
+        #: Whether the engine was away at some point (the attach may have missed the end of the run).
+        self._was_away = False
         self._id = container_id
         self._name = name
         self._on_log = on_log
@@ -68,6 +68,16 @@ class Monitor:
         self._stream: OutputStream | None = None
         self._closing = threading.Event()
         self._thread: threading.Thread | None = None
+        #: How far the output was delivered, in the engine's time (see :mod:`._logread`).
+        self._cursor = LogCursor(None)
+        #: Whether the output is read from the engine's log (after the attached run's output ended).
+        self._from_log = False
+        #: ``time.time()`` when the attach ended, for a container attached in the middle of a run (no floor).
+        self._attach_ended = 0.0
+        #: Whether the engine cannot give the container's log back (its logging driver keeps none).
+        self._unreadable = False
+        #: ``FinishedAt`` of the last run whose output was read while the container waited to restart.
+        self._read_at_finish = ""
         #: Set (on the loop) when following ended, whatever the reason.
         self.done = anyio.Event()
         self.finished = threading.Event()
@@ -88,15 +98,6 @@ class Monitor:
         self._tty = stream.tty
         return self._keep(stream)
 
-    def _open_run_logs(self, previous_finished_at: str, started_at: str) -> OutputStream | None:
-        """Follow the output of a run that began after *previous_finished_at* (engine time), from its first line.
-
-        Used after a restart policy restarted the container: attaching would miss what the new run
-        wrote before the attach.
-        """
-        since = _engine_timestamp(previous_finished_at) or max(0.0, _engine_timestamp(started_at) - 1.0)
-        return self._keep(self._api.logs(self._id, since=since, follow=True, tty=self._tty))
-
     def _keep(self, stream: OutputStream) -> OutputStream | None:
         with self._lock:
             if self._closing.is_set():
@@ -105,8 +106,16 @@ class Monitor:
             self._stream = stream
         return stream
 
-    def start(self, stream: OutputStream | None, started_at: str) -> None:
+    def start(self, stream: OutputStream | None, started_at: str, *, log_floor: int | None = None) -> None:
+        """Follow from *stream* (opened by :meth:`open_stream`), the run that started at *started_at*.
+
+        *log_floor*: the engine time (UNIX ns) from which the container's log holds exactly what *stream* delivers:
+        0 for a container created for this run (its whole log), :func:`._logread.log_end` before the start for one
+        started again; ``None`` when the attach began in the middle of a run (or the engine keeps no log).
+        """
         self.started_at = started_at
+        if log_floor is not None:
+            self._cursor = LogCursor(max(log_floor, 0))
         self._thread = threading.Thread(
             target=self._run, args=(stream,), name=f"aspyre-container-{self._name}", daemon=True
         )
@@ -132,14 +141,10 @@ class Monitor:
     # -- the thread
     def _run(self, stream: OutputStream | None) -> None:
         try:
-            while stream is not None:
-                self._pump(stream)
-                stream = None
-                if self._closing.is_set():
-                    break
-                if not self._record_outcome():
-                    # Still running: a restart policy restarted it, or the connection dropped. Follow new output.
-                    stream = self._reattach()
+            if stream is not None:
+                self._pump(stream, _AttachLines(self._cursor))
+                self._attach_ended = time.time()
+            self._follow_on()
         except _LoopGone:
             self.detached = True
         except BaseException as exc:
@@ -154,13 +159,115 @@ class Monitor:
                 pass  # the loop is gone; nobody waits any more
             self.finished.set()
 
-    def _record_outcome(self) -> bool:
-        """After the output ended: record the exit code; False if the container still runs."""
-        outcome = self._outcome_after_eof()
-        if outcome is None:
+    def _follow_on(self) -> None:
+        """After the attached run's output ended: until the container stops for good, follow it in its log."""
+        settle = True  # an output just ended: the engine may not have recorded the exit yet
+        while not self._closing.is_set():
+            try:
+                state = self._state(settle=settle)
+            except NotFound:
+                return  # removed outside aspyre
+            if state is None:
+                return  # closing
+            started_at = str(state.get("StartedAt", ""))
+            same_run = started_at == self.started_at and not state.get("Restarting")
+            if not state.get("Running"):  # stopped for good
+                # what the runs since the last read wrote, or the run wrote while the engine was away
+                if (self._from_log or not same_run or self._was_away) and not self._unreadable:
+                    self._read_log(follow=False)
+                self.exit_code = int(state.get("ExitCode", -1))
+                return
+            if state.get("Restarting"):  # the restart policy's back-off: show what the last run wrote, then wait
+                finished_at = str(state.get("FinishedAt", ""))
+                if finished_at != self._read_at_finish and not self._unreadable and self._read_log(follow=False):
+                    self._read_at_finish = finished_at
+                settle = False
+                if self._closing.wait(0.1):
+                    return
+                continue
+            if not same_run:
+                _log.debug("container %s was restarted at %s: following the new run", self._name, started_at)
+                self.started_at = started_at
+            else:
+                _log.debug("the output of container %s dropped: following its log from where it ended", self._name)
+            if self._unreadable:  # no log to read back: the live output from now on, as the first run's
+                settle = self._attach_again()
+                if not settle and self._closing.wait(0.1):
+                    return
+                continue
+            settle = self._read_log(follow=True)
+            if not settle and self._closing.wait(0.1):  # the log could not be read: look again shortly
+                return
+
+    def _attach_again(self) -> bool:
+        try:
+            stream = self.open_stream(tty=self._tty)
+        except Exception as exc:  # the engine went (the next look waits for it), or the container is gone
+            _log.debug("attaching to container %s again failed: %s", self._name, exc)
             return False
-        self.exit_code = outcome if outcome >= 0 else None
+        if stream is not None:
+            self._pump(stream, _AttachLines(LogCursor(None)))
         return True
+
+    def _read_log(self, *, follow: bool) -> bool:
+        """Deliver the container's log from the cursor on (*follow*: until the current run ends); False if it failed."""
+        cursor = self._cursor
+        since = cursor.since()
+        try:
+            if since is None:  # attached in the middle of a run: from when the attach ended, in the engine's time
+                since = self._engine_time_of(self._attach_ended)
+                cursor.floor = since
+            stream = self._keep(self._api.logs(self._id, since_ns=since, follow=follow, tty=self._tty, timestamps=True))
+        except NotFound:
+            return False  # the container is gone: the next look says so
+        except APIError as exc:  # a logging driver the engine cannot read back (no dual logging)
+            self._unreadable = True
+            _log.warning(
+                "cannot read the log of container %s back (%s): each later run is followed from when aspyre attaches",
+                self._name,
+                exc,
+            )
+            return False
+        except Exception as exc:
+            _log.debug("reading the log of container %s failed: %s", self._name, exc)
+            return False
+        if stream is None:
+            return False  # closing
+        self._from_log = True
+        self._pump(stream, LogLines(cursor, since, tty=self._tty))
+        return True
+
+    def _engine_time_of(self, moment: float) -> int:
+        """*moment* (this machine's ``time.time()``) in the engine's clock, UNIX ns (the engine may be remote)."""
+        before = time.time()
+        engine_now = engine_time_ns(self._api.system_time())
+        after = time.time()
+        if engine_now is None or engine_now <= 0:
+            return unix_ns(moment)
+        return engine_now - unix_ns((before + after) / 2 - moment)
+
+    def _state(self, *, settle: bool) -> dict[str, Any] | None:
+        """The container's ``State`` (``None``: closing); with *settle*, after its output ended: once the engine
+        recorded the exit, if that is what ended it (it records it a moment after the output ends).
+
+        Raises :class:`._errors.NotFound` when the container is gone.
+        """
+        looks = 40 if settle else 1
+        while True:
+            info = self._inspect()
+            if info is None:
+                return None
+            state: dict[str, Any] = info["State"]
+            looks -= 1
+            if (
+                looks <= 0  # still running: the connection dropped
+                or not state.get("Running")
+                or state.get("Restarting")
+                or str(state.get("StartedAt", "")) != self.started_at
+            ):
+                return state
+            if self._closing.wait(0.05):
+                return None
 
     def _inspect(self) -> dict[str, Any] | None:
         """The container's details; while the engine cannot be reached, wait for it (``None``: closing).
@@ -175,8 +282,7 @@ class Monitor:
                 if not engine_lost(exc):
                     raise
                 if not self._away:
-                    self._away = True
-                    self._lost_at = time.time()
+                    self._away = self._was_away = True
                     self._tell_engine(True, connection_problem(exc))
                 if self._closing.wait(delay):
                     return None
@@ -195,72 +301,17 @@ class Monitor:
         except RuntimeError as exc:  # RunFinishedError: the loop finished under us
             raise _LoopGone from exc
 
-    def _reattach(self) -> OutputStream | None:
-        """Follow the container again after its output ended while it still runs (or restarts)."""
-        while not self._closing.wait(0.1):
-            try:
-                info = self._inspect()
-                if info is None:
-                    return None
-                state = info["State"]
-                if state.get("Restarting"):
-                    continue  # the restart policy's back-off: wait for the next run
-                if not state.get("Running"):
-                    self.exit_code = int(state.get("ExitCode", -1))
-                    return None
-                started_at = str(state.get("StartedAt", ""))
-                if started_at and started_at != self.started_at:
-                    _log.debug("container %s was restarted at %s: following the new run", self._name, started_at)
-                    self.started_at = started_at
-                    # The new run may write before the engine records StartedAt; everything after the
-                    # previous run finished belongs to it.
-                    return self._open_run_logs(str(state.get("FinishedAt", "")), started_at)
-                if self._lost_at is not None:
-                    # Same run, the engine was away: from the moment it went, so no line is missed.
-                    since, self._lost_at = self._lost_at, None
-                    return self._keep(self._api.logs(self._id, since=since, follow=True, tty=self._tty))
-                _log.debug("the output stream of container %s dropped: attaching again", self._name)
-                return self.open_stream()  # same run, the connection dropped: new output only
-            except NotFound:
-                return None
-            except Exception as exc:
-                _log.debug("re-attaching to container %s failed: %s", self._name, exc)
-        return None
-
-    def _outcome_after_eof(self) -> int | None:
-        """After the output ended: the exit code, ``-1`` if the container is gone, ``None`` if it still runs."""
-        for _ in range(40):
-            try:
-                info = self._inspect()
-            except NotFound:
-                return -1
-            if info is None:
-                return None  # closing
-            state = info["State"]
-            if state.get("Restarting") or str(state.get("StartedAt", "")) != self.started_at:
-                return None  # a restart policy is restarting it (or already did)
-            if not state.get("Running"):
-                return int(state.get("ExitCode", -1))
-            # The output ends a moment before the engine records the exit: look again shortly.
-            if self._closing.wait(0.05):
-                return None
-        return None  # still running: the connection dropped
-
-    def _pump(self, stream: OutputStream) -> None:
-        splitters = (LineSplitter(), LineSplitter())
+    def _pump(self, stream: OutputStream, lines: _AttachLines | LogLines) -> None:
         try:
             for frame in stream:
-                batch: list[tuple[str, bool]] = []
-                for index, chunk in enumerate(frame):
-                    if chunk:
-                        batch.extend((line, index == 1) for line in splitters[index].feed(chunk))
+                batch = lines.feed(frame)
                 if batch:
                     self._deliver(batch)
         except _LoopGone:
             raise
         except Exception as exc:  # the stream broke (engine went away, socket closed under us)
             _log.debug("output stream of container %s ended: %s", self._name, exc)
-        tail = [(line, index == 1) for index in range(2) for line in splitters[index].flush()]
+        tail = lines.flush()
         if tail:
             self._deliver(tail)
 
@@ -278,15 +329,35 @@ class Monitor:
                 _log.exception("log callback failed for container %s", self._name)
 
 
-def _engine_timestamp(value: str) -> float:
-    """A Docker RFC 3339 time (nanoseconds, ``Z``) as a UNIX timestamp; 0.0 if unset or unparsable."""
-    match = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)", value)
-    if match is None:
-        return 0.0
-    base, fraction, zone = match.groups()
-    moment = dt.datetime.fromisoformat(base + ("+00:00" if zone == "Z" else zone))
-    timestamp = moment.timestamp() + float(f"0.{fraction or 0}")
-    return max(timestamp, 0.0)
+class _AttachLines:
+    """The attach's raw output as lines, counted (per stream) into the cursor while its floor is known."""
+
+    __slots__ = ("_count", "_cursor", "_splitters")
+
+    def __init__(self, cursor: LogCursor) -> None:
+        self._cursor = cursor
+        self._count = cursor.floor is not None
+        self._splitters = (LineSplitter(), LineSplitter())
+
+    def feed(self, frame: tuple[bytes | None, bytes | None]) -> list[tuple[str, bool]]:
+        batch: list[tuple[str, bool]] = []
+        for index, chunk in enumerate(frame):
+            if chunk:
+                lines = self._splitters[index].feed(chunk)
+                if lines:
+                    if self._count:
+                        self._cursor.attached[index] += len(lines)
+                    batch.extend((line, index == 1) for line in lines)
+        return batch
+
+    def flush(self) -> list[tuple[str, bool]]:
+        batch: list[tuple[str, bool]] = []
+        for index in range(2):
+            lines = self._splitters[index].flush()
+            if self._count:
+                self._cursor.attached[index] += len(lines)
+            batch.extend((line, index == 1) for line in lines)
+        return batch
 
 
 def _close_stream(stream: Any) -> None:

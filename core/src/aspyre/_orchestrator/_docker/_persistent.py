@@ -20,6 +20,7 @@ from ._create import anonymous_volumes, host_ports
 from ._engine import DockerEngine
 from ._errors import APIError, ContainerStartError, NotFound
 from ._handle import ContainerHandle
+from ._logread import log_end
 from ._monitor import Monitor
 from ._owner import LABEL_APP_HOST, LABEL_APP_HOST_HASH, LABEL_CONFIG_HASH, LABEL_MANAGED
 
@@ -111,6 +112,9 @@ async def _follow(
     try:
         if session_network is not None and session_network not in networks:
             await engine.call(api.connect_container_to_network, container_id, session_network, aliases=list(aliases))
+        # Where its log ends before this start: from there on, it holds what the attach delivers (see Monitor.start).
+        tty = bool((existing.get("Config") or {}).get("Tty"))
+        floor = await engine.call(log_end, api, container_id, tty=tty) if start else None
         # Attached before the start, so the new run's first lines are not missed; earlier runs' are not replayed.
         stream = await engine.call(monitor.open_stream)
         if start:
@@ -126,7 +130,7 @@ async def _follow(
     if not start and not info["State"].get("Running"):
         monitor.close(detach=False)
         return None
-    monitor.start(stream, str(info["State"].get("StartedAt", "")))
+    monitor.start(stream, str(info["State"].get("StartedAt", "")), log_floor=floor)
     return ContainerHandle(
         id=container_id,
         name=name,

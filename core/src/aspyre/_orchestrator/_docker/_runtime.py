@@ -298,7 +298,8 @@ class ContainerRuntime:
             with anyio.CancelScope(shield=True):
                 await self._forget(handle)
             raise
-        monitor.start(stream, str(info["State"].get("StartedAt", "")))
+        # A container created for this run: its whole log is what the attach delivers (the floor of a later read).
+        monitor.start(stream, str(info["State"].get("StartedAt", "")), log_floor=0)
         handle.host_ports = host_ports(info)
         handle._anonymous_volumes = anonymous_volumes(info)
         return handle
