@@ -81,6 +81,30 @@ def test_app_host_path_is_the_callers_file() -> None:
     assert aspyre.DistributedApplicationBuilder([]).app_host_path == Path(__file__).resolve()
 
 
+def test_app_host_path_is_the_resolved_path_however_it_is_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The builder keeps the path as a str (pathlib stays off its path) and makes the Path when asked: the same
+    # Path that Path(...).resolve() gives, through symbolic links, relative, not existing, given as str or Path.
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "link").symlink_to(real)
+    monkeypatch.chdir(tmp_path)
+    for given in ("link/apphost.py", tmp_path / "link" / "./apphost.py", "real//x/../apphost.py", ""):
+        b = aspyre.DistributedApplicationBuilder([], app_host_path=given)
+        assert b.app_host_path == Path(given).resolve()
+        assert type(b.app_host_path) is type(Path(given).resolve())
+    assert b.app_host_path is b.app_host_path  # made once
+    b = aspyre.DistributedApplicationBuilder([], app_host_path="link/apphost.py")
+    assert b.app_host_directory == real
+    b.app_host_path = tmp_path / "elsewhere" / "apphost.py"  # replaced: the directory follows
+    assert b.app_host_directory == tmp_path / "elsewhere"
+    assert b.resolve_path("data") == tmp_path / "elsewhere" / "data"
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    with pytest.raises(RuntimeError, match="Symlink loop"):
+        aspyre.DistributedApplicationBuilder([], app_host_path=tmp_path / "loop")
+    with pytest.raises(TypeError):
+        aspyre.DistributedApplicationBuilder([], app_host_path=b"apphost.py")  # type: ignore[arg-type]
+
+
 def test_app_host_path_without_a_file(tmp_path: Path) -> None:
     code = "import aspyre; print(aspyre.DistributedApplication.create_builder([]).app_host_path)"
     out = subprocess.run([PYTHON, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)

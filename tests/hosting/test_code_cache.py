@@ -106,6 +106,8 @@ def test_the_second_process_compiles_nothing_and_behaves_the_same(tmp_path: Path
     assert any(key.startswith("<attrs generated methods aspyre._model._annotations.") for key in table)
     # attrs' own classes too (its validators, made when attrs is imported)
     assert any(key.startswith("<attrs generated methods attr.validators.") for key in table)
+    # and those attr._make defines for itself while it runs (before its _compile_and_eval can be wrapped)
+    assert any(key.startswith("<attrs generated __hash__ attr._make.Attribute>") for key in table)
     second = run(tmp_path)
     assert second["misses"] == 0 and second["hits"] == first["misses"]
     for result in (first, second):
@@ -183,3 +185,35 @@ def test_a_module_file_that_grew_too_large_keeps_what_was_used(tmp_path: Path, m
     assert second.save()
     assert sorted(read_table(second.path("aspyre_x"))) == [f"{name.format(1)}\nx = 1\n", f"{name.format(9)}\nx = 9\n"]
     assert not CodeCache(str(tmp_path)).save()  # nothing new: nothing written
+
+
+PLATFORM_PROBE = """
+import json, sys
+import aspyre, attrs
+
+@attrs.define
+class C:
+    x: int
+
+imported_early = "platform" in sys.modules
+import attr._compat as compat
+import platform
+print(json.dumps({
+    "imported_early": imported_early, "pypy": compat.PYPY, "real": compat.platform is platform,
+    "c": repr(C(1)), "builtins": compat.__builtins__ is __builtins__.__dict__,
+}))
+"""
+
+
+@pytest.mark.parametrize("cache", ["1", "0"])
+def test_attrs_is_imported_without_platform_and_gets_it_when_asked(tmp_path: Path, cache: str) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASPYRE_")}
+    env.update(XDG_CACHE_HOME=str(tmp_path / "cache"), ASPYRE_CODE_CACHE=cache)
+    proc = subprocess.run(
+        [sys.executable, "-W", "error", "-c", PLATFORM_PROBE], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    # attrs asks platform whether the interpreter is PyPy: answered without importing it (with the cache on).
+    assert result["imported_early"] is (cache == "0")
+    assert result == {**result, "pypy": False, "real": True, "c": "C(x=1)", "builtins": True}

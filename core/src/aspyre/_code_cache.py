@@ -10,7 +10,9 @@ process after the first one only loads it (``marshal``) and runs it, exactly as 
 It wraps ``attr._make._compile_and_eval`` (the one place attrs compiles generated source), only for classes of
 modules named ``aspyre...`` (the core and its plugins) and of attrs' own ``attr.*`` modules (the validator
 classes ``import attrs`` makes after ``attr._make``: a tenth of its import); every other class passes through
-untouched. The key is the generated file name and the whole source text, so a class that changed gets a new entry, never old code.
+untouched. The classes ``attr._make`` defines for itself (``Attribute``, ``Factory``...) are made while it runs,
+before it can be wrapped: for that time ``compile`` and ``eval`` in its globals are the cache's (:class:`_Bootstrap`).
+The key is the generated file name and the whole source text, so a class that changed gets a new entry, never old code.
 The only part of the source that differs between processes, the random per-class salt attrs puts in
 ``__hash__``, becomes a global of the generated function, set to this process's value. When attrs does not
 look as expected (another ``_compile_and_eval``), nothing is installed.
@@ -24,6 +26,7 @@ new for that module (at exit), ignored when damaged, and pruned to what the last
 
 from __future__ import annotations
 
+import functools
 import marshal
 import os
 import sys
@@ -176,25 +179,114 @@ def installed_cache() -> CodeCache | None:
     return _cache
 
 
-def _patch(module: ModuleType) -> None:
+def _new_cache() -> CodeCache:
+    tag = sys.implementation.cache_tag or "python"
+    return CodeCache(os.path.join(cache_directory(), f"attrs-{tag}-{sys.hexversion:x}"))
+
+
+def _patch(module: ModuleType, cache: CodeCache | None = None) -> None:
     global _cache
     original = getattr(module, "_compile_and_eval", None)
     code = getattr(original, "__code__", None)
     if original is None or code is None or code.co_varnames[:4] != ("script", "globs", "locs", "filename"):
         return  # not the attrs this was written for: leave it alone
-    tag = sys.implementation.cache_tag or "python"
-    _cache = CodeCache(os.path.join(cache_directory(), f"attrs-{tag}-{sys.hexversion:x}"))
+    _cache = cache if cache is not None else _new_cache()
     module._compile_and_eval = _wrap(original, _cache)  # type: ignore[attr-defined]
 
 
+class _Bootstrap:
+    """``compile`` and ``eval`` for ``attr._make`` while it runs: the classes it defines for itself (``Attribute``,
+    ``Factory``...) have their generated methods compiled through ``_compile_and_eval`` before it can be wrapped;
+    these two names, put in the module's globals for that time, take the builtins' place there."""
+
+    def __init__(self, cache: CodeCache) -> None:
+        self.cache = cache
+        self._salts: dict[int, int] = {}
+
+    def compile(self, source: str, filename: str, mode: str, *args: Any, **kwargs: Any) -> CodeType:
+        cached = isinstance(filename, str) and filename.startswith(_FILENAME_PREFIX) and mode == "exec"
+        if (
+            not cached
+            or args
+            or kwargs
+            or not filename[len(_FILENAME_PREFIX) :].partition(" ")[2].startswith(_CACHED_MODULES)
+        ):
+            return compile(source, filename, mode, *args, **kwargs)  # type: ignore[no-any-return]
+        salted, salt = _salted(source, filename)
+        code = self.cache.code(filename, salted)
+        if salt is not None:
+            self._salts[id(code)] = salt
+        return code
+
+    def eval(self, code: Any, globs: dict[str, Any] | None = None, locs: Mapping[str, object] | None = None) -> Any:
+        salt = self._salts.pop(id(code), None) if isinstance(code, CodeType) else None
+        if salt is not None and globs is not None:
+            globs[_SALT] = salt
+        return eval(code, globs, locs)
+
+
+#: The module of attrs that imports :mod:`platform`, only to ask whether the interpreter is PyPy.
+_COMPAT = "attr._compat"
+
+
+def _python_implementation() -> str:
+    return "CPython"
+
+
+def _exec_without_platform(exec_module: Callable[[ModuleType], None], module: ModuleType) -> None:
+    """Run ``attr._compat`` with its ``import platform`` answered by a stand-in that only says "CPython".
+
+    :mod:`platform` compiles a dozen patterns when imported (about 1.5 ms, a twentieth of an app host's builder
+    path) and attrs asks it one question whose answer on CPython is known. The stand-in is given to this module
+    alone, through the ``__import__`` of its builtins while it runs (no other module or thread can see it); after,
+    ``attr._compat.platform`` is the real module, imported when first read (the few functions that module defines
+    keep the builtins they were made with, the same objects). Elsewhere than on CPython, or when the module does not
+    look as expected, it runs as usual.
+    """
+    import builtins
+
+    namespace = module.__dict__
+    real_import = builtins.__import__
+    stand_in = ModuleType("platform")
+    stand_in.python_implementation = _python_implementation  # type: ignore[attr-defined]
+
+    def import_(name: str, globs: Any = None, locs: Any = None, fromlist: Any = (), level: int = 0) -> Any:
+        if name == "platform" and level == 0 and not fromlist:
+            return sys.modules.get("platform", stand_in)
+        return real_import(name, globs, locs, fromlist, level)
+
+    if sys.implementation.name != "cpython" or "__builtins__" in namespace or "__getattr__" in namespace:
+        exec_module(module)
+        return
+    namespace["__builtins__"] = {**builtins.__dict__, "__import__": import_}
+    try:
+        exec_module(module)
+    finally:
+        namespace["__builtins__"] = builtins.__dict__
+    if namespace.get("platform") is stand_in:
+        del namespace["platform"]
+
+        def __getattr__(name: str) -> Any:
+            if name == "platform":
+                import platform
+
+                namespace["platform"] = platform
+                return platform
+            raise AttributeError(f"module {_COMPAT!r} has no attribute {name!r}")
+
+        namespace["__getattr__"] = __getattr__
+
+
 class _AttrsFinder:
-    """Patches ``attr._make`` right after it is imported (installed only until then)."""
+    """Patches ``attr._make`` right after it is imported (installed only until then); runs ``attr._compat``, imported
+    just before it, without :mod:`platform` (:func:`_exec_without_platform`)."""
 
     @classmethod
     def find_spec(cls, name: str, path: Any = None, target: Any = None) -> Any:
-        if name != _MODULE:
+        if name not in (_MODULE, _COMPAT):
             return None
-        _remove_finder()
+        if name == _MODULE:
+            _remove_finder()
         from importlib.machinery import PathFinder
 
         spec = PathFinder.find_spec(name, path)
@@ -202,10 +294,23 @@ class _AttrsFinder:
         exec_module = getattr(loader, "exec_module", None)
         if spec is None or exec_module is None:
             return None  # another finder provides attrs: let it, unpatched
+        if name == _COMPAT:
+            loader.exec_module = functools.partial(_exec_without_platform, exec_module)  # type: ignore[union-attr]
+            return spec
 
         def exec_and_patch(module: ModuleType) -> None:
-            exec_module(module)
-            _patch(module)
+            cache = _new_cache()
+            boot = _Bootstrap(cache)
+            namespace = module.__dict__
+            namespace["compile"], namespace["eval"] = boot.compile, boot.eval
+            try:
+                exec_module(module)
+            finally:
+                if namespace.get("compile") == boot.compile:
+                    del namespace["compile"]
+                if namespace.get("eval") == boot.eval:
+                    del namespace["eval"]
+            _patch(module, cache)
 
         loader.exec_module = exec_and_patch  # type: ignore[union-attr]
         return spec

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ._model._names import APP_HOST_HASH_CONTAINER, app_host_hash
@@ -37,6 +36,8 @@ def ignores_case(path: str | os.PathLike[str]) -> bool:
     or on Windows), and respects it when it names another entry or none (Linux's ext4). Without such
     an entry the platform's default answers (case ignored on macOS and Windows).
     """
+    from pathlib import Path
+
     p = Path(os.path.abspath(os.fspath(path)))
     for candidate in (p, *p.parents):
         name = candidate.name

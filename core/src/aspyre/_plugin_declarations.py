@@ -9,7 +9,6 @@ import it.
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
@@ -40,7 +39,7 @@ def resource_extension(*resource_types: type | str) -> Callable[[F], F]:
     exist, so the lookup never imports it; ``aspyre stubs`` and ``aspyre plugins --check`` do.
     """
     if not resource_types or not all(
-        isinstance(t, type) or (isinstance(t, str) and _TYPE_REFERENCE.fullmatch(t)) for t in resource_types
+        isinstance(t, type) or (isinstance(t, str) and _is_type_reference(t)) for t in resource_types
     ):
         raise TypeError(
             "resource_extension() needs one or more resource types (classes, or 'module:ClassName' strings naming "
@@ -54,7 +53,24 @@ def resource_extension(*resource_types: type | str) -> Callable[[F], F]:
     return mark
 
 
-_TYPE_REFERENCE = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*")
+#: What a type named by a string looks like (``module:QualifiedName``); :func:`_is_type_reference` checks it.
+TYPE_REFERENCE = r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*"
+
+
+def _is_type_reference(text: str) -> bool:
+    """Whether :data:`TYPE_REFERENCE` matches all of ``text`` (checked without compiling it: plugins declare their
+    types as they are imported, on every app host's builder path)."""
+    module, colon, name = text.partition(":")
+    return bool(colon) and _is_dotted_name(module) and _is_dotted_name(name)
+
+
+def _is_dotted_name(text: str) -> bool:
+    # [A-Za-z_][\w.]*  (\w: what str.isalnum() accepts, and "_")
+    return (
+        bool(text)
+        and (text[0] == "_" or (text[0].isascii() and text[0].isalpha()))
+        and all(c.isalnum() or c in "._" for c in text)
+    )
 
 
 def declared_type_name(declared: type | str) -> str:

@@ -15,7 +15,6 @@ Anything it does not read itself falls back to ``importlib.metadata``: ``sys.pat
 from __future__ import annotations
 
 import os
-import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple
@@ -46,12 +45,13 @@ class DistributionEntries(NamedTuple):
     location: str
 
 
-_SEPARATORS = re.compile(r"[-_.]+")
-
-
 def normalize_distribution(name: str) -> str:
     """A distribution name as packaging compares them: lower case, runs of ``-_.`` as one ``-``."""
-    return _SEPARATORS.sub("-", name).lower()
+    # re.sub(r"[-_.]+", "-", name), without compiling a pattern on every app host's start.
+    text = name.replace("_", "-").replace(".", "-")
+    while "--" in text:
+        text = text.replace("--", "-")
+    return text.lower()
 
 
 def parse_entry_points(text: str, groups: frozenset[str]) -> list[tuple[str, str, str]]:

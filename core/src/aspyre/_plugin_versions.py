@@ -15,7 +15,8 @@ from collections.abc import Iterable
 
 __all__ = ["aspyre_requirement", "requirement_problem", "version_key"]
 
-# Patterns compiled on first use (re caches them): the scan of the installed plugins only needs _REQUIREMENT.
+# Patterns compiled on first use (re caches them), and only for what the plain string checks do not read: the usual
+# requirement on aspyre ("aspyre>=0.1,<0.3") and its clauses are read without them on every app host's start.
 _VERSION = (
     r"""^\s*v?(?:\d+!)?(?P<release>\d+(?:\.\d+)*)
     (?:[-_.]?(?P<pre>a|b|c|rc|alpha|beta|pre|preview)[-_.]?(?P<pre_n>\d*))?
@@ -25,9 +26,8 @@ _VERSION = (
 )
 _PRE_ORDER = {"a": 0, "alpha": 0, "b": 1, "beta": 1, "c": 2, "rc": 2, "pre": 2, "preview": 2}
 _CLAUSE = r"^\s*(===|~=|==|!=|<=|>=|<|>)\s*(\S+)\s*$"
-_REQUIREMENT = re.compile(
-    r"^\s*(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(?P<rest>[^;]*)(?:;(?P<marker>.*))?$"
-)
+_OPERATORS = ("===", "~=", "==", "!=", "<=", ">=", "<", ">")
+_REQUIREMENT = r"^\s*(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(?P<rest>[^;]*)(?:;(?P<marker>.*))?$"
 _INF = float("inf")
 
 VersionKey = tuple[tuple[int, ...], tuple[float, float], float, float]
@@ -99,15 +99,39 @@ def aspyre_requirement(requires_dist: Iterable[str]) -> str | None:
     requirements, behind ``extra == ...``, do not count).
     """
     for line in requires_dist:
-        m = _REQUIREMENT.match(line)
-        if m is None or re.sub(r"[-_.]+", "-", m["name"]).lower() != "aspyre":
+        head = line.lstrip()
+        after = head[6:7]
+        # The pattern's name is the longest run of [A-Za-z0-9._-]: it is "aspyre" (normalised) only when the line
+        # starts so and the run ends there. Other requirements are skipped without the pattern.
+        if not (head[:6].isascii() and head[:6].lower() == "aspyre") or (
+            after and ((after.isascii() and after.isalnum()) or after in "._-")
+        ):
             continue
-        if m["marker"] and "extra" in m["marker"]:
-            continue
-        rest = m["rest"].strip()
+        tail = head[6:]
+        if not any(c in tail for c in "[;\n\r"):  # no extras, no marker: the rest is the specifier
+            rest = tail.strip()
+        else:
+            m = re.match(_REQUIREMENT, line)
+            if m is None:
+                continue
+            if m["marker"] and "extra" in m["marker"]:
+                continue
+            rest = m["rest"].strip()
         if rest.startswith("@"):
             return ""
         return rest.strip("()").strip()
+    return None
+
+
+def _clause(text: str) -> tuple[str, str] | None:
+    """``(operator, version)`` of one clause, as :data:`_CLAUSE` reads it, without compiling it (each plugin is
+    checked as it loads, on every app host's builder path)."""
+    stripped = text.lstrip()
+    for op in _OPERATORS:  # in the pattern's order: a clause it cannot read with one operator may fit the next
+        if stripped.startswith(op):
+            version = stripped[len(op) :].strip()
+            if version and not any(c.isspace() for c in version):
+                return op, version
     return None
 
 
@@ -116,10 +140,10 @@ def requirement_problem(specifier: str | None, version: str) -> str | None:
     if not specifier:
         return None
     for clause in specifier.split(","):
-        m = re.match(_CLAUSE, clause)
-        if m is None:
+        parsed = _clause(clause)
+        if parsed is None:
             return None  # a declaration this module cannot read is not held against the plugin
-        ok = _satisfies(version, m[1], m[2])
+        ok = _satisfies(version, *parsed)
         if ok is False:
             return f"it requires aspyre{specifier.replace(' ', '')}"
     return None

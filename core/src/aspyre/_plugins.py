@@ -28,7 +28,7 @@ import contextlib
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
@@ -39,8 +39,19 @@ from ._version import API_VERSION, __version__
 
 if TYPE_CHECKING:
     import importlib.metadata
+    from typing import Protocol
 
     from ._plugin_selection import PluginSelection
+
+    class _Signals(Protocol):  # making a Protocol class costs ~0.1 ms: type checkers alone need it
+        """What :func:`_interrupts_noted` uses of the built-in ``_signal`` module (typeshed has no stub for it)."""
+
+        SIGINT: int
+
+        def getsignal(self, signalnum: int, /) -> object: ...
+
+        def signal(self, signalnum: int, handler: Any, /) -> object: ...
+
 
 # importlib.metadata, difflib, the selection and the version checks are imported where they are needed:
 # "import aspyre" stays cheap for code that never looks at the installed plugins.
@@ -269,18 +280,28 @@ class PluginEntry:
         return obj
 
 
-_OBJECT_REFERENCE = re.compile(r"(?P<module>[\w.]+)\s*(:\s*(?P<attr>[\w.]+)\s*)?((?P<extras>\[.*\])\s*)?$")
+#: An entry point's value, as ``importlib.metadata.EntryPoint`` reads it (compiled only for a value with spaces or
+#: extras: the usual ``module:attr`` is split without it).
+_OBJECT_REFERENCE = r"(?P<module>[\w.]+)\s*(:\s*(?P<attr>[\w.]+)\s*)?((?P<extras>\[.*\])\s*)?$"
+
+
+def _dotted(text: str) -> bool:
+    # [\w.]+  (\w: what str.isalnum() accepts, and "_")
+    return bool(text) and all(c.isalnum() or c in "._" for c in text)
 
 
 def load_object(value: str) -> Any:
     """Import what an entry point's value names (``package.module:attr.sub``), as ``EntryPoint.load`` does."""
-    match = _OBJECT_REFERENCE.match(value)
-    if match is None:
-        raise ValueError(f"{value!r} is not an object reference (module or module:attribute)")
+    module, colon, attrs_path = value.partition(":")
+    if not (_dotted(module) and (not colon or _dotted(attrs_path))):
+        match = re.match(_OBJECT_REFERENCE, value)
+        if match is None:
+            raise ValueError(f"{value!r} is not an object reference (module or module:attribute)")
+        module, attrs_path = match["module"], match["attr"] or ""
     import importlib
 
-    obj: Any = importlib.import_module(match["module"])
-    for attr in filter(None, (match["attr"] or "").split(".")):
+    obj: Any = importlib.import_module(module)
+    for attr in filter(None, attrs_path.split(".")):
         obj = getattr(obj, attr)
     return obj
 
@@ -295,23 +316,13 @@ def _always() -> bool:
     return True
 
 
-class _Signals(Protocol):
-    """What :func:`_interrupts_noted` uses of the built-in ``_signal`` module (typeshed has no stub for it)."""
-
-    SIGINT: int
-
-    def getsignal(self, signalnum: int, /) -> object: ...
-
-    def signal(self, signalnum: int, handler: Any, /) -> object: ...
-
-
 def _signals() -> _Signals:
     # The built-in module under ``signal``: ``signal`` itself builds three enums when first imported (~0.5 ms on
     # an app host's builder path); the guard needs none of them (SIG_DFL and SIG_IGN come back as plain ints and
     # are restored as they are).
     import importlib
 
-    return cast(_Signals, importlib.import_module("_signal"))
+    return cast("_Signals", importlib.import_module("_signal"))
 
 
 @contextlib.contextmanager

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +13,8 @@ from aspyre._public import present_top_level as _present_top_level
 # The model, events and options are imported where used (build(), run, publish): an app host's builder
 # does not need them (tests/hosting/test_builder_path.py).
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import httpx
 
     from .._eventing._services import ServiceRegistry

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
@@ -43,7 +42,7 @@ from aspyre._public import present_top_level as _present_top_level
 from ._builder_resources import ResourceKindsMixin
 from ._extensions import builder_method, conflict_guards, core_conflicts, public_names, warn_if_stubs_stale
 from ._integrations import DuplicateResourceError, check_name_available
-from ._paths import caller_file, resolve_path
+from ._paths import AppHostPaths, caller_file, real_path
 from ._python_apps import PythonAppBuilderMethods
 from ._resource_builder import ResourceBuilder
 from ._resource_builder._base import _RESOURCE_TYPES, _is_resource
@@ -52,6 +51,7 @@ from ._resource_builder._shared import SharedValues
 from ._typed_extensions import BuilderExtensionMethods
 
 if TYPE_CHECKING:
+
     from aspyre._hosting._app import DistributedApplication
     from aspyre._model._callback_contexts import HealthCheckContext
     from aspyre._model._connection_strings import ConnectionStringParameterResource, ConnectionStringResource
@@ -63,7 +63,7 @@ __all__ = ["DistributedApplicationBuilder", "DuplicateResourceError"]
 T = TypeVar("T", bound=IResource)
 
 
-class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods, BuilderExtensionMethods):
+class DistributedApplicationBuilder(AppHostPaths, ResourceKindsMixin, PythonAppBuilderMethods, BuilderExtensionMethods):
     """Collects resources, then :meth:`build` validates them into a :class:`DistributedApplication`.
 
     Create one with :meth:`DistributedApplication.create_builder`. Methods of installed
@@ -93,9 +93,11 @@ class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods,
         self.remaining_args: tuple[str, ...] = parsed.remaining
         self.execution_context: ExecutionContext = parsed.execution_context
         if app_host_path is None:
-            app_host_path = caller_file() or Path.cwd() / "apphost.py"
-        self.app_host_path: Path = Path(app_host_path).resolve()
-        self._directory_of: tuple[Path, Path] | None = None
+            app_host_path = caller_file() or os.path.join(os.getcwd(), "apphost.py")
+        # A str until something asks for the Path (app_host_path): pathlib stays off the builder's path.
+        self._app_host_file = real_path(app_host_path)
+        self._app_host_path = None
+        self._directory_of = None
         self._resources: list[IResource] = []
         self._by_key: dict[str, IResource] = {}
         self._secrets_store: SecretsStore | None = None
@@ -207,57 +209,6 @@ class DistributedApplicationBuilder(ResourceKindsMixin, PythonAppBuilderMethods,
         # Publish mode never writes generated values: nothing is going to run with them.
         store = None if self.execution_context.is_publish_mode else self.secrets_store
         resolve_parameter(parameter, store)
-
-    # -- paths & modes ------------------------------------------------------------------------------
-    @property
-    def app_host_directory(self) -> Path:
-        """The directory of the app host file: relative paths are resolved against it."""
-        cached = self._directory_of
-        if cached is None or cached[0] is not self.app_host_path:  # computed again if the path was replaced
-            cached = self._directory_of = (self.app_host_path, self.app_host_path.parent)
-        return cached[1]
-
-    def resolve_path(self, path: str | os.PathLike[str]) -> Path:
-        """The absolute path a user means by ``path``: the one rule for every path given to a builder.
-
-        ``~`` is expanded, a relative path is taken from the app host's directory, and the result is
-        normalised lexically (``..`` and ``.`` removed; symbolic links are kept). Integrations use it
-        for paths of their own.
-        """
-        return resolve_path(path, self.app_host_directory)
-
-    def python_interpreter(
-        self,
-        app_directory: str | os.PathLike[str] | None = None,
-        *,
-        interpreter: str | os.PathLike[str] | None = None,
-        venv: str | os.PathLike[str] | None = None,
-    ) -> str:
-        """The Python interpreter ``add_python_app`` would run an app in ``app_directory`` with.
-
-        ``interpreter`` if given (a path is resolved with :meth:`resolve_path`; a bare name such as
-        ``python3.12`` is kept for ``PATH``), else ``venv``'s, else ``<app_directory>/.venv``'s, else the
-        interpreter running the app host. ``app_directory`` defaults to the app host's directory.
-        Integrations that run Python code use it, so they honour the same choices.
-        """
-        from ._python_env import choose_python_interpreter
-
-        app_dir = self.app_host_directory if app_directory is None else self.resolve_path(app_directory)
-        return choose_python_interpreter(
-            app_dir,
-            interpreter=None if interpreter is None else os.fspath(interpreter),
-            venv=None if venv is None else self.resolve_path(venv),
-            resolve=self.resolve_path,
-        )
-
-    def _path_arg(self, name: str, method: str, param: str, path: str | os.PathLike[str] | None) -> Path | None:
-        """``resolve_path(path)`` (``None`` stays ``None``), or an error naming the resource and the parameter."""
-        if path is None:
-            return None
-        try:
-            return self.resolve_path(path)
-        except (TypeError, ValueError) as exc:
-            raise type(exc)(f"{method}() on resource {name!r}: {param}: {exc}") from None
 
     # -- resources ----------------------------------------------------------------------------------
     @property

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import attrs
@@ -17,6 +16,7 @@ from aspyre._platform import ignores_case
 
 if TYPE_CHECKING:
     import argparse
+    from pathlib import Path
 
 __all__ = ["ParsedArgs", "SecretsStore", "parse_args", "resolve_parameter"]
 
@@ -135,6 +135,8 @@ def parse_args(args: Sequence[str]) -> ParsedArgs:
     parameters = _parameter_values(ns.parameters)
     if operation is Operation.PUBLISH:
         publisher = ns.publisher or "manifest"
+        from pathlib import Path
+
         output = Path(ns.output_path) if ns.output_path else Path.cwd()
         ctx = ExecutionContext(Operation.PUBLISH, publisher, output.absolute(), parameters)
     else:
@@ -149,6 +151,8 @@ def parse_args(args: Sequence[str]) -> ParsedArgs:
 
 def secrets_directory() -> Path:
     """Where generated secrets live: ``$ASPYRE_SECRETS_DIR``, else ``$XDG_DATA_HOME/aspyre/secrets``."""
+    from pathlib import Path
+
     explicit = os.environ.get("ASPYRE_SECRETS_DIR")
     if explicit:
         return Path(explicit)
@@ -241,7 +245,10 @@ class SecretsStore:
             os.chmod(tmp, 0o600)
             os.replace(tmp, self.path)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
             raise
 
 

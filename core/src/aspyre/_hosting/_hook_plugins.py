@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import types
 import warnings
 from typing import TYPE_CHECKING
 
@@ -50,6 +51,11 @@ def hook_arguments() -> dict[str, tuple[str, ...]]:
 
 def _required_arguments(fn: object) -> tuple[str, ...]:
     """The arguments pluggy passes to ``fn``: its positional parameters without defaults."""
+    if type(fn) is types.FunctionType and not hasattr(fn, "__wrapped__") and not hasattr(fn, "__signature__"):
+        # A plain function (every hook specification, most implementations): read from its code, as
+        # inspect.signature() would, without building a Signature (about 30 µs each on every builder's creation).
+        code = fn.__code__
+        return code.co_varnames[: code.co_argcount - len(fn.__defaults__ or ())]
     try:
         sig = inspect.signature(fn)  # type: ignore[arg-type]
     except (TypeError, ValueError):

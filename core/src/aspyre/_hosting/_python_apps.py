@@ -9,7 +9,6 @@ rule is in :mod:`._python_env`, the resource builder's Python methods (``with_uv
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from aspyre._model._endpoints import EndpointProperty, EndpointReference
@@ -19,6 +18,8 @@ from aspyre._model._resources import IResource
 from ._paths import resolve_path
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from aspyre._model._execution import ExecutionContext
     from aspyre._model._python import PythonAppResource, UvicornAppResource
 

@@ -28,7 +28,6 @@ and ``library/`` for Docker Hub names). A digest must be
 from __future__ import annotations
 
 import functools
-import re
 from typing import NoReturn
 
 import attrs
@@ -64,12 +63,85 @@ _DOMAIN = rf"{_HOST}(?::[0-9]+)?"
 _TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
 _DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
 
-_PATH_RE = re.compile(_PATH)
-_DOMAIN_RE = re.compile(_DOMAIN)
-_TAG_RE = re.compile(_TAG)
-_SHA256_RE = re.compile(r"[0-9a-f]{64}")
-_VOLUME_RE = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]+")
-_HEX64_RE = re.compile(r"[a-f0-9]{64}")
+_HEX64 = r"[0-9a-f]{64}"
+_VOLUME = r"[a-zA-Z0-9][a-zA-Z0-9_.-]+"
+
+# The patterns above are the grammar; the checks below read it with string operations (the same answers, which
+# tests/model/test_plain_checks.py compares), so no pattern is compiled on an app host's builder path.
+_LOWER_ALNUM_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+_ALNUM_CHARS = _LOWER_ALNUM_CHARS | frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_NAME_CHARS = _ALNUM_CHARS | frozenset("_.-")
+_HEX_DIGITS = frozenset("0123456789abcdef")
+_IPV6_CHARS = frozenset("0123456789abcdefABCDEF:")
+_DIGITS = frozenset("0123456789")
+
+
+def _is_path(text: str) -> bool:
+    """``_PATH`` matches all of ``text``: path components separated by ``/``."""
+    return all(_is_path_component(c) for c in text.split("/"))
+
+
+def _is_path_component(text: str) -> bool:
+    # [a-z0-9]+ ((?:[._]|__|-+) [a-z0-9]+)*
+    if not text or text[0] not in _LOWER_ALNUM_CHARS or text[-1] not in _LOWER_ALNUM_CHARS:
+        return False
+    i, n = 0, len(text)
+    while i < n:
+        if text[i] in _LOWER_ALNUM_CHARS:
+            i += 1
+            continue
+        j = i + 1
+        while j < n and text[j] not in _LOWER_ALNUM_CHARS:
+            j += 1
+        separator = text[i:j]
+        if separator not in (".", "_", "__") and separator.strip("-"):
+            return False
+        i = j
+    return True
+
+
+def _is_domain(text: str) -> bool:
+    """``_DOMAIN`` matches all of ``text``: a host name or a bracketed IPv6 address, and an optional port."""
+    if text.startswith("["):
+        close = text.find("]")
+        if close < 2 or not all(c in _IPV6_CHARS for c in text[1:close]):
+            return False
+        port = text[close + 1 :]
+    else:
+        host, colon, digits = text.partition(":")
+        if not all(_is_domain_component(c) for c in host.split(".")):
+            return False
+        port = colon + digits
+    return not port or (len(port) > 1 and port[0] == ":" and all(c in _DIGITS for c in port[1:]))
+
+
+def _is_domain_component(text: str) -> bool:
+    # [a-zA-Z0-9] | [a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]
+    return (
+        bool(text)
+        and text[0] in _ALNUM_CHARS
+        and text[-1] in _ALNUM_CHARS
+        and all(c in _ALNUM_CHARS or c == "-" for c in text)
+    )
+
+
+def _is_tag(text: str) -> bool:
+    """``_TAG`` matches all of ``text``."""
+    return (
+        0 < len(text) <= MAX_TAG_LENGTH
+        and (text[0] in _ALNUM_CHARS or text[0] == "_")
+        and all(c in _NAME_CHARS for c in text)
+    )
+
+
+def _is_hex64(text: str) -> bool:
+    """``_HEX64`` matches all of ``text``: 64 lower-case hex digits."""
+    return len(text) == 64 and all(c in _HEX_DIGITS for c in text)
+
+
+def _is_volume(text: str) -> bool:
+    """``_VOLUME`` matches all of ``text``."""
+    return len(text) > 1 and text[0] in _ALNUM_CHARS and all(c in _NAME_CHARS for c in text)
 
 
 class ImageReference:
@@ -132,7 +204,7 @@ def tag_problem(tag: object) -> str | None:
         return "the image tag is empty; leave it out for 'latest'"
     if len(tag) > MAX_TAG_LENGTH:
         return f"an image tag has at most {MAX_TAG_LENGTH} characters, this one has {len(tag)}"
-    if not _TAG_RE.fullmatch(tag):
+    if not _is_tag(tag):
         return (
             f"the image tag {tag!r} is not valid: a tag has letters, digits, '_', '.' and '-', and does not start "
             "with '.' or '-'"
@@ -144,7 +216,7 @@ def registry_problem(registry: object) -> str | None:
     """Why ``registry`` is not a registry host (``host[:port]``), or ``None``."""
     if not isinstance(registry, str):
         return f"an image registry must be a str, not {type(registry).__name__}"
-    if not _DOMAIN_RE.fullmatch(registry):
+    if not _is_domain(registry):
         return (
             f"the registry {registry!r} is not a host name with an optional port (such as 'docker.io', "
             "'localhost:5000' or 'registry.example.com')"
@@ -159,7 +231,7 @@ def digest_problem(digest: object) -> str | None:
     algorithm, colon, hex_ = digest.rpartition(":")
     if colon and algorithm != "sha256":
         return f"only sha256 digests are supported (got {algorithm!r}); pin the image by its sha256 digest"
-    if not _SHA256_RE.fullmatch(hex_.lower()):
+    if not _is_hex64(hex_.lower()):
         return f"a sha256 digest has 64 hex digits, {hex_!r} has {len(hex_)} characters"
     return None
 
@@ -168,23 +240,23 @@ def _name_problem(name: str, reference: str) -> str | None:
     registry, sep, rest = name.partition("/")
     path = name
     if sep and _is_registry(registry):
-        if _DOMAIN_RE.fullmatch(registry):
+        if _is_domain(registry):
             path = rest
-        elif not _PATH_RE.fullmatch(name.lower()):
+        elif not _is_path(name.lower()):
             # Not a host name; the engine still takes the whole name as a path when it is one ("foo_bar.com/app").
             return registry_problem(registry)
     if not path:
         return "the image name is empty"
-    if path != path.lower() and _PATH_RE.fullmatch(path.lower()):
+    if path != path.lower() and _is_path(path.lower()):
         fixed = reference.replace(path, path.lower(), 1)
         return f"repository names must be lower-case: use {fixed!r}"
-    if not _PATH_RE.fullmatch(path):
+    if not _is_path(path):
         for component in path.split("/"):
             if not component:
                 return "the image name has an empty path segment ('//', or a '/' at either end)"
-            if not _PATH_RE.fullmatch(component):
+            if not _is_path(component):
                 return _component_problem(component)
-    if _HEX64_RE.fullmatch(path):
+    if _is_hex64(path):
         return "an image name cannot be 64 hex digits (that is an image id); pin a digest with with_image_sha256()"
     # The engine counts the normalised name: Docker Hub's "docker.io/" (and "library/") included.
     full = name if path is not name else "docker.io/" + ("" if "/" in path else "library/") + path
@@ -280,7 +352,7 @@ def volume_name_problem(name: object) -> str | None:
         return f"a volume name has at least two characters ([a-zA-Z0-9][a-zA-Z0-9_.-]+), {name!r} has {len(name)}"
     if len(name) > MAX_VOLUME_NAME_LENGTH:
         return f"a volume name has at most {MAX_VOLUME_NAME_LENGTH} characters, this one has {len(name)}"
-    if not _VOLUME_RE.fullmatch(name):
+    if not _is_volume(name):
         return f"the volume name {name!r} must match [a-zA-Z0-9][a-zA-Z0-9_.-]+ (letters, digits, '_', '.', '-')"
     return None
 
@@ -289,7 +361,7 @@ def container_name_problem(name: object) -> str | None:
     """Why ``name`` is not a container name (Docker's ``[a-zA-Z0-9][a-zA-Z0-9_.-]+``), or ``None``."""
     if not isinstance(name, str):
         return f"a container name must be a str, not {type(name).__name__}"
-    if len(name) < 2 or not _VOLUME_RE.fullmatch(name):
+    if len(name) < 2 or not _is_volume(name):
         return (
             f"the container name {name!r} must match [a-zA-Z0-9][a-zA-Z0-9_.-]+ (at least two characters: letters, "
             "digits, '_', '.', '-')"

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import enum
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 
 from aspyre._public import present_top_level as _present_top_level
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["ExecutionContext", "Operation"]
 

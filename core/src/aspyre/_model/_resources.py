@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
 import attrs
@@ -19,6 +18,8 @@ from ._protocols import CachedProtocolMeta, ConcreteResourceMeta
 from ._values import ReferenceExpression
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from _typeshed import StrPath
 
     from ._container_annotations import ContainerLifetime
@@ -180,15 +181,22 @@ def resource_type_name(resource: object) -> str:
 # --------------------------------------------------------------------------- base
 
 
-#: The concrete class ``Path(...)`` makes on this platform.
-_PATH_TYPE = type(Path())
+#: The concrete class ``Path(...)`` makes on this platform, once a working directory was converted (pathlib is
+#: imported then, not with the model: an app host's builder with containers only needs none).
+_PATH_TYPE: type[Path] | None = None
 
 
 def _as_path(value: StrPath) -> Path:
     """``Path(value)``, or ``value`` itself when it already is exactly what that would make (an immutable object)."""
-    if isinstance(value, Path) and type(value) is _PATH_TYPE:
+    global _PATH_TYPE
+    path_type = _PATH_TYPE
+    if path_type is None:
+        from pathlib import Path
+
+        path_type = _PATH_TYPE = type(Path())
+    if isinstance(value, path_type) and type(value) is path_type:
         return value
-    return Path(value)
+    return path_type(value)
 
 
 def _validate_resource_name(_: object, __: object, value: str) -> None:

@@ -14,7 +14,6 @@ Three faces, as in Aspire:
 from __future__ import annotations
 
 import functools
-import urllib.parse
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol, runtime_checkable
 
@@ -319,8 +318,10 @@ def _template_plan(template: str) -> tuple[tuple[str, int | str | None, str | No
 
 def _uri_encode(text: str) -> str:
     # RFC 3986 unreserved characters stay, everything else is percent-encoded as UTF-8
-    # (what .NET's Uri.EscapeDataString does).
-    return urllib.parse.quote(text, safe="")
+    # (what .NET's Uri.EscapeDataString does). urllib.parse (and the ipaddress it imports) loads on first use.
+    from urllib.parse import quote
+
+    return quote(text, safe="")
 
 
 #: The format specs a slot may carry, lower-case (Aspire supports only ``uri``; case-insensitive).

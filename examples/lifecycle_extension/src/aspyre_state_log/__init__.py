@@ -16,7 +16,6 @@ the plugin manager of every builder. Without ``ASPYRE_STATE_LOG`` the hooks do n
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import aspyre
 
@@ -35,15 +34,15 @@ ENV_STATE_LOG = "ASPYRE_STATE_LOG"
 ENV_RESOURCE_NAME = "ASPYRE_RESOURCE_NAME"
 
 
-def _log_path() -> Path | None:
-    # Read at every call, not at import: the app host's environment decides.
-    value = os.environ.get(ENV_STATE_LOG)
-    return Path(value) if value else None
+def _log_path() -> str | None:
+    # Read at every call, not at import: the app host's environment decides. A str (no pathlib): every builder
+    # loads this plugin, few runs log states.
+    return os.environ.get(ENV_STATE_LOG) or None
 
 
-def _append(path: Path, line: str) -> None:
+def _append(path: str, line: str) -> None:
     # One short append per state change: cheap enough to do on the event loop.
-    with path.open("a", encoding="utf-8") as f:
+    with open(path, "a", encoding="utf-8") as f:
         f.write(line + "\n")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 from typing import Any
 
 import aspyre
@@ -165,7 +165,7 @@ def with_data_volume(builder: ServerBuilder, name: str | None = None, read_only:
 
 
 @aspyre.plugins.resource_extension(PostgresServerResource)
-def with_data_bind_mount(builder: ServerBuilder, source: str | Path, read_only: bool = False) -> ServerBuilder:
+def with_data_bind_mount(builder: ServerBuilder, source: str | os.PathLike[str], read_only: bool = False) -> ServerBuilder:
     """Keep the server's data in a host directory (relative to the app host's directory)."""
     if not str(source):
         raise ValueError(f"PostgreSQL server {builder.resource.name!r}: with_data_bind_mount() needs a source path")
@@ -173,7 +173,7 @@ def with_data_bind_mount(builder: ServerBuilder, source: str | Path, read_only: 
 
 
 @aspyre.plugins.resource_extension(PostgresServerResource)
-def with_init_files(builder: ServerBuilder, source: str | Path) -> ServerBuilder:
+def with_init_files(builder: ServerBuilder, source: str | os.PathLike[str]) -> ServerBuilder:
     """Run SQL/shell scripts when the server initialises an empty data directory.
 
     ``source`` is a directory (its ``*.sql``, ``*.sql.gz``, ``*.sh`` files run in name order) or

@@ -6,7 +6,7 @@ These functions are registered as entry points (``aspyre.builder_methods`` and
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 from typing import Any, TypeVar
 
 import aspyre
@@ -193,7 +193,7 @@ def with_data_volume(
 
 @aspyre.plugins.resource_extension(RedisResource, INSIGHT)
 def with_data_bind_mount(
-    builder: aspyre.ResourceBuilder[C], source: str | Path, read_only: bool = False
+    builder: aspyre.ResourceBuilder[C], source: str | os.PathLike[str], read_only: bool = False
 ) -> aspyre.ResourceBuilder[C]:
     """Mount the host directory ``source`` (relative: to the app host's directory) at ``/data``.
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import urllib.parse
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Self
 
@@ -90,6 +89,8 @@ class HealthMethods(ResourceBuilderBase[R_co]):
         if path == "/":  # the default: the service's URL itself
             path = None
         check_type(res, "with_http_health_check", "status_code", status_code, int, "an int (200)")
+        import urllib.parse  # here, not with the builder: urllib.parse brings ipaddress
+
         if res.url is not None and urllib.parse.urlsplit(res.url).scheme not in ("http", "https"):
             raise invalid(
                 res, "with_http_health_check", f"the URL {res.url!r} is not http(s): it cannot be checked over HTTP"
@@ -125,7 +126,10 @@ class _ExternalHttpHealthCheck:
         return f"ExternalHttpHealthCheck({self.service.name}{'/' + self.path if self.path else ''})"
 
     async def __call__(self, context: HealthCheckContext) -> HealthCheckResult:
+        import urllib.parse
+
         from aspyre._model._callback_contexts import HealthCheckResult
+
         try:
             url = self.service.resolve_url()
         except Exception as exc:

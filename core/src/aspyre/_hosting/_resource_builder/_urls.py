@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import urllib.parse
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Self
 
@@ -29,6 +28,8 @@ def join_url(base: str, relative: str) -> str:
     ``urllib.parse.urljoin`` only joins the schemes it knows (a ``tcp://`` base would be dropped), so
     the join is made as if the scheme were ``http`` and the real one is put back.
     """
+    import urllib.parse  # here, not with the builder: urllib.parse brings ipaddress
+
     parts = urllib.parse.urlsplit(base)
     if not parts.scheme or not parts.netloc:
         return relative
@@ -37,6 +38,8 @@ def join_url(base: str, relative: str) -> str:
 
 
 def _is_absolute(url: str) -> bool:
+    import urllib.parse
+
     parts = urllib.parse.urlsplit(url)
     return bool(parts.scheme) and (bool(parts.netloc) or parts.scheme in ("mailto", "urn", "data"))
 
