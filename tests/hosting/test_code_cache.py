@@ -217,3 +217,23 @@ def test_attrs_is_imported_without_platform_and_gets_it_when_asked(tmp_path: Pat
     # attrs asks platform whether the interpreter is PyPy: answered without importing it (with the cache on).
     assert result["imported_early"] is (cache == "0")
     assert result == {**result, "pypy": False, "real": True, "c": "C(x=1)", "builtins": True}
+
+
+def test_the_platform_stand_in_answers_other_questions_with_the_real_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A later attrs that asks platform more than whether it runs on PyPy while importing must get real answers.
+    import platform
+    from types import ModuleType
+
+    version = platform.python_version()
+    monkeypatch.delitem(sys.modules, "platform")  # as in a fresh interpreter: the stand-in answers the import
+    module = ModuleType("attr._compat_probe")
+
+    def exec_module(mod: ModuleType) -> None:
+        exec("import platform\nimpl = platform.python_implementation()\nseen = platform.python_version()\n", mod.__dict__)
+
+    code_cache._exec_without_platform(exec_module, module)  # pyright: ignore[reportPrivateUsage]
+    assert module.impl == "CPython"
+    assert module.seen == version
+    assert "__getattr__" in module.__dict__  # the stand-in was used, and is gone: the real module on first read
+    assert module.platform is sys.modules["platform"]
+    assert module.platform.python_version() == version

@@ -233,6 +233,14 @@ def _python_implementation() -> str:
     return "CPython"
 
 
+def _real_platform_attribute(name: str) -> Any:
+    """What the stand-in for :mod:`platform` does not know itself: the real module's answer (imported then), so a
+    later attrs that asks :mod:`platform` something else while importing still gets the right answer."""
+    import platform
+
+    return getattr(platform, name)
+
+
 def _exec_without_platform(exec_module: Callable[[ModuleType], None], module: ModuleType) -> None:
     """Run ``attr._compat`` with its ``import platform`` answered by a stand-in that only says "CPython".
 
@@ -249,6 +257,7 @@ def _exec_without_platform(exec_module: Callable[[ModuleType], None], module: Mo
     real_import = builtins.__import__
     stand_in = ModuleType("platform")
     stand_in.python_implementation = _python_implementation  # type: ignore[attr-defined]
+    stand_in.__dict__["__getattr__"] = _real_platform_attribute  # any other question: the real module
 
     def import_(name: str, globs: Any = None, locs: Any = None, fromlist: Any = (), level: int = 0) -> Any:
         if name == "platform" and level == 0 and not fromlist:
